@@ -1,0 +1,7 @@
+"""sopfin: make the S&OP operating plan and the finance forecast the same plan."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

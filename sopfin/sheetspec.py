@@ -1,0 +1,130 @@
+"""Sheets as plain data: what a writer (the .xlsx package writer or the live xlwings adapter)
+puts into a workbook. The renderer builds these; it never touches a file.
+
+A sheet is a set of non-overlapping rectangular ``Block``s. A block holds a 2-D array of
+values and, optionally, a same-shaped array of formulas: where a formula is given, the value
+is the formula's cached result. Rectangles keep rendering vectorised: a whole family x month
+grid is one block.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+class Style(enum.StrEnum):
+    """Named cell styles. The writer maps each to one cell format (number format, font, fill).
+
+    Number formats are given as Excel format codes; ``bold`` for headers and totals.
+    """
+
+    TEXT = "text"
+    TITLE = "title"  # large bold text
+    NOTE = "note"  # grey italic text
+    HEADER = "header"  # bold, bottom border, grey fill
+    MONTH_HEADER = "month_header"  # bold, centred, grey fill, text
+    INPUT_HEADER = "input_header"  # bold, blue fill: user-owned input headers
+    UNITS = "units"  # #,##0
+    UNITS_BOLD = "units_bold"
+    MONEY = "money"  # #,##0.00 with negatives in parentheses
+    MONEY_BOLD = "money_bold"
+    PRICE = "price"  # #,##0.00
+    PERCENT = "percent"  # 0.0%
+    PERCENT_BOLD = "percent_bold"
+    DAYS = "days"  # 0.0
+    LINK = "link"  # blue underlined (internal hyperlink)
+    ERROR = "error"  # red bold text
+    WARNING = "warning"  # dark-orange text
+
+
+STYLE_FORMATS: dict[Style, dict[str, Any]] = {
+    Style.TEXT: {},
+    Style.TITLE: {"bold": True, "size": 14},
+    Style.NOTE: {"italic": True, "color": "FF595959"},
+    Style.HEADER: {"bold": True, "fill": "FFD9D9D9", "border_bottom": True},
+    Style.MONTH_HEADER: {"bold": True, "fill": "FFD9D9D9", "border_bottom": True,
+                         "align": "center", "num_fmt": "@"},
+    Style.INPUT_HEADER: {"bold": True, "fill": "FFDDEBF7", "border_bottom": True, "num_fmt": "@"},
+    Style.UNITS: {"num_fmt": "#,##0"},
+    Style.UNITS_BOLD: {"num_fmt": "#,##0", "bold": True},
+    Style.MONEY: {"num_fmt": "#,##0.00;(#,##0.00)"},
+    Style.MONEY_BOLD: {"num_fmt": "#,##0.00;(#,##0.00)", "bold": True},
+    Style.PRICE: {"num_fmt": "#,##0.00"},
+    Style.PERCENT: {"num_fmt": "0.0%"},
+    Style.PERCENT_BOLD: {"num_fmt": "0.0%", "bold": True},
+    Style.DAYS: {"num_fmt": "0.0"},
+    Style.LINK: {"color": "FF0563C1", "underline": True},
+    Style.ERROR: {"bold": True, "color": "FFC00000"},
+    Style.WARNING: {"color": "FFC65911"},
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    """A rectangle of cells whose top-left cell is (row, col), both 1-based.
+
+    values:   2-D array-like (rows x cols). Entries: float/int, str, bool, None (empty cell).
+              NaN floats are written as empty cells (or, for formulas, as a cached blank "").
+    formulas: None, or a 2-D array-like of the same shape with formula text *without* the
+              leading '=' (None/'' entries are plain values).
+    style:    one Style for the whole block, or a 2-D array-like of Style/None.
+    """
+
+    row: int
+    col: int
+    values: Any
+    formulas: Any = None
+    style: Style | Any | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        arr = self.values if isinstance(self.values, np.ndarray) else np.asarray(
+            self.values, dtype=object)
+        if arr.ndim != 2:
+            raise ValueError(f"Block at row {self.row}, col {self.col}: values must be 2-D")
+        return arr.shape  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Link:
+    """An internal hyperlink from ``cell`` (e.g. 'D5') to ``target`` (e.g. "Demand!F14")."""
+
+    cell: str
+    target: str
+    tooltip: str = ""
+
+
+@dataclass(frozen=True)
+class SheetProtection:
+    """Sheet protection. ``hash_value``/``salt_value`` are base64; algorithm as in ECMA-376
+    agile encryption (e.g. 'SHA-512'). All None = protected without a password."""
+
+    algorithm_name: str | None = None
+    hash_value: str | None = None
+    salt_value: str | None = None
+    spin_count: int | None = None
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """One whole sheet, as sopfin wants it to be.
+
+    owned: True for sopfin's output sheets (marked, replaced on every run). False for the
+           input sheets that ``new``/``init`` create once and hand over to the user.
+    """
+
+    name: str
+    blocks: Sequence[Block] = ()
+    owned: bool = True
+    col_widths: dict[int, float] = field(default_factory=dict)  # 1-based col -> width (chars)
+    freeze: tuple[int, int] | None = None  # (rows, cols) frozen above/left of the panes
+    tab_color: str | None = None  # ARGB, e.g. 'FF1F4E79'
+    links: Sequence[Link] = ()
+    state: str = "visible"  # visible | hidden | veryHidden
+    protection: SheetProtection | None = None
+    # Input sheets: the header row is a table the user fills in; no other meaning.
