@@ -1,0 +1,230 @@
+"""The price / volume / mix bridge: why the plan's revenue (or margin) differs from budget.
+
+``pvm(budget, plan)`` splits the gap between two versions of the plan, item by item, into
+the textbook sales variances (CIMA / ACCA "sales price, mix and quantity", Horngren's
+"sales-mix and sales-quantity"). Both inputs are frames indexed by item with columns
+``units`` and ``price`` (and ``unit_cost`` on the margin basis). Positive is favourable.
+
+With ``r`` the value per unit (price on the revenue basis, price - unit_cost on the margin
+basis), ``Q`` the units, and for the items present on both sides:
+
+    m_i       = Q_bud,i / sum(Q_bud)                  budget mix share
+    SM_i      = sum(Q_plan) * m_i                     plan units at the budget mix
+    price_i   = (p_plan,i - p_bud,i) * Q_plan,i
+    cost_i    = -(c_plan,i - c_bud,i) * Q_plan,i      margin basis only
+    volume_i  = (Q_plan,i - Q_bud,i) * r_bud,i  =  quantity_i + mix_i
+    total_i   = Q_plan,i * r_plan,i - Q_bud,i * r_bud,i
+
+(sums over the items on both sides). The volume step splits two ways:
+
+``individual`` (the "individual units" method)
+    quantity_i = (SM_i - Q_bud,i) * r_bud,i,   mix_i = (Q_plan,i - SM_i) * r_bud,i.
+
+``weighted_average`` (the "weighted average" method)
+    mix_i = (Q_plan,i - SM_i) * (r_bud,i - r_avg) with r_avg = sum(Q_bud * r_bud) / sum(Q_bud),
+    and quantity_i = volume_i - mix_i. The Total row's quantity is then the textbook
+    (sum Q_plan - sum Q_bud) * r_avg, the same as the individual method's; only the split of
+    each item's volume between quantity and mix differs. Keeping volume_i the same under both
+    methods is what lets price + volume (+ cost) == total hold on every row: the per-item
+    quantity (SM_i - Q_bud,i) * r_bud,i of the individual method would leave each row off by
+    (Q_plan,i - SM_i) * r_avg, which only cancels in total.
+
+Items on one side only are outside the mix base. A ``new`` item (plan only) carries its whole
+plan value in ``volume`` and ``total``; a ``discontinued`` item (budget only) carries minus its
+budget value. Their price, quantity, mix and cost are 0. The ``status`` column says ``new``,
+``discontinued`` or ``both``.
+
+When the budget units of the items on both sides sum to zero the budget mix is undefined: the
+whole volume effect is then reported as ``quantity`` and ``mix`` is 0.
+
+The result keeps the item order (budget order, then plan-only items in plan order) and the
+index name, and ends with a ``Total`` row that sums every column (its status is ''). Figures
+are float64 and unrounded: rounding to cents belongs to ``sopfin.money`` when a figure is
+reported. Bad input (unknown basis or method, missing columns, duplicate items, NaN or
+infinite values, negative units) raises ``ValueError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+BASES = ("revenue", "margin")
+MIX_METHODS = ("individual", "weighted_average")
+TOTAL = "Total"
+BOTH, NEW, DISCONTINUED = "both", "new", "discontinued"
+
+_SHOWN = 5  # offending items named in an error message
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One version of the plan aligned on the bridge's items (zeros where absent)."""
+
+    present: np.ndarray  # bool
+    units: np.ndarray
+    price: np.ndarray
+    unit_cost: np.ndarray
+
+    @property
+    def rate(self) -> np.ndarray:
+        """Value per unit: price, less standard cost on the margin basis."""
+        return self.price - self.unit_cost
+
+    @property
+    def value(self) -> np.ndarray:
+        return np.where(self.present, self.units * self.rate, 0.0)
+
+
+def pvm(
+    budget: pd.DataFrame,
+    plan: pd.DataFrame,
+    *,
+    basis: str = "revenue",
+    mix_method: str = "individual",
+) -> pd.DataFrame:
+    """Bridge budget to plan in price, quantity, mix, volume (and cost) steps per item.
+
+    Returns a frame indexed by item plus a final ``Total`` row, with columns ``price``,
+    ``quantity``, ``mix``, ``volume``, ``cost`` (margin basis only), ``total`` and
+    ``status``. See the module docstring for the definitions.
+    """
+    _check_choice("basis", basis, BASES)
+    _check_choice("mix_method", mix_method, MIX_METHODS)
+    columns = ("units", "price", "unit_cost") if basis == "margin" else ("units", "price")
+    budget_values = _validated_values(budget, "budget", columns)
+    plan_values = _validated_values(plan, "plan", columns)
+
+    items = _item_order(budget.index, plan.index)
+    bud = _align(budget.index, budget_values, items)
+    pln = _align(plan.index, plan_values, items)
+    steps = _steps(bud, pln, mix_method)
+    if basis == "revenue":
+        del steps["cost"]
+    status = np.where(bud.present & pln.present, BOTH, np.where(bud.present, DISCONTINUED, NEW))
+    return _with_total(items, steps, status, _index_names(budget.index, plan.index))
+
+
+def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"pvm: unknown {name} {value!r}; expected one of {', '.join(allowed)}")
+
+
+def _validated_values(frame: object, side: str, columns: tuple[str, ...]) -> np.ndarray:
+    """The needed columns as float64, after checking everything the bridge relies on."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"pvm: {side} must be a pandas DataFrame indexed by item, "
+                        f"got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        why = " (unit_cost is needed on the margin basis)" if "unit_cost" in missing else ""
+        raise ValueError(f"pvm: {side} has no column {', '.join(missing)}{why}; "
+                         f"expected columns {', '.join(columns)}")
+    if frame.index.has_duplicates:
+        repeated = frame.index[frame.index.duplicated()].unique()
+        raise ValueError(f"pvm: {side} lists item(s) {_names(repeated)} more than once; "
+                         "give each item one row (sum the units first)")
+    if _total_label(frame.index) in frame.index:
+        raise ValueError(f"pvm: {side} has an item named {TOTAL!r}, which is the label of the "
+                         "bridge's total row; rename the item")
+    try:
+        values = frame.loc[:, list(columns)].astype(np.float64).to_numpy()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"pvm: {side} columns {', '.join(columns)} must be numeric: {exc}") \
+            from exc
+    not_finite = ~np.isfinite(values)
+    if not_finite.any():
+        rows, cols = np.nonzero(not_finite)
+        where = [f"{frame.index[r]!r}.{columns[c]}" for r, c in zip(rows, cols, strict=True)]
+        raise ValueError(f"pvm: {side} has NaN or infinite values at {_names(where, quote=False)}; "
+                         "fill them in (0 units for an item not sold)")
+    negative = values[:, 0] < 0
+    if negative.any():
+        raise ValueError(f"pvm: {side} has negative units for {_names(frame.index[negative])}; "
+                         "units sold cannot be below zero (book returns as a price effect)")
+    return values
+
+
+def _names(labels: Any, quote: bool = True) -> str:
+    shown = [repr(x) if quote else str(x) for x in list(labels)[:_SHOWN]]
+    more = f" and {len(labels) - _SHOWN} more" if len(labels) > _SHOWN else ""
+    return ", ".join(shown) + more
+
+
+def _item_order(budget_index: pd.Index, plan_index: pd.Index) -> pd.Index:
+    """Budget items in budget order, then the plan-only items in plan order."""
+    return budget_index.append(plan_index[~plan_index.isin(budget_index)])
+
+
+def _align(index: pd.Index, values: np.ndarray, items: pd.Index) -> _Side:
+    """One side's values in the bridge's item order; zeros for the items it does not have."""
+    position = index.get_indexer(items)
+    present = position >= 0
+    taken = np.zeros((len(items), values.shape[1]))
+    taken[present] = values[position[present]]
+    unit_cost = taken[:, 2] if values.shape[1] > 2 else np.zeros(len(items))
+    return _Side(present=present, units=taken[:, 0], price=taken[:, 1], unit_cost=unit_cost)
+
+
+def _steps(bud: _Side, pln: _Side, mix_method: str) -> dict[str, np.ndarray]:
+    """Every bridge column (except status) for every item, as float64 arrays."""
+    both = bud.present & pln.present
+    total = pln.value - bud.value
+    quantity, mix = _volume_split(bud, pln, both, mix_method)
+    return {
+        "price": np.where(both, (pln.price - bud.price) * pln.units, 0.0),
+        "quantity": quantity,
+        "mix": mix,
+        "volume": np.where(both, quantity + mix, total),
+        "cost": np.where(both, -(pln.unit_cost - bud.unit_cost) * pln.units, 0.0),
+        "total": total,
+    }
+
+
+def _volume_split(
+    bud: _Side, pln: _Side, both: np.ndarray, mix_method: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Quantity and mix effects of the items on both sides (0 for one-sided items)."""
+    q_bud = np.where(both, bud.units, 0.0)
+    q_plan = np.where(both, pln.units, 0.0)
+    rate = np.where(both, bud.rate, 0.0)
+    volume = (q_plan - q_bud) * rate
+    budget_units = q_bud.sum()
+    if budget_units <= 0.0:  # no budget mix to compare with: all of it is quantity
+        return volume, np.zeros_like(volume)
+    at_budget_mix = q_plan.sum() * (q_bud / budget_units)
+    off_mix = q_plan - at_budget_mix
+    if mix_method == "individual":
+        return (at_budget_mix - q_bud) * rate, off_mix * rate
+    average_rate = (q_bud * rate).sum() / budget_units
+    mix = np.where(both, off_mix * (rate - average_rate), 0.0)
+    return volume - mix, mix
+
+
+def _total_label(index: pd.Index) -> object:
+    return (TOTAL,) + ("",) * (index.nlevels - 1) if index.nlevels > 1 else TOTAL
+
+
+def _index_names(budget_index: pd.Index, plan_index: pd.Index) -> list[Any]:
+    names = list(budget_index.names)
+    if all(n is None for n in names) and plan_index.nlevels == budget_index.nlevels:
+        names = list(plan_index.names)
+    return names
+
+
+def _with_total(
+    items: pd.Index, steps: dict[str, np.ndarray], status: np.ndarray, names: list[Any]
+) -> pd.DataFrame:
+    label = _total_label(items)
+    if items.nlevels > 1:
+        index = items.append(pd.MultiIndex.from_tuples([label]))
+    else:
+        index = items.append(pd.Index([label], dtype=object))
+    index = index.set_names(names)
+    # "+ 0.0" turns the -0.0 of a zero step into 0.0.
+    data: dict[str, Any] = {name: np.append(arr, arr.sum()) + 0.0 for name, arr in steps.items()}
+    data["status"] = np.append(status.astype(object), "")
+    return pd.DataFrame(data, index=index)
