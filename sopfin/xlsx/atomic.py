@@ -1,0 +1,124 @@
+"""Replace a file atomically: the target is either its old bytes or the complete new ones.
+
+The new content goes to a temporary file in the same folder (``.<name>.sopfin-<random>.tmp``),
+is flushed and fsynced, takes the original file's permission bits and is then renamed over the
+target with ``os.replace``; the folder is fsynced so the rename survives a power cut. Any
+exception removes the temporary file and leaves the target untouched.
+
+A run killed mid-save leaves its temporary file behind. It never gets in the way: every run
+uses a fresh random name, and the next save removes leftovers no live process still holds
+(each writer keeps an exclusive ``flock`` on its temporary file while it works).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+try:
+    import fcntl
+except ImportError:  # Windows: open files cannot be deleted there anyway
+    fcntl = None  # type: ignore[assignment]
+
+TEMP_MARK = ".sopfin-"
+TEMP_SUFFIX = ".tmp"
+
+
+def temp_prefix(target: Path) -> str:
+    return f".{target.name}{TEMP_MARK}"
+
+
+def stale_temp_files(target: str | Path) -> list[Path]:
+    """Temporary files of earlier saves of ``target`` that no running process holds."""
+    target = Path(target)
+    folder = target.parent
+    prefix = temp_prefix(target)
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if entry.name.startswith(prefix) and entry.name.endswith(TEMP_SUFFIX):
+                path = folder / entry.name
+                if not _held_by_live_writer(path):
+                    found.append(path)
+    return sorted(found)
+
+
+def remove_stale_temp_files(target: str | Path) -> list[Path]:
+    """Delete leftovers of killed saves of ``target``; return what was removed."""
+    removed = []
+    for path in stale_temp_files(target):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _held_by_live_writer(path: Path) -> bool:
+    if fcntl is None:
+        return True  # cannot tell: leave it alone
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def _mode_for(target: Path) -> int:
+    """The permission bits the new file should carry."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _fsync_folder(folder: Path) -> None:
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_replace(target: str | Path) -> Iterator[BinaryIO]:
+    """Yield a binary file opened for writing; on a clean exit it replaces ``target``.
+
+    A symlinked target is resolved so the link keeps pointing at the updated file.
+    """
+    target = Path(os.path.realpath(target))
+    remove_stale_temp_files(target)
+    mode = _mode_for(target)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target), suffix=TEMP_SUFFIX,
+                                    dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w+b") as fh:
+            if fcntl is not None:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        _fsync_folder(target.parent)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise

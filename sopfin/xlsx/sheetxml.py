@@ -1,0 +1,343 @@
+"""SheetSpec -> worksheet part XML (SpreadsheetML ``CT_Worksheet``), streamed as UTF-8 chunks.
+
+Millions of cells pass through here, so rows are built with list comprehensions and
+``str.join`` and encoded once per window of rows. Float blocks (the usual case: a
+family x month grid of figures, with or without formulas) take a fast path; object blocks
+go through a per-cell dispatch. Strings are inline (``t="inlineStr"``), so the workbook's
+shared-string table is never touched.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sopfin.layout import cell_name, column_letter
+from sopfin.sheetspec import Block, SheetSpec, Style
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+ROW_WINDOW = 2048  # rows rendered and encoded per chunk
+MAX_STRING = 32767  # Excel's limit on the characters of one cell
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?([1-9][0-9]*)$")
+
+
+def clean_text(s: str) -> str:
+    """Drop characters XML 1.0 cannot carry (control characters, lone surrogates)."""
+    return s if s.isprintable() else _ILLEGAL_XML.sub("", s)
+
+
+def escape_text(s: str) -> str:
+    return clean_text(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_attr(s: str) -> str:
+    return (escape_text(s).replace('"', "&quot;").replace("\n", "&#10;")
+            .replace("\r", "&#13;").replace("\t", "&#9;"))
+
+
+def _number(v: Any) -> str:
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    text = float.__repr__(float(v))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _is_error(v: Any) -> bool:
+    code = getattr(v, "code", None)
+    return isinstance(code, str) and code.startswith("#")
+
+
+def _cell(ref: str, s: str, v: Any) -> str:
+    """One plain value cell; '' for an empty (None / NaN) cell."""
+    if v is None:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return f'<c r="{ref}"{s} t="b"><v>{int(v)}</v></c>'
+    if isinstance(v, (float, np.floating)):
+        if v != v:
+            return ""
+        if math.isinf(v):
+            return f'<c r="{ref}"{s} t="e"><v>#NUM!</v></c>'
+        return f'<c r="{ref}"{s}><v>{_number(v)}</v></c>'
+    if isinstance(v, (int, np.integer)):
+        return f'<c r="{ref}"{s}><v>{int(v)}</v></c>'
+    if _is_error(v):
+        return f'<c r="{ref}"{s} t="e"><v>{escape_text(v.code)}</v></c>'
+    text = str(v)
+    if not text:
+        return f'<c r="{ref}"{s}/>' if s else ""
+    text = escape_text(text[:MAX_STRING])
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def _formula_cell(ref: str, s: str, formula: str, v: Any) -> str:
+    """A formula cell with its cached result; a missing result caches a blank string."""
+    f = escape_text(formula)
+    if v is None or (isinstance(v, (float, np.floating)) and v != v):
+        return f'<c r="{ref}"{s} t="str"><f>{f}</f><v></v></c>'
+    if isinstance(v, (bool, np.bool_)):
+        return f'<c r="{ref}"{s} t="b"><f>{f}</f><v>{int(v)}</v></c>'
+    if isinstance(v, (float, np.floating)) and math.isinf(v):
+        return f'<c r="{ref}"{s} t="e"><f>{f}</f><v>#NUM!</v></c>'
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return f'<c r="{ref}"{s}><f>{f}</f><v>{_number(v)}</v></c>'
+    if _is_error(v):
+        return f'<c r="{ref}"{s} t="e"><f>{f}</f><v>{escape_text(v.code)}</v></c>'
+    return f'<c r="{ref}"{s} t="str"><f>{f}</f><v>{escape_text(str(v))}</v></c>'
+
+
+def _formula_text(x: Any) -> str | None:
+    """Formula text without a leading '='; None for 'no formula' (None, '', NaN)."""
+    if not isinstance(x, str) or not x:
+        return None
+    return x[1:] if x[0] == "=" else x
+
+
+def _as_2d(data: Any, what: str, block: Block) -> np.ndarray:
+    arr = data if isinstance(data, np.ndarray) else np.asarray(data, dtype=object)
+    if arr.ndim != 2:
+        raise ValueError(f"block at row {block.row}, col {block.col}: {what} must be 2-D")
+    return arr
+
+
+@dataclass
+class _PreparedBlock:
+    """A block with its arrays normalised and its per-column cell openings precomputed."""
+
+    row0: int
+    row1: int
+    col0: int
+    col1: int
+    values: np.ndarray
+    formulas: np.ndarray | None
+    style_attr: str  # ' s="N"' for a whole-block style, '' for none
+    cell_styles: np.ndarray | None  # per-cell ' s="N"' strings when styled cell by cell
+    letters: list[str]
+    fast: bool  # float values, one style
+
+    def rows(self, r0: int, r1: int) -> list[str]:
+        """Cell XML of rows r0..r1 (inclusive, sheet row numbers), one string per row."""
+        i0, i1 = r0 - self.row0, r1 - self.row0 + 1
+        values = self.values[i0:i1].tolist()
+        numbers = range(r0, r1 + 1)
+        if self.fast and self.formulas is None:
+            return self._number_rows(numbers, values)
+        formulas = (self.formulas[i0:i1].tolist() if self.formulas is not None
+                    else [None] * len(values))
+        if self.fast:
+            return self._formula_rows(numbers, values, formulas)
+        styles = (self.cell_styles[i0:i1].tolist() if self.cell_styles is not None
+                  else [[self.style_attr] * len(self.letters)] * len(values))
+        out = []
+        for r, vrow, frow, srow in zip(numbers, values, formulas, styles, strict=True):
+            rs = str(r)
+            frow = frow if frow is not None else [None] * len(vrow)
+            out.append("".join([
+                _formula_cell(col + rs, s, f, v) if f else _cell(col + rs, s, v)
+                for col, v, f, s in zip(self.letters, vrow, frow, srow, strict=True)]))
+        return out
+
+    def _number_rows(self, numbers: range, values: list[list[float]]) -> list[str]:
+        opens = [f'<c r="{col}' for col in self.letters]
+        tail = f'"{self.style_attr}><v>'
+        return ["".join([f"{o}{rs}{tail}{v!r}</v></c>"
+                         for o, v in zip(opens, row, strict=True) if v == v])
+                .replace(".0</v>", "</v>")
+                for rs, row in zip(map(str, numbers), values, strict=True)]
+
+    def _formula_rows(self, numbers: range, values: list[list[float]],
+                      formulas: list[list[Any]]) -> list[str]:
+        opens = [f'<c r="{col}' for col in self.letters]
+        s = self.style_attr
+        tail, tail_f, tail_blank = f'"{s}><v>', f'"{s}><f>', f'"{s} t="str"><f>'
+        out = []
+        for rs, vrow, frow in zip(map(str, numbers), values, formulas, strict=True):
+            out.append("".join([
+                ((f"{o}{rs}{tail_f}{f.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}"  # noqa: E501
+                  f"</f><v>{v!r}</v></c>") if v == v else
+                 (f"{o}{rs}{tail_blank}{f.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}"  # noqa: E501
+                  "</f><v></v></c>"))
+                if f else (f"{o}{rs}{tail}{v!r}</v></c>" if v == v else "")
+                for o, v, f in zip(opens, vrow, frow, strict=True)]).replace(".0</v>", "</v>"))
+        return out
+
+
+def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
+    values = _as_2d(block.values, "values", block)
+    if values.dtype.kind in "US":
+        values = values.astype(object)
+    n_rows, n_cols = values.shape
+    formulas = None
+    if block.formulas is not None:
+        formulas = _as_2d(block.formulas, "formulas", block)
+        formulas = np.array([[_formula_text(x) for x in row] for row in formulas.tolist()],
+                            dtype=object).reshape(formulas.shape)
+        if formulas.shape != values.shape:
+            raise ValueError(f"block at row {block.row}, col {block.col}: formulas shape "
+                             f"{formulas.shape} differs from values shape {values.shape}")
+    style_attr, cell_styles = "", None
+    if isinstance(block.style, Style):
+        style_attr = f' s="{xf[block.style]}"' if xf[block.style] else ""
+    elif block.style is not None:
+        styles = _as_2d(block.style, "style", block)
+        if styles.shape != values.shape:
+            raise ValueError(f"block at row {block.row}, col {block.col}: style shape "
+                             f"{styles.shape} differs from values shape {values.shape}")
+        attr = {st: f' s="{xf[st]}"' for st in xf}
+        attr[None] = ""
+        cell_styles = np.array([[attr[Style(x) if x is not None else None] for x in row]
+                                for row in styles.tolist()], dtype=object).reshape(values.shape)
+    fast = (values.dtype.kind == "f" and cell_styles is None
+            and not np.isinf(values).any())
+    if values.dtype.kind in "iub":
+        values = values.astype(object)
+    letters = [column_letter(c) for c in range(block.col, block.col + n_cols)]
+    return _PreparedBlock(block.row, block.row + n_rows - 1, block.col, block.col + n_cols - 1,
+                          values, formulas, style_attr, cell_styles, letters, fast)
+
+
+def block_styles(blocks: Sequence[Block]) -> set[Style]:
+    """Every named style the blocks use."""
+    used: set[Style] = set()
+    for block in blocks:
+        if isinstance(block.style, Style):
+            used.add(block.style)
+        elif block.style is not None:
+            used.update(Style(x) for x in np.asarray(block.style, dtype=object).ravel()
+                        if x is not None)
+    return used
+
+
+def check_blocks(spec: SheetSpec) -> None:
+    """Raise ValueError for malformed blocks (shapes, overlaps) before anything is written."""
+    boxes = []
+    for block in spec.blocks:
+        shape = _as_2d(block.values, "values", block).shape
+        for what, data in (("formulas", block.formulas), ("style", block.style)):
+            if data is not None and not isinstance(data, Style):
+                other = _as_2d(data, what, block).shape
+                if other != shape:
+                    raise ValueError(f"sheet {spec.name!r}, block at row {block.row}, col "
+                                     f"{block.col}: {what} shape {other} differs from values "
+                                     f"shape {shape}")
+        if block.row < 1 or block.col < 1:
+            raise ValueError(f"sheet {spec.name!r}: blocks start at row/col 1, got "
+                             f"({block.row}, {block.col})")
+        boxes.append(_PreparedBlock(block.row, block.row + shape[0] - 1, block.col,
+                                    block.col + shape[1] - 1, np.empty(shape), None, "", None,
+                                    [], False))
+    _check_overlaps([b for b in boxes if b.values.size])
+
+
+def _check_overlaps(blocks: Sequence[_PreparedBlock]) -> None:
+    for i, a in enumerate(blocks):
+        for b in blocks[i + 1:]:
+            if a.row0 <= b.row1 and b.row0 <= a.row1 and a.col0 <= b.col1 and b.col0 <= a.col1:
+                raise ValueError(f"blocks at {cell_name(a.row0, a.col0)} and "
+                                 f"{cell_name(b.row0, b.col0)} overlap")
+
+
+def _sheet_rows(blocks: list[_PreparedBlock]) -> Iterator[str]:
+    """``<row>`` elements in row order, one string per window of rows."""
+    blocks = [b for b in sorted(blocks, key=lambda b: b.col0) if b.values.size]
+    if not blocks:
+        return
+    top, bottom = min(b.row0 for b in blocks), max(b.row1 for b in blocks)
+    for w0 in range(top, bottom + 1, ROW_WINDOW):
+        w1 = min(w0 + ROW_WINDOW - 1, bottom)
+        cells: dict[int, list[str]] = {}
+        for b in blocks:
+            if b.row1 < w0 or b.row0 > w1:
+                continue
+            r0 = max(w0, b.row0)
+            for r, xml in enumerate(b.rows(r0, min(w1, b.row1)), start=r0):
+                if xml:
+                    cells.setdefault(r, []).append(xml)
+        yield "".join([f'<row r="{r}">{"".join(cells[r])}</row>' for r in sorted(cells)])
+
+
+def _dimension(blocks: list[_PreparedBlock]) -> str:
+    live = [b for b in blocks if b.values.size]
+    if not live:
+        return "A1"
+    top = cell_name(min(b.row0 for b in live), min(b.col0 for b in live))
+    bottom = cell_name(max(b.row1 for b in live), max(b.col1 for b in live))
+    return top if top == bottom else f"{top}:{bottom}"
+
+
+def _sheet_view(freeze: tuple[int, int] | None) -> str:
+    rows, cols = freeze or (0, 0)
+    if rows <= 0 and cols <= 0:
+        return '<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+    pane = "bottomRight" if rows and cols else ("bottomLeft" if rows else "topRight")
+    top_left = cell_name(rows + 1, cols + 1)
+    split = (f' xSplit="{cols}"' if cols else "") + (f' ySplit="{rows}"' if rows else "")
+    selections = "".join(f'<selection pane="{p}"/>' for p in
+                         (("topRight", "bottomLeft") if rows and cols else ()))
+    return (f'<sheetViews><sheetView workbookViewId="0"><pane{split} topLeftCell="{top_left}" '
+            f'activePane="{pane}" state="frozen"/>{selections}<selection pane="{pane}" '
+            f'activeCell="{top_left}" sqref="{top_left}"/></sheetView></sheetViews>')
+
+
+def _cols(widths: Mapping[int, float]) -> str:
+    if not widths:
+        return ""
+    cols = "".join(f'<col min="{c}" max="{c}" width="{float(w)!r}" customWidth="1"/>'
+                   for c, w in sorted(widths.items()))
+    return f"<cols>{cols}</cols>"
+
+
+def _protection(spec: SheetSpec) -> str:
+    p = spec.protection
+    if p is None:
+        return ""
+    attrs = "".join(f' {name}="{escape_attr(str(v))}"' for name, v in (
+        ("algorithmName", p.algorithm_name), ("hashValue", p.hash_value),
+        ("saltValue", p.salt_value), ("spinCount", p.spin_count)) if v is not None)
+    return f'<sheetProtection{attrs} sheet="1" objects="1" scenarios="1"/>'
+
+
+def _hyperlinks(spec: SheetSpec) -> str:
+    if not spec.links:
+        return ""
+    out = []
+    for link in spec.links:
+        m = _CELL_REF.match(link.cell)
+        if m is None:
+            raise ValueError(f"sheet {spec.name!r}: link cell {link.cell!r} is not a cell "
+                             "reference like 'D5'")
+        ref = f"{m.group(1).upper()}{m.group(2)}"
+        tip = f' tooltip="{escape_attr(link.tooltip)}"' if link.tooltip else ""
+        out.append(f'<hyperlink ref="{ref}" location="{escape_attr(link.target)}"{tip}/>')
+    return f"<hyperlinks>{''.join(out)}</hyperlinks>"
+
+
+def worksheet_chunks(spec: SheetSpec, xf: Mapping[Style, int]) -> Iterator[bytes]:
+    """The worksheet part for ``spec`` as UTF-8 chunks; ``xf`` maps styles to cellXfs."""
+    blocks = [prepare_block(b, xf) for b in spec.blocks]
+    _check_overlaps(blocks)
+    tab = f'<sheetPr><tabColor rgb="{escape_attr(spec.tab_color)}"/></sheetPr>' \
+        if spec.tab_color else ""
+    head = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">{tab}'
+            f'<dimension ref="{_dimension(blocks)}"/>{_sheet_view(spec.freeze)}'
+            f'<sheetFormatPr defaultRowHeight="15"/>{_cols(spec.col_widths)}<sheetData>')
+    yield head.encode("utf-8")
+    for chunk in _sheet_rows(blocks):
+        yield chunk.encode("utf-8")
+    tail = (f"</sheetData>{_protection(spec)}{_hyperlinks(spec)}"
+            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+            'footer="0.3"/></worksheet>')
+    yield tail.encode("utf-8")
+
+
+def worksheet_xml(spec: SheetSpec, xf: Mapping[Style, int]) -> bytes:
+    """The whole worksheet part in one piece (small sheets, tests)."""
+    return b"".join(worksheet_chunks(spec, xf))

@@ -1,0 +1,30 @@
+"""Shared test fixtures: where the shared corpus lives and how to reach LibreOffice."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    if not (CORPUS / "MANIFEST.json").exists():
+        pytest.skip(f"the shared workbook corpus is not at {CORPUS}")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def soffice() -> str:
+    """Path of LibreOffice's soffice. Tests that need it fail (not skip) when it is missing:
+    scripts/test.sh installs it."""
+    path = shutil.which("soffice") or shutil.which("libreoffice")
+    if path is None:
+        pytest.fail("LibreOffice (soffice) is not installed; run scripts/test.sh, which "
+                    "installs libreoffice-calc-nogui")
+    return path

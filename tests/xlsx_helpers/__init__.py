@@ -1,0 +1,1 @@
+"""Helpers for the workbook writer tests: package surgery and headless LibreOffice runs."""
