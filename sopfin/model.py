@@ -61,6 +61,7 @@ class IssueCode(enum.StrEnum):
     EXCEL_ERROR = "excel-error"
     NEGATIVE_VALUE = "negative-value"
     BLANK_KEY = "blank-key"
+    VALUE_INVALID = "value-invalid"  # a flag or month cell that is not one of its allowed values
     # keys and references
     UNKNOWN_FAMILY = "unknown-family"
     DUPLICATE_FAMILY = "duplicate-family"

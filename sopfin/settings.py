@@ -40,7 +40,8 @@ def _parse_text(value: Any) -> str:
 def _parse_currency(value: Any) -> str:
     text = _parse_text(value).upper()
     if not re.fullmatch(r"[A-Z]{3}", text):
-        raise SettingValueError(f"expected a 3-letter ISO currency code such as USD, found {value!r}")
+        raise SettingValueError(
+            f"expected a 3-letter ISO currency code such as USD, found {value!r}")
     return text
 
 
@@ -206,5 +207,5 @@ def parse_settings(rows: Sequence[Sequence[Any]], sheet: str = layout.SETTINGS,
             issues.append(Issue(IssueCode.SETTING_INVALID, Severity.ERROR,
                                 CellRef(sheet, f"B{offset}"),
                                 f"setting {option.label!r}: {exc}",
-                                f"enter a valid value ({option.help})"))
+                                f"enter a valid value: {option.help.rstrip('.')}"))
     return Settings(**values), issues

@@ -1,0 +1,192 @@
+"""Build the error catalogue: one tiny failing workbook per issue code, and catalogue.json.
+
+Each case starts from the valid base plan in tests/plan_tables.py, applies one mutation and
+names the issue it must produce, message written out in full. Run from anywhere:
+
+    python tests/errors/make_catalogue.py
+
+The expected messages are written by hand here, never copied from sopfin's output:
+tests/test_error_catalogue.py reads each workbook with the real reader and checks them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+for extra in (HERE.parents[1], HERE.parent):  # the repository (sopfin) and tests/ (plan_tables)
+    if str(extra) not in sys.path:
+        sys.path.insert(0, str(extra))
+
+from plan_tables import XlError, base, set_cell, write_xlsx  # noqa: E402
+
+Grids = dict[str, list[list[object]]]
+
+
+@dataclass(frozen=True)
+class Case:
+    code: str
+    severity: str
+    cell: str
+    message: str
+    mutate: Callable[[Grids], None]
+    what: str
+
+    @property
+    def file(self) -> str:
+        return f"{self.code}.xlsx"
+
+
+def _drop_sheet(name: str) -> Callable[[Grids], None]:
+    return lambda g: g.pop(name) and None
+
+
+def _cells(sheet: str, **values: object) -> Callable[[Grids], None]:
+    def mutate(grids: Grids) -> None:
+        for ref, value in values.items():
+            set_cell(grids, sheet, ref, value)
+    return mutate
+
+
+def _append_row(sheet: str, *values: object) -> Callable[[Grids], None]:
+    return lambda g: g[sheet].append(list(values))
+
+
+def _drop_column(sheet: str, index: int) -> Callable[[Grids], None]:
+    def mutate(grids: Grids) -> None:
+        for row in grids[sheet]:
+            del row[index:index + 1]
+    return mutate
+
+
+CASES: tuple[Case, ...] = (
+    Case("missing-sheet", "error", "Prices",
+         "Prices: the workbook has no sheet 'Prices', which every plan needs; add it with its "
+         "header row, or run sopfin init to add the missing input sheets.",
+         _drop_sheet("Prices"), "the Prices sheet is deleted"),
+    Case("missing-column", "error", "Demand!B1",
+         "Demand!B1: expected the column 'Family' here, found 'Famly'; the table must start in "
+         "column A with Scenario, Family, in this order; rename this header to 'Family' or "
+         "insert the column.",
+         _cells("Demand", B1="Famly"), "a misspelt key header"),
+    Case("unknown-column", "warning", "StdCost!F1",
+         "StdCost!F1: the column 'Notes' is not part of the StdCost table and is ignored; the "
+         "columns are Family, Material, Labour, Overhead, EffectiveFrom; rename it if it is "
+         "meant to be one of them.",
+         _cells("StdCost", F1="Notes", F2="new supplier"), "a notes column on StdCost"),
+    Case("month-header-invalid", "error", "Supply!D1",
+         "Supply!D1: the month header 'Feb 2027' is not a month; expected '2027-02'; type the "
+         "header as the text '2027-02' (YYYY-MM).",
+         _cells("Supply", D1="Feb 2027"), "a month header typed as 'Feb 2027'"),
+    Case("months-out-of-order", "error", "Prices!C1",
+         "Prices!C1: found month 2027-02 where 2027-01 was expected; the headers must be the 3 "
+         "months 2027-01 to 2027-03, in order, one column each; put the month columns in order "
+         "and remove repeated months.",
+         _cells("Prices", C1="2027-02", D1="2027-01"), "two month headers swapped"),
+    Case("months-missing", "error", "Budget!E1",
+         "Budget!E1: 1 month of the horizon is missing (2027-03); expected the 3 months "
+         "2027-01 to 2027-03, one column each, from column C; insert a column headed '2027-03' "
+         "here.",
+         _drop_column("Budget", 4), "the last month column of Budget is deleted"),
+    Case("setting-invalid", "error", "Settings!B3",
+         "Settings!B3: setting 'Currency': expected a 3-letter ISO currency code such as USD, "
+         "found 'dollars'; enter a valid value: ISO 4217 code of the currency all prices and "
+         "costs are in.",
+         _cells("Settings", B3="dollars"), "a currency written out in words"),
+    Case("setting-unknown", "warning", "Settings!A8",
+         "Settings!A8: unknown setting 'Colour'; check its spelling against the Help column or "
+         "delete the row.",
+         _append_row("Settings", "Colour", "blue", None), "an unknown Settings row"),
+    Case("value-invalid", "error", "Families!E3",
+         "Families!E3: Active must be TRUE or FALSE, found 'maybe'; type TRUE or FALSE (blank "
+         "means TRUE).",
+         _cells("Families", E3="maybe"), "an Active flag that is neither TRUE nor FALSE"),
+    Case("not-a-number", "error", "Demand!E3",
+         "Demand!E3: expected a number for 2027-02, found the text '1,200'; type it as a number "
+         "(1200), not as text.",
+         _cells("Demand", E3="1,200"), "a quantity stored as text"),
+    Case("excel-error", "error", "Supply!C3",
+         "Supply!C3: expected a number for 2027-01, found the Excel error #REF!; fix the formula "
+         "or the cell it refers to, or type a number.",
+         _cells("Supply", C3=XlError("#REF!")), "a #REF! in Supply"),
+    Case("negative-value", "error", "OpeningInventory!B3",
+         "OpeningInventory!B3: opening units cannot be negative, found -5 for units; enter 0 or "
+         "a positive number.",
+         _cells("OpeningInventory", B3=-5.0), "negative opening units"),
+    Case("blank-key", "error", "Supply!B3",
+         "Supply!B3: Family is blank in a row that has data; fill in the Family, or delete the "
+         "row.",
+         _cells("Supply", B3=None), "a Supply row without its family"),
+    Case("unknown-family", "error", "Prices!A4",
+         "Prices!A4: the family 'V-20' is not on sheet Families; add it on sheet Families or "
+         "correct the spelling (did you mean 'V-200'?).",
+         _cells("Prices", A4="V-20"), "a misspelt family on Prices"),
+    Case("duplicate-family", "error", "Families!A5",
+         "Families!A5: the family 'V-200' is listed twice (first in Families!A3); keep one row "
+         "per family.",
+         _append_row("Families", "V-200", "Valve 200 (copy)", "Valves", "ea", True),
+         "a family listed twice"),
+    Case("duplicate-row", "error", "Budget!A4",
+         "Budget!A4: the keys family 'P-100', measure 'units' are already on row 2; merge the "
+         "two rows into one, or correct the keys.",
+         _append_row("Budget", "P-100", "units", 10.0, 10.0, 10.0), "a Budget row repeated"),
+    Case("inactive-family-has-demand", "warning", "Demand!E7",
+         "Demand!E7: family 'OLD-1' is inactive (Families!E4) but has 5 units of demand; set "
+         "Active to TRUE on Families, or clear its demand.",
+         _append_row("Demand", "base", "OLD-1", "Retail", None, 5.0, None),
+         "demand for an inactive family"),
+    Case("unknown-scenario", "error", "PlannedVariances!A2",
+         "PlannedVariances!A2: the scenario 'Base' is not in Settings 'Scenarios' (base, "
+         "upside); add it to 'Scenarios' on Settings or correct the spelling (did you mean "
+         "'base'?).",
+         _cells("PlannedVariances", A2="Base"), "a scenario name in the wrong case"),
+    Case("scenario-missing", "error", "Demand!A7",
+         "Demand!A7: the scenario 'downside' (Settings 'Scenarios') has no rows on Demand; add "
+         "its demand rows, or remove it from 'Scenarios' on Settings.",
+         _cells("Settings", B6="base, upside, downside"), "a scenario without demand"),
+    Case("channel-mismatch", "error", "Demand!C7",
+         "Demand!C7: family 'V-200' has demand in channel 'Web' but Prices has it only for "
+         "'Retail'; add a row for family 'V-200' channel 'Web' on sheet Prices or correct the "
+         "channel.",
+         _append_row("Demand", "base", "V-200", "Web", 1.0, 1.0, 1.0), "an unpriced channel"),
+    Case("unknown-measure", "error", "Budget!B3",
+         "Budget!B3: unknown budget measure 'margin'; expected one of units, revenue, cogs; "
+         "correct the measure, or delete the row.",
+         _cells("Budget", B3="margin"), "a budget measure sopfin does not know"),
+    Case("missing-price", "error", "Prices!E2",
+         "Prices!E2: price is missing for family 'P-100' channel 'Retail' in 2027-03: it is "
+         "blank or 0 where Demand!F2 has demand; enter the price, or mark the family inactive.",
+         _cells("Prices", E2=None), "a blank price where there is demand"),
+    Case("missing-std-cost", "error", "OpeningInventory!B3",
+         "OpeningInventory!B3: no standard cost for family 'V-200', which is needed from "
+         "2027-01; add a row for it on sheet StdCost.",
+         lambda g: g["StdCost"].pop(3) and None, "the StdCost row of a family is deleted"),
+)
+
+# Codes raised after validation, by steps that have their own tests.
+EMITTED_ELSEWHERE = {
+    "negative-inventory": "dollarize (tests of the engine), when supply is not a constraint",
+    "sheet-name-taken": "the workbook writer, when an output sheet name is a user's sheet",
+}
+
+
+def build(folder: Path = HERE) -> list[dict[str, str]]:
+    """Write valid.xlsx, one workbook per case and catalogue.json; return the entries."""
+    write_xlsx(folder / "valid.xlsx", base())
+    entries = []
+    for case in CASES:
+        grids = base()
+        case.mutate(grids)
+        write_xlsx(folder / case.file, grids)
+        entries.append({"file": case.file, "code": case.code, "severity": case.severity,
+                        "cell": case.cell, "what": case.what, "message": case.message})
+    (folder / "catalogue.json").write_text(json.dumps(entries, indent=2) + "\n", encoding="utf-8")
+    return entries
+
+
+if __name__ == "__main__":
+    print(f"wrote {len(build())} cases to {HERE}")

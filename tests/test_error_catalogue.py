@@ -1,0 +1,87 @@
+"""Every issue code has a tiny failing workbook in tests/errors and its exact message.
+
+Each workbook is read with the real reader (python-calamine plus the error-cell scan), parsed
+and validated; the catalogued issue must be among the issues, word for word.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from sopfin import layout
+from sopfin.checks import validate
+from sopfin.model import Issue, IssueCode
+from sopfin.readplan import parse_plan
+from sopfin.xlsx.read import read_raw_sheets
+
+ERRORS = Path(__file__).resolve().parent / "errors"
+CATALOGUE = json.loads((ERRORS / "catalogue.json").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _generator():
+    spec = importlib.util.spec_from_file_location("make_catalogue", ERRORS / "make_catalogue.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+def issues_of(path: Path) -> list[Issue]:
+    raw = read_raw_sheets(path, layout.INPUT_SHEET_NAMES)
+    plan, issues = parse_plan(raw, source=path.name)
+    return issues if plan is None else issues + validate(plan)
+
+
+def test_the_base_workbook_has_no_issues():
+    assert issues_of(ERRORS / "valid.xlsx") == []
+
+
+@pytest.mark.parametrize("entry", CATALOGUE, ids=lambda e: e["code"])
+def test_catalogued_issue_is_reported_verbatim(entry):
+    issues = issues_of(ERRORS / entry["file"])
+    matching = [i for i in issues if i.code.value == entry["code"]]
+    assert matching, [i.format() for i in issues]
+    found = {(i.severity.value, str(i.where), i.format()) for i in matching}
+    assert (entry["severity"], entry["cell"], entry["message"]) in found
+
+
+def test_every_issue_code_is_catalogued_or_emitted_elsewhere():
+    catalogued = {e["code"] for e in CATALOGUE}
+    elsewhere = set(_generator().EMITTED_ELSEWHERE)
+    assert not catalogued & elsewhere
+    assert catalogued | elsewhere == {c.value for c in IssueCode}
+
+
+def test_catalogue_json_matches_its_generator():
+    cases = _generator().CASES
+    assert [(c.file, c.code, c.severity, c.cell, c.message) for c in cases] == [
+        (e["file"], e["code"], e["severity"], e["cell"], e["message"]) for e in CATALOGUE]
+    assert all((ERRORS / e["file"]).is_file() for e in CATALOGUE)
+
+
+@pytest.mark.parametrize("entry", CATALOGUE, ids=lambda e: e["code"])
+def test_message_starts_with_the_location_and_ends_with_a_fix(entry):
+    message = entry["message"]
+    assert message.startswith(entry["cell"] + ": ")
+    assert message.endswith(".")
+    what, _, fix = message.rpartition("; ")
+    assert what and fix, "a message needs what is wrong, then '; ' and the fix"
+    verbs = ("add|fix|fill|type|rename|put|insert|enter|keep|merge|set|correct|check|delete|"
+             "leave|use")
+    assert re.match(rf"({verbs})\b", fix), f"the fix should say what to do: {fix!r}"
+
+
+def test_every_issue_the_catalogue_produces_has_location_message_and_fix():
+    for entry in CATALOGUE:
+        for issue in issues_of(ERRORS / entry["file"]):
+            assert issue.where.sheet, issue
+            assert issue.message and issue.fix, issue
+            assert issue.format("Plan.xlsx").startswith(f"Plan.xlsx!{issue.where}: ")
