@@ -1,0 +1,119 @@
+"""Plan against budget by month, fiscal quarter and fiscal year, summed over families.
+
+``summarize`` gives the tidy frame behind the Summary sheet; ``headline`` the one line per
+scenario the CLI prints. Flow measures (units shipped, revenue, COGS, gross margin, inventory
+cash effect, revenue at risk) sum over a period; the balance (inventory value) is the one at the
+end of the period's last planned month; GM % is recomputed from the period's sums. A quarter or
+fiscal year cut by the horizon's edge is summarised over the months the plan has. Nothing is
+rounded here: figures become cents in ``sopfin.money`` when they are reported.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sopfin.calendar import Periods, fiscal_quarters, fiscal_years
+from sopfin.results import Dollarized
+
+MEASURES = ("units", "revenue", "cogs", "gross_margin", "gm_pct", "inventory_value",
+            "inventory_cash", "revenue_at_risk")
+PERIOD_TYPES = ("month", "quarter", "year")
+_FLOWS = {"units": "shipments_units", "revenue": "revenue", "cogs": "cogs",
+          "gross_margin": "gross_margin", "inventory_cash": "inventory_cash",
+          "revenue_at_risk": "revenue_at_risk"}
+_BALANCES = {"inventory_value": "inventory_value"}
+_BUDGETED = {"units": "units", "revenue": "revenue", "cogs": "cogs"}
+
+
+def summarize(d: Dollarized, fiscal_year_start: int = 1) -> pd.DataFrame:
+    """One row per (scenario, period, measure): scenario, period_type, period, measure, plan,
+    budget, gap (= plan - budget; NaN where the measure has no budget)."""
+    months = len(d.months)
+    by_type = {
+        "month": Periods(tuple(d.months), np.arange(months), np.arange(months),
+                         np.arange(months)),
+        "quarter": fiscal_quarters(d.months, fiscal_year_start),
+        "year": fiscal_years(d.months, fiscal_year_start),
+    }
+    plan_parts, budget_parts, labels, types = [], [], [], []
+    for kind in PERIOD_TYPES:
+        plan, budget = _period_figures(d, by_type[kind])
+        plan_parts.append(plan)
+        budget_parts.append(budget)
+        labels += by_type[kind].labels
+        types += [kind] * len(by_type[kind])
+    plan = np.concatenate(plan_parts, axis=1)  # (S, P, K)
+    budget = np.concatenate(budget_parts, axis=0)  # (P, K)
+    s_count, p_count, k_count = plan.shape
+    flat_plan = plan.reshape(-1)
+    flat_budget = np.tile(budget.reshape(-1), s_count)
+    return pd.DataFrame({
+        "scenario": np.repeat(np.asarray(d.scenarios, dtype=object), p_count * k_count),
+        "period_type": np.tile(np.repeat(np.asarray(types, dtype=object), k_count), s_count),
+        "period": np.tile(np.repeat(np.asarray(labels, dtype=object), k_count), s_count),
+        "measure": np.tile(np.asarray(MEASURES, dtype=object), s_count * p_count),
+        "plan": flat_plan,
+        "budget": flat_budget,
+        "gap": flat_plan - flat_budget,
+    })
+
+
+def headline(d: Dollarized) -> pd.DataFrame:
+    """Whole-horizon figures per scenario (index ``scenario``): plan, budget and gaps."""
+    months = len(d.months)
+    whole = Periods(("horizon",), np.array([0]), np.array([max(months - 1, 0)]),
+                    np.zeros(months, dtype=np.int64))
+    plan, budget = _period_figures(d, whole)
+    col = {m: k for k, m in enumerate(MEASURES)}
+    figures = {
+        "revenue": plan[:, 0, col["revenue"]],
+        "budget_revenue": np.full(len(d.scenarios), budget[0, col["revenue"]]),
+        "cogs": plan[:, 0, col["cogs"]],
+        "budget_cogs": np.full(len(d.scenarios), budget[0, col["cogs"]]),
+        "gross_margin": plan[:, 0, col["gross_margin"]],
+        "budget_gross_margin": np.full(len(d.scenarios), budget[0, col["gross_margin"]]),
+        "gm_pct": plan[:, 0, col["gm_pct"]],
+        "budget_gm_pct": np.full(len(d.scenarios), budget[0, col["gm_pct"]]),
+        "inventory_value": plan[:, 0, col["inventory_value"]],
+        "inventory_cash": plan[:, 0, col["inventory_cash"]],
+        "revenue_at_risk": plan[:, 0, col["revenue_at_risk"]],
+    }
+    figures["revenue_gap"] = figures["revenue"] - figures["budget_revenue"]
+    figures["gross_margin_gap"] = figures["gross_margin"] - figures["budget_gross_margin"]
+    return pd.DataFrame(figures, index=pd.Index(list(d.scenarios), name="scenario"))
+
+
+def _period_figures(d: Dollarized, periods: Periods) -> tuple[np.ndarray, np.ndarray]:
+    """(plan (S, P, K), budget (P, K)) for the measures in ``MEASURES`` order."""
+    s_count, p_count = len(d.scenarios), len(periods)
+    plan = np.full((s_count, p_count, len(MEASURES)), np.nan)
+    budget = np.full((p_count, len(MEASURES)), np.nan)
+    if not p_count:
+        return plan, budget
+    budget_monthly = {m: d.budget[name].sum(axis=0) for m, name in _BUDGETED.items()}
+    budget_monthly["gross_margin"] = budget_monthly["revenue"] - budget_monthly["cogs"]
+    for k, measure in enumerate(MEASURES):
+        if measure in _FLOWS:
+            plan[:, :, k] = _sum_periods(d.fam[_FLOWS[measure]].sum(axis=1), periods)
+        elif measure in _BALANCES:
+            plan[:, :, k] = d.fam[_BALANCES[measure]].sum(axis=1)[:, periods.last]
+        if measure in budget_monthly:
+            budget[:, k] = _sum_periods(budget_monthly[measure][None, :], periods)[0]
+    k_pct, k_rev, k_gm = (MEASURES.index(m) for m in ("gm_pct", "revenue", "gross_margin"))
+    plan[:, :, k_pct] = _ratio(plan[:, :, k_gm], plan[:, :, k_rev])
+    budget[:, k_pct] = _ratio(budget[:, k_gm], budget[:, k_rev])
+    return plan, budget
+
+
+def _sum_periods(monthly: np.ndarray, periods: Periods) -> np.ndarray:
+    """(S, M) monthly flows -> (S, P) sums over each period's months."""
+    if monthly.shape[1] == 0:
+        return np.zeros((monthly.shape[0], len(periods)))
+    return np.add.reduceat(monthly, periods.first, axis=1)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    out = np.full(np.shape(numerator), np.nan)
+    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    return out
