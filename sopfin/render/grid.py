@@ -1,0 +1,216 @@
+"""The grid of an output sheet: title and header rows, key columns, lead columns (Check,
+Total, Opening), one column per month, and the sections of rows a sheet is made of.
+
+Row positions are allocated before any formula is written, so that sheets can reference each
+other's rows (the Revenue sheet reads family shipments from the Inventory sheet, which reads
+family demand back from the Revenue sheet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sopfin.layout import column_letter
+from sopfin.render.refs import CHECK_OK
+from sopfin.sheetspec import Block, SheetSpec, Style
+
+TITLE_ROW = 1
+
+
+@dataclass(frozen=True)
+class Section:
+    """A contiguous run of ``count`` item rows from ``first``, and the row of their total."""
+
+    first: int
+    count: int
+    total: int | None = None
+
+    @property
+    def last(self) -> int:
+        return self.first + self.count - 1
+
+    def row(self, i: int) -> int:
+        return self.first + i
+
+    @property
+    def rows(self) -> range:
+        return range(self.first, self.first + self.count)
+
+
+@dataclass
+class Grid:
+    """One output sheet being laid out. Columns: keys, lead columns, then one per period.
+
+    ``months`` are the period headers: months, and on the Summary quarters and years too.
+    """
+
+    name: str
+    key_headers: tuple[str, ...]
+    lead_headers: tuple[str, ...]
+    months: tuple[str, ...]
+    header_row: int = 2
+    blocks: list[Block] = field(default_factory=list)
+    cursor: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.cursor:
+            self.cursor = self.header_row + 1
+        start = len(self.key_headers) + len(self.lead_headers) + 1
+        self.month_cols = tuple(column_letter(start + j) for j in range(len(self.months)))
+        self.first_month_index = start
+
+    # -- columns -----------------------------------------------------------------------------
+    def lead(self, header: str) -> int:
+        """1-based column index of a lead column (e.g. 'Check')."""
+        return len(self.key_headers) + self.lead_headers.index(header) + 1
+
+    def lead_col(self, header: str) -> str:
+        return column_letter(self.lead(header))
+
+    @property
+    def prev_cols(self) -> tuple[str, ...]:
+        """For each month, the column before it (the lead column left of the first month)."""
+        before = column_letter(self.first_month_index - 1)
+        return (before,) + self.month_cols[:-1]
+
+    # -- rows --------------------------------------------------------------------------------
+    def allocate(self, count: int, total: bool = True, gap: int = 1) -> Section:
+        """Reserve ``count`` item rows (and a total row), followed by ``gap`` blank rows."""
+        section = Section(self.cursor, count, self.cursor + count if total else None)
+        self.cursor += count + (1 if total else 0) + gap
+        return section
+
+    def skip(self, rows: int = 1) -> None:
+        self.cursor += rows
+
+    # -- cells -------------------------------------------------------------------------------
+    def title(self, text: str) -> None:
+        self.blocks.append(Block(TITLE_ROW, 1, [[text]], style=Style.TITLE))
+
+    def header(self) -> None:
+        keys = list(self.key_headers) + list(self.lead_headers)
+        self.blocks.append(Block(self.header_row, 1, [keys], style=Style.HEADER))
+        if self.months:
+            self.blocks.append(Block(self.header_row, self.first_month_index,
+                                     [list(self.months)], style=Style.MONTH_HEADER))
+
+    def put(self, row: int, col: int, values: object, formulas: object = None,
+            style: Style | None = None) -> None:
+        """A rectangle of cells at (row, col); skipped when empty."""
+        array = np.asarray(values, dtype=object)
+        if array.size == 0:
+            return
+        self.blocks.append(Block(row, col, values, formulas, style))
+
+    def put_keys(self, first: int, keys: Sequence[Sequence[str]], style: Style = Style.TEXT,
+                 ) -> None:
+        if keys:
+            self.put(first, 1, [list(k) for k in keys], style=style)
+
+    def put_checks(self, first: int, checks: Sequence[str | None]) -> None:
+        """The Check column: a key-check formula per row (cached 'ok'), blank where none."""
+        if not checks or all(c is None for c in checks):
+            return
+        values = [[CHECK_OK if c else None] for c in checks]
+        self.put(first, self.lead("Check"), values, [[c] for c in checks], Style.TEXT)
+
+    def put_months(self, first: int, formulas: np.ndarray, values: np.ndarray,
+                   style: Style) -> None:
+        if formulas.size:
+            self.put(first, self.first_month_index, values, formulas, style)
+
+    def put_column(self, first: int, col: int, formulas: Sequence[str | None],
+                   values: Sequence[object], style: Style) -> None:
+        if formulas:
+            self.put(first, col, [[v] for v in values], [[f] for f in formulas], style)
+
+    def spec(self, freeze_cols: int, widths: Mapping[int, float] | None = None,
+             freeze_rows: int | None = None) -> SheetSpec:
+        """The finished sheet, frozen under the header (or ``freeze_rows``) and right of
+        ``freeze_cols``."""
+        col_widths = {i + 1: max(10.0, len(h) + 2.0) for i, h in enumerate(self.key_headers)}
+        for h in self.lead_headers:
+            col_widths[self.lead(h)] = 12.0
+        for j in range(len(self.months)):
+            col_widths[self.first_month_index + j] = 13.0
+        col_widths.update(widths or {})
+        return SheetSpec(self.name, blocks=tuple(self.blocks), owned=True, col_widths=col_widths,
+                         freeze=(freeze_rows or self.header_row, freeze_cols))
+
+
+def fill(template: str, count: int, rows: Mapping[str, Sequence[object]],
+         cols: Mapping[str, Sequence[str]], first: str | None = None) -> np.ndarray:
+    """Formulas for a (count x months) grid from one template.
+
+    Row placeholders take ``rows[name][i]``; column placeholders take ``cols[name][j]``.
+    ``first`` is an optional different template for the first month.
+    """
+    months = len(next(iter(cols.values()))) if cols else 0
+    out = np.empty((count, months), dtype=object)
+    col_names = list(cols)
+    per_month = [{n: cols[n][j] for n in col_names} for j in range(months)]
+    escaped = {n: "{" + n + "}" for n in col_names}
+    for i in range(count):
+        row_args = {name: values[i] for name, values in rows.items()}
+        row_template = template.format(**row_args, **escaped)
+        row_first = first.format(**row_args, **escaped) if first is not None else row_template
+        out[i, :] = [row_template.format_map(m) for m in per_month]
+        if months:
+            out[i, 0] = row_first.format_map(per_month[0])
+    return out
+
+
+def sum_rows(section: Section, cols: Sequence[str]) -> np.ndarray:
+    """The total row of a section: SUM of its item rows per month (``0`` when it has none)."""
+    if section.count == 0:
+        return np.array([["0" for _ in cols]], dtype=object)
+    return np.array([[f"SUM({c}{section.first}:{c}{section.last})" for c in cols]],
+                    dtype=object)
+
+
+def total_values(values: np.ndarray) -> np.ndarray:
+    """Engine values of a total row: the sum over item rows (NaN items count as zero)."""
+    if values.shape[0] == 0:
+        return np.zeros((1, values.shape[1]))
+    return np.nansum(values, axis=0, keepdims=True)
+
+
+BOLD = {Style.UNITS: Style.UNITS_BOLD, Style.MONEY: Style.MONEY_BOLD,
+        Style.PERCENT: Style.PERCENT_BOLD}
+
+
+def put_section(grid: Grid, section: Section, keys: Sequence[Sequence[str]],
+                formulas: np.ndarray, values: np.ndarray, style: Style, *,
+                total_key: Sequence[str] | None = None,
+                checks: Sequence[str | None] | None = None,
+                cols: Sequence[str] | None = None) -> None:
+    """Item rows of a section, and its total row (SUM of the items per month) if it has one.
+
+    ``cols`` limits the total row to the first months' columns (default: all month columns).
+    """
+    grid.put_keys(section.first, keys)
+    if checks is not None:
+        grid.put_checks(section.first, checks)
+    grid.put_months(section.first, formulas, values, style)
+    if section.total is not None and total_key is not None:
+        grid.put_keys(section.total, [total_key])
+        grid.put_months(section.total, sum_rows(section, cols or grid.month_cols),
+                        total_values(values),
+                        BOLD.get(style, style))
+
+
+def put_row_totals(grid: Grid, section: Section, values: np.ndarray, style: Style,
+                   header: str = "Total") -> None:
+    """The Total lead column of a section: SUM over the months of each row (and total row)."""
+    first, last = grid.month_cols[0], grid.month_cols[-1]
+    col = grid.lead(header)
+    sums = np.nansum(values, axis=1) if values.size else np.zeros(section.count)
+    grid.put_column(section.first, col, [f"SUM({first}{r}:{last}{r})" for r in section.rows],
+                    sums.tolist(), style)
+    if section.total is not None:
+        r = section.total
+        grid.put_column(r, col, [f"SUM({first}{r}:{last}{r})"], [float(np.nansum(values))],
+                        BOLD.get(style, style))

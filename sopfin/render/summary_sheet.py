@@ -1,0 +1,172 @@
+"""The Summary sheet: plan, budget and gap per scenario by month, fiscal quarter and fiscal
+year, a banner that warns when input tables were re-sorted since the last dollarize, and the
+budget by family the budget rows add up.
+
+Flows sum over a period's months; inventory value is the last month's balance; GM % is
+recomputed from the period's revenue and margin. The periods come from ``sopfin.calendar``
+and the cached values from ``sopfin.summary.summarize``, so the sheet and the engine agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sopfin import layout
+from sopfin.calendar import Periods, fiscal_quarters, fiscal_years
+from sopfin.render.context import RenderContext
+from sopfin.render.grid import BOLD, Grid, Section, put_section
+from sopfin.render.refs import CHECK_MOVED, text_literal
+from sopfin.sheetspec import SheetSpec, Style
+from sopfin.summary import summarize
+
+KEYS = ("Scenario", "Measure", "Basis")
+LEAD = ("Check",)
+BANNER_ROW = 2
+HEADER_ROW = 3
+BANNER_TEXT = ("Inputs were re-sorted or edited since the last dollarize: "
+               "run sopfin dollarize again")
+BUDGETED = ("units", "revenue", "cogs", "gross_margin", "gm_pct")
+PLAN_ONLY = ("inventory_value", "inventory_cash", "revenue_at_risk")
+LABELS = {
+    "units": "Units shipped",
+    "revenue": "Revenue",
+    "cogs": "COGS",
+    "gross_margin": "Gross margin",
+    "gm_pct": "GM %",
+    "inventory_value": "Inventory value (end)",
+    "inventory_cash": "Cash effect of inventory",
+    "revenue_at_risk": "Revenue at risk",
+}
+STYLES = {"units": Style.UNITS, "gm_pct": Style.PERCENT}
+BUDGET_LABELS = {"units": "Budget units", "revenue": "Budget revenue", "cogs": "Budget COGS"}
+
+
+@dataclass(frozen=True)
+class SummaryLayout:
+    grid: Grid
+    rows: dict[tuple[str, str, str], int]  # (scenario, measure, basis) -> row
+    budget: dict[str, Section]  # budget measure -> family rows and total
+    quarters: Periods
+    years: Periods
+
+
+def layout_summary(ctx: RenderContext) -> SummaryLayout:
+    start = ctx.plan.settings.fiscal_year_start
+    quarters, years = fiscal_quarters(ctx.months, start), fiscal_years(ctx.months, start)
+    periods = tuple(ctx.months) + quarters.labels + years.labels
+    grid = Grid(layout.SUMMARY, KEYS, LEAD, periods, header_row=HEADER_ROW)
+    rows: dict[tuple[str, str, str], int] = {}
+    for scenario in ctx.scenarios:
+        for measure in BUDGETED + PLAN_ONLY:
+            for basis in ("Plan", "Budget", "Gap") if measure in BUDGETED else ("Plan",):
+                rows[(scenario, measure, basis)] = grid.cursor
+                grid.skip()
+        grid.skip()
+    grid.skip()  # the budget detail's heading row
+    budget = {m: grid.allocate(len(ctx.families)) for m in BUDGET_LABELS}
+    return SummaryLayout(grid, rows, budget, quarters, years)
+
+
+def banner_formula(check_ranges: Sequence[str]) -> str:
+    """Non-empty text when any key check on any output sheet says the inputs moved."""
+    if not check_ranges:
+        return '""'
+    count = "+".join(f"COUNTIF({r},{text_literal(CHECK_MOVED)})" for r in check_ranges)
+    return f'IF({count}>0,{text_literal(BANNER_TEXT)},"")'
+
+
+def _summary_values(ctx: RenderContext) -> pd.DataFrame:
+    frame = summarize(ctx.d, ctx.plan.settings.fiscal_year_start)
+    return frame.set_index(["scenario", "measure", "period"]).sort_index()
+
+
+def _period_formula(kind: str, first: str, last: str, row: int) -> str:
+    if kind == "flow":
+        return f"SUM({first}{row}:{last}{row})"
+    return f"{last}{row}"
+
+
+def render_summary(ctx: RenderContext, lay: SummaryLayout,
+                   sources: dict[tuple[str, str], list[str]],
+                   check_ranges: Sequence[str]) -> SheetSpec:
+    """``sources[(scenario, measure)]`` holds, per month, the reference to the plan total on
+    the sheet that computes it (e.g. 'Revenue!G17'); ``check_ranges`` the Check columns."""
+    grid = lay.grid
+    grid.title(ctx.title("Summary: plan vs budget"))
+    grid.put(BANNER_ROW, 1, [[""]], [[banner_formula(check_ranges)]], Style.ERROR)
+    grid.header()
+    values = _summary_values(ctx)
+    m = len(ctx.months)
+    month_cols, period_cols = grid.month_cols[:m], grid.month_cols[m:]
+    spans = [(lay.quarters.first[k], lay.quarters.last[k]) for k in range(len(lay.quarters))]
+    spans += [(lay.years.first[k], lay.years.last[k]) for k in range(len(lay.years))]
+    for scenario in ctx.scenarios:
+        for (s, measure, basis), row in lay.rows.items():
+            if s != scenario:
+                continue
+            formulas = _row_formulas(lay, scenario, measure, basis, row, sources, month_cols,
+                                     period_cols, spans)
+            column = {"Plan": "plan", "Budget": "budget", "Gap": "gap"}[basis]
+            cached = values.loc[(scenario, measure), column].reindex(list(grid.months))
+            style = STYLES.get(measure, Style.MONEY)
+            if basis == "Plan":
+                style = BOLD.get(style, style)
+            grid.put_keys(row, [(scenario, LABELS[measure], basis)])
+            grid.put_months(row, np.array([formulas], dtype=object),
+                            np.array([cached.to_numpy(dtype=np.float64)]), style)
+    _render_budget(ctx, lay)
+    return grid.spec(freeze_cols=len(KEYS) + len(LEAD), widths={1: 12.0, 2: 24.0, 3: 14.0})
+
+
+def _row_formulas(lay: SummaryLayout, scenario: str, measure: str, basis: str, row: int,
+                  sources: dict[tuple[str, str], list[str]], month_cols: Sequence[str],
+                  period_cols: Sequence[str], spans: list[tuple[int, int]]) -> list[str]:
+    def at(b: str, m: str = measure) -> int:
+        return lay.rows[(scenario, m, b)]
+
+    if basis == "Gap":
+        plan, budget = at("Plan"), at("Budget")
+        template = f"{{c}}{plan}-{{c}}{budget}"
+        if measure == "gm_pct":
+            template = f'IF(OR({{c}}{plan}="",{{c}}{budget}=""),"",{template})'
+    elif measure == "gm_pct":
+        revenue, margin = at(basis, "revenue"), at(basis, "gross_margin")
+        template = f'IF({{c}}{revenue}=0,"",{{c}}{margin}/{{c}}{revenue})'
+    elif measure == "gross_margin":
+        template = f"{{c}}{at(basis, 'revenue')}-{{c}}{at(basis, 'cogs')}"
+    else:
+        template = ""
+    if template:
+        return [template.format(c=c) for c in list(month_cols) + list(period_cols)]
+    if basis == "Budget":
+        section = lay.budget[measure]
+        monthly = [f"{c}{section.total}" for c in month_cols]
+    else:
+        monthly = list(sources[(scenario, measure)])
+    kind = "balance" if measure == "inventory_value" else "flow"
+    periods = [_period_formula(kind, month_cols[a], month_cols[b], row) for a, b in spans]
+    return monthly + periods
+
+
+def _render_budget(ctx: RenderContext, lay: SummaryLayout) -> None:
+    grid = lay.grid
+    first = min(s.first for s in lay.budget.values())
+    grid.put(first - 1, 1, [["Budget by family (from the Budget sheet)"]], style=Style.NOTE)
+    m = len(ctx.months)
+    for measure, label in BUDGET_LABELS.items():
+        section = lay.budget[measure]
+        formulas = np.full((len(ctx.families), m), "0", dtype=object)
+        checks: list[str | None] = []
+        for f, family in enumerate(ctx.families):
+            rows = ctx.budget.find_all(family, measure)
+            formulas[f, :] = ctx.budget.sum_cells(rows)
+            checks.append(ctx.budget.rows_check(rows))
+        keys = [("Budget", label, family) for family in ctx.families]
+        style = STYLES.get(measure, Style.MONEY)
+        put_section(grid, section, keys, formulas, ctx.d.budget[measure], style,
+                    total_key=("Budget", label, "Total"), checks=checks,
+                    cols=grid.month_cols[:m])
