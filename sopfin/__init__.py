@@ -1,7 +1,14 @@
-"""sopfin: make the S&OP operating plan and the finance forecast the same plan."""
+"""sopfin: make the S&OP operating plan and the finance forecast the same plan.
+
+Python API: ``read_plan(path)`` -> Plan, ``dollarize(plan)`` -> PlanFigures (tidy frames).
+The command line (``sopfin --help``) and the Excel add-in call the same pipeline.
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from sopfin.api import PlanError, PlanFigures, dollarize, read_plan  # noqa: E402
+from sopfin.bridge import pvm  # noqa: E402
+
+__all__ = ["PlanError", "PlanFigures", "__version__", "dollarize", "pvm", "read_plan"]

@@ -1,0 +1,65 @@
+"""The Python API for notebooks and the add-in: read a plan, dollarize it, get tidy frames.
+
+    >>> import sopfin
+    >>> plan = sopfin.read_plan("plan.xlsx")        # raises PlanError listing every issue
+    >>> figures = sopfin.dollarize(plan)
+    >>> figures.families.loc["base"].head()          # scenario, family, month -> measures
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sopfin import dollarize as _engine
+from sopfin.model import Issue, Plan, Severity
+from sopfin.results import Dollarized
+from sopfin.summary import summarize
+
+
+class PlanError(Exception):
+    """The plan workbook has errors; ``issues`` lists every one with its cell."""
+
+    def __init__(self, issues: Sequence[Issue], source: str = "") -> None:
+        self.issues = list(issues)
+        errors = [i for i in self.issues if i.severity is Severity.ERROR]
+        lines = [i.format(source) for i in errors[:20]]
+        more = f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        super().__init__(f"{len(errors)} error(s) in the plan:\n" + "\n".join(lines) + more)
+
+
+@dataclass(frozen=True)
+class PlanFigures:
+    """Dollarized plan as tidy frames (and the arrays behind them)."""
+
+    families: pd.DataFrame  # index (scenario, family, month); one column per family measure
+    lines: pd.DataFrame  # index (scenario, family, channel, month)
+    summary: pd.DataFrame  # scenario x period x measure: plan, budget, gap
+    issues: list[Issue]  # warnings from the engine (e.g. negative inventory)
+    arrays: Dollarized
+
+
+def read_plan(path: str | Path) -> Plan:
+    """Read and validate a plan workbook. Warnings are kept in ``plan.extra['issues']``."""
+    from sopfin.pipeline import check  # the file edge, imported only when reading a file
+
+    result = check(path)
+    if result.plan is None or not result.ok:
+        raise PlanError(result.issues, Path(path).name)
+    result.plan.extra["issues"] = list(result.issues)
+    return result.plan
+
+
+def dollarize(plan: Plan, scenarios: Sequence[str] | None = None) -> PlanFigures:
+    """Dollarize a plan: revenue, COGS, inventory value and cash per scenario/family/month."""
+    d, issues = _engine.dollarize(plan, scenarios)
+    return PlanFigures(
+        families=d.family_frame(),
+        lines=d.line_frame(),
+        summary=summarize(d, plan.settings.fiscal_year_start),
+        issues=issues,
+        arrays=d,
+    )

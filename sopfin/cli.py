@@ -1,0 +1,285 @@
+"""The ``sopfin`` command: a thin door into the pipeline.
+
+Exit codes: 0 ok (warnings allowed), 1 issues in the plan data, 2 usage or environment
+problem (file missing, locked, protected, not a workbook, unknown option).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sopfin import __version__, layout
+from sopfin.model import Issue, Severity
+from sopfin.report import format_headline, headline_records
+from sopfin.settings import Settings, SettingValueError, month_range, parse_month
+from sopfin.xlsx.errors import WorkbookError
+
+EXIT_OK, EXIT_ISSUES, EXIT_USAGE = 0, 1, 2
+DEFAULT_DEMO_PATH = "sopfin-demo.xlsx"
+
+
+class UsageError(Exception):
+    """A problem with the command line or the environment (exit code 2)."""
+
+
+def _progress(args: argparse.Namespace):
+    if getattr(args, "quiet", False) or getattr(args, "json", False):
+        return lambda _msg: None
+    if not (getattr(args, "verbose", False) or sys.stderr.isatty()):
+        return lambda _msg: None
+    return lambda msg: print(f"sopfin: {msg}", file=sys.stderr, flush=True)
+
+
+def _print_issues(issues: Sequence[Issue], workbook: str) -> None:
+    errors = [i for i in issues if i.severity is Severity.ERROR]
+    warnings = [i for i in issues if i.severity is Severity.WARNING]
+    for issue in errors + warnings:
+        tag = "error" if issue.severity is Severity.ERROR else "warning"
+        print(f"{tag}[{issue.code.value}] {issue.format(workbook)}")
+    if issues:
+        print(f"{len(errors)} error(s), {len(warnings)} warning(s) in {workbook}")
+
+
+def _print_timings(args: argparse.Namespace, timings) -> None:
+    if getattr(args, "verbose", False):
+        steps = ", ".join(f"{k} {v:.3f}s" for k, v in timings.steps.items())
+        print(f"timings: {steps} (total {timings.total():.3f}s)", file=sys.stderr)
+
+
+def _settings_from_args(args: argparse.Namespace) -> Settings:
+    values: dict[str, object] = {}
+    try:
+        if args.first_period:
+            values["first_period"] = parse_month(args.first_period)
+            values["current_cycle"] = values["first_period"]
+    except SettingValueError as exc:
+        raise UsageError(f"--first-period: {exc}") from None
+    if args.horizon is not None:
+        if not 1 <= args.horizon <= 240:
+            raise UsageError("--horizon must be between 1 and 240 months")
+        values["horizon"] = args.horizon
+    if args.scenarios:
+        values["scenarios"] = tuple(s.strip() for s in args.scenarios.split(",") if s.strip())
+    if args.company:
+        values["company"] = args.company
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from sopfin.xlsx import create_workbook
+
+    path = Path(args.path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise UsageError(f"{path}: a new plan workbook must end in .xlsx")
+    if path.exists():
+        if not args.force:
+            raise UsageError(f"{path} exists; choose another name or pass --force to replace it")
+        path.unlink()
+    if args.demo:
+        from sopfin.demo import demo_sheets
+
+        specs = demo_sheets()
+    else:
+        from sopfin.templates import input_sheets
+
+        specs = input_sheets(_settings_from_args(args), channels=not args.no_channels)
+    create_workbook(path, specs)
+    kind = "demo plan" if args.demo else "blank plan"
+    print(f"created {kind} workbook {path} with sheets: {', '.join(s.name for s in specs)}")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from sopfin.settings import parse_settings
+    from sopfin.templates import input_sheets
+    from sopfin.xlsx import sheet_names, write_sheets
+    from sopfin.xlsx.read import read_raw_sheets
+
+    path = Path(args.path)
+    existing = set(sheet_names(path))
+    settings = _settings_from_args(args)
+    if layout.SETTINGS in existing:
+        raw = read_raw_sheets(path, [layout.SETTINGS])[layout.SETTINGS]
+        settings, issues = parse_settings(raw.rows)
+        if any(i.severity is Severity.ERROR for i in issues):
+            _print_issues(issues, path.name)
+            return EXIT_ISSUES
+    specs = [s for s in input_sheets(settings, channels=not args.no_channels)
+             if s.name not in existing]
+    kept = [n for n in layout.INPUT_SHEET_NAMES if n in existing]
+    if not specs:
+        print(f"{path}: every input sheet is already there; nothing to add")
+        return EXIT_OK
+    write_sheets(path, specs)
+    months = month_range(settings.first_period, settings.horizon)
+    print(f"added to {path}: {', '.join(s.name for s in specs)} "
+          f"({months[0]}..{months[-1]}, {len(months)} months)")
+    if kept:
+        print(f"kept as they were: {', '.join(kept)}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from sopfin.pipeline import check
+
+    result = check(args.path, _progress(args))
+    return _report(args, result, wrote=False)
+
+
+def cmd_dollarize(args: argparse.Namespace) -> int:
+    from sopfin.pipeline import check, run_dollarize, unknown_scenarios
+
+    if args.scenario:
+        pre = check(args.path)
+        if pre.plan is not None:
+            unknown = unknown_scenarios(pre.plan, args.scenario)
+            if unknown:
+                raise UsageError(f"--scenario {', '.join(unknown)}: not in Settings "
+                                 f"(scenarios: {', '.join(pre.plan.scenarios)})")
+    result = run_dollarize(args.path, args.scenario or None, _progress(args))
+    return _report(args, result, wrote=True)
+
+
+def _report(args: argparse.Namespace, result, *, wrote: bool) -> int:
+    name = Path(args.path).name
+    code = EXIT_OK if result.ok else EXIT_ISSUES
+    if getattr(args, "json", False):
+        payload: dict[str, object] = {
+            "workbook": str(args.path),
+            "ok": result.ok,
+            "issues": [i.to_dict() for i in result.issues],
+        }
+        if result.dollarized is not None and result.ok:
+            payload["summary"] = headline_records(result.dollarized)
+            payload["written"] = result.written is not None
+        payload["timings"] = {k: round(v, 4) for k, v in result.timings.steps.items()}
+        print(json.dumps(payload, indent=2))
+        return code
+    _print_issues(result.issues, name)
+    if not result.ok:
+        print(f"{name}: not written; fix the errors above and run again" if wrote
+              else f"{name}: errors found")
+        return code
+    if wrote and result.dollarized is not None:
+        print(format_headline(result.dollarized, result.plan.settings.currency))
+        print(f"{name}: wrote {', '.join(layout.OUTPUT_SHEET_NAMES)}")
+        for warning in getattr(result.written, "warnings", ()) or ():
+            print(f"warning: {warning}")
+    elif not wrote:
+        print(f"{name}: ok, ready to dollarize")
+    _print_timings(args, result.timings)
+    return code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sopfin.demo import demo_sheets
+    from sopfin.pipeline import run_dollarize
+    from sopfin.xlsx import create_workbook
+
+    path = Path(args.path)
+    if path.exists():
+        if not args.force:
+            raise UsageError(f"{path} exists; pass --force to rebuild the demo workbook there")
+        path.unlink()
+    progress = _progress(args)
+    progress(f"building the demo workbook {path}")
+    create_workbook(path, demo_sheets())
+    result = run_dollarize(path, None, progress)
+    print(f"demo workbook: {path}")
+    return _report(args, result, wrote=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sopfin",
+        description="Dollarize an S&OP plan workbook in place: revenue, COGS, inventory and "
+                    "cash as live formulas that trace back to the unit plan.",
+        epilog="Exit codes: 0 ok, 1 issues in the plan data, 2 usage or environment problem.")
+    parser.add_argument("--version", action="version", version=f"sopfin {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-v", "--verbose", action="store_true",
+                       help="print each step as it runs, with timings")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+    def settings_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--first-period", metavar="YYYY-MM", help="first month of the horizon")
+        p.add_argument("--horizon", type=int, metavar="N", help="number of months")
+        p.add_argument("--scenarios", metavar="A,B,C", help="scenario names, comma-separated")
+        p.add_argument("--company", help="company name for the Settings sheet")
+        p.add_argument("--no-channels", action="store_true",
+                       help="Demand and Prices without a Channel column")
+
+    p = sub.add_parser("new", help="create a new plan workbook (blank, or --demo data)",
+                       description="Create a new plan workbook with empty input sheets, or "
+                                   "with the demo company's data (--demo).")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--demo", action="store_true", help="fill it with the demo plan")
+    p.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    settings_opts(p)
+    common(p)
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("init", help="add the input sheets to an existing workbook",
+                       description="Add the missing input sheets (headers and months, no "
+                                   "data) to a workbook you already have. Nothing else in "
+                                   "it changes.")
+    p.add_argument("path", metavar="PATH")
+    settings_opts(p)
+    common(p)
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("check", help="validate the plan data; write nothing",
+                       description="Read and validate the input sheets and list every issue "
+                                   "with its sheet and cell. Writes nothing.")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--json", action="store_true", help="issues as JSON on stdout")
+    common(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("dollarize", help="write revenue, COGS, inventory and cash sheets",
+                       description="Validate, dollarize and write the output sheets (Revenue, "
+                                   "COGS, Inventory, Cash, Summary, Issues) into the workbook "
+                                   "as live formulas. With any error nothing is written.")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--scenario", action="append", metavar="S",
+                   help="only this scenario (repeat for several); default: all")
+    p.add_argument("--json", action="store_true", help="issues and summary as JSON on stdout")
+    common(p)
+    p.set_defaults(func=cmd_dollarize)
+
+    p = sub.add_parser("demo", help="build the demo workbook and dollarize it",
+                       description="Build the demo manufacturer's plan workbook, dollarize "
+                                   "it and print revenue, margin, inventory and cash by "
+                                   "scenario against budget.")
+    p.add_argument("path", metavar="PATH", nargs="?", default=DEFAULT_DEMO_PATH)
+    p.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    p.add_argument("--json", action="store_true", help="issues and summary as JSON on stdout")
+    common(p)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (UsageError, WorkbookError) as exc:
+        print(f"sopfin: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except FileNotFoundError as exc:
+        print(f"sopfin: {exc.filename or exc}: no such file", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("sopfin: interrupted; the workbook was not changed", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""The visible pipeline: read -> validate -> dollarize -> render -> write.
+
+Each step is a small named function, timed. The CLI, the add-in and notebooks all call these;
+none of them holds business logic. File access happens only in the read and write steps,
+through ``sopfin.xlsx``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sopfin import layout
+from sopfin.checks import validate
+from sopfin.dollarize import dollarize
+from sopfin.model import Issue, Plan, Severity, has_errors
+from sopfin.readplan import parse_plan
+from sopfin.render import render_outputs
+from sopfin.results import Dollarized
+from sopfin.sheetspec import SheetSpec
+from sopfin.xlsx import check_writable, write_sheets
+from sopfin.xlsx.read import read_raw_sheets
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass
+class Timings:
+    """Wall-clock seconds per named step, in the order they ran."""
+
+    steps: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def step(self, name: str, progress: Progress = _quiet) -> Iterator[None]:
+        progress(f"{name}...")
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.steps[name] = self.steps.get(name, 0.0) + time.perf_counter() - start
+
+    def total(self) -> float:
+        return sum(self.steps.values())
+
+
+@dataclass
+class RunResult:
+    """What a pipeline run produced. ``plan``/``dollarized`` are None when a step refused."""
+
+    path: Path
+    issues: list[Issue]
+    plan: Plan | None = None
+    dollarized: Dollarized | None = None
+    written: object | None = None  # sopfin.xlsx.WriteReport when the workbook was written
+    timings: Timings = field(default_factory=Timings)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.issues)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.ERROR]
+
+
+def read_step(path: Path, timings: Timings, progress: Progress = _quiet,
+              ) -> tuple[Plan | None, list[Issue]]:
+    """Read the input sheets and parse them into a Plan (structure and cell-level issues)."""
+    with timings.step("read", progress):
+        raw = read_raw_sheets(path, layout.INPUT_SHEET_NAMES)
+    with timings.step("parse", progress):
+        plan, issues = parse_plan(raw, source=path.name)
+    return plan, issues
+
+
+def validate_step(plan: Plan, timings: Timings, progress: Progress = _quiet) -> list[Issue]:
+    with timings.step("validate", progress):
+        return validate(plan)
+
+
+def dollarize_step(plan: Plan, scenarios: Sequence[str] | None, timings: Timings,
+                   progress: Progress = _quiet) -> tuple[Dollarized, list[Issue]]:
+    with timings.step("dollarize", progress):
+        return dollarize(plan, scenarios)
+
+
+def render_step(plan: Plan, d: Dollarized, issues: Sequence[Issue], timings: Timings,
+                progress: Progress = _quiet) -> list[SheetSpec]:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    with timings.step("render", progress):
+        return render_outputs(plan, d, issues, generated_at=stamp)
+
+
+def write_step(path: Path, specs: Sequence[SheetSpec], timings: Timings,
+               progress: Progress = _quiet) -> object:
+    with timings.step("write", progress):
+        return write_sheets(path, specs)
+
+
+def check(path: str | Path, progress: Progress = _quiet) -> RunResult:
+    """Read and validate without writing anything."""
+    path = Path(path)
+    result = RunResult(path=path, issues=[])
+    plan, issues = read_step(path, result.timings, progress)
+    result.issues.extend(issues)
+    if plan is None:
+        return result
+    result.plan = plan
+    result.issues.extend(validate_step(plan, result.timings, progress))
+    return result
+
+
+def unknown_scenarios(plan: Plan, scenarios: Sequence[str] | None) -> list[str]:
+    if not scenarios:
+        return []
+    return [s for s in scenarios if s not in plan.scenarios]
+
+
+def run_dollarize(path: str | Path, scenarios: Sequence[str] | None = None,
+                  progress: Progress = _quiet) -> RunResult:
+    """check -> dollarize -> render -> write. Writes nothing when any error is found."""
+    path = Path(path)
+    with Timings().step("preflight"):
+        check_writable(path)  # refuse locked / protected / strict workbooks before any work
+    result = check(path, progress)
+    if result.plan is None or not result.ok:
+        return result
+    plan = result.plan
+    d, engine_issues = dollarize_step(plan, scenarios, result.timings, progress)
+    result.issues.extend(engine_issues)
+    result.dollarized = d
+    if not result.ok:
+        return result
+    specs = render_step(plan, d, result.issues, result.timings, progress)
+    result.written = write_step(path, specs, result.timings, progress)
+    return result
