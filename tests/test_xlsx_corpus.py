@@ -12,19 +12,15 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import openpyxl
 import pytest
-from lxml import etree
 
 from sopfin.sheetspec import Block, Link, SheetSpec, Style
 from sopfin.xlsx import (
-    StrictOOXMLError,
-    StructureProtectedError,
     WriteReport,
     owned_sheet_names,
     sheet_names,
@@ -32,6 +28,14 @@ from sopfin.xlsx import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
+from xlsx_helpers.corpus import (  # noqa: E402
+    counts_match_children,
+    expected_refusal,
+    is_registry,
+    is_subsequence,
+    parts,
+    signatures,
+)
 from xlsx_helpers.libreoffice import convert  # noqa: E402
 
 pytestmark = [pytest.mark.corpus,
@@ -41,9 +45,6 @@ CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 if not (CORPUS / "MANIFEST.json").exists():
     pytest.skip(f"the shared workbook corpus is not at {CORPUS}", allow_module_level=True)
 FILES = [e["file"] for e in json.loads((CORPUS / "MANIFEST.json").read_text())]
-MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
-REGISTRY_SUFFIXES = ("workbook.xml", "workbook.xml.rels", "[Content_Types].xml", "styles.xml")
 OUR_NAMES = ("SopfinRevenue", "SopfinSummary", "SopfinInputs")
 
 
@@ -67,46 +68,6 @@ def owned_specs(scale: float) -> list[SheetSpec]:
 
 INPUT_SPEC = SheetSpec(OUR_NAMES[2], owned=False,
                        blocks=[Block(1, 1, [["Scenario", "Family"]], style=Style.INPUT_HEADER)])
-
-
-def expected_refusal(path: Path) -> type[Exception] | None:
-    """Decided from the original's XML, independently of the writer."""
-    with zipfile.ZipFile(path) as zf:
-        root = etree.fromstring(zf.read("xl/workbook.xml"))
-    if etree.QName(root).namespace == STRICT_NS:
-        return StrictOOXMLError
-    prot = root.find(f"{{{MAIN_NS}}}workbookProtection")
-    if prot is not None and prot.get("lockStructure") in ("1", "true"):
-        return StructureProtectedError
-    return None
-
-
-def parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
-        return {i.filename: zf.read(i) for i in zf.infolist()}
-
-
-def signatures(data: bytes) -> list[tuple]:
-    """Every element of a part in document order: tag, attributes, text. A list's ``count``
-    is left out: appending to a list must raise it (checked separately)."""
-    root = etree.fromstring(data)
-    return [(el.tag, tuple(sorted((k, v) for k, v in el.attrib.items() if k != "count")),
-             (el.text or "").strip()) for el in root.iter() if isinstance(el.tag, str)]
-
-
-def counts_match_children(data: bytes) -> bool:
-    root = etree.fromstring(data)
-    return all(int(el.get("count")) == sum(isinstance(c.tag, str) for c in el)
-               for el in root if el.get("count", "").isdigit())
-
-
-def is_subsequence(small: list, big: list) -> bool:
-    it = iter(big)
-    return all(any(x == y for y in it) for x in small)
-
-
-def is_registry(name: str) -> bool:
-    return name.endswith(REGISTRY_SUFFIXES) and (name.startswith("xl/") or "/" not in name)
 
 
 @dataclass

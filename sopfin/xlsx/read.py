@@ -9,6 +9,7 @@ bytes around each match are parsed.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import zipfile
@@ -48,13 +49,35 @@ class RawSheet:
     rows: list[list[object]]
 
 
+_SHEET_WITHOUT_REL = re.compile(
+    r"""<(?:\w+:)?sheet\b(?:(?!/>)[^>])*?\br:id=(?:""|'')(?:(?!/>)[^>])*/>""")
+
+
 def _open_book(path: str | Path) -> CalamineWorkbook:
     if not Path(path).is_file():
         raise WorkbookNotFoundError(path)
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several unrelated types for a bad package
-        raise WorkbookReadError(path, f"calamine could not open it: {exc}") from None
+        first = exc
+    try:  # a sheet entry without a relationship (Excel repairs it) stops calamine: skip it
+        return CalamineWorkbook.from_filelike(_without_unlinked_sheets(Path(path)))
+    except Exception:  # the sanitised copy fails too: report the original fault
+        raise WorkbookReadError(path, f"calamine could not open it: {first}") from None
+
+
+def _without_unlinked_sheets(path: Path) -> io.BytesIO:
+    """An in-memory copy of the package whose workbook.xml lists only sheets that have a
+    relationship. The file on disk is never touched; used only to read the input sheets."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(buffer, "w") as copy:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = _SHEET_WITHOUT_REL.sub("", data.decode("utf-8")).encode("utf-8")
+            copy.writestr(info, data)
+    buffer.seek(0)
+    return buffer
 
 
 def workbook_sheet_names(path: str | Path) -> list[str]:

@@ -1,0 +1,157 @@
+"""Adopt sopfin in every real-world workbook of the shared corpus, end to end.
+
+For each file, as an analyst would: ``sopfin init`` adds the input sheets; the inputs are
+filled in (the init-created sheet parts are replaced by filled ones, as typing into them
+would); ``sopfin dollarize`` writes the output sheets; then ``dollarize`` again. After that,
+every original part is byte-identical, the registry parts keep every original element, and
+openpyxl and LibreOffice open the result wherever they opened the original. Structure-
+protected and Strict workbooks are refused by both commands and left byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from sopfin import layout
+from sopfin.cli import main
+from sopfin.demo import demo_sheets
+from sopfin.xlsx import create_workbook, owned_sheet_names, sheet_names
+from sopfin.xlsx.read import read_raw_sheets, sheet_parts
+
+sys.path.insert(0, str(Path(__file__).parent))
+from xlsx_helpers.corpus import (  # noqa: E402
+    expected_refusal,
+    is_registry,
+    is_subsequence,
+    parts,
+    signatures,
+)
+from xlsx_helpers.libreoffice import convert  # noqa: E402
+from xlsx_helpers.packages import rebuild  # noqa: E402
+
+pytestmark = [pytest.mark.corpus, pytest.mark.filterwarnings("ignore::UserWarning:openpyxl")]
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+if not (CORPUS / "MANIFEST.json").exists():
+    pytest.skip(f"the shared workbook corpus is not at {CORPUS}", allow_module_level=True)
+FILES = [e["file"] for e in json.loads((CORPUS / "MANIFEST.json").read_text())]
+STYLE_ATTR = re.compile(rb'\ss="\d+"')
+
+
+@pytest.fixture(scope="module")
+def filled_parts(tmp_path_factory) -> dict[str, bytes]:
+    """Sheet XML of small filled input sheets (4 families, one scenario), style-free so the
+    parts fit any workbook's stylesheet."""
+    donor = tmp_path_factory.mktemp("donor") / "inputs.xlsx"
+    create_workbook(donor, demo_sheets(families=4, scenarios=("base",)))
+    with zipfile.ZipFile(donor) as zf:
+        where = sheet_parts(zf)
+        return {name: STYLE_ATTR.sub(b"", zf.read(where[name]))
+                for name in layout.INPUT_SHEET_NAMES}
+
+
+def fill_inputs(path: Path, filled: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(path) as zf:
+        where = sheet_parts(zf)
+
+    def edit(p: dict[str, bytes]) -> dict[str, bytes]:
+        for name, data in filled.items():
+            p[where[name]] = data
+        return p
+
+    rebuild(path, edit)
+
+
+@dataclass
+class Outcome:
+    file: str
+    original: Path
+    result: Path
+    refusal: type[Exception] | None
+    codes: tuple[int, ...] = ()
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory, filled_parts) -> dict[str, Outcome]:
+    work = tmp_path_factory.mktemp("adopt")
+    out = {}
+    for name in FILES:
+        original = CORPUS / name
+        result = work / name
+        shutil.copyfile(original, result)
+        o = Outcome(name, original, result, expected_refusal(original))
+        codes = [main(["init", str(result), "-q"])]
+        if codes[0] == 0:
+            fill_inputs(result, filled_parts)
+            codes.append(main(["dollarize", str(result), "-q"]))
+            codes.append(main(["dollarize", str(result), "-q"]))
+        o.codes = tuple(codes)
+        out[name] = o
+    return out
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_init_and_dollarize_keep_every_original_part(outcomes, name):
+    o = outcomes[name]
+    if o.refusal is not None:
+        assert o.codes == (2,), f"expected a refusal (exit 2), got exit codes {o.codes}"
+        assert o.result.read_bytes() == o.original.read_bytes()
+        return
+    assert o.codes == (0, 0, 0), f"exit codes of init, dollarize, dollarize: {o.codes}"
+    original, after = parts(o.original), parts(o.result)
+    assert list(after)[: len(original)] == list(original), "an original part moved or vanished"
+    changed = [n for n in original if original[n] != after[n] and not is_registry(n)]
+    assert not changed, f"parts changed: {changed}"
+    for n in original:
+        if is_registry(n) and original[n] != after[n]:
+            assert is_subsequence(signatures(original[n]), signatures(after[n])), \
+                f"{n} lost or reordered original elements"
+    before = sheet_names(o.original)
+    assert sheet_names(o.result) == [*before, *layout.INPUT_SHEET_NAMES,
+                                     *layout.OUTPUT_SHEET_NAMES]
+    assert owned_sheet_names(o.result) == set(layout.OUTPUT_SHEET_NAMES)
+
+
+def test_the_written_figures_are_there(outcomes):
+    """The Summary of one adopted workbook carries the plan's revenue as cached values."""
+    o = next(o for o in outcomes.values() if o.refusal is None)
+    rows = read_raw_sheets(o.result, ["Summary"])["Summary"].rows
+    revenue = [r for r in rows if len(r) > 4 and r[1] == "Revenue" and r[2] == "Plan"]
+    assert revenue and all(isinstance(v, float) and v > 0 for v in revenue[0][4:10])
+
+
+def test_openpyxl_opens_every_result_it_opened_before(outcomes):
+    failures = []
+    for o in outcomes.values():
+        if o.refusal is not None:
+            continue
+        try:
+            openpyxl.load_workbook(o.original)
+        except Exception:  # openpyxl cannot read the original either: nothing to compare
+            continue
+        try:
+            book = openpyxl.load_workbook(o.result)
+            assert book["Revenue"]["G3"].value.startswith("=")
+        except Exception as exc:
+            failures.append(f"{o.file}: {type(exc).__name__}: {exc}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_every_result_it_opened_before(outcomes, soffice, tmp_path):
+    written = [o for o in outcomes.values() if o.refusal is None]
+    originals = convert(soffice, [o.original for o in written], tmp_path / "orig", "csv")
+    results = convert(soffice, [o.result for o in written], tmp_path / "result", "csv")
+    assert sum(v is not None for v in originals.values()) >= len(written) // 2
+    failures = [o.file for o in written
+                if originals[o.original] is not None and results[o.result] is None]
+    assert not failures, f"LibreOffice opens the original but not the result: {failures}"
