@@ -33,6 +33,8 @@ class Style(enum.StrEnum):
     UNITS_BOLD = "units_bold"
     MONEY = "money"  # #,##0.00 with negatives in parentheses
     MONEY_BOLD = "money_bold"
+    MONEY_WHOLE = "money_whole"  # #,##0 with negatives in parentheses (summary level)
+    MONEY_WHOLE_BOLD = "money_whole_bold"
     PRICE = "price"  # #,##0.00
     PERCENT = "percent"  # 0.0%
     PERCENT_BOLD = "percent_bold"
@@ -54,6 +56,8 @@ STYLE_FORMATS: dict[Style, dict[str, Any]] = {
     Style.UNITS_BOLD: {"num_fmt": "#,##0", "bold": True},
     Style.MONEY: {"num_fmt": "#,##0.00;(#,##0.00)"},
     Style.MONEY_BOLD: {"num_fmt": "#,##0.00;(#,##0.00)", "bold": True},
+    Style.MONEY_WHOLE: {"num_fmt": "#,##0;(#,##0)"},
+    Style.MONEY_WHOLE_BOLD: {"num_fmt": "#,##0;(#,##0)", "bold": True},
     Style.PRICE: {"num_fmt": "#,##0.00"},
     Style.PERCENT: {"num_fmt": "0.0%"},
     Style.PERCENT_BOLD: {"num_fmt": "0.0%", "bold": True},

@@ -91,7 +91,8 @@ HAND_SUMMARY = {
 ALLOWED_FUNCTIONS = {"SUM", "MIN", "MAX", "IF", "AND", "OR", "COUNTIF", "IFERROR", "ROUND",
                      "ABS"}
 FUNCTION = re.compile(r"([A-Z][A-Z0-9.]*)\(")
-NUMBER_STYLES = {Style.UNITS, Style.UNITS_BOLD, Style.MONEY, Style.MONEY_BOLD, Style.PRICE,
+NUMBER_STYLES = {Style.UNITS, Style.UNITS_BOLD, Style.MONEY, Style.MONEY_BOLD, Style.MONEY_WHOLE,
+                 Style.MONEY_WHOLE_BOLD, Style.PRICE,
                  Style.PERCENT, Style.PERCENT_BOLD, Style.DAYS}
 BLANKABLE = {"GM %", "Days of inventory"}
 

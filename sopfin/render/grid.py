@@ -179,7 +179,7 @@ def total_values(values: np.ndarray) -> np.ndarray:
 
 
 BOLD = {Style.UNITS: Style.UNITS_BOLD, Style.MONEY: Style.MONEY_BOLD,
-        Style.PERCENT: Style.PERCENT_BOLD}
+        Style.MONEY_WHOLE: Style.MONEY_WHOLE_BOLD, Style.PERCENT: Style.PERCENT_BOLD}
 
 
 def put_section(grid: Grid, section: Section, keys: Sequence[Sequence[str]],

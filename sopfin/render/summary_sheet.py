@@ -112,7 +112,7 @@ def render_summary(ctx: RenderContext, lay: SummaryLayout,
                                      period_cols, spans)
             column = {"Plan": "plan", "Budget": "budget", "Gap": "gap"}[basis]
             cached = values.loc[(scenario, measure), column].reindex(list(grid.months))
-            style = STYLES.get(measure, Style.MONEY)
+            style = STYLES.get(measure, Style.MONEY_WHOLE)
             if basis == "Plan":
                 style = BOLD.get(style, style)
             grid.put_keys(row, [(scenario, LABELS[measure], basis)])
@@ -166,7 +166,7 @@ def _render_budget(ctx: RenderContext, lay: SummaryLayout) -> None:
             formulas[f, :] = ctx.budget.sum_cells(rows)
             checks.append(ctx.budget.rows_check(rows))
         keys = [("Budget", label, family) for family in ctx.families]
-        style = STYLES.get(measure, Style.MONEY)
+        style = STYLES.get(measure, Style.MONEY_WHOLE)
         put_section(grid, section, keys, formulas, ctx.d.budget[measure], style,
                     total_key=("Budget", label, "Total"), checks=checks,
                     cols=grid.month_cols[:m])
