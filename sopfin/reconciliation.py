@@ -1,0 +1,129 @@
+"""Records of the reconciliation: finance inputs, the budget bridge, and what a close
+publishes. Plain frozen data; ``sopfin.reconcile`` computes them and
+``sopfin.render.recon`` lays them out on a ``Recon vNNN`` tab.
+
+Sign convention everywhere: positive is favourable to profit (more revenue, less cost).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from sopfin.model import CellRef, Table
+
+
+@dataclass(frozen=True)
+class Override:
+    """A named, owned finance adjustment on top of the dollarized plan (sheet Overrides)."""
+
+    id: str
+    scenario: str
+    family: str
+    month: str  # 'YYYY-MM'
+    measure: str  # 'revenue' | 'cogs'
+    amount: float  # currency, added to the measure (a cogs override of +5 lowers margin by 5)
+    owner: str
+    reason: str
+    approved_by: str
+    where: CellRef  # the row's Id cell
+
+    @property
+    def margin_effect(self) -> float:
+        return self.amount if self.measure == "revenue" else -self.amount
+
+
+@dataclass(frozen=True)
+class Action:
+    """A gap-closure action (sheet Actions); impacts over the horizon, in currency."""
+
+    id: str
+    scenario: str
+    description: str
+    owner: str
+    revenue_impact: float
+    margin_impact: float
+    probability: float  # 0..1
+    where: CellRef
+
+
+@dataclass(frozen=True)
+class FinanceInputs:
+    """The optional finance sheets. Absent sheets give empty tuples / None."""
+
+    overrides: tuple[Override, ...] = ()
+    actions: tuple[Action, ...] = ()
+    actuals: Table | None = None  # keys family, measure; values: months (NaN = open month)
+    forecast: Table | None = None  # keys scenario, family, measure; values: months
+
+
+@dataclass(frozen=True)
+class Window:
+    """The months a bridge covers: a month, a fiscal quarter or year, YTD or the horizon."""
+
+    label: str  # '2027-03', 'FY2027 Q1', 'FY2027', 'YTD 2027-06', 'Horizon'
+    months: tuple[str, ...]
+
+
+# Kinds of bridge lines, in the order they appear.
+START, PRICE, QUANTITY, MIX, COST, VARIANCE, NEW, DISCONTINUED, OVERRIDE, END = (
+    "start", "price", "quantity", "mix", "cost", "variance", "new", "discontinued", "override",
+    "end")
+
+
+@dataclass(frozen=True)
+class BridgeLine:
+    """One step of a budget-to-plan bridge. ``start`` is the budget, ``end`` the plan; the
+    steps in between sum exactly (float64) to end - start."""
+
+    kind: str
+    label: str  # 'Budget revenue', 'Price', 'Overtime', 'OVR-003 Pricing true-up (J. Ortiz)'
+    amount: float
+    owner: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SilentOverride:
+    """A finance number that differs from the dollarized plan without a named override."""
+
+    where: CellRef
+    kind: str  # 'typed-over-formula' | 'forecast-differs'
+    expected: object  # formula text or value the cell should hold
+    found: object
+    message: str
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Everything a close publishes for one scenario and window."""
+
+    cycle: str
+    scenario: str
+    window: Window
+    currency: str
+    revenue_bridge: tuple[BridgeLine, ...]
+    margin_bridge: tuple[BridgeLine, ...]
+    # pvm() per family on the revenue and margin basis, for the window (index: family + Total)
+    family_revenue: pd.DataFrame
+    family_margin: pd.DataFrame
+    # per scenario over the window: revenue, budget_revenue, revenue_gap, gross_margin,
+    # budget_gross_margin, gross_margin_gap, inventory_value (end), inventory_cash,
+    # budget_inventory_cash (NaN without an inventory budget), cash_vs_budget, revenue_at_risk
+    scenarios: pd.DataFrame
+    overrides: tuple[Override, ...]
+    actions: tuple[Action, ...]
+    revenue_gap: float  # plan (with overrides) - budget, window
+    margin_gap: float
+    revenue_gap_after_actions: float  # gap + sum(revenue_impact x probability) of the scenario
+    margin_gap_after_actions: float
+    # plan of record: index (family, measure in units/revenue/cogs), columns months (horizon),
+    # for ``scenario`` with overrides applied: what later months' actuals are compared with
+    snapshot: pd.DataFrame
+    # latest estimate (actuals for closed months, plan for open) and accuracy of the last
+    # approved version for the month just closed; None without actuals
+    latest_estimate: pd.DataFrame | None = None
+    accuracy: pd.DataFrame | None = None
+    silent_overrides: tuple[SilentOverride, ...] = ()
+    notes: tuple[str, ...] = field(default=())
