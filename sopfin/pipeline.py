@@ -22,8 +22,8 @@ from sopfin.readplan import parse_plan
 from sopfin.render import render_outputs
 from sopfin.results import Dollarized
 from sopfin.sheetspec import SheetSpec
-from sopfin.xlsx import check_writable, write_sheets
-from sopfin.xlsx.read import read_raw_sheets
+from sopfin.workbook import Workbook
+from sopfin.xlsx.adapter import open_workbook
 
 Progress = Callable[[str], None]
 
@@ -55,7 +55,7 @@ class Timings:
 class RunResult:
     """What a pipeline run produced. ``plan``/``dollarized`` are None when a step refused."""
 
-    path: Path
+    book: Workbook
     issues: list[Issue]
     plan: Plan | None = None
     dollarized: Dollarized | None = None
@@ -71,13 +71,13 @@ class RunResult:
         return [i for i in self.issues if i.severity is Severity.ERROR]
 
 
-def read_step(path: Path, timings: Timings, progress: Progress = _quiet,
+def read_step(book: Workbook, timings: Timings, progress: Progress = _quiet,
               ) -> tuple[Plan | None, list[Issue]]:
     """Read the input sheets and parse them into a Plan (structure and cell-level issues)."""
     with timings.step("read", progress):
-        raw = read_raw_sheets(path, layout.INPUT_SHEET_NAMES)
+        raw = book.read_raw_sheets(layout.INPUT_SHEET_NAMES)
     with timings.step("parse", progress):
-        plan, issues = parse_plan(raw, source=path.name)
+        plan, issues = parse_plan(raw, source=book.name)
     return plan, issues
 
 
@@ -99,17 +99,17 @@ def render_step(plan: Plan, d: Dollarized, issues: Sequence[Issue], timings: Tim
         return render_outputs(plan, d, issues, generated_at=stamp)
 
 
-def write_step(path: Path, specs: Sequence[SheetSpec], timings: Timings,
+def write_step(book: Workbook, specs: Sequence[SheetSpec], timings: Timings,
                progress: Progress = _quiet) -> object:
     with timings.step("write", progress):
-        return write_sheets(path, specs)
+        return book.write_sheets(specs)
 
 
-def check(path: str | Path, progress: Progress = _quiet) -> RunResult:
+def check(target: str | Path | Workbook, progress: Progress = _quiet) -> RunResult:
     """Read and validate without writing anything."""
-    path = Path(path)
-    result = RunResult(path=path, issues=[])
-    plan, issues = read_step(path, result.timings, progress)
+    book = open_workbook(target)
+    result = RunResult(book=book, issues=[])
+    plan, issues = read_step(book, result.timings, progress)
     result.issues.extend(issues)
     if plan is None:
         return result
@@ -124,13 +124,12 @@ def unknown_scenarios(plan: Plan, scenarios: Sequence[str] | None) -> list[str]:
     return [s for s in scenarios if s not in plan.scenarios]
 
 
-def run_dollarize(path: str | Path, scenarios: Sequence[str] | None = None,
+def run_dollarize(target: str | Path | Workbook, scenarios: Sequence[str] | None = None,
                   progress: Progress = _quiet) -> RunResult:
     """check -> dollarize -> render -> write. Writes nothing when any error is found."""
-    path = Path(path)
-    with Timings().step("preflight"):
-        check_writable(path)  # refuse locked / protected / strict workbooks before any work
-    result = check(path, progress)
+    book = open_workbook(target)
+    book.check_writable()  # refuse locked / protected / strict workbooks before any work
+    result = check(book, progress)
     if result.plan is None or not result.ok:
         return result
     plan = result.plan
@@ -140,5 +139,5 @@ def run_dollarize(path: str | Path, scenarios: Sequence[str] | None = None,
     if not result.ok:
         return result
     specs = render_step(plan, d, result.issues, result.timings, progress)
-    result.written = write_step(path, specs, result.timings, progress)
+    result.written = write_step(book, specs, result.timings, progress)
     return result

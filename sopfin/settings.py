@@ -142,6 +142,9 @@ OPTIONS: tuple[Option, ...] = (
            "Differences below this amount (currency) are not flagged."),
     Option("Fiscal year start month", "fiscal_year_start", 1, _parse_month_number,
            "Calendar month (1-12) in which the fiscal year starts; quarters follow it."),
+    Option("Plan scenario", "plan_scenario", "base", _parse_text,
+           "The scenario reconciled to budget and published at close (the consensus plan); "
+           "blank or unknown = the first scenario."),
 )
 OPTIONS_BY_LABEL = {o.label.lower(): o for o in OPTIONS}
 
@@ -158,10 +161,16 @@ class Settings:
     constrained: bool = True
     materiality: float = 1000.0
     fiscal_year_start: int = 1
+    plan_scenario: str = "base"
 
     @property
     def months(self) -> tuple[str, ...]:
         return month_range(self.first_period, self.horizon)
+
+    @property
+    def reconciled_scenario(self) -> str:
+        """The plan scenario if it is one of the scenarios, else the first scenario."""
+        return self.plan_scenario if self.plan_scenario in self.scenarios else self.scenarios[0]
 
 
 assert [f.name for f in fields(Settings)] == [o.attr for o in OPTIONS], "Settings and OPTIONS drift"

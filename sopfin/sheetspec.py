@@ -115,6 +115,33 @@ class SheetProtection:
 
 
 @dataclass(frozen=True)
+class ChartSeries:
+    """One data series: ``values_ref`` is an absolute reference into the workbook
+    (e.g. "'Recon v001'!$C$20:$C$31") and ``cached`` the values shown until recalculation.
+    ``color`` is ARGB; None draws the series with no fill and no line (a waterfall's base)."""
+
+    name: str
+    values_ref: str
+    cached: Sequence[float]
+    color: str | None = None
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart drawn on the sheet. ``kind`` 'stacked_column' (clustered columns stacked; a
+    waterfall is an invisible base series plus up and down series). ``anchor`` is
+    (from_col, from_row, to_col, to_row), 0-based cell corners."""
+
+    title: str
+    categories_ref: str
+    categories: Sequence[str]
+    series: Sequence[ChartSeries]
+    anchor: tuple[int, int, int, int]
+    kind: str = "stacked_column"
+    number_format: str = "#,##0"
+
+
+@dataclass(frozen=True)
 class SheetSpec:
     """One whole sheet, as sopfin wants it to be.
 
@@ -131,4 +158,6 @@ class SheetSpec:
     links: Sequence[Link] = ()
     state: str = "visible"  # visible | hidden | veryHidden
     protection: SheetProtection | None = None
+    charts: Sequence[ChartSpec] = ()
+    hidden_cols: Sequence[int] = ()  # 1-based columns written hidden
     # Input sheets: the header row is a table the user fills in; no other meaning.

@@ -1,0 +1,48 @@
+"""The file adapter: the ``sopfin.workbook.Workbook`` protocol on an .xlsx/.xlsm file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sopfin.sheetspec import SheetSpec
+from sopfin.xlsx import check_writable, owned_sheet_names, sheet_names, write_sheets
+from sopfin.xlsx.read import read_raw_sheets
+
+
+@dataclass(frozen=True)
+class FileWorkbook:
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def check_writable(self) -> None:
+        check_writable(self.path)
+
+    def sheet_names(self) -> list[str]:
+        return sheet_names(self.path)
+
+    def owned_sheet_names(self) -> set[str]:
+        return owned_sheet_names(self.path)
+
+    def read_raw_sheets(self, names: Iterable[str]) -> Mapping[str, Any]:
+        return read_raw_sheets(self.path, names)
+
+    def read_cells(self, names: Iterable[str]) -> Mapping[str, Mapping[str, Any]]:
+        from sopfin.xlsx.readback import read_cells  # the XML cell reader (formulas included)
+
+        return read_cells(self.path, names)
+
+    def write_sheets(self, specs: Sequence[SheetSpec]) -> Any:
+        return write_sheets(self.path, specs)
+
+
+def open_workbook(target: str | Path | Any) -> Any:
+    """A path -> FileWorkbook; anything already implementing the protocol is returned as is."""
+    if isinstance(target, str | Path):
+        return FileWorkbook(Path(target))
+    return target
