@@ -1,0 +1,353 @@
+"""The worksheet functions as plain Python: hand-worked figures, the engine's own arrays on a
+small plan, the published price / volume / mix examples, readable errors for bad input, and
+their registration with xlwings."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import math
+import sys
+import types
+
+import numpy as np
+import pytest
+import xlwings as xw
+from fake_xlwings import book_with
+from planfixtures import make_plan
+from test_pvm import (
+    KAPLAN_ACTUAL,
+    KAPLAN_BUDGET,
+    NEW_OLD_BUDGET,
+    NEW_OLD_PLAN,
+    SODAKING_ACTUAL,
+    SODAKING_BUDGET,
+)
+
+from sopfin import layout
+from sopfin.dollarize import days_of_inventory, dollarize
+from sopfin.excel import functions as f
+from sopfin.excel import udfs
+from sopfin.versions import LEDGER_COLUMNS
+
+CENT = 0.005
+
+
+def close(got, want):
+    got = np.where(np.asarray(got, dtype=object) == "", np.nan, got).astype(float)
+    return np.allclose(got, np.asarray(want, dtype=float), atol=CENT, rtol=0, equal_nan=True)
+
+
+# --------------------------------------------------------------------- hand-worked figures
+def test_revenue_by_hand():
+    assert f.sop_revenue([[100, 120], [10, None]], [[25, 25.5], [8.5, 8.5]]) == [
+        [2500.0, 3060.0], [85.0, 0.0]]
+    assert f.sop_revenue(4, 2.5) == [[10.0]]
+    assert f.sop_revenue([1, 2, 3], [2, 2, 2]) == [[2.0, 4.0, 6.0]]  # one row
+
+
+def test_cogs_by_hand():
+    units = [[100, 120, 80]]
+    assert f.sop_cogs(units, [[5]]) == [[500.0, 600.0, 400.0]]
+    assert f.sop_cogs(units, [[5, 5, 6]], [[500, None, -200]]) == [[1000.0, 600.0, 280.0]]
+    assert f.sop_cogs([[1, 2], [3, 4]], [[10], [20]]) == [[10.0, 20.0], [60.0, 80.0]]
+
+
+def test_inventory_roll_forward_by_hand():
+    # 100 on hand; +50 -100 = 50; +50 -120 = -20; +50 -80 = -50 (shown, not hidden)
+    assert f.sop_inventory(100, [[50, 50, 50]], [[100, 120, 80]]) == [[50.0, -20.0, -50.0]]
+    assert f.sop_inventory([[10], [0]], [[5, 5], [3, 0]], [[0, 20], [1, 1]]) == [
+        [15.0, 0.0], [2.0, 1.0]]
+
+
+def test_inventory_cash_first_month_needs_an_opening_value():
+    assert f.sop_invcash([[250, -100, -250]], [[500]]) == [[250.0, 350.0, 150.0]]
+    assert f.sop_invcash([[250, -100, -250]]) == [["", 350.0, 150.0]]
+
+
+def test_dio_by_hand_default_thirty_days_and_blank_on_zero_cogs():
+    assert f.sop_dio([[300, 200]], [[600, 0]]) == [[15.0, ""]]
+    assert f.sop_dio([[310, 280]], [[620, 560]], [[31, 28]]) == [[15.5, 14.0]]
+    assert f.DEFAULT_DIO_DAYS == 30.0
+
+
+def test_gap_by_hand_in_each_orientation():
+    assert f.sop_gap([[110], [90], [5]], [[100], [100], [0]]) == [
+        [10.0, 0.1], [-10.0, -0.1], [5.0, ""]]
+    assert f.sop_gap([[110, 90]], [[100, -100]]) == [[10.0, 190.0], [0.1, 1.9]]
+    assert f.sop_gap(120, 100) == [[20.0, 0.2]]
+    assert f.sop_gap([[1, 2], [3, 4]], [[1, 1], [1, 1]]) == [[0.0, 1.0, 0.0, 1.0],
+                                                              [2.0, 3.0, 2.0, 3.0]]
+
+
+# --------------------------------------------------------------------- against the engine
+PLAN = dict(
+    demand="""
+    scenario | family | channel | 2027-01 | 2027-02 | 2027-03
+    base     | PUMP   | Retail  |     100 |     120 |      80
+    base     | PUMP   | OEM     |      40 |         |      60
+    base     | VALVE  | Retail  |      10 |      30 |      20
+    """,
+    supply="""
+    scenario | family | 2027-01 | 2027-02 | 2027-03
+    base     | PUMP   |     150 |     100 |     150
+    base     | VALVE  |      20 |      20 |      20
+    """,
+    prices="""
+    family | channel | 2027-01 | 2027-02 | 2027-03
+    PUMP   | Retail  |      25 |      25 |      26
+    PUMP   | OEM     |      20 |      20 |      21
+    VALVE  | Retail  |     8.5 |     8.5 |     8.5
+    """,
+    std_cost="""
+    family | material | labour | overhead | effective_from
+    PUMP   |       10 |      4 |        2 |
+    PUMP   |       11 |      4 |        2 | 2027-03
+    VALVE  |        3 |      1 |      0.5 |
+    """,
+    opening="""
+    family | units
+    PUMP   |    40
+    VALVE  |     5
+    """,
+    variances="""
+    scenario | family | type     | 2027-01 | 2027-02 | 2027-03
+    base     | PUMP   | overtime |     500 |         |    -200
+    """,
+)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    d, _ = dollarize(make_plan(**PLAN, constrained=True, shortage_policy="backorder"))
+    return d
+
+
+def test_revenue_matches_the_engine(engine):
+    units = engine.line["shipments_units"][0].tolist()
+    prices = engine.line["price"][0].tolist()
+    assert close(f.sop_revenue(units, prices), engine.line["revenue"][0])
+
+
+def test_cogs_matches_the_engine(engine):
+    fam = {k: v[0] for k, v in engine.fam.items()}
+    got = f.sop_cogs(fam["shipments_units"].tolist(), fam["unit_cost"].tolist(),
+                     fam["variances"].tolist())
+    assert close(got, fam["cogs"])
+    assert fam["variances"].any() and fam["unit_cost"][0, 2] == 17.0  # both paths exercised
+
+
+def test_inventory_matches_the_engine(engine):
+    fam = {k: v[0] for k, v in engine.fam.items()}
+    opening = [[u] for u in engine.opening_units.tolist()]
+    got = f.sop_inventory(opening, fam["production_units"].tolist(),
+                          fam["shipments_units"].tolist())
+    assert close(got, fam["end_units"])
+
+
+def test_inventory_cash_matches_the_engine(engine):
+    fam = {k: v[0] for k, v in engine.fam.items()}
+    opening = [[v] for v in engine.opening_value[0].tolist()]
+    assert close(f.sop_invcash(fam["inventory_value"].tolist(), opening), fam["inventory_cash"])
+
+
+def test_dio_matches_the_engine(engine):
+    fam = {k: v[0] for k, v in engine.fam.items()}
+    days = [engine.days_in_month.tolist()]
+    got = f.sop_dio(fam["inventory_value"].tolist(), fam["cogs"].tolist(), days)
+    assert close(got, days_of_inventory(fam["inventory_value"], fam["cogs"],
+                                        engine.days_in_month))
+
+
+# --------------------------------------------------------------------- published PVM examples
+def _column(frame, name):
+    return [[v] for v in frame[name].tolist()]
+
+
+def _pvm_row(table, item):
+    header = table[0]
+    row = next(r for r in table[1:] if r[0] == item)
+    return dict(zip(header, row, strict=True))
+
+
+def test_pvm_kaplan_acca_both_methods():
+    args = (_column(KAPLAN_BUDGET, "units"), _column(KAPLAN_BUDGET, "price"),
+            _column(KAPLAN_ACTUAL, "units"), _column(KAPLAN_ACTUAL, "price"))
+    costs = (_column(KAPLAN_BUDGET, "unit_cost"), _column(KAPLAN_ACTUAL, "unit_cost"))
+    ind = f.sop_pvm(*args, "margin", "individual", *costs)
+    assert ind[0] == ["Item", "Price", "Quantity", "Mix", "Volume", "Cost", "Total", "Status"]
+    for item, mix, qty in ((1, -1_520_000, 912_000), (2, 103_400, 366_600),
+                           (3, 846_000, 846_000), ("Total", -570_600, 2_124_600)):
+        row = _pvm_row(ind, item)
+        assert abs(row["Mix"] - mix) < CENT and abs(row["Quantity"] - qty) < CENT
+    wa = f.sop_pvm(*args, "Margin", "weighted average", *costs)
+    for item, mix in ((1, -811_800), (2, -286_110), (3, 527_310), ("Total", -570_600)):
+        assert abs(_pvm_row(wa, item)["Mix"] - mix) < CENT
+
+
+def test_pvm_horngren_sodaking_totals():
+    table = f.sop_pvm(_column(SODAKING_BUDGET, "units"), _column(SODAKING_BUDGET, "price"),
+                      _column(SODAKING_ACTUAL, "units"), _column(SODAKING_ACTUAL, "price"))
+    total = _pvm_row(table, "Total")
+    assert table[0] == ["Item", "Price", "Quantity", "Mix", "Volume", "Total", "Status"]
+    from sopfin.bridge import pvm
+
+    engine = pvm(SODAKING_BUDGET, SODAKING_ACTUAL)
+    for name in ("price", "quantity", "mix", "volume", "total"):
+        assert abs(total[name.capitalize()] - engine.at["Total", name]) < CENT
+
+
+def test_pvm_blank_units_and_price_make_an_item_new_or_discontinued():
+    # items by position: A, B, C (budget only), D, E (plan only)
+    order = ["A", "B", "C", "D", "E"]
+
+    def side(frame, col):
+        return [[frame[col].get(k) if k in frame.index else None] for k in order]
+
+    table = f.sop_pvm(side(NEW_OLD_BUDGET, "units"), side(NEW_OLD_BUDGET, "price"),
+                      side(NEW_OLD_PLAN, "units"), side(NEW_OLD_PLAN, "price"))
+    status = {r[0]: r[-1] for r in table[1:]}
+    assert status == {1: "both", 2: "both", 3: "discontinued", 4: "new", 5: "new",
+                      "Total": ""}
+    assert _pvm_row(table, "Total")["Total"] == 6_430 - 5_200
+
+
+# --------------------------------------------------------------------- errors in the cell
+@pytest.mark.parametrize("call, message", [
+    (lambda: f.sop_revenue([[1] * 12] * 2, [[1] * 11] * 2),
+     "#SOPFIN: prices must be the same shape as units (2x12 vs 2x11)"),
+    (lambda: f.sop_revenue([[1, "abc"]], [[1, 1]]),
+     "#SOPFIN: units must be numbers; found 'abc' at position 2"),
+    (lambda: f.sop_revenue([[1, 2], [-3, 4]], [[1, 1], [1, 1]]),
+     "#SOPFIN: units cannot be negative; found -3 at row 2, column 1"),
+    (lambda: f.sop_revenue([[1, "#N/A"]], [[1, 1]]),
+     "#SOPFIN: units has the Excel error #N/A at position 2"),
+    (lambda: f.sop_cogs([[1, 2]], [[True, 1]]),
+     "#SOPFIN: std_cost must be numbers; found True at position 1"),
+    (lambda: f.sop_cogs([[1, 2]], [[1, 2, 3]]),
+     "#SOPFIN: std_cost must be the same shape as units, one column with a value per row, "
+     "or one cell (1x2 vs 1x3)"),
+    (lambda: f.sop_inventory([[1], [2]], [[1, 2]], [[1, 2]]),
+     "#SOPFIN: opening must be one column with a value per row of production (1x1 vs 2x1)"),
+    (lambda: f.sop_dio([[1, 2]], [[1, "#DIV/0!"]]),
+     "#SOPFIN: cogs has the Excel error #DIV/0! at position 2"),
+    (lambda: f.sop_gap([[1, 2]], [[1]]),
+     "#SOPFIN: budget must be the same shape as plan (1x2 vs 1x1)"),
+    (lambda: f.sop_pvm([[1], [2]], [[1], [2]], [[1], [2]], [[1], [2]], "profit"),
+     "#SOPFIN: basis must be one of revenue, margin; found 'profit'"),
+    (lambda: f.sop_pvm([[1], [2]], [[1], [2]], [[1], [2]], [[1], [2]], "margin"),
+     "#SOPFIN: the margin basis needs budget_unit_costs and plan_unit_costs"),
+    (lambda: f.sop_pvm([[1], [2]], [[1], [2]], [[1]], [[1]]),
+     "#SOPFIN: plan_units must list the same items as budget_units (2 vs 1)"),
+    (lambda: f.sop_pvm([[1, 2], [3, 4]], [[1, 2], [3, 4]], [[1]], [[1]]),
+     "#SOPFIN: budget_units must be one row or one column, one cell per item (got 2x2)"),
+    (lambda: f.sop_version([]), "#SOPFIN: no published version in this workbook yet"),
+])
+def test_bad_input_gives_one_readable_line(call, message):
+    assert call() == message
+
+
+def test_a_date_is_named_as_a_date():
+    import datetime as dt
+
+    assert f.sop_revenue([[dt.datetime(2027, 1, 1)]], [[1]]) == (
+        "#SOPFIN: units must be numbers; found a date")
+
+
+# --------------------------------------------------------------------- SOP_VERSION
+def _ledger(*events):
+    rows = [list(LEDGER_COLUMNS)]
+    for seq, (event, version, digest) in enumerate(events, start=1):
+        row = dict.fromkeys(LEDGER_COLUMNS, "")
+        row.update(seq=float(seq), event=event, version=float(version), recon_hash=digest,
+                   status="draft" if event == "publish" else "approved")
+        rows.append([row[c] for c in LEDGER_COLUMNS])
+    return rows
+
+
+def test_version_reads_the_latest_publish_and_its_status():
+    rows = _ledger(("publish", 1, "a" * 64), ("publish", 2, "b1c2d3e4" + "0" * 56),
+                   ("approve", 2, "b1c2d3e4" + "0" * 56))
+    assert f.sop_version(rows) == [["v002", "approved", "b1c2d3e4"]]
+    assert f.sop_version(rows[:3]) == [["v002", "draft", "b1c2d3e4"]]
+
+
+def test_sop_version_udf_reads_the_callers_workbook_ledger():
+    book = book_with({"Demand": [["x"]], layout.LEDGER: _ledger(("publish", 1, "f" * 64))})
+    caller = book.sheets["Demand"].range("A1")
+    assert udfs.SOP_VERSION(caller) == [["v001", "draft", "ffffffff"]]
+    assert udfs.SOP_VERSION(book_with({"Demand": [["x"]]}).sheets["Demand"].range("A1")) == \
+        "#SOPFIN: no published version in this workbook yet"
+
+
+# --------------------------------------------------------------------- xlwings registration
+@pytest.fixture(scope="module")
+def registered():
+    """``sopfin.excel.udfs`` decorated by xlwings' own Windows registration code.
+
+    On Linux ``xw.func``/``xw.arg`` are pass-throughs; the classic decorators live in
+    ``xlwings.udfs``, which imports pywin32 at the top. With those imports stubbed, the real
+    decorators and xlwings' own VBA wrapper generator run unchanged."""
+    stubs = {name: types.ModuleType(name) for name in
+             ("pythoncom", "pywintypes", "win32com", "win32com.client")}
+    stubs["pythoncom"].CoInitialize = lambda: None
+    stubs["win32com.client"].Dispatch = None
+    stubs["win32com"].client = stubs["win32com.client"]
+    saved = {name: sys.modules.get(name) for name in [*stubs, "xlwings.udfs"]}
+    plain = (xw.func, xw.arg, xw.ret)
+    sys.modules.update(stubs)
+    try:
+        classic = importlib.import_module("xlwings.udfs")
+        xw.func, xw.arg, xw.ret = classic.xlfunc, classic.xlarg, classic.xlret
+        yield classic, importlib.reload(udfs)
+    finally:
+        xw.func, xw.arg, xw.ret = plain
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+        importlib.reload(udfs)
+
+
+def test_every_udf_is_registered_with_a_description_and_argument_help(registered):
+    _, module = registered
+    names = set()
+    for func in module.UDFS:
+        meta = func.__xlfunc__
+        names.add(meta["name"])
+        assert meta["category"] == module.CATEGORY
+        assert meta["ret"]["doc"] and "\n" not in meta["ret"]["doc"].strip()
+        for arg in meta["args"]:
+            if arg["name"] == "caller":  # filled in by xlwings, not shown in the wizard
+                continue
+            assert not arg["doc"].startswith("Positional argument"), (meta["name"], arg)
+            assert arg["options"].get("err_to_str") is True
+    assert names == {"SOP_REVENUE", "SOP_COGS", "SOP_INVENTORY", "SOP_INVCASH", "SOP_DIO",
+                     "SOP_PVM", "SOP_GAP", "SOP_VERSION"}
+    assert module.SOP_VERSION.__xlfunc__["volatile"] is True
+    optional = {a["name"] for a in module.SOP_PVM.__xlfunc__["args"] if "optional" in a}
+    assert optional == {"basis", "mix_method", "budget_unit_costs", "plan_unit_costs"}
+    assert module.SOP_REVENUE([[1]], [[2]]) == [[2.0]]  # still plain Python underneath
+
+
+def test_xlwings_generates_the_excel_declarations(registered):
+    classic, module = registered
+    out = io.StringIO()
+    classic.generate_vba_wrapper("sopfin.excel.udfs", module, out,
+                                 types.SimpleNamespace(Name="sopfin.xlam"))
+    vba = out.getvalue()
+    assert ("Function SOP_PVM(budget_units, budget_prices, plan_units, plan_prices, "
+            "Optional basis, Optional mix_method, Optional budget_unit_costs, "
+            "Optional plan_unit_costs)") in vba
+    assert "Function SOP_VERSION()" in vba and "Application.Volatile" in vba
+    for func in module.UDFS:
+        assert f'"sopfin.excel.udfs", "{func.__name__}"' in vba
+
+
+def test_udfs_turn_faults_into_one_line():
+    assert udfs.SOP_REVENUE([[1]], [[2]]) == [[2.0]]
+    got = udfs.SOP_GAP(object(), [[1]])
+    assert got.startswith("#SOPFIN: ") and "\n" not in got
+    assert udfs.SOP_DIO([[1]], [[0]]) == [[""]]
+    assert not math.isnan(udfs.SOP_COGS([[2]], [[3]], None)[0][0])
