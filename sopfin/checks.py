@@ -164,14 +164,19 @@ def check_scenarios_present(plan: Plan) -> list[Issue]:
     return issues
 
 
+# 'inventory' (optional): budget ending inventory value per month, for the cash line of the
+# reconciliation; dollarize itself reads only layout.BUDGET_MEASURES.
+BUDGET_MEASURES_ACCEPTED = (*layout.BUDGET_MEASURES, "inventory")
+
+
 def check_budget_measures(plan: Plan) -> list[Issue]:
     table = plan.budget
     measures = table.keys["measure"]
-    allowed = ", ".join(layout.BUDGET_MEASURES)
+    allowed = ", ".join(BUDGET_MEASURES_ACCEPTED)
     return [Issue(IssueCode.UNKNOWN_MEASURE, Severity.ERROR, _cell(table, i, "measure"),
                   f"unknown budget measure {measure!r}; expected one of {allowed}",
                   "correct the measure, or delete the row")
-            for i, measure in enumerate(measures) if measure not in layout.BUDGET_MEASURES]
+            for i, measure in enumerate(measures) if measure not in BUDGET_MEASURES_ACCEPTED]
 
 
 # ----------------------------------------------------------------------------- coverage

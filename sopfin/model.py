@@ -76,6 +76,11 @@ class IssueCode(enum.StrEnum):
     MISSING_STD_COST = "missing-std-cost"
     # results
     NEGATIVE_INVENTORY = "negative-inventory"
+    # finance inputs and silent overrides
+    OVERRIDE_INCOMPLETE = "override-incomplete"  # no owner or no reason
+    OVERRIDE_INVALID = "override-invalid"  # unknown measure/month/family/scenario, bad amount
+    PROBABILITY_INVALID = "probability-invalid"
+    SILENT_OVERRIDE = "silent-override"  # a sopfin formula typed over, or a forecast cell off
     # workbook ownership
     SHEET_NAME_TAKEN = "sheet-name-taken"
 

@@ -17,6 +17,7 @@ import pytest
 
 from sopfin import layout
 from sopfin.checks import validate
+from sopfin.finance import parse_finance
 from sopfin.model import Issue, IssueCode
 from sopfin.readplan import parse_plan
 from sopfin.xlsx.read import read_raw_sheets
@@ -35,9 +36,11 @@ def _generator():
 
 
 def issues_of(path: Path) -> list[Issue]:
-    raw = read_raw_sheets(path, layout.INPUT_SHEET_NAMES)
+    raw = read_raw_sheets(path, layout.INPUT_SHEET_NAMES + layout.FINANCE_SHEET_NAMES)
     plan, issues = parse_plan(raw, source=path.name)
-    return issues if plan is None else issues + validate(plan)
+    if plan is None:
+        return issues
+    return issues + validate(plan) + parse_finance(raw, plan)[1]
 
 
 def test_the_base_workbook_has_no_issues():

@@ -63,6 +63,28 @@ def _drop_column(sheet: str, index: int) -> Callable[[Grids], None]:
     return mutate
 
 
+_OVERRIDES = [
+    ["Id", "Scenario", "Family", "Month", "Measure", "Amount", "Owner", "Reason", "ApprovedBy"],
+    ["OVR-1", "base", "P-100", "2027-02", "revenue", 500.0, "J. Ortiz", "Pricing true-up",
+     "CFO"],
+    ["OVR-2", "base", "V-200", "2027-03", "cogs", 120.0, "K. Lee", "Freight surcharge", None],
+]
+_ACTIONS = [
+    ["Id", "Scenario", "Description", "Owner", "RevenueImpact", "MarginImpact", "Probability"],
+    ["ACT-1", "base", "Price increase on OEM", "J. Ortiz", 3000.0, 3000.0, 0.5],
+]
+
+
+def _with_sheet(sheet: str, rows: list[list[object]], **values: object,
+                ) -> Callable[[Grids], None]:
+    """Add a finance sheet (a valid table), then change the given cells."""
+    def mutate(grids: Grids) -> None:
+        grids[sheet] = [list(r) for r in rows]
+        for ref, value in values.items():
+            set_cell(grids, sheet, ref, value)
+    return mutate
+
+
 CASES: tuple[Case, ...] = (
     Case("missing-sheet", "error", "Prices",
          "Prices: the workbook has no sheet 'Prices', which every plan needs; add it with its "
@@ -154,8 +176,8 @@ CASES: tuple[Case, ...] = (
          "channel.",
          _append_row("Demand", "base", "V-200", "Web", 1.0, 1.0, 1.0), "an unpriced channel"),
     Case("unknown-measure", "error", "Budget!B3",
-         "Budget!B3: unknown budget measure 'margin'; expected one of units, revenue, cogs; "
-         "correct the measure, or delete the row.",
+         "Budget!B3: unknown budget measure 'margin'; expected one of units, revenue, cogs, "
+         "inventory; correct the measure, or delete the row.",
          _cells("Budget", B3="margin"), "a budget measure sopfin does not know"),
     Case("missing-price", "error", "Prices!E2",
          "Prices!E2: price is missing for family 'P-100' channel 'Retail' in 2027-03: it is "
@@ -165,12 +187,26 @@ CASES: tuple[Case, ...] = (
          "OpeningInventory!B3: no standard cost for family 'V-200', which is needed from "
          "2027-01; add a row for it on sheet StdCost.",
          lambda g: g["StdCost"].pop(3) and None, "the StdCost row of a family is deleted"),
+    Case("override-incomplete", "error", "Overrides!H3",
+         "Overrides!H3: the override 'OVR-2' has no Reason: an override must say who owns it "
+         "and why it is there; fill in the Reason, or delete the override.",
+         _with_sheet("Overrides", _OVERRIDES, H3=None), "an override without a reason"),
+    Case("override-invalid", "error", "Overrides!D2",
+         "Overrides!D2: the override month is '2027-13', not a month of the plan horizon "
+         "(2027-01 to 2027-03); type a month of the horizon as the text YYYY-MM.",
+         _with_sheet("Overrides", _OVERRIDES, D2="2027-13"), "an override in no real month"),
+    Case("probability-invalid", "error", "Actions!G2",
+         "Actions!G2: the probability must be a number from 0 to 1, found 50; type it as a "
+         "fraction or a percentage (for 50% type 0.5 or 50%), or leave it blank for certain.",
+         _with_sheet("Actions", _ACTIONS, G2=50.0), "a probability typed as 50"),
 )
 
 # Codes raised after validation, by steps that have their own tests.
 EMITTED_ELSEWHERE = {
     "negative-inventory": "dollarize (tests of the engine), when supply is not a constraint",
     "sheet-name-taken": "the workbook writer, when an output sheet name is a user's sheet",
+    "silent-override": "the reconciliation (tests/test_reconcile.py), when a Forecast cell is "
+                       "off the plan, and the workbook edge, when a formula is typed over",
 }
 
 

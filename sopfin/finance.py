@@ -1,0 +1,366 @@
+"""The optional finance sheets -> records: named overrides, gap-closure actions, actuals for
+closed months and finance's own forecast. Pure: it takes the raw grids the edge read.
+
+The sheet shapes are ``sopfin.layout.FINANCE_SHEETS``; the header, key and table-end rules are
+those of the plan's input tables (``sopfin.readplan``). Where these sheets differ:
+
+* Every sheet is optional; an absent sheet gives no records and no issue.
+* Overrides: ``Id`` is required and unique; ``Scenario`` must be in Settings, ``Family`` on
+  Families, ``Month`` in the horizon (text 'YYYY-MM' or a date cell, read as its month),
+  ``Measure`` revenue or cogs, ``Amount`` a number (a blank amount is an error, not 0).
+  Any of these wrong is ``override-invalid`` at its cell. ``Owner`` or ``Reason`` blank is
+  ``override-incomplete``: an override nobody owns or explains is exactly what the sheet
+  exists to prevent. ``ApprovedBy`` may be blank. A row with any error is left out.
+* Actions: ``Scenario`` must be in Settings; impacts are numbers (blank = 0);
+  ``Probability`` is a number from 0 to 1 (blank = 1; Excel stores 50% as 0.5), anything
+  else is ``probability-invalid``. A row with any error is left out.
+* Actuals and Forecast: monthly. A blank cell is an open (or not forecast) month and reads as
+  NaN, never 0. Measures: units, revenue or cogs on Actuals; revenue or cogs on Forecast.
+  Unknown families, scenarios and measures and repeated key rows are errors; the row is left
+  out of the table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sopfin import layout
+from sopfin.layout import InputSheet, column_letter
+from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, XlError
+from sopfin.readplan import IssueLog, read_header, read_keys, read_numbers, table_end
+from sopfin.reconciliation import Action, FinanceInputs, Override
+
+_MONTH_OR_DATE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))(?:-\d{2}(?:[T ].*)?)?$")
+FORECAST_MEASURES = layout.OVERRIDE_MEASURES
+
+
+def parse_finance(raw: Mapping[str, Any], plan: Plan) -> tuple[FinanceInputs, list[Issue]]:
+    """Raw sheets (objects with ``.rows``, as from ``sopfin.xlsx.read``) -> (records, issues)."""
+    log = IssueLog()
+    checks = _Known(plan)
+    sheets = {name: _read(raw.get(name), layout.FINANCE_BY_NAME[name], plan.months, log)
+              for name in layout.FINANCE_SHEET_NAMES}
+    overrides = _overrides(sheets[layout.OVERRIDES], checks, log)
+    actions = _actions(sheets[layout.ACTIONS], checks, log)
+    actuals = _monthly(sheets[layout.ACTUALS], checks, log, layout.ACTUAL_MEASURES)
+    forecast = _monthly(sheets[layout.FORECAST], checks, log, FORECAST_MEASURES)
+    return FinanceInputs(overrides, actions, actuals, forecast), log.issues()
+
+
+# ----------------------------------------------------------------------------- reading
+@dataclass(frozen=True)
+class _Sheet:
+    """One finance sheet as read: key texts, the raw value cells, and where they sit."""
+
+    spec: InputSheet
+    keys: pd.DataFrame  # one column per key (key_name), plus 'row'
+    keep: np.ndarray  # rows still valid
+    key_cols: dict[str, str]  # layout header -> column letter
+    value_names: tuple[str, ...]
+    value_cols: tuple[str, ...]
+    cells: np.ndarray  # (rows, values) raw value cells
+    last_row: int
+
+    def where(self, i: int, column: str) -> CellRef:
+        return CellRef(self.spec.name, f"{column}{int(self.keys['row'].iat[i])}")
+
+    def key_cell(self, i: int, header: str) -> CellRef:
+        return self.where(i, self.key_cols[header])
+
+    def value_cell(self, i: int, name: str) -> CellRef:
+        return self.where(i, self.value_cols[self.value_names.index(name)])
+
+    def value(self, i: int, name: str) -> object:
+        return self.cells[i, self.value_names.index(name)]
+
+
+def _read(sheet: Any, spec: InputSheet, months: tuple[str, ...], log: IssueLog) -> _Sheet | None:
+    if sheet is None:
+        return None
+    rows = sheet.rows
+    columns, ok = read_header(spec, list(rows[0]) if rows else [], months, log)
+    if not columns.keys or not ok:
+        return None
+    end = table_end(rows, columns.width)
+    body = [list(r[:columns.width]) + [None] * (columns.width - len(r)) for r in rows[1:end]]
+    grid = np.empty((len(body), columns.width), dtype=object)
+    if body:
+        grid[:, :] = body
+    sheet_rows = np.arange(layout.FIRST_DATA_ROW, layout.FIRST_DATA_ROW + len(body))
+    keys, keep = read_keys(grid, sheet_rows, spec, columns, log)
+    return _Sheet(spec=spec, keys=keys, keep=keep,
+                  key_cols={h: column_letter(c + 1) for h, c in columns.keys.items()},
+                  value_names=columns.value_names,
+                  value_cols=tuple(column_letter(c + 1) for c in columns.value_idx),
+                  cells=grid[:, list(columns.value_idx)], last_row=end)
+
+
+class _Known:
+    """The plan's families, scenarios and months, and the issue each unknown one gets."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.families = list(dict.fromkeys(plan.families.keys["family"]))
+        self.scenarios = list(plan.scenarios)
+        self.months = tuple(plan.months)
+
+    def family(self, name: str, where: CellRef, code: IssueCode) -> Issue | None:
+        if name in self.families:
+            return None
+        return Issue(code, Severity.ERROR, where,
+                     f"the family {name!r} is not on sheet Families",
+                     "add it on sheet Families or correct the spelling"
+                     + _suggest(name, self.families))
+
+    def scenario(self, name: str, where: CellRef, code: IssueCode) -> Issue | None:
+        if name in self.scenarios:
+            return None
+        return Issue(code, Severity.ERROR, where,
+                     f"the scenario {name!r} is not in Settings 'Scenarios' "
+                     f"({', '.join(self.scenarios)})",
+                     "add it to 'Scenarios' on Settings or correct the spelling"
+                     + _suggest(name, self.scenarios))
+
+    def measure(self, name: str, allowed: Sequence[str], where: CellRef,
+                code: IssueCode, what: str) -> Issue | None:
+        if name in allowed:
+            return None
+        return Issue(code, Severity.ERROR, where,
+                     f"unknown {what} measure {name!r}; expected one of {', '.join(allowed)}",
+                     "correct the measure, or delete the row")
+
+
+def _suggest(name: str, known: Sequence[str]) -> str:
+    same = [k for k in known if k.casefold() == name.casefold()]
+    close = same or difflib.get_close_matches(name, list(known), n=1, cutoff=0.8)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _shown(value: object) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "a blank cell"
+    if isinstance(value, str):
+        return f"the text {value.strip()!r}"
+    return repr(_text(value))
+
+
+def _text(value: object) -> str:
+    """A text cell -> stripped text; numbers, booleans and dates as they read."""
+    if value is None or isinstance(value, XlError):
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _number(value: object) -> float | None:
+    """A number cell -> float; None for anything else (text, booleans, dates, errors)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _excel_error(value: object, where: CellRef, name: str) -> Issue:
+    return Issue(IssueCode.EXCEL_ERROR, Severity.ERROR, where,
+                 f"expected {name}, found the Excel error {value}",
+                 "fix the formula or the cell it refers to, or type the value")
+
+
+# ----------------------------------------------------------------------------- overrides
+def _overrides(sheet: _Sheet | None, known: _Known, log: IssueLog) -> tuple[Override, ...]:
+    if sheet is None:
+        return ()
+    out: list[Override] = []
+    first_row_of: dict[str, int] = {}
+    for i in np.flatnonzero(sheet.keep):
+        issues = _override_issues(sheet, int(i), known, first_row_of)
+        log.extend(issues)
+        if issues:
+            continue
+        k = sheet.keys.iloc[i]
+        out.append(Override(
+            id=k["id"], scenario=k["scenario"], family=k["family"],
+            month=_month(k["month"]) or "", measure=k["measure"],
+            amount=float(sheet.value(i, "amount")),  # type: ignore[arg-type]
+            owner=_text(sheet.value(i, "owner")), reason=_text(sheet.value(i, "reason")),
+            approved_by=_text(sheet.value(i, "approved_by")), where=sheet.key_cell(i, "Id")))
+    return tuple(out)
+
+
+def _month(text: str) -> str | None:
+    found = _MONTH_OR_DATE.match(text)
+    return found.group(1) if found else None
+
+
+def _override_issues(sheet: _Sheet, i: int, known: _Known,
+                     first_row_of: dict[str, int]) -> list[Issue]:
+    k = sheet.keys.iloc[i]
+    invalid = IssueCode.OVERRIDE_INVALID
+    found: list[Issue | None] = []
+    row = int(k["row"])
+    if not k["id"]:
+        found.append(Issue(invalid, Severity.ERROR, sheet.key_cell(i, "Id"),
+                           "the override has no Id, so the bridge cannot name it",
+                           "fill in a short unique Id such as OVR-001"))
+    elif k["id"] in first_row_of:
+        found.append(Issue(invalid, Severity.ERROR, sheet.key_cell(i, "Id"),
+                           f"the override Id {k['id']!r} is already used on row "
+                           f"{first_row_of[k['id']]}",
+                           "give each override its own Id"))
+    else:
+        first_row_of[k["id"]] = row
+    found.append(known.scenario(k["scenario"], sheet.key_cell(i, "Scenario"), invalid))
+    found.append(known.family(k["family"], sheet.key_cell(i, "Family"), invalid))
+    month = _month(k["month"])
+    if month not in known.months:
+        shown = "blank" if not k["month"] else repr(k["month"])
+        found.append(Issue(invalid, Severity.ERROR, sheet.key_cell(i, "Month"),
+                           f"the override month is {shown}, not a month of the plan horizon "
+                           f"({known.months[0]} to {known.months[-1]})",
+                           "type a month of the horizon as the text YYYY-MM"))
+    found.append(known.measure(k["measure"], layout.OVERRIDE_MEASURES,
+                               sheet.key_cell(i, "Measure"), invalid, "override"))
+    found.append(_amount_issue(sheet, i))
+    for name, header in (("owner", "Owner"), ("reason", "Reason")):
+        value = sheet.value(i, name)
+        if isinstance(value, XlError):
+            found.append(_excel_error(value, sheet.value_cell(i, name), f"the {header}"))
+        elif not _text(value):
+            found.append(Issue(IssueCode.OVERRIDE_INCOMPLETE, Severity.ERROR,
+                               sheet.value_cell(i, name),
+                               f"the override {k['id'] or '(no Id)'!r} has no {header}: an "
+                               "override must say who owns it and why it is there",
+                               f"fill in the {header}, or delete the override"))
+    return [issue for issue in found if issue is not None]
+
+
+def _amount_issue(sheet: _Sheet, i: int) -> Issue | None:
+    value = sheet.value(i, "amount")
+    where = sheet.value_cell(i, "amount")
+    if isinstance(value, XlError):
+        return _excel_error(value, where, "an amount")
+    if _number(value) is not None:
+        return None
+    return Issue(IssueCode.OVERRIDE_INVALID, Severity.ERROR, where,
+                 f"the override Amount must be a number in currency, found {_shown(value)}",
+                 "type the amount as a number (positive raises the measure, negative "
+                 "lowers it)")
+
+
+# ----------------------------------------------------------------------------- actions
+def _actions(sheet: _Sheet | None, known: _Known, log: IssueLog) -> tuple[Action, ...]:
+    if sheet is None:
+        return ()
+    out: list[Action] = []
+    for i in np.flatnonzero(sheet.keep):
+        i = int(i)
+        k = sheet.keys.iloc[i]
+        issues = [known.scenario(k["scenario"], sheet.key_cell(i, "Scenario"),
+                                 IssueCode.UNKNOWN_SCENARIO)]
+        impacts = {}
+        for name, header in (("revenue_impact", "RevenueImpact"),
+                             ("margin_impact", "MarginImpact")):
+            impacts[name], issue = _impact(sheet, i, name, header)
+            issues.append(issue)
+        probability, issue = _probability(sheet, i)
+        issues.append(issue)
+        real = [x for x in issues if x is not None]
+        log.extend(real)
+        if real:
+            continue
+        out.append(Action(id=k["id"], scenario=k["scenario"], description=k["description"],
+                          owner=k["owner"], probability=probability,
+                          where=sheet.key_cell(i, "Id"), **impacts))
+    return tuple(out)
+
+
+def _impact(sheet: _Sheet, i: int, name: str, header: str) -> tuple[float, Issue | None]:
+    value, where = sheet.value(i, name), sheet.value_cell(i, name)
+    if _blank(value):
+        return 0.0, None
+    number = _number(value)
+    if number is not None:
+        return number, None
+    if isinstance(value, XlError):
+        return 0.0, _excel_error(value, where, f"a number for {header}")
+    return 0.0, Issue(IssueCode.NOT_A_NUMBER, Severity.ERROR, where,
+                      f"expected a number for {header}, found {_shown(value)}",
+                      "type the impact in currency as a number, or leave the cell empty for 0")
+
+
+def _probability(sheet: _Sheet, i: int) -> tuple[float, Issue | None]:
+    value, where = sheet.value(i, "probability"), sheet.value_cell(i, "probability")
+    if _blank(value):
+        return 1.0, None
+    if isinstance(value, XlError):
+        return 1.0, _excel_error(value, where, "a probability")
+    number = _number(value)
+    if number is not None and 0.0 <= number <= 1.0:
+        return number, None
+    shown = f"{number:g}" if number is not None else _shown(value)
+    hint = (f" (for {number:g}% type {number / 100:g} or {number:g}%)"
+            if number is not None and 1.0 < number <= 100.0 else "")
+    return 1.0, Issue(IssueCode.PROBABILITY_INVALID, Severity.ERROR, where,
+                      f"the probability must be a number from 0 to 1, found {shown}",
+                      f"type it as a fraction or a percentage{hint}, or leave it blank for "
+                      "certain")
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# ----------------------------------------------------------------------------- monthly
+def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
+             measures: Sequence[str]) -> Table | None:
+    """Actuals or Forecast -> Table with NaN for blank cells; bad rows are left out."""
+    if sheet is None:
+        return None
+    spec = sheet.spec
+    values = read_numbers(sheet.cells, sheet.keys["row"].to_numpy(),
+                          [layout.column_index(c) - 1 for c in sheet.value_cols],
+                          sheet.value_names, spec.name, log)
+    blank = np.vectorize(_blank, otypes=[bool])(sheet.cells) if sheet.cells.size else \
+        np.zeros(sheet.cells.shape, dtype=bool)
+    values[blank] = np.nan
+    keep = sheet.keep.copy()
+    key_names = tuple(h.lower() for h in spec.keys)
+    checks: list[tuple[str, Callable[[str, CellRef], Issue | None]]] = [
+        ("Family", lambda v, w: known.family(v, w, IssueCode.UNKNOWN_FAMILY)),
+        ("Measure", lambda v, w: known.measure(v, measures, w, IssueCode.UNKNOWN_MEASURE,
+                                                spec.name)),
+    ]
+    if "Scenario" in spec.keys:
+        checks.insert(0, ("Scenario",
+                          lambda v, w: known.scenario(v, w, IssueCode.UNKNOWN_SCENARIO)))
+    seen: dict[tuple[str, ...], int] = {}
+    for i in np.flatnonzero(keep):
+        i = int(i)
+        found = [check(sheet.keys.at[i, h.lower()], sheet.key_cell(i, h)) for h, check in checks]
+        real = [x for x in found if x is not None]
+        key = tuple(sheet.keys.at[i, n] for n in key_names)
+        if not real and key in seen:
+            described = ", ".join(f"{n} {v!r}" for n, v in zip(key_names, key, strict=True))
+            real.append(Issue(IssueCode.DUPLICATE_ROW, Severity.ERROR, sheet.key_cell(i, "Family"),
+                              f"the keys {described} are already on row {seen[key]}",
+                              "merge the two rows into one, or correct the keys"))
+        seen.setdefault(key, int(sheet.keys.at[i, "row"]))
+        log.extend(real)
+        keep[i] = not real
+    keys = sheet.keys.loc[keep, list(key_names) + ["row"]].reset_index(drop=True)
+    return Table(sheet=spec.name, key_names=key_names, keys=keys,
+                 value_names=sheet.value_names, values=np.ascontiguousarray(values[keep]),
+                 key_cols=tuple(sheet.key_cols[h] for h in spec.keys),
+                 value_cols=sheet.value_cols, first_row=layout.FIRST_DATA_ROW,
+                 last_row=sheet.last_row)

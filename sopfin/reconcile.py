@@ -1,0 +1,460 @@
+"""Reconcile the dollarized plan to budget: the revenue and margin bridges, the scenario
+comparison, gap after actions, the plan-of-record snapshot, the latest estimate with forecast
+accuracy, and finance's forecast checked for silent overrides. Pure: records in, records out.
+
+The bridges work per family over the window's months (the Budget sheet has no channels):
+
+* A family's plan units are its shipments, its plan price is revenue / shipments and its plan
+  unit cost is standard COGS / shipments; its budget price and unit cost are budget revenue /
+  budget units and budget COGS / budget units. So a shift between channels at different
+  prices shows inside the family's Price step, not in Mix (Mix is the shift between families).
+* Price, Quantity and Mix are ``sopfin.bridge.pvm`` with the individual-units method, over
+  the families that have both a budget and a plan in the window (any non-zero units or money).
+  The margin bridge adds the pvm Cost step (standard cost rates against the budget's cost per
+  unit) and one line per planned-variance type (minus the variances of that type).
+* A family with a plan but no budget in the window is one ``New`` line; one with a budget but
+  no plan is one ``Discontinued`` line (one line per family, so each is named).
+* Money without units (a budget kept in dollars only for a family) cannot be split into price
+  and volume: it stays in the family's Price (and Cost) step, or in its New/Discontinued line.
+* One ``Override`` line per named override of the scenario in the window, with its owner
+  (revenue overrides on the revenue bridge; revenue +, cogs - on the margin bridge).
+* The steps sum to plan - budget in float64, so to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sopfin import reconciliation as rc
+from sopfin.bridge import BOTH, DISCONTINUED, NEW, TOTAL, pvm
+from sopfin.model import Issue, IssueCode, Plan, Severity, Table
+from sopfin.money import to_cents
+from sopfin.reconciliation import BridgeLine, FinanceInputs, Override, Reconciliation, Window
+from sopfin.results import Dollarized
+from sopfin.window import parse_window
+
+__all__ = ["apply_overrides", "compare_forecast", "parse_window", "reconcile",
+           "silent_override_issues"]
+VARIANCE_LABELS = {"overtime": "Overtime", "expedite": "Expedite", "ppv": "PPV"}
+
+
+def apply_overrides(d: Dollarized, overrides: Sequence[Override],
+                    scenario: str) -> dict[str, np.ndarray]:
+    """Family x month revenue and cogs (F, M) of ``scenario`` with its overrides added.
+
+    Overrides of families that have no dollarized figures are not in these arrays; the
+    bridges still list them (see ``reconcile``)."""
+    s = d.scenarios.index(scenario)
+    out = {"revenue": d.fam["revenue"][s].copy(), "cogs": d.fam["cogs"][s].copy()}
+    family = {f: i for i, f in enumerate(d.families)}
+    month = {m: j for j, m in enumerate(d.months)}
+    for o in overrides:
+        if o.scenario == scenario and o.family in family and o.month in month:
+            out[o.measure][family[o.family], month[o.month]] += o.amount
+    return out
+
+
+def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "Horizon",
+              scenario: str | None = None, prior_snapshot: pd.DataFrame | None = None,
+              ) -> Reconciliation:
+    """Everything a close publishes for ``scenario`` (default: the Plan scenario setting)
+    over ``window`` (see ``sopfin.window``)."""
+    settings = plan.settings
+    scenario = scenario or settings.reconciled_scenario
+    if scenario not in d.scenarios:
+        raise ValueError(f"scenario {scenario!r} was not dollarized (have "
+                         f"{', '.join(d.scenarios)})")
+    span = parse_window(window, d.months, settings.fiscal_year_start, settings.current_cycle)
+    cols = np.array([d.months.index(m) for m in span.months])
+    s = d.scenarios.index(scenario)
+    in_window = tuple(o for o in fin.overrides
+                      if o.scenario == scenario and o.month in span.months)
+    budget, planned = _budget_side(d, cols), _plan_side(d, s, cols)
+    family_revenue = _family_bridge(budget, planned, "revenue")
+    family_margin = _family_bridge(budget, planned, "margin")
+    revenue_lines = _revenue_bridge(d, s, cols, family_revenue, in_window)
+    margin_lines = _margin_bridge(d, s, cols, family_margin, in_window)
+    revenue_gap = revenue_lines[-1].amount - revenue_lines[0].amount
+    margin_gap = margin_lines[-1].amount - margin_lines[0].amount
+    actions = [a for a in fin.actions if a.scenario == scenario]
+    snapshot = plan_snapshot(d, fin.overrides, scenario)
+    notes = _notes(plan, d, span, budget, in_window, bool(actions))
+    estimate, accuracy = None, None
+    if fin.actuals is not None and np.isfinite(fin.actuals.values).any():
+        estimate, accuracy, more = actuals_view(snapshot, fin.actuals, prior_snapshot)
+        notes += more
+    return Reconciliation(
+        cycle=settings.current_cycle, scenario=scenario, window=span,
+        currency=settings.currency, revenue_bridge=revenue_lines, margin_bridge=margin_lines,
+        family_revenue=family_revenue, family_margin=family_margin,
+        scenarios=scenario_table(plan, d, fin.overrides, cols),
+        overrides=tuple(fin.overrides), actions=tuple(fin.actions),
+        revenue_gap=revenue_gap, margin_gap=margin_gap,
+        revenue_gap_after_actions=revenue_gap + sum(a.revenue_impact * a.probability
+                                                    for a in actions),
+        margin_gap_after_actions=margin_gap + sum(a.margin_impact * a.probability
+                                                  for a in actions),
+        snapshot=snapshot, latest_estimate=estimate, accuracy=accuracy,
+        silent_overrides=tuple(compare_forecast(plan, d, fin)), notes=tuple(notes))
+
+
+# ----------------------------------------------------------------------------- per family
+class _Side:
+    """One side of the bridge per family, summed over the window."""
+
+    def __init__(self, families: tuple[str, ...], units: np.ndarray, revenue: np.ndarray,
+                 cost: np.ndarray, present: np.ndarray) -> None:
+        self.families, self.units, self.revenue, self.cost = families, units, revenue, cost
+        self.present = present
+        held = units != 0
+        self.price = np.divide(revenue, units, out=np.zeros_like(revenue), where=held)
+        self.unit_cost = np.divide(cost, units, out=np.zeros_like(cost), where=held)
+
+    def frame(self) -> pd.DataFrame:
+        keep = self.present
+        return pd.DataFrame({"units": self.units[keep], "price": self.price[keep],
+                             "unit_cost": self.unit_cost[keep]},
+                            index=pd.Index(np.asarray(self.families, dtype=object)[keep],
+                                           name="family", dtype=object))
+
+    def residual(self, measure: str) -> pd.Series:
+        """Revenue or cost the units x rate split does not carry (money without units, and
+        float noise), per family."""
+        if measure == "revenue":
+            rest = self.revenue - self.units * self.price
+        else:
+            rest = self.cost - self.units * self.unit_cost
+        return pd.Series(rest, index=pd.Index(self.families, dtype=object))
+
+
+def _window_sum(arr: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    picked = arr[:, cols]
+    return picked.sum(axis=1), (picked != 0).any(axis=1)
+
+
+def _budget_side(d: Dollarized, cols: np.ndarray) -> _Side:
+    (units, a), (revenue, b), (cost, c) = (_window_sum(d.budget[m], cols)
+                                           for m in ("units", "revenue", "cogs"))
+    return _Side(d.families, units, revenue, cost, a | b | c)
+
+
+def _plan_side(d: Dollarized, s: int, cols: np.ndarray) -> _Side:
+    (units, a), (revenue, b), (cost, c) = (_window_sum(d.fam[m][s], cols)
+                                           for m in ("shipments_units", "revenue",
+                                                     "cogs_standard"))
+    return _Side(d.families, units, revenue, cost, a | b | c)
+
+
+def _family_bridge(budget: _Side, planned: _Side, basis: str) -> pd.DataFrame:
+    """pvm per family with each side's residual money added to price (and cost) of a family
+    on both sides, or to the volume of a new or discontinued one."""
+    frame = pvm(budget.frame(), planned.frame(), basis=basis, mix_method="individual")
+    body = frame.drop(index=TOTAL).copy()
+    rev_rest = (planned.residual("revenue") - budget.residual("revenue")).reindex(body.index)
+    cost_rest = -(planned.residual("cost") - budget.residual("cost")).reindex(body.index)
+    if basis != "margin":
+        cost_rest[:] = 0.0
+    both = body["status"] == BOTH
+    body.loc[both, "price"] += rev_rest[both]
+    if basis == "margin":
+        body.loc[both, "cost"] += cost_rest[both]
+    body.loc[~both, "volume"] += (rev_rest + cost_rest)[~both]
+    body["total"] += rev_rest + cost_rest
+    numbers = [c for c in body.columns if c != "status"]
+    total = body[numbers].sum().to_frame(TOTAL).T
+    total["status"] = ""
+    out = pd.concat([body, total])
+    out.index.name = "family"
+    return out
+
+
+def _family_steps(frame: pd.DataFrame, step: str) -> float:
+    return float(frame.loc[frame["status"] == BOTH, step].sum())
+
+
+def _one_sided(frame: pd.DataFrame) -> list[BridgeLine]:
+    lines = []
+    for status, kind, word in ((NEW, rc.NEW, "New"),
+                               (DISCONTINUED, rc.DISCONTINUED, "Discontinued")):
+        for family, row in frame[frame["status"] == status].iterrows():
+            lines.append(BridgeLine(kind, f"{word}: {family}", float(row["total"])))
+    return lines
+
+
+def _override_lines(overrides: Sequence[Override], margin: bool) -> list[BridgeLine]:
+    lines = []
+    for o in overrides:
+        if o.measure != "revenue" and not margin:
+            continue
+        approved = f", approved by {o.approved_by}" if o.approved_by else ""
+        lines.append(BridgeLine(rc.OVERRIDE, f"{o.id} {o.reason}",
+                                o.margin_effect if margin else o.amount, owner=o.owner,
+                                note=f"{o.measure} {o.family} {o.month}{approved}"))
+    return lines
+
+
+def _revenue_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: pd.DataFrame,
+                    overrides: Sequence[Override]) -> tuple[BridgeLine, ...]:
+    start = float(d.budget["revenue"][:, cols].sum())
+    end = float(d.fam["revenue"][s][:, cols].sum()) + sum(
+        o.amount for o in overrides if o.measure == "revenue")
+    return (BridgeLine(rc.START, "Budget revenue", start),
+            BridgeLine(rc.PRICE, "Price", _family_steps(frame, "price")),
+            BridgeLine(rc.QUANTITY, "Quantity", _family_steps(frame, "quantity")),
+            BridgeLine(rc.MIX, "Mix", _family_steps(frame, "mix")),
+            *_one_sided(frame), *_override_lines(overrides, margin=False),
+            BridgeLine(rc.END, "Plan revenue", end))
+
+
+def _margin_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: pd.DataFrame,
+                   overrides: Sequence[Override]) -> tuple[BridgeLine, ...]:
+    start = float((d.budget["revenue"][:, cols] - d.budget["cogs"][:, cols]).sum())
+    end = float((d.fam["revenue"][s][:, cols] - d.fam["cogs"][s][:, cols]).sum()) + sum(
+        o.margin_effect for o in overrides)
+    return (BridgeLine(rc.START, "Budget gross margin", start),
+            BridgeLine(rc.PRICE, "Price", _family_steps(frame, "price")),
+            BridgeLine(rc.QUANTITY, "Quantity", _family_steps(frame, "quantity")),
+            BridgeLine(rc.MIX, "Mix", _family_steps(frame, "mix")),
+            BridgeLine(rc.COST, "Cost rates", _family_steps(frame, "cost")),
+            *_variance_lines(d, s, cols), *_one_sided(frame),
+            *_override_lines(overrides, margin=True),
+            BridgeLine(rc.END, "Plan gross margin", end))
+
+
+def _variance_lines(d: Dollarized, s: int, cols: np.ndarray) -> list[BridgeLine]:
+    """Minus the planned variances of each type in the window, types in first-seen order."""
+    if not len(d.variance_lines):
+        return []
+    amounts = d.variance[s][:, cols].sum(axis=1)
+    used = (d.variance[s][:, cols] != 0).any(axis=1)
+    types = d.variance_lines["type"].astype(str).to_numpy()
+    lines = []
+    for name in dict.fromkeys(types[used]):
+        amount = -float(amounts[types == name].sum())
+        lines.append(BridgeLine(rc.VARIANCE, VARIANCE_LABELS.get(name.lower(), name), amount,
+                                note="planned variances"))
+    return lines
+
+
+# ----------------------------------------------------------------------------- scenarios
+def budget_inventory(plan: Plan, d: Dollarized) -> tuple[np.ndarray, np.ndarray]:
+    """Budget ending inventory value (F, M) from Budget measure 'inventory', and which
+    families have such a row."""
+    table = plan.budget
+    grid = np.zeros((len(d.families), len(d.months)))
+    has = np.zeros(len(d.families), dtype=bool)
+    if not len(table):
+        return grid, has
+    fam = pd.Index(list(d.families), dtype=object).get_indexer(
+        table.keys["family"].to_numpy(dtype=object))
+    rows = np.flatnonzero((fam >= 0) & (table.keys["measure"] == "inventory").to_numpy())
+    np.add.at(grid, fam[rows], table.values[rows, :len(d.months)])
+    has[fam[rows]] = True
+    return grid, has
+
+
+def scenario_table(plan: Plan, d: Dollarized, overrides: Sequence[Override],
+                   cols: np.ndarray) -> pd.DataFrame:
+    """One row per scenario over the window's months (columns: see ``Reconciliation``).
+
+    Budget inventory cash is -(change in budget ending inventory value) month by month, the
+    month before the horizon taken at the plan's opening inventory value (both start from
+    the same stock on hand); it covers, and cash_vs_budget compares, only the families that
+    have an inventory budget. Without any, both are NaN."""
+    inv_budget, has = budget_inventory(plan, d)
+    rows = {}
+    for s, name in enumerate(d.scenarios):
+        adjusted = apply_overrides(d, overrides, name)
+        revenue = float(adjusted["revenue"][:, cols].sum())
+        margin = float((adjusted["revenue"] - adjusted["cogs"])[:, cols].sum())
+        bud_revenue = float(d.budget["revenue"][:, cols].sum())
+        bud_margin = float((d.budget["revenue"] - d.budget["cogs"])[:, cols].sum())
+        cash = d.fam["inventory_cash"][s]
+        budget_cash, versus = np.nan, np.nan
+        if has.any():
+            before = np.concatenate([d.opening_value[s][:, None], inv_budget[:, :-1]], axis=1)
+            monthly = -(inv_budget - before)
+            budget_cash = float(monthly[has][:, cols].sum())
+            versus = float(cash[has][:, cols].sum()) - budget_cash
+        rows[name] = {
+            "revenue": revenue, "budget_revenue": bud_revenue,
+            "revenue_gap": revenue - bud_revenue, "gross_margin": margin,
+            "budget_gross_margin": bud_margin, "gross_margin_gap": margin - bud_margin,
+            "inventory_value": float(d.fam["inventory_value"][s][:, cols[-1]].sum()),
+            "inventory_cash": float(cash[:, cols].sum()),
+            "budget_inventory_cash": budget_cash, "cash_vs_budget": versus,
+            "revenue_at_risk": float(d.fam["revenue_at_risk"][s][:, cols].sum()),
+        }
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "scenario"
+    return frame
+
+
+def plan_snapshot(d: Dollarized, overrides: Sequence[Override], scenario: str) -> pd.DataFrame:
+    """Index (family, measure in units/revenue/cogs), one column per horizon month: the
+    scenario's shipments, revenue and cogs with its overrides applied."""
+    adjusted = apply_overrides(d, overrides, scenario)
+    units = d.fam["shipments_units"][d.scenarios.index(scenario)]
+    stacked = np.stack([units, adjusted["revenue"], adjusted["cogs"]], axis=1)
+    index = pd.MultiIndex.from_product([list(d.families), ["units", "revenue", "cogs"]],
+                                       names=["family", "measure"])
+    return pd.DataFrame(stacked.reshape(-1, len(d.months)), index=index,
+                        columns=list(d.months))
+
+
+def _notes(plan: Plan, d: Dollarized, span: Window, budget: _Side,
+           overrides: Sequence[Override], has_actions: bool) -> list[str]:
+    notes = []
+    if plan.has_channel:
+        notes.append("families are bridged as a whole: a shift between channels at different "
+                     "prices shows in the family's Price step, Mix is the shift between "
+                     "families")
+    dollars_only = [f for f, u, r, c, p in zip(budget.families, budget.units, budget.revenue,
+                                               budget.cost, budget.present, strict=True)
+                    if p and u == 0 and (r != 0 or c != 0)]
+    if dollars_only:
+        notes.append("the budget of " + ", ".join(dollars_only) + " has money but no units in "
+                     f"{span.label}; its difference is in Price and Cost rates, not volume")
+    outside = sorted({o.id for o in overrides if o.family not in d.families})
+    if outside:
+        notes.append("overrides " + ", ".join(outside) + " are on families with no plan "
+                     "figures; they are bridge lines only, not in the snapshot")
+    if has_actions and span.months != tuple(d.months):
+        notes.append("action impacts are over the horizon; the bridge covers " + span.label)
+    return notes
+
+
+# ----------------------------------------------------------------------------- actuals
+SNAPSHOT_MEASURES = ("units", "revenue", "cogs")
+ACCURACY_COLUMNS = ("month", "forecast", "actual", "error", "abs_pct_error", "bias")
+
+
+def actuals_view(snapshot: pd.DataFrame, actuals: Table, prior: pd.DataFrame | None,
+                 ) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
+    """The latest estimate, the accuracy of the month just closed, and notes.
+
+    Closed months are the months with any actual. The latest estimate (index family,
+    measure; columns the horizon) is the plan snapshot with each closed month replaced by the
+    actuals; a family or measure without an actual in a closed month counts 0 there (the
+    month is closed: nothing was booked), and the notes say how many such cells there are.
+
+    Accuracy compares, for the last closed month, ``prior`` (the snapshot of the last
+    approved version; the current snapshot when None) with the actuals. Index (measure,
+    family) with a ``Total`` row per measure; per family, with error = forecast - actual
+    (positive: the plan was too high), abs_pct_error = |error| / |actual| and
+    bias = error / actual (NaN where the actual is 0); on the Total row abs_pct_error is the
+    WAPE, sum |error| / sum |actual|, and bias is sum error / sum actual."""
+    keys = pd.MultiIndex.from_arrays(
+        [actuals.keys["family"].to_numpy(dtype=object),
+         actuals.keys["measure"].to_numpy(dtype=object)], names=["family", "measure"])
+    actual = pd.DataFrame(actuals.values, index=keys, columns=list(actuals.value_names))
+    actual = actual.groupby(level=[0, 1], sort=False).sum(min_count=1)
+    closed = [m for m in snapshot.columns if m in actual.columns and actual[m].notna().any()]
+    index = snapshot.index.append(actual.index[~actual.index.isin(snapshot.index)])
+    estimate = snapshot.reindex(index, fill_value=0.0)
+    booked = actual.reindex(index)[closed]
+    blanks = int(booked.isna().to_numpy().sum())
+    estimate[closed] = booked.fillna(0.0)
+    month = closed[-1]
+    notes = [f"latest estimate: actuals for {', '.join(closed)}, plan for the other months"]
+    if blanks:
+        notes.append(f"{blanks} family figures without an actual in a closed month count 0 "
+                     "in the latest estimate")
+    source = snapshot if prior is None else prior
+    if prior is None:
+        notes.append(f"accuracy for {month} compares with the current plan: no approved "
+                     "version was given")
+    if month not in source.columns:
+        notes.append(f"the approved version has no {month}, so no accuracy is reported")
+        return estimate, None, notes
+    return estimate, _accuracy(source, booked.fillna(0.0), month), notes
+
+
+def _accuracy(source: pd.DataFrame, booked: pd.DataFrame, month: str) -> pd.DataFrame:
+    parts = []
+    for measure in SNAPSHOT_MEASURES:
+        planned = _measure(source, measure, month)
+        actual = _measure(booked, measure, month)
+        families = list(dict.fromkeys(list(planned.index) + list(actual.index)))
+        f = planned.reindex(families, fill_value=0.0)
+        a = actual.reindex(families, fill_value=0.0)
+        keep = ((f != 0) | (a != 0)).to_numpy()
+        f, a = f[keep], a[keep]
+        error = f - a
+        held = (a != 0).to_numpy()
+        frame = pd.DataFrame({
+            "forecast": f, "actual": a, "error": error,
+            "abs_pct_error": np.divide(error.abs(), a.abs(), out=np.full(len(a), np.nan),
+                                       where=held),
+            "bias": np.divide(error, a, out=np.full(len(a), np.nan), where=held)})
+        total_actual = float(a.sum())
+        frame.loc[TOTAL] = [float(f.sum()), total_actual, float(error.sum()),
+                            float(error.abs().sum()) / abs(total_actual) if total_actual
+                            else np.nan,
+                            float(error.sum()) / total_actual if total_actual else np.nan]
+        frame.index = pd.MultiIndex.from_product([[measure], list(frame.index)],
+                                                 names=["measure", "family"])
+        parts.append(frame)
+    out = pd.concat(parts)
+    out.insert(0, "month", month)
+    return out
+
+
+def _measure(frame: pd.DataFrame, measure: str, month: str) -> pd.Series:
+    rows = frame.index.get_level_values("measure") == measure
+    picked = frame.loc[rows, month]
+    return pd.Series(picked.to_numpy(dtype=float),
+                     index=pd.Index(picked.index.get_level_values("family"), dtype=object))
+
+
+# ----------------------------------------------------------------------------- forecast
+def compare_forecast(plan: Plan, d: Dollarized, fin: FinanceInputs) -> list[rc.SilentOverride]:
+    """Every Forecast cell that differs from the dollarized plan plus named overrides by more
+    than the materiality threshold (compared in cents). Blank cells are not compared."""
+    table = fin.forecast
+    if table is None or not len(table):
+        return []
+    threshold = plan.settings.materiality
+    family = {f: i for i, f in enumerate(d.families)}
+    columns = [d.months.index(m) for m in table.value_names]
+    adjusted: dict[str, dict[str, np.ndarray]] = {}
+    found = []
+    for i in range(len(table)):
+        scenario, name, measure = (str(table.keys[k].iat[i])
+                                   for k in ("scenario", "family", "measure"))
+        if scenario not in d.scenarios or measure not in ("revenue", "cogs"):
+            continue
+        if scenario not in adjusted:
+            adjusted[scenario] = apply_overrides(d, fin.overrides, scenario)
+        if name in family:
+            expected = adjusted[scenario][measure][family[name]][columns]
+        else:
+            expected = np.array([sum(o.amount for o in fin.overrides
+                                     if (o.scenario, o.family, o.measure, o.month)
+                                     == (scenario, name, measure, m))
+                                 for m in table.value_names])
+        values = table.values[i]
+        off = np.isfinite(values) & (to_cents(np.abs(values - expected)) > threshold)
+        for j in np.flatnonzero(off):
+            want, got = to_cents(float(expected[j])), to_cents(float(values[j]))
+            found.append(rc.SilentOverride(
+                where=table.ref(i, int(j)), kind="forecast-differs", expected=want, found=got,
+                message=f"the forecast {measure} of family {name!r} in {table.value_names[j]} "
+                        f"({scenario}) is {got:,.2f} but the dollarized plan plus named "
+                        f"overrides gives {want:,.2f}, {to_cents(got - want):+,.2f} off, more "
+                        f"than the materiality threshold of {threshold:,.2f}; add a named "
+                        "override on sheet Overrides or correct the forecast"))
+    return found
+
+
+def silent_override_issues(found: Sequence[rc.SilentOverride]) -> list[Issue]:
+    """One ``silent-override`` warning per finding, at its cell."""
+    issues = []
+    for item in found:
+        what, sep, fix = item.message.rpartition("; ")
+        issues.append(Issue(IssueCode.SILENT_OVERRIDE, Severity.WARNING, item.where,
+                            what if sep else item.message, fix if sep else ""))
+    return issues
