@@ -21,6 +21,14 @@ from pathlib import Path
 from sopfin.sheetspec import SheetSpec, Style
 from sopfin.xlsx import blank
 from sopfin.xlsx.atomic import atomic_replace
+from sopfin.xlsx.charts import (
+    PartNamer,
+    actual_name,
+    chart_parts,
+    check_charts,
+    drawn_by_sopfin,
+    reachable_parts,
+)
 from sopfin.xlsx.errors import (
     NotAWorkbookError,
     SheetNameTakenError,
@@ -166,6 +174,7 @@ def _plan(pkg: Package, sheets: Sequence[SheetSpec]) -> _Plan:
     for spec in sheets:
         validate_sheet_name(spec.name)
         check_blocks(spec)
+        check_charts(spec)
         if spec.state not in SHEET_STATES:
             raise ValueError(f"sheet {spec.name!r}: state must be one of {SHEET_STATES}")
         if spec.name.casefold() in seen:
@@ -204,6 +213,43 @@ class _Edits:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _ChartEdits:
+    parts: dict[str, bytes] = field(default_factory=dict)  # drawings, charts, their rels
+    overrides: list[tuple[str, str]] = field(default_factory=list)
+    removed: set[str] = field(default_factory=set)  # old rels and parts of replaced sheets
+    rids: dict[str, str] = field(default_factory=dict)  # sheet part -> drawing rel id
+    warnings: list[str] = field(default_factory=list)
+
+
+def _chart_edits(pkg: Package, plan: _Plan) -> _ChartEdits:
+    """Drop what replaced sheets drew (warning when it was not only sopfin's charts); draw
+    the charts of the new and replacing specs under part names the package does not use."""
+    out = _ChartEdits()
+    for spec, entry in plan.replace:
+        assert entry.part is not None
+        rels = actual_name(pkg, rels_part_of(entry.part))
+        if rels is None:
+            continue
+        if not drawn_by_sopfin(pkg, entry.part):
+            out.warnings.append(f"sheet '{spec.name}': drawings, comments or other objects "
+                                "added to this sopfin sheet were removed with it")
+        out.removed.add(rels)
+        out.removed.update(reachable_parts(pkg, entry.part))
+    namer = PartNamer([*pkg.names, *(part for _, _, part in plan.add)])
+    base = posixpath.dirname(pkg.workbook_part)
+    targets = [(s, e.part) for s, e in plan.replace] + [(s, p) for s, _, p in plan.add]
+    for spec, part in targets:
+        if not spec.charts or part is None:
+            continue
+        drawn = chart_parts(spec, part, base, namer)
+        out.parts.update(drawn.parts)
+        out.overrides.extend(drawn.overrides)
+        out.rids[part] = drawn.drawing_rid
+        out.removed.discard(drawn.sheet_rels)
+    return out
+
+
 def _text(pkg: Package, name: str) -> XmlText:
     return XmlText.decode(pkg.read(name))
 
@@ -213,9 +259,9 @@ def _relative(part: str, workbook_part: str) -> str:
     return posixpath.relpath(part, posixpath.dirname(workbook_part) or ".")
 
 
-def _registry_edits(pkg: Package, plan: _Plan,
-                    sheets: Sequence[SheetSpec]) -> tuple[_Edits, dict[Style, int]]:
-    edits = _Edits()
+def _registry_edits(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
+                    drawn: _ChartEdits) -> tuple[_Edits, dict[Style, int]]:
+    edits = _Edits(dict(drawn.parts), set(drawn.removed), list(drawn.warnings))
     wb = _text(pkg, pkg.workbook_part)
     rels_name = rels_part_of(pkg.workbook_part)
     rels = _text(pkg, rels_name) if pkg.has(rels_name) else XmlText.decode(
@@ -223,7 +269,7 @@ def _registry_edits(pkg: Package, plan: _Plan,
     types = _text(pkg, CONTENT_TYPES)
     new_rels = [(n.rid, REL_WORKSHEET, _relative(part, pkg.workbook_part))
                 for _, n, part in plan.add]
-    overrides = [(part, CT_WORKSHEET) for _, _, part in plan.add]
+    overrides = [(part, CT_WORKSHEET) for _, _, part in plan.add] + drawn.overrides
 
     styles_part = pkg.part_of_type(REL_STYLES)
     if styles_part is None:  # a workbook without a stylesheet gets the default one
@@ -246,6 +292,8 @@ def _registry_edits(pkg: Package, plan: _Plan,
     wb_text = edit_workbook(wb.text, len(pkg.sheets), [n for _, n, _ in plan.add], states)
     rels_text = add_relationships(rels.text, new_rels) if new_rels else rels.text
     types_text = add_overrides(types.text, overrides) if overrides else types.text
+    for name in sorted(drawn.removed):
+        types_text = remove_override(types_text, name)
 
     _drop_replaced_calc_cells(pkg, plan, edits)
     calc_removed = [n for n in edits.removed if n == pkg.part_of_type(REL_CALC_CHAIN)]
@@ -301,16 +349,11 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec]) -> WriteReport
         return WriteReport(path, (), (), (), (), 0)
     plan = _plan(pkg, sheets)
     try:
-        edits, xf = _registry_edits(pkg, plan, sheets)
+        drawn = _chart_edits(pkg, plan)
+        edits, xf = _registry_edits(pkg, plan, sheets, drawn)
     except MalformedPartError as exc:
         raise NotAWorkbookError(path, str(exc)) from None
     replaced = {e.part: s for s, e in plan.replace}
-    for part in replaced:
-        rels = rels_part_of(part)
-        if pkg.has(rels):
-            edits.removed.add(rels)
-            edits.warnings.append(f"sheet '{replaced[part].name}': drawings, comments or other "
-                                  "objects added to this sopfin sheet were removed with it")
     if pkg.signed:
         edits.warnings.append(SIGNED_WARNING)
     touched = tuple(sorted({*edits.parts, *edits.removed, *replaced,
@@ -325,14 +368,15 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec]) -> WriteReport
             if name in edits.parts:
                 sink.add(name, edits.parts.pop(name), info.date_time)
             elif name in replaced:
-                sink.add_stream(name, worksheet_chunks(replaced[name], xf), info.date_time,
-                                level=SHEET_COMPRESS_LEVEL)
+                sink.add_stream(name, worksheet_chunks(replaced[name], xf, drawn.rids.get(name)),
+                                info.date_time, level=SHEET_COMPRESS_LEVEL)
             else:
                 sink.copy_raw(info, source)
-        for name, data in edits.parts.items():  # registry parts new to the package
+        for name, data in edits.parts.items():  # registry and chart parts new to the package
             sink.add(name, data)
         for spec, _, part in plan.add:
-            sink.add_stream(part, worksheet_chunks(spec, xf), level=SHEET_COMPRESS_LEVEL)
+            sink.add_stream(part, worksheet_chunks(spec, xf, drawn.rids.get(part)),
+                            level=SHEET_COMPRESS_LEVEL)
         size = sink.close()
     return WriteReport(path, tuple(s.name for s, _, _ in plan.add),
                        tuple(s.name for s, _ in plan.replace), touched,

@@ -286,12 +286,22 @@ def _sheet_view(freeze: tuple[int, int] | None) -> str:
             f'activeCell="{top_left}" sqref="{top_left}"/></sheetView></sheetViews>')
 
 
-def _cols(widths: Mapping[int, float]) -> str:
-    if not widths:
+DEFAULT_COL_WIDTH = 8.7109375  # Calibri 11: what Excel writes for an unsized column
+
+
+def _cols(widths: Mapping[int, float], hidden: Sequence[int] = ()) -> str:
+    """``<cols>``: one ``<col>`` per sized or hidden column (1-based), in column order."""
+    hidden_set = set(hidden)
+    if any(c < 1 for c in [*widths, *hidden_set]):
+        raise ValueError("column numbers start at 1")
+    if not widths and not hidden_set:
         return ""
-    cols = "".join(f'<col min="{c}" max="{c}" width="{float(w)!r}" customWidth="1"/>'
-                   for c, w in sorted(widths.items()))
-    return f"<cols>{cols}</cols>"
+    cols = []
+    for c in sorted(set(widths) | hidden_set):
+        width = float(widths.get(c, DEFAULT_COL_WIDTH))
+        flag = ' hidden="1"' if c in hidden_set else ""
+        cols.append(f'<col min="{c}" max="{c}" width="{width!r}"{flag} customWidth="1"/>')
+    return f"<cols>{''.join(cols)}</cols>"
 
 
 def _protection(spec: SheetSpec) -> str:
@@ -319,8 +329,10 @@ def _hyperlinks(spec: SheetSpec) -> str:
     return f"<hyperlinks>{''.join(out)}</hyperlinks>"
 
 
-def worksheet_chunks(spec: SheetSpec, xf: Mapping[Style, int]) -> Iterator[bytes]:
-    """The worksheet part for ``spec`` as UTF-8 chunks; ``xf`` maps styles to cellXfs."""
+def worksheet_chunks(spec: SheetSpec, xf: Mapping[Style, int],
+                     drawing_rid: str | None = None) -> Iterator[bytes]:
+    """The worksheet part for ``spec`` as UTF-8 chunks; ``xf`` maps styles to cellXfs and
+    ``drawing_rid`` is the relationship id of the sheet's drawing (its charts), if any."""
     blocks = [prepare_block(b, xf) for b in spec.blocks]
     _check_overlaps(blocks)
     tab = f'<sheetPr><tabColor rgb="{escape_attr(spec.tab_color)}"/></sheetPr>' \
@@ -328,16 +340,23 @@ def worksheet_chunks(spec: SheetSpec, xf: Mapping[Style, int]) -> Iterator[bytes
     head = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">{tab}'
             f'<dimension ref="{_dimension(blocks)}"/>{_sheet_view(spec.freeze)}'
-            f'<sheetFormatPr defaultRowHeight="15"/>{_cols(spec.col_widths)}<sheetData>')
+            f'<sheetFormatPr defaultRowHeight="15"/>{_cols(spec.col_widths, spec.hidden_cols)}'
+            "<sheetData>")
     yield head.encode("utf-8")
     for chunk in _sheet_rows(blocks):
         yield chunk.encode("utf-8")
     tail = (f"</sheetData>{_protection(spec)}{_hyperlinks(spec)}"
             '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-            'footer="0.3"/></worksheet>')
+            f'footer="0.3"/>{_drawing(drawing_rid)}</worksheet>')
     yield tail.encode("utf-8")
 
 
-def worksheet_xml(spec: SheetSpec, xf: Mapping[Style, int]) -> bytes:
+def _drawing(rid: str | None) -> str:
+    # CT_Worksheet: drawing follows pageMargins (pageSetup, headerFooter, breaks: not written)
+    return f'<drawing r:id="{escape_attr(rid)}"/>' if rid else ""
+
+
+def worksheet_xml(spec: SheetSpec, xf: Mapping[Style, int],
+                  drawing_rid: str | None = None) -> bytes:
     """The whole worksheet part in one piece (small sheets, tests)."""
-    return b"".join(worksheet_chunks(spec, xf))
+    return b"".join(worksheet_chunks(spec, xf, drawing_rid))

@@ -1,0 +1,513 @@
+"""The published reconciliation tab ``Recon vNNN``: frozen values a CFO reads top to bottom.
+
+Title, a header block (version, cycle, status, time, author, input hash, previous ledger head,
+the tab's own hash), the headline ("Plan lands at $X against a $Y budget: gap $Z (p%)"), the
+revenue and margin bridges with a waterfall chart of the revenue bridge, price/volume/mix by
+family, the overrides register, gap-closure actions and the gap after them, the scenario
+comparison, silent overrides found, forecast accuracy and the latest estimate when there are
+actuals, and the plan of record by family x measure x month at the bottom.
+
+Values only, no formulas: the tab is hashed at publish and never rewritten. Money is rounded
+to cents here (``sopfin.money``), so what is written is what is hashed. ``finalize_recon``
+adds the hidden per-row digest column and writes the content hash into ``RECON_HASH_CELL``,
+the one cell the hash does not cover.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from sopfin import layout
+from sopfin.money import to_cents
+from sopfin.reconciliation import END, START, BridgeLine, Reconciliation
+from sopfin.sheetspec import (
+    Block,
+    ChartSeries,
+    ChartSpec,
+    SheetProtection,
+    SheetSpec,
+    Style,
+)
+from sopfin.versions import DIGEST_MARKER, FormulaCell, content_hash, digest_cells
+
+HEADER_FIRST_ROW = 4
+HEADER_LABELS = ("Version", "Cycle", "Status at publish", "Published (UTC)", "Author",
+                 "Input hash", "Previous hash", "Own hash")
+RECON_HASH_CELL = layout.cell_name(HEADER_FIRST_ROW + HEADER_LABELS.index("Own hash"), 2)
+BRIDGE_HEADERS = ("Line", "Amount", "Owner", "Note")
+HELPER_COL = 6  # F: waterfall base, increase, decrease, total
+HELPER_HEADERS = ("Waterfall base", "Increase", "Decrease", "Total")
+CHART_ANCHOR_COL, CHART_WIDTH, CHART_HEIGHT = 10, 10, 22  # K.., 0-based columns, rows
+GREEN, RED, BLUE = "FF70AD47", "FFC00000", "FF1F4E79"
+SNAPSHOT_TITLE = "Plan of record"
+SNAPSHOT_BAND = 12  # months per band of the snapshot: the tab stays left of the digest column
+TAB_COLOR = "FF375623"
+PVM_COLUMNS = ("price", "quantity", "mix", "volume", "cost", "total")
+SCENARIO_LABELS = {
+    "revenue": "Revenue", "budget_revenue": "Budget revenue", "revenue_gap": "Revenue gap",
+    "gross_margin": "Gross margin", "budget_gross_margin": "Budget GM",
+    "gross_margin_gap": "GM gap", "inventory_value": "Inventory (end)",
+    "inventory_cash": "Inventory cash", "budget_inventory_cash": "Budget inventory cash",
+    "cash_vs_budget": "Cash vs budget", "revenue_at_risk": "Revenue at risk",
+}
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+MAX_TEXT = 32767
+
+
+def written_text(text: str) -> str:
+    """A string as it reads back from the workbook: XML-illegal characters dropped, line ends
+    normalised (XML parsers turn CR LF into LF), Excel's 32,767-character limit applied."""
+    text = _ILLEGAL_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return text[:MAX_TEXT]
+
+
+def _cell_value(v: object) -> object:
+    """A Python value for a cell: numbers as float, NaN as empty, text cleaned."""
+    if v is pd.NA or v is pd.NaT:
+        return None
+    if v is None or isinstance(v, (bool, np.bool_)):
+        return None if v is None else bool(v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        number = float(v)
+        return number if math.isfinite(number) else None
+    if isinstance(v, str):
+        return written_text(v) or None
+    return written_text(str(v)) or None
+
+
+def _money(v: object) -> float | None:
+    number = _cell_value(v)
+    return float(to_cents(number)) if isinstance(number, float) else None
+
+
+@dataclass
+class _Tab:
+    """The tab being laid out: blocks appended row by row from a cursor."""
+
+    name: str
+    blocks: list[Block] = field(default_factory=list)
+    cursor: int = 1
+
+    def row(self, values: Sequence[object], styles: Style | Sequence[Style | None] | None = None,
+            row: int | None = None, col: int = 1) -> int:
+        at = self.cursor if row is None else row
+        cells = [_cell_value(v) for v in values]
+        if styles is None or isinstance(styles, Style):
+            styles = [styles] * len(cells)
+        self.blocks.append(Block(at, col, np.array([cells], dtype=object),
+                                 style=np.array([list(styles)], dtype=object)))
+        if row is None:
+            self.cursor += 1
+        return at
+
+    def skip(self, n: int = 1) -> None:
+        self.cursor += n
+
+    def section(self, title: str, headers: Sequence[str]) -> None:
+        self.row([title], Style.TITLE)
+        self.row(headers, Style.HEADER)
+
+    def none(self, text: str = "none") -> None:
+        self.row([text], Style.NOTE)
+
+    def ref(self, col: int, first: int, last: int) -> str:
+        letter = layout.column_letter(col)
+        quoted = "'" + self.name.replace("'", "''") + "'"
+        return f"{quoted}!${letter}${first}:${letter}${last}"
+
+
+# --- headline ------------------------------------------------------------------------------
+def money_text(amount: float, currency: str, signed: bool = False) -> str:
+    """'$248.0M', '-$12.5K', 'EUR 950'; the sign leads, the symbol or code follows."""
+    symbol = SYMBOLS.get(currency.upper(), f"{currency} " if currency else "")
+    value = abs(float(to_cents(amount)))
+    body = f"{math.floor(value + 0.5):,}"
+    if math.floor(value + 0.5) >= 1000:
+        for size, suffix in ((1e3, "K"), (1e6, "M"), (1e9, "B")):
+            tenths = math.floor(value / size * 10 + 0.5 + 1e-9)  # half away from zero
+            body = f"{tenths / 10:,.1f}{suffix}"
+            if tenths < 10_000:  # below 1,000.0 of this unit
+                break
+    sign = "-" if amount < 0 and body.strip("0.,KMB") else ("+" if signed and amount > 0 else "")
+    return f"{sign}{symbol}{body}"
+
+
+def _ends(bridge: Sequence[BridgeLine], gap: float) -> tuple[float, float]:
+    start = next((line.amount for line in bridge if line.kind == START), 0.0)
+    end = next((line.amount for line in bridge if line.kind == END), start + gap)
+    return start, end
+
+
+def headline(rec: Reconciliation) -> list[tuple[str, float]]:
+    """The two headline sentences (revenue, gross margin), each with its gap."""
+    cur = rec.currency
+    lines = []
+    for what, bridge, gap, after in (
+            ("Plan", rec.revenue_bridge, rec.revenue_gap, rec.revenue_gap_after_actions),
+            ("Gross margin", rec.margin_bridge, rec.margin_gap, rec.margin_gap_after_actions)):
+        budget, plan = _ends(bridge, gap)
+        pct = f"{gap / budget:+.1%}" if budget else "n/a"
+        noun = "budget" if what == "Plan" else "budget margin"
+        lines.append((f"{what} lands at {money_text(plan, cur)} against a "
+                      f"{money_text(budget, cur)} {noun}: gap {money_text(gap, cur, True)} "
+                      f"({pct}); after actions {money_text(after, cur, True)}", gap))
+    return lines
+
+
+# --- sections --------------------------------------------------------------------------------
+def _bridge(tab: _Tab, title: str, bridge: Sequence[BridgeLine],
+            helpers: bool) -> tuple[int, int]:
+    headers = BRIDGE_HEADERS
+    tab.section(title, headers)
+    if helpers:
+        tab.row(HELPER_HEADERS, Style.HEADER, row=tab.cursor - 1, col=HELPER_COL)
+    first = tab.cursor
+    for line, helper in zip(bridge, waterfall(bridge), strict=True):
+        total = line.kind in (START, END)
+        money_style = Style.MONEY_WHOLE_BOLD if total else Style.MONEY_WHOLE
+        at = tab.row([line.label, _money(line.amount), line.owner, line.note],
+                     [Style.TEXT, money_style, Style.TEXT, Style.NOTE])
+        if helpers:
+            tab.row([_money(h) for h in helper], Style.MONEY_WHOLE, row=at, col=HELPER_COL)
+    if not bridge:
+        tab.none()
+    last = tab.cursor - 1
+    tab.skip()
+    return first, last
+
+
+def waterfall(bridge: Sequence[BridgeLine]) -> list[tuple[float | None, ...]]:
+    """(base, increase, decrease, total) per line for a stacked-column waterfall.
+
+    Totals (start, end) stand on zero. A step spans the running total before and after it; its
+    invisible base fills from zero to the nearer end and the coloured bar covers the rest
+    (below zero both stack downwards). A step that crosses zero is drawn from zero to its
+    larger side only. Zero heights are None (empty cells).
+    """
+    out: list[tuple[float | None, ...]] = []
+    running = 0.0
+    for line in bridge:
+        if line.kind in (START, END):
+            running = line.amount
+            out.append((None, None, None, line.amount or None))
+            continue
+        before, after = running, running + line.amount
+        running = after
+        lo, hi = min(before, after), max(before, after)
+        if lo >= 0:
+            base, bar = lo, hi - lo
+        elif hi <= 0:
+            base, bar = hi, lo - hi
+        else:
+            base, bar = 0.0, hi if hi >= -lo else lo
+        up = bar if line.amount > 0 else None
+        down = bar if line.amount < 0 else None
+        out.append((base or None, up or None, down or None, None))
+    return out
+
+
+def _chart(tab: _Tab, title: str, labels: Sequence[str], first: int, last: int,
+           helpers: Sequence[tuple[float | None, ...]], top: int) -> ChartSpec:
+    names = ("Base", "Increase", "Decrease", "Total")
+    colors = (None, GREEN, RED, BLUE)
+    series = [ChartSeries(name, tab.ref(HELPER_COL + k, first, last),
+                          [float("nan") if h[k] is None else float(to_cents(h[k]))
+                           for h in helpers], color)
+              for k, (name, color) in enumerate(zip(names, colors, strict=True))]
+    anchor = (CHART_ANCHOR_COL, top - 1, CHART_ANCHOR_COL + CHART_WIDTH,
+              top - 1 + CHART_HEIGHT)
+    return ChartSpec(title, tab.ref(1, first, last), list(labels), series, anchor)
+
+
+def _frame(tab: _Tab, title: str, frame: pd.DataFrame | None, styles: Mapping[str, Style],
+           labels: Mapping[str, str] | None = None, empty: str = "none") -> None:
+    """A DataFrame as a table: index level(s) first, then the columns."""
+    if frame is None:
+        return
+    flat = frame.reset_index()
+    labels = labels or {}
+    tab.section(title, [labels.get(str(c), str(c).replace("_", " ").capitalize())
+                        for c in flat.columns])
+    kinds = [styles.get(str(c)) for c in flat.columns]
+    for record in flat.itertuples(index=False):
+        tab.row([_money(v) if s in (Style.MONEY, Style.MONEY_WHOLE, Style.MONEY_WHOLE_BOLD)
+                 else v for v, s in zip(record, kinds, strict=True)],
+                [s or Style.TEXT for s in kinds])
+    if flat.empty:
+        tab.none(empty)
+    tab.skip()
+
+
+def _numeric_styles(frame: pd.DataFrame | None) -> dict[str, Style]:
+    if frame is None:
+        return {}
+    out = {}
+    for c in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[c]):
+            continue
+        name = str(c).lower()
+        if "units" in name:
+            out[str(c)] = Style.UNITS
+        elif any(k in name for k in ("pct", "%", "accuracy", "ratio", "share", "probability")):
+            out[str(c)] = Style.PERCENT
+        else:
+            out[str(c)] = Style.MONEY_WHOLE
+    return out
+
+
+def _pvm(tab: _Tab, title: str, frame: pd.DataFrame) -> None:
+    columns = [c for c in ("status", *PVM_COLUMNS) if c in frame.columns]
+    shown = frame[columns].rename_axis(frame.index.name or "family")
+    _frame(tab, title, shown, {c: Style.MONEY_WHOLE for c in PVM_COLUMNS})
+
+
+def _overrides(tab: _Tab, rec: Reconciliation) -> None:
+    tab.section("Overrides register", ("Id", "Scenario", "Family", "Month", "Measure",
+                                       "Amount", "Owner", "Reason", "Approved by"))
+    for o in rec.overrides:
+        tab.row([o.id, o.scenario, o.family, o.month, o.measure, _money(o.amount), o.owner,
+                 o.reason, o.approved_by],
+                [Style.TEXT] * 5 + [Style.MONEY] + [Style.TEXT] * 3)
+    if not rec.overrides:
+        tab.none()
+    tab.skip()
+
+
+def _actions(tab: _Tab, rec: Reconciliation) -> None:
+    tab.section("Gap-closure actions", ("Id", "Scenario", "Description", "Owner",
+                                        "Revenue impact", "Margin impact", "Probability",
+                                        "Expected revenue", "Expected margin"))
+    money = Style.MONEY_WHOLE
+    for a in rec.actions:
+        tab.row([a.id, a.scenario, a.description, a.owner, _money(a.revenue_impact),
+                 _money(a.margin_impact), a.probability,
+                 _money(a.revenue_impact * a.probability),
+                 _money(a.margin_impact * a.probability)],
+                [Style.TEXT] * 4 + [money, money, Style.PERCENT, money, money])
+    if not rec.actions:
+        tab.none()
+    tab.skip()
+    tab.section("Gap after actions", ("Measure", "Gap", "Actions (expected)",
+                                      "Gap after actions"))
+    for label, gap, after in (("Revenue", rec.revenue_gap, rec.revenue_gap_after_actions),
+                              ("Gross margin", rec.margin_gap, rec.margin_gap_after_actions)):
+        tab.row([label, _money(gap), _money(after - gap), _money(after)],
+                [Style.TEXT, money, money, Style.MONEY_WHOLE_BOLD])
+    tab.skip()
+
+
+def _silent(tab: _Tab, rec: Reconciliation) -> None:
+    tab.section("Silent overrides found", ("Cell", "Kind", "Expected", "Found", "Message"))
+    for s in rec.silent_overrides:
+        shown = [_money(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                 else v for v in (s.expected, s.found)]
+        tab.row([str(s.where), s.kind, *shown, s.message],
+                [Style.TEXT, Style.TEXT, Style.MONEY, Style.MONEY, Style.TEXT])
+    if not rec.silent_overrides:
+        tab.none()
+    tab.skip()
+
+
+def _by_month(tab: _Tab, title: str, frame: pd.DataFrame | None) -> None:
+    """Family x measure x month, in bands of SNAPSHOT_BAND months."""
+    if frame is None:
+        return
+    months = [str(m) for m in frame.columns]
+    keys = [tuple(k) if isinstance(k, tuple) else (k,) for k in frame.index]
+    names = [str(n or f"key {i + 1}").capitalize() for i, n in enumerate(frame.index.names)]
+    tab.row([title], Style.TITLE)
+    for b in range(0, max(len(months), 1), SNAPSHOT_BAND):
+        band = months[b:b + SNAPSHOT_BAND]
+        tab.row([*names, *band], [Style.HEADER] * len(names) + [Style.MONTH_HEADER] * len(band))
+        values = frame.to_numpy()[:, b:b + SNAPSHOT_BAND]
+        for key, row in zip(keys, values, strict=True):
+            units = "units" in (str(k).lower() for k in key)
+            style = Style.UNITS if units else Style.MONEY_WHOLE
+            cells = [_cell_value(v) if units else _money(v) for v in row]
+            tab.row([*key, *cells], [Style.TEXT] * len(key) + [style] * len(cells))
+        if not keys:
+            tab.none()
+        tab.skip()
+
+
+# --- the tab ---------------------------------------------------------------------------------
+def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: str,
+                 input_hash: str, prev_hash: str, company: str = "",
+                 protection: SheetProtection | None = None) -> SheetSpec:
+    """The ``Recon vNNN`` tab for ``rec``, before ``finalize_recon`` seals it."""
+    tab = _Tab(layout.recon_tab_name(version))
+    title = " ".join(p for p in (company, f"Reconciliation v{version:03d}") if p)
+    tab.row([title], Style.TITLE)
+    tab.row([f"Cycle {rec.cycle} · scenario {rec.scenario} · window {rec.window.label} · "
+             f"{rec.currency}"], Style.NOTE)
+    tab.skip()
+    header = (version, rec.cycle, "draft", timestamp, author, input_hash, prev_hash)
+    for label, value in zip(HEADER_LABELS, header, strict=False):
+        tab.row([label, value], [Style.HEADER, Style.TEXT])
+    tab.row([HEADER_LABELS[-1]], Style.HEADER)  # the value is written by finalize_recon
+    tab.skip()
+    for line, gap in headline(rec):
+        tab.row([line], Style.ERROR if to_cents(gap) < 0 else Style.TITLE)
+    for note in rec.notes:
+        tab.row([note], Style.NOTE)
+    tab.skip()
+    top = tab.cursor
+    first, last = _bridge(tab, f"Revenue bridge, budget to plan ({rec.window.label})",
+                          rec.revenue_bridge, helpers=True)
+    _bridge(tab, f"Gross margin bridge, budget to plan ({rec.window.label})",
+            rec.margin_bridge, helpers=False)
+    charts = []
+    if rec.revenue_bridge:
+        charts.append(_chart(tab, f"Revenue: budget to plan, {rec.window.label}",
+                             [line.label for line in rec.revenue_bridge], first, last,
+                             waterfall(rec.revenue_bridge), top))
+        tab.cursor = max(tab.cursor, top + CHART_HEIGHT + 1)
+    _pvm(tab, "Price / volume / mix by family: revenue", rec.family_revenue)
+    _pvm(tab, "Price / volume / mix by family: gross margin", rec.family_margin)
+    _overrides(tab, rec)
+    _actions(tab, rec)
+    scenarios = rec.scenarios
+    if "scenario" in scenarios.columns:
+        scenarios = scenarios.set_index("scenario")
+    scenarios = scenarios.rename_axis(scenarios.index.name or "scenario")
+    _frame(tab, "Scenario comparison", scenarios, _numeric_styles(scenarios), SCENARIO_LABELS)
+    _silent(tab, rec)
+    _frame(tab, "Forecast accuracy, last approved version vs actuals", rec.accuracy,
+           _numeric_styles(rec.accuracy))
+    _by_month(tab, "Latest estimate: actuals for closed months, plan for open",
+              rec.latest_estimate)
+    _by_month(tab, f"{SNAPSHOT_TITLE}: {rec.scenario}, with overrides", rec.snapshot)
+    widths = {1: 34.0, 2: 18.0, 3: 16.0, 4: 16.0}
+    widths.update({c: 13.0 for c in range(5, 15)})
+    return SheetSpec(tab.name, tab.blocks, owned=True, col_widths=widths, freeze=(2, 0),
+                     tab_color=TAB_COLOR, protection=protection, charts=charts)
+
+
+def snapshot_from_cells(cells: Mapping[str, object],
+                        title: str = SNAPSHOT_TITLE) -> pd.DataFrame:
+    """The plan of record read back from a tab's cells: index (family, measure), columns the
+    months in tab order; what ``render_recon`` wrote from ``Reconciliation.snapshot``.
+
+    Reads the bands under the first column-A cell starting with ``title`` until a row that
+    holds text in column A only (the next section) or the end of the tab."""
+    grid: dict[int, dict[int, object]] = {}
+    for ref, value in cells.items():
+        if isinstance(value, str) and value.startswith(DIGEST_MARKER):
+            continue
+        row, col = _position(ref)
+        grid.setdefault(row, {})[col] = getattr(value, "value", value)
+    start = next((r for r in sorted(grid) if str(grid[r].get(1, "")).startswith(title)), None)
+    if start is None:
+        raise ValueError(f"no '{title}' section on the tab")
+    series: dict[tuple[str, ...], dict[str, float]] = {}
+    names: list[str] = []
+    months: list[str] = []
+    for row in sorted(r for r in grid if r > start):
+        line = grid[row]
+        texts = [line.get(c) for c in range(1, max(line) + 1)]
+        if line.keys() == {1}:
+            break
+        if all(isinstance(t, str) for t in texts) and re.fullmatch(
+                layout.MONTH_PATTERN, str(texts[-1])):
+            keys = [t for t in texts if not re.fullmatch(layout.MONTH_PATTERN, str(t))]
+            names, months = [str(k).lower() for k in keys], [str(t) for t in texts[len(keys):]]
+            continue
+        key = tuple(str(line.get(c + 1, "")) for c in range(len(names)))
+        values = series.setdefault(key, {})
+        for k, month in enumerate(months):
+            v = line.get(len(names) + 1 + k)
+            values[month] = float(v) if isinstance(v, (int, float)) else float("nan")
+    columns = list(dict.fromkeys(m for v in series.values() for m in v))
+    if not series:
+        return pd.DataFrame(index=pd.MultiIndex.from_arrays([[]] * max(len(names), 1),
+                                                            names=names or None), dtype=float)
+    index = pd.MultiIndex.from_tuples(list(series), names=names)
+    return pd.DataFrame([[v.get(m, float("nan")) for m in columns] for v in series.values()],
+                        index=index, columns=columns, dtype=float)
+
+
+# --- what is hashed --------------------------------------------------------------------------
+def _digest_col() -> int:
+    return layout.column_index(layout.RECON_DIGEST_COLUMN)
+
+
+def _spec_cells(spec: SheetSpec) -> Iterable[tuple[str, object]]:
+    """(ref, value as it reads back) of every non-empty cell of the spec's blocks."""
+    for block in spec.blocks:
+        values = np.asarray(block.values, dtype=object)
+        formulas = (np.asarray(block.formulas, dtype=object) if block.formulas is not None
+                    else None)
+        for i, j in np.ndindex(values.shape):
+            ref = layout.cell_name(block.row + i, block.col + j)
+            f = formulas[i, j] if formulas is not None else None
+            if isinstance(f, str) and f:
+                yield ref, FormulaCell(f[1:] if f.startswith("=") else f,
+                                       _cell_value(values[i, j]))
+                continue
+            value = _cell_value(values[i, j])
+            if value is not None:
+                yield ref, value
+
+
+def recon_cells(spec: SheetSpec) -> dict[str, object]:
+    """{cell ref: value} of the tab as hashed: every non-empty cell except the own-hash cell
+    and the digest column."""
+    digest_col = layout.RECON_DIGEST_COLUMN
+    return {ref: v for ref, v in _spec_cells(spec)
+            if ref != RECON_HASH_CELL and ref.rstrip("0123456789") != digest_col}
+
+
+def hashed_cells(cells: Mapping[str, object]) -> dict[str, object]:
+    """Cells read back from a tab, as ``content_hash`` covers them: all but the own-hash cell
+    (digest cells included)."""
+    return {ref: v for ref, v in cells.items() if ref.upper() != RECON_HASH_CELL}
+
+
+def finalize_recon(spec: SheetSpec) -> tuple[SheetSpec, str]:
+    """Seal the tab: add the hidden digest column, hash the content (digests included, the
+    own-hash cell excluded) and show the hash in ``RECON_HASH_CELL``."""
+    cells = recon_cells(spec)
+    digests = digest_cells(cells, layout.RECON_DIGEST_COLUMN)
+    recon_hash = content_hash({**cells, **digests})
+    col = _digest_col()
+    hash_row, hash_col = _position(RECON_HASH_CELL)
+    blocks = [b for b in spec.blocks
+              if not _is_cell(b, hash_row, hash_col) and not _is_digest(b, col)]
+    for b in blocks:
+        rows, cols = np.asarray(b.values, dtype=object).shape
+        if b.col <= col < b.col + cols or (
+                b.row <= hash_row < b.row + rows and b.col <= hash_col < b.col + cols):
+            raise ValueError(f"sheet {spec.name!r}: the block at "
+                             f"{layout.cell_name(b.row, b.col)} covers the digest column "
+                             f"{layout.RECON_DIGEST_COLUMN} or the own-hash cell "
+                             f"{RECON_HASH_CELL}")
+    blocks.append(Block(hash_row, hash_col, np.array([[recon_hash]], dtype=object),
+                        style=Style.TEXT))
+    for ref, text in digests.items():
+        blocks.append(Block(_position(ref)[0], col, np.array([[text]], dtype=object),
+                            style=Style.NOTE))
+    hidden = tuple(sorted({*spec.hidden_cols, col}))
+    return replace(spec, blocks=blocks, hidden_cols=hidden), recon_hash
+
+
+def _position(ref: str) -> tuple[int, int]:
+    letters = ref.rstrip("0123456789")
+    return int(ref[len(letters):]), layout.column_index(letters)
+
+
+def _is_cell(block: Block, row: int, col: int) -> bool:
+    return (block.row, block.col) == (row, col) and np.asarray(
+        block.values, dtype=object).shape == (1, 1)
+
+
+def _is_digest(block: Block, col: int) -> bool:
+    values = np.asarray(block.values, dtype=object)
+    return (block.col == col and values.shape[1] == 1 and all(
+        isinstance(v, str) and v.startswith(DIGEST_MARKER) for v in values.ravel()))
