@@ -193,6 +193,71 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _report(args, result, wrote=True)
 
 
+def _key(args: argparse.Namespace) -> bytes | None:
+    import os
+
+    from sopfin.versions import LedgerKeyError, load_key
+
+    try:
+        return load_key(os.environ, getattr(args, "key_file", None))
+    except LedgerKeyError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _print_lines(result, args: argparse.Namespace) -> int:
+    for line in result.lines():
+        print(line)
+    timings = getattr(result, "timings", None)
+    if timings is not None:
+        _print_timings(args, timings)
+    return EXIT_OK if result.ok else EXIT_ISSUES
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from sopfin.publish import run_reconcile
+
+    return _print_lines(run_reconcile(args.path, window=args.window,
+                                      progress=_progress(args)), args)
+
+
+def cmd_close(args: argparse.Namespace) -> int:
+    from sopfin.publish import run_close
+
+    result = run_close(args.path, author=args.author, window=args.window,
+                       allow_unexplained=args.allow_unexplained, key=_key(args),
+                       progress=_progress(args))
+    return _print_lines(result, args)
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    from sopfin.publish import run_approve
+
+    try:
+        result = run_approve(args.path, version=args.version, by=args.by, key=_key(args))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return _print_lines(result, args)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from sopfin.audit import run_verify
+
+    return _print_lines(run_verify(args.path, args.other, key=_key(args)), args)
+
+
+def _version(text: str) -> int:
+    digits = text.lower().removeprefix("recon ").removeprefix("v")
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a version like v001 or 1, got {text!r}")
+    return int(digits)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from sopfin.audit import run_diff
+
+    return _print_lines(run_diff(args.path, args.version_a, args.version_b), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sopfin",
@@ -252,6 +317,63 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="issues and summary as JSON on stdout")
     common(p)
     p.set_defaults(func=cmd_dollarize)
+
+    def key_opt(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--key-file", metavar="FILE",
+                       help="secret key for the ledger HMAC (default: $SOPFIN_KEY or "
+                            "$SOPFIN_KEY_FILE); keep it outside the workbook")
+
+    window_help = ("months the bridge covers: Horizon (default), FY2027, 'FY2027 Q1', "
+                   "2027-03 or YTD")
+    p = sub.add_parser("reconcile", help="dollarize and show the bridge to budget",
+                       description="Dollarize, then reconcile the plan scenario to budget and "
+                                   "print the bridge. Publishes nothing.")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--window", default="Horizon", help=window_help)
+    common(p)
+    p.set_defaults(func=cmd_reconcile)
+
+    p = sub.add_parser("close", help="publish a new locked, versioned reconciliation",
+                       description="Check, dollarize and reconcile, then publish a new "
+                                   "version: a protected 'Recon vNNN' tab with frozen values "
+                                   "and an entry in the hash-chained version ledger.")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--author", help="who publishes (default: the OS user)")
+    p.add_argument("--window", default="Horizon", help=window_help)
+    p.add_argument("--allow-unexplained", action="store_true",
+                   help="publish even with silent overrides, recording them on the version")
+    key_opt(p)
+    common(p)
+    p.set_defaults(func=cmd_close)
+
+    p = sub.add_parser("approve", help="mark a published version as the plan of record",
+                       description="Append an approval for version N to the ledger.")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--version", type=_version, required=True, metavar="N")
+    p.add_argument("--by", required=True, metavar="NAME", help="who approves")
+    key_opt(p)
+    common(p)
+    p.set_defaults(func=cmd_approve)
+
+    p = sub.add_parser("verify", help="prove the versions are intact; compare two copies",
+                       description="Recompute every hash of the ledger and the published "
+                                   "tabs; report tampered cells, broken links, missing tabs "
+                                   "and overwritten formulas. With OTHER, say whether the "
+                                   "copies are the same, which is ahead, or where they forked.")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("other", metavar="OTHER", nargs="?")
+    key_opt(p)
+    common(p)
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("diff", help="what moved between two published versions",
+                       description="Totals by family and measure that changed between two "
+                                   "versions, in units and dollars, largest first.")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("version_a", type=_version, metavar="vA")
+    p.add_argument("version_b", type=_version, metavar="vB")
+    common(p)
+    p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("demo", help="build the demo workbook and dollarize it",
                        description="Build the demo manufacturer's plan workbook, dollarize "

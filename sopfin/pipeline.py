@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +57,7 @@ class RunResult:
 
     book: Workbook
     issues: list[Issue]
+    raw: Mapping[str, object] = field(default_factory=dict)  # input grids as read
     plan: Plan | None = None
     dollarized: Dollarized | None = None
     written: object | None = None  # sopfin.xlsx.WriteReport when the workbook was written
@@ -72,13 +73,14 @@ class RunResult:
 
 
 def read_step(book: Workbook, timings: Timings, progress: Progress = _quiet,
-              ) -> tuple[Plan | None, list[Issue]]:
+              names: Sequence[str] = layout.INPUT_SHEET_NAMES,
+              ) -> tuple[Plan | None, list[Issue], Mapping[str, object]]:
     """Read the input sheets and parse them into a Plan (structure and cell-level issues)."""
     with timings.step("read", progress):
-        raw = book.read_raw_sheets(layout.INPUT_SHEET_NAMES)
+        raw = book.read_raw_sheets(names)
     with timings.step("parse", progress):
         plan, issues = parse_plan(raw, source=book.name)
-    return plan, issues
+    return plan, issues, raw
 
 
 def validate_step(plan: Plan, timings: Timings, progress: Progress = _quiet) -> list[Issue]:
@@ -105,11 +107,15 @@ def write_step(book: Workbook, specs: Sequence[SheetSpec], timings: Timings,
         return book.write_sheets(specs)
 
 
-def check(target: str | Path | Workbook, progress: Progress = _quiet) -> RunResult:
-    """Read and validate without writing anything."""
+def check(target: str | Path | Workbook, progress: Progress = _quiet,
+          extra_sheets: Sequence[str] = ()) -> RunResult:
+    """Read and validate without writing anything. ``extra_sheets`` are read in the same pass
+    (e.g. the finance sheets for a close) and kept in ``result.raw``."""
     book = open_workbook(target)
     result = RunResult(book=book, issues=[])
-    plan, issues = read_step(book, result.timings, progress)
+    plan, issues, raw = read_step(book, result.timings, progress,
+                                  (*layout.INPUT_SHEET_NAMES, *extra_sheets))
+    result.raw = raw
     result.issues.extend(issues)
     if plan is None:
         return result

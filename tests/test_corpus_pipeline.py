@@ -2,7 +2,8 @@
 
 For each file, as an analyst would: ``sopfin init`` adds the input sheets; the inputs are
 filled in (the init-created sheet parts are replaced by filled ones, as typing into them
-would); ``sopfin dollarize`` writes the output sheets; then ``dollarize`` again. After that,
+would); ``sopfin dollarize`` writes the output sheets; ``dollarize`` again; then ``sopfin close``
+publishes Recon v001 and the ledger. After that,
 every original part is byte-identical, the registry parts keep every original element, and
 openpyxl and LibreOffice open the result wherever they opened the original. Structure-
 protected and Strict workbooks are refused by both commands and left byte-identical.
@@ -94,6 +95,7 @@ def outcomes(tmp_path_factory, filled_parts) -> dict[str, Outcome]:
             fill_inputs(result, filled_parts)
             codes.append(main(["dollarize", str(result), "-q"]))
             codes.append(main(["dollarize", str(result), "-q"]))
+            codes.append(main(["close", str(result), "--author", "corpus", "-q"]))
         o.codes = tuple(codes)
         out[name] = o
     return out
@@ -106,7 +108,7 @@ def test_init_and_dollarize_keep_every_original_part(outcomes, name):
         assert o.codes == (2,), f"expected a refusal (exit 2), got exit codes {o.codes}"
         assert o.result.read_bytes() == o.original.read_bytes()
         return
-    assert o.codes == (0, 0, 0), f"exit codes of init, dollarize, dollarize: {o.codes}"
+    assert o.codes == (0, 0, 0, 0), f"exit codes of init, dollarize x2, close: {o.codes}"
     original, after = parts(o.original), parts(o.result)
     assert list(after)[: len(original)] == list(original), "an original part moved or vanished"
     changed = [n for n in original if original[n] != after[n] and not is_registry(n)]
@@ -116,9 +118,18 @@ def test_init_and_dollarize_keep_every_original_part(outcomes, name):
             assert is_subsequence(signatures(original[n]), signatures(after[n])), \
                 f"{n} lost or reordered original elements"
     before = sheet_names(o.original)
+    published = [layout.recon_tab_name(1), layout.LEDGER]
     assert sheet_names(o.result) == [*before, *layout.INPUT_SHEET_NAMES,
-                                     *layout.OUTPUT_SHEET_NAMES]
-    assert owned_sheet_names(o.result) == set(layout.OUTPUT_SHEET_NAMES)
+                                     *layout.OUTPUT_SHEET_NAMES, *published]
+    assert owned_sheet_names(o.result) == {*layout.OUTPUT_SHEET_NAMES, *published}
+
+
+def test_every_adopted_workbook_verifies(outcomes):
+    from sopfin.audit import run_verify
+
+    failures = [f"{o.file}: {run_verify(o.result).lines()}" for o in outcomes.values()
+                if o.refusal is None and not run_verify(o.result).ok]
+    assert not failures, "\n".join(failures)
 
 
 def test_the_written_figures_are_there(outcomes):

@@ -173,3 +173,23 @@ def test_api_is_touched_only_in_the_input_box_function():
     for func in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
         uses = [n for n in ast.walk(func) if isinstance(n, ast.Attribute) and n.attr == "api"]
         assert not uses or func.name == "_api_input_box", func.name
+
+
+def test_the_monthly_close_through_the_buttons_with_the_real_pipeline():
+    """Reconcile, publish twice, approve, verify and compare on an open (in-memory) book,
+    through the same sopfin.publish the command line uses."""
+    app = FakeApp(answers=["1", "1", "2"])
+    book = book_with(base(), app=app)
+    assert "reconcile done" in ribbon.reconcile(book=book)
+    assert "publish done" in ribbon.publish(book=book, author="Dana")
+    assert "publish done" in ribbon.publish(book=book, author="Dana")
+    names = [s.name for s in book.sheets]
+    assert layout.recon_tab_name(1) in names and layout.recon_tab_name(2) in names
+    assert "approve done" in ribbon.approve(book=book, by="Lee")  # version asked: 1
+    assert "verify done" in ribbon.verify(book=book)
+    assert "compare done" in ribbon.compare(book=book)  # versions asked: 1 then 2
+    from sopfin.publish import load_ledger
+
+    ledger = load_ledger(LiveWorkbook(book))
+    assert [(e.event, e.version) for e in ledger] == [("publish", 1), ("publish", 2),
+                                                      ("approve", 1)]

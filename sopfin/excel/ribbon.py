@@ -12,6 +12,7 @@ publish, approve, verify, compare, help.
 from __future__ import annotations
 
 import getpass
+import importlib
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -137,8 +138,7 @@ def dollarize(book: Any = None) -> str:
 
 def _publishing(action: str, call: Callable[[Any, LiveWorkbook], Any], book: Any) -> str:
     def body(live: LiveWorkbook) -> str:
-        from sopfin import publish as publishing
-
+        publishing = importlib.import_module("sopfin.publish")  # imported on first use
         result = call(publishing, live)
         verdict = "done" if result.ok else "NOT done"
         return f"sopfin: {action} {verdict}: {_lines(result)}"

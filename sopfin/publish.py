@@ -1,0 +1,273 @@
+"""The monthly close: reconcile to budget, publish a locked version, approve it.
+
+    close = check -> dollarize -> finance inputs -> verify the ledger so far -> silent
+            overrides -> reconcile -> render Recon vNNN (frozen, hashed, protected)
+            -> append to the ledger -> write everything in one atomic save
+
+Verification and version comparison live in ``sopfin.audit`` (re-exported here). Every step
+works on a ``sopfin.workbook.Workbook``: a file or a book open in Excel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sopfin import layout, versions
+from sopfin.finance import parse_finance
+from sopfin.model import Issue, Severity, has_errors
+from sopfin.money import to_cents
+from sopfin.overrides import typed_over_formulas
+from sopfin.pipeline import Progress, RunResult, Timings, check, dollarize_step, render_step
+from sopfin.protection import hash_password
+from sopfin.reconcile import compare_forecast, reconcile, silent_override_issues
+from sopfin.reconciliation import Reconciliation
+from sopfin.render.ledger import parse_ledger, render_ledger
+from sopfin.render.recon import finalize_recon, hashed_cells, render_recon
+from sopfin.sheetspec import SheetProtection, SheetSpec
+from sopfin.workbook import Workbook
+from sopfin.xlsx.adapter import open_workbook
+
+PASSWORD_ENV = "SOPFIN_SHEET_PASSWORD"
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass
+class CloseResult:
+    """What a reconcile, close or approve did; ``lines()`` is the human summary."""
+
+    book: Workbook
+    issues: list[Issue] = field(default_factory=list)
+    findings: list[versions.Finding] = field(default_factory=list)
+    reconciliation: Reconciliation | None = None
+    version: int = 0
+    head: str = ""
+    written: object | None = None
+    timings: Timings = field(default_factory=Timings)
+    messages: list[str] = field(default_factory=list)
+    refused: bool = False  # the step declined to write (a reason is in messages)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused and not has_errors(self.issues) and not any(
+            f.severity is Severity.ERROR for f in self.findings)
+
+    def refuse(self, reason: str) -> CloseResult:
+        self.refused = True
+        self.messages.append(reason)
+        return self
+
+    def lines(self) -> list[str]:
+        out = [i.format(self.book.name) for i in self.issues]
+        out += [f.format(self.book.name) for f in self.findings]
+        return out + self.messages
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def default_author() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def recon_protection() -> SheetProtection:
+    """SHA-512 protection; the password comes from SOPFIN_SHEET_PASSWORD or is random and
+    kept nowhere: a published tab is never meant to be edited, and verify catches any edit."""
+    password = os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(24)
+    return hash_password(password)
+
+
+def load_ledger(book: Workbook) -> list[versions.LedgerEntry]:
+    raw = book.read_raw_sheets([layout.LEDGER])
+    sheet = raw.get(layout.LEDGER)
+    return parse_ledger(sheet.rows) if sheet is not None else []
+
+
+def recon_versions(book: Workbook) -> list[int]:
+    """Versions of the Recon vNNN tabs present in the workbook."""
+    out = []
+    for name in book.sheet_names():
+        tail = name[len(layout.RECON_PREFIX):]
+        if name.startswith(layout.RECON_PREFIX) and tail.isdigit():
+            out.append(int(tail))
+    return sorted(out)
+
+
+def ledger_findings(book: Workbook, ledger: Sequence[versions.LedgerEntry],
+                    key: bytes | None) -> list[versions.Finding]:
+    names = {v: layout.recon_tab_name(v) for v in recon_versions(book)}
+    cells = book.read_cells(list(names.values())) if names else {}
+    tabs = {v: hashed_cells(cells.get(name, {})) for v, name in names.items()}
+    return versions.verify_ledger(ledger, tabs, key, ledger_sheet=layout.LEDGER,
+                                  tab_name=layout.recon_tab_name)
+
+
+def _prepare(book: Workbook, scenario_window: str, progress: Progress,
+             ) -> tuple[RunResult, CloseResult, list[SheetSpec]]:
+    """check + dollarize + finance inputs + silent overrides + reconcile; no writing."""
+    base = check(book, progress, extra_sheets=layout.FINANCE_SHEET_NAMES)
+    out = CloseResult(book=book, issues=list(base.issues), timings=base.timings)
+    if base.plan is None or not base.ok:
+        return base, out, []
+    plan = base.plan
+    d, engine_issues = dollarize_step(plan, None, base.timings, progress)
+    out.issues.extend(engine_issues)
+    fin, fin_issues = parse_finance(base.raw, plan)
+    out.issues.extend(fin_issues)
+    base.dollarized = d
+    if has_errors(out.issues):
+        return base, out, []
+    specs = render_step(plan, d, out.issues, base.timings, progress)
+    with base.timings.step("reconcile", progress):
+        current = book.read_cells(layout.OUTPUT_SHEET_NAMES)
+        silent = typed_over_formulas(specs, current) + compare_forecast(plan, d, fin)
+        rec = reconcile(plan, d, fin, window=scenario_window)
+        rec = replace(rec, silent_overrides=tuple(silent))
+    out.reconciliation = rec
+    out.issues.extend(silent_override_issues(silent))
+    return base, out, specs
+
+
+def run_reconcile(target: str | Path | Workbook, *, window: str = "Horizon",
+                  progress: Progress | None = None) -> CloseResult:
+    """Dollarize and reconcile; write the output sheets; publish nothing."""
+    book = open_workbook(target)
+    book.check_writable()
+    base, out, specs = _prepare(book, window, progress or _quiet)
+    if out.reconciliation is None:
+        return out
+    out.written = book.write_sheets(specs)
+    out.messages += headline_lines(out.reconciliation)
+    return out
+
+
+def run_close(target: str | Path | Workbook, *, author: str | None = None,
+              window: str = "Horizon", allow_unexplained: bool = False,
+              key: bytes | None = None, progress: Progress | None = None) -> CloseResult:
+    """Publish a new locked version. Refuses (and writes nothing) on data errors, a ledger
+    that does not verify, or silent overrides unless ``allow_unexplained``."""
+    book = open_workbook(target)
+    book.check_writable()
+    progress = progress or _quiet
+    base, out, specs = _prepare(book, window, progress)
+    rec = out.reconciliation
+    if rec is None:
+        return out
+    ledger = load_ledger(book)
+    out.findings = [f for f in ledger_findings(book, ledger, key)
+                    if f.severity is Severity.ERROR]
+    if out.findings:
+        return out.refuse("not published: the existing versions do not verify (see above); "
+                          "restore the workbook from a verified copy")
+    if rec.silent_overrides and not allow_unexplained:
+        return out.refuse(f"not published: {len(rec.silent_overrides)} unexplained "
+                          "difference(s); name them on sheet Overrides, or publish with "
+                          "--allow-unexplained to record them on the version")
+    version = versions.next_version(ledger)
+    tab = layout.recon_tab_name(version)
+    if tab in book.sheet_names():
+        out.findings.append(versions.Finding(versions.FindingKind.EXTRA_TAB, version, tab,
+                                             f"{tab} is not in the ledger"))
+        return out.refuse(f"not published: sheet '{tab}' exists but the ledger does not "
+                          "list it; run sopfin verify")
+    plan = base.plan
+    assert plan is not None
+    stamp, who = now_utc(), author or default_author()
+    with out.timings.step("publish", progress):
+        spec = render_recon(rec, version=version, timestamp=stamp, author=who,
+                            input_hash=versions.inputs_hash(_grids(base.raw)),
+                            prev_hash=versions.head_hash(ledger), company=plan.settings.company,
+                            protection=recon_protection())
+        spec, recon_hash = finalize_recon(spec)
+        note = (f"published with {len(rec.silent_overrides)} unexplained difference(s)"
+                if rec.silent_overrides else "")
+        entry = versions.new_entry(ledger, event=versions.PUBLISH, version=version,
+                                   cycle=plan.settings.current_cycle, timestamp=stamp,
+                                   author=who, status=versions.DRAFT,
+                                   input_hash=versions.inputs_hash(_grids(base.raw)),
+                                   recon_hash=recon_hash, note=note, key=key)
+        ledger_spec = render_ledger([*ledger, entry])
+    with out.timings.step("write", progress):
+        out.written = book.write_sheets([*specs, spec, ledger_spec])
+    out.version, out.head = version, entry.entry_hash
+    out.messages += headline_lines(rec)
+    out.messages.append(f"published {tab} (draft) for cycle {plan.settings.current_cycle}; "
+                        f"ledger head {entry.entry_hash} — keep it to prove this copy later")
+    if note:
+        out.messages.append(f"warning: {note}")
+    return out
+
+
+def run_approve(target: str | Path | Workbook, *, version: int, by: str,
+                key: bytes | None = None) -> CloseResult:
+    """Mark a published version as the plan of record (appends an approve entry)."""
+    book = open_workbook(target)
+    book.check_writable()
+    out = CloseResult(book=book)
+    ledger = load_ledger(book)
+    out.findings = [f for f in ledger_findings(book, ledger, key)
+                    if f.severity is Severity.ERROR]
+    if out.findings:
+        return out.refuse("not approved: the versions do not verify (see above)")
+    published = {e.version: e for e in ledger if e.event == versions.PUBLISH}
+    status = versions.current_status(ledger)
+    if version not in published:
+        known = ", ".join(f"v{v:03d}" for v in sorted(published)) or "none"
+        raise ValueError(f"version {version} was never published (published: {known})")
+    if status.get(version) == versions.APPROVED:
+        raise ValueError(f"version {version} is already approved")
+    source = published[version]
+    entry = versions.new_entry(ledger, event=versions.APPROVE, version=version,
+                               cycle=source.cycle, timestamp=now_utc(), author=by,
+                               status=versions.APPROVED, input_hash=source.input_hash,
+                               recon_hash=source.recon_hash, key=key)
+    out.written = book.write_sheets([render_ledger([*ledger, entry])])
+    out.version, out.head = version, entry.entry_hash
+    out.messages.append(f"approved {layout.recon_tab_name(version)} by {by} as the plan of "
+                        f"record; ledger head {entry.entry_hash}")
+    return out
+
+
+def headline_lines(rec: Reconciliation) -> list[str]:
+    """'Plan lands at 248.1M against a 260.0M budget: gap -11.9M (-4.6%)' and the bridge."""
+    start = next(line for line in rec.revenue_bridge if line.kind == "start")
+    end = next(line for line in rec.revenue_bridge if line.kind == "end")
+    gap = to_cents(end.amount - start.amount)
+    pct = f" ({gap / start.amount:+.1%})" if start.amount else ""
+    lines = [f"{rec.scenario}, {rec.window.label}: plan lands at {_money(end.amount)} against "
+             f"a {_money(start.amount)} budget: gap {_money(gap)}{pct}"]
+    steps = [ln for ln in rec.revenue_bridge if ln.kind not in ("start", "end")]
+    total = to_cents(sum(ln.amount for ln in steps))
+    lines += [f"  {ln.label:<40} {_money(ln.amount):>14}" for ln in steps]
+    lines.append(f"  {'bridge total':<40} {_money(total):>14} "
+                 f"({'equals' if abs(total - gap) < 0.005 else 'DIFFERS FROM'} the gap)")
+    lines.append(f"  gap after actions: {_money(rec.revenue_gap_after_actions)} revenue, "
+                 f"{_money(rec.margin_gap_after_actions)} margin")
+    return lines
+
+
+def _money(amount: float) -> str:
+    value = to_cents(amount)
+    return f"{value / 1e6:,.2f}M" if abs(value) >= 1e5 else f"{value:,.2f}"
+
+
+def _grids(raw: Mapping[str, object]) -> dict[str, list[list[object]]]:
+    return {name: getattr(sheet, "rows", []) for name, sheet in sorted(raw.items())}
+
+
+from sopfin.audit import run_diff, run_verify  # noqa: E402  (re-exported for the add-in)
+
+__all__ = ["CloseResult", "run_approve", "run_close", "run_diff", "run_reconcile",
+           "run_verify"]
