@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pandas as pd
+
 from sopfin import layout, versions
 from sopfin.finance import parse_finance
 from sopfin.model import Issue, Severity, has_errors
@@ -28,7 +30,7 @@ from sopfin.protection import hash_password
 from sopfin.reconcile import compare_forecast, reconcile, silent_override_issues
 from sopfin.reconciliation import Reconciliation
 from sopfin.render.ledger import parse_ledger, render_ledger
-from sopfin.render.recon import finalize_recon, hashed_cells, render_recon
+from sopfin.render.recon import finalize_recon, hashed_cells, render_recon, snapshot_from_cells
 from sopfin.sheetspec import SheetProtection, SheetSpec
 from sopfin.workbook import Workbook
 from sopfin.xlsx.adapter import open_workbook
@@ -95,6 +97,18 @@ def load_ledger(book: Workbook) -> list[versions.LedgerEntry]:
     return parse_ledger(sheet.rows) if sheet is not None else []
 
 
+def approved_snapshot(book: Workbook, ledger: Sequence[versions.LedgerEntry],
+                      ) -> pd.DataFrame | None:
+    """The plan of record of the last approved version (what actuals are measured against),
+    read from its published tab; None when nothing is approved yet."""
+    approved = [v for v, s in versions.current_status(ledger).items() if s == versions.APPROVED]
+    if not approved:
+        return None
+    name = layout.recon_tab_name(max(approved))
+    cells = book.read_cells([name]).get(name)
+    return snapshot_from_cells(cells) if cells else None
+
+
 def recon_versions(book: Workbook) -> list[int]:
     """Versions of the Recon vNNN tabs present in the workbook."""
     out = []
@@ -133,7 +147,8 @@ def _prepare(book: Workbook, scenario_window: str, progress: Progress,
     with base.timings.step("reconcile", progress):
         current = book.read_cells(layout.OUTPUT_SHEET_NAMES)
         silent = typed_over_formulas(specs, current) + compare_forecast(plan, d, fin)
-        rec = reconcile(plan, d, fin, window=scenario_window)
+        prior = approved_snapshot(book, load_ledger(book)) if fin.actuals is not None else None
+        rec = reconcile(plan, d, fin, window=scenario_window, prior_snapshot=prior)
         rec = replace(rec, silent_overrides=tuple(silent))
     out.reconciliation = rec
     out.issues.extend(silent_override_issues(silent))

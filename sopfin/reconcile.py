@@ -82,10 +82,12 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
     actions = [a for a in fin.actions if a.scenario == scenario]
     snapshot = plan_snapshot(d, fin.overrides, scenario)
     notes = _notes(plan, d, span, budget, in_window, bool(actions))
-    estimate, accuracy = None, None
+    estimate, accuracy, to_actual = None, None, ()
     if fin.actuals is not None and np.isfinite(fin.actuals.values).any():
         estimate, accuracy, more = actuals_view(snapshot, fin.actuals, prior_snapshot)
         notes += more
+        to_actual = actual_bridge(snapshot if prior_snapshot is None else prior_snapshot,
+                                  fin.actuals, span.months)
     return Reconciliation(
         cycle=settings.current_cycle, scenario=scenario, window=span,
         currency=settings.currency, revenue_bridge=revenue_lines, margin_bridge=margin_lines,
@@ -98,7 +100,44 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
         margin_gap_after_actions=margin_gap + sum(a.margin_impact * a.probability
                                                   for a in actions),
         snapshot=snapshot, latest_estimate=estimate, accuracy=accuracy,
-        silent_overrides=tuple(compare_forecast(plan, d, fin)), notes=tuple(notes))
+        silent_overrides=tuple(compare_forecast(plan, d, fin)), notes=tuple(notes),
+        actual_bridge=to_actual)
+
+
+def actual_bridge(plan: pd.DataFrame, actuals: Table, months: Sequence[str],
+                  ) -> tuple[BridgeLine, ...]:
+    """Plan to actual revenue over the closed months of ``months`` (months with any actual),
+    per family on the revenue basis: ``plan`` is a snapshot (index family, measure; columns
+    months), normally the last approved version's. Empty when no month of the window closed."""
+    keys = pd.MultiIndex.from_arrays(
+        [actuals.keys["family"].to_numpy(dtype=object),
+         actuals.keys["measure"].to_numpy(dtype=object)], names=["family", "measure"])
+    actual = pd.DataFrame(actuals.values, index=keys, columns=list(actuals.value_names))
+    actual = actual.groupby(level=[0, 1], sort=False).sum(min_count=1)
+    closed = [m for m in months if m in actual.columns and actual[m].notna().any()
+              and m in plan.columns]
+    if not closed:
+        return ()
+    families = tuple(dict.fromkeys([*plan.index.get_level_values(0),
+                                    *actual.index.get_level_values(0)]))
+
+    def side(frame: pd.DataFrame) -> _Side:
+        picked = frame[closed].fillna(0.0).sum(axis=1)
+        by = {m: picked.xs(m, level=1).reindex(families, fill_value=0.0).to_numpy(float)
+              if m in picked.index.get_level_values(1) else np.zeros(len(families))
+              for m in ("units", "revenue", "cogs")}
+        present = (by["units"] != 0) | (by["revenue"] != 0) | (by["cogs"] != 0)
+        return _Side(families, by["units"], by["revenue"], by["cogs"], present)
+
+    base, booked = side(plan), side(actual)
+    frame = _family_bridge(base, booked, "revenue")
+    span = closed[0] if len(closed) == 1 else f"{closed[0]}..{closed[-1]}"
+    return (BridgeLine(rc.START, f"Plan revenue ({span})", float(base.revenue.sum())),
+            BridgeLine(rc.PRICE, "Price", _family_steps(frame, "price")),
+            BridgeLine(rc.QUANTITY, "Quantity", _family_steps(frame, "quantity")),
+            BridgeLine(rc.MIX, "Mix", _family_steps(frame, "mix")),
+            *_one_sided(frame),
+            BridgeLine(rc.END, f"Actual revenue ({span})", float(booked.revenue.sum())))
 
 
 # ----------------------------------------------------------------------------- per family

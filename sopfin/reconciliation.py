@@ -127,3 +127,6 @@ class Reconciliation:
     accuracy: pd.DataFrame | None = None
     silent_overrides: tuple[SilentOverride, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # plan (last approved version, else the current plan) to actual over the window's closed
+    # months: START plan revenue, PRICE, QUANTITY, MIX, NEW, DISCONTINUED, END actual revenue
+    actual_bridge: tuple[BridgeLine, ...] = ()

@@ -255,3 +255,35 @@ def test_libreoffice_keeps_the_protection_and_recalculates_nothing_differently(
         with zipfile.ZipFile(result) as zf:
             xml = zf.read(sheet_parts(zf)[tab]).decode("utf-8")
         assert re.search(r'<sheetProtection[^>]*algorithmName="SHA-512"', xml), tab
+
+
+def test_actuals_are_measured_against_the_last_approved_version(book):
+    """v001 is approved. Prices then change, actuals for 2027-01 arrive, and the next close
+    bridges plan to actual from v001's plan of record, not from the changed plan."""
+    from sopfin.render.recon import snapshot_from_cells
+    from sopfin.xlsx.readback import read_cells
+
+    approved = snapshot_from_cells(read_cells(book, ["Recon v001"])["Recon v001"])
+    family = approved.index.get_level_values(0)[0]
+    planned = approved.xs("revenue", level=1)["2027-01"].sum()  # every family's January
+    wb = openpyxl.load_workbook(book)
+    prices = wb["Prices"]
+    for row in prices.iter_rows(min_row=2):
+        if row[0].value == family:
+            row[2].value = row[2].value * 1.5  # the current plan's January price moves
+    months = [c.value for c in wb["Demand"][1]][3:]
+    actuals = wb.create_sheet("Actuals")
+    actuals.append(["Family", "Measure", *months])
+    actuals.append([family, "units", 100.0] + [None] * (len(months) - 1))
+    actuals.append([family, "revenue", 123456.0] + [None] * (len(months) - 1))
+    wb.save(book)
+    assert main(["close", str(book), "-q"]) == 0
+    tab = read_cells(book, ["Recon v003"])["Recon v003"]
+    labels = {v: ref for ref, v in tab.items() if isinstance(v, str)}
+    start_ref = labels["Plan revenue (2027-01)"]
+    amount = tab["B" + start_ref[1:]]
+    assert abs(amount - planned) < 0.005, (amount, planned)
+    current = snapshot_from_cells(read_cells(book, ["Recon v003"])["Recon v003"])
+    assert abs(current.xs("revenue", level=1)["2027-01"].sum() - planned) > 1.0
+    end_ref = labels["Actual revenue (2027-01)"]
+    assert tab["B" + end_ref[1:]] == 123456.0

@@ -518,3 +518,31 @@ def test_figures_are_float64_and_unrounded(case):
     r = reconcile(plan, d, fin)
     assert all(isinstance(b.amount, float) for b in r.revenue_bridge + r.margin_bridge)
     assert r.family_revenue["price"].dtype == np.float64
+
+
+def test_plan_to_actual_bridge_over_the_closed_month(case):
+    """Worked by hand. Plan for 2027-01: A 100 units for 1,000; B 40 for 840; C 10 for 50.
+    Actual: A 95 for 960; B 45 for 900; C nothing (so C is 'discontinued' in the actuals).
+    Price (960/95 - 10) x 95 + (20 - 21) x 45 = 10 - 45 = -35. Units on both sides are 140
+    either way, so quantity is 0 and mix is (95 - 100) x 10 + (45 - 40) x 21 = 55. C: -50.
+    1,890 - 35 + 0 + 55 - 50 = 1,860."""
+    plan, d, _ = case
+    r = reconcile(plan, d, finance(plan, Actuals=ACTUALS))
+    got = [(line.kind, line.label, round(line.amount, 2)) for line in r.actual_bridge]
+    assert got == [("start", "Plan revenue (2027-01)", 1890.0), ("price", "Price", -35.0),
+                   ("quantity", "Quantity", 0.0), ("mix", "Mix", 55.0),
+                   ("discontinued", "Discontinued: C", -50.0),
+                   ("end", "Actual revenue (2027-01)", 1860.0)]
+    assert_sums(r.actual_bridge)
+
+
+def test_plan_to_actual_bridge_starts_from_the_approved_snapshot(case):
+    plan, d, _ = case
+    fin = finance(plan, Actuals=ACTUALS)
+    prior = reconcile(plan, d, fin).snapshot.copy()
+    prior.loc[("A", "revenue"), "2027-01"] = 1100.0  # approved at a price of 11
+    r = reconcile(plan, d, fin, prior_snapshot=prior)
+    start = r.actual_bridge[0]
+    assert start.amount == 1990.0
+    assert_sums(r.actual_bridge)
+    assert reconcile(plan, d, fin, window="2027-02").actual_bridge == ()  # nothing closed

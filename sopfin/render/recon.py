@@ -369,6 +369,9 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
                              [line.label for line in rec.revenue_bridge], first, last,
                              waterfall(rec.revenue_bridge), top))
         tab.cursor = max(tab.cursor, top + CHART_HEIGHT + 1)
+    if rec.actual_bridge:
+        _bridge(tab, "Revenue bridge, plan of record to actual (closed months)",
+                rec.actual_bridge, helpers=False)
     _pvm(tab, "Price / volume / mix by family: revenue", rec.family_revenue)
     _pvm(tab, "Price / volume / mix by family: gross margin", rec.family_margin)
     _overrides(tab, rec)
