@@ -482,4 +482,37 @@ def demo_sheets(*, families: int = 30, months: int = 24, first_period: str = "20
     settings = demo_settings(months=months, first_period=first_period, scenarios=scenarios)
     return [settings_sheet(settings), _families_sheet(data), _demand_sheet(data),
             _prices_sheet(data), _supply_sheet(data), _opening_sheet(data),
-            _std_cost_sheet(data), _variances_sheet(data), _budget_sheet(data)]
+            _std_cost_sheet(data), _variances_sheet(data), _budget_sheet(data),
+            *_finance_sheets(data, settings.reconciled_scenario)]
+
+
+def _finance_sheets(data: PlanData, scenario: str) -> list[SheetSpec]:
+    """Two named overrides and three gap-closure actions on the plan scenario, so a close
+    of the demo shows owned override lines in the bridge and a gap after actions."""
+    planned = data.cat.active & ~data.cat.new
+    pumps = data.cat.family[planned & (data.cat.line == 0)]
+    others = data.cat.family[planned & (data.cat.line != 0)]
+    if not len(pumps) or not len(others) or len(data.months) < 9:
+        return []
+    june, september = data.months[5], data.months[8]
+    overrides = [
+        ["OVR-001", scenario, pumps[0], june, "revenue", 250000.0, "K. Patel (Sales)",
+         "Distributor price increase agreed, not yet on Prices", "R. Alvarez (CFO)"],
+        ["OVR-002", scenario, others[0], september, "cogs", 120000.0, "M. Chen (Supply)",
+         "Freight surcharge on imported castings", None],
+    ]
+    actions = [
+        ["ACT-01", scenario, "Pull the Q4 distributor promotion forward", "K. Patel (Sales)",
+         1500000.0, 450000.0, 0.6],
+        ["ACT-02", scenario, "Second shift on the valve line from July", "M. Chen (Supply)",
+         2200000.0, 700000.0, 0.5],
+        ["ACT-03", scenario, "Reprice spare parts +3%", "L. Osei (Pricing)", 600000.0,
+         600000.0, 0.8],
+    ]
+    return [_list_sheet(layout.OVERRIDES, data, overrides),
+            _list_sheet(layout.ACTIONS, data, actions)]
+
+
+def _list_sheet(name: str, data: PlanData, rows: list[list[object]]) -> SheetSpec:
+    spec = input_sheet(layout.FINANCE_BY_NAME[name], data.months, channels=bool(data.channels))
+    return with_rows(spec, Block(layout.FIRST_DATA_ROW, 1, rows, style=Style.TEXT))

@@ -265,12 +265,17 @@ def headline_lines(rec: Reconciliation) -> list[str]:
              f"a {_money(start.amount)} budget: gap {_money(gap)}{pct}"]
     steps = [ln for ln in rec.revenue_bridge if ln.kind not in ("start", "end")]
     total = to_cents(sum(ln.amount for ln in steps))
-    lines += [f"  {ln.label:<40} {_money(ln.amount):>14}" for ln in steps]
+    lines += [f"  {_short_label(ln.label):<40} {_money(ln.amount):>14}"
+              + (f"  {ln.owner}" if ln.owner else "") for ln in steps]
     lines.append(f"  {'bridge total':<40} {_money(total):>14} "
                  f"({'equals' if abs(total - gap) < 0.005 else 'DIFFERS FROM'} the gap)")
     lines.append(f"  gap after actions: {_money(rec.revenue_gap_after_actions)} revenue, "
                  f"{_money(rec.margin_gap_after_actions)} margin")
     return lines
+
+
+def _short_label(label: str, width: int = 40) -> str:
+    return label if len(label) <= width else label[: width - 3] + "..."
 
 
 def _money(amount: float) -> str:

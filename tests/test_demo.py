@@ -110,7 +110,8 @@ def test_no_global_random_state_is_used_or_changed():
 # ------------------------------------------------------------------------------ the shape
 
 def test_sheets_are_the_input_sheets_in_order(specs: list[SheetSpec]):
-    assert [s.name for s in specs] == list(layout.INPUT_SHEET_NAMES)
+    assert [s.name for s in specs] == [*layout.INPUT_SHEET_NAMES, layout.OVERRIDES,
+                                       layout.ACTIONS]
     assert not any(s.owned for s in specs)
 
 
@@ -306,7 +307,7 @@ def _read_back(specs: list[SheetSpec], tmp_path: Path) -> dict:
 
     path = tmp_path / "demo.xlsx"
     xlsx.create_workbook(path, specs)
-    return read_raw_sheets(path, layout.INPUT_SHEET_NAMES)
+    return read_raw_sheets(path, [*layout.INPUT_SHEET_NAMES, *layout.FINANCE_SHEET_NAMES])
 
 
 def test_the_demo_parses_and_validates_without_errors_in_memory(specs: list[SheetSpec]):
@@ -326,6 +327,10 @@ def test_the_demo_workbook_reads_back_and_validates_clean(specs: list[SheetSpec]
     assert plan is not None
     issues = list(issues) + _validate(plan)
     assert [i.format("demo.xlsx") for i in issues if i.severity == "error"] == []
+    from sopfin.finance import parse_finance
+
+    fin, fin_issues = parse_finance(raw, plan)
+    assert fin_issues == [] and len(fin.overrides) == 2 and len(fin.actions) == 3
 
 
 def test_upside_puts_revenue_at_risk_and_base_falls_short_of_budget(specs: list[SheetSpec]):
