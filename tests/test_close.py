@@ -287,3 +287,12 @@ def test_actuals_are_measured_against_the_last_approved_version(book):
     assert abs(current.xs("revenue", level=1)["2027-01"].sum() - planned) > 1.0
     end_ref = labels["Actual revenue (2027-01)"]
     assert tab["B" + end_ref[1:]] == 123456.0
+
+
+def test_sop_version_reads_the_ledger_a_close_wrote(closed_twice):
+    from sopfin.excel.functions import sop_version
+    from sopfin.xlsx.read import read_raw_sheets
+
+    rows = read_raw_sheets(closed_twice, [layout.LEDGER])[layout.LEDGER].rows
+    ledger = load_ledger(FileWorkbook(closed_twice))
+    assert sop_version(rows) == [["v002", "draft", ledger[1].recon_hash[:8]]]

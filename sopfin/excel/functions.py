@@ -40,7 +40,8 @@ import pandas as pd
 
 from sopfin.bridge import BASES, MIX_METHODS, pvm
 from sopfin.model import XlError
-from sopfin.versions import LEDGER_COLUMNS, PUBLISH, current_status
+from sopfin.render.ledger import parse_ledger
+from sopfin.versions import PUBLISH, current_status
 
 PREFIX = "#SOPFIN: "
 DEFAULT_DIO_DAYS = 30.0
@@ -295,42 +296,17 @@ def sop_pvm(budget_units: Any, budget_prices: Any, plan_units: Any, plan_prices:
 
 
 # ----------------------------------------------------------------------------- versions
-def ledger_entries(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-    """The ledger sheet's rows (header row first) as one dict per entry, by column name."""
-    if not rows:
-        return []
-    header = [str(h).strip().lower() if h is not None else "" for h in rows[0]]
-    where = {name: header.index(name) for name in LEDGER_COLUMNS if name in header}
-    if "event" not in where or "version" not in where:
-        return []
-    entries = []
-    for row in rows[1:]:
-        cells = {name: (row[k] if k < len(row) else None) for name, k in where.items()}
-        if cells["event"] in (None, ""):
-            continue
-        try:
-            cells["version"] = int(float(cells["version"]))
-        except (TypeError, ValueError):
-            continue
-        entries.append(cells)
-    return entries
-
-
 @cell_function
 def sop_version(ledger_rows: Sequence[Sequence[Any]] | None) -> Grid:
     """The latest published version: its label, status and the start of its content hash."""
-    entries = ledger_entries(ledger_rows or [])
-    published = [e for e in entries if e["event"] == PUBLISH]
+    try:
+        entries = parse_ledger(ledger_rows) if ledger_rows else []
+    except ValueError as exc:
+        raise InputError(f"the version ledger cannot be read: {exc}") from None
+    published = [e for e in entries if e.event == PUBLISH]
     if not published:
         raise InputError("no published version in this workbook yet")
-    latest = max(published, key=lambda e: e["version"])
-    status = current_status([_Entry(e["event"], e["version"]) for e in entries])
-    digest = str(latest.get("recon_hash") or "")[:HASH_PREFIX]
-    return [[f"v{latest['version']:03d}", status.get(latest["version"], ""), digest]]
-
-
-class _Entry:
-    """The two fields ``current_status`` replays."""
-
-    def __init__(self, event: str, version: int) -> None:
-        self.event, self.version = event, version
+    latest = max(published, key=lambda e: e.version)
+    status = current_status(entries)
+    return [[f"v{latest.version:03d}", status.get(latest.version, ""),
+             latest.recon_hash[:HASH_PREFIX]]]
