@@ -6,13 +6,22 @@ Reported figures (CLI summaries, JSON, hashes, reconciliation totals) pass throu
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 CENT = 0.01
 
 
+_NUDGE = 4 * float(np.finfo(np.float64).eps)
+
+
 def to_cents(amount: float | np.ndarray) -> float | np.ndarray:
     """Round half away from zero to 2 decimals (commercial rounding, as Excel's ROUND)."""
+    if (type(amount) is float or type(amount) is int) and math.isfinite(amount):
+        scaled = float(amount) * 100.0  # the scalar path: same result, no numpy overhead
+        nudged = scaled + math.copysign(abs(scaled) * _NUDGE, scaled) if scaled else 0.0
+        return math.copysign(math.floor(abs(nudged) + 0.5), nudged) / 100.0 + 0.0
     arr = np.asarray(amount, dtype=np.float64)
     # Nudge by a relative epsilon so that 2.675 (stored as 2.67499999...) rounds to 2.68,
     # as Excel's ROUND does, then round half away from zero.

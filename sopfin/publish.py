@@ -201,8 +201,9 @@ def run_close(target: str | Path | Workbook, *, author: str | None = None,
     assert plan is not None
     stamp, who = now_utc(), author or default_author()
     with out.timings.step("publish", progress):
+        input_hash = versions.inputs_hash(_grids(base.raw))
         spec = render_recon(rec, version=version, timestamp=stamp, author=who,
-                            input_hash=versions.inputs_hash(_grids(base.raw)),
+                            input_hash=input_hash,
                             prev_hash=versions.head_hash(ledger), company=plan.settings.company,
                             protection=recon_protection())
         spec, recon_hash = finalize_recon(spec)
@@ -211,8 +212,7 @@ def run_close(target: str | Path | Workbook, *, author: str | None = None,
         entry = versions.new_entry(ledger, event=versions.PUBLISH, version=version,
                                    cycle=plan.settings.current_cycle, timestamp=stamp,
                                    author=who, status=versions.DRAFT,
-                                   input_hash=versions.inputs_hash(_grids(base.raw)),
-                                   recon_hash=recon_hash, note=note, key=key)
+                                   input_hash=input_hash, recon_hash=recon_hash, note=note, key=key)
         ledger_spec = render_ledger([*ledger, entry])
     with out.timings.step("write", progress):
         out.written = book.write_sheets([*specs, spec, ledger_spec])

@@ -204,20 +204,49 @@ def content_hash(cells: Mapping[str, object]) -> str:
     return hashlib.sha256(canonical_cells(cells)).hexdigest()
 
 
-def _grid_cells(rows: Sequence[Sequence[object]]) -> dict[str, object]:
-    return {f"{column_letter(j + 1)}{i + 1}": v
-            for i, row in enumerate(rows) for j, v in enumerate(row)}
+def _input_cell(value: object) -> str | None:
+    """One input cell as canonical text: type tag, then a length prefix for text (so no
+    separator inside a value can be mistaken for structure), numbers exact; None if empty."""
+    kind = type(value)
+    if kind is float:
+        number: float = value  # type: ignore[assignment]
+        if number != number:
+            return None
+        if number.is_integer() and abs(number) < 2**63:
+            return f"n{int(number)};"
+        return f"n{number!r};"
+    if value is None:
+        return None
+    if kind is str:
+        text: str = value  # type: ignore[assignment]
+        if not text:
+            return None
+        if not text.isascii():
+            text = unicodedata.normalize("NFC", text)
+        return f"s{len(text)}:{text}"
+    typed = _typed(value, exact=True)  # bools, ints, dates, errors, numpy scalars
+    if typed is None:
+        return None
+    tag, text = typed
+    return f"n{text};" if tag == "n" else f"{tag}{len(text)}:{text}"
 
 
 def inputs_hash(tables: Mapping[str, Sequence[Sequence[object]]]) -> str:
     """Hash of the input sheets' raw grids, sheets in name order, numbers exact.
 
-    Padding does not matter: trailing empty cells and rows are omitted like any empty cell.
+    Each non-empty cell is recorded with its row and column, so padding does not matter:
+    trailing empty cells and rows leave the hash unchanged. Written row by row (a plan's
+    inputs run to millions of cells; this is the one pass over them at close).
     """
-    digest = hashlib.sha256(_netstring("sopfin/inputs/1"))
+    digest = hashlib.sha256(_netstring("sopfin/inputs/2"))
     for name in sorted(tables):
-        body = b"".join(r for _, r in _records(_grid_cells(tables[name]), exact=True))
-        digest.update(_netstring(name) + b"%d:%s," % (len(body), body))
+        digest.update(_netstring(name))
+        for i, row in enumerate(tables[name], start=1):
+            cells = [f"{j}={text}" for j, value in enumerate(row, start=1)
+                     if (text := _input_cell(value)) is not None]
+            if cells:
+                digest.update(f"R{i}|{'|'.join(cells)}\n".encode())
+        digest.update(b"\x00")
     return digest.hexdigest()
 
 
