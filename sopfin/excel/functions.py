@@ -101,6 +101,9 @@ def _where(i: int, j: int, shape: tuple[int, int]) -> str:
     return f" at row {i + 1}, column {j + 1}"
 
 
+_PLAIN = frozenset({float, int, type(None)})  # bool is its own type: never taken as a number
+
+
 def numbers(value: Any, name: str, *, negative: bool = False) -> np.ndarray:
     """A range as a 2-D float64 array; blank is 0; anything else not a number is refused."""
     rows = _rows(value)
@@ -108,7 +111,12 @@ def numbers(value: Any, name: str, *, negative: bool = False) -> np.ndarray:
     if any(len(r) != width for r in rows):
         raise InputError(f"{name} is not a rectangular range")
     shape = (len(rows), width)
-    out = np.zeros(shape)
+    if all(type(v) in _PLAIN for row in rows for v in row):  # the common case, vectorised
+        fast = np.array(rows, dtype=np.float64)  # blanks (None) become NaN, then 0
+        fast[np.isnan(fast)] = 0.0
+        if np.isfinite(fast).all() and (negative or not (fast < 0).any()):
+            return fast
+    out = np.zeros(shape)  # the cell-by-cell path names the first offending cell
     for i, row in enumerate(rows):
         for j, v in enumerate(row):
             at = _where(i, j, shape)
