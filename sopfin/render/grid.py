@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from string import Formatter
 
 import numpy as np
 
@@ -150,16 +151,70 @@ def fill(template: str, count: int, rows: Mapping[str, Sequence[object]],
     """
     months = len(next(iter(cols.values()))) if cols else 0
     out = np.empty((count, months), dtype=object)
-    col_names = list(cols)
-    per_month = [{n: cols[n][j] for n in col_names} for j in range(months)]
-    escaped = {n: "{" + n + "}" for n in col_names}
+    if not count or not months:
+        return out
+    per_month = [{n: cols[n][j] for n in cols} for j in range(months)]
+    compiled = _percent_templates(template, rows, per_month)
+    compiled_first = (compiled if first is None else
+                      _percent_templates(first, rows, per_month[:1]))
+    if compiled is None or compiled_first is None:
+        return _fill_by_format(template, count, rows, cols, first, out, per_month)
+    (names, texts), (first_names, first_texts) = compiled, compiled_first
+    first_text = first_texts[0]
+    columns = [rows[n] for n in names]
+    first_columns = [rows[n] for n in first_names]
+    for i in range(count):
+        args = tuple([c[i] for c in columns])
+        out[i, :] = [t % args for t in texts]
+        if first is not None:
+            out[i, 0] = first_text % tuple([c[i] for c in first_columns])
+    return out
+
+
+def _percent_templates(template: str, rows: Mapping[str, Sequence[object]],
+                       per_month: Sequence[Mapping[str, str]],
+                       ) -> tuple[list[str], list[str]] | None:
+    """The template once per month as a ``%`` format with the month's columns filled in and
+    ``%s`` for each row placeholder (their names in order); None when it uses anything but
+    plain ``{name}`` placeholders, which ``str.format`` then handles. ``'%s' % x`` and
+    ``'{}'.format(x)`` both give ``str(x)`` for the values placed here."""
+    try:
+        parts = list(_FORMATTER.parse(template))
+    except ValueError:
+        return None
+    names: list[str] = []
+    texts = ["" for _ in per_month]
+    for literal, name, spec, conversion in parts:
+        literal = literal.replace("%", "%%")
+        texts = [t + literal for t in texts]
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            return None
+        if name in per_month[0]:
+            texts = [t + str(m[name]).replace("%", "%%") for t, m in
+                     zip(texts, per_month, strict=True)]
+        elif name in rows:
+            names.append(name)
+            texts = [t + "%s" for t in texts]
+        else:
+            return None
+    return names, texts
+
+
+_FORMATTER = Formatter()
+
+
+def _fill_by_format(template: str, count: int, rows: Mapping[str, Sequence[object]],
+                    cols: Mapping[str, Sequence[str]], first: str | None, out: np.ndarray,
+                    per_month: list[dict[str, str]]) -> np.ndarray:
+    escaped = {n: "{" + n + "}" for n in cols}
     for i in range(count):
         row_args = {name: values[i] for name, values in rows.items()}
         row_template = template.format(**row_args, **escaped)
         row_first = first.format(**row_args, **escaped) if first is not None else row_template
         out[i, :] = [row_template.format_map(m) for m in per_month]
-        if months:
-            out[i, 0] = row_first.format_map(per_month[0])
+        out[i, 0] = row_first.format_map(per_month[0])
     return out
 
 

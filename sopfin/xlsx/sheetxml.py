@@ -100,6 +100,39 @@ def _formula_text(x: Any) -> str | None:
     return x[1:] if x[0] == "=" else x
 
 
+def _formula_xml(x: Any) -> str | None:
+    """``_formula_text`` with ``&``, ``<`` and ``>`` escaped for the fast float path."""
+    if not isinstance(x, str) or not x:
+        return None
+    if x[0] == "=":
+        x = x[1:]
+    if "&" in x or "<" in x or ">" in x:
+        return x.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return x
+
+
+def _formula_texts(formulas: np.ndarray, escape: bool) -> np.ndarray:
+    """``_formula_text`` of every cell ('' for no formula), XML-escaped when ``escape`` (the
+    fast path writes them as they are). A grid of strings is done in one pass over one
+    joined string; anything else cell by cell."""
+    flat = formulas.ravel().tolist()
+    types = set(map(type, flat))
+    if types <= {str, type(None)} and flat:
+        texts = [x or "" for x in flat] if type(None) in types else flat
+        joined = "\x00".join(texts)
+        if "\x00" not in "".join(texts):
+            joined = ("\x00" + joined).replace("\x00=", "\x00")[1:]
+            if escape and ("&" in joined or "<" in joined or ">" in joined):
+                joined = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            out = np.empty(len(flat), dtype=object)
+            out[:] = joined.split("\x00")
+            return out.reshape(formulas.shape)
+    text = _formula_xml if escape else _formula_text
+    out = np.empty(len(flat), dtype=object)
+    out[:] = [text(x) or "" for x in flat]
+    return out.reshape(formulas.shape)
+
+
 def _as_2d(data: Any, what: str, block: Block) -> np.ndarray:
     arr = data if isinstance(data, np.ndarray) else np.asarray(data, dtype=object)
     if arr.ndim != 2:
@@ -159,11 +192,9 @@ class _PreparedBlock:
         tail, tail_f, tail_blank = f'"{s}><v>', f'"{s}><f>', f'"{s} t="str"><f>'
         out = []
         for rs, vrow, frow in zip(map(str, numbers), values, formulas, strict=True):
-            out.append("".join([
-                ((f"{o}{rs}{tail_f}{f.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}"  # noqa: E501
-                  f"</f><v>{v!r}</v></c>") if v == v else
-                 (f"{o}{rs}{tail_blank}{f.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}"  # noqa: E501
-                  "</f><v></v></c>"))
+            out.append("".join([  # formulas arrive escaped (prepare_block)
+                (f"{o}{rs}{tail_f}{f}</f><v>{v!r}</v></c>" if v == v else
+                 f"{o}{rs}{tail_blank}{f}</f><v></v></c>")
                 if f else (f"{o}{rs}{tail}{v!r}</v></c>" if v == v else "")
                 for o, v, f in zip(opens, vrow, frow, strict=True)]).replace(".0</v>", "</v>"))
         return out
@@ -174,14 +205,6 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
     if values.dtype.kind in "US":
         values = values.astype(object)
     n_rows, n_cols = values.shape
-    formulas = None
-    if block.formulas is not None:
-        formulas = _as_2d(block.formulas, "formulas", block)
-        formulas = np.array([[_formula_text(x) for x in row] for row in formulas.tolist()],
-                            dtype=object).reshape(formulas.shape)
-        if formulas.shape != values.shape:
-            raise ValueError(f"block at row {block.row}, col {block.col}: formulas shape "
-                             f"{formulas.shape} differs from values shape {values.shape}")
     style_attr, cell_styles = "", None
     if isinstance(block.style, Style):
         style_attr = f' s="{xf[block.style]}"' if xf[block.style] else ""
@@ -196,6 +219,13 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
                                 for row in styles.tolist()], dtype=object).reshape(values.shape)
     fast = (values.dtype.kind == "f" and cell_styles is None
             and not np.isinf(values).any())
+    formulas = None
+    if block.formulas is not None:
+        formulas = _as_2d(block.formulas, "formulas", block)
+        if formulas.shape != values.shape:
+            raise ValueError(f"block at row {block.row}, col {block.col}: formulas shape "
+                             f"{formulas.shape} differs from values shape {values.shape}")
+        formulas = _formula_texts(formulas, escape=fast)
     if values.dtype.kind in "iub":
         values = values.astype(object)
     letters = [column_letter(c) for c in range(block.col, block.col + n_cols)]
@@ -237,11 +267,19 @@ def check_blocks(spec: SheetSpec) -> None:
 
 
 def _check_overlaps(blocks: Sequence[_PreparedBlock]) -> None:
-    for i, a in enumerate(blocks):
-        for b in blocks[i + 1:]:
-            if a.row0 <= b.row1 and b.row0 <= a.row1 and a.col0 <= b.col1 and b.col0 <= a.col1:
+    """Sweep down the rows: each block is compared only with the earlier-starting blocks
+    whose rows still reach it, so a sheet of thousands of row blocks costs n log n."""
+    active: list[int] = []
+    for i in sorted(range(len(blocks)), key=lambda k: (blocks[k].row0, k)):
+        b = blocks[i]
+        active = [j for j in active if blocks[j].row1 >= b.row0]
+        for j in active:
+            a = blocks[j]
+            if a.col0 <= b.col1 and b.col0 <= a.col1:
+                a, b = (a, b) if j < i else (b, a)
                 raise ValueError(f"blocks at {cell_name(a.row0, a.col0)} and "
                                  f"{cell_name(b.row0, b.col0)} overlap")
+        active.append(i)
 
 
 def _sheet_rows(blocks: list[_PreparedBlock]) -> Iterator[str]:
