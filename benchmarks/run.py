@@ -1,25 +1,37 @@
 """Time sopfin against the read floor and the alternatives on generated plan workbooks.
 
-    python -m benchmarks.run [--sizes S,M,L] [--reps 3] [--write]
+    python -m benchmarks.run [--sizes S,M,L] [--reps S=5,M=2,L=2] [--write]
 
 Sizes (families x channels x months x scenarios): S 50x2x24x3, M 1,000x2x36x3,
-L 5,000x2x36x3 (10,000 family-channel rows). Workbooks are generated deterministically by
-``sopfin.demo`` and cached in ``benchmarks/cache/``. Every contender runs as its own process,
-interleaved per repetition; wall time and peak memory (max RSS of that process) are recorded.
+L 5,000x2x36x3 (10,000 family-channel rows, 1,080,000 cells per measure). Workbooks are
+generated deterministically by ``sopfin.demo`` and cached in ``benchmarks/cache/``. Every
+contender runs as its own process, interleaved per repetition (every contender of every size
+in each repetition); wall time and peak memory (max RSS of that process tree) are recorded:
+
+* ``close``: ``sopfin close -v`` end to end on a fresh copy of the plan (its step timings are
+  read from the ``timings:`` line on stderr);
+* ``dollarize``: ``sopfin dollarize --json`` end to end on a fresh copy;
+* ``floor``: python-calamine reading the input sheets and nothing else;
+* ``openpyxl``: openpyxl loads the plan, writes the values of sopfin's output sheets, saves;
+* ``libreoffice``: LibreOffice headless loading the closed workbook, recalculating every
+  formula sopfin wrote, and saving it.
+
+A contender stopped at its time limit is reported as such and not run again for that size.
+One worksheet-function call on a 1,000 x 36 range is timed in-process (``benchmarks.udf``).
 ``--write`` stores ``benchmarks/results.json`` and the table in README.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import contextlib
 import hashlib
 import json
 import os
 import pickle
-import platform
+import re
 import shutil
-import statistics
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,6 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.report import Sample, build_results, format_table, median_steps, summarise
+from benchmarks.report import write_readme as _write_readme
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -53,39 +68,6 @@ class Size:
 SIZES = {s.name: s for s in (Size("S", 50, 24), Size("M", 1000, 36), Size("L", 5000, 36))}
 
 
-@dataclass
-class Sample:
-    seconds: float
-    peak_mib: float
-    ok: bool
-    detail: str = ""
-
-
-def measure(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> Sample:
-    """Run cmd as a child process; wall seconds and that child's own peak RSS."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT, env=env)
-        deadline = start + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                _, status, usage = os.wait4(proc.pid, 0)
-                return Sample(timeout, usage.ru_maxrss / 1024, False, f"timed out after {timeout}s")
-            time.sleep(0.005)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        detail = out.read().decode(errors="replace")[-4000:]
-        if proc.returncode != 0:
-            detail += err.read().decode(errors="replace")[-2000:]
-        return Sample(seconds, usage.ru_maxrss / 1024, proc.returncode == 0, detail)
-
-
 def generator_fingerprint() -> str:
     digest = hashlib.sha256()
     for rel in ("sopfin/demo.py", "sopfin/xlsx/sheetxml.py", "sopfin/xlsx/package.py"):
@@ -102,6 +84,9 @@ def plan_workbook(size: Size) -> Path:
 
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"plan-{size.name}-{generator_fingerprint()}.xlsx"
+    for stale in CACHE.glob(f"plan-{size.name}-*"):  # made by another version of the code
+        if not stale.name.startswith(path.stem + "."):
+            stale.unlink()
     if not path.exists():
         started = time.perf_counter()
         specs = demo_sheets(families=size.families, months=size.months,
@@ -162,190 +147,188 @@ def libreoffice_profile() -> Path:
     return profile
 
 
-def run_once(size: Size, plan: Path, values: Path, work: Path, timeout: float,
-             ) -> dict[str, Sample]:
-    py = sys.executable
-    samples: dict[str, Sample] = {}
-    target = work / f"{size.name}.xlsx"
-
-    shutil.copyfile(plan, target)
-    samples["dollarize"] = measure([py, "-m", "sopfin.cli", "dollarize", str(target), "-q",
-                                    "--json"], timeout)
-    samples["floor"] = measure([py, "-m", "benchmarks.contenders", "floor", str(plan)], timeout)
-    out = work / f"{size.name}-openpyxl.xlsx"
-    samples["openpyxl"] = measure([py, "-m", "benchmarks.contenders", "openpyxl", str(plan),
-                                   str(values), str(out)], timeout)
-    soffice = shutil.which("soffice")
-    if soffice and samples["dollarize"].ok:
-        outdir = work / "lo"
-        outdir.mkdir(exist_ok=True)
-        profile = libreoffice_profile()
-        samples["libreoffice"] = measure(
-            [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-             "--convert-to", "xlsx", "--outdir", str(outdir), str(target)], timeout)
-    return samples
 
 
-def step_timings(sample: Sample) -> dict[str, float]:
+# A small launcher between the harness and each contender. Linux keeps the largest RSS a
+# process has had across exec, and a child starts out sharing (vfork) or copying (fork) its
+# parent's memory, so a contender started directly by this (large) harness would report the
+# harness's size. The launcher is small: what it starts reports only its own peak. It writes
+# "<max RSS KiB> <exit code> <wall seconds>" to the file named in its first argument.
+_LAUNCHER = """
+import os, sys, time
+report, cmd = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.posix_spawnp(cmd[0], cmd, os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+with open(report, "w") as fh:
+    fh.write(f"{usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {seconds!r}")
+"""
+
+
+def measure(cmd: list[str], timeout: float) -> Sample:
+    """Run cmd (through the launcher, in its own session): its wall seconds and the peak RSS
+    of its process tree (``wait4`` counts the children the contender waited for)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report"
+        pid = os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", "-c", _LAUNCHER,
+                                              str(report), *cmd], os.environ, setsid=True,
+                             file_actions=[(os.POSIX_SPAWN_DUP2, out.fileno(), 1),
+                                           (os.POSIX_SPAWN_DUP2, err.fileno(), 2),
+                                           (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)])
+        deadline = time.perf_counter() + timeout
+        while not os.waitpid(pid, os.WNOHANG)[0]:
+            if time.perf_counter() > deadline:
+                os.killpg(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return Sample(timeout, float("nan"), False, f"timed out after {timeout:.0f}s",
+                              timed_out=True)
+            time.sleep(0.005)
+        with contextlib.suppress(ProcessLookupError):  # no helper outlives its run
+            os.killpg(pid, signal.SIGKILL)
+        out.seek(0)
+        err.seek(0)
+        detail = out.read().decode(errors="replace")[-4000:]
+        stderr = err.read().decode(errors="replace")[-4000:]
+        try:
+            kib, code, seconds = report.read_text().split()
+        except (OSError, ValueError):
+            return Sample(float("nan"), float("nan"), False, f"launcher failed: {stderr}")
+        if int(code) != 0:
+            detail += stderr[-2000:]
+        return Sample(float(seconds), int(kib) / 1024, int(code) == 0, detail, stderr)
+
+
+_TIMING = re.compile(r"(\w+) ([0-9.]+)s")
+
+
+def close_steps(sample: Sample) -> dict[str, float]:
+    """Step timings from ``sopfin close -v``: 'timings: read 0.4s, ... (total 31.8s)'."""
+    line = next((x for x in sample.stderr.splitlines() if x.startswith("timings:")), "")
+    steps = line.split("(total")[0]
+    return {k: float(v) for k, v in _TIMING.findall(steps)}
+
+
+def dollarize_steps(sample: Sample) -> dict[str, float]:
     try:
         return json.loads(sample.detail).get("timings", {})
     except (json.JSONDecodeError, AttributeError):
         return {}
 
 
-def summarise(samples: list[Sample]) -> dict[str, float | int | bool]:
-    ok = [s for s in samples if s.ok]
-    pool = ok or samples
-    secs = [s.seconds for s in pool]
-    return {"median_s": round(statistics.median(secs), 4), "min_s": round(min(secs), 4),
-            "max_s": round(max(secs), 4), "peak_mib": round(max(s.peak_mib for s in pool), 1),
-            "runs": len(samples), "ok": len(ok) == len(samples)}
+@dataclass(frozen=True)
+class Limits:
+    ours: float  # sopfin close / dollarize and the floor
+    others: float  # openpyxl and LibreOffice
 
 
-def ratio(a: float, b: float) -> float:
-    return round(a / b, 2) if b else float("nan")
-
-
-def machine() -> dict[str, str]:
-    import pandas
-    import python_calamine
-
+def run_once(size: Size, plan: Path, values: Path, work: Path, limits: Limits,
+             skip: set[str]) -> dict[str, Sample]:
+    py = sys.executable
+    samples: dict[str, Sample] = {}
+    closed = work / f"{size.name}-close.xlsx"
+    shutil.copyfile(plan, closed)
+    samples["close"] = measure([py, "-m", "sopfin.cli", "close", str(closed), "-v",
+                                "--author", "benchmark"], limits.ours)
+    target = work / f"{size.name}-dollarize.xlsx"
+    shutil.copyfile(plan, target)
+    samples["dollarize"] = measure([py, "-m", "sopfin.cli", "dollarize", str(target), "-q",
+                                    "--json"], limits.ours)
+    samples["floor"] = measure([py, "-m", "benchmarks.contenders", "floor", str(plan)],
+                               limits.ours)
+    if "openpyxl" not in skip:
+        out = work / f"{size.name}-openpyxl.xlsx"
+        samples["openpyxl"] = measure([py, "-m", "benchmarks.contenders", "openpyxl",
+                                       str(plan), str(values), str(out)], limits.others)
+        out.unlink(missing_ok=True)
     soffice = shutil.which("soffice")
-    lo = ""
-    if soffice:
-        lo = subprocess.run([soffice, "--version"], capture_output=True, text=True,
-                            timeout=60).stdout.strip()
-    cpu = ""
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in
-                   Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
-    except (OSError, StopIteration):
-        cpu = platform.processor()
-    try:
-        import openpyxl
-        opx = openpyxl.__version__
-    except ImportError:
-        opx = "not installed"
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "python": platform.python_version(),
-            "os": platform.platform(), "numpy": np.__version__, "pandas": pandas.__version__,
-            "python-calamine": getattr(python_calamine, "__version__", "?"), "openpyxl": opx,
-            "libreoffice": lo}
+    if soffice and "libreoffice" not in skip and samples["close"].ok:
+        outdir = work / "lo"
+        outdir.mkdir(exist_ok=True)
+        profile = libreoffice_profile()
+        samples["libreoffice"] = measure(
+            [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+             "--convert-to", "xlsx", "--outdir", str(outdir), str(closed)], limits.others)
+        shutil.rmtree(outdir, ignore_errors=True)
+    return samples
+
+
+def parse_reps(text: str, sizes: list[Size]) -> dict[str, int]:
+    """'3' (every size) or 'S=5,M=3,L=2'."""
+    if "=" not in text:
+        return {s.name: int(text) for s in sizes}
+    given = {k.strip(): int(v) for k, v in (part.split("=") for part in text.split(","))}
+    return {s.name: given.get(s.name, 1) for s in sizes}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="S,M,L")
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--timeout", type=float, default=900.0,
-                        help="seconds before a contender run is stopped and reported as such")
+    parser.add_argument("--reps", default="S=5,M=2,L=2",
+                        help="repetitions: one number for every size, or per size")
+    parser.add_argument("--timeout", type=float, default=300.0,
+                        help="seconds before a sopfin or floor run is stopped")
+    parser.add_argument("--others-timeout", type=float, default=60.0,
+                        help="seconds before an openpyxl or LibreOffice run is stopped "
+                             "(reported as '> N s'; that contender is not rerun for the size)")
     parser.add_argument("--write", action="store_true",
-                        help="write benchmarks/results.json and the README table")
+                        help="write benchmarks/results.json and the table in README.md")
     args = parser.parse_args(argv)
     sizes = [SIZES[s.strip()] for s in args.sizes.split(",")]
+    reps = parse_reps(args.reps, sizes)
+    limits = Limits(args.timeout, args.others_timeout)
+    started = time.perf_counter()
 
     print("preparing workbooks", flush=True)
+    # byte-compile once, as an installed package is: no run pays for compiling sopfin
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "sopfin"),
+                    str(HERE)], check=False, env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})
     plans = {s.name: plan_workbook(s) for s in sizes}
     values = {s.name: output_values(plans[s.name]) for s in sizes}
     runs: dict[str, dict[str, list[Sample]]] = {s.name: {} for s in sizes}
+    skip: dict[str, set[str]] = {s.name: set() for s in sizes}
     with tempfile.TemporaryDirectory(prefix="sopfin-bench-") as tmp:
-        for rep in range(args.reps):
+        for rep in range(max(reps.values())):
             for size in sizes:  # interleaved: every contender of every size in each repetition
+                if rep >= reps[size.name]:
+                    continue
                 samples = run_once(size, plans[size.name], values[size.name], Path(tmp),
-                                   args.timeout)
+                                   limits, skip[size.name])
                 for name, sample in samples.items():
                     runs[size.name].setdefault(name, []).append(sample)
+                    if sample.timed_out:
+                        skip[size.name].add(name)
                     if not sample.ok:
-                        print(f"  {size.name} {name}: FAILED {sample.detail[-500:]}", flush=True)
+                        what = "TIMED OUT" if sample.timed_out else "FAILED"
+                        print(f"  {size.name} {name}: {what} {sample.detail[-500:]}",
+                              flush=True)
                 line = ", ".join(f"{k} {v.seconds:.2f}s" for k, v in samples.items())
                 print(f"rep {rep + 1} {size.name}: {line}", flush=True)
 
-    results = build_results(sizes, runs)
+    from benchmarks.udf import udf_timings
+
+    udf = udf_timings()
+    tables = {n: {c: summarise(s) for c, s in r.items()} for n, r in runs.items()}
+    steps = {n: {"close": median_steps([close_steps(s) for s in r.get("close", []) if s.ok]),
+                 "dollarize": median_steps([dollarize_steps(s) for s in r.get("dollarize", [])
+                                            if s.ok])}
+             for n, r in runs.items()}
+    reps_text = "/".join(f"{n}={k}" for n, k in reps.items())
+    results = build_results(sizes, tables, steps, udf, {
+        "reps": reps, "reps_text": reps_text, "timeout_s": limits.ours,
+        "others_timeout_s": limits.others,
+        "harness_seconds": round(time.perf_counter() - started, 1)})
     print(format_table(results))
+    print(f"harness finished in {time.perf_counter() - started:.0f}s")
     if args.write:
         RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        write_readme(results)
-        print(f"wrote {RESULTS.relative_to(ROOT)} and the table in README.md")
+        if _write_readme(README, results, MARK_OPEN, MARK_CLOSE):
+            print(f"wrote {RESULTS.relative_to(ROOT)} and the table in README.md")
+        else:
+            print(f"wrote {RESULTS.relative_to(ROOT)}; README.md has no benchmark markers")
     return 0
-
-
-def build_results(sizes: list[Size], runs: dict[str, dict[str, list[Sample]]]) -> dict:
-    out: dict = {"date": dt.date.today().isoformat(), "machine": machine(),
-                 "command": "python -m benchmarks.run --write", "sizes": {}}
-    for size in sizes:
-        table = {name: summarise(samples) for name, samples in runs[size.name].items()}
-        steps = [step_timings(s) for s in runs[size.name].get("dollarize", []) if s.ok]
-        median_steps = {k: round(statistics.median(t.get(k, 0.0) for t in steps), 4)
-                        for k in (steps[0] if steps else {})}
-        dz = table["dollarize"]["median_s"]
-        entry = {"families": size.families, "channels": len(size.channels),
-                 "months": size.months, "scenarios": len(size.scenarios),
-                 "cells_per_measure": size.cells, "contenders": table, "steps": median_steps,
-                 "dollarize_over_floor": ratio(dz, table["floor"]["median_s"]),
-                 "openpyxl_over_dollarize": ratio(table["openpyxl"]["median_s"], dz)}
-        if "libreoffice" in table:
-            entry["libreoffice_over_dollarize"] = ratio(table["libreoffice"]["median_s"], dz)
-        out["sizes"][size.name] = entry
-    names = [s.name for s in sizes]
-    if len(names) >= 2:
-        x = np.array([out["sizes"][n]["cells_per_measure"] for n in names], dtype=float)
-        y = np.array([out["sizes"][n]["contenders"]["dollarize"]["median_s"] for n in names])
-        slope, intercept = np.polyfit(x, y, 1)
-        fitted = slope * x + intercept
-        ss_res = float(((y - fitted) ** 2).sum())
-        ss_tot = float(((y - y.mean()) ** 2).sum()) or 1.0
-        out["linear_fit"] = {"seconds_per_million_cells": round(slope * 1e6, 3),
-                             "intercept_s": round(float(intercept), 3),
-                             "r_squared": round(1 - ss_res / ss_tot, 4)}
-    return out
-
-
-def format_table(results: dict) -> str:
-    lines = ["| size | cells/measure | dollarize s (min-max) | peak MiB | calamine floor s | "
-             "openpyxl s | LibreOffice s | dollarize/floor | openpyxl/dollarize | "
-             "LibreOffice/dollarize | slowest step |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for name, e in results["sizes"].items():
-        c = e["contenders"]
-        lo = c.get("libreoffice")
-        steps = e.get("steps") or {}
-        slow = max(steps, key=steps.get) if steps else "-"
-        lo_text = "-" if not lo else f"{lo['median_s']:.2f}" + ("" if lo["ok"] else " (timed out)")
-        lines.append(
-            f"| {name} | {e['cells_per_measure']:,} | {c['dollarize']['median_s']:.2f} "
-            f"({c['dollarize']['min_s']:.2f}-{c['dollarize']['max_s']:.2f}) | "
-            f"{c['dollarize']['peak_mib']:.0f} | {c['floor']['median_s']:.2f} | "
-            f"{c['openpyxl']['median_s']:.2f} | "
-            f"{lo_text} | "
-            f"{e['dollarize_over_floor']:.2f} | {e['openpyxl_over_dollarize']:.2f} | "
-            f"{e.get('libreoffice_over_dollarize', float('nan')):.2f} | "
-            f"{slow} {steps.get(slow, 0):.2f}s |")
-    m = results["machine"]
-    first = next(iter(results["sizes"].values()))
-    runs = first["contenders"]["dollarize"]["runs"]
-    fit = results.get("linear_fit")
-    lines.append("")
-    lines.append(f"Measured {results['date']} with `{results['command']}` on {m['cpu']} "
-                 f"({m['cores']} cores), Python {m['python']}, numpy {m['numpy']}, pandas "
-                 f"{m['pandas']}, python-calamine {m['python-calamine']}, openpyxl "
-                 f"{m['openpyxl']}, {m['libreoffice'] or 'no LibreOffice'}. Medians of "
-                 f"{runs} interleaved runs; each contender is a separate process "
-                 "(wall time includes interpreter start).")
-    if fit:
-        lines.append(f"Linear fit of dollarize time over cells per measure: "
-                     f"{fit['seconds_per_million_cells']} s per million cells + "
-                     f"{fit['intercept_s']} s, R² = {fit['r_squared']}.")
-    return "\n".join(lines)
-
-
-def write_readme(results: dict) -> None:
-    text = README.read_text(encoding="utf-8")
-    if MARK_OPEN not in text:
-        return
-    head, rest = text.split(MARK_OPEN, 1)
-    _, tail = rest.split(MARK_CLOSE, 1)
-    README.write_text(f"{head}{MARK_OPEN}\n{format_table(results)}\n{MARK_CLOSE}{tail}",
-                      encoding="utf-8")
 
 
 if __name__ == "__main__":
