@@ -131,16 +131,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_dollarize(args: argparse.Namespace) -> int:
-    from sopfin.pipeline import check, run_dollarize, unknown_scenarios
+    from sopfin.pipeline import UnknownScenarioError, run_dollarize
 
-    if args.scenario:
-        pre = check(args.path)
-        if pre.plan is not None:
-            unknown = unknown_scenarios(pre.plan, args.scenario)
-            if unknown:
-                raise UsageError(f"--scenario {', '.join(unknown)}: not in Settings "
-                                 f"(scenarios: {', '.join(pre.plan.scenarios)})")
-    result = run_dollarize(args.path, args.scenario or None, _progress(args))
+    try:
+        result = run_dollarize(args.path, args.scenario or None, _progress(args))
+    except UnknownScenarioError as exc:
+        raise UsageError(str(exc)) from None
     return _report(args, result, wrote=True)
 
 

@@ -124,6 +124,10 @@ def check(target: str | Path | Workbook, progress: Progress = _quiet,
     return result
 
 
+class UnknownScenarioError(ValueError):
+    """Asked to dollarize a scenario that Settings does not list (a usage problem)."""
+
+
 def unknown_scenarios(plan: Plan, scenarios: Sequence[str] | None) -> list[str]:
     if not scenarios:
         return []
@@ -139,6 +143,10 @@ def run_dollarize(target: str | Path | Workbook, scenarios: Sequence[str] | None
     if result.plan is None or not result.ok:
         return result
     plan = result.plan
+    unknown = unknown_scenarios(plan, scenarios)
+    if unknown:
+        raise UnknownScenarioError(f"--scenario {', '.join(unknown)}: not in Settings "
+                                   f"(scenarios: {', '.join(plan.scenarios)})")
     d, engine_issues = dollarize_step(plan, scenarios, result.timings, progress)
     result.issues.extend(engine_issues)
     result.dollarized = d

@@ -129,6 +129,7 @@ def ledger_findings(book: Workbook, ledger: Sequence[versions.LedgerEntry],
 
 
 def _prepare(book: Workbook, scenario_window: str, progress: Progress,
+             ledger: Sequence[versions.LedgerEntry] | None = None,
              ) -> tuple[RunResult, CloseResult, list[SheetSpec]]:
     """check + dollarize + finance inputs + silent overrides + reconcile; no writing."""
     base = check(book, progress, extra_sheets=layout.FINANCE_SHEET_NAMES)
@@ -147,7 +148,9 @@ def _prepare(book: Workbook, scenario_window: str, progress: Progress,
     with base.timings.step("reconcile", progress):
         current = book.read_cells(layout.OUTPUT_SHEET_NAMES)
         silent = typed_over_formulas(specs, current) + compare_forecast(plan, d, fin)
-        prior = approved_snapshot(book, load_ledger(book)) if fin.actuals is not None else None
+        prior = None
+        if fin.actuals is not None:
+            prior = approved_snapshot(book, load_ledger(book) if ledger is None else ledger)
         rec = reconcile(plan, d, fin, window=scenario_window, prior_snapshot=prior)
         rec = replace(rec, silent_overrides=tuple(silent))
     out.reconciliation = rec
@@ -176,11 +179,11 @@ def run_close(target: str | Path | Workbook, *, author: str | None = None,
     book = open_workbook(target)
     book.check_writable()
     progress = progress or _quiet
-    base, out, specs = _prepare(book, window, progress)
+    ledger = load_ledger(book)
+    base, out, specs = _prepare(book, window, progress, ledger)
     rec = out.reconciliation
     if rec is None:
         return out
-    ledger = load_ledger(book)
     out.findings = [f for f in ledger_findings(book, ledger, key)
                     if f.severity is Severity.ERROR]
     if out.findings:

@@ -104,16 +104,21 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
         actual_bridge=to_actual)
 
 
+def actuals_frame(actuals: Table) -> pd.DataFrame:
+    """The Actuals table as (family, measure) x month; repeated keys summed, blanks NaN."""
+    keys = pd.MultiIndex.from_arrays(
+        [actuals.keys["family"].to_numpy(dtype=object),
+         actuals.keys["measure"].to_numpy(dtype=object)], names=["family", "measure"])
+    actual = pd.DataFrame(actuals.values, index=keys, columns=list(actuals.value_names))
+    return actual.groupby(level=[0, 1], sort=False).sum(min_count=1)
+
+
 def actual_bridge(plan: pd.DataFrame, actuals: Table, months: Sequence[str],
                   ) -> tuple[BridgeLine, ...]:
     """Plan to actual revenue over the closed months of ``months`` (months with any actual),
     per family on the revenue basis: ``plan`` is a snapshot (index family, measure; columns
     months), normally the last approved version's. Empty when no month of the window closed."""
-    keys = pd.MultiIndex.from_arrays(
-        [actuals.keys["family"].to_numpy(dtype=object),
-         actuals.keys["measure"].to_numpy(dtype=object)], names=["family", "measure"])
-    actual = pd.DataFrame(actuals.values, index=keys, columns=list(actuals.value_names))
-    actual = actual.groupby(level=[0, 1], sort=False).sum(min_count=1)
+    actual = actuals_frame(actuals)
     closed = [m for m in months if m in actual.columns and actual[m].notna().any()
               and m in plan.columns]
     if not closed:
@@ -386,11 +391,7 @@ def actuals_view(snapshot: pd.DataFrame, actuals: Table, prior: pd.DataFrame | N
     (positive: the plan was too high), abs_pct_error = |error| / |actual| and
     bias = error / actual (NaN where the actual is 0); on the Total row abs_pct_error is the
     WAPE, sum |error| / sum |actual|, and bias is sum error / sum actual."""
-    keys = pd.MultiIndex.from_arrays(
-        [actuals.keys["family"].to_numpy(dtype=object),
-         actuals.keys["measure"].to_numpy(dtype=object)], names=["family", "measure"])
-    actual = pd.DataFrame(actuals.values, index=keys, columns=list(actuals.value_names))
-    actual = actual.groupby(level=[0, 1], sort=False).sum(min_count=1)
+    actual = actuals_frame(actuals)
     closed = [m for m in snapshot.columns if m in actual.columns and actual[m].notna().any()]
     index = snapshot.index.append(actual.index[~actual.index.isin(snapshot.index)])
     estimate = snapshot.reindex(index, fill_value=0.0)
