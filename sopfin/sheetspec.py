@@ -94,6 +94,54 @@ class Block:
         return arr.shape  # type: ignore[return-value]
 
 
+@dataclass(frozen=True, eq=False)
+class FormulaGrid:
+    """The formulas of a (rows x columns) rectangle built from one template, kept as the
+    template and its row arguments instead of one string per cell (a large plan has millions).
+
+    Cell (i, j) is ``texts[j] % tuple(a[i] for a in args)``: ``texts`` holds one ``%``-format
+    per column (the column's letters already in, ``%s`` per row placeholder) and ``args`` one
+    sequence per placeholder. ``first``, when given, is the first column's own format and
+    arguments. ``np.asarray(grid)`` gives the strings, so it stands wherever a 2-D array of
+    formulas does; the package writer formats whole rows from it directly.
+    """
+
+    texts: tuple[str, ...]
+    args: tuple[Sequence[object], ...]
+    rows: int
+    first: tuple[str, tuple[Sequence[object], ...]] | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.rows, len(self.texts))
+
+    @property
+    def ndim(self) -> int:
+        return 2
+
+    @property
+    def size(self) -> int:
+        return self.rows * len(self.texts)
+
+    def row(self, i: int) -> list[str]:
+        """The formulas of row i."""
+        values = tuple([a[i] for a in self.args])
+        out = [t % values for t in self.texts]
+        if self.first is not None and out:
+            text, args = self.first
+            out[0] = text % tuple([a[i] for a in args])
+        return out
+
+    def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+        out = np.empty(self.shape, dtype=object)
+        for i in range(self.rows):
+            out[i, :] = self.row(i)
+        return out
+
+    def tolist(self) -> list[list[str]]:
+        return [self.row(i) for i in range(self.rows)]
+
+
 @dataclass(frozen=True)
 class Link:
     """An internal hyperlink from ``cell`` (e.g. 'D5') to ``target`` (e.g. "Demand!F14")."""

@@ -65,3 +65,57 @@ def test_overlap_sweep_agrees_with_the_pairwise_check(seed):
     except ValueError:
         swept = True
     assert swept == _pairwise_overlap(boxes)
+
+
+# --- the writer's FormulaGrid rows -----------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style  # noqa: E402
+from sopfin.xlsx.sheetxml import number_classes, worksheet_xml  # noqa: E402
+
+_EDGE_VALUES = [0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 0.05, 0.01, -0.01, 0.005, 0.1 + 0.2, 1 / 3,
+                123.45, -123.4, 1e11 + 0.01, 999999999999.99, 1e12, 1e12 + 0.5, 1e15, 1e16,
+                2.0**53, 1e-5, 5e-324, 1234567.891, -98765.43, float("nan")]
+_values = st.one_of(st.sampled_from(_EDGE_VALUES),
+                    st.integers(-10**9, 10**9).map(lambda c: c / 100),
+                    st.integers(-10**6, 10**6).map(float),
+                    st.floats(allow_nan=True, allow_infinity=False))
+
+
+def _xml_both_ways(grid: FormulaGrid, values: np.ndarray, style: Style = Style.MONEY):
+    xf = {Style.MONEY: 3, Style.UNITS: 0}
+    fast = worksheet_xml(SheetSpec("S", [Block(5, 3, values, grid, style)]), xf)
+    plain = worksheet_xml(SheetSpec("S", [Block(5, 3, values, np.asarray(grid), style)]), xf)
+    return fast, plain
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 5), st.data())
+def test_formula_grid_rows_write_what_the_cell_by_cell_path_writes(rows, cols, data):
+    values = np.array([[data.draw(_values) for _ in range(cols)] for _ in range(rows)])
+    texts = tuple(f"IF({chr(65 + j)}%s<0,\"a&b\",{chr(65 + j)}%s*Prices!$C$%s)"
+                  for j in range(cols))
+    args = tuple([data.draw(st.integers(1, 10**6)) for _ in range(rows)] for _ in range(3))
+    first = None
+    if data.draw(st.booleans()):
+        first = ("Demand!D%s+%s", ([data.draw(st.integers(1, 99)) for _ in range(rows)],
+                                   [data.draw(st.sampled_from(["0", "x&y", "<1>"]))
+                                    for _ in range(rows)]))
+    grid = FormulaGrid(texts, args, rows, first)
+    fast, plain = _xml_both_ways(grid, values, data.draw(st.sampled_from([Style.MONEY,
+                                                                          Style.UNITS])))
+    assert fast == plain
+
+
+def test_number_classes_format_exactly_like_repr():
+    values = np.array([v for v in _EDGE_VALUES if v == v] +
+                      [c / 100 for c in range(-100_000, 100_000, 7)])
+    classes = number_classes(values)
+    formats = ("%d", "%.1f", "%.2f", "%r")
+    for v, c in zip(values.tolist(), classes.tolist(), strict=True):
+        expected = repr(v)[:-2] if repr(v).endswith(".0") else repr(v)
+        got = formats[c] % v
+        got = got[:-2] if c == 3 and got.endswith(".0") else got
+        assert got == expected, (v, c)

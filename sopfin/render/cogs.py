@@ -13,8 +13,8 @@ from sopfin.render.context import RenderContext
 from sopfin.render.grid import BOLD, Grid, Section, fill, put_row_totals, put_section, total_values
 from sopfin.render.inventory import InventoryLayout
 from sopfin.render.refs import sheet_prefix
-from sopfin.render.revenue import RevenueLayout, family_sum
-from sopfin.sheetspec import SheetSpec, Style
+from sopfin.render.revenue import RevenueLayout, family_sums
+from sopfin.sheetspec import FormulaGrid, SheetSpec, Style
 
 KEYS = ("Scenario", "Family", "Measure")
 LEAD = ("Check", "Total")
@@ -53,20 +53,20 @@ def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return out
 
 
+RATIO_TEMPLATE = 'IF({c}{den}=0,"",{c}{num}/{c}{den})'
+
+
 def ratio_formulas(template_rows: tuple[int, int], cols: tuple[str, ...]) -> list[str]:
     """GM %-style ratio per column: IF(denominator=0,"",numerator/denominator)."""
     num, den = template_rows
-    return [f'IF({c}{den}=0,"",{c}{num}/{c}{den})' for c in cols]
+    return [RATIO_TEMPLATE.format(c=c, num=num, den=den) for c in cols]
 
 
-def _variances(ctx: RenderContext, scenario: str) -> tuple[np.ndarray, list[str | None]]:
-    formulas = np.full((len(ctx.variance_order), len(ctx.months)), "0", dtype=object)
-    checks: list[str | None] = []
-    for k, (family, kind) in enumerate(ctx.variance_keys):
-        rows = ctx.variances.find_all(scenario, family, kind)
-        formulas[k, :] = ctx.variances.sum_cells(rows)
-        checks.append(ctx.variances.rows_check(rows))
-    return formulas, checks
+def _variances(ctx: RenderContext, scenario: str,
+               ) -> tuple[FormulaGrid | np.ndarray, list[str | None]]:
+    rows_of = [ctx.variances.find_all(scenario, family, kind)
+               for family, kind in ctx.variance_keys]
+    return ctx.variances.refs(rows_of), [ctx.variances.rows_check(rows) for rows in rows_of]
 
 
 def _cogs_formulas(ctx: RenderContext, lay: CogsLayout, scenario: str) -> np.ndarray:
@@ -106,8 +106,7 @@ def render_cogs(ctx: RenderContext, lay: CogsLayout, inv: InventoryLayout,
                                    cols), fam["cogs_standard"][si]),
             "variance": (None, ctx.d.variance[si][ctx.variance_order]),
             "cogs": (_cogs_formulas(ctx, lay, scenario), fam["cogs"][si]),
-            "revenue": (np.array([family_sum(rev, ctx, scenario, "revenue", f, rev.grid.month_cols)
-                                  for f in range(n)], dtype=object).reshape(n, -1),
+            "revenue": (family_sums(rev, ctx, scenario, "revenue", rev.grid.month_cols),
                         fam["revenue"][si]),
             "gross_margin": (fill("{c}{revenue}-{c}{cogs}", n, rows, cols),
                              fam["gross_margin"][si]),
@@ -132,9 +131,8 @@ def _put_gm_pct(ctx: RenderContext, grid: Grid, sec: dict[str, Section], si: int
     pct, rev, gm = sec["gm_pct"], sec["revenue"], sec["gross_margin"]
     revenue, margin = ctx.d.fam["revenue"][si], ctx.d.fam["gross_margin"][si]
     month_cols = grid.month_cols
-    formulas = np.array([ratio_formulas((gm.row(f), rev.row(f)), month_cols)
-                         for f in range(len(ctx.families))], dtype=object).reshape(
-        len(ctx.families), len(month_cols))
+    formulas = fill(RATIO_TEMPLATE, len(ctx.families),
+                    {"num": list(gm.rows), "den": list(rev.rows)}, {"c": month_cols})
     label = LABELS["gm_pct"]
     grid.put_keys(pct.first, [(scenario, fam, label) for fam in ctx.families])
     grid.put_months(pct.first, formulas, ratio(margin, revenue), Style.PERCENT)

@@ -16,7 +16,7 @@ import numpy as np
 
 from sopfin.layout import column_letter
 from sopfin.render.refs import CHECK_OK
-from sopfin.sheetspec import Block, SheetSpec, Style
+from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
 
 TITLE_ROW = 1
 
@@ -101,8 +101,7 @@ class Grid:
     def put(self, row: int, col: int, values: object, formulas: object = None,
             style: Style | None = None) -> None:
         """A rectangle of cells at (row, col); skipped when empty."""
-        array = np.asarray(values, dtype=object)
-        if array.size == 0:
+        if _is_empty(values):
             return
         self.blocks.append(Block(row, col, values, formulas, style))
 
@@ -120,7 +119,7 @@ class Grid:
 
     def put_months(self, first: int, formulas: np.ndarray, values: np.ndarray,
                    style: Style) -> None:
-        if formulas.size:
+        if not _is_empty(formulas):
             self.put(first, self.first_month_index, values, formulas, style)
 
     def put_column(self, first: int, col: int, formulas: Sequence[str | None],
@@ -142,12 +141,23 @@ class Grid:
                          freeze=(freeze_rows or self.header_row, freeze_cols))
 
 
+def _is_empty(values: object) -> bool:
+    """True for a rectangle with no cells (arrays by their shape, nothing converted)."""
+    shape = getattr(values, "shape", None)
+    if shape is None:
+        shape = np.asarray(values, dtype=object).shape
+    return 0 in shape
+
+
 def fill(template: str, count: int, rows: Mapping[str, Sequence[object]],
-         cols: Mapping[str, Sequence[str]], first: str | None = None) -> np.ndarray:
+         cols: Mapping[str, Sequence[str]], first: str | None = None,
+         ) -> FormulaGrid | np.ndarray:
     """Formulas for a (count x months) grid from one template.
 
     Row placeholders take ``rows[name][i]``; column placeholders take ``cols[name][j]``.
-    ``first`` is an optional different template for the first month.
+    ``first`` is an optional different template for the first month. Plain ``{name}``
+    templates give a ``FormulaGrid`` (no string per cell until one is asked for); anything
+    ``str.format`` needs to handle gives the strings.
     """
     months = len(next(iter(cols.values()))) if cols else 0
     out = np.empty((count, months), dtype=object)
@@ -160,15 +170,9 @@ def fill(template: str, count: int, rows: Mapping[str, Sequence[object]],
     if compiled is None or compiled_first is None:
         return _fill_by_format(template, count, rows, cols, first, out, per_month)
     (names, texts), (first_names, first_texts) = compiled, compiled_first
-    first_text = first_texts[0]
-    columns = [rows[n] for n in names]
-    first_columns = [rows[n] for n in first_names]
-    for i in range(count):
-        args = tuple([c[i] for c in columns])
-        out[i, :] = [t % args for t in texts]
-        if first is not None:
-            out[i, 0] = first_text % tuple([c[i] for c in first_columns])
-    return out
+    first_part = None if first is None else (first_texts[0],
+                                             tuple(rows[n] for n in first_names))
+    return FormulaGrid(tuple(texts), tuple(rows[n] for n in names), count, first_part)
 
 
 def _percent_templates(template: str, rows: Mapping[str, Sequence[object]],
@@ -263,8 +267,10 @@ def put_row_totals(grid: Grid, section: Section, values: np.ndarray, style: Styl
     first, last = grid.month_cols[0], grid.month_cols[-1]
     col = grid.lead(header)
     sums = np.nansum(values, axis=1) if values.size else np.zeros(section.count)
-    grid.put_column(section.first, col, [f"SUM({first}{r}:{last}{r})" for r in section.rows],
-                    sums.tolist(), style)
+    rows = list(section.rows)
+    if rows:
+        grid.put(section.first, col, sums.reshape(-1, 1).astype(float),
+                 FormulaGrid((f"SUM({first}%s:{last}%s)",), (rows, rows), len(rows)), style)
     if section.total is not None:
         r = section.total
         grid.put_column(r, col, [f"SUM({first}{r}:{last}{r})"], [float(np.nansum(values))],

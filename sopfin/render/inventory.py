@@ -17,8 +17,8 @@ from sopfin import layout
 from sopfin.render.context import RenderContext, cost_rows
 from sopfin.render.grid import BOLD, Grid, Section, fill, put_section, total_values
 from sopfin.render.refs import check_formula
-from sopfin.render.revenue import family_sum
-from sopfin.sheetspec import SheetSpec, Style
+from sopfin.render.revenue import family_sums
+from sopfin.sheetspec import FormulaGrid, SheetSpec, Style
 
 if TYPE_CHECKING:
     from sopfin.render.revenue import RevenueLayout
@@ -82,14 +82,10 @@ def _templates(ctx: RenderContext, shortfall: str) -> dict[str, tuple[str, str |
     }
 
 
-def _supply(ctx: RenderContext, scenario: str) -> tuple[np.ndarray, list[str | None]]:
-    formulas = np.full((len(ctx.families), len(ctx.months)), "0", dtype=object)
-    checks: list[str | None] = []
-    for f, family in enumerate(ctx.families):
-        rows = ctx.supply.find_all(scenario, family)
-        formulas[f, :] = ctx.supply.sum_cells(rows)
-        checks.append(ctx.supply.rows_check(rows))
-    return formulas, checks
+def _supply(ctx: RenderContext, scenario: str,
+            ) -> tuple[FormulaGrid | np.ndarray, list[str | None]]:
+    rows_of = [ctx.supply.find_all(scenario, family) for family in ctx.families]
+    return ctx.supply.refs(rows_of), [ctx.supply.rows_check(rows) for rows in rows_of]
 
 
 def _unit_cost(ctx: RenderContext) -> tuple[np.ndarray, list[str | None]]:
@@ -140,9 +136,7 @@ def render_inventory(ctx: RenderContext, inv: InventoryLayout, rev: RevenueLayou
             values = ctx.d.fam[measure][si]
             checks = None
             if measure == "demand_units":
-                formulas = np.array([family_sum(rev, ctx, scenario, "demand_units", f,
-                                                rev.grid.month_cols) for f in range(n)],
-                                    dtype=object).reshape(n, len(ctx.months))
+                formulas = family_sums(rev, ctx, scenario, "demand_units", rev.grid.month_cols)
             elif measure == "production_units":
                 formulas, checks = _supply(ctx, scenario)
             elif measure == "unit_cost":

@@ -13,7 +13,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from sopfin.model import Table
+from sopfin.sheetspec import FormulaGrid
 
 CHECK_OK = "ok"
 CHECK_MOVED = "RE-SORTED"
@@ -106,6 +109,20 @@ class InputRows:
             return ["0"] * len(self.table.value_cols)
         per_row = [self.cells(i) for i in rows]
         return ["+".join(parts) for parts in zip(*per_row, strict=True)]
+
+    def refs(self, rows_of_items: Sequence[Sequence[int]]) -> FormulaGrid | np.ndarray:
+        """Per item, ``sum_cells`` of its rows: an (items x value columns) grid of formulas.
+        When every item reads exactly one row (the usual case) the grid is a FormulaGrid:
+        one reference per column template, the sheet row as its argument."""
+        n, m = len(rows_of_items), len(self.table.value_cols)
+        if all(len(rows) == 1 for rows in rows_of_items):
+            prefix = sheet_prefix(self.table.sheet).replace("%", "%%")
+            texts = tuple(f"{prefix}{col}%s" for col in self.table.value_cols)
+            return FormulaGrid(texts, ([self.sheet_row(rows[0]) for rows in rows_of_items],), n)
+        out = np.full((n, m), "0", dtype=object)
+        for k, rows in enumerate(rows_of_items):
+            out[k, :] = self.sum_cells(rows)
+        return out
 
     def has_key_column(self, name: str) -> bool:
         return name in self.table.key_names and bool(self.table.key_col(name))

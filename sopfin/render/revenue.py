@@ -16,7 +16,7 @@ from sopfin import layout
 from sopfin.render.context import RenderContext, line_price_rows
 from sopfin.render.grid import Grid, Section, fill, put_row_totals, put_section
 from sopfin.render.refs import sheet_prefix
-from sopfin.sheetspec import SheetSpec, Style
+from sopfin.sheetspec import FormulaGrid, SheetSpec, Style
 
 if TYPE_CHECKING:
     from sopfin.render.inventory import InventoryLayout
@@ -88,21 +88,31 @@ def family_sum(rev: RevenueLayout, ctx: RenderContext, scenario: str, measure: s
     return [f"SUM({prefix}{c}{a}:{c}{b})" for c in cols]
 
 
-def _input_grid(ctx: RenderContext, scenario: str, kind: str) -> tuple[np.ndarray, list]:
+def family_sums(rev: RevenueLayout, ctx: RenderContext, scenario: str, measure: str,
+                cols: tuple[str, ...]) -> FormulaGrid | np.ndarray:
+    """``family_sum`` for every family: a FormulaGrid when every family spans two or more
+    lines (one SUM template per month), else one row of strings per family."""
+    spans = [rev.family_rows(ctx, scenario, measure, f) for f in range(len(ctx.families))]
+    if spans and all(span is not None and span[0] < span[1] for span in spans):
+        prefix = sheet_prefix(layout.REVENUE).replace("%", "%%")
+        texts = tuple(f"SUM({prefix}{c}%s:{c}%s)" for c in cols)
+        return FormulaGrid(texts, ([a for a, _ in spans], [b for _, b in spans]), len(spans))
+    return np.array([family_sum(rev, ctx, scenario, measure, f, cols)
+                     for f in range(len(ctx.families))], dtype=object).reshape(len(spans), -1)
+
+
+def _input_grid(ctx: RenderContext, scenario: str, kind: str,
+                ) -> tuple[FormulaGrid | np.ndarray, list]:
     """Formulas and key checks for the demand or price block (direct input references)."""
-    n, m = len(ctx.line_order), len(ctx.months)
-    formulas = np.full((n, m), "0", dtype=object)
-    checks: list[str | None] = []
     prices = line_price_rows(ctx) if kind == "price" else None
+    table = ctx.demand if prices is None else ctx.prices
+    rows_of_lines = []
     for k, li in enumerate(ctx.line_order.tolist()):
         if prices is None:
-            table = ctx.demand
-            rows = table.find_all(scenario, *ctx.line_keys[k])
+            rows_of_lines.append(table.find_all(scenario, *ctx.line_keys[k]))
         else:
-            table, rows = ctx.prices, [int(prices[li])] if prices[li] >= 0 else []
-        formulas[k, :] = table.sum_cells(rows)
-        checks.append(table.rows_check(rows))
-    return formulas, checks
+            rows_of_lines.append([int(prices[li])] if prices[li] >= 0 else [])
+    return table.refs(rows_of_lines), [table.rows_check(rows) for rows in rows_of_lines]
 
 
 def render_revenue(ctx: RenderContext, rev: RevenueLayout, inv: InventoryLayout) -> SheetSpec:

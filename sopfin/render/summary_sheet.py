@@ -159,12 +159,9 @@ def _render_budget(ctx: RenderContext, lay: SummaryLayout) -> None:
     m = len(ctx.months)
     for measure, label in BUDGET_LABELS.items():
         section = lay.budget[measure]
-        formulas = np.full((len(ctx.families), m), "0", dtype=object)
-        checks: list[str | None] = []
-        for f, family in enumerate(ctx.families):
-            rows = ctx.budget.find_all(family, measure)
-            formulas[f, :] = ctx.budget.sum_cells(rows)
-            checks.append(ctx.budget.rows_check(rows))
+        rows_of = [ctx.budget.find_all(family, measure) for family in ctx.families]
+        formulas = ctx.budget.refs(rows_of)
+        checks = [ctx.budget.rows_check(rows) for rows in rows_of]
         keys = [("Budget", label, family) for family in ctx.families]
         style = STYLES.get(measure, Style.MONEY_WHOLE)
         put_section(grid, section, keys, formulas, ctx.d.budget[measure], style,

@@ -10,6 +10,7 @@ shared-string table is never touched.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from sopfin.layout import cell_name, column_letter
-from sopfin.sheetspec import Block, SheetSpec, Style
+from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -154,12 +155,15 @@ class _PreparedBlock:
     cell_styles: np.ndarray | None  # per-cell ' s="N"' strings when styled cell by cell
     letters: list[str]
     fast: bool  # float values, one style
+    grid: _GridRows | None = None  # formulas kept as a FormulaGrid (fast blocks only)
 
     def rows(self, r0: int, r1: int) -> list[str]:
         """Cell XML of rows r0..r1 (inclusive, sheet row numbers), one string per row."""
         i0, i1 = r0 - self.row0, r1 - self.row0 + 1
         values = self.values[i0:i1].tolist()
         numbers = range(r0, r1 + 1)
+        if self.grid is not None:
+            return self._grid_rows(numbers, values, i0)
         if self.fast and self.formulas is None:
             return self._number_rows(numbers, values)
         formulas = (self.formulas[i0:i1].tolist() if self.formulas is not None
@@ -184,6 +188,29 @@ class _PreparedBlock:
                          for o, v in zip(opens, row, strict=True) if v == v])
                 .replace(".0</v>", "</v>")
                 for rs, row in zip(map(str, numbers), values, strict=True)]
+
+    def _grid_rows(self, numbers: range, values: list[list[float]], i0: int) -> list[str]:
+        """Rows of a FormulaGrid block: one ``%`` format per row, each value formatted by its
+        number class (see ``number_classes``); a row with a blank (NaN) result goes cell by
+        cell."""
+        grid = self.grid
+        assert grid is not None
+        window = self.values[i0:i0 + len(values)]
+        classes = number_classes(window)
+        blank = np.isnan(window).any(axis=1).tolist()
+        uniform = (classes == classes[:, :1]).all(axis=1).tolist()
+        out = []
+        for k, (rs, vrow, crow) in enumerate(zip(map(str, numbers), values, classes.tolist(),
+                                                 strict=True)):
+            if blank[k]:
+                out.extend(self._formula_rows(range(int(rs), int(rs) + 1), [vrow],
+                                              [grid.escaped_row(i0 + k)]))
+                continue
+            fmt = (grid.row_formats[crow[0]] if uniform[k] else
+                   "".join([f[c] for f, c in zip(grid.cell_formats, crow, strict=True)]))
+            xml = fmt % grid.pick([rs, *grid.arg_row(i0 + k), *vrow])
+            out.append(xml.replace(".0</v>", "</v>") if REPR in crow else xml)
+        return out
 
     def _formula_rows(self, numbers: range, values: list[list[float]],
                       formulas: list[list[Any]]) -> list[str]:
@@ -219,18 +246,101 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
                                 for row in styles.tolist()], dtype=object).reshape(values.shape)
     fast = (values.dtype.kind == "f" and cell_styles is None
             and not np.isinf(values).any())
-    formulas = None
+    formulas = grid = None
+    letters = [column_letter(c) for c in range(block.col, block.col + n_cols)]
     if block.formulas is not None:
-        formulas = _as_2d(block.formulas, "formulas", block)
-        if formulas.shape != values.shape:
+        shape = _shape_of(block.formulas, "formulas", block)
+        if shape != values.shape:
             raise ValueError(f"block at row {block.row}, col {block.col}: formulas shape "
-                             f"{formulas.shape} differs from values shape {values.shape}")
-        formulas = _formula_texts(formulas, escape=fast)
+                             f"{shape} differs from values shape {values.shape}")
+        if fast and isinstance(block.formulas, FormulaGrid):
+            grid = _GridRows.compile(block.formulas, letters, style_attr)
+        if grid is None:
+            formulas = _formula_texts(_as_2d(block.formulas, "formulas", block), escape=fast)
     if values.dtype.kind in "iub":
         values = values.astype(object)
-    letters = [column_letter(c) for c in range(block.col, block.col + n_cols)]
     return _PreparedBlock(block.row, block.row + n_rows - 1, block.col, block.col + n_cols - 1,
-                          values, formulas, style_attr, cell_styles, letters, fast)
+                          values, formulas, style_attr, cell_styles, letters, fast, grid)
+
+
+def _shape_of(data: Any, what: str, block: Block) -> tuple[int, ...]:
+    """The shape of a block's array-like (a FormulaGrid without building its strings)."""
+    if isinstance(data, FormulaGrid):
+        return data.shape
+    return _as_2d(data, what, block).shape
+
+
+def _escape_formula(text: str) -> str:
+    """``&``, ``<`` and ``>`` escaped, as the fast path writes formula text."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+# Number classes of a cached value, and the %-format that writes each exactly as repr() then
+# dropping a trailing '.0' would (the cell-by-cell path): whole numbers, one decimal, two
+# decimals (cents), anything else. The first three are exact for |x| < 1e12 (the cents grid is
+# far coarser than a float's spacing there) and several times faster than repr.
+WHOLE, TENTHS, CENTS, REPR = 0, 1, 2, 3
+_VALUE_FORMATS = ("%d", "%.1f", "%.2f", "%r")
+
+
+def number_classes(values: np.ndarray) -> np.ndarray:
+    """The number class of each value (REPR for NaN, -0.0, large or non-cent values)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        cents = np.rint(values * 100.0)
+        exact = ((cents / 100.0 == values) & (np.abs(values) < 1e12)
+                 & ~((values == 0) & np.signbit(values)))
+        return np.where(~exact, REPR, np.where(cents % 100 == 0, WHOLE,
+                                               np.where(cents % 10 == 0, TENTHS, CENTS)))
+
+
+@dataclass
+class _GridRows:
+    """A FormulaGrid compiled into one ``%`` format per sheet row: every cell's reference,
+    formula and cached value, so a row is one format call. Arguments are XML-escaped once."""
+
+    grid: FormulaGrid
+    cell_formats: list[tuple[str, ...]]  # per column, the cell's format for each number class
+    row_formats: tuple[str, ...]  # the whole row's format when every value has one class
+    pick: Any  # operator.itemgetter over [row number, *arguments, *values]
+    args: tuple[list[object], ...]
+
+    @classmethod
+    def compile(cls, grid: FormulaGrid, letters: Sequence[str], style_attr: str,
+                ) -> _GridRows | None:
+        """None when a formula could come out empty or start with '=' (the cell-by-cell path
+        handles those)."""
+        first_text, first_args = grid.first if grid.first is not None else (None, ())
+        texts = [first_text if j == 0 and first_text is not None else t
+                 for j, t in enumerate(grid.texts)]
+        if not texts or any(t.startswith("=") or not t.replace("%s", "") for t in texts):
+            return None
+        args = tuple(_escaped_column(a) for a in (*grid.args, *first_args))
+        n_args, n_first = len(grid.args), len(first_args)
+        cells, plan = [], []
+        for j, text in enumerate(texts):
+            own = (range(1 + n_args, 1 + n_args + n_first) if j == 0 and first_text is not None
+                   else range(1, 1 + n_args))
+            head = f'<c r="{letters[j]}%s"{style_attr}><f>{_escape_formula(text)}</f><v>'
+            cells.append(tuple(f"{head}{v}</v></c>" for v in _VALUE_FORMATS))
+            plan += [0, *own, 1 + n_args + n_first + j]
+        rows = tuple("".join(c[k] for c in cells) for k in range(len(_VALUE_FORMATS)))
+        return cls(grid, cells, rows, operator.itemgetter(*plan), args)
+
+    def arg_row(self, i: int) -> list[object]:
+        return [a[i] for a in self.args]
+
+    def escaped_row(self, i: int) -> list[str]:
+        return [_escape_formula(f) for f in self.grid.row(i)]
+
+
+def _escaped_column(values: Sequence[object]) -> list[object]:
+    """A column of row arguments with text XML-escaped (numbers as they are)."""
+    out = list(values)
+    if any(isinstance(v, str) and ("&" in v or "<" in v or ">" in v) for v in out):
+        out = [_escape_formula(v) if isinstance(v, str) else v for v in out]
+    return out
 
 
 def block_styles(blocks: Sequence[Block]) -> set[Style]:
@@ -252,7 +362,7 @@ def check_blocks(spec: SheetSpec) -> None:
         shape = _as_2d(block.values, "values", block).shape
         for what, data in (("formulas", block.formulas), ("style", block.style)):
             if data is not None and not isinstance(data, Style):
-                other = _as_2d(data, what, block).shape
+                other = _shape_of(data, what, block)
                 if other != shape:
                     raise ValueError(f"sheet {spec.name!r}, block at row {block.row}, col "
                                      f"{block.col}: {what} shape {other} differs from values "
