@@ -145,7 +145,7 @@ def create_workbook(path: str | Path, sheets: Sequence[SheetSpec]) -> None:
     sink.close()
     buffer.seek(0)
     with open_package(path, buffer) as pkg:
-        _write(pkg, path, sheets)
+        _write(pkg, path, sheets, fast_deflate=False)
 
 
 # --- planning ----------------------------------------------------------------------------------
@@ -344,7 +344,8 @@ def _verify(pkg: Package, edits: _Edits, plan: _Plan) -> None:
 
 
 # --- writing ----------------------------------------------------------------------------------
-def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec]) -> WriteReport:
+def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
+           fast_deflate: bool = True) -> WriteReport:
     if not sheets:
         return WriteReport(path, (), (), (), (), 0)
     plan = _plan(pkg, sheets)
@@ -360,7 +361,7 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec]) -> WriteReport
                             *(part for _, _, part in plan.add)}))
     source = pkg.source
     with atomic_replace(path) as fh:
-        sink = ZipSink(fh)
+        sink = ZipSink(fh, fast_deflate)
         for info in pkg.zf.infolist():
             name = info.filename
             if name in edits.removed:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import unquote
 
 from lxml import etree
@@ -45,6 +45,22 @@ ZIP32_LIMIT = 0xFFFFFFFF
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 COMPRESS_LEVEL = 6
 SHEET_COMPRESS_LEVEL = 1  # worksheets are large: 4x faster than level 6 for ~15% more bytes
+# Worksheets of a user's workbook are deflated with ISA-L when python-isal is installed (a
+# dependency; zlib stays the fallback): on the benchmark plans about 5x faster than zlib at
+# level 1, with smaller output. New workbooks (templates, `sopfin new`) keep zlib so that the
+# same specs give the same bytes on every machine.
+FAST_DEFLATE_LEVEL = 1
+try:
+    from isal import isal_zlib as _isal_zlib
+except ImportError:  # pragma: no cover - depends on the platform's wheels
+    _isal_zlib = None
+
+
+def deflater(level: int, fast: bool = False) -> Any:
+    """A raw-deflate compressor: ISA-L when ``fast`` and available, else zlib at ``level``."""
+    if fast and _isal_zlib is not None:
+        return _isal_zlib.compressobj(FAST_DEFLATE_LEVEL, zlib.DEFLATED, -15)
+    return zlib.compressobj(level, zlib.DEFLATED, -15)
 
 
 # --- text of XML parts ---------------------------------------------------------------------
@@ -312,9 +328,10 @@ class _Written:
 class ZipSink:
     """Writes a zip file entry by entry: raw copies, whole new parts and streamed parts."""
 
-    def __init__(self, fh: BinaryIO) -> None:
+    def __init__(self, fh: BinaryIO, fast_deflate: bool = False) -> None:
         self.fh = fh
         self.entries: list[_Written] = []
+        self.fast_deflate = fast_deflate  # streamed parts through ``deflater(fast=True)``
 
     def _header(self, e: _Written) -> bytes:
         return struct.pack("<4sHHHHHLLLHH", b"PK\x03\x04", e.version, e.flags, e.method,
@@ -361,7 +378,8 @@ class ZipSink:
                          20, 0, 0)
         self._check_size(entry.offset)
         self.fh.write(self._header(entry))
-        comp = zlib.compressobj(level, zlib.DEFLATED, -15) if compress else None
+        comp = deflater(level, self.fast_deflate and level == SHEET_COMPRESS_LEVEL) \
+            if compress else None
         crc = usize = csize = 0
         with ThreadPoolExecutor(max_workers=1) as worker:
             pending: Future[bytes] | None = None
