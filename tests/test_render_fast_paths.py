@@ -7,9 +7,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from sopfin.layout import column_letter
 from sopfin.render.grid import _fill_by_format, fill
-from sopfin.xlsx.sheetxml import _check_overlaps
+from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
+from sopfin.xlsx.sheetxml import (
+    _cell,
+    _check_overlaps,
+    number_classes,
+    prepare_block,
+    worksheet_xml,
+)
 
 TEMPLATES = [
     ("{c}{a}*{c}{b}", None),
@@ -69,12 +79,6 @@ def test_overlap_sweep_agrees_with_the_pairwise_check(seed):
 
 # --- the writer's FormulaGrid rows -----------------------------------------------------------
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style  # noqa: E402
-from sopfin.xlsx.sheetxml import number_classes, worksheet_xml  # noqa: E402
-
 _EDGE_VALUES = [0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 0.05, 0.01, -0.01, 0.005, 0.1 + 0.2, 1 / 3,
                 123.45, -123.4, 1e11 + 0.01, 999999999999.99, 1e12, 1e12 + 0.5, 1e15, 1e16,
                 2.0**53, 1e-5, 5e-324, 1234567.891, -98765.43, float("nan")]
@@ -119,3 +123,24 @@ def test_number_classes_format_exactly_like_repr():
         got = formats[c] % v
         got = got[:-2] if c == 3 and got.endswith(".0") else got
         assert got == expected, (v, c)
+
+
+_texts = st.one_of(st.sampled_from(["upside", "a&b <c>", "", " x ", "\x01ctl", "é", "=SUM(A1)"]),
+                   st.text(max_size=12), st.none(), st.floats(allow_nan=True), st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 4), st.data())
+def test_text_block_rows_write_what_the_cell_by_cell_path_writes(rows, cols, data):
+    values = np.empty((rows, cols), dtype=object)
+    for i in range(rows):
+        for j in range(cols):
+            values[i, j] = data.draw(_texts)
+    style = data.draw(st.sampled_from([Style.TEXT, Style.NOTE, None]))
+    xf = {Style.TEXT: 0, Style.NOTE: 4}
+    block = prepare_block(Block(2, 2, values, None, style), xf)
+    s = f' s="{xf[style]}"' if style is not None and xf[style] else ""
+    letters = [column_letter(2 + j) for j in range(cols)]
+    plain = ["".join(_cell(f"{c}{2 + i}", s, v) for c, v in zip(letters, values[i], strict=True))
+             for i in range(rows)]
+    assert block.rows(2, 1 + rows) == plain

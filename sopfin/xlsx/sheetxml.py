@@ -156,6 +156,7 @@ class _PreparedBlock:
     letters: list[str]
     fast: bool  # float values, one style
     grid: _GridRows | None = None  # formulas kept as a FormulaGrid (fast blocks only)
+    texts: dict[str, str] | None = None  # a block of non-empty strings: each one escaped
 
     def rows(self, r0: int, r1: int) -> list[str]:
         """Cell XML of rows r0..r1 (inclusive, sheet row numbers), one string per row."""
@@ -166,6 +167,8 @@ class _PreparedBlock:
             return self._grid_rows(numbers, values, i0)
         if self.fast and self.formulas is None:
             return self._number_rows(numbers, values)
+        if self.texts is not None:
+            return self._text_rows(numbers, values)
         formulas = (self.formulas[i0:i1].tolist() if self.formulas is not None
                     else [None] * len(values))
         if self.fast:
@@ -180,6 +183,16 @@ class _PreparedBlock:
                 _formula_cell(col + rs, s, f, v) if f else _cell(col + rs, s, v)
                 for col, v, f, s in zip(self.letters, vrow, frow, srow, strict=True)]))
         return out
+
+    def _text_rows(self, numbers: range, values: list[list[str]]) -> list[str]:
+        """Rows of a block of non-empty strings in one style (keys, labels)."""
+        assert self.texts is not None
+        opens = [f'<c r="{col}' for col in self.letters]
+        tail = f'"{self.style_attr} t="inlineStr"><is><t xml:space="preserve">'
+        texts = self.texts
+        return ["".join([f"{o}{rs}{tail}{texts[v]}</t></is></c>"
+                         for o, v in zip(opens, row, strict=True)])
+                for rs, row in zip(map(str, numbers), values, strict=True)]
 
     def _number_rows(self, numbers: range, values: list[list[float]]) -> list[str]:
         opens = [f'<c r="{col}' for col in self.letters]
@@ -259,8 +272,22 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
             formulas = _formula_texts(_as_2d(block.formulas, "formulas", block), escape=fast)
     if values.dtype.kind in "iub":
         values = values.astype(object)
+    texts = (_escaped_texts(values) if formulas is None and cell_styles is None
+             and values.dtype == object else None)
     return _PreparedBlock(block.row, block.row + n_rows - 1, block.col, block.col + n_cols - 1,
-                          values, formulas, style_attr, cell_styles, letters, fast, grid)
+                          values, formulas, style_attr, cell_styles, letters, fast, grid, texts)
+
+
+def _escaped_texts(values: np.ndarray) -> dict[str, str] | None:
+    """Each distinct value of an all-string block (no empty strings), XML-escaped as ``_cell``
+    writes it; None when the block holds anything else."""
+    try:
+        distinct = set(values.ravel().tolist())
+    except TypeError:  # an unhashable value: not a block of strings
+        return None
+    if not all(type(v) is str and v for v in distinct):
+        return None
+    return {v: escape_text(v[:MAX_STRING]) for v in distinct}
 
 
 def _shape_of(data: Any, what: str, block: Block) -> tuple[int, ...]:
