@@ -29,6 +29,7 @@ from sopfin.xlsx.charts import (
     drawn_by_sopfin,
     reachable_parts,
 )
+from sopfin.xlsx.deflate import DeflateJob, deflated_parts
 from sopfin.xlsx.errors import (
     NotAWorkbookError,
     SheetNameTakenError,
@@ -45,7 +46,6 @@ from sopfin.xlsx.package import (
     REL_CALC_CHAIN,
     REL_STYLES,
     REL_WORKSHEET,
-    SHEET_COMPRESS_LEVEL,
     MalformedPartError,
     NewSheet,
     Package,
@@ -344,6 +344,19 @@ def _verify(pkg: Package, edits: _Edits, plan: _Plan) -> None:
 
 
 # --- writing ----------------------------------------------------------------------------------
+def _sheet_job(part: str, spec: SheetSpec, xf: dict[Style, int], rid: str | None) -> DeflateJob:
+    """A worksheet part to deflate; its XML is built only when the job runs."""
+    cells = sum(_cell_count(b.values) for b in spec.blocks)
+    return DeflateJob(part, lambda: worksheet_chunks(spec, xf, rid), cells)
+
+
+def _cell_count(values: object) -> int:
+    shape = getattr(values, "shape", None)
+    if shape is None:
+        return sum(len(row) for row in values)  # type: ignore[attr-defined]
+    return int(shape[0] * shape[1]) if len(shape) == 2 else 0
+
+
 def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
            fast_deflate: bool = True) -> WriteReport:
     if not sheets:
@@ -360,7 +373,10 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
     touched = tuple(sorted({*edits.parts, *edits.removed, *replaced,
                             *(part for _, _, part in plan.add)}))
     source = pkg.source
-    with atomic_replace(path) as fh:
+    jobs = [_sheet_job(part, spec, xf, drawn.rids.get(part))
+            for part, spec in [*replaced.items(), *((p, s) for s, _, p in plan.add)]]
+    with deflated_parts(jobs, path.parent, fast_deflate) as sheets_ready, \
+            atomic_replace(path) as fh:
         sink = ZipSink(fh, fast_deflate)
         for info in pkg.zf.infolist():
             name = info.filename
@@ -369,15 +385,13 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
             if name in edits.parts:
                 sink.add(name, edits.parts.pop(name), info.date_time)
             elif name in replaced:
-                sink.add_stream(name, worksheet_chunks(replaced[name], xf, drawn.rids.get(name)),
-                                info.date_time, level=SHEET_COMPRESS_LEVEL)
+                sink.add_deflated(name, *sheets_ready[name], info.date_time)
             else:
                 sink.copy_raw(info, source)
         for name, data in edits.parts.items():  # registry and chart parts new to the package
             sink.add(name, data)
-        for spec, _, part in plan.add:
-            sink.add_stream(part, worksheet_chunks(spec, xf, drawn.rids.get(part)),
-                            level=SHEET_COMPRESS_LEVEL)
+        for _, _, part in plan.add:
+            sink.add_deflated(part, *sheets_ready[part])
         size = sink.close()
     return WriteReport(path, tuple(s.name for s, _, _ in plan.add),
                        tuple(s.name for s, _ in plan.replace), touched,

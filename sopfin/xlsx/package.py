@@ -12,17 +12,16 @@ import posixpath
 import re
 import struct
 import zipfile
-import zlib
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 from urllib.parse import unquote
 
 from lxml import etree
 
 from sopfin.layout import OWNER_MARK_NAME
+from sopfin.xlsx.deflate import SHEET_COMPRESS_LEVEL, Deflated, deflate_into, deflater
 from sopfin.xlsx.errors import (
     NotAWorkbookError,
     StrictOOXMLError,
@@ -44,23 +43,6 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP32_LIMIT = 0xFFFFFFFF
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 COMPRESS_LEVEL = 6
-SHEET_COMPRESS_LEVEL = 1  # worksheets are large: 4x faster than level 6 for ~15% more bytes
-# Worksheets of a user's workbook are deflated with ISA-L when python-isal is installed (a
-# dependency; zlib stays the fallback): on the benchmark plans about 5x faster than zlib at
-# level 1, with smaller output. New workbooks (templates, `sopfin new`) keep zlib so that the
-# same specs give the same bytes on every machine.
-FAST_DEFLATE_LEVEL = 1
-try:
-    from isal import isal_zlib as _isal_zlib
-except ImportError:  # pragma: no cover - depends on the platform's wheels
-    _isal_zlib = None
-
-
-def deflater(level: int, fast: bool = False) -> Any:
-    """A raw-deflate compressor: ISA-L when ``fast`` and available, else zlib at ``level``."""
-    if fast and _isal_zlib is not None:
-        return _isal_zlib.compressobj(FAST_DEFLATE_LEVEL, zlib.DEFLATED, -15)
-    return zlib.compressobj(level, zlib.DEFLATED, -15)
 
 
 # --- text of XML parts ---------------------------------------------------------------------
@@ -380,21 +362,7 @@ class ZipSink:
         self.fh.write(self._header(entry))
         comp = deflater(level, self.fast_deflate and level == SHEET_COMPRESS_LEVEL) \
             if compress else None
-        crc = usize = csize = 0
-        with ThreadPoolExecutor(max_workers=1) as worker:
-            pending: Future[bytes] | None = None
-            for chunk in chunks:
-                crc = zlib.crc32(chunk, crc)
-                usize += len(chunk)
-                if pending is not None:
-                    csize += self._write_all(pending.result())
-                pending = worker.submit(comp.compress, chunk) if comp is not None else None
-                if comp is None:
-                    csize += self._write_all(chunk)
-            if pending is not None:
-                csize += self._write_all(pending.result())
-        if comp is not None:
-            csize += self._write_all(comp.flush())
+        crc, usize, csize = deflate_into(self.fh, chunks, comp)
         self._check_size(usize, csize)
         entry.crc, entry.csize, entry.usize = crc, csize, usize
         end = self.fh.tell()
@@ -403,9 +371,24 @@ class ZipSink:
         self.fh.seek(end)
         self.entries.append(entry)
 
-    def _write_all(self, data: bytes) -> int:
-        self.fh.write(data)
-        return len(data)
+    def add_deflated(self, name: str, source: BinaryIO, part: Deflated,
+                     date_time: tuple[int, ...] = FIXED_DATE_TIME) -> None:
+        """An entry whose deflated bytes are already at ``part.offset`` of ``source``."""
+        flags = 0x800 if not name.isascii() else 0
+        dos_time, dos_date = _dos_time(date_time)
+        entry = _Written(name.encode("utf-8"), flags, zipfile.ZIP_DEFLATED, dos_time, dos_date,
+                         part.crc, part.csize, part.usize, self.fh.tell(), 20, 20, 0, 0)
+        self._check_size(entry.offset, part.csize, part.usize)
+        self.fh.write(self._header(entry))
+        source.seek(part.offset)
+        left = part.csize
+        while left:
+            block = source.read(min(left, 1 << 22))
+            if not block:
+                raise OSError(f"the deflated bytes of {name} are cut short")
+            self.fh.write(block)
+            left -= len(block)
+        self.entries.append(entry)
 
     def _add(self, entry: _Written, data: bytes) -> None:
         entry.offset = self.fh.tell()

@@ -1,0 +1,107 @@
+"""Worksheet parts deflated on two processes give exactly the bytes of one process."""
+
+from __future__ import annotations
+
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sopfin.sheetspec import Block, SheetSpec, Style
+from sopfin.xlsx import create_workbook, write_sheets
+from sopfin.xlsx.deflate import (
+    PARALLEL_MIN_CELLS,
+    WORKERS_ENV,
+    DeflateJob,
+    deflated_parts,
+    split_jobs,
+)
+
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
+
+
+def _job(name: str, cells: int, payload: bytes = b"", fail_in_child: int | None = None):
+    def chunks():
+        if fail_in_child is not None and os.getpid() != fail_in_child:
+            raise RuntimeError("the child cannot build this part")
+        return [payload or name.encode() * 1000, b"<end/>"]
+    return DeflateJob(name, chunks, cells)
+
+
+def _inflate(found) -> dict[str, bytes]:
+    out = {}
+    for name, (fh, part) in found.items():
+        fh.seek(part.offset)
+        data = zlib.decompress(fh.read(part.csize), -15)
+        assert len(data) == part.usize and zlib.crc32(data) == part.crc
+        out[name] = data
+    return out
+
+
+def test_split_gives_the_lighter_share_to_this_process():
+    jobs = [_job(n, c) for n, c in (("a", 50), ("b", 40), ("c", 30), ("d", 20), ("e", 5))]
+    mine, theirs = split_jobs(jobs)
+    assert sorted(j.name for j in mine + theirs) == list("abcde")
+    assert sum(j.cells for j in mine) <= sum(j.cells for j in theirs)
+    assert abs(sum(j.cells for j in mine) - sum(j.cells for j in theirs)) <= 50
+
+
+@needs_fork
+def test_both_processes_deflate_every_part(tmp_path: Path):
+    jobs = [_job(f"sheet{i}.xml", PARALLEL_MIN_CELLS, os.urandom(50_000) * 3) for i in range(4)]
+    found = _inflate_ctx(jobs, tmp_path)
+    assert found == {j.name: b"".join(j.chunks()) for j in jobs}
+
+
+def _inflate_ctx(jobs, folder: Path) -> dict[str, bytes]:
+    with deflated_parts(jobs, folder, fast=True) as found:
+        assert len({id(fh) for fh, _ in found.values()}) == 2  # both processes wrote parts
+        return _inflate(found)
+
+
+@needs_fork
+def test_a_child_that_fails_leaves_its_parts_to_this_process(tmp_path: Path):
+    me = os.getpid()
+    jobs = [_job(f"p{i}", PARALLEL_MIN_CELLS, fail_in_child=me) for i in range(3)]
+    with deflated_parts(jobs, tmp_path, fast=False) as found:
+        assert _inflate(found) == {j.name: b"".join(j.chunks()) for j in jobs}
+    assert list(tmp_path.iterdir()) == []  # the temporary files are gone
+
+
+def test_an_error_here_propagates_and_nothing_is_left(tmp_path: Path):
+    def broken():
+        raise ValueError("block at row 3 overlaps")
+    jobs = [DeflateJob("big", broken, PARALLEL_MIN_CELLS * 2), _job("small", 10)]
+    with pytest.raises(ValueError, match="overlaps"), deflated_parts(jobs, tmp_path, True):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def _big_sheets() -> list[SheetSpec]:
+    rng = np.random.default_rng(7)
+    specs = []
+    for k, name in enumerate(("Revenue", "COGS", "Inventory")):
+        values = np.round(rng.random((4000, 40)) * 1e6) / 100
+        formulas = np.array([[f"A{r}*{k + 2}" for _ in range(40)] for r in range(4000)],
+                            dtype=object)
+        specs.append(SheetSpec(name, [Block(1, 1, values, formulas, Style.MONEY)]))
+    return specs
+
+
+@needs_fork
+def test_a_workbook_written_by_two_processes_is_byte_identical(tmp_path: Path, monkeypatch):
+    specs = _big_sheets()
+    assert sum(b.shape[0] * b.shape[1] for s in specs for b in s.blocks) >= PARALLEL_MIN_CELLS
+    files = {}
+    for workers in ("1", "2"):
+        path = tmp_path / f"w{workers}.xlsx"
+        create_workbook(path, [SheetSpec("Inputs", [Block(1, 1, [["x"]])], owned=False)])
+        monkeypatch.setenv(WORKERS_ENV, workers)
+        before = os.times().children_user
+        write_sheets(path, specs)
+        files[workers] = path.read_bytes()
+        forked = os.times().children_user > before  # a child did part of the work
+        assert forked == (workers == "2")
+    assert files["1"] == files["2"]
