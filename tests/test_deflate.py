@@ -56,7 +56,8 @@ def test_both_processes_deflate_every_part(tmp_path: Path):
 
 
 def _inflate_ctx(jobs, folder: Path) -> dict[str, bytes]:
-    with deflated_parts(jobs, folder, fast=True) as found:
+    with deflated_parts(jobs, folder, fast=True) as deflate_all:
+        found = deflate_all()
         assert len({id(fh) for fh, _ in found.values()}) == 2  # both processes wrote parts
         return _inflate(found)
 
@@ -65,8 +66,8 @@ def _inflate_ctx(jobs, folder: Path) -> dict[str, bytes]:
 def test_a_child_that_fails_leaves_its_parts_to_this_process(tmp_path: Path):
     me = os.getpid()
     jobs = [_job(f"p{i}", PARALLEL_MIN_CELLS, fail_in_child=me) for i in range(3)]
-    with deflated_parts(jobs, tmp_path, fast=False) as found:
-        assert _inflate(found) == {j.name: b"".join(j.chunks()) for j in jobs}
+    with deflated_parts(jobs, tmp_path, fast=False) as deflate_all:
+        assert _inflate(deflate_all()) == {j.name: b"".join(j.chunks()) for j in jobs}
     assert list(tmp_path.iterdir()) == []  # the temporary files are gone
 
 
@@ -74,8 +75,9 @@ def test_an_error_here_propagates_and_nothing_is_left(tmp_path: Path):
     def broken():
         raise ValueError("block at row 3 overlaps")
     jobs = [DeflateJob("big", broken, PARALLEL_MIN_CELLS * 2), _job("small", 10)]
-    with pytest.raises(ValueError, match="overlaps"), deflated_parts(jobs, tmp_path, True):
-        pass
+    with pytest.raises(ValueError, match="overlaps"), \
+            deflated_parts(jobs, tmp_path, True) as deflate_all:
+        deflate_all()
     assert list(tmp_path.iterdir()) == []
 
 

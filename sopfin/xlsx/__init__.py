@@ -375,8 +375,9 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
     source = pkg.source
     jobs = [_sheet_job(part, spec, xf, drawn.rids.get(part))
             for part, spec in [*replaced.items(), *((p, s) for s, _, p in plan.add)]]
-    with deflated_parts(jobs, path.parent, fast_deflate) as sheets_ready, \
+    with deflated_parts(jobs, path.parent, fast_deflate) as deflate_all, \
             atomic_replace(path) as fh:
+        sheets_ready = deflate_all()
         sink = ZipSink(fh, fast_deflate)
         for info in pkg.zf.infolist():
             name = info.filename

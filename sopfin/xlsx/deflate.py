@@ -3,9 +3,11 @@
 Writing a large plan is CPU-bound in Python (building the sheet XML, one core), so the
 worksheet parts are split between this process and one forked child. Each deflates its share
 into an unlinked temporary file beside the workbook; the package is then assembled from those
-bytes in its usual entry order. The compressed bytes do not depend on which process made them,
-so the file is the same either way. Where ``os.fork`` is missing (Windows), the parts are small
-or ``SOPFIN_WORKERS=1`` is set, everything is deflated here, one part after another.
+bytes in its usual entry order. The child is forked before the new workbook's temporary file
+is opened, so it never holds that file (or its lock). The compressed bytes do not depend on
+which process made them, so the file is the same either way. Where ``os.fork`` is missing
+(Windows), the parts are small or ``SOPFIN_WORKERS=1`` is set, everything is deflated here,
+one part after another.
 
 A child that fails for any reason leaves its parts to this process, which deflates them again
 (an error in the data then surfaces here, with its normal traceback).
@@ -116,26 +118,33 @@ def _may_fork(jobs: Sequence[DeflateJob]) -> bool:
 
 @contextlib.contextmanager
 def deflated_parts(jobs: Sequence[DeflateJob], folder: Path, fast: bool,
-                   ) -> Iterator[dict[str, tuple[BinaryIO, Deflated]]]:
-    """Deflate every job; yield {part name: (temporary file, where its bytes are)}. The
-    temporary files are unlinked (nothing is left behind if the process is killed) and closed
-    on exit."""
+                   ) -> Iterator[Callable[[], dict[str, tuple[BinaryIO, Deflated]]]]:
+    """Start deflating ``jobs``: the child (if any) is forked on entry; the yielded function
+    does this process's share, collects the child's and returns {part name: (temporary file,
+    where its bytes are)}. Call it inside ``atomic_replace`` so the child never holds the new
+    workbook's file. The temporary files are unlinked (nothing is left if the process is
+    killed) and closed on exit; a child still running then is stopped."""
     mine, theirs = split_jobs(jobs) if _may_fork(jobs) else (list(jobs), [])
     with _temporary(folder) as own, _temporary(folder) as shared:
         child = _start_child(theirs, shared, fast) if theirs else None
-        try:
+
+        def finish() -> dict[str, tuple[BinaryIO, Deflated]]:
+            nonlocal child
             ready = {job.name: (own, _deflate_job(own, job, fast)) for job in mine}
-        except BaseException:
-            if child is not None:
-                _stop(*child)
-            raise
-        if child is not None:
-            done = _child_results(*child)
+            if child is None:
+                return ready
+            done, child = _child_results(*child), None
             for job, result in zip(theirs, done or [], strict=False):
                 ready[job.name] = (shared, result)
             for job in theirs[len(done or []):]:  # the child failed: do its share here
                 ready[job.name] = (own, _deflate_job(own, job, fast))
-        yield ready
+            return ready
+
+        try:
+            yield finish
+        finally:
+            if child is not None:
+                _stop(*child)
 
 
 def _temporary(folder: Path) -> Any:
