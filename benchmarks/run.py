@@ -1,6 +1,7 @@
 """Time sopfin against the read floor and the alternatives on generated plan workbooks.
 
-    python -m benchmarks.run [--sizes S,M,L] [--reps S=5,M=2,L=2] [--write]
+    python -m benchmarks.run [--sizes S,M,L] [--reps S=5,M=2,L=1] [--others-reps 1]
+                             [--timeout 300] [--others-timeout 60] [--full] [--write]
 
 Sizes (families x channels x months x scenarios): S 50x2x24x3, M 1,000x2x36x3,
 L 5,000x2x36x3 (10,000 family-channel rows, 1,080,000 cells per measure). Workbooks are
@@ -8,30 +9,36 @@ generated deterministically by ``sopfin.demo`` and cached in ``benchmarks/cache/
 contender runs as its own process, interleaved per repetition (every contender of every size
 in each repetition); wall time and peak memory (max RSS of that process tree) are recorded:
 
-* ``close``: ``sopfin close -v`` end to end on a fresh copy of the plan (its step timings are
-  read from the ``timings:`` line on stderr);
+* ``close``: ``sopfin close -v`` end to end on a fresh copy of the plan, publishing v001 (its
+  step timings are read from the ``timings:`` line on stderr);
+* ``reclose``: ``sopfin close -v`` again on a copy of the workbook that repetition's close
+  wrote: it re-renders, reads its own output sheets back, verifies v001 and publishes v002,
+  as every later close of a month does;
 * ``dollarize``: ``sopfin dollarize --json`` end to end on a fresh copy;
 * ``floor``: python-calamine reading the input sheets and nothing else;
 * ``openpyxl``: openpyxl loads the plan, writes the values of sopfin's output sheets, saves;
 * ``libreoffice``: LibreOffice headless loading the closed workbook, recalculating every
   formula sopfin wrote, and saving it.
 
-A contender stopped at its time limit is reported as such and not run again for that size.
-One worksheet-function call on a 1,000 x 36 range is timed in-process (``benchmarks.udf``).
-``--write`` stores ``benchmarks/results.json`` and the table in README.md.
+sopfin's contenders and the floor run ``--reps`` times per size; openpyxl and LibreOffice,
+which take minutes at M and L, run in the first ``--others-reps`` repetitions (default once).
+A contender stopped at its time limit is reported as a lower bound and not run again for that
+size. ``--full`` runs everything uncapped: the alternatives as often as sopfin's contenders and
+no time limits. One worksheet-function call on a 1,000 x 36 range is timed in-process
+(``benchmarks.udf``). The harness prints its total wall time and where it went; ``--write``
+stores ``benchmarks/results.json`` and the table in README.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
+import math
 import os
 import pickle
-import re
+import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,8 +48,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.report import Sample, build_results, format_table, median_steps, summarise
-from benchmarks.report import write_readme as _write_readme
+from benchmarks.measure import close_steps, dollarize_steps, measure, require_published
+from benchmarks.report import Sample, build_results, median_steps, summarise
+from benchmarks.table import OTHERS, OURS, format_table, write_readme
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -67,6 +75,13 @@ class Size:
 
 SIZES = {s.name: s for s in (Size("S", 50, 24), Size("M", 1000, 36), Size("L", 5000, 36))}
 
+# The default run is kept short on two cores: sopfin's own contenders and the floor are
+# repeated (a median and a range) where that is cheap, and the reference alternatives, which
+# take about a minute at M and minutes at L, run once per size. ``--full`` repeats
+# everything without time limits.
+DEFAULT_REPS = "S=5,M=2,L=1"
+DEFAULT_OTHERS_REPS = "1"
+
 
 def generator_fingerprint() -> str:
     digest = hashlib.sha256()
@@ -78,15 +93,19 @@ def generator_fingerprint() -> str:
 
 
 def plan_workbook(size: Size) -> Path:
-    """The input-only plan workbook for a size, generated once and cached."""
+    """The input-only plan workbook for a size, generated once and cached under the
+    fingerprint of the code that writes it. Plans made by other versions of that code are
+    left in place (named, so they can be removed by hand): the harness deletes only files it
+    wrote itself."""
     from sopfin.demo import demo_sheets
     from sopfin.xlsx import create_workbook
 
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"plan-{size.name}-{generator_fingerprint()}.xlsx"
-    for stale in CACHE.glob(f"plan-{size.name}-*"):  # made by another version of the code
-        if not stale.name.startswith(path.stem + "."):
-            stale.unlink()
+    stale = sorted(p.name for p in CACHE.glob(f"plan-{size.name}-*.xlsx")
+                   if p.name != path.name and not p.name.endswith(".tmp.xlsx"))
+    if stale:
+        print(f"  kept plans made by other generator versions: {', '.join(stale)}", flush=True)
     if not path.exists():
         started = time.perf_counter()
         specs = demo_sheets(families=size.families, months=size.months,
@@ -147,103 +166,53 @@ def libreoffice_profile() -> Path:
     return profile
 
 
-
-
-# A small launcher between the harness and each contender. Linux keeps the largest RSS a
-# process has had across exec, and a child starts out sharing (vfork) or copying (fork) its
-# parent's memory, so a contender started directly by this (large) harness would report the
-# harness's size. The launcher is small: what it starts reports only its own peak. It writes
-# "<max RSS KiB> <exit code> <wall seconds>" to the file named in its first argument.
-_LAUNCHER = """
-import os, sys, time
-report, cmd = sys.argv[1], sys.argv[2:]
-start = time.perf_counter()
-pid = os.posix_spawnp(cmd[0], cmd, os.environ)
-_, status, usage = os.wait4(pid, 0)
-seconds = time.perf_counter() - start
-with open(report, "w") as fh:
-    fh.write(f"{usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {seconds!r}")
-"""
-
-
-def measure(cmd: list[str], timeout: float) -> Sample:
-    """Run cmd (through the launcher, in its own session): its wall seconds and the peak RSS
-    of its process tree (``wait4`` counts the children the contender waited for)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report"
-        pid = os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", "-c", _LAUNCHER,
-                                              str(report), *cmd], os.environ, setsid=True,
-                             file_actions=[(os.POSIX_SPAWN_DUP2, out.fileno(), 1),
-                                           (os.POSIX_SPAWN_DUP2, err.fileno(), 2),
-                                           (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)])
-        deadline = time.perf_counter() + timeout
-        while not os.waitpid(pid, os.WNOHANG)[0]:
-            if time.perf_counter() > deadline:
-                os.killpg(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                return Sample(timeout, float("nan"), False, f"timed out after {timeout:.0f}s",
-                              timed_out=True)
-            time.sleep(0.005)
-        with contextlib.suppress(ProcessLookupError):  # no helper outlives its run
-            os.killpg(pid, signal.SIGKILL)
-        out.seek(0)
-        err.seek(0)
-        detail = out.read().decode(errors="replace")[-4000:]
-        stderr = err.read().decode(errors="replace")[-4000:]
-        try:
-            kib, code, seconds = report.read_text().split()
-        except (OSError, ValueError):
-            return Sample(float("nan"), float("nan"), False, f"launcher failed: {stderr}")
-        if int(code) != 0:
-            detail += stderr[-2000:]
-        return Sample(float(seconds), int(kib) / 1024, int(code) == 0, detail, stderr)
-
-
-_TIMING = re.compile(r"(\w+) ([0-9.]+)s")
-
-
-def close_steps(sample: Sample) -> dict[str, float]:
-    """Step timings from ``sopfin close -v``: 'timings: read 0.4s, ... (total 31.8s)'."""
-    line = next((x for x in sample.stderr.splitlines() if x.startswith("timings:")), "")
-    steps = line.split("(total")[0]
-    return {k: float(v) for k, v in _TIMING.findall(steps)}
-
-
-def dollarize_steps(sample: Sample) -> dict[str, float]:
-    try:
-        return json.loads(sample.detail).get("timings", {})
-    except (json.JSONDecodeError, AttributeError):
-        return {}
-
-
 @dataclass(frozen=True)
 class Limits:
-    ours: float  # sopfin close / dollarize and the floor
+    """Seconds before a run is stopped (``math.inf``: never)."""
+
+    ours: float  # sopfin close / re-close / dollarize and the floor
     others: float  # openpyxl and LibreOffice
 
 
-def run_once(size: Size, plan: Path, values: Path, work: Path, limits: Limits,
-             skip: set[str]) -> dict[str, Sample]:
-    py = sys.executable
+def close_command(path: Path) -> list[str]:
+    return [sys.executable, "-m", "sopfin.cli", "close", str(path), "-v",
+            "--author", "benchmark"]
+
+
+def run_closes(size: Size, plan: Path, work: Path, limits: Limits,
+               skip: set[str]) -> tuple[dict[str, Sample], Path | None]:
+    """``close`` on a fresh copy of the plan (it must publish v001), then ``reclose`` on a
+    copy of what that close wrote (it must publish v002). Returns the samples and the
+    closed workbook, or None when the close did not produce one."""
     samples: dict[str, Sample] = {}
+    if "close" in skip:
+        return samples, None
     closed = work / f"{size.name}-close.xlsx"
     shutil.copyfile(plan, closed)
-    samples["close"] = measure([py, "-m", "sopfin.cli", "close", str(closed), "-v",
-                                "--author", "benchmark"], limits.ours)
-    target = work / f"{size.name}-dollarize.xlsx"
-    shutil.copyfile(plan, target)
-    samples["dollarize"] = measure([py, "-m", "sopfin.cli", "dollarize", str(target), "-q",
-                                    "--json"], limits.ours)
-    samples["floor"] = measure([py, "-m", "benchmarks.contenders", "floor", str(plan)],
-                               limits.ours)
+    samples["close"] = require_published(measure(close_command(closed), limits.ours), 1)
+    if not samples["close"].ok:
+        return samples, None
+    if "reclose" not in skip:
+        again = work / f"{size.name}-reclose.xlsx"
+        shutil.copyfile(closed, again)
+        samples["reclose"] = require_published(measure(close_command(again), limits.ours), 2)
+        again.unlink(missing_ok=True)
+    return samples, closed
+
+
+def run_others(size: Size, plan: Path, values: Path, closed: Path | None, work: Path,
+               limits: Limits, skip: set[str]) -> dict[str, Sample]:
+    """The reference alternatives: openpyxl writing sopfin's output values into the plan,
+    and LibreOffice recalculating the workbook the close wrote."""
+    py = sys.executable
+    samples: dict[str, Sample] = {}
     if "openpyxl" not in skip:
         out = work / f"{size.name}-openpyxl.xlsx"
         samples["openpyxl"] = measure([py, "-m", "benchmarks.contenders", "openpyxl",
                                        str(plan), str(values), str(out)], limits.others)
         out.unlink(missing_ok=True)
     soffice = shutil.which("soffice")
-    if soffice and "libreoffice" not in skip and samples["close"].ok:
+    if soffice and "libreoffice" not in skip and closed is not None:
         outdir = work / "lo"
         outdir.mkdir(exist_ok=True)
         profile = libreoffice_profile()
@@ -251,6 +220,26 @@ def run_once(size: Size, plan: Path, values: Path, work: Path, limits: Limits,
             [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
              "--convert-to", "xlsx", "--outdir", str(outdir), str(closed)], limits.others)
         shutil.rmtree(outdir, ignore_errors=True)
+    return samples
+
+
+def run_once(size: Size, plan: Path, values: Path, work: Path, limits: Limits,
+             skip: set[str]) -> dict[str, Sample]:
+    """One repetition of one size: every contender not in ``skip``, each its own process."""
+    py = sys.executable
+    samples, closed = run_closes(size, plan, work, limits, skip)
+    if "dollarize" not in skip:
+        target = work / f"{size.name}-dollarize.xlsx"
+        shutil.copyfile(plan, target)
+        samples["dollarize"] = measure([py, "-m", "sopfin.cli", "dollarize", str(target),
+                                        "-q", "--json"], limits.ours)
+        target.unlink(missing_ok=True)
+    if "floor" not in skip:
+        samples["floor"] = measure([py, "-m", "benchmarks.contenders", "floor", str(plan)],
+                                   limits.ours)
+    samples.update(run_others(size, plan, values, closed, work, limits, skip))
+    if closed is not None:
+        closed.unlink(missing_ok=True)
     return samples
 
 
@@ -262,23 +251,118 @@ def parse_reps(text: str, sizes: list[Size]) -> dict[str, int]:
     return {s.name: given.get(s.name, 1) for s in sizes}
 
 
-def main(argv: list[str] | None = None) -> int:
+def clamp_others(reps: dict[str, int], others: dict[str, int]) -> dict[str, int]:
+    """openpyxl and LibreOffice run in the first repetitions of a size, at most as often as
+    sopfin's contenders (LibreOffice recalculates that repetition's closed workbook)."""
+    return {n: min(others.get(n, 1), k) for n, k in reps.items()}
+
+
+def skipped(stopped: set[str], rep: int, others_reps: int) -> set[str]:
+    """The contenders not to run in this repetition of a size: those already stopped at
+    their limit, and the alternatives once they have had their repetitions."""
+    return stopped | (set(OTHERS) if rep >= others_reps else set())
+
+
+def run_all(sizes: list[Size], plans: dict[str, Path], values: dict[str, Path],
+            reps: dict[str, int], others_reps: dict[str, int],
+            limits: Limits) -> dict[str, dict[str, list[Sample]]]:
+    """Every repetition, interleaved: each repetition runs every size's contenders."""
+    runs: dict[str, dict[str, list[Sample]]] = {s.name: {} for s in sizes}
+    stopped: dict[str, set[str]] = {s.name: set() for s in sizes}
+    with tempfile.TemporaryDirectory(prefix="sopfin-bench-") as tmp:
+        for rep in range(max(reps.values())):
+            for size in sizes:
+                if rep >= reps[size.name]:
+                    continue
+                samples = run_once(size, plans[size.name], values[size.name], Path(tmp),
+                                   limits, skipped(stopped[size.name], rep,
+                                                   others_reps[size.name]))
+                for name, sample in samples.items():
+                    runs[size.name].setdefault(name, []).append(sample)
+                    if sample.timed_out:
+                        stopped[size.name].add(name)
+                    if not sample.ok:
+                        what = "TIMED OUT" if sample.timed_out else "FAILED"
+                        print(f"  {size.name} {name}: {what} {sample.detail[-500:]}",
+                              flush=True)
+                line = ", ".join(f"{k} {v.seconds:.2f}s" for k, v in samples.items())
+                print(f"rep {rep + 1} {size.name}: {line}", flush=True)
+    return runs
+
+
+def step_medians(runs: dict[str, list[Sample]]) -> dict[str, dict[str, float]]:
+    """Median step timings of the successful runs of each pipeline contender."""
+    parsers = {"close": close_steps, "dollarize": dollarize_steps, "reclose": close_steps}
+    return {name: median_steps([parse(s) for s in runs.get(name, []) if s.ok])
+            for name, parse in parsers.items() if name in runs or name != "reclose"}
+
+
+def time_spent(runs: dict[str, dict[str, list[Sample]]], setup: float,
+               total: float) -> dict[str, float]:
+    """Where the harness's wall time went: preparing, each contender over every size and
+    repetition, and the rest (process starts, copies, UDF timings, machine details)."""
+    spent = {"setup": setup}
+    for name in (*OURS, *OTHERS):
+        times = [s.seconds for r in runs.values() for s in r.get(name, [])
+                 if s.seconds == s.seconds]
+        if times:
+            spent[name] = sum(times)
+    spent["other"] = max(total - sum(spent.values()), 0.0)
+    return {k: round(v, 1) for k, v in spent.items()}
+
+
+def run_settings(reps: dict[str, int], others_reps: dict[str, int], limits: Limits, *,
+                 full: bool) -> dict:
+    """How the run was made, as recorded in results.json (a limit of None: no limit); the
+    harness adds its wall time and where it went once it is done."""
+    return {"reps": reps, "reps_text": "/".join(f"{n}={k}" for n, k in reps.items()),
+            "timeout_s": None if math.isinf(limits.ours) else limits.ours,
+            "others_timeout_s": None if math.isinf(limits.others) else limits.others,
+            "harness_seconds": None, "others_reps": others_reps,
+            "others_reps_text": "/".join(f"{n}={k}" for n, k in others_reps.items()),
+            "full": full}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="S,M,L")
-    parser.add_argument("--reps", default="S=5,M=2,L=2",
-                        help="repetitions: one number for every size, or per size")
+    parser.add_argument("--reps", default=DEFAULT_REPS,
+                        help="repetitions of sopfin's contenders and the floor: one number for "
+                             "every size, or per size")
+    parser.add_argument("--others-reps", default=DEFAULT_OTHERS_REPS,
+                        help="repetitions of openpyxl and LibreOffice (the first ones of each "
+                             "size; at most --reps): one number or per size")
     parser.add_argument("--timeout", type=float, default=300.0,
-                        help="seconds before a sopfin or floor run is stopped")
+                        help="seconds before a sopfin or floor run is stopped (0: no limit)")
     parser.add_argument("--others-timeout", type=float, default=60.0,
                         help="seconds before an openpyxl or LibreOffice run is stopped "
-                             "(reported as '> N s'; that contender is not rerun for the size)")
+                             "(reported as '> N s'; that contender is not rerun for the size; "
+                             "0: no limit)")
+    parser.add_argument("--full", action="store_true",
+                        help="run everything uncapped: openpyxl and LibreOffice as often as "
+                             "--reps, and no time limits (overrides --others-reps and both "
+                             "timeouts)")
     parser.add_argument("--write", action="store_true",
                         help="write benchmarks/results.json and the table in README.md")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def _limit(seconds: float) -> float:
+    return math.inf if seconds <= 0 else seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(argv)
     sizes = [SIZES[s.strip()] for s in args.sizes.split(",")]
     reps = parse_reps(args.reps, sizes)
-    limits = Limits(args.timeout, args.others_timeout)
+    if args.full:
+        others_reps = dict(reps)
+        limits = Limits(math.inf, math.inf)
+    else:
+        others_reps = clamp_others(reps, parse_reps(args.others_reps, sizes))
+        limits = Limits(_limit(args.timeout), _limit(args.others_timeout))
     started = time.perf_counter()
 
     print("preparing workbooks", flush=True)
@@ -287,44 +371,25 @@ def main(argv: list[str] | None = None) -> int:
                     str(HERE)], check=False, env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})
     plans = {s.name: plan_workbook(s) for s in sizes}
     values = {s.name: output_values(plans[s.name]) for s in sizes}
-    runs: dict[str, dict[str, list[Sample]]] = {s.name: {} for s in sizes}
-    skip: dict[str, set[str]] = {s.name: set() for s in sizes}
-    with tempfile.TemporaryDirectory(prefix="sopfin-bench-") as tmp:
-        for rep in range(max(reps.values())):
-            for size in sizes:  # interleaved: every contender of every size in each repetition
-                if rep >= reps[size.name]:
-                    continue
-                samples = run_once(size, plans[size.name], values[size.name], Path(tmp),
-                                   limits, skip[size.name])
-                for name, sample in samples.items():
-                    runs[size.name].setdefault(name, []).append(sample)
-                    if sample.timed_out:
-                        skip[size.name].add(name)
-                    if not sample.ok:
-                        what = "TIMED OUT" if sample.timed_out else "FAILED"
-                        print(f"  {size.name} {name}: {what} {sample.detail[-500:]}",
-                              flush=True)
-                line = ", ".join(f"{k} {v.seconds:.2f}s" for k, v in samples.items())
-                print(f"rep {rep + 1} {size.name}: {line}", flush=True)
+    setup = time.perf_counter() - started
+    runs = run_all(sizes, plans, values, reps, others_reps, limits)
 
     from benchmarks.udf import udf_timings
 
     udf = udf_timings()
     tables = {n: {c: summarise(s) for c, s in r.items()} for n, r in runs.items()}
-    steps = {n: {"close": median_steps([close_steps(s) for s in r.get("close", []) if s.ok]),
-                 "dollarize": median_steps([dollarize_steps(s) for s in r.get("dollarize", [])
-                                            if s.ok])}
-             for n, r in runs.items()}
-    reps_text = "/".join(f"{n}={k}" for n, k in reps.items())
-    results = build_results(sizes, tables, steps, udf, {
-        "reps": reps, "reps_text": reps_text, "timeout_s": limits.ours,
-        "others_timeout_s": limits.others,
-        "harness_seconds": round(time.perf_counter() - started, 1)})
+    steps = {n: step_medians(r) for n, r in runs.items()}
+    settings = run_settings(reps, others_reps, limits, full=args.full)
+    results = build_results(sizes, tables, steps, udf, settings,
+                            command=shlex.join(["python", "-m", "benchmarks.run", *argv]))
+    total = time.perf_counter() - started
+    settings["harness_seconds"] = round(total, 1)
+    settings["harness_breakdown_s"] = time_spent(runs, setup, total)
     print(format_table(results))
-    print(f"harness finished in {time.perf_counter() - started:.0f}s")
+    print(f"harness finished in {total:.0f}s")
     if args.write:
         RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        if _write_readme(README, results, MARK_OPEN, MARK_CLOSE):
+        if write_readme(README, results, MARK_OPEN, MARK_CLOSE):
             print(f"wrote {RESULTS.relative_to(ROOT)} and the table in README.md")
         else:
             print(f"wrote {RESULTS.relative_to(ROOT)}; README.md has no benchmark markers")
