@@ -10,7 +10,7 @@ grid is one block.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,14 +102,16 @@ class FormulaGrid:
     Cell (i, j) is ``texts[j] % tuple(a[i] for a in args)``: ``texts`` holds one ``%``-format
     per column (the column's letters already in, ``%s`` per row placeholder) and ``args`` one
     sequence per placeholder. ``first``, when given, is the first column's own format and
-    arguments. ``np.asarray(grid)`` gives the strings, so it stands wherever a 2-D array of
-    formulas does; the package writer formats whole rows from it directly.
+    arguments; rows that do not follow the template are given in ``explicit`` (their entries
+    in ``args`` are ignored). ``np.asarray(grid)`` gives the strings, so it stands wherever a
+    2-D array of formulas does; the package writer formats whole rows from it directly.
     """
 
     texts: tuple[str, ...]
     args: tuple[Sequence[object], ...]
     rows: int
     first: tuple[str, tuple[Sequence[object], ...]] | None = None
+    explicit: Mapping[int, Sequence[str]] = field(default_factory=dict)  # rows not from texts
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -125,6 +127,8 @@ class FormulaGrid:
 
     def row(self, i: int) -> list[str]:
         """The formulas of row i."""
+        if i in self.explicit:
+            return list(self.explicit[i])
         values = tuple([a[i] for a in self.args])
         out = [t % values for t in self.texts]
         if self.first is not None and out:

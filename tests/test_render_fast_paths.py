@@ -107,7 +107,10 @@ def test_formula_grid_rows_write_what_the_cell_by_cell_path_writes(rows, cols, d
         first = ("Demand!D%s+%s", ([data.draw(st.integers(1, 99)) for _ in range(rows)],
                                    [data.draw(st.sampled_from(["0", "x&y", "<1>"]))
                                     for _ in range(rows)]))
-    grid = FormulaGrid(texts, args, rows, first)
+    explicit = {i: [data.draw(st.sampled_from(["0", "Demand!D7+Demand!D9", "=A1&\"x\"",
+                                               "", "SUM(B1:B3)<2"])) for _ in range(cols)]
+                for i in range(rows) if data.draw(st.booleans())}
+    grid = FormulaGrid(texts, args, rows, first, explicit)
     fast, plain = _xml_both_ways(grid, values, data.draw(st.sampled_from([Style.MONEY,
                                                                           Style.UNITS])))
     assert fast == plain

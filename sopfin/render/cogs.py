@@ -69,21 +69,27 @@ def _variances(ctx: RenderContext, scenario: str,
     return ctx.variances.refs(rows_of), [ctx.variances.rows_check(rows) for rows in rows_of]
 
 
-def _cogs_formulas(ctx: RenderContext, lay: CogsLayout, scenario: str) -> np.ndarray:
+def _cogs_formulas(ctx: RenderContext, lay: CogsLayout, scenario: str) -> FormulaGrid:
+    """Per family and month: standard COGS plus the family's variance lines (none, one, or a
+    SUM over several). The commonest of the three shapes is the grid's template; families of
+    the other shapes are spelled out."""
     std = lay.sections[(scenario, "cogs_standard")]
     var = lay.sections[(scenario, "variance")]
-    out = np.empty((len(ctx.families), len(ctx.months)), dtype=object)
-    for f, group in enumerate(ctx.variance_groups):
-        if group.count == 0:
-            tail = ""
-        elif group.count == 1:
-            tail = "+{c}" + str(var.row(group.start))
-        else:
-            first, last = var.row(group.start), var.row(group.start + group.count - 1)
-            tail = f"+SUM({{c}}{first}:{{c}}{last})"
-        template = "{c}" + str(std.row(f)) + tail
-        out[f, :] = [template.format(c=c) for c in lay.grid.month_cols]
-    return out
+    groups = ctx.variance_groups
+    shapes = [min(group.count, 2) for group in groups]
+    common = max(range(3), key=shapes.count) if shapes else 0
+    tails = ("", "+{c}%s", "+SUM({c}%s:{c}%s)")
+    texts = tuple(("{c}%s" + tails[common]).format(c=c) for c in lay.grid.month_cols)
+    first = [var.row(g.start) if g.count else 0 for g in groups]
+    last = [var.row(g.start + g.count - 1) if g.count else 0 for g in groups]
+    args = ([std.row(f) for f in range(len(groups))], first, last)[:common + 1]
+    explicit = {}
+    for f, (shape, a, b) in enumerate(zip(shapes, first, last, strict=True)):
+        if shape != common:
+            tail = tails[shape] % ((a,), (a, b))[shape - 1] if shape else ""
+            template = f"{{c}}{std.row(f)}{tail}"
+            explicit[f] = [template.format(c=c) for c in lay.grid.month_cols]
+    return FormulaGrid(texts, args, len(groups), explicit=explicit)
 
 
 def render_cogs(ctx: RenderContext, lay: CogsLayout, inv: InventoryLayout,

@@ -13,8 +13,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from sopfin.model import Table
 from sopfin.sheetspec import FormulaGrid
 
@@ -110,19 +108,15 @@ class InputRows:
         per_row = [self.cells(i) for i in rows]
         return ["+".join(parts) for parts in zip(*per_row, strict=True)]
 
-    def refs(self, rows_of_items: Sequence[Sequence[int]]) -> FormulaGrid | np.ndarray:
-        """Per item, ``sum_cells`` of its rows: an (items x value columns) grid of formulas.
-        When every item reads exactly one row (the usual case) the grid is a FormulaGrid:
-        one reference per column template, the sheet row as its argument."""
-        n, m = len(rows_of_items), len(self.table.value_cols)
-        if all(len(rows) == 1 for rows in rows_of_items):
-            prefix = sheet_prefix(self.table.sheet).replace("%", "%%")
-            texts = tuple(f"{prefix}{col}%s" for col in self.table.value_cols)
-            return FormulaGrid(texts, ([self.sheet_row(rows[0]) for rows in rows_of_items],), n)
-        out = np.full((n, m), "0", dtype=object)
-        for k, rows in enumerate(rows_of_items):
-            out[k, :] = self.sum_cells(rows)
-        return out
+    def refs(self, rows_of_items: Sequence[Sequence[int]]) -> FormulaGrid:
+        """Per item, ``sum_cells`` of its rows: an (items x value columns) grid of formulas,
+        one reference per column template with the sheet row as its argument; items reading
+        no row or several rows are spelled out."""
+        prefix = sheet_prefix(self.table.sheet).replace("%", "%%")
+        texts = tuple(f"{prefix}{col}%s" for col in self.table.value_cols)
+        rows = [self.sheet_row(r[0]) if len(r) == 1 else 0 for r in rows_of_items]
+        explicit = {k: self.sum_cells(r) for k, r in enumerate(rows_of_items) if len(r) != 1}
+        return FormulaGrid(texts, (rows,), len(rows_of_items), explicit=explicit)
 
     def has_key_column(self, name: str) -> bool:
         return name in self.table.key_names and bool(self.table.key_col(name))

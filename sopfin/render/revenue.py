@@ -89,20 +89,20 @@ def family_sum(rev: RevenueLayout, ctx: RenderContext, scenario: str, measure: s
 
 
 def family_sums(rev: RevenueLayout, ctx: RenderContext, scenario: str, measure: str,
-                cols: tuple[str, ...]) -> FormulaGrid | np.ndarray:
-    """``family_sum`` for every family: a FormulaGrid when every family spans two or more
-    lines (one SUM template per month), else one row of strings per family."""
+                cols: tuple[str, ...]) -> FormulaGrid:
+    """``family_sum`` for every family: one SUM template per month over the family's lines;
+    families with one line or none are spelled out."""
     spans = [rev.family_rows(ctx, scenario, measure, f) for f in range(len(ctx.families))]
-    if spans and all(span is not None and span[0] < span[1] for span in spans):
-        prefix = sheet_prefix(layout.REVENUE).replace("%", "%%")
-        texts = tuple(f"SUM({prefix}{c}%s:{c}%s)" for c in cols)
-        return FormulaGrid(texts, ([a for a, _ in spans], [b for _, b in spans]), len(spans))
-    return np.array([family_sum(rev, ctx, scenario, measure, f, cols)
-                     for f in range(len(ctx.families))], dtype=object).reshape(len(spans), -1)
+    prefix = sheet_prefix(layout.REVENUE).replace("%", "%%")
+    texts = tuple(f"SUM({prefix}{c}%s:{c}%s)" for c in cols)
+    ranged = [span if span is not None and span[0] < span[1] else (0, 0) for span in spans]
+    explicit = {f: family_sum(rev, ctx, scenario, measure, f, cols)
+                for f, span in enumerate(spans) if span is None or span[0] == span[1]}
+    return FormulaGrid(texts, ([a for a, _ in ranged], [b for _, b in ranged]), len(spans),
+                       explicit=explicit)
 
 
-def _input_grid(ctx: RenderContext, scenario: str, kind: str,
-                ) -> tuple[FormulaGrid | np.ndarray, list]:
+def _input_grid(ctx: RenderContext, scenario: str, kind: str) -> tuple[FormulaGrid, list]:
     """Formulas and key checks for the demand or price block (direct input references)."""
     prices = line_price_rows(ctx) if kind == "price" else None
     table = ctx.demand if prices is None else ctx.prices

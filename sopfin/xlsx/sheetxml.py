@@ -215,7 +215,7 @@ class _PreparedBlock:
         out = []
         for k, (rs, vrow, crow) in enumerate(zip(map(str, numbers), values, classes.tolist(),
                                                  strict=True)):
-            if blank[k]:
+            if blank[k] or i0 + k in grid.grid.explicit:
                 out.extend(self._formula_rows(range(int(rs), int(rs) + 1), [vrow],
                                               [grid.escaped_row(i0 + k)]))
                 continue
@@ -359,7 +359,8 @@ class _GridRows:
         return [a[i] for a in self.args]
 
     def escaped_row(self, i: int) -> list[str]:
-        return [_escape_formula(f) for f in self.grid.row(i)]
+        """Row i's formulas as the cell-by-cell path takes them (see ``_formula_texts``)."""
+        return [_escape_formula(f[1:] if f.startswith("=") else f) for f in self.grid.row(i)]
 
 
 def _escaped_column(values: Sequence[object]) -> list[object]:
