@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from sopfin import layout
+from sopfin.digests import DIGEST_MARKER, FormulaCell, seal
 from sopfin.money import to_cents
 from sopfin.reconciliation import END, START, BridgeLine, Reconciliation
 from sopfin.sheetspec import (
@@ -34,7 +35,6 @@ from sopfin.sheetspec import (
     SheetSpec,
     Style,
 )
-from sopfin.versions import DIGEST_MARKER, FormulaCell, content_hash, digest_cells
 
 HEADER_FIRST_ROW = 4
 HEADER_LABELS = ("Version", "Cycle", "Status at publish", "Published (UTC)", "Author",
@@ -70,6 +70,11 @@ def written_text(text: str) -> str:
 
 def _cell_value(v: object) -> object:
     """A Python value for a cell: numbers as float, NaN as empty, text cleaned."""
+    if type(v) is float or type(v) is np.float64:  # most cells; NaN and inf are empty
+        number = float(v)
+        return number if number - number == 0.0 else None
+    if type(v) is str and v.isascii() and v.isprintable() and len(v) <= MAX_TEXT:
+        return v or None  # nothing for written_text to clean
     if v is pd.NA or v is pd.NaT:
         return None
     if v is None or isinstance(v, (bool, np.bool_)):
@@ -441,30 +446,47 @@ def _digest_col() -> int:
     return layout.column_index(layout.RECON_DIGEST_COLUMN)
 
 
-def _spec_cells(spec: SheetSpec) -> Iterable[tuple[str, object]]:
-    """(ref, value as it reads back) of every non-empty cell of the spec's blocks."""
+def _fill(grid: dict[tuple[int, int], object], block: Block) -> None:
+    """Put every non-empty cell of a block into ``grid`` by (row, column), valued as it reads
+    back; a formula cell is a ``FormulaCell`` even when its cached value is empty."""
+    values = np.asarray(block.values, dtype=object)
+    if block.formulas is None:
+        for i, line in enumerate(values.tolist(), start=block.row):
+            for j, v in enumerate(line, start=block.col):
+                if type(v) is float and v - v == 0.0:  # the common case, as _cell_value
+                    grid[i, j] = v
+                elif (value := _cell_value(v)) is not None:
+                    grid[i, j] = value
+        return
+    formulas = np.asarray(block.formulas, dtype=object)
+    for (i, j), v in np.ndenumerate(values):
+        f = formulas[i, j]
+        if isinstance(f, str) and f:
+            value = FormulaCell(f[1:] if f.startswith("=") else f, _cell_value(v))
+        else:
+            value = _cell_value(v)
+        if value is not None:
+            grid[block.row + i, block.col + j] = value
+
+
+def _hashed_grid(spec: SheetSpec) -> dict[tuple[int, int], object]:
+    """{(row, column): value} of the cells the tab's hash covers: every non-empty cell of the
+    spec's blocks (a later block's cell replaces an earlier one's) except the own-hash cell
+    and the digest column."""
+    grid: dict[tuple[int, int], object] = {}
     for block in spec.blocks:
-        values = np.asarray(block.values, dtype=object)
-        formulas = (np.asarray(block.formulas, dtype=object) if block.formulas is not None
-                    else None)
-        for i, j in np.ndindex(values.shape):
-            ref = layout.cell_name(block.row + i, block.col + j)
-            f = formulas[i, j] if formulas is not None else None
-            if isinstance(f, str) and f:
-                yield ref, FormulaCell(f[1:] if f.startswith("=") else f,
-                                       _cell_value(values[i, j]))
-                continue
-            value = _cell_value(values[i, j])
-            if value is not None:
-                yield ref, value
+        _fill(grid, block)
+    digest_col = _digest_col()
+    grid.pop(_position(RECON_HASH_CELL), None)
+    for position in [p for p in grid if p[1] == digest_col]:
+        del grid[position]
+    return grid
 
 
 def recon_cells(spec: SheetSpec) -> dict[str, object]:
     """{cell ref: value} of the tab as hashed: every non-empty cell except the own-hash cell
     and the digest column."""
-    digest_col = layout.RECON_DIGEST_COLUMN
-    return {ref: v for ref, v in _spec_cells(spec)
-            if ref != RECON_HASH_CELL and ref.rstrip("0123456789") != digest_col}
+    return {layout.cell_name(row, col): v for (row, col), v in _hashed_grid(spec).items()}
 
 
 def hashed_cells(cells: Mapping[str, object]) -> dict[str, object]:
@@ -476,15 +498,13 @@ def hashed_cells(cells: Mapping[str, object]) -> dict[str, object]:
 def finalize_recon(spec: SheetSpec) -> tuple[SheetSpec, str]:
     """Seal the tab: add the hidden digest column, hash the content (digests included, the
     own-hash cell excluded) and show the hash in ``RECON_HASH_CELL``."""
-    cells = recon_cells(spec)
-    digests = digest_cells(cells, layout.RECON_DIGEST_COLUMN)
-    recon_hash = content_hash({**cells, **digests})
+    digests, recon_hash = seal(_hashed_grid(spec), layout.RECON_DIGEST_COLUMN)
     col = _digest_col()
     hash_row, hash_col = _position(RECON_HASH_CELL)
     blocks = [b for b in spec.blocks
               if not _is_cell(b, hash_row, hash_col) and not _is_digest(b, col)]
     for b in blocks:
-        rows, cols = np.asarray(b.values, dtype=object).shape
+        rows, cols = b.shape
         if b.col <= col < b.col + cols or (
                 b.row <= hash_row < b.row + rows and b.col <= hash_col < b.col + cols):
             raise ValueError(f"sheet {spec.name!r}: the block at "
@@ -493,9 +513,8 @@ def finalize_recon(spec: SheetSpec) -> tuple[SheetSpec, str]:
                              f"{RECON_HASH_CELL}")
     blocks.append(Block(hash_row, hash_col, np.array([[recon_hash]], dtype=object),
                         style=Style.TEXT))
-    for ref, text in digests.items():
-        blocks.append(Block(_position(ref)[0], col, np.array([[text]], dtype=object),
-                            style=Style.NOTE))
+    for row, text in digests.items():
+        blocks.append(Block(row, col, np.array([[text]], dtype=object), style=Style.NOTE))
     hidden = tuple(sorted({*spec.hidden_cols, col}))
     return replace(spec, blocks=blocks, hidden_cols=hidden), recon_hash
 
@@ -511,6 +530,8 @@ def _is_cell(block: Block, row: int, col: int) -> bool:
 
 
 def _is_digest(block: Block, col: int) -> bool:
+    if block.col != col:
+        return False
     values = np.asarray(block.values, dtype=object)
-    return (block.col == col and values.shape[1] == 1 and all(
-        isinstance(v, str) and v.startswith(DIGEST_MARKER) for v in values.ravel()))
+    return values.shape[1] == 1 and all(
+        isinstance(v, str) and v.startswith(DIGEST_MARKER) for v in values.ravel())
