@@ -41,6 +41,7 @@ from sopfin.layout import OWNER_MARK_NAME, cell_name
 from sopfin.model import XlError
 from sopfin.sheetspec import STYLE_FORMATS, Block, SheetSpec, Style
 from sopfin.versions import FormulaCell
+from sopfin.workbook import CellsRow, rows_of_cells
 from sopfin.xlsx import validate_sheet_name
 from sopfin.xlsx.errors import SheetNameTakenError, StructureProtectedError
 from sopfin.xlsx.read import RawSheet
@@ -111,6 +112,11 @@ class LiveWorkbook:
                         cells[cell_name(i + 1, j + 1)] = _read_value(v)
             out[sheet.name] = cells
         return out
+
+    def read_cell_rows(self, names: Iterable[str]) -> Mapping[str, list[CellsRow]]:
+        """The sheets as rows; Excel hands over a whole sheet at once, so they are read
+        with ``read_cells`` and split into rows."""
+        return {name: rows_of_cells(cells) for name, cells in self.read_cells(names).items()}
 
     def write_sheets(self, specs: Sequence[SheetSpec]) -> LiveWriteReport:
         """Add or replace these sheets, all or nothing (see the module docstring)."""

@@ -8,37 +8,277 @@ cell, the formula it should hold and what was found.
 Only rows whose labels (the text cells sopfin wrote, e.g. scenario, family, measure) are
 unchanged are compared, so a plan that changed shape since the last dollarize (a new family
 shifts every row below it) is not mistaken for tampering.
+
+The sheets are compared row by row as they are read (``Workbook.read_cell_rows``), so a large
+sheet is never held whole. A row is first compared in one go: its formulas joined into one
+string, as found and as rendered, and its labels; only a row that differs there is compared
+cell by cell, which is what decides the findings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import fields
+from typing import Any
 
 import numpy as np
 
-from sopfin.layout import cell_name
+from sopfin.layout import cell_name, column_letter
 from sopfin.model import CellRef
 from sopfin.reconciliation import SilentOverride
-from sopfin.sheetspec import SheetSpec
+from sopfin.sheetspec import FormulaGrid, SheetSpec
+from sopfin.workbook import FORMULA_SEP, CellRow, CellsRow, rows_of_cells
 
 TYPED_OVER = "typed-over-formula"
 FORMULA_CHANGED = "formula-changed"
 
+Expected = dict[int, tuple[object, str | None]]  # col -> (value, formula or None)
 
-def spec_rows(spec: SheetSpec) -> dict[int, dict[int, tuple[object, str | None]]]:
-    """row -> {col: (value, formula or None)} for every non-empty cell of a sheet spec."""
-    rows: dict[int, dict[int, tuple[object, str | None]]] = {}
-    for block in spec.blocks:
-        values = np.asarray(block.values, dtype=object)
-        formulas = None if block.formulas is None else np.asarray(block.formulas, dtype=object)
-        for i in range(values.shape[0]):
-            row = rows.setdefault(block.row + i, {})
-            for j in range(values.shape[1]):
-                formula = formulas[i, j] if formulas is not None else None
-                value = values[i, j]
+
+_GRID_FIELDS = {"texts", "args", "rows", "first", "explicit"}  # what _JoinedGrid follows
+
+
+class _JoinedGrid:
+    """A ``FormulaGrid``'s row as one string, its formulas joined by FORMULA_SEP: the column
+    formats are joined once, and each row is then a single ``%`` format (or its explicit
+    formulas, joined). It follows ``FormulaGrid.row``; a grid with fields it does not know
+    is left to ``FormulaGrid.row``."""
+
+    def __init__(self, grid: FormulaGrid) -> None:
+        n = len(grid.args)
+        texts = list(grid.texts)
+        for text in texts:
+            text % (("x",) * n)  # each format takes exactly the row's arguments
+        self.args = grid.args
+        self.explicit = grid.explicit
+        self.first = grid.first if texts else None
+        if self.first is not None:
+            self.first[0] % (("x",) * len(self.first[1]))
+            texts = texts[1:]
+        self.format = FORMULA_SEP.join(texts)
+        self.repeat = len(texts)
+
+    @classmethod
+    def of(cls, formulas: object) -> _JoinedGrid | None:
+        if not isinstance(formulas, FormulaGrid) \
+                or {f.name for f in fields(formulas)} != _GRID_FIELDS:
+            return None
+        try:
+            return cls(formulas)
+        except (TypeError, ValueError, KeyError):
+            return None  # formats the row-wise join cannot take: formulas one by one
+
+    def row(self, i: int) -> str | None:
+        """Row i's formulas joined; None when one of them is not text."""
+        if i in self.explicit:
+            try:
+                return FORMULA_SEP.join(self.explicit[i])
+            except TypeError:
+                return None
+        joined = self.format % (tuple([a[i] for a in self.args]) * self.repeat)
+        if self.first is None:
+            return joined
+        text, args = self.first
+        head = text % tuple([a[i] for a in args])
+        return f"{head}{FORMULA_SEP}{joined}" if self.repeat else head
+
+
+class _Band:
+    """Rows covered by the same blocks, and what is the same for each of them: in a band
+    whose formulas all come from ``FormulaGrid``s (``grids`` set), the formula columns."""
+
+    __slots__ = ("blocks", "f_cols", "grids", "labels", "overlap")
+
+    def __init__(self, spec: SpecRows, blocks: tuple[int, ...]) -> None:
+        self.blocks = blocks
+        spans = sorted((spec.blocks[b].col, spec.blocks[b].col + spec.widths[b] - 1)
+                       for b in blocks if spec.widths[b])
+        self.overlap = any(a[1] >= b[0] for a, b in zip(spans, spans[1:], strict=False))
+        self.grids: list[tuple[int, _JoinedGrid]] | None = []
+        self.labels: list[int] = []  # blocks of plain values that may hold labels
+        self.f_cols: list[str] = []
+        for b in blocks:
+            block = spec.blocks[b]
+            if spec.joined[b] is not None:
+                self.grids.append((block.row, spec.joined[b]))
+                self.f_cols += spec.letters[b]
+            elif block.formulas is not None:
+                self.grids = None  # formulas one by one
+                return
+            elif not spec.numeric[b]:
+                self.labels.append(b)
+
+
+class SpecRows:
+    """A sheet spec row by row. Rows come in bands covered by the same blocks; nothing is
+    built per cell until a row is asked for."""
+
+    def __init__(self, spec: SheetSpec) -> None:
+        self.blocks = list(spec.blocks)
+        shapes = [_shape(block) for block in self.blocks]
+        self.widths = [w for _, w in shapes]
+        self.letters = [[column_letter(block.col + j) for j in range(w)]
+                        for block, (_, w) in zip(self.blocks, shapes, strict=True)]
+        self.joined = [_JoinedGrid.of(block.formulas) for block in self.blocks]
+        self.numeric = [isinstance(block.values, np.ndarray)
+                        and block.values.dtype.kind in "biufcmM" for block in self.blocks]
+        self.bands = _bands(self.blocks, shapes)
+        self._values: dict[int, np.ndarray] = {}
+        self._formulas: dict[int, Any] = {}
+
+    def rows(self) -> Iterator[tuple[int, _Band]]:
+        """Each row of the spec, ascending, with its band."""
+        for start, stop, blocks in self.bands:
+            band = _Band(self, blocks)
+            for row in range(start, stop):
+                yield row, band
+
+    def _value_row(self, b: int, i: int) -> list[Any]:
+        """Row i of block b's values, as the cells hold them. Numbers are taken a row at a
+        time; other blocks (labels, mostly narrow) are converted once."""
+        if self.numeric[b]:
+            return self.blocks[b].values[i].tolist()
+        grid = self._values.get(b)
+        if grid is None:
+            grid = self._values[b] = np.asarray(self.blocks[b].values, dtype=object)
+        return grid[i].tolist()
+
+    def _formula_row(self, b: int, i: int) -> list[Any] | None:
+        formulas = self.blocks[b].formulas
+        if formulas is None:
+            return None
+        if isinstance(formulas, FormulaGrid):
+            return formulas.row(i)
+        grid = self._formulas.get(b)
+        if grid is None:
+            grid = self._formulas[b] = np.asarray(formulas, dtype=object)
+        return grid[i].tolist()
+
+    def cells(self, row: int, blocks: Sequence[int]) -> Expected:
+        """Every non-empty cell sopfin renders on ``row``, in block order."""
+        out: Expected = {}
+        for b in blocks:
+            block = self.blocks[b]
+            i = row - block.row
+            values = self._value_row(b, i)
+            formulas = self._formula_row(b, i)
+            for j in range(len(values)):
+                formula = formulas[j] if formulas is not None else None
+                value = values[j]
                 if formula or value is not None:
-                    row[block.col + j] = (value, formula or None)
-    return rows
+                    out[block.col + j] = (value, formula or None)
+        return out
+
+    def summary(self, row: int, band: _Band,
+                ) -> tuple[list[str], str, list[str], list[str]] | None:
+        """(formula columns, their formulas joined, label columns, labels) of ``row``; None
+        when only the cell-by-cell comparison can tell (blocks overlap, or a formula that is
+        empty, not text, starts with '=' or holds FORMULA_SEP)."""
+        if band.overlap:
+            return None
+        if band.grids is not None:
+            f_cols = band.f_cols
+            parts = [grid.row(row - top) for top, grid in band.grids]
+            if None in parts:
+                return None
+            l_cols, labels = self._labels(row, band.labels)
+        else:
+            found = self._row_parts(row, band.blocks)
+            if found is None:
+                return None
+            f_cols, parts, l_cols, labels = found
+        joined = FORMULA_SEP.join(parts)
+        if f_cols and (joined.count(FORMULA_SEP) != len(f_cols) - 1
+                       or joined.startswith(("=", FORMULA_SEP)) or joined.endswith(FORMULA_SEP)
+                       or f"{FORMULA_SEP}=" in joined or FORMULA_SEP * 2 in joined):
+            return None
+        return f_cols, joined, l_cols, labels
+
+    def _labels(self, row: int, blocks: Sequence[int]) -> tuple[list[str], list[str]]:
+        """The label columns and labels of ``row`` in blocks of plain values."""
+        l_cols: list[str] = []
+        labels: list[str] = []
+        for b in blocks:
+            letters = self.letters[b]
+            for j, value in enumerate(self._value_row(b, row - self.blocks[b].row)):
+                if isinstance(value, str) and value:
+                    l_cols.append(letters[j])
+                    labels.append(value)
+        return l_cols, labels
+
+    def _row_parts(self, row: int, blocks: Sequence[int],
+                   ) -> tuple[list[str], list[str], list[str], list[str]] | None:
+        """``summary``'s parts for a row some of whose formulas come one by one."""
+        f_cols: list[str] = []
+        parts: list[str] = []
+        l_cols: list[str] = []
+        labels: list[str] = []
+        for b in blocks:
+            i = row - self.blocks[b].row
+            joined = self.joined[b]
+            if joined is not None:
+                found = joined.row(i)
+                if found is None:
+                    return None
+                f_cols += self.letters[b]
+                parts.append(found)
+                continue
+            f_row = self._formula_row(b, i)
+            if f_row is None and self.numeric[b]:
+                continue  # numbers only
+            if f_row is not None and all(f_row) and len(f_row) == self.widths[b]:
+                try:
+                    parts.append(FORMULA_SEP.join(f_row))  # every cell a formula
+                except TypeError:
+                    return None  # a formula that is not text
+                f_cols += self.letters[b]
+                continue
+            v_row = None if self.numeric[b] else self._value_row(b, i)
+            for j, letter in enumerate(self.letters[b]):
+                formula = f_row[j] if f_row is not None else None
+                if formula:
+                    if not isinstance(formula, str):
+                        return None
+                    f_cols.append(letter)
+                    parts.append(formula)
+                elif v_row is not None and isinstance(v_row[j], str) and v_row[j]:
+                    l_cols.append(letter)
+                    labels.append(v_row[j])
+        return f_cols, parts, l_cols, labels
+
+
+def _bands(blocks: Sequence[Any], shapes: Sequence[tuple[int, int]],
+           ) -> list[tuple[int, int, tuple[int, ...]]]:
+    """(first row, end row, the blocks covering those rows in block order): a sweep over
+    the blocks' starts and ends."""
+    starts: dict[int, list[int]] = {}
+    ends: dict[int, list[int]] = {}
+    for b, (block, (height, _)) in enumerate(zip(blocks, shapes, strict=True)):
+        if height > 0:
+            starts.setdefault(block.row, []).append(b)
+            ends.setdefault(block.row + height, []).append(b)
+    cuts = sorted({*starts, *ends})
+    active: set[int] = set()
+    out = []
+    for cut, following in zip(cuts, cuts[1:], strict=False):
+        active.difference_update(ends.get(cut, ()))
+        active.update(starts.get(cut, ()))
+        if active:
+            out.append((cut, following, tuple(sorted(active))))
+    return out
+
+
+def spec_rows(spec: SheetSpec) -> dict[int, Expected]:
+    """row -> {col: (value, formula or None)} for every non-empty cell of a sheet spec."""
+    rows = SpecRows(spec)
+    return {row: rows.cells(row, band.blocks) for row, band in rows.rows()}
+
+
+def _shape(block: Any) -> tuple[int, int]:
+    values = block.values
+    shape = values.shape if isinstance(values, np.ndarray) else np.shape(
+        np.asarray(values, dtype=object))
+    return (shape[0], shape[1]) if len(shape) == 2 else (shape[0] if shape else 0, 0)
 
 
 def _formula_of(found: object) -> str | None:
@@ -50,23 +290,25 @@ def _value_of(found: object) -> object:
     return getattr(found, "value", found)
 
 
-def _same_labels(expected: dict[int, tuple[object, str | None]], row: int,
-                 current: Mapping[str, object]) -> bool:
+def _is_label(found: object, label: str) -> bool:
+    return _formula_of(found) is None and _value_of(found) == label
+
+
+def _same_labels(expected: Expected, current: Mapping[str, object]) -> bool:
     for col, (value, formula) in expected.items():
-        if formula is None and isinstance(value, str) and value:
-            found = current.get(cell_name(row, col))
-            if _formula_of(found) is not None or _value_of(found) != value:
-                return False
+        if formula is None and isinstance(value, str) and value \
+                and not _is_label(current.get(column_letter(col)), value):
+            return False
     return True
 
 
-def _row_findings(sheet: str, row: int, expected: dict[int, tuple[object, str | None]],
+def _row_findings(sheet: str, row: int, expected: Expected,
                   current: Mapping[str, object]) -> Iterator[SilentOverride]:
     for col, (_value, formula) in expected.items():
         if formula is None:
             continue
         ref = cell_name(row, col)
-        found = current.get(ref)
+        found = current.get(column_letter(col))
         found_formula = _formula_of(found)
         if found_formula is None:
             shown = _value_of(found)
@@ -84,16 +326,91 @@ def _row_findings(sheet: str, row: int, expected: dict[int, tuple[object, str | 
                 "restore the formula")
 
 
+def _unchanged(spec: SpecRows, row: int, band: _Band, current: CellRow) -> bool:
+    """The quick comparison: True only when the row holds every label and exactly every
+    formula the spec renders there (so the cell-by-cell comparison would find nothing)."""
+    summary = spec.summary(row, band)
+    if summary is None:
+        return False
+    f_cols, joined, l_cols, labels = summary
+    if current.joined_formulas(f_cols) != joined:
+        return False
+    return all(map(_is_label, current.values(l_cols), labels))
+
+
+def _findings(name: str, spec: SpecRows, row: int, band: _Band,
+              current: CellRow) -> list[SilentOverride]:
+    if _unchanged(spec, row, band, current):
+        return []
+    expected = spec.cells(row, band.blocks)
+    cells = current.cells()
+    if not _same_labels(expected, cells):
+        return []
+    return list(_row_findings(name, row, expected, cells))
+
+
+class _OutOfOrder(Exception):
+    """The sheet repeats or reorders row numbers: compare it merged instead."""
+
+
+def _compare(name: str, spec: SpecRows, rows: Iterable[CellRow],
+             has_cells: bool = False) -> list[SilentOverride]:
+    """Walk the spec's rows and the sheet's rows together (both ascending). A sheet without
+    any non-empty cell (``has_cells`` says so up front when known) is new or emptied, not
+    typed over: it gives no findings."""
+    findings: list[SilentOverride] = []
+    last = 0
+    wanted = spec.rows()
+    want = next(wanted, None)
+    for current in rows:
+        number = current.number
+        if number <= last:
+            raise _OutOfOrder(name)
+        last = number
+        while want is not None and want[0] < number:
+            findings += _findings(name, spec, *want, CellsRow(want[0], {}))
+            want = next(wanted, None)
+        if want is not None and want[0] == number:
+            findings += _findings(name, spec, *want, current)
+            want = next(wanted, None)
+        if not has_cells:
+            has_cells = bool(current.cells())
+    while want is not None:
+        findings += _findings(name, spec, *want, CellsRow(want[0], {}))
+        want = next(wanted, None)
+    return findings if has_cells else []
+
+
+def _merged(rows: Iterable[CellRow]) -> list[CellsRow]:
+    """The rows of a sheet that repeats or reorders row numbers, merged in document order
+    (later non-empty cells win) and sorted."""
+    cells: dict[int, dict[str, object]] = {}
+    for row in rows:
+        cells.setdefault(row.number, {}).update(row.cells())
+    return [CellsRow(n, cells[n]) for n in sorted(cells)]
+
+
 def typed_over_formulas(specs: Sequence[SheetSpec],
-                        current: Mapping[str, Mapping[str, object]]) -> list[SilentOverride]:
-    """Cells of the output sheets in ``current`` ({sheet: {ref: value or FormulaCell}}) where
-    the freshly rendered ``specs`` hold a formula but the workbook holds something else."""
+                        current: Mapping[str, Iterable[CellRow] | Mapping[str, object]],
+                        ) -> list[SilentOverride]:
+    """Cells of the output sheets in ``current`` where the freshly rendered ``specs`` hold a
+    formula but the workbook holds something else. ``current`` maps a sheet name to its rows
+    (``Workbook.read_cell_rows``) or to its cells ({ref: value or FormulaCell},
+    ``Workbook.read_cells``); a sheet absent or without cells is new: nothing typed over."""
     findings: list[SilentOverride] = []
     for spec in specs:
-        cells = current.get(spec.name)
-        if not cells:
-            continue  # the sheet is new (first dollarize) or gone: nothing typed over
-        for row, expected in sorted(spec_rows(spec).items()):
-            if _same_labels(expected, row, cells):
-                findings.extend(_row_findings(spec.name, row, expected, cells))
+        sheet = current.get(spec.name)
+        if sheet is None:
+            continue
+        has_cells = False
+        if isinstance(sheet, Mapping):
+            rows: Iterable[CellRow] = rows_of_cells(sheet)
+            has_cells = bool(sheet)
+        else:
+            rows = list(sheet) if iter(sheet) is sheet else sheet  # read twice if out of order
+        expected = SpecRows(spec)
+        try:
+            findings += _compare(spec.name, expected, rows, has_cells)
+        except _OutOfOrder:
+            findings += _compare(spec.name, expected, _merged(rows), has_cells)
     return findings

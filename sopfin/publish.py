@@ -146,7 +146,7 @@ def _prepare(book: Workbook, scenario_window: str, progress: Progress,
         return base, out, []
     specs = render_step(plan, d, out.issues, base.timings, progress)
     with base.timings.step("reconcile", progress):
-        current = book.read_cells(layout.OUTPUT_SHEET_NAMES)
+        current = book.read_cell_rows(layout.OUTPUT_SHEET_NAMES)
         silent = typed_over_formulas(specs, current) + compare_forecast(plan, d, fin)
         prior = None
         if fin.actuals is not None:

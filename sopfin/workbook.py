@@ -8,10 +8,80 @@ same plan gives the same sheet contents either way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from sopfin.digests import FormulaCell
 from sopfin.sheetspec import SheetSpec
+
+FORMULA_SEP = "\x00"  # joins formulas in ``CellRow.joined_formulas``: no formula holds it
+_REF = re.compile(r"^([A-Z]{1,3})(0|[1-9][0-9]*)$")
+
+
+class CellRow(Protocol):
+    """One row of a sheet as read back, for comparing it with what sopfin wrote.
+
+    ``joined_formulas`` is the cheap question (a row read from a file answers it without
+    decoding any cell); ``values`` and ``cells`` give the cells exactly as
+    ``Workbook.read_cells`` would, keyed by column letters.
+    """
+
+    @property
+    def number(self) -> int:
+        """The 1-based row number."""
+        ...
+
+    def joined_formulas(self, columns: Sequence[str]) -> str | None:
+        """The formulas of ``columns`` joined by FORMULA_SEP, as far as they are known at a
+        glance. When the result equals ``FORMULA_SEP.join(formulas)`` for non-empty
+        ``formulas`` (none holding FORMULA_SEP), each column holds exactly that formula (as
+        stored, without '='). A cell without a formula, or one not known cheaply, gives an
+        empty entry; None says the row cannot tell (e.g. it has no cell in a column)."""
+        ...
+
+    def values(self, columns: Sequence[str]) -> list[Any]:
+        """The cells of ``columns`` (FormulaCell, plain value, or None when empty)."""
+        ...
+
+    def cells(self) -> Mapping[str, Any]:
+        """Every non-empty cell of the row: {column letters: value or FormulaCell}."""
+        ...
+
+
+class CellsRow:
+    """A ``CellRow`` over decoded cells ({column letters: value or FormulaCell})."""
+
+    __slots__ = ("_cells", "number")
+
+    def __init__(self, number: int, cells: Mapping[str, Any]) -> None:
+        self.number = number
+        self._cells = cells
+
+    def joined_formulas(self, columns: Sequence[str]) -> str | None:
+        out = []
+        for column in columns:
+            cell = self._cells.get(column)
+            formula = cell.formula if isinstance(cell, FormulaCell) else None
+            out.append(formula if isinstance(formula, str) else "")
+        return FORMULA_SEP.join(out)
+
+    def values(self, columns: Sequence[str]) -> list[Any]:
+        return [self._cells.get(c) for c in columns]
+
+    def cells(self) -> Mapping[str, Any]:
+        return self._cells
+
+
+def rows_of_cells(cells: Mapping[str, Any]) -> list[CellsRow]:
+    """{cell ref: value} (as ``read_cells`` gives) -> its rows in row order. Keys that are not
+    plain references ('B7', no leading zero) name no cell a spec can have: left out."""
+    rows: dict[int, dict[str, Any]] = {}
+    for ref, value in cells.items():
+        match = _REF.match(ref)
+        if match:
+            rows.setdefault(int(match.group(2)), {})[match.group(1)] = value
+    return [CellsRow(n, rows[n]) for n in sorted(rows)]
 
 
 @runtime_checkable
@@ -42,6 +112,14 @@ class Workbook(Protocol):
         """Named sheets as {cell ref: value}, formula cells as
         ``sopfin.versions.FormulaCell(formula, cached value)``; for verify and for finding
         typed-over formulas."""
+        ...
+
+    def read_cell_rows(self, names: Iterable[str]) -> Mapping[str, Iterable[CellRow]]:
+        """Named sheets as their rows (``CellRow``s), streamed: a sheet is read while its
+        rows are iterated, and can be iterated again. Rows come in the order the sheet
+        stores them: ascending, unless an unusual file repeats or reorders row numbers (its
+        later non-empty cells then win, as in ``read_cells``). Missing sheets are absent.
+        For comparing large output sheets without holding every cell at once."""
         ...
 
     def write_sheets(self, specs: Sequence[SheetSpec]) -> Any:

@@ -37,6 +37,11 @@ class FileWorkbook:
 
         return read_cells(self.path, names)
 
+    def read_cell_rows(self, names: Iterable[str]) -> Mapping[str, Iterable[Any]]:
+        from sopfin.xlsx.readback import read_cell_rows  # streamed rows, for large sheets
+
+        return read_cell_rows(self.path, names)
+
     def write_sheets(self, specs: Sequence[SheetSpec]) -> Any:
         return write_sheets(self.path, specs)
 

@@ -2,8 +2,11 @@
 typed-over-formula check compares.
 
 The input reader (``sopfin.xlsx.read``) gives grids of values; here each cell keeps its
-reference and, for a formula cell, its formula text. Worksheet parts are streamed with
-``lxml.etree.iterparse`` one ``<row>`` at a time, so a large sheet is never held as a tree.
+reference and, for a formula cell, its formula text. A worksheet part is streamed one chunk
+of rows at a time, so a large sheet is never held as a tree: the row scanner
+(``sopfin.xlsx.rowscan``, regular expressions over the text) reads the shapes every common
+writer produces, and ``lxml.etree.iterparse`` reads any part the scanner does not, from the
+row where the scanner stopped.
 
 Cell values: numbers as float, shared and inline strings as str, booleans as bool, error
 cells as ``XlError``, ``t="d"`` dates as ``datetime`` (the text when it does not parse), empty
@@ -11,52 +14,122 @@ cells omitted. A formula cell is a ``FormulaCell(formula without '=', cached val
 formulas are expanded: each dependent cell gets the master's formula with its relative
 references moved by the cell's offset, as Excel would show it. Cells inside an array formula's
 range other than its top-left cell carry the array formula too, so no cell computed by a
-formula reads back as a typed constant.
+formula reads back as a typed constant. (The rules are in ``sopfin.xlsx.readcell``.)
 """
 
 from __future__ import annotations
 
-import re
 import zipfile
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import IO
 
 from lxml import etree
 
-from sopfin.layout import column_index, column_letter
-from sopfin.model import XlError
-from sopfin.versions import FormulaCell
+from sopfin.layout import column_letter
+from sopfin.workbook import CellRow, CellsRow
 from sopfin.xlsx.errors import WorkbookNotFoundError
 from sopfin.xlsx.package import DOC_REL_NS, read_relationships, rels_part_of
 from sopfin.xlsx.read import WorkbookReadError
+from sopfin.xlsx.readcell import (
+    FormulaState,
+    cell_ref_column,
+    cell_value,
+    read_cell,
+    shift_formula,
+)
+from sopfin.xlsx.rowscan import Scanner, Unusual
+
+__all__ = ["SheetRows", "read_cell_rows", "read_cells", "shift_formula"]
 
 REL_SHARED_STRINGS = f"{DOC_REL_NS}/sharedStrings"
 REL_WORKSHEET = f"{DOC_REL_NS}/worksheet"
-_REF = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
 
 
-def read_cells(path: str | Path, names: Iterable[str]) -> dict[str, dict[str, object]]:
+def read_cells(path: str | Path, names: Iterable[str], *,
+               scan: bool = True) -> dict[str, dict[str, object]]:
     """Sheet name -> {cell ref: value} for the named sheets the workbook has (others are
-    absent). Chartsheets and sheets without a worksheet part are absent too."""
+    absent). Chartsheets and sheets without a worksheet part are absent too. ``scan=False``
+    reads with lxml alone (the reference the scanner is tested against)."""
     path = Path(path)
-    if not path.is_file():
-        raise WorkbookNotFoundError(path)
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise WorkbookReadError(path, f"it is not a zip package: {exc}") from None
-    with zf:
-        parts, shared_part = _sheet_parts(zf, path)
-        wanted = [n for n in dict.fromkeys(names) if n in parts]
-        if not wanted:
-            return {}
-        strings = _shared_strings(zf, shared_part) if shared_part else []
-        return {name: _sheet_cells(zf, parts[name], strings) for name in wanted}
+    with _open_zip(path) as zf:
+        parts, strings = _sheets(zf, path, names)
+        return {name: _cells_of(_rows_of(zf, part, strings, scan))
+                for name, part in parts.items()}
+
+
+def read_cell_rows(path: str | Path, names: Iterable[str]) -> dict[str, SheetRows]:
+    """Sheet name -> its rows, read while iterated (see ``SheetRows``), for the named sheets
+    the workbook has."""
+    path = Path(path)
+    with _open_zip(path) as zf:
+        parts, strings = _sheets(zf, path, names)
+    return {name: SheetRows(path, part, strings) for name, part in parts.items()}
+
+
+class SheetRows:
+    """The rows of one worksheet part as ``CellRow``s, in document order. Each iteration
+    opens the file and streams the part again, so only a chunk of rows is in memory."""
+
+    def __init__(self, path: Path, part: str, strings: list[str]) -> None:
+        self.path = path
+        self.part = part
+        self.strings = strings
+
+    def __iter__(self) -> Iterator[CellRow]:
+        with _open_zip(self.path) as zf:
+            yield from _rows_of(zf, self.part, self.strings, True)
+
+
+def _cells_of(rows: Iterable[CellRow]) -> dict[str, object]:
+    """{cell ref: value} of rows; a later row of the same number overrides non-empty cells."""
+    cells: dict[str, object] = {}
+    for row in rows:
+        number = row.number
+        for column, value in row.cells().items():
+            cells[f"{column}{number}"] = value
+    return cells
+
+
+def _rows_of(zf: zipfile.ZipFile, part: str, strings: list[str],
+             scan: bool) -> Iterator[CellRow]:
+    """The rows of ``part``: scanned, and from the first row the scanner cannot read (or
+    always, without ``scan``) read with lxml, which then skips the rows already given."""
+    done = 0
+    if scan:
+        try:
+            with zf.open(part) as stream:
+                for row in Scanner(strings).rows(stream):
+                    yield row
+                    done += 1
+            return
+        except Unusual:
+            pass
+    for k, row in enumerate(_lxml_rows(zf, part, strings)):
+        if k >= done:
+            yield row
 
 
 # --- package structure -----------------------------------------------------------------------
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    if not path.is_file():
+        raise WorkbookNotFoundError(path)
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise WorkbookReadError(path, f"it is not a zip package: {exc}") from None
+
+
+def _sheets(zf: zipfile.ZipFile, path: Path,
+            names: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+    """The worksheet part of each named sheet the workbook has, and the shared strings
+    (read only when some sheet is wanted)."""
+    parts, shared_part = _sheet_parts(zf, path)
+    wanted = {n: parts[n] for n in dict.fromkeys(names) if n in parts}
+    strings = _shared_strings(zf, shared_part) if wanted and shared_part else []
+    return wanted, strings
+
+
 def _part_names(zf: zipfile.ZipFile) -> dict[str, str]:
     return {n.lower(): n for n in zf.namelist()}
 
@@ -114,7 +187,7 @@ def _shared_strings(zf: zipfile.ZipFile, part: str) -> list[str]:
     return out
 
 
-# --- cells ---------------------------------------------------------------------------------
+# --- cells, with lxml ------------------------------------------------------------------------
 def _rows(zf: zipfile.ZipFile, part: str) -> Iterator[etree._Element]:
     for _, row in etree.iterparse(_open(zf, part), events=("end",), tag="{*}row",
                                   resolve_entities=False, huge_tree=True):
@@ -124,34 +197,28 @@ def _rows(zf: zipfile.ZipFile, part: str) -> Iterator[etree._Element]:
             del row.getparent()[0]
 
 
-def _sheet_cells(zf: zipfile.ZipFile, part: str, strings: list[str]) -> dict[str, object]:
-    cells: dict[str, object] = {}
-    shared: dict[str, tuple[int, int, str]] = {}  # si -> (row, col, master formula)
-    arrays: list[tuple[int, int, int, int, str]] = []  # (r0, c0, r1, c1, formula)
+def _lxml_rows(zf: zipfile.ZipFile, part: str, strings: list[str]) -> Iterator[CellsRow]:
+    state = FormulaState()
     row_no = 0
     for row in _rows(zf, part):
         row_no = int(row.get("r") or row_no + 1)
         col_no = 0
+        cells: dict[str, object] = {}
         for cell in row:
             if _local(cell.tag) != "c":
                 continue
-            ref = cell.get("r")
-            match = _REF.match(ref.upper()) if ref else None
-            col_no = column_index(match.group(1)) if match else col_no + 1
-            value, formula = _cell(cell, strings, row_no, col_no, shared, arrays)
+            col_no = cell_ref_column(cell.get("r"), col_no)
+            value, formula = _cell(cell, strings, row_no, col_no, state)
             if formula is None:
-                formula = _in_array(arrays, row_no, col_no)
-            name = f"{column_letter(col_no)}{row_no}"
-            if formula is not None:
-                cells[name] = FormulaCell(formula, value)
-            elif value is not None and value != "":
-                cells[name] = value
-    return cells
+                formula = state.in_array(row_no, col_no)
+            found = read_cell(value, formula)
+            if found is not None:
+                cells[column_letter(col_no)] = found
+        yield CellsRow(row_no, cells)
 
 
 def _cell(cell: etree._Element, strings: list[str], row: int, col: int,
-          shared: dict[str, tuple[int, int, str]],
-          arrays: list[tuple[int, int, int, int, str]]) -> tuple[object, str | None]:
+          state: FormulaState) -> tuple[object, str | None]:
     kind = cell.get("t", "n")
     v_text: str | None = None
     formula: str | None = None
@@ -161,110 +228,8 @@ def _cell(cell: etree._Element, strings: list[str], row: int, col: int,
         if name == "v":
             v_text = child.text or ""
         elif name == "f":
-            formula = _formula(child, row, col, shared, arrays)
+            formula = state.formula(child.text or "", child.get("t", "normal"),
+                                    child.get("si", ""), child.get("ref"), row, col)
         elif name == "is":
             inline = _text_of(child)
-    return _value(kind, v_text, inline, strings), formula
-
-
-def _value(kind: str, v: str | None, inline: str | None, strings: list[str]) -> object:
-    if kind == "inlineStr":
-        return inline if inline is not None else v
-    if v is None:
-        return None
-    if kind == "s":
-        try:
-            return strings[int(v)]
-        except (ValueError, IndexError):
-            return XlError("#REF!")  # a dangling shared-string index: never a silent blank
-    if kind == "str":
-        return v
-    if kind == "b":
-        return v.strip() in ("1", "true")
-    if kind == "e":
-        return XlError(v.strip() or "#N/A")
-    if kind == "d":
-        try:
-            return datetime.fromisoformat(v.strip())
-        except ValueError:
-            return v
-    if not v.strip():
-        return None
-    try:
-        return float(v)
-    except ValueError:
-        return v
-
-
-def _formula(f: etree._Element, row: int, col: int, shared: dict[str, tuple[int, int, str]],
-             arrays: list[tuple[int, int, int, int, str]]) -> str | None:
-    text = f.text or ""
-    kind = f.get("t", "normal")
-    if kind == "shared":
-        si = f.get("si", "")
-        if text:
-            shared[si] = (row, col, text)
-            return text
-        master = shared.get(si)
-        if master is None:
-            return ""  # a dependent before its master: still a formula cell
-        return shift_formula(master[2], row - master[0], col - master[1])
-    if kind == "array" and f.get("ref"):
-        bounds = f.get("ref", "").upper().replace("$", "").split(":")
-        first = _REF.match(bounds[0])
-        last = _REF.match(bounds[-1])
-        if first and last:
-            arrays.append((int(first.group(2)), column_index(first.group(1)),
-                           int(last.group(2)), column_index(last.group(1)), text))
-    return text
-
-
-def _in_array(arrays: list[tuple[int, int, int, int, str]], row: int, col: int) -> str | None:
-    for r0, c0, r1, c1, text in arrays:
-        if r0 <= row <= r1 and c0 <= col <= c1:
-            return text
-    return None
-
-
-# --- moving a shared formula -----------------------------------------------------------------
-# Skipped whole: string literals, quoted sheet names, structured references [..]. Moved:
-# A1-style cell references and whole-column / whole-row ranges, unless anchored with '$'.
-_TOKEN = re.compile(
-    r'(?P<skip>"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'|\[[^\]]*\])'
-    r"|(?P<cols>(?<![\w.$])\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}(?![\w(!]))"
-    r"|(?P<rows>(?<![\w.$:])\$?[0-9]+:\$?[0-9]+(?![\w.(]))"
-    r"|(?P<cell>(?<![\w.])(\$?)([A-Za-z]{1,3})(\$?)([0-9]+)(?![\w(!]))")
-
-
-def _move_col(token: str, d: int) -> str:
-    if token.startswith("$") or not d:
-        return token
-    return column_letter(max(1, column_index(token) + d))
-
-
-def _move_row(token: str, d: int) -> str:
-    if token.startswith("$") or not d:
-        return token
-    return str(max(1, int(token) + d))
-
-
-def shift_formula(formula: str, d_row: int, d_col: int) -> str:
-    """``formula`` as it reads ``d_row`` rows down and ``d_col`` columns right of its master."""
-    def move(m: re.Match[str]) -> str:
-        if m.group("skip"):
-            return m.group(0)
-        if m.group("cols"):
-            a, b = m.group("cols").split(":")
-            return f"{_move_col(a, d_col)}:{_move_col(b, d_col)}"
-        if m.group("rows"):
-            a, b = m.group("rows").split(":")
-            return f"{_move_row(a, d_row)}:{_move_row(b, d_row)}"
-        col_anchor, col, row_anchor, row = m.group(5, 6, 7, 8)
-        if column_index(col) > 16384:
-            return m.group(0)
-        new_col = col if col_anchor else column_letter(max(1, column_index(col) + d_col))
-        new_row = row if row_anchor else str(max(1, int(row) + d_row))
-        return f"{col_anchor}{new_col}{row_anchor}{new_row}"
-
-    return _TOKEN.sub(move, formula)
-
+    return cell_value(kind, v_text, inline, strings), formula
