@@ -7,7 +7,8 @@ Sizes (families x channels x months x scenarios): S 50x2x24x3, M 1,000x2x36x3,
 L 5,000x2x36x3 (10,000 family-channel rows, 1,080,000 cells per measure). Workbooks are
 generated deterministically by ``sopfin.demo`` and cached in ``benchmarks/cache/``. Every
 contender runs as its own process, interleaved per repetition (every contender of every size
-in each repetition); wall time and peak memory (max RSS of that process tree) are recorded:
+in each repetition); wall time and peak memory (the largest max RSS in the process tree)
+are recorded:
 
 * ``close``: ``sopfin close -v`` end to end on a fresh copy of the plan, publishing v001 (its
   step timings are read from the ``timings:`` line on stderr);
