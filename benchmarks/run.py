@@ -86,7 +86,8 @@ DEFAULT_OTHERS_REPS = "1"
 
 def generator_fingerprint() -> str:
     digest = hashlib.sha256()
-    for rel in ("sopfin/demo.py", "sopfin/xlsx/sheetxml.py", "sopfin/xlsx/package.py"):
+    for rel in ("sopfin/demo.py", "sopfin/xlsx/sheetxml.py", "sopfin/xlsx/cellxml.py",
+                "sopfin/xlsx/package.py", "sopfin/xlsx/deflate.py"):
         path = ROOT / rel
         if path.exists():
             digest.update(path.read_bytes())

@@ -13,13 +13,8 @@ from hypothesis import strategies as st
 from sopfin.layout import column_letter
 from sopfin.render.grid import _fill_by_format, fill
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
-from sopfin.xlsx.sheetxml import (
-    _cell,
-    _check_overlaps,
-    number_classes,
-    prepare_block,
-    worksheet_xml,
-)
+from sopfin.xlsx.cellxml import _cell, number_classes, prepare_block
+from sopfin.xlsx.sheetxml import _check_overlaps, worksheet_xml
 
 TEMPLATES = [
     ("{c}{a}*{c}{b}", None),

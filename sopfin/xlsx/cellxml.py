@@ -1,0 +1,368 @@
+"""Cells -> the XML of worksheet rows: the part of the sheet writer that sees every cell.
+
+Millions of cells pass through here, so rows are built with list comprehensions and
+``str.join``. Float blocks (the usual case: a family x month grid of figures, with or without
+formulas) take a fast path, and a ``FormulaGrid`` block is formatted a whole row at a time;
+blocks of labels are escaped once per distinct label; anything else goes through a per-cell
+dispatch. Strings are inline (``t="inlineStr"``), so the workbook's shared-string table is
+never touched.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sopfin.layout import column_letter
+from sopfin.sheetspec import Block, FormulaGrid, Style
+
+MAX_STRING = 32767  # Excel's limit on the characters of one cell
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(s: str) -> str:
+    """Drop characters XML 1.0 cannot carry (control characters, lone surrogates)."""
+    return s if s.isprintable() else _ILLEGAL_XML.sub("", s)
+
+
+def escape_text(s: str) -> str:
+    return clean_text(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_attr(s: str) -> str:
+    return (escape_text(s).replace('"', "&quot;").replace("\n", "&#10;")
+            .replace("\r", "&#13;").replace("\t", "&#9;"))
+
+
+def _number(v: Any) -> str:
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    text = float.__repr__(float(v))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _is_error(v: Any) -> bool:
+    code = getattr(v, "code", None)
+    return isinstance(code, str) and code.startswith("#")
+
+
+def _cell(ref: str, s: str, v: Any) -> str:
+    """One plain value cell; '' for an empty (None / NaN) cell."""
+    if v is None:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return f'<c r="{ref}"{s} t="b"><v>{int(v)}</v></c>'
+    if isinstance(v, (float, np.floating)):
+        if v != v:
+            return ""
+        if math.isinf(v):
+            return f'<c r="{ref}"{s} t="e"><v>#NUM!</v></c>'
+        return f'<c r="{ref}"{s}><v>{_number(v)}</v></c>'
+    if isinstance(v, (int, np.integer)):
+        return f'<c r="{ref}"{s}><v>{int(v)}</v></c>'
+    if _is_error(v):
+        return f'<c r="{ref}"{s} t="e"><v>{escape_text(v.code)}</v></c>'
+    text = str(v)
+    if not text:
+        return f'<c r="{ref}"{s}/>' if s else ""
+    text = escape_text(text[:MAX_STRING])
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def _formula_cell(ref: str, s: str, formula: str, v: Any) -> str:
+    """A formula cell with its cached result; a missing result caches a blank string."""
+    f = escape_text(formula)
+    if v is None or (isinstance(v, (float, np.floating)) and v != v):
+        return f'<c r="{ref}"{s} t="str"><f>{f}</f><v></v></c>'
+    if isinstance(v, (bool, np.bool_)):
+        return f'<c r="{ref}"{s} t="b"><f>{f}</f><v>{int(v)}</v></c>'
+    if isinstance(v, (float, np.floating)) and math.isinf(v):
+        return f'<c r="{ref}"{s} t="e"><f>{f}</f><v>#NUM!</v></c>'
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return f'<c r="{ref}"{s}><f>{f}</f><v>{_number(v)}</v></c>'
+    if _is_error(v):
+        return f'<c r="{ref}"{s} t="e"><f>{f}</f><v>{escape_text(v.code)}</v></c>'
+    return f'<c r="{ref}"{s} t="str"><f>{f}</f><v>{escape_text(str(v))}</v></c>'
+
+
+def _formula_text(x: Any) -> str | None:
+    """Formula text without a leading '='; None for 'no formula' (None, '', NaN)."""
+    if not isinstance(x, str) or not x:
+        return None
+    return x[1:] if x[0] == "=" else x
+
+
+def _formula_xml(x: Any) -> str | None:
+    """``_formula_text`` with ``&``, ``<`` and ``>`` escaped for the fast float path."""
+    if not isinstance(x, str) or not x:
+        return None
+    if x[0] == "=":
+        x = x[1:]
+    if "&" in x or "<" in x or ">" in x:
+        return x.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return x
+
+
+def _formula_texts(formulas: np.ndarray, escape: bool) -> np.ndarray:
+    """``_formula_text`` of every cell ('' for no formula), XML-escaped when ``escape`` (the
+    fast path writes them as they are). A grid of strings is done in one pass over one
+    joined string; anything else cell by cell."""
+    flat = formulas.ravel().tolist()
+    types = set(map(type, flat))
+    if types <= {str, type(None)} and flat:
+        texts = [x or "" for x in flat] if type(None) in types else flat
+        joined = "\x00".join(texts)
+        if "\x00" not in "".join(texts):
+            joined = ("\x00" + joined).replace("\x00=", "\x00")[1:]
+            if escape and ("&" in joined or "<" in joined or ">" in joined):
+                joined = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            out = np.empty(len(flat), dtype=object)
+            out[:] = joined.split("\x00")
+            return out.reshape(formulas.shape)
+    text = _formula_xml if escape else _formula_text
+    out = np.empty(len(flat), dtype=object)
+    out[:] = [text(x) or "" for x in flat]
+    return out.reshape(formulas.shape)
+
+
+def _as_2d(data: Any, what: str, block: Block) -> np.ndarray:
+    arr = data if isinstance(data, np.ndarray) else np.asarray(data, dtype=object)
+    if arr.ndim != 2:
+        raise ValueError(f"block at row {block.row}, col {block.col}: {what} must be 2-D")
+    return arr
+
+
+@dataclass
+class _PreparedBlock:
+    """A block with its arrays normalised and its per-column cell openings precomputed."""
+
+    row0: int
+    row1: int
+    col0: int
+    col1: int
+    values: np.ndarray
+    formulas: np.ndarray | None
+    style_attr: str  # ' s="N"' for a whole-block style, '' for none
+    cell_styles: np.ndarray | None  # per-cell ' s="N"' strings when styled cell by cell
+    letters: list[str]
+    fast: bool  # float values, one style
+    grid: _GridRows | None = None  # formulas kept as a FormulaGrid (fast blocks only)
+    texts: dict[str, str] | None = None  # a block of non-empty strings: each one escaped
+
+    def rows(self, r0: int, r1: int) -> list[str]:
+        """Cell XML of rows r0..r1 (inclusive, sheet row numbers), one string per row."""
+        i0, i1 = r0 - self.row0, r1 - self.row0 + 1
+        values = self.values[i0:i1].tolist()
+        numbers = range(r0, r1 + 1)
+        if self.grid is not None:
+            return self._grid_rows(numbers, values, i0)
+        if self.fast and self.formulas is None:
+            return self._number_rows(numbers, values)
+        if self.texts is not None:
+            return self._text_rows(numbers, values)
+        formulas = (self.formulas[i0:i1].tolist() if self.formulas is not None
+                    else [None] * len(values))
+        if self.fast:
+            return self._formula_rows(numbers, values, formulas)
+        styles = (self.cell_styles[i0:i1].tolist() if self.cell_styles is not None
+                  else [[self.style_attr] * len(self.letters)] * len(values))
+        out = []
+        for r, vrow, frow, srow in zip(numbers, values, formulas, styles, strict=True):
+            rs = str(r)
+            frow = frow if frow is not None else [None] * len(vrow)
+            out.append("".join([
+                _formula_cell(col + rs, s, f, v) if f else _cell(col + rs, s, v)
+                for col, v, f, s in zip(self.letters, vrow, frow, srow, strict=True)]))
+        return out
+
+    def _text_rows(self, numbers: range, values: list[list[str]]) -> list[str]:
+        """Rows of a block of non-empty strings in one style (keys, labels)."""
+        assert self.texts is not None
+        opens = [f'<c r="{col}' for col in self.letters]
+        tail = f'"{self.style_attr} t="inlineStr"><is><t xml:space="preserve">'
+        texts = self.texts
+        return ["".join([f"{o}{rs}{tail}{texts[v]}</t></is></c>"
+                         for o, v in zip(opens, row, strict=True)])
+                for rs, row in zip(map(str, numbers), values, strict=True)]
+
+    def _number_rows(self, numbers: range, values: list[list[float]]) -> list[str]:
+        opens = [f'<c r="{col}' for col in self.letters]
+        tail = f'"{self.style_attr}><v>'
+        return ["".join([f"{o}{rs}{tail}{v!r}</v></c>"
+                         for o, v in zip(opens, row, strict=True) if v == v])
+                .replace(".0</v>", "</v>")
+                for rs, row in zip(map(str, numbers), values, strict=True)]
+
+    def _grid_rows(self, numbers: range, values: list[list[float]], i0: int) -> list[str]:
+        """Rows of a FormulaGrid block: one ``%`` format per row, each value formatted by its
+        number class (see ``number_classes``); a row with a blank (NaN) result goes cell by
+        cell."""
+        grid = self.grid
+        assert grid is not None
+        window = self.values[i0:i0 + len(values)]
+        classes = number_classes(window)
+        blank = np.isnan(window).any(axis=1).tolist()
+        uniform = (classes == classes[:, :1]).all(axis=1).tolist()
+        out = []
+        for k, (rs, vrow, crow) in enumerate(zip(map(str, numbers), values, classes.tolist(),
+                                                 strict=True)):
+            if blank[k] or i0 + k in grid.grid.explicit:
+                out.extend(self._formula_rows(range(int(rs), int(rs) + 1), [vrow],
+                                              [grid.escaped_row(i0 + k)]))
+                continue
+            fmt = (grid.row_formats[crow[0]] if uniform[k] else
+                   "".join([f[c] for f, c in zip(grid.cell_formats, crow, strict=True)]))
+            xml = fmt % grid.pick([rs, *grid.arg_row(i0 + k), *vrow])
+            out.append(xml.replace(".0</v>", "</v>") if REPR in crow else xml)
+        return out
+
+    def _formula_rows(self, numbers: range, values: list[list[float]],
+                      formulas: list[list[Any]]) -> list[str]:
+        opens = [f'<c r="{col}' for col in self.letters]
+        s = self.style_attr
+        tail, tail_f, tail_blank = f'"{s}><v>', f'"{s}><f>', f'"{s} t="str"><f>'
+        out = []
+        for rs, vrow, frow in zip(map(str, numbers), values, formulas, strict=True):
+            out.append("".join([  # formulas arrive escaped (prepare_block)
+                (f"{o}{rs}{tail_f}{f}</f><v>{v!r}</v></c>" if v == v else
+                 f"{o}{rs}{tail_blank}{f}</f><v></v></c>")
+                if f else (f"{o}{rs}{tail}{v!r}</v></c>" if v == v else "")
+                for o, v, f in zip(opens, vrow, frow, strict=True)]).replace(".0</v>", "</v>"))
+        return out
+
+
+def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
+    values = _as_2d(block.values, "values", block)
+    if values.dtype.kind in "US":
+        values = values.astype(object)
+    n_rows, n_cols = values.shape
+    style_attr, cell_styles = "", None
+    if isinstance(block.style, Style):
+        style_attr = f' s="{xf[block.style]}"' if xf[block.style] else ""
+    elif block.style is not None:
+        styles = _as_2d(block.style, "style", block)
+        if styles.shape != values.shape:
+            raise ValueError(f"block at row {block.row}, col {block.col}: style shape "
+                             f"{styles.shape} differs from values shape {values.shape}")
+        attr = {st: f' s="{xf[st]}"' for st in xf}
+        attr[None] = ""
+        cell_styles = np.array([[attr[Style(x) if x is not None else None] for x in row]
+                                for row in styles.tolist()], dtype=object).reshape(values.shape)
+    fast = (values.dtype.kind == "f" and cell_styles is None
+            and not np.isinf(values).any())
+    formulas = grid = None
+    letters = [column_letter(c) for c in range(block.col, block.col + n_cols)]
+    if block.formulas is not None:
+        shape = _shape_of(block.formulas, "formulas", block)
+        if shape != values.shape:
+            raise ValueError(f"block at row {block.row}, col {block.col}: formulas shape "
+                             f"{shape} differs from values shape {values.shape}")
+        if fast and isinstance(block.formulas, FormulaGrid):
+            grid = _GridRows.compile(block.formulas, letters, style_attr)
+        if grid is None:
+            formulas = _formula_texts(_as_2d(block.formulas, "formulas", block), escape=fast)
+    if values.dtype.kind in "iub":
+        values = values.astype(object)
+    texts = (_escaped_texts(values) if formulas is None and cell_styles is None
+             and values.dtype == object else None)
+    return _PreparedBlock(block.row, block.row + n_rows - 1, block.col, block.col + n_cols - 1,
+                          values, formulas, style_attr, cell_styles, letters, fast, grid, texts)
+
+
+def _escaped_texts(values: np.ndarray) -> dict[str, str] | None:
+    """Each distinct value of an all-string block (no empty strings), XML-escaped as ``_cell``
+    writes it; None when the block holds anything else."""
+    try:
+        distinct = set(values.ravel().tolist())
+    except TypeError:  # an unhashable value: not a block of strings
+        return None
+    if not all(type(v) is str and v for v in distinct):
+        return None
+    return {v: escape_text(v[:MAX_STRING]) for v in distinct}
+
+
+def _shape_of(data: Any, what: str, block: Block) -> tuple[int, ...]:
+    """The shape of a block's array-like (a FormulaGrid without building its strings)."""
+    if isinstance(data, FormulaGrid):
+        return data.shape
+    return _as_2d(data, what, block).shape
+
+
+def _escape_formula(text: str) -> str:
+    """``&``, ``<`` and ``>`` escaped, as the fast path writes formula text."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+# Number classes of a cached value, and the %-format that writes each exactly as repr() then
+# dropping a trailing '.0' would (the cell-by-cell path): whole numbers, one decimal, two
+# decimals (cents), anything else. The first three are exact for |x| < 1e12 (the cents grid is
+# far coarser than a float's spacing there) and several times faster than repr.
+WHOLE, TENTHS, CENTS, REPR = 0, 1, 2, 3
+_VALUE_FORMATS = ("%d", "%.1f", "%.2f", "%r")
+
+
+def number_classes(values: np.ndarray) -> np.ndarray:
+    """The number class of each value (REPR for NaN, -0.0, large or non-cent values)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        cents = np.rint(values * 100.0)
+        exact = ((cents / 100.0 == values) & (np.abs(values) < 1e12)
+                 & ~((values == 0) & np.signbit(values)))
+        return np.where(~exact, REPR, np.where(cents % 100 == 0, WHOLE,
+                                               np.where(cents % 10 == 0, TENTHS, CENTS)))
+
+
+@dataclass
+class _GridRows:
+    """A FormulaGrid compiled into one ``%`` format per sheet row: every cell's reference,
+    formula and cached value, so a row is one format call. Arguments are XML-escaped once."""
+
+    grid: FormulaGrid
+    cell_formats: list[tuple[str, ...]]  # per column, the cell's format for each number class
+    row_formats: tuple[str, ...]  # the whole row's format when every value has one class
+    pick: Any  # operator.itemgetter over [row number, *arguments, *values]
+    args: tuple[list[object], ...]
+
+    @classmethod
+    def compile(cls, grid: FormulaGrid, letters: Sequence[str], style_attr: str,
+                ) -> _GridRows | None:
+        """None when a formula could come out empty or start with '=' (the cell-by-cell path
+        handles those)."""
+        first_text, first_args = grid.first if grid.first is not None else (None, ())
+        texts = [first_text if j == 0 and first_text is not None else t
+                 for j, t in enumerate(grid.texts)]
+        if not texts or any(t.startswith("=") or not t.replace("%s", "") for t in texts):
+            return None
+        args = tuple(_escaped_column(a) for a in (*grid.args, *first_args))
+        n_args, n_first = len(grid.args), len(first_args)
+        cells, plan = [], []
+        for j, text in enumerate(texts):
+            own = (range(1 + n_args, 1 + n_args + n_first) if j == 0 and first_text is not None
+                   else range(1, 1 + n_args))
+            head = f'<c r="{letters[j]}%s"{style_attr}><f>{_escape_formula(text)}</f><v>'
+            cells.append(tuple(f"{head}{v}</v></c>" for v in _VALUE_FORMATS))
+            plan += [0, *own, 1 + n_args + n_first + j]
+        rows = tuple("".join(c[k] for c in cells) for k in range(len(_VALUE_FORMATS)))
+        return cls(grid, cells, rows, operator.itemgetter(*plan), args)
+
+    def arg_row(self, i: int) -> list[object]:
+        return [a[i] for a in self.args]
+
+    def escaped_row(self, i: int) -> list[str]:
+        """Row i's formulas as the cell-by-cell path takes them (see ``_formula_texts``)."""
+        return [_escape_formula(f[1:] if f.startswith("=") else f) for f in self.grid.row(i)]
+
+
+def _escaped_column(values: Sequence[object]) -> list[object]:
+    """A column of row arguments with text XML-escaped (numbers as they are)."""
+    out = list(values)
+    if any(isinstance(v, str) and ("&" in v or "<" in v or ">" in v) for v in out):
+        out = [_escape_formula(v) if isinstance(v, str) else v for v in out]
+    return out
