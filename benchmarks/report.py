@@ -150,7 +150,16 @@ def machine() -> dict[str, str]:
             "python": platform.python_version(), "os": platform.platform(),
             "numpy": np.__version__, "pandas": pandas.__version__,
             "python-calamine": _version("python-calamine", python_calamine), "openpyxl": opx,
-            "libreoffice": lo}
+            "libreoffice": lo, "python-isal": _isal_version()}
+
+
+def _isal_version() -> str:
+    """The ISA-L deflate binding the writer uses when present (it sets the write speed)."""
+    try:
+        import isal
+    except ImportError:
+        return "not installed (zlib)"
+    return str(getattr(isal, "__version__", "?"))
 
 
 def build_results(sizes, tables: dict[str, dict], steps: dict[str, dict], udf: dict | None,

@@ -134,8 +134,9 @@ def legend(results: dict) -> list[str]:
     text = [
         f"Measured {results['date']} with `{results['command']}` on {m['cpu']} "
         f"({m['cores']} cores, {m.get('memory', '?')}), Python {m['python']}, numpy "
-        f"{m['numpy']}, pandas {m['pandas']}, python-calamine {m['python-calamine']}, openpyxl "
-        f"{m['openpyxl']}, {m['libreoffice'] or 'no LibreOffice'}.",
+        f"{m['numpy']}, pandas {m['pandas']}, python-calamine {m['python-calamine']}, "
+        + (f"python-isal {m['python-isal']}, " if "python-isal" in m else "")
+        + f"openpyxl {m['openpyxl']}, {m['libreoffice'] or 'no LibreOffice'}.",
         "Each figure is the median of the interleaved runs in the *runs* column: "
         f"{st.get('reps_text', '?')} for sopfin's commands and the floor, {others} for openpyxl "
         "and LibreOffice (`--others-reps`); `(n=k)` marks a figure from fewer runs (a failed "
