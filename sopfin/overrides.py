@@ -18,7 +18,6 @@ cell by cell, which is what decides the findings.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -35,52 +34,22 @@ FORMULA_CHANGED = "formula-changed"
 Expected = dict[int, tuple[object, str | None]]  # col -> (value, formula or None)
 
 
-_GRID_FIELDS = {"texts", "args", "rows", "first", "explicit"}  # what _JoinedGrid follows
-
-
 class _JoinedGrid:
-    """A ``FormulaGrid``'s row as one string, its formulas joined by FORMULA_SEP: the column
-    formats are joined once, and each row is then a single ``%`` format (or its explicit
-    formulas, joined). It follows ``FormulaGrid.row``; a grid with fields it does not know
-    is left to ``FormulaGrid.row``."""
+    """A ``FormulaGrid`` block's rows as single strings (``FormulaGrid.joined_row``), or None
+    for a row whose formulas are not all text."""
 
     def __init__(self, grid: FormulaGrid) -> None:
-        n = len(grid.args)
-        texts = list(grid.texts)
-        for text in texts:
-            text % (("x",) * n)  # each format takes exactly the row's arguments
-        self.args = grid.args
-        self.explicit = grid.explicit
-        self.first = grid.first if texts else None
-        if self.first is not None:
-            self.first[0] % (("x",) * len(self.first[1]))
-            texts = texts[1:]
-        self.format = FORMULA_SEP.join(texts)
-        self.repeat = len(texts)
+        self.grid = grid
 
     @classmethod
     def of(cls, formulas: object) -> _JoinedGrid | None:
-        if not isinstance(formulas, FormulaGrid) \
-                or {f.name for f in fields(formulas)} != _GRID_FIELDS:
-            return None
-        try:
-            return cls(formulas)
-        except (TypeError, ValueError, KeyError):
-            return None  # formats the row-wise join cannot take: formulas one by one
+        return cls(formulas) if isinstance(formulas, FormulaGrid) else None
 
     def row(self, i: int) -> str | None:
-        """Row i's formulas joined; None when one of them is not text."""
-        if i in self.explicit:
-            try:
-                return FORMULA_SEP.join(self.explicit[i])
-            except TypeError:
-                return None
-        joined = self.format % (tuple([a[i] for a in self.args]) * self.repeat)
-        if self.first is None:
-            return joined
-        text, args = self.first
-        head = text % tuple([a[i] for a in args])
-        return f"{head}{FORMULA_SEP}{joined}" if self.repeat else head
+        try:
+            return self.grid.joined_row(i, FORMULA_SEP)
+        except (TypeError, ValueError, KeyError):
+            return None  # formats the row-wise join cannot take: formulas one by one
 
 
 class _Band:

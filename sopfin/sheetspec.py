@@ -136,6 +136,25 @@ class FormulaGrid:
             out[0] = text % tuple([a[i] for a in args])
         return out
 
+    def joined_row(self, i: int, sep: str) -> str:
+        """Row i's formulas joined by ``sep``, as ``sep.join(self.row(i))`` but with the column
+        formats joined once, so a row is a single ``%`` format (the typed-over check compares
+        whole rows this way)."""
+        if i in self.explicit:
+            return sep.join(self.explicit[i])
+        cached = self.__dict__.get("_joined")
+        if cached is None or cached[0] != sep:
+            texts = self.texts[1:] if self.first is not None else self.texts
+            cached = (sep, sep.replace("%", "%%").join(texts), len(texts))
+            object.__setattr__(self, "_joined", cached)
+        _, fmt, repeat = cached
+        joined = fmt % (tuple([a[i] for a in self.args]) * repeat)
+        if self.first is None or not self.texts:
+            return joined
+        text, args = self.first
+        head = text % tuple([a[i] for a in args])
+        return f"{head}{sep}{joined}" if repeat else head
+
     def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
         out = np.empty(self.shape, dtype=object)
         for i in range(self.rows):

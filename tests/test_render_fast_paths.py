@@ -106,6 +106,9 @@ def test_formula_grid_rows_write_what_the_cell_by_cell_path_writes(rows, cols, d
                                                "", "SUM(B1:B3)<2"])) for _ in range(cols)]
                 for i in range(rows) if data.draw(st.booleans())}
     grid = FormulaGrid(texts, args, rows, first, explicit)
+    for sep in ("\x00", "%|"):
+        assert [grid.joined_row(i, sep) for i in range(rows)] == [
+            sep.join(formulas) for formulas in grid.tolist()]
     fast, plain = _xml_both_ways(grid, values, data.draw(st.sampled_from([Style.MONEY,
                                                                           Style.UNITS])))
     assert fast == plain
