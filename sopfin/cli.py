@@ -69,16 +69,26 @@ def _settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def _remove_workbook(path: Path) -> None:
+    """--force: remove the old workbook file, never a folder or a device."""
+    from sopfin.xlsx.lock import refuse_odd_target
+    from sopfin.xlsx.metadata import refuse_unwritable
+
+    refuse_odd_target(path)
+    refuse_unwritable(path)
+    path.unlink()
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from sopfin.xlsx import create_workbook
 
     path = Path(args.path)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise UsageError(f"{path}: a new plan workbook must end in .xlsx")
-    if path.exists():
+    if path.exists() or path.is_symlink():
         if not args.force:
             raise UsageError(f"{path} exists; choose another name or pass --force to replace it")
-        path.unlink()
+        _remove_workbook(path)
     if args.demo:
         from sopfin.demo import demo_sheets
 
@@ -94,12 +104,19 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from sopfin.xlsx.lock import exclusive
+
+    path = Path(args.path)
+    with exclusive(path):
+        return _init(args, path)
+
+
+def _init(args: argparse.Namespace, path: Path) -> int:
     from sopfin.settings import parse_settings
     from sopfin.templates import input_sheets
     from sopfin.xlsx import sheet_names, write_sheets
     from sopfin.xlsx.read import read_raw_sheets
 
-    path = Path(args.path)
     existing = set(sheet_names(path))
     settings = _settings_from_args(args)
     if layout.SETTINGS in existing:
@@ -114,12 +131,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not specs:
         print(f"{path}: every input sheet is already there; nothing to add")
         return EXIT_OK
-    write_sheets(path, specs)
+    report = write_sheets(path, specs)
     months = month_range(settings.first_period, settings.horizon)
     print(f"added to {path}: {', '.join(s.name for s in specs)} "
           f"({months[0]}..{months[-1]}, {len(months)} months)")
     if kept:
         print(f"kept as they were: {', '.join(kept)}")
+    for warning in report.warnings:
+        print(f"warning: {warning}")
     return EXIT_OK
 
 
@@ -177,10 +196,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from sopfin.xlsx import create_workbook
 
     path = Path(args.path)
-    if path.exists():
+    if path.exists() or path.is_symlink():
         if not args.force:
             raise UsageError(f"{path} exists; pass --force to rebuild the demo workbook there")
-        path.unlink()
+        _remove_workbook(path)
     progress = _progress(args)
     progress(f"building the demo workbook {path}")
     create_workbook(path, demo_sheets())
@@ -393,6 +412,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except FileNotFoundError as exc:
         print(f"sopfin: {exc.filename or exc}: no such file", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # the environment, not the plan: a device, a full disk, a loop
+        print(f"sopfin: {exc.filename or getattr(args, 'path', '')}: {exc.strerror or exc}",
+              file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("sopfin: interrupted; the workbook was not changed", file=sys.stderr)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +70,13 @@ class RunResult:
     @property
     def errors(self) -> list[Issue]:
         return [i for i in self.issues if i.severity is Severity.ERROR]
+
+
+def exclusive(book: Workbook) -> AbstractContextManager[object]:
+    """Hold ``book`` for a whole read-modify-write: a file's lock file (``sopfin.xlsx.lock``);
+    a book open in Excel is held by Excel itself."""
+    hold = getattr(book, "exclusive", None)
+    return hold() if hold is not None else nullcontext()
 
 
 def read_step(book: Workbook, timings: Timings, progress: Progress = _quiet,
@@ -138,6 +145,12 @@ def run_dollarize(target: str | Path | Workbook, scenarios: Sequence[str] | None
                   progress: Progress = _quiet) -> RunResult:
     """check -> dollarize -> render -> write. Writes nothing when any error is found."""
     book = open_workbook(target)
+    with exclusive(book):
+        return _dollarize(book, scenarios, progress)
+
+
+def _dollarize(book: Workbook, scenarios: Sequence[str] | None,
+               progress: Progress) -> RunResult:
     book.check_writable()  # refuse locked / protected / strict workbooks before any work
     result = check(book, progress)
     if result.plan is None or not result.ok:

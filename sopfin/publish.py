@@ -25,7 +25,15 @@ from sopfin.finance import parse_finance
 from sopfin.model import Issue, Severity, has_errors
 from sopfin.money import to_cents
 from sopfin.overrides import typed_over_formulas
-from sopfin.pipeline import Progress, RunResult, Timings, check, dollarize_step, render_step
+from sopfin.pipeline import (
+    Progress,
+    RunResult,
+    Timings,
+    check,
+    dollarize_step,
+    exclusive,
+    render_step,
+)
 from sopfin.protection import hash_password
 from sopfin.reconcile import compare_forecast, reconcile, silent_override_issues
 from sopfin.reconciliation import Reconciliation
@@ -70,7 +78,8 @@ class CloseResult:
     def lines(self) -> list[str]:
         out = [i.format(self.book.name) for i in self.issues]
         out += [f.format(self.book.name) for f in self.findings]
-        return out + self.messages
+        saved = [f"warning: {w}" for w in getattr(self.written, "warnings", ()) or ()]
+        return out + self.messages + saved
 
 
 def now_utc() -> str:
@@ -162,11 +171,12 @@ def run_reconcile(target: str | Path | Workbook, *, window: str = "Horizon",
                   progress: Progress | None = None) -> CloseResult:
     """Dollarize and reconcile; write the output sheets; publish nothing."""
     book = open_workbook(target)
-    book.check_writable()
-    base, out, specs = _prepare(book, window, progress or _quiet)
-    if out.reconciliation is None:
-        return out
-    out.written = book.write_sheets(specs)
+    with exclusive(book):
+        book.check_writable()
+        base, out, specs = _prepare(book, window, progress or _quiet)
+        if out.reconciliation is None:
+            return out
+        out.written = book.write_sheets(specs)
     out.messages += headline_lines(out.reconciliation)
     return out
 
@@ -177,8 +187,13 @@ def run_close(target: str | Path | Workbook, *, author: str | None = None,
     """Publish a new locked version. Refuses (and writes nothing) on data errors, a ledger
     that does not verify, or silent overrides unless ``allow_unexplained``."""
     book = open_workbook(target)
+    with exclusive(book):
+        return _publish(book, author, window, allow_unexplained, key, progress or _quiet)
+
+
+def _publish(book: Workbook, author: str | None, window: str, allow_unexplained: bool,
+             key: bytes | None, progress: Progress) -> CloseResult:
     book.check_writable()
-    progress = progress or _quiet
     ledger = load_ledger(book)
     base, out, specs = _prepare(book, window, progress, ledger)
     rec = out.reconciliation
@@ -232,6 +247,11 @@ def run_approve(target: str | Path | Workbook, *, version: int, by: str,
                 key: bytes | None = None) -> CloseResult:
     """Mark a published version as the plan of record (appends an approve entry)."""
     book = open_workbook(target)
+    with exclusive(book):
+        return _approve(book, version, by, key)
+
+
+def _approve(book: Workbook, version: int, by: str, key: bytes | None) -> CloseResult:
     book.check_writable()
     out = CloseResult(book=book)
     ledger = load_ledger(book)
