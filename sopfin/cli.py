@@ -71,8 +71,7 @@ def _settings_from_args(args: argparse.Namespace) -> Settings:
 
 def _remove_workbook(path: Path) -> None:
     """--force: remove the old workbook file, never a folder or a device."""
-    from sopfin.xlsx.lock import refuse_odd_target
-    from sopfin.xlsx.metadata import refuse_unwritable
+    from sopfin.xlsx.metadata import refuse_odd_target, refuse_unwritable
 
     refuse_odd_target(path)
     refuse_unwritable(path)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sopfin.sheetspec import SheetSpec, Style
 from sopfin.xlsx import blank
-from sopfin.xlsx.atomic import atomic_replace
+from sopfin.xlsx.atomic import atomic_replace, save_faults
 from sopfin.xlsx.charts import (
     PartNamer,
     actual_name,
@@ -383,7 +383,7 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
     source = pkg.source
     jobs = [_sheet_job(part, spec, xf, drawn.rids.get(part))
             for part, spec in [*replaced.items(), *((p, s) for s, _, p in plan.add)]]
-    with deflated_parts(jobs, path.parent, fast_deflate) as deflate_all, \
+    with save_faults(path), deflated_parts(jobs, path.parent, fast_deflate) as deflate_all, \
             atomic_replace(path, edits.warnings) as fh:
         sheets_ready = deflate_all()
         sink = ZipSink(fh, fast_deflate)

@@ -99,6 +99,16 @@ def _fsync_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
+def save_faults(target: str | Path) -> Iterator[None]:
+    """An OSError in the block (a full disk while staging parts beside the workbook, a
+    failing temporary file) is a SaveFailedError naming ``target``."""
+    try:
+        yield
+    except OSError as exc:
+        raise SaveFailedError(target, exc.strerror or str(exc)) from None
+
+
+@contextlib.contextmanager
 def atomic_replace(target: str | Path, warnings: list[str] | None = None,
                    ) -> Iterator[BinaryIO]:
     """Yield a binary file opened for writing; on a clean exit it replaces ``target``.

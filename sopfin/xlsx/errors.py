@@ -6,6 +6,7 @@ raised before a single byte is written, so a refused workbook is left exactly as
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -26,7 +27,7 @@ class WorkbookError(Exception):
 
 class WorkbookNotFoundError(WorkbookError):
     def __init__(self, path: str | Path) -> None:
-        super().__init__(path, f"no such file ({Path(path).resolve()})",
+        super().__init__(path, f"no such file ({os.path.abspath(path)})",
                          "check the path, or create a plan workbook with `sopfin new`")
 
 

@@ -25,19 +25,14 @@ import errno
 import json
 import os
 import socket
-import stat
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sopfin.xlsx.errors import (
-    FolderNotWritableError,
-    NotAFileError,
-    WorkbookBusyError,
-    WorkbookChangedError,
-)
+from sopfin.xlsx.errors import FolderNotWritableError, WorkbookBusyError, WorkbookChangedError
+from sopfin.xlsx.metadata import refuse_odd_target
 
 try:
     import fcntl
@@ -88,22 +83,6 @@ def identity_of(path: str | Path) -> FileIdentity | None:
     except FileNotFoundError:
         return None
     return FileIdentity(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def refuse_odd_target(target: str | Path) -> None:
-    """A folder, a device, a pipe or a symlink loop given as the workbook: refuse by name."""
-    try:
-        mode = os.stat(target).st_mode
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise NotAFileError(target, "a symbolic link that loops back on itself") from None
-        raise FolderNotWritableError(target, exc.strerror or str(exc)) from None
-    if stat.S_ISDIR(mode):
-        raise NotAFileError(target, "a folder")
-    if not stat.S_ISREG(mode):
-        raise NotAFileError(target, "a device, pipe or socket, not a regular file")
 
 
 def _key(target: str | Path) -> tuple[str, int]:

@@ -1,4 +1,7 @@
-"""The workbook file's own properties across a save: who may write it, and what it keeps.
+"""The workbook file's own properties: what kind of file it is, who may write it, and what a
+save keeps.
+
+A folder, a device, a pipe or a symbolic link loop given as the workbook is refused by name.
 
 A save writes a new file and renames it over the old one, so the new file must be given
 what the old one carried: owner and group (when sopfin runs as root, or the user belongs to
@@ -13,11 +16,28 @@ lets write anything, the mode bits decide: a file nobody may write (e.g. 0444) i
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
 
-from sopfin.xlsx.errors import WorkbookReadOnlyError
+from sopfin.xlsx.errors import FolderNotWritableError, NotAFileError, WorkbookReadOnlyError
+
+
+def refuse_odd_target(target: str | Path) -> None:
+    """A folder, a device, a pipe or a symlink loop given as the workbook: refuse by name."""
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotAFileError(target, "a symbolic link that loops back on itself") from None
+        raise FolderNotWritableError(target, exc.strerror or str(exc)) from None
+    if stat.S_ISDIR(mode):
+        raise NotAFileError(target, "a folder")
+    if not stat.S_ISREG(mode):
+        raise NotAFileError(target, "a device, pipe or socket, not a regular file")
 
 
 def refuse_unwritable(path: str | Path) -> None:

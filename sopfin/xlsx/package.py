@@ -30,6 +30,7 @@ from sopfin.xlsx.errors import (
     WorkbookLockedError,
     WorkbookNotFoundError,
 )
+from sopfin.xlsx.metadata import refuse_odd_target
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -204,6 +205,7 @@ def open_package(path: str | Path, source: BinaryIO | None = None) -> Package:
     path = Path(path)
     owns = source is None
     if source is None:
+        refuse_odd_target(path)
         if not path.is_file():
             raise WorkbookNotFoundError(path)
         source = path.open("rb")
