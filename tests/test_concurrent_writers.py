@@ -3,6 +3,7 @@ and a file that another program changed mid-run is never saved over."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -114,23 +116,44 @@ def test_many_concurrent_closes_lose_nothing(plan: Path):
         assert_nothing_lost(plan, run_concurrent_closes(plan, [None, 0] * 6))
 
 
-def test_a_held_lock_refuses_with_who_holds_it(plan: Path, capsys):
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(plan), "30"],
+@contextlib.contextmanager
+def held_elsewhere(path: Path) -> Iterator[int]:
+    """Another process holds the workbook's lock for the block; yields its pid."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), "30"],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        old = plan.read_bytes()
-        os.environ[WAIT_ENV] = "0.3"
-        try:
-            assert main(["dollarize", str(plan), "-q"]) == 2
-        finally:
-            del os.environ[WAIT_ENV]
-        err = capsys.readouterr().err.strip()
-        assert BUSY in err and f"pid {holder.pid} on {socket.gethostname()}" in err
-        assert len(err.splitlines()) == 1 and plan.read_bytes() == old
+        yield holder.pid
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_held_lock_refuses_with_who_holds_it(plan: Path, capsys, monkeypatch):
+    monkeypatch.setenv(WAIT_ENV, "0.3")
+    old = plan.read_bytes()
+    with held_elsewhere(plan) as pid:
+        assert main(["dollarize", str(plan), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert BUSY in err and f"pid {pid} on {socket.gethostname()}" in err
+    assert len(err.splitlines()) == 1 and plan.read_bytes() == old
+
+
+def test_a_ribbon_button_holds_the_lock_of_the_books_file(plan: Path, monkeypatch):
+    from fake_xlwings import book_with
+    from plan_tables import base
+
+    from sopfin.excel import ribbon
+
+    book = book_with(base())
+    book.fullname = str(plan)  # the file Excel has open
+    monkeypatch.setenv(WAIT_ENV, "0")
+    with held_elsewhere(plan):
+        message = ribbon.dollarize(book=book)
+    assert "dollarize failed, the workbook is unchanged" in message and BUSY in message
+    assert layout.REVENUE not in [s.name for s in book.sheets]
+    assert ribbon.dollarize(book=book).startswith("sopfin: wrote Revenue")
+    assert leftovers(plan) == []
 
 
 def write_lock(path: Path, pid: int, host: str, age: float) -> Path:
