@@ -176,6 +176,8 @@ def _live_holder(lock_path: Path) -> str | None:
         fd = os.open(lock_path, os.O_RDONLY)
     except FileNotFoundError:
         return None
+    except OSError:
+        return "a run whose lock file sopfin cannot read"
     try:
         if not _hold_fd(fd, blocking=False):
             return _describe(_read_owner(fd))
@@ -183,8 +185,12 @@ def _live_holder(lock_path: Path) -> str | None:
         if not _is_stale(owner, os.fstat(fd).st_mtime):
             return _describe(owner)
         if _same_file(fd, lock_path):  # still the stale one, not a new writer's lock
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 os.unlink(lock_path)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                return "a crashed run whose lock file sopfin cannot remove"
         return None
     finally:
         os.close(fd)
@@ -194,7 +200,7 @@ def _read_owner(fd: int) -> dict[str, object]:
     os.lseek(fd, 0, os.SEEK_SET)
     try:
         owner = json.loads(os.read(fd, 4096).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (OSError, ValueError):  # locked for reading (Windows), or not written yet
         return {}
     return owner if isinstance(owner, dict) else {}
 

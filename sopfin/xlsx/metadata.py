@@ -103,7 +103,17 @@ def _keep_extended_attributes(target: Path, tmp: Path) -> list[str]:
     lost = []
     for name in names:
         try:
-            os.setxattr(tmp, name, os.getxattr(target, name))
+            value = os.getxattr(target, name)
+            if _xattr_or_none(tmp, name) != value:  # e.g. an SELinux label it already has
+                os.setxattr(tmp, name, value)
         except OSError:
             lost.append(f"extended attribute {name}")
     return lost
+
+
+def _xattr_or_none(path: Path, name: str) -> bytes | None:
+    try:
+        return os.getxattr(path, name)
+    except OSError:
+        return None
+
