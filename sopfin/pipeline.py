@@ -73,8 +73,9 @@ class RunResult:
 
 
 def exclusive(book: Workbook) -> AbstractContextManager[object]:
-    """Hold ``book`` for a whole read-modify-write: a file's lock file (``sopfin.xlsx.lock``);
-    a book open in Excel is held by Excel itself."""
+    """Hold ``book`` for a whole read-modify-write: the lock file beside a workbook file, or
+    beside the file of a book open in Excel (``sopfin.xlsx.lock``); nothing for a book that
+    has none."""
     hold = getattr(book, "exclusive", None)
     return hold() if hold is not None else nullcontext()
 

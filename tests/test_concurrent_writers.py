@@ -154,7 +154,10 @@ def test_a_ribbon_button_holds_the_lock_of_the_books_file(plan: Path, monkeypatc
     monkeypatch.setenv(WAIT_ENV, "0")
     with held_elsewhere(plan):
         message = ribbon.dollarize(book=book)
+        help_message = ribbon.help(book=book)  # a button that runs no pipeline step
     assert "dollarize failed, the workbook is unchanged" in message and BUSY in message
+    assert "help failed" in help_message and BUSY in help_message
+    assert ribbon.HELP_SHEET not in [s.name for s in book.sheets]
     assert layout.REVENUE not in [s.name for s in book.sheets]
     assert ribbon.dollarize(book=book).startswith("sopfin: wrote Revenue")
     assert leftovers(plan) == []

@@ -56,7 +56,9 @@ def _run(book: Any, action: str, body: Callable[[LiveWorkbook], str]) -> str:
     book = _book(book)
     _status(book, f"sopfin: {action}...")
     try:
-        message = body(LiveWorkbook(book))
+        live = LiveWorkbook(book)
+        with live.exclusive():  # every button, not only those that run the pipeline
+            message = body(live)
     except Exception as exc:  # reported to the user; the adapter has undone any write
         message = f"sopfin: {action} failed, the workbook is unchanged: {exc}"
     _status(book, message)
