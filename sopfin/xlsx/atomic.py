@@ -141,8 +141,6 @@ def atomic_replace(target: str | Path, warnings: list[str] | None = None,
                 lost = keep_metadata(original, target, tmp)
                 assert_unchanged(target)
                 os.replace(tmp, target)
-            record_replaced(target)
-            _fsync_folder(target.parent)
         except OSError as exc:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -151,5 +149,8 @@ def atomic_replace(target: str | Path, warnings: list[str] | None = None,
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             raise
+        record_replaced(target)
+        with contextlib.suppress(OSError):  # saved already; a folder that cannot be synced
+            _fsync_folder(target.parent)    # (some network filesystems) changes nothing
     if warnings is not None and lost:
         warnings.append(f"the saved file could not keep the original's {', '.join(lost)}")

@@ -163,7 +163,6 @@ def _try_create(target: Path, lock_path: Path) -> int | None:
             return None
         os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
                                  "since": time.time()}).encode("utf-8"))
-        os.fsync(fd)
     except OSError as exc:
         _release(lock_path, fd)
         raise FolderNotWritableError(target, exc.strerror or str(exc)) from None
