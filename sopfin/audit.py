@@ -39,8 +39,14 @@ class AuditResult:
             self.strict_hmac and f.kind is versions.FindingKind.HMAC_UNCHECKED)]
 
     @property
+    def forked(self) -> bool:
+        return self.relation is not None and self.relation.relation is versions.Relation.FORKED
+
+    @property
     def ok(self) -> bool:
-        return not self.failing()
+        """Every hash recomputes and, with two copies, neither has versions the other lacks
+        on a different line (same, or one ahead)."""
+        return not self.failing() and not self.forked
 
     def lines(self) -> list[str]:
         out = []
@@ -121,13 +127,31 @@ def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | Non
     if out.ok:
         out.messages.append("verified: every hash recomputes and every published tab is as "
                             "written")
+    elif out.forked and not out.failing():
+        out.messages.append("FAIL: both copies verify on their own but have forked: they "
+                            "are no longer one plan; choose the copy of record and re-close "
+                            "the other's changes in it")
     return out
 
 
+class UnknownVersionError(ValueError):
+    """Asked about a version the workbook does not hold (a usage problem)."""
+
+
 def run_diff(target: str | Path | Workbook, version_a: int, version_b: int) -> AuditResult:
-    """What moved between two published versions, by family and measure, largest first."""
+    """What moved between two published versions, by family and measure, largest first.
+    ``UnknownVersionError`` (naming the versions present) for a version with no tab."""
+    from sopfin.publish import recon_versions
+
     book = open_workbook(target)
     out = AuditResult(book=book)
+    present = recon_versions(book)
+    unknown = [v for v in dict.fromkeys((version_a, version_b)) if v not in present]
+    if unknown:
+        held = ", ".join(f"v{v:03d}" for v in present) or "none (run sopfin close first)"
+        raise UnknownVersionError(
+            f"{book.name}: no version {', '.join(f'v{v:03d}' for v in unknown)}; "
+            f"versions present: {held}")
     names = {v: layout.recon_tab_name(v) for v in (version_a, version_b)}
     cells = book.read_cells(list(names.values()))
     missing = [n for n in names.values() if not cells.get(n)]

@@ -14,8 +14,10 @@ from pathlib import Path
 
 from sopfin import __version__, layout
 from sopfin.model import Issue, Severity
-from sopfin.report import format_headline, headline_records
+from sopfin.report import format_headline, headline_records, issue_lines
 from sopfin.settings import Settings, SettingValueError, month_range, parse_month
+from sopfin.window import FORMS as WINDOW_FORMS
+from sopfin.window import WindowError, read_period
 from sopfin.xlsx.errors import WorkbookError
 
 EXIT_OK, EXIT_ISSUES, EXIT_USAGE = 0, 1, 2
@@ -24,6 +26,13 @@ DEFAULT_DEMO_PATH = "sopfin-demo.xlsx"
 
 class UsageError(Exception):
     """A problem with the command line or the environment (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line: what is wrong and where to read the usage."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _progress(args: argparse.Namespace):
@@ -35,13 +44,8 @@ def _progress(args: argparse.Namespace):
 
 
 def _print_issues(issues: Sequence[Issue], workbook: str) -> None:
-    errors = [i for i in issues if i.severity is Severity.ERROR]
-    warnings = [i for i in issues if i.severity is Severity.WARNING]
-    for issue in errors + warnings:
-        tag = "error" if issue.severity is Severity.ERROR else "warning"
-        print(f"{tag}[{issue.code.value}] {issue.format(workbook)}")
-    if issues:
-        print(f"{len(errors)} error(s), {len(warnings)} warning(s) in {workbook}")
+    for line in issue_lines(issues, workbook):
+        print(line)
 
 
 def _print_timings(args: argparse.Namespace, timings) -> None:
@@ -93,9 +97,9 @@ def cmd_new(args: argparse.Namespace) -> int:
 
         specs = demo_sheets()
     else:
-        from sopfin.templates import input_sheets
+        from sopfin.templates import plan_sheets
 
-        specs = input_sheets(_settings_from_args(args), channels=not args.no_channels)
+        specs = plan_sheets(_settings_from_args(args), channels=not args.no_channels)
     create_workbook(path, specs)
     kind = "demo plan" if args.demo else "blank plan"
     print(f"created {kind} workbook {path} with sheets: {', '.join(s.name for s in specs)}")
@@ -112,7 +116,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def _init(args: argparse.Namespace, path: Path) -> int:
     from sopfin.settings import parse_settings
-    from sopfin.templates import input_sheets
+    from sopfin.templates import plan_sheets
     from sopfin.xlsx import sheet_names, write_sheets
     from sopfin.xlsx.read import read_raw_sheets
 
@@ -124,11 +128,11 @@ def _init(args: argparse.Namespace, path: Path) -> int:
         if any(i.severity is Severity.ERROR for i in issues):
             _print_issues(issues, path.name)
             return EXIT_ISSUES
-    specs = [s for s in input_sheets(settings, channels=not args.no_channels)
+    specs = [s for s in plan_sheets(settings, channels=not args.no_channels)
              if s.name not in existing]
-    kept = [n for n in layout.INPUT_SHEET_NAMES if n in existing]
+    kept = [n for n in layout.PLAN_SHEET_NAMES if n in existing]
     if not specs:
-        print(f"{path}: every input sheet is already there; nothing to add")
+        print(f"{path}: every input and finance sheet is already there; nothing to add")
         return EXIT_OK
     report = write_sheets(path, specs)
     months = month_range(settings.first_period, settings.horizon)
@@ -142,9 +146,9 @@ def _init(args: argparse.Namespace, path: Path) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from sopfin.pipeline import check
+    from sopfin.pipeline import check_with_finance
 
-    result = check(args.path, _progress(args))
+    result = check_with_finance(args.path, _progress(args))
     return _report(args, result, wrote=False)
 
 
@@ -239,7 +243,7 @@ def cmd_close(args: argparse.Namespace) -> int:
 
     result = run_close(args.path, author=args.author, window=args.window,
                        allow_unexplained=args.allow_unexplained, key=_key(args),
-                       progress=_progress(args))
+                       progress=_progress(args), force=args.force)
     return _print_lines(result, args)
 
 
@@ -266,14 +270,27 @@ def _version(text: str) -> int:
     return int(digits)
 
 
-def cmd_diff(args: argparse.Namespace) -> int:
-    from sopfin.audit import run_diff
+def _window(text: str) -> str:
+    """--window is checked for its form before any work; the plan's horizon is checked later."""
+    try:
+        read_period(text)
+    except WindowError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
-    return _print_lines(run_diff(args.path, args.version_a, args.version_b), args)
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from sopfin.audit import UnknownVersionError, run_diff
+
+    try:
+        result = run_diff(args.path, args.version_a, args.version_b)
+    except UnknownVersionError as exc:
+        raise UsageError(str(exc)) from None
+    return _print_lines(result, args)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sopfin",
         description="Dollarize an S&OP plan workbook in place: revenue, COGS, inventory and "
                     "cash as live formulas that trace back to the unit plan.",
@@ -337,13 +354,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="secret key for the ledger HMAC (default: $SOPFIN_KEY or "
                             "$SOPFIN_KEY_FILE); keep it outside the workbook")
 
-    window_help = ("months the bridge covers: Horizon (default), FY2027, 'FY2027 Q1', "
-                   "2027-03 or YTD")
+    window_help = f"months the bridge covers (default Horizon): {WINDOW_FORMS}"
     p = sub.add_parser("reconcile", help="dollarize and show the bridge to budget",
                        description="Dollarize, then reconcile the plan scenario to budget and "
                                    "print the bridge. Publishes nothing.")
     p.add_argument("path", metavar="PATH")
-    p.add_argument("--window", default="Horizon", help=window_help)
+    p.add_argument("--window", default="Horizon", type=_window, help=window_help)
     common(p)
     p.set_defaults(func=cmd_reconcile)
 
@@ -353,9 +369,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and an entry in the hash-chained version ledger.")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--author", help="who publishes (default: the OS user)")
-    p.add_argument("--window", default="Horizon", help=window_help)
+    p.add_argument("--window", default="Horizon", type=_window, help=window_help)
     p.add_argument("--allow-unexplained", action="store_true",
                    help="publish even with silent overrides, recording them on the version")
+    p.add_argument("--force", action="store_true",
+                   help="publish a new version even when nothing changed since the last one")
     key_opt(p)
     common(p)
     p.set_defaults(func=cmd_close)
@@ -406,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (UsageError, WorkbookError) as exc:
+    except (UsageError, WorkbookError, WindowError) as exc:
         print(f"sopfin: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except FileNotFoundError as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 from sopfin import layout
 from sopfin.checks import validate
 from sopfin.dollarize import dollarize
+from sopfin.finance import parse_finance
 from sopfin.model import Issue, Plan, Severity, has_errors
 from sopfin.readplan import parse_plan
 from sopfin.render import render_outputs
@@ -129,6 +130,16 @@ def check(target: str | Path | Workbook, progress: Progress = _quiet,
         return result
     result.plan = plan
     result.issues.extend(validate_step(plan, result.timings, progress))
+    return result
+
+
+def check_with_finance(target: str | Path | Workbook, progress: Progress = _quiet) -> RunResult:
+    """``check`` plus the finance sheets (Overrides, Actions, Actuals, Forecast), validated as
+    a close validates them; writes nothing."""
+    result = check(target, progress, extra_sheets=layout.FINANCE_SHEET_NAMES)
+    if result.plan is not None:
+        with result.timings.step("finance", progress):
+            result.issues.extend(parse_finance(result.raw, result.plan)[1])
     return result
 
 

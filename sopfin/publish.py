@@ -37,8 +37,16 @@ from sopfin.pipeline import (
 from sopfin.protection import hash_password
 from sopfin.reconcile import compare_forecast, reconcile, silent_override_issues
 from sopfin.reconciliation import Reconciliation
+from sopfin.report import issue_lines
 from sopfin.render.ledger import parse_ledger, render_ledger
-from sopfin.render.recon import finalize_recon, hashed_cells, render_recon, snapshot_from_cells
+from sopfin.render.recon import (
+    SUBTITLE_CELL,
+    finalize_recon,
+    hashed_cells,
+    recon_subtitle,
+    render_recon,
+    snapshot_from_cells,
+)
 from sopfin.sheetspec import SheetProtection, SheetSpec
 from sopfin.workbook import Workbook
 from sopfin.xlsx.adapter import open_workbook
@@ -76,10 +84,12 @@ class CloseResult:
         return self
 
     def lines(self) -> list[str]:
-        out = [i.format(self.book.name) for i in self.issues]
-        out += [f.format(self.book.name) for f in self.findings]
+        """The result first, then the issues (``warning[code] ...``, repeats grouped) and
+        the ledger findings it rests on."""
         saved = [f"warning: {w}" for w in getattr(self.written, "warnings", ()) or ()]
-        return out + self.messages + saved
+        findings = [f"{f.severity.value}[{f.kind.value}] {f.format(self.book.name)}"
+                    for f in self.findings]
+        return [*self.messages, *saved, *issue_lines(self.issues, self.book.name), *findings]
 
 
 def now_utc() -> str:
@@ -175,39 +185,71 @@ def run_reconcile(target: str | Path | Workbook, *, window: str = "Horizon",
         book.check_writable()
         base, out, specs = _prepare(book, window, progress or _quiet)
         if out.reconciliation is None:
-            return out
+            return out.refuse("not written: fix the errors listed below and run again")
         out.written = book.write_sheets(specs)
     out.messages += headline_lines(out.reconciliation)
     return out
 
 
+def unchanged_since(book: Workbook, ledger: Sequence[versions.LedgerEntry], input_hash: str,
+                    author: str, rec: Reconciliation) -> int:
+    """The last published version when it was made from the same inputs (every input and
+    finance sheet, Settings included), by the same author, over the same scenario and window;
+    0 when something changed."""
+    published = [e for e in ledger if e.event == versions.PUBLISH]
+    if not published:
+        return 0
+    last = published[-1]
+    if (last.input_hash, last.author) != (input_hash, author):
+        return 0
+    tab = layout.recon_tab_name(last.version)
+    subtitle = book.read_cells([tab]).get(tab, {}).get(SUBTITLE_CELL)
+    return last.version if subtitle == recon_subtitle(rec) else 0
+
+
 def run_close(target: str | Path | Workbook, *, author: str | None = None,
               window: str = "Horizon", allow_unexplained: bool = False,
-              key: bytes | None = None, progress: Progress | None = None) -> CloseResult:
+              key: bytes | None = None, progress: Progress | None = None,
+              force: bool = False) -> CloseResult:
     """Publish a new locked version. Refuses (and writes nothing) on data errors, a ledger
-    that does not verify, or silent overrides unless ``allow_unexplained``."""
+    that does not verify, or silent overrides unless ``allow_unexplained``. When nothing
+    changed since the last version (``unchanged_since``) it publishes nothing and leaves the
+    file as it was, unless ``force``."""
     book = open_workbook(target)
     with exclusive(book):
-        return _publish(book, author, window, allow_unexplained, key, progress or _quiet)
+        return _publish(book, author, window, allow_unexplained, key, progress or _quiet,
+                        force)
 
 
 def _publish(book: Workbook, author: str | None, window: str, allow_unexplained: bool,
-             key: bytes | None, progress: Progress) -> CloseResult:
+             key: bytes | None, progress: Progress, force: bool) -> CloseResult:
     book.check_writable()
     ledger = load_ledger(book)
     base, out, specs = _prepare(book, window, progress, ledger)
     rec = out.reconciliation
     if rec is None:
-        return out
+        return out.refuse("not published: fix the errors listed below and run again")
     out.findings = [f for f in ledger_findings(book, ledger, key)
                     if f.severity is Severity.ERROR]
     if out.findings:
-        return out.refuse("not published: the existing versions do not verify (see above); "
+        return out.refuse("not published: the existing versions do not verify (listed below); "
                           "restore the workbook from a verified copy")
     if rec.silent_overrides and not allow_unexplained:
         return out.refuse(f"not published: {len(rec.silent_overrides)} unexplained "
                           "difference(s); name them on sheet Overrides, or publish with "
                           "--allow-unexplained to record them on the version")
+    plan = base.plan
+    assert plan is not None
+    stamp, who = now_utc(), author or default_author()
+    input_hash = versions.inputs_hash(_grids(base.raw))
+    if not force and not rec.silent_overrides and (
+            same := unchanged_since(book, ledger, input_hash, who, rec)):
+        out.version = same
+        out.messages.append(f"nothing changed since v{same:03d} (same inputs, overrides, "
+                            f"settings, author and window); published nothing; pass --force "
+                            "to publish a new version anyway")
+        out.messages += headline_lines(rec)
+        return out
     version = versions.next_version(ledger)
     tab = layout.recon_tab_name(version)
     if tab in book.sheet_names():
@@ -215,11 +257,7 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
                                              f"{tab} is not in the ledger"))
         return out.refuse(f"not published: sheet '{tab}' exists but the ledger does not "
                           "list it; run sopfin verify")
-    plan = base.plan
-    assert plan is not None
-    stamp, who = now_utc(), author or default_author()
     with out.timings.step("publish", progress):
-        input_hash = versions.inputs_hash(_grids(base.raw))
         spec = render_recon(rec, version=version, timestamp=stamp, author=who,
                             input_hash=input_hash,
                             prev_hash=versions.head_hash(ledger), company=plan.settings.company,
@@ -258,7 +296,7 @@ def _approve(book: Workbook, version: int, by: str, key: bytes | None) -> CloseR
     out.findings = [f for f in ledger_findings(book, ledger, key)
                     if f.severity is Severity.ERROR]
     if out.findings:
-        return out.refuse("not approved: the versions do not verify (see above)")
+        return out.refuse("not approved: the versions do not verify (listed below)")
     published = {e.version: e for e in ledger if e.event == versions.PUBLISH}
     status = versions.current_status(ledger)
     if version not in published:

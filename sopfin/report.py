@@ -1,4 +1,5 @@
-"""The short printed summary: revenue, margin, inventory and cash by scenario against budget.
+"""What the terminal shows: revenue, margin, inventory and cash by scenario against budget,
+and the issues, repeated warnings grouped.
 
 Figures pass through ``sopfin.money.to_cents`` here, the one place where they become reported
 numbers.
@@ -7,7 +8,9 @@ numbers.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+from sopfin.model import Issue, Severity
 from sopfin.money import to_cents
 from sopfin.results import Dollarized
 from sopfin.summary import headline
@@ -68,3 +71,31 @@ def format_headline(d: Dollarized, currency: str) -> str:
                  for (k, _), w in zip(columns, widths, strict=True)]
         lines.append(str(record["scenario"]).ljust(name_width) + "  " + "  ".join(cells))
     return "\n".join(lines)
+
+
+GROUP_ABOVE = 3  # more warnings than this of one code print as one line
+GROUP_LOCATIONS = 8  # locations named on a grouped line
+
+
+def issue_lines(issues: Sequence[Issue], workbook: str) -> list[str]:
+    """``error[code] ...`` for every error, then the warnings, then the count. Warnings of one
+    code beyond ``GROUP_ABOVE`` become one line: the first in full, then
+    ``(and 59 more like it: Demand!G1, ...)``. The Issues sheet and ``--json`` keep them all."""
+    errors = [i for i in issues if i.severity is Severity.ERROR]
+    warnings = [i for i in issues if i.severity is Severity.WARNING]
+    lines = [f"error[{i.code.value}] {i.format(workbook)}" for i in errors]
+    by_code: dict[str, list[Issue]] = {}
+    for issue in warnings:
+        by_code.setdefault(issue.code.value, []).append(issue)
+    for code, group in by_code.items():
+        if len(group) <= GROUP_ABOVE:
+            lines += [f"warning[{code}] {i.format(workbook)}" for i in group]
+            continue
+        rest = group[1:]
+        places = ", ".join(str(i.where) for i in rest[:GROUP_LOCATIONS])
+        more = ", ..." if len(rest) > GROUP_LOCATIONS else ""
+        lines.append(f"warning[{code}] {group[0].format(workbook)} "
+                     f"(and {len(rest)} more like it: {places}{more})")
+    if issues:
+        lines.append(f"{len(errors)} error(s), {len(warnings)} warning(s) in {workbook}")
+    return lines

@@ -182,7 +182,8 @@ def test_the_monthly_close_through_the_buttons_with_the_real_pipeline():
     book = book_with(base(), app=app)
     assert "reconcile done" in ribbon.reconcile(book=book)
     assert "publish done" in ribbon.publish(book=book, author="Dana")
-    assert "publish done" in ribbon.publish(book=book, author="Dana")
+    assert "nothing changed since v001" in ribbon.publish(book=book, author="Dana")
+    assert "publish done" in ribbon.publish(book=book, author="Kim")
     names = [s.name for s in book.sheets]
     assert layout.recon_tab_name(1) in names and layout.recon_tab_name(2) in names
     assert "approve done" in ribbon.approve(book=book, by="Lee")  # version asked: 1
