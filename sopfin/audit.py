@@ -19,7 +19,7 @@ from sopfin import layout, versions
 from sopfin.model import CellRef, Severity
 from sopfin.money import to_cents
 from sopfin.overrides import typed_over_formulas
-from sopfin.pipeline import check, dollarize_step, render_step
+from sopfin.pipeline import check_with_finance, dollarize_step, render_step
 from sopfin.render.recon import snapshot_from_cells
 from sopfin.workbook import Workbook
 from sopfin.xlsx.adapter import open_workbook
@@ -69,11 +69,12 @@ def overwritten_formulas(book: Workbook) -> list[versions.Finding]:
     owned = book.owned_sheet_names()
     if not set(layout.OUTPUT_SHEET_NAMES) & owned:
         return []
-    base = check(book)
+    base = check_with_finance(book)
     if base.plan is None or not base.ok:
         return []  # inputs do not validate: nothing to compare the outputs with
     d, issues = dollarize_step(base.plan, None, base.timings)
-    specs = [s for s in render_step(base.plan, d, [*base.issues, *issues], base.timings)
+    specs = [s for s in render_step(base.plan, d, [*base.issues, *issues], base.timings,
+                                    finance=base.finance)
              if s.name in owned and s.name != layout.ISSUES]
     current = book.read_cell_rows([s.name for s in specs])
     return [versions.Finding(versions.FindingKind.OVERWRITTEN_FORMULA, 0, f.where, f.message)

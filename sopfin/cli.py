@@ -48,6 +48,12 @@ def _print_issues(issues: Sequence[Issue], workbook: str) -> None:
         print(line)
 
 
+def _overrides(result) -> tuple:
+    """The named overrides the run read (the plan shown is the dollarized plan plus these)."""
+    finance = getattr(result, "finance", None)
+    return finance.overrides if finance is not None else ()
+
+
 def _print_timings(args: argparse.Namespace, timings) -> None:
     if getattr(args, "verbose", False):
         steps = ", ".join(f"{k} {v:.3f}s" for k, v in timings.steps.items())
@@ -172,7 +178,7 @@ def _report(args: argparse.Namespace, result, *, wrote: bool) -> int:
             "issues": [i.to_dict() for i in result.issues],
         }
         if result.dollarized is not None and result.ok:
-            payload["summary"] = headline_records(result.dollarized)
+            payload["summary"] = headline_records(result.dollarized, _overrides(result))
             payload["written"] = result.written is not None
         payload["timings"] = {k: round(v, 4) for k, v in result.timings.steps.items()}
         print(json.dumps(payload, indent=2))
@@ -183,7 +189,8 @@ def _report(args: argparse.Namespace, result, *, wrote: bool) -> int:
               else f"{name}: errors found")
         return code
     if wrote and result.dollarized is not None:
-        print(format_headline(result.dollarized, result.plan.settings.currency))
+        print(format_headline(result.dollarized, result.plan.settings.currency,
+                              _overrides(result)))
         print(f"{name}: wrote {', '.join(layout.OUTPUT_SHEET_NAMES)}")
         for warning in getattr(result.written, "warnings", ()) or ():
             print(f"warning: {warning}")
@@ -419,6 +426,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -430,6 +445,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"sopfin: {exc.filename or exc}: no such file", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader of our output went away (e.g. `| head`)
+        _silence_stdout()
+        return EXIT_OK
     except OSError as exc:  # the environment, not the plan: a device, a full disk, a loop
         print(f"sopfin: {exc.filename or getattr(args, 'path', '')}: {exc.strerror or exc}",
               file=sys.stderr)

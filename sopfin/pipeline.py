@@ -20,6 +20,7 @@ from sopfin.dollarize import dollarize
 from sopfin.finance import parse_finance
 from sopfin.model import Issue, Plan, Severity, has_errors
 from sopfin.readplan import parse_plan
+from sopfin.reconciliation import FinanceInputs
 from sopfin.render import render_outputs
 from sopfin.results import Dollarized
 from sopfin.sheetspec import SheetSpec
@@ -61,6 +62,7 @@ class RunResult:
     raw: Mapping[str, object] = field(default_factory=dict)  # input grids as read
     plan: Plan | None = None
     dollarized: Dollarized | None = None
+    finance: FinanceInputs | None = None  # the finance sheets, when they were read
     written: object | None = None  # sopfin.xlsx.WriteReport when the workbook was written
     timings: Timings = field(default_factory=Timings)
 
@@ -104,10 +106,12 @@ def dollarize_step(plan: Plan, scenarios: Sequence[str] | None, timings: Timings
 
 
 def render_step(plan: Plan, d: Dollarized, issues: Sequence[Issue], timings: Timings,
-                progress: Progress = _quiet) -> list[SheetSpec]:
+                progress: Progress = _quiet, finance: FinanceInputs | None = None,
+                ) -> list[SheetSpec]:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    overrides = finance.overrides if finance is not None else ()
     with timings.step("render", progress):
-        return render_outputs(plan, d, issues, generated_at=stamp)
+        return render_outputs(plan, d, issues, generated_at=stamp, overrides=overrides)
 
 
 def write_step(book: Workbook, specs: Sequence[SheetSpec], timings: Timings,
@@ -139,7 +143,8 @@ def check_with_finance(target: str | Path | Workbook, progress: Progress = _quie
     result = check(target, progress, extra_sheets=layout.FINANCE_SHEET_NAMES)
     if result.plan is not None:
         with result.timings.step("finance", progress):
-            result.issues.extend(parse_finance(result.raw, result.plan)[1])
+            result.finance, issues = parse_finance(result.raw, result.plan)
+            result.issues.extend(issues)
     return result
 
 
@@ -155,7 +160,8 @@ def unknown_scenarios(plan: Plan, scenarios: Sequence[str] | None) -> list[str]:
 
 def run_dollarize(target: str | Path | Workbook, scenarios: Sequence[str] | None = None,
                   progress: Progress = _quiet) -> RunResult:
-    """check -> dollarize -> render -> write. Writes nothing when any error is found."""
+    """check (with the finance sheets, whose named overrides the Summary adds to the plan)
+    -> dollarize -> render -> write. Writes nothing when any error is found."""
     book = open_workbook(target)
     with exclusive(book):
         return _dollarize(book, scenarios, progress)
@@ -164,7 +170,7 @@ def run_dollarize(target: str | Path | Workbook, scenarios: Sequence[str] | None
 def _dollarize(book: Workbook, scenarios: Sequence[str] | None,
                progress: Progress) -> RunResult:
     book.check_writable()  # refuse locked / protected / strict workbooks before any work
-    result = check(book, progress)
+    result = check_with_finance(book, progress)
     if result.plan is None or not result.ok:
         return result
     plan = result.plan
@@ -177,6 +183,6 @@ def _dollarize(book: Workbook, scenarios: Sequence[str] | None,
     result.dollarized = d
     if not result.ok:
         return result
-    specs = render_step(plan, d, result.issues, result.timings, progress)
+    specs = render_step(plan, d, result.issues, result.timings, progress, result.finance)
     result.written = write_step(book, specs, result.timings, progress)
     return result

@@ -21,7 +21,6 @@ from pathlib import Path
 import pandas as pd
 
 from sopfin import layout, versions
-from sopfin.finance import parse_finance
 from sopfin.model import Issue, Severity, has_errors
 from sopfin.money import to_cents
 from sopfin.overrides import typed_over_formulas
@@ -29,7 +28,7 @@ from sopfin.pipeline import (
     Progress,
     RunResult,
     Timings,
-    check,
+    check_with_finance,
     dollarize_step,
     exclusive,
     render_step,
@@ -151,19 +150,17 @@ def _prepare(book: Workbook, scenario_window: str, progress: Progress,
              ledger: Sequence[versions.LedgerEntry] | None = None,
              ) -> tuple[RunResult, CloseResult, list[SheetSpec]]:
     """check + dollarize + finance inputs + silent overrides + reconcile; no writing."""
-    base = check(book, progress, extra_sheets=layout.FINANCE_SHEET_NAMES)
+    base = check_with_finance(book, progress)
     out = CloseResult(book=book, issues=list(base.issues), timings=base.timings)
-    if base.plan is None or not base.ok:
+    if base.plan is None or base.finance is None or not base.ok:
         return base, out, []
-    plan = base.plan
+    plan, fin = base.plan, base.finance
     d, engine_issues = dollarize_step(plan, None, base.timings, progress)
     out.issues.extend(engine_issues)
-    fin, fin_issues = parse_finance(base.raw, plan)
-    out.issues.extend(fin_issues)
     base.dollarized = d
     if has_errors(out.issues):
         return base, out, []
-    specs = render_step(plan, d, out.issues, base.timings, progress)
+    specs = render_step(plan, d, out.issues, base.timings, progress, fin)
     with base.timings.step("reconcile", progress):
         current = book.read_cell_rows(layout.OUTPUT_SHEET_NAMES)
         silent = typed_over_formulas(specs, current) + compare_forecast(plan, d, fin)

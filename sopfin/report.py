@@ -12,11 +12,14 @@ from collections.abc import Sequence
 
 from sopfin.model import Issue, Severity
 from sopfin.money import to_cents
+from sopfin.reconciliation import Override
 from sopfin.results import Dollarized
 from sopfin.summary import headline
 
 COLUMNS = (
     ("revenue", "Revenue"),
+    ("dollarized_revenue", "Dollarized"),
+    ("revenue_overrides", "Overrides"),
     ("budget_revenue", "Budget rev."),
     ("revenue_gap", "Gap"),
     ("gross_margin", "Gross margin"),
@@ -29,9 +32,11 @@ COLUMNS = (
 PERCENT_COLUMNS = {"gm_pct", "budget_gm_pct"}
 
 
-def headline_records(d: Dollarized) -> list[dict[str, object]]:
-    """One record per scenario over the whole horizon, money rounded to cents."""
-    frame = headline(d)
+def headline_records(d: Dollarized, overrides: Sequence[Override] = (),
+                     ) -> list[dict[str, object]]:
+    """One record per scenario over the whole horizon, money rounded to cents; revenue is
+    the plan with its named overrides, beside the dollarized revenue and the overrides."""
+    frame = headline(d, overrides)
     records: list[dict[str, object]] = []
     for scenario, row in frame.iterrows():
         record: dict[str, object] = {"scenario": str(scenario)}
@@ -56,9 +61,9 @@ def _cell(key: str, value: object) -> str:
     return f"{number / 1e6:,.2f}M" if abs(number) >= 1e5 else f"{number:,.0f}"
 
 
-def format_headline(d: Dollarized, currency: str) -> str:
+def format_headline(d: Dollarized, currency: str, overrides: Sequence[Override] = ()) -> str:
     """A fixed-width table, one line per scenario, for the terminal."""
-    records = headline_records(d)
+    records = headline_records(d, overrides)
     columns = [(k, label) for k, label in COLUMNS if records and k in records[0]]
     widths = [max(len(label), 10) for _, label in columns]
     name_width = max([8] + [len(str(r["scenario"])) for r in records])

@@ -40,7 +40,7 @@ def test_new_plan_adds_only_the_missing_input_sheets():
     message = ribbon.new_plan(book=book)
     names = [s.name for s in book.sheets]
     assert names[:2] == [layout.SETTINGS, layout.DEMAND]
-    assert set(names) == set(layout.INPUT_SHEET_NAMES)
+    assert set(names) == set(layout.PLAN_SHEET_NAMES)  # the finance sheets too
     assert _cells(book, layout.DEMAND) == demand_before
     supply = book.sheets[layout.SUPPLY]  # months from the book's own Settings (2027-01, 3)
     assert [supply._value(1, c) for c in range(1, 6)] == [

@@ -25,6 +25,7 @@ from sopfin.render.issues_sheet import render_issues
 from sopfin.render.refs import sheet_prefix
 from sopfin.render.revenue import RevenueLayout, layout_revenue, render_revenue
 from sopfin.render.summary_sheet import layout_summary, render_summary
+from sopfin.reconciliation import Override
 from sopfin.results import Dollarized
 from sopfin.sheetspec import SheetSpec
 
@@ -34,9 +35,10 @@ TAB_COLOR = "FF1F4E79"
 
 
 def render_outputs(plan: Plan, d: Dollarized, issues: Sequence[Issue], *,
-                   generated_at: str = "") -> list[SheetSpec]:
-    """SheetSpecs for Revenue, COGS, Inventory, Cash, Summary and Issues (all owned)."""
-    ctx = build_context(plan, d, generated_at)
+                   generated_at: str = "", overrides: Sequence[Override] = ()) -> list[SheetSpec]:
+    """SheetSpecs for Revenue, COGS, Inventory, Cash, Summary and Issues (all owned); the
+    Summary's plan adds the named ``overrides`` (sheet Overrides) to the dollarized plan."""
+    ctx = build_context(plan, d, generated_at, overrides)
     rev, inv = layout_revenue(ctx), layout_inventory(ctx)
     cogs, cash, summary = layout_cogs(ctx), layout_cash(ctx), layout_summary(ctx)
     sheets = {
