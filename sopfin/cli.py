@@ -21,6 +21,17 @@ from sopfin.window import WindowError, read_period
 from sopfin.xlsx.errors import WorkbookError
 
 EXIT_OK, EXIT_ISSUES, EXIT_USAGE = 0, 1, 2
+CLOSE_EXITS = ("Exit codes: 0 published, or nothing changed since the last version (nothing "
+               "written); 1 not published: errors in the plan or finance sheets, versions "
+               "that do not verify, or unexplained differences; 2 usage or environment "
+               "problem (file missing, locked or not a workbook, a window it cannot read).")
+VERIFY_EXITS = ("Exit codes: 0 every hash recomputes and every published tab is as written "
+                "(with OTHER: the copies are the same, or one is ahead of the other); 1 "
+                "something does not verify (a tampered cell, a broken link, a missing or "
+                "extra tab, an overwritten formula), or the two copies have forked; 2 usage "
+                "or environment problem (file missing or not a workbook, unreadable key).")
+DIFF_EXITS = ("Exit codes: 0 the table of what moved; 2 a version the workbook does not hold "
+              "(the message lists those it holds), or a usage or environment problem.")
 DEFAULT_DEMO_PATH = "sopfin-demo.xlsx"
 
 
@@ -373,7 +384,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("close", help="publish a new locked, versioned reconciliation",
                        description="Check, dollarize and reconcile, then publish a new "
                                    "version: a protected 'Recon vNNN' tab with frozen values "
-                                   "and an entry in the hash-chained version ledger.")
+                                   "and an entry in the hash-chained version ledger. A close "
+                                   "with the same inputs, settings, author and window as the "
+                                   "last version publishes nothing (--force to publish).",
+                       epilog=CLOSE_EXITS)
     p.add_argument("path", metavar="PATH")
     p.add_argument("--author", help="who publishes (default: the OS user)")
     p.add_argument("--window", default="Horizon", type=_window, help=window_help)
@@ -398,7 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Recompute every hash of the ledger and the published "
                                    "tabs; report tampered cells, broken links, missing tabs "
                                    "and overwritten formulas. With OTHER, say whether the "
-                                   "copies are the same, which is ahead, or where they forked.")
+                                   "copies are the same, which is ahead, or where they forked.",
+                       epilog=VERIFY_EXITS)
     p.add_argument("path", metavar="PATH")
     p.add_argument("other", metavar="OTHER", nargs="?")
     key_opt(p)
@@ -407,7 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("diff", help="what moved between two published versions",
                        description="Totals by family and measure that changed between two "
-                                   "versions, in units and dollars, largest first.")
+                                   "versions, in units and dollars, largest first.",
+                       epilog=DIFF_EXITS)
     p.add_argument("path", metavar="PATH")
     p.add_argument("version_a", type=_version, metavar="vA")
     p.add_argument("version_b", type=_version, metavar="vB")

@@ -93,14 +93,19 @@ def issue_lines(issues: Sequence[Issue], workbook: str) -> list[str]:
     for issue in warnings:
         by_code.setdefault(issue.code.value, []).append(issue)
     for code, group in by_code.items():
-        if len(group) <= GROUP_ABOVE:
+        if _total(group) <= GROUP_ABOVE:
             lines += [f"warning[{code}] {i.format(workbook)}" for i in group]
             continue
-        rest = group[1:]
-        places = ", ".join(str(i.where) for i in rest[:GROUP_LOCATIONS])
-        more = ", ..." if len(rest) > GROUP_LOCATIONS else ""
+        cells = [str(i.where) for i in group[1:] if not i.more]
+        places = ", ".join(cells[:GROUP_LOCATIONS])
+        etc = ", ..." if _total(group) - 1 > GROUP_LOCATIONS else ""
         lines.append(f"warning[{code}] {group[0].format(workbook)} "
-                     f"(and {len(rest)} more like it: {places}{more})")
+                     f"(and {_total(group) - 1} more like it: {places}{etc})")
     if issues:
-        lines.append(f"{len(errors)} error(s), {len(warnings)} warning(s) in {workbook}")
+        lines.append(f"{_total(errors)} error(s), {_total(warnings)} warning(s) in {workbook}")
     return lines
+
+
+def _total(issues: Sequence[Issue]) -> int:
+    """How many issues these stand for (a summary issue counts the ones it stands for)."""
+    return sum(i.count for i in issues)
