@@ -1,8 +1,9 @@
 """The monthly close: reconcile to budget, publish a locked version, approve it.
 
-    close = check -> dollarize -> finance inputs -> verify the ledger so far -> silent
-            overrides -> reconcile -> render Recon vNNN (frozen, hashed, protected)
-            -> append to the ledger -> write everything in one atomic save
+    close = check (with the finance inputs) -> dollarize -> verify the ledger so far -> silent
+            overrides -> reconcile -> stop when nothing changed since the last version
+            -> render Recon vNNN (frozen, hashed, protected) -> append to the ledger
+            -> write everything in one atomic save
 
 Verification and version comparison live in ``sopfin.audit`` (re-exported here). Every step
 works on a ``sopfin.workbook.Workbook``: a file or a book open in Excel.
