@@ -198,7 +198,8 @@ def run_closes(size: Size, plan: Path, work: Path, limits: Limits,
     if "reclose" not in skip:
         again = work / f"{size.name}-reclose.xlsx"
         shutil.copyfile(closed, again)
-        samples["reclose"] = require_published(measure(close_command(again, "--force"), limits.ours), 2)
+        forced = close_command(again, "--force")
+        samples["reclose"] = require_published(measure(forced, limits.ours), 2)
         again.unlink(missing_ok=True)
     return samples, closed
 

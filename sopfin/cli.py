@@ -83,8 +83,10 @@ def _settings_from_args(args: argparse.Namespace) -> Settings:
         if not 1 <= args.horizon <= 240:
             raise UsageError("--horizon must be between 1 and 240 months")
         values["horizon"] = args.horizon
-    if args.scenarios:
+    if args.scenarios is not None:
         values["scenarios"] = tuple(s.strip() for s in args.scenarios.split(",") if s.strip())
+        if not values["scenarios"]:
+            raise UsageError("--scenarios needs at least one scenario name, e.g. base,upside")
     if args.company:
         values["company"] = args.company
     return Settings(**values)  # type: ignore[arg-type]
@@ -194,10 +196,10 @@ def _report(args: argparse.Namespace, result, *, wrote: bool) -> int:
         payload["timings"] = {k: round(v, 4) for k, v in result.timings.steps.items()}
         print(json.dumps(payload, indent=2))
         return code
-    _print_issues(result.issues, name)
-    if not result.ok:
-        print(f"{name}: not written; fix the errors above and run again" if wrote
+    if not result.ok:  # the result first, then the issues behind it
+        print(f"{name}: not written; fix the errors listed below and run again" if wrote
               else f"{name}: errors found")
+        _print_issues(result.issues, name)
         return code
     if wrote and result.dollarized is not None:
         print(format_headline(result.dollarized, result.plan.settings.currency,
@@ -207,6 +209,7 @@ def _report(args: argparse.Namespace, result, *, wrote: bool) -> int:
             print(f"warning: {warning}")
     elif not wrote:
         print(f"{name}: ok, ready to dollarize")
+    _print_issues(result.issues, name)
     _print_timings(args, result.timings)
     return code
 
@@ -268,6 +271,8 @@ def cmd_close(args: argparse.Namespace) -> int:
 def cmd_approve(args: argparse.Namespace) -> int:
     from sopfin.publish import run_approve
 
+    if not args.by.strip():
+        raise UsageError("--by needs the name of who approves")
     try:
         result = run_approve(args.path, version=args.version, by=args.by, key=_key(args))
     except ValueError as exc:

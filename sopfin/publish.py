@@ -37,7 +37,6 @@ from sopfin.pipeline import (
 from sopfin.protection import hash_password
 from sopfin.reconcile import compare_forecast, reconcile, silent_override_issues
 from sopfin.reconciliation import Reconciliation
-from sopfin.report import issue_lines
 from sopfin.render.ledger import parse_ledger, render_ledger
 from sopfin.render.recon import (
     SUBTITLE_CELL,
@@ -47,6 +46,7 @@ from sopfin.render.recon import (
     render_recon,
     snapshot_from_cells,
 )
+from sopfin.report import issue_lines
 from sopfin.sheetspec import SheetProtection, SheetSpec
 from sopfin.workbook import Workbook
 from sopfin.xlsx.adapter import open_workbook

@@ -3,11 +3,12 @@
 ``summarize`` gives the tidy frame behind the Summary sheet; ``headline`` the one line per
 scenario the CLI prints. The plan is one number: the dollarized plan plus the named overrides
 (sheet Overrides) of its scenario, as the reconciliation's bridge ends; both frames also give
-the dollarized plan and the override total beside it. Flow measures (units shipped, revenue, COGS, gross margin, inventory
-cash effect, revenue at risk) sum over a period; the balance (inventory value) is the one at the
-end of the period's last planned month; GM % is recomputed from the period's sums. A quarter or
-fiscal year cut by the horizon's edge is summarised over the months the plan has. Nothing is
-rounded here: figures become cents in ``sopfin.money`` when they are reported.
+the dollarized plan and the override total beside it. Flow measures (units shipped, revenue,
+COGS, gross margin, inventory cash effect, revenue at risk) sum over a period; the balance
+(inventory value) is the one at the end of the period's last planned month; GM % is
+recomputed from the period's sums. A quarter or fiscal year cut by the horizon's edge is
+summarised over the months the plan has. Nothing is rounded here: figures become cents in
+``sopfin.money`` when they are reported.
 """
 
 from __future__ import annotations

@@ -172,7 +172,8 @@ def bad_arguments(tmp: Path, book: Path) -> list[list[str]]:
         ["diff", b, "-1", "2"], ["diff", b, "1"],
         ["verify", b, str(missing)], ["verify", b, str(text)], ["verify", b, str(folder)],
         ["verify", b, "--key-file", str(missing)],
-        ["init", b, "--first-period", "someday"],
+        ["init", b, "--first-period", "someday"], ["new", str(tmp / "s.xlsx"), "--scenarios", ","],
+        ["approve", b, "--version", "1", "--by", " "],
     ]
     return cases
 

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from sopfin import layout
 from sopfin.model import Issue, Plan
+from sopfin.reconciliation import Override
 from sopfin.render.cash import CashLayout, layout_cash, render_cash
 from sopfin.render.cogs import CogsLayout, layout_cogs, render_cogs
 from sopfin.render.context import RenderContext, build_context
@@ -25,7 +26,6 @@ from sopfin.render.issues_sheet import render_issues
 from sopfin.render.refs import sheet_prefix
 from sopfin.render.revenue import RevenueLayout, layout_revenue, render_revenue
 from sopfin.render.summary_sheet import layout_summary, render_summary
-from sopfin.reconciliation import Override
 from sopfin.results import Dollarized
 from sopfin.sheetspec import SheetSpec
 

@@ -6,8 +6,9 @@ Flows sum over a period's months; inventory value is the last month's balance; G
 recomputed from the period's revenue and margin. Revenue and COGS show the plan as one number:
 a ``Dollarized`` row (the output sheets' totals), an ``Overrides`` row (the named overrides'
 Amount cells on sheet Overrides, added by formula) and ``Plan``, their sum, which the budget
-gap and gross margin use: the same plan the close's bridge ends at. The periods come from ``sopfin.calendar``
-and the cached values from ``sopfin.summary.summarize``, so the sheet and the engine agree.
+gap and gross margin use: the same plan the close's bridge ends at. The periods come from
+``sopfin.calendar`` and the cached values from ``sopfin.summary.summarize``, so the sheet and
+the engine agree.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import pandas as pd
 
 from sopfin import layout
 from sopfin.calendar import Periods, fiscal_quarters, fiscal_years
+from sopfin.reconciliation import Override
 from sopfin.render.context import RenderContext
 from sopfin.render.grid import BOLD, Grid, Section, put_section
-from sopfin.reconciliation import Override
 from sopfin.render.refs import CHECK_MOVED, sheet_prefix, text_literal
 from sopfin.sheetspec import SheetSpec, Style
 from sopfin.summary import summarize
