@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+import sopfin
 from sopfin import layout
 from sopfin.cli import main
 from sopfin.demo import demo_sheets
@@ -322,6 +323,12 @@ def test_summary_the_printed_summary_and_the_recon_show_the_same_plan(plan, caps
     row = _summary_row(summary, "base", "Revenue", "Overrides")
     formulas = [summary[f"{c}{row}"].formula for c in "EFGHIJKLMNOP"]
     assert any("Overrides!" in f for f in formulas)  # by formula, from the Overrides sheet
+    figures = sopfin.dollarize(sopfin.read_plan(plan))  # the Python API: the same plan
+    frame = figures.summary
+    by_year = frame[(frame["period_type"] == "year") & (frame["scenario"] == "base")
+                    & (frame["measure"] == "revenue")]
+    assert abs(by_year["plan"].sum() - total("Plan")) < 0.005
+    assert abs(by_year["overrides"].sum() - total("Overrides")) < 0.005
 
 
 # --- the demo script -------------------------------------------------------------------------
