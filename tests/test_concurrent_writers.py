@@ -56,7 +56,9 @@ def start_close(path: Path, wait: float | None) -> subprocess.Popen:
     env.pop(WAIT_ENV, None)
     if wait is not None:
         env[WAIT_ENV] = str(wait)
-    return subprocess.Popen([sys.executable, "-m", "sopfin.cli", "close", str(path), "-q"],
+    # --force: the closes share inputs and author, and each is meant to publish a version
+    return subprocess.Popen([sys.executable, "-m", "sopfin.cli", "close", str(path), "-q",
+                             "--force"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
