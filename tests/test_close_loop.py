@@ -20,8 +20,9 @@ import sopfin
 from sopfin import layout
 from sopfin.cli import main
 from sopfin.demo import demo_sheets
+from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.publish import load_ledger
-from sopfin.report import GROUP_ABOVE
+from sopfin.report import GROUP_ABOVE, issue_lines
 from sopfin.xlsx import create_workbook, sheet_names
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.readback import read_cells
@@ -285,6 +286,20 @@ def test_repeated_warnings_are_one_line_and_close_prints_them_after_the_result(p
     assert code == 0 and result < warning
     assert sum(ln.startswith("warning[unknown-column]") for ln in lines) == 1
     assert GROUP_ABOVE < 60
+
+
+def test_few_warnings_print_in_full_and_errors_are_never_grouped():
+    def issue(code: IssueCode, severity: Severity, cell: str) -> Issue:
+        return Issue(code, severity, CellRef("Demand", cell), f"something at {cell}")
+
+    few = [issue(IssueCode.UNKNOWN_COLUMN, Severity.WARNING, f"G{k}") for k in range(1, 4)]
+    errors = [issue(IssueCode.MISSING_PRICE, Severity.ERROR, f"F{k}") for k in range(1, 9)]
+    lines = issue_lines([*few, *errors], "p.xlsx")
+    assert lines[:8] == [f"error[missing-price] p.xlsx!Demand!F{k}: something at F{k}."
+                         for k in range(1, 9)]
+    assert lines[8:11] == [f"warning[unknown-column] p.xlsx!Demand!G{k}: something at G{k}."
+                           for k in range(1, 4)]
+    assert lines[11:] == ["8 error(s), 3 warning(s) in p.xlsx"]
 
 
 # --- the plan is one number ----------------------------------------------------------------
