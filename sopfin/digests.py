@@ -244,19 +244,33 @@ def inputs_hash(tables: Mapping[str, Sequence[Sequence[object]]]) -> str:
     of cells (this is the one pass over them at close): each sheet's text is built in one
     pass and hashed at once, and repeated numbers and names are written once.
     """
+    return inputs_fingerprint(tables)[0]
+
+
+def inputs_fingerprint(tables: Mapping[str, Sequence[Sequence[object]]],
+                       ) -> tuple[str, dict[str, str]]:
+    """``inputs_hash`` and, from the same pass, each sheet's own hash (16 hex digits of
+    SHA-256 over its name and text), so a change can be traced to the sheets it is on."""
     digest = hashlib.sha256(_netstring("sopfin/inputs/2"))
-    labels: list[str] = []
+    sheets: dict[str, str] = {}
     for name in sorted(tables):
+        text = _sheet_text(tables[name])
         digest.update(_netstring(name))
-        texts, lines = _InputTexts(), []
-        for i, row in enumerate(tables[name], start=1):
-            if len(labels) < len(row):
-                labels = [f"{j}=" for j in range(1, len(row) + 1)]
-            if text := _row_text(row, labels, texts):
-                lines.append(f"R{i}|{text}\n")
-        digest.update("".join(lines).encode())
+        digest.update(text)
         digest.update(b"\x00")
-    return digest.hexdigest()
+        sheets[name] = hashlib.sha256(_netstring(name) + text).hexdigest()[:16]
+    return digest.hexdigest(), sheets
+
+
+def _sheet_text(rows: Sequence[Sequence[object]]) -> bytes:
+    texts, lines = _InputTexts(), []
+    labels: list[str] = []
+    for i, row in enumerate(rows, start=1):
+        if len(labels) < len(row):
+            labels = [f"{j}=" for j in range(1, len(row) + 1)]
+        if text := _row_text(row, labels, texts):
+            lines.append(f"R{i}|{text}\n")
+    return "".join(lines).encode()
 
 
 # --- per-cell digests ----------------------------------------------------------------------

@@ -236,5 +236,6 @@ def test_api_is_touched_only_inside_the_api_functions():
     api_functions = sorted(n.name for n in ast.walk(tree)
                            if isinstance(n, ast.FunctionDef) and n.name.startswith("_api_"))
     assert api_functions == ["_api_bottom_border", "_api_freeze", "_api_hide_name",
-                             "_api_protect", "_api_structure_protected", "_api_tab_color",
+                             "_api_protect", "_api_protected", "_api_structure_protected",
+                             "_api_tab_color",
                              "_api_very_hidden"]
