@@ -12,6 +12,7 @@ import re
 import shutil
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -176,6 +177,29 @@ def test_the_identity_is_kept_by_later_closes_and_recorded_in_every_entry(book, 
                  "--key-file", str(keyfile)]) == 0
     assert workbook_id(book) == first
     assert {e.workbook_id for e in load_ledger(FileWorkbook(book))} == {first}
+
+
+def test_a_ledger_written_before_the_identity_still_verifies_with_a_note(book, keyfile):
+    legacy = []
+    for e in load_ledger(FileWorkbook(book)):  # the same entries as an earlier sopfin wrote
+        legacy.append(versions.new_entry(
+            legacy, event=e.event, version=e.version, cycle=e.cycle, timestamp=e.timestamp,
+            author=e.author, status=e.status, input_hash=e.input_hash,
+            recon_hash=e.recon_hash, key=KEY))
+    spec = render_ledger(legacy)
+    width = len(versions.LEDGER_COLUMNS_V1)
+    spec = replace(spec, blocks=[replace(b, values=np.asarray(b.values, dtype=object)[:, :width])
+                                 for b in spec.blocks])
+    write_sheets(book, [spec])
+    assert read_cells(book, [layout.LEDGER])[layout.LEDGER].get("N1") is None
+    result = run_verify(book, key=KEY)
+    assert result.ok, result.lines()
+    assert any(line.startswith("note: the latest ledger entry carries no workbook identity")
+               for line in result.lines())
+    assert main(["close", str(book), "--key-file", str(keyfile), "-q"]) == 0
+    after = run_verify(book, key=KEY)
+    assert after.ok and not any(line.startswith("note:") for line in after.lines())
+    assert load_ledger(FileWorkbook(book))[-1].workbook_id == workbook_id(book)
 
 
 @pytest.mark.libreoffice
