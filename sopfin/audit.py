@@ -107,7 +107,7 @@ def workbook_findings(book: Workbook, ledger: Sequence[versions.LedgerEntry],
                       ) -> tuple[list[versions.Finding], RunResult]:
     """Warnings about the workbook around the ledger: inputs changed since the latest
     version, published tabs hidden or unprotected. Returns the check it ran, for reuse."""
-    from sopfin.publish import input_fingerprint, recon_versions
+    from sopfin.publish import input_fingerprint, recon_versions, recorded_input_rows
 
     base = check(book, extra_sheets=layout.FINANCE_SHEET_NAMES)
     published = sorted({e.version for e in ledger if e.event == versions.PUBLISH}
@@ -115,7 +115,8 @@ def workbook_findings(book: Workbook, ledger: Sequence[versions.LedgerEntry],
     guards = book.sheet_guards([layout.recon_tab_name(v) for v in published])
     found = provenance.guard_findings(published, guards)
     if ledger:
-        found += provenance.input_changes(ledger, *input_fingerprint(base.raw))
+        found += provenance.input_changes(ledger, input_fingerprint(base.raw),
+                                          recorded_input_rows(book, ledger))
     return found, base
 
 

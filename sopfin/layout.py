@@ -117,6 +117,7 @@ WORKBOOK_ID_NAME = "_sopfin_workbook_id"
 # Published versions: one frozen, protected tab per version, and the hidden ledger.
 RECON_PREFIX = "Recon v"  # + three-digit version: 'Recon v001'
 LEDGER = "_Ledger"
+INPUT_ROWS = "_Inputs"  # very hidden: per-row digests of the inputs at the latest close
 RECON_DIGEST_COLUMN = "Z"  # hidden column of per-row cell digests on a recon tab
 
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from sopfin import layout
 from sopfin.model import CellRef
+from sopfin.digests import InputFingerprint
 from sopfin.versions import PUBLISH, Finding, FindingKind, LedgerEntry, head_hash
 
 _HEAD = re.compile(r"[0-9a-f]{64}")
@@ -70,13 +71,15 @@ def latest_publish(ledger: Sequence[LedgerEntry]) -> LedgerEntry | None:
     return next((e for e in reversed(ledger) if e.event == PUBLISH), None)
 
 
-def input_changes(ledger: Sequence[LedgerEntry], current_hash: str,
-                  current_sheets: Mapping[str, str]) -> list[Finding]:
+def input_changes(ledger: Sequence[LedgerEntry], current: InputFingerprint,
+                  recorded_rows: Mapping[str, Mapping[int, str]] | None = None,
+                  ) -> list[Finding]:
     """Warnings when the inputs differ from those the latest version was published on: one
-    per changed, added or removed sheet (or one for the ledger when the entry predates
-    per-sheet hashes)."""
+    per changed, added or removed sheet, naming the rows that differ when ``recorded_rows``
+    (the row digests of that version) are known; one for the ledger when the entry predates
+    per-sheet hashes."""
     entry = latest_publish(ledger)
-    if entry is None or entry.input_hash == current_hash:
+    if entry is None or entry.input_hash == current.inputs_hash:
         return []
     since = f"inputs changed since v{entry.version:03d}"
     recorded = parse_sheets(entry.input_sheets)
@@ -86,16 +89,39 @@ def input_changes(ledger: Sequence[LedgerEntry], current_hash: str,
                         "recorded (its entry names no sheets); close again to publish the "
                         "current plan")]
     out = []
-    for name in sorted(set(recorded) | set(current_sheets)):
-        was, now = recorded.get(name), current_sheets.get(name)
+    for name in sorted(set(recorded) | set(current.sheets)):
+        was, now = recorded.get(name), current.sheets.get(name)
         if was == now:
             continue
-        what = "the sheet was added" if was is None else (
+        where, what = CellRef(name), "the sheet was added" if was is None else (
             "the sheet was removed" if now is None else "its cells differ")
-        out.append(Finding(FindingKind.INPUTS_CHANGED, entry.version, CellRef(name),
+        if was is not None and now is not None and recorded_rows is not None:
+            rows = changed_rows(recorded_rows.get(name, {}), current.rows.get(name, {}))
+            if rows:
+                where, what = CellRef(name, f"{rows[0]}:{rows[0]}"), \
+                    f"its cells differ in {_row_list(rows)}"
+        out.append(Finding(FindingKind.INPUTS_CHANGED, entry.version, where,
                            f"{since}: {what} (a plan edited after its close, or published "
                            "tabs copied in from another workbook)"))
     return out
+
+
+def changed_rows(was: Mapping[int, str], now: Mapping[int, str]) -> list[int]:
+    return sorted(r for r in set(was) | set(now) if was.get(r) != now.get(r))
+
+
+def _row_list(rows: Sequence[int], limit: int = 8) -> str:
+    """'row 14', 'rows 14, 27-29', '... and 40 more rows'."""
+    runs: list[list[int]] = []
+    for row in rows:
+        if runs and row == runs[-1][-1] + 1:
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    parts = [f"{r[0]}" if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs[:limit]]
+    more = sum(len(r) for r in runs[limit:])
+    tail = f" and {more} more row(s)" if more else ""
+    return f"{'row' if len(rows) == 1 else 'rows'} {', '.join(parts)}{tail}"
 
 
 def guard_findings(versions: Sequence[int], guards: Mapping[str, object]) -> list[Finding]:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from sopfin import layout, provenance, versions
+from sopfin.digests import InputFingerprint
 from sopfin.finance import parse_finance
 from sopfin.model import Issue, Severity, has_errors
 from sopfin.money import to_cents
@@ -37,6 +38,7 @@ from sopfin.pipeline import (
 from sopfin.protection import hash_password
 from sopfin.reconcile import compare_forecast, reconcile, silent_override_issues
 from sopfin.reconciliation import Reconciliation
+from sopfin.render.input_rows import parse_input_rows, render_input_rows
 from sopfin.render.ledger import parse_ledger, render_ledger
 from sopfin.render.recon import (
     finalize_recon,
@@ -156,9 +158,21 @@ def require_key_policy(book: Workbook, ledger: Sequence[versions.LedgerEntry],
         raise versions.KeyRequiredError(f"{book.name}: not {doing}: {reason}")
 
 
-def input_fingerprint(raw: Mapping[str, object]) -> tuple[str, dict[str, str]]:
-    """The inputs hash and the per-sheet hashes of the sheets a close reads."""
+def input_fingerprint(raw: Mapping[str, object]) -> InputFingerprint:
+    """The hashes of the sheets a close reads: all of them, each sheet, each row."""
     return versions.inputs_fingerprint(_grids(raw))
+
+
+def recorded_input_rows(book: Workbook, ledger: Sequence[versions.LedgerEntry],
+                        ) -> dict[str, dict[int, str]] | None:
+    """The row digests the latest version was published on, from ``_Inputs``; None when the
+    sheet is missing, unreadable or from another close."""
+    latest = provenance.latest_publish(ledger)
+    sheet = book.read_raw_sheets([layout.INPUT_ROWS]).get(layout.INPUT_ROWS)
+    parsed = parse_input_rows(sheet.rows) if sheet is not None and latest else None
+    if parsed is None or latest is None or parsed[0] != latest.input_hash:
+        return None
+    return parsed[1]
 
 
 def _prepare(book: Workbook, scenario_window: str, progress: Progress,
@@ -244,9 +258,10 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
     assert plan is not None
     stamp, who = now_utc(), author or default_author()
     with out.timings.step("publish", progress):
-        input_hash, sheet_hashes = input_fingerprint(base.raw)
-        out.messages += [f"warning: {f.format(book.name)}" for f in
-                         provenance.input_changes(ledger, input_hash, sheet_hashes)]
+        inputs = input_fingerprint(base.raw)
+        input_hash = inputs.inputs_hash
+        out.messages += [f"warning: {f.format(book.name)}" for f in provenance.input_changes(
+            ledger, inputs, recorded_input_rows(book, ledger))]
         workbook_id = book.workbook_id() or provenance.new_workbook_id()
         spec = render_recon(rec, version=version, timestamp=stamp, author=who,
                             input_hash=input_hash,
@@ -260,10 +275,12 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
                                    author=who, status=versions.DRAFT,
                                    input_hash=input_hash, recon_hash=recon_hash, note=note, key=key,
                                    workbook_id=workbook_id,
-                                   input_sheets=provenance.sheets_text(sheet_hashes))
+                                   input_sheets=provenance.sheets_text(inputs.sheets))
         ledger_spec = render_ledger([*ledger, entry])
+        rows_spec = render_input_rows(input_hash, inputs.rows)
     with out.timings.step("write", progress):
-        out.written = book.write_sheets([*specs, spec, ledger_spec], workbook_id=workbook_id)
+        out.written = book.write_sheets([*specs, spec, ledger_spec, rows_spec],
+                                        workbook_id=workbook_id)
     out.version, out.head = version, entry.entry_hash
     out.head_record = provenance.head_text([*ledger, entry], book.name)
     out.messages += headline_lines(rec)

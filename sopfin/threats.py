@@ -61,8 +61,8 @@ THREATS: tuple[Threat, ...] = (
            "warning: inputs changed since vNNN, sheets named", "warning, sheets named",
            "nothing: read the warnings"),
     Threat("edit the inputs after a close", "the latest version no longer describes the "
-           "plan", "warning: inputs changed since vNNN, sheets named",
-           "warning, sheets named"),
+           "plan", "warning: inputs changed since vNNN, sheets and rows named",
+           "warning, sheets and rows named"),
     Threat("hide or unprotect a published tab", "readers miss it, or can type into it",
            "warning (tab-hidden, tab-unprotected)", "warning"),
     Threat("type over a sopfin formula on an output sheet", "a silent override",

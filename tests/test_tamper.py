@@ -123,14 +123,16 @@ def _copied_sheet(source: Path, name: str) -> SheetSpec:
     return SheetSpec(name, blocks, owned=True)
 
 
-def _retype_number(path: Path, sheet: str, column: str, value: str) -> None:
-    """Type ``value`` over the first number in ``column`` of ``sheet``, in the package."""
+def _retype_number(path: Path, sheet: str, column: str, value: str) -> int:
+    """Type ``value`` over the first number in ``column`` of ``sheet``, in the package;
+    the row it is on."""
     part = sheet_parts(zipfile.ZipFile(path))[sheet]
     xml = parts(path)[part].decode("utf-8")
     cell = re.search(rf'<c r="({column}\d+)"[^>]*><v>([0-9.]+)</v>', xml)
     assert cell is not None
     rebuild(path, replace_in(part, cell.group(0),
                              cell.group(0).replace(f"<v>{cell.group(2)}</v>", f"<v>{value}</v>")))
+    return int(cell.group(1)[len(column):])
 
 
 def _other_plan(path: Path) -> Path:
@@ -158,11 +160,12 @@ def test_a_history_copied_into_another_workbook_is_reported_with_and_without_the
 
 
 def test_a_plan_edited_after_its_close_is_a_warning_in_verify_and_close(book, keyfile, capsys):
-    _retype_number(book, layout.PRICES, "D", "12345")
+    row = _retype_number(book, layout.PRICES, "D", "12345")
     result = run_verify(book, key=KEY)
     assert result.ok, result.lines()
-    assert [str(f.where) for f in result.findings if f.kind.value == "inputs-changed"] == [
-        layout.PRICES]
+    changed = [f for f in result.findings if f.kind.value == "inputs-changed"]
+    assert [str(f.where) for f in changed] == [f"{layout.PRICES}!{row}:{row}"]
+    assert f"its cells differ in row {row}" in changed[0].message
     assert main(["verify", str(book), "--key-file", str(keyfile)]) == 0
     assert "warning[inputs-changed]" in capsys.readouterr().out
     assert main(["close", str(book), "--key-file", str(keyfile), "-q"]) == 0
