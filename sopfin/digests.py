@@ -289,7 +289,7 @@ def _sheet_text(rows: Sequence[Sequence[object]]) -> tuple[bytes, dict[int, str]
             labels = [f"{j}=" for j in range(1, len(row) + 1)]
         if text := _row_text(row, labels, texts):
             lines.append(f"R{i}|{text}\n")
-            row_digests[i] = "%08x" % zlib.crc32(text.encode(), _ROW_SEED)
+            row_digests[i] = f"{zlib.crc32(text.encode(), _ROW_SEED):08x}"
     return "".join(lines).encode(), row_digests
 
 

@@ -466,7 +466,13 @@ def _api_very_hidden(sheet: Any) -> None:
 
 
 def _api_protected(sheet: Any) -> bool:
-    return bool(sheet.api.ProtectContents)
+    """Worksheet.ProtectContents; True when the platform's object model cannot tell, so
+    verify never warns about protection it could not read."""
+    try:
+        value = sheet.api.ProtectContents
+    except Exception:  # noqa: BLE001 - any COM/AppleScript failure means "unknown"
+        return True
+    return value if isinstance(value, bool) else True
 
 
 def _api_protect(sheet: Any) -> None:

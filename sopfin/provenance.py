@@ -16,8 +16,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 
 from sopfin import layout
-from sopfin.model import CellRef
 from sopfin.digests import InputFingerprint
+from sopfin.model import CellRef
 from sopfin.versions import PUBLISH, Finding, FindingKind, LedgerEntry, head_hash
 
 _HEAD = re.compile(r"[0-9a-f]{64}")

@@ -27,7 +27,6 @@ from sopfin import layout
 from sopfin.digests import DIGEST_MARKER, FormulaCell, seal
 from sopfin.money import to_cents
 from sopfin.reconciliation import END, START, BridgeLine, Reconciliation
-from sopfin.versions import TabClaim
 from sopfin.sheetspec import (
     Block,
     ChartSeries,
@@ -36,6 +35,7 @@ from sopfin.sheetspec import (
     SheetSpec,
     Style,
 )
+from sopfin.versions import TabClaim
 
 HEADER_FIRST_ROW = 4
 HEADER_LABELS = ("Version", "Cycle", "Status at publish", "Published (UTC)", "Author",

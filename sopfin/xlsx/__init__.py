@@ -41,6 +41,13 @@ from sopfin.xlsx.errors import (
     WorkbookNotFoundError,
 )
 from sopfin.xlsx.lock import exclusive
+from sopfin.xlsx.marks import (
+    SheetGuard,
+    read_workbook_id,
+    sheet_guards,
+    with_workbook_id,
+    workbook_id,
+)
 from sopfin.xlsx.metadata import refuse_unwritable
 from sopfin.xlsx.package import (
     CT_WORKSHEET,
@@ -65,13 +72,6 @@ from sopfin.xlsx.package import (
     rels_part_of,
     remove_override,
     remove_relationship,
-)
-from sopfin.xlsx.marks import (
-    SheetGuard,
-    read_workbook_id,
-    sheet_guards,
-    with_workbook_id,
-    workbook_id,
 )
 from sopfin.xlsx.sheetxml import block_styles, check_blocks, worksheet_chunks
 from sopfin.xlsx.styles import resolve_styles
