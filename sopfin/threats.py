@@ -63,6 +63,8 @@ THREATS: tuple[Threat, ...] = (
     Threat("edit the inputs after a close", "the latest version no longer describes the "
            "plan", "warning: inputs changed since vNNN, sheets and rows named",
            "warning, sheets and rows named"),
+    Threat("... and edit or delete the `_Inputs` row checksums", "hides which rows changed",
+           "the warning still names the sheets; rows may go unnamed", "the same", "nothing"),
     Threat("hide or unprotect a published tab", "readers miss it, or can type into it",
            "warning (tab-hidden, tab-unprotected)", "warning"),
     Threat("type over a sopfin formula on an output sheet", "a silent override",

@@ -22,6 +22,7 @@ from sopfin import layout, versions
 from sopfin.audit import run_verify
 from sopfin.cli import main
 from sopfin.publish import load_ledger
+from sopfin.render.input_rows import render_input_rows
 from sopfin.render.ledger import render_ledger
 from sopfin.sheetspec import Block, SheetSpec
 from sopfin.xlsx import workbook_id, write_sheets
@@ -168,6 +169,10 @@ def test_a_plan_edited_after_its_close_is_a_warning_in_verify_and_close(book, ke
     assert f"its cells differ in row {row}" in changed[0].message
     assert main(["verify", str(book), "--key-file", str(keyfile)]) == 0
     assert "warning[inputs-changed]" in capsys.readouterr().out
+    scrambled = render_input_rows("0" * 64, {layout.PRICES: {row: "00000000"}})
+    write_sheets(book, [scrambled])  # row checksums of another close: sheets still named
+    assert [str(f.where) for f in run_verify(book).findings
+            if f.kind.value == "inputs-changed"] == [layout.PRICES]
     assert main(["close", str(book), "--key-file", str(keyfile), "-q"]) == 0
     out = capsys.readouterr().out
     assert out.index("inputs changed since v001") < out.index("published Recon v002")
