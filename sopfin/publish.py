@@ -337,12 +337,17 @@ def run_rekey(target: str | Path | Workbook, *, key: bytes | None,
     Every existing hmac must match under ``key`` and the ledger must otherwise verify; the
     entries to sign are listed, and written only with ``confirm``."""
     book = open_workbook(target)
-    book.check_writable()
-    out = CloseResult(book=book)
     if key is None:
         raise versions.KeyRequiredError(f"{book.name}: rekey signs the ledger with its key; "
                                         f"pass --key-file or set {versions.KEY_ENV} or "
                                         f"{versions.KEY_FILE_ENV}")
+    with exclusive(book):
+        return _rekey(book, key, confirm)
+
+
+def _rekey(book: Workbook, key: bytes, confirm: bool) -> CloseResult:
+    book.check_writable()
+    out = CloseResult(book=book)
     ledger = load_ledger(book)
     unsigned = [e for e in ledger if not e.hmac]
     missing = versions.FindingKind.HMAC_MISSING
