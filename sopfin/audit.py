@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sopfin import layout, versions
+from sopfin import layout, provenance, versions
 from sopfin.model import CellRef, Severity
 from sopfin.money import to_cents
 from sopfin.overrides import typed_over_formulas
-from sopfin.pipeline import check_with_finance, dollarize_step, render_step
+from sopfin.pipeline import RunResult, check_with_finance, dollarize_step, render_step
 from sopfin.render.recon import snapshot_from_cells
 from sopfin.workbook import Workbook
 from sopfin.xlsx.adapter import open_workbook
@@ -64,12 +64,13 @@ def _verify_one(book: Workbook, key: bytes | None) -> tuple[list[versions.Ledger
     return ledger, ledger_findings(book, ledger, key)
 
 
-def overwritten_formulas(book: Workbook) -> list[versions.Finding]:
+def overwritten_formulas(book: Workbook, base: RunResult | None = None,
+                         ) -> list[versions.Finding]:
     """sopfin formula cells on the output sheets that now hold something else."""
     owned = book.owned_sheet_names()
     if not set(layout.OUTPUT_SHEET_NAMES) & owned:
         return []
-    base = check_with_finance(book)
+    base = base or check_with_finance(book)
     if base.plan is None or not base.ok:
         return []  # inputs do not validate: nothing to compare the outputs with
     d, issues = dollarize_step(base.plan, None, base.timings)
@@ -109,13 +110,40 @@ def _relation_line(a: Workbook, b: Workbook, cmp: versions.Comparison,
             f"{len(lb) - cmp.common_seq} entr(y/ies) the other lacks")
 
 
+def workbook_findings(book: Workbook, ledger: Sequence[versions.LedgerEntry],
+                      ) -> tuple[list[versions.Finding], RunResult]:
+    """Warnings about the workbook around the ledger: inputs changed since the latest
+    version, published tabs hidden or unprotected. Returns the check it ran, for reuse."""
+    from sopfin.publish import input_fingerprint, recon_versions, recorded_input_rows
+
+    base = check_with_finance(book)
+    published = sorted({e.version for e in ledger if e.event == versions.PUBLISH}
+                       & set(recon_versions(book)))
+    guards = book.sheet_guards([layout.recon_tab_name(v) for v in published])
+    found = provenance.guard_findings(published, guards)
+    if ledger:
+        found += provenance.input_changes(ledger, input_fingerprint(base.raw),
+                                          recorded_input_rows(book, ledger))
+    return found, base
+
+
 def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | None = None, *,
-               key: bytes | None = None) -> AuditResult:
+               key: bytes | None = None, head: str | None = None) -> AuditResult:
+    """Verify ``target`` (and compare it with ``other``); ``head`` is a ledger head kept
+    outside the workbook, which this copy must hold."""
     book = open_workbook(target)
     out = AuditResult(book=book, strict_hmac=key is not None)
     ledger, findings = _verify_one(book, key)
-    out.findings = findings + overwritten_formulas(book)
+    around, base = workbook_findings(book, ledger)
+    out.findings = findings + around + overwritten_formulas(book, base)
     out.messages.append(_status_line(book, ledger))
+    note = provenance.identity_note(ledger)
+    if note:
+        out.messages.append(note)
+    if head is not None:
+        behind, line = provenance.head_check(ledger, head)
+        out.findings += behind
+        out.messages += [line] if line else []
     if other is not None:
         second = open_workbook(other)
         ledger_b, findings_b = _verify_one(second, key)

@@ -16,6 +16,7 @@ from sopfin import __version__, layout
 from sopfin.model import Issue, Severity
 from sopfin.report import format_headline, headline_records, issue_lines
 from sopfin.settings import Settings, SettingValueError, month_range, parse_month
+from sopfin.versions import LedgerKeyError
 from sopfin.window import FORMS as WINDOW_FORMS
 from sopfin.window import WindowError, read_period
 from sopfin.xlsx.errors import WorkbookError
@@ -259,13 +260,38 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                                       progress=_progress(args)), args)
 
 
+def _head_file_ready(args: argparse.Namespace) -> Path | None:
+    """--head-file PATH, checked before anything is published: its folder must exist."""
+    if not getattr(args, "head_file", None):
+        return None
+    path = Path(args.head_file)
+    if path.is_dir() or not path.parent.is_dir():
+        raise UsageError(f"--head-file {path}: not a file in an existing folder")
+    return path
+
+
+def _write_head(result, path: Path | None) -> None:
+    if path is None or not result.head_record:
+        return
+    try:
+        path.write_text(result.head_record, encoding="utf-8")
+    except OSError as exc:
+        print(f"warning: could not write the head file {path}: {exc.strerror or exc}; "
+              f"keep the head above by hand")
+        return
+    print(f"ledger head written to {path}")
+
+
 def cmd_close(args: argparse.Namespace) -> int:
     from sopfin.publish import run_close
 
+    head_file = _head_file_ready(args)
     result = run_close(args.path, author=args.author, window=args.window,
                        allow_unexplained=args.allow_unexplained, key=_key(args),
                        progress=_progress(args), force=args.force)
-    return _print_lines(result, args)
+    code = _print_lines(result, args)
+    _write_head(result, head_file)
+    return code
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
@@ -273,17 +299,44 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
     if not args.by.strip():
         raise UsageError("--by needs the name of who approves")
+    head_file = _head_file_ready(args)
     try:
         result = run_approve(args.path, version=args.version, by=args.by, key=_key(args))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    return _print_lines(result, args)
+    code = _print_lines(result, args)
+    _write_head(result, head_file)
+    return code
+
+
+def cmd_rekey(args: argparse.Namespace) -> int:
+    from sopfin.publish import run_rekey
+
+    return _print_lines(run_rekey(args.path, key=_key(args), confirm=args.confirm), args)
+
+
+def _kept_head(args: argparse.Namespace) -> str | None:
+    from sopfin.provenance import parse_head
+
+    try:
+        if args.head:
+            return parse_head(args.head, "--head")
+        if args.head_file:
+            path = Path(args.head_file)
+            return parse_head(path.read_text(encoding="utf-8", errors="replace")[:4096],
+                              f"--head-file {path}")
+    except OSError as exc:
+        raise UsageError(f"--head-file {args.head_file}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return None
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from sopfin.audit import run_verify
 
-    return _print_lines(run_verify(args.path, args.other, key=_key(args)), args)
+    return _print_lines(run_verify(args.path, args.other, key=_key(args),
+                                   head=_kept_head(args)), args)
 
 
 def _version(text: str) -> int:
@@ -377,6 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="secret key for the ledger HMAC (default: $SOPFIN_KEY or "
                             "$SOPFIN_KEY_FILE); keep it outside the workbook")
 
+    def head_out(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--head-file", metavar="PATH",
+                       help="also write the new ledger head to PATH (keep it outside the "
+                            "workbook; verify --head-file reads it)")
+
     window_help = f"months the bridge covers (default Horizon): {WINDOW_FORMS}"
     p = sub.add_parser("reconcile", help="dollarize and show the bridge to budget",
                        description="Dollarize, then reconcile the plan scenario to budget and "
@@ -401,6 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="publish a new version even when nothing changed since the last one")
     key_opt(p)
+    head_out(p)
     common(p)
     p.set_defaults(func=cmd_close)
 
@@ -410,6 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", type=_version, required=True, metavar="N")
     p.add_argument("--by", required=True, metavar="NAME", help="who approves")
     key_opt(p)
+    head_out(p)
     common(p)
     p.set_defaults(func=cmd_approve)
 
@@ -422,8 +482,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", metavar="PATH")
     p.add_argument("other", metavar="OTHER", nargs="?")
     key_opt(p)
+    kept = p.add_mutually_exclusive_group()
+    kept.add_argument("--head", metavar="HASH",
+                      help="a ledger head you kept (close prints it): fail if this copy "
+                           "does not hold it, i.e. it was rolled back")
+    kept.add_argument("--head-file", metavar="PATH",
+                      help="read that head from a file (close --head-file writes it)")
     common(p)
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("rekey", help="sign unsigned ledger entries with the key",
+                       description="Sign with the ledger key every ledger entry that carries "
+                                   "no HMAC: the recovery after a close or approve without "
+                                   "the key (older sopfin), or the start of a key on a ledger "
+                                   "written without one. Lists the entries; writes only with "
+                                   "--confirm.")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--confirm", action="store_true",
+                   help="sign the listed entries (check first that they are yours)")
+    key_opt(p)
+    common(p)
+    p.set_defaults(func=cmd_rekey)
 
     p = sub.add_parser("diff", help="what moved between two published versions",
                        description="Totals by family and measure that changed between two "
@@ -460,7 +539,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (UsageError, WorkbookError, WindowError) as exc:
+    except (UsageError, WorkbookError, WindowError, LedgerKeyError) as exc:
         print(f"sopfin: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except FileNotFoundError as exc:

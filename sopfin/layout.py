@@ -111,10 +111,15 @@ OUTPUT_SHEET_NAMES = (REVENUE, COGS, INVENTORY, CASH, SUMMARY, ISSUES)
 
 # Hidden, sheet-scoped defined name that marks a sheet as written (and owned) by sopfin.
 OWNER_MARK_NAME = "_sopfin_owned"
+# Hidden, workbook-scoped defined name holding the workbook's identity (a random UUID written
+# at its first close). A copied sheet does not carry it, so the ledger's entries, which
+# record it, tell a history copied in from another workbook.
+WORKBOOK_ID_NAME = "_sopfin_workbook_id"
 
 # Published versions: one frozen, protected tab per version, and the hidden ledger.
 RECON_PREFIX = "Recon v"  # + three-digit version: 'Recon v001'
 LEDGER = "_Ledger"
+INPUT_ROWS = "_Inputs"  # very hidden: per-row digests of the inputs at the latest close
 RECON_DIGEST_COLUMN = "Z"  # hidden column of per-row cell digests on a recon tab
 
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from sopfin.layout import OWNER_MARK_NAME, cell_name
+from sopfin.layout import OWNER_MARK_NAME, WORKBOOK_ID_NAME, cell_name
 from sopfin.model import XlError
 from sopfin.sheetspec import STYLE_FORMATS, Block, SheetSpec, Style
 from sopfin.versions import FormulaCell
@@ -58,6 +58,12 @@ XL_SHEET_VERY_HIDDEN = 2
 XL_EDGE_BOTTOM, XL_CONTINUOUS = 9, 1
 UNHASHED_PROTECTION = ("sheet '{}': protected without its password (Excel's object model "
                        "takes a password, not its hash)")
+
+
+@dataclass(frozen=True)
+class LiveSheetGuard:
+    state: str
+    protected: bool
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,20 @@ class LiveWorkbook:
         with ``read_cells`` and split into rows."""
         return {name: rows_of_cells(cells) for name, cells in self.read_cells(names).items()}
 
-    def write_sheets(self, specs: Sequence[SheetSpec]) -> LiveWriteReport:
+    def workbook_id(self) -> str | None:
+        for name in self.book.names:
+            if str(name.name).lower() == WORKBOOK_ID_NAME.lower():
+                text = str(name.refers_to).lstrip("=").strip()
+                return text.strip('"') or None
+        return None
+
+    def sheet_guards(self, names: Sequence[str]) -> Mapping[str, LiveSheetGuard]:
+        return {s.name: LiveSheetGuard("visible" if s.visible else "hidden",
+                                       _api_protected(s))
+                for s in self._sheets(names)}
+
+    def write_sheets(self, specs: Sequence[SheetSpec], *,
+                     workbook_id: str | None = None) -> LiveWriteReport:
         """Add or replace these sheets, all or nothing (see the module docstring)."""
         specs = list(specs)
         if not specs:
@@ -153,6 +172,8 @@ class LiveWorkbook:
                     targets.append(sheet)
                 for spec, sheet in zip(specs, targets, strict=True):
                     warnings += _write_sheet(sheet, spec)
+                if workbook_id and self.workbook_id() is None:
+                    _api_hide_name(self.book.names.add(WORKBOOK_ID_NAME, f'="{workbook_id}"'))
             except BaseException:
                 undo.rollback()
                 raise
@@ -442,6 +463,16 @@ def _api_freeze(sheet: Any, rows: int, cols: int) -> None:
 
 def _api_very_hidden(sheet: Any) -> None:
     sheet.api.Visible = XL_SHEET_VERY_HIDDEN
+
+
+def _api_protected(sheet: Any) -> bool:
+    """Worksheet.ProtectContents; True when the platform's object model cannot tell, so
+    verify never warns about protection it could not read."""
+    try:
+        value = sheet.api.ProtectContents
+    except Exception:  # noqa: BLE001 - any COM/AppleScript failure means "unknown"
+        return True
+    return value if isinstance(value, bool) else True
 
 
 def _api_protect(sheet: Any) -> None:

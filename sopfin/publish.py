@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sopfin import layout, versions
+from sopfin import layout, provenance, versions
+from sopfin.digests import InputFingerprint
 from sopfin.model import Issue, Severity, has_errors
 from sopfin.money import to_cents
 from sopfin.overrides import typed_over_formulas
@@ -37,11 +38,13 @@ from sopfin.pipeline import (
 from sopfin.protection import hash_password
 from sopfin.reconcile import compare_forecast, reconcile, silent_override_issues
 from sopfin.reconciliation import Reconciliation
+from sopfin.render.input_rows import parse_input_rows, render_input_rows
 from sopfin.render.ledger import parse_ledger, render_ledger
 from sopfin.render.recon import (
     SUBTITLE_CELL,
     finalize_recon,
     hashed_cells,
+    recon_claim,
     recon_subtitle,
     render_recon,
     snapshot_from_cells,
@@ -68,6 +71,7 @@ class CloseResult:
     reconciliation: Reconciliation | None = None
     version: int = 0
     head: str = ""
+    head_record: str = ""  # what a head file holds (``provenance.head_text``)
     written: object | None = None
     timings: Timings = field(default_factory=Timings)
     messages: list[str] = field(default_factory=list)
@@ -140,11 +144,40 @@ def recon_versions(book: Workbook) -> list[int]:
 
 def ledger_findings(book: Workbook, ledger: Sequence[versions.LedgerEntry],
                     key: bytes | None) -> list[versions.Finding]:
+    """Every finding about the ledger, the tabs it publishes and the workbook it belongs to."""
     names = {v: layout.recon_tab_name(v) for v in recon_versions(book)}
     cells = book.read_cells(list(names.values())) if names else {}
     tabs = {v: hashed_cells(cells.get(name, {})) for v, name in names.items()}
-    return versions.verify_ledger(ledger, tabs, key, ledger_sheet=layout.LEDGER,
-                                  tab_name=layout.recon_tab_name)
+    claims = {v: recon_claim(cells.get(name, {})) for v, name in names.items()}
+    return (versions.verify_ledger(ledger, tabs, key, ledger_sheet=layout.LEDGER,
+                                   tab_name=layout.recon_tab_name, claims=claims)
+            + provenance.identity_findings(ledger, book.workbook_id()))
+
+
+def require_key_policy(book: Workbook, ledger: Sequence[versions.LedgerEntry],
+                       key: bytes | None, doing: str) -> None:
+    """Raise ``KeyRequiredError`` when ``ledger`` may not be extended with (or without)
+    ``key``: one unsigned entry in a keyed ledger fails every keyed verify after it."""
+    reason = versions.key_refusal(ledger, key)
+    if reason is not None:
+        raise versions.KeyRequiredError(f"{book.name}: not {doing}: {reason}")
+
+
+def input_fingerprint(raw: Mapping[str, object]) -> InputFingerprint:
+    """The hashes of the sheets a close reads: all of them, each sheet, each row."""
+    return versions.inputs_fingerprint(_grids(raw))
+
+
+def recorded_input_rows(book: Workbook, ledger: Sequence[versions.LedgerEntry],
+                        ) -> dict[str, dict[int, str]] | None:
+    """The row digests the latest version was published on, from ``_Inputs``; None when the
+    sheet is missing, unreadable or from another close."""
+    latest = provenance.latest_publish(ledger)
+    sheet = book.read_raw_sheets([layout.INPUT_ROWS]).get(layout.INPUT_ROWS)
+    parsed = parse_input_rows(sheet.rows) if sheet is not None and latest else None
+    if parsed is None or latest is None or parsed[0] != latest.input_hash:
+        return None
+    return parsed[1]
 
 
 def _prepare(book: Workbook, scenario_window: str, progress: Progress,
@@ -223,6 +256,7 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
              key: bytes | None, progress: Progress, force: bool) -> CloseResult:
     book.check_writable()
     ledger = load_ledger(book)
+    require_key_policy(book, ledger, key, "published")
     base, out, specs = _prepare(book, window, progress, ledger)
     rec = out.reconciliation
     if rec is None:
@@ -239,7 +273,8 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
     plan = base.plan
     assert plan is not None
     stamp, who = now_utc(), author or default_author()
-    input_hash = versions.inputs_hash(_grids(base.raw))
+    inputs = input_fingerprint(base.raw)
+    input_hash = inputs.inputs_hash
     if not force and not rec.silent_overrides and (
             same := unchanged_since(book, ledger, input_hash, who, rec)):
         out.version = same
@@ -256,6 +291,9 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
         return out.refuse(f"not published: sheet '{tab}' exists but the ledger does not "
                           "list it; run sopfin verify")
     with out.timings.step("publish", progress):
+        out.messages += [f"warning: {f.format(book.name)}" for f in provenance.input_changes(
+            ledger, inputs, recorded_input_rows(book, ledger))]
+        workbook_id = book.workbook_id() or provenance.new_workbook_id()
         spec = render_recon(rec, version=version, timestamp=stamp, author=who,
                             input_hash=input_hash,
                             prev_hash=versions.head_hash(ledger), company=plan.settings.company,
@@ -266,11 +304,16 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
         entry = versions.new_entry(ledger, event=versions.PUBLISH, version=version,
                                    cycle=plan.settings.current_cycle, timestamp=stamp,
                                    author=who, status=versions.DRAFT,
-                                   input_hash=input_hash, recon_hash=recon_hash, note=note, key=key)
+                                   input_hash=input_hash, recon_hash=recon_hash, note=note, key=key,
+                                   workbook_id=workbook_id,
+                                   input_sheets=provenance.sheets_text(inputs.sheets))
         ledger_spec = render_ledger([*ledger, entry])
+        rows_spec = render_input_rows(input_hash, inputs.rows)
     with out.timings.step("write", progress):
-        out.written = book.write_sheets([*specs, spec, ledger_spec])
+        out.written = book.write_sheets([*specs, spec, ledger_spec, rows_spec],
+                                        workbook_id=workbook_id)
     out.version, out.head = version, entry.entry_hash
+    out.head_record = provenance.head_text([*ledger, entry], book.name)
     out.messages += headline_lines(rec)
     out.messages.append(f"published {tab} (draft) for cycle {plan.settings.current_cycle}; "
                         f"ledger head {entry.entry_hash} — keep it to prove this copy later")
@@ -291,6 +334,7 @@ def _approve(book: Workbook, version: int, by: str, key: bytes | None) -> CloseR
     book.check_writable()
     out = CloseResult(book=book)
     ledger = load_ledger(book)
+    require_key_policy(book, ledger, key, "approved")
     out.findings = [f for f in ledger_findings(book, ledger, key)
                     if f.severity is Severity.ERROR]
     if out.findings:
@@ -306,11 +350,58 @@ def _approve(book: Workbook, version: int, by: str, key: bytes | None) -> CloseR
     entry = versions.new_entry(ledger, event=versions.APPROVE, version=version,
                                cycle=source.cycle, timestamp=now_utc(), author=by,
                                status=versions.APPROVED, input_hash=source.input_hash,
-                               recon_hash=source.recon_hash, key=key)
+                               recon_hash=source.recon_hash, key=key,
+                               workbook_id=book.workbook_id() or "",
+                               input_sheets=source.input_sheets)
     out.written = book.write_sheets([render_ledger([*ledger, entry])])
     out.version, out.head = version, entry.entry_hash
+    out.head_record = provenance.head_text([*ledger, entry], book.name)
     out.messages.append(f"approved {layout.recon_tab_name(version)} by {by} as the plan of "
                         f"record; ledger head {entry.entry_hash}")
+    return out
+
+
+def run_rekey(target: str | Path | Workbook, *, key: bytes | None,
+              confirm: bool = False) -> CloseResult:
+    """Sign with ``key`` the ledger entries that carry no hmac: the recovery for a keyed
+    ledger extended without its key, or the start of a key on a ledger written without one.
+    Every existing hmac must match under ``key`` and the ledger must otherwise verify; the
+    entries to sign are listed, and written only with ``confirm``."""
+    book = open_workbook(target)
+    if key is None:
+        raise versions.KeyRequiredError(f"{book.name}: rekey signs the ledger with its key; "
+                                        f"pass --key-file or set {versions.KEY_ENV} or "
+                                        f"{versions.KEY_FILE_ENV}")
+    with exclusive(book):
+        return _rekey(book, key, confirm)
+
+
+def _rekey(book: Workbook, key: bytes, confirm: bool) -> CloseResult:
+    book.check_writable()
+    out = CloseResult(book=book)
+    ledger = load_ledger(book)
+    unsigned = [e for e in ledger if not e.hmac]
+    missing = versions.FindingKind.HMAC_MISSING
+    out.findings = [f for f in ledger_findings(book, ledger, key)
+                    if f.severity is Severity.ERROR and f.kind is not missing]
+    if out.findings:
+        return out.refuse("not signed: the ledger does not verify under this key apart from "
+                          "the unsigned entries (see above); a wrong key, or a real change")
+    if not unsigned:
+        out.messages.append(f"{book.name}: every ledger entry already carries an hmac; nothing "
+                            "to sign")
+        return out
+    out.messages += [f"unsigned: seq {e.seq} {e.event} v{e.version:03d} by {e.author} at "
+                     f"{e.timestamp}" for e in unsigned]
+    if not confirm:
+        out.messages.append(f"{book.name}: nothing written; check that you made these "
+                            f"{len(unsigned)} entr(y/ies), then run again with --confirm to "
+                            "sign them with this key")
+        return out
+    out.written = book.write_sheets([render_ledger(versions.signed_ledger(ledger, key))])
+    out.head = versions.head_hash(ledger)
+    out.messages.append(f"signed {len(unsigned)} ledger entr(y/ies) with the key; ledger head "
+                        f"{out.head} (unchanged)")
     return out
 
 
@@ -349,4 +440,4 @@ def _grids(raw: Mapping[str, object]) -> dict[str, list[list[object]]]:
 from sopfin.audit import run_diff, run_verify  # noqa: E402  (re-exported for the add-in)
 
 __all__ = ["CloseResult", "run_approve", "run_close", "run_diff", "run_reconcile",
-           "run_verify"]
+           "run_rekey", "run_verify"]

@@ -187,10 +187,15 @@ def documented_settings_section(text: str) -> str:
 # ------------------------------------------------------------------------------ the edge
 
 def update_docs(path: str | Path = DOCS_PATH) -> bool:
-    """Regenerate the settings table in the docs; True when the file changed."""
+    """Regenerate the settings table and the threat model (``sopfin.threats``) in the docs;
+    True when the file changed."""
+    from sopfin.threats import THREATS_OPEN, replace_threats_section
+
     path = Path(path)
     old = path.read_text(encoding="utf-8")
     new = replace_settings_section(old)
+    if THREATS_OPEN in new:
+        new = replace_threats_section(new)
     if new != old:
         path.write_text(new, encoding="utf-8")
     return new != old

@@ -30,29 +30,16 @@ as such. No copy of the values is stored: the digests only say *which* cells cha
 published values come from an archived copy. ``recon_hash`` remains the authority; the digests
 only localise (a changed cell escapes naming with probability 2**-32).
 
-What an attacker holding the workbook can do, and what verify sees:
+Workbook identity. From the first close a workbook carries a random identity
+(``sopfin.provenance``) outside its sheets; each entry records it in ``workbook_id`` and the
+per-sheet input hashes in ``input_sheets``. Such an entry is hashed in the format
+``sopfin/ledger-entry/2`` over every column; an entry without either field keeps the
+original format ``sopfin/ledger-entry/1`` over ``LEDGER_COLUMNS_V1``, so a ledger written
+before them verifies as it did.
 
-===============================================  ===================  ===================
-Attack                                           without key          with key
-===============================================  ===================  ===================
-edit a recon value (beyond a cent)               caught, cell named   caught, cell named
-... and rewrite its digest cell                  caught (tab)         caught (tab)
-... and recompute recon_hash in the ledger       caught (entry)       caught
-... and recompute every later entry_hash         NOT caught           caught (hmac)
-edit, reorder or delete ledger rows              caught (chain/seq)   caught
-... and renumber and re-chain the rest           NOT caught           caught (hmac)
-append a forged entry (e.g. an approval)         NOT caught           caught (hmac)
-blank every hmac, then re-chain                  NOT caught           warnings only
-delete a recon tab / add an unlisted one         caught               caught
-delete the last entries AND their tabs           NOT caught           NOT caught
-swap in an older copy of the whole workbook      NOT caught           NOT caught
-===============================================  ===================  ===================
-
-The last two need an anchor kept outside the workbook: ``head_hash`` (the CLI prints it after
-every publish) compared with ``compare_ledgers``, or the key holder's own copy of the ledger.
-A verifier who knows the ledger was written with a key should fail on ``HMAC_UNCHECKED``. Sheet
-protection (``sopfin.protection``) does not change any row of this table. Anyone with the key
-can forge anything: keep it out of the workbook.
+What an attacker holding the workbook can do, and what verify says with and without the key,
+is the threat-model table in docs/workbook.md, generated from ``sopfin.threats.THREATS``.
+Anyone with the key can forge anything: keep it out of the workbook.
 """
 
 from __future__ import annotations
@@ -76,14 +63,16 @@ from sopfin.digests import (  # noqa: F401  (re-exported: the ledger's hashes of
     cell_digests,
     content_hash,
     digest_cells,
+    inputs_fingerprint,
     inputs_hash,
     recorded_digests,
 )
 from sopfin.layout import FIRST_DATA_ROW, column_letter
 from sopfin.model import CellRef, Severity
 
-LEDGER_COLUMNS = ("seq", "event", "version", "cycle", "timestamp", "author", "status",
-                  "input_hash", "recon_hash", "prev_hash", "entry_hash", "hmac", "note")
+LEDGER_COLUMNS_V1 = ("seq", "event", "version", "cycle", "timestamp", "author", "status",
+                     "input_hash", "recon_hash", "prev_hash", "entry_hash", "hmac", "note")
+LEDGER_COLUMNS = (*LEDGER_COLUMNS_V1, "workbook_id", "input_sheets")
 LEDGER_SHEET = layout.LEDGER
 GENESIS_HASH = "0" * 64
 PUBLISH, APPROVE = "publish", "approve"
@@ -98,6 +87,10 @@ recon_tab_name = layout.recon_tab_name
 
 class LedgerKeyError(Exception):
     """The ledger key is configured but cannot be read or is empty."""
+
+
+class KeyRequiredError(LedgerKeyError):
+    """Extending a keyed ledger without the key, or a keyed one with unsigned entries."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +108,8 @@ class LedgerEntry:
     entry_hash: str
     hmac: str
     note: str = ""
+    workbook_id: str = ""  # the identity of the workbook the entry was written in
+    input_sheets: str = ""  # 'Demand=<16 hex>;Prices=...': each input sheet's hash
 
 
 assert tuple(f.name for f in fields(LedgerEntry)) == LEDGER_COLUMNS
@@ -123,10 +118,13 @@ assert tuple(f.name for f in fields(LedgerEntry)) == LEDGER_COLUMNS
 # --- building the ledger -------------------------------------------------------------------
 
 def entry_bytes(entry: LedgerEntry) -> bytes:
-    """What ``entry_hash`` and ``hmac`` cover: every field but those two, in column order."""
-    parts = [_netstring("sopfin/ledger-entry/1")]
+    """What ``entry_hash`` and ``hmac`` cover: every field but those two, in column order
+    (format 1, without the identity columns, for an entry that has neither)."""
+    current = bool(entry.workbook_id or entry.input_sheets)
+    columns = LEDGER_COLUMNS if current else LEDGER_COLUMNS_V1
+    parts = [_netstring("sopfin/ledger-entry/2" if current else "sopfin/ledger-entry/1")]
     parts += [_netstring(f"{name}={_field_text(getattr(entry, name))}")
-              for name in LEDGER_COLUMNS if name not in ("entry_hash", "hmac")]
+              for name in columns if name not in ("entry_hash", "hmac")]
     return b"".join(parts)
 
 
@@ -154,7 +152,8 @@ def head_hash(ledger: Sequence[LedgerEntry]) -> str:
 
 def new_entry(ledger: Sequence[LedgerEntry], *, event: str, version: int, cycle: str,
               timestamp: str, author: str, status: str, input_hash: str, recon_hash: str,
-              note: str = "", key: bytes | None = None) -> LedgerEntry:
+              note: str = "", key: bytes | None = None, workbook_id: str = "",
+              input_sheets: str = "") -> LedgerEntry:
     """The entry to append to ``ledger``: sequenced, chained and (with a key) authenticated."""
     if STATUS_OF_EVENT.get(event) != status:
         raise ValueError(f"event {event!r} with status {status!r}: expected one of "
@@ -162,9 +161,30 @@ def new_entry(ledger: Sequence[LedgerEntry], *, event: str, version: int, cycle:
     draft = LedgerEntry(seq=len(ledger) + 1, event=event, version=version, cycle=cycle,
                         timestamp=timestamp, author=author, status=status,
                         input_hash=input_hash, recon_hash=recon_hash,
-                        prev_hash=head_hash(ledger), entry_hash="", hmac="", note=note)
+                        prev_hash=head_hash(ledger), entry_hash="", hmac="", note=note,
+                        workbook_id=workbook_id, input_sheets=input_sheets)
     sealed = replace(draft, entry_hash=compute_entry_hash(draft))
     return sealed if key is None else replace(sealed, hmac=compute_hmac(sealed, key))
+
+
+def key_refusal(ledger: Sequence[LedgerEntry], key: bytes | None) -> str | None:
+    """Why an entry may not be appended to ``ledger`` with (or without) ``key``; None if it
+    may. A ledger is keyed from its first hmac on: every entry of it must carry one, or a
+    keyed verify fails for good."""
+    signed = sum(1 for e in ledger if e.hmac)
+    if signed and key is None:
+        return (f"the ledger is keyed ({signed} of its {len(ledger)} entries carry an hmac) "
+                f"but no key was given; pass --key-file or set {KEY_ENV} or {KEY_FILE_ENV}")
+    if key is not None and signed < len(ledger):
+        return (f"{len(ledger) - signed} of the ledger's {len(ledger)} entries carry no hmac; "
+                "sign them with the key first: sopfin rekey PATH --confirm")
+    return None
+
+
+def signed_ledger(ledger: Sequence[LedgerEntry], key: bytes) -> list[LedgerEntry]:
+    """``ledger`` with an hmac under ``key`` on every entry that has none. Entry hashes, and
+    so the chain and the head, do not change: the hmac is not part of ``entry_bytes``."""
+    return [e if e.hmac else replace(e, hmac=compute_hmac(e, key)) for e in ledger]
 
 
 def next_version(ledger: Sequence[LedgerEntry]) -> int:
@@ -239,9 +259,25 @@ class FindingKind(enum.StrEnum):
     HMAC_MISMATCH = "hmac-mismatch"
     HMAC_MISSING = "hmac-missing"  # no hmac on a row of a ledger whose other rows have one
     HMAC_UNCHECKED = "hmac-unchecked"  # hmacs present but no key, or no hmac at all
+    SWAPPED_TAB = "swapped-tab"  # a recon tab holds another version's published content
+    FOREIGN_TAB = "foreign-tab"  # a sealed recon tab that this ledger did not publish
+    FOREIGN_LEDGER = "foreign-ledger"  # entries published in another workbook
+    BEHIND_HEAD = "behind-head"  # a head kept outside the workbook is not in the ledger
+    INPUTS_CHANGED = "inputs-changed"  # the inputs differ from those of the latest version
+    TAB_HIDDEN = "tab-hidden"  # a published tab is no longer visible
+    TAB_UNPROTECTED = "tab-unprotected"  # a published tab lost its sheet protection
 
 
-WARNING_KINDS = frozenset({FindingKind.HMAC_UNCHECKED})
+WARNING_KINDS = frozenset({FindingKind.HMAC_UNCHECKED, FindingKind.INPUTS_CHANGED,
+                           FindingKind.TAB_HIDDEN, FindingKind.TAB_UNPROTECTED})
+
+
+@dataclass(frozen=True)
+class TabClaim:
+    """What a recon tab's header says of itself: its version and its own hash."""
+
+    version: int | None
+    recon_hash: str
 
 
 @dataclass(frozen=True)
@@ -403,39 +439,71 @@ def _name_cells(version: int, sheet: str, cells: Mapping[str, object]) -> list[F
     return out
 
 
+def _misplaced(version: int, sheet: str, found: str, claim: TabClaim | None,
+               published: Mapping[int, LedgerEntry]) -> Finding | None:
+    """A tab whose content is intact but sits in the wrong place: another version's content
+    under this name, or a sealed tab this ledger never published."""
+    other = next((v for v, e in sorted(published.items())
+                  if v != version and e.recon_hash == found), None)
+    if other is not None:
+        return Finding(FindingKind.SWAPPED_TAB, version, CellRef(sheet),
+                       f"holds v{other:03d}'s content as published, not v{version:03d}'s: the "
+                       "tab was renamed (tab names swapped, or one tab copied over another)")
+    if claim is not None and claim.recon_hash == found:
+        said = f"v{claim.version:03d}" if claim.version else "a version"
+        return Finding(FindingKind.FOREIGN_TAB, version, CellRef(sheet),
+                       f"a sealed tab ({said}, own hash {_short(found)}) that this ledger did "
+                       f"not publish (v{version:03d} was published as "
+                       f"{_short(published[version].recon_hash)}): copied in from another "
+                       "workbook, or rewritten together with its hashes")
+    return None
+
+
 def _check_tabs(published: Mapping[int, LedgerEntry], tabs: Mapping[int, Mapping[str, object]],
-                tab_name: Callable[[int], str]) -> list[Finding]:
+                tab_name: Callable[[int], str],
+                claims: Mapping[int, TabClaim] | None = None) -> list[Finding]:
     out = []
+    claims = claims or {}
     for version, entry in sorted(published.items()):
         sheet = tab_name(version)
         if version not in tabs:
             out.append(Finding(FindingKind.MISSING_TAB, version, CellRef(sheet),
                                f"v{version} is in the ledger but its tab is missing"))
-        elif content_hash(tabs[version]) != entry.recon_hash:
-            out.extend(_name_cells(version, sheet, tabs[version]))
+            continue
+        found = content_hash(tabs[version])
+        if found == entry.recon_hash:
+            continue
+        misplaced = _misplaced(version, sheet, found, claims.get(version), published)
+        out.extend([misplaced] if misplaced else _name_cells(version, sheet, tabs[version]))
     for version in sorted(set(tabs) - set(published)):
+        claim = claims.get(version)
+        sealed = claim is not None and claim.recon_hash == content_hash(tabs[version])
+        how = ("it is a sealed tab copied in from another workbook, or its ledger rows were "
+               "deleted") if sealed else "the tab was added by hand or its ledger rows were deleted"
         out.append(Finding(FindingKind.EXTRA_TAB, version, CellRef(tab_name(version)),
-                           f"no ledger entry publishes v{version}: the tab was added by hand "
-                           "or its ledger rows were deleted"))
+                           f"no ledger entry publishes v{version}: {how}"))
     return out
 
 
 def verify_ledger(ledger: Sequence[LedgerEntry], tabs: Mapping[int, Mapping[str, object]],
                   key: bytes | None, *, ledger_sheet: str = LEDGER_SHEET,
-                  tab_name: Callable[[int], str] = recon_tab_name) -> list[Finding]:
+                  tab_name: Callable[[int], str] = recon_tab_name,
+                  claims: Mapping[int, TabClaim] | None = None) -> list[Finding]:
     """Every finding about the ledger (rows in sheet order) and the recon tabs, at once.
 
     ``tabs`` maps a version to its tab's cells ``{'B7': value}``, digest cells included, read
     the way they were hashed at publish: formula cells as ``FormulaCell``. Ledger findings point
     at ``ledger_sheet``, entry i on row ``FIRST_DATA_ROW + i``, one column per LEDGER_COLUMNS.
-    An empty list means the workbook is as written, up to the limits in the module docstring.
+    ``claims`` (what each tab's header says of itself) lets a swapped or copied-in tab be
+    reported as such. An empty list means the workbook is as written, up to the limits in
+    the threat-model table.
     """
     ctx = _Context(ledger, ledger_sheet)
     if not ledger:
-        return _check_tabs({}, tabs, tab_name)
+        return _check_tabs({}, tabs, tab_name, claims)
     event_findings, published = _check_events(ctx)
     return (_check_sequence(ctx) + _check_chain(ctx) + _check_hmacs(ctx, key)
-            + event_findings + _check_tabs(published, tabs, tab_name))
+            + event_findings + _check_tabs(published, tabs, tab_name, claims))
 
 
 # --- comparing two copies ------------------------------------------------------------------

@@ -122,6 +122,18 @@ class Workbook(Protocol):
         For comparing large output sheets without holding every cell at once."""
         ...
 
-    def write_sheets(self, specs: Sequence[SheetSpec]) -> Any:
-        """Add or replace these sheets, all or nothing."""
+    def workbook_id(self) -> str | None:
+        """The workbook's identity (``layout.WORKBOOK_ID_NAME``), None before its first
+        close."""
+        ...
+
+    def sheet_guards(self, names: Sequence[str]) -> Mapping[str, Any]:
+        """For the named sheets: objects with ``.state`` (visible, hidden, veryHidden) and
+        ``.protected`` (sheet protection on)."""
+        ...
+
+    def write_sheets(self, specs: Sequence[SheetSpec], *,
+                     workbook_id: str | None = None) -> Any:
+        """Add or replace these sheets, all or nothing; record ``workbook_id`` as the
+        workbook's identity in the same save if it has none."""
         ...

@@ -184,6 +184,7 @@ class FakeBook(_Logged):
         self._sheets = FakeSheets(self)
         self._saved = 0
         self._api = FakeApi("Book", ProtectStructure=False)
+        self._names = FakeNames(None)
 
     @property
     def app(self) -> FakeApp:
@@ -196,6 +197,10 @@ class FakeBook(_Logged):
     @property
     def api(self) -> FakeApi:
         return self._api
+
+    @property
+    def names(self) -> FakeNames:
+        return self._names
 
     def save(self, path: str | None = None) -> None:
         self._saved += 1

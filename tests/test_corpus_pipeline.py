@@ -118,7 +118,7 @@ def test_init_and_dollarize_keep_every_original_part(outcomes, name):
             assert is_subsequence(signatures(original[n]), signatures(after[n])), \
                 f"{n} lost or reordered original elements"
     before = sheet_names(o.original)
-    published = [layout.recon_tab_name(1), layout.LEDGER]
+    published = [layout.recon_tab_name(1), layout.LEDGER, layout.INPUT_ROWS]
     assert sheet_names(o.result) == [*before, *layout.PLAN_SHEET_NAMES,
                                      *layout.OUTPUT_SHEET_NAMES, *published]
     assert owned_sheet_names(o.result) == {*layout.OUTPUT_SHEET_NAMES, *published}

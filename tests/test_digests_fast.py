@@ -29,7 +29,7 @@ from digests_reference import (
     reference_recon_cells,
     reference_seal,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from sopfin import digests, layout, versions
@@ -40,6 +40,7 @@ from sopfin.digests import (
     cell_digests,
     content_hash,
     digest_cells,
+    inputs_fingerprint,
     inputs_hash,
     seal,
 )
@@ -181,6 +182,24 @@ def test_inputs_hash_matches_the_reference(tables):
     assert outcome(inputs_hash, tables) == outcome(reference_inputs_hash, tables)
 
 
+@given(st.dictionaries(st.sampled_from(["Demand", "Prices", "Settings"]), rows, min_size=1),
+       st.data())
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+def test_the_fingerprint_names_the_sheet_and_row_a_change_is_on(tables, data):
+    assume(outcome(reference_inputs_hash, tables)[0] == "ok")
+    before = inputs_fingerprint(tables)
+    assert before.inputs_hash == reference_inputs_hash(tables)
+    name = data.draw(st.sampled_from(sorted(tables)))
+    grid = [list(row) for row in tables[name]] + [[]]
+    row = data.draw(st.integers(0, len(grid) - 1))
+    grid[row] = [*grid[row], "changed"]
+    after = inputs_fingerprint({**tables, name: grid})
+    assert after.inputs_hash != before.inputs_hash
+    assert {n for n in tables if after.sheets[n] != before.sheets[n]} == {name}
+    was, now = before.rows[name], after.rows[name]
+    assert {r for r in set(was) | set(now) if was.get(r) != now.get(r)} == {row + 1}
+
+
 def test_inputs_hash_tells_true_from_one_though_they_are_equal():
     a = {"S": [[True, 1.0], [1.0, True]]}
     b = {"S": [[1.0, True], [True, 1.0]]}
@@ -264,7 +283,7 @@ def test_a_real_close_stores_the_reference_hashes(make_plan, tmp_path, monkeypat
     path = tmp_path / "plan.xlsx"
     make_plan(path)
     seen: dict[str, object] = {}
-    finalize, hash_inputs = publish.finalize_recon, versions.inputs_hash
+    finalize, hash_inputs = publish.finalize_recon, versions.inputs_fingerprint
 
     def finalize_seen(spec):
         seen["spec"] = spec
@@ -275,7 +294,7 @@ def test_a_real_close_stores_the_reference_hashes(make_plan, tmp_path, monkeypat
         return hash_inputs(tables)
 
     monkeypatch.setattr(publish, "finalize_recon", finalize_seen)
-    monkeypatch.setattr(versions, "inputs_hash", inputs_seen)
+    monkeypatch.setattr(versions, "inputs_fingerprint", inputs_seen)
     assert publish.run_close(path, author="A. Analyst").ok
     entry = publish.load_ledger(FileWorkbook(path))[-1]
     digests, recon_hash = reference_seal(seen["spec"])

@@ -12,7 +12,7 @@ from lxml import etree
 from sopfin import layout
 from sopfin.render.ledger import parse_ledger, render_ledger
 from sopfin.sheetspec import Block, SheetSpec
-from sopfin.versions import LEDGER_COLUMNS, LedgerEntry, new_entry, verify_ledger
+from sopfin.versions import LEDGER_COLUMNS, LEDGER_COLUMNS_V1, LedgerEntry, new_entry, verify_ledger
 from sopfin.xlsx import create_workbook, write_sheets
 from sopfin.xlsx.read import read_raw_sheets
 from sopfin.xlsx.readback import read_cells
@@ -123,7 +123,16 @@ def test_a_seq_that_is_not_a_whole_number_names_its_cell():
         parse_ledger([list(LEDGER_COLUMNS), row, [*row[:2], "v2", *row[3:]]])
 
 
+def test_a_ledger_written_before_the_identity_columns_still_reads_and_verifies():
+    entries = ledger()
+    rows = [list(LEDGER_COLUMNS_V1)] + [[getattr(e, c) for c in LEDGER_COLUMNS_V1]
+                                         for e in entries]
+    parsed = parse_ledger(rows)
+    assert parsed == entries
+    assert all(e.workbook_id == "" and e.input_sheets == "" for e in parsed)
+
+
 def test_text_beyond_the_columns_is_refused():
     row = [getattr(ledger()[0], c) for c in LEDGER_COLUMNS]
-    with pytest.raises(ValueError, match=r"_Ledger!N2"):
+    with pytest.raises(ValueError, match=r"_Ledger!P2"):
         parse_ledger([list(LEDGER_COLUMNS), [*row, "stray"]])

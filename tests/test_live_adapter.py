@@ -217,6 +217,8 @@ def test_every_xlwings_attribute_used_exists_in_the_installed_xlwings():
     pipeline.run_dollarize(live)
     live.read_cells(["Revenue"])
     live.owned_sheet_names()
+    live.workbook_id()
+    live.sheet_guards(["Revenue"])
     used = sorted(ACCESS_LOG)
     assert len(used) > 25
     missing = [(kind, attr) for kind, attr in used if not hasattr(REAL[kind], attr)]
@@ -236,5 +238,26 @@ def test_api_is_touched_only_inside_the_api_functions():
     api_functions = sorted(n.name for n in ast.walk(tree)
                            if isinstance(n, ast.FunctionDef) and n.name.startswith("_api_"))
     assert api_functions == ["_api_bottom_border", "_api_freeze", "_api_hide_name",
-                             "_api_protect", "_api_structure_protected", "_api_tab_color",
+                             "_api_protect", "_api_protected", "_api_structure_protected",
+                             "_api_tab_color",
                              "_api_very_hidden"]
+
+
+def test_a_close_in_excel_records_the_workbook_identity_as_a_hidden_book_name():
+    from sopfin.audit import run_verify
+    from sopfin.publish import load_ledger, run_close
+
+    book = book_with(base())
+    live = LiveWorkbook(book)
+    assert live.workbook_id() is None
+    assert run_close(live, author="A").ok
+    names = [n for n in book.names if n.name == layout.WORKBOOK_ID_NAME]
+    assert len(names) == 1 and names[0].api._attrs["Visible"] is False
+    identity = live.workbook_id()
+    assert identity and names[0].refers_to == f'="{identity}"'
+    assert run_close(live, author="A").ok
+    assert [e.workbook_id for e in load_ledger(live)] == [identity, identity]
+    assert len([n for n in book.names if n.name == layout.WORKBOOK_ID_NAME]) == 1
+    result = run_verify(live)
+    assert result.ok, result.lines()
+    assert set(live.sheet_guards(["Recon v001", "Recon v002"])) == {"Recon v001", "Recon v002"}

@@ -136,7 +136,9 @@ def publishing(monkeypatch):
     return calls
 
 
-def test_publish_side_buttons_call_the_contract(publishing):
+def test_publish_side_buttons_call_the_contract(publishing, monkeypatch):
+    monkeypatch.delenv("SOPFIN_KEY", raising=False)
+    monkeypatch.delenv("SOPFIN_KEY_FILE", raising=False)
     app = FakeApp(answers=["3", "1", "2"])
     book = book_with(base(), app=app)
     assert "reconcile done" in ribbon.reconcile(book=book)
@@ -149,10 +151,24 @@ def test_publish_side_buttons_call_the_contract(publishing):
     assert names == ["run_reconcile", "run_close", "run_approve", "run_verify", "run_diff"]
     by_name = {c[0]: c for c in publishing}
     assert isinstance(by_name["run_close"][1][0], LiveWorkbook)
-    assert by_name["run_close"][2] == {"author": "Dana"}
-    assert by_name["run_approve"][2] == {"version": 3, "by": "Lee"}
+    assert by_name["run_close"][2] == {"author": "Dana", "key": None}
+    assert by_name["run_approve"][2] == {"version": 3, "by": "Lee", "key": None}
     assert by_name["run_diff"][1][1:] == (1, 2)
     assert book.app.status_bar.startswith("sopfin: compare done")
+
+
+def test_the_buttons_pass_the_ledger_key_from_the_environment(publishing, monkeypatch):
+    monkeypatch.setenv("SOPFIN_KEY", "ab" * 16)
+    book = book_with(base())
+    ribbon.publish(book=book, author="Dana")
+    ribbon.approve(book=book, version=1, by="Lee")
+    ribbon.verify(book=book)
+    assert [c[2]["key"] for c in publishing] == [bytes.fromhex("ab" * 16)] * 3
+    monkeypatch.setenv("SOPFIN_KEY", "")
+    monkeypatch.setenv("SOPFIN_KEY_FILE", "/nonexistent/ledger.key")
+    message = ribbon.publish(book=book, author="Dana")
+    assert message.startswith("sopfin: publish failed, the workbook is unchanged: cannot read")
+    assert len(publishing) == 3
 
 
 def test_cancelled_input_box_runs_nothing(publishing):

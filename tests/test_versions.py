@@ -24,6 +24,7 @@ from sopfin.sheetspec import Block, SheetProtection, SheetSpec
 from sopfin.versions import (
     GENESIS_HASH,
     LEDGER_COLUMNS,
+    LEDGER_COLUMNS_V1,
     FindingKind,
     FormulaCell,
     LedgerEntry,
@@ -207,12 +208,26 @@ def test_entry_hash_and_hmac_cover_every_field_but_themselves():
     ledger, _ = build()
     first = ledger[0]
     expected = ns("sopfin/ledger-entry/1") + b"".join(
-        ns(f"{name}={getattr(first, name)}") for name in LEDGER_COLUMNS
+        ns(f"{name}={getattr(first, name)}") for name in LEDGER_COLUMNS_V1
         if name not in ("entry_hash", "hmac"))
-    assert entry_bytes(first) == expected
+    assert entry_bytes(first) == expected, "an entry without an identity keeps format 1"
     assert first.entry_hash == hashlib.sha256(expected).hexdigest()
     assert first.hmac == hmac.new(KEY, expected, hashlib.sha256).hexdigest()
     assert first.prev_hash == "0" * 64
+
+
+def test_an_entry_with_a_workbook_identity_covers_it_in_format_2():
+    entry = new_entry([], event="publish", version=1, cycle="2025-03", timestamp="t",
+                      author="a", status="draft", input_hash="i", recon_hash="r", key=KEY,
+                      workbook_id="wb-1", input_sheets="Demand=00ff")
+    expected = ns("sopfin/ledger-entry/2") + b"".join(
+        ns(f"{name}={getattr(entry, name)}") for name in LEDGER_COLUMNS
+        if name not in ("entry_hash", "hmac"))
+    assert entry_bytes(entry) == expected
+    moved = replace(entry, workbook_id="wb-2")
+    assert compute_entry_hash(moved) != entry.entry_hash, "the identity is hashed"
+    kinds = {f.kind for f in verify_ledger([moved], {}, KEY)}
+    assert {FindingKind.ENTRY_ALTERED, FindingKind.HMAC_MISMATCH} <= kinds
 
 
 def test_the_chain_links_each_entry_to_the_previous_one():

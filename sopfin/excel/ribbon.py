@@ -148,13 +148,22 @@ def _publishing(action: str, call: Callable[[Any, LiveWorkbook], Any], book: Any
     return _run(book, action, body)
 
 
+def _ledger_key() -> bytes | None:
+    """The ledger key from ``SOPFIN_KEY`` / ``SOPFIN_KEY_FILE``, as the command line reads
+    it: a keyed ledger is never extended without it."""
+    from sopfin.versions import load_key
+
+    return load_key(os.environ)
+
+
 def reconcile(book: Any = None) -> str:
     return _publishing("reconcile", lambda p, live: p.run_reconcile(live), book)
 
 
 def publish(book: Any = None, author: str | None = None) -> str:
     who = author or _user()
-    return _publishing("publish", lambda p, live: p.run_close(live, author=who), book)
+    return _publishing("publish", lambda p, live: p.run_close(live, author=who, key=_ledger_key()),
+                       book)
 
 
 def approve(book: Any = None, version: int | None = None, by: str | None = None) -> str:
@@ -165,11 +174,12 @@ def approve(book: Any = None, version: int | None = None, by: str | None = None)
             return _cancelled(book, "approve")
     who = by or _user()
     return _publishing("approve",
-                       lambda p, live: p.run_approve(live, version=version, by=who), book)
+                       lambda p, live: p.run_approve(live, version=version, by=who,
+                                                    key=_ledger_key()), book)
 
 
 def verify(book: Any = None) -> str:
-    return _publishing("verify", lambda p, live: p.run_verify(live), book)
+    return _publishing("verify", lambda p, live: p.run_verify(live, key=_ledger_key()), book)
 
 
 def compare(book: Any = None, version_a: int | None = None,

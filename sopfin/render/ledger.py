@@ -15,7 +15,7 @@ import numpy as np
 
 from sopfin import layout
 from sopfin.sheetspec import Block, SheetSpec, Style
-from sopfin.versions import LEDGER_COLUMNS, LEDGER_SHEET, LedgerEntry
+from sopfin.versions import LEDGER_COLUMNS, LEDGER_COLUMNS_V1, LEDGER_SHEET, LedgerEntry
 
 INT_FIELDS = ("seq", "version")
 WIDTHS = {"seq": 6.0, "event": 10.0, "version": 8.0, "cycle": 10.0, "timestamp": 22.0,
@@ -47,27 +47,29 @@ def _cell(name: str, value: object) -> object:
 def parse_ledger(rows: Sequence[Sequence[object]]) -> list[LedgerEntry]:
     """Entries from the sheet's raw rows (row 1 = header). Empty rows are skipped.
 
-    Raises ValueError, naming the cell, for a header that is not ``LEDGER_COLUMNS`` or a seq /
+    A ledger written before the identity columns (header ``LEDGER_COLUMNS_V1``) reads with
+    those fields empty. Raises ValueError, naming the cell, for any other header or a seq /
     version that is not a whole number.
     """
     if not rows:
         raise ValueError(f"{layout.LEDGER}!A1: the ledger has no header row")
     header = _trimmed(rows[0])
-    if tuple(_text(v) for v in header) != LEDGER_COLUMNS:
+    columns = tuple(_text(v) for v in header)
+    if columns not in (LEDGER_COLUMNS, LEDGER_COLUMNS_V1):
         raise ValueError(f"{layout.LEDGER}!A1: expected the header "
                          f"{', '.join(LEDGER_COLUMNS)}; found {header!r}")
     out = []
     for i, row in enumerate(rows[1:], start=layout.FIRST_DATA_ROW):
-        cells = list(row) + [None] * (len(LEDGER_COLUMNS) - len(row))
+        cells = list(row) + [None] * (len(columns) - len(row))
         if all(_text(v) == "" for v in cells):
             continue
-        extra = [v for v in cells[len(LEDGER_COLUMNS):] if _text(v) != ""]
+        extra = [v for v in cells[len(columns):] if _text(v) != ""]
         if extra:
-            raise ValueError(f"{layout.LEDGER}!{layout.cell_name(i, len(LEDGER_COLUMNS) + 1)}: "
-                             f"the ledger has {len(LEDGER_COLUMNS)} columns; found {extra!r} "
+            raise ValueError(f"{layout.LEDGER}!{layout.cell_name(i, len(columns) + 1)}: "
+                             f"the ledger has {len(columns)} columns; found {extra!r} "
                              "beyond them")
         fields = {name: (_whole(v, i, k) if name in INT_FIELDS else _text(v))
-                  for k, (name, v) in enumerate(zip(LEDGER_COLUMNS, cells, strict=False))}
+                  for k, (name, v) in enumerate(zip(columns, cells, strict=False))}
         out.append(LedgerEntry(**fields))  # type: ignore[arg-type]
     return out
 

@@ -35,6 +35,7 @@ from sopfin.sheetspec import (
     SheetSpec,
     Style,
 )
+from sopfin.versions import TabClaim
 
 HEADER_FIRST_ROW = 4
 HEADER_LABELS = ("Version", "Cycle", "Status at publish", "Published (UTC)", "Author",
@@ -495,6 +496,18 @@ def recon_cells(spec: SheetSpec) -> dict[str, object]:
     """{cell ref: value} of the tab as hashed: every non-empty cell except the own-hash cell
     and the digest column."""
     return {layout.cell_name(row, col): v for (row, col), v in _hashed_grid(spec).items()}
+
+
+RECON_VERSION_CELL = layout.cell_name(HEADER_FIRST_ROW + HEADER_LABELS.index("Version"), 2)
+
+
+def recon_claim(cells: Mapping[str, object]) -> TabClaim:
+    """What a tab read back says of itself: the version and own hash in its header."""
+    version = cells.get(RECON_VERSION_CELL)
+    own = cells.get(RECON_HASH_CELL)
+    number = int(version) if isinstance(version, (int, float)) and float(version).is_integer() \
+        else None
+    return TabClaim(number, own if isinstance(own, str) else "")
 
 
 def hashed_cells(cells: Mapping[str, object]) -> dict[str, object]:

@@ -41,6 +41,13 @@ from sopfin.xlsx.errors import (
     WorkbookNotFoundError,
 )
 from sopfin.xlsx.lock import exclusive
+from sopfin.xlsx.marks import (
+    SheetGuard,
+    read_workbook_id,
+    sheet_guards,
+    with_workbook_id,
+    workbook_id,
+)
 from sopfin.xlsx.metadata import refuse_unwritable
 from sopfin.xlsx.package import (
     CT_WORKSHEET,
@@ -72,8 +79,8 @@ from sopfin.xlsx.styles import resolve_styles
 __all__ = [
     "NotAWorkbookError", "SheetNameTakenError", "StrictOOXMLError", "StructureProtectedError",
     "WorkbookError", "WorkbookExistsError", "WorkbookLockedError", "WorkbookNotFoundError",
-    "WriteReport", "check_writable", "create_workbook", "owned_sheet_names", "sheet_names",
-    "write_sheets",
+    "SheetGuard", "WriteReport", "check_writable", "create_workbook", "owned_sheet_names",
+    "sheet_guards", "sheet_names", "workbook_id", "write_sheets",
 ]
 
 CONTENT_TYPES = "[Content_Types].xml"
@@ -117,17 +124,19 @@ def owned_sheet_names(path: str | Path) -> set[str]:
         return {s.name for s in pkg.sheets if s.owned}
 
 
-def write_sheets(path: str | Path, sheets: Sequence[SheetSpec]) -> WriteReport:
+def write_sheets(path: str | Path, sheets: Sequence[SheetSpec], *,
+                 workbook_id: str | None = None) -> WriteReport:
     """Add or replace ``sheets`` in the workbook at ``path``, atomically.
 
     Owned specs replace the sheet of the same name if sopfin owns it, else are appended and
-    marked; input specs (``owned=False``) are only ever appended. Everything is checked before
-    anything is written; on any error the file is left as it was.
+    marked; input specs (``owned=False``) are only ever appended. ``workbook_id`` is recorded
+    as the workbook's identity if it has none yet. Everything is checked before anything is
+    written; on any error the file is left as it was.
     """
     path = Path(path)
     with exclusive(path), open_package(path) as pkg:
         check_package(pkg)
-        return _write(pkg, path, sheets)
+        return _write(pkg, path, sheets, workbook_id=workbook_id)
 
 
 def create_workbook(path: str | Path, sheets: Sequence[SheetSpec]) -> None:
@@ -268,7 +277,8 @@ def _relative(part: str, workbook_part: str) -> str:
 
 
 def _registry_edits(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
-                    drawn: _ChartEdits) -> tuple[_Edits, dict[Style, int]]:
+                    drawn: _ChartEdits, workbook_id: str | None = None,
+                    ) -> tuple[_Edits, dict[Style, int]]:
     edits = _Edits(dict(drawn.parts), set(drawn.removed), list(drawn.warnings))
     wb = _text(pkg, pkg.workbook_part)
     rels_name = rels_part_of(pkg.workbook_part)
@@ -298,6 +308,8 @@ def _registry_edits(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
 
     states = {e.position: s.state for s, e in plan.replace if s.state != e.state}
     wb_text = edit_workbook(wb.text, len(pkg.sheets), [n for _, n, _ in plan.add], states)
+    if workbook_id and read_workbook_id(pkg) is None:
+        wb_text = with_workbook_id(wb_text, workbook_id)
     rels_text = add_relationships(rels.text, new_rels) if new_rels else rels.text
     types_text = add_overrides(types.text, overrides) if overrides else types.text
     for name in sorted(drawn.removed):
@@ -366,13 +378,13 @@ def _cell_count(values: object) -> int:
 
 
 def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
-           fast_deflate: bool = True) -> WriteReport:
+           fast_deflate: bool = True, workbook_id: str | None = None) -> WriteReport:
     if not sheets:
         return WriteReport(path, (), (), (), (), 0)
     plan = _plan(pkg, sheets)
     try:
         drawn = _chart_edits(pkg, plan)
-        edits, xf = _registry_edits(pkg, plan, sheets, drawn)
+        edits, xf = _registry_edits(pkg, plan, sheets, drawn, workbook_id)
     except MalformedPartError as exc:
         raise NotAWorkbookError(path, str(exc)) from None
     replaced = {e.part: s for s, e in plan.replace}

@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from sopfin.sheetspec import SheetSpec
-from sopfin.xlsx import check_writable, owned_sheet_names, sheet_names, write_sheets
+from sopfin.xlsx import (
+    SheetGuard,
+    check_writable,
+    owned_sheet_names,
+    sheet_guards,
+    sheet_names,
+    workbook_id,
+    write_sheets,
+)
 from sopfin.xlsx.lock import exclusive
 from sopfin.xlsx.read import read_raw_sheets
 
@@ -48,8 +56,15 @@ class FileWorkbook:
 
         return read_cell_rows(self.path, names)
 
-    def write_sheets(self, specs: Sequence[SheetSpec]) -> Any:
-        return write_sheets(self.path, specs)
+    def workbook_id(self) -> str | None:
+        return workbook_id(self.path)
+
+    def sheet_guards(self, names: Sequence[str]) -> Mapping[str, SheetGuard]:
+        return sheet_guards(self.path, names)
+
+    def write_sheets(self, specs: Sequence[SheetSpec], *,
+                     workbook_id: str | None = None) -> Any:
+        return write_sheets(self.path, specs, workbook_id=workbook_id)
 
 
 def open_workbook(target: str | Path | Any) -> Any:

@@ -2,7 +2,8 @@
 settings table in the docs.
 
     python -m sopfin.xlsx.template [PATH]     rebuild templates/plan.xlsx (or write PATH)
-    python -m sopfin.xlsx.template --docs     regenerate the settings table in docs/workbook.md
+    python -m sopfin.xlsx.template --docs     regenerate the settings and threat-model tables
+                                              in docs/workbook.md
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ def build_template(path: str | Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sopfin.xlsx.template",
                                      description="Rebuild the blank plan workbook or the "
-                                                 "settings table in the docs.")
+                                                 "generated tables in the docs.")
     parser.add_argument("path", nargs="?", default=None,
                         help=f"where to write the template (default {TEMPLATE_PATH}); with "
                              f"--docs, the Markdown file (default {DOCS_PATH})")
     parser.add_argument("--docs", action="store_true",
-                        help="regenerate the settings table between the markers instead")
+                        help="regenerate the settings and threat-model tables between "
+                             "their markers instead")
     args = parser.parse_args(argv)
     if args.docs:
         target = Path(args.path) if args.path else DOCS_PATH
