@@ -255,7 +255,7 @@ def test_a_close_in_excel_records_the_workbook_identity_as_a_hidden_book_name():
     assert len(names) == 1 and names[0].api._attrs["Visible"] is False
     identity = live.workbook_id()
     assert identity and names[0].refers_to == f'="{identity}"'
-    assert run_close(live, author="A").ok
+    assert run_close(live, author="A", force=True).ok
     assert [e.workbook_id for e in load_ledger(live)] == [identity, identity]
     assert len([n for n in book.names if n.name == layout.WORKBOOK_ID_NAME]) == 1
     result = run_verify(live)
