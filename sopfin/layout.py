@@ -11,6 +11,7 @@ per month whose header is the text ``YYYY-MM``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 HEADER_ROW = 1
@@ -109,10 +110,22 @@ OUTPUT_SHEET_NAMES = (REVENUE, COGS, INVENTORY, CASH, SUMMARY, ISSUES)
 
 # Hidden, sheet-scoped defined name that marks a sheet as written (and owned) by sopfin.
 OWNER_MARK_NAME = "_sopfin_owned"
+# How spreadsheet apps spell its value after a save: sopfin and Excel write TRUE, LibreOffice
+# TRUE() (and unhides the name), Excel's object model reports =TRUE.
+_OWNER_MARK_VALUE = re.compile(r"=?\s*TRUE\s*(\(\s*\))?", re.IGNORECASE)
+
+
+def is_owner_mark_value(text: str | None) -> bool:
+    """True for the owner mark's value in any spelling a rewrite leaves (TRUE, TRUE(), =TRUE)."""
+    return text is not None and _OWNER_MARK_VALUE.fullmatch(text.strip()) is not None
 
 # Published versions: one frozen, protected tab per version, and the hidden ledger.
 RECON_PREFIX = "Recon v"  # + three-digit version: 'Recon v001'
 LEDGER = "_Ledger"
+LEDGER_STATE = "veryHidden"  # out of the tab list and Format > Unhide; verify warns otherwise
+# States sopfin puts its own sheets back to on every write (a spreadsheet app's save may
+# have changed them).
+OWN_SHEET_STATES = {LEDGER: LEDGER_STATE}
 RECON_DIGEST_COLUMN = "Z"  # hidden column of per-row cell digests on a recon tab
 
 

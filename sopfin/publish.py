@@ -176,7 +176,7 @@ def run_reconcile(target: str | Path | Workbook, *, window: str = "Horizon",
         base, out, specs = _prepare(book, window, progress or _quiet)
         if out.reconciliation is None:
             return out
-        out.written = book.write_sheets(specs)
+        out.written = book.write_sheets(specs, states=layout.OWN_SHEET_STATES)
     out.messages += headline_lines(out.reconciliation)
     return out
 

@@ -239,9 +239,10 @@ class FindingKind(enum.StrEnum):
     HMAC_MISMATCH = "hmac-mismatch"
     HMAC_MISSING = "hmac-missing"  # no hmac on a row of a ledger whose other rows have one
     HMAC_UNCHECKED = "hmac-unchecked"  # hmacs present but no key, or no hmac at all
+    LEDGER_SHOWN = "ledger-shown"  # the ledger sheet is not very hidden (an app's save)
 
 
-WARNING_KINDS = frozenset({FindingKind.HMAC_UNCHECKED})
+WARNING_KINDS = frozenset({FindingKind.HMAC_UNCHECKED, FindingKind.LEDGER_SHOWN})
 
 
 @dataclass(frozen=True)

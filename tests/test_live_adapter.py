@@ -237,4 +237,4 @@ def test_api_is_touched_only_inside_the_api_functions():
                            if isinstance(n, ast.FunctionDef) and n.name.startswith("_api_"))
     assert api_functions == ["_api_bottom_border", "_api_freeze", "_api_hide_name",
                              "_api_protect", "_api_structure_protected", "_api_tab_color",
-                             "_api_very_hidden"]
+                             "_api_very_hidden", "_api_visibility"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,7 +73,7 @@ __all__ = [
     "NotAWorkbookError", "SheetNameTakenError", "StrictOOXMLError", "StructureProtectedError",
     "WorkbookError", "WorkbookExistsError", "WorkbookLockedError", "WorkbookNotFoundError",
     "WriteReport", "check_writable", "create_workbook", "owned_sheet_names", "sheet_names",
-    "write_sheets",
+    "sheet_states", "write_sheets",
 ]
 
 CONTENT_TYPES = "[Content_Types].xml"
@@ -117,17 +117,42 @@ def owned_sheet_names(path: str | Path) -> set[str]:
         return {s.name for s in pkg.sheets if s.owned}
 
 
-def write_sheets(path: str | Path, sheets: Sequence[SheetSpec]) -> WriteReport:
+def sheet_states(path: str | Path) -> dict[str, str]:
+    """{sheet name: 'visible' | 'hidden' | 'veryHidden'} in tab order."""
+    with open_package(path) as pkg:
+        return {s.name: s.state for s in pkg.sheets}
+
+
+def write_sheets(path: str | Path, sheets: Sequence[SheetSpec],
+                 states: Mapping[str, str] | None = None) -> WriteReport:
     """Add or replace ``sheets`` in the workbook at ``path``, atomically.
 
     Owned specs replace the sheet of the same name if sopfin owns it, else are appended and
-    marked; input specs (``owned=False``) are only ever appended. Everything is checked before
-    anything is written; on any error the file is left as it was.
+    marked; input specs (``owned=False``) are only ever appended. ``states`` puts sopfin's
+    own sheets that are not rewritten back to a state (the ledger to 'veryHidden' after a
+    spreadsheet app's save made it 'hidden'); names absent or not owned are left alone.
+    Everything is checked before anything is written; on any error the file is left as it was.
     """
     path = Path(path)
     with exclusive(path), open_package(path) as pkg:
         check_package(pkg)
-        return _write(pkg, path, sheets)
+        return _write(pkg, path, sheets, restore=_restored_states(pkg, sheets, states or {}))
+
+
+def _restored_states(pkg: Package, sheets: Sequence[SheetSpec],
+                     states: Mapping[str, str]) -> dict[int, str]:
+    """{position: state} of the owned, not rewritten sheets whose state must change."""
+    rewritten = {s.name.casefold() for s in sheets}
+    out = {}
+    for entry in pkg.sheets:
+        wanted = states.get(entry.name)
+        if wanted is None or not entry.owned or entry.name.casefold() in rewritten:
+            continue
+        if wanted not in SHEET_STATES:
+            raise ValueError(f"sheet {entry.name!r}: state must be one of {SHEET_STATES}")
+        if wanted != entry.state:
+            out[entry.position] = wanted
+    return out
 
 
 def create_workbook(path: str | Path, sheets: Sequence[SheetSpec]) -> None:
@@ -268,7 +293,8 @@ def _relative(part: str, workbook_part: str) -> str:
 
 
 def _registry_edits(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
-                    drawn: _ChartEdits) -> tuple[_Edits, dict[Style, int]]:
+                    drawn: _ChartEdits, restore: Mapping[int, str],
+                    ) -> tuple[_Edits, dict[Style, int]]:
     edits = _Edits(dict(drawn.parts), set(drawn.removed), list(drawn.warnings))
     wb = _text(pkg, pkg.workbook_part)
     rels_name = rels_part_of(pkg.workbook_part)
@@ -296,7 +322,7 @@ def _registry_edits(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
     if styles_text != styles.text or styles_part in edits.parts:
         edits.parts[styles_part] = styles.encode(styles_text)
 
-    states = {e.position: s.state for s, e in plan.replace if s.state != e.state}
+    states = {**restore, **{e.position: s.state for s, e in plan.replace if s.state != e.state}}
     wb_text = edit_workbook(wb.text, len(pkg.sheets), [n for _, n, _ in plan.add], states)
     rels_text = add_relationships(rels.text, new_rels) if new_rels else rels.text
     types_text = add_overrides(types.text, overrides) if overrides else types.text
@@ -366,13 +392,14 @@ def _cell_count(values: object) -> int:
 
 
 def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
-           fast_deflate: bool = True) -> WriteReport:
-    if not sheets:
+           fast_deflate: bool = True, restore: Mapping[int, str] | None = None,
+           ) -> WriteReport:
+    if not sheets and not restore:
         return WriteReport(path, (), (), (), (), 0)
     plan = _plan(pkg, sheets)
     try:
         drawn = _chart_edits(pkg, plan)
-        edits, xf = _registry_edits(pkg, plan, sheets, drawn)
+        edits, xf = _registry_edits(pkg, plan, sheets, drawn, restore or {})
     except MalformedPartError as exc:
         raise NotAWorkbookError(path, str(exc)) from None
     replaced = {e.part: s for s, e in plan.replace}

@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from sopfin.sheetspec import SheetSpec
-from sopfin.xlsx import check_writable, owned_sheet_names, sheet_names, write_sheets
+from sopfin.xlsx import (
+    check_writable,
+    owned_sheet_names,
+    sheet_names,
+    sheet_states,
+    write_sheets,
+)
 from sopfin.xlsx.lock import exclusive
 from sopfin.xlsx.read import read_raw_sheets
 
@@ -35,6 +41,9 @@ class FileWorkbook:
     def owned_sheet_names(self) -> set[str]:
         return owned_sheet_names(self.path)
 
+    def sheet_states(self) -> dict[str, str]:
+        return sheet_states(self.path)
+
     def read_raw_sheets(self, names: Iterable[str]) -> Mapping[str, Any]:
         return read_raw_sheets(self.path, names)
 
@@ -48,8 +57,9 @@ class FileWorkbook:
 
         return read_cell_rows(self.path, names)
 
-    def write_sheets(self, specs: Sequence[SheetSpec]) -> Any:
-        return write_sheets(self.path, specs)
+    def write_sheets(self, specs: Sequence[SheetSpec],
+                     states: Mapping[str, str] | None = None) -> Any:
+        return write_sheets(self.path, specs, states)
 
 
 def open_workbook(target: str | Path | Any) -> Any:

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from sopfin.layout import OWNER_MARK_NAME
+from sopfin.layout import OWNER_MARK_NAME, is_owner_mark_value
 from sopfin.xlsx.deflate import SHEET_COMPRESS_LEVEL, Deflated, deflate_into, deflater
 from sopfin.xlsx.errors import (
     NotAWorkbookError,
@@ -261,7 +261,7 @@ def owned_positions(root: etree._Element) -> set[int]:
     for dn in root.iterfind(f"{{{MAIN_NS}}}definedNames/{{{MAIN_NS}}}definedName"):
         local = dn.get("localSheetId", "")
         if (dn.get("name", "").lower() == OWNER_MARK_NAME.lower() and local.isdigit()
-                and (dn.text or "").strip().upper() == "TRUE"):
+                and is_owner_mark_value(dn.text)):
             owned.add(int(local))
     return owned
 
