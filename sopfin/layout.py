@@ -133,6 +133,12 @@ def recon_tab_name(version: int) -> str:
     return f"{RECON_PREFIX}{version:03d}"
 
 
+def is_recon_name(name: str) -> bool:
+    """'Recon v001' and the like: a published version's tab name."""
+    tail = name[len(RECON_PREFIX):]
+    return name.startswith(RECON_PREFIX) and tail.isdigit()
+
+
 assert not set(INPUT_SHEET_NAMES) & set(OUTPUT_SHEET_NAMES), "input and output names collide"
 assert not set(FINANCE_SHEET_NAMES) & (set(INPUT_SHEET_NAMES) | set(OUTPUT_SHEET_NAMES))
 

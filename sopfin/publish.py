@@ -120,12 +120,8 @@ def approved_snapshot(book: Workbook, ledger: Sequence[versions.LedgerEntry],
 
 def recon_versions(book: Workbook) -> list[int]:
     """Versions of the Recon vNNN tabs present in the workbook."""
-    out = []
-    for name in book.sheet_names():
-        tail = name[len(layout.RECON_PREFIX):]
-        if name.startswith(layout.RECON_PREFIX) and tail.isdigit():
-            out.append(int(tail))
-    return sorted(out)
+    return sorted(int(name[len(layout.RECON_PREFIX):]) for name in book.sheet_names()
+                  if layout.is_recon_name(name))
 
 
 def ledger_findings(book: Workbook, ledger: Sequence[versions.LedgerEntry],

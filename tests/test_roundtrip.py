@@ -25,10 +25,21 @@ import sopfin
 from sopfin import layout
 from sopfin.audit import run_diff, run_verify
 from sopfin.cli import main
+from sopfin.digests import FormulaCell, content_hash
+from sopfin.overrides import typed_over_formulas
 from sopfin.publish import CloseResult, run_close
+from sopfin.render.recon import hashed_cells
+from sopfin.respelling import canonical_formula
 from sopfin.sheetspec import Block, SheetSpec
 from sopfin.versions import FindingKind
-from sopfin.xlsx import SheetNameTakenError, owned_sheet_names, sheet_states, write_sheets
+from sopfin.xlsx import (
+    SheetNameTakenError,
+    create_workbook,
+    owned_sheet_names,
+    sheet_states,
+    write_sheets,
+)
+from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.read import read_raw_sheets, sheet_parts
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -121,17 +132,20 @@ def choose_edit(path: Path, scenario: str) -> DemandEdit:
     raise AssertionError("the demo has no family that ships its whole demand at the end")
 
 
-def type_into(path: Path, sheet: str, cell: str, value: float) -> None:
-    """What a user does in the app: type a number into a cell (the sheet's XML edited as the
-    app stores it: shared strings, styles and all left alone)."""
+def type_into(path: Path, sheet: str, cell: str, value: float | str) -> Path:
+    """What a user does in the app: type a number or a text into a cell (the sheet's XML
+    edited as the app stores it: shared strings, styles and all else left alone)."""
     with zipfile.ZipFile(path) as zf:
         part = sheet_parts(zf)[sheet]
         xml = zf.read(part).decode("utf-8")
     found = re.search(rf'<c r="{cell}"[^>]*?>.*?</c>', xml)
     assert found, f"{sheet}!{cell} not in {part}"
     style = re.search(r'\ss="\d+"', found.group(0))
-    typed = f'<c r="{cell}"{style.group(0) if style else ""} t="n"><v>{value:g}</v></c>'
+    kept = style.group(0) if style else ""
+    typed = (f'<c r="{cell}"{kept} t="inlineStr"><is><t>{value}</t></is></c>'
+             if isinstance(value, str) else f'<c r="{cell}"{kept}><v>{value:g}</v></c>')
     rebuild(path, replace_in(part, found.group(0), typed))
+    return path
 
 
 # --- the cycle -------------------------------------------------------------------------------
@@ -144,11 +158,17 @@ class Cycle:
 
 
 @pytest.fixture(scope="module")
-def cycle(tmp_path_factory, soffice) -> Cycle:
-    root = tmp_path_factory.mktemp("roundtrip")
-    demo = root / "demo.xlsx"
+def dollarized_demo(tmp_path_factory) -> Path:
+    demo = tmp_path_factory.mktemp("demo") / "demo.xlsx"
     assert cli("new", demo, "--demo") == 0
     assert cli("dollarize", demo) == 0
+    return demo
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory, soffice, dollarized_demo) -> Cycle:
+    root = tmp_path_factory.mktemp("roundtrip")
+    demo = dollarized_demo
     saved: dict[str, Path] = {}
     worked: dict[str, Path] = {}
     closes: dict[str, CloseResult] = {}
@@ -247,17 +267,19 @@ def test_the_new_version_shows_the_edit_and_nothing_else(cycle):
 
 @roundtrip
 def test_user_sheet_sharing_a_name_is_still_refused_after_a_save(cycle, tmp_path):
-    """A sheet of the user's own called like a sopfin sheet, in a LibreOffice-saved workbook:
-    sopfin still refuses to write over it and leaves the file as it was."""
+    """The user replaces Summary by a sheet of their own of that name in a LibreOffice-saved
+    workbook: sopfin refuses to write over it and leaves the file as it was."""
     book = copy(cycle.saved["dollarized"], tmp_path / "theirs.xlsx")
+    type_into(book, "Summary", "A1", "My own summary | scenarios: base")
     with zipfile.ZipFile(book) as zf:
         workbook = zf.read("xl/workbook.xml").decode("utf-8")
-    position = [m.group(1) for m in re.finditer(r'<sheet name="([^"]+)"', workbook)].index(
-        "Summary")
-    mark = re.search(rf'<definedName[^>]*localSheetId="{position}"[^>]*>TRUE\(\)</definedName>',
+    position = re.findall(r'<sheet name="([^"]+)"', workbook).index("Summary")
+    mark = re.search(rf'<definedName[^>]*localSheetId="{position}"[^>]*>[^<]*</definedName>',
                      workbook)
     assert mark
     rebuild(book, replace_in("xl/workbook.xml", mark.group(0), ""))
+    owned = FileWorkbook(book).owned_sheet_names()
+    assert "Summary" not in owned and "Revenue" in owned
     before = book.read_bytes()
     assert cli("dollarize", book) == 2
     assert book.read_bytes() == before
@@ -275,8 +297,6 @@ def test_owner_mark_spellings(text, owned):
 def _marked(tmp_path: Path, value: str, hidden: str) -> Path:
     path = tmp_path / "marked.xlsx"
     sopfin_sheet = SheetSpec("Revenue", blocks=[Block(1, 1, [[1.0]])])
-    from sopfin.xlsx import create_workbook
-
     create_workbook(path, [SheetSpec("Demand", owned=False), sopfin_sheet])
     rebuild(path, replace_in("xl/workbook.xml",
                              'localSheetId="1" hidden="1">TRUE<',
@@ -305,8 +325,6 @@ def test_ledger_state_is_restored_without_rewriting_the_ledger(tmp_path):
     """A write that does not touch the ledger still puts it back to very hidden, and never
     changes the state of a sheet that is not sopfin's."""
     path = tmp_path / "states.xlsx"
-    from sopfin.xlsx import create_workbook
-
     create_workbook(path, [SheetSpec("Demand", owned=False),
                            SheetSpec(layout.LEDGER, blocks=[Block(1, 1, [["seq"]])],
                                      state="hidden"),
@@ -323,6 +341,94 @@ def test_ledger_state_is_restored_without_rewriting_the_ledger(tmp_path):
 def sheet_parts_of(path: Path) -> dict[str, str]:
     with zipfile.ZipFile(path) as zf:
         return sheet_parts(zf)
+
+
+# --- what a rewrite may re-spell, and what it may not change ------------------------------------
+@pytest.mark.parametrize("found, same", [
+    ("SUM(F7:F9)", True), ("sum( f7 : f9 )", True), ("_xlfn.SUM(F7:F9)", True),
+    ("SUM(F7:F8)", False), ("SUM(F7:F9)+1", False), ("F7+F8+F9", False)])
+def test_typed_over_check_sees_through_a_respelled_formula_only(found, same):
+    spec = SheetSpec("Summary", blocks=[Block(1, 1, [["Revenue", 0.0]],
+                                              formulas=[[None, "SUM(F7:F9)"]])])
+    findings = typed_over_formulas([spec], {"Summary": {"A1": "Revenue",
+                                                        "B1": FormulaCell(found, 5.0)}})
+    assert [f.kind for f in findings] == ([] if same else ["formula-changed"])
+
+
+def test_string_literals_keep_their_case_and_spaces():
+    assert canonical_formula('if(A1 = "a  B", "x", b1)') == 'IF(A1="a  B","x",B1)'
+    assert canonical_formula('IF(A1="a B",1,0)') != canonical_formula('IF(A1="aB",1,0)')
+
+
+def test_a_published_boolean_saved_as_true_formula_still_verifies():
+    """LibreOffice stores a TRUE constant as the formula TRUE() (cached 1): the same cell.
+    A value that changed, or a formula with another result, is still a change."""
+    written = {"A1": "Constrained", "B1": True, "C1": 1234.5}
+    digest = content_hash(written)
+    assert content_hash(hashed_cells({**written, "B1": FormulaCell("TRUE()", True)})) == digest
+    assert content_hash(hashed_cells({**written, "B1": FormulaCell("TRUE()", 1)})) == digest
+    assert content_hash(hashed_cells({**written, "B1": FormulaCell("FALSE()", 0)})) != digest
+    assert content_hash(hashed_cells({**written, "B1": FormulaCell("TRUE()", 0)})) != digest
+    assert content_hash(hashed_cells({**written, "C1": 1234.5 + 4e-12})) == digest  # 15 digits
+    assert content_hash(hashed_cells({**written, "C1": 1234.51})) != digest
+
+
+# --- marks dropped altogether: the content proves what is sopfin's -------------------------
+def without_marks(path: Path) -> Path:
+    rebuild(path, lambda p: {**p, "xl/workbook.xml": re.sub(
+        rb"<definedNames>.*</definedNames>", b"", p["xl/workbook.xml"])})
+    assert owned_sheet_names(path) == set()
+    return path
+
+
+@pytest.fixture(scope="module")
+def closed_demo(tmp_path_factory, dollarized_demo) -> Path:
+    path = copy(dollarized_demo, tmp_path_factory.mktemp("unmarked") / "closed.xlsx")
+    assert cli("close", path, "--author", "A. Analyst") == 0
+    return path
+
+
+def test_sheets_whose_marks_were_dropped_are_known_by_content_and_marked_again(
+        closed_demo, tmp_path):
+    book = without_marks(copy(closed_demo, tmp_path / "plan.xlsx"))
+    ours = {*layout.OUTPUT_SHEET_NAMES, layout.LEDGER, "Recon v001"}
+    assert FileWorkbook(book).owned_sheet_names() == ours
+    assert verified(book) == []
+    assert cli("dollarize", book) == 0
+    assert owned_sheet_names(book) == ours  # marked again, by the write that proved them
+
+
+def _edited(source: Path, target: Path, sheet: str, cell: str, value: float | str) -> Path:
+    return without_marks(type_into(copy(source, target), sheet, cell, value))
+
+
+def test_content_never_overrules_a_mark_that_says_false(closed_demo, tmp_path):
+    book = copy(closed_demo, tmp_path / "plan.xlsx")
+    with zipfile.ZipFile(book) as zf:
+        workbook = zf.read("xl/workbook.xml").decode("utf-8")
+    position = re.findall(r'<sheet name="([^"]+)"', workbook).index("Revenue")
+    rebuild(book, replace_in("xl/workbook.xml", f'localSheetId="{position}" hidden="1">TRUE<',
+                             f'localSheetId="{position}" hidden="1">FALSE<'))
+    assert "Revenue" not in FileWorkbook(book).owned_sheet_names()
+    before = book.read_bytes()
+    assert cli("dollarize", book) == 2
+    assert book.read_bytes() == before
+
+
+@pytest.mark.parametrize("sheet, cell, value, unproven", [
+    ("Revenue", "A1", "Revenue by channel, my own", {"Revenue"}),
+    ("Recon v001", "B4", 2, {"Recon v001"}),  # the version number: no longer what was hashed
+    (layout.LEDGER, "F2", "someone else", {layout.LEDGER, "Recon v001"}),  # chain broken
+])
+def test_an_unmarked_sheet_that_content_does_not_prove_is_never_written(
+        closed_demo, tmp_path, sheet, cell, value, unproven):
+    book = _edited(closed_demo, tmp_path / "plan.xlsx", sheet, cell, value)
+    ours = {*layout.OUTPUT_SHEET_NAMES, layout.LEDGER, "Recon v001"}
+    assert FileWorkbook(book).owned_sheet_names() == ours - unproven
+    before = book.read_bytes()
+    command = ["dollarize", book] if sheet == "Revenue" else ["close", book]
+    assert cli(*command) != 0  # 2: a sheet that is not sopfin's; 1: a tab that fails verify
+    assert book.read_bytes() == before
 
 
 # --- .xlsm: the macros ---------------------------------------------------------------------
@@ -359,13 +465,10 @@ def with_macros(source: Path, target: Path, project: bytes) -> Path:
 
 
 @pytest.fixture(scope="module")
-def macro_book(tmp_path_factory, soffice) -> tuple[Path, Path]:
+def macro_book(tmp_path_factory, soffice, dollarized_demo) -> tuple[Path, Path]:
     """The demo as an .xlsm after dollarize, then as LibreOffice saved it."""
     root = tmp_path_factory.mktemp("xlsm")
-    demo = root / "demo.xlsx"
-    assert cli("new", demo, "--demo") == 0
-    assert cli("dollarize", demo) == 0
-    macro = with_macros(demo, root / "demo.xlsm", vba_project())
+    macro = with_macros(dollarized_demo, root / "demo.xlsm", vba_project())
     return macro, saved_by_libreoffice(soffice, macro, root / "lo-demo.xlsm", XLSM_FILTER)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sopfin.ownership import proven_sheets
 from sopfin.sheetspec import SheetSpec
 from sopfin.xlsx import (
     check_writable,
@@ -39,7 +40,10 @@ class FileWorkbook:
         return sheet_names(self.path)
 
     def owned_sheet_names(self) -> set[str]:
-        return owned_sheet_names(self.path)
+        """Sheets with sopfin's owner mark, and those whose content proves them sopfin's
+        after a rewrite dropped the mark (``sopfin.ownership``)."""
+        return owned_sheet_names(self.path) | proven_sheets(
+            self, owned_sheet_names(self.path, any_value=True))
 
     def sheet_states(self) -> dict[str, str]:
         return sheet_states(self.path)
@@ -59,7 +63,8 @@ class FileWorkbook:
 
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None) -> Any:
-        return write_sheets(self.path, specs, states)
+        return write_sheets(self.path, specs, states,
+                            adopt=proven_sheets(self, owned_sheet_names(self.path, any_value=True)))
 
 
 def open_workbook(target: str | Path | Any) -> Any:

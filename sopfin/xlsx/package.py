@@ -13,7 +13,7 @@ import posixpath
 import re
 import struct
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -256,12 +256,14 @@ def _structure_locked(root: etree._Element) -> bool:
     return prot is not None and prot.get("lockStructure", "").lower() in ("1", "true")
 
 
-def owned_positions(root: etree._Element) -> set[int]:
+def owned_positions(root: etree._Element, any_value: bool = False) -> set[int]:
+    """Positions of the sheets marked as sopfin's (``any_value``: those carrying the owner
+    name at all, whatever its value)."""
     owned = set()
     for dn in root.iterfind(f"{{{MAIN_NS}}}definedNames/{{{MAIN_NS}}}definedName"):
         local = dn.get("localSheetId", "")
         if (dn.get("name", "").lower() == OWNER_MARK_NAME.lower() and local.isdigit()
-                and is_owner_mark_value(dn.text)):
+                and (any_value or is_owner_mark_value(dn.text))):
             owned.add(int(local))
     return owned
 
@@ -497,11 +499,12 @@ def _rel_prefix(text: str) -> tuple[str, str]:
 
 
 def edit_workbook(text: str, existing: int, new: list[NewSheet],
-                  states: dict[int, str]) -> str:
+                  states: dict[int, str], remark: Sequence[int] = ()) -> str:
     """Append ``<sheet>`` entries and owner marks; set the state of replaced owned sheets.
 
     ``existing`` is the number of sheets already listed; new owned sheet k is marked with
-    ``localSheetId = existing + k``.
+    ``localSheetId = existing + k``. ``remark`` are positions of listed sheets to mark again
+    (sopfin's sheets whose mark a rewrite dropped).
     """
     p = prefix_of(text, "workbook")
     rp, rdecl = _rel_prefix(text)
@@ -513,9 +516,10 @@ def edit_workbook(text: str, existing: int, new: list[NewSheet],
         + f' {rp}id="{s.rid}"{rdecl}/>' for s in new)
     if entries:
         text = _insert_before_close(text, "sheets", entries, "workbook.xml")
+    positions = [*remark, *(existing + k for k, s in enumerate(new) if s.owned)]
     marks = "".join(
-        f'<{p}definedName name="{OWNER_MARK_NAME}" localSheetId="{existing + k}" '
-        f'hidden="1">TRUE</{p}definedName>' for k, s in enumerate(new) if s.owned)
+        f'<{p}definedName name="{OWNER_MARK_NAME}" localSheetId="{position}" '
+        f'hidden="1">TRUE</{p}definedName>' for position in positions)
     return _add_defined_names(text, p, marks) if marks else text
 
 
