@@ -223,6 +223,23 @@ def test_libreoffice_respells_the_marks_and_shows_the_ledger(cycle):
 
 
 @roundtrip
+@pytest.mark.parametrize("point", ["closed", "openpyxl"])
+def test_recon_protection_survives_the_save(cycle, point):
+    """The published tab's SHA-512 protection comes back with the same hash and salt."""
+    def protection(path: Path) -> dict[str, str]:
+        with zipfile.ZipFile(path) as zf:
+            xml = zf.read(sheet_parts(zf)["Recon v001"]).decode("utf-8")
+        found = re.search(r"<sheetProtection\s[^>]*>", xml)
+        assert found, f"{path.name}: Recon v001 is not protected"
+        return {k: v for k, v in re.findall(r'(\w+)="([^"]*)"', found.group(0))
+                if k in ("algorithmName", "hashValue", "saltValue", "spinCount")}
+
+    written = protection(cycle.worked["dollarized"])
+    assert written["algorithmName"] == "SHA-512"
+    assert protection(cycle.saved[point]) == written
+
+
+@roundtrip
 @pytest.mark.parametrize("point", ["dollarized", "closed", "edited", "openpyxl"])
 def test_verify_proves_every_tab_right_after_each_save(cycle, point):
     warnings = verified(cycle.saved[point])
@@ -474,10 +491,12 @@ def macro_book(tmp_path_factory, soffice, dollarized_demo) -> tuple[Path, Path]:
 
 @roundtrip
 def test_xlsm_commands_work_and_keep_the_vba_project(macro_book, tmp_path):
+    """LibreOffice writes its own vbaProject.bin (same modules, other bytes); openpyxl
+    (keep_vba) and every sopfin command after it keep that part byte for byte."""
     original, saved = macro_book
     kept = parts(saved).get(VBA_PART)
     assert kept is not None, "LibreOffice dropped the VBA project of the .xlsm"
-    book = copy(saved, tmp_path / "plan.xlsm")
+    book = saved_by_openpyxl(saved, tmp_path / "plan.xlsm")  # the second rewriter, keep_vba
     assert cli("dollarize", book) == 0
     assert cli("close", book, "--author", "A. Analyst") == 0
     assert cli("approve", book, "--version", 1, "--by", "CFO") == 0
