@@ -250,8 +250,14 @@ def test_verify_proves_every_tab_right_after_each_save(cycle, point):
 @roundtrip
 @pytest.mark.parametrize("point", ["dollarized", "closed", "edited"])
 def test_every_command_puts_the_ledger_back_to_very_hidden(cycle, point):
+    """... and the owner marks back to hidden names reading TRUE."""
     assert ledger_state(cycle.worked[point]) == layout.LEDGER_STATE
     assert verified(cycle.worked[point]) == []
+    with zipfile.ZipFile(cycle.worked[point]) as zf:
+        workbook = zf.read("xl/workbook.xml").decode("utf-8")
+    marks = re.findall(rf"<definedName[^>]*{layout.OWNER_MARK_NAME}[^>]*>[^<]*<", workbook)
+    assert len(marks) == len(owned_sheet_names(cycle.worked[point])) >= 8
+    assert all(m.endswith('hidden="1">TRUE<') for m in marks), marks
 
 
 @roundtrip

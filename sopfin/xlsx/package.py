@@ -504,10 +504,12 @@ def edit_workbook(text: str, existing: int, new: list[NewSheet],
 
     ``existing`` is the number of sheets already listed; new owned sheet k is marked with
     ``localSheetId = existing + k``. ``remark`` are positions of listed sheets to mark again
-    (sopfin's sheets whose mark a rewrite dropped).
+    (sopfin's sheets whose mark a rewrite dropped). Marks an app re-spelled are written back
+    as sopfin writes them.
     """
     p = prefix_of(text, "workbook")
     rp, rdecl = _rel_prefix(text)
+    text = _tidy_marks(text, p)
     if states:
         text = _set_states(text, p, states)
     entries = "".join(
@@ -517,10 +519,30 @@ def edit_workbook(text: str, existing: int, new: list[NewSheet],
     if entries:
         text = _insert_before_close(text, "sheets", entries, "workbook.xml")
     positions = [*remark, *(existing + k for k, s in enumerate(new) if s.owned)]
-    marks = "".join(
-        f'<{p}definedName name="{OWNER_MARK_NAME}" localSheetId="{position}" '
-        f'hidden="1">TRUE</{p}definedName>' for position in positions)
+    marks = "".join(_mark(p, position) for position in positions)
     return _add_defined_names(text, p, marks) if marks else text
+
+
+def _mark(p: str, position: int | str) -> str:
+    return (f'<{p}definedName name="{OWNER_MARK_NAME}" localSheetId="{position}" '
+            f'hidden="1">TRUE</{p}definedName>')
+
+
+def _tidy_marks(text: str, p: str) -> str:
+    """Owner marks as LibreOffice leaves them (``TRUE()``, not hidden) back to sopfin's
+    spelling, so the name is out of sight in the app's name manager again."""
+    ep = re.escape(p)
+
+    def tidy(m: re.Match[str]) -> str:
+        attrs, value = m.group(1), m.group(2)
+        name = re.search(r'\sname="([^"]*)"', attrs)
+        local = re.search(r'\slocalSheetId="(\d+)"', attrs)
+        if (name is None or name.group(1).lower() != OWNER_MARK_NAME.lower() or local is None
+                or not is_owner_mark_value(value)):
+            return m.group(0)
+        return _mark(p, local.group(1))
+
+    return re.sub(rf"<{ep}definedName(\s[^>]*)>([^<]*)</{ep}definedName>", tidy, text)
 
 
 def _set_states(text: str, p: str, states: dict[int, str]) -> str:
