@@ -61,7 +61,19 @@ def _verify_one(book: Workbook, key: bytes | None) -> tuple[list[versions.Ledger
     from sopfin.publish import ledger_findings, load_ledger
 
     ledger = load_ledger(book)
-    return ledger, ledger_findings(book, ledger, key)
+    return ledger, ledger_findings(book, ledger, key) + ledger_state(book)
+
+
+def ledger_state(book: Workbook) -> list[versions.Finding]:
+    """A warning when the ledger sheet is visible or plainly hidden: a spreadsheet app's save
+    (LibreOffice) does that; sopfin's next write puts it back."""
+    state = book.sheet_states().get(layout.LEDGER)
+    if state is None or state == layout.LEDGER_STATE:
+        return []
+    return [versions.Finding(versions.FindingKind.LEDGER_SHOWN, 0, CellRef(layout.LEDGER),
+                             f"the ledger sheet is {state}, not very hidden (a spreadsheet "
+                             "app's save can do this); the next sopfin dollarize, close or "
+                             "approve hides it again")]
 
 
 def overwritten_formulas(book: Workbook, base: RunResult | None = None,

@@ -11,6 +11,7 @@ per month whose header is the text ``YYYY-MM``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 HEADER_ROW = 1
@@ -115,16 +116,34 @@ OWNER_MARK_NAME = "_sopfin_owned"
 # at its first close). A copied sheet does not carry it, so the ledger's entries, which
 # record it, tell a history copied in from another workbook.
 WORKBOOK_ID_NAME = "_sopfin_workbook_id"
+# How spreadsheet apps spell its value after a save: sopfin and Excel write TRUE, LibreOffice
+# TRUE() (and unhides the name), Excel's object model reports =TRUE.
+_OWNER_MARK_VALUE = re.compile(r"=?\s*TRUE\s*(\(\s*\))?", re.IGNORECASE)
+
+
+def is_owner_mark_value(text: str | None) -> bool:
+    """True for the owner mark's value in any spelling a rewrite leaves (TRUE, TRUE(), =TRUE)."""
+    return text is not None and _OWNER_MARK_VALUE.fullmatch(text.strip()) is not None
 
 # Published versions: one frozen, protected tab per version, and the hidden ledger.
 RECON_PREFIX = "Recon v"  # + three-digit version: 'Recon v001'
 LEDGER = "_Ledger"
 INPUT_ROWS = "_Inputs"  # very hidden: per-row digests of the inputs at the latest close
+LEDGER_STATE = "veryHidden"  # out of the tab list and Format > Unhide; verify warns otherwise
+# States sopfin puts its own sheets back to on every write (a spreadsheet app's save may
+# have changed them).
+OWN_SHEET_STATES = {LEDGER: LEDGER_STATE, INPUT_ROWS: "veryHidden"}
 RECON_DIGEST_COLUMN = "Z"  # hidden column of per-row cell digests on a recon tab
 
 
 def recon_tab_name(version: int) -> str:
     return f"{RECON_PREFIX}{version:03d}"
+
+
+def is_recon_name(name: str) -> bool:
+    """'Recon v001' and the like: a published version's tab name."""
+    tail = name[len(RECON_PREFIX):]
+    return name.startswith(RECON_PREFIX) and tail.isdigit()
 
 
 assert not set(INPUT_SHEET_NAMES) & set(OUTPUT_SHEET_NAMES), "input and output names collide"

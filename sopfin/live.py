@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from sopfin.layout import OWNER_MARK_NAME, WORKBOOK_ID_NAME, cell_name
+from sopfin.layout import OWNER_MARK_NAME, WORKBOOK_ID_NAME, cell_name, is_owner_mark_value
 from sopfin.model import XlError
 from sopfin.sheetspec import STYLE_FORMATS, Block, SheetSpec, Style
 from sopfin.versions import FormulaCell
@@ -55,6 +55,7 @@ ERROR_CODES = frozenset({
     "#PYTHON!"})
 SHEET_STATES = ("visible", "hidden", "veryHidden")
 XL_SHEET_VERY_HIDDEN = 2
+_VISIBILITY = {0: "hidden", XL_SHEET_VERY_HIDDEN: "veryHidden"}  # else visible (-1)
 XL_EDGE_BOTTOM, XL_CONTINUOUS = 9, 1
 UNHASHED_PROTECTION = ("sheet '{}': protected without its password (Excel's object model "
                        "takes a password, not its hash)")
@@ -103,6 +104,9 @@ class LiveWorkbook:
     def owned_sheet_names(self) -> set[str]:
         return {s.name for s in self.book.sheets if _is_owned(s)}
 
+    def sheet_states(self) -> dict[str, str]:
+        return {s.name: _api_visibility(s) for s in self.book.sheets}
+
     def _sheets(self, names: Iterable[str]) -> list[Any]:
         by_name = {s.name: s for s in self.book.sheets}
         return [by_name[n] for n in dict.fromkeys(names) if n in by_name]
@@ -146,12 +150,16 @@ class LiveWorkbook:
                                        _api_protected(s))
                 for s in self._sheets(names)}
 
-    def write_sheets(self, specs: Sequence[SheetSpec], *,
+    def write_sheets(self, specs: Sequence[SheetSpec],
+                     states: Mapping[str, str] | None = None, *,
                      workbook_id: str | None = None) -> LiveWriteReport:
-        """Add or replace these sheets, all or nothing (see the module docstring)."""
+        """Add or replace these sheets, all or nothing (see the module docstring); ``states``
+        puts sopfin's own sheets that are not rewritten back to a state; ``workbook_id`` is
+        recorded as the workbook's identity in the same save if it has none."""
         specs = list(specs)
         if not specs:
             return LiveWriteReport((), ())
+        _restore_states(self.book, specs, states or {})
         self.check_writable()
         existing = {s.name.casefold(): s for s in self.book.sheets}
         replace = self._check(specs, existing)
@@ -240,7 +248,7 @@ def _is_owned(sheet: Any) -> bool:
     for name in sheet.names:
         local = str(name.name).rsplit("!", 1)
         if (len(local) == 2 and local[1].lower() == OWNER_MARK_NAME.lower()
-                and str(name.refers_to).lstrip("=").strip().upper() == "TRUE"):
+                and is_owner_mark_value(str(name.refers_to))):
             return True
     return False
 
@@ -473,6 +481,21 @@ def _api_protected(sheet: Any) -> bool:
     except Exception:  # noqa: BLE001 - any COM/AppleScript failure means "unknown"
         return True
     return value if isinstance(value, bool) else True
+def _api_visibility(sheet: Any) -> str:
+    return _VISIBILITY.get(sheet.api.Visible, "visible")
+
+
+def _restore_states(book: Any, specs: Sequence[SheetSpec], states: Mapping[str, str]) -> None:
+    """Set the state of the owned sheets named in ``states`` that ``specs`` do not rewrite."""
+    rewritten = {s.name.casefold() for s in specs}
+    for sheet in book.sheets:
+        wanted = states.get(sheet.name)
+        if wanted is None or sheet.name.casefold() in rewritten or not _is_owned(sheet):
+            continue
+        if wanted == "veryHidden":
+            _api_very_hidden(sheet)
+        else:
+            sheet.visible = wanted == "visible"
 
 
 def _api_protect(sheet: Any) -> None:

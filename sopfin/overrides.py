@@ -25,6 +25,7 @@ import numpy as np
 from sopfin.layout import cell_name, column_letter
 from sopfin.model import CellRef
 from sopfin.reconciliation import SilentOverride
+from sopfin.respelling import canonical_formula
 from sopfin.sheetspec import FormulaGrid, SheetSpec
 from sopfin.workbook import FORMULA_SEP, CellRow, CellsRow, rows_of_cells
 
@@ -287,7 +288,7 @@ def _row_findings(sheet: str, row: int, expected: Expected,
                 f"{'nothing' if shown is None else repr(shown)}; put the change on sheet "
                 "Overrides with an owner and a reason, and run sopfin dollarize to restore "
                 "the formula")
-        elif found_formula.replace(" ", "") != str(formula).replace(" ", ""):
+        elif canonical_formula(found_formula) != canonical_formula(str(formula)):
             yield SilentOverride(
                 CellRef(sheet, ref), FORMULA_CHANGED, f"={formula}", f"={found_formula}",
                 f"sopfin's formula ={formula} was changed to ={found_formula}; put the change "

@@ -117,7 +117,7 @@ def render_step(plan: Plan, d: Dollarized, issues: Sequence[Issue], timings: Tim
 def write_step(book: Workbook, specs: Sequence[SheetSpec], timings: Timings,
                progress: Progress = _quiet) -> object:
     with timings.step("write", progress):
-        return book.write_sheets(specs)
+        return book.write_sheets(specs, states=layout.OWN_SHEET_STATES)
 
 
 def check(target: str | Path | Workbook, progress: Progress = _quiet,

@@ -134,12 +134,8 @@ def approved_snapshot(book: Workbook, ledger: Sequence[versions.LedgerEntry],
 
 def recon_versions(book: Workbook) -> list[int]:
     """Versions of the Recon vNNN tabs present in the workbook."""
-    out = []
-    for name in book.sheet_names():
-        tail = name[len(layout.RECON_PREFIX):]
-        if name.startswith(layout.RECON_PREFIX) and tail.isdigit():
-            out.append(int(tail))
-    return sorted(out)
+    return sorted(int(name[len(layout.RECON_PREFIX):]) for name in book.sheet_names()
+                  if layout.is_recon_name(name))
 
 
 def ledger_findings(book: Workbook, ledger: Sequence[versions.LedgerEntry],
@@ -217,7 +213,7 @@ def run_reconcile(target: str | Path | Workbook, *, window: str = "Horizon",
         base, out, specs = _prepare(book, window, progress or _quiet)
         if out.reconciliation is None:
             return out.refuse("not written: fix the errors listed below and run again")
-        out.written = book.write_sheets(specs)
+        out.written = book.write_sheets(specs, states=layout.OWN_SHEET_STATES)
     out.messages += headline_lines(out.reconciliation)
     return out
 

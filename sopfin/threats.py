@@ -69,6 +69,10 @@ THREATS: tuple[Threat, ...] = (
            "warning (tab-hidden, tab-unprotected)", "warning"),
     Threat("type over a sopfin formula on an output sheet", "a silent override",
            "caught, cell named", "caught, cell named"),
+    Threat("save the workbook in Excel, LibreOffice or openpyxl", "sheet XML, shared strings, "
+           "styles and names rewritten; the ledger may come back only hidden",
+           "passes: values and formulas are compared, not bytes; warning (ledger-shown) "
+           "until the next sopfin write hides it again", "the same"),
     Threat("delete the newest entries and their tabs, or swap in an older copy",
            "a rollback: the file is consistent, only shorter",
            "**not caught**; caught with `--head`/`--head-file` (behind-head)",

@@ -266,10 +266,12 @@ class FindingKind(enum.StrEnum):
     INPUTS_CHANGED = "inputs-changed"  # the inputs differ from those of the latest version
     TAB_HIDDEN = "tab-hidden"  # a published tab is no longer visible
     TAB_UNPROTECTED = "tab-unprotected"  # a published tab lost its sheet protection
+    LEDGER_SHOWN = "ledger-shown"  # the ledger sheet is not very hidden (an app's save)
 
 
 WARNING_KINDS = frozenset({FindingKind.HMAC_UNCHECKED, FindingKind.INPUTS_CHANGED,
-                           FindingKind.TAB_HIDDEN, FindingKind.TAB_UNPROTECTED})
+                           FindingKind.TAB_HIDDEN, FindingKind.TAB_UNPROTECTED,
+                           FindingKind.LEDGER_SHOWN})
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,10 @@ class Workbook(Protocol):
     def owned_sheet_names(self) -> set[str]:
         ...
 
+    def sheet_states(self) -> dict[str, str]:
+        """{sheet name: 'visible', 'hidden' or 'veryHidden'}."""
+        ...
+
     def read_raw_sheets(self, names: Iterable[str]) -> Mapping[str, Any]:
         """Named sheets as grids from A1 (objects with ``.name`` and ``.rows``); Excel error
         cells as ``sopfin.model.XlError``; missing sheets absent."""
@@ -132,8 +136,10 @@ class Workbook(Protocol):
         ``.protected`` (sheet protection on)."""
         ...
 
-    def write_sheets(self, specs: Sequence[SheetSpec], *,
+    def write_sheets(self, specs: Sequence[SheetSpec],
+                     states: Mapping[str, str] | None = None, *,
                      workbook_id: str | None = None) -> Any:
-        """Add or replace these sheets, all or nothing; record ``workbook_id`` as the
-        workbook's identity in the same save if it has none."""
+        """Add or replace these sheets, all or nothing; ``states`` sets the state of sopfin's
+        own sheets that are not rewritten ({name: state}; others are left alone); record
+        ``workbook_id`` as the workbook's identity in the same save if it has none."""
         ...

@@ -55,6 +55,20 @@ def _same_labels(expected: dict[int, tuple[object, str | None]], row: int,
     return True
 
 
+def _spelling(formula: str) -> str:
+    """One spelling of a formula whatever app saved it: outside string literals, whitespace
+    and Excel's _xlfn./_xlws. markers dropped and letters in upper case."""
+    out, quoted = [], False
+    for ch in formula:
+        if ch == '"':
+            quoted = not quoted  # a doubled quote inside a literal toggles twice
+        out.append(ch if quoted or ch == '"' else ("" if ch.isspace() else ch.upper()))
+    text = "".join(out)
+    for marker in ("_XLFN.", "_XLWS."):
+        text = text.replace(marker, "")  # sopfin writes no string literal holding these
+    return text
+
+
 def _row_findings(sheet: str, row: int, expected: dict[int, tuple[object, str | None]],
                   current: Mapping[str, object]) -> Iterator[SilentOverride]:
     for col, (_value, formula) in expected.items():
@@ -71,7 +85,7 @@ def _row_findings(sheet: str, row: int, expected: dict[int, tuple[object, str | 
                 f"{'nothing' if shown is None else repr(shown)}; put the change on sheet "
                 "Overrides with an owner and a reason, and run sopfin dollarize to restore "
                 "the formula")
-        elif found_formula.replace(" ", "") != str(formula).replace(" ", ""):
+        elif _spelling(found_formula) != _spelling(str(formula)):
             yield SilentOverride(
                 CellRef(sheet, ref), FORMULA_CHANGED, f"={formula}", f"={found_formula}",
                 f"sopfin's formula ={formula} was changed to ={found_formula}; put the change "

@@ -209,6 +209,24 @@ def test_owner_mark_is_a_hidden_sheet_scoped_name():
     assert layout.DEMAND not in LiveWorkbook(book).owned_sheet_names()
 
 
+def test_a_mark_excel_reports_as_true_formula_counts_and_the_ledger_is_hidden_again():
+    """After a LibreOffice save the mark reads =TRUE() and the ledger is only hidden; in Excel
+    the next write puts the ledger back to very hidden without rewriting it."""
+    from sopfin.render.ledger import render_ledger
+
+    book = book_with(base())
+    live = LiveWorkbook(book)
+    live.write_sheets([render_ledger([])])
+    ledger = book.sheets[layout.LEDGER]
+    list(ledger.names)[0]._refers_to = "=TRUE()"  # as Excel reports the re-spelled mark
+    ledger.visible = False
+    assert live.sheet_states()[layout.LEDGER] == "hidden"
+    assert layout.LEDGER in live.owned_sheet_names()
+    pipeline.run_dollarize(live)
+    assert live.sheet_states()[layout.LEDGER] == "veryHidden"
+    assert live.sheet_states()["Revenue"] == "visible"
+
+
 # --------------------------------------------------------------------- the real xlwings
 def test_every_xlwings_attribute_used_exists_in_the_installed_xlwings():
     book = book_with(base())  # drive every path once so the log is complete on its own
@@ -240,7 +258,7 @@ def test_api_is_touched_only_inside_the_api_functions():
     assert api_functions == ["_api_bottom_border", "_api_freeze", "_api_hide_name",
                              "_api_protect", "_api_protected", "_api_structure_protected",
                              "_api_tab_color",
-                             "_api_very_hidden"]
+                             "_api_very_hidden", "_api_visibility"]
 
 
 def test_a_close_in_excel_records_the_workbook_identity_as_a_hidden_book_name():

@@ -35,7 +35,7 @@ def render_ledger(entries: Sequence[LedgerEntry]) -> SheetSpec:
                             style=Style.TEXT))
     widths = {k + 1: WIDTHS.get(name, HASH_WIDTH) for k, name in enumerate(LEDGER_COLUMNS)}
     return SheetSpec(layout.LEDGER, blocks, owned=True, col_widths=widths, freeze=(1, 0),
-                     state="veryHidden")
+                     state=layout.LEDGER_STATE)
 
 
 def _cell(name: str, value: object) -> object:

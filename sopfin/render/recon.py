@@ -27,6 +27,7 @@ from sopfin import layout
 from sopfin.digests import DIGEST_MARKER, FormulaCell, seal
 from sopfin.money import to_cents
 from sopfin.reconciliation import END, START, BridgeLine, Reconciliation
+from sopfin.respelling import as_written
 from sopfin.sheetspec import (
     Block,
     ChartSeries,
@@ -512,8 +513,9 @@ def recon_claim(cells: Mapping[str, object]) -> TabClaim:
 
 def hashed_cells(cells: Mapping[str, object]) -> dict[str, object]:
     """Cells read back from a tab, as ``content_hash`` covers them: all but the own-hash cell
-    (digest cells included)."""
-    return {ref: v for ref, v in cells.items() if ref.upper() != RECON_HASH_CELL}
+    (digest cells included), each as sopfin wrote it where a spreadsheet app's save changed
+    only its spelling (``sopfin.respelling.as_written``)."""
+    return {ref: as_written(v) for ref, v in cells.items() if ref.upper() != RECON_HASH_CELL}
 
 
 def finalize_recon(spec: SheetSpec) -> tuple[SheetSpec, str]:

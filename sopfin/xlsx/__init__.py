@@ -14,8 +14,8 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sopfin.sheetspec import SheetSpec, Style
@@ -74,18 +74,18 @@ from sopfin.xlsx.package import (
     remove_relationship,
 )
 from sopfin.xlsx.sheetxml import block_styles, check_blocks, worksheet_chunks
+from sopfin.xlsx.states import SHEET_STATES, restored_states, sheet_states
 from sopfin.xlsx.styles import resolve_styles
 
 __all__ = [
     "NotAWorkbookError", "SheetNameTakenError", "StrictOOXMLError", "StructureProtectedError",
     "WorkbookError", "WorkbookExistsError", "WorkbookLockedError", "WorkbookNotFoundError",
     "SheetGuard", "WriteReport", "check_writable", "create_workbook", "owned_sheet_names",
-    "sheet_guards", "sheet_names", "workbook_id", "write_sheets",
+    "sheet_guards", "sheet_names", "sheet_states", "workbook_id", "write_sheets",
 ]
 
 CONTENT_TYPES = "[Content_Types].xml"
 CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
-SHEET_STATES = ("visible", "hidden", "veryHidden")
 _BAD_NAME_CHARS = re.compile(r"[\[\]:*?/\\]")
 SIGNED_WARNING = ("the workbook is digitally signed; its signature parts are kept unchanged, "
                   "but Excel will show the signature as invalid; re-sign after review")
@@ -118,25 +118,50 @@ def sheet_names(path: str | Path) -> list[str]:
         return [s.name for s in pkg.sheets]
 
 
-def owned_sheet_names(path: str | Path) -> set[str]:
-    """Names of the sheets carrying sopfin's owner mark."""
+def owned_sheet_names(path: str | Path, any_value: bool = False) -> set[str]:
+    """Names of the sheets carrying sopfin's owner mark (``any_value``: carrying the owner
+    name whatever its value, FALSE included)."""
     with open_package(path) as pkg:
-        return {s.name for s in pkg.sheets if s.owned}
+        if not any_value:
+            return {s.name for s in pkg.sheets if s.owned}
+        named = owned_positions(parse_xml(pkg.workbook, pkg.workbook_part, pkg.path), True)
+        return {s.name for s in pkg.sheets if s.position in named}
 
 
-def write_sheets(path: str | Path, sheets: Sequence[SheetSpec], *,
+def write_sheets(path: str | Path, sheets: Sequence[SheetSpec],
+                 states: Mapping[str, str] | None = None,
+                 adopt: Collection[str] = (), *,
                  workbook_id: str | None = None) -> WriteReport:
     """Add or replace ``sheets`` in the workbook at ``path``, atomically.
 
     Owned specs replace the sheet of the same name if sopfin owns it, else are appended and
-    marked; input specs (``owned=False``) are only ever appended. ``workbook_id`` is recorded
-    as the workbook's identity if it has none yet. Everything is checked before anything is
-    written; on any error the file is left as it was.
+    marked; input specs (``owned=False``) are only ever appended. ``states`` puts sopfin's
+    own sheets that are not rewritten back to a state (the ledger to 'veryHidden' after a
+    spreadsheet app's save made it 'hidden'); names absent or not owned are left alone.
+    ``adopt`` names unmarked sheets proven sopfin's by their content (``sopfin.ownership``):
+    they count as owned and are marked again. ``workbook_id`` is recorded as the workbook's
+    identity if it has none yet.
+    Everything is checked before anything is written; on any error the file is left as it was.
     """
     path = Path(path)
     with exclusive(path), open_package(path) as pkg:
         check_package(pkg)
-        return _write(pkg, path, sheets, workbook_id=workbook_id)
+        adopted = _adoptable(pkg, adopt)
+        pkg.sheets = [replace(s, owned=True) if s.position in adopted else s
+                      for s in pkg.sheets]
+        return _write(pkg, path, sheets, restore=restored_states(pkg, sheets, states or {}),
+                      remark=sorted(adopted), workbook_id=workbook_id)
+
+
+def _adoptable(pkg: Package, adopt: Collection[str]) -> set[int]:
+    """Positions of the sheets in ``adopt`` that carry no owner name at all (one whose name
+    says anything but TRUE is never taken)."""
+    if not adopt:
+        return set()
+    named = owned_positions(parse_xml(pkg.workbook, pkg.workbook_part, pkg.path),
+                            any_value=True)
+    return {s.position for s in pkg.sheets
+            if s.name in adopt and s.part and not s.owned and s.position not in named}
 
 
 def create_workbook(path: str | Path, sheets: Sequence[SheetSpec]) -> None:
@@ -277,7 +302,8 @@ def _relative(part: str, workbook_part: str) -> str:
 
 
 def _registry_edits(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
-                    drawn: _ChartEdits, workbook_id: str | None = None,
+                    drawn: _ChartEdits, restore: Mapping[int, str], remark: Sequence[int],
+                    workbook_id: str | None = None,
                     ) -> tuple[_Edits, dict[Style, int]]:
     edits = _Edits(dict(drawn.parts), set(drawn.removed), list(drawn.warnings))
     wb = _text(pkg, pkg.workbook_part)
@@ -306,8 +332,9 @@ def _registry_edits(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
     if styles_text != styles.text or styles_part in edits.parts:
         edits.parts[styles_part] = styles.encode(styles_text)
 
-    states = {e.position: s.state for s, e in plan.replace if s.state != e.state}
-    wb_text = edit_workbook(wb.text, len(pkg.sheets), [n for _, n, _ in plan.add], states)
+    states = {**restore, **{e.position: s.state for s, e in plan.replace if s.state != e.state}}
+    wb_text = edit_workbook(wb.text, len(pkg.sheets), [n for _, n, _ in plan.add], states,
+                            remark)
     if workbook_id and read_workbook_id(pkg) is None:
         wb_text = with_workbook_id(wb_text, workbook_id)
     rels_text = add_relationships(rels.text, new_rels) if new_rels else rels.text
@@ -378,13 +405,15 @@ def _cell_count(values: object) -> int:
 
 
 def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
-           fast_deflate: bool = True, workbook_id: str | None = None) -> WriteReport:
-    if not sheets:
+           fast_deflate: bool = True, restore: Mapping[int, str] | None = None,
+           remark: Sequence[int] = (), workbook_id: str | None = None) -> WriteReport:
+    if not sheets and not restore and not remark and not workbook_id:
         return WriteReport(path, (), (), (), (), 0)
     plan = _plan(pkg, sheets)
     try:
         drawn = _chart_edits(pkg, plan)
-        edits, xf = _registry_edits(pkg, plan, sheets, drawn, workbook_id)
+        edits, xf = _registry_edits(pkg, plan, sheets, drawn, restore or {}, remark,
+                                    workbook_id)
     except MalformedPartError as exc:
         raise NotAWorkbookError(path, str(exc)) from None
     replaced = {e.part: s for s, e in plan.replace}

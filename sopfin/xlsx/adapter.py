@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sopfin.ownership import proven_sheets
 from sopfin.sheetspec import SheetSpec
 from sopfin.xlsx import (
     SheetGuard,
@@ -15,6 +16,7 @@ from sopfin.xlsx import (
     owned_sheet_names,
     sheet_guards,
     sheet_names,
+    sheet_states,
     workbook_id,
     write_sheets,
 )
@@ -41,7 +43,13 @@ class FileWorkbook:
         return sheet_names(self.path)
 
     def owned_sheet_names(self) -> set[str]:
-        return owned_sheet_names(self.path)
+        """Sheets with sopfin's owner mark, and those whose content proves them sopfin's
+        after a rewrite dropped the mark (``sopfin.ownership``)."""
+        return owned_sheet_names(self.path) | proven_sheets(
+            self, owned_sheet_names(self.path, any_value=True))
+
+    def sheet_states(self) -> dict[str, str]:
+        return sheet_states(self.path)
 
     def read_raw_sheets(self, names: Iterable[str]) -> Mapping[str, Any]:
         return read_raw_sheets(self.path, names)
@@ -62,9 +70,12 @@ class FileWorkbook:
     def sheet_guards(self, names: Sequence[str]) -> Mapping[str, SheetGuard]:
         return sheet_guards(self.path, names)
 
-    def write_sheets(self, specs: Sequence[SheetSpec], *,
+    def write_sheets(self, specs: Sequence[SheetSpec],
+                     states: Mapping[str, str] | None = None, *,
                      workbook_id: str | None = None) -> Any:
-        return write_sheets(self.path, specs, workbook_id=workbook_id)
+        return write_sheets(self.path, specs, states,
+                            adopt=proven_sheets(self, owned_sheet_names(self.path, any_value=True)),
+                            workbook_id=workbook_id)
 
 
 def open_workbook(target: str | Path | Any) -> Any:

@@ -13,7 +13,7 @@ import posixpath
 import re
 import struct
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from sopfin.layout import OWNER_MARK_NAME
+from sopfin.layout import OWNER_MARK_NAME, is_owner_mark_value
 from sopfin.xlsx.deflate import SHEET_COMPRESS_LEVEL, Deflated, deflate_into, deflater
 from sopfin.xlsx.errors import (
     NotAWorkbookError,
@@ -256,12 +256,14 @@ def _structure_locked(root: etree._Element) -> bool:
     return prot is not None and prot.get("lockStructure", "").lower() in ("1", "true")
 
 
-def owned_positions(root: etree._Element) -> set[int]:
+def owned_positions(root: etree._Element, any_value: bool = False) -> set[int]:
+    """Positions of the sheets marked as sopfin's (``any_value``: those carrying the owner
+    name at all, whatever its value)."""
     owned = set()
     for dn in root.iterfind(f"{{{MAIN_NS}}}definedNames/{{{MAIN_NS}}}definedName"):
         local = dn.get("localSheetId", "")
         if (dn.get("name", "").lower() == OWNER_MARK_NAME.lower() and local.isdigit()
-                and (dn.text or "").strip().upper() == "TRUE"):
+                and (any_value or is_owner_mark_value(dn.text))):
             owned.add(int(local))
     return owned
 
@@ -497,14 +499,17 @@ def _rel_prefix(text: str) -> tuple[str, str]:
 
 
 def edit_workbook(text: str, existing: int, new: list[NewSheet],
-                  states: dict[int, str]) -> str:
+                  states: dict[int, str], remark: Sequence[int] = ()) -> str:
     """Append ``<sheet>`` entries and owner marks; set the state of replaced owned sheets.
 
     ``existing`` is the number of sheets already listed; new owned sheet k is marked with
-    ``localSheetId = existing + k``.
+    ``localSheetId = existing + k``. ``remark`` are positions of listed sheets to mark again
+    (sopfin's sheets whose mark a rewrite dropped). Marks an app re-spelled are written back
+    as sopfin writes them.
     """
     p = prefix_of(text, "workbook")
     rp, rdecl = _rel_prefix(text)
+    text = _tidy_marks(text, p)
     if states:
         text = _set_states(text, p, states)
     entries = "".join(
@@ -513,10 +518,31 @@ def edit_workbook(text: str, existing: int, new: list[NewSheet],
         + f' {rp}id="{s.rid}"{rdecl}/>' for s in new)
     if entries:
         text = _insert_before_close(text, "sheets", entries, "workbook.xml")
-    marks = "".join(
-        f'<{p}definedName name="{OWNER_MARK_NAME}" localSheetId="{existing + k}" '
-        f'hidden="1">TRUE</{p}definedName>' for k, s in enumerate(new) if s.owned)
+    positions = [*remark, *(existing + k for k, s in enumerate(new) if s.owned)]
+    marks = "".join(_mark(p, position) for position in positions)
     return _add_defined_names(text, p, marks) if marks else text
+
+
+def _mark(p: str, position: int | str) -> str:
+    return (f'<{p}definedName name="{OWNER_MARK_NAME}" localSheetId="{position}" '
+            f'hidden="1">TRUE</{p}definedName>')
+
+
+def _tidy_marks(text: str, p: str) -> str:
+    """Owner marks as LibreOffice leaves them (``TRUE()``, not hidden) back to sopfin's
+    spelling, so the name is out of sight in the app's name manager again."""
+    ep = re.escape(p)
+
+    def tidy(m: re.Match[str]) -> str:
+        attrs, value = m.group(1), m.group(2)
+        name = re.search(r'\sname="([^"]*)"', attrs)
+        local = re.search(r'\slocalSheetId="(\d+)"', attrs)
+        if (name is None or name.group(1).lower() != OWNER_MARK_NAME.lower() or local is None
+                or not is_owner_mark_value(value)):
+            return m.group(0)
+        return _mark(p, local.group(1))
+
+    return re.sub(rf"<{ep}definedName(\s[^>]*)>([^<]*)</{ep}definedName>", tidy, text)
 
 
 def _set_states(text: str, p: str, states: dict[int, str]) -> str:

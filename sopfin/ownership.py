@@ -1,0 +1,88 @@
+"""Which sheets are sopfin's, when a spreadsheet app's save may have changed the owner mark.
+
+sopfin marks every sheet it writes with the hidden, sheet-scoped name ``_sopfin_owned``. Excel
+and openpyxl keep it as written; LibreOffice keeps it spelled ``TRUE()`` and no longer hidden
+(``layout.is_owner_mark_value`` accepts every such spelling). A tool that drops defined names
+altogether leaves sopfin's sheets unmarked; their content still proves them sopfin's:
+
+- ``_Ledger``: its rows parse as ledger entries whose hash chain recomputes, from the first
+  entry's genesis link to the last; no sheet typed by hand does that.
+- ``Recon vNNN``: a proven ledger publishes version NNN, and the tab's content hash is the
+  recon hash that entry records.
+- the output sheets (``Revenue`` ... ``Issues``): the title row sopfin writes in A1
+  (``company | what | currency | scenarios: ... | generated YYYY-MM-DD HH:MM UTC``).
+
+A sheet that merely shares a name with one of sopfin's proves nothing and is never written.
+A proven sheet is marked again on sopfin's next write.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+
+from sopfin import layout, versions
+from sopfin.workbook import Workbook
+
+OUTPUT_TITLE = re.compile(r".+ \| scenarios: [^|]* \| generated \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
+_CHAIN_KINDS = frozenset({versions.FindingKind.ENTRY_ALTERED, versions.FindingKind.BROKEN_CHAIN,
+                          versions.FindingKind.REORDERED, versions.FindingKind.MISSING_ENTRY})
+
+
+def _candidates(names: Sequence[str], marked: Collection[str]) -> list[str]:
+    """Unmarked sheets that carry one of sopfin's names."""
+    ours = {*layout.OUTPUT_SHEET_NAMES, layout.LEDGER}
+    return [n for n in names if n not in marked and (n in ours or layout.is_recon_name(n))]
+
+
+def _titled(rows: Sequence[Sequence[object]]) -> bool:
+    first = rows[0] if rows else []
+    title = first[0] if first else None
+    return (isinstance(title, str) and OUTPUT_TITLE.fullmatch(title) is not None
+            and not any(v not in (None, "") for v in first[1:]))
+
+
+def chained_ledger(rows: Sequence[Sequence[object]]) -> list[versions.LedgerEntry] | None:
+    """The ledger entries of a sheet's rows when they parse and their chain recomputes."""
+    from sopfin.render.ledger import parse_ledger  # render imports the core, not the reverse
+
+    try:
+        entries = parse_ledger(rows)
+    except ValueError:
+        return None
+    if not entries:
+        return None
+    findings = versions.verify_ledger(entries, {}, None)
+    return None if any(f.kind in _CHAIN_KINDS for f in findings) else entries
+
+
+def _proven_tabs(book: Workbook, tabs: Sequence[str],
+                 ledger: Sequence[versions.LedgerEntry]) -> set[str]:
+    from sopfin.render.recon import hashed_cells
+
+    published = {layout.recon_tab_name(e.version): e.recon_hash for e in ledger
+                 if e.event == versions.PUBLISH}
+    wanted = [t for t in tabs if t in published]
+    cells: Mapping[str, Mapping[str, object]] = book.read_cells(wanted) if wanted else {}
+    return {t for t in wanted if t in cells
+            and versions.content_hash(hashed_cells(cells[t])) == published[t]}
+
+
+def proven_sheets(book: Workbook, marked: Collection[str]) -> set[str]:
+    """The unmarked sheets whose content proves them sopfin's (see the module docstring).
+    Reads nothing when every sheet with one of sopfin's names is marked."""
+    candidates = _candidates(book.sheet_names(), marked)
+    if not candidates:
+        return set()
+    plain = [n for n in candidates if not layout.is_recon_name(n)]
+    want_ledger = layout.LEDGER in marked and len(plain) < len(candidates)
+    raw = book.read_raw_sheets([*plain, *([layout.LEDGER] if want_ledger else [])])
+    proven = {n for n in plain if n in layout.OUTPUT_SHEET_NAMES and n in raw
+              and _titled(raw[n].rows)}
+    ledger = chained_ledger(raw[layout.LEDGER].rows) if layout.LEDGER in raw else None
+    if ledger is not None and layout.LEDGER in plain:
+        proven.add(layout.LEDGER)
+    tabs = [n for n in candidates if layout.is_recon_name(n)]
+    if tabs and ledger is not None:
+        proven |= _proven_tabs(book, tabs, ledger)
+    return proven
