@@ -11,6 +11,8 @@ altogether leaves sopfin's sheets unmarked; their content still proves them sopf
   recon hash that entry records.
 - the output sheets (``Revenue`` ... ``Issues``): the title row sopfin writes in A1
   (``company | what | currency | scenarios: ... | generated YYYY-MM-DD HH:MM UTC``).
+- ``_Inputs``: its rows parse as input-row digests, and the inputs hash in B1 is one a proven
+  ledger recorded.
 
 A sheet that merely shares a name with one of sopfin's proves nothing and is never written.
 A proven sheet is marked again on sopfin's next write.
@@ -31,7 +33,7 @@ _CHAIN_KINDS = frozenset({versions.FindingKind.ENTRY_ALTERED, versions.FindingKi
 
 def _candidates(names: Sequence[str], marked: Collection[str]) -> list[str]:
     """Unmarked sheets that carry one of sopfin's names."""
-    ours = {*layout.OUTPUT_SHEET_NAMES, layout.LEDGER}
+    ours = {*layout.OUTPUT_SHEET_NAMES, layout.LEDGER, layout.INPUT_ROWS}
     return [n for n in names if n not in marked and (n in ours or layout.is_recon_name(n))]
 
 
@@ -68,6 +70,14 @@ def _proven_tabs(book: Workbook, tabs: Sequence[str],
             and versions.content_hash(hashed_cells(cells[t])) == published[t]}
 
 
+def _recorded_input_rows(rows: Sequence[Sequence[object]],
+                         ledger: Sequence[versions.LedgerEntry]) -> bool:
+    from sopfin.render.input_rows import parse_input_rows
+
+    parsed = parse_input_rows(rows)
+    return parsed is not None and parsed[0] in {e.input_hash for e in ledger}
+
+
 def proven_sheets(book: Workbook, marked: Collection[str]) -> set[str]:
     """The unmarked sheets whose content proves them sopfin's (see the module docstring).
     Reads nothing when every sheet with one of sopfin's names is marked."""
@@ -75,13 +85,17 @@ def proven_sheets(book: Workbook, marked: Collection[str]) -> set[str]:
     if not candidates:
         return set()
     plain = [n for n in candidates if not layout.is_recon_name(n)]
-    want_ledger = layout.LEDGER in marked and len(plain) < len(candidates)
+    needs_ledger = len(plain) < len(candidates) or layout.INPUT_ROWS in plain
+    want_ledger = layout.LEDGER in marked and needs_ledger
     raw = book.read_raw_sheets([*plain, *([layout.LEDGER] if want_ledger else [])])
     proven = {n for n in plain if n in layout.OUTPUT_SHEET_NAMES and n in raw
               and _titled(raw[n].rows)}
     ledger = chained_ledger(raw[layout.LEDGER].rows) if layout.LEDGER in raw else None
     if ledger is not None and layout.LEDGER in plain:
         proven.add(layout.LEDGER)
+    if ledger is not None and layout.INPUT_ROWS in plain and layout.INPUT_ROWS in raw \
+            and _recorded_input_rows(raw[layout.INPUT_ROWS].rows, ledger):
+        proven.add(layout.INPUT_ROWS)
     tabs = [n for n in candidates if layout.is_recon_name(n)]
     if tabs and ledger is not None:
         proven |= _proven_tabs(book, tabs, ledger)
