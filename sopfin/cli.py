@@ -17,6 +17,7 @@ from sopfin.model import Issue, Severity
 from sopfin.report import format_headline, headline_records
 from sopfin.settings import Settings, SettingValueError, month_range, parse_month
 from sopfin.xlsx.errors import WorkbookError
+from sopfin.xlsx.limits import LimitSettingError
 
 EXIT_OK, EXIT_ISSUES, EXIT_USAGE = 0, 1, 2
 DEFAULT_DEMO_PATH = "sopfin-demo.xlsx"
@@ -383,17 +384,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _refuse(args: argparse.Namespace, message: str) -> int:
+    """Exit 2 with one line on stderr; with ``--json`` the same line as JSON on stdout."""
+    print(f"sopfin: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"workbook": str(getattr(args, "path", "")), "ok": False,
+                          "error": message, "issues": []}, indent=2))
+    return EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (UsageError, WorkbookError) as exc:
-        print(f"sopfin: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except (UsageError, WorkbookError, LimitSettingError) as exc:
+        return _refuse(args, str(exc))
     except FileNotFoundError as exc:
-        print(f"sopfin: {exc.filename or exc}: no such file", file=sys.stderr)
-        return EXIT_USAGE
+        return _refuse(args, f"{exc.filename or exc}: no such file")
     except KeyboardInterrupt:
         print("sopfin: interrupted; the workbook was not changed", file=sys.stderr)
         return EXIT_USAGE
