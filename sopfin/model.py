@@ -76,6 +76,7 @@ class IssueCode(enum.StrEnum):
     MISSING_STD_COST = "missing-std-cost"
     # results
     NEGATIVE_INVENTORY = "negative-inventory"
+    NUMBER_TOO_LARGE = "number-too-large"  # an input of 1e15 or more, or a result overflowing
     # finance inputs and silent overrides
     OVERRIDE_INCOMPLETE = "override-incomplete"  # no owner or no reason
     OVERRIDE_INVALID = "override-invalid"  # unknown measure/month/family/scenario, bad amount
