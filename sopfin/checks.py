@@ -29,6 +29,7 @@ import pandas as pd
 from sopfin import layout
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table
 from sopfin.overflow import check_number_sizes
+from sopfin.textlimits import check_key_lengths
 from sopfin.readplan import ISSUES_PER_CODE, IssueLog
 
 Check = Callable[[Plan], list[Issue]]
@@ -371,6 +372,7 @@ CHECKS: tuple[Check, ...] = (
     check_missing_std_cost,
     check_negative_values,
     check_number_sizes,
+    check_key_lengths,
     check_inactive_families,
     check_budget_measures,
 )

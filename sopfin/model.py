@@ -61,6 +61,7 @@ class IssueCode(enum.StrEnum):
     EXCEL_ERROR = "excel-error"
     NEGATIVE_VALUE = "negative-value"
     BLANK_KEY = "blank-key"
+    TEXT_TOO_LONG = "text-too-long"  # a key longer than a formula's string constant allows
     VALUE_INVALID = "value-invalid"  # a flag or month cell that is not one of its allowed values
     # keys and references
     UNKNOWN_FAMILY = "unknown-family"

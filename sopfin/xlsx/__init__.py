@@ -64,7 +64,8 @@ from sopfin.xlsx.package import (
     remove_override,
     remove_relationship,
 )
-from sopfin.xlsx.sheetxml import block_styles, check_blocks, worksheet_chunks
+from sopfin.xlsx.screen import SheetTooLargeError
+from sopfin.xlsx.sheetxml import ExcelLimitError, block_styles, check_blocks, worksheet_chunks
 from sopfin.xlsx.styles import resolve_styles
 
 __all__ = [
@@ -361,7 +362,11 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
            fast_deflate: bool = True) -> WriteReport:
     if not sheets:
         return WriteReport(path, (), (), (), (), 0)
-    plan = _plan(pkg, sheets)
+    try:
+        plan = _plan(pkg, sheets)
+    except ExcelLimitError as exc:
+        raise SheetTooLargeError(path, str(exc), "make the plan smaller (fewer families, "
+                                 "channels or scenarios in one workbook)") from None
     try:
         drawn = _chart_edits(pkg, plan)
         edits, xf = _registry_edits(pkg, plan, sheets, drawn)
