@@ -386,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _refuse(args: argparse.Namespace, message: str) -> int:
     """Exit 2 with one line on stderr; with ``--json`` the same line as JSON on stdout."""
+    message = " ".join(message.split())
     print(f"sopfin: {message}", file=sys.stderr)
     if getattr(args, "json", False):
         print(json.dumps({"workbook": str(getattr(args, "path", "")), "ok": False,

@@ -81,7 +81,10 @@ def _netstring(text: str) -> bytes:
 def _number(value: float, exact: bool) -> str:
     if exact:
         return str(int(value)) if value.is_integer() and abs(value) < 2**63 else repr(value)
-    return str(int(round(float(to_cents(value)) * 100)))
+    cents = float(to_cents(value)) * 100
+    if not abs(cents) < 2**63:  # past any cent (or not finite): the number as it is
+        return repr(value)
+    return str(int(round(cents)))
 
 
 def _typed(value: object, exact: bool) -> tuple[str, str] | None:

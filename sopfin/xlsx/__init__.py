@@ -64,7 +64,7 @@ from sopfin.xlsx.package import (
     remove_override,
     remove_relationship,
 )
-from sopfin.xlsx.screen import SheetTooLargeError
+from sopfin.xlsx.screen import SheetTooLargeError, reading
 from sopfin.xlsx.sheetxml import ExcelLimitError, block_styles, check_blocks, worksheet_chunks
 from sopfin.xlsx.styles import resolve_styles
 
@@ -285,7 +285,8 @@ def _registry_edits(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
     else:
         styles = _text(pkg, styles_part)
     used = set().union(*(block_styles(s.blocks) for s in sheets))
-    styles_text, xf = resolve_styles(styles.text, used)
+    with reading(pkg.path, styles_part):
+        styles_text, xf = resolve_styles(styles.text, used)
     if styles_text != styles.text or styles_part in edits.parts:
         edits.parts[styles_part] = styles.encode(styles_text)
 

@@ -35,6 +35,9 @@ _METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 _METHOD_NAMES = {9: "Deflate64", 12: "BZIP2", 14: "LZMA", 93: "Zstandard", 95: "XZ",
                  98: "PPMd", 99: "AES encryption"}
 _INFLATE_BLOCK = 1 << 20
+REGISTRY_PARTS = (CONTENT_TYPES, PACKAGE_RELS, "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+                  "xl/styles.xml")
+_REGISTRY_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 _CELL_REF = re.compile(rb"""\sr=["']([A-Z]{1,3})?([0-9]{1,10})["']""")
 _REF_OVERLAP = 32  # bytes of one inflated block kept for the next, so no reference is split
 _UNDEFINED_ENTITY = re.compile(rb"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)"
@@ -133,6 +136,14 @@ def screen_inflated(zf: zipfile.ZipFile, path: Path, names: Iterable[str], limit
             extent.check(path, name, limits)
 
 
+def screen_registry(zf: zipfile.ZipFile, path: Path) -> None:
+    """The parts every write edits must be well-formed XML, for check as for a write."""
+    for name in REGISTRY_PARTS:
+        if name in zf.NameToInfo:
+            with reading(path, name):
+                etree.fromstring(zf.read(name), parser=_REGISTRY_PARSER)
+
+
 def _check_entities(path: Path, part: str, text: bytes) -> None:
     """Refuse an entity reference XML does not predefine: Excel writes none, the part is
     not well-formed without a DTD, and python-calamine would read past it. (A reference cut
@@ -225,5 +236,5 @@ def reading(path: Path, part: str) -> Iterator[None]:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError,
             NotImplementedError, etree.XMLSyntaxError, ElementTree.ParseError,
             UnicodeError, ValueError, KeyError, IndexError) as exc:
-        detail = str(exc).strip() or type(exc).__name__
+        detail = " ".join(str(exc).split()) or type(exc).__name__
         raise NotAWorkbookError(path, f"part {part} cannot be read: {detail}") from None
