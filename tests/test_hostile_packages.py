@@ -124,6 +124,17 @@ def test_a_cell_far_out_on_an_input_sheet_is_refused_in_bounded_memory(tmp_path,
     assert digest(path) == before
 
 
+def test_a_wide_but_short_input_sheet_is_read(tmp_path, capsys, demand_part, monkeypatch):
+    """Column ZZ bounds the grid at 702 columns; its rows are then counted exactly."""
+    path = tmp_path / "wide.xlsx"
+    rewrite(VALID, path, edit_part(demand_part, lambda d: d.replace(
+        b"</row></sheetData>", b'<c r="ZZ6"><v>1</v></c></row></sheetData>', 1)))
+    assert main(["check", str(path), "-q"]) == 0  # read, not refused
+    capsys.readouterr()
+    monkeypatch.setenv("SOPFIN_MAX_INPUT_CELLS", "4000")  # 6 rows x 702 columns = 4,212
+    assert "a grid of 4,212 cells" in refused(path, capsys, ("check",))[0]
+
+
 # --- the row scanner ------------------------------------------------------------------------
 class Stream(io.RawIOBase):
     """A worksheet part made on the fly: head, rows separated by ``gap`` spaces, tail."""

@@ -38,7 +38,10 @@ _INFLATE_BLOCK = 1 << 20
 REGISTRY_PARTS = (CONTENT_TYPES, PACKAGE_RELS, "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
                   "xl/styles.xml")
 _REGISTRY_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
-_CELL_REF = re.compile(rb"""\sr=["']([A-Z]{1,3})?([0-9]{1,10})["']""")
+_FAR = 100_000  # rows from here on are looked for in every block
+_FAR_ROW = re.compile(rb"""\sr=["'][A-Z]{0,3}([0-9]{6,10})["']""")
+_WIDE_COLUMN = re.compile(rb"""\sr=["']([A-Z]{2,3})[0-9]""")
+_ANY_ROW = re.compile(rb"""\sr=["'][A-Z]{0,3}([0-9]{1,10})["']""")
 _REF_OVERLAP = 32  # bytes of one inflated block kept for the next, so no reference is split
 _UNDEFINED_ENTITY = re.compile(rb"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)"
                                rb"([^;&<\s]{0,32};?)")
@@ -133,6 +136,12 @@ def screen_inflated(zf: zipfile.ZipFile, path: Path, names: Iterable[str], limit
                 if extent is not None:
                     extent.add(block)
         if extent is not None:
+            rows, columns = extent.bounds()
+            if not extent.rows and rows * columns > limits.input_cells:
+                extent.exact, extent._tail = True, b""  # a wide sheet: count its rows
+                with reading(path, name):
+                    for block in _inflate(zf, zf.getinfo(name)):
+                        extent.add(block)
             extent.check(path, name, limits)
 
 
@@ -192,36 +201,45 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
 
 
 class _Extent:
-    """How far the cell and row references of a worksheet reach (largest row and column)."""
+    """How far the cell references of a worksheet reach, cheaply: the regular expressions
+    match only rows of six digits or more and columns of two or three letters, which input
+    sheets seldom have; the exact row is counted only when a wide sheet needs it."""
 
     def __init__(self) -> None:
-        self.rows = 0
-        self.columns = 0
+        self.rows = 0  # the largest row of 100,000 or more (0: none)
+        self.columns = 0  # the largest column past Z (0: none)
+        self.any_rows = 0  # every row, counted only when asked for (``exact``)
+        self.exact = False
         self._tail = b""
 
     def add(self, block: bytes) -> None:
         text = self._tail + block
-        letters = set()
-        for col, row in _CELL_REF.findall(text):
-            self.rows = max(self.rows, int(row))
-            letters.add(col)
-        letters.discard(b"")
+        self.rows = max([self.rows, *map(int, _FAR_ROW.findall(text))])
+        letters = set(_WIDE_COLUMN.findall(text))
         if letters:
             widest = max(letters, key=lambda c: (len(c), c))
             self.columns = max(self.columns, column_index(widest.decode("ascii")))
+        if self.exact:
+            self.any_rows = max([self.any_rows, *map(int, _ANY_ROW.findall(text))])
         self._tail = text[-_REF_OVERLAP:]
 
+    def bounds(self) -> tuple[int, int]:
+        """(rows, columns) the sheet reaches at most."""
+        rows = self.rows or (self.any_rows if self.exact else _FAR - 1)
+        return rows, self.columns or 26
+
     def check(self, path: Path, part: str, limits: Limits) -> None:
-        if self.rows > EXCEL_ROWS or self.columns > EXCEL_COLUMNS:
+        rows, columns = self.bounds()
+        if rows > EXCEL_ROWS or columns > EXCEL_COLUMNS:
             raise SheetTooLargeError(path, f"part {part} has cells beyond Excel's grid "
-                                           f"(row {self.rows:,}, column {self.columns:,}; "
+                                           f"(row {rows:,}, column {columns:,}; "
                                            f"Excel has {EXCEL_ROWS:,} rows and "
                                            f"{EXCEL_COLUMNS:,} columns)",
                                      "open it in Excel and save it again")
-        cells = self.rows * self.columns
+        cells = rows * columns
         if cells > limits.input_cells:
-            raise PackageLimitError(path, f"part {part} reaches row {self.rows:,} and column "
-                                          f"{self.columns:,}: a grid of {cells:,} cells, over "
+            raise PackageLimitError(path, f"part {part} reaches row {rows:,} and column "
+                                          f"{columns:,}: a grid of {cells:,} cells, over "
                                           f"the input limit of {limits.input_cells:,}",
                                     "SOPFIN_MAX_INPUT_CELLS")
 
