@@ -21,7 +21,15 @@ import pytest
 from hostile_files import declare_smaller, edit_part, part_of, rewrite, run_cli, with_part
 from sopfin import layout
 from sopfin.cli import main
-from sopfin.xlsx.limits import GIB, MIB, Limits, LimitSettingError, parse_size
+from sopfin.xlsx.limits import (
+    GIB,
+    LIMITS,
+    MIB,
+    Limits,
+    LimitSettingError,
+    describe,
+    parse_size,
+)
 from sopfin.xlsx.rowscan import RowTooLargeError, Scanner
 
 VALID = Path(__file__).resolve().parent / "errors" / "valid.xlsx"
@@ -82,6 +90,16 @@ def test_limits_are_set_by_environment_variables(tmp_path, capsys, monkeypatch, 
     assert all("SOPFIN_MAX_PACKAGE_BYTES='lots'" in line for line in refused(path, capsys))
     monkeypatch.delenv("SOPFIN_MAX_PACKAGE_BYTES")
     assert main(["check", str(path), "-q"]) == 0
+
+
+def test_every_limit_is_documented_with_its_default():
+    root = Path(__file__).resolve().parents[1]
+    contract = (root / "docs" / "workbook.md").read_text(encoding="utf-8")
+    for variable, _name, default, what in LIMITS:
+        row = next((line for line in contract.splitlines() if f"`{variable}`" in line), "")
+        assert what in row, (variable, row)
+        shown = describe(default) if default > 1000 and default % MIB == 0 else f"{default:,}"
+        assert shown in row, (variable, shown, row)
 
 
 def test_the_defaults_and_their_spelling():

@@ -34,9 +34,9 @@ LIMITS: tuple[tuple[str, str, int, str], ...] = (
     ("SOPFIN_MAX_PACKAGE_BYTES", "package_bytes", 4 * GIB, "all parts together, inflated"),
     ("SOPFIN_MAX_RATIO", "ratio", 100, "inflated / compressed size of one part"),
     ("SOPFIN_RATIO_FROM_BYTES", "ratio_from_bytes", 16 * MIB,
-     "parts inflating to more than this are held to the ratio"),
+     "the ratio applies to parts inflating to more than this"),
     ("SOPFIN_MAX_ROW_BYTES", "row_bytes", 256 * MIB,
-     "one worksheet row, or the text before or after the rows, while scanned"),
+     "one worksheet row, or the text around the rows, while scanned"),
     ("SOPFIN_MAX_INPUT_CELLS", "input_cells", 20_000_000,
      "rows x columns (from A1) of one input sheet"),
 )
