@@ -29,8 +29,8 @@ import pandas as pd
 from sopfin import layout
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table
 from sopfin.overflow import check_number_sizes
-from sopfin.textlimits import check_key_lengths
 from sopfin.readplan import ISSUES_PER_CODE, IssueLog
+from sopfin.textlimits import check_key_lengths
 
 Check = Callable[[Plan], list[Issue]]
 

@@ -60,7 +60,8 @@ def not_finite_results(plan: Plan, d: Dollarized) -> list[Issue]:
         issues.append(Issue(
             IssueCode.NUMBER_TOO_LARGE, Severity.ERROR, where,
             f"{measure.replace('_', ' ')} of family {family!r}{place} for {d.months[t]} is "
-            f"too large to compute (it is not a finite number); it comes from {source}", RESULT_FIX))
+            f"too large to compute (it is not a finite number); it comes from {source}",
+            RESULT_FIX))
     return issues
 
 

@@ -39,16 +39,6 @@ def edit_part(part: str, change: Callable[[bytes], bytes]) -> Edit:
     return lambda name, data: change(data) if name == part else data
 
 
-def with_part(source: Path, target: Path, part: str, data: bytes,
-              level: int = 9) -> None:
-    """The package with ``part`` replaced by ``data`` (deflated at ``level``)."""
-    with zipfile.ZipFile(source) as zf, zipfile.ZipFile(target, "w") as out:
-        for info in zf.infolist():
-            payload = data if info.filename == part else zf.read(info)
-            out.writestr(info.filename, payload, compress_type=zipfile.ZIP_DEFLATED,
-                         compresslevel=level)
-
-
 def declare_smaller(path: Path, part: str, declared: int) -> None:
     """Make the zip entry of ``part`` declare ``declared`` inflated bytes (and a CRC to
     match its first ``declared`` bytes), in its local header and the central directory:

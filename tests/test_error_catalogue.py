@@ -17,8 +17,8 @@ import pytest
 
 from sopfin import layout
 from sopfin.checks import validate
-from sopfin.finance import parse_finance
 from sopfin.dollarize import dollarize
+from sopfin.finance import parse_finance
 from sopfin.model import Issue, IssueCode, has_errors
 from sopfin.readplan import parse_plan
 from sopfin.xlsx.read import read_raw_sheets

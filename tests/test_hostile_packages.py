@@ -17,8 +17,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hostile_files import declare_smaller, edit_part, part_of, rewrite, run_cli
 
-from hostile_files import declare_smaller, edit_part, part_of, rewrite, run_cli, with_part
 from sopfin import layout
 from sopfin.cli import main
 from sopfin.xlsx.limits import (
@@ -201,6 +201,26 @@ def test_whitespace_between_rows_is_scanned_in_linear_time_and_one_row_of_memory
     assert [r.cells() for r in rows] == [{"A": 1.0}, {"A": 2.0}, {"A": 3.0}]
     assert peak < 48 * MIB, peak  # never the 144 MiB of spaces, nor a copy of them
     assert seconds < 20, seconds
+
+
+def test_a_reclose_reads_rows_spaced_far_apart_in_bounded_time_and_memory(tmp_path):
+    """The Revenue sheet of a closed plan with 16 MiB of spaces after each of its first rows
+    (the ratio limit raised so the file gets through): the typed-over check scans it while
+    holding no more than 4 MiB of text at a time."""
+    closed = tmp_path / "closed.xlsx"
+    shutil.copyfile(VALID, closed)
+    assert main(["close", str(closed), "-q"]) == 0
+    revenue = part_of(closed, layout.REVENUE)
+    spaced = tmp_path / "spaced.xlsx"
+    rewrite(closed, spaced, edit_part(revenue, lambda d: d.replace(
+        b"</row>", b"</row>" + b" " * (16 * MIB), 3)))
+    started = time.perf_counter()
+    code, out, err, peak = run_cli("close", str(spaced), "-q", peak_file=tmp_path / "peak",
+                                   env={"SOPFIN_MAX_RATIO": "100000",
+                                        "SOPFIN_MAX_ROW_BYTES": "4M"})
+    assert code == 0 and "published Recon v002" in out, err
+    assert time.perf_counter() - started < 60
+    assert 0 < peak < PEAK_MIB, peak
 
 
 def test_a_row_larger_than_the_row_limit_is_refused():

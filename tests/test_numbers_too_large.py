@@ -9,8 +9,8 @@ import json
 import math
 
 import pytest
-
 from plan_tables import base, raw_sheets, set_cell, write_xlsx
+
 from sopfin.cli import main
 from sopfin.dollarize import dollarize
 from sopfin.model import IssueCode, Severity

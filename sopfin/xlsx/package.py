@@ -218,7 +218,7 @@ def _inspect(path: Path, source: BinaryIO, owns: bool) -> Package:
     source.seek(0)
     try:
         zf = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise NotAWorkbookError(path, f"it is not a zip package: {exc}") from None
     names = [i.filename for i in zf.infolist()]
     screen_entries(zf, path, Limits.from_env())

@@ -71,7 +71,7 @@ def open_zip(path: Path, limits: Limits | None = None) -> zipfile.ZipFile:
                                       "workbook")
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise NotAWorkbookError(path, f"it is not a zip package: {exc}") from None
     try:
         screen_entries(zf, path, limits or Limits.from_env())
