@@ -264,6 +264,20 @@ def test_a_package_without_content_types_is_refused_by_check_too(tmp_path, capsy
     assert all("[Content_Types].xml" in line for line in refused(path, capsys))
 
 
+def test_check_refuses_what_a_write_refuses(tmp_path, capsys):
+    """A Strict Open XML workbook, and one whose package points at no workbook part."""
+    strict = tmp_path / "strict.xlsx"
+    rewrite(VALID, strict, edit_part("xl/workbook.xml", lambda d: d.replace(
+        b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+        b"http://purl.oclc.org/ooxml/spreadsheetml/main")))
+    assert all("Strict Open XML" in line for line in refused(strict, capsys))
+    orphan = tmp_path / "orphan.xlsx"
+    rewrite(VALID, orphan, edit_part("_rels/.rels", lambda d: d.replace(
+        b'officeDocument"', b'officeDocumentX"')))
+    assert all("no workbook part" in line for line in refused(orphan, capsys, ("check",
+                                                                             "dollarize")))
+
+
 def test_garbage_and_an_empty_file_are_refused(tmp_path, capsys):
     for name, data in (("empty.xlsx", b""), ("text.xlsx", b"Family,Units\nPMP,3\n"),
                        ("cut.xlsx", VALID.read_bytes()[:3000])):

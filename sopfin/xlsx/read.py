@@ -24,6 +24,7 @@ from sopfin.layout import column_index
 from sopfin.model import XlError
 from sopfin.xlsx.errors import NotAWorkbookError
 from sopfin.xlsx.limits import MIB, Limits
+from sopfin.xlsx.package import open_package
 from sopfin.xlsx.screen import open_zip, reading, screen_inflated, screen_registry
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -108,6 +109,8 @@ def read_raw_sheets(path: str | Path, names: Iterable[str]) -> dict[str, RawShee
                   if n in parts and parts[n] in package.NameToInfo]
         screen_inflated(package, path, _read_by_calamine(package, wanted), limits, wanted)
         screen_registry(package, path)
+        with open_package(path):  # what a write refuses in the package, check refuses too
+            pass
         book = _open_book(path)
         present = [n for n in dict.fromkeys(names) if n in book.sheet_names]
         out: dict[str, RawSheet] = {}
