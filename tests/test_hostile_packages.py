@@ -295,3 +295,37 @@ def test_a_real_xls_is_refused_by_every_command(tmp_path, capsys, soffice):
     path = tmp_path / "valid.xls"
     assert path.read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")
     assert all("legacy .xls" in line for line in refused(path, capsys))
+
+
+# --- the error-cell scan, streamed ------------------------------------------------------------
+def _sheet_with_errors(rows: int, with_refs: bool) -> bytes:
+    out = [b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           b"<sheetData>"]
+    for r in range(1, rows + 1):
+        ref = f' r="B{r}"' if with_refs else ""
+        kind = ' t="e"' if r % 997 == 0 else ""
+        value = "#N/A" if kind else str(r)
+        row, first = (f' r="{r}"', f' r="A{r}"') if with_refs else ("", "")
+        out.append(f"<row{row}><c{first}><v>{r}</v></c><c{ref}{kind}><v>{value}</v></c>"
+                   "</row>".encode())
+    out.append(b"</sheetData></worksheet>")
+    return b"".join(out)
+
+
+@pytest.mark.parametrize(("rows", "with_refs"), [(90_000, True), (3_000, False)])
+def test_error_cells_are_found_a_run_of_rows_at_a_time(tmp_path, rows, with_refs):
+    from sopfin.xlsx.read import error_cells, streamed_error_cells
+
+    xml = _sheet_with_errors(rows, with_refs)
+    path = tmp_path / "errors.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("sheet.xml", xml)
+    with zipfile.ZipFile(path) as zf:
+        found = streamed_error_cells(zf, "sheet.xml", 8 * MIB)
+        if with_refs:
+            with pytest.raises(ValueError, match="SOPFIN_MAX_ROW_BYTES"):
+                streamed_error_cells(zf, "sheet.xml", 10)
+    expected = [(r - 1, 1) for r in range(997, rows + 1, 997)]
+    assert sorted((r, c) for r, c, _ in found) == expected
+    assert sorted(found) == sorted(error_cells(xml))
+    assert {str(e) for _, _, e in found} == {"#N/A"}

@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from lxml import etree
 from python_calamine import CalamineWorkbook
@@ -37,6 +38,7 @@ _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\s")
 _CELL_CLOSE = re.compile(rb"</(?:\w+:)?c>")
 _PARSER = etree.XMLParser(resolve_entities=False, huge_tree=True, no_network=True)
+_CHUNK = 4 * MIB  # inflated bytes of a worksheet read at a time for the error-cell scan
 _COPY_LIMIT = 256 * MIB  # a package repaired in memory for calamine holds at most this
 
 
@@ -119,7 +121,7 @@ def read_raw_sheets(path: str | Path, names: Iterable[str]) -> dict[str, RawShee
             with reading(path, part or f"of sheet {name!r}"):
                 rows = _normalised(_calamine_rows(book, name))
                 if part is not None and part in package.NameToInfo:
-                    _place_errors(rows, error_cells(package.read(part)))
+                    _place_errors(rows, streamed_error_cells(package, part, limits.row_bytes))
             out[name] = RawSheet(name, rows)
     return out
 
@@ -167,8 +169,43 @@ def _parse(package: zipfile.ZipFile, part: str, path: Path) -> etree._Element:
     return etree.fromstring(package.read(part), parser=_PARSER)
 
 
+def streamed_error_cells(package: zipfile.ZipFile, part: str,
+                         row_bytes: int) -> list[tuple[int, int, XlError]]:
+    """``error_cells`` of a worksheet part read a run of whole rows at a time, so at most
+    one chunk and one row are held (a row longer than ``row_bytes`` is refused)."""
+    found: list[tuple[int, int, XlError]] = []
+    carry = b""
+    with package.open(part) as stream:
+        while True:
+            data = stream.read(_CHUNK)
+            text = carry + data
+            cut = len(text)  # at the end, everything left
+            if data:
+                end = text.rfind(b"</row>")
+                cut = end + 6 if end >= 0 else 0
+            piece, carry = text[:cut], text[cut:]
+            if len(carry) > row_bytes:
+                raise ValueError(f"a row of more than {row_bytes:,} bytes "
+                                 "(SOPFIN_MAX_ROW_BYTES)")
+            cells = _marked_cells(piece) if any(m in piece for m in _ERROR_MARKERS) else []
+            if any(cell[0] < 0 for cell in cells):  # cells without references: walk rows
+                with package.open(part) as again:
+                    return _error_cells_by_position(again)
+            found += cells
+            if not data:
+                return found
+
+
 def error_cells(xml: bytes) -> list[tuple[int, int, XlError]]:
     """(0-based row, 0-based col, error) of every error cell in a worksheet part."""
+    found = _marked_cells(xml)
+    if any(cell[0] < 0 for cell in found):
+        return _error_cells_by_position(io.BytesIO(xml))
+    return found
+
+
+def _marked_cells(xml: bytes) -> list[tuple[int, int, XlError]]:
+    """The error cells of a run of whole rows (row -1 for a cell without ``r``)."""
     found: list[tuple[int, int, XlError]] = []
     for marker in _ERROR_MARKERS:
         at = xml.find(marker)
@@ -177,8 +214,6 @@ def error_cells(xml: bytes) -> list[tuple[int, int, XlError]]:
             if cell is not None:
                 found.append(cell)
             at = xml.find(marker, at + len(marker))
-    if any(cell[0] < 0 for cell in found):
-        return _error_cells_by_position(xml)
     return found
 
 
@@ -199,12 +234,13 @@ def _error_cell_at(xml: bytes, at: int) -> tuple[int, int, XlError] | None:
     return (int(ref.group(2)) - 1, column_index(ref.group(1).decode("ascii")) - 1, XlError(code))
 
 
-def _error_cells_by_position(xml: bytes) -> list[tuple[int, int, XlError]]:
-    """Slow path for parts whose cells omit the optional ``r`` reference: walk the rows."""
+def _error_cells_by_position(stream: IO[bytes]) -> list[tuple[int, int, XlError]]:
+    """Slow path for parts whose cells omit the optional ``r`` reference: walk the rows,
+    streamed."""
     found: list[tuple[int, int, XlError]] = []
-    root = etree.fromstring(xml, parser=_PARSER)
     row_index = -1
-    for row in root.iter(f"{{{_MAIN_NS}}}row"):
+    for _, row in etree.iterparse(stream, events=("end",), tag=f"{{{_MAIN_NS}}}row",
+                                  resolve_entities=False, huge_tree=True, no_network=True):
         row_index = int(row.get("r", row_index + 2)) - 1
         col_index = -1
         for cell in row.iter(f"{{{_MAIN_NS}}}c"):
@@ -214,6 +250,9 @@ def _error_cells_by_position(xml: bytes) -> list[tuple[int, int, XlError]]:
                 value = cell.find(f"{{{_MAIN_NS}}}v")
                 code = value.text if value is not None and value.text else "#N/A"
                 found.append((row_index, col_index, XlError(code)))
+        row.clear()
+        while row.getprevious() is not None:
+            del row.getparent()[0]
     return found
 
 
