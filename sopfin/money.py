@@ -14,15 +14,14 @@ CENT = 0.01
 
 
 _NUDGE = 4 * float(np.finfo(np.float64).eps)
-_NO_CENTS = 2.0**53  # a scaled amount this large is a whole number already
 
 
 def to_cents(amount: float | np.ndarray) -> float | np.ndarray:
     """Round half away from zero to 2 decimals (commercial rounding, as Excel's ROUND)."""
     if (type(amount) is float or type(amount) is int) and math.isfinite(amount):
         scaled = float(amount) * 100.0  # the scalar path: same result, no numpy overhead
-        if not abs(scaled) < _NO_CENTS:
-            return float(amount) + 0.0  # no cents left to round (and no overflow to int)
+        if math.isinf(scaled):
+            return scaled  # past 1.8e306 there are no cents, as in the array path below
         nudged = scaled + math.copysign(abs(scaled) * _NUDGE, scaled) if scaled else 0.0
         return math.copysign(math.floor(abs(nudged) + 0.5), nudged) / 100.0 + 0.0
     arr = np.asarray(amount, dtype=np.float64)
