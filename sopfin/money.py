@@ -27,7 +27,8 @@ def to_cents(amount: float | np.ndarray) -> float | np.ndarray:
     arr = np.asarray(amount, dtype=np.float64)
     # Nudge by a relative epsilon so that 2.675 (stored as 2.67499999...) rounds to 2.68,
     # as Excel's ROUND does, then round half away from zero.
-    scaled = arr * 100.0
+    with np.errstate(over="ignore"):  # past 1.8e306 the amount becomes inf, as it is
+        scaled = arr * 100.0
     nudged = scaled + np.sign(scaled) * np.abs(scaled) * 4 * np.finfo(np.float64).eps
     rounded = np.sign(nudged) * np.floor(np.abs(nudged) + 0.5) / 100.0
     rounded = rounded + 0.0  # normalise -0.0
