@@ -28,7 +28,9 @@ import pandas as pd
 
 from sopfin import layout
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table
+from sopfin.overflow import check_number_sizes
 from sopfin.readplan import ISSUES_PER_CODE, IssueLog
+from sopfin.textlimits import check_key_lengths
 
 Check = Callable[[Plan], list[Issue]]
 
@@ -369,6 +371,8 @@ CHECKS: tuple[Check, ...] = (
     check_missing_prices,
     check_missing_std_cost,
     check_negative_values,
+    check_number_sizes,
+    check_key_lengths,
     check_inactive_families,
     check_budget_measures,
 )

@@ -20,6 +20,7 @@ from sopfin.versions import LedgerKeyError
 from sopfin.window import FORMS as WINDOW_FORMS
 from sopfin.window import WindowError, read_period
 from sopfin.xlsx.errors import WorkbookError
+from sopfin.xlsx.limits import LimitSettingError
 
 EXIT_OK, EXIT_ISSUES, EXIT_USAGE = 0, 1, 2
 CLOSE_EXITS = ("Exit codes: 0 published, or nothing changed since the last version (nothing "
@@ -532,6 +533,14 @@ def _silence_stdout() -> None:
 
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
+def _refuse(args: argparse.Namespace, message: str) -> int:
+    """Exit 2 with one line on stderr; with ``--json`` the same line as JSON on stdout."""
+    message = " ".join(message.split())
+    print(f"sopfin: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"workbook": str(getattr(args, "path", "")), "ok": False,
+                          "error": message, "issues": []}, indent=2))
+    return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -539,19 +548,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (UsageError, WorkbookError, WindowError, LedgerKeyError) as exc:
-        print(f"sopfin: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except (UsageError, WorkbookError, WindowError, LedgerKeyError, LimitSettingError) as exc:
+        return _refuse(args, str(exc))
     except FileNotFoundError as exc:
-        print(f"sopfin: {exc.filename or exc}: no such file", file=sys.stderr)
-        return EXIT_USAGE
+        return _refuse(args, f"{exc.filename or exc}: no such file")
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`)
         _silence_stdout()
         return EXIT_OK
     except OSError as exc:  # the environment, not the plan: a device, a full disk, a loop
-        print(f"sopfin: {exc.filename or getattr(args, 'path', '')}: {exc.strerror or exc}",
-              file=sys.stderr)
-        return EXIT_USAGE
+        return _refuse(args, f"{exc.filename or getattr(args, 'path', '')}: "
+                             f"{exc.strerror or exc}")
     except KeyboardInterrupt:
         print("sopfin: interrupted; the workbook was not changed", file=sys.stderr)
         return EXIT_USAGE

@@ -14,6 +14,7 @@ functions on ``{ref: value}`` mappings (what verify reads back) share the same r
 from __future__ import annotations
 
 import hashlib
+import math
 import numbers
 import re
 import unicodedata
@@ -82,7 +83,10 @@ def _netstring(text: str) -> bytes:
 def _number(value: float, exact: bool) -> str:
     if exact:
         return str(int(value)) if value.is_integer() and abs(value) < 2**63 else repr(value)
-    return str(int(round(float(to_cents(value)) * 100)))
+    cents = float(to_cents(value)) * 100
+    if not math.isfinite(cents):  # past 1.8e306 (or not a number): the number as it is
+        return repr(value)
+    return str(int(round(cents)))
 
 
 def _typed(value: object, exact: bool) -> tuple[str, str] | None:

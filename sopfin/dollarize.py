@@ -30,6 +30,7 @@ import pandas as pd
 from sopfin import layout
 from sopfin.calendar import days_in_month, month_numbers
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table
+from sopfin.overflow import not_finite_results
 from sopfin.results import BUDGET_MEASURES, Dollarized
 
 # End balances above -NEGATIVE_TOLERANCE units count as zero (float noise of fractional units).
@@ -56,7 +57,15 @@ class _Index:
 
 def dollarize(plan: Plan, scenarios: Sequence[str] | None = None,
               ) -> tuple[Dollarized, list[Issue]]:
-    """Dollarize ``plan`` for ``scenarios`` (default: every scenario in Settings, in order)."""
+    """Dollarize ``plan`` for ``scenarios`` (default: every scenario in Settings, in order).
+    A result too large to compute is an error naming its inputs (``sopfin.overflow``)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        result, issues = _dollarize(plan, scenarios)
+    return result, issues + not_finite_results(plan, result)
+
+
+def _dollarize(plan: Plan, scenarios: Sequence[str] | None,
+               ) -> tuple[Dollarized, list[Issue]]:
     names, issues = _chosen_scenarios(plan, scenarios)
     index = _index(plan, names)
     s_count, f_count, m_count = len(names), len(index.families), len(plan.months)

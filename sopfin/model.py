@@ -61,6 +61,7 @@ class IssueCode(enum.StrEnum):
     EXCEL_ERROR = "excel-error"
     NEGATIVE_VALUE = "negative-value"
     BLANK_KEY = "blank-key"
+    TEXT_TOO_LONG = "text-too-long"  # a key longer than a formula's string constant allows
     VALUE_INVALID = "value-invalid"  # a flag or month cell that is not one of its allowed values
     # keys and references
     UNKNOWN_FAMILY = "unknown-family"
@@ -76,6 +77,7 @@ class IssueCode(enum.StrEnum):
     MISSING_STD_COST = "missing-std-cost"
     # results
     NEGATIVE_INVENTORY = "negative-inventory"
+    NUMBER_TOO_LARGE = "number-too-large"  # an input of 1e15 or more, or a result overflowing
     # finance inputs and silent overrides
     OVERRIDE_INCOMPLETE = "override-incomplete"  # no owner or no reason
     OVERRIDE_INVALID = "override-invalid"  # unknown measure/month/family/scenario, bad amount

@@ -53,6 +53,7 @@ from sopfin.report import issue_lines
 from sopfin.sheetspec import SheetProtection, SheetSpec
 from sopfin.workbook import Workbook
 from sopfin.xlsx.adapter import open_workbook
+from sopfin.xlsx.errors import WorkbookError
 
 PASSWORD_ENV = "SOPFIN_SHEET_PASSWORD"
 
@@ -114,10 +115,18 @@ def recon_protection() -> SheetProtection:
     return hash_password(password)
 
 
+class LedgerUnreadableError(WorkbookError):
+    """A ledger cell holds what no ledger entry can (a seq that is not a whole number...)."""
+
+
 def load_ledger(book: Workbook) -> list[versions.LedgerEntry]:
     raw = book.read_raw_sheets([layout.LEDGER])
     sheet = raw.get(layout.LEDGER)
-    return parse_ledger(sheet.rows) if sheet is not None else []
+    try:
+        return parse_ledger(sheet.rows) if sheet is not None else []
+    except ValueError as exc:
+        raise LedgerUnreadableError(book.name, f"the version ledger cannot be read ({exc})",
+                                    "restore the workbook from a copy that verifies") from None
 
 
 def approved_snapshot(book: Workbook, ledger: Sequence[versions.LedgerEntry],

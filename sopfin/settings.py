@@ -50,7 +50,7 @@ def _parse_positive_int(value: Any) -> int:
         number = float(value)
     except (TypeError, ValueError):
         raise SettingValueError(f"expected a whole number of months, found {value!r}") from None
-    if number != int(number) or not 1 <= number <= 240:
+    if not 1 <= number <= 240 or number != int(number):  # range first: inf has no int
         raise SettingValueError(f"expected a whole number between 1 and 240, found {value!r}")
     return int(number)
 
@@ -99,7 +99,7 @@ def _parse_month_number(value: Any) -> int:
         number = float(value)
     except (TypeError, ValueError):
         raise SettingValueError(f"expected a month number 1-12, found {value!r}") from None
-    if number != int(number) or not 1 <= number <= 12:
+    if not 1 <= number <= 12 or number != int(number):  # range first: inf has no int
         raise SettingValueError(f"expected a month number 1-12, found {value!r}")
     return int(number)
 

@@ -157,5 +157,7 @@ def _sum_periods(monthly: np.ndarray, periods: Periods) -> np.ndarray:
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     out = np.full(np.shape(numerator), np.nan)
-    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.divide(numerator, denominator, out=out, where=denominator != 0)
+    out[~np.isfinite(out)] = np.nan  # an overflowing ratio is no figure
     return out

@@ -47,7 +47,10 @@ def reference_position(ref: str) -> tuple[int, int]:
 def reference_number(value: float, exact: bool) -> str:
     if exact:
         return str(int(value)) if value.is_integer() and abs(value) < 2**63 else repr(value)
-    return str(int(round(float(to_cents(value)) * 100)))
+    cents = float(to_cents(value)) * 100
+    if not math.isfinite(cents):  # once an OverflowError: no workbook holds such a hash
+        return repr(value)
+    return str(int(round(cents)))
 
 
 def reference_typed(value: object, exact: bool) -> tuple[str, str] | None:

@@ -17,8 +17,9 @@ import pytest
 
 from sopfin import layout
 from sopfin.checks import validate
+from sopfin.dollarize import dollarize
 from sopfin.finance import parse_finance
-from sopfin.model import Issue, IssueCode
+from sopfin.model import Issue, IssueCode, has_errors
 from sopfin.readplan import parse_plan
 from sopfin.xlsx.read import read_raw_sheets
 
@@ -36,11 +37,15 @@ def _generator():
 
 
 def issues_of(path: Path) -> list[Issue]:
+    """What check finds, and what dollarize finds in a plan check lets through."""
     raw = read_raw_sheets(path, layout.INPUT_SHEET_NAMES + layout.FINANCE_SHEET_NAMES)
     plan, issues = parse_plan(raw, source=path.name)
     if plan is None:
         return issues
-    return issues + validate(plan) + parse_finance(raw, plan)[1]
+    issues = issues + validate(plan) + parse_finance(raw, plan)[1]
+    if has_errors(issues):
+        return issues
+    return issues + dollarize(plan)[1]
 
 
 def test_the_base_workbook_has_no_issues():

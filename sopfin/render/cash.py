@@ -49,7 +49,9 @@ def layout_cash(ctx: RenderContext) -> CashLayout:
 
 def days_of_inventory(value: np.ndarray, cogs: np.ndarray, days: np.ndarray) -> np.ndarray:
     """value / COGS x days in month; NaN (blank) where COGS is zero."""
-    return ratio(value, cogs) * days
+    with np.errstate(over="ignore"):
+        days_of = ratio(value, cogs) * days
+    return np.where(np.isfinite(days_of), days_of, np.nan)
 
 
 def render_cash(ctx: RenderContext, lay: CashLayout, inv: InventoryLayout,

@@ -47,9 +47,12 @@ def layout_cogs(ctx: RenderContext) -> CogsLayout:
 
 
 def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """numerator / denominator, NaN (a blank cell) where the denominator is zero."""
+    """numerator / denominator, NaN (a blank cell) where the denominator is zero or the
+    quotient overflows (a cached value is never infinite; Excel computes the cell anew)."""
     out = np.full(np.broadcast(numerator, denominator).shape, np.nan)
-    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.divide(numerator, denominator, out=out, where=denominator != 0)
+    out[~np.isfinite(out)] = np.nan
     return out
 
 

@@ -30,9 +30,18 @@ def sheet_prefix(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'!"
 
 
+MAX_LITERAL = 255  # characters Excel allows in one string constant of a formula
+
+
 def text_literal(text: str) -> str:
-    """A string constant as written inside a formula: quotes doubled."""
-    return '"' + text.replace('"', '""') + '"'
+    """A string constant as written inside a formula: quotes doubled; a text whose constant
+    would pass Excel's 255 characters is joined from shorter ones with '&'."""
+    escaped = text.replace('"', '""')
+    if len(escaped) <= MAX_LITERAL:
+        return f'"{escaped}"'
+    step = MAX_LITERAL // 2  # doubled quotes keep each piece within the limit
+    pieces = ['"' + text[k:k + step].replace('"', '""') + '"' for k in range(0, len(text), step)]
+    return "(" + "&".join(pieces) + ")"
 
 
 def key_equals(cell: str, key: str) -> str:

@@ -73,7 +73,8 @@ from sopfin.xlsx.package import (
     remove_override,
     remove_relationship,
 )
-from sopfin.xlsx.sheetxml import block_styles, check_blocks, worksheet_chunks
+from sopfin.xlsx.screen import SheetTooLargeError, reading
+from sopfin.xlsx.sheetxml import ExcelLimitError, block_styles, check_blocks, worksheet_chunks
 from sopfin.xlsx.states import SHEET_STATES, restored_states, sheet_states
 from sopfin.xlsx.styles import resolve_styles
 
@@ -328,7 +329,8 @@ def _registry_edits(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
     else:
         styles = _text(pkg, styles_part)
     used = set().union(*(block_styles(s.blocks) for s in sheets))
-    styles_text, xf = resolve_styles(styles.text, used)
+    with reading(pkg.path, styles_part):
+        styles_text, xf = resolve_styles(styles.text, used)
     if styles_text != styles.text or styles_part in edits.parts:
         edits.parts[styles_part] = styles.encode(styles_text)
 
@@ -409,7 +411,11 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
            remark: Sequence[int] = (), workbook_id: str | None = None) -> WriteReport:
     if not sheets and not restore and not remark and not workbook_id:
         return WriteReport(path, (), (), (), (), 0)
-    plan = _plan(pkg, sheets)
+    try:
+        plan = _plan(pkg, sheets)
+    except ExcelLimitError as exc:
+        raise SheetTooLargeError(path, str(exc), "make the plan smaller (fewer families, "
+                                 "channels or scenarios in one workbook)") from None
     try:
         drawn = _chart_edits(pkg, plan)
         edits, xf = _registry_edits(pkg, plan, sheets, drawn, restore or {}, remark,

@@ -30,7 +30,9 @@ from sopfin.xlsx.errors import (
     WorkbookLockedError,
     WorkbookNotFoundError,
 )
+from sopfin.xlsx.limits import Limits
 from sopfin.xlsx.metadata import refuse_odd_target
+from sopfin.xlsx.screen import reading, screen_entries, screen_structure
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -172,7 +174,8 @@ class Package:
             self.source.close()
 
     def read(self, name: str) -> bytes:
-        return self.zf.read(name)
+        with reading(self.path, name):
+            return self.zf.read(name)
 
     def has(self, name: str) -> bool:
         return name.lower() in {n.lower() for n in self.names}
@@ -224,19 +227,19 @@ def _inspect(path: Path, source: BinaryIO, owns: bool) -> Package:
     source.seek(0)
     try:
         zf = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise NotAWorkbookError(path, f"it is not a zip package: {exc}") from None
     names = [i.filename for i in zf.infolist()]
-    if "[Content_Types].xml" not in names:
-        raise NotAWorkbookError(path, "it has no [Content_Types].xml")
-    if "_rels/.rels" not in names:
-        raise NotAWorkbookError(path, "it has no package relationships (_rels/.rels)")
-    root_rels = read_relationships(zf.read("_rels/.rels"), "", path)
+    screen_entries(zf, path, Limits.from_env())
+    screen_structure(zf, path)
+    with reading(path, "_rels/.rels"):
+        root_rels = read_relationships(zf.read("_rels/.rels"), "", path)
     doc = [r for r in root_rels if r.type.endswith("/officeDocument") and not r.external]
     if not doc or doc[0].target not in names:
         raise NotAWorkbookError(path, "it has no workbook part")
     workbook_part = doc[0].target
-    workbook = zf.read(workbook_part)
+    with reading(path, workbook_part):
+        workbook = zf.read(workbook_part)
     root = parse_xml(workbook, workbook_part, path)
     namespace = etree.QName(root).namespace or ""
     if namespace == STRICT_NS:
@@ -245,8 +248,9 @@ def _inspect(path: Path, source: BinaryIO, owns: bool) -> Package:
         raise NotAWorkbookError(path, f"its main part {workbook_part} is not a spreadsheet "
                                       "workbook (a Word or PowerPoint file?)")
     rels_name = rels_part_of(workbook_part)
-    rels = read_relationships(zf.read(rels_name), workbook_part, path) \
-        if rels_name in names else []
+    with reading(path, rels_name):
+        rels = read_relationships(zf.read(rels_name), workbook_part, path) \
+            if rels_name in names else []
     return Package(path, source, owns, zf, names, workbook_part, workbook, rels,
                    _sheet_entries(root, rels, names), namespace, _structure_locked(root))
 

@@ -16,14 +16,17 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree import ElementTree
+from typing import IO
 
+from lxml import etree
 from python_calamine import CalamineWorkbook
 
 from sopfin.layout import column_index
 from sopfin.model import XlError
-from sopfin.xlsx.errors import NotAWorkbookError, WorkbookNotFoundError
-from sopfin.xlsx.metadata import refuse_odd_target
+from sopfin.xlsx.errors import NotAWorkbookError
+from sopfin.xlsx.limits import MIB, Limits
+from sopfin.xlsx.package import open_package
+from sopfin.xlsx.screen import open_zip, reading, screen_inflated, screen_registry
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -34,6 +37,9 @@ _CELL_REF = re.compile(rb"""\sr=["']([A-Z]+)([0-9]+)["']""")
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\s")
 _CELL_CLOSE = re.compile(rb"</(?:\w+:)?c>")
+_PARSER = etree.XMLParser(resolve_entities=False, huge_tree=True, no_network=True)
+_CHUNK = 4 * MIB  # inflated bytes of a worksheet read at a time for the error-cell scan
+_COPY_LIMIT = 256 * MIB  # a package repaired in memory for calamine holds at most this
 
 
 class WorkbookReadError(NotAWorkbookError):
@@ -54,25 +60,25 @@ _SHEET_WITHOUT_REL = re.compile(
     r"""<(?:\w+:)?sheet\b(?:(?!/>)[^>])*?\br:id=(?:""|'')(?:(?!/>)[^>])*/>""")
 
 
-def _open_book(path: str | Path) -> CalamineWorkbook:
-    refuse_odd_target(path)
-    if not Path(path).is_file():
-        raise WorkbookNotFoundError(path)
+def _open_book(path: Path) -> CalamineWorkbook:
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several unrelated types for a bad package
         first = exc
     try:  # a sheet entry without a relationship (Excel repairs it) stops calamine: skip it
-        return CalamineWorkbook.from_filelike(_without_unlinked_sheets(Path(path)))
+        return CalamineWorkbook.from_filelike(_without_unlinked_sheets(path))
     except Exception:  # the sanitised copy fails too: report the original fault
         raise WorkbookReadError(path, f"calamine could not open it: {first}") from None
 
 
 def _without_unlinked_sheets(path: Path) -> io.BytesIO:
     """An in-memory copy of the package whose workbook.xml lists only sheets that have a
-    relationship. The file on disk is never touched; used only to read the input sheets."""
+    relationship. The file on disk is never touched; used only to read the input sheets, and
+    only for a package small enough to copy in memory."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(path) as source, zipfile.ZipFile(buffer, "w") as copy:
+        if sum(i.file_size for i in source.infolist()) > _COPY_LIMIT:
+            raise WorkbookReadError(path, "too large to repair in memory")
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "xl/workbook.xml":
@@ -84,36 +90,64 @@ def _without_unlinked_sheets(path: Path) -> io.BytesIO:
 
 def workbook_sheet_names(path: str | Path) -> list[str]:
     """The workbook's sheet names, in tab order."""
+    path = Path(path)
+    limits = Limits.from_env()
+    with open_zip(path, limits) as package:
+        screen_inflated(package, path, _read_by_calamine(package, ()), limits)
     return list(_open_book(path).sheet_names)
 
 
 def read_raw_sheets(path: str | Path, names: Iterable[str]) -> dict[str, RawSheet]:
-    """Read the named sheets; sheets the workbook does not have are absent from the result."""
-    book = _open_book(path)
-    path = str(path)
-    present = [n for n in dict.fromkeys(names) if n in book.sheet_names]
-    if not present:
-        return {}
-    with zipfile.ZipFile(path) as package:
-        parts = sheet_parts(package)
+    """Read the named sheets; sheets the workbook does not have are absent from the result.
+
+    The package is screened first (``sopfin.xlsx.screen``): every part calamine will inflate
+    is inflated once as a stream and held to the limits, and each input sheet's cells must
+    lie inside Excel's grid and the input cell limit."""
+    path = Path(path)
+    limits = Limits.from_env()
+    with open_zip(path, limits) as package:
+        parts = sheet_parts(package, path)
+        wanted = [parts[n] for n in dict.fromkeys(names)
+                  if n in parts and parts[n] in package.NameToInfo]
+        screen_inflated(package, path, _read_by_calamine(package, wanted), limits, wanted)
+        screen_registry(package, path)
+        with open_package(path):  # what a write refuses in the package, check refuses too
+            pass
+        book = _open_book(path)
+        present = [n for n in dict.fromkeys(names) if n in book.sheet_names]
         out: dict[str, RawSheet] = {}
         for name in present:
-            rows = _normalised(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
             part = parts.get(name)
-            if part is not None and part in package.NameToInfo:
-                _place_errors(rows, error_cells(package.read(part)))
+            with reading(path, part or f"of sheet {name!r}"):
+                rows = _normalised(_calamine_rows(book, name))
+                if part is not None and part in package.NameToInfo:
+                    _place_errors(rows, streamed_error_cells(package, part, limits.row_bytes))
             out[name] = RawSheet(name, rows)
     return out
 
 
-def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> path of its worksheet part inside the package."""
+def _calamine_rows(book: CalamineWorkbook, name: str) -> list[list[object]]:
     try:
-        book = ElementTree.fromstring(package.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
-    except KeyError as exc:
-        raise WorkbookReadError(package.filename or "workbook",
-                                f"not a spreadsheet package: {exc}") from None
+        return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine's XmlError, ZipError, ...: the sheet cannot be read
+        raise ValueError(f"it is not well-formed worksheet XML ({exc})") from None
+
+
+def _read_by_calamine(package: zipfile.ZipFile, sheets: Iterable[str]) -> list[str]:
+    """The parts calamine inflates to read ``sheets``: every XML part that is not a
+    worksheet, and those worksheets."""
+    wanted = set(sheets)
+    return [n for n in package.NameToInfo
+            if n in wanted or (n.endswith((".xml", ".rels")) and "/worksheets/" not in n)]
+
+
+def sheet_parts(package: zipfile.ZipFile, path: Path | None = None) -> dict[str, str]:
+    """Sheet name -> path of its worksheet part inside the package."""
+    where = path or Path(package.filename or "workbook")
+    with reading(where, "xl/workbook.xml"):
+        book = _parse(package, "xl/workbook.xml", where)
+    with reading(where, "xl/_rels/workbook.xml.rels"):
+        rels = _parse(package, "xl/_rels/workbook.xml.rels", where)
     targets = {r.get("Id"): r.get("Target", "")
                for r in rels.iter(f"{{{_PKG_REL_NS}}}Relationship")}
     parts: dict[str, str] = {}
@@ -129,8 +163,49 @@ def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
+def _parse(package: zipfile.ZipFile, part: str, path: Path) -> etree._Element:
+    if part not in package.NameToInfo:
+        raise WorkbookReadError(path, f"not a spreadsheet package: there is no {part}")
+    return etree.fromstring(package.read(part), parser=_PARSER)
+
+
+def streamed_error_cells(package: zipfile.ZipFile, part: str,
+                         row_bytes: int) -> list[tuple[int, int, XlError]]:
+    """``error_cells`` of a worksheet part read a run of whole rows at a time, so at most
+    one chunk and one row are held (a row longer than ``row_bytes`` is refused)."""
+    found: list[tuple[int, int, XlError]] = []
+    carry = b""
+    with package.open(part) as stream:
+        while True:
+            data = stream.read(_CHUNK)
+            text = carry + data
+            cut = len(text)  # at the end, everything left
+            if data:
+                end = text.rfind(b"</row>")
+                cut = end + 6 if end >= 0 else 0
+            piece, carry = text[:cut], text[cut:]
+            if len(carry) > row_bytes:
+                raise ValueError(f"a row of more than {row_bytes:,} bytes "
+                                 "(SOPFIN_MAX_ROW_BYTES)")
+            cells = _marked_cells(piece) if any(m in piece for m in _ERROR_MARKERS) else []
+            if any(cell[0] < 0 for cell in cells):  # cells without references: walk rows
+                with package.open(part) as again:
+                    return _error_cells_by_position(again)
+            found += cells
+            if not data:
+                return found
+
+
 def error_cells(xml: bytes) -> list[tuple[int, int, XlError]]:
     """(0-based row, 0-based col, error) of every error cell in a worksheet part."""
+    found = _marked_cells(xml)
+    if any(cell[0] < 0 for cell in found):
+        return _error_cells_by_position(io.BytesIO(xml))
+    return found
+
+
+def _marked_cells(xml: bytes) -> list[tuple[int, int, XlError]]:
+    """The error cells of a run of whole rows (row -1 for a cell without ``r``)."""
     found: list[tuple[int, int, XlError]] = []
     for marker in _ERROR_MARKERS:
         at = xml.find(marker)
@@ -139,8 +214,6 @@ def error_cells(xml: bytes) -> list[tuple[int, int, XlError]]:
             if cell is not None:
                 found.append(cell)
             at = xml.find(marker, at + len(marker))
-    if any(cell[0] < 0 for cell in found):
-        return _error_cells_by_position(xml)
     return found
 
 
@@ -161,12 +234,13 @@ def _error_cell_at(xml: bytes, at: int) -> tuple[int, int, XlError] | None:
     return (int(ref.group(2)) - 1, column_index(ref.group(1).decode("ascii")) - 1, XlError(code))
 
 
-def _error_cells_by_position(xml: bytes) -> list[tuple[int, int, XlError]]:
-    """Slow path for parts whose cells omit the optional ``r`` reference: walk the rows."""
+def _error_cells_by_position(stream: IO[bytes]) -> list[tuple[int, int, XlError]]:
+    """Slow path for parts whose cells omit the optional ``r`` reference: walk the rows,
+    streamed."""
     found: list[tuple[int, int, XlError]] = []
-    root = ElementTree.fromstring(xml)
     row_index = -1
-    for row in root.iter(f"{{{_MAIN_NS}}}row"):
+    for _, row in etree.iterparse(stream, events=("end",), tag=f"{{{_MAIN_NS}}}row",
+                                  resolve_entities=False, huge_tree=True, no_network=True):
         row_index = int(row.get("r", row_index + 2)) - 1
         col_index = -1
         for cell in row.iter(f"{{{_MAIN_NS}}}c"):
@@ -176,6 +250,9 @@ def _error_cells_by_position(xml: bytes) -> list[tuple[int, int, XlError]]:
                 value = cell.find(f"{{{_MAIN_NS}}}v")
                 code = value.text if value is not None and value.text else "#N/A"
                 found.append((row_index, col_index, XlError(code)))
+        row.clear()
+        while row.getprevious() is not None:
+            del row.getparent()[0]
     return found
 
 

@@ -28,9 +28,8 @@ from lxml import etree
 
 from sopfin.layout import column_letter
 from sopfin.workbook import CellRow, CellsRow
-from sopfin.xlsx.errors import WorkbookNotFoundError
-from sopfin.xlsx.metadata import refuse_odd_target
-from sopfin.xlsx.package import DOC_REL_NS, read_relationships, rels_part_of
+from sopfin.xlsx.limits import Limits
+from sopfin.xlsx.package import DOC_REL_NS, Relationship, read_relationships, rels_part_of
 from sopfin.xlsx.read import WorkbookReadError
 from sopfin.xlsx.readcell import (
     FormulaState,
@@ -40,6 +39,7 @@ from sopfin.xlsx.readcell import (
     shift_formula,
 )
 from sopfin.xlsx.rowscan import Scanner, Unusual
+from sopfin.xlsx.screen import open_zip, reading
 
 __all__ = ["SheetRows", "read_cell_rows", "read_cells", "shift_formula"]
 
@@ -95,31 +95,27 @@ def _cells_of(rows: Iterable[CellRow]) -> dict[str, object]:
 def _rows_of(zf: zipfile.ZipFile, part: str, strings: list[str],
              scan: bool) -> Iterator[CellRow]:
     """The rows of ``part``: scanned, and from the first row the scanner cannot read (or
-    always, without ``scan``) read with lxml, which then skips the rows already given."""
+    always, without ``scan``) read with lxml, which then skips the rows already given. A
+    part that cannot be read at all is refused, naming the part."""
     done = 0
-    if scan:
-        try:
-            with zf.open(part) as stream:
-                for row in Scanner(strings).rows(stream):
-                    yield row
-                    done += 1
-            return
-        except Unusual:
-            pass
-    for k, row in enumerate(_lxml_rows(zf, part, strings)):
-        if k >= done:
-            yield row
+    with reading(Path(zf.filename or "workbook"), part):
+        if scan:
+            try:
+                with zf.open(part) as stream:
+                    for row in Scanner(strings, Limits.from_env().row_bytes).rows(stream):
+                        yield row
+                        done += 1
+                return
+            except Unusual:
+                pass
+        for k, row in enumerate(_lxml_rows(zf, part, strings)):
+            if k >= done:
+                yield row
 
 
 # --- package structure -----------------------------------------------------------------------
 def _open_zip(path: Path) -> zipfile.ZipFile:
-    refuse_odd_target(path)
-    if not path.is_file():
-        raise WorkbookNotFoundError(path)
-    try:
-        return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise WorkbookReadError(path, f"it is not a zip package: {exc}") from None
+    return open_zip(path)
 
 
 def _sheets(zf: zipfile.ZipFile, path: Path,
@@ -128,7 +124,10 @@ def _sheets(zf: zipfile.ZipFile, path: Path,
     (read only when some sheet is wanted)."""
     parts, shared_part = _sheet_parts(zf, path)
     wanted = {n: parts[n] for n in dict.fromkeys(names) if n in parts}
-    strings = _shared_strings(zf, shared_part) if wanted and shared_part else []
+    strings: list[str] = []
+    if wanted and shared_part:
+        with reading(path, shared_part):
+            strings = _shared_strings(zf, shared_part)
     return wanted, strings
 
 
@@ -141,23 +140,34 @@ def _sheet_parts(zf: zipfile.ZipFile, path: Path) -> tuple[dict[str, str], str |
     names = _part_names(zf)
     if "_rels/.rels" not in names:
         raise WorkbookReadError(path, "it has no package relationships (_rels/.rels)")
-    root_rels = read_relationships(zf.read(names["_rels/.rels"]), "", path)
+    root_rels = read_relationships(_read(zf, names["_rels/.rels"], path), "", path)
     doc = [r for r in root_rels if r.type.endswith("/officeDocument") and not r.external]
     if not doc or doc[0].target.lower() not in names:
         raise WorkbookReadError(path, "it has no workbook part")
     workbook = names[doc[0].target.lower()]
     rels_name = names.get(rels_part_of(workbook).lower())
-    rels = read_relationships(zf.read(rels_name), workbook, path) if rels_name else []
+    rels = read_relationships(_read(zf, rels_name, path), workbook, path) if rels_name else []
+    with reading(path, workbook):
+        return _worksheets(zf, workbook, rels, names), next(
+            (names.get(r.target.lower()) for r in rels
+             if r.type == REL_SHARED_STRINGS and not r.external), None)
+
+
+def _worksheets(zf: zipfile.ZipFile, workbook: str, rels: list[Relationship],
+                names: dict[str, str]) -> dict[str, str]:
     by_id = {r.rid: r for r in rels if not r.external}
-    shared = next((names.get(r.target.lower()) for r in rels
-                   if r.type == REL_SHARED_STRINGS and not r.external), None)
     parts: dict[str, str] = {}
     for _, el in etree.iterparse(_open(zf, workbook), events=("end",), tag="{*}sheet",
                                  resolve_entities=False):
         rel = by_id.get(el.get(f"{{{DOC_REL_NS}}}id", ""))
         if rel is not None and rel.type == REL_WORKSHEET and rel.target.lower() in names:
             parts.setdefault(el.get("name", ""), names[rel.target.lower()])
-    return parts, shared
+    return parts
+
+
+def _read(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:
+    with reading(path, name):
+        return zf.read(name)
 
 
 def _open(zf: zipfile.ZipFile, name: str) -> IO[bytes]:

@@ -16,6 +16,7 @@ caller reads the sheet with lxml instead.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import re
 from collections.abc import Iterator, Sequence
@@ -29,6 +30,7 @@ from sopfin.workbook import FORMULA_SEP, CellRow, CellsRow
 from sopfin.xlsx.readcell import FormulaState, cell_value, read_cell
 
 CHUNK_BYTES = 1 << 22  # inflated bytes read at a time: memory stays bounded on any sheet
+ROW_BYTES = 256 << 20  # the default of SOPFIN_MAX_ROW_BYTES (sopfin.xlsx.limits)
 
 # One cell: column letters, other attributes, '<f' with its attributes, formula text, the
 # whole <v> element, '<t ...>' with the inline text. ``\S`` catches anything else: its match
@@ -57,6 +59,53 @@ _MEMO_SIZE = 4096  # distinct attribute texts remembered per sheet
 
 class Unusual(Exception):
     """The part has something the scanner does not read; read it with lxml instead."""
+
+
+class RowTooLargeError(ValueError):
+    """More text than ``row_bytes`` without the end of a row: the part is refused."""
+
+
+class _Pending:
+    """Text read but not yet scanned, kept as chunks: adding is linear, and each search
+    looks only at the text added since the last search for the same pattern (plus the few
+    characters before it that could start a match)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.chunks: list[str] = []
+        self.starts: list[int] = []  # offset of each chunk in the pending text
+        self.size = 0
+        self.searched: dict[str, int] = {}  # how far each pattern has been looked for
+
+    def add(self, text: str) -> None:
+        if not self.chunks:
+            text = text.lstrip(" \t\r\n")  # whitespace between rows means nothing
+        if not text:
+            return
+        self.starts.append(self.size)
+        self.chunks.append(text)
+        self.size += len(text)
+        if self.size > self.limit:
+            raise RowTooLargeError(f"more than {self.limit:,} characters without the end of "
+                                   "a row (SOPFIN_MAX_ROW_BYTES)")
+
+    def find(self, pattern: str) -> int:
+        """Where ``pattern`` first occurs among the text not yet searched for it, or -1."""
+        start = max(0, self.searched.get(pattern, 0) - len(pattern) + 1)
+        self.searched[pattern] = self.size
+        first = bisect.bisect_right(self.starts, start) - 1
+        if first < 0:
+            return -1
+        window = self.chunks[first][start - self.starts[first]:]
+        if first + 1 < len(self.chunks):
+            window += "".join(self.chunks[first + 1:])
+        at = window.find(pattern)
+        return start + at if at >= 0 else -1
+
+    def take(self) -> str:
+        text = "".join(self.chunks)
+        self.chunks, self.starts, self.size, self.searched = [], [], 0, {}
+        return text
 
 
 # --- text ---------------------------------------------------------------------------------
@@ -211,46 +260,65 @@ class ScannedRow:
 class Scanner:
     """Reads the rows of one worksheet part; ``strings`` are the shared strings."""
 
-    def __init__(self, strings: list[str]) -> None:
+    def __init__(self, strings: list[str], row_bytes: int = ROW_BYTES) -> None:
         self.strings = strings
+        self.row_bytes = row_bytes  # the most text held at once (a row, the head, the tail)
         self.state = FormulaState()
         self.last = 0  # the previous row's number
         self._attrs: dict[str, dict[str, str]] = {}  # start-tag text -> its attributes
         self._kinds: dict[str, str] = {}  # a cell's attribute text -> its type
 
     def rows(self, stream: IO[bytes]) -> Iterator[CellRow]:
-        """Every ``<row>`` of the part, in document order."""
+        """Every ``<row>`` of the part, in document order. Text is held from the end of the
+        last whole row to the end of the chunk read, so memory stays within one row (and
+        the ``row_bytes`` limit) however the rows are spaced."""
         texts = _texts(stream)
-        head, pending, empty = self._head(texts)
+        head, first, empty = self._head(texts)
         if empty:  # <sheetData/>: no rows
-            _check_skeleton(head, pending + "".join(texts))
+            _check_skeleton(head, self._rest(first, texts))
             return
+        pending = _Pending(self.row_bytes)
+        pending.add(first)
         while True:
             close = pending.find(_SHEET_DATA_END)
             if close >= 0:
-                yield from self._region(pending[:close])
-                _check_skeleton(head, pending[close:] + "".join(texts))
+                text = pending.take()
+                yield from self._region(text[:close])
+                _check_skeleton(head, self._rest(text[close:], texts))
                 return
-            end = pending.rfind("</row>")
-            if end >= 0:
-                yield from self._region(pending[:end + 6])
-                pending = pending[end + 6:]
+            if pending.find("</row>") >= 0:
+                text = pending.take()
+                end = text.rfind("</row>") + 6
+                yield from self._region(text[:end])
+                pending.add(text[end:])
             more = next(texts, None)
             if more is None:
                 raise Unusual("no </sheetData>")
-            pending += more
+            pending.add(more)
 
-    @staticmethod
-    def _head(texts: Iterator[str]) -> tuple[str, str, bool]:
+    def _rest(self, text: str, texts: Iterator[str]) -> str:
+        """``text`` and the rest of the part: what follows the rows, within ``row_bytes``."""
+        rest = _Pending(self.row_bytes)
+        rest.add(text)
+        for more in texts:
+            rest.add(more)
+        return rest.take()
+
+    def _head(self, texts: Iterator[str]) -> tuple[str, str, bool]:
         """The text through the ``<sheetData>`` start tag, the text read after it, and
         whether the tag is an empty ``<sheetData/>``."""
-        buf = ""
+        head = _Pending(self.row_bytes)
         for text in texts:
-            buf += text
-            match = _SHEET_DATA.search(buf)
+            head.add(text)
+            start = head.find("<sheetData")
+            if start < 0:
+                continue
+            buf = head.take()
+            match = _SHEET_DATA.search(buf, start)
             gt = buf.find(">", match.start()) if match else -1
             if gt >= 0:
                 return buf[:gt + 1], buf[gt + 1:], buf[gt - 1] == "/"
+            head.add(buf)
         raise Unusual("no <sheetData>")
 
     def _region(self, text: str) -> Iterator[CellRow]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 import numpy as np
 
 from sopfin.layout import cell_name
-from sopfin.sheetspec import Block, SheetSpec, Style
+from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
 from sopfin.xlsx.cellxml import (
     _as_2d,
     _PreparedBlock,
@@ -30,6 +30,7 @@ __all__ = ["block_styles", "check_blocks", "clean_text", "escape_attr", "escape_
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 ROW_WINDOW = 2048  # rows rendered and encoded per chunk
+MAX_ROWS, MAX_COLUMNS, MAX_FORMULA = 1_048_576, 16_384, 8_192  # Excel's limits
 _CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?([1-9][0-9]*)$")
 
 
@@ -45,11 +46,18 @@ def block_styles(blocks: Sequence[Block]) -> set[Style]:
     return used
 
 
+class ExcelLimitError(ValueError):
+    """A sheet would pass Excel's grid (1,048,576 rows, 16,384 columns) or hold a formula
+    longer than Excel's 8,192 characters."""
+
+
 def check_blocks(spec: SheetSpec) -> None:
-    """Raise ValueError for malformed blocks (shapes, overlaps) before anything is written."""
+    """Raise ValueError for malformed blocks (shapes, overlaps) and ExcelLimitError for what
+    Excel cannot hold, before anything is written."""
     boxes = []
     for block in spec.blocks:
         shape = _as_2d(block.values, "values", block).shape
+        _check_excel_limits(spec.name, block, shape)
         for what, data in (("formulas", block.formulas), ("style", block.style)):
             if data is not None and not isinstance(data, Style):
                 other = _shape_of(data, what, block)
@@ -64,6 +72,48 @@ def check_blocks(spec: SheetSpec) -> None:
                                     block.col + shape[1] - 1, np.empty(shape), None, "", None,
                                     [], False))
     _check_overlaps([b for b in boxes if b.values.size])
+
+
+def _check_excel_limits(sheet: str, block: Block, shape: tuple[int, ...]) -> None:
+    last_row, last_col = block.row + shape[0] - 1, block.col + shape[1] - 1
+    if last_row > MAX_ROWS or last_col > MAX_COLUMNS:
+        raise ExcelLimitError(f"sheet {sheet!r} would reach row {last_row:,} and column "
+                              f"{last_col:,}; Excel has {MAX_ROWS:,} rows and {MAX_COLUMNS:,} "
+                              "columns")
+    if block.formulas is not None:
+        longest = longest_formula(block.formulas)
+        if longest > MAX_FORMULA:
+            raise ExcelLimitError(f"sheet {sheet!r}: a formula from row {block.row:,} on would "
+                                  f"be {longest:,} characters long; Excel allows "
+                                  f"{MAX_FORMULA:,}")
+
+
+def longest_formula(formulas: object) -> int:
+    """The length of the longest formula in a block (for a FormulaGrid, an upper bound: each
+    template with every placeholder given its widest argument)."""
+    if isinstance(formulas, FormulaGrid):
+        explicit = max((len(f) for row in formulas.explicit.values() for f in row if f),
+                       default=0)
+        templates = [(t, formulas.args) for t in formulas.texts]
+        if formulas.first is not None:
+            templates.append(formulas.first)
+        bound = max((len(t) + sum(map(_widest, args)) for t, args in templates), default=0)
+        return max(explicit, bound)
+    flat = np.asarray(formulas, dtype=object).ravel().tolist()
+    return max((len(f) for f in flat if isinstance(f, str)), default=0)
+
+
+def _widest(values: Sequence[object]) -> int:
+    """How many characters the widest of ``values`` takes in a formula."""
+    if not len(values):
+        return 0
+    if isinstance(values, range | np.ndarray) and np.issubdtype(np.asarray(values[:1]).dtype,
+                                                                 np.integer):
+        return len(str(max(abs(int(np.min(values))), abs(int(np.max(values)))))) + 1
+    listed = list(values)
+    if all(type(v) is int for v in listed[:1]) and all(type(v) is int for v in listed):
+        return len(str(max(map(abs, listed)))) + 1
+    return max(len(str(v)) for v in listed)
 
 
 def _check_overlaps(blocks: Sequence[_PreparedBlock]) -> None:

@@ -199,6 +199,16 @@ CASES: tuple[Case, ...] = (
          "Actions!G2: the probability must be a number from 0 to 1, found 50; type it as a "
          "fraction or a percentage (for 50% type 0.5 or 50%), or leave it blank for certain.",
          _with_sheet("Actions", _ACTIONS, G2=50.0), "a probability typed as 50"),
+    Case("text-too-long", "error", "Demand!C4",
+         "Demand!C4: the channel 'RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR'... is 300 characters "
+         "long; sopfin writes it into formulas, where Excel allows 255; keep it to 255 "
+         "characters or fewer.",
+         _cells("Demand", C4="R" * 300), "a channel name of 300 characters"),
+    Case("number-too-large", "error", "Prices!C4",
+         "Prices!C4: expected a number below 1e+15 in size for 2027-01, found 1e+308, too large "
+         "to compute with to the cent; correct the value (a typo or a wrong unit is the usual "
+         "cause).",
+         _cells("Prices", C4=1e308), "a price of 1e308, which would overflow revenue"),
 )
 
 # Codes raised after validation, by steps that have their own tests.

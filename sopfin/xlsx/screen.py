@@ -1,0 +1,260 @@
+"""What every command refuses before it reads a part: the same screen for check and write.
+
+A package is refused (a ``WorkbookError``, exit code 2, one line naming the part) when it
+is not a zip file, is a legacy .xls or an encrypted workbook, lacks ``[Content_Types].xml``
+or its package relationships, stores a part with a compression method other than stored or
+deflate (Excel writes nothing else; BZIP2, LZMA and the rest are refused), or when a part
+would inflate beyond the limits of ``sopfin.xlsx.limits``. Parts that python-calamine reads
+are inflated once here as a stream (it inflates them itself, trusting the declared sizes),
+which also measures how far the cells of an input sheet reach. ``reading`` turns what a
+broken part raises while it is read (bad CRC, truncated deflate data, XML that is not
+well-formed, an undefined entity) into the same kind of one-line refusal.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from xml.etree import ElementTree
+
+from lxml import etree
+
+from sopfin.layout import column_index
+from sopfin.xlsx.errors import NotAWorkbookError, WorkbookError, WorkbookNotFoundError
+from sopfin.xlsx.limits import Limits, LimitSettingError, describe
+from sopfin.xlsx.metadata import refuse_odd_target
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+CONTENT_TYPES = "[Content_Types].xml"
+PACKAGE_RELS = "_rels/.rels"
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+_METHOD_NAMES = {9: "Deflate64", 12: "BZIP2", 14: "LZMA", 93: "Zstandard", 95: "XZ",
+                 98: "PPMd", 99: "AES encryption"}
+_INFLATE_BLOCK = 1 << 20
+REGISTRY_PARTS = (CONTENT_TYPES, PACKAGE_RELS, "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+                  "xl/styles.xml")
+_REGISTRY_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+_FAR = 100_000  # rows from here on are looked for in every block
+_FAR_ROW = re.compile(rb"""\sr=["'][A-Z]{0,3}([0-9]{6,10})["']""")
+_WIDE_COLUMN = re.compile(rb"""\sr=["']([A-Z]{2,3})[0-9]""")
+_ANY_ROW = re.compile(rb"""\sr=["'][A-Z]{0,3}([0-9]{1,10})["']""")
+_REF_OVERLAP = 32  # bytes of one inflated block kept for the next, so no reference is split
+_UNDEFINED_ENTITY = re.compile(rb"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)"
+                               rb"([^;&<\s]{0,32};?)")
+
+
+class PackageLimitError(WorkbookError):
+    """A part, or the whole package, would inflate beyond a limit."""
+
+    def __init__(self, path: str | Path, problem: str, variable: str) -> None:
+        super().__init__(path, problem, f"if the file is genuine, raise {variable} and run "
+                                        "again")
+
+
+class SheetTooLargeError(WorkbookError):
+    """An input sheet reaches beyond what Excel or the input cell limit allows."""
+
+
+def open_zip(path: Path, limits: Limits | None = None) -> zipfile.ZipFile:
+    """The package at ``path``, screened; a WorkbookError for anything every command
+    refuses."""
+    refuse_odd_target(path)
+    if not path.is_file():
+        raise WorkbookNotFoundError(path)
+    with path.open("rb") as fh:
+        magic = fh.read(len(OLE2_MAGIC))
+    if magic == OLE2_MAGIC:
+        raise NotAWorkbookError(path, "it is a legacy .xls file or a password-encrypted "
+                                      "workbook")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise NotAWorkbookError(path, f"it is not a zip package: {exc}") from None
+    try:
+        screen_entries(zf, path, limits or Limits.from_env())
+        screen_structure(zf, path)
+    except BaseException:
+        zf.close()
+        raise
+    return zf
+
+
+def screen_structure(zf: zipfile.ZipFile, path: Path) -> None:
+    names = set(zf.NameToInfo)
+    if CONTENT_TYPES not in names:
+        raise NotAWorkbookError(path, f"it has no {CONTENT_TYPES}")
+    if PACKAGE_RELS not in names:
+        raise NotAWorkbookError(path, f"it has no package relationships ({PACKAGE_RELS})")
+
+
+def screen_entries(zf: zipfile.ZipFile, path: Path, limits: Limits) -> None:
+    """Every entry's method, encryption flag and declared sizes against ``limits``."""
+    total = 0
+    for info in zf.infolist():
+        name = info.filename
+        if info.flag_bits & 0x1:
+            raise NotAWorkbookError(path, f"part {name} is encrypted")
+        if info.compress_type not in _METHODS:
+            method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+            raise NotAWorkbookError(path, f"part {name} is compressed with {method}; Excel "
+                                          "workbooks use deflate")
+        check_part_size(path, name, info.file_size, info.compress_size, limits)
+        total += info.file_size
+        if total > limits.package_bytes:
+            raise PackageLimitError(path, f"its parts inflate to more than "
+                                          f"{describe(limits.package_bytes)}, the package limit",
+                                    "SOPFIN_MAX_PACKAGE_BYTES")
+
+
+def check_part_size(path: Path, name: str, size: int, compressed: int, limits: Limits) -> None:
+    if size > limits.part_bytes:
+        raise PackageLimitError(path, f"part {name} inflates to {describe(size)}, over the "
+                                      f"{describe(limits.part_bytes)} part limit",
+                                "SOPFIN_MAX_PART_BYTES")
+    if size > limits.ratio_from_bytes and size > limits.ratio * max(compressed, 1):
+        raise PackageLimitError(path, f"part {name} inflates {size // max(compressed, 1):,} "
+                                      f"times its compressed size ({describe(size)}), over "
+                                      f"the ratio limit of {limits.ratio}", "SOPFIN_MAX_RATIO")
+
+
+def screen_inflated(zf: zipfile.ZipFile, path: Path, names: Iterable[str], limits: Limits,
+                    sheets: Iterable[str] = ()) -> None:
+    """Inflate each of ``names`` as a stream, refusing a part that inflates to more than it
+    declares; for the worksheet parts in ``sheets``, also refuse cells beyond Excel's grid
+    or a grid (rows x columns from A1) over the input cell limit."""
+    sheets = set(sheets)
+    for name in names:
+        extent = _Extent() if name in sheets else None
+        tail = b""
+        with reading(path, name):
+            for block in _inflate(zf, zf.getinfo(name)):
+                _check_entities(path, name, tail + block)
+                tail = block[-_REF_OVERLAP:]
+                if extent is not None:
+                    extent.add(block)
+        if extent is not None:
+            rows, columns = extent.bounds()
+            if not extent.rows and rows * columns > limits.input_cells:
+                extent.exact, extent._tail = True, b""  # a wide sheet: count its rows
+                with reading(path, name):
+                    for block in _inflate(zf, zf.getinfo(name)):
+                        extent.add(block)
+            extent.check(path, name, limits)
+
+
+def screen_registry(zf: zipfile.ZipFile, path: Path) -> None:
+    """The parts every write edits must be well-formed XML, for check as for a write."""
+    for name in REGISTRY_PARTS:
+        if name in zf.NameToInfo:
+            with reading(path, name):
+                etree.fromstring(zf.read(name), parser=_REGISTRY_PARSER)
+
+
+def _check_entities(path: Path, part: str, text: bytes) -> None:
+    """Refuse an entity reference XML does not predefine: Excel writes none, the part is
+    not well-formed without a DTD, and python-calamine would read past it. (A reference cut
+    at the end of ``text`` is looked at again with the next block.)"""
+    if b"&" not in text:
+        return
+    match = _UNDEFINED_ENTITY.search(text)
+    if match is not None and (match.end() < len(text) or match.group(1).endswith(b";")):
+        found = match.group(1).decode("utf-8", "replace")
+        raise NotAWorkbookError(path, f"part {part} uses the entity reference &{found}, "
+                                      "which XML does not define")
+
+
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The inflated bytes of an entry, from its raw data; ValueError when they are more (or
+    fewer) than the central directory says."""
+    fh = zf.fp
+    assert fh is not None
+    fh.seek(info.header_offset)
+    fixed = fh.read(30)
+    if len(fixed) != 30 or fixed[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad local file header")
+    skip = int.from_bytes(fixed[26:28], "little") + int.from_bytes(fixed[28:30], "little")
+    fh.seek(info.header_offset + 30 + skip)
+    inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    left, produced = info.compress_size, 0
+    while True:
+        if inflater is not None and inflater.unconsumed_tail:
+            data = inflater.unconsumed_tail
+        elif left:
+            data = fh.read(min(left, _INFLATE_BLOCK))
+            if not data:
+                raise EOFError("the compressed data is cut short")
+            left -= len(data)
+        else:
+            break
+        block = inflater.decompress(data, _INFLATE_BLOCK) if inflater is not None else data
+        produced += len(block)
+        if produced > info.file_size:
+            raise ValueError(f"it inflates to more than the {info.file_size:,} bytes its "
+                             "zip entry declares")
+        yield block
+    if produced != info.file_size:
+        raise ValueError(f"it inflates to {produced:,} bytes, not the {info.file_size:,} its "
+                         "zip entry declares")
+
+
+class _Extent:
+    """How far the cell references of a worksheet reach, cheaply: the regular expressions
+    match only rows of six digits or more and columns of two or three letters, which input
+    sheets seldom have; the exact row is counted only when a wide sheet needs it."""
+
+    def __init__(self) -> None:
+        self.rows = 0  # the largest row of 100,000 or more (0: none)
+        self.columns = 0  # the largest column past Z (0: none)
+        self.any_rows = 0  # every row, counted only when asked for (``exact``)
+        self.exact = False
+        self._tail = b""
+
+    def add(self, block: bytes) -> None:
+        text = self._tail + block
+        self.rows = max([self.rows, *map(int, _FAR_ROW.findall(text))])
+        letters = set(_WIDE_COLUMN.findall(text))
+        if letters:
+            widest = max(letters, key=lambda c: (len(c), c))
+            self.columns = max(self.columns, column_index(widest.decode("ascii")))
+        if self.exact:
+            self.any_rows = max([self.any_rows, *map(int, _ANY_ROW.findall(text))])
+        self._tail = text[-_REF_OVERLAP:]
+
+    def bounds(self) -> tuple[int, int]:
+        """(rows, columns) the sheet reaches at most."""
+        rows = self.rows or (self.any_rows if self.exact else _FAR - 1)
+        return rows, self.columns or 26
+
+    def check(self, path: Path, part: str, limits: Limits) -> None:
+        rows, columns = self.bounds()
+        if rows > EXCEL_ROWS or columns > EXCEL_COLUMNS:
+            raise SheetTooLargeError(path, f"part {part} has cells beyond Excel's grid "
+                                           f"(row {rows:,}, column {columns:,}; "
+                                           f"Excel has {EXCEL_ROWS:,} rows and "
+                                           f"{EXCEL_COLUMNS:,} columns)",
+                                     "open it in Excel and save it again")
+        cells = rows * columns
+        if cells > limits.input_cells:
+            raise PackageLimitError(path, f"part {part} reaches row {rows:,} and column "
+                                          f"{columns:,}: a grid of {cells:,} cells, over "
+                                          f"the input limit of {limits.input_cells:,}",
+                                    "SOPFIN_MAX_INPUT_CELLS")
+
+
+@contextmanager
+def reading(path: Path, part: str) -> Iterator[None]:
+    """Report what a broken part raises while it is read as a refusal naming the part."""
+    try:
+        yield
+    except (WorkbookError, LimitSettingError):
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError,
+            NotImplementedError, etree.XMLSyntaxError, ElementTree.ParseError,
+            UnicodeError, ValueError, KeyError, IndexError) as exc:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise NotAWorkbookError(path, f"part {part} cannot be read: {detail}") from None
