@@ -215,7 +215,8 @@ def test_a_reclose_reads_rows_spaced_far_apart_in_bounded_time_and_memory(tmp_pa
     rewrite(closed, spaced, edit_part(revenue, lambda d: d.replace(
         b"</row>", b"</row>" + b" " * (16 * MIB), 3)))
     started = time.perf_counter()
-    code, out, err, peak = run_cli("close", str(spaced), "-q", peak_file=tmp_path / "peak",
+    code, out, err, peak = run_cli("close", str(spaced), "-q", "--force",
+                                   peak_file=tmp_path / "peak",
                                    env={"SOPFIN_MAX_RATIO": "100000",
                                         "SOPFIN_MAX_ROW_BYTES": "4M"})
     assert code == 0 and "published Recon v002" in out, err
