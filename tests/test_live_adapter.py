@@ -18,6 +18,7 @@ from python_calamine import CalamineWorkbook
 
 from sopfin import layout, pipeline
 from sopfin.live import LiveWorkbook
+from sopfin.live_page import XL_LANDSCAPE, header_sections
 from sopfin.model import IssueCode, XlError
 from sopfin.versions import FormulaCell
 from sopfin.workbook import Workbook
@@ -238,3 +239,34 @@ def test_api_is_touched_only_inside_the_api_functions():
     assert api_functions == ["_api_bottom_border", "_api_freeze", "_api_hide_name",
                              "_api_protect", "_api_structure_protected", "_api_tab_color",
                              "_api_very_hidden"]
+
+
+def test_the_page_setup_goes_to_excels_page_setup_object():
+    book = book_with(base())
+    report = pipeline.run_dollarize(LiveWorkbook(book))
+    assert not [w for w in report.written.warnings if "page setup" in w]
+    setup = book.sheets["Summary"].api.PageSetup._attrs
+    assert (setup["Orientation"], setup["Zoom"]) == (XL_LANDSCAPE, False)
+    assert (setup["FitToPagesWide"], setup["FitToPagesTall"]) == (1, False)
+    assert setup["PrintTitleRows"] == "$1:$3" and setup["PrintTitleColumns"] == "$A:$D"
+    assert setup["PrintArea"].startswith("$A$1:$")
+    assert setup["LeftHeader"] == '&"-,Bold"&A' and setup["CenterFooter"] == "Page &P of &N"
+    assert "cycle" in setup["RightHeader"]
+
+
+def test_a_page_setup_excel_does_not_take_is_a_warning_not_a_failure():
+    class Refusing:
+        def __setattr__(self, name: str, value: object) -> None:
+            raise AttributeError(f"PageSetup.{name} is not scriptable here")
+
+    book = book_with(base())
+    pipeline.run_dollarize(LiveWorkbook(book))
+    book.sheets["Summary"].api._attrs["PageSetup"] = Refusing()
+    report = pipeline.run_dollarize(LiveWorkbook(book))
+    assert [w for w in report.written.warnings if w.startswith("sheet 'Summary': page setup")]
+
+
+def test_header_sections_split_on_excels_section_codes():
+    assert header_sections('&L&"-,Bold"&A&CAcme && Co&Rv001') == {
+        "L": '&"-,Bold"&A', "C": "Acme && Co", "R": "v001"}
+    assert header_sections("Page &P of &N") == {"L": "", "C": "Page &P of &N", "R": ""}

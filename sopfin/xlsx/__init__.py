@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sopfin.sheetspec import SheetSpec, Style
 from sopfin.xlsx import blank
+from sopfin.xlsx.activetab import deselect, is_selected, set_active_tab
 from sopfin.xlsx.atomic import atomic_replace, save_faults
 from sopfin.xlsx.charts import (
     PartNamer,
@@ -66,6 +67,7 @@ from sopfin.xlsx.package import (
     remove_override,
     remove_relationship,
 )
+from sopfin.xlsx.printnames import positions_of, replace_print_names
 from sopfin.xlsx.sheetxml import block_styles, check_blocks, worksheet_chunks
 from sopfin.xlsx.styles import resolve_styles
 
@@ -298,6 +300,7 @@ def _registry_edits(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
 
     states = {e.position: s.state for s, e in plan.replace if s.state != e.state}
     wb_text = edit_workbook(wb.text, len(pkg.sheets), [n for _, n, _ in plan.add], states)
+    wb_text = _views_and_print_names(pkg, plan, sheets, wb_text, edits)
     rels_text = add_relationships(rels.text, new_rels) if new_rels else rels.text
     types_text = add_overrides(types.text, overrides) if overrides else types.text
     for name in sorted(drawn.removed):
@@ -316,6 +319,29 @@ def _registry_edits(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
             edits.parts[name] = original.encode(text)
     _verify(pkg, edits, plan)
     return edits, xf
+
+
+def _views_and_print_names(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
+                           wb_text: str, edits: _Edits) -> str:
+    """The written sheets' print names replaced; the workbook opening on the last sheet that
+    asks to be selected, with the selection flag cleared on every other sheet."""
+    positions = positions_of(sheets, {e.name.casefold(): e.position for _, e in plan.replace},
+                             len(pkg.sheets))
+    wb_text = replace_print_names(wb_text, {pos: spec for pos, spec in positions.items()
+                                            if spec.owned})
+    selected = [pos for pos, spec in sorted(positions.items()) if spec.selected]
+    if not selected:
+        return wb_text
+    rewritten = {e.part for _, e in plan.replace}
+    for entry in pkg.sheets:
+        if entry.part is None or entry.part in rewritten:
+            continue
+        with pkg.zf.open(entry.part) as fh:
+            head = fh.read(1 << 16).decode("utf-8", errors="replace")
+        if is_selected(head):
+            original = _text(pkg, entry.part)
+            edits.parts[entry.part] = original.encode(deselect(original.text))
+    return set_active_tab(wb_text, selected[-1])
 
 
 def _drop_replaced_calc_cells(pkg: Package, plan: _Plan, edits: _Edits) -> None:
