@@ -157,6 +157,8 @@ class LiveWorkbook:
                     targets.append(sheet)
                 for spec, sheet in zip(specs, targets, strict=True):
                     warnings += _write_sheet(sheet, spec)
+                chosen = [t for s, t in zip(specs, targets, strict=True) if s.selected]
+                active = chosen[-1] if chosen else active  # e.g. the new Recon tab
             except BaseException:
                 undo.rollback()
                 raise

@@ -238,7 +238,6 @@ class PageSetup:
                           needed); ``header``/``footer`` use Excel's codes (``&A`` sheet name,
                           ``&P`` page, ``&N`` pages, ``&L``/``&C``/``&R`` sections).
     area:       (first_row, first_col, last_row, last_col); None prints the used range.
-    row_breaks: a manual page break below each of these rows.
     """
 
     landscape: bool = True
@@ -249,7 +248,6 @@ class PageSetup:
     area: tuple[int, int, int, int] | None = None
     header: str = ""
     footer: str = ""
-    row_breaks: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

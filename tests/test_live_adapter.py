@@ -20,6 +20,7 @@ from sopfin import layout, pipeline
 from sopfin.live import LiveWorkbook
 from sopfin.live_page import XL_LANDSCAPE, header_sections
 from sopfin.model import IssueCode, XlError
+from sopfin.sheetspec import Block, SheetSpec
 from sopfin.versions import FormulaCell
 from sopfin.workbook import Workbook
 from sopfin.xlsx.errors import SheetNameTakenError, StructureProtectedError
@@ -270,3 +271,14 @@ def test_header_sections_split_on_excels_section_codes():
     assert header_sections('&L&"-,Bold"&A&CAcme && Co&Rv001') == {
         "L": '&"-,Bold"&A', "C": "Acme && Co", "R": "v001"}
     assert header_sections("Page &P of &N") == {"L": "", "C": "Page &P of &N", "R": ""}
+
+
+def test_a_selected_sheet_is_left_active_and_any_other_write_keeps_the_users_sheet():
+    book = book_with(base())
+    live = LiveWorkbook(book)
+    book.sheets["Demand"].activate()
+    pipeline.run_dollarize(live)
+    assert book.sheets.active.name == "Demand"
+    live.write_sheets([SheetSpec("Recon v001", [Block(1, 1, [["Reconciliation"]])],
+                                 selected=True)])
+    assert book.sheets.active.name == "Recon v001"

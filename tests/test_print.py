@@ -28,7 +28,7 @@ PRINTED = (*layout.OUTPUT_SHEET_NAMES, "Recon v001")
 # CT_Worksheet's children in schema order (those sopfin writes among them)
 WORKSHEET_ORDER = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData",
                    "sheetProtection", "hyperlinks", "pageMargins", "pageSetup",
-                   "headerFooter", "rowBreaks", "drawing")
+                   "headerFooter", "drawing")
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,13 @@ PAGE_NUMBER = "Page &P of &N"
 SHEET_NAME = '&"-,Bold"&A'  # the sheet's name, bold
 
 
+MAX_SECTION = 80  # characters of user text per section (Excel allows 255 in all)
+
+
 def header_text(text: str) -> str:
-    """User text for a header or footer section: '&' doubled so that it is not a code."""
+    """User text for a header or footer section: '&' doubled so that it is not a code, and
+    cut to ``MAX_SECTION`` characters."""
+    text = text if len(text) <= MAX_SECTION else text[:MAX_SECTION - 1] + "…"
     return text.replace("&", "&&")
 
 
@@ -46,11 +51,11 @@ def output_page(spec: SheetSpec, company: str, cycle: str) -> SheetSpec:
 
 
 def recon_page(spec: SheetSpec, *, company: str, version: str, area: tuple[int, int, int, int],
-               breaks: tuple[int, ...], published: str) -> SheetSpec:
+               published: str) -> SheetSpec:
     """A Recon tab's page setup: the reader's part of the tab (``area``) on at most two
-    landscape pages, broken below ``breaks``, the title rows repeated."""
+    landscape pages, the title rows repeated."""
     rows, _ = titles_of(spec)
-    page = PageSetup(fit_height=2, title_rows=rows, area=area, row_breaks=breaks,
+    page = PageSetup(fit_height=2, title_rows=rows, area=area,
                      header=sections(SHEET_NAME, header_text(company), header_text(version)),
                      footer=sections(header_text(f"published {published}"), PAGE_NUMBER))
     return replace(spec, page=page)

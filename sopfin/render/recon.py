@@ -412,7 +412,6 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
                              [line.label for line in rec.revenue_bridge], first, last,
                              waterfall(rec.revenue_bridge), top, rec.currency))
         tab.cursor = max(tab.cursor, top + CHART_HEIGHT + 1)
-    page_break = tab.cursor - 1
     if rec.actual_bridge:
         _bridge(tab, "Revenue bridge, plan of record to actual (closed months)",
                 rec.actual_bridge, helpers=False)
@@ -437,9 +436,7 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
                      links=tuple(tab.links), hidden_cols=HIDDEN_COLS, selected=True,
                      row_heights=wrapped_heights(tab.blocks, WIDTHS))
     return recon_page(spec, company=company, version=f"v{version:03d} · cycle {rec.cycle}",
-                      area=(1, 1, printed, PRINT_LAST_COL),
-                      breaks=(page_break,) if page_break < printed else (),
-                      published=timestamp)
+                      area=(1, 1, printed, PRINT_LAST_COL), published=timestamp)
 
 
 def _hash_row(tab: _Tab, label: str, value: str) -> None:

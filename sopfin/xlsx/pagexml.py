@@ -1,6 +1,6 @@
 """A sheet's page setup as worksheet XML: the ``sheetPr`` that asks for fit-to-page, and the
-print elements of ``CT_Worksheet`` (pageMargins, pageSetup, headerFooter, rowBreaks), which
-follow hyperlinks and precede the drawing in the schema's order.
+print elements of ``CT_Worksheet`` (pageMargins, pageSetup, headerFooter), which follow
+hyperlinks and precede the drawing in the schema's order.
 
 The print area and print titles are workbook-level names; ``sopfin.xlsx.printnames`` writes
 them.
@@ -14,7 +14,6 @@ from sopfin.xlsx.cellxml import escape_attr, escape_text
 # Inches. Portrait keeps Excel's defaults; landscape pages get narrower side margins.
 DEFAULT_MARGINS = (0.7, 0.7, 0.75, 0.75, 0.3, 0.3)  # left, right, top, bottom, header, footer
 LANDSCAPE_MARGINS = (0.4, 0.4, 0.6, 0.6, 0.25, 0.25)
-MAX_COLUMN_INDEX = 16383  # 0-based index of column XFD: a row break spans every column
 
 
 def sheet_properties(spec: SheetSpec) -> str:
@@ -49,17 +48,9 @@ def _header_footer(page: PageSetup) -> str:
     return f"<headerFooter>{header}{footer}</headerFooter>"
 
 
-def _row_breaks(page: PageSetup) -> str:
-    rows = sorted(set(page.row_breaks))
-    if not rows:
-        return ""
-    breaks = "".join(f'<brk id="{r}" max="{MAX_COLUMN_INDEX}" man="1"/>' for r in rows)
-    return f'<rowBreaks count="{len(rows)}" manualBreakCount="{len(rows)}">{breaks}</rowBreaks>'
-
-
 def print_elements(spec: SheetSpec) -> str:
-    """pageMargins, pageSetup, headerFooter and rowBreaks, in the schema's order."""
+    """pageMargins, pageSetup and headerFooter, in the schema's order."""
     page = spec.page
     if page is None:
         return _margins(None)
-    return f"{_margins(page)}{_page_setup(page)}{_header_footer(page)}{_row_breaks(page)}"
+    return f"{_margins(page)}{_page_setup(page)}{_header_footer(page)}"

@@ -198,7 +198,7 @@ def worksheet_chunks(spec: SheetSpec, xf: Mapping[Style, int],
 
 
 def _drawing(rid: str | None) -> str:
-    # CT_Worksheet: drawing follows pageMargins, pageSetup, headerFooter and rowBreaks
+    # CT_Worksheet: drawing follows pageMargins, pageSetup and headerFooter
     return f'<drawing r:id="{escape_attr(rid)}"/>' if rid else ""
 
 
