@@ -21,6 +21,9 @@ from lxml import etree
 
 from sopfin import layout
 from sopfin.cli import main
+from sopfin.sheetspec import Block, PageSetup, SheetSpec
+from sopfin.xlsx.activetab import deselect, is_selected, set_active_tab
+from sopfin.xlsx.printnames import replace_print_names
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -202,3 +205,40 @@ def test_the_waterfall_prints_whole_on_one_page_with_its_axis_marked(printed):
     # hashes print short, the helper table not at all
     assert not re.search(r"[0-9a-f]{64}", "".join(recon))
     assert "Waterfall base" not in "".join(recon)
+
+
+# --- the registry edits, on workbook.xml as other applications write it ------------------
+def test_print_names_written_by_another_application_are_replaced_at_sopfins_positions():
+    spec = SheetSpec("Summary", [Block(1, 1, [["a", "b"], [1.0, 2.0]])], freeze=(1, 1),
+                     page=PageSetup(title_rows=(1, 1), title_cols=(1, 1)))
+    text = ('<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<sheets><sheet name="Demand" sheetId="1"/><sheet name="Summary" sheetId="2"/>'
+            "</sheets><definedNames>"
+            '<definedName function="false" hidden="false" localSheetId="1" '
+            'name="_xlnm.Print_Area" vbProcedure="false">Summary!$A$1:$Z$9</definedName>'
+            '<definedName localSheetId="0" name="_xlnm.Print_Area">Demand!$A$1:$C$3'
+            "</definedName></definedNames><calcPr/></workbook>")
+    out = replace_print_names(text, {1: spec})
+    names = [(d.get("name"), d.get("localSheetId"), d.text)
+             for d in etree.fromstring(out).iterfind("m:definedNames/m:definedName", NS)]
+    assert names == [("_xlnm.Print_Area", "0", "Demand!$A$1:$C$3"),
+                     ("_xlnm.Print_Area", "1", "'Summary'!$A$1:$B$2"),
+                     ("_xlnm.Print_Titles", "1", "'Summary'!$A:$A,'Summary'!$1:$1")]
+    assert replace_print_names(out, {1: spec}) == out  # a rewrite changes nothing more
+
+
+def test_the_active_tab_is_set_whatever_the_workbook_view_says():
+    bare = ('<x:workbook xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            "<x:sheets/></x:workbook>")
+    assert '<x:bookViews><x:workbookView activeTab="3"/></x:bookViews><x:sheets/>' in \
+        set_active_tab(bare, 3)
+    view = ('<workbook><bookViews><workbookView xWindow="0" firstSheet="5" activeTab="5"/>'
+            "</bookViews><sheets/></workbook>")
+    assert '<workbookView xWindow="0" firstSheet="2" activeTab="2"/>' in set_active_tab(view, 2)
+    sheet = ('<x:worksheet><x:sheetViews><x:sheetView tabSelected="true" workbookViewId="0"/>'
+             '</x:sheetViews><x:sheetData><x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>'
+             'tabSelected="1"</x:t></x:is></x:c></x:row></x:sheetData></x:worksheet>')
+    assert is_selected(sheet)
+    cleared = deselect(sheet)
+    assert '<x:sheetView workbookViewId="0"/>' in cleared and not is_selected(cleared)
+    assert 'tabSelected="1"</x:t>' in cleared  # a cell's text is never touched
