@@ -169,6 +169,21 @@ def test_header_block_and_headline():
                             "-$3.7M (-4.1%); after actions -$1.5M")
 
 
+def test_a_tab_published_with_the_whole_hash_in_b11_still_verifies():
+    """Tabs published before the short hashes held the whole own hash in B11 and nothing in
+    Y11; both cells are outside the hash, so such a tab verifies as it did."""
+    spec, recon_hash = published()
+    digest = layout.RECON_DIGEST_COLUMN
+    cells = {**recon_cells(spec), RECON_HASH_CELL: recon_hash,
+             RECON_HASH_SHORT_CELL: recon_hash[:12] + "…",
+             **{f"{digest}{b.row}": b.values[0][0] for b in spec.blocks
+                if b.col == layout.column_index(digest)}}
+    assert content_hash(hashed_cells(cells)) == recon_hash
+    older = {ref: v for ref, v in cells.items() if ref != RECON_HASH_CELL}
+    older[RECON_HASH_SHORT_CELL] = recon_hash
+    assert content_hash(hashed_cells(older)) == recon_hash
+
+
 def test_bridges_waterfall_and_chart():
     spec, _ = published()
     cells = recon_cells(spec)
