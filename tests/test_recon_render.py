@@ -42,7 +42,7 @@ from sopfin.render.recon import (
     snapshot_from_cells,
     waterfall,
 )
-from sopfin.render.recon_page import chart_label
+from sopfin.render.recon_page import axis_floor, chart_label
 from sopfin.sheetspec import SheetProtection
 from sopfin.versions import (
     DIGEST_MARKER,
@@ -393,3 +393,16 @@ def test_libreoffice_keeps_the_tab_protected_and_its_values(written, tmp_path: P
     assert check_password("close-2027-03", kept) and not check_password("close", kept)
     cells = read_cells(xlsx, ["Recon v001"])["Recon v001"]
     assert content_hash(hashed_cells(cells)) == recon_hash  # LibreOffice changed no value
+
+
+def test_the_waterfall_axis_starts_at_zero_unless_the_steps_would_vanish():
+    assert axis_floor([281.2e6, 280.4e6, 271.4e6, 264.8e6, 265.0e6]) == 250e6
+    assert axis_floor([100.0, 160.0, 90.0]) == 0.0  # large steps: from zero
+    assert axis_floor([-5.0, 20.0]) == 0.0  # the bars cross zero
+    assert axis_floor([7.5e6, 7.5e6]) == 0.0  # no step at all
+    assert axis_floor([]) is None
+    spec, _ = published()
+    (chart,) = spec.charts  # 260M -> 248M in steps of a few millions: the axis is broken
+    assert chart.value_axis_min and chart.value_axis_min < 248e6
+    assert chart.value_axis_title.startswith("axis starts at $") and "not zero" in \
+        chart.value_axis_title

@@ -54,7 +54,7 @@ def axis_floor(levels: Sequence[float]) -> float | None:
     if not levels:
         return None
     low, high = min(levels), max(levels)
-    if low <= 0 or high - low >= low / 2:
+    if low <= 0 or high == low or high - low >= low / 2:
         return 0.0
     step = 10.0 ** math.floor(math.log10(high - low))
     return max(0.0, math.floor((low - (high - low) / 2) / step) * step)
