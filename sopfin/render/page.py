@@ -39,11 +39,12 @@ def titles_of(spec: SheetSpec) -> tuple[tuple[int, int] | None, tuple[int, int] 
     return ((1, rows) if rows > 0 else None), ((1, cols) if cols > 0 else None)
 
 
-def output_page(spec: SheetSpec, company: str, cycle: str) -> SheetSpec:
+def output_page(spec: SheetSpec, company: str = "", cycle: str = "") -> SheetSpec:
     """An output sheet with its page setup: the used range, one page wide, as many high as it
     takes, the frozen rows and columns repeated."""
     rows, cols = titles_of(spec)
-    version = f"cycle {cycle} · sopfin {__version__}"
+    version = " · ".join(p for p in (f"cycle {cycle}" if cycle else "",
+                                     f"sopfin {__version__}") if p)
     page = PageSetup(title_rows=rows, title_cols=cols,
                      header=sections(SHEET_NAME, header_text(company), header_text(version)),
                      footer=sections(centre=PAGE_NUMBER))
