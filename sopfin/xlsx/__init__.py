@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sopfin.sheetspec import SheetSpec, Style
 from sopfin.xlsx import blank
-from sopfin.xlsx.activetab import deselect, is_selected, set_active_tab
+from sopfin.xlsx.activetab import deselected_parts, set_active_tab
 from sopfin.xlsx.atomic import atomic_replace, save_faults
 from sopfin.xlsx.charts import (
     PartNamer,
@@ -332,15 +332,7 @@ def _views_and_print_names(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec
     selected = [pos for pos, spec in sorted(positions.items()) if spec.selected]
     if not selected:
         return wb_text
-    rewritten = {e.part for _, e in plan.replace}
-    for entry in pkg.sheets:
-        if entry.part is None or entry.part in rewritten:
-            continue
-        with pkg.zf.open(entry.part) as fh:
-            head = fh.read(1 << 16).decode("utf-8", errors="replace")
-        if is_selected(head):
-            original = _text(pkg, entry.part)
-            edits.parts[entry.part] = original.encode(deselect(original.text))
+    edits.parts.update(deselected_parts(pkg, {e.part for _, e in plan.replace}))
     return set_active_tab(wb_text, selected[-1])
 
 

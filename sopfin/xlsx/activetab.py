@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from sopfin.xlsx.package import MalformedPartError, prefix_of
+from sopfin.xlsx.package import MalformedPartError, Package, XmlText, prefix_of
 
 _SELECTED = re.compile(r'(<(?:[A-Za-z_][\w.-]*:)?sheetView(?=[\s/>])[^>]*?)\s+tabSelected='
                        r'"(?:1|true)"')
@@ -56,3 +56,19 @@ def deselect(sheet_xml: str) -> str:
     end = sheet_xml.find("sheetData")
     end = len(sheet_xml) if end < 0 else end
     return _SELECTED.sub(r"\1", sheet_xml[:end]) + sheet_xml[end:]
+
+
+def deselected_parts(pkg: Package, rewritten: set[str | None]) -> dict[str, bytes]:
+    """Part name -> new bytes of every worksheet, other than those being rewritten, whose
+    view marks its tab selected: the same part with the flag removed. Only the start of each
+    part is read to find out."""
+    out = {}
+    for entry in pkg.sheets:
+        if entry.part is None or entry.part in rewritten:
+            continue
+        with pkg.zf.open(entry.part) as fh:
+            head = fh.read(1 << 16).decode("utf-8", errors="replace")
+        if is_selected(head):
+            original = XmlText.decode(pkg.read(entry.part))
+            out[entry.part] = original.encode(deselect(original.text))
+    return out
