@@ -194,6 +194,8 @@ def test_the_printed_close_is_landscape_and_short(printed):
     for sheet, _, text in printed:
         if sheet:
             assert re.search(r"Page \d+ of \d+", text), sheet
+        if sheet in ("Revenue", "COGS", "Inventory", "Cash"):  # title rows on every page
+            assert "Scenario" in text and "Family" in text and "2027-01" in text, sheet
 
 
 def test_the_waterfall_prints_whole_on_one_page_with_its_axis_marked(printed):
