@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Run the whole test suite. Installs what it needs: a virtualenv with sopfin and its test
-# dependencies, and LibreOffice (the formula oracle) from Debian's packages when missing.
+# dependencies, and LibreOffice (the formula oracle) and poppler-utils (pdftotext) from Debian's
+# packages when missing.
 source "$(dirname "$0")/bootstrap.sh" test
 if ! command -v soffice >/dev/null 2>&1; then
   apt_install libreoffice-calc-nogui
+fi
+if ! command -v pdftotext >/dev/null 2>&1; then  # reads the printed close's pages quickly
+  apt_install poppler-utils || true
 fi
 exec .venv/bin/python -m pytest "$@"

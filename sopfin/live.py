@@ -24,7 +24,10 @@ The workbook is never saved unless ``save=True``.
 
 Limits: a hashed protection password (``SheetProtection.hash_value``) cannot be handed to
 Excel's ``Protect``, which takes the password itself, so such a sheet is protected without a
-password and the report says so; charts are not drawn (reported too).
+password and the report says so; charts are not drawn (reported too). The page setup goes
+through Excel's ``PageSetup`` object (``sopfin.live_page``), best effort: where Excel does not
+take it (an application without that object model), the report says so and the sheet is
+written without it.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from sopfin.layout import OWNER_MARK_NAME, WORKBOOK_ID_NAME, cell_name, is_owner_mark_value
+from sopfin.live_page import apply_page_setup
 from sopfin.model import XlError
 from sopfin.sheetspec import STYLE_FORMATS, Block, SheetSpec, Style
 from sopfin.versions import FormulaCell
@@ -182,6 +186,8 @@ class LiveWorkbook:
                     warnings += _write_sheet(sheet, spec)
                 if workbook_id and self.workbook_id() is None:
                     _api_hide_name(self.book.names.add(WORKBOOK_ID_NAME, f'="{workbook_id}"'))
+                chosen = [t for s, t in zip(specs, targets, strict=True) if s.selected]
+                active = chosen[-1] if chosen else active  # e.g. the new Recon tab
             except BaseException:
                 undo.rollback()
                 raise
@@ -366,6 +372,8 @@ def _write_sheet(sheet: Any, spec: SheetSpec) -> list[str]:
     if spec.charts:
         warnings.append(f"sheet '{spec.name}': {len(spec.charts)} chart(s) not drawn in the "
                         "open workbook; run the file path (sopfin CLI) for charts")
+    if spec.page is not None:
+        warnings += apply_page_setup(sheet, spec)
     return warnings
 
 

@@ -42,6 +42,8 @@ class Style(enum.StrEnum):
     LINK = "link"  # blue underlined (internal hyperlink)
     ERROR = "error"  # red bold text
     WARNING = "warning"  # dark-orange text
+    WRAP = "wrap"  # text wrapped within its column (long labels)
+    HEADER_WRAP = "header_wrap"  # a header wrapped within its column
 
 
 STYLE_FORMATS: dict[Style, dict[str, Any]] = {
@@ -65,6 +67,8 @@ STYLE_FORMATS: dict[Style, dict[str, Any]] = {
     Style.LINK: {"color": "FF0563C1", "underline": True},
     Style.ERROR: {"bold": True, "color": "FFC00000"},
     Style.WARNING: {"color": "FFC65911"},
+    Style.WRAP: {"wrap": True},
+    Style.HEADER_WRAP: {"bold": True, "fill": "FFD9D9D9", "border_bottom": True, "wrap": True},
 }
 
 
@@ -210,6 +214,40 @@ class ChartSpec:
     anchor: tuple[int, int, int, int]
     kind: str = "stacked_column"
     number_format: str = "#,##0"
+    value_axis_min: float | None = None  # None: the application scales the axis
+    value_axis_title: str = ""  # e.g. what a value axis that does not start at zero starts at
+
+
+def used_range(blocks: Sequence[Block]) -> tuple[int, int, int, int] | None:
+    """(first_row, first_col, last_row, last_col) covering the non-empty blocks."""
+    boxes = [(b.row, b.col, b.row + b.shape[0] - 1, b.col + b.shape[1] - 1)
+             for b in blocks if b.shape[0] and b.shape[1]]
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+            max(b[3] for b in boxes))
+
+
+@dataclass(frozen=True)
+class PageSetup:
+    """How a sheet prints. Rows and columns are 1-based; the writer turns ``area`` and the
+    title rows and columns into the sheet's ``_xlnm.Print_Area`` and ``_xlnm.Print_Titles``
+    names.
+
+    fit_width/fit_height: pages wide and high the print area is scaled to (0 = as many as
+                          needed); ``header``/``footer`` use Excel's codes (``&A`` sheet name,
+                          ``&P`` page, ``&N`` pages, ``&L``/``&C``/``&R`` sections).
+    area:       (first_row, first_col, last_row, last_col); None prints the used range.
+    """
+
+    landscape: bool = True
+    fit_width: int = 1
+    fit_height: int = 0
+    title_rows: tuple[int, int] | None = None
+    title_cols: tuple[int, int] | None = None
+    area: tuple[int, int, int, int] | None = None
+    header: str = ""
+    footer: str = ""
 
 
 @dataclass(frozen=True)
@@ -231,4 +269,7 @@ class SheetSpec:
     protection: SheetProtection | None = None
     charts: Sequence[ChartSpec] = ()
     hidden_cols: Sequence[int] = ()  # 1-based columns written hidden
+    page: PageSetup | None = None  # None: no page setup (the application's defaults)
+    row_heights: Mapping[int, float] = field(default_factory=dict)  # 1-based row -> points
+    selected: bool = False  # the workbook opens on this sheet
     # Input sheets: the header row is a table the user fills in; no other meaning.

@@ -26,7 +26,8 @@ from sopfin.digests import DIGEST_MARKER, FormulaCell
 from sopfin.layout import column_index, column_letter
 from sopfin.model import XlError
 from sopfin.money import to_cents
-from sopfin.render.recon import RECON_HASH_CELL
+from sopfin.render.recon import OWN_HASH_CELLS, RECON_HASH_CELL, RECON_HASH_SHORT_CELL
+from sopfin.render.recon_page import hash_link, short_hash
 from sopfin.sheetspec import Block, SheetSpec, Style
 
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?([1-9][0-9]*)$")
@@ -218,7 +219,7 @@ def _reference_spec_cells(spec: SheetSpec) -> Iterable[tuple[str, object]]:
 def reference_recon_cells(spec: SheetSpec) -> dict[str, object]:
     digest_col = layout.RECON_DIGEST_COLUMN
     return {ref: v for ref, v in _reference_spec_cells(spec)
-            if ref != RECON_HASH_CELL and ref.rstrip("0123456789") != digest_col}
+            if ref not in OWN_HASH_CELLS and ref.rstrip("0123456789") != digest_col}
 
 
 def reference_seal(spec: SheetSpec) -> tuple[dict[str, str], str]:
@@ -231,24 +232,29 @@ def reference_seal(spec: SheetSpec) -> tuple[dict[str, str], str]:
 def reference_finalize_recon(spec: SheetSpec) -> tuple[SheetSpec, str]:
     digests, recon_hash = reference_seal(spec)
     col = layout.column_index(layout.RECON_DIGEST_COLUMN)
-    hash_row, hash_col = _recon_position(RECON_HASH_CELL)
+    own = [_recon_position(cell) for cell in (RECON_HASH_CELL, RECON_HASH_SHORT_CELL)]
     blocks = [b for b in spec.blocks
-              if not _is_cell(b, hash_row, hash_col) and not _is_digest(b, col)]
+              if not any(_is_cell(b, r, c) for r, c in own) and not _is_digest(b, col)]
     for b in blocks:
         rows, cols = np.asarray(b.values, dtype=object).shape
-        if b.col <= col < b.col + cols or (
-                b.row <= hash_row < b.row + rows and b.col <= hash_col < b.col + cols):
+        if b.col <= col < b.col + cols or any(
+                b.row <= r < b.row + rows and b.col <= c < b.col + cols for r, c in own):
             raise ValueError(f"sheet {spec.name!r}: the block at "
                              f"{layout.cell_name(b.row, b.col)} covers the digest column "
-                             f"{layout.RECON_DIGEST_COLUMN} or the own-hash cell "
-                             f"{RECON_HASH_CELL}")
-    blocks.append(Block(hash_row, hash_col, np.array([[recon_hash]], dtype=object),
+                             f"{layout.RECON_DIGEST_COLUMN} or an own-hash cell "
+                             f"({', '.join(OWN_HASH_CELLS)})")
+    (full_row, full_col), (short_row, short_col) = own
+    blocks.append(Block(full_row, full_col, np.array([[recon_hash]], dtype=object),
                         style=Style.TEXT))
+    blocks.append(Block(short_row, short_col, np.array([[short_hash(recon_hash)]],
+                                                       dtype=object), style=Style.LINK))
+    links = [link for link in spec.links if link.cell != RECON_HASH_SHORT_CELL]
+    links.append(hash_link(spec.name, short_row, short_col, full_col, recon_hash))
     for ref, text in digests.items():
         blocks.append(Block(_recon_position(ref)[0], col, np.array([[text]], dtype=object),
                             style=Style.NOTE))
     hidden = tuple(sorted({*spec.hidden_cols, col}))
-    return replace(spec, blocks=blocks, hidden_cols=hidden), recon_hash
+    return replace(spec, blocks=blocks, hidden_cols=hidden, links=tuple(links)), recon_hash
 
 
 def _recon_position(ref: str) -> tuple[int, int]:

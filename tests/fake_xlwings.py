@@ -279,7 +279,8 @@ class FakeSheet(_Logged):
         self._links: dict[tuple[int, int], tuple[str, str, str | None]] = {}
         self._names = FakeNames(self)
         self._visible = True
-        self._api = FakeApi("Sheet", Tab=FakeApi("Tab"), Visible=-1)
+        self._api = FakeApi("Sheet", Tab=FakeApi("Tab"), PageSetup=FakeApi("PageSetup"),
+                            Visible=-1)
         self._fail_on_write = 0  # tests: make the next N writes to this sheet fail
 
     @property

@@ -18,7 +18,9 @@ from python_calamine import CalamineWorkbook
 
 from sopfin import layout, pipeline
 from sopfin.live import LiveWorkbook
+from sopfin.live_page import XL_LANDSCAPE, header_sections
 from sopfin.model import IssueCode, XlError
+from sopfin.sheetspec import Block, SheetSpec
 from sopfin.versions import FormulaCell
 from sopfin.workbook import Workbook
 from sopfin.xlsx.errors import SheetNameTakenError, StructureProtectedError
@@ -279,3 +281,45 @@ def test_a_close_in_excel_records_the_workbook_identity_as_a_hidden_book_name():
     result = run_verify(live)
     assert result.ok, result.lines()
     assert set(live.sheet_guards(["Recon v001", "Recon v002"])) == {"Recon v001", "Recon v002"}
+
+
+def test_the_page_setup_goes_to_excels_page_setup_object():
+    book = book_with(base())
+    report = pipeline.run_dollarize(LiveWorkbook(book))
+    assert not [w for w in report.written.warnings if "page setup" in w]
+    setup = book.sheets["Summary"].api.PageSetup._attrs
+    assert (setup["Orientation"], setup["Zoom"]) == (XL_LANDSCAPE, False)
+    assert (setup["FitToPagesWide"], setup["FitToPagesTall"]) == (1, False)
+    assert setup["PrintTitleRows"] == "$1:$3" and setup["PrintTitleColumns"] == "$A:$D"
+    assert setup["PrintArea"].startswith("$A$1:$")
+    assert setup["LeftHeader"] == '&"-,Bold"&A' and setup["CenterFooter"] == "Page &P of &N"
+    assert "cycle" in setup["RightHeader"]
+
+
+def test_a_page_setup_excel_does_not_take_is_a_warning_not_a_failure():
+    class Refusing:
+        def __setattr__(self, name: str, value: object) -> None:
+            raise AttributeError(f"PageSetup.{name} is not scriptable here")
+
+    book = book_with(base())
+    pipeline.run_dollarize(LiveWorkbook(book))
+    book.sheets["Summary"].api._attrs["PageSetup"] = Refusing()
+    report = pipeline.run_dollarize(LiveWorkbook(book))
+    assert [w for w in report.written.warnings if w.startswith("sheet 'Summary': page setup")]
+
+
+def test_header_sections_split_on_excels_section_codes():
+    assert header_sections('&L&"-,Bold"&A&CAcme && Co&Rv001') == {
+        "L": '&"-,Bold"&A', "C": "Acme && Co", "R": "v001"}
+    assert header_sections("Page &P of &N") == {"L": "", "C": "Page &P of &N", "R": ""}
+
+
+def test_a_selected_sheet_is_left_active_and_any_other_write_keeps_the_users_sheet():
+    book = book_with(base())
+    live = LiveWorkbook(book)
+    book.sheets["Demand"].activate()
+    pipeline.run_dollarize(live)
+    assert book.sheets.active.name == "Demand"
+    live.write_sheets([SheetSpec("Recon v001", [Block(1, 1, [["Reconciliation"]])],
+                                 selected=True)])
+    assert book.sheets.active.name == "Recon v001"

@@ -33,6 +33,7 @@ from sopfin.reconciliation import (
 )
 from sopfin.render.recon import (
     RECON_HASH_CELL,
+    RECON_HASH_SHORT_CELL,
     finalize_recon,
     hashed_cells,
     money_text,
@@ -41,6 +42,7 @@ from sopfin.render.recon import (
     snapshot_from_cells,
     waterfall,
 )
+from sopfin.render.recon_page import axis_floor, chart_label
 from sopfin.sheetspec import SheetProtection
 from sopfin.versions import (
     DIGEST_MARKER,
@@ -150,15 +152,36 @@ def test_header_block_and_headline():
     cells = {**recon_cells(spec), RECON_HASH_CELL: recon_hash}
     assert spec.name == "Recon v001"
     assert cells["A1"] == "Acme Pumps Reconciliation v001"
-    assert [(cells[f"A{r}"], cells.get(f"B{r}")) for r in range(4, 12)] == [
+    assert [(cells[f"A{r}"], cells.get(f"B{r}")) for r in range(4, 11)] == [
         ("Version", 1.0), ("Cycle", "2027-03"), ("Status at publish", "draft"),
         ("Published (UTC)", "2027-04-02T09:15:00Z"), ("Author", "a.chen"),
-        ("Input hash", "ab" * 32), ("Previous hash", "0" * 64), ("Own hash", recon_hash)]
-    assert RECON_HASH_CELL == "B11"
+        ("Input hash", "ab" * 6 + "…"), ("Previous hash", "0" * 12 + "…")]
+    assert cells["A11"] == "Own hash"
+    # hashes show their first characters; the whole value is in hidden column Y, linked
+    assert [cells.get(f"Y{r}") for r in (9, 10, 11)] == ["ab" * 32, "0" * 64, recon_hash]
+    assert (RECON_HASH_CELL, RECON_HASH_SHORT_CELL) == ("Y11", "B11")
+    assert {c.cell: c.target for c in spec.links} == {
+        "B9": "'Recon v001'!Y9", "B10": "'Recon v001'!Y10", "B11": "'Recon v001'!Y11"}
+    assert layout.column_index("Y") in spec.hidden_cols
     assert cells["A13"] == ("Plan lands at $248.0M against a $260.0M budget: gap -$12.0M "
                             "(-4.6%); after actions -$9.0M")
     assert cells["A14"] == ("Gross margin lands at $87.3M against a $91.0M budget margin: gap "
                             "-$3.7M (-4.1%); after actions -$1.5M")
+
+
+def test_a_tab_published_with_the_whole_hash_in_b11_still_verifies():
+    """Tabs published before the short hashes held the whole own hash in B11 and nothing in
+    Y11; both cells are outside the hash, so such a tab verifies as it did."""
+    spec, recon_hash = published()
+    digest = layout.RECON_DIGEST_COLUMN
+    cells = {**recon_cells(spec), RECON_HASH_CELL: recon_hash,
+             RECON_HASH_SHORT_CELL: recon_hash[:12] + "…",
+             **{f"{digest}{b.row}": b.values[0][0] for b in spec.blocks
+                if b.col == layout.column_index(digest)}}
+    assert content_hash(hashed_cells(cells)) == recon_hash
+    older = {ref: v for ref, v in cells.items() if ref != RECON_HASH_CELL}
+    older[RECON_HASH_SHORT_CELL] = recon_hash
+    assert content_hash(hashed_cells(older)) == recon_hash
 
 
 def test_bridges_waterfall_and_chart():
@@ -168,17 +191,21 @@ def test_bridges_waterfall_and_chart():
     for k, line in enumerate(REVENUE):
         assert at(cells, first + k, "ABC") == [line.label, line.amount, line.owner or None]
         expected = [None if v is None else v * M for v in WATERFALL[k]]
-        assert at(cells, first + k, "FGHI") == expected
-    assert at(cells, first - 1, "FGHI") == ["Waterfall base", "Increase", "Decrease", "Total"]
+        assert at(cells, first + k, "UVWX") == expected
+        assert cells[f"T{first + k}"] == chart_label(line.label)
+    assert at(cells, first - 1, "TUVWX") == ["Chart label", "Waterfall base", "Increase",
+                                             "Decrease", "Total"]
+    # the helper table is out of the reader's way: hidden, right of everything printed
+    assert {layout.column_index(c) for c in "TUVWX"} <= set(spec.hidden_cols)
     margin = row_of(cells, "Budget gross margin")
     assert [cells[f"B{margin + k}"] for k in range(5)] == [91 * M, -4.5 * M, -1.2 * M, 2 * M,
                                                           87.3 * M]
     (chart,) = spec.charts
-    assert chart.categories == [line.label for line in REVENUE]
-    assert chart.categories_ref == f"'Recon v001'!$A${first}:$A${first + 6}"
+    assert chart.categories == [chart_label(line.label) for line in REVENUE]
+    assert chart.categories_ref == f"'Recon v001'!$T${first}:$T${first + 6}"
     assert [s.name for s in chart.series] == ["Base", "Increase", "Decrease", "Total"]
     assert [s.color is None for s in chart.series] == [True, False, False, False]
-    assert chart.series[2].values_ref == f"'Recon v001'!$H${first}:$H${first + 6}"
+    assert chart.series[2].values_ref == f"'Recon v001'!$W${first}:$W${first + 6}"
     assert chart.series[2].cached[1] == 4.5 * M and np.isnan(chart.series[2].cached[0])
     from_col, from_row, to_col, to_row = chart.anchor
     assert from_row < first < to_row
@@ -200,7 +227,7 @@ def test_waterfall_below_zero_and_across_it():
 def test_tables_below_the_bridges():
     spec, _ = published()
     cells = recon_cells(spec)
-    pvm = row_of(cells, "PUMPS-200")
+    pvm = row_of(cells, "Price / volume / mix by family: revenue") + 2
     assert at(cells, pvm, "ABCDEFG") == ["PUMPS-200", "both", -4.5 * M, -6 * M, 1.25 * M,
                                         -4.75 * M, -9.25 * M]
     assert at(cells, pvm - 1, "ABCDEFG") == ["Family", "Status", "Price", "Quantity", "Mix",
@@ -366,3 +393,16 @@ def test_libreoffice_keeps_the_tab_protected_and_its_values(written, tmp_path: P
     assert check_password("close-2027-03", kept) and not check_password("close", kept)
     cells = read_cells(xlsx, ["Recon v001"])["Recon v001"]
     assert content_hash(hashed_cells(cells)) == recon_hash  # LibreOffice changed no value
+
+
+def test_the_waterfall_axis_starts_at_zero_unless_the_steps_would_vanish():
+    assert axis_floor([281.2e6, 280.4e6, 271.4e6, 264.8e6, 265.0e6]) == 250e6
+    assert axis_floor([100.0, 160.0, 90.0]) == 0.0  # large steps: from zero
+    assert axis_floor([-5.0, 20.0]) == 0.0  # the bars cross zero
+    assert axis_floor([7.5e6, 7.5e6]) == 0.0  # no step at all
+    assert axis_floor([]) is None
+    spec, _ = published()
+    (chart,) = spec.charts  # 260M -> 248M in steps of a few millions: the axis is broken
+    assert chart.value_axis_min and chart.value_axis_min < 248e6
+    assert chart.value_axis_title.startswith("axis starts at $") and "not zero" in \
+        chart.value_axis_title

@@ -81,6 +81,8 @@ def test_dollarize_with_errors_writes_only_the_issues_sheet():
     message = ribbon.dollarize(book=book)
     assert {s.name for s in book.sheets} == before | {layout.ISSUES}
     assert "not dollarized" in message and "see the Issues sheet" in message
+    setup = book.sheets[layout.ISSUES].api.PageSetup._attrs  # it prints like every output
+    assert (setup["FitToPagesWide"], setup["PrintTitleRows"]) == (1, "$1:$2")
 
 
 def test_a_failure_is_reported_and_leaves_the_workbook_unchanged():

@@ -209,3 +209,22 @@ def test_libreoffice_opens_the_chart(tmp_path: Path):
     assert "Revenue bridge" in chart
     for label in ("Increase", "Decrease", "Total"):
         assert label in chart
+
+
+def test_a_broken_value_axis_is_marked_and_hidden_helper_cells_are_plotted():
+    from dataclasses import replace
+
+    from sopfin.xlsx.charts import chart_xml
+
+    C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+    (chart,) = chart_spec().charts
+    plain = etree.fromstring(chart_xml(chart))
+    assert plain.find(f".//{C}valAx/{C}scaling/{C}min") is None
+    assert plain.find(f".//{C}plotVisOnly").get("val") == "0"  # helper columns may be hidden
+    broken = etree.fromstring(chart_xml(replace(chart, value_axis_min=250e6,
+                                                value_axis_title="axis starts at $250.0M")))
+    axis = broken.find(f".//{C}valAx")
+    assert axis.find(f"{C}scaling/{C}min").get("val") == "250000000"
+    assert "".join(axis.find(f"{C}title").itertext()) == "axis starts at $250.0M"
+    order = [etree.QName(el).localname for el in axis]
+    assert order.index("majorGridlines") < order.index("title") < order.index("numFmt")

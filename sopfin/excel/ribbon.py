@@ -72,8 +72,9 @@ def _issue_counts(issues: Sequence[Issue]) -> str:
 
 def _write_issues(live: LiveWorkbook, issues: Sequence[Issue]) -> None:
     from sopfin.render.issues_sheet import render_issues
+    from sopfin.render.page import output_page
 
-    live.write_sheets([render_issues(issues, f"{live.name} | issues")])
+    live.write_sheets([output_page(render_issues(issues, f"{live.name} | issues"))])
 
 
 def _lines(result: Any) -> str:

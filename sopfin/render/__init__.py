@@ -23,6 +23,7 @@ from sopfin.render.context import RenderContext, build_context
 from sopfin.render.grid import Grid, Section
 from sopfin.render.inventory import InventoryLayout, layout_inventory, render_inventory
 from sopfin.render.issues_sheet import render_issues
+from sopfin.render.page import output_page
 from sopfin.render.refs import sheet_prefix
 from sopfin.render.revenue import RevenueLayout, layout_revenue, render_revenue
 from sopfin.render.summary_sheet import layout_summary, render_summary
@@ -52,7 +53,9 @@ def render_outputs(plan: Plan, d: Dollarized, issues: Sequence[Issue], *,
     checks.append(_check_range(summary.grid))
     sheets[layout.SUMMARY] = render_summary(ctx, summary, sources, checks)
     sheets[layout.ISSUES] = render_issues(issues, ctx.title("Issues"))
-    return [_tab(sheets[name]) for name in layout.OUTPUT_SHEET_NAMES]
+    settings = plan.settings
+    return [output_page(_tab(sheets[name]), settings.company, settings.current_cycle)
+            for name in layout.OUTPUT_SHEET_NAMES]
 
 
 def _tab(spec: SheetSpec) -> SheetSpec:

@@ -27,11 +27,21 @@ from sopfin import layout
 from sopfin.digests import DIGEST_MARKER, FormulaCell, seal
 from sopfin.money import to_cents
 from sopfin.reconciliation import END, START, BridgeLine, Reconciliation
+from sopfin.render.page import recon_page
+from sopfin.render.recon_page import (
+    axis_floor,
+    chart_label,
+    hash_link,
+    last_row_before,
+    short_hash,
+    wrapped_heights,
+)
 from sopfin.respelling import as_written
 from sopfin.sheetspec import (
     Block,
     ChartSeries,
     ChartSpec,
+    Link,
     SheetProtection,
     SheetSpec,
     Style,
@@ -41,11 +51,18 @@ from sopfin.versions import TabClaim
 HEADER_FIRST_ROW = 4
 HEADER_LABELS = ("Version", "Cycle", "Status at publish", "Published (UTC)", "Author",
                  "Input hash", "Previous hash", "Own hash")
-RECON_HASH_CELL = layout.cell_name(HEADER_FIRST_ROW + HEADER_LABELS.index("Own hash"), 2)
+FULL_HASH_COL = 25  # Y, hidden: the hashes whole; column B shows their first characters
+HELPER_COL = 20  # T..X, hidden: the waterfall's chart label, base, increase, decrease, total
+HELPER_HEADERS = ("Chart label", "Waterfall base", "Increase", "Decrease", "Total")
+HIDDEN_COLS = tuple(range(HELPER_COL, FULL_HASH_COL + 1))
+_OWN_HASH_ROW = HEADER_FIRST_ROW + HEADER_LABELS.index("Own hash")
+RECON_HASH_CELL = layout.cell_name(_OWN_HASH_ROW, FULL_HASH_COL)  # the own hash, whole
+RECON_HASH_SHORT_CELL = layout.cell_name(_OWN_HASH_ROW, 2)  # and its first characters
+OWN_HASH_CELLS = (RECON_HASH_CELL, RECON_HASH_SHORT_CELL)  # the cells the hash cannot cover
 BRIDGE_HEADERS = ("Line", "Amount", "Owner", "Note")
-HELPER_COL = 6  # F: waterfall base, increase, decrease, total
-HELPER_HEADERS = ("Waterfall base", "Increase", "Decrease", "Total")
-CHART_ANCHOR_COL, CHART_WIDTH, CHART_HEIGHT = 10, 10, 22  # K.., 0-based columns, rows
+CHART_ANCHOR_COL, CHART_WIDTH, CHART_HEIGHT = 4, 8, 22  # E..L, 0-based columns, rows
+PRINT_LAST_COL = 12  # L: the printed width (the widest summary table, the chart)
+WIDTHS = {1: 34.0, 2: 18.0, 3: 16.0, 4: 28.0, **{c: 13.0 for c in range(5, 15)}}
 GREEN, RED, BLUE = "FF70AD47", "FFC00000", "FF1F4E79"
 SNAPSHOT_TITLE = "Plan of record"
 SNAPSHOT_BAND = 12  # months per band of the snapshot: the tab stays left of the digest column
@@ -101,6 +118,7 @@ class _Tab:
     name: str
     blocks: list[Block] = field(default_factory=list)
     cursor: int = 1
+    links: list[Link] = field(default_factory=list)
 
     def row(self, values: Sequence[object], styles: Style | Sequence[Style | None] | None = None,
             row: int | None = None, col: int = 1) -> int:
@@ -119,7 +137,7 @@ class _Tab:
 
     def section(self, title: str, headers: Sequence[str]) -> None:
         self.row([title], Style.TITLE)
-        self.row(headers, Style.HEADER)
+        self.row(headers, Style.HEADER_WRAP)
 
     def none(self, text: str = "none") -> None:
         self.row([text], Style.NOTE)
@@ -180,9 +198,10 @@ def _bridge(tab: _Tab, title: str, bridge: Sequence[BridgeLine],
         total = line.kind in (START, END)
         money_style = Style.MONEY_WHOLE_BOLD if total else Style.MONEY_WHOLE
         at = tab.row([line.label, _money(line.amount), line.owner, line.note],
-                     [Style.TEXT, money_style, Style.TEXT, Style.NOTE])
+                     [Style.WRAP, money_style, Style.WRAP, Style.WRAP])
         if helpers:
-            tab.row([_money(h) for h in helper], Style.MONEY_WHOLE, row=at, col=HELPER_COL)
+            tab.row([chart_label(line.label), *(_money(h) for h in helper)],
+                    [Style.TEXT] + [Style.MONEY_WHOLE] * len(helper), row=at, col=HELPER_COL)
     if not bridge:
         tab.none()
     last = tab.cursor - 1
@@ -221,16 +240,31 @@ def waterfall(bridge: Sequence[BridgeLine]) -> list[tuple[float | None, ...]]:
 
 
 def _chart(tab: _Tab, title: str, labels: Sequence[str], first: int, last: int,
-           helpers: Sequence[tuple[float | None, ...]], top: int) -> ChartSpec:
+           helpers: Sequence[tuple[float | None, ...]], top: int, currency: str) -> ChartSpec:
     names = ("Base", "Increase", "Decrease", "Total")
     colors = (None, GREEN, RED, BLUE)
-    series = [ChartSeries(name, tab.ref(HELPER_COL + k, first, last),
+    series = [ChartSeries(name, tab.ref(HELPER_COL + 1 + k, first, last),
                           [float("nan") if h[k] is None else float(to_cents(h[k]))
                            for h in helpers], color)
               for k, (name, color) in enumerate(zip(names, colors, strict=True))]
     anchor = (CHART_ANCHOR_COL, top - 1, CHART_ANCHOR_COL + CHART_WIDTH,
               top - 1 + CHART_HEIGHT)
-    return ChartSpec(title, tab.ref(1, first, last), list(labels), series, anchor)
+    floor = axis_floor(_levels(helpers))
+    marked = f"axis starts at {money_text(floor, currency)}, not zero" if floor else ""
+    return ChartSpec(title, tab.ref(HELPER_COL, first, last), [chart_label(x) for x in labels],
+                     series, anchor, value_axis_min=floor, value_axis_title=marked)
+
+
+def _levels(helpers: Sequence[tuple[float | None, ...]]) -> list[float]:
+    """The running totals the waterfall's bars start and end at."""
+    out = []
+    for base, up, down, total in helpers:
+        if total is not None:
+            out.append(total)
+        elif base is not None or up is not None or down is not None:
+            start = base or 0.0
+            out += [start, start + (up or 0.0) + (down or 0.0)]
+    return out
 
 
 def _frame(tab: _Tab, title: str, frame: pd.DataFrame | None, styles: Mapping[str, Style],
@@ -281,7 +315,7 @@ def _overrides(tab: _Tab, rec: Reconciliation) -> None:
     for o in rec.overrides:
         tab.row([o.id, o.scenario, o.family, o.month, o.measure, _money(o.amount), o.owner,
                  o.reason, o.approved_by],
-                [Style.TEXT] * 5 + [Style.MONEY] + [Style.TEXT] * 3)
+                [Style.TEXT] * 5 + [Style.MONEY] + [Style.WRAP] * 3)
     if not rec.overrides:
         tab.none()
     tab.skip()
@@ -297,7 +331,8 @@ def _actions(tab: _Tab, rec: Reconciliation) -> None:
                  _money(a.margin_impact), a.probability,
                  _money(a.revenue_impact * a.probability),
                  _money(a.margin_impact * a.probability)],
-                [Style.TEXT] * 4 + [money, money, Style.PERCENT, money, money])
+                [Style.TEXT, Style.TEXT, Style.WRAP, Style.WRAP, money, money, Style.PERCENT,
+                 money, money])
     if not rec.actions:
         tab.none()
     tab.skip()
@@ -316,7 +351,7 @@ def _silent(tab: _Tab, rec: Reconciliation) -> None:
         shown = [_money(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
                  else v for v in (s.expected, s.found)]
         tab.row([str(s.where), s.kind, *shown, s.message],
-                [Style.TEXT, Style.TEXT, Style.MONEY, Style.MONEY, Style.TEXT])
+                [Style.TEXT, Style.TEXT, Style.MONEY, Style.MONEY, Style.WRAP])
     if not rec.silent_overrides:
         tab.none()
     tab.skip()
@@ -365,7 +400,10 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
     tab.skip()
     header = (version, rec.cycle, "draft", timestamp, author, input_hash, prev_hash)
     for label, value in zip(HEADER_LABELS, header, strict=False):
-        tab.row([label, value], [Style.HEADER, Style.TEXT])
+        if label.endswith(" hash"):
+            _hash_row(tab, label, str(value))
+        else:
+            tab.row([label, value], [Style.HEADER, Style.TEXT])
     tab.row([HEADER_LABELS[-1]], Style.HEADER)  # the value is written by finalize_recon
     tab.skip()
     for line, gap in headline(rec):
@@ -382,13 +420,11 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
     if rec.revenue_bridge:
         charts.append(_chart(tab, f"Revenue: budget to plan, {rec.window.label}",
                              [line.label for line in rec.revenue_bridge], first, last,
-                             waterfall(rec.revenue_bridge), top))
+                             waterfall(rec.revenue_bridge), top, rec.currency))
         tab.cursor = max(tab.cursor, top + CHART_HEIGHT + 1)
     if rec.actual_bridge:
         _bridge(tab, "Revenue bridge, plan of record to actual (closed months)",
                 rec.actual_bridge, helpers=False)
-    _pvm(tab, "Price / volume / mix by family: revenue", rec.family_revenue)
-    _pvm(tab, "Price / volume / mix by family: gross margin", rec.family_margin)
     _overrides(tab, rec)
     _actions(tab, rec)
     scenarios = rec.scenarios
@@ -399,13 +435,27 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
     _silent(tab, rec)
     _frame(tab, "Forecast accuracy, last approved version vs actuals", rec.accuracy,
            _numeric_styles(rec.accuracy))
+    printed = last_row_before(tab.blocks, tab.cursor)
+    _pvm(tab, "Price / volume / mix by family: revenue", rec.family_revenue)
+    _pvm(tab, "Price / volume / mix by family: gross margin", rec.family_margin)
     _by_month(tab, "Latest estimate: actuals for closed months, plan for open",
               rec.latest_estimate)
     _by_month(tab, f"{SNAPSHOT_TITLE}: {rec.scenario}, with overrides", rec.snapshot)
-    widths = {1: 34.0, 2: 18.0, 3: 16.0, 4: 16.0}
-    widths.update({c: 13.0 for c in range(5, 15)})
-    return SheetSpec(tab.name, tab.blocks, owned=True, col_widths=widths, freeze=(2, 0),
-                     tab_color=TAB_COLOR, protection=protection, charts=charts)
+    spec = SheetSpec(tab.name, tab.blocks, owned=True, col_widths=dict(WIDTHS), freeze=(2, 0),
+                     tab_color=TAB_COLOR, protection=protection, charts=charts,
+                     links=tuple(tab.links), hidden_cols=HIDDEN_COLS, selected=True,
+                     row_heights=wrapped_heights(tab.blocks, WIDTHS))
+    return recon_page(spec, company=company, version=f"v{version:03d} · cycle {rec.cycle}",
+                      area=(1, 1, printed, PRINT_LAST_COL), published=timestamp)
+
+
+def _hash_row(tab: _Tab, label: str, value: str) -> None:
+    """A header row for a hash: its first characters in column B, linked to the whole value
+    in the hidden column ``FULL_HASH_COL``."""
+    at = tab.row([label, short_hash(value)], [Style.HEADER, Style.LINK])
+    if value:
+        tab.row([value], Style.TEXT, row=at, col=FULL_HASH_COL)
+        tab.links.append(hash_link(tab.name, at, 2, FULL_HASH_COL, value))
 
 
 def snapshot_from_cells(cells: Mapping[str, object],
@@ -487,7 +537,8 @@ def _hashed_grid(spec: SheetSpec) -> dict[tuple[int, int], object]:
     for block in spec.blocks:
         _fill(grid, block)
     digest_col = _digest_col()
-    grid.pop(_position(RECON_HASH_CELL), None)
+    for cell in OWN_HASH_CELLS:
+        grid.pop(_position(cell), None)
     for position in [p for p in grid if p[1] == digest_col]:
         del grid[position]
     return grid
@@ -512,34 +563,40 @@ def recon_claim(cells: Mapping[str, object]) -> TabClaim:
 
 
 def hashed_cells(cells: Mapping[str, object]) -> dict[str, object]:
-    """Cells read back from a tab, as ``content_hash`` covers them: all but the own-hash cell
+    """Cells read back from a tab, as ``content_hash`` covers them: all but the own-hash cells
     (digest cells included), each as sopfin wrote it where a spreadsheet app's save changed
     only its spelling (``sopfin.respelling.as_written``)."""
-    return {ref: as_written(v) for ref, v in cells.items() if ref.upper() != RECON_HASH_CELL}
+    return {ref: as_written(v) for ref, v in cells.items() if ref.upper() not in OWN_HASH_CELLS}
 
 
 def finalize_recon(spec: SheetSpec) -> tuple[SheetSpec, str]:
     """Seal the tab: add the hidden digest column, hash the content (digests included, the
-    own-hash cell excluded) and show the hash in ``RECON_HASH_CELL``."""
+    own-hash cells excluded) and show the hash whole in ``RECON_HASH_CELL`` and by its first
+    characters, linked to it, in ``RECON_HASH_SHORT_CELL``."""
     digests, recon_hash = seal(_hashed_grid(spec), layout.RECON_DIGEST_COLUMN)
     col = _digest_col()
-    hash_row, hash_col = _position(RECON_HASH_CELL)
+    own = [_position(cell) for cell in OWN_HASH_CELLS]
     blocks = [b for b in spec.blocks
-              if not _is_cell(b, hash_row, hash_col) and not _is_digest(b, col)]
+              if not any(_is_cell(b, r, c) for r, c in own) and not _is_digest(b, col)]
     for b in blocks:
         rows, cols = b.shape
-        if b.col <= col < b.col + cols or (
-                b.row <= hash_row < b.row + rows and b.col <= hash_col < b.col + cols):
+        if b.col <= col < b.col + cols or any(
+                b.row <= r < b.row + rows and b.col <= c < b.col + cols for r, c in own):
             raise ValueError(f"sheet {spec.name!r}: the block at "
                              f"{layout.cell_name(b.row, b.col)} covers the digest column "
-                             f"{layout.RECON_DIGEST_COLUMN} or the own-hash cell "
-                             f"{RECON_HASH_CELL}")
-    blocks.append(Block(hash_row, hash_col, np.array([[recon_hash]], dtype=object),
+                             f"{layout.RECON_DIGEST_COLUMN} or an own-hash cell "
+                             f"({', '.join(OWN_HASH_CELLS)})")
+    (full_row, full_col), (short_row, short_col) = own
+    blocks.append(Block(full_row, full_col, np.array([[recon_hash]], dtype=object),
                         style=Style.TEXT))
+    blocks.append(Block(short_row, short_col, np.array([[short_hash(recon_hash)]],
+                                                       dtype=object), style=Style.LINK))
+    links = [link for link in spec.links if link.cell != RECON_HASH_SHORT_CELL]
+    links.append(hash_link(spec.name, short_row, short_col, full_col, recon_hash))
     for row, text in digests.items():
         blocks.append(Block(row, col, np.array([[text]], dtype=object), style=Style.NOTE))
     hidden = tuple(sorted({*spec.hidden_cols, col}))
-    return replace(spec, blocks=blocks, hidden_cols=hidden), recon_hash
+    return replace(spec, blocks=blocks, hidden_cols=hidden, links=tuple(links)), recon_hash
 
 
 def _position(ref: str) -> tuple[int, int]:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sopfin.sheetspec import SheetSpec, Style
 from sopfin.xlsx import blank
+from sopfin.xlsx.activetab import deselected_parts, set_active_tab
 from sopfin.xlsx.atomic import atomic_replace, save_faults
 from sopfin.xlsx.charts import (
     PartNamer,
@@ -73,6 +74,7 @@ from sopfin.xlsx.package import (
     remove_override,
     remove_relationship,
 )
+from sopfin.xlsx.printnames import positions_of, replace_print_names
 from sopfin.xlsx.screen import SheetTooLargeError, reading
 from sopfin.xlsx.sheetxml import ExcelLimitError, block_styles, check_blocks, worksheet_chunks
 from sopfin.xlsx.states import SHEET_STATES, restored_states, sheet_states
@@ -339,6 +341,7 @@ def _registry_edits(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
                             remark)
     if workbook_id and read_workbook_id(pkg) is None:
         wb_text = with_workbook_id(wb_text, workbook_id)
+    wb_text = _views_and_print_names(pkg, plan, sheets, wb_text, edits)
     rels_text = add_relationships(rels.text, new_rels) if new_rels else rels.text
     types_text = add_overrides(types.text, overrides) if overrides else types.text
     for name in sorted(drawn.removed):
@@ -357,6 +360,21 @@ def _registry_edits(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
             edits.parts[name] = original.encode(text)
     _verify(pkg, edits, plan)
     return edits, xf
+
+
+def _views_and_print_names(pkg: Package, plan: _Plan, sheets: Sequence[SheetSpec],
+                           wb_text: str, edits: _Edits) -> str:
+    """The written sheets' print names replaced; the workbook opening on the last sheet that
+    asks to be selected, with the selection flag cleared on every other sheet."""
+    positions = positions_of(sheets, {e.name.casefold(): e.position for _, e in plan.replace},
+                             len(pkg.sheets))
+    wb_text = replace_print_names(wb_text, {pos: spec for pos, spec in positions.items()
+                                            if spec.owned})
+    selected = [pos for pos, spec in sorted(positions.items()) if spec.selected]
+    if not selected:
+        return wb_text
+    edits.parts.update(deselected_parts(pkg, {e.part for _, e in plan.replace}))
+    return set_active_tab(wb_text, selected[-1])
 
 
 def _drop_replaced_calc_cells(pkg: Package, plan: _Plan, edits: _Edits) -> None:

@@ -164,9 +164,16 @@ def _fill(color: str | None) -> str:
     return f'<c:spPr><a:solidFill><a:srgbClr val="{rgb}"/></a:solidFill></c:spPr>'
 
 
+def _title(text: str) -> str:
+    return (f"<c:title><c:tx><c:rich><a:bodyPr/><a:lstStyle/><a:p><a:r><a:t>"
+            f"{escape_text(text)}</a:t></a:r></a:p></c:rich></c:tx>"
+            '<c:overlay val="0"/></c:title>')
+
+
 def chart_xml(chart: ChartSpec) -> bytes:
     """A stacked column chart: one ``c:ser`` per series; series without a colour are drawn
-    with no fill and no line, and left out of the legend."""
+    with no fill and no line, and left out of the legend. Cells in hidden rows and columns
+    are plotted (a chart's helper table may be hidden)."""
     series = []
     for i, s in enumerate(chart.series):
         series.append(
@@ -177,9 +184,10 @@ def chart_xml(chart: ChartSpec) -> bytes:
     hidden = "".join(f'<c:legendEntry><c:idx val="{i}"/><c:delete val="1"/></c:legendEntry>'
                      for i, s in enumerate(chart.series) if s.color is None)
     fmt = escape_attr(chart.number_format)
-    title = (f"<c:title><c:tx><c:rich><a:bodyPr/><a:lstStyle/><a:p><a:r><a:t>"
-             f"{escape_text(chart.title)}</a:t></a:r></a:p></c:rich></c:tx>"
-             '<c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/>')
+    title = f'{_title(chart.title)}<c:autoTitleDeleted val="0"/>'
+    value_min = "" if chart.value_axis_min is None else \
+        f'<c:min val="{_number(chart.value_axis_min)}"/>'
+    value_title = _title(chart.value_axis_title) if chart.value_axis_title else ""
     axes = (f'<c:catAx><c:axId val="{_CAT_AXIS}"/><c:scaling><c:orientation val="minMax"/>'
             '</c:scaling><c:delete val="0"/><c:axPos val="b"/><c:numFmt formatCode="General" '
             'sourceLinked="0"/><c:majorTickMark val="none"/><c:minorTickMark val="none"/>'
@@ -187,8 +195,9 @@ def chart_xml(chart: ChartSpec) -> bytes:
             '<c:auto val="1"/><c:lblAlgn val="ctr"/><c:lblOffset val="100"/>'
             '<c:noMultiLvlLbl val="0"/></c:catAx>'
             f'<c:valAx><c:axId val="{_VAL_AXIS}"/><c:scaling><c:orientation val="minMax"/>'
-            '</c:scaling><c:delete val="0"/><c:axPos val="l"/><c:majorGridlines/>'
-            f'<c:numFmt formatCode="{fmt}" sourceLinked="0"/><c:majorTickMark val="out"/>'
+            f'{value_min}</c:scaling><c:delete val="0"/><c:axPos val="l"/><c:majorGridlines/>'
+            f'{value_title}<c:numFmt formatCode="{fmt}" sourceLinked="0"/>'
+            '<c:majorTickMark val="out"/>'
             '<c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/>'
             f'<c:crossAx val="{_CAT_AXIS}"/><c:crosses val="autoZero"/>'
             '<c:crossBetween val="between"/></c:valAx>')
@@ -197,7 +206,7 @@ def chart_xml(chart: ChartSpec) -> bytes:
             f'{"".join(series)}<c:gapWidth val="50"/><c:overlap val="100"/>'
             f'<c:axId val="{_CAT_AXIS}"/><c:axId val="{_VAL_AXIS}"/></c:barChart>{axes}'
             f'</c:plotArea><c:legend><c:legendPos val="b"/>{hidden}<c:overlay val="0"/>'
-            '</c:legend><c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart>')
+            '</c:legend><c:plotVisOnly val="0"/><c:dispBlanksAs val="gap"/></c:chart>')
     return (f'{_HEAD}<c:chartSpace xmlns:c="{C_NS}" xmlns:a="{A_NS}" xmlns:r="{DOC_REL_NS}">'
             f'<c:roundedCorners val="0"/>{body}</c:chartSpace>').encode()
 

@@ -23,6 +23,7 @@ from sopfin.xlsx.cellxml import (
     escape_text,
     prepare_block,
 )
+from sopfin.xlsx.pagexml import print_elements, sheet_properties
 
 __all__ = ["block_styles", "check_blocks", "clean_text", "escape_attr", "escape_text",
            "worksheet_chunks", "worksheet_xml"]
@@ -132,8 +133,11 @@ def _check_overlaps(blocks: Sequence[_PreparedBlock]) -> None:
         active.append(i)
 
 
-def _sheet_rows(blocks: list[_PreparedBlock]) -> Iterator[str]:
-    """``<row>`` elements in row order, one string per window of rows."""
+def _sheet_rows(blocks: list[_PreparedBlock],
+                heights: Mapping[int, float] | None = None) -> Iterator[str]:
+    """``<row>`` elements in row order, one string per window of rows; a row given a height
+    in ``heights`` (points) is written with it."""
+    heights = heights or {}
     blocks = [b for b in sorted(blocks, key=lambda b: b.col0) if b.values.size]
     if not blocks:
         return
@@ -148,7 +152,12 @@ def _sheet_rows(blocks: list[_PreparedBlock]) -> Iterator[str]:
             for r, xml in enumerate(b.rows(r0, min(w1, b.row1)), start=r0):
                 if xml:
                     cells.setdefault(r, []).append(xml)
-        yield "".join([f'<row r="{r}">{"".join(cells[r])}</row>' for r in sorted(cells)])
+        yield "".join([f'<row r="{r}"{_height(heights.get(r))}>{"".join(cells[r])}</row>'
+                       for r in sorted(cells)])
+
+
+def _height(points: float | None) -> str:
+    return "" if points is None else f' ht="{float(points)!r}" customHeight="1"'
 
 
 def _dimension(blocks: list[_PreparedBlock]) -> str:
@@ -160,16 +169,18 @@ def _dimension(blocks: list[_PreparedBlock]) -> str:
     return top if top == bottom else f"{top}:{bottom}"
 
 
-def _sheet_view(freeze: tuple[int, int] | None) -> str:
+def _sheet_view(freeze: tuple[int, int] | None, selected: bool = False) -> str:
     rows, cols = freeze or (0, 0)
+    view = '<sheetView tabSelected="1" workbookViewId="0"' if selected else \
+        '<sheetView workbookViewId="0"'
     if rows <= 0 and cols <= 0:
-        return '<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+        return f'<sheetViews>{view}/></sheetViews>'
     pane = "bottomRight" if rows and cols else ("bottomLeft" if rows else "topRight")
     top_left = cell_name(rows + 1, cols + 1)
     split = (f' xSplit="{cols}"' if cols else "") + (f' ySplit="{rows}"' if rows else "")
     selections = "".join(f'<selection pane="{p}"/>' for p in
                          (("topRight", "bottomLeft") if rows and cols else ()))
-    return (f'<sheetViews><sheetView workbookViewId="0"><pane{split} topLeftCell="{top_left}" '
+    return (f'<sheetViews>{view}><pane{split} topLeftCell="{top_left}" '
             f'activePane="{pane}" state="frozen"/>{selections}<selection pane="{pane}" '
             f'activeCell="{top_left}" sqref="{top_left}"/></sheetView></sheetViews>')
 
@@ -223,24 +234,21 @@ def worksheet_chunks(spec: SheetSpec, xf: Mapping[Style, int],
     ``drawing_rid`` is the relationship id of the sheet's drawing (its charts), if any."""
     blocks = [prepare_block(b, xf) for b in spec.blocks]
     _check_overlaps(blocks)
-    tab = f'<sheetPr><tabColor rgb="{escape_attr(spec.tab_color)}"/></sheetPr>' \
-        if spec.tab_color else ""
     head = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">{tab}'
-            f'<dimension ref="{_dimension(blocks)}"/>{_sheet_view(spec.freeze)}'
+            f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">{sheet_properties(spec)}'
+            f'<dimension ref="{_dimension(blocks)}"/>{_sheet_view(spec.freeze, spec.selected)}'
             f'<sheetFormatPr defaultRowHeight="15"/>{_cols(spec.col_widths, spec.hidden_cols)}'
             "<sheetData>")
     yield head.encode("utf-8")
-    for chunk in _sheet_rows(blocks):
+    for chunk in _sheet_rows(blocks, spec.row_heights):
         yield chunk.encode("utf-8")
-    tail = (f"</sheetData>{_protection(spec)}{_hyperlinks(spec)}"
-            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-            f'footer="0.3"/>{_drawing(drawing_rid)}</worksheet>')
+    tail = (f"</sheetData>{_protection(spec)}{_hyperlinks(spec)}{print_elements(spec)}"
+            f"{_drawing(drawing_rid)}</worksheet>")
     yield tail.encode("utf-8")
 
 
 def _drawing(rid: str | None) -> str:
-    # CT_Worksheet: drawing follows pageMargins (pageSetup, headerFooter, breaks: not written)
+    # CT_Worksheet: drawing follows pageMargins, pageSetup and headerFooter
     return f'<drawing r:id="{escape_attr(rid)}"/>' if rid else ""
 
 

@@ -148,12 +148,15 @@ class StyleSheetEditor:
         if self.lists["cellStyleXfs"].shapes:
             attrs += ' xfId="0"'
         for flag, used in (("applyNumberFormat", num), ("applyFont", font), ("applyFill", fill),
-                           ("applyBorder", border), ("applyAlignment", "align" in fmt)):
+                           ("applyBorder", border),
+                           ("applyAlignment", "align" in fmt or "wrap" in fmt)):
             if used:
                 attrs += f' {flag}="1"'
         p = self.prefix
         if "align" in fmt:
             xml = (f'<{p}xf {attrs}><{p}alignment horizontal="{fmt["align"]}"/></{p}xf>')
+        elif "wrap" in fmt:
+            xml = f'<{p}xf {attrs}><{p}alignment wrapText="1"/></{p}xf>'
         else:
             xml = f"<{p}xf {attrs}/>"
         return self._index_of("cellXfs", xml)

@@ -31,11 +31,20 @@ def parts(path: Path) -> dict[str, bytes]:
         return {i.filename: zf.read(i) for i in zf.infolist()}
 
 
+VIEW_STATE = {"activeTab", "firstSheet"}  # the tab a workbook opens on: a close sets it
+
+
+def _compared(el: etree._Element, name: str) -> bool:
+    return name != "count" and not (etree.QName(el).localname == "workbookView"
+                                    and name in VIEW_STATE)
+
+
 def signatures(data: bytes) -> list[tuple]:
     """Every element of a part in document order: tag, attributes, text. A list's ``count``
-    is left out: appending to a list must raise it (checked separately)."""
+    is left out: appending to a list must raise it (checked separately); so is the tab the
+    workbook opens on (``activeTab``, ``firstSheet``), which a close moves to its new tab."""
     root = etree.fromstring(data)
-    return [(el.tag, tuple(sorted((k, v) for k, v in el.attrib.items() if k != "count")),
+    return [(el.tag, tuple(sorted((k, v) for k, v in el.attrib.items() if _compared(el, k))),
              (el.text or "").strip()) for el in root.iter() if isinstance(el.tag, str)]
 
 
