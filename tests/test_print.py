@@ -131,7 +131,7 @@ def test_close_opens_the_workbook_on_the_new_recon_tab(closed, tmp_path):
     book.active = book.sheetnames.index("Demand")  # the analyst was last on Demand
     book["Demand"].sheet_view.tabSelected = True
     book.save(path)
-    assert main(["close", str(path), "--author", "A. Analyst", "-q"]) == 0
+    assert main(["close", str(path), "--author", "A. Analyst", "--force", "-q"]) == 0
     root = workbook_xml(path)
     sheets = [s.get("name") for s in root.iterfind("m:sheets/m:sheet", NS)]
     view = root.find("m:bookViews/m:workbookView", NS)

@@ -306,8 +306,8 @@ def test_user_sheet_sharing_a_name_is_still_refused_after_a_save(cycle, tmp_path
     with zipfile.ZipFile(book) as zf:
         workbook = zf.read("xl/workbook.xml").decode("utf-8")
     position = re.findall(r'<sheet name="([^"]+)"', workbook).index("Summary")
-    mark = re.search(rf'<definedName[^>]*localSheetId="{position}"[^>]*>[^<]*</definedName>',
-                     workbook)
+    mark = re.search(rf'<definedName(?=[^>]*name="_sopfin_owned")'
+                     rf'(?=[^>]*localSheetId="{position}")[^>]*>[^<]*</definedName>', workbook)
     assert mark
     rebuild(book, replace_in("xl/workbook.xml", mark.group(0), ""))
     owned = FileWorkbook(book).owned_sheet_names()
