@@ -1,0 +1,115 @@
+"""Excel conformance, measured: every package sopfin writes passes the Open XML SDK's checks.
+
+Excel cannot run here. The closest independent check is ``openxml-audit``, a port of the
+Open XML SDK validator: package structure, relationships, every XML part against the schema
+constraints, SpreadsheetML's semantic rules. The closed demo must have no finding other than
+the documented Excel rewrite behaviour (inline strings, docs/workbook.md); the corpus side of
+the measurement (adopting real workbooks adds no finding) is in test_corpus_pipeline.py.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from sopfin import layout
+from sopfin.cli import main
+from sopfin.demo import demo_sheets
+from sopfin.xlsx import create_workbook, sheet_names
+
+sys.path.insert(0, str(Path(__file__).parent))
+from xlsx_helpers.conformance import (  # noqa: E402
+    KNOWN_REWRITES,
+    errors,
+    package_findings,
+    part_findings,
+)
+from xlsx_helpers.packages import parts, rebuild  # noqa: E402
+
+STYLES = "xl/styles.xml"
+
+
+@pytest.fixture(scope="module")
+def closed_demo(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.xlsx"
+    assert main(["demo", str(path), "-q"]) == 0
+    assert main(["close", str(path), "--author", "Conformance", "-q"]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_findings(closed_demo):
+    return package_findings(closed_demo)
+
+
+def test_the_closed_demo_has_no_finding(demo_findings):
+    found = errors(demo_findings)
+    assert not found, "\n".join(map(str, found))
+
+
+def test_the_only_warning_is_the_documented_rewrite_on_sopfin_sheets(closed_demo,
+                                                                     demo_findings):
+    """Inline strings are the one known Excel rewrite; they appear on worksheets only."""
+    assert {f.code for f in demo_findings} <= KNOWN_REWRITES
+    assert all(f.part.startswith("xl/worksheets/sheet") for f in demo_findings)
+
+
+def _move(text: str, pattern: str, before: str) -> str:
+    """Cut the first match of ``pattern`` and paste it right before ``before``."""
+    m = re.search(pattern, text, flags=re.S)
+    assert m, pattern
+    text = text[:m.start()] + text[m.end():]
+    return text.replace(before, m.group(0) + before, 1)
+
+
+@pytest.mark.parametrize(("part", "pattern", "before"), [
+    ("xl/workbook.xml", r"<definedNames>.*?</definedNames>", "</workbook>"),
+    (STYLES, r"<fonts[ >].*?</fonts>", "<cellXfs"),
+    ("xl/charts/chart1.xml", r"<c:legend>.*?</c:legend>", "<c:plotArea>"),
+])
+def test_the_check_catches_an_element_out_of_schema_order(closed_demo, tmp_path, part,
+                                                          pattern, before):
+    """The measurement can fail: the same package with one element moved is flagged there."""
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(closed_demo.read_bytes())
+
+    def edit(p: dict[str, bytes]) -> dict[str, bytes]:
+        p[part] = _move(p[part].decode("utf-8"), pattern, before).encode("utf-8")
+        return p
+
+    rebuild(broken, edit)
+    flagged = {f.part for f in errors(part_findings(broken, [part]))}
+    assert flagged == {part}
+
+
+def _with_font0(path: Path, font: str) -> None:
+    def edit(p: dict[str, bytes]) -> dict[str, bytes]:
+        text = p[STYLES].decode("utf-8")
+        p[STYLES] = re.sub(r"<font>.*?</font>", font, text, count=1, flags=re.S).encode()
+        return p
+
+    rebuild(path, edit)
+
+
+def test_fonts_sopfin_adds_keep_the_base_font_children_in_schema_order(tmp_path):
+    """A workbook whose default font names a charset (ClosedXML, and Excel in some locales,
+    write one): the bold and coloured fonts dollarize adds copy name, family, charset and
+    scheme in CT_Font's order."""
+    path = tmp_path / "plan.xlsx"
+    create_workbook(path, demo_sheets(families=4, scenarios=("base",)))
+    _with_font0(path, '<font><sz val="11"/><color theme="1"/><name val="Calibri"/>'
+                      '<family val="2"/><charset val="204"/><scheme val="minor"/></font>')
+    assert not errors(part_findings(path, [STYLES]))
+    assert main(["dollarize", str(path), "-q"]) == 0
+    assert parts(path)[STYLES].count(b'<charset val="204"/>') > 1, "no font was added"
+    found = errors(part_findings(path, [STYLES]))
+    assert not found, "\n".join(map(str, found))
+
+
+def test_the_output_sheets_are_what_was_validated(closed_demo):
+    """Guard for the measurement: the demo holds every output sheet and a Recon tab."""
+    names = sheet_names(closed_demo)
+    assert {*layout.OUTPUT_SHEET_NAMES, layout.recon_tab_name(1), layout.LEDGER} <= set(names)
