@@ -57,30 +57,40 @@ def test_the_only_warning_is_the_documented_rewrite_on_sopfin_sheets(closed_demo
     assert all(f.part.startswith("xl/worksheets/sheet") for f in demo_findings)
 
 
-def _move(text: str, pattern: str, before: str) -> str:
-    """Cut the first match of ``pattern`` and paste it right before ``before``."""
-    m = re.search(pattern, text, flags=re.S)
-    assert m, pattern
-    text = text[:m.start()] + text[m.end():]
-    return text.replace(before, m.group(0) + before, 1)
+def _move(pattern: str, before: str):
+    """An edit that cuts the first match of ``pattern`` and pastes it right before ``before``."""
+    def edit(text: str) -> str:
+        m = re.search(pattern, text, flags=re.S)
+        assert m, pattern
+        text = text[:m.start()] + text[m.end():]
+        return text.replace(before, m.group(0) + before, 1)
+    return edit
 
 
-@pytest.mark.parametrize(("part", "pattern", "before"), [
-    ("xl/workbook.xml", r"<definedNames>.*?</definedNames>", "</workbook>"),
-    (STYLES, r"<fonts[ >].*?</fonts>", "<cellXfs"),
-    ("xl/charts/chart1.xml", r"<c:legend>.*?</c:legend>", "<c:plotArea>"),
-])
-def test_the_check_catches_an_element_out_of_schema_order(closed_demo, tmp_path, part,
-                                                          pattern, before):
-    """The measurement can fail: the same package with one element moved is flagged there."""
+def _replace(old: str, new: str):
+    def edit(text: str) -> str:
+        assert old in text, old
+        return text.replace(old, new, 1)
+    return edit
+
+
+@pytest.mark.parametrize(("part", "edit"), [
+    ("xl/workbook.xml", _move(r"<definedNames>.*?</definedNames>", "</workbook>")),
+    ("xl/workbook.xml", _replace('state="veryHidden"', 'state="secret"')),
+    (STYLES, _move(r"<fonts[ >].*?</fonts>", "<cellXfs")),
+    ("xl/charts/chart1.xml", _move(r"<c:legend>.*?</c:legend>", "<c:plotArea>")),
+], ids=["definedNames-after-calcPr", "unknown-sheet-state", "fonts-after-cellStyleXfs",
+        "legend-before-plotArea"])
+def test_the_check_catches_a_broken_part(closed_demo, tmp_path, part, edit):
+    """The measurement can fail: the same package with one part broken is flagged there."""
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(closed_demo.read_bytes())
 
-    def edit(p: dict[str, bytes]) -> dict[str, bytes]:
-        p[part] = _move(p[part].decode("utf-8"), pattern, before).encode("utf-8")
+    def edit_part(p: dict[str, bytes]) -> dict[str, bytes]:
+        p[part] = edit(p[part].decode("utf-8")).encode("utf-8")
         return p
 
-    rebuild(broken, edit)
+    rebuild(broken, edit_part)
     flagged = {f.part for f in errors(part_findings(broken, [part]))}
     assert flagged == {part}
 

@@ -5,8 +5,8 @@ package structure, relationships and content types, every XML part against the S
 tables (element order and content, required attributes, attribute types where the tables
 declare them) and the SpreadsheetML semantic rules. Excel cannot run here; this is the
 closest independent check. It is stricter than ECMA-376's XSDs in places (CT_Font's children
-are a sequence for the SDK, a choice for the XSD) and laxer in others (it does not flag every
-undeclared attribute): docs/workbook.md, "Excel conformance".
+are a sequence for the SDK, a choice for the XSD) and laxer in others (an undeclared attribute
+on a cell, a malformed colour): docs/workbook.md, "Excel conformance".
 
 A finding is (part, severity, code, message). ``package_findings`` runs the package-level
 checks (structure, relationships, content types, workbook, Excel canonical form) over the whole
