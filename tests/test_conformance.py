@@ -23,10 +23,12 @@ from sopfin.xlsx import create_workbook, sheet_names
 sys.path.insert(0, str(Path(__file__).parent))
 from xlsx_helpers.conformance import (  # noqa: E402
     KNOWN_REWRITES,
+    added,
     errors,
     package_findings,
     part_findings,
 )
+from xlsx_helpers.libreoffice import convert  # noqa: E402
 from xlsx_helpers.packages import parts, rebuild  # noqa: E402
 
 STYLES = "xl/styles.xml"
@@ -123,3 +125,22 @@ def test_the_output_sheets_are_what_was_validated(closed_demo):
     """Guard for the measurement: the demo holds every output sheet and a Recon tab."""
     names = sheet_names(closed_demo)
     assert {*layout.OUTPUT_SHEET_NAMES, layout.recon_tab_name(1), layout.LEDGER} <= set(names)
+
+
+@pytest.mark.libreoffice
+def test_writing_into_a_libreoffice_saved_workbook_adds_no_finding(soffice, tmp_path):
+    """A plan workbook last saved by LibreOffice (its own workbook.xml, styles and shared
+    strings): the parts dollarize and close write or edit add no finding to it."""
+    plan = tmp_path / "plan.xlsx"
+    create_workbook(plan, demo_sheets(families=4, scenarios=("base",)))
+    saved = convert(soffice, [plan], tmp_path / "saved", "xlsx:Calc MS Excel 2007 XML")[plan]
+    assert saved is not None, "LibreOffice did not save the workbook"
+    result = tmp_path / "result.xlsx"
+    result.write_bytes(saved.read_bytes())
+    assert main(["dollarize", str(result), "-q"]) == 0
+    assert main(["close", str(result), "--author", "Conformance", "-q"]) == 0
+    original, after = parts(saved), parts(result)
+    written = [n for n in after if original.get(n) != after[n]]
+    before = package_findings(saved, [n for n in written if n in original])
+    new = errors(added(before, package_findings(result, written)))
+    assert not new, "\n".join(map(str, new))
