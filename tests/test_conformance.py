@@ -10,6 +10,7 @@ the measurement (adopting real workbooks adds no finding) is in test_corpus_pipe
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 
 from sopfin import layout
 from sopfin.cli import main
+from sopfin.templates import TEMPLATE_PATH
 from sopfin.demo import demo_sheets
 from sopfin.xlsx import create_workbook, sheet_names
 
@@ -31,6 +33,7 @@ from xlsx_helpers.conformance import (  # noqa: E402
 from xlsx_helpers.libreoffice import convert  # noqa: E402
 from xlsx_helpers.packages import parts, rebuild  # noqa: E402
 
+REPO = Path(__file__).resolve().parents[1]
 STYLES = "xl/styles.xml"
 
 
@@ -125,6 +128,16 @@ def test_the_output_sheets_are_what_was_validated(closed_demo):
     """Guard for the measurement: the demo holds every output sheet and a Recon tab."""
     names = sheet_names(closed_demo)
     assert {*layout.OUTPUT_SHEET_NAMES, layout.recon_tab_name(1), layout.LEDGER} <= set(names)
+
+
+def test_the_shipped_template_and_the_built_addin_have_no_finding(tmp_path):
+    """The other packages sopfin writes: templates/plan.xlsx and the sopfin.xlam add-in."""
+    xlam = tmp_path / "sopfin.xlam"
+    done = subprocess.run([sys.executable, "addin/build.py", "--out", str(xlam)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    found = errors([*package_findings(TEMPLATE_PATH), *package_findings(xlam)])
+    assert not found, "\n".join(map(str, found))
 
 
 @pytest.mark.libreoffice
