@@ -127,3 +127,17 @@ def errors(findings: Iterable[Finding]) -> list[Finding]:
 def added(before: Iterable[Finding], after: Iterable[Finding]) -> list[Finding]:
     """Findings of ``after`` that ``before`` does not have (counted per part and message)."""
     return sorted((Counter(after) - Counter(before)).elements())
+
+
+def _part_bytes(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def added_by_writing(original: Path, result: Path) -> list[Finding]:
+    """Findings of ``result`` that ``original`` does not have, apart from the known rewrites:
+    the parts that differ (written or edited) are checked in both, the package as a whole too."""
+    before, after = _part_bytes(original), _part_bytes(result)
+    written = [name for name, data in after.items() if before.get(name) != data]
+    was = package_findings(original, [name for name in written if name in before])
+    return errors(added(was, package_findings(result, written)))
