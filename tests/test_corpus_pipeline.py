@@ -4,8 +4,9 @@ For each file, as an analyst would: ``sopfin init`` adds the input sheets; the i
 filled in (the init-created sheet parts are replaced by filled ones, as typing into them
 would); ``sopfin dollarize`` writes the output sheets; ``dollarize`` again; then ``sopfin close``
 publishes Recon v001 and the ledger. After that,
-every original part is byte-identical, the registry parts keep every original element, and
-openpyxl and LibreOffice open the result wherever they opened the original. Structure-
+every original part is byte-identical, the registry parts keep every original element, the
+Open XML SDK's checks find nothing the original did not have, and openpyxl and LibreOffice
+open the result wherever they opened the original. Structure-
 protected and Strict workbooks are refused by both commands and left byte-identical.
 """
 
