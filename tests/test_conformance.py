@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,11 @@ import pytest
 from sopfin import layout
 from sopfin.cli import main
 from sopfin.demo import demo_sheets
+from sopfin.model import CellRef, Issue, IssueCode, Severity
+from sopfin.render.issues_sheet import render_issues
 from sopfin.templates import TEMPLATE_PATH
-from sopfin.xlsx import create_workbook, sheet_names
+from sopfin.xlsx import create_workbook, sheet_names, write_sheets
+from sopfin.xlsx.read import sheet_parts
 
 sys.path.insert(0, str(Path(__file__).parent))
 from xlsx_helpers.conformance import (  # noqa: E402
@@ -122,6 +126,26 @@ def test_fonts_sopfin_adds_keep_the_base_font_children_in_schema_order(tmp_path)
     assert parts(path)[STYLES].count(b'<charset val="204"/>') > 1, "no font was added"
     found = errors(part_findings(path, [STYLES]))
     assert not found, "\n".join(map(str, found))
+
+
+def test_an_issues_sheet_with_links_has_no_finding(closed_demo, tmp_path):
+    """The demo is clean, so its Issues sheet has no rows; one with an error and a warning
+    carries hyperlinks and the error, warning and link styles."""
+    path = tmp_path / "issues.xlsx"
+    path.write_bytes(closed_demo.read_bytes())
+    issues = [Issue(IssueCode.MISSING_COLUMN, Severity.ERROR, CellRef("Demand", "A1"),
+                    "column 'Family' is missing", "add it"),
+              Issue(IssueCode.UNKNOWN_COLUMN, Severity.WARNING, CellRef("Prices", "Z1"),
+                    "column 'Notes' is not used", "")]
+    write_sheets(path, [render_issues(issues, "Issues")])
+    found = added_by_writing(closed_demo, path)
+    assert not found, "\n".join(map(str, found))
+    assert b"<hyperlinks>" in parts(path)[_issues_part(path)]
+
+
+def _issues_part(path: Path) -> str:
+    with zipfile.ZipFile(path) as zf:
+        return sheet_parts(zf)[layout.ISSUES]
 
 
 def test_the_output_sheets_are_what_was_validated(closed_demo):
