@@ -128,6 +128,17 @@ def test_fonts_sopfin_adds_keep_the_base_font_children_in_schema_order(tmp_path)
     assert not found, "\n".join(map(str, found))
 
 
+def test_approving_and_closing_again_add_no_finding(closed_demo, tmp_path):
+    """approve appends an approval to the ledger; closing again rewrites the ledger
+    and the output sheets and, when it publishes, adds the next Recon tab beside v001."""
+    path = tmp_path / "later.xlsx"
+    path.write_bytes(closed_demo.read_bytes())
+    assert main(["approve", str(path), "--version", "1", "--by", "CFO", "-q"]) == 0
+    assert main(["close", str(path), "--author", "Conformance", "-q"]) == 0
+    found = added_by_writing(closed_demo, path)
+    assert not found, "\n".join(map(str, found))
+
+
 def test_an_issues_sheet_with_links_has_no_finding(closed_demo, tmp_path):
     """The demo is clean, so its Issues sheet has no rows; one with an error and a warning
     carries hyperlinks and the error, warning and link styles."""
