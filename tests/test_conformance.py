@@ -34,6 +34,7 @@ from xlsx_helpers.conformance import (  # noqa: E402
     package_findings,
     part_findings,
 )
+from xlsx_helpers.ecma_schemas import ENV, schema_folder, xsd_findings  # noqa: E402
 from xlsx_helpers.libreoffice import convert  # noqa: E402
 from xlsx_helpers.packages import parts, rebuild  # noqa: E402
 
@@ -64,6 +65,15 @@ def test_the_only_warning_is_the_documented_rewrite_on_sopfin_sheets(closed_demo
     """Inline strings are the one known Excel rewrite; they appear on worksheets only."""
     assert {f.code for f in demo_findings} <= KNOWN_REWRITES
     assert all(f.part.startswith("xl/worksheets/sheet") for f in demo_findings)
+
+
+def test_the_closed_demo_passes_the_ecma_schemas(closed_demo):
+    """The second opinion, run when the ECMA-376 XSDs are at hand (docs/workbook.md)."""
+    folder = schema_folder()
+    if folder is None:
+        pytest.skip(f"set {ENV} to a folder with the ECMA-376 transitional schemas")
+    found = xsd_findings(folder, closed_demo)
+    assert not found, "\n".join(found[:20])
 
 
 def _move(pattern: str, before: str):

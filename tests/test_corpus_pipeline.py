@@ -38,6 +38,7 @@ from xlsx_helpers.corpus import (  # noqa: E402
     parts,
     signatures,
 )
+from xlsx_helpers.ecma_schemas import ENV, schema_folder, xsd_added_by_writing  # noqa: E402
 from xlsx_helpers.libreoffice import convert  # noqa: E402
 from xlsx_helpers.packages import rebuild  # noqa: E402
 
@@ -177,3 +178,13 @@ def test_adopting_a_workbook_adds_no_conformance_finding(outcomes):
     failures = [f"{o.file}: {f}" for o in outcomes.values() if o.refusal is None
                 for f in added_by_writing(o.original, o.result)]
     assert not failures, "\n".join(failures)
+
+
+def test_adopting_a_workbook_adds_no_ecma_schema_error(outcomes):
+    """The same comparison against the ECMA-376 XSDs, when they are at hand."""
+    folder = schema_folder()
+    if folder is None:
+        pytest.skip(f"set {ENV} to a folder with the ECMA-376 transitional schemas")
+    failures = [f"{o.file}: {f}" for o in outcomes.values() if o.refusal is None
+                for f in xsd_added_by_writing(folder, o.original, o.result)]
+    assert not failures, "\n".join(failures[:40])

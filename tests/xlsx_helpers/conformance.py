@@ -37,6 +37,8 @@ from openxml_audit.semantic.validator import (
     create_spreadsheet_semantic_validator,
 )
 
+from xlsx_helpers.packages import written_parts
+
 FILE_FORMAT = FileFormat.OFFICE_2019
 
 # Known Excel rewrite behaviour, not an error: sopfin writes its text cells as inline strings
@@ -129,15 +131,9 @@ def added(before: Iterable[Finding], after: Iterable[Finding]) -> list[Finding]:
     return sorted((Counter(after) - Counter(before)).elements())
 
 
-def _part_bytes(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
-        return {name: zf.read(name) for name in zf.namelist()}
-
-
 def added_by_writing(original: Path, result: Path) -> list[Finding]:
     """Findings of ``result`` that ``original`` does not have, apart from the known rewrites:
     the parts that differ (written or edited) are checked in both, the package as a whole too."""
-    before, after = _part_bytes(original), _part_bytes(result)
-    written = [name for name, data in after.items() if before.get(name) != data]
-    was = package_findings(original, [name for name in written if name in before])
+    written, edited = written_parts(original, result)
+    was = package_findings(original, edited)
     return errors(added(was, package_findings(result, written)))
