@@ -10,15 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sopfin import layout
 from sopfin.checks import validate
 from sopfin.dollarize import dollarize
+from sopfin.finance import parse_finance
 from sopfin.model import Issue, Plan, Severity, has_errors
 from sopfin.readplan import parse_plan
+from sopfin.reconciliation import FinanceInputs
 from sopfin.render import render_outputs
 from sopfin.results import Dollarized
 from sopfin.sheetspec import SheetSpec
@@ -60,6 +62,7 @@ class RunResult:
     raw: Mapping[str, object] = field(default_factory=dict)  # input grids as read
     plan: Plan | None = None
     dollarized: Dollarized | None = None
+    finance: FinanceInputs | None = None  # the finance sheets, when they were read
     written: object | None = None  # sopfin.xlsx.WriteReport when the workbook was written
     timings: Timings = field(default_factory=Timings)
 
@@ -70,6 +73,14 @@ class RunResult:
     @property
     def errors(self) -> list[Issue]:
         return [i for i in self.issues if i.severity is Severity.ERROR]
+
+
+def exclusive(book: Workbook) -> AbstractContextManager[object]:
+    """Hold ``book`` for a whole read-modify-write: the lock file beside a workbook file, or
+    beside the file of a book open in Excel (``sopfin.xlsx.lock``); nothing for a book that
+    has none."""
+    hold = getattr(book, "exclusive", None)
+    return hold() if hold is not None else nullcontext()
 
 
 def read_step(book: Workbook, timings: Timings, progress: Progress = _quiet,
@@ -95,10 +106,12 @@ def dollarize_step(plan: Plan, scenarios: Sequence[str] | None, timings: Timings
 
 
 def render_step(plan: Plan, d: Dollarized, issues: Sequence[Issue], timings: Timings,
-                progress: Progress = _quiet) -> list[SheetSpec]:
+                progress: Progress = _quiet, finance: FinanceInputs | None = None,
+                ) -> list[SheetSpec]:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    overrides = finance.overrides if finance is not None else ()
     with timings.step("render", progress):
-        return render_outputs(plan, d, issues, generated_at=stamp)
+        return render_outputs(plan, d, issues, generated_at=stamp, overrides=overrides)
 
 
 def write_step(book: Workbook, specs: Sequence[SheetSpec], timings: Timings,
@@ -124,6 +137,17 @@ def check(target: str | Path | Workbook, progress: Progress = _quiet,
     return result
 
 
+def check_with_finance(target: str | Path | Workbook, progress: Progress = _quiet) -> RunResult:
+    """``check`` plus the finance sheets (Overrides, Actions, Actuals, Forecast), validated as
+    a close validates them; writes nothing."""
+    result = check(target, progress, extra_sheets=layout.FINANCE_SHEET_NAMES)
+    if result.plan is not None:
+        with result.timings.step("finance", progress):
+            result.finance, issues = parse_finance(result.raw, result.plan)
+            result.issues.extend(issues)
+    return result
+
+
 class UnknownScenarioError(ValueError):
     """Asked to dollarize a scenario that Settings does not list (a usage problem)."""
 
@@ -136,10 +160,17 @@ def unknown_scenarios(plan: Plan, scenarios: Sequence[str] | None) -> list[str]:
 
 def run_dollarize(target: str | Path | Workbook, scenarios: Sequence[str] | None = None,
                   progress: Progress = _quiet) -> RunResult:
-    """check -> dollarize -> render -> write. Writes nothing when any error is found."""
+    """check (with the finance sheets, whose named overrides the Summary adds to the plan)
+    -> dollarize -> render -> write. Writes nothing when any error is found."""
     book = open_workbook(target)
+    with exclusive(book):
+        return _dollarize(book, scenarios, progress)
+
+
+def _dollarize(book: Workbook, scenarios: Sequence[str] | None,
+               progress: Progress) -> RunResult:
     book.check_writable()  # refuse locked / protected / strict workbooks before any work
-    result = check(book, progress)
+    result = check_with_finance(book, progress)
     if result.plan is None or not result.ok:
         return result
     plan = result.plan
@@ -152,6 +183,6 @@ def run_dollarize(target: str | Path | Workbook, scenarios: Sequence[str] | None
     result.dollarized = d
     if not result.ok:
         return result
-    specs = render_step(plan, d, result.issues, result.timings, progress)
+    specs = render_step(plan, d, result.issues, result.timings, progress, result.finance)
     result.written = write_step(book, specs, result.timings, progress)
     return result
