@@ -6,8 +6,9 @@ would); ``sopfin dollarize`` writes the output sheets; ``dollarize`` again; then
 publishes Recon v001 and the ledger. After that,
 every original part is byte-identical (but for the one view attribute a close may clear: the
 workbook opens on the new Recon tab, so no other sheet may stay selected, or Excel would
-group them), the registry parts keep every original element, and
-openpyxl and LibreOffice open the result wherever they opened the original. Structure-
+group them), the registry parts keep every original element, the Open XML SDK's checks find
+nothing the original did not have, and openpyxl and LibreOffice open the result wherever they
+opened the original. Structure-
 protected and Strict workbooks are refused by both commands and left byte-identical.
 """
 
@@ -32,6 +33,7 @@ from sopfin.xlsx.activetab import deselect, is_selected
 from sopfin.xlsx.read import read_raw_sheets, sheet_parts
 
 sys.path.insert(0, str(Path(__file__).parent))
+from xlsx_helpers.conformance import added_by_writing  # noqa: E402
 from xlsx_helpers.corpus import (  # noqa: E402
     expected_refusal,
     is_registry,
@@ -39,6 +41,7 @@ from xlsx_helpers.corpus import (  # noqa: E402
     parts,
     signatures,
 )
+from xlsx_helpers.ecma_schemas import ENV, schema_folder, xsd_added_by_writing  # noqa: E402
 from xlsx_helpers.libreoffice import convert  # noqa: E402
 from xlsx_helpers.packages import rebuild  # noqa: E402
 
@@ -179,3 +182,22 @@ def test_libreoffice_opens_every_result_it_opened_before(outcomes, soffice, tmp_
     failures = [o.file for o in written
                 if originals[o.original] is not None and results[o.result] is None]
     assert not failures, f"LibreOffice opens the original but not the result: {failures}"
+
+
+def test_adopting_a_workbook_adds_no_conformance_finding(outcomes):
+    """Open XML SDK checks (tests/xlsx_helpers/conformance.py) of every part sopfin wrote or
+    edited, against the same parts of the original: sopfin's own parts have no finding, and a
+    registry part keeps at most the findings the original already had."""
+    failures = [f"{o.file}: {f}" for o in outcomes.values() if o.refusal is None
+                for f in added_by_writing(o.original, o.result)]
+    assert not failures, "\n".join(failures)
+
+
+def test_adopting_a_workbook_adds_no_ecma_schema_error(outcomes):
+    """The same comparison against the ECMA-376 XSDs, when they are at hand."""
+    folder = schema_folder()
+    if folder is None:
+        pytest.skip(f"set {ENV} to a folder with the ECMA-376 transitional schemas")
+    failures = [f"{o.file}: {f}" for o in outcomes.values() if o.refusal is None
+                for f in xsd_added_by_writing(folder, o.original, o.result)]
+    assert not failures, "\n".join(failures[:40])

@@ -24,7 +24,9 @@ BUILTIN_NUM_FMTS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, 
 FIRST_CUSTOM_NUM_FMT = 164
 # The stylesheet's lists in schema order; sopfin appends to the first five and cellXfs.
 LIST_ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs")
-FONT_KEPT_CHILDREN = ("name", "charset", "family", "scheme")
+# The base font's children a new font keeps, in CT_Font's order (Excel writes them so, and the
+# Open XML SDK's validator rejects another order).
+FONT_KEPT_CHILDREN = ("name", "family", "charset", "scheme")
 
 Shape = tuple[Any, ...]
 

@@ -13,6 +13,14 @@ def parts(path: Path) -> dict[str, bytes]:
         return {name: zf.read(name) for name in zf.namelist()}
 
 
+def written_parts(original: Path, result: Path) -> tuple[list[str], list[str]]:
+    """The parts of ``result`` that are new or differ from ``original``, and those of them
+    that ``original`` has too."""
+    before, after = parts(original), parts(result)
+    written = [name for name, data in after.items() if before.get(name) != data]
+    return written, [name for name in written if name in before]
+
+
 def rebuild(path: Path, edit: Callable[[dict[str, bytes]], dict[str, bytes]]) -> None:
     """Rewrite ``path`` with ``edit`` applied to its {part name: bytes} map."""
     new = edit(parts(path))
