@@ -11,8 +11,10 @@ LibreOffice conversions are few (one per point of the cycle) and shared by modul
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
+import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass
@@ -248,10 +250,10 @@ def test_verify_proves_every_tab_right_after_each_save(cycle, point):
     assert len(shown) == (0 if point == "dollarized" else 1), result.lines()
     changed = {str(f.where).split("!")[0] for f in result.findings
                if f.kind is FindingKind.INPUTS_CHANGED}
-    # The Demand edit after v002 is named, as any edit after a close is. LibreOffice stores
-    # the TRUE cells of Families and Settings as TRUE() formulas; openpyxl keeps the formulas
-    # without their results, so those sheets read differently too, and verify says so.
-    expect = {"edited": {"Demand"}, "openpyxl": {"Demand", "Families", "Settings"}}
+    # The Demand edit after v002 is named, as any edit after a close is, and nothing else:
+    # LibreOffice stores the TRUE cells of Families and Settings as TRUE() formulas, and
+    # openpyxl keeps those formulas without their results; they still read as TRUE.
+    expect = {"edited": {"Demand"}, "openpyxl": {"Demand"}}
     assert changed == expect.get(point, set()), result.lines()
     assert len(result.findings) == len(shown) + len(changed), result.lines()
 
@@ -524,3 +526,23 @@ def test_xlsm_commands_work_and_keep_the_vba_project(macro_book, tmp_path):
     with zipfile.ZipFile(book) as zf:
         assert "macroEnabled.main+xml" in zf.read("[Content_Types].xml").decode("utf-8")
     assert parts(original)[VBA_PART] is not None
+
+
+def test_a_true_or_false_formula_without_its_result_reads_as_the_boolean(tmp_path):
+    """openpyxl writes a formula without its result; a FALSE() typed as a formula must not
+    read as an empty cell, which would make an inactive family active by default."""
+    path = tmp_path / "plan.xlsx"
+    assert cli("new", path, "--demo") == 0
+    wb = openpyxl.load_workbook(path)
+    wb[layout.FAMILIES]["E2"] = "=FALSE()"
+    wb[layout.FAMILIES]["E3"] = "=true()"
+    wb.save(path)
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read(sheet_parts(zf)[layout.FAMILIES])
+    assert re.search(rb'<c r="E2"[^>]*><f>FALSE\(\)</f><v\s*/?>', xml)
+    rows = read_raw_sheets(path, [layout.FAMILIES])[layout.FAMILIES].rows
+    assert (rows[1][4], rows[2][4]) == (False, True)
+    report = subprocess.run([sys.executable, "-m", "sopfin.cli", "check", str(path), "--json"],
+                            capture_output=True, text=True, check=False)
+    codes = {i["code"] for i in json.loads(report.stdout)["issues"]}
+    assert "inactive-family-has-demand" in codes  # the family read as inactive

@@ -13,7 +13,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -170,10 +170,11 @@ def _parse(package: zipfile.ZipFile, part: str, path: Path) -> etree._Element:
 
 
 def streamed_error_cells(package: zipfile.ZipFile, part: str,
-                         row_bytes: int) -> list[tuple[int, int, XlError]]:
-    """``error_cells`` of a worksheet part read a run of whole rows at a time, so at most
-    one chunk and one row are held (a row longer than ``row_bytes`` is refused)."""
-    found: list[tuple[int, int, XlError]] = []
+                         row_bytes: int) -> list[tuple[int, int, XlError | bool]]:
+    """``error_cells`` (and ``uncalculated_booleans``) of a worksheet part read a run of whole
+    rows at a time, so at most one chunk and one row are held (a row longer than
+    ``row_bytes`` is refused)."""
+    found: list[tuple[int, int, XlError | bool]] = []
     carry = b""
     with package.open(part) as stream:
         while True:
@@ -188,12 +189,34 @@ def streamed_error_cells(package: zipfile.ZipFile, part: str,
                 raise ValueError(f"a row of more than {row_bytes:,} bytes "
                                  "(SOPFIN_MAX_ROW_BYTES)")
             cells = _marked_cells(piece) if any(m in piece for m in _ERROR_MARKERS) else []
+            if b"</f>" in piece:
+                cells += uncalculated_booleans(piece)
             if any(cell[0] < 0 for cell in cells):  # cells without references: walk rows
                 with package.open(part) as again:
                     return _error_cells_by_position(again)
             found += cells
             if not data:
                 return found
+
+
+_UNCALCULATED_BOOLEAN = re.compile(
+    rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f(?:\s[^>]*)?>\s*(TRUE|FALSE)\s*\(\s*\)\s*"
+    rb"</(?:\w+:)?f>\s*(?:<(?:\w+:)?v>\s*</(?:\w+:)?v>|<(?:\w+:)?v\s*/>)?\s*</(?:\w+:)?c>",
+    re.IGNORECASE)
+
+
+def uncalculated_booleans(xml: bytes) -> list[tuple[int, int, bool]]:
+    """(0-based row, 0-based col, value) of every ``TRUE()``/``FALSE()`` formula cell that has
+    no stored result. LibreOffice saves a typed TRUE as the formula ``TRUE()``; a later save
+    by a library that does not calculate (openpyxl) keeps the formula and drops its result,
+    which calamine would read as an empty cell: a FALSE would silently become the default."""
+    found: list[tuple[int, int, bool]] = []
+    for match in _UNCALCULATED_BOOLEAN.finditer(xml):
+        ref = _CELL_REF.search(match.group(1))
+        if ref is not None:
+            found.append((int(ref.group(2)) - 1, column_index(ref.group(1).decode("ascii")) - 1,
+                          match.group(2).upper() == b"TRUE"))
+    return found
 
 
 def error_cells(xml: bytes) -> list[tuple[int, int, XlError]]:
@@ -262,8 +285,10 @@ def _normalised(grid: list[list[object]]) -> list[list[object]]:
     return [[None if v == "" else v for v in row] if "" in row else row for row in grid]
 
 
-def _place_errors(rows: list[list[object]], errors: list[tuple[int, int, XlError]]) -> None:
-    """Put each error into the grid, growing it when the error lies outside calamine's range."""
+def _place_errors(rows: list[list[object]],
+                  errors: Sequence[tuple[int, int, XlError | bool]]) -> None:
+    """Put each error (or recovered boolean) into the grid, growing it when the cell lies
+    outside calamine's range."""
     if not errors:
         return
     width = max([len(r) for r in rows] + [c + 1 for _, c, _ in errors])
