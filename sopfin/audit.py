@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from sopfin import layout, versions
+from sopfin.edits import edited_cells
 from sopfin.model import CellRef, Severity
 from sopfin.money import to_cents
-from sopfin.overrides import typed_over_formulas
 from sopfin.pipeline import check, dollarize_step, render_step
 from sopfin.render.recon import snapshot_from_cells
 from sopfin.workbook import Workbook
@@ -71,7 +71,7 @@ def overwritten_formulas(book: Workbook) -> list[versions.Finding]:
              if s.name in owned and s.name != layout.ISSUES]
     current = book.read_cell_rows([s.name for s in specs])
     return [versions.Finding(versions.FindingKind.OVERWRITTEN_FORMULA, 0, f.where, f.message)
-            for f in typed_over_formulas(specs, current)]
+            for f in edited_cells(specs, current)]
 
 
 def _status_line(book: Workbook, ledger: Sequence[versions.LedgerEntry]) -> str:

@@ -350,7 +350,7 @@ def _compare(name: str, spec: SpecRows, rows: Iterable[CellRow],
     return findings if has_cells else []
 
 
-def _merged(rows: Iterable[CellRow]) -> list[CellsRow]:
+def merged_rows(rows: Iterable[CellRow]) -> list[CellsRow]:
     """The rows of a sheet that repeats or reorders row numbers, merged in document order
     (later non-empty cells win) and sorted."""
     cells: dict[int, dict[str, object]] = {}
@@ -381,5 +381,5 @@ def typed_over_formulas(specs: Sequence[SheetSpec],
         try:
             findings += _compare(spec.name, expected, rows, has_cells)
         except _OutOfOrder:
-            findings += _compare(spec.name, expected, _merged(rows), has_cells)
+            findings += _compare(spec.name, expected, merged_rows(rows), has_cells)
     return findings

@@ -21,14 +21,15 @@ from pathlib import Path
 import pandas as pd
 
 from sopfin import layout, versions
+from sopfin.edits import edited_cells, ledger_note, pending_discards
 from sopfin.finance import parse_finance
 from sopfin.model import Issue, Severity, has_errors
 from sopfin.money import to_cents
-from sopfin.overrides import typed_over_formulas
 from sopfin.pipeline import Progress, RunResult, Timings, check, dollarize_step, render_step
 from sopfin.protection import hash_password
 from sopfin.reconcile import compare_forecast, reconcile, silent_override_issues
 from sopfin.reconciliation import Reconciliation
+from sopfin.render import rerender_issues
 from sopfin.render.ledger import parse_ledger, render_ledger
 from sopfin.render.recon import finalize_recon, hashed_cells, render_recon, snapshot_from_cells
 from sopfin.sheetspec import SheetProtection, SheetSpec
@@ -146,8 +147,8 @@ def _prepare(book: Workbook, scenario_window: str, progress: Progress,
         return base, out, []
     specs = render_step(plan, d, out.issues, base.timings, progress)
     with base.timings.step("reconcile", progress):
-        current = book.read_cell_rows(layout.OUTPUT_SHEET_NAMES)
-        silent = typed_over_formulas(specs, current) + compare_forecast(plan, d, fin)
+        current = book.read_cell_rows(layout.FINGERPRINTED_SHEETS)
+        silent = edited_cells(specs, current) + compare_forecast(plan, d, fin)
         prior = None
         if fin.actuals is not None:
             prior = approved_snapshot(book, load_ledger(book) if ledger is None else ledger)
@@ -166,6 +167,15 @@ def run_reconcile(target: str | Path | Workbook, *, window: str = "Horizon",
     base, out, specs = _prepare(book, window, progress or _quiet)
     if out.reconciliation is None:
         return out
+    edits = [s for s in out.reconciliation.silent_overrides if s.kind != "forecast-differs"]
+    if edits:
+        return out.refuse(f"not written: {len(edits)} cell(s) changed since sopfin wrote them "
+                          "(see above); a deliberate change belongs on sheet Overrides with an "
+                          "owner and a reason; run sopfin dollarize --discard-edits to "
+                          "overwrite them")
+    pending = _pending_discards(book)
+    if pending:
+        specs = rerender_issues(specs, [*out.issues, *pending])
     out.written = book.write_sheets(specs)
     out.messages += headline_lines(out.reconciliation)
     return out
@@ -212,6 +222,8 @@ def run_close(target: str | Path | Workbook, *, author: str | None = None,
         spec, recon_hash = finalize_recon(spec)
         note = (f"published with {len(rec.silent_overrides)} unexplained difference(s)"
                 if rec.silent_overrides else "")
+        discarded = ledger_note(_pending_discards(book))
+        note = "; ".join(n for n in (note, discarded) if n)
         entry = versions.new_entry(ledger, event=versions.PUBLISH, version=version,
                                    cycle=plan.settings.current_cycle, timestamp=stamp,
                                    author=who, status=versions.DRAFT,
@@ -224,7 +236,8 @@ def run_close(target: str | Path | Workbook, *, author: str | None = None,
     out.messages.append(f"published {tab} (draft) for cycle {plan.settings.current_cycle}; "
                         f"ledger head {entry.entry_hash} — keep it to prove this copy later")
     if note:
-        out.messages.append(f"warning: {note}")
+        out.messages.append(f"recorded on the ledger: {note}" if not rec.silent_overrides
+                            else f"warning: {note}")
     return out
 
 
@@ -284,6 +297,12 @@ def _short_label(label: str, width: int = 40) -> str:
 def _money(amount: float) -> str:
     value = to_cents(amount)
     return f"{value / 1e6:,.2f}M" if abs(value) >= 1e5 else f"{value:,.2f}"
+
+
+def _pending_discards(book: Workbook) -> list[Issue]:
+    """Edits ``dollarize --discard-edits`` overwrote since the last close (sheet Issues)."""
+    sheet = book.read_raw_sheets([layout.ISSUES]).get(layout.ISSUES)
+    return pending_discards(sheet.rows) if sheet is not None else []
 
 
 def _grids(raw: Mapping[str, object]) -> dict[str, list[list[object]]]:

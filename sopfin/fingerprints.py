@@ -1,0 +1,225 @@
+"""What sopfin last wrote on an output sheet, kept in the sheet itself: one fingerprint per row.
+
+Every row sopfin writes on a formula sheet (``layout.FINGERPRINTED_SHEETS``) carries, in one
+hidden column right of the sheet's content, a short text::
+
+    sopfin-row/1 5-28;1-3;Hq0b6Xw2Jd1m
+
+the columns that hold sopfin's formulas (``5-28``: E to AB), the columns that hold its constants
+(labels, the days of a month) and a digest of those formulas and constants as written. Only
+formulas and values enter the digest, never XML details, so a re-save in Excel, LibreOffice or
+openpyxl keeps every fingerprint valid; formulas are compared without spaces.
+
+A row is checked in one go (``RowPrint.matches``): the row's formulas in the listed columns
+joined (``CellRow.joined_formulas``, no cell decoded for a row the scanner read) and its few
+constants, hashed once. Because the fingerprint records what was written, not what the next
+render would write, a plan that changed shape since (a new family shifts every row below it)
+does not make an unchanged row look typed over.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import numbers
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from sopfin.layout import column_index, column_letter
+from sopfin.overrides import SpecRows
+from sopfin.sheetspec import Block, SheetSpec, Style
+from sopfin.workbook import FORMULA_SEP
+
+MARK = "sopfin-row/1 "  # every fingerprint text starts with it
+_CONST_SEP = "\x1f"
+
+
+def canonical(value: object) -> str:
+    """A constant as the digest sees it: numbers to 12 significant digits (another
+    application's re-save may print a double differently), booleans as TRUE/FALSE, text with
+    line ends normalised, an empty cell as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return "" if math.isnan(number) else format(number, ".12g")
+    text = getattr(value, "formula", None)
+    if text is not None:  # a formula where a constant was written
+        return f"={text}"
+    return str(value).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def digest(joined_formulas: str, constants: Sequence[object]) -> str:
+    """12 characters: the row's formulas (FORMULA_SEP-joined, spaces removed) and constants."""
+    text = joined_formulas.replace(" ", "") + _CONST_SEP + _CONST_SEP.join(map(canonical,
+                                                                               constants))
+    raw = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=9).digest()
+    return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def _runs(columns: Sequence[str]) -> str:
+    """Column letters -> '5-28,30' (1-based indices, ascending runs joined by '-')."""
+    out: list[str] = []
+    indices = [column_index(c) for c in columns]
+    start = 0
+    for k in range(1, len(indices) + 1):
+        if k == len(indices) or indices[k] != indices[k - 1] + 1:
+            first, last = indices[start], indices[k - 1]
+            out.append(str(first) if first == last else f"{first}-{last}")
+            start = k
+    return ",".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _columns(runs: str) -> tuple[str, ...]:
+    """'5-28,30' -> the column letters, in order. Raises ValueError on anything else."""
+    if not runs:
+        return ()
+    out: list[str] = []
+    for run in runs.split(","):
+        first, _, last = run.partition("-")
+        a, b = int(first), int(last or first)
+        if not 1 <= a <= b <= 16384:
+            raise ValueError(runs)
+        out += [column_letter(c) for c in range(a, b + 1)]
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class RowPrint:
+    """What sopfin wrote on one row: its formula columns, its constant columns, their digest."""
+
+    formulas: tuple[str, ...]
+    constants: tuple[str, ...]
+    digest: str
+
+    @classmethod
+    def of(cls, formula_columns: Sequence[str], joined: str, constant_columns: Sequence[str],
+           constants: Sequence[object]) -> RowPrint:
+        return cls(tuple(formula_columns), tuple(constant_columns), digest(joined, constants))
+
+    def text(self) -> str:
+        return f"{MARK}{_runs(self.formulas)};{_runs(self.constants)};{self.digest}"
+
+    @classmethod
+    def parse(cls, text: object) -> RowPrint | None:
+        """The fingerprint a cell holds; None when it holds none (or a damaged one)."""
+        if not isinstance(text, str) or not text.startswith(MARK):
+            return None
+        parts = text[len(MARK):].split(";")
+        if len(parts) != 3 or len(parts[2]) != 12:
+            return None
+        try:
+            return cls(_columns(parts[0]), _columns(parts[1]), parts[2])
+        except ValueError:
+            return None
+
+    def matches(self, joined: str | None, constants: Sequence[object]) -> bool:
+        """Do these formulas (joined as ``CellRow.joined_formulas`` gives them) and constants
+        give this fingerprint's digest?"""
+        return joined is not None and digest(joined, constants) == self.digest
+
+
+# --- the render side ---------------------------------------------------------------------------
+def _constant(value: object) -> bool:
+    if value is None or (isinstance(value, str) and not value):
+        return False
+    return not (isinstance(value, float) and math.isnan(value))
+
+
+def _row_print(spec: SpecRows, row: int, band) -> RowPrint | None:
+    """The fingerprint of ``row`` as rendered: formula grids a row at a time, the narrow label
+    and number blocks cell by cell, anything else from the row's cells."""
+    if band.grids is not None and not band.overlap:
+        parts = [grid.row(row - top) for top, grid in band.grids]
+        joined = FORMULA_SEP.join(parts) if None not in parts else None
+        if joined is not None and (not band.f_cols or "" not in joined.split(FORMULA_SEP)):
+            c_cols: list[str] = []
+            consts: list[object] = []
+            for b in band.blocks:
+                if spec.blocks[b].formulas is None:
+                    values = spec._value_row(b, row - spec.blocks[b].row)
+                    for letter, value in zip(spec.letters[b], values, strict=True):
+                        if _constant(value):
+                            c_cols.append(letter)
+                            consts.append(value)
+            return RowPrint.of(band.f_cols, joined, c_cols, consts)
+    cells = spec.cells(row, band.blocks)
+    f_cols, formulas, c_cols, consts = [], [], [], []
+    for col in sorted(cells):
+        value, formula = cells[col]
+        if formula:
+            f_cols.append(column_letter(col))
+            formulas.append(str(formula))
+        elif _constant(value):
+            c_cols.append(column_letter(col))
+            consts.append(value)
+    if not f_cols and not c_cols:
+        return None
+    return RowPrint.of(f_cols, FORMULA_SEP.join(formulas), c_cols, consts)
+
+
+def spec_prints(spec: SheetSpec) -> Iterator[tuple[int, RowPrint]]:
+    """(row, fingerprint) of every non-empty row of a rendered sheet, ascending."""
+    rows = SpecRows(spec)
+    for row, band in rows.rows():
+        found = _row_print(rows, row, band)
+        if found is not None:
+            yield row, found
+
+
+def _last_column(spec: SheetSpec) -> int:
+    last = 0
+    for block in spec.blocks:
+        height, width = block.shape
+        if height and width:
+            last = max(last, block.col + width - 1)
+    return last
+
+
+def with_fingerprints(spec: SheetSpec) -> SheetSpec:
+    """The sheet with its fingerprint column added (hidden, right of its content)."""
+    prints = list(spec_prints(spec))
+    if not prints:
+        return spec
+    col = _last_column(spec) + 1
+    blocks = list(spec.blocks)
+    start = 0
+    for k in range(1, len(prints) + 1):  # one block per run of consecutive rows
+        if k == len(prints) or prints[k][0] != prints[k - 1][0] + 1:
+            run = prints[start:k]
+            blocks.append(Block(run[0][0], col, [[p.text()] for _, p in run], style=Style.NOTE))
+            start = k
+    return replace(spec, blocks=tuple(blocks), hidden_cols=(*spec.hidden_cols, col))
+
+
+def _is_print_block(block: Block) -> bool:
+    values = block.values
+    return (isinstance(values, list) and bool(values) and len(values[0]) == 1
+            and isinstance(values[0][0], str) and values[0][0].startswith(MARK))
+
+
+def without_fingerprints(spec: SheetSpec) -> SheetSpec:
+    """The sheet as rendered before ``with_fingerprints``."""
+    blocks = [b for b in spec.blocks if not _is_print_block(b)]
+    if len(blocks) == len(spec.blocks):
+        return spec
+    hidden = {b.col for b in spec.blocks if _is_print_block(b)}
+    return replace(spec, blocks=tuple(blocks),
+                   hidden_cols=tuple(c for c in spec.hidden_cols if c not in hidden))
+
+
+def rendered_prints(spec: SheetSpec) -> dict[int, RowPrint]:
+    """row -> fingerprint, read from the fingerprint blocks of a rendered sheet."""
+    out: dict[int, RowPrint] = {}
+    for block in spec.blocks:
+        if _is_print_block(block):
+            for i, (text,) in enumerate(block.values):
+                found = RowPrint.parse(text)
+                if found is not None:
+                    out[block.row + i] = found
+    return out

@@ -1,0 +1,182 @@
+"""Never wipe an edit: dollarize compares each cell sopfin owns with what it last wrote there.
+
+Edits are made the way a person makes them: in a spreadsheet program (openpyxl saves the whole
+file again, as Excel would; one test saves it with LibreOffice). A typed-over cell stops
+dollarize (exit 1, the file byte-identical) with the cell, what sopfin wrote and what it
+found; ``--discard-edits`` overwrites it and records it on Issues and on the next close's
+ledger entry. A plan that changed shape (a new family) is not mistaken for edits.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from sopfin import layout, pipeline
+from sopfin.cli import main
+from sopfin.digests import FormulaCell
+from sopfin.edits import edited_cells
+from sopfin.fingerprints import MARK, RowPrint
+from sopfin.live import LiveWorkbook
+from sopfin.publish import load_ledger, run_close
+from sopfin.xlsx.adapter import FileWorkbook
+from sopfin.xlsx.read import read_raw_sheets
+from sopfin.xlsx.readback import read_cell_rows, read_cells
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fake_xlwings import book_with  # noqa: E402
+from plan_tables import base as plan_base  # noqa: E402
+from xlsx_helpers.libreoffice import convert  # noqa: E402
+from xlsx_helpers.planner import add_family, type_over  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def dollarized(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("edits") / "plan.xlsx"
+    assert main(["new", str(path), "--demo", "-q"]) == 0
+    assert main(["dollarize", str(path), "-q"]) == 0
+    return path
+
+
+@pytest.fixture
+def book(dollarized, tmp_path) -> Path:
+    target = tmp_path / "plan.xlsx"
+    shutil.copyfile(dollarized, target)
+    return target
+
+
+def edits_of(path: Path) -> list:
+    book = FileWorkbook(path)
+    return edited_cells([], book.read_cell_rows(layout.FINGERPRINTED_SHEETS))
+
+
+def issues_rows(path: Path) -> list[list[object]]:
+    return read_raw_sheets(path, [layout.ISSUES])[layout.ISSUES].rows
+
+
+def test_every_row_of_a_formula_sheet_carries_a_hidden_fingerprint(dollarized):
+    cells = read_cells(dollarized, layout.FINGERPRINTED_SHEETS)
+    for name, sheet in cells.items():
+        prints = {ref: v for ref, v in sheet.items() if isinstance(v, str) and v.startswith(MARK)}
+        rows = {int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) for ref in sheet}
+        assert len(prints) == len(rows), name
+        assert len({ref.rstrip("0123456789") for ref in prints}) == 1, name
+        assert all(RowPrint.parse(v) is not None for v in prints.values())
+    assert edits_of(dollarized) == []
+
+
+def test_typed_over_cells_stop_dollarize_and_leave_the_file_as_it_was(book, capsys):
+    before = type_over(book, {("Summary", "F4"): 123456, ("Revenue", "B10"): "renamed",
+                              ("COGS", "F8"): "=1+1"})
+    assert isinstance(before["Summary!F4"], str) and before["Summary!F4"].startswith("=")
+    data = book.read_bytes()
+    assert main(["dollarize", str(book)]) == 1
+    out = capsys.readouterr().out
+    assert book.read_bytes() == data
+    lines = [ln for ln in out.splitlines() if ln.startswith("error[typed-over]")]
+    assert len(lines) == 3
+    by_cell = {ln.split("!", 1)[1].split(":", 1)[0]: ln for ln in lines}
+    assert set(by_cell) == {"Summary!F4", "Revenue!B10", "COGS!F8"}
+    assert f"sopfin wrote {before['Summary!F4']} here and found 123456" in by_cell["Summary!F4"]
+    assert f"sopfin wrote {before['Revenue!B10']!r} here and found 'renamed'" \
+        in by_cell["Revenue!B10"]
+    assert f"sopfin wrote {before['COGS!F8']} here and found =1+1" in by_cell["COGS!F8"]
+    for line in lines:
+        assert "sheet Overrides with an owner and a reason" in line
+        assert "--discard-edits" in line
+    assert "not written" in out
+
+
+def test_discarded_edits_are_recorded_on_issues_and_on_the_next_ledger_entry(book, capsys):
+    before = type_over(book, {("Summary", "F4"): 123456, ("Cash", "F3"): 99})
+    assert main(["dollarize", str(book), "--discard-edits", "-q"]) == 0
+    assert "warning[edit-discarded]" in capsys.readouterr().out
+    summary = read_cells(book, ["Summary"])["Summary"]
+    assert summary["F4"] == FormulaCell(before["Summary!F4"][1:], summary["F4"].value)
+    assert read_cells(book, ["Cash"])["Cash"]["F3"] == before["Cash!F3"]
+    assert edits_of(book) == []
+
+    def recorded(rows: list[list[object]]) -> dict[str, str]:
+        return {str(r[2]): str(r[3]) for r in rows if r[1] == "edit-discarded"}
+    want = {"Summary!F4": f"discarded an edit: found 123456 where sopfin wrote "
+                          f"{before['Summary!F4']}",
+            "Cash!F3": f"discarded an edit: found 99 where sopfin wrote {before['Cash!F3']:g}"}
+    assert recorded(issues_rows(book)) == want
+    assert main(["dollarize", str(book), "-q"]) == 0  # kept on Issues until a close
+    assert recorded(issues_rows(book)) == want
+
+    result = run_close(book, author="A. Analyst")
+    assert result.ok, result.lines()
+    note = load_ledger(FileWorkbook(book))[-1].note
+    assert "2 discarded edit(s)" in note
+    assert f"Summary!F4 found 123456 where sopfin wrote {before['Summary!F4']}" in note
+    assert "Cash!F3 found 99" in note
+    assert recorded(issues_rows(book)) == {}  # recorded once, on the ledger
+    assert main(["verify", str(book), "-q"]) == 0
+    assert main(["close", str(book), "-q"]) == 0
+    assert "discarded" not in load_ledger(FileWorkbook(book))[-1].note
+
+
+def test_a_new_family_is_not_mistaken_for_edits(book, capsys):
+    add_family(book)
+    assert edits_of(book) == []
+    result = run_close(book, author="A. Analyst")  # close before dollarize: no silent override
+    assert result.ok, result.lines()
+    assert result.reconciliation.silent_overrides == ()
+    assert main(["dollarize", str(book), "-q"]) == 0
+    assert "typed-over" not in capsys.readouterr().out
+
+
+def test_an_edit_is_still_named_after_the_plan_changed_shape(book, capsys):
+    """The typed-over row is rendered differently now (it moved): the cell is named, with
+    'a formula' for what sopfin wrote there."""
+    cells = read_cells(book, ["Revenue"])["Revenue"]
+    last_row = max(int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) for ref in cells)
+    target = next(f"F{r}" for r in range(last_row - 5, 0, -1)
+                  if isinstance(cells.get(f"F{r}"), FormulaCell))
+    type_over(book, {("Revenue", target): 5})
+    add_family(book)
+    data = book.read_bytes()
+    assert main(["dollarize", str(book)]) == 1
+    out = capsys.readouterr().out
+    assert book.read_bytes() == data
+    errors = [ln for ln in out.splitlines() if ln.startswith("error[")]
+    assert len(errors) == 1 and f"Revenue!{target}:" in errors[0]
+    assert "found 5" in errors[0]
+
+
+def test_reconcile_does_not_overwrite_an_edit(book, capsys):
+    type_over(book, {("Summary", "F4"): 1})
+    data = book.read_bytes()
+    assert main(["reconcile", str(book), "-q"]) == 1
+    assert "--discard-edits" in capsys.readouterr().out
+    assert book.read_bytes() == data
+
+
+def test_a_book_open_in_excel_refuses_the_same_way():
+    book = book_with(plan_base())
+    assert pipeline.run_dollarize(LiveWorkbook(book)).ok
+    cells = book.sheets[layout.REVENUE]._cells
+    typed = sorted(rc for rc, c in cells.items()
+                   if str(c.get("formula") or "").startswith("=Demand!"))[0]
+    cells[typed] = {"value": 99.0, "formula": None}
+    result = pipeline.run_dollarize(LiveWorkbook(book))
+    assert [i.code.value for i in result.errors] == ["typed-over"]
+    assert cells[typed]["value"] == 99.0
+    result = pipeline.run_dollarize(LiveWorkbook(book), discard_edits=True)
+    assert result.ok and str(cells[typed]["formula"]).startswith("=Demand!")
+    assert [i.code.value for i in result.issues if i.code.value == "edit-discarded"] \
+        == ["edit-discarded"]
+
+
+@pytest.mark.libreoffice
+def test_a_copy_saved_by_libreoffice_shows_only_the_real_edit(book, soffice, tmp_path):
+    type_over(book, {("Summary", "F4"): 123456})
+    out = convert(soffice, [book], tmp_path / "lo", fmt="xlsx")[book]
+    assert out is not None
+    found = edited_cells([], read_cell_rows(out, layout.FINGERPRINTED_SHEETS))
+    assert [str(f.where) for f in found] == ["Summary!F4"]
+    assert found[0].found == "123456"
