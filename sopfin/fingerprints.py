@@ -25,10 +25,10 @@ import math
 import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from sopfin.layout import column_index, column_letter
-from sopfin.overrides import SpecRows
+from sopfin.overrides import SpecRows, _Band
 from sopfin.sheetspec import Block, SheetSpec, Style
 from sopfin.workbook import FORMULA_SEP
 
@@ -40,6 +40,8 @@ def canonical(value: object) -> str:
     """A constant as the digest sees it: numbers to 12 significant digits (another
     application's re-save may print a double differently), booleans as TRUE/FALSE, text with
     line ends normalised, an empty cell as ''."""
+    if type(value) is str:
+        return value if "\r" not in value else value.replace("\r\n", "\n").replace("\r", "\n")
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -61,10 +63,11 @@ def digest(joined_formulas: str, constants: Sequence[object]) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii")
 
 
-def _runs(columns: Sequence[str]) -> str:
+@lru_cache(maxsize=4096)
+def _runs(columns: tuple[str, ...]) -> str:
     """Column letters -> '5-28,30' (1-based indices, ascending runs joined by '-')."""
     out: list[str] = []
-    indices = [column_index(c) for c in columns]
+    indices = [_index(c) for c in columns]
     start = 0
     for k in range(1, len(indices) + 1):
         if k == len(indices) or indices[k] != indices[k - 1] + 1:
@@ -72,6 +75,10 @@ def _runs(columns: Sequence[str]) -> str:
             out.append(str(first) if first == last else f"{first}-{last}")
             start = k
     return ",".join(out)
+
+
+_index = cache(column_index)
+_letter = cache(column_letter)
 
 
 @lru_cache(maxsize=4096)
@@ -85,7 +92,7 @@ def _columns(runs: str) -> tuple[str, ...]:
         a, b = int(first), int(last or first)
         if not 1 <= a <= b <= 16384:
             raise ValueError(runs)
-        out += [column_letter(c) for c in range(a, b + 1)]
+        out += [_letter(c) for c in range(a, b + 1)]
     return tuple(out)
 
 
@@ -131,45 +138,92 @@ def _constant(value: object) -> bool:
     return not (isinstance(value, float) and math.isnan(value))
 
 
-def _row_print(spec: SpecRows, row: int, band) -> RowPrint | None:
-    """The fingerprint of ``row`` as rendered: formula grids a row at a time, the narrow label
-    and number blocks cell by cell, anything else from the row's cells."""
-    if band.grids is not None and not band.overlap:
-        parts = [grid.row(row - top) for top, grid in band.grids]
-        joined = FORMULA_SEP.join(parts) if None not in parts else None
-        if joined is not None and (not band.f_cols or "" not in joined.split(FORMULA_SEP)):
-            c_cols: list[str] = []
-            consts: list[object] = []
-            for b in band.blocks:
-                if spec.blocks[b].formulas is None:
-                    values = spec._value_row(b, row - spec.blocks[b].row)
-                    for letter, value in zip(spec.letters[b], values, strict=True):
-                        if _constant(value):
-                            c_cols.append(letter)
-                            consts.append(value)
-            return RowPrint.of(band.f_cols, joined, c_cols, consts)
-    cells = spec.cells(row, band.blocks)
-    f_cols, formulas, c_cols, consts = [], [], [], []
+def _cell_parts(spec: SpecRows, b: int, i: int, values: list[object],
+                out: tuple[list, list, list, list]) -> None:
+    """Add row i of block b (its ``values``), a block that is not a formula grid, to (formula
+    columns, formulas, constant columns, constants)."""
+    f_cols, formulas, c_cols, consts = out
+    row_formulas = spec._formula_row(b, i)
+    if row_formulas is None:  # labels and numbers: '' and NaN (v != v) are empty cells
+        for letter, value in zip(spec.letters[b], values, strict=True):
+            if value is not None and value == value and value != "":
+                c_cols.append(letter)
+                consts.append(value)
+        return
+    for letter, formula, value in zip(spec.letters[b], row_formulas, values, strict=True):
+        if formula:
+            f_cols.append(letter)
+            formulas.append(str(formula))
+        elif _constant(value):
+            c_cols.append(letter)
+            consts.append(value)
+
+
+def _from_cells(spec: SpecRows, row: int, blocks: Sequence[int],
+                ) -> tuple[list, list, list, list]:
+    """A row's parts from its cells, in column order (later blocks win where they overlap)."""
+    out: tuple[list, list, list, list] = ([], [], [], [])
+    cells = spec.cells(row, blocks)
     for col in sorted(cells):
         value, formula = cells[col]
         if formula:
-            f_cols.append(column_letter(col))
-            formulas.append(str(formula))
+            out[0].append(_letter(col))
+            out[1].append(str(formula))
         elif _constant(value):
-            c_cols.append(column_letter(col))
-            consts.append(value)
-    if not f_cols and not c_cols:
-        return None
-    return RowPrint.of(f_cols, FORMULA_SEP.join(formulas), c_cols, consts)
+            out[2].append(_letter(col))
+            out[3].append(value)
+    return out
 
 
-def spec_prints(spec: SheetSpec) -> Iterator[tuple[int, RowPrint]]:
-    """(row, fingerprint) of every non-empty row of a rendered sheet, ascending."""
+def _grid_rows(spec: SpecRows, b: int, start: int, stop: int) -> list[str | None]:
+    """Rows start..stop-1 of formula grid b, each joined (None: one the join cannot take)."""
+    top = spec.blocks[b].row
+    joined = spec.joined[b]
+    assert joined is not None
+    return [joined.row(i) for i in range(start - top, stop - top)]
+
+
+def _value_rows(spec: SpecRows, b: int, start: int, stop: int) -> list[list[object]]:
+    """Rows start..stop-1 of block b's values, as the cells hold them."""
+    top = spec.blocks[b].row
+    if not spec.numeric[b]:
+        spec._value_row(b, 0)  # converts the block once
+        return spec._values[b][start - top:stop - top].tolist()
+    return spec.blocks[b].values[start - top:stop - top].tolist()
+
+
+def _band_prints(spec: SpecRows, start: int, stop: int, blocks: tuple[int, ...],
+                 ) -> Iterator[tuple[int, str]]:
+    """(row, fingerprint text) of the rows start..stop-1, covered by the same blocks: the
+    formula grids a block of rows at a time, the other (narrow) blocks cell by cell."""
+    band = _Band(spec, blocks)
+    grids = [b for b in blocks if spec.joined[b] is not None] if not band.overlap else []
+    others = [b for b in blocks if b not in grids]
+    grid_cols = [letter for b in grids for letter in spec.letters[b]]
+    columns = [_grid_rows(spec, b, start, stop) for b in grids]
+    values = [_value_rows(spec, b, start, stop) for b in others]
+    for k, row in enumerate(range(start, stop)):
+        parts = [texts[k] for texts in columns]
+        joined = FORMULA_SEP.join(parts) if None not in parts else None
+        if band.overlap or joined is None or "" in parts or (grid_cols and (
+                joined.startswith(FORMULA_SEP) or joined.endswith(FORMULA_SEP)
+                or FORMULA_SEP * 2 in joined)):
+            out = _from_cells(spec, row, blocks)
+        else:
+            out = (list(grid_cols), [joined] if grids else [], [], [])
+            for b, rows in zip(others, values, strict=True):
+                _cell_parts(spec, b, row - spec.blocks[b].row, rows[k], out)
+        f_cols, formulas, c_cols, consts = out
+        if f_cols or c_cols:
+            yield row, (f"{MARK}{_runs(tuple(f_cols))};{_runs(tuple(c_cols))};"
+                        f"{digest(FORMULA_SEP.join(formulas), consts)}")
+
+
+def print_texts(spec: SheetSpec) -> Iterator[tuple[int, str]]:
+    """(row, fingerprint text) of every non-empty row of a rendered sheet, ascending."""
     rows = SpecRows(spec)
-    for row, band in rows.rows():
-        found = _row_print(rows, row, band)
-        if found is not None:
-            yield row, found
+    for start, stop, blocks in rows.bands:
+        yield from _band_prints(rows, start, stop, blocks)
 
 
 def _last_column(spec: SheetSpec) -> int:
@@ -183,7 +237,7 @@ def _last_column(spec: SheetSpec) -> int:
 
 def with_fingerprints(spec: SheetSpec) -> SheetSpec:
     """The sheet with its fingerprint column added (hidden, right of its content)."""
-    prints = list(spec_prints(spec))
+    prints = list(print_texts(spec))
     if not prints:
         return spec
     col = _last_column(spec) + 1
@@ -192,7 +246,7 @@ def with_fingerprints(spec: SheetSpec) -> SheetSpec:
     for k in range(1, len(prints) + 1):  # one block per run of consecutive rows
         if k == len(prints) or prints[k][0] != prints[k - 1][0] + 1:
             run = prints[start:k]
-            blocks.append(Block(run[0][0], col, [[p.text()] for _, p in run], style=Style.NOTE))
+            blocks.append(Block(run[0][0], col, [[text] for _, text in run], style=Style.NOTE))
             start = k
     return replace(spec, blocks=tuple(blocks), hidden_cols=(*spec.hidden_cols, col))
 

@@ -14,12 +14,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sopfin import layout, pipeline
 from sopfin.cli import main
 from sopfin.digests import FormulaCell
 from sopfin.edits import edited_cells
-from sopfin.fingerprints import MARK, RowPrint
+from sopfin.fingerprints import MARK, RowPrint, canonical, with_fingerprints
 from sopfin.live import LiveWorkbook
 from sopfin.publish import load_ledger, run_close
 from sopfin.xlsx.adapter import FileWorkbook
@@ -27,6 +29,7 @@ from sopfin.xlsx.read import read_raw_sheets
 from sopfin.xlsx.readback import read_cell_rows, read_cells
 
 sys.path.insert(0, str(Path(__file__).parent))
+import test_overrides_rows as generated  # noqa: E402  (its sheet strategy and rendering)
 from fake_xlwings import book_with  # noqa: E402
 from plan_tables import base as plan_base  # noqa: E402
 from xlsx_helpers.libreoffice import convert  # noqa: E402
@@ -180,3 +183,38 @@ def test_a_copy_saved_by_libreoffice_shows_only_the_real_edit(book, soffice, tmp
     found = edited_cells([], read_cell_rows(out, layout.FINGERPRINTED_SHEETS))
     assert [str(f.where) for f in found] == ["Summary!F4"]
     assert found[0].found == "123456"
+
+
+def _changed(found: object, written: object) -> bool:
+    f_formula, w_formula = getattr(found, "formula", None), getattr(written, "formula", None)
+    if w_formula is not None:
+        return f_formula is None or f_formula.replace(" ", "") != w_formula.replace(" ", "")
+    return canonical(found) != canonical(written)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_generated_sheets_name_exactly_the_cells_that_changed(data):
+    """Sheets in the renderer's shapes (label blocks, formula grids with odd rows, arrays of
+    formulas with blanks, numbers, overlapping blocks): untouched, nothing is found; with
+    cells typed over, changed or cleared, exactly those cells are named."""
+    sheet = with_fingerprints(data.draw(generated.spec()))
+    cells = generated.rendered(sheet)
+    assert edited_cells([sheet], {generated.SHEET: cells}) == []
+    owned = sorted(r for r, v in cells.items() if RowPrint.parse(v) is None)
+    picked = data.draw(st.lists(st.sampled_from(owned), max_size=3, unique=True))
+    edited = dict(cells)
+    for ref in picked:
+        old = cells[ref]
+        new = data.draw(st.sampled_from([123456.0, "n/a", None, "respace", "plus-one"]))
+        if new == "respace" and isinstance(old, FormulaCell):
+            edited[ref] = FormulaCell(f" {old.formula} ", old.value)
+        elif new == "plus-one" and isinstance(old, FormulaCell):
+            edited[ref] = FormulaCell(f"{old.formula}+1", old.value)
+        elif new is None:
+            del edited[ref]
+        elif new not in ("respace", "plus-one"):
+            edited[ref] = new
+    want = {f"{generated.SHEET}!{r}" for r in picked if _changed(edited.get(r), cells[r])}
+    found = edited_cells([sheet], {generated.SHEET: edited})
+    assert {str(f.where) for f in found} == want
