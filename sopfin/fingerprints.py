@@ -96,6 +96,11 @@ def _columns(runs: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _text(formula_columns: tuple[str, ...], constant_columns: tuple[str, ...],
+          row_digest: str) -> str:
+    return f"{MARK}{_runs(formula_columns)};{_runs(constant_columns)};{row_digest}"
+
+
 @dataclass(frozen=True)
 class RowPrint:
     """What sopfin wrote on one row: its formula columns, its constant columns, their digest."""
@@ -104,13 +109,8 @@ class RowPrint:
     constants: tuple[str, ...]
     digest: str
 
-    @classmethod
-    def of(cls, formula_columns: Sequence[str], joined: str, constant_columns: Sequence[str],
-           constants: Sequence[object]) -> RowPrint:
-        return cls(tuple(formula_columns), tuple(constant_columns), digest(joined, constants))
-
     def text(self) -> str:
-        return f"{MARK}{_runs(self.formulas)};{_runs(self.constants)};{self.digest}"
+        return _text(self.formulas, self.constants, self.digest)
 
     @classmethod
     def parse(cls, text: object) -> RowPrint | None:
@@ -215,8 +215,8 @@ def _band_prints(spec: SpecRows, start: int, stop: int, blocks: tuple[int, ...],
                 _cell_parts(spec, b, row - spec.blocks[b].row, rows[k], out)
         f_cols, formulas, c_cols, consts = out
         if f_cols or c_cols:
-            yield row, (f"{MARK}{_runs(tuple(f_cols))};{_runs(tuple(c_cols))};"
-                        f"{digest(FORMULA_SEP.join(formulas), consts)}")
+            yield row, _text(tuple(f_cols), tuple(c_cols),
+                             digest(FORMULA_SEP.join(formulas), consts))
 
 
 def print_texts(spec: SheetSpec) -> Iterator[tuple[int, str]]:

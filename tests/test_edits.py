@@ -71,6 +71,21 @@ def test_every_row_of_a_formula_sheet_carries_a_hidden_fingerprint(dollarized):
     assert edits_of(dollarized) == []
 
 
+@pytest.mark.parametrize("text", [
+    None, 42.0, "", "sopfin-row/1", "sopfin-row/1 5-28;1-3", "sopfin-row/1 5-28;1-3;short",
+    "sopfin-row/1 28-5;;Hq0b6Xw2Jd1m", "sopfin-row/1 x;;Hq0b6Xw2Jd1m",
+    "sopfin-row/1 0-3;;Hq0b6Xw2Jd1m", "sopfin-row/2 5-28;1-3;Hq0b6Xw2Jd1m"])
+def test_a_damaged_fingerprint_is_no_fingerprint(text):
+    assert RowPrint.parse(text) is None
+
+
+def test_a_fingerprint_reads_back_as_written():
+    text = "sopfin-row/1 5-7,9;1-3;Hq0b6Xw2Jd1m"
+    found = RowPrint.parse(text)
+    assert found == RowPrint(("E", "F", "G", "I"), ("A", "B", "C"), "Hq0b6Xw2Jd1m")
+    assert found.text() == text
+
+
 def test_typed_over_cells_stop_dollarize_and_leave_the_file_as_it_was(book, capsys):
     before = type_over(book, {("Summary", "F4"): 123456, ("Revenue", "B10"): "renamed",
                               ("COGS", "F8"): "=1+1"})
@@ -173,6 +188,27 @@ def test_a_book_open_in_excel_refuses_the_same_way():
     assert result.ok and str(cells[typed]["formula"]).startswith("=Demand!")
     assert [i.code.value for i in result.issues if i.code.value == "edit-discarded"] \
         == ["edit-discarded"]
+
+
+def test_the_ribbon_refuses_then_discards_and_keeps_the_record_on_issues():
+    from sopfin.excel import ribbon
+
+    book = book_with(plan_base())
+    assert ribbon.dollarize(book=book).startswith("sopfin: wrote")
+    cells = book.sheets[layout.REVENUE]._cells
+    typed = sorted(rc for rc, c in cells.items()
+                   if str(c.get("formula") or "").startswith("=Demand!"))[0]
+    cells[typed] = {"value": 99.0, "formula": None}
+
+    def codes() -> list[object]:
+        return [c["value"] for (r, col), c in book.sheets[layout.ISSUES]._cells.items()
+                if col == 2 and r > 2]
+    assert "not dollarized" in ribbon.dollarize(book=book)
+    assert cells[typed]["value"] == 99.0 and codes() == ["typed-over"]
+    assert ribbon.dollarize(book=book, discard_edits=True).startswith("sopfin: wrote")
+    assert codes() == ["edit-discarded"]
+    assert ribbon.dollarize(book=book).startswith("sopfin: wrote")
+    assert codes() == ["edit-discarded"]  # kept until a close records it
 
 
 @pytest.mark.libreoffice
