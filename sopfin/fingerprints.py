@@ -192,15 +192,29 @@ def _value_rows(spec: SpecRows, b: int, start: int, stop: int) -> list[list[obje
     return spec.blocks[b].values[start - top:stop - top].tolist()
 
 
+def _label_rows(spec: SpecRows, b: int, start: int, stop: int,
+                ) -> list[list[tuple[str, object]]]:
+    """Rows start..stop-1 of a block of plain values: (column, value) of each non-empty cell
+    ('' and NaN, which is not equal to itself, are empty cells)."""
+    letters = spec.letters[b]
+    return [[(c, v) for c, v in zip(letters, row, strict=True)
+             if v is not None and v == v and v != ""]
+            for row in _value_rows(spec, b, start, stop)]
+
+
 def _band_prints(spec: SpecRows, start: int, stop: int, blocks: tuple[int, ...],
                  ) -> Iterator[tuple[int, str]]:
     """(row, fingerprint text) of the rows start..stop-1, covered by the same blocks: the
-    formula grids a block of rows at a time, the other (narrow) blocks cell by cell."""
+    formula grids and label blocks a block of rows at a time, other formula blocks cell by
+    cell."""
     band = _Band(spec, blocks)
     grids = [b for b in blocks if spec.joined[b] is not None] if not band.overlap else []
-    others = [b for b in blocks if b not in grids]
+    labels = [b for b in blocks if b not in grids and spec.blocks[b].formulas is None]
+    others = [b for b in blocks if b not in grids and b not in labels]
     grid_cols = [letter for b in grids for letter in spec.letters[b]]
+    grid_runs = _runs(tuple(grid_cols))
     columns = [_grid_rows(spec, b, start, stop) for b in grids]
+    label_rows = [_label_rows(spec, b, start, stop) for b in labels]
     values = [_value_rows(spec, b, start, stop) for b in others]
     for k, row in enumerate(range(start, stop)):
         parts = [texts[k] for texts in columns]
@@ -208,15 +222,22 @@ def _band_prints(spec: SpecRows, start: int, stop: int, blocks: tuple[int, ...],
         if band.overlap or joined is None or "" in parts or (grid_cols and (
                 joined.startswith(FORMULA_SEP) or joined.endswith(FORMULA_SEP)
                 or FORMULA_SEP * 2 in joined)):
-            out = _from_cells(spec, row, blocks)
+            f_cols, formulas, c_cols, consts = _from_cells(spec, row, blocks)
+            f_runs = _runs(tuple(f_cols))
         else:
-            out = (list(grid_cols), [joined] if grids else [], [], [])
-            for b, rows in zip(others, values, strict=True):
-                _cell_parts(spec, b, row - spec.blocks[b].row, rows[k], out)
-        f_cols, formulas, c_cols, consts = out
+            pairs = [pair for rows in label_rows for pair in rows[k]]
+            c_cols, consts = [c for c, _ in pairs], [v for _, v in pairs]
+            f_cols, formulas = grid_cols, [joined] if grids else []
+            f_runs = grid_runs
+            if others:
+                out = (list(grid_cols), formulas, c_cols, consts)
+                for b, rows in zip(others, values, strict=True):
+                    _cell_parts(spec, b, row - spec.blocks[b].row, rows[k], out)
+                f_cols = out[0]
+                f_runs = _runs(tuple(f_cols))
         if f_cols or c_cols:
-            yield row, _text(tuple(f_cols), tuple(c_cols),
-                             digest(FORMULA_SEP.join(formulas), consts))
+            yield row, (f"{MARK}{f_runs};{_runs(tuple(c_cols))};"
+                        f"{digest(FORMULA_SEP.join(formulas), consts)}")
 
 
 def print_texts(spec: SheetSpec) -> Iterator[tuple[int, str]]:
