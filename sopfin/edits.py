@@ -116,10 +116,13 @@ def _explain(sheet: str, row: CellRow, stored: RowPrint, fresh: _Fresh) -> list[
                                     shown(value), cells.get(letter)))
     if not out:
         first = (stored.formulas or stored.constants)[0]
-        out.append(_finding(sheet, f"{first}{row.number}", ROW_CHANGED,
-                            f"row {row.number} as its fingerprint records it (the plan has "
-                            "changed that row since, so the cell cannot be named)",
-                            "another formula or label in the row"))
+        out.append(SilentOverride(
+            CellRef(sheet, f"{first}{row.number}"), ROW_CHANGED,
+            f"row {row.number} as its fingerprint records it", "a changed formula or label",
+            f"a formula or label sopfin wrote on row {row.number} was changed (the plan has "
+            "changed that row since, so the cell cannot be named); "
+            f"{OVERRIDES_ADVICE}, and run sopfin dollarize --discard-edits to restore what "
+            "sopfin wrote"))
     return out
 
 

@@ -166,6 +166,22 @@ def test_an_edit_is_still_named_after_the_plan_changed_shape(book, capsys):
     assert "found 5" in errors[0]
 
 
+def test_another_formula_on_a_row_the_plan_changed_is_reported_for_the_row(book, capsys):
+    cells = read_cells(book, ["Revenue"])["Revenue"]
+    last_row = max(int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) for ref in cells)
+    row = next(r for r in range(last_row - 5, 0, -1)
+               if isinstance(cells.get(f"G{r}"), FormulaCell))
+    type_over(book, {("Revenue", f"G{row}"): "=1+2"})
+    add_family(book)
+    assert main(["dollarize", str(book)]) == 1
+    errors = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("error[")]
+    assert len(errors) == 1
+    assert "Revenue!" in errors[0] and f"sopfin wrote on row {row} was changed" in errors[0]
+    assert main(["dollarize", str(book), "--discard-edits", "-q"]) == 0
+    assert read_cells(book, ["Revenue"])["Revenue"][f"G{row}"] != FormulaCell("1+2", 3.0)
+    assert edits_of(book) == []
+
+
 def test_reconcile_does_not_overwrite_an_edit(book, capsys):
     type_over(book, {("Summary", "F4"): 1})
     data = book.read_bytes()
