@@ -69,7 +69,8 @@ def overwritten_formulas(book: Workbook) -> list[versions.Finding]:
     d, issues = dollarize_step(base.plan, None, base.timings)
     specs = [s for s in render_step(base.plan, d, [*base.issues, *issues], base.timings)
              if s.name in owned and s.name != layout.ISSUES]
-    current = book.read_cell_rows([s.name for s in specs])
+    unchanged = book.sheets_as_written([s.name for s in specs])
+    current = book.read_cell_rows([s.name for s in specs if s.name not in unchanged])
     return [versions.Finding(versions.FindingKind.OVERWRITTEN_FORMULA, 0, f.where, f.message)
             for f in edited_cells(specs, current)]
 

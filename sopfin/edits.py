@@ -35,7 +35,7 @@ from sopfin.overrides import (
 )
 from sopfin.reconciliation import SilentOverride
 from sopfin.sheetspec import SheetSpec
-from sopfin.workbook import CellRow, rows_of_cells
+from sopfin.workbook import CellRow, Workbook, rows_of_cells
 
 CONSTANT_CHANGED = "constant-changed"
 ROW_CHANGED = "row-changed"
@@ -187,6 +187,14 @@ def edited_cells(specs: Sequence[SheetSpec],
             found = typed_over_formulas([without_fingerprints(by_name[name])], {name: rows})
         out += found or []
     return out
+
+
+def sheets_to_check(book: Workbook) -> list[str]:
+    """The fingerprinted sheets sopfin owns in ``book`` that may have been edited: those not
+    known to be exactly as sopfin wrote them."""
+    owned = [n for n in layout.FINGERPRINTED_SHEETS if n in book.owned_sheet_names()]
+    unchanged = book.sheets_as_written(owned) if owned else set()
+    return [n for n in owned if n not in unchanged]
 
 
 # --- issues and the ledger ----------------------------------------------------------------------

@@ -27,6 +27,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
+import numpy as np
+
 from sopfin.layout import column_index, column_letter
 from sopfin.overrides import SpecRows, _Band
 from sopfin.sheetspec import Block, SheetSpec, Style
@@ -258,24 +260,35 @@ def _last_column(spec: SheetSpec) -> int:
 
 def with_fingerprints(spec: SheetSpec) -> SheetSpec:
     """The sheet with its fingerprint column added (hidden, right of its content)."""
-    prints = list(print_texts(spec))
-    if not prints:
-        return spec
     col = _last_column(spec) + 1
     blocks = list(spec.blocks)
-    start = 0
-    for k in range(1, len(prints) + 1):  # one block per run of consecutive rows
-        if k == len(prints) or prints[k][0] != prints[k - 1][0] + 1:
-            run = prints[start:k]
-            blocks.append(Block(run[0][0], col, [[text] for _, text in run], style=Style.NOTE))
-            start = k
+    top, texts = 0, []
+    for row, text in print_texts(spec):  # one block per run of consecutive rows
+        if texts and row != top + len(texts):
+            blocks.append(_print_block(top, col, texts))
+            texts = []
+        if not texts:
+            top = row
+        texts.append(text)
+    if not texts:
+        return spec
+    blocks.append(_print_block(top, col, texts))
     return replace(spec, blocks=tuple(blocks), hidden_cols=(*spec.hidden_cols, col))
+
+
+def _print_block(row: int, col: int, texts: list[str]) -> Block:
+    values = np.empty((len(texts), 1), dtype=object)  # no list per row: large sheets
+    values[:, 0] = texts
+    return Block(row, col, values, style=Style.NOTE)
 
 
 def _is_print_block(block: Block) -> bool:
     values = block.values
-    return (isinstance(values, list) and bool(values) and len(values[0]) == 1
-            and isinstance(values[0][0], str) and values[0][0].startswith(MARK))
+    if not isinstance(values, np.ndarray) or values.dtype != object or values.ndim != 2 \
+            or values.shape[1] != 1 or not values.shape[0]:
+        return False
+    first = values[0, 0]
+    return isinstance(first, str) and first.startswith(MARK)
 
 
 def without_fingerprints(spec: SheetSpec) -> SheetSpec:

@@ -118,6 +118,10 @@ class LiveWorkbook:
         with ``read_cells`` and split into rows."""
         return {name: rows_of_cells(cells) for name, cells in self.read_cells(names).items()}
 
+    def sheets_as_written(self, names: Iterable[str]) -> set[str]:
+        """A book open in Excel may have been edited anywhere: every sheet is read."""
+        return set()
+
     def write_sheets(self, specs: Sequence[SheetSpec]) -> LiveWriteReport:
         """Add or replace these sheets, all or nothing (see the module docstring)."""
         specs = list(specs)

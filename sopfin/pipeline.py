@@ -17,7 +17,13 @@ from pathlib import Path
 from sopfin import layout
 from sopfin.checks import validate
 from sopfin.dollarize import dollarize
-from sopfin.edits import discarded_issues, edit_issues, edited_cells, pending_discards
+from sopfin.edits import (
+    discarded_issues,
+    edit_issues,
+    edited_cells,
+    pending_discards,
+    sheets_to_check,
+)
 from sopfin.model import Issue, Plan, Severity, has_errors
 from sopfin.readplan import parse_plan
 from sopfin.render import render_outputs, rerender_issues
@@ -142,7 +148,7 @@ def edits_step(book: Workbook, specs: Sequence[SheetSpec], issues: list[Issue],
     (nothing is written) unless ``discard``: then each becomes an ``edit-discarded`` warning
     on the Issues sheet. Edits discarded earlier and not yet recorded by a close stay there."""
     with timings.step("edits", progress):
-        names = [n for n in layout.FINGERPRINTED_SHEETS if n in book.owned_sheet_names()]
+        names = sheets_to_check(book)
         found = edited_cells(specs, book.read_cell_rows(names)) if names else []
         if found and not discard:
             issues.extend(edit_issues(found))

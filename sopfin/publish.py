@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from sopfin import layout, versions
-from sopfin.edits import edited_cells, ledger_note, pending_discards
+from sopfin.edits import edited_cells, ledger_note, pending_discards, sheets_to_check
 from sopfin.finance import parse_finance
 from sopfin.model import Issue, Severity, has_errors
 from sopfin.money import to_cents
@@ -147,7 +147,8 @@ def _prepare(book: Workbook, scenario_window: str, progress: Progress,
         return base, out, []
     specs = render_step(plan, d, out.issues, base.timings, progress)
     with base.timings.step("reconcile", progress):
-        current = book.read_cell_rows(layout.FINGERPRINTED_SHEETS)
+        names = sheets_to_check(book)
+        current = book.read_cell_rows(names) if names else {}
         silent = edited_cells(specs, current) + compare_forecast(plan, d, fin)
         prior = None
         if fin.actuals is not None:

@@ -122,6 +122,11 @@ class Workbook(Protocol):
         For comparing large output sheets without holding every cell at once."""
         ...
 
+    def sheets_as_written(self, names: Iterable[str]) -> set[str]:
+        """The named sheets known at a glance to be exactly as sopfin last wrote them (so no
+        cell can have been edited since); empty when that cannot be told cheaply."""
+        ...
+
     def write_sheets(self, specs: Sequence[SheetSpec]) -> Any:
         """Add or replace these sheets, all or nothing."""
         ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,25 @@ def test_a_fingerprint_reads_back_as_written():
     found = RowPrint.parse(text)
     assert found == RowPrint(("E", "F", "G", "I"), ("A", "B", "C"), "Hq0b6Xw2Jd1m")
     assert found.text() == text
+
+
+def test_sheets_left_as_sopfin_wrote_them_are_not_read_again(book, tmp_path):
+    """A sheet part sopfin wrote carries its CRC in its zip entry's comment; a re-save drops
+    it, and changed data with the comment kept no longer matches."""
+    assert FileWorkbook(book).sheets_as_written(layout.OUTPUT_SHEET_NAMES) \
+        == set(layout.OUTPUT_SHEET_NAMES)
+    kept = tmp_path / "kept-comment.xlsx"
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(kept, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.comment and b"<f>" in data:  # an edit that keeps the entry's comment
+                data = data.replace(b"<f>", b"<f>2*", 1)
+            out.writestr(info, data)
+    changed = FileWorkbook(kept).sheets_as_written(layout.OUTPUT_SHEET_NAMES)
+    assert changed < set(layout.OUTPUT_SHEET_NAMES)
+    assert len(edits_of(kept)) == len(set(layout.OUTPUT_SHEET_NAMES) - changed)
+    type_over(book, {("Summary", "F4"): 1})  # saved again by openpyxl
+    assert FileWorkbook(book).sheets_as_written(layout.OUTPUT_SHEET_NAMES) == set()
 
 
 def test_typed_over_cells_stop_dollarize_and_leave_the_file_as_it_was(book, capsys):

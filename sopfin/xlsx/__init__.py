@@ -145,7 +145,7 @@ def create_workbook(path: str | Path, sheets: Sequence[SheetSpec]) -> None:
     sink.close()
     buffer.seek(0)
     with open_package(path, buffer) as pkg:
-        _write(pkg, path, sheets, fast_deflate=False)
+        _write(pkg, path, sheets, fast_deflate=False, mark_written=False)
 
 
 # --- planning ----------------------------------------------------------------------------------
@@ -358,7 +358,10 @@ def _cell_count(values: object) -> int:
 
 
 def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
-           fast_deflate: bool = True) -> WriteReport:
+           fast_deflate: bool = True, mark_written: bool = True) -> WriteReport:
+    """Write ``sheets`` into the package. ``mark_written``: comment each sheet part written
+    (``package.written_comment``) so later runs know it unchanged; new workbooks (the
+    committed template among them) are written without, their bytes unchanged."""
     if not sheets:
         return WriteReport(path, (), (), (), (), 0)
     plan = _plan(pkg, sheets)
@@ -378,7 +381,7 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
     with deflated_parts(jobs, path.parent, fast_deflate) as deflate_all, \
             atomic_replace(path) as fh:
         sheets_ready = deflate_all()
-        sink = ZipSink(fh, fast_deflate)
+        sink = ZipSink(fh, fast_deflate, mark_written)
         for info in pkg.zf.infolist():
             name = info.filename
             if name in edits.removed:

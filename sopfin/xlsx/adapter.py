@@ -42,6 +42,11 @@ class FileWorkbook:
 
         return read_cell_rows(self.path, names)
 
+    def sheets_as_written(self, names: Iterable[str]) -> set[str]:
+        from sopfin.xlsx.readback import sheets_as_written
+
+        return sheets_as_written(self.path, names)
+
     def write_sheets(self, specs: Sequence[SheetSpec]) -> Any:
         return write_sheets(self.path, specs)
 
