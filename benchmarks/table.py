@@ -145,7 +145,7 @@ def legend(results: dict) -> list[str]:
         f"({_limit(st.get('timeout_s'))} for sopfin and the floor, "
         f"{_limit(st.get('others_timeout_s'))} for openpyxl and LibreOffice) and not repeated "
         "for that size; a ratio it enters is a bound (`>` or `<`).",
-        "*re-close* runs `sopfin close -v` again on the workbook that repetition's close "
+        "*re-close* runs `sopfin close -v --force` again on the workbook that repetition's close "
         "wrote: it re-renders, reads its own output sheets back, verifies v001 and publishes "
         "v002, as every later close of a month does.",
         "Each contender is a separate process (wall time includes interpreter start; peak "

@@ -30,7 +30,14 @@ fi
 extras="${1:-}"
 spec="."; [ -n "$extras" ] && spec=".[$extras]"
 stamp=".venv/.sopfin-installed-${extras:-base}"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+installed() {  # sopfin is installed with these extras (any extras include the base install)
+  local s
+  for s in "$stamp" $([ -z "$extras" ] && echo .venv/.sopfin-installed-*); do
+    [ -f "$s" ] && [ ! pyproject.toml -nt "$s" ] && return 0
+  done
+  return 1
+}
+if ! installed; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec"
   touch "$stamp"
 fi

@@ -37,29 +37,34 @@ class PlanFigures:
 
     families: pd.DataFrame  # index (scenario, family, month); one column per family measure
     lines: pd.DataFrame  # index (scenario, family, channel, month)
-    summary: pd.DataFrame  # scenario x period x measure: plan, budget, gap
+    summary: pd.DataFrame  # scenario x period x measure: plan, dollarized, overrides, budget, gap
     issues: list[Issue]  # warnings from the engine (e.g. negative inventory)
     arrays: Dollarized
 
 
 def read_plan(path: str | Path) -> Plan:
-    """Read and validate a plan workbook. Warnings are kept in ``plan.extra['issues']``."""
-    from sopfin.pipeline import check  # the file edge, imported only when reading a file
+    """Read and validate a plan workbook and its finance sheets. Warnings are kept in
+    ``plan.extra['issues']``, the named overrides in ``plan.extra['overrides']``."""
+    from sopfin.pipeline import check_with_finance  # the file edge, imported only when reading
 
-    result = check(path)
+    result = check_with_finance(path)
     if result.plan is None or not result.ok:
         raise PlanError(result.issues, Path(path).name)
     result.plan.extra["issues"] = list(result.issues)
+    if result.finance is not None:
+        result.plan.extra["overrides"] = result.finance.overrides
     return result.plan
 
 
 def dollarize(plan: Plan, scenarios: Sequence[str] | None = None) -> PlanFigures:
-    """Dollarize a plan: revenue, COGS, inventory value and cash per scenario/family/month."""
+    """Dollarize a plan: revenue, COGS, inventory value and cash per scenario/family/month.
+    The summary's plan adds the named overrides ``read_plan`` found, as the Summary sheet."""
     d, issues = _engine.dollarize(plan, scenarios)
+    overrides = plan.extra.get("overrides", ())
     return PlanFigures(
         families=d.family_frame(),
         lines=d.line_frame(),
-        summary=summarize(d, plan.settings.fiscal_year_start),
+        summary=summarize(d, plan.settings.fiscal_year_start, overrides),  # type: ignore[arg-type]
         issues=issues,
         arrays=d,
     )

@@ -19,7 +19,7 @@ from sopfin import layout, versions
 from sopfin.edits import edited_cells
 from sopfin.model import CellRef, Severity
 from sopfin.money import to_cents
-from sopfin.pipeline import check, dollarize_step, render_step
+from sopfin.pipeline import check_with_finance, dollarize_step, render_step
 from sopfin.render.recon import snapshot_from_cells
 from sopfin.workbook import Workbook
 from sopfin.xlsx.adapter import open_workbook
@@ -39,8 +39,14 @@ class AuditResult:
             self.strict_hmac and f.kind is versions.FindingKind.HMAC_UNCHECKED)]
 
     @property
+    def forked(self) -> bool:
+        return self.relation is not None and self.relation.relation is versions.Relation.FORKED
+
+    @property
     def ok(self) -> bool:
-        return not self.failing()
+        """Every hash recomputes and, with two copies, neither has versions the other lacks
+        on a different line (same, or one ahead)."""
+        return not self.failing() and not self.forked
 
     def lines(self) -> list[str]:
         out = []
@@ -63,11 +69,12 @@ def overwritten_formulas(book: Workbook) -> list[versions.Finding]:
     owned = book.owned_sheet_names()
     if not set(layout.OUTPUT_SHEET_NAMES) & owned:
         return []
-    base = check(book)
+    base = check_with_finance(book)
     if base.plan is None or not base.ok:
         return []  # inputs do not validate: nothing to compare the outputs with
     d, issues = dollarize_step(base.plan, None, base.timings)
-    specs = [s for s in render_step(base.plan, d, [*base.issues, *issues], base.timings)
+    specs = [s for s in render_step(base.plan, d, [*base.issues, *issues], base.timings,
+                                    finance=base.finance)
              if s.name in owned and s.name != layout.ISSUES]
     unchanged = book.sheets_as_written([s.name for s in specs])
     current = book.read_cell_rows([s.name for s in specs if s.name not in unchanged])
@@ -122,13 +129,31 @@ def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | Non
     if out.ok:
         out.messages.append("verified: every hash recomputes and every published tab is as "
                             "written")
+    elif out.forked and not out.failing():
+        out.messages.append("FAIL: both copies verify on their own but have forked: they "
+                            "are no longer one plan; choose the copy of record and re-close "
+                            "the other's changes in it")
     return out
 
 
+class UnknownVersionError(ValueError):
+    """Asked about a version the workbook does not hold (a usage problem)."""
+
+
 def run_diff(target: str | Path | Workbook, version_a: int, version_b: int) -> AuditResult:
-    """What moved between two published versions, by family and measure, largest first."""
+    """What moved between two published versions, by family and measure, largest first.
+    ``UnknownVersionError`` (naming the versions present) for a version with no tab."""
+    from sopfin.publish import recon_versions
+
     book = open_workbook(target)
     out = AuditResult(book=book)
+    present = recon_versions(book)
+    unknown = [v for v in dict.fromkeys((version_a, version_b)) if v not in present]
+    if unknown:
+        held = ", ".join(f"v{v:03d}" for v in present) or "none (run sopfin close first)"
+        raise UnknownVersionError(
+            f"{book.name}: no version {', '.join(f'v{v:03d}' for v in unknown)}; "
+            f"versions present: {held}")
     names = {v: layout.recon_tab_name(v) for v in (version_a, version_b)}
     cells = book.read_cells(list(names.values()))
     missing = [n for n in names.values() if not cells.get(n)]

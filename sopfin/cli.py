@@ -14,16 +14,36 @@ from pathlib import Path
 
 from sopfin import __version__, layout
 from sopfin.model import Issue, Severity
-from sopfin.report import format_headline, headline_records
+from sopfin.report import format_headline, headline_records, issue_lines
 from sopfin.settings import Settings, SettingValueError, month_range, parse_month
+from sopfin.window import FORMS as WINDOW_FORMS
+from sopfin.window import WindowError, read_period
 from sopfin.xlsx.errors import WorkbookError
 
 EXIT_OK, EXIT_ISSUES, EXIT_USAGE = 0, 1, 2
+CLOSE_EXITS = ("Exit codes: 0 published, or nothing changed since the last version (nothing "
+               "written); 1 not published: errors in the plan or finance sheets, versions "
+               "that do not verify, or unexplained differences; 2 usage or environment "
+               "problem (file missing, locked or not a workbook, a window it cannot read).")
+VERIFY_EXITS = ("Exit codes: 0 every hash recomputes and every published tab is as written "
+                "(with OTHER: the copies are the same, or one is ahead of the other); 1 "
+                "something does not verify (a tampered cell, a broken link, a missing or "
+                "extra tab, an overwritten formula), or the two copies have forked; 2 usage "
+                "or environment problem (file missing or not a workbook, unreadable key).")
+DIFF_EXITS = ("Exit codes: 0 the table of what moved; 2 a version the workbook does not hold "
+              "(the message lists those it holds), or a usage or environment problem.")
 DEFAULT_DEMO_PATH = "sopfin-demo.xlsx"
 
 
 class UsageError(Exception):
     """A problem with the command line or the environment (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line: what is wrong and where to read the usage."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _progress(args: argparse.Namespace):
@@ -35,13 +55,14 @@ def _progress(args: argparse.Namespace):
 
 
 def _print_issues(issues: Sequence[Issue], workbook: str) -> None:
-    errors = [i for i in issues if i.severity is Severity.ERROR]
-    warnings = [i for i in issues if i.severity is Severity.WARNING]
-    for issue in errors + warnings:
-        tag = "error" if issue.severity is Severity.ERROR else "warning"
-        print(f"{tag}[{issue.code.value}] {issue.format(workbook)}")
-    if issues:
-        print(f"{len(errors)} error(s), {len(warnings)} warning(s) in {workbook}")
+    for line in issue_lines(issues, workbook):
+        print(line)
+
+
+def _overrides(result) -> tuple:
+    """The named overrides the run read (the plan shown is the dollarized plan plus these)."""
+    finance = getattr(result, "finance", None)
+    return finance.overrides if finance is not None else ()
 
 
 def _print_timings(args: argparse.Namespace, timings) -> None:
@@ -62,11 +83,22 @@ def _settings_from_args(args: argparse.Namespace) -> Settings:
         if not 1 <= args.horizon <= 240:
             raise UsageError("--horizon must be between 1 and 240 months")
         values["horizon"] = args.horizon
-    if args.scenarios:
+    if args.scenarios is not None:
         values["scenarios"] = tuple(s.strip() for s in args.scenarios.split(",") if s.strip())
+        if not values["scenarios"]:
+            raise UsageError("--scenarios needs at least one scenario name, e.g. base,upside")
     if args.company:
         values["company"] = args.company
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _remove_workbook(path: Path) -> None:
+    """--force: remove the old workbook file, never a folder or a device."""
+    from sopfin.xlsx.metadata import refuse_odd_target, refuse_unwritable
+
+    refuse_odd_target(path)
+    refuse_unwritable(path)
+    path.unlink()
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -75,18 +107,18 @@ def cmd_new(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise UsageError(f"{path}: a new plan workbook must end in .xlsx")
-    if path.exists():
+    if path.exists() or path.is_symlink():
         if not args.force:
             raise UsageError(f"{path} exists; choose another name or pass --force to replace it")
-        path.unlink()
+        _remove_workbook(path)
     if args.demo:
         from sopfin.demo import demo_sheets
 
         specs = demo_sheets()
     else:
-        from sopfin.templates import input_sheets
+        from sopfin.templates import plan_sheets
 
-        specs = input_sheets(_settings_from_args(args), channels=not args.no_channels)
+        specs = plan_sheets(_settings_from_args(args), channels=not args.no_channels)
     create_workbook(path, specs)
     kind = "demo plan" if args.demo else "blank plan"
     print(f"created {kind} workbook {path} with sheets: {', '.join(s.name for s in specs)}")
@@ -94,12 +126,19 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from sopfin.xlsx.lock import exclusive
+
+    path = Path(args.path)
+    with exclusive(path):
+        return _init(args, path)
+
+
+def _init(args: argparse.Namespace, path: Path) -> int:
     from sopfin.settings import parse_settings
-    from sopfin.templates import input_sheets
+    from sopfin.templates import plan_sheets
     from sopfin.xlsx import sheet_names, write_sheets
     from sopfin.xlsx.read import read_raw_sheets
 
-    path = Path(args.path)
     existing = set(sheet_names(path))
     settings = _settings_from_args(args)
     if layout.SETTINGS in existing:
@@ -108,25 +147,27 @@ def cmd_init(args: argparse.Namespace) -> int:
         if any(i.severity is Severity.ERROR for i in issues):
             _print_issues(issues, path.name)
             return EXIT_ISSUES
-    specs = [s for s in input_sheets(settings, channels=not args.no_channels)
+    specs = [s for s in plan_sheets(settings, channels=not args.no_channels)
              if s.name not in existing]
-    kept = [n for n in layout.INPUT_SHEET_NAMES if n in existing]
+    kept = [n for n in layout.PLAN_SHEET_NAMES if n in existing]
     if not specs:
-        print(f"{path}: every input sheet is already there; nothing to add")
+        print(f"{path}: every input and finance sheet is already there; nothing to add")
         return EXIT_OK
-    write_sheets(path, specs)
+    report = write_sheets(path, specs)
     months = month_range(settings.first_period, settings.horizon)
     print(f"added to {path}: {', '.join(s.name for s in specs)} "
           f"({months[0]}..{months[-1]}, {len(months)} months)")
     if kept:
         print(f"kept as they were: {', '.join(kept)}")
+    for warning in report.warnings:
+        print(f"warning: {warning}")
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from sopfin.pipeline import check
+    from sopfin.pipeline import check_with_finance
 
-    result = check(args.path, _progress(args))
+    result = check_with_finance(args.path, _progress(args))
     return _report(args, result, wrote=False)
 
 
@@ -151,23 +192,25 @@ def _report(args: argparse.Namespace, result, *, wrote: bool) -> int:
             "issues": [i.to_dict() for i in result.issues],
         }
         if result.dollarized is not None and result.ok:
-            payload["summary"] = headline_records(result.dollarized)
+            payload["summary"] = headline_records(result.dollarized, _overrides(result))
             payload["written"] = result.written is not None
         payload["timings"] = {k: round(v, 4) for k, v in result.timings.steps.items()}
         print(json.dumps(payload, indent=2))
         return code
-    _print_issues(result.issues, name)
-    if not result.ok:
-        print(f"{name}: not written; fix the errors above and run again" if wrote
+    if not result.ok:  # the result first, then the issues behind it
+        print(f"{name}: not written; fix the errors listed below and run again" if wrote
               else f"{name}: errors found")
+        _print_issues(result.issues, name)
         return code
     if wrote and result.dollarized is not None:
-        print(format_headline(result.dollarized, result.plan.settings.currency))
+        print(format_headline(result.dollarized, result.plan.settings.currency,
+                              _overrides(result)))
         print(f"{name}: wrote {', '.join(layout.OUTPUT_SHEET_NAMES)}")
         for warning in getattr(result.written, "warnings", ()) or ():
             print(f"warning: {warning}")
     elif not wrote:
         print(f"{name}: ok, ready to dollarize")
+    _print_issues(result.issues, name)
     _print_timings(args, result.timings)
     return code
 
@@ -178,10 +221,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from sopfin.xlsx import create_workbook
 
     path = Path(args.path)
-    if path.exists():
+    if path.exists() or path.is_symlink():
         if not args.force:
             raise UsageError(f"{path} exists; pass --force to rebuild the demo workbook there")
-        path.unlink()
+        _remove_workbook(path)
     progress = _progress(args)
     progress(f"building the demo workbook {path}")
     create_workbook(path, demo_sheets())
@@ -222,13 +265,15 @@ def cmd_close(args: argparse.Namespace) -> int:
 
     result = run_close(args.path, author=args.author, window=args.window,
                        allow_unexplained=args.allow_unexplained, key=_key(args),
-                       progress=_progress(args))
+                       progress=_progress(args), force=args.force)
     return _print_lines(result, args)
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
     from sopfin.publish import run_approve
 
+    if not args.by.strip():
+        raise UsageError("--by needs the name of who approves")
     try:
         result = run_approve(args.path, version=args.version, by=args.by, key=_key(args))
     except ValueError as exc:
@@ -249,14 +294,27 @@ def _version(text: str) -> int:
     return int(digits)
 
 
-def cmd_diff(args: argparse.Namespace) -> int:
-    from sopfin.audit import run_diff
+def _window(text: str) -> str:
+    """--window is checked for its form before any work; the plan's horizon is checked later."""
+    try:
+        read_period(text)
+    except WindowError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
-    return _print_lines(run_diff(args.path, args.version_a, args.version_b), args)
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from sopfin.audit import UnknownVersionError, run_diff
+
+    try:
+        result = run_diff(args.path, args.version_a, args.version_b)
+    except UnknownVersionError as exc:
+        raise UsageError(str(exc)) from None
+    return _print_lines(result, args)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sopfin",
         description="Dollarize an S&OP plan workbook in place: revenue, COGS, inventory and "
                     "cash as live formulas that trace back to the unit plan.",
@@ -323,25 +381,29 @@ def build_parser() -> argparse.ArgumentParser:
                        help="secret key for the ledger HMAC (default: $SOPFIN_KEY or "
                             "$SOPFIN_KEY_FILE); keep it outside the workbook")
 
-    window_help = ("months the bridge covers: Horizon (default), FY2027, 'FY2027 Q1', "
-                   "2027-03 or YTD")
+    window_help = f"months the bridge covers (default Horizon): {WINDOW_FORMS}"
     p = sub.add_parser("reconcile", help="dollarize and show the bridge to budget",
                        description="Dollarize, then reconcile the plan scenario to budget and "
                                    "print the bridge. Publishes nothing.")
     p.add_argument("path", metavar="PATH")
-    p.add_argument("--window", default="Horizon", help=window_help)
+    p.add_argument("--window", default="Horizon", type=_window, help=window_help)
     common(p)
     p.set_defaults(func=cmd_reconcile)
 
     p = sub.add_parser("close", help="publish a new locked, versioned reconciliation",
                        description="Check, dollarize and reconcile, then publish a new "
                                    "version: a protected 'Recon vNNN' tab with frozen values "
-                                   "and an entry in the hash-chained version ledger.")
+                                   "and an entry in the hash-chained version ledger. A close "
+                                   "with the same inputs, settings, author and window as the "
+                                   "last version publishes nothing (--force to publish).",
+                       epilog=CLOSE_EXITS)
     p.add_argument("path", metavar="PATH")
     p.add_argument("--author", help="who publishes (default: the OS user)")
-    p.add_argument("--window", default="Horizon", help=window_help)
+    p.add_argument("--window", default="Horizon", type=_window, help=window_help)
     p.add_argument("--allow-unexplained", action="store_true",
                    help="publish even with silent overrides, recording them on the version")
+    p.add_argument("--force", action="store_true",
+                   help="publish a new version even when nothing changed since the last one")
     key_opt(p)
     common(p)
     p.set_defaults(func=cmd_close)
@@ -359,7 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Recompute every hash of the ledger and the published "
                                    "tabs; report tampered cells, broken links, missing tabs "
                                    "and overwritten formulas. With OTHER, say whether the "
-                                   "copies are the same, which is ahead, or where they forked.")
+                                   "copies are the same, which is ahead, or where they forked.",
+                       epilog=VERIFY_EXITS)
     p.add_argument("path", metavar="PATH")
     p.add_argument("other", metavar="OTHER", nargs="?")
     key_opt(p)
@@ -368,7 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("diff", help="what moved between two published versions",
                        description="Totals by family and measure that changed between two "
-                                   "versions, in units and dollars, largest first.")
+                                   "versions, in units and dollars, largest first.",
+                       epilog=DIFF_EXITS)
     p.add_argument("path", metavar="PATH")
     p.add_argument("version_a", type=_version, metavar="vA")
     p.add_argument("version_b", type=_version, metavar="vB")
@@ -387,16 +451,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (UsageError, WorkbookError) as exc:
+    except (UsageError, WorkbookError, WindowError) as exc:
         print(f"sopfin: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except FileNotFoundError as exc:
         print(f"sopfin: {exc.filename or exc}: no such file", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # the reader of our output went away (e.g. `| head`)
+        _silence_stdout()
+        return EXIT_OK
+    except OSError as exc:  # the environment, not the plan: a device, a full disk, a loop
+        print(f"sopfin: {exc.filename or getattr(args, 'path', '')}: {exc.strerror or exc}",
+              file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("sopfin: interrupted; the workbook was not changed", file=sys.stderr)

@@ -493,7 +493,7 @@ def _finance_sheets(data: PlanData, scenario: str) -> list[SheetSpec]:
     pumps = data.cat.family[planned & (data.cat.line == 0)]
     others = data.cat.family[planned & (data.cat.line != 0)]
     if not len(pumps) or not len(others) or len(data.months) < 9:
-        return []
+        return [_list_sheet(name, data, []) for name in layout.FINANCE_SHEET_NAMES]
     june, september = data.months[5], data.months[8]
     overrides = [
         ["OVR-001", scenario, pumps[0], june, "revenue", 250000.0, "K. Patel (Sales)",
@@ -510,9 +510,11 @@ def _finance_sheets(data: PlanData, scenario: str) -> list[SheetSpec]:
          600000.0, 0.8],
     ]
     return [_list_sheet(layout.OVERRIDES, data, overrides),
-            _list_sheet(layout.ACTIONS, data, actions)]
+            _list_sheet(layout.ACTIONS, data, actions),
+            _list_sheet(layout.ACTUALS, data, []), _list_sheet(layout.FORECAST, data, [])]
 
 
 def _list_sheet(name: str, data: PlanData, rows: list[list[object]]) -> SheetSpec:
     spec = input_sheet(layout.FINANCE_BY_NAME[name], data.months, channels=bool(data.channels))
-    return with_rows(spec, Block(layout.FIRST_DATA_ROW, 1, rows, style=Style.TEXT))
+    return with_rows(spec, Block(layout.FIRST_DATA_ROW, 1, rows, style=Style.TEXT)) if rows \
+        else spec

@@ -194,7 +194,8 @@ def _overrides(sheet: _Sheet | None, known: _Known, log: IssueLog) -> tuple[Over
             month=_month(k["month"]) or "", measure=k["measure"],
             amount=float(sheet.value(i, "amount")),  # type: ignore[arg-type]
             owner=_text(sheet.value(i, "owner")), reason=_text(sheet.value(i, "reason")),
-            approved_by=_text(sheet.value(i, "approved_by")), where=sheet.key_cell(i, "Id")))
+            approved_by=_text(sheet.value(i, "approved_by")), where=sheet.key_cell(i, "Id"),
+            amount_cell=sheet.value_cell(i, "amount")))
     return tuple(out)
 
 

@@ -92,6 +92,8 @@ FINANCE_BY_NAME = {s.name: s for s in FINANCE_SHEETS}
 INPUT_BY_NAME = {s.name: s for s in INPUT_SHEETS}
 INPUT_SHEET_NAMES = (SETTINGS,) + tuple(s.name for s in INPUT_SHEETS)
 FINANCE_SHEET_NAMES = tuple(s.name for s in FINANCE_SHEETS)
+# What `sopfin new` / `sopfin init` create, in this order.
+PLAN_SHEET_NAMES = INPUT_SHEET_NAMES + FINANCE_SHEET_NAMES
 
 BUDGET_MEASURES = ("units", "revenue", "cogs")
 OVERRIDE_MEASURES = ("revenue", "cogs")

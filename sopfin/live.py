@@ -30,8 +30,9 @@ password and the report says so; charts are not drawn (reported too).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,7 @@ from sopfin.versions import FormulaCell
 from sopfin.workbook import CellsRow, rows_of_cells
 from sopfin.xlsx import validate_sheet_name
 from sopfin.xlsx.errors import SheetNameTakenError, StructureProtectedError
+from sopfin.xlsx.lock import exclusive
 from sopfin.xlsx.read import RawSheet
 from sopfin.xlsx.sheetxml import check_blocks
 
@@ -80,6 +82,14 @@ class LiveWorkbook:
     def check_writable(self) -> None:
         if _api_structure_protected(self.book):
             raise StructureProtectedError(self.name)
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """While a button runs, hold sopfin's lock file beside the book's file (when it has
+        one on this computer), so a command-line run on the same file waits or refuses."""
+        path = getattr(self.book, "fullname", None)
+        if isinstance(path, str) and os.path.isfile(path):
+            return exclusive(path)
+        return nullcontext()
 
     def sheet_names(self) -> list[str]:
         return [s.name for s in self.book.sheets]

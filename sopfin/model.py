@@ -99,6 +99,12 @@ class Issue:
     where: CellRef
     message: str
     fix: str = ""
+    more: int = 0  # > 0: this issue stands for that many further issues like the ones listed
+
+    @property
+    def count(self) -> int:
+        """How many issues this one stands for."""
+        return self.more or 1
 
     def format(self, workbook: str = "") -> str:
         """`Plan.xlsx!Demand!F14: <what is wrong>; <how to fix it>.`"""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +24,10 @@ from sopfin.edits import (
     pending_discards,
     sheets_to_check,
 )
+from sopfin.finance import parse_finance
 from sopfin.model import Issue, Plan, Severity, has_errors
 from sopfin.readplan import parse_plan
+from sopfin.reconciliation import FinanceInputs
 from sopfin.render import render_outputs, rerender_issues
 from sopfin.results import Dollarized
 from sopfin.sheetspec import SheetSpec
@@ -67,6 +69,7 @@ class RunResult:
     raw: Mapping[str, object] = field(default_factory=dict)  # input grids as read
     plan: Plan | None = None
     dollarized: Dollarized | None = None
+    finance: FinanceInputs | None = None  # the finance sheets, when they were read
     written: object | None = None  # sopfin.xlsx.WriteReport when the workbook was written
     timings: Timings = field(default_factory=Timings)
 
@@ -77,6 +80,14 @@ class RunResult:
     @property
     def errors(self) -> list[Issue]:
         return [i for i in self.issues if i.severity is Severity.ERROR]
+
+
+def exclusive(book: Workbook) -> AbstractContextManager[object]:
+    """Hold ``book`` for a whole read-modify-write: the lock file beside a workbook file, or
+    beside the file of a book open in Excel (``sopfin.xlsx.lock``); nothing for a book that
+    has none."""
+    hold = getattr(book, "exclusive", None)
+    return hold() if hold is not None else nullcontext()
 
 
 def read_step(book: Workbook, timings: Timings, progress: Progress = _quiet,
@@ -102,10 +113,12 @@ def dollarize_step(plan: Plan, scenarios: Sequence[str] | None, timings: Timings
 
 
 def render_step(plan: Plan, d: Dollarized, issues: Sequence[Issue], timings: Timings,
-                progress: Progress = _quiet) -> list[SheetSpec]:
+                progress: Progress = _quiet, finance: FinanceInputs | None = None,
+                ) -> list[SheetSpec]:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    overrides = finance.overrides if finance is not None else ()
     with timings.step("render", progress):
-        return render_outputs(plan, d, issues, generated_at=stamp)
+        return render_outputs(plan, d, issues, generated_at=stamp, overrides=overrides)
 
 
 def write_step(book: Workbook, specs: Sequence[SheetSpec], timings: Timings,
@@ -128,6 +141,17 @@ def check(target: str | Path | Workbook, progress: Progress = _quiet,
         return result
     result.plan = plan
     result.issues.extend(validate_step(plan, result.timings, progress))
+    return result
+
+
+def check_with_finance(target: str | Path | Workbook, progress: Progress = _quiet) -> RunResult:
+    """``check`` plus the finance sheets (Overrides, Actions, Actuals, Forecast), validated as
+    a close validates them; writes nothing."""
+    result = check(target, progress, extra_sheets=layout.FINANCE_SHEET_NAMES)
+    if result.plan is not None:
+        with result.timings.step("finance", progress):
+            result.finance, issues = parse_finance(result.raw, result.plan)
+            result.issues.extend(issues)
     return result
 
 
@@ -163,11 +187,18 @@ def edits_step(book: Workbook, specs: Sequence[SheetSpec], issues: list[Issue],
 
 def run_dollarize(target: str | Path | Workbook, scenarios: Sequence[str] | None = None,
                   progress: Progress = _quiet, *, discard_edits: bool = False) -> RunResult:
-    """check -> dollarize -> render -> edits -> write. Writes nothing when any error is found,
-    a cell changed since sopfin wrote it among them unless ``discard_edits``."""
+    """check (with the finance sheets, whose named overrides the Summary adds to the plan)
+    -> dollarize -> render -> edits -> write. Writes nothing when any error is found, a cell
+    changed since sopfin wrote it among them unless ``discard_edits``."""
     book = open_workbook(target)
+    with exclusive(book):
+        return _dollarize(book, scenarios, progress, discard_edits)
+
+
+def _dollarize(book: Workbook, scenarios: Sequence[str] | None,
+               progress: Progress, discard_edits: bool = False) -> RunResult:
     book.check_writable()  # refuse locked / protected / strict workbooks before any work
-    result = check(book, progress)
+    result = check_with_finance(book, progress)
     if result.plan is None or not result.ok:
         return result
     plan = result.plan
@@ -180,7 +211,7 @@ def run_dollarize(target: str | Path | Workbook, scenarios: Sequence[str] | None
     result.dollarized = d
     if not result.ok:
         return result
-    specs = render_step(plan, d, result.issues, result.timings, progress)
+    specs = render_step(plan, d, result.issues, result.timings, progress, result.finance)
     specs = edits_step(book, specs, result.issues, discard_edits, result.timings, progress)
     if not result.ok:
         return result

@@ -1,8 +1,9 @@
 """The monthly close: reconcile to budget, publish a locked version, approve it.
 
-    close = check -> dollarize -> finance inputs -> verify the ledger so far -> silent
-            overrides -> reconcile -> render Recon vNNN (frozen, hashed, protected)
-            -> append to the ledger -> write everything in one atomic save
+    close = check (with the finance inputs) -> dollarize -> verify the ledger so far -> silent
+            overrides -> reconcile -> stop when nothing changed since the last version
+            -> render Recon vNNN (frozen, hashed, protected) -> append to the ledger
+            -> write everything in one atomic save
 
 Verification and version comparison live in ``sopfin.audit`` (re-exported here). Every step
 works on a ``sopfin.workbook.Workbook``: a file or a book open in Excel.
@@ -22,16 +23,31 @@ import pandas as pd
 
 from sopfin import layout, versions
 from sopfin.edits import edited_cells, ledger_note, pending_discards, sheets_to_check
-from sopfin.finance import parse_finance
 from sopfin.model import Issue, Severity, has_errors
 from sopfin.money import to_cents
-from sopfin.pipeline import Progress, RunResult, Timings, check, dollarize_step, render_step
+from sopfin.pipeline import (
+    Progress,
+    RunResult,
+    Timings,
+    check_with_finance,
+    dollarize_step,
+    exclusive,
+    render_step,
+)
 from sopfin.protection import hash_password
 from sopfin.reconcile import compare_forecast, reconcile, silent_override_issues
 from sopfin.reconciliation import Reconciliation
 from sopfin.render import rerender_issues
 from sopfin.render.ledger import parse_ledger, render_ledger
-from sopfin.render.recon import finalize_recon, hashed_cells, render_recon, snapshot_from_cells
+from sopfin.render.recon import (
+    SUBTITLE_CELL,
+    finalize_recon,
+    hashed_cells,
+    recon_subtitle,
+    render_recon,
+    snapshot_from_cells,
+)
+from sopfin.report import issue_lines
 from sopfin.sheetspec import SheetProtection, SheetSpec
 from sopfin.workbook import Workbook
 from sopfin.xlsx.adapter import open_workbook
@@ -69,9 +85,12 @@ class CloseResult:
         return self
 
     def lines(self) -> list[str]:
-        out = [i.format(self.book.name) for i in self.issues]
-        out += [f.format(self.book.name) for f in self.findings]
-        return out + self.messages
+        """The result first, then the issues (``warning[code] ...``, repeats grouped) and
+        the ledger findings it rests on."""
+        saved = [f"warning: {w}" for w in getattr(self.written, "warnings", ()) or ()]
+        findings = [f"{f.severity.value}[{f.kind.value}] {f.format(self.book.name)}"
+                    for f in self.findings]
+        return [*self.messages, *saved, *issue_lines(self.issues, self.book.name), *findings]
 
 
 def now_utc() -> str:
@@ -133,19 +152,17 @@ def _prepare(book: Workbook, scenario_window: str, progress: Progress,
              ledger: Sequence[versions.LedgerEntry] | None = None,
              ) -> tuple[RunResult, CloseResult, list[SheetSpec]]:
     """check + dollarize + finance inputs + silent overrides + reconcile; no writing."""
-    base = check(book, progress, extra_sheets=layout.FINANCE_SHEET_NAMES)
+    base = check_with_finance(book, progress)
     out = CloseResult(book=book, issues=list(base.issues), timings=base.timings)
-    if base.plan is None or not base.ok:
+    if base.plan is None or base.finance is None or not base.ok:
         return base, out, []
-    plan = base.plan
+    plan, fin = base.plan, base.finance
     d, engine_issues = dollarize_step(plan, None, base.timings, progress)
     out.issues.extend(engine_issues)
-    fin, fin_issues = parse_finance(base.raw, plan)
-    out.issues.extend(fin_issues)
     base.dollarized = d
     if has_errors(out.issues):
         return base, out, []
-    specs = render_step(plan, d, out.issues, base.timings, progress)
+    specs = render_step(plan, d, out.issues, base.timings, progress, fin)
     with base.timings.step("reconcile", progress):
         names = sheets_to_check(book)
         current = book.read_cell_rows(names) if names else {}
@@ -164,46 +181,86 @@ def run_reconcile(target: str | Path | Workbook, *, window: str = "Horizon",
                   progress: Progress | None = None) -> CloseResult:
     """Dollarize and reconcile; write the output sheets; publish nothing."""
     book = open_workbook(target)
-    book.check_writable()
-    base, out, specs = _prepare(book, window, progress or _quiet)
-    if out.reconciliation is None:
-        return out
-    edits = [s for s in out.reconciliation.silent_overrides if s.kind != "forecast-differs"]
-    if edits:
-        return out.refuse(f"not written: {len(edits)} cell(s) changed since sopfin wrote them "
-                          "(see above); a deliberate change belongs on sheet Overrides with an "
-                          "owner and a reason; run sopfin dollarize --discard-edits to "
-                          "overwrite them")
-    pending = _pending_discards(book)
-    if pending:
-        specs = rerender_issues(specs, [*out.issues, *pending])
-    out.written = book.write_sheets(specs)
+    with exclusive(book):
+        book.check_writable()
+        base, out, specs = _prepare(book, window, progress or _quiet)
+        if out.reconciliation is None:
+            return out.refuse("not written: fix the errors listed below and run again")
+        edits = [s for s in out.reconciliation.silent_overrides
+                 if s.kind != "forecast-differs"]
+        if edits:
+            return out.refuse(f"not written: {len(edits)} cell(s) changed since sopfin wrote "
+                              "them (see above); a deliberate change belongs on sheet "
+                              "Overrides with an owner and a reason; run sopfin dollarize "
+                              "--discard-edits to overwrite them")
+        pending = _pending_discards(book)
+        if pending:
+            specs = rerender_issues(specs, [*out.issues, *pending])
+        out.written = book.write_sheets(specs)
     out.messages += headline_lines(out.reconciliation)
     return out
 
 
+def unchanged_since(book: Workbook, ledger: Sequence[versions.LedgerEntry], input_hash: str,
+                    author: str, rec: Reconciliation) -> int:
+    """The last published version when it was made from the same inputs (every input and
+    finance sheet, Settings included), by the same author, over the same scenario and window;
+    0 when something changed."""
+    published = [e for e in ledger if e.event == versions.PUBLISH]
+    if not published:
+        return 0
+    last = published[-1]
+    if (last.input_hash, last.author) != (input_hash, author):
+        return 0
+    tab = layout.recon_tab_name(last.version)
+    subtitle = book.read_cells([tab]).get(tab, {}).get(SUBTITLE_CELL)
+    return last.version if subtitle == recon_subtitle(rec) else 0
+
+
 def run_close(target: str | Path | Workbook, *, author: str | None = None,
               window: str = "Horizon", allow_unexplained: bool = False,
-              key: bytes | None = None, progress: Progress | None = None) -> CloseResult:
+              key: bytes | None = None, progress: Progress | None = None,
+              force: bool = False) -> CloseResult:
     """Publish a new locked version. Refuses (and writes nothing) on data errors, a ledger
-    that does not verify, or silent overrides unless ``allow_unexplained``."""
+    that does not verify, or silent overrides unless ``allow_unexplained``. When nothing
+    changed since the last version (``unchanged_since``) it publishes nothing and leaves the
+    file as it was, unless ``force``."""
     book = open_workbook(target)
+    with exclusive(book):
+        return _publish(book, author, window, allow_unexplained, key, progress or _quiet,
+                        force)
+
+
+def _publish(book: Workbook, author: str | None, window: str, allow_unexplained: bool,
+             key: bytes | None, progress: Progress, force: bool) -> CloseResult:
     book.check_writable()
-    progress = progress or _quiet
     ledger = load_ledger(book)
     base, out, specs = _prepare(book, window, progress, ledger)
     rec = out.reconciliation
     if rec is None:
-        return out
+        return out.refuse("not published: fix the errors listed below and run again")
     out.findings = [f for f in ledger_findings(book, ledger, key)
                     if f.severity is Severity.ERROR]
     if out.findings:
-        return out.refuse("not published: the existing versions do not verify (see above); "
+        return out.refuse("not published: the existing versions do not verify (listed below); "
                           "restore the workbook from a verified copy")
     if rec.silent_overrides and not allow_unexplained:
         return out.refuse(f"not published: {len(rec.silent_overrides)} unexplained "
                           "difference(s); name them on sheet Overrides, or publish with "
                           "--allow-unexplained to record them on the version")
+    plan = base.plan
+    assert plan is not None
+    stamp, who = now_utc(), author or default_author()
+    input_hash = versions.inputs_hash(_grids(base.raw))
+    discarded = ledger_note(_pending_discards(book))  # edits discarded since: to record
+    if not force and not rec.silent_overrides and not discarded and (
+            same := unchanged_since(book, ledger, input_hash, who, rec)):
+        out.version = same
+        out.messages.append(f"nothing changed since v{same:03d} (same inputs, overrides, "
+                            f"settings, author and window); published nothing; pass --force "
+                            "to publish a new version anyway")
+        out.messages += headline_lines(rec)
+        return out
     version = versions.next_version(ledger)
     tab = layout.recon_tab_name(version)
     if tab in book.sheet_names():
@@ -211,11 +268,7 @@ def run_close(target: str | Path | Workbook, *, author: str | None = None,
                                              f"{tab} is not in the ledger"))
         return out.refuse(f"not published: sheet '{tab}' exists but the ledger does not "
                           "list it; run sopfin verify")
-    plan = base.plan
-    assert plan is not None
-    stamp, who = now_utc(), author or default_author()
     with out.timings.step("publish", progress):
-        input_hash = versions.inputs_hash(_grids(base.raw))
         spec = render_recon(rec, version=version, timestamp=stamp, author=who,
                             input_hash=input_hash,
                             prev_hash=versions.head_hash(ledger), company=plan.settings.company,
@@ -223,7 +276,6 @@ def run_close(target: str | Path | Workbook, *, author: str | None = None,
         spec, recon_hash = finalize_recon(spec)
         note = (f"published with {len(rec.silent_overrides)} unexplained difference(s)"
                 if rec.silent_overrides else "")
-        discarded = ledger_note(_pending_discards(book))
         note = "; ".join(n for n in (note, discarded) if n)
         entry = versions.new_entry(ledger, event=versions.PUBLISH, version=version,
                                    cycle=plan.settings.current_cycle, timestamp=stamp,
@@ -246,13 +298,18 @@ def run_approve(target: str | Path | Workbook, *, version: int, by: str,
                 key: bytes | None = None) -> CloseResult:
     """Mark a published version as the plan of record (appends an approve entry)."""
     book = open_workbook(target)
+    with exclusive(book):
+        return _approve(book, version, by, key)
+
+
+def _approve(book: Workbook, version: int, by: str, key: bytes | None) -> CloseResult:
     book.check_writable()
     out = CloseResult(book=book)
     ledger = load_ledger(book)
     out.findings = [f for f in ledger_findings(book, ledger, key)
                     if f.severity is Severity.ERROR]
     if out.findings:
-        return out.refuse("not approved: the versions do not verify (see above)")
+        return out.refuse("not approved: the versions do not verify (listed below)")
     published = {e.version: e for e in ledger if e.event == versions.PUBLISH}
     status = versions.current_status(ledger)
     if version not in published:

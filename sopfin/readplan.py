@@ -98,7 +98,8 @@ class IssueLog:
             if count > self.limit:
                 out.append(Issue(code, self._severity[(code, sheet)], CellRef(sheet),
                                  f"\u2026 and {count - self.limit:,} more {code.value} issues "
-                                 "like the ones above", "fix those, then check again"))
+                                 "like the ones above", "fix those, then check again",
+                                 more=count - self.limit))
         return out
 
 

@@ -28,6 +28,7 @@ class Override:
     reason: str
     approved_by: str
     where: CellRef  # the row's Id cell
+    amount_cell: CellRef | None = None  # the Amount cell, which the Summary's formulas add
 
     @property
     def margin_effect(self) -> float:

@@ -1,19 +1,25 @@
 """Plan against budget by month, fiscal quarter and fiscal year, summed over families.
 
 ``summarize`` gives the tidy frame behind the Summary sheet; ``headline`` the one line per
-scenario the CLI prints. Flow measures (units shipped, revenue, COGS, gross margin, inventory
-cash effect, revenue at risk) sum over a period; the balance (inventory value) is the one at the
-end of the period's last planned month; GM % is recomputed from the period's sums. A quarter or
-fiscal year cut by the horizon's edge is summarised over the months the plan has. Nothing is
-rounded here: figures become cents in ``sopfin.money`` when they are reported.
+scenario the CLI prints. The plan is one number: the dollarized plan plus the named overrides
+(sheet Overrides) of its scenario, as the reconciliation's bridge ends; both frames also give
+the dollarized plan and the override total beside it. Flow measures (units shipped, revenue,
+COGS, gross margin, inventory cash effect, revenue at risk) sum over a period; the balance
+(inventory value) is the one at the end of the period's last planned month; GM % is
+recomputed from the period's sums. A quarter or fiscal year cut by the horizon's edge is
+summarised over the months the plan has. Nothing is rounded here: figures become cents in
+``sopfin.money`` when they are reported.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from sopfin.calendar import Periods, fiscal_quarters, fiscal_years
+from sopfin.reconciliation import Override
 from sopfin.results import Dollarized
 
 MEASURES = ("units", "revenue", "cogs", "gross_margin", "gm_pct", "inventory_value",
@@ -26,9 +32,28 @@ _BALANCES = {"inventory_value": "inventory_value"}
 _BUDGETED = {"units": "units", "revenue": "revenue", "cogs": "cogs"}
 
 
-def summarize(d: Dollarized, fiscal_year_start: int = 1) -> pd.DataFrame:
-    """One row per (scenario, period, measure): scenario, period_type, period, measure, plan,
-    budget, gap (= plan - budget; NaN where the measure has no budget)."""
+OVERRIDDEN = ("revenue", "cogs")  # the measures a named override adjusts
+
+
+def monthly_overrides(d: Dollarized, overrides: Sequence[Override] = (),
+                      ) -> dict[str, np.ndarray]:
+    """Per overridden measure, the (S, M) sum of the named overrides by scenario and month;
+    gross margin moves by revenue overrides less cogs overrides."""
+    scenario = {s: i for i, s in enumerate(d.scenarios)}
+    month = {m: j for j, m in enumerate(d.months)}
+    out = {m: np.zeros((len(d.scenarios), len(d.months))) for m in OVERRIDDEN}
+    for o in overrides:
+        if o.scenario in scenario and o.month in month and o.measure in out:
+            out[o.measure][scenario[o.scenario], month[o.month]] += o.amount
+    out["gross_margin"] = out["revenue"] - out["cogs"]
+    return out
+
+
+def summarize(d: Dollarized, fiscal_year_start: int = 1,
+              overrides: Sequence[Override] = ()) -> pd.DataFrame:
+    """One row per (scenario, period, measure): scenario, period_type, period, measure, plan
+    (dollarized + overrides), dollarized, overrides (0 for measures no override adjusts, NaN
+    for GM %), budget, gap (= plan - budget; NaN where the measure has no budget)."""
     months = len(d.months)
     by_type = {
         "month": Periods(tuple(d.months), np.arange(months), np.arange(months),
@@ -36,38 +61,48 @@ def summarize(d: Dollarized, fiscal_year_start: int = 1) -> pd.DataFrame:
         "quarter": fiscal_quarters(d.months, fiscal_year_start),
         "year": fiscal_years(d.months, fiscal_year_start),
     }
-    plan_parts, budget_parts, labels, types = [], [], [], []
+    added = monthly_overrides(d, overrides)
+    plan_parts, base_parts, budget_parts, labels, types = [], [], [], [], []
     for kind in PERIOD_TYPES:
-        plan, budget = _period_figures(d, by_type[kind])
+        plan, budget = _period_figures(d, by_type[kind], added)
         plan_parts.append(plan)
+        base_parts.append(_period_figures(d, by_type[kind])[0])
         budget_parts.append(budget)
         labels += by_type[kind].labels
         types += [kind] * len(by_type[kind])
     plan = np.concatenate(plan_parts, axis=1)  # (S, P, K)
+    base = np.concatenate(base_parts, axis=1)
     budget = np.concatenate(budget_parts, axis=0)  # (P, K)
     s_count, p_count, k_count = plan.shape
-    flat_plan = plan.reshape(-1)
+    flat_plan, flat_base = plan.reshape(-1), base.reshape(-1)
     flat_budget = np.tile(budget.reshape(-1), s_count)
+    measure = np.tile(np.asarray(MEASURES, dtype=object), s_count * p_count)
     return pd.DataFrame({
         "scenario": np.repeat(np.asarray(d.scenarios, dtype=object), p_count * k_count),
         "period_type": np.tile(np.repeat(np.asarray(types, dtype=object), k_count), s_count),
         "period": np.tile(np.repeat(np.asarray(labels, dtype=object), k_count), s_count),
-        "measure": np.tile(np.asarray(MEASURES, dtype=object), s_count * p_count),
+        "measure": measure,
         "plan": flat_plan,
+        "dollarized": flat_base,
+        "overrides": np.where(measure == "gm_pct", np.nan, flat_plan - flat_base),
         "budget": flat_budget,
         "gap": flat_plan - flat_budget,
     })
 
 
-def headline(d: Dollarized) -> pd.DataFrame:
-    """Whole-horizon figures per scenario (index ``scenario``): plan, budget and gaps."""
+def headline(d: Dollarized, overrides: Sequence[Override] = ()) -> pd.DataFrame:
+    """Whole-horizon figures per scenario (index ``scenario``): plan (with the overrides),
+    the dollarized revenue and the revenue overrides, budget and gaps."""
     months = len(d.months)
     whole = Periods(("horizon",), np.array([0]), np.array([max(months - 1, 0)]),
                     np.zeros(months, dtype=np.int64))
-    plan, budget = _period_figures(d, whole)
+    plan, budget = _period_figures(d, whole, monthly_overrides(d, overrides))
+    base, _ = _period_figures(d, whole)
     col = {m: k for k, m in enumerate(MEASURES)}
     figures = {
         "revenue": plan[:, 0, col["revenue"]],
+        "dollarized_revenue": base[:, 0, col["revenue"]],
+        "revenue_overrides": plan[:, 0, col["revenue"]] - base[:, 0, col["revenue"]],
         "budget_revenue": np.full(len(d.scenarios), budget[0, col["revenue"]]),
         "cogs": plan[:, 0, col["cogs"]],
         "budget_cogs": np.full(len(d.scenarios), budget[0, col["cogs"]]),
@@ -84,8 +119,12 @@ def headline(d: Dollarized) -> pd.DataFrame:
     return pd.DataFrame(figures, index=pd.Index(list(d.scenarios), name="scenario"))
 
 
-def _period_figures(d: Dollarized, periods: Periods) -> tuple[np.ndarray, np.ndarray]:
-    """(plan (S, P, K), budget (P, K)) for the measures in ``MEASURES`` order."""
+def _period_figures(d: Dollarized, periods: Periods,
+                    added: Mapping[str, np.ndarray] | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(plan (S, P, K), budget (P, K)) for the measures in ``MEASURES`` order; ``added``
+    holds (S, M) amounts added to a flow's monthly plan (the overrides)."""
+    added = added or {}
     s_count, p_count = len(d.scenarios), len(periods)
     plan = np.full((s_count, p_count, len(MEASURES)), np.nan)
     budget = np.full((p_count, len(MEASURES)), np.nan)
@@ -95,7 +134,10 @@ def _period_figures(d: Dollarized, periods: Periods) -> tuple[np.ndarray, np.nda
     budget_monthly["gross_margin"] = budget_monthly["revenue"] - budget_monthly["cogs"]
     for k, measure in enumerate(MEASURES):
         if measure in _FLOWS:
-            plan[:, :, k] = _sum_periods(d.fam[_FLOWS[measure]].sum(axis=1), periods)
+            monthly = d.fam[_FLOWS[measure]].sum(axis=1)
+            if measure in added:
+                monthly = monthly + added[measure]
+            plan[:, :, k] = _sum_periods(monthly, periods)
         elif measure in _BALANCES:
             plan[:, :, k] = d.fam[_BALANCES[measure]].sum(axis=1)[:, periods.last]
         if measure in budget_monthly:

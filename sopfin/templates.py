@@ -96,14 +96,30 @@ def input_sheets(settings: Settings = DEFAULT_SETTINGS, *,
         input_sheet(sheet, months, channels=channels) for sheet in layout.INPUT_SHEETS]
 
 
+def finance_sheets(settings: Settings = DEFAULT_SETTINGS, *,
+                   channels: bool = True) -> list[SheetSpec]:
+    """Overrides, Actions, Actuals and Forecast (``layout.FINANCE_SHEETS``), headers only."""
+    return [input_sheet(sheet, settings.months, channels=channels)
+            for sheet in layout.FINANCE_SHEETS]
+
+
+def plan_sheets(settings: Settings = DEFAULT_SETTINGS, *,
+                channels: bool = True) -> list[SheetSpec]:
+    """Every sheet a plan starts with (``layout.PLAN_SHEET_NAMES``): the input sheets, then
+    the finance sheets, so the monthly close needs no sheet made by hand."""
+    return input_sheets(settings, channels=channels) + finance_sheets(settings,
+                                                                      channels=channels)
+
+
 def with_rows(spec: SheetSpec, *blocks: Block) -> SheetSpec:
     """An input sheet spec with data blocks added below its header."""
     return dataclasses.replace(spec, blocks=tuple(spec.blocks) + blocks)
 
 
 def plan_template_sheets() -> list[SheetSpec]:
-    """What ``templates/plan.xlsx`` holds: the default settings and empty input tables."""
-    return input_sheets(DEFAULT_SETTINGS, channels=True)
+    """What ``templates/plan.xlsx`` holds: the default settings, empty input and finance
+    tables."""
+    return plan_sheets(DEFAULT_SETTINGS, channels=True)
 
 
 # ------------------------------------------------------------------------ settings reference

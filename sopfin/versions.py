@@ -60,10 +60,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac as hmac_lib
+import os
 import re
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from pathlib import Path
 
 from sopfin import layout
 from sopfin.digests import (  # noqa: F401  (re-exported: the ledger's hashes of content)
@@ -89,6 +90,7 @@ PUBLISH, APPROVE = "publish", "approve"
 DRAFT, APPROVED = "draft", "approved"
 STATUS_OF_EVENT = {PUBLISH: DRAFT, APPROVE: APPROVED}
 KEY_ENV, KEY_FILE_ENV = "SOPFIN_KEY", "SOPFIN_KEY_FILE"
+MAX_KEY_FILE_BYTES = 4096
 
 
 recon_tab_name = layout.recon_tab_name
@@ -192,10 +194,25 @@ def load_key(env: Mapping[str, str], key_file: str | None = None) -> bytes | Non
     if not path:
         return None
     try:
-        raw = Path(path).read_bytes()
+        raw = _read_key_file(path)
     except OSError as err:
         raise LedgerKeyError(f"cannot read the ledger key file {path}: {err}") from err
     return _decode_key(raw.strip(), path)
+
+
+def _read_key_file(path: str) -> bytes:
+    """At most MAX_KEY_FILE_BYTES of a regular file: never a device, pipe or folder (opened
+    without blocking, so a pipe with no writer cannot hang the command)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise LedgerKeyError(f"the ledger key file {path} is not a regular file (a "
+                                 "device, pipe or folder); give the path of a key file")
+        raw = fh.read(MAX_KEY_FILE_BYTES + 1)
+    if len(raw) > MAX_KEY_FILE_BYTES:
+        raise LedgerKeyError(f"the ledger key file {path} is over {MAX_KEY_FILE_BYTES} bytes; "
+                             "a key is 32 to 64 bytes: is this the right file?")
+    return raw
 
 
 def _decode_key(raw: bytes, source: str) -> bytes:

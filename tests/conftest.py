@@ -36,3 +36,13 @@ def soffice() -> str:
         pytest.fail("LibreOffice (soffice) is not installed; run scripts/test.sh, which "
                     "installs libreoffice-calc-nogui")
     return path
+
+
+# Long stress and fuzz runs are marked ``slow``: skipped unless SOPFIN_SLOW=1.
+def pytest_collection_modifyitems(config, items) -> None:
+    if os.environ.get("SOPFIN_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: set SOPFIN_SLOW=1 to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -151,7 +151,7 @@ def test_init_on_an_existing_workbook_adds_input_sheets(tmp_path, corpus_dir):
     shutil.copyfile(corpus_dir / "083_PhpSpreadsheet_threesheets.xlsx", path)
     original = sheet_names(path)
     assert main(["init", str(path), "-q"]) == 0
-    assert sheet_names(path) == original + list(layout.INPUT_SHEET_NAMES)
+    assert sheet_names(path) == original + list(layout.PLAN_SHEET_NAMES)
     with zipfile.ZipFile(path) as z:
         assert z.testzip() is None
 

@@ -38,7 +38,7 @@ def closed_twice(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("close") / "plan.xlsx"
     assert main(["new", str(path), "--demo", "-q"]) == 0
     assert main(["close", str(path), "--author", "A. Analyst", "-q"]) == 0
-    assert main(["close", str(path), "--author", "A. Analyst", "-q"]) == 0
+    assert main(["close", str(path), "--author", "A. Analyst", "-q", "--force"]) == 0
     assert main(["approve", str(path), "--version", "1", "--by", "C. Fo"]) == 0
     return path
 
@@ -200,8 +200,9 @@ def test_verify_compares_two_copies(closed_twice, tmp_path, capsys):
     # Another v003 by someone else: closes of the same inputs by the same author within one
     # timestamp are the same version (same entry hash), so name a different author.
     assert main(["close", str(fork), "-q", "--author", "a-colleague"]) == 0
-    assert main(["verify", str(ahead), str(fork)]) == 0
-    assert "forked after v002" in capsys.readouterr().out
+    assert main(["verify", str(ahead), str(fork)]) == 1  # both intact, but no longer one plan
+    out = capsys.readouterr().out
+    assert "forked after v002" in out and "FAIL: both copies verify on their own" in out
     assert main(["verify", str(closed_twice), str(closed_twice)]) == 0
     assert "same" in capsys.readouterr().out
 
@@ -274,8 +275,8 @@ def test_actuals_are_measured_against_the_last_approved_version(book):
         if row[0].value == family:
             row[2].value = row[2].value * 1.5  # the current plan's January price moves
     months = [c.value for c in wb["Demand"][1]][3:]
-    actuals = wb.create_sheet("Actuals")
-    actuals.append(["Family", "Measure", *months])
+    actuals = wb["Actuals"]  # the demo has the sheet, with its header row
+    assert [c.value for c in actuals[1]] == ["Family", "Measure", *months]
     actuals.append([family, "units", 100.0] + [None] * (len(months) - 1))
     actuals.append([family, "revenue", 123456.0] + [None] * (len(months) - 1))
     wb.save(book)

@@ -119,7 +119,7 @@ def test_init_and_dollarize_keep_every_original_part(outcomes, name):
                 f"{n} lost or reordered original elements"
     before = sheet_names(o.original)
     published = [layout.recon_tab_name(1), layout.LEDGER]
-    assert sheet_names(o.result) == [*before, *layout.INPUT_SHEET_NAMES,
+    assert sheet_names(o.result) == [*before, *layout.PLAN_SHEET_NAMES,
                                      *layout.OUTPUT_SHEET_NAMES, *published]
     assert owned_sheet_names(o.result) == {*layout.OUTPUT_SHEET_NAMES, *published}
 

@@ -110,8 +110,7 @@ def test_no_global_random_state_is_used_or_changed():
 # ------------------------------------------------------------------------------ the shape
 
 def test_sheets_are_the_input_sheets_in_order(specs: list[SheetSpec]):
-    assert [s.name for s in specs] == [*layout.INPUT_SHEET_NAMES, layout.OVERRIDES,
-                                       layout.ACTIONS]
+    assert [s.name for s in specs] == list(layout.PLAN_SHEET_NAMES)
     assert not any(s.owned for s in specs)
 
 

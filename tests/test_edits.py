@@ -154,7 +154,7 @@ def test_discarded_edits_are_recorded_on_issues_and_on_the_next_ledger_entry(boo
     assert "Cash!F3 found 99" in note
     assert recorded(issues_rows(book)) == {}  # recorded once, on the ledger
     assert main(["verify", str(book), "-q"]) == 0
-    assert main(["close", str(book), "-q"]) == 0
+    assert main(["close", str(book), "-q", "--force"]) == 0
     assert "discarded" not in load_ledger(FileWorkbook(book))[-1].note
 
 

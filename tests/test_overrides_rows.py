@@ -265,10 +265,11 @@ def book(closed, tmp_path) -> Path:
 
 
 def specs_of(path: Path) -> list[SheetSpec]:
-    base = pipeline.check(FileWorkbook(path), extra_sheets=layout.FINANCE_SHEET_NAMES)
+    base = pipeline.check_with_finance(FileWorkbook(path))
     assert base.plan is not None
     d, issues = pipeline.dollarize_step(base.plan, None, base.timings)
-    return pipeline.render_step(base.plan, d, [*base.issues, *issues], base.timings)
+    return pipeline.render_step(base.plan, d, [*base.issues, *issues], base.timings,
+                                finance=base.finance)
 
 
 def both(path: Path, specs: list[SheetSpec] | None = None) -> list:

@@ -280,6 +280,15 @@ JULY_HORIZON = ("2027-05", "2027-06", "2027-07", "2027-08", "2027-09", "2027-10"
     ("FY2028", "FY2028", JULY_HORIZON[2:]),
     ("YTD", "YTD 2027-09", ("2027-07", "2027-08", "2027-09")),
     ("YTD 2027-06", "YTD 2027-06", ("2027-05", "2027-06")),
+    # what analysts type: month names, quarters without FY, two-digit years, any case
+    ("Aug 2027", "2027-08", ("2027-08",)),
+    ("august 2027", "2027-08", ("2027-08",)),
+    ("Q1 2028", "FY2028 Q1", ("2027-07", "2027-08", "2027-09")),
+    ("2028-q2", "FY2028 Q2", ("2027-10", "2027-11", "2027-12")),
+    ("FY28", "FY2028", JULY_HORIZON[2:]),
+    ("fy27", "FY2027", ("2027-05", "2027-06")),
+    ("ytd", "YTD 2027-09", ("2027-07", "2027-08", "2027-09")),
+    ("HORIZON", "Horizon", JULY_HORIZON),
 ])
 def test_windows_with_a_july_fiscal_year(text, label, months):
     window = parse_window(text, JULY_HORIZON, 7, "2027-09")
@@ -290,8 +299,12 @@ def test_windows_with_a_july_fiscal_year(text, label, months):
     ("2028-01", "outside the plan horizon"),
     ("FY2029", "no month inside the plan horizon"),
     ("FY2027 Q1", "no month inside"),
-    ("Q1", "unknown window 'Q1'; expected a month"),
+    ("Q1", "unknown window 'Q1'; accepted .*2027-03, Mar 2027, 2027-Q1, Q1 2027"),
     ("YTD 2027-1", "needs a month YYYY-MM after YTD"),
+    ("Q5 2027", "unknown window 'Q5 2027'; accepted"),
+    ("Smarch 2027", "unknown window"),
+    ("2027-13", "unknown window"),
+    ("FY2027 Q0", "unknown window"),
 ])
 def test_bad_windows_say_what_is_accepted(text, message):
     with pytest.raises(ValueError, match=message):

@@ -22,8 +22,10 @@ from test_render import BUDGET, DEMAND, OPENING, PRICES, STD_COST, SUPPLY, VARIA
 from sopfin import layout
 from sopfin.demo import demo_sheets
 from sopfin.dollarize import dollarize
+from sopfin.finance import parse_finance
 from sopfin.model import Plan
 from sopfin.readplan import parse_plan
+from sopfin.reconciliation import Override
 from sopfin.render import render_outputs
 from sopfin.sheetspec import SheetSpec
 from sopfin.xlsx import create_workbook, write_sheets
@@ -111,9 +113,17 @@ def _read(path: Path) -> Plan:
     return plan
 
 
-def _render(plan: Plan) -> dict[str, SheetSpec]:
+def _render(plan: Plan, overrides: tuple[Override, ...] = ()) -> dict[str, SheetSpec]:
     d, issues = dollarize(plan)
-    return {s.name: s for s in render_outputs(plan, d, issues, generated_at="2027-01-05")}
+    return {s.name: s for s in render_outputs(plan, d, issues, generated_at="2027-01-05",
+                                              overrides=overrides)}
+
+
+def _demo_overrides(path: Path, plan: Plan) -> tuple[Override, ...]:
+    """The demo's named overrides, which the Summary adds to the plan by formula."""
+    finance, issues = parse_finance(read_raw_sheets(path, layout.FINANCE_SHEET_NAMES), plan)
+    assert finance.overrides and not issues
+    return finance.overrides
 
 
 @dataclass
@@ -133,7 +143,8 @@ def oracle(tmp_path_factory, soffice) -> dict[str, Run]:
             create_workbook(path, demo_sheets(families=12, months=18))
         else:
             _write_inputs(_plan_for(case), case, path)
-        specs[case] = _render(_read(path))
+        plan = _read(path)
+        specs[case] = _render(plan, _demo_overrides(path, plan) if case == "demo" else ())
         write_sheets(path, list(specs[case].values()))
         cached[case] = read_values(path, OUTPUTS)
         files[case] = path
@@ -232,6 +243,10 @@ def test_cases_cover_what_they_claim(oracle):
     sparse = oracle["sparse"].specs
     assert month_values(sparse[layout.INVENTORY], "base", "GEAR", "Demand units") == [0.0] * 3
     assert month_values(sparse[layout.REVENUE], "base", "PUMP", "", "Price") == [12.5, 12.5, 13]
+    summary = formula_cells(oracle["demo"].specs[layout.SUMMARY])
+    added = [ref for ref, (formula, _) in spec_cells(oracle["demo"].specs[layout.SUMMARY]).items()
+             if formula and "Overrides!" in formula]
+    assert added and any(summary[ref] for ref in added)  # named overrides, recalculated too
     issues = spec_cells(oracle["unconstrained"].specs[layout.ISSUES])
     assert issues["B3"][1] == "negative-inventory"
     assert oracle["unconstrained"].recalculated[layout.ISSUES]["B3"] == "negative-inventory"

@@ -40,7 +40,7 @@ def test_new_plan_adds_only_the_missing_input_sheets():
     message = ribbon.new_plan(book=book)
     names = [s.name for s in book.sheets]
     assert names[:2] == [layout.SETTINGS, layout.DEMAND]
-    assert set(names) == set(layout.INPUT_SHEET_NAMES)
+    assert set(names) == set(layout.PLAN_SHEET_NAMES)  # the finance sheets too
     assert _cells(book, layout.DEMAND) == demand_before
     supply = book.sheets[layout.SUPPLY]  # months from the book's own Settings (2027-01, 3)
     assert [supply._value(1, c) for c in range(1, 6)] == [
@@ -182,7 +182,8 @@ def test_the_monthly_close_through_the_buttons_with_the_real_pipeline():
     book = book_with(base(), app=app)
     assert "reconcile done" in ribbon.reconcile(book=book)
     assert "publish done" in ribbon.publish(book=book, author="Dana")
-    assert "publish done" in ribbon.publish(book=book, author="Dana")
+    assert "nothing changed since v001" in ribbon.publish(book=book, author="Dana")
+    assert "publish done" in ribbon.publish(book=book, author="Kim")
     names = [s.name for s in book.sheets]
     assert layout.recon_tab_name(1) in names and layout.recon_tab_name(2) in names
     assert "approve done" in ribbon.approve(book=book, by="Lee")  # version asked: 1

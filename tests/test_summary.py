@@ -141,7 +141,7 @@ def test_months_are_summarised_one_by_one():
 def test_the_frame_is_tidy_and_complete():
     frame = summarize(_dollarized(), fiscal_year_start=7)
     assert frame.columns.tolist() == ["scenario", "period_type", "period", "measure", "plan",
-                                      "budget", "gap"]
+                                      "dollarized", "overrides", "budget", "gap"]
     assert len(frame) == 2 * (8 + 3 + 2) * len(MEASURES)
     assert not frame.duplicated(["scenario", "period", "measure"]).any()
     assert set(frame["measure"]) == {"units", "revenue", "cogs", "gross_margin", "gm_pct",

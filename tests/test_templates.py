@@ -173,8 +173,8 @@ def test_the_blank_input_sheets_parse_as_an_empty_plan(channels: bool):
 
 def test_the_template_holds_the_default_blank_plan():
     specs = plan_template_sheets()
-    assert [s.name for s in specs] == list(layout.INPUT_SHEET_NAMES)
-    assert specs == input_sheets(Settings(), channels=True)
+    assert [s.name for s in specs] == list(layout.PLAN_SHEET_NAMES)
+    assert specs[:len(layout.INPUT_SHEET_NAMES)] == input_sheets(Settings(), channels=True)
     assert TEMPLATE_PATH.resolve() == COMMITTED.resolve()
 
 
@@ -198,8 +198,8 @@ def test_committed_template_reads_back_as_the_default_blank_plan():
     _writer()
     from sopfin.xlsx.read import read_raw_sheets, workbook_sheet_names
 
-    assert workbook_sheet_names(COMMITTED) == list(layout.INPUT_SHEET_NAMES)
-    raw = read_raw_sheets(COMMITTED, layout.INPUT_SHEET_NAMES)
+    assert workbook_sheet_names(COMMITTED) == list(layout.PLAN_SHEET_NAMES)
+    raw = read_raw_sheets(COMMITTED, layout.PLAN_SHEET_NAMES)
     for spec in plan_template_sheets():
         assert raw[spec.name].rows == grid(spec).rows, spec.name
     plan, issues = parse_plan(raw, source=COMMITTED.name)

@@ -56,7 +56,9 @@ def _run(book: Any, action: str, body: Callable[[LiveWorkbook], str]) -> str:
     book = _book(book)
     _status(book, f"sopfin: {action}...")
     try:
-        message = body(LiveWorkbook(book))
+        live = LiveWorkbook(book)
+        with live.exclusive():  # every button, not only those that run the pipeline
+            message = body(live)
     except Exception as exc:  # reported to the user; the adapter has undone any write
         message = f"sopfin: {action} failed, the workbook is unchanged: {exc}"
     _status(book, message)
@@ -90,7 +92,7 @@ def new_plan(book: Any = None) -> str:
 
     def body(live: LiveWorkbook) -> str:
         from sopfin.settings import parse_settings
-        from sopfin.templates import DEFAULT_SETTINGS, input_sheets
+        from sopfin.templates import DEFAULT_SETTINGS, plan_sheets
 
         existing = set(live.sheet_names())
         settings = DEFAULT_SETTINGS
@@ -100,7 +102,7 @@ def new_plan(book: Any = None) -> str:
             if any(i.severity is Severity.ERROR for i in issues):
                 _write_issues(live, issues)
                 return f"sopfin: Settings has errors ({_issue_counts(issues)}); see Issues"
-        specs = [s for s in input_sheets(settings) if s.name not in existing]
+        specs = [s for s in plan_sheets(settings) if s.name not in existing]
         if not specs:
             return "sopfin: every input sheet is already there; nothing added"
         live.write_sheets(specs)
@@ -113,7 +115,7 @@ def check(book: Any = None) -> str:
     """Validate the plan; the issues (or 'no open issues') go to the Issues sheet."""
 
     def body(live: LiveWorkbook) -> str:
-        from sopfin.pipeline import check as check_plan
+        from sopfin.pipeline import check_with_finance as check_plan
 
         result = check_plan(live)
         _write_issues(live, result.issues)

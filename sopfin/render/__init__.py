@@ -17,6 +17,7 @@ from dataclasses import replace
 from sopfin import layout
 from sopfin.fingerprints import with_fingerprints
 from sopfin.model import Issue, Plan
+from sopfin.reconciliation import Override
 from sopfin.render.cash import CashLayout, layout_cash, render_cash
 from sopfin.render.cogs import CogsLayout, layout_cogs, render_cogs
 from sopfin.render.context import RenderContext, build_context
@@ -35,9 +36,10 @@ TAB_COLOR = "FF1F4E79"
 
 
 def render_outputs(plan: Plan, d: Dollarized, issues: Sequence[Issue], *,
-                   generated_at: str = "") -> list[SheetSpec]:
-    """SheetSpecs for Revenue, COGS, Inventory, Cash, Summary and Issues (all owned)."""
-    ctx = build_context(plan, d, generated_at)
+                   generated_at: str = "", overrides: Sequence[Override] = ()) -> list[SheetSpec]:
+    """SheetSpecs for Revenue, COGS, Inventory, Cash, Summary and Issues (all owned); the
+    Summary's plan adds the named ``overrides`` (sheet Overrides) to the dollarized plan."""
+    ctx = build_context(plan, d, generated_at, overrides)
     rev, inv = layout_revenue(ctx), layout_inventory(ctx)
     cogs, cash, summary = layout_cogs(ctx), layout_cash(ctx), layout_summary(ctx)
     sheets = {

@@ -8,6 +8,7 @@ formulas reference exactly the cells the cached values were computed from.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 
 from sopfin.dollarize import price_rows, std_cost_rows
 from sopfin.model import Plan
+from sopfin.reconciliation import Override
 from sopfin.render.refs import InputRows
 from sopfin.results import Dollarized
 
@@ -54,6 +56,7 @@ class RenderContext:
     variance_groups: list[Group]
     line_keys: list[tuple[str, str]]  # (family, channel) per display position
     variance_keys: list[tuple[str, str]]  # (family, type) per display position
+    overrides: tuple[Override, ...] = ()  # named overrides (sheet Overrides), for Summary
 
     @property
     def backorder(self) -> bool:
@@ -84,7 +87,8 @@ class RenderContext:
         return " | ".join(parts)
 
 
-def build_context(plan: Plan, d: Dollarized, generated_at: str = "") -> RenderContext:
+def build_context(plan: Plan, d: Dollarized, generated_at: str = "",
+                  overrides: Sequence[Override] = ()) -> RenderContext:
     line_fam = d.lines["fam_idx"].to_numpy(dtype=np.int64)
     var_fam = d.variance_lines["fam_idx"].to_numpy(dtype=np.int64)
     line_order, line_groups = family_groups(line_fam, len(d.families))
@@ -102,6 +106,7 @@ def build_context(plan: Plan, d: Dollarized, generated_at: str = "") -> RenderCo
         variance_order=var_order, variance_groups=var_groups,
         line_keys=_pairs(d.lines, "channel", line_order),
         variance_keys=_pairs(d.variance_lines, "type", var_order),
+        overrides=tuple(overrides),
     )
 
 

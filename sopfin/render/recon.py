@@ -343,6 +343,15 @@ def _by_month(tab: _Tab, title: str, frame: pd.DataFrame | None) -> None:
 
 
 # --- the tab ---------------------------------------------------------------------------------
+SUBTITLE_CELL = "A2"
+
+
+def recon_subtitle(rec: Reconciliation) -> str:
+    """The tab's second line (cell A2): what the version reconciles."""
+    return f"Cycle {rec.cycle} · scenario {rec.scenario} · window {rec.window.label} · " \
+           f"{rec.currency}"
+
+
 def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: str,
                  input_hash: str, prev_hash: str, company: str = "",
                  protection: SheetProtection | None = None) -> SheetSpec:
@@ -350,8 +359,7 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
     tab = _Tab(layout.recon_tab_name(version))
     title = " ".join(p for p in (company, f"Reconciliation v{version:03d}") if p)
     tab.row([title], Style.TITLE)
-    tab.row([f"Cycle {rec.cycle} · scenario {rec.scenario} · window {rec.window.label} · "
-             f"{rec.currency}"], Style.NOTE)
+    tab.row([recon_subtitle(rec)], Style.NOTE)
     tab.skip()
     header = (version, rec.cycle, "draft", timestamp, author, input_hash, prev_hash)
     for label, value in zip(HEADER_LABELS, header, strict=False):

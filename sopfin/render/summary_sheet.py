@@ -3,8 +3,12 @@ year, a banner that warns when input tables were re-sorted since the last dollar
 budget by family the budget rows add up.
 
 Flows sum over a period's months; inventory value is the last month's balance; GM % is
-recomputed from the period's revenue and margin. The periods come from ``sopfin.calendar``
-and the cached values from ``sopfin.summary.summarize``, so the sheet and the engine agree.
+recomputed from the period's revenue and margin. Revenue and COGS show the plan as one number:
+a ``Dollarized`` row (the output sheets' totals), an ``Overrides`` row (the named overrides'
+Amount cells on sheet Overrides, added by formula) and ``Plan``, their sum, which the budget
+gap and gross margin use: the same plan the close's bridge ends at. The periods come from
+``sopfin.calendar`` and the cached values from ``sopfin.summary.summarize``, so the sheet and
+the engine agree.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ import pandas as pd
 
 from sopfin import layout
 from sopfin.calendar import Periods, fiscal_quarters, fiscal_years
+from sopfin.reconciliation import Override
 from sopfin.render.context import RenderContext
 from sopfin.render.grid import BOLD, Grid, Section, put_section
-from sopfin.render.refs import CHECK_MOVED, text_literal
+from sopfin.render.refs import CHECK_MOVED, sheet_prefix, text_literal
 from sopfin.sheetspec import SheetSpec, Style
 from sopfin.summary import summarize
 
@@ -30,6 +35,9 @@ HEADER_ROW = 3
 BANNER_TEXT = ("Inputs were re-sorted or edited since the last dollarize: "
                "run sopfin dollarize again")
 BUDGETED = ("units", "revenue", "cogs", "gross_margin", "gm_pct")
+OVERRIDDEN = ("revenue", "cogs")  # shown as Dollarized + Overrides = Plan
+BASES = {"Dollarized": "dollarized", "Overrides": "overrides", "Plan": "plan",
+         "Budget": "budget", "Gap": "gap"}
 PLAN_ONLY = ("inventory_value", "inventory_cash", "revenue_at_risk")
 LABELS = {
     "units": "Units shipped",
@@ -62,13 +70,19 @@ def layout_summary(ctx: RenderContext) -> SummaryLayout:
     rows: dict[tuple[str, str, str], int] = {}
     for scenario in ctx.scenarios:
         for measure in BUDGETED + PLAN_ONLY:
-            for basis in ("Plan", "Budget", "Gap") if measure in BUDGETED else ("Plan",):
+            for basis in _bases(measure):
                 rows[(scenario, measure, basis)] = grid.cursor
                 grid.skip()
         grid.skip()
     grid.skip()  # the budget detail's heading row
     budget = {m: grid.allocate(len(ctx.families)) for m in BUDGET_LABELS}
     return SummaryLayout(grid, rows, budget, quarters, years)
+
+
+def _bases(measure: str) -> tuple[str, ...]:
+    if measure in OVERRIDDEN:
+        return ("Dollarized", "Overrides", "Plan", "Budget", "Gap")
+    return ("Plan", "Budget", "Gap") if measure in BUDGETED else ("Plan",)
 
 
 def banner_formula(check_ranges: Sequence[str]) -> str:
@@ -80,7 +94,7 @@ def banner_formula(check_ranges: Sequence[str]) -> str:
 
 
 def _summary_values(ctx: RenderContext) -> pd.DataFrame:
-    frame = summarize(ctx.d, ctx.plan.settings.fiscal_year_start)
+    frame = summarize(ctx.d, ctx.plan.settings.fiscal_year_start, ctx.overrides)
     return frame.set_index(["scenario", "measure", "period"]).sort_index()
 
 
@@ -109,9 +123,8 @@ def render_summary(ctx: RenderContext, lay: SummaryLayout,
             if s != scenario:
                 continue
             formulas = _row_formulas(lay, scenario, measure, basis, row, sources, month_cols,
-                                     period_cols, spans)
-            column = {"Plan": "plan", "Budget": "budget", "Gap": "gap"}[basis]
-            cached = values.loc[(scenario, measure), column].reindex(list(grid.months))
+                                     period_cols, spans, ctx.overrides)
+            cached = values.loc[(scenario, measure), BASES[basis]].reindex(list(grid.months))
             style = STYLES.get(measure, Style.MONEY_WHOLE)
             if basis == "Plan":
                 style = BOLD.get(style, style)
@@ -122,9 +135,22 @@ def render_summary(ctx: RenderContext, lay: SummaryLayout,
     return grid.spec(freeze_cols=len(KEYS) + len(LEAD), widths={1: 12.0, 2: 24.0, 3: 14.0})
 
 
+def override_formulas(months: Sequence[str], scenario: str, measure: str,
+                      overrides: Sequence[Override]) -> list[str]:
+    """Per month, the sum of the Amount cells of the scenario's overrides of ``measure``
+    ('Overrides!F2+Overrides!F5'), or 0."""
+    cells: dict[str, list[str]] = {m: [] for m in months}
+    for o in overrides:
+        if o.scenario == scenario and o.measure == measure and o.month in cells \
+                and o.amount_cell is not None:
+            cells[o.month].append(f"{sheet_prefix(o.amount_cell.sheet)}{o.amount_cell.cell}")
+    return ["+".join(cells[m]) or "0" for m in months]
+
+
 def _row_formulas(lay: SummaryLayout, scenario: str, measure: str, basis: str, row: int,
                   sources: dict[tuple[str, str], list[str]], month_cols: Sequence[str],
-                  period_cols: Sequence[str], spans: list[tuple[int, int]]) -> list[str]:
+                  period_cols: Sequence[str], spans: list[tuple[int, int]],
+                  overrides: Sequence[Override] = ()) -> list[str]:
     def at(b: str, m: str = measure) -> int:
         return lay.rows[(scenario, m, b)]
 
@@ -145,6 +171,11 @@ def _row_formulas(lay: SummaryLayout, scenario: str, measure: str, basis: str, r
     if basis == "Budget":
         section = lay.budget[measure]
         monthly = [f"{c}{section.total}" for c in month_cols]
+    elif basis == "Plan" and measure in OVERRIDDEN:
+        monthly = [f"{c}{at('Dollarized')}+{c}{at('Overrides')}" for c in month_cols]
+    elif basis == "Overrides":
+        monthly = override_formulas(lay.grid.months[:len(month_cols)], scenario, measure,
+                                    overrides)
     else:
         monthly = list(sources[(scenario, measure)])
     kind = "balance" if measure == "inventory_value" else "flow"

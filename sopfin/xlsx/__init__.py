@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sopfin.sheetspec import SheetSpec, Style
 from sopfin.xlsx import blank
-from sopfin.xlsx.atomic import atomic_replace
+from sopfin.xlsx.atomic import atomic_replace, save_faults
 from sopfin.xlsx.charts import (
     PartNamer,
     actual_name,
@@ -40,6 +40,8 @@ from sopfin.xlsx.errors import (
     WorkbookLockedError,
     WorkbookNotFoundError,
 )
+from sopfin.xlsx.lock import exclusive
+from sopfin.xlsx.metadata import refuse_unwritable
 from sopfin.xlsx.package import (
     CT_WORKSHEET,
     MAIN_NS,
@@ -98,6 +100,7 @@ class WriteReport:
 # --- public API ------------------------------------------------------------------------------
 def check_writable(path: str | Path) -> None:
     """Raise a WorkbookError if sopfin could not write sheets into ``path``."""
+    refuse_unwritable(path)
     with open_package(path) as pkg:
         check_package(pkg)
 
@@ -122,7 +125,7 @@ def write_sheets(path: str | Path, sheets: Sequence[SheetSpec]) -> WriteReport:
     anything is written; on any error the file is left as it was.
     """
     path = Path(path)
-    with open_package(path) as pkg:
+    with exclusive(path), open_package(path) as pkg:
         check_package(pkg)
         return _write(pkg, path, sheets)
 
@@ -133,10 +136,15 @@ def create_workbook(path: str | Path, sheets: Sequence[SheetSpec]) -> None:
     Deterministic: the same specs give byte-identical files (fixed timestamps, constant parts).
     """
     path = Path(path)
-    if path.exists() or path.is_symlink():
-        raise WorkbookExistsError(path)
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
+    with exclusive(path):
+        if path.exists() or path.is_symlink():
+            raise WorkbookExistsError(path)
+        _create(path, sheets)
+
+
+def _create(path: Path, sheets: Sequence[SheetSpec]) -> None:
     visible = [i for i, s in enumerate(sheets) if s.state == "visible"]
     buffer = io.BytesIO()
     sink = ZipSink(buffer)
@@ -378,8 +386,8 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
     source = pkg.source
     jobs = [_sheet_job(part, spec, xf, drawn.rids.get(part))
             for part, spec in [*replaced.items(), *((p, s) for s, _, p in plan.add)]]
-    with deflated_parts(jobs, path.parent, fast_deflate) as deflate_all, \
-            atomic_replace(path) as fh:
+    with save_faults(path), deflated_parts(jobs, path.parent, fast_deflate) as deflate_all, \
+            atomic_replace(path, edits.warnings) as fh:
         sheets_ready = deflate_all()
         sink = ZipSink(fh, fast_deflate, mark_written)
         for info in pkg.zf.infolist():

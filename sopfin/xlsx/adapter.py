@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sopfin.sheetspec import SheetSpec
 from sopfin.xlsx import check_writable, owned_sheet_names, sheet_names, write_sheets
+from sopfin.xlsx.lock import exclusive
 from sopfin.xlsx.read import read_raw_sheets
 
 
@@ -22,6 +24,10 @@ class FileWorkbook:
 
     def check_writable(self) -> None:
         check_writable(self.path)
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Hold the workbook's lock file for a whole read-modify-write."""
+        return exclusive(self.path)
 
     def sheet_names(self) -> list[str]:
         return sheet_names(self.path)

@@ -6,6 +6,7 @@ raised before a single byte is written, so a refused workbook is left exactly as
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -26,7 +27,7 @@ class WorkbookError(Exception):
 
 class WorkbookNotFoundError(WorkbookError):
     def __init__(self, path: str | Path) -> None:
-        super().__init__(path, f"no such file ({Path(path).resolve()})",
+        super().__init__(path, f"no such file ({os.path.abspath(path)})",
                          "check the path, or create a plan workbook with `sopfin new`")
 
 
@@ -83,3 +84,56 @@ class SheetNameTakenError(WorkbookError):
             fix = f"rename or delete your sheet '{sheet}' and run sopfin again"
         super().__init__(path, problem, fix)
         self.sheet = sheet
+
+
+class WorkbookBusyError(WorkbookError):
+    """Another sopfin run holds the workbook's lock file."""
+
+    def __init__(self, path: str | Path, holder: str, lock_file: str | Path) -> None:
+        super().__init__(path, f"another sopfin run is writing it ({holder}; lock file "
+                               f"{Path(lock_file).name} is beside it)",
+                         "wait for that run to finish and run again; if no sopfin is running, "
+                         "the lock file is left over from a crash and can be deleted")
+        self.lock_file = Path(lock_file)
+
+
+class WorkbookChangedError(WorkbookError):
+    """The file on disk changed between sopfin reading it and replacing it."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path, "the file was changed by another program while sopfin worked on "
+                               "it, so sopfin did not save over that change",
+                         "run the command again on the file as it is now")
+
+
+class WorkbookReadOnlyError(WorkbookError):
+    """The file itself is not writable: sopfin does not replace what the user may not edit."""
+
+    def __init__(self, path: str | Path, detail: str) -> None:
+        super().__init__(path, f"the file is read-only ({detail})",
+                         "make it writable (chmod u+w, or untick Read-only in its properties) "
+                         "if you mean sopfin to change it, or work on a writable copy")
+
+
+class FolderNotWritableError(WorkbookError):
+    """sopfin cannot create its lock or temporary file beside the workbook."""
+
+    def __init__(self, path: str | Path, detail: str) -> None:
+        super().__init__(path, f"cannot write in its folder {Path(path).parent} ({detail})",
+                         "move the workbook to a folder you can write, or ask for write access")
+
+
+class NotAFileError(WorkbookError):
+    """PATH is a folder, a device, a pipe or a symbolic link loop."""
+
+    def __init__(self, path: str | Path, what: str) -> None:
+        super().__init__(path, f"not a workbook file: it is {what}",
+                         "give the path of an .xlsx or .xlsm file")
+
+
+class SaveFailedError(WorkbookError):
+    """Writing the new file failed (disk full, quota, I/O error); the original is kept."""
+
+    def __init__(self, path: str | Path, detail: str) -> None:
+        super().__init__(path, f"could not save ({detail}); the workbook was not changed",
+                         "free some space or fix the folder, then run again")

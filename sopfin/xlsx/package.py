@@ -8,6 +8,7 @@ re-serialised, so namespace prefixes, attribute order and ``mc:Ignorable`` survi
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 import struct
@@ -29,6 +30,7 @@ from sopfin.xlsx.errors import (
     WorkbookLockedError,
     WorkbookNotFoundError,
 )
+from sopfin.xlsx.metadata import refuse_odd_target
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -183,8 +185,14 @@ class Package:
 
 
 def lock_files(path: Path) -> list[Path]:
-    """Excel's owner file ``~$<name>`` and LibreOffice's ``.~lock.<name>#`` beside ``path``."""
-    candidates = (path.with_name(f"~${path.name}"), path.with_name(f".~lock.{path.name}#"))
+    """Excel's owner file ``~$<name>`` and LibreOffice's ``.~lock.<name>#`` beside the file
+    ``path`` resolves to (an app that opened the real file put them there), and beside
+    ``path`` itself when it is a symbolic link (an app that opened the link)."""
+    places = [Path(os.path.realpath(path))]
+    if places[0] != path.absolute():
+        places.append(path)
+    candidates = [p.with_name(f"{mark}{p.name}{end}") for p in places
+                  for mark, end in (("~$", ""), (".~lock.", "#"))]
     return [p for p in candidates if p.exists()]
 
 
@@ -197,6 +205,7 @@ def open_package(path: str | Path, source: BinaryIO | None = None) -> Package:
     path = Path(path)
     owns = source is None
     if source is None:
+        refuse_odd_target(path)
         if not path.is_file():
             raise WorkbookNotFoundError(path)
         source = path.open("rb")

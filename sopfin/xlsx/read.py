@@ -23,6 +23,7 @@ from python_calamine import CalamineWorkbook
 from sopfin.layout import column_index
 from sopfin.model import XlError
 from sopfin.xlsx.errors import NotAWorkbookError, WorkbookNotFoundError
+from sopfin.xlsx.metadata import refuse_odd_target
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -54,6 +55,7 @@ _SHEET_WITHOUT_REL = re.compile(
 
 
 def _open_book(path: str | Path) -> CalamineWorkbook:
+    refuse_odd_target(path)
     if not Path(path).is_file():
         raise WorkbookNotFoundError(path)
     try:

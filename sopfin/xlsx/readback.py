@@ -29,6 +29,7 @@ from lxml import etree
 from sopfin.layout import column_letter
 from sopfin.workbook import CellRow, CellsRow
 from sopfin.xlsx.errors import WorkbookNotFoundError
+from sopfin.xlsx.metadata import refuse_odd_target
 from sopfin.xlsx.package import DOC_REL_NS, as_written, read_relationships, rels_part_of
 from sopfin.xlsx.read import WorkbookReadError
 from sopfin.xlsx.readcell import (
@@ -132,6 +133,7 @@ def _rows_of(zf: zipfile.ZipFile, part: str, strings: list[str],
 
 # --- package structure -----------------------------------------------------------------------
 def _open_zip(path: Path) -> zipfile.ZipFile:
+    refuse_odd_target(path)
     if not path.is_file():
         raise WorkbookNotFoundError(path)
     try:
