@@ -1,4 +1,7 @@
-"""No silent overrides: find sopfin formula cells that someone typed over.
+"""No silent overrides: find sopfin formula cells that someone typed over, by comparing a sheet
+with the fresh render. ``sopfin.edits`` uses this for sheets written before rows carried
+fingerprints (``sopfin.fingerprints``, which also reads a render row by row through
+``SpecRows``); sheets with fingerprints are checked against what was written instead.
 
 Every computed cell sopfin writes is a formula. A cell of an output sheet that now holds a
 constant (or another formula) where sopfin's render has a formula is a finance number that
