@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from sopfin import layout, provenance, versions
+from sopfin.edits import edited_cells
 from sopfin.model import CellRef, Severity
 from sopfin.money import to_cents
-from sopfin.overrides import typed_over_formulas
 from sopfin.pipeline import RunResult, check_with_finance, dollarize_step, render_step
 from sopfin.render.recon import snapshot_from_cells
 from sopfin.workbook import Workbook
@@ -89,9 +89,10 @@ def overwritten_formulas(book: Workbook, base: RunResult | None = None,
     specs = [s for s in render_step(base.plan, d, [*base.issues, *issues], base.timings,
                                     finance=base.finance)
              if s.name in owned and s.name != layout.ISSUES]
-    current = book.read_cell_rows([s.name for s in specs])
+    unchanged = book.sheets_as_written([s.name for s in specs])
+    current = book.read_cell_rows([s.name for s in specs if s.name not in unchanged])
     return [versions.Finding(versions.FindingKind.OVERWRITTEN_FORMULA, 0, f.where, f.message)
-            for f in typed_over_formulas(specs, current)]
+            for f in edited_cells(specs, current)]
 
 
 def _status_line(book: Workbook, ledger: Sequence[versions.LedgerEntry]) -> str:

@@ -177,7 +177,8 @@ def cmd_dollarize(args: argparse.Namespace) -> int:
     from sopfin.pipeline import UnknownScenarioError, run_dollarize
 
     try:
-        result = run_dollarize(args.path, args.scenario or None, _progress(args))
+        result = run_dollarize(args.path, args.scenario or None, _progress(args),
+                               discard_edits=args.discard_edits)
     except UnknownScenarioError as exc:
         raise UsageError(str(exc)) from None
     return _report(args, result, wrote=True)
@@ -422,6 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", metavar="PATH")
     p.add_argument("--scenario", action="append", metavar="S",
                    help="only this scenario (repeat for several); default: all")
+    p.add_argument("--discard-edits", action="store_true",
+                   help="overwrite cells changed since sopfin wrote them (refused otherwise), "
+                        "recording each on the Issues sheet and the next close's ledger entry")
     p.add_argument("--json", action="store_true", help="issues and summary as JSON on stdout")
     common(p)
     p.set_defaults(func=cmd_dollarize)

@@ -154,6 +154,10 @@ class LiveWorkbook:
                                        _api_protected(s))
                 for s in self._sheets(names)}
 
+    def sheets_as_written(self, names: Iterable[str]) -> set[str]:
+        """A book open in Excel may have been edited anywhere: every sheet is read."""
+        return set()
+
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None, *,
                      workbook_id: str | None = None) -> LiveWriteReport:

@@ -83,6 +83,8 @@ class IssueCode(enum.StrEnum):
     OVERRIDE_INVALID = "override-invalid"  # unknown measure/month/family/scenario, bad amount
     PROBABILITY_INVALID = "probability-invalid"
     SILENT_OVERRIDE = "silent-override"  # a sopfin formula typed over, or a forecast cell off
+    TYPED_OVER = "typed-over"  # dollarize found a cell changed since sopfin wrote it
+    EDIT_DISCARDED = "edit-discarded"  # dollarize --discard-edits overwrote such a cell
     # workbook ownership
     SHEET_NAME_TAKEN = "sheet-name-taken"
 

@@ -1,4 +1,7 @@
-"""No silent overrides: find sopfin formula cells that someone typed over.
+"""No silent overrides: find sopfin formula cells that someone typed over, by comparing a sheet
+with the fresh render. ``sopfin.edits`` uses this for sheets written before rows carried
+fingerprints (``sopfin.fingerprints``, which also reads a render row by row through
+``SpecRows``); sheets with fingerprints are checked against what was written instead.
 
 Every computed cell sopfin writes is a formula. A cell of an output sheet that now holds a
 constant (or another formula) where sopfin's render has a formula is a finance number that
@@ -351,7 +354,7 @@ def _compare(name: str, spec: SpecRows, rows: Iterable[CellRow],
     return findings if has_cells else []
 
 
-def _merged(rows: Iterable[CellRow]) -> list[CellsRow]:
+def merged_rows(rows: Iterable[CellRow]) -> list[CellsRow]:
     """The rows of a sheet that repeats or reorders row numbers, merged in document order
     (later non-empty cells win) and sorted."""
     cells: dict[int, dict[str, object]] = {}
@@ -382,5 +385,5 @@ def typed_over_formulas(specs: Sequence[SheetSpec],
         try:
             findings += _compare(spec.name, expected, rows, has_cells)
         except _OutOfOrder:
-            findings += _compare(spec.name, expected, _merged(rows), has_cells)
+            findings += _compare(spec.name, expected, merged_rows(rows), has_cells)
     return findings

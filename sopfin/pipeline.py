@@ -17,11 +17,18 @@ from pathlib import Path
 from sopfin import layout
 from sopfin.checks import validate
 from sopfin.dollarize import dollarize
+from sopfin.edits import (
+    discarded_issues,
+    edit_issues,
+    edited_cells,
+    pending_discards,
+    sheets_to_check,
+)
 from sopfin.finance import parse_finance
 from sopfin.model import Issue, Plan, Severity, has_errors
 from sopfin.readplan import parse_plan
 from sopfin.reconciliation import FinanceInputs
-from sopfin.render import render_outputs
+from sopfin.render import render_outputs, rerender_issues
 from sopfin.results import Dollarized
 from sopfin.sheetspec import SheetSpec
 from sopfin.workbook import Workbook
@@ -158,17 +165,38 @@ def unknown_scenarios(plan: Plan, scenarios: Sequence[str] | None) -> list[str]:
     return [s for s in scenarios if s not in plan.scenarios]
 
 
+def edits_step(book: Workbook, specs: Sequence[SheetSpec], issues: list[Issue],
+               discard: bool, timings: Timings, progress: Progress = _quiet,
+               ) -> list[SheetSpec]:
+    """Find the cells changed since sopfin wrote them (``sopfin.edits``). Each is an error
+    (nothing is written) unless ``discard``: then each becomes an ``edit-discarded`` warning
+    on the Issues sheet. Edits discarded earlier and not yet recorded by a close stay there."""
+    with timings.step("edits", progress):
+        names = sheets_to_check(book)
+        found = edited_cells(specs, book.read_cell_rows(names)) if names else []
+        if found and not discard:
+            issues.extend(edit_issues(found))
+            return list(specs)
+        old = book.read_raw_sheets([layout.ISSUES]).get(layout.ISSUES)
+        pending = pending_discards(old.rows) if old is not None else []
+        if not found and not pending:
+            return list(specs)
+        issues.extend([*pending, *discarded_issues(found)])
+        return rerender_issues(specs, issues)
+
+
 def run_dollarize(target: str | Path | Workbook, scenarios: Sequence[str] | None = None,
-                  progress: Progress = _quiet) -> RunResult:
+                  progress: Progress = _quiet, *, discard_edits: bool = False) -> RunResult:
     """check (with the finance sheets, whose named overrides the Summary adds to the plan)
-    -> dollarize -> render -> write. Writes nothing when any error is found."""
+    -> dollarize -> render -> edits -> write. Writes nothing when any error is found, a cell
+    changed since sopfin wrote it among them unless ``discard_edits``."""
     book = open_workbook(target)
     with exclusive(book):
-        return _dollarize(book, scenarios, progress)
+        return _dollarize(book, scenarios, progress, discard_edits)
 
 
 def _dollarize(book: Workbook, scenarios: Sequence[str] | None,
-               progress: Progress) -> RunResult:
+               progress: Progress, discard_edits: bool = False) -> RunResult:
     book.check_writable()  # refuse locked / protected / strict workbooks before any work
     result = check_with_finance(book, progress)
     if result.plan is None or not result.ok:
@@ -184,5 +212,8 @@ def _dollarize(book: Workbook, scenarios: Sequence[str] | None,
     if not result.ok:
         return result
     specs = render_step(plan, d, result.issues, result.timings, progress, result.finance)
+    specs = edits_step(book, specs, result.issues, discard_edits, result.timings, progress)
+    if not result.ok:
+        return result
     result.written = write_step(book, specs, result.timings, progress)
     return result

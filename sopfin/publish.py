@@ -23,9 +23,9 @@ import pandas as pd
 
 from sopfin import layout, provenance, versions
 from sopfin.digests import InputFingerprint
+from sopfin.edits import edited_cells, ledger_note, pending_discards, sheets_to_check
 from sopfin.model import Issue, Severity, has_errors
 from sopfin.money import to_cents
-from sopfin.overrides import typed_over_formulas
 from sopfin.pipeline import (
     Progress,
     RunResult,
@@ -38,6 +38,7 @@ from sopfin.pipeline import (
 from sopfin.protection import hash_password
 from sopfin.reconcile import compare_forecast, reconcile, silent_override_issues
 from sopfin.reconciliation import Reconciliation
+from sopfin.render import rerender_issues
 from sopfin.render.input_rows import parse_input_rows, render_input_rows
 from sopfin.render.ledger import parse_ledger, render_ledger
 from sopfin.render.recon import (
@@ -201,8 +202,9 @@ def _prepare(book: Workbook, scenario_window: str, progress: Progress,
         return base, out, []
     specs = render_step(plan, d, out.issues, base.timings, progress, fin)
     with base.timings.step("reconcile", progress):
-        current = book.read_cell_rows(layout.OUTPUT_SHEET_NAMES)
-        silent = typed_over_formulas(specs, current) + compare_forecast(plan, d, fin)
+        names = sheets_to_check(book)
+        current = book.read_cell_rows(names) if names else {}
+        silent = edited_cells(specs, current) + compare_forecast(plan, d, fin)
         prior = None
         if fin.actuals is not None:
             prior = approved_snapshot(book, load_ledger(book) if ledger is None else ledger)
@@ -222,6 +224,16 @@ def run_reconcile(target: str | Path | Workbook, *, window: str = "Horizon",
         base, out, specs = _prepare(book, window, progress or _quiet)
         if out.reconciliation is None:
             return out.refuse("not written: fix the errors listed below and run again")
+        edits = [s for s in out.reconciliation.silent_overrides
+                 if s.kind != "forecast-differs"]
+        if edits:
+            return out.refuse(f"not written: {len(edits)} cell(s) changed since sopfin wrote "
+                              "them (see above); a deliberate change belongs on sheet "
+                              "Overrides with an owner and a reason; run sopfin dollarize "
+                              "--discard-edits to overwrite them")
+        pending = _pending_discards(book)
+        if pending:
+            specs = rerender_issues(specs, [*out.issues, *pending])
         out.written = book.write_sheets(specs, states=layout.OWN_SHEET_STATES)
     out.messages += headline_lines(out.reconciliation)
     return out
@@ -280,7 +292,8 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
     stamp, who = now_utc(), author or default_author()
     inputs = input_fingerprint(base.raw)
     input_hash = inputs.inputs_hash
-    if not force and not rec.silent_overrides and (
+    discarded = ledger_note(_pending_discards(book))  # edits discarded since: to record
+    if not force and not rec.silent_overrides and not discarded and (
             same := unchanged_since(book, ledger, input_hash, who, rec)):
         out.version = same
         out.messages.append(f"nothing changed since v{same:03d} (same inputs, overrides, "
@@ -306,6 +319,7 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
         spec, recon_hash = finalize_recon(spec)
         note = (f"published with {len(rec.silent_overrides)} unexplained difference(s)"
                 if rec.silent_overrides else "")
+        note = "; ".join(n for n in (note, discarded) if n)
         entry = versions.new_entry(ledger, event=versions.PUBLISH, version=version,
                                    cycle=plan.settings.current_cycle, timestamp=stamp,
                                    author=who, status=versions.DRAFT,
@@ -323,7 +337,8 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
     out.messages.append(f"published {tab} (draft) for cycle {plan.settings.current_cycle}; "
                         f"ledger head {entry.entry_hash} — keep it to prove this copy later")
     if note:
-        out.messages.append(f"warning: {note}")
+        out.messages.append(f"recorded on the ledger: {note}" if not rec.silent_overrides
+                            else f"warning: {note}")
     return out
 
 
@@ -436,6 +451,12 @@ def _short_label(label: str, width: int = 40) -> str:
 def _money(amount: float) -> str:
     value = to_cents(amount)
     return f"{value / 1e6:,.2f}M" if abs(value) >= 1e5 else f"{value:,.2f}"
+
+
+def _pending_discards(book: Workbook) -> list[Issue]:
+    """Edits ``dollarize --discard-edits`` overwrote since the last close (sheet Issues)."""
+    sheet = book.read_raw_sheets([layout.ISSUES]).get(layout.ISSUES)
+    return pending_discards(sheet.rows) if sheet is not None else []
 
 
 def _grids(raw: Mapping[str, object]) -> dict[str, list[list[object]]]:

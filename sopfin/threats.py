@@ -67,8 +67,8 @@ THREATS: tuple[Threat, ...] = (
            "the warning still names the sheets; rows may go unnamed", "the same", "nothing"),
     Threat("hide or unprotect a published tab", "readers miss it, or can type into it",
            "warning (tab-hidden, tab-unprotected)", "warning"),
-    Threat("type over a sopfin formula on an output sheet", "a silent override",
-           "caught, cell named", "caught, cell named"),
+    Threat("type over a sopfin formula or label on an output sheet", "a silent override",
+           "caught, cell named; dollarize refuses to overwrite it", "caught, cell named"),
     Threat("save the workbook in Excel, LibreOffice or openpyxl", "sheet XML, shared strings, "
            "styles and names rewritten; the ledger may come back only hidden",
            "passes: values and formulas are compared, not bytes; warning (ledger-shown) "

@@ -136,6 +136,11 @@ class Workbook(Protocol):
         ``.protected`` (sheet protection on)."""
         ...
 
+    def sheets_as_written(self, names: Iterable[str]) -> set[str]:
+        """The named sheets known at a glance to be exactly as sopfin last wrote them (so no
+        cell can have been edited since); empty when that cannot be told cheaply."""
+        ...
+
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None, *,
                      workbook_id: str | None = None) -> Any:

@@ -71,10 +71,15 @@ def _issue_counts(issues: Sequence[Issue]) -> str:
 
 
 def _write_issues(live: LiveWorkbook, issues: Sequence[Issue]) -> None:
+    """The Issues sheet with these issues, keeping the edits discarded since the last close
+    (the next close records them)."""
+    from sopfin.edits import pending_discards
     from sopfin.render.issues_sheet import render_issues
     from sopfin.render.page import output_page
 
-    live.write_sheets([output_page(render_issues(issues, f"{live.name} | issues"))])
+    old = live.read_raw_sheets([layout.ISSUES]).get(layout.ISSUES)
+    pending = pending_discards(old.rows) if old is not None else []
+    live.write_sheets([output_page(render_issues([*issues, *pending], f"{live.name} | issues"))])
 
 
 def _lines(result: Any) -> str:
@@ -122,13 +127,15 @@ def check(book: Any = None) -> str:
     return _run(book, "check", body)
 
 
-def dollarize(book: Any = None) -> str:
-    """Write the output sheets; with errors, only the Issues sheet is written."""
+def dollarize(book: Any = None, discard_edits: bool = False) -> str:
+    """Write the output sheets; with errors, only the Issues sheet is written. A cell changed
+    since sopfin wrote it is such an error unless ``discard_edits`` (then it is recorded on
+    the Issues sheet and on the next close's ledger entry)."""
 
     def body(live: LiveWorkbook) -> str:
         from sopfin.pipeline import run_dollarize
 
-        result = run_dollarize(live)
+        result = run_dollarize(live, discard_edits=discard_edits)
         if not result.ok:
             _write_issues(live, result.issues)
             return (f"sopfin: not dollarized, {_issue_counts(result.issues)}; "

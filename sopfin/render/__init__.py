@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from sopfin import layout
+from sopfin.fingerprints import with_fingerprints
 from sopfin.model import Issue, Plan
 from sopfin.reconciliation import Override
 from sopfin.render.cash import CashLayout, layout_cash, render_cash
@@ -30,7 +31,7 @@ from sopfin.render.summary_sheet import layout_summary, render_summary
 from sopfin.results import Dollarized
 from sopfin.sheetspec import SheetSpec
 
-__all__ = ["render_outputs"]
+__all__ = ["render_outputs", "rerender_issues"]
 
 TAB_COLOR = "FF1F4E79"
 
@@ -54,8 +55,22 @@ def render_outputs(plan: Plan, d: Dollarized, issues: Sequence[Issue], *,
     sheets[layout.SUMMARY] = render_summary(ctx, summary, sources, checks)
     sheets[layout.ISSUES] = render_issues(issues, ctx.title("Issues"))
     settings = plan.settings
-    return [output_page(_tab(sheets[name]), settings.company, settings.current_cycle)
+    return [output_page(_tab(with_fingerprints(sheets[name])
+                             if name in layout.FINGERPRINTED_SHEETS else sheets[name]),
+                        settings.company, settings.current_cycle)
             for name in layout.OUTPUT_SHEET_NAMES]
+
+
+def rerender_issues(specs: Sequence[SheetSpec], issues: Sequence[Issue]) -> list[SheetSpec]:
+    """``specs`` with the Issues sheet rendered again from ``issues`` (same title, same page
+    setup)."""
+    out = []
+    for spec in specs:
+        if spec.name == layout.ISSUES:
+            title = str(spec.blocks[0].values[0][0]) if spec.blocks else layout.ISSUES
+            spec = replace(_tab(render_issues(issues, title)), page=spec.page)
+        out.append(spec)
+    return out
 
 
 def _tab(spec: SheetSpec) -> SheetSpec:

@@ -190,7 +190,7 @@ def _create(path: Path, sheets: Sequence[SheetSpec]) -> None:
     sink.close()
     buffer.seek(0)
     with open_package(path, buffer) as pkg:
-        _write(pkg, path, sheets, fast_deflate=False)
+        _write(pkg, path, sheets, fast_deflate=False, mark_written=False)
 
 
 # --- planning ----------------------------------------------------------------------------------
@@ -426,7 +426,11 @@ def _cell_count(values: object) -> int:
 
 def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
            fast_deflate: bool = True, restore: Mapping[int, str] | None = None,
-           remark: Sequence[int] = (), workbook_id: str | None = None) -> WriteReport:
+           remark: Sequence[int] = (), workbook_id: str | None = None,
+           mark_written: bool = True) -> WriteReport:
+    """Write ``sheets`` into the package. ``mark_written``: comment each sheet part written
+    (``package.written_comment``) so later runs know it unchanged; new workbooks (the
+    committed template among them) are written without, their bytes unchanged."""
     if not sheets and not restore and not remark and not workbook_id:
         return WriteReport(path, (), (), (), (), 0)
     try:
@@ -451,7 +455,7 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
     with save_faults(path), deflated_parts(jobs, path.parent, fast_deflate) as deflate_all, \
             atomic_replace(path, edits.warnings) as fh:
         sheets_ready = deflate_all()
-        sink = ZipSink(fh, fast_deflate)
+        sink = ZipSink(fh, fast_deflate, mark_written)
         for info in pkg.zf.infolist():
             name = info.filename
             if name in edits.removed:

@@ -70,6 +70,11 @@ class FileWorkbook:
     def sheet_guards(self, names: Sequence[str]) -> Mapping[str, SheetGuard]:
         return sheet_guards(self.path, names)
 
+    def sheets_as_written(self, names: Iterable[str]) -> set[str]:
+        from sopfin.xlsx.readback import sheets_as_written
+
+        return sheets_as_written(self.path, names)
+
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None, *,
                      workbook_id: str | None = None) -> Any:

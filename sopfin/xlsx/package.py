@@ -320,15 +320,30 @@ class _Written:
     create_version: int
     create_system: int
     external_attr: int
+    comment: bytes = b""
+
+
+def written_comment(crc: int) -> bytes:
+    """The zip entry comment of a sheet part sopfin wrote: it names the part's CRC-32, so an
+    entry whose data another program changed (keeping the comment or not) no longer matches.
+    Any re-save by a spreadsheet application drops it."""
+    return f"sopfin {crc:08x}".encode("ascii")
+
+
+def as_written(info: zipfile.ZipInfo) -> bool:
+    """Is this entry's data exactly what sopfin wrote (``written_comment``)?"""
+    return info.comment == written_comment(info.CRC)
 
 
 class ZipSink:
     """Writes a zip file entry by entry: raw copies, whole new parts and streamed parts."""
 
-    def __init__(self, fh: BinaryIO, fast_deflate: bool = False) -> None:
+    def __init__(self, fh: BinaryIO, fast_deflate: bool = False,
+                 mark_written: bool = False) -> None:
         self.fh = fh
         self.entries: list[_Written] = []
         self.fast_deflate = fast_deflate  # streamed parts through ``deflater(fast=True)``
+        self.mark_written = mark_written  # comment sheet parts with ``written_comment``
 
     def _header(self, e: _Written) -> bytes:
         return struct.pack("<4sHHHHHLLLHH", b"PK\x03\x04", e.version, e.flags, e.method,
@@ -354,7 +369,7 @@ class ZipSink:
                            info.flag_bits & 0x0806, info.compress_type, dos_time, dos_date,
                            info.CRC, info.compress_size, info.file_size, 0,
                            max(20, min(info.extract_version, 45)), info.create_version,
-                           info.create_system, info.external_attr), data)
+                           info.create_system, info.external_attr, info.comment), data)
 
     def add(self, name: str, data: bytes, date_time: tuple[int, ...] = FIXED_DATE_TIME,
             compress: bool = True) -> None:
@@ -388,11 +403,13 @@ class ZipSink:
 
     def add_deflated(self, name: str, source: BinaryIO, part: Deflated,
                      date_time: tuple[int, ...] = FIXED_DATE_TIME) -> None:
-        """An entry whose deflated bytes are already at ``part.offset`` of ``source``."""
+        """An entry whose deflated bytes are already at ``part.offset`` of ``source``: a sheet
+        sopfin wrote, its entry commented with ``written_comment`` when ``mark_written``."""
         flags = 0x800 if not name.isascii() else 0
         dos_time, dos_date = _dos_time(date_time)
         entry = _Written(name.encode("utf-8"), flags, zipfile.ZIP_DEFLATED, dos_time, dos_date,
-                         part.crc, part.csize, part.usize, self.fh.tell(), 20, 20, 0, 0)
+                         part.crc, part.csize, part.usize, self.fh.tell(), 20, 20, 0, 0,
+                         written_comment(part.crc) if self.mark_written else b"")
         self._check_size(entry.offset, part.csize, part.usize)
         self.fh.write(self._header(entry))
         source.seek(part.offset)
@@ -419,7 +436,8 @@ class ZipSink:
             self.fh.write(struct.pack(
                 "<4sBBHHHHHLLLHHHHHLL", b"PK\x01\x02", e.create_version, e.create_system,
                 e.version, e.flags, e.method, e.dos_time, e.dos_date, e.crc, e.csize, e.usize,
-                len(e.name), 0, 0, 0, 0, e.external_attr, e.offset) + e.name)
+                len(e.name), 0, len(e.comment), 0, 0, e.external_attr, e.offset)
+                + e.name + e.comment)
         end = self.fh.tell()
         self._check_size(end)
         if len(self.entries) > 0xFFFF:

@@ -29,7 +29,13 @@ from lxml import etree
 from sopfin.layout import column_letter
 from sopfin.workbook import CellRow, CellsRow
 from sopfin.xlsx.limits import Limits
-from sopfin.xlsx.package import DOC_REL_NS, Relationship, read_relationships, rels_part_of
+from sopfin.xlsx.package import (
+    DOC_REL_NS,
+    Relationship,
+    as_written,
+    read_relationships,
+    rels_part_of,
+)
 from sopfin.xlsx.read import WorkbookReadError
 from sopfin.xlsx.readcell import (
     FormulaState,
@@ -41,7 +47,7 @@ from sopfin.xlsx.readcell import (
 from sopfin.xlsx.rowscan import Scanner, Unusual
 from sopfin.xlsx.screen import open_zip, reading
 
-__all__ = ["SheetRows", "read_cell_rows", "read_cells", "shift_formula"]
+__all__ = ["SheetRows", "read_cell_rows", "read_cells", "sheets_as_written", "shift_formula"]
 
 REL_SHARED_STRINGS = f"{DOC_REL_NS}/sharedStrings"
 REL_WORKSHEET = f"{DOC_REL_NS}/worksheet"
@@ -66,6 +72,26 @@ def read_cell_rows(path: str | Path, names: Iterable[str]) -> dict[str, SheetRow
     with _open_zip(path) as zf:
         parts, strings = _sheets(zf, path, names)
     return {name: SheetRows(path, part, strings) for name, part in parts.items()}
+
+
+def sheets_as_written(path: str | Path, names: Iterable[str]) -> set[str]:
+    """The named sheets whose worksheet part is byte for byte what sopfin last wrote (its zip
+    entry carries sopfin's comment with the part's CRC-32): no cell can have changed since."""
+    path = Path(path)
+    with _open_zip(path) as zf:
+        parts, _ = _sheet_parts(zf, path)
+        out = set()
+        for name in names:
+            part = parts.get(name)
+            if part is None:
+                continue
+            try:
+                info = zf.getinfo(part)
+            except KeyError:
+                continue
+            if as_written(info):
+                out.add(name)
+        return out
 
 
 class SheetRows:

@@ -217,6 +217,9 @@ EMITTED_ELSEWHERE = {
     "sheet-name-taken": "the workbook writer, when an output sheet name is a user's sheet",
     "silent-override": "the reconciliation (tests/test_reconcile.py), when a Forecast cell is "
                        "off the plan, and the workbook edge, when a formula is typed over",
+    "typed-over": "dollarize (tests/test_edits.py), when a cell sopfin wrote was changed",
+    "edit-discarded": "dollarize --discard-edits (tests/test_edits.py), for each cell it "
+                      "overwrote",
 }
 
 

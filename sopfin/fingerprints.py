@@ -1,0 +1,313 @@
+"""What sopfin last wrote on an output sheet, kept in the sheet itself: one fingerprint per row.
+
+Every row sopfin writes on a formula sheet (``layout.FINGERPRINTED_SHEETS``) carries, in one
+hidden column right of the sheet's content, a short text::
+
+    sopfin-row/1 5-28;1-3;Hq0b6Xw2Jd1m
+
+the columns that hold sopfin's formulas (``5-28``: E to AB), the columns that hold its constants
+(labels, the days of a month) and a digest of those formulas and constants as written. Only
+formulas and values enter the digest, never XML details, so a re-save in Excel, LibreOffice or
+openpyxl keeps every fingerprint valid; formulas are compared without spaces.
+
+A row is checked in one go (``RowPrint.matches``): the row's formulas in the listed columns
+joined (``CellRow.joined_formulas``, no cell decoded for a row the scanner read) and its few
+constants, hashed once. Because the fingerprint records what was written, not what the next
+render would write, a plan that changed shape since (a new family shifts every row below it)
+does not make an unchanged row look typed over.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import numbers
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import cache, lru_cache
+
+import numpy as np
+
+from sopfin.layout import column_index, column_letter
+from sopfin.overrides import SpecRows, _Band
+from sopfin.sheetspec import Block, SheetSpec, Style
+from sopfin.workbook import FORMULA_SEP
+
+MARK = "sopfin-row/1 "  # every fingerprint text starts with it
+_CONST_SEP = "\x1f"
+
+
+def canonical(value: object) -> str:
+    """A constant as the digest sees it: numbers to 12 significant digits (another
+    application's re-save may print a double differently), booleans as TRUE/FALSE, text with
+    line ends normalised, an empty cell as ''."""
+    if type(value) is str:
+        return value if "\r" not in value else value.replace("\r\n", "\n").replace("\r", "\n")
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return "" if math.isnan(number) else format(number, ".12g")
+    text = getattr(value, "formula", None)
+    if text is not None:  # a formula where a constant was written
+        return f"={text}"
+    return str(value).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def digest(joined_formulas: str, constants: Sequence[object]) -> str:
+    """12 characters: the row's formulas (FORMULA_SEP-joined, spaces removed) and constants."""
+    text = joined_formulas.replace(" ", "") + _CONST_SEP + _CONST_SEP.join(map(canonical,
+                                                                               constants))
+    raw = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=9).digest()
+    return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+@lru_cache(maxsize=4096)
+def _runs(columns: tuple[str, ...]) -> str:
+    """Column letters -> '5-28,30' (1-based indices, ascending runs joined by '-')."""
+    out: list[str] = []
+    indices = [_index(c) for c in columns]
+    start = 0
+    for k in range(1, len(indices) + 1):
+        if k == len(indices) or indices[k] != indices[k - 1] + 1:
+            first, last = indices[start], indices[k - 1]
+            out.append(str(first) if first == last else f"{first}-{last}")
+            start = k
+    return ",".join(out)
+
+
+_index = cache(column_index)
+_letter = cache(column_letter)
+
+
+@lru_cache(maxsize=4096)
+def _columns(runs: str) -> tuple[str, ...]:
+    """'5-28,30' -> the column letters, in order. Raises ValueError on anything else."""
+    if not runs:
+        return ()
+    out: list[str] = []
+    for run in runs.split(","):
+        first, _, last = run.partition("-")
+        a, b = int(first), int(last or first)
+        if not 1 <= a <= b <= 16384:
+            raise ValueError(runs)
+        out += [_letter(c) for c in range(a, b + 1)]
+    return tuple(out)
+
+
+def _text(formula_columns: tuple[str, ...], constant_columns: tuple[str, ...],
+          row_digest: str) -> str:
+    return f"{MARK}{_runs(formula_columns)};{_runs(constant_columns)};{row_digest}"
+
+
+@dataclass(frozen=True)
+class RowPrint:
+    """What sopfin wrote on one row: its formula columns, its constant columns, their digest."""
+
+    formulas: tuple[str, ...]
+    constants: tuple[str, ...]
+    digest: str
+
+    def text(self) -> str:
+        return _text(self.formulas, self.constants, self.digest)
+
+    @classmethod
+    def parse(cls, text: object) -> RowPrint | None:
+        """The fingerprint a cell holds; None when it holds none (or a damaged one)."""
+        if not isinstance(text, str) or not text.startswith(MARK):
+            return None
+        parts = text[len(MARK):].split(";")
+        if len(parts) != 3 or len(parts[2]) != 12:
+            return None
+        try:
+            return cls(_columns(parts[0]), _columns(parts[1]), parts[2])
+        except ValueError:
+            return None
+
+    def matches(self, joined: str | None, constants: Sequence[object]) -> bool:
+        """Do these formulas (joined as ``CellRow.joined_formulas`` gives them) and constants
+        give this fingerprint's digest?"""
+        return joined is not None and digest(joined, constants) == self.digest
+
+
+# --- the render side ---------------------------------------------------------------------------
+def _constant(value: object) -> bool:
+    if value is None or (isinstance(value, str) and not value):
+        return False
+    return not (isinstance(value, float) and math.isnan(value))
+
+
+def _cell_parts(spec: SpecRows, b: int, i: int, values: list[object],
+                out: tuple[list, list, list, list]) -> None:
+    """Add row i of block b (its ``values``), a block that is not a formula grid, to (formula
+    columns, formulas, constant columns, constants)."""
+    f_cols, formulas, c_cols, consts = out
+    row_formulas = spec._formula_row(b, i)
+    if row_formulas is None:  # labels and numbers: '' and NaN (v != v) are empty cells
+        for letter, value in zip(spec.letters[b], values, strict=True):
+            if value is not None and value == value and value != "":
+                c_cols.append(letter)
+                consts.append(value)
+        return
+    for letter, formula, value in zip(spec.letters[b], row_formulas, values, strict=True):
+        if formula:
+            f_cols.append(letter)
+            formulas.append(str(formula))
+        elif _constant(value):
+            c_cols.append(letter)
+            consts.append(value)
+
+
+def _from_cells(spec: SpecRows, row: int, blocks: Sequence[int],
+                ) -> tuple[list, list, list, list]:
+    """A row's parts from its cells, in column order (later blocks win where they overlap)."""
+    out: tuple[list, list, list, list] = ([], [], [], [])
+    cells = spec.cells(row, blocks)
+    for col in sorted(cells):
+        value, formula = cells[col]
+        if formula:
+            out[0].append(_letter(col))
+            out[1].append(str(formula))
+        elif _constant(value):
+            out[2].append(_letter(col))
+            out[3].append(value)
+    return out
+
+
+def _grid_rows(spec: SpecRows, b: int, start: int, stop: int) -> list[str | None]:
+    """Rows start..stop-1 of formula grid b, each joined (None: one the join cannot take)."""
+    top = spec.blocks[b].row
+    joined = spec.joined[b]
+    assert joined is not None
+    return [joined.row(i) for i in range(start - top, stop - top)]
+
+
+def _value_rows(spec: SpecRows, b: int, start: int, stop: int) -> list[list[object]]:
+    """Rows start..stop-1 of block b's values, as the cells hold them."""
+    top = spec.blocks[b].row
+    if not spec.numeric[b]:
+        spec._value_row(b, 0)  # converts the block once
+        return spec._values[b][start - top:stop - top].tolist()
+    return spec.blocks[b].values[start - top:stop - top].tolist()
+
+
+def _label_rows(spec: SpecRows, b: int, start: int, stop: int,
+                ) -> list[list[tuple[str, object]]]:
+    """Rows start..stop-1 of a block of plain values: (column, value) of each non-empty cell
+    ('' and NaN, which is not equal to itself, are empty cells)."""
+    letters = spec.letters[b]
+    return [[(c, v) for c, v in zip(letters, row, strict=True)
+             if v is not None and v == v and v != ""]
+            for row in _value_rows(spec, b, start, stop)]
+
+
+def _band_prints(spec: SpecRows, start: int, stop: int, blocks: tuple[int, ...],
+                 ) -> Iterator[tuple[int, str]]:
+    """(row, fingerprint text) of the rows start..stop-1, covered by the same blocks: the
+    formula grids and label blocks a block of rows at a time, other formula blocks cell by
+    cell."""
+    band = _Band(spec, blocks)
+    grids = [b for b in blocks if spec.joined[b] is not None] if not band.overlap else []
+    labels = [b for b in blocks if b not in grids and spec.blocks[b].formulas is None]
+    others = [b for b in blocks if b not in grids and b not in labels]
+    grid_cols = [letter for b in grids for letter in spec.letters[b]]
+    grid_runs = _runs(tuple(grid_cols))
+    columns = [_grid_rows(spec, b, start, stop) for b in grids]
+    label_rows = [_label_rows(spec, b, start, stop) for b in labels]
+    values = [_value_rows(spec, b, start, stop) for b in others]
+    for k, row in enumerate(range(start, stop)):
+        parts = [texts[k] for texts in columns]
+        joined = FORMULA_SEP.join(parts) if None not in parts else None
+        if band.overlap or joined is None or "" in parts or (grid_cols and (
+                joined.startswith(FORMULA_SEP) or joined.endswith(FORMULA_SEP)
+                or FORMULA_SEP * 2 in joined)):
+            f_cols, formulas, c_cols, consts = _from_cells(spec, row, blocks)
+            f_runs = _runs(tuple(f_cols))
+        else:
+            pairs = [pair for rows in label_rows for pair in rows[k]]
+            c_cols, consts = [c for c, _ in pairs], [v for _, v in pairs]
+            f_cols, formulas = grid_cols, [joined] if grids else []
+            f_runs = grid_runs
+            if others:
+                out = (list(grid_cols), formulas, c_cols, consts)
+                for b, rows in zip(others, values, strict=True):
+                    _cell_parts(spec, b, row - spec.blocks[b].row, rows[k], out)
+                f_cols = out[0]
+                f_runs = _runs(tuple(f_cols))
+        if f_cols or c_cols:
+            yield row, (f"{MARK}{f_runs};{_runs(tuple(c_cols))};"
+                        f"{digest(FORMULA_SEP.join(formulas), consts)}")
+
+
+def print_texts(spec: SheetSpec) -> Iterator[tuple[int, str]]:
+    """(row, fingerprint text) of every non-empty row of a rendered sheet, ascending."""
+    rows = SpecRows(spec)
+    for start, stop, blocks in rows.bands:
+        yield from _band_prints(rows, start, stop, blocks)
+
+
+def _last_column(spec: SheetSpec) -> int:
+    last = 0
+    for block in spec.blocks:
+        height, width = block.shape
+        if height and width:
+            last = max(last, block.col + width - 1)
+    return last
+
+
+def with_fingerprints(spec: SheetSpec) -> SheetSpec:
+    """The sheet with its fingerprint column added (hidden, right of its content)."""
+    col = _last_column(spec) + 1
+    blocks = list(spec.blocks)
+    top, texts = 0, []
+    for row, text in print_texts(spec):  # one block per run of consecutive rows
+        if texts and row != top + len(texts):
+            blocks.append(_print_block(top, col, texts))
+            texts = []
+        if not texts:
+            top = row
+        texts.append(text)
+    if not texts:
+        return spec
+    blocks.append(_print_block(top, col, texts))
+    return replace(spec, blocks=tuple(blocks), hidden_cols=(*spec.hidden_cols, col))
+
+
+def _print_block(row: int, col: int, texts: list[str]) -> Block:
+    values = np.empty((len(texts), 1), dtype=object)  # no list per row: large sheets
+    values[:, 0] = texts
+    return Block(row, col, values, style=Style.NOTE)
+
+
+def _is_print_block(block: Block) -> bool:
+    values = block.values
+    if not isinstance(values, np.ndarray) or values.dtype != object or values.ndim != 2 \
+            or values.shape[1] != 1 or not values.shape[0]:
+        return False
+    first = values[0, 0]
+    return isinstance(first, str) and first.startswith(MARK)
+
+
+def without_fingerprints(spec: SheetSpec) -> SheetSpec:
+    """The sheet as rendered before ``with_fingerprints``."""
+    blocks = [b for b in spec.blocks if not _is_print_block(b)]
+    if len(blocks) == len(spec.blocks):
+        return spec
+    hidden = {b.col for b in spec.blocks if _is_print_block(b)}
+    return replace(spec, blocks=tuple(blocks),
+                   hidden_cols=tuple(c for c in spec.hidden_cols if c not in hidden))
+
+
+def rendered_prints(spec: SheetSpec) -> dict[int, RowPrint]:
+    """row -> fingerprint, read from the fingerprint blocks of a rendered sheet."""
+    out: dict[int, RowPrint] = {}
+    for block in spec.blocks:
+        if _is_print_block(block):
+            for i, (text,) in enumerate(block.values):
+                found = RowPrint.parse(text)
+                if found is not None:
+                    out[block.row + i] = found
+    return out
