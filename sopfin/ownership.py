@@ -10,7 +10,8 @@ altogether leaves sopfin's sheets unmarked; their content still proves them sopf
 - ``Recon vNNN``: a proven ledger publishes version NNN, and the tab's content hash is the
   recon hash that entry records.
 - the output sheets (``Revenue`` ... ``Issues``): the title row sopfin writes in A1
-  (``company | what | currency | scenarios: ... | generated YYYY-MM-DD HH:MM UTC``).
+  (``company | what | currency | scenarios: ... | generated YYYY-MM-DD HH:MM UTC``), with
+  nothing else in row 1 but the row's hidden fingerprint.
 - ``_Inputs``: its rows parse as input-row digests, and the inputs hash in B1 is one a proven
   ledger recorded.
 
@@ -24,6 +25,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 
 from sopfin import layout, versions
+from sopfin.fingerprints import MARK as FINGERPRINT_MARK
 from sopfin.workbook import Workbook
 
 OUTPUT_TITLE = re.compile(r".+ \| scenarios: [^|]* \| generated \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
@@ -41,7 +43,12 @@ def _titled(rows: Sequence[Sequence[object]]) -> bool:
     first = rows[0] if rows else []
     title = first[0] if first else None
     return (isinstance(title, str) and OUTPUT_TITLE.fullmatch(title) is not None
-            and not any(v not in (None, "") for v in first[1:]))
+            and not any(v not in (None, "") and not _fingerprint(v) for v in first[1:]))
+
+
+def _fingerprint(value: object) -> bool:
+    """The hidden row fingerprint sopfin writes after a row's content (``sopfin.fingerprints``)."""
+    return isinstance(value, str) and value.startswith(FINGERPRINT_MARK)
 
 
 def chained_ledger(rows: Sequence[Sequence[object]]) -> list[versions.LedgerEntry] | None:
