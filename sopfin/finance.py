@@ -173,7 +173,8 @@ def _number(value: object) -> float | None:
 
 def _excel_error(value: object, where: CellRef, name: str) -> Issue:
     return Issue(IssueCode.EXCEL_ERROR, Severity.ERROR, where,
-                 f"expected {name}, found the Excel error {value}",
+                 f"expected {name}, found "
+                 f"{value.described() if isinstance(value, XlError) else value}",
                  "fix the formula or the cell it refers to, or type the value")
 
 

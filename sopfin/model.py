@@ -28,14 +28,28 @@ class CellRef:
         return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
 
 
+# The code given to a formula cell saved without its result (a library that does not
+# calculate, such as openpyxl, wrote the file): its value is unknown, so it is no blank.
+NO_STORED_RESULT = "#NO-RESULT"
+
+
 @dataclass(frozen=True, slots=True)
 class XlError:
-    """An Excel error value found in a cell (``#N/A``, ``#REF!``, ...). Never a number."""
+    """An Excel error value found in a cell (``#N/A``, ``#REF!``, ...), or a formula saved
+    without its result (``NO_STORED_RESULT``). Never a number."""
 
     code: str
 
     def __str__(self) -> str:
         return self.code
+
+    def described(self) -> str:
+        """What the cell holds, for a message: 'the Excel error #N/A', or what to do about a
+        formula without its result."""
+        if self.code == NO_STORED_RESULT:
+            return ("a formula saved without its result (a program that does not calculate "
+                    "saved the workbook; open it in Excel or LibreOffice and save it)")
+        return f"the Excel error {self.code}"
 
 
 class Severity(enum.StrEnum):

@@ -416,7 +416,7 @@ def read_numbers(block: np.ndarray, sheet_rows: np.ndarray, cols: Sequence[int],
 def _bad_number(value: object, name: str, where: CellRef) -> Issue:
     if isinstance(value, XlError):
         return Issue(IssueCode.EXCEL_ERROR, Severity.ERROR, where,
-                     f"expected a number for {name}, found the Excel error {value.code}",
+                     f"expected a number for {name}, found {value.described()}",
                      "fix the formula or the cell it refers to, or type a number")
     if isinstance(value, str):
         plain = value.strip().replace(",", "").replace(" ", "")
@@ -459,7 +459,7 @@ def read_keys(grid: np.ndarray, sheet_rows: np.ndarray, spec: InputSheet, column
         for i in [i for i, v in enumerate(cells) if type(v) is XlError]:
             keep[i], texts[i] = False, ""
             log.add(Issue(IssueCode.EXCEL_ERROR, Severity.ERROR, where(i),
-                          f"expected a {header}, found the Excel error {cells[i]}",
+                          f"expected a {header}, found {cells[i].described()}",
                           "fix the formula or the cell it refers to, or type the value"))
         if header == "Active":
             texts = [_active(v, where(i), log) if keep[i] else "" for i, v in enumerate(cells)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sopfin import layout
-from sopfin.model import CellRef, Issue, IssueCode, Severity
+from sopfin.model import CellRef, Issue, IssueCode, Severity, XlError
 
 _MONTH_RE = re.compile(layout.MONTH_PATTERN)
 
@@ -209,6 +209,11 @@ def parse_settings(rows: Sequence[Sequence[Any]], sheet: str = layout.SETTINGS,
                                 "check its spelling against the Help column or delete the row"))
             continue
         if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        if isinstance(raw, XlError):
+            issues.append(Issue(IssueCode.EXCEL_ERROR, Severity.ERROR, CellRef(sheet, f"B{offset}"),
+                                f"setting {option.label!r}: found {raw.described()}",
+                                f"enter a valid value: {option.help.rstrip('.')}"))
             continue
         try:
             values[option.attr] = option.parse(raw)

@@ -546,3 +546,41 @@ def test_a_true_or_false_formula_without_its_result_reads_as_the_boolean(tmp_pat
                             capture_output=True, text=True, check=False)
     codes = {i["code"] for i in json.loads(report.stdout)["issues"]}
     assert "inactive-family-has-demand" in codes  # the family read as inactive
+
+
+def test_a_formula_saved_without_its_result_is_an_error_at_its_cell(tmp_path):
+    """openpyxl keeps a formula and drops its result: the input is unknown, never a blank."""
+    path = tmp_path / "plan.xlsx"
+    assert cli("new", path, "--demo") == 0
+    wb = openpyxl.load_workbook(path)
+    wb[layout.DEMAND]["F3"] = "=F2*2"
+    wb[layout.SETTINGS]["B5"] = "=1+1"
+    wb.save(path)
+    before = path.read_bytes()
+    report = subprocess.run([sys.executable, "-m", "sopfin.cli", "check", str(path), "--json"],
+                            capture_output=True, text=True, check=False)
+    assert report.returncode == 1
+    found = {f'{i["sheet"]}!{i["cell"]}': i["message"]
+             for i in json.loads(report.stdout)["issues"] if i["code"] == "excel-error"}
+    assert set(found) == {f"{layout.DEMAND}!F3", f"{layout.SETTINGS}!B5"}, found
+    assert all("saved without its result" in m for m in found.values())
+    assert cli("dollarize", path) == 1 and path.read_bytes() == before
+
+
+@pytest.mark.parametrize("cell, expected", [
+    (b'<c r="B2"><f>A1*2</f><v></v></c>', [(1, 1, "no-result")]),
+    (b'<c r="B2" s="3"><f t="shared" si="0"/></c>', [(1, 1, "no-result")]),
+    (b'<c r="C4"><f>true()</f><v/></c>', [(3, 2, True)]),
+    (b'<c r="C4"><f>FALSE()</f></c>', [(3, 2, False)]),
+    (b'<c r="B2"><f>A1*2</f><v>4</v></c>', []),  # calculated
+    (b'<c r="B2" t="str"><f>IF(A1,"","x")</f><v></v></c>', []),  # calculated: empty text
+    (b'<c r="B2"><v>4</v></c>', []),  # a constant
+])
+def test_which_formula_cells_have_no_stored_result(cell, expected):
+    from sopfin.model import NO_STORED_RESULT, XlError
+    from sopfin.xlsx.read import uncalculated_cells
+
+    found = uncalculated_cells(b"<row r=\"2\">" + cell + b"</row>")
+    want = [(r, c, XlError(NO_STORED_RESULT) if v == "no-result" else v)
+            for r, c, v in expected]
+    assert found == want

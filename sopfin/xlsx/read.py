@@ -22,7 +22,7 @@ from lxml import etree
 from python_calamine import CalamineWorkbook
 
 from sopfin.layout import column_index
-from sopfin.model import XlError
+from sopfin.model import NO_STORED_RESULT, XlError
 from sopfin.xlsx.errors import NotAWorkbookError
 from sopfin.xlsx.limits import MIB, Limits
 from sopfin.xlsx.package import open_package
@@ -171,7 +171,7 @@ def _parse(package: zipfile.ZipFile, part: str, path: Path) -> etree._Element:
 
 def streamed_error_cells(package: zipfile.ZipFile, part: str,
                          row_bytes: int) -> list[tuple[int, int, XlError | bool]]:
-    """``error_cells`` (and ``uncalculated_booleans``) of a worksheet part read a run of whole
+    """``error_cells`` (and ``uncalculated_cells``) of a worksheet part read a run of whole
     rows at a time, so at most one chunk and one row are held (a row longer than
     ``row_bytes`` is refused)."""
     found: list[tuple[int, int, XlError | bool]] = []
@@ -189,8 +189,8 @@ def streamed_error_cells(package: zipfile.ZipFile, part: str,
                 raise ValueError(f"a row of more than {row_bytes:,} bytes "
                                  "(SOPFIN_MAX_ROW_BYTES)")
             cells = _marked_cells(piece) if any(m in piece for m in _ERROR_MARKERS) else []
-            if b"</f>" in piece:
-                cells += uncalculated_booleans(piece)
+            if b"<f" in piece:
+                cells += uncalculated_cells(piece)
             if any(cell[0] < 0 for cell in cells):  # cells without references: walk rows
                 with package.open(part) as again:
                     return _error_cells_by_position(again)
@@ -199,23 +199,33 @@ def streamed_error_cells(package: zipfile.ZipFile, part: str,
                 return found
 
 
-_UNCALCULATED_BOOLEAN = re.compile(
-    rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f(?:\s[^>]*)?>\s*(TRUE|FALSE)\s*\(\s*\)\s*"
-    rb"</(?:\w+:)?f>\s*(?:<(?:\w+:)?v>\s*</(?:\w+:)?v>|<(?:\w+:)?v\s*/>)?\s*</(?:\w+:)?c>",
-    re.IGNORECASE)
+_UNCALCULATED = re.compile(
+    rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)\s*"
+    rb"(?:<(?:\w+:)?v>\s*</(?:\w+:)?v>|<(?:\w+:)?v\s*/>)?\s*</(?:\w+:)?c>")
+_BOOLEAN_FORMULA = re.compile(r"\s*(TRUE|FALSE)\s*\(\s*\)\s*", re.IGNORECASE)
+_TEXT_TYPE = re.compile(rb"""\st=["'](?:str|s|inlineStr|e)["']""")
 
 
-def uncalculated_booleans(xml: bytes) -> list[tuple[int, int, bool]]:
-    """(0-based row, 0-based col, value) of every ``TRUE()``/``FALSE()`` formula cell that has
-    no stored result. LibreOffice saves a typed TRUE as the formula ``TRUE()``; a later save
-    by a library that does not calculate (openpyxl) keeps the formula and drops its result,
-    which calamine would read as an empty cell: a FALSE would silently become the default."""
-    found: list[tuple[int, int, bool]] = []
-    for match in _UNCALCULATED_BOOLEAN.finditer(xml):
-        ref = _CELL_REF.search(match.group(1))
-        if ref is not None:
-            found.append((int(ref.group(2)) - 1, column_index(ref.group(1).decode("ascii")) - 1,
-                          match.group(2).upper() == b"TRUE"))
+def uncalculated_cells(xml: bytes) -> list[tuple[int, int, XlError | bool]]:
+    """(0-based row, 0-based col, value) of every formula cell saved without its result.
+
+    calamine reads such a cell as empty, which would let a formula pass for a blank: a
+    library that does not calculate (openpyxl) keeps formulas and drops their results.
+    ``TRUE()``/``FALSE()`` are read as the boolean (LibreOffice saves a typed TRUE as the
+    formula ``TRUE()``); any other formula gets ``XlError(NO_STORED_RESULT)``. A text formula
+    whose result is the empty string (``t="str"`` with an empty value) is calculated."""
+    found: list[tuple[int, int, XlError | bool]] = []
+    for match in _UNCALCULATED.finditer(xml):
+        head = match.group(1)
+        ref = _CELL_REF.search(head)
+        if ref is None or _TEXT_TYPE.search(head):
+            continue
+        formula = (match.group(3) or b"").decode("utf-8", "replace")
+        boolean = _BOOLEAN_FORMULA.fullmatch(formula)
+        value: XlError | bool = (boolean.group(1).upper() == "TRUE" if boolean
+                                 else XlError(NO_STORED_RESULT))
+        found.append((int(ref.group(2)) - 1, column_index(ref.group(1).decode("ascii")) - 1,
+                       value))
     return found
 
 
