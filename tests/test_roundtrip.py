@@ -528,40 +528,47 @@ def test_xlsm_commands_work_and_keep_the_vba_project(macro_book, tmp_path):
     assert parts(original)[VBA_PART] is not None
 
 
+def demo_saved_by_openpyxl(path: Path, typed: dict[tuple[str, str], str]) -> Path:
+    """The demo plan at ``path`` with ``typed`` {(sheet, cell): text} entered and saved by
+    openpyxl, which writes formulas without their results."""
+    assert cli("new", path, "--demo") == 0
+    wb = openpyxl.load_workbook(path)
+    for (sheet, cell), text in typed.items():
+        wb[sheet][cell] = text
+    wb.save(path)
+    return path
+
+
+def checked(path: Path) -> tuple[int, list[dict[str, str]]]:
+    """``sopfin check --json`` in its own process: exit code and issues."""
+    report = subprocess.run([sys.executable, "-m", "sopfin.cli", "check", str(path), "--json"],
+                            capture_output=True, text=True, check=False)
+    return report.returncode, json.loads(report.stdout)["issues"]
+
+
 def test_a_true_or_false_formula_without_its_result_reads_as_the_boolean(tmp_path):
     """openpyxl writes a formula without its result; a FALSE() typed as a formula must not
     read as an empty cell, which would make an inactive family active by default."""
-    path = tmp_path / "plan.xlsx"
-    assert cli("new", path, "--demo") == 0
-    wb = openpyxl.load_workbook(path)
-    wb[layout.FAMILIES]["E2"] = "=FALSE()"
-    wb[layout.FAMILIES]["E3"] = "=true()"
-    wb.save(path)
+    path = demo_saved_by_openpyxl(tmp_path / "plan.xlsx", {
+        (layout.FAMILIES, "E2"): "=FALSE()", (layout.FAMILIES, "E3"): "=true()"})
     with zipfile.ZipFile(path) as zf:
         xml = zf.read(sheet_parts(zf)[layout.FAMILIES])
     assert re.search(rb'<c r="E2"[^>]*><f>FALSE\(\)</f><v\s*/?>', xml)
     rows = read_raw_sheets(path, [layout.FAMILIES])[layout.FAMILIES].rows
     assert (rows[1][4], rows[2][4]) == (False, True)
-    report = subprocess.run([sys.executable, "-m", "sopfin.cli", "check", str(path), "--json"],
-                            capture_output=True, text=True, check=False)
-    codes = {i["code"] for i in json.loads(report.stdout)["issues"]}
+    codes = {i["code"] for i in checked(path)[1]}
     assert "inactive-family-has-demand" in codes  # the family read as inactive
 
 
 def test_a_formula_saved_without_its_result_is_an_error_at_its_cell(tmp_path):
     """openpyxl keeps a formula and drops its result: the input is unknown, never a blank."""
-    path = tmp_path / "plan.xlsx"
-    assert cli("new", path, "--demo") == 0
-    wb = openpyxl.load_workbook(path)
-    wb[layout.DEMAND]["F3"] = "=F2*2"
-    wb[layout.SETTINGS]["B5"] = "=1+1"
-    wb.save(path)
+    path = demo_saved_by_openpyxl(tmp_path / "plan.xlsx", {
+        (layout.DEMAND, "F3"): "=F2*2", (layout.SETTINGS, "B5"): "=1+1"})
     before = path.read_bytes()
-    report = subprocess.run([sys.executable, "-m", "sopfin.cli", "check", str(path), "--json"],
-                            capture_output=True, text=True, check=False)
-    assert report.returncode == 1
+    code, issues = checked(path)
+    assert code == 1
     found = {f'{i["sheet"]}!{i["cell"]}': i["message"]
-             for i in json.loads(report.stdout)["issues"] if i["code"] == "excel-error"}
+             for i in issues if i["code"] == "excel-error"}
     assert set(found) == {f"{layout.DEMAND}!F3", f"{layout.SETTINGS}!B5"}, found
     assert all("saved without its result" in m for m in found.values())
     assert cli("dollarize", path) == 1 and path.read_bytes() == before
