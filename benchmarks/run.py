@@ -5,7 +5,7 @@
 
 Sizes (families x channels x months x scenarios): S 50x2x24x3, M 1,000x2x36x3,
 L 5,000x2x36x3 (10,000 family-channel rows, 1,080,000 cells per measure). Workbooks are
-generated deterministically by ``sopfin.demo`` and cached in ``benchmarks/cache/``. Every
+generated deterministically by ``sopfin.plan.demo`` and cached in ``benchmarks/cache/``. Every
 contender runs as its own process, interleaved per repetition (every contender of every size
 in each repetition); wall time and peak memory (the largest max RSS in the process tree)
 are recorded:
@@ -86,7 +86,7 @@ DEFAULT_OTHERS_REPS = "1"
 
 def generator_fingerprint() -> str:
     digest = hashlib.sha256()
-    for rel in ("sopfin/demo.py", "sopfin/xlsx/sheetxml.py", "sopfin/xlsx/cellxml.py",
+    for rel in ("sopfin/plan/demo.py", "sopfin/xlsx/sheetxml.py", "sopfin/xlsx/cellxml.py",
                 "sopfin/xlsx/package.py", "sopfin/xlsx/deflate.py"):
         path = ROOT / rel
         if path.exists():
@@ -99,8 +99,8 @@ def plan_workbook(size: Size) -> Path:
     fingerprint of the code that writes it. Plans made by other versions of that code are
     left in place (named, so they can be removed by hand): the harness deletes only files it
     wrote itself."""
-    from sopfin.demo import demo_sheets
-    from sopfin.xlsx import create_workbook
+    from sopfin.plan.demo import demo_sheets
+    from sopfin.xlsx.writer import create_workbook
 
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"plan-{size.name}-{generator_fingerprint()}.xlsx"
@@ -126,9 +126,9 @@ def output_values(plan: Path) -> Path:
     if target.exists():
         return target
     from sopfin import layout
-    from sopfin.checks import validate
-    from sopfin.dollarize import dollarize
-    from sopfin.readplan import parse_plan
+    from sopfin.plan.checks import validate
+    from sopfin.engine.dollarize import dollarize
+    from sopfin.plan.read import parse_plan
     from sopfin.render import render_outputs
     from sopfin.xlsx.read import read_raw_sheets
 

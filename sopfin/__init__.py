@@ -9,6 +9,6 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from sopfin.api import PlanError, PlanFigures, dollarize, read_plan  # noqa: E402
-from sopfin.bridge import pvm  # noqa: E402
+from sopfin.engine.bridge import pvm  # noqa: E402
 
 __all__ = ["PlanError", "PlanFigures", "__version__", "dollarize", "pvm", "read_plan"]

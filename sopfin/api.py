@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sopfin import dollarize as _engine
+from sopfin.engine import dollarize as _engine
+from sopfin.engine.results import Dollarized
+from sopfin.engine.summary import summarize
 from sopfin.model import Issue, Plan, Severity
-from sopfin.results import Dollarized
-from sopfin.summary import summarize
 
 
 class PlanError(Exception):

@@ -5,7 +5,7 @@ the ``Fiscal year start month`` setting and is named by the calendar year in whi
 a July start, 2026-07 .. 2027-06 is FY2027. With a January start the fiscal year is the calendar
 year. Quarters Q1..Q4 count three months each from the start of the fiscal year.
 
-The Summary sheet and ``sopfin.summary`` both take their periods from here, so the workbook's
+The Summary sheet and ``sopfin.engine.summary`` both take their periods from here, so the workbook's
 quarter and year columns and the engine's figures always agree.
 """
 

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sopfin import __version__, layout
+from sopfin.close.ledger import LedgerKeyError
+from sopfin.close.window import FORMS as WINDOW_FORMS
+from sopfin.close.window import WindowError, read_period
 from sopfin.model import Issue, Severity
-from sopfin.report import format_headline, headline_records, issue_lines
-from sopfin.settings import Settings, SettingValueError, month_range, parse_month
-from sopfin.versions import LedgerKeyError
-from sopfin.window import FORMS as WINDOW_FORMS
-from sopfin.window import WindowError, read_period
+from sopfin.plan.settings import Settings, SettingValueError, month_range, parse_month
+from sopfin.terminal import format_headline, headline_records, issue_lines
 from sopfin.xlsx.errors import WorkbookError
 from sopfin.xlsx.limits import LimitSettingError
 
@@ -104,7 +104,7 @@ def _remove_workbook(path: Path) -> None:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from sopfin.xlsx import create_workbook
+    from sopfin.xlsx.writer import create_workbook
 
     path = Path(args.path)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -114,11 +114,11 @@ def cmd_new(args: argparse.Namespace) -> int:
             raise UsageError(f"{path} exists; choose another name or pass --force to replace it")
         _remove_workbook(path)
     if args.demo:
-        from sopfin.demo import demo_sheets
+        from sopfin.plan.demo import demo_sheets
 
         specs = demo_sheets()
     else:
-        from sopfin.templates import plan_sheets
+        from sopfin.plan.blank_plan import plan_sheets
 
         specs = plan_sheets(_settings_from_args(args), channels=not args.no_channels)
     create_workbook(path, specs)
@@ -136,10 +136,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace, path: Path) -> int:
-    from sopfin.settings import parse_settings
-    from sopfin.templates import plan_sheets
-    from sopfin.xlsx import sheet_names, write_sheets
+    from sopfin.plan.blank_plan import plan_sheets
+    from sopfin.plan.settings import parse_settings
     from sopfin.xlsx.read import read_raw_sheets
+    from sopfin.xlsx.writer import sheet_names, write_sheets
 
     existing = set(sheet_names(path))
     settings = _settings_from_args(args)
@@ -218,9 +218,9 @@ def _report(args: argparse.Namespace, result, *, wrote: bool) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from sopfin.demo import demo_sheets
     from sopfin.pipeline import run_dollarize
-    from sopfin.xlsx import create_workbook
+    from sopfin.plan.demo import demo_sheets
+    from sopfin.xlsx.writer import create_workbook
 
     path = Path(args.path)
     if path.exists() or path.is_symlink():
@@ -238,7 +238,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _key(args: argparse.Namespace) -> bytes | None:
     import os
 
-    from sopfin.versions import LedgerKeyError, load_key
+    from sopfin.close.ledger import LedgerKeyError, load_key
 
     try:
         return load_key(os.environ, getattr(args, "key_file", None))
@@ -256,7 +256,7 @@ def _print_lines(result, args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from sopfin.publish import run_reconcile
+    from sopfin.close.publish import run_reconcile
 
     return _print_lines(run_reconcile(args.path, window=args.window,
                                       progress=_progress(args)), args)
@@ -285,7 +285,7 @@ def _write_head(result, path: Path | None) -> None:
 
 
 def cmd_close(args: argparse.Namespace) -> int:
-    from sopfin.publish import run_close
+    from sopfin.close.publish import run_close
 
     head_file = _head_file_ready(args)
     result = run_close(args.path, author=args.author, window=args.window,
@@ -297,7 +297,7 @@ def cmd_close(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    from sopfin.publish import run_approve
+    from sopfin.close.publish import run_approve
 
     if not args.by.strip():
         raise UsageError("--by needs the name of who approves")
@@ -312,13 +312,13 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
 
 def cmd_rekey(args: argparse.Namespace) -> int:
-    from sopfin.publish import run_rekey
+    from sopfin.close.publish import run_rekey
 
     return _print_lines(run_rekey(args.path, key=_key(args), confirm=args.confirm), args)
 
 
 def _kept_head(args: argparse.Namespace) -> str | None:
-    from sopfin.provenance import parse_head
+    from sopfin.close.provenance import parse_head
 
     try:
         if args.head:
@@ -335,7 +335,7 @@ def _kept_head(args: argparse.Namespace) -> str | None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from sopfin.audit import run_verify
+    from sopfin.close.verify import run_verify
 
     return _print_lines(run_verify(args.path, args.other, key=_key(args),
                                    head=_kept_head(args)), args)
@@ -358,7 +358,7 @@ def _window(text: str) -> str:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from sopfin.audit import UnknownVersionError, run_diff
+    from sopfin.close.verify import UnknownVersionError, run_diff
 
     try:
         result = run_diff(args.path, args.version_a, args.version_b)

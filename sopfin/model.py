@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from sopfin.settings import Settings
+    from sopfin.plan.settings import Settings
 
 
 @dataclass(frozen=True, slots=True, order=True)

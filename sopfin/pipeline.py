@@ -15,21 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sopfin import layout
-from sopfin.checks import validate
-from sopfin.dollarize import dollarize
-from sopfin.edits import (
+from sopfin.close.records import FinanceInputs
+from sopfin.engine.dollarize import dollarize
+from sopfin.engine.results import Dollarized
+from sopfin.guard.edits import (
     discarded_issues,
     edit_issues,
     edited_cells,
     pending_discards,
     sheets_to_check,
 )
-from sopfin.finance import parse_finance
 from sopfin.model import Issue, Plan, Severity, has_errors
-from sopfin.readplan import parse_plan
-from sopfin.reconciliation import FinanceInputs
+from sopfin.plan.checks import validate
+from sopfin.plan.finance_sheets import parse_finance
+from sopfin.plan.read import parse_plan
 from sopfin.render import render_outputs, rerender_issues
-from sopfin.results import Dollarized
 from sopfin.sheetspec import SheetSpec
 from sopfin.workbook import Workbook
 from sopfin.xlsx.adapter import open_workbook
@@ -168,7 +168,7 @@ def unknown_scenarios(plan: Plan, scenarios: Sequence[str] | None) -> list[str]:
 def edits_step(book: Workbook, specs: Sequence[SheetSpec], issues: list[Issue],
                discard: bool, timings: Timings, progress: Progress = _quiet,
                ) -> list[SheetSpec]:
-    """Find the cells changed since sopfin wrote them (``sopfin.edits``). Each is an error
+    """Find the cells changed since sopfin wrote them (``sopfin.guard.edits``). Each is an error
     (nothing is written) unless ``discard``: then each becomes an ``edit-discarded`` warning
     on the Issues sheet. Edits discarded earlier and not yet recorded by a close stay there."""
     with timings.step("edits", progress):

@@ -1,7 +1,7 @@
 """The one seam between the pipeline and a workbook: a file on disk or a book open in Excel.
 
 The pipeline talks only to this protocol. ``sopfin.xlsx.adapter.FileWorkbook`` implements it
-on an .xlsx/.xlsm file (lossless package writer, atomic save); ``sopfin.live.LiveWorkbook``
+on an .xlsx/.xlsm file (lossless package writer, atomic save); ``sopfin.excel.live.LiveWorkbook``
 implements it on an open workbook through xlwings. Both take the same ``SheetSpec``s, so the
 same plan gives the same sheet contents either way.
 """
@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from sopfin.digests import FormulaCell
+from sopfin.close.digests import FormulaCell
 from sopfin.sheetspec import SheetSpec
 
 FORMULA_SEP = "\x00"  # joins formulas in ``CellRow.joined_formulas``: no formula holds it
@@ -114,7 +114,7 @@ class Workbook(Protocol):
 
     def read_cells(self, names: Iterable[str]) -> Mapping[str, Mapping[str, Any]]:
         """Named sheets as {cell ref: value}, formula cells as
-        ``sopfin.versions.FormulaCell(formula, cached value)``; for verify and for finding
+        ``sopfin.close.ledger.FormulaCell(formula, cached value)``; for verify and for finding
         typed-over formulas."""
         ...
 

@@ -1,10 +1,10 @@
 """The straightforward content fingerprints, kept as the reference the fast ones must match.
 
-These are the functions of ``sopfin.digests`` (and the cell reading of ``sopfin.render.recon``)
-as they were before the fast path: one record per cell built from its ``{ref: value}``
-entry, built again for the digests, every string NFC-normalised. Workbooks closed with them
-must still verify, so ``tests/test_digests_fast.py`` asserts that the fast functions give
-byte-for-byte the same hashes, digests and digest texts. Do not optimise this module.
+These are the functions of ``sopfin.close.digests`` (and the cell reading of
+``sopfin.render.recon``) as they were before the fast path: one record per cell built from its
+``{ref: value}`` entry, built again for the digests, every string NFC-normalised. Workbooks
+closed with them must still verify, so ``tests/test_digests_fast.py`` asserts that the fast
+functions give byte-for-byte the same hashes, digests and digest texts. Do not optimise this module.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sopfin import layout
-from sopfin.digests import DIGEST_MARKER, FormulaCell
+from sopfin.close.digests import DIGEST_MARKER, FormulaCell
 from sopfin.layout import column_index, column_letter
 from sopfin.model import XlError
 from sopfin.money import to_cents

@@ -11,9 +11,9 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
+from sopfin.close.records import SilentOverride
 from sopfin.layout import cell_name
 from sopfin.model import CellRef
-from sopfin.reconciliation import SilentOverride
 from sopfin.sheetspec import SheetSpec
 
 TYPED_OVER = "typed-over-formula"

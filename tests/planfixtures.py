@@ -25,7 +25,7 @@ import pandas as pd
 
 from sopfin import layout
 from sopfin.model import Plan, Table
-from sopfin.settings import OPTIONS, Settings
+from sopfin.plan.settings import OPTIONS, Settings
 
 MONTH = re.compile(layout.MONTH_PATTERN)
 

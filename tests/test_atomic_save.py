@@ -15,8 +15,13 @@ import openpyxl
 import pytest
 
 from sopfin.sheetspec import Block, SheetSpec
-from sopfin.xlsx import WorkbookLockedError, create_workbook, sheet_names, write_sheets
 from sopfin.xlsx.atomic import atomic_replace, stale_temp_files
+from sopfin.xlsx.writer import (
+    WorkbookLockedError,
+    create_workbook,
+    sheet_names,
+    write_sheets,
+)
 
 WRITER = Path(__file__).parent / "xlsx_helpers" / "slow_writer.py"
 ROWS, COLS = 6000, 60  # 360,000 formula cells: a save that takes a noticeable while

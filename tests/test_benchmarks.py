@@ -272,8 +272,8 @@ def test_full_runs_everything_uncapped(monkeypatch):
 
 @pytest.fixture
 def tiny_plan(tmp_path) -> Path:
-    from sopfin.demo import demo_sheets
-    from sopfin.xlsx import create_workbook
+    from sopfin.plan.demo import demo_sheets
+    from sopfin.xlsx.writer import create_workbook
 
     path = tmp_path / "plan.xlsx"
     create_workbook(path, demo_sheets(families=6, months=12))

@@ -6,9 +6,9 @@ import inspect
 
 from plan_tables import base, raw_sheets, set_cell
 
-from sopfin.checks import CHECKS, validate
 from sopfin.model import CellRef, IssueCode, Severity
-from sopfin.readplan import ISSUES_PER_CODE, parse_plan
+from sopfin.plan.checks import CHECKS, validate
+from sopfin.plan.read import ISSUES_PER_CODE, parse_plan
 
 
 def check(grids):

@@ -16,7 +16,7 @@ import pytest
 
 from sopfin import layout
 from sopfin.cli import main
-from sopfin.xlsx import owned_sheet_names, sheet_names
+from sopfin.xlsx.writer import owned_sheet_names, sheet_names
 
 
 def digest(path: Path) -> str:

@@ -1,7 +1,7 @@
 """The monthly close on real workbook files: publish, approve, verify, diff, and tampering.
 
 Tampering is done the way a person would: openpyxl (after removing the protection) or a raw
-edit of the package XML. Each attack from the table in ``sopfin.versions`` is tried; verify
+edit of the package XML. Each attack from the table in ``sopfin.close.ledger`` is tried; verify
 catches every one it can in principle, and the two it cannot without a key are shown to pass
 without the key and fail with it.
 """
@@ -17,14 +17,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from sopfin import layout, versions
-from sopfin.audit import run_diff, run_verify
+from sopfin import layout
 from sopfin.cli import main
-from sopfin.publish import load_ledger, run_close
+from sopfin.close import ledger as versions
+from sopfin.close.publish import load_ledger, run_close
+from sopfin.close.verify import run_diff, run_verify
 from sopfin.render.ledger import render_ledger
-from sopfin.xlsx import owned_sheet_names, sheet_names, write_sheets
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.read import sheet_parts
+from sopfin.xlsx.writer import owned_sheet_names, sheet_names, write_sheets
 
 sys.path.insert(0, str(Path(__file__).parent))
 from xlsx_helpers.packages import rebuild  # noqa: E402
@@ -72,8 +73,8 @@ def test_two_closes_publish_two_locked_versions(closed_twice):
 
 
 def test_the_bridge_sums_to_the_gap_to_the_cent(closed_twice):
+    from sopfin.close.publish import _prepare
     from sopfin.pipeline import Timings  # noqa: F401
-    from sopfin.publish import _prepare
 
     _, out, _ = _prepare(FileWorkbook(closed_twice), "Horizon", lambda _m: None)
     rec = out.reconciliation

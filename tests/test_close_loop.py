@@ -19,13 +19,13 @@ import pytest
 import sopfin
 from sopfin import layout
 from sopfin.cli import main
-from sopfin.demo import demo_sheets
+from sopfin.close.publish import load_ledger
 from sopfin.model import CellRef, Issue, IssueCode, Severity
-from sopfin.publish import load_ledger
-from sopfin.report import GROUP_ABOVE, issue_lines
-from sopfin.xlsx import create_workbook, sheet_names
+from sopfin.plan.demo import demo_sheets
+from sopfin.terminal import GROUP_ABOVE, issue_lines
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.readback import read_cells
+from sopfin.xlsx.writer import create_workbook, sheet_names
 
 REPO = Path(__file__).resolve().parents[1]
 

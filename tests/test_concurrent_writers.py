@@ -17,14 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from sopfin import layout, versions
-from sopfin.audit import run_verify
+from sopfin import layout
 from sopfin.cli import main
-from sopfin.publish import load_ledger, run_close
-from sopfin.xlsx import WorkbookError, sheet_names
+from sopfin.close import ledger as versions
+from sopfin.close.publish import load_ledger, run_close
+from sopfin.close.verify import run_verify
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.errors import WorkbookChangedError
 from sopfin.xlsx.lock import WAIT_ENV, exclusive, lock_path_of
+from sopfin.xlsx.writer import WorkbookError, sheet_names
 
 PUBLISHED = re.compile(r"published Recon v(\d{3}) \(draft\).*ledger head ([0-9a-f]{64})")
 BUSY = "another sopfin run is writing it"
@@ -234,7 +235,7 @@ def test_a_file_changed_mid_close_is_not_saved_over(plan: Path, tmp_path: Path, 
 
 def test_one_command_may_save_twice_under_its_own_lock(plan: Path):
     from sopfin.sheetspec import SheetSpec
-    from sopfin.xlsx import write_sheets
+    from sopfin.xlsx.writer import write_sheets
 
     with exclusive(plan):
         write_sheets(plan, [SheetSpec("Scratch A")])

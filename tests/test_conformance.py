@@ -19,12 +19,12 @@ import pytest
 
 from sopfin import layout
 from sopfin.cli import main
-from sopfin.demo import demo_sheets
 from sopfin.model import CellRef, Issue, IssueCode, Severity
+from sopfin.plan.blank_plan import TEMPLATE_PATH
+from sopfin.plan.demo import demo_sheets
 from sopfin.render.issues_sheet import render_issues
-from sopfin.templates import TEMPLATE_PATH
-from sopfin.xlsx import create_workbook, sheet_names, write_sheets
 from sopfin.xlsx.read import sheet_parts
+from sopfin.xlsx.writer import create_workbook, sheet_names, write_sheets
 
 sys.path.insert(0, str(Path(__file__).parent))
 from xlsx_helpers.conformance import (  # noqa: E402

@@ -27,10 +27,10 @@ import pytest
 
 from sopfin import layout
 from sopfin.cli import main
-from sopfin.demo import demo_sheets
-from sopfin.xlsx import create_workbook, owned_sheet_names, sheet_names
+from sopfin.plan.demo import demo_sheets
 from sopfin.xlsx.activetab import deselect, is_selected
 from sopfin.xlsx.read import read_raw_sheets, sheet_parts
+from sopfin.xlsx.writer import create_workbook, owned_sheet_names, sheet_names
 
 sys.path.insert(0, str(Path(__file__).parent))
 from xlsx_helpers.conformance import added_by_writing  # noqa: E402
@@ -141,7 +141,7 @@ def test_init_and_dollarize_keep_every_original_part(outcomes, name):
 
 
 def test_every_adopted_workbook_verifies(outcomes):
-    from sopfin.audit import run_verify
+    from sopfin.close.verify import run_verify
 
     failures = [f"{o.file}: {run_verify(o.result).lines()}" for o in outcomes.values()
                 if o.refusal is None and not run_verify(o.result).ok]

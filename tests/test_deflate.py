@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from sopfin.sheetspec import Block, SheetSpec, Style
-from sopfin.xlsx import create_workbook, write_sheets
 from sopfin.xlsx.deflate import (
     PARALLEL_MIN_CELLS,
     WORKERS_ENV,
@@ -18,6 +17,7 @@ from sopfin.xlsx.deflate import (
     deflated_parts,
     split_jobs,
 )
+from sopfin.xlsx.writer import create_workbook, write_sheets
 
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from sopfin import layout
-from sopfin.demo import COMPANY, demo_sheets
-from sopfin.readplan import parse_plan
-from sopfin.settings import Settings, parse_settings
+from sopfin.plan.demo import COMPANY, demo_sheets
+from sopfin.plan.read import parse_plan
+from sopfin.plan.settings import Settings, parse_settings
 from sopfin.sheetspec import SheetSpec
 
 SCENARIOS = ("upside", "base", "downside")
@@ -294,14 +294,14 @@ def test_a_plan_without_channels_has_no_channel_columns():
 # ------------------------------------------------------------- reads back, tells its story
 
 def _validate(plan) -> list:
-    checks = pytest.importorskip("sopfin.checks", reason="the validation checks are not there")
+    checks = pytest.importorskip("sopfin.plan.checks", reason="the validation checks are not there")
     if not hasattr(checks, "validate"):
-        pytest.skip("sopfin.checks.validate is not there yet")
+        pytest.skip("sopfin.plan.checks.validate is not there yet")
     return list(checks.validate(plan))
 
 
 def _read_back(specs: list[SheetSpec], tmp_path: Path) -> dict:
-    xlsx = pytest.importorskip("sopfin.xlsx", reason="the package writer is not there yet")
+    xlsx = pytest.importorskip("sopfin.xlsx.writer", reason="the package writer is not there yet")
     from sopfin.xlsx.read import read_raw_sheets
 
     path = tmp_path / "demo.xlsx"
@@ -326,14 +326,14 @@ def test_the_demo_workbook_reads_back_and_validates_clean(specs: list[SheetSpec]
     assert plan is not None
     issues = list(issues) + _validate(plan)
     assert [i.format("demo.xlsx") for i in issues if i.severity == "error"] == []
-    from sopfin.finance import parse_finance
+    from sopfin.plan.finance_sheets import parse_finance
 
     fin, fin_issues = parse_finance(raw, plan)
     assert fin_issues == [] and len(fin.overrides) == 2 and len(fin.actions) == 3
 
 
 def test_upside_puts_revenue_at_risk_and_base_falls_short_of_budget(specs: list[SheetSpec]):
-    from sopfin.dollarize import dollarize
+    from sopfin.engine.dollarize import dollarize
 
     plan, issues = parse_plan({s.name: grid(s) for s in specs})
     assert plan is not None

@@ -1,7 +1,7 @@
 """The fast content fingerprints give byte-for-byte what the straightforward ones gave.
 
 ``tests/digests_reference.py`` keeps the functions as they were before the fast path; here
-they are compared with ``sopfin.digests`` and ``sopfin.render.recon`` on generated cells
+they are compared with ``sopfin.close.digests`` and ``sopfin.render.recon`` on generated cells
 (numbers at the cent-rounding edges, NaN, infinities, huge and tiny, ints, bools, numpy
 scalars, NFC and NFD text, formulas, errors, dates) and on real closes of the demo workbook
 and the S benchmark plan: every hash stored on a ledger must stay what it was, or workbooks
@@ -32,8 +32,10 @@ from digests_reference import (
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from sopfin import digests, layout, versions
-from sopfin.digests import (
+from sopfin import layout
+from sopfin.close import digests
+from sopfin.close import ledger as versions
+from sopfin.close.digests import (
     DIGEST_MARKER,
     FormulaCell,
     canonical_cells,
@@ -261,8 +263,8 @@ def test_finalize_recon_matches_the_reference_on_random_tabs(found):
 # --- real closes -------------------------------------------------------------------------
 
 def _s_plan(path: Path) -> None:
-    from sopfin.demo import demo_sheets
-    from sopfin.xlsx import create_workbook
+    from sopfin.plan.demo import demo_sheets
+    from sopfin.xlsx.writer import create_workbook
 
     create_workbook(path, demo_sheets(families=50, months=24, channels=("Distributors", "Direct"),
                                       scenarios=("upside", "base", "downside")))
@@ -276,8 +278,8 @@ def _demo_plan(path: Path) -> None:
 
 @pytest.mark.parametrize("make_plan", [_demo_plan, _s_plan], ids=["demo", "S"])
 def test_a_real_close_stores_the_reference_hashes(make_plan, tmp_path, monkeypatch):
-    from sopfin import publish
-    from sopfin.audit import run_verify
+    from sopfin.close import publish
+    from sopfin.close.verify import run_verify
     from sopfin.xlsx.adapter import FileWorkbook
 
     path = tmp_path / "plan.xlsx"

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 from planfixtures import make_plan, make_table, parse_rows, sheet_rows
 
-from sopfin.dollarize import days_of_inventory, dollarize, gross_margin_pct, std_cost_rows
+from sopfin.engine.dollarize import days_of_inventory, dollarize, gross_margin_pct, std_cost_rows
+from sopfin.engine.results import FAMILY_MEASURES, LINE_MEASURES
 from sopfin.model import CellRef, IssueCode, Severity
-from sopfin.readplan import parse_plan
-from sopfin.results import FAMILY_MEASURES, LINE_MEASURES
-from sopfin.settings import Settings, month_range
+from sopfin.plan.read import parse_plan
+from sopfin.plan.settings import Settings, month_range
 
 CENT = 0.005
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from planfixtures import make_plan
 
-from sopfin.dollarize import dollarize
-from sopfin.settings import month_range
+from sopfin.engine.dollarize import dollarize
+from sopfin.plan.settings import month_range
 
 FAMILIES = ("PUMP", "VALVE", "SEAL")
 CHANNELS = ("Retail", "Online")

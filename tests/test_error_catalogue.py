@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from sopfin import layout
-from sopfin.checks import validate
-from sopfin.dollarize import dollarize
-from sopfin.finance import parse_finance
+from sopfin.engine.dollarize import dollarize
 from sopfin.model import Issue, IssueCode, has_errors
-from sopfin.readplan import parse_plan
+from sopfin.plan.checks import validate
+from sopfin.plan.finance_sheets import parse_finance
+from sopfin.plan.read import parse_plan
 from sopfin.xlsx.read import read_raw_sheets
 
 ERRORS = Path(__file__).resolve().parent / "errors"

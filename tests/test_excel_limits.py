@@ -16,9 +16,9 @@ from plan_tables import base, set_cell, write_xlsx
 from sopfin.cli import main
 from sopfin.render.refs import MAX_LITERAL, key_equals, text_literal
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec
-from sopfin.xlsx import write_sheets
 from sopfin.xlsx.errors import WorkbookError
 from sopfin.xlsx.sheetxml import MAX_FORMULA, longest_formula
+from sopfin.xlsx.writer import write_sheets
 
 VALID = Path(__file__).resolve().parent / "errors" / "valid.xlsx"
 _LITERAL = re.compile(r'"((?:[^"]|"")*)"')

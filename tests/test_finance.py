@@ -13,8 +13,8 @@ import pytest
 from plan_tables import raw_sheets, sheets
 from planfixtures import make_plan
 
-from sopfin.finance import parse_finance
 from sopfin.model import CellRef, IssueCode, Severity
+from sopfin.plan.finance_sheets import parse_finance
 
 PLAN = make_plan(
     demand="""

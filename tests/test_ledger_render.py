@@ -10,12 +10,18 @@ import pytest
 from lxml import etree
 
 from sopfin import layout
+from sopfin.close.ledger import (
+    LEDGER_COLUMNS,
+    LEDGER_COLUMNS_V1,
+    LedgerEntry,
+    new_entry,
+    verify_ledger,
+)
 from sopfin.render.ledger import parse_ledger, render_ledger
 from sopfin.sheetspec import Block, SheetSpec
-from sopfin.versions import LEDGER_COLUMNS, LEDGER_COLUMNS_V1, LedgerEntry, new_entry, verify_ledger
-from sopfin.xlsx import create_workbook, write_sheets
 from sopfin.xlsx.read import read_raw_sheets
 from sopfin.xlsx.readback import read_cells
+from sopfin.xlsx.writer import create_workbook, write_sheets
 
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
 

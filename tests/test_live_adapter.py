@@ -17,17 +17,17 @@ from plan_tables import base, set_cell, write_xlsx
 from python_calamine import CalamineWorkbook
 
 from sopfin import layout, pipeline
-from sopfin.live import LiveWorkbook
-from sopfin.live_page import XL_LANDSCAPE, header_sections
+from sopfin.close.ledger import FormulaCell
+from sopfin.excel.live import LiveWorkbook
+from sopfin.excel.live_page import XL_LANDSCAPE, header_sections
 from sopfin.model import IssueCode, XlError
 from sopfin.sheetspec import Block, SheetSpec
-from sopfin.versions import FormulaCell
 from sopfin.workbook import Workbook
 from sopfin.xlsx.errors import SheetNameTakenError, StructureProtectedError
 
 REAL = {"Book": xw.Book, "Sheet": xw.Sheet, "Range": xw.Range, "Sheets": xw.main.Sheets,
         "Names": xw.main.Names, "Name": xw.main.Name, "App": xw.App, "Font": xw.main.Font}
-LIVE_SOURCE = Path(__file__).resolve().parents[1] / "sopfin" / "live.py"
+LIVE_SOURCE = Path(__file__).resolve().parents[1] / "sopfin" / "excel" / "live.py"
 
 
 class _Fixed(dt.datetime):
@@ -273,8 +273,8 @@ def test_api_is_touched_only_inside_the_api_functions():
 
 
 def test_a_close_in_excel_records_the_workbook_identity_as_a_hidden_book_name():
-    from sopfin.audit import run_verify
-    from sopfin.publish import load_ledger, run_close
+    from sopfin.close.publish import load_ledger, run_close
+    from sopfin.close.verify import run_verify
 
     book = book_with(base())
     live = LiveWorkbook(book)

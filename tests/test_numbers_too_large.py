@@ -13,11 +13,11 @@ import pytest
 from plan_tables import base, raw_sheets, set_cell, write_xlsx
 
 from sopfin.cli import main
-from sopfin.dollarize import dollarize
+from sopfin.engine.dollarize import dollarize
 from sopfin.model import IssueCode, Severity
 from sopfin.money import to_cents
-from sopfin.overflow import MAX_AMOUNT
-from sopfin.readplan import parse_plan
+from sopfin.plan.overflow import MAX_AMOUNT
+from sopfin.plan.read import parse_plan
 
 # (sheet, cell) of one number in each input table of the base plan
 INPUT_CELLS = [("Demand", "D2"), ("Prices", "C4"), ("Supply", "C2"), ("OpeningInventory", "B2"),
@@ -59,7 +59,7 @@ def test_infinity_and_nan_cells_are_errors_at_their_cells(tmp_path):
     set_cell(grids, "Supply", "D3", math.inf)
     set_cell(grids, "Demand", "E2", math.nan)
     plan, issues = parse_plan(raw_sheets(grids))
-    from sopfin.checks import validate
+    from sopfin.plan.checks import validate
 
     found = {str(i.where): i.message for i in validate(plan)
              if i.code is IssueCode.NUMBER_TOO_LARGE}

@@ -28,16 +28,16 @@ from hypothesis import strategies as st
 
 from sopfin import layout, pipeline
 from sopfin.cli import main
+from sopfin.close.ledger import FormulaCell
+from sopfin.excel.live import LiveWorkbook
+from sopfin.guard.typed_over import FORMULA_CHANGED, TYPED_OVER, typed_over_formulas
 from sopfin.layout import column_index, column_letter
-from sopfin.live import LiveWorkbook
 from sopfin.model import XlError
-from sopfin.overrides import FORMULA_CHANGED, TYPED_OVER, typed_over_formulas
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec
-from sopfin.versions import FormulaCell
-from sopfin.xlsx import create_workbook
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.read import sheet_parts
 from sopfin.xlsx.readback import read_cell_rows, read_cells
+from sopfin.xlsx.writer import create_workbook
 
 sys.path.insert(0, str(Path(__file__).parent))
 import overrides_reference as reference  # noqa: E402

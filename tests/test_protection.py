@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sopfin.protection import check_password, hash_password
+from sopfin.close.protection import check_password, hash_password
 from sopfin.sheetspec import SheetProtection
 
 CORPUS_CASES = [

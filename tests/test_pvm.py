@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sopfin.bridge import pvm
+from sopfin.engine.bridge import pvm
 
 CENT = 0.005
 METHODS = ("individual", "weighted_average")

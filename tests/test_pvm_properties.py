@@ -12,7 +12,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sopfin.bridge import pvm
+from sopfin.engine.bridge import pvm
 
 CENT = 0.005
 POOL = [f"F{i}" for i in range(8)]

@@ -9,10 +9,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from sopfin.close.ledger import FormulaCell
 from sopfin.model import XlError
-from sopfin.versions import FormulaCell
-from sopfin.xlsx import WorkbookNotFoundError
 from sopfin.xlsx.readback import read_cells, shift_formula
+from sopfin.xlsx.writer import WorkbookNotFoundError
 
 sys.path.insert(0, str(Path(__file__).parent))
 from xlsx_helpers.libreoffice import convert  # noqa: E402

@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 from sopfin.cli import main
 from sopfin.layout import column_letter
 from sopfin.sheetspec import Block, SheetSpec
-from sopfin.xlsx import create_workbook, readback, rowscan, sheet_names
+from sopfin.xlsx import readback, rowscan
 from sopfin.xlsx.readback import read_cell_rows, read_cells
+from sopfin.xlsx.writer import create_workbook, sheet_names
 
 sys.path.insert(0, str(Path(__file__).parent))
 from xlsx_helpers import readback_reference as reference  # noqa: E402

@@ -14,9 +14,15 @@ import pandas as pd
 import pytest
 
 from sopfin import layout
-from sopfin.model import CellRef
-from sopfin.protection import check_password, hash_password
-from sopfin.reconciliation import (
+from sopfin.close.ledger import (
+    DIGEST_MARKER,
+    FindingKind,
+    content_hash,
+    new_entry,
+    verify_ledger,
+)
+from sopfin.close.protection import check_password, hash_password
+from sopfin.close.records import (
     END,
     MIX,
     NEW,
@@ -31,6 +37,7 @@ from sopfin.reconciliation import (
     SilentOverride,
     Window,
 )
+from sopfin.model import CellRef
 from sopfin.render.recon import (
     RECON_HASH_CELL,
     RECON_HASH_SHORT_CELL,
@@ -44,15 +51,8 @@ from sopfin.render.recon import (
 )
 from sopfin.render.recon_page import axis_floor, chart_label
 from sopfin.sheetspec import SheetProtection
-from sopfin.versions import (
-    DIGEST_MARKER,
-    FindingKind,
-    content_hash,
-    new_entry,
-    verify_ledger,
-)
-from sopfin.xlsx import create_workbook
 from sopfin.xlsx.readback import read_cells
+from sopfin.xlsx.writer import create_workbook
 
 sys.path.insert(0, str(Path(__file__).parent))
 from xlsx_helpers.libreoffice import convert  # noqa: E402

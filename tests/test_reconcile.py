@@ -12,7 +12,7 @@ Planned variances: A overtime 100 in 2027-02, B expedite 50 in 2027-03. Override
 +200 revenue on A in 2027-02 (J. Ortiz), OVR-2 +30 cogs on B in 2027-03 (K. Lee).
 
 Every expected figure below is worked by hand from these tables (the working is in the
-comments), not by ``sopfin.bridge.pvm``.
+comments), not by ``sopfin.engine.bridge.pvm``.
 """
 
 from __future__ import annotations
@@ -25,13 +25,18 @@ import pytest
 from plan_tables import raw_sheets
 from planfixtures import make_plan
 
-from sopfin.dollarize import dollarize
-from sopfin.finance import parse_finance
+from sopfin.close.reconcile import (
+    apply_overrides,
+    compare_forecast,
+    reconcile,
+    silent_override_issues,
+)
+from sopfin.close.records import FinanceInputs
+from sopfin.close.window import parse_window
+from sopfin.engine.dollarize import dollarize
 from sopfin.model import CellRef, IssueCode, Severity
 from sopfin.money import cents_equal, to_cents
-from sopfin.reconcile import apply_overrides, compare_forecast, reconcile, silent_override_issues
-from sopfin.reconciliation import FinanceInputs
-from sopfin.window import parse_window
+from sopfin.plan.finance_sheets import parse_finance
 
 MONTHS = ("2027-01", "2027-02", "2027-03")
 DEMAND = """

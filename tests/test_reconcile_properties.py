@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from planfixtures import make_plan
 
-from sopfin.dollarize import dollarize
+from sopfin.close.reconcile import _budget_side, _family_bridge, _plan_side, reconcile
+from sopfin.close.records import FinanceInputs, Override
+from sopfin.engine.dollarize import dollarize
 from sopfin.model import CellRef
 from sopfin.money import cents_equal
-from sopfin.reconcile import _budget_side, _family_bridge, _plan_side, reconcile
-from sopfin.reconciliation import FinanceInputs, Override
 
 MONTHS = ("2027-01", "2027-02")
 FAMILIES = ("F0", "F1", "F2", "F3")

@@ -13,7 +13,7 @@ from lo_oracle import spec_cells
 from planfixtures import make_plan
 
 from sopfin import layout
-from sopfin.dollarize import dollarize
+from sopfin.engine.dollarize import dollarize
 from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.render import render_outputs
 from sopfin.sheetspec import SheetSpec, Style

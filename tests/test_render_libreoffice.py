@@ -20,16 +20,16 @@ from planfixtures import make_plan, sheet_rows
 from test_render import BUDGET, DEMAND, OPENING, PRICES, STD_COST, SUPPLY, VARIANCES
 
 from sopfin import layout
-from sopfin.demo import demo_sheets
-from sopfin.dollarize import dollarize
-from sopfin.finance import parse_finance
+from sopfin.close.records import Override
+from sopfin.engine.dollarize import dollarize
 from sopfin.model import Plan
-from sopfin.readplan import parse_plan
-from sopfin.reconciliation import Override
+from sopfin.plan.demo import demo_sheets
+from sopfin.plan.finance_sheets import parse_finance
+from sopfin.plan.read import parse_plan
 from sopfin.render import render_outputs
 from sopfin.sheetspec import SheetSpec
-from sopfin.xlsx import create_workbook, write_sheets
 from sopfin.xlsx.read import read_raw_sheets
+from sopfin.xlsx.writer import create_workbook, write_sheets
 
 # A second scenario where PUMP is short in every month, and a family sold through one channel.
 DOWNSIDE = """

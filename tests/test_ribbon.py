@@ -15,7 +15,7 @@ from plan_tables import base, set_cell
 
 from sopfin import layout
 from sopfin.excel import ribbon
-from sopfin.live import LiveWorkbook
+from sopfin.excel.live import LiveWorkbook
 from sopfin.model import Severity
 from sopfin.pipeline import check as check_plan
 
@@ -119,9 +119,9 @@ class _Result:
 
 @pytest.fixture
 def publishing(monkeypatch):
-    """A stand-in for ``sopfin.publish`` that records each call made through its contract."""
+    """A stand-in for ``sopfin.close.publish`` that records each call made through its contract."""
     calls = []
-    module = types.ModuleType("sopfin.publish")
+    module = types.ModuleType("sopfin.close.publish")
 
     def record(name, ok=True):
         def call(*args, **kwargs):
@@ -134,7 +134,7 @@ def publishing(monkeypatch):
     module.run_approve = record("run_approve")
     module.run_verify = record("run_verify", ok=False)
     module.run_diff = record("run_diff")
-    monkeypatch.setitem(sys.modules, "sopfin.publish", module)
+    monkeypatch.setitem(sys.modules, "sopfin.close.publish", module)
     return calls
 
 
@@ -207,7 +207,7 @@ def test_the_monthly_close_through_the_buttons_with_the_real_pipeline():
     assert "approve done" in ribbon.approve(book=book, by="Lee")  # version asked: 1
     assert "verify done" in ribbon.verify(book=book)
     assert "compare done" in ribbon.compare(book=book)  # versions asked: 1 then 2
-    from sopfin.publish import load_ledger
+    from sopfin.close.publish import load_ledger
 
     ledger = load_ledger(LiveWorkbook(book))
     assert [(e.event, e.version) for e in ledger] == [("publish", 1), ("publish", 2),

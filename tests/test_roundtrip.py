@@ -25,24 +25,24 @@ import pytest
 
 import sopfin
 from sopfin import layout
-from sopfin.audit import run_diff, run_verify
 from sopfin.cli import main
-from sopfin.digests import FormulaCell, content_hash
-from sopfin.overrides import typed_over_formulas
-from sopfin.publish import CloseResult, run_close
+from sopfin.close.digests import FormulaCell, content_hash
+from sopfin.close.ledger import FindingKind
+from sopfin.close.publish import CloseResult, run_close
+from sopfin.close.verify import run_diff, run_verify
+from sopfin.guard.respelling import canonical_formula
+from sopfin.guard.typed_over import typed_over_formulas
 from sopfin.render.recon import hashed_cells
-from sopfin.respelling import canonical_formula
 from sopfin.sheetspec import Block, SheetSpec
-from sopfin.versions import FindingKind
-from sopfin.xlsx import (
+from sopfin.xlsx.adapter import FileWorkbook
+from sopfin.xlsx.read import read_raw_sheets, sheet_parts
+from sopfin.xlsx.writer import (
     SheetNameTakenError,
     create_workbook,
     owned_sheet_names,
     sheet_states,
     write_sheets,
 )
-from sopfin.xlsx.adapter import FileWorkbook
-from sopfin.xlsx.read import read_raw_sheets, sheet_parts
 
 sys.path.insert(0, str(Path(__file__).parent))
 from xlsx_helpers.libreoffice import convert  # noqa: E402

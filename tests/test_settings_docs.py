@@ -1,4 +1,4 @@
-"""The settings table in docs/workbook.md is generated from ``sopfin.settings.OPTIONS`` and
+"""The settings table in docs/workbook.md is generated from ``sopfin.plan.settings.OPTIONS`` and
 must not drift from it: every option documented once, with its default and its help."""
 
 from __future__ import annotations
@@ -7,8 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sopfin.settings import OPTIONS
-from sopfin.templates import (
+from sopfin.plan.blank_plan import (
     DOCS_CLOSE,
     DOCS_OPEN,
     DOCS_PATH,
@@ -16,6 +15,7 @@ from sopfin.templates import (
     replace_settings_section,
     settings_docs_section,
 )
+from sopfin.plan.settings import OPTIONS
 
 REPO = Path(__file__).resolve().parents[1]
 REGENERATE = "python -m sopfin.xlsx.template --docs"

@@ -20,8 +20,8 @@ from sopfin.calendar import (
     fiscal_year,
     fiscal_years,
 )
-from sopfin.results import FAMILY_MEASURES, Dollarized
-from sopfin.summary import MEASURES, headline, summarize
+from sopfin.engine.results import FAMILY_MEASURES, Dollarized
+from sopfin.engine.summary import MEASURES, headline, summarize
 
 MONTHS = ("2027-05", "2027-06", "2027-07", "2027-08", "2027-09", "2027-10", "2027-11",
           "2027-12")

@@ -18,17 +18,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sopfin import layout, versions
-from sopfin.audit import run_verify
+from sopfin import layout
 from sopfin.cli import main
-from sopfin.publish import load_ledger
+from sopfin.close import ledger as versions
+from sopfin.close.publish import load_ledger
+from sopfin.close.verify import run_verify
 from sopfin.render.input_rows import render_input_rows
 from sopfin.render.ledger import render_ledger
 from sopfin.sheetspec import Block, SheetSpec
-from sopfin.xlsx import workbook_id, write_sheets
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.read import sheet_parts
 from sopfin.xlsx.readback import read_cells
+from sopfin.xlsx.writer import workbook_id, write_sheets
 
 sys.path.insert(0, str(Path(__file__).parent))
 from xlsx_helpers.packages import parts, rebuild, replace_in  # noqa: E402

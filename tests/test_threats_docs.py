@@ -1,12 +1,12 @@
 """The threat model is one table: docs/workbook.md carries it as generated from
-``sopfin.threats.THREATS``, and nowhere else restates it."""
+``sopfin.close.threats.THREATS``, and nowhere else restates it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sopfin import versions
-from sopfin.threats import (
+from sopfin.close import ledger as versions
+from sopfin.close.threats import (
     THREATS,
     THREATS_CLOSE,
     THREATS_OPEN,
@@ -26,7 +26,7 @@ def test_the_docs_table_is_the_generated_one():
     text = docs_text()
     assert text.count(THREATS_OPEN) == 1 and text.count(THREATS_CLOSE) == 1
     assert documented_threats(text) == threats_table(), (
-        "docs/workbook.md's threat model differs from sopfin.threats.THREATS; run "
+        "docs/workbook.md's threat model differs from sopfin.close.threats.THREATS; run "
         "python -m sopfin.xlsx.template --docs")
     assert replace_threats_section(text) == text
 

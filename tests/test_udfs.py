@@ -25,10 +25,10 @@ from test_pvm import (
 )
 
 from sopfin import layout
-from sopfin.dollarize import days_of_inventory, dollarize
+from sopfin.close.ledger import LEDGER_COLUMNS
+from sopfin.engine.dollarize import days_of_inventory, dollarize
 from sopfin.excel import functions as f
 from sopfin.excel import udfs
-from sopfin.versions import LEDGER_COLUMNS
 
 CENT = 0.005
 
@@ -190,7 +190,7 @@ def test_pvm_horngren_sodaking_totals():
                       _column(SODAKING_ACTUAL, "units"), _column(SODAKING_ACTUAL, "price"))
     total = _pvm_row(table, "Total")
     assert table[0] == ["Item", "Price", "Quantity", "Mix", "Volume", "Total", "Status"]
-    from sopfin.bridge import pvm
+    from sopfin.engine.bridge import pvm
 
     engine = pvm(SODAKING_BUDGET, SODAKING_ACTUAL)
     for name in ("price", "quantity", "mix", "volume", "total"):

@@ -18,10 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sopfin.model import CellRef, Severity
-from sopfin.protection import check_password, hash_password
-from sopfin.sheetspec import Block, SheetProtection, SheetSpec
-from sopfin.versions import (
+from sopfin.close.ledger import (
     GENESIS_HASH,
     LEDGER_COLUMNS,
     LEDGER_COLUMNS_V1,
@@ -46,7 +43,10 @@ from sopfin.versions import (
     recorded_digests,
     verify_ledger,
 )
-from sopfin.xlsx import create_workbook
+from sopfin.close.protection import check_password, hash_password
+from sopfin.model import CellRef, Severity
+from sopfin.sheetspec import Block, SheetProtection, SheetSpec
+from sopfin.xlsx.writer import create_workbook
 
 KEY = bytes.fromhex("8f1c2a7d5e9b40c3a6d2f1e0b7c4a9d8")
 DIGEST_COLUMN = "H"

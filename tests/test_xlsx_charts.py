@@ -15,7 +15,7 @@ import pytest
 from lxml import etree
 
 from sopfin.sheetspec import Block, ChartSeries, ChartSpec, SheetSpec, Style
-from sopfin.xlsx import create_workbook, write_sheets
+from sopfin.xlsx.writer import create_workbook, write_sheets
 
 sys.path.insert(0, str(Path(__file__).parent))
 from xlsx_helpers.libreoffice import convert  # noqa: E402

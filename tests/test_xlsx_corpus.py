@@ -20,12 +20,7 @@ import openpyxl
 import pytest
 
 from sopfin.sheetspec import Block, Link, SheetSpec, Style
-from sopfin.xlsx import (
-    WriteReport,
-    owned_sheet_names,
-    sheet_names,
-    write_sheets,
-)
+from sopfin.xlsx.writer import WriteReport, owned_sheet_names, sheet_names, write_sheets
 
 sys.path.insert(0, str(Path(__file__).parent))
 from xlsx_helpers.corpus import (  # noqa: E402

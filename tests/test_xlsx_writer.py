@@ -18,7 +18,7 @@ from python_calamine import CalamineWorkbook
 
 from sopfin.layout import OWNER_MARK_NAME
 from sopfin.sheetspec import Block, Link, SheetProtection, SheetSpec, Style
-from sopfin.xlsx import (
+from sopfin.xlsx.writer import (
     NotAWorkbookError,
     SheetNameTakenError,
     StrictOOXMLError,

@@ -38,10 +38,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sopfin.bridge import BASES, MIX_METHODS, pvm
+from sopfin.close.ledger import PUBLISH, current_status
+from sopfin.engine.bridge import BASES, MIX_METHODS, pvm
 from sopfin.model import XlError
 from sopfin.render.ledger import parse_ledger
-from sopfin.versions import PUBLISH, current_status
 
 PREFIX = "#SOPFIN: "
 DEFAULT_DIO_DAYS = 30.0

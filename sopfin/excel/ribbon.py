@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sopfin import layout
-from sopfin.live import LiveWorkbook
+from sopfin.excel.live import LiveWorkbook
 from sopfin.model import Issue, Severity
 from sopfin.sheetspec import Block, SheetSpec, Style
 
@@ -73,7 +73,7 @@ def _issue_counts(issues: Sequence[Issue]) -> str:
 def _write_issues(live: LiveWorkbook, issues: Sequence[Issue]) -> None:
     """The Issues sheet with these issues, keeping the edits discarded since the last close
     (the next close records them)."""
-    from sopfin.edits import pending_discards
+    from sopfin.guard.edits import pending_discards
     from sopfin.render.issues_sheet import render_issues
     from sopfin.render.page import output_page
 
@@ -92,8 +92,8 @@ def new_plan(book: Any = None) -> str:
     """Add the input sheets this workbook does not have yet; nothing else changes."""
 
     def body(live: LiveWorkbook) -> str:
-        from sopfin.settings import parse_settings
-        from sopfin.templates import DEFAULT_SETTINGS, plan_sheets
+        from sopfin.plan.blank_plan import DEFAULT_SETTINGS, plan_sheets
+        from sopfin.plan.settings import parse_settings
 
         existing = set(live.sheet_names())
         settings = DEFAULT_SETTINGS
@@ -148,7 +148,7 @@ def dollarize(book: Any = None, discard_edits: bool = False) -> str:
 
 def _publishing(action: str, call: Callable[[Any, LiveWorkbook], Any], book: Any) -> str:
     def body(live: LiveWorkbook) -> str:
-        publishing = importlib.import_module("sopfin.publish")  # imported on first use
+        publishing = importlib.import_module("sopfin.close.publish")  # imported on first use
         result = call(publishing, live)
         verdict = "done" if result.ok else "NOT done"
         return f"sopfin: {action} {verdict}: {_lines(result)}"
@@ -159,7 +159,7 @@ def _publishing(action: str, call: Callable[[Any, LiveWorkbook], Any], book: Any
 def _ledger_key() -> bytes | None:
     """The ledger key from ``SOPFIN_KEY`` / ``SOPFIN_KEY_FILE``, as the command line reads
     it: a keyed ledger is never extended without it."""
-    from sopfin.versions import load_key
+    from sopfin.close.ledger import load_key
 
     return load_key(os.environ)
 

@@ -119,7 +119,7 @@ def SOP_VERSION(caller):  # noqa: N802 - xlwings passes the calling range as ``c
 
 def _ledger_rows(book: Any) -> list[list[Any]]:
     from sopfin import layout
-    from sopfin.live import LiveWorkbook
+    from sopfin.excel.live import LiveWorkbook
 
     raw = LiveWorkbook(book).read_raw_sheets([layout.LEDGER]).get(layout.LEDGER)
     return raw.rows if raw is not None else []

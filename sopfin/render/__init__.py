@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from sopfin import layout
-from sopfin.fingerprints import with_fingerprints
+from sopfin.close.records import Override
+from sopfin.engine.results import Dollarized
+from sopfin.guard.fingerprints import with_fingerprints
 from sopfin.model import Issue, Plan
-from sopfin.reconciliation import Override
 from sopfin.render.cash import CashLayout, layout_cash, render_cash
 from sopfin.render.cogs import CogsLayout, layout_cogs, render_cogs
 from sopfin.render.context import RenderContext, build_context
@@ -28,7 +29,6 @@ from sopfin.render.page import output_page
 from sopfin.render.refs import sheet_prefix
 from sopfin.render.revenue import RevenueLayout, layout_revenue, render_revenue
 from sopfin.render.summary_sheet import layout_summary, render_summary
-from sopfin.results import Dollarized
 from sopfin.sheetspec import SheetSpec
 
 __all__ = ["render_outputs", "rerender_issues"]

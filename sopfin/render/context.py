@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sopfin.dollarize import price_rows, std_cost_rows
+from sopfin.close.records import Override
+from sopfin.engine.dollarize import price_rows, std_cost_rows
+from sopfin.engine.results import Dollarized
 from sopfin.model import Plan
-from sopfin.reconciliation import Override
 from sopfin.render.refs import InputRows
-from sopfin.results import Dollarized
 
 
 @dataclass(frozen=True)

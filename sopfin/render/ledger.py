@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from sopfin import layout
+from sopfin.close.ledger import LEDGER_COLUMNS, LEDGER_COLUMNS_V1, LEDGER_SHEET, LedgerEntry
 from sopfin.sheetspec import Block, SheetSpec, Style
-from sopfin.versions import LEDGER_COLUMNS, LEDGER_COLUMNS_V1, LEDGER_SHEET, LedgerEntry
 
 INT_FIELDS = ("seq", "version")
 WIDTHS = {"seq": 6.0, "event": 10.0, "version": 8.0, "cycle": 10.0, "timestamp": 22.0,

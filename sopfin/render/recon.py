@@ -24,9 +24,11 @@ import numpy as np
 import pandas as pd
 
 from sopfin import layout
-from sopfin.digests import DIGEST_MARKER, FormulaCell, seal
+from sopfin.close.digests import DIGEST_MARKER, FormulaCell, seal
+from sopfin.close.ledger import TabClaim
+from sopfin.close.records import END, START, BridgeLine, Reconciliation
+from sopfin.guard.respelling import as_written
 from sopfin.money import to_cents
-from sopfin.reconciliation import END, START, BridgeLine, Reconciliation
 from sopfin.render.page import recon_page
 from sopfin.render.recon_page import (
     axis_floor,
@@ -36,7 +38,6 @@ from sopfin.render.recon_page import (
     short_hash,
     wrapped_heights,
 )
-from sopfin.respelling import as_written
 from sopfin.sheetspec import (
     Block,
     ChartSeries,
@@ -46,7 +47,6 @@ from sopfin.sheetspec import (
     SheetSpec,
     Style,
 )
-from sopfin.versions import TabClaim
 
 HEADER_FIRST_ROW = 4
 HEADER_LABELS = ("Version", "Cycle", "Status at publish", "Published (UTC)", "Author",
@@ -565,7 +565,7 @@ def recon_claim(cells: Mapping[str, object]) -> TabClaim:
 def hashed_cells(cells: Mapping[str, object]) -> dict[str, object]:
     """Cells read back from a tab, as ``content_hash`` covers them: all but the own-hash cells
     (digest cells included), each as sopfin wrote it where a spreadsheet app's save changed
-    only its spelling (``sopfin.respelling.as_written``)."""
+    only its spelling (``sopfin.guard.respelling.as_written``)."""
     return {ref: as_written(v) for ref, v in cells.items() if ref.upper() not in OWN_HASH_CELLS}
 
 

@@ -7,7 +7,7 @@ recomputed from the period's revenue and margin. Revenue and COGS show the plan 
 a ``Dollarized`` row (the output sheets' totals), an ``Overrides`` row (the named overrides'
 Amount cells on sheet Overrides, added by formula) and ``Plan``, their sum, which the budget
 gap and gross margin use: the same plan the close's bridge ends at. The periods come from
-``sopfin.calendar`` and the cached values from ``sopfin.summary.summarize``, so the sheet and
+``sopfin.calendar`` and the cached values from ``sopfin.engine.summary.summarize``, so the sheet and
 the engine agree.
 """
 
@@ -21,12 +21,12 @@ import pandas as pd
 
 from sopfin import layout
 from sopfin.calendar import Periods, fiscal_quarters, fiscal_years
-from sopfin.reconciliation import Override
+from sopfin.close.records import Override
+from sopfin.engine.summary import summarize
 from sopfin.render.context import RenderContext
 from sopfin.render.grid import BOLD, Grid, Section, put_section
 from sopfin.render.refs import CHECK_MOVED, sheet_prefix, text_literal
 from sopfin.sheetspec import SheetSpec, Style
-from sopfin.summary import summarize
 
 KEYS = ("Scenario", "Measure", "Basis")
 LEAD = ("Check",)

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sopfin.ownership import proven_sheets
+from sopfin.guard.ownership import proven_sheets
 from sopfin.sheetspec import SheetSpec
-from sopfin.xlsx import (
+from sopfin.xlsx.lock import exclusive
+from sopfin.xlsx.read import read_raw_sheets
+from sopfin.xlsx.writer import (
     SheetGuard,
     check_writable,
     owned_sheet_names,
@@ -20,8 +22,6 @@ from sopfin.xlsx import (
     workbook_id,
     write_sheets,
 )
-from sopfin.xlsx.lock import exclusive
-from sopfin.xlsx.read import read_raw_sheets
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class FileWorkbook:
 
     def owned_sheet_names(self) -> set[str]:
         """Sheets with sopfin's owner mark, and those whose content proves them sopfin's
-        after a rewrite dropped the mark (``sopfin.ownership``)."""
+        after a rewrite dropped the mark (``sopfin.guard.ownership``)."""
         return owned_sheet_names(self.path) | proven_sheets(
             self, owned_sheet_names(self.path, any_value=True))
 

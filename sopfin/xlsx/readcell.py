@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from sopfin.close.ledger import FormulaCell
 from sopfin.layout import column_index, column_letter
 from sopfin.model import XlError
-from sopfin.versions import FormulaCell
 
 _REF = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
 

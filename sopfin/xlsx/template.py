@@ -14,8 +14,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from sopfin.templates import DOCS_PATH, TEMPLATE_PATH, plan_template_sheets, update_docs
-from sopfin.xlsx import create_workbook
+from sopfin.plan.blank_plan import DOCS_PATH, TEMPLATE_PATH, plan_template_sheets, update_docs
+from sopfin.xlsx.writer import create_workbook
 
 
 def build_template(path: str | Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from sopfin.xlsx import StrictOOXMLError, StructureProtectedError
+from sopfin.xlsx.writer import StrictOOXMLError, StructureProtectedError
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"

@@ -14,9 +14,9 @@ from typing import IO
 
 from lxml import etree
 
+from sopfin.close.ledger import FormulaCell
 from sopfin.layout import column_index, column_letter
 from sopfin.model import XlError
-from sopfin.versions import FormulaCell
 from sopfin.xlsx.errors import WorkbookNotFoundError
 from sopfin.xlsx.package import DOC_REL_NS, read_relationships, rels_part_of
 from sopfin.xlsx.read import WorkbookReadError

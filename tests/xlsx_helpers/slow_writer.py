@@ -14,7 +14,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sopfin.sheetspec import Block, SheetSpec, Style  # noqa: E402
-from sopfin.xlsx import write_sheets  # noqa: E402
+from sopfin.xlsx.writer import write_sheets  # noqa: E402
 
 
 def main() -> None:

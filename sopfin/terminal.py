@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from sopfin.close.records import Override
+from sopfin.engine.results import Dollarized
+from sopfin.engine.summary import headline
 from sopfin.model import Issue, Severity
 from sopfin.money import to_cents
-from sopfin.reconciliation import Override
-from sopfin.results import Dollarized
-from sopfin.summary import headline
 
 COLUMNS = (
     ("revenue", "Revenue"),

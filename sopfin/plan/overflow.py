@@ -17,8 +17,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from sopfin.engine.results import Dollarized
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table
-from sopfin.results import Dollarized
 
 MAX_AMOUNT = 1e15  # beyond this a float64 no longer holds cents
 NAMED_CELLS = 3  # input cells named in one message, largest first

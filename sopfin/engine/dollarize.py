@@ -29,9 +29,9 @@ import pandas as pd
 
 from sopfin import layout
 from sopfin.calendar import days_in_month, month_numbers
+from sopfin.engine.results import BUDGET_MEASURES, Dollarized
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table
-from sopfin.overflow import not_finite_results
-from sopfin.results import BUDGET_MEASURES, Dollarized
+from sopfin.plan.overflow import not_finite_results
 
 # End balances above -NEGATIVE_TOLERANCE units count as zero (float noise of fractional units).
 NEGATIVE_TOLERANCE = 1e-9
@@ -58,7 +58,7 @@ class _Index:
 def dollarize(plan: Plan, scenarios: Sequence[str] | None = None,
               ) -> tuple[Dollarized, list[Issue]]:
     """Dollarize ``plan`` for ``scenarios`` (default: every scenario in Settings, in order).
-    A result too large to compute is an error naming its inputs (``sopfin.overflow``)."""
+    A result too large to compute is an error naming its inputs (``sopfin.plan.overflow``)."""
     with np.errstate(over="ignore", invalid="ignore"):
         result, issues = _dollarize(plan, scenarios)
     return result, issues + not_finite_results(plan, result)

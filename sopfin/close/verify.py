@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sopfin import layout, provenance, versions
-from sopfin.edits import edited_cells
+from sopfin import layout
+from sopfin.close import ledger as versions
+from sopfin.close import provenance
+from sopfin.guard.edits import edited_cells
 from sopfin.model import CellRef, Severity
 from sopfin.money import to_cents
 from sopfin.pipeline import RunResult, check_with_finance, dollarize_step, render_step
@@ -58,7 +60,7 @@ class AuditResult:
 
 def _verify_one(book: Workbook, key: bytes | None) -> tuple[list[versions.LedgerEntry],
                                                             list[versions.Finding]]:
-    from sopfin.publish import ledger_findings, load_ledger
+    from sopfin.close.publish import ledger_findings, load_ledger
 
     ledger = load_ledger(book)
     return ledger, ledger_findings(book, ledger, key) + ledger_state(book)
@@ -127,7 +129,7 @@ def workbook_findings(book: Workbook, ledger: Sequence[versions.LedgerEntry],
                       ) -> tuple[list[versions.Finding], RunResult]:
     """Warnings about the workbook around the ledger: inputs changed since the latest
     version, published tabs hidden or unprotected. Returns the check it ran, for reuse."""
-    from sopfin.publish import input_fingerprint, recon_versions, recorded_input_rows
+    from sopfin.close.publish import input_fingerprint, recon_versions, recorded_input_rows
 
     base = check_with_finance(book)
     published = sorted({e.version for e in ledger if e.event == versions.PUBLISH}
@@ -183,7 +185,7 @@ class UnknownVersionError(ValueError):
 def run_diff(target: str | Path | Workbook, version_a: int, version_b: int) -> AuditResult:
     """What moved between two published versions, by family and measure, largest first.
     ``UnknownVersionError`` (naming the versions present) for a version with no tab."""
-    from sopfin.publish import recon_versions
+    from sopfin.close.publish import recon_versions
 
     book = open_workbook(target)
     out = AuditResult(book=book)

@@ -29,8 +29,8 @@ from functools import cache, lru_cache
 
 import numpy as np
 
+from sopfin.guard.typed_over import SpecRows, _Band
 from sopfin.layout import column_index, column_letter
-from sopfin.overrides import SpecRows, _Band
 from sopfin.sheetspec import Block, SheetSpec, Style
 from sopfin.workbook import FORMULA_SEP
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sopfin.calendar import fiscal_quarter, fiscal_year, quarter_label, year_label
-from sopfin.reconciliation import Window
+from sopfin.close.records import Window
 
 HORIZON = "Horizon"
 FORMS = ("2027-03, Mar 2027, 2027-Q1, Q1 2027, FY2027 Q1, FY27, FY2027, YTD, YTD 2027-03 "

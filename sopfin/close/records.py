@@ -1,5 +1,5 @@
 """Records of the reconciliation: finance inputs, the budget bridge, and what a close
-publishes. Plain frozen data; ``sopfin.reconcile`` computes them and
+publishes. Plain frozen data; ``sopfin.close.reconcile`` computes them and
 ``sopfin.render.recon`` lays them out on a ``Recon vNNN`` tab.
 
 Sign convention everywhere: positive is favourable to profit (more revenue, less cost).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from sopfin.digests import FormulaCell
+from sopfin.close.digests import FormulaCell
 
 _STRING_LITERAL = re.compile(r'("(?:[^"]|"")*")')
 _FORMULA_NOISE = re.compile(r"\s+|_xlfn\.|_xlws\.", re.IGNORECASE)

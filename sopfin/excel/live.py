@@ -25,7 +25,7 @@ The workbook is never saved unless ``save=True``.
 Limits: a hashed protection password (``SheetProtection.hash_value``) cannot be handed to
 Excel's ``Protect``, which takes the password itself, so such a sheet is protected without a
 password and the report says so; charts are not drawn (reported too). The page setup goes
-through Excel's ``PageSetup`` object (``sopfin.live_page``), best effort: where Excel does not
+through Excel's ``PageSetup`` object (``sopfin.excel.live_page``), best effort: where Excel does not
 take it (an application without that object model), the report says so and the sheet is
 written without it.
 """
@@ -41,17 +41,17 @@ from typing import Any
 
 import numpy as np
 
+from sopfin.close.ledger import FormulaCell
+from sopfin.excel.live_page import apply_page_setup
 from sopfin.layout import OWNER_MARK_NAME, WORKBOOK_ID_NAME, cell_name, is_owner_mark_value
-from sopfin.live_page import apply_page_setup
 from sopfin.model import XlError
 from sopfin.sheetspec import STYLE_FORMATS, Block, SheetSpec, Style
-from sopfin.versions import FormulaCell
 from sopfin.workbook import CellsRow, rows_of_cells
-from sopfin.xlsx import validate_sheet_name
 from sopfin.xlsx.errors import SheetNameTakenError, StructureProtectedError
 from sopfin.xlsx.lock import exclusive
 from sopfin.xlsx.read import RawSheet
 from sopfin.xlsx.sheetxml import check_blocks
+from sopfin.xlsx.writer import validate_sheet_name
 
 ERROR_CODES = frozenset({
     "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",

@@ -16,9 +16,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 
 from sopfin import layout
-from sopfin.digests import InputFingerprint
+from sopfin.close.digests import InputFingerprint
+from sopfin.close.ledger import PUBLISH, Finding, FindingKind, LedgerEntry, head_hash
 from sopfin.model import CellRef
-from sopfin.versions import PUBLISH, Finding, FindingKind, LedgerEntry, head_hash
 
 _HEAD = re.compile(r"[0-9a-f]{64}")
 
@@ -38,7 +38,7 @@ def parse_sheets(text: str) -> dict[str, str]:
 
 
 def _ledger_ref(index: int, column: str) -> CellRef:
-    from sopfin.versions import LEDGER_COLUMNS
+    from sopfin.close.ledger import LEDGER_COLUMNS
 
     col = layout.column_letter(LEDGER_COLUMNS.index(column) + 1)
     return CellRef(layout.LEDGER, f"{col}{layout.FIRST_DATA_ROW + index}")

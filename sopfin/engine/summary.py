@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from sopfin.calendar import Periods, fiscal_quarters, fiscal_years
-from sopfin.reconciliation import Override
-from sopfin.results import Dollarized
+from sopfin.close.records import Override
+from sopfin.engine.results import Dollarized
 
 MEASURES = ("units", "revenue", "cogs", "gross_margin", "gm_pct", "inventory_value",
             "inventory_cash", "revenue_at_risk")

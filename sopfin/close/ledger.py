@@ -31,14 +31,14 @@ published values come from an archived copy. ``recon_hash`` remains the authorit
 only localise (a changed cell escapes naming with probability 2**-32).
 
 Workbook identity. From the first close a workbook carries a random identity
-(``sopfin.provenance``) outside its sheets; each entry records it in ``workbook_id`` and the
+(``sopfin.close.provenance``) outside its sheets; each entry records it in ``workbook_id`` and the
 per-sheet input hashes in ``input_sheets``. Such an entry is hashed in the format
 ``sopfin/ledger-entry/2`` over every column; an entry without either field keeps the
 original format ``sopfin/ledger-entry/1`` over ``LEDGER_COLUMNS_V1``, so a ledger written
 before them verifies as it did.
 
 What an attacker holding the workbook can do, and what verify says with and without the key,
-is the threat-model table in docs/workbook.md, generated from ``sopfin.threats.THREATS``.
+is the threat-model table in docs/workbook.md, generated from ``sopfin.close.threats.THREATS``.
 Anyone with the key can forge anything: keep it out of the workbook.
 """
 
@@ -55,7 +55,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 
 from sopfin import layout
-from sopfin.digests import (  # noqa: F401  (re-exported: the ledger's hashes of content)
+from sopfin.close.digests import (  # noqa: F401  (re-exported: the ledger's hashes of content)
     DIGEST_MARKER,
     FormulaCell,
     _netstring,

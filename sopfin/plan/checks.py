@@ -1,7 +1,7 @@
 """Validation of a parsed Plan: a list of small, named checks, each returning its issues.
 
 ``validate`` runs every check in ``CHECKS`` and reports everything found, capped per code and
-sheet (see ``sopfin.readplan.IssueLog``). The reader has already reported cell-level problems
+sheet (see ``sopfin.plan.read.IssueLog``). The reader has already reported cell-level problems
 (text in a number cell, Excel errors, blank keys) and dropped rows with bad keys; the checks
 look at relationships between tables.
 
@@ -28,9 +28,9 @@ import pandas as pd
 
 from sopfin import layout
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table
-from sopfin.overflow import check_number_sizes
-from sopfin.readplan import ISSUES_PER_CODE, IssueLog
-from sopfin.textlimits import check_key_lengths
+from sopfin.plan.overflow import check_number_sizes
+from sopfin.plan.read import ISSUES_PER_CODE, IssueLog
+from sopfin.plan.textlimits import check_key_lengths
 
 Check = Callable[[Plan], list[Issue]]
 

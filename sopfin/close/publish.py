@@ -5,7 +5,7 @@
             -> render Recon vNNN (frozen, hashed, protected) -> append to the ledger
             -> write everything in one atomic save
 
-Verification and version comparison live in ``sopfin.audit`` (re-exported here). Every step
+Verification and version comparison live in ``sopfin.close.verify`` (re-exported here). Every step
 works on a ``sopfin.workbook.Workbook``: a file or a book open in Excel.
 """
 
@@ -21,9 +21,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from sopfin import layout, provenance, versions
-from sopfin.digests import InputFingerprint
-from sopfin.edits import edited_cells, ledger_note, pending_discards, sheets_to_check
+from sopfin import layout
+from sopfin.close import ledger as versions
+from sopfin.close import provenance
+from sopfin.close.digests import InputFingerprint
+from sopfin.close.protection import hash_password
+from sopfin.close.reconcile import compare_forecast, reconcile, silent_override_issues
+from sopfin.close.records import Reconciliation
+from sopfin.guard.edits import edited_cells, ledger_note, pending_discards, sheets_to_check
 from sopfin.model import Issue, Severity, has_errors
 from sopfin.money import to_cents
 from sopfin.pipeline import (
@@ -35,9 +40,6 @@ from sopfin.pipeline import (
     exclusive,
     render_step,
 )
-from sopfin.protection import hash_password
-from sopfin.reconcile import compare_forecast, reconcile, silent_override_issues
-from sopfin.reconciliation import Reconciliation
 from sopfin.render import rerender_issues
 from sopfin.render.input_rows import parse_input_rows, render_input_rows
 from sopfin.render.ledger import parse_ledger, render_ledger
@@ -50,8 +52,8 @@ from sopfin.render.recon import (
     render_recon,
     snapshot_from_cells,
 )
-from sopfin.report import issue_lines
 from sopfin.sheetspec import SheetProtection, SheetSpec
+from sopfin.terminal import issue_lines
 from sopfin.workbook import Workbook
 from sopfin.xlsx.adapter import open_workbook
 from sopfin.xlsx.errors import WorkbookError
@@ -463,7 +465,7 @@ def _grids(raw: Mapping[str, object]) -> dict[str, list[list[object]]]:
     return {name: getattr(sheet, "rows", []) for name, sheet in sorted(raw.items())}
 
 
-from sopfin.audit import run_diff, run_verify  # noqa: E402  (re-exported for the add-in)
+from sopfin.close.verify import run_diff, run_verify  # noqa: E402  (re-exported for the add-in)
 
 __all__ = ["CloseResult", "run_approve", "run_close", "run_diff", "run_reconcile",
            "run_rekey", "run_verify"]

@@ -8,7 +8,7 @@ The bridges work per family over the window's months (the Budget sheet has no ch
   unit cost is standard COGS / shipments; its budget price and unit cost are budget revenue /
   budget units and budget COGS / budget units. So a shift between channels at different
   prices shows inside the family's Price step, not in Mix (Mix is the shift between families).
-* Price, Quantity and Mix are ``sopfin.bridge.pvm`` with the individual-units method, over
+* Price, Quantity and Mix are ``sopfin.engine.bridge.pvm`` with the individual-units method, over
   the families that have both a budget and a plan in the window (any non-zero units or money).
   The margin bridge adds the pvm Cost step (standard cost rates against the budget's cost per
   unit) and one line per planned-variance type (minus the variances of that type).
@@ -28,13 +28,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sopfin import reconciliation as rc
-from sopfin.bridge import BOTH, DISCONTINUED, NEW, TOTAL, pvm
+from sopfin.close import records as rc
+from sopfin.close.records import BridgeLine, FinanceInputs, Override, Reconciliation, Window
+from sopfin.close.window import parse_window
+from sopfin.engine.bridge import BOTH, DISCONTINUED, NEW, TOTAL, pvm
+from sopfin.engine.results import Dollarized
 from sopfin.model import Issue, IssueCode, Plan, Severity, Table
 from sopfin.money import to_cents
-from sopfin.reconciliation import BridgeLine, FinanceInputs, Override, Reconciliation, Window
-from sopfin.results import Dollarized
-from sopfin.window import parse_window
 
 __all__ = ["apply_overrides", "compare_forecast", "parse_window", "reconcile",
            "silent_override_issues"]
@@ -61,7 +61,7 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
               scenario: str | None = None, prior_snapshot: pd.DataFrame | None = None,
               ) -> Reconciliation:
     """Everything a close publishes for ``scenario`` (default: the Plan scenario setting)
-    over ``window`` (see ``sopfin.window``)."""
+    over ``window`` (see ``sopfin.close.window``)."""
     settings = plan.settings
     scenario = scenario or settings.reconciled_scenario
     if scenario not in d.scenarios:

@@ -1,7 +1,7 @@
 """Never wipe an edit: find the cells of sopfin's sheets that someone changed since sopfin wrote
 them, before anything rewrites those sheets.
 
-Each row of a fingerprinted sheet holds what sopfin wrote there (``sopfin.fingerprints``); a
+Each row of a fingerprinted sheet holds what sopfin wrote there (``sopfin.guard.fingerprints``); a
 row whose formulas and constants still give its fingerprint is unchanged, whatever the next
 render would put there. Only a row that differs is looked at cell by cell: when the fresh
 render of that row has the same fingerprint, it is exactly what sopfin wrote, so every changed
@@ -10,7 +10,7 @@ row too) a constant or a blank in a formula column is still named, and any other
 reported for the row.
 
 A sheet written before fingerprints existed is compared with the fresh render instead
-(``sopfin.overrides.typed_over_formulas``).
+(``sopfin.guard.typed_over.typed_over_formulas``).
 
 ``dollarize`` refuses while edits exist (``edit_issues``), or with ``--discard-edits``
 overwrites them and lists each as an ``edit-discarded`` warning on the Issues sheet
@@ -24,16 +24,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sopfin import layout
-from sopfin.fingerprints import RowPrint, canonical, rendered_prints, without_fingerprints
-from sopfin.model import CellRef, Issue, IssueCode, Severity
-from sopfin.overrides import (
+from sopfin.close.records import SilentOverride
+from sopfin.guard.fingerprints import RowPrint, canonical, rendered_prints, without_fingerprints
+from sopfin.guard.typed_over import (
     FORMULA_CHANGED,
     TYPED_OVER,
     SpecRows,
     merged_rows,
     typed_over_formulas,
 )
-from sopfin.reconciliation import SilentOverride
+from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.sheetspec import SheetSpec
 from sopfin.workbook import CellRow, Workbook, rows_of_cells
 

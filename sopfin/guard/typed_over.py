@@ -1,6 +1,6 @@
 """No silent overrides: find sopfin formula cells that someone typed over, by comparing a sheet
-with the fresh render. ``sopfin.edits`` uses this for sheets written before rows carried
-fingerprints (``sopfin.fingerprints``, which also reads a render row by row through
+with the fresh render. ``sopfin.guard.edits`` uses this for sheets written before rows carried
+fingerprints (``sopfin.guard.fingerprints``, which also reads a render row by row through
 ``SpecRows``); sheets with fingerprints are checked against what was written instead.
 
 Every computed cell sopfin writes is a formula. A cell of an output sheet that now holds a
@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from sopfin.close.records import SilentOverride
+from sopfin.guard.respelling import canonical_formula
 from sopfin.layout import cell_name, column_letter
 from sopfin.model import CellRef
-from sopfin.reconciliation import SilentOverride
-from sopfin.respelling import canonical_formula
 from sopfin.sheetspec import FormulaGrid, SheetSpec
 from sopfin.workbook import FORMULA_SEP, CellRow, CellsRow, rows_of_cells
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sopfin import layout
-from sopfin.settings import OPTIONS, Option, Settings
+from sopfin.plan.settings import OPTIONS, Option, Settings
 from sopfin.sheetspec import Block, SheetSpec, Style
 
 CHANNEL = "Channel"
@@ -29,7 +29,7 @@ _MONTH_WIDTH = 11.0
 _VALUE_WIDTH = 12.0
 _SETTINGS_WIDTHS = {1: 26.0, 2: 28.0, 3: 90.0}
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "templates" / "plan.xlsx"
 DOCS_PATH = REPO_ROOT / "docs" / "workbook.md"
 DOCS_OPEN = "<!-- SETTINGS-TABLE -->"
@@ -153,7 +153,7 @@ def settings_docs_section() -> str:
         "The `Settings` sheet is a list of `Setting | Value | Help` rows starting in `A1`.",
         "Labels are matched ignoring case; a missing row or a blank value takes the default; a",
         "value that cannot be read is an error at its cell and falls back to the default.",
-        "This table is generated from `sopfin.settings.OPTIONS` by",
+        "This table is generated from `sopfin.plan.settings.OPTIONS` by",
         "`python -m sopfin.xlsx.template --docs`.",
         "",
         settings_table_markdown(),
@@ -187,9 +187,9 @@ def documented_settings_section(text: str) -> str:
 # ------------------------------------------------------------------------------ the edge
 
 def update_docs(path: str | Path = DOCS_PATH) -> bool:
-    """Regenerate the settings table and the threat model (``sopfin.threats``) in the docs;
+    """Regenerate the settings table and the threat model (``sopfin.close.threats``) in the docs;
     True when the file changed."""
-    from sopfin.threats import THREATS_OPEN, replace_threats_section
+    from sopfin.close.threats import THREATS_OPEN, replace_threats_section
 
     path = Path(path)
     old = path.read_text(encoding="utf-8")

@@ -3,7 +3,7 @@ SHA-256 hashes, and the short per-row cell digests that let verify name a change
 
 Numbers in a published tab are compared to the cent (``sopfin.money.to_cents``) so float
 noise from another spreadsheet's recalculation does not count as a change; input grids are
-hashed with exact numbers. ``sopfin.versions`` builds the ledger on these hashes.
+hashed with exact numbers. ``sopfin.close.ledger`` builds the ledger on these hashes.
 
 A published tab holds hundreds of thousands of cells, so the per-cell work is kept to one
 canonical record per cell: ``seal`` builds the records once, from positions the caller

@@ -2,7 +2,7 @@
 closed months and finance's own forecast. Pure: it takes the raw grids the edge read.
 
 The sheet shapes are ``sopfin.layout.FINANCE_SHEETS``; the header, key and table-end rules are
-those of the plan's input tables (``sopfin.readplan``). Where these sheets differ:
+those of the plan's input tables (``sopfin.plan.read``). Where these sheets differ:
 
 * Every sheet is optional; an absent sheet gives no records and no issue.
 * Overrides: ``Id`` is required and unique; ``Scenario`` must be in Settings, ``Family`` on
@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 
 from sopfin import layout
+from sopfin.close.records import Action, FinanceInputs, Override
 from sopfin.layout import InputSheet, column_letter
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, XlError
-from sopfin.readplan import IssueLog, read_header, read_keys, read_numbers, table_end
-from sopfin.reconciliation import Action, FinanceInputs, Override
+from sopfin.plan.read import IssueLog, read_header, read_keys, read_numbers, table_end
 
 _MONTH_OR_DATE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))(?:-\d{2}(?:[T ].*)?)?$")
 FORECAST_MEASURES = layout.OVERRIDE_MEASURES

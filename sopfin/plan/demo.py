@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sopfin import layout
-from sopfin.settings import Settings, month_range
+from sopfin.plan.blank_plan import input_sheet, settings_sheet, with_rows
+from sopfin.plan.settings import Settings, month_range
 from sopfin.sheetspec import Block, SheetSpec, Style
-from sopfin.templates import input_sheet, settings_sheet, with_rows
 
 COMPANY = "Northwind Pumps & Valves"
 CURRENCY = "USD"

@@ -24,8 +24,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 
-from sopfin import layout, versions
-from sopfin.fingerprints import MARK as FINGERPRINT_MARK
+from sopfin import layout
+from sopfin.close import ledger as versions
+from sopfin.guard.fingerprints import MARK as FINGERPRINT_MARK
 from sopfin.workbook import Workbook
 
 OUTPUT_TITLE = re.compile(r".+ \| scenarios: [^|]* \| generated \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
@@ -47,7 +48,8 @@ def _titled(rows: Sequence[Sequence[object]]) -> bool:
 
 
 def _fingerprint(value: object) -> bool:
-    """The hidden row fingerprint sopfin writes after a row's content (``sopfin.fingerprints``)."""
+    """The hidden row fingerprint sopfin writes after a row's content
+    (``sopfin.guard.fingerprints``)."""
     return isinstance(value, str) and value.startswith(FINGERPRINT_MARK)
 
 

@@ -39,7 +39,7 @@ import pandas as pd
 from sopfin import layout
 from sopfin.layout import InputSheet, cell_name, column_letter
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, XlError
-from sopfin.settings import Settings, parse_settings
+from sopfin.plan.settings import Settings, parse_settings
 
 ISSUES_PER_CODE = 50  # issues kept per code and sheet; the rest are counted in one summary
 REQUIRED_SHEETS = (layout.FAMILIES, layout.DEMAND, layout.PRICES, layout.SUPPLY, layout.STD_COST)

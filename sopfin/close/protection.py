@@ -22,7 +22,7 @@ legacy one.
 What protection is not. Whatever the hash, sheet protection only tells Excel's user interface
 to refuse edits: the ``<sheetProtection>`` element can be deleted from the package with a zip
 tool, after which the sheet is editable. It prevents accidents, not fraud. Tamper evidence for
-published reconciliations comes from the version ledger (``sopfin.versions``), not from here.
+published reconciliations comes from the version ledger (``sopfin.close.ledger``), not from here.
 """
 
 from __future__ import annotations

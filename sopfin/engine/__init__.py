@@ -1,0 +1,1 @@
+"""The money maths: dollarize, the summary against budget, the price/volume/mix bridge."""
