@@ -1,6 +1,8 @@
 """sopfin: make the S&OP operating plan and the finance forecast the same plan.
 
-Python API: ``read_plan(path)`` -> Plan, ``dollarize(plan)`` -> PlanFigures (tidy frames).
+Python API: ``read_plan(path)`` -> Plan, ``dollarize(plan)`` -> PlanFigures (tidy frames);
+``pvm`` (price / volume / mix) and ``variances.material`` / ``labour`` /
+``variable_overhead`` / ``fixed_overhead`` (standard-cost variances) for notebooks.
 The command line (``sopfin --help``) and the Excel add-in call the same pipeline.
 """
 
@@ -9,6 +11,8 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from sopfin.api import PlanError, PlanFigures, dollarize, read_plan  # noqa: E402
+from sopfin.engine import variances  # noqa: E402
 from sopfin.engine.bridge import pvm  # noqa: E402
 
-__all__ = ["PlanError", "PlanFigures", "__version__", "dollarize", "pvm", "read_plan"]
+__all__ = ["PlanError", "PlanFigures", "__version__", "dollarize", "pvm", "read_plan",
+           "variances"]

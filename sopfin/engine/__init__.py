@@ -1,1 +1,2 @@
-"""The money maths: dollarize, the summary against budget, the price/volume/mix bridge."""
+"""The money maths: dollarize, the summary against budget, the price/volume/mix bridge, the
+standard-cost variances."""
