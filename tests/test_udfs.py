@@ -26,6 +26,7 @@ from test_pvm import (
 
 from sopfin import layout
 from sopfin.close.ledger import LEDGER_COLUMNS
+from sopfin.engine import variances
 from sopfin.engine.dollarize import days_of_inventory, dollarize
 from sopfin.excel import functions as f
 from sopfin.excel import udfs
@@ -212,6 +213,55 @@ def test_pvm_blank_units_and_price_make_an_item_new_or_discontinued():
     assert _pvm_row(table, "Total")["Total"] == 6_430 - 5_200
 
 
+# --------------------------------------------------------------------- cost variances
+def _as_rows(table):
+    header, *rows = table
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def test_matvar_spills_the_published_material_variances():
+    # Warren, Reeve & Duchac EX 23-5 (Techno Tyme) and Heisinger & Hoyle (Carol's Cookies),
+    # cited in test_variances.py: price 180 F / usage 138 A at usage; 128,000 F / 78,000 A
+    # with the price taken on the 640,000 lb bought.
+    assert f.sop_matvar(1, 6.90, 430, 450, 2_925) == [["price", "usage", "total"],
+                                                      [180.0, -138.0, 42.0]]
+    table = f.sop_matvar([[1], [1.5]], [[6.90], [2]], [[430], [390_000]], [[450], [624_000]],
+                         None, [[450], [640_000]], [[2_925], [1_152_000]])
+    assert _as_rows(table) == [dict(price=180.0, usage=-138.0, total=42.0),
+                               dict(price=128_000.0, usage=-78_000.0, total=50_000.0)]
+
+
+def test_labvar_spills_rate_idle_time_and_efficiency_per_family():
+    # aCOWtancy FMA (rate 2,485 F, idle 6,500 A, efficiency 2,000 F) and Emile Woolf F5
+    # (rate 11,400 A, efficiency 9,000 A), cited in test_variances.py; one row per family.
+    table = f.sop_labvar([[5, 3]], [[5, 6]], [[8_900, 9_000]], [[45_400, 28_500]],
+                         [[224_515, 182_400]], [[44_100, 28_500]])
+    assert table[0] == ["rate", "idle_time", "efficiency", "total"]
+    assert _as_rows(table) == [
+        variances.labour(5, 5.0, 8_900, 45_400, 224_515, hours_worked=44_100),
+        variances.labour(3, 6.0, 9_000, 28_500, 182_400)]
+    assert table[1][:3] == [2_485.0, -6_500.0, 2_000.0] and table[2][0] == -11_400.0
+    assert f.sop_labvar(3, 6, 9_000, 28_500, 182_400)[1][1] == 0.0  # no hours_worked: no idle
+
+
+def test_ohvar_spills_variable_then_fixed_overhead():
+    # Emile Woolf F5, p. 499 (test_variances.py): variable expenditure 10,000 F, efficiency
+    # 6,000 A; fixed expenditure 8,000 F, capacity 12,000 A, efficiency 12,000 A.
+    variable = f.sop_ohvar(3, 4, 9_000, 28_500, 104_000)
+    assert variable == [["variable_expenditure", "variable_efficiency", "variable_total"],
+                        [10_000.0, -6_000.0, 4_000.0]]
+    both = f.sop_ohvar(3, 4, 9_000, 28_500, 104_000, 10_000, 240_000, 232_000)
+    assert both[0][3:] == ["fixed_expenditure", "fixed_volume", "fixed_capacity",
+                           "fixed_efficiency", "fixed_total"]
+    assert both[1] == [10_000.0, -6_000.0, 4_000.0, 8_000.0, -24_000.0, -12_000.0,
+                       -12_000.0, -16_000.0]
+    # one cell applies to every family: two families, one of them the AAT forum's figures
+    two = f.sop_ohvar([[3], [6]], 4, [[9_000], [11_500]], [[28_500], [70_150]], 104_000,
+                      [[10_000], [10_000]], [[240_000], [600_000]], [[232_000], [630_000]])
+    assert _as_rows(two)[1]["fixed_capacity"] == 101_500.0
+    assert _as_rows(two)[1]["fixed_efficiency"] == -11_500.0
+
+
 # --------------------------------------------------------------------- errors in the cell
 @pytest.mark.parametrize("call, message", [
     (lambda: f.sop_revenue([[1] * 12] * 2, [[1] * 11] * 2),
@@ -242,6 +292,23 @@ def test_pvm_blank_units_and_price_make_an_item_new_or_discontinued():
     (lambda: f.sop_pvm([[1, 2], [3, 4]], [[1, 2], [3, 4]], [[1]], [[1]]),
      "#SOPFIN: budget_units must be one row or one column, one cell per item (got 2x2)"),
     (lambda: f.sop_version([]), "#SOPFIN: no published version in this workbook yet"),
+    (lambda: f.sop_matvar(1, 2, 3, [[4, -5]], 6),
+     "#SOPFIN: qty_used cannot be negative; found -5 at position 2"),
+    (lambda: f.sop_matvar(1, 2, 3, 4, 5, 6),
+     "#SOPFIN: material: the price variance at purchase needs qty_purchased and "
+     "purchase_cost; purchase_cost is missing"),
+    (lambda: f.sop_labvar(1, 2, [[3, 3]], [[4, 4, 4]], 5),
+     "#SOPFIN: actual_output must be one cell or one cell per family (3 vs 2)"),
+    (lambda: f.sop_labvar(1, 2, 3, [[4, 4]], 5, [[4, 5]]),
+     "#SOPFIN: labour: hours_worked cannot exceed hours_paid at family 2"),
+    (lambda: f.sop_ohvar(1, 2, 3, 4, "#REF!"),
+     "#SOPFIN: actual_cost has the Excel error #REF!"),
+    (lambda: f.sop_ohvar(1, 2, 3, 4, 5, 10, 100),
+     "#SOPFIN: the fixed overhead needs budget_output, budget_fixed_cost and "
+     "actual_fixed_cost"),
+    (lambda: f.sop_ohvar(0, 2, 3, 4, 5, 10, 100, 90),
+     "#SOPFIN: fixed_overhead: std_hours_per_unit must be positive where budget_cost is "
+     "not zero"),
 ])
 def test_bad_input_gives_one_readable_line(call, message):
     assert call() == message
@@ -324,10 +391,13 @@ def test_every_udf_is_registered_with_a_description_and_argument_help(registered
             assert not arg["doc"].startswith("Positional argument"), (meta["name"], arg)
             assert arg["options"].get("err_to_str") is True
     assert names == {"SOP_REVENUE", "SOP_COGS", "SOP_INVENTORY", "SOP_INVCASH", "SOP_DIO",
-                     "SOP_PVM", "SOP_GAP", "SOP_VERSION"}
+                     "SOP_PVM", "SOP_GAP", "SOP_MATVAR", "SOP_LABVAR", "SOP_OHVAR",
+                     "SOP_VERSION"}
     assert module.SOP_VERSION.__xlfunc__["volatile"] is True
     optional = {a["name"] for a in module.SOP_PVM.__xlfunc__["args"] if "optional" in a}
     assert optional == {"basis", "mix_method", "budget_unit_costs", "plan_unit_costs"}
+    optional = {a["name"] for a in module.SOP_OHVAR.__xlfunc__["args"] if "optional" in a}
+    assert optional == {"budget_output", "budget_fixed_cost", "actual_fixed_cost"}
     assert module.SOP_REVENUE([[1]], [[2]]) == [[2.0]]  # still plain Python underneath
 
 
@@ -341,6 +411,8 @@ def test_xlwings_generates_the_excel_declarations(registered):
             "Optional basis, Optional mix_method, Optional budget_unit_costs, "
             "Optional plan_unit_costs)") in vba
     assert "Function SOP_VERSION()" in vba and "Application.Volatile" in vba
+    assert ("Function SOP_MATVAR(std_qty_per_unit, std_price, actual_output, qty_used, "
+            "actual_cost, Optional qty_purchased, Optional purchase_cost)") in vba
     for func in module.UDFS:
         assert f'"sopfin.excel.udfs", "{func.__name__}"' in vba
 

@@ -25,6 +25,8 @@ Scalars in give floats out; any array in gives arrays out, one value per family.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 import numpy as np
@@ -34,7 +36,19 @@ from sopfin.money import to_cents
 Amounts = dict[str, Any]
 
 
+def _overflow_refused(func: Callable[..., Amounts]) -> Callable[..., Amounts]:
+    """No numpy overflow warnings: a figure that overflows is refused as a ValueError."""
+
+    @wraps(func)
+    def quiet(*args: Any, **kwargs: Any) -> Amounts:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return func(*args, **kwargs)
+
+    return quiet
+
+
 # ----------------------------------------------------------------------------- the four
+@_overflow_refused
 def material(std_qty_per_unit: Any, std_price: Any, actual_output: Any, qty_used: Any,
              actual_cost: Any, *, qty_purchased: Any = None,
              purchase_cost: Any = None) -> Amounts:
@@ -71,6 +85,7 @@ def material(std_qty_per_unit: Any, std_price: Any, actual_output: Any, qty_used
     return values.result(_split(total, price=price, usage=usage))
 
 
+@_overflow_refused
 def labour(std_hours_per_unit: Any, std_rate: Any, actual_output: Any, hours_paid: Any,
            actual_cost: Any, *, hours_worked: Any = None) -> Amounts:
     """Direct labour variances (positive favourable).
@@ -100,6 +115,7 @@ def labour(std_hours_per_unit: Any, std_rate: Any, actual_output: Any, hours_pai
     return values.result(_split(total, rate=rate, idle_time=idle_time, efficiency=efficiency))
 
 
+@_overflow_refused
 def variable_overhead(std_hours_per_unit: Any, std_rate: Any, actual_output: Any,
                       hours_worked: Any, actual_cost: Any) -> Amounts:
     """Variable overhead variances (positive favourable), absorbed per hour worked.
@@ -122,6 +138,7 @@ def variable_overhead(std_hours_per_unit: Any, std_rate: Any, actual_output: Any
     return values.result(_split(total, expenditure=expenditure, efficiency=efficiency))
 
 
+@_overflow_refused
 def fixed_overhead(budget_output: Any, std_hours_per_unit: Any, budget_cost: Any,
                    actual_output: Any, actual_hours: Any, actual_cost: Any) -> Amounts:
     """Fixed overhead variances under absorption costing (positive favourable).
@@ -245,8 +262,11 @@ def _split(total: np.ndarray, rounded_total: np.ndarray | None = None,
     its exact value, then the cents the rounded parts miss the total by go, one each, to
     the parts whose rounding moved them most in the missing direction (largest remainder).
     """
-    target = to_cents(total) if rounded_total is None else rounded_total
     exact = np.stack([np.asarray(p, dtype=np.float64) for p in parts.values()])
+    if not (np.isfinite(exact).all() and np.isfinite(total).all()):
+        raise ValueError("the variances overflow: an input is far too large, or an hour or "
+                         "output figure far too small")
+    target = to_cents(total) if rounded_total is None else rounded_total
     rounded = np.asarray(to_cents(exact))
     missing = np.rint((np.asarray(target) - rounded.sum(axis=0)) * 100.0)
     step = np.sign(missing)

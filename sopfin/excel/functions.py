@@ -26,6 +26,10 @@ Conventions (where the issue leaves a choice):
 * ``SOP_PVM``: items are named by position (1, 2, ...), since their labels sit beside the
   ranges; an item whose units and price are both blank on one side is absent from that side
   (a ``new`` or ``discontinued`` item).
+* ``SOP_MATVAR``, ``SOP_LABVAR``, ``SOP_OHVAR``: the standard-cost variances of
+  ``sopfin.variances`` (positive favourable), a header row of their names and one row of
+  figures, or one row per family when an argument is a row or column of family values (a
+  single cell applies to every family).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from sopfin.close.ledger import PUBLISH, current_status
+from sopfin.engine import variances
 from sopfin.engine.bridge import BASES, MIX_METHODS, pvm
 from sopfin.model import XlError
 from sopfin.render.ledger import parse_ledger
@@ -301,6 +306,81 @@ def sop_pvm(budget_units: Any, budget_prices: Any, plan_units: Any, plan_prices:
         (v + 0.0) if isinstance(v, float) else v for v in row]
         for item, row in zip(table.index, table.itertuples(index=False), strict=True)]
     return [header] + body
+
+
+# ----------------------------------------------------------------------------- cost variances
+def _families(**named: Any) -> dict[str, Any]:
+    """Each given argument as one value per family: one cell, or a row or column of n."""
+    values = {k: _flat(x, k)[0] for k, x in named.items() if x is not None}
+    n = max(len(a) for a in values.values())
+    for name, a in values.items():
+        if len(a) not in (1, n):
+            raise InputError(f"{name} must be one cell or one cell per family ({n} vs {len(a)})")
+    if n == 1:  # single cells: plain numbers, so errors name no family
+        return {name: float(a[0]) for name, a in values.items()}
+    return {name: np.broadcast_to(a, (n,)) for name, a in values.items()}
+
+
+def _variance_table(compute: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> Grid:
+    """The variances' names as the header row, then one row of figures per family."""
+    try:
+        figures = compute(*args, **kwargs)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    columns = [np.atleast_1d(v) + 0.0 for v in figures.values()]
+    return [list(figures)] + [list(row) for row in zip(*(c.tolist() for c in columns))]
+
+
+@cell_function
+def sop_matvar(std_qty_per_unit: Any, std_price: Any, actual_output: Any, qty_used: Any,
+               actual_cost: Any, qty_purchased: Any = None, purchase_cost: Any = None) -> Grid:
+    """Material price, usage and total variances (``sopfin.variances.material``)."""
+    a = _families(std_qty_per_unit=std_qty_per_unit, std_price=std_price,
+                  actual_output=actual_output, qty_used=qty_used, actual_cost=actual_cost,
+                  qty_purchased=qty_purchased, purchase_cost=purchase_cost)
+    return _variance_table(variances.material, a["std_qty_per_unit"], a["std_price"],
+                           a["actual_output"], a["qty_used"], a.get("actual_cost"),
+                           qty_purchased=a.get("qty_purchased"),
+                           purchase_cost=a.get("purchase_cost"))
+
+
+@cell_function
+def sop_labvar(std_hours_per_unit: Any, std_rate: Any, actual_output: Any, hours_paid: Any,
+               actual_cost: Any, hours_worked: Any = None) -> Grid:
+    """Labour rate, idle time, efficiency and total variances (``sopfin.variances.labour``)."""
+    a = _families(std_hours_per_unit=std_hours_per_unit, std_rate=std_rate,
+                  actual_output=actual_output, hours_paid=hours_paid, actual_cost=actual_cost,
+                  hours_worked=hours_worked)
+    return _variance_table(variances.labour, a["std_hours_per_unit"], a["std_rate"],
+                           a["actual_output"], a["hours_paid"], a["actual_cost"],
+                           hours_worked=a.get("hours_worked"))
+
+
+@cell_function
+def sop_ohvar(std_hours_per_unit: Any, std_rate: Any, actual_output: Any, hours_worked: Any,
+              actual_cost: Any, budget_output: Any = None, budget_fixed_cost: Any = None,
+              actual_fixed_cost: Any = None) -> Grid:
+    """Variable overhead variances (``variable_<key>``), and with the three fixed-overhead
+    arguments the fixed overhead ones over the same hours (``fixed_<key>``)."""
+    a = _families(std_hours_per_unit=std_hours_per_unit, std_rate=std_rate,
+                  actual_output=actual_output, hours_worked=hours_worked,
+                  actual_cost=actual_cost, budget_output=budget_output,
+                  budget_fixed_cost=budget_fixed_cost, actual_fixed_cost=actual_fixed_cost)
+    table = _variance_table(variances.variable_overhead, a["std_hours_per_unit"],
+                            a["std_rate"], a["actual_output"], a["hours_worked"],
+                            a["actual_cost"])
+    table[0] = [f"variable_{k}" for k in table[0]]
+    fixed = [k for k in ("budget_output", "budget_fixed_cost", "actual_fixed_cost") if k in a]
+    if not fixed:
+        return table
+    if len(fixed) < 3:
+        raise InputError("the fixed overhead needs budget_output, budget_fixed_cost and "
+                         "actual_fixed_cost")
+    more = _variance_table(variances.fixed_overhead, a["budget_output"], a["std_hours_per_unit"],
+                           a["budget_fixed_cost"], a["actual_output"], a["hours_worked"],
+                           a["actual_fixed_cost"])
+    more[0] = [f"fixed_{k}" for k in more[0]]
+    return [left + right for left, right in zip(table, more, strict=True)]
 
 
 # ----------------------------------------------------------------------------- versions

@@ -111,6 +111,60 @@ def SOP_GAP(plan, budget):  # noqa: N802
     return _safe(lambda: f.sop_gap(plan, budget))
 
 
+_FAMILY = "one cell, or a row or column with one cell per family"
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("std_qty_per_unit", doc=f"Standard material quantity per unit made: {_FAMILY}.",
+        **_RANGE)
+@xw.arg("std_price", doc="Standard price per unit of material.", **_RANGE)
+@xw.arg("actual_output", doc="Units actually made.", **_RANGE)
+@xw.arg("qty_used", doc="Material quantity actually used.", **_RANGE)
+@xw.arg("actual_cost", doc="Actual cost of the material used (ignored when the price "
+                           "variance is taken at purchase).", **_RANGE)
+@xw.arg("qty_purchased", doc="Optional: quantity bought, for the price variance at purchase.",
+        **_RANGE)
+@xw.arg("purchase_cost", doc="Optional: what the quantity bought cost.", **_RANGE)
+def SOP_MATVAR(std_qty_per_unit, std_price, actual_output, qty_used,  # noqa: N802
+               actual_cost, qty_purchased=None, purchase_cost=None):
+    """Material variances, positive favourable: price, usage and total, one row per family."""
+    return _safe(lambda: f.sop_matvar(std_qty_per_unit, std_price, actual_output, qty_used,
+                                      actual_cost, qty_purchased, purchase_cost))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("std_hours_per_unit", doc=f"Standard labour hours per unit made: {_FAMILY}.",
+        **_RANGE)
+@xw.arg("std_rate", doc="Standard wage rate per hour.", **_RANGE)
+@xw.arg("actual_output", doc="Units actually made.", **_RANGE)
+@xw.arg("hours_paid", doc="Labour hours paid.", **_RANGE)
+@xw.arg("actual_cost", doc="Actual wage bill for the hours paid.", **_RANGE)
+@xw.arg("hours_worked", doc="Optional: hours worked, when some paid hours were idle.",
+        **_RANGE)
+def SOP_LABVAR(std_hours_per_unit, std_rate, actual_output, hours_paid,  # noqa: N802
+               actual_cost, hours_worked=None):
+    """Labour variances, positive favourable: rate, idle time, efficiency and total."""
+    return _safe(lambda: f.sop_labvar(std_hours_per_unit, std_rate, actual_output, hours_paid,
+                                      actual_cost, hours_worked))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("std_hours_per_unit", doc=f"Standard hours per unit made: {_FAMILY}.", **_RANGE)
+@xw.arg("std_rate", doc="Variable overhead absorbed per hour worked.", **_RANGE)
+@xw.arg("actual_output", doc="Units actually made.", **_RANGE)
+@xw.arg("hours_worked", doc="Hours actually worked.", **_RANGE)
+@xw.arg("actual_cost", doc="Actual variable overhead.", **_RANGE)
+@xw.arg("budget_output", doc="Optional: budgeted units, for the fixed overhead.", **_RANGE)
+@xw.arg("budget_fixed_cost", doc="Optional: budgeted fixed overhead.", **_RANGE)
+@xw.arg("actual_fixed_cost", doc="Optional: actual fixed overhead.", **_RANGE)
+def SOP_OHVAR(std_hours_per_unit, std_rate, actual_output, hours_worked,  # noqa: N802
+              actual_cost, budget_output=None, budget_fixed_cost=None, actual_fixed_cost=None):
+    """Overhead variances, positive favourable: variable, and fixed with its volume split."""
+    return _safe(lambda: f.sop_ohvar(std_hours_per_unit, std_rate, actual_output, hours_worked,
+                                     actual_cost, budget_output, budget_fixed_cost,
+                                     actual_fixed_cost))
+
+
 @xw.func(category=CATEGORY, volatile=True)
 def SOP_VERSION(caller):  # noqa: N802 - xlwings passes the calling range as ``caller``
     """This workbook's latest published version: version, status and hash prefix."""
@@ -126,4 +180,4 @@ def _ledger_rows(book: Any) -> list[list[Any]]:
 
 
 UDFS = (SOP_REVENUE, SOP_COGS, SOP_INVENTORY, SOP_INVCASH, SOP_DIO, SOP_PVM, SOP_GAP,
-        SOP_VERSION)
+        SOP_MATVAR, SOP_LABVAR, SOP_OHVAR, SOP_VERSION)
