@@ -9,11 +9,14 @@ Sign: sopfin's variances are positive when favourable. Sources that write actual
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from lo_oracle import recalculate
 
 import sopfin
 from sopfin.engine import variances as v
@@ -42,8 +45,9 @@ def test_material_at_usage_warren_techno_tyme():
 
 
 def test_material_price_at_purchase_heisinger_carols_cookies():
-    # Heisinger & Hoyle, "Managerial Accounting" v1.0 (Flat World Knowledge / Saylor
-    # Academy), ch. 10, "Carol's Cookies", as reproduced in "Example of material variance",
+    # "Carol's Cookies", the running review problem of Heisinger & Hoyle, "Managerial
+    # Accounting" v1.0 (Flat World Knowledge, 2012; Saylor Academy), ch. 10 on standard
+    # costs; figures and published answer as read in "Example of material variance",
     # https://www.scribd.com/document/504895082/Example-of-material-variance
     # Standard 1.5 lb per batch at $2/lb; 390,000 batches; 640,000 lb bought at $1.80,
     # 624,000 lb used. Published: price $(128,000) favourable, taken on the 640,000 lb
@@ -161,6 +165,80 @@ def test_one_value_per_family_gives_the_per_family_figures():
 def test_the_module_is_reachable_as_sopfin_variances():
     assert sopfin.variances is v and "variances" in sopfin.__all__
     assert sopfin.variances.material(1, 6.90, 430, 450, 2_925)["total"] == 42.0
+
+
+# ----------------------------------------------------------------------------- a spreadsheet
+# The textbook formulas as a finance user types them, each figure in its own ROUND(..., 2);
+# inputs in columns A:O, one family a row: material A qty/unit, B price, C output, D used,
+# E cost; labour F hours/unit, G rate, H paid, I worked, J wages; variable overhead K rate,
+# L cost; fixed overhead M budget output, N budget cost, O actual cost (hours worked: I).
+SPREADSHEET = {
+    "material": {"price": "D*B-E", "usage": "(C*A-D)*B", "total": "C*A*B-E"},
+    "labour": {"rate": "H*G-J", "idle_time": "-(H-I)*G", "efficiency": "(C*F-I)*G",
+               "total": "C*F*G-J"},
+    "variable_overhead": {"expenditure": "I*K-L", "efficiency": "(C*F-I)*K",
+                          "total": "C*F*K-L"},
+    "fixed_overhead": {"expenditure": "N-O", "volume": "(C-M)*N/M",
+                       "capacity": "(I-M*F)*N/(M*F)", "efficiency": "(C*F-I)*N/(M*F)",
+                       "total": "C*N/M-O"},
+}
+
+
+def _families(n: int) -> np.ndarray:
+    """n families of inputs with sub-cent prices and rates, so that rounding matters."""
+    rng = np.random.default_rng(20261203)
+
+    def rate(size: int) -> np.ndarray:
+        return rng.integers(1, 90_000, size) / 1_000
+
+    out = rng.integers(100, 20_000, n).astype(float)
+    per_unit, hours_per_unit = (rng.integers(1, 5_000, (2, n)) / 100)
+    used = np.round(out * per_unit * rng.uniform(0.9, 1.1, n), 1)
+    paid = np.round(out * hours_per_unit * rng.uniform(0.9, 1.1, n), 1)
+    worked = np.round(paid * rng.uniform(0.9, 1.0, n), 1)
+    price, wage, var_rate = rate(n), rate(n), rate(n)
+    budget_out = rng.integers(100, 20_000, n).astype(float)
+    budget_cost = rng.integers(1_000, 10**7, n) / 100
+    return np.column_stack([
+        per_unit, price, out, used, np.round(used * price * rng.uniform(0.9, 1.1, n), 2),
+        hours_per_unit, wage, paid, worked, np.round(paid * wage * rng.uniform(0.9, 1.1, n), 2),
+        var_rate, np.round(worked * var_rate * rng.uniform(0.9, 1.1, n), 2),
+        budget_out, budget_cost, np.round(budget_cost * rng.uniform(0.9, 1.1, n), 2)])
+
+
+def _sopfin(inputs: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    a, b, c, d, e, f, g, h, i, j, k, l_, m, n, o = inputs.T
+    return {"material": v.material(a, b, c, d, e),
+            "labour": v.labour(f, g, c, h, j, hours_worked=i),
+            "variable_overhead": v.variable_overhead(f, k, c, i, l_),
+            "fixed_overhead": v.fixed_overhead(m, f, n, c, i, o)}
+
+
+def test_a_spreadsheet_with_the_textbook_formulas_agrees(tmp_path: Path, soffice: str):
+    """LibreOffice recalculates the formulas; sopfin's totals are its ROUNDed totals to the
+    cent, every part within a cent of its ROUNDed part."""
+    inputs = _families(60)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    columns = [(kind, key, formula) for kind, figures in SPREADSHEET.items()
+               for key, formula in figures.items()]
+    for r, row in enumerate(inputs.tolist(), start=1):
+        sheet.append(row)
+        for col, (_, _, formula) in enumerate(columns, start=16):
+            cells = "".join(f"{ch}{r}" if ch.isalpha() else ch for ch in formula)
+            sheet.cell(r, col, f"=ROUND({cells},2)")
+    book.save(tmp_path / "variances.xlsx")
+    recalculated = openpyxl.load_workbook(recalculate(tmp_path / "variances.xlsx", tmp_path,
+                                                      soffice), data_only=True).active
+    ours = _sopfin(inputs)
+    moved = 0
+    for col, (kind, key, _) in enumerate(columns, start=16):
+        theirs = np.array([recalculated.cell(r, col).value for r in range(1, len(inputs) + 1)],
+                          dtype=float)
+        gap = np.abs(ours[kind][key] - theirs)
+        assert (gap < (0.005 if key == "total" else 0.0105)).all(), (kind, key, gap.max())
+        moved += int((gap > 0.005).sum())
+    assert moved > 0  # the data does make some parts give a cent to their total
 
 
 # ----------------------------------------------------------------------------- cents
