@@ -62,10 +62,10 @@ def material(std_qty_per_unit: Any, std_price: Any, actual_output: Any, qty_used
       standard cost of the output less the actual cost of the material in it.
     * price, at purchase (``qty_purchased`` and ``purchase_cost`` given, as when stock is
       held at standard cost) = qty_purchased x std_price - purchase_cost. Then
-      total = price + usage: the variance the period's accounts record, which differs from
-      SQ x std_price - actual_cost by the price variance on the stock bought but not used,
-      (qty_purchased - qty_used) x (std_price - purchase price). ``actual_cost`` is not used
-      and may be ``None``.
+      total = price + usage: the variance the period's accounts record. When the material
+      used cost the period's purchase price, it exceeds SQ x std_price - actual_cost by the
+      price variance on the stock bought but not used, (qty_purchased - qty_used) x
+      (std_price - purchase price). ``actual_cost`` is not used and may be ``None``.
     """
     at_purchase = _purchase_given(qty_purchased, purchase_cost)
     values = _amounts(std_qty_per_unit=std_qty_per_unit, std_price=std_price,
