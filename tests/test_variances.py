@@ -34,7 +34,7 @@ def assert_figures(got: dict, **want: float) -> None:
 
 # ----------------------------------------------------------------------------- material
 def test_material_at_usage_warren_techno_tyme():
-    # Warren, Reeve & Duchac, "Accounting" (26th ed., Cengage), ch. 23, Exercise EX 23-5,
+    # Warren, Reeve & Duchac, "Accounting" (Cengage), ch. 23, Exercise EX 23-5,
     # "Techno Tyme Inc.", solution as published at
     # https://accountingqa.blogspot.com/2018/11/ex-23-5-direct-materials-variances.html
     # 430 timepieces made, one LCD display each at a standard $6.90; 450 displays bought and
