@@ -1,1 +1,2 @@
-"""The money maths: dollarize, the summary against budget, the price/volume/mix bridge."""
+"""The money maths: dollarize, the summary against budget, the price/volume/mix bridge,
+working capital, and stranded and excess stock."""
