@@ -11,10 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sopfin
-from sopfin.calendar import days_in_month
+from sopfin.calendar import days_in_month, fiscal_quarters, fiscal_years
 from sopfin.engine.working_capital import (
     average_balance,
     cash_from_operations,
+    cycle_by_period,
     working_capital_days,
     working_capital_plan,
 )
@@ -137,6 +138,29 @@ def test_plan_working_capital_by_hand():
     assert p["cash_effect"].tolist() == [[-750.0, 450.0]]
     blank = working_capital_plan([[3100.0]], [[0.0]], [[0.0]], [31.0], dso=30, dpo=0)
     assert math.isnan(blank["change"][0, 0]) and math.isnan(blank["cash_effect"][0, 0])
+
+
+def test_cycle_by_quarter_and_year_on_ending_balances():
+    """Q1 2027 (90 days): COGS 450, sales 900, ending inventory 50, receivables 30, payables
+    5: DIO 50/450x90 = 10, DSO 30/900x90 = 3, DPO 5/450x90 = 1, CCC 12, turnover 9. April
+    alone (30 days) is the horizon's cut of Q2: DIO 60/150x30 = 12, DSO 40/300x30 = 4."""
+    months = ["2027-01", "2027-02", "2027-03", "2027-04"]
+    flows = dict(sales=[[310.0, 280.0, 310.0, 300.0]], cogs=[[155.0, 140.0, 155.0, 150.0]])
+    balances = dict(inventory=[[100.0, 100.0, 50.0, 60.0]],
+                    receivables=[[10.0, 20.0, 30.0, 40.0]], payables=[[5.0] * 4])
+    quarters = cycle_by_period(**flows, **balances, months=months,
+                               periods=fiscal_quarters(months))
+    assert quarters["dio"].tolist() == [[10.0, 12.0]]
+    assert quarters["dso"].tolist() == [[3.0, 4.0]]
+    assert quarters["dpo"].tolist() == [[1.0, 1.0]]
+    assert quarters["ccc"].tolist() == [[12.0, 15.0]]
+    assert quarters["turnover"].tolist() == [[9.0, 2.5]]
+    year = cycle_by_period(**flows, **balances, months=months, periods=fiscal_years(months))
+    assert year["dio"].tolist() == [[60 / 600 * 120]]
+    by_month = cycle_by_period(**flows, **balances, months=months)
+    direct = working_capital_days(*flows.values(), *balances.values(), days_in_month(months))
+    for name in ("dio", "dso", "dpo", "ccc", "turnover"):
+        assert by_month[name].tolist() == direct[name].tolist()
 
 
 _rate = st.floats(min_value=0.0, max_value=1e6, allow_nan=False)

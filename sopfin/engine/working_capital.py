@@ -44,15 +44,22 @@ Three pure functions, plain numbers or numpy arrays in, the same out:
     working capital is receivables + inventory - payables; its change is against the month
     before (the first month against ``opening``, NaN without it); the cash effect of working
     capital is minus the change. Month days follow ``sopfin.calendar.days_in_month``.
+
+``cycle_by_period(sales, cogs, inventory, receivables, payables, months, periods)``
+    ``working_capital_days`` over each quarter or year of ``sopfin.calendar`` (or each month):
+    the flows summed over the period's months, the balances at its last month (the ending
+    balance convention), ``days`` the calendar days of its months.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from sopfin.calendar import Periods, days_in_month
 
 DAYS_IN_YEAR = 365.0
 ASSET_PREFIX = "asset:"
@@ -134,6 +141,22 @@ def working_capital_plan(revenue: Number, production_cost: Number, inventory_val
     change = np.diff(net, axis=-1, prepend=before)
     return {"receivables": receivables, "payables": payables, "inventory": inventory + 0.0,
             "net_working_capital": net, "change": change, "cash_effect": -change + 0.0}
+
+
+def cycle_by_period(sales: Number, cogs: Number, inventory: Number, receivables: Number,
+                    payables: Number, months: Sequence[str],
+                    periods: Periods | None = None) -> dict[str, np.ndarray]:
+    """DIO, DSO, DPO, the cash conversion cycle and inventory turnover of each period (the
+    last axis becomes the periods'); ``periods`` from ``sopfin.calendar.fiscal_quarters`` or
+    ``fiscal_years``, or None for each month."""
+    flows = [_array(sales), _array(cogs)]
+    balances = [_array(inventory), _array(receivables), _array(payables)]
+    days = days_in_month(months)
+    if periods is not None:
+        flows = [np.add.reduceat(f, periods.first, axis=-1) for f in flows]
+        balances = [np.take(b, periods.last, axis=-1) for b in balances]
+        days = np.add.reduceat(days, periods.first)
+    return working_capital_days(flows[0], flows[1], *balances, days)
 
 
 def _per_row(value: Number, like: np.ndarray) -> np.ndarray:
