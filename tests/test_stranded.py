@@ -47,7 +47,7 @@ def test_stranded_and_excess_worked_by_hand():
     ship = [[100.0, 100.0, 0.0, 0.0, 0.0],
             [0.0, 30.0, 0.0, 0.0, 0.0]]
     demand = ship
-    stranded = stranded_units(stock, demand, horizon_months=2)
+    stranded = stranded_units(stock, demand, months_ahead=2)
     # Month 1 looks at months 2-3 (FAM-B sells 30): not stranded. Months 2 and 3 see no demand
     # ahead for either family: all stock stranded. Months 4-5 look past the plan: not judged.
     assert stranded[:, :3].tolist() == [[0.0, 400.0, 300.0], [0.0, 60.0, 60.0]]
@@ -57,12 +57,12 @@ def test_stranded_and_excess_worked_by_hand():
     assert excess[0, 0] == 400.0 and excess[1, 0] == 60.0
     assert excess[:, 1:3].tolist() == [[0.0, 0.0], [0.0, 0.0]]  # stranded, not counted twice
     cost = [[10.0] * 5, [2.5] * 5]
-    out = inventory_exposure(stock, ship, demand, cost, DAYS, horizon_months=2,
+    out = inventory_exposure(stock, ship, demand, cost, DAYS, months_ahead=2,
                              target_days=[31.0, 31.0])
     assert out["stranded_value"][:, :3].tolist() == [[0.0, 4000.0, 3000.0], [0.0, 150.0, 150.0]]
     assert out["excess_value"][:, 0].tolist() == [4000.0, 150.0]
-    with pytest.raises(ValueError, match="horizon_months must be 1 or more"):
-        stranded_units(stock, demand, horizon_months=0)
+    with pytest.raises(ValueError, match="months_ahead must be 1 or more"):
+        stranded_units(stock, demand, months_ahead=0)
 
 
 @given(st.lists(st.floats(min_value=0, max_value=1e6), min_size=5, max_size=5),

@@ -11,15 +11,16 @@ With ``stock`` the end-of-month units on hand and ``unit_cost`` the month's stan
     remaining shipments never use the stock up.
 
 ``stranded``
-    Stock with no demand in the next N months (``horizon_months``, 6 by default): when the
+    Stock with no demand in the next N months (``months_ahead``, 6 by default): when the
     demand of months t+1 .. t+N adds up to zero, all of month t's stock is stranded. The plan
     cannot say that of a month whose next N months pass the horizon's end: those months are
     NaN (not judged), never a guess.
 
 ``excess``
     Stock above a target cover (``target_days`` of forward shipments, one number or one per
-    row): stock - the units the next ``target_days`` days ship, where positive. Stranded
-    stock is not counted again as excess. Months whose target window passes the horizon's
+    row): stock - the units the next ``target_days`` days ship, where positive. Stock judged
+    stranded is not counted again as excess (in the last N months, where stranded is not
+    judged, stock nothing ships is excess). Months whose target window passes the horizon's
     end are NaN, as above.
 
 Units become dollars at the month's standard cost (units x unit cost), as inventory value
@@ -72,13 +73,13 @@ def days_of_supply(stock: Array, shipments: Array, days_in_month: Array) -> np.n
 
 
 def stranded_units(stock: Array, demand: Array,
-                   horizon_months: int = STRANDED_MONTHS) -> np.ndarray:
-    """Each month's stock when the next ``horizon_months`` months have no demand, else 0;
+                   months_ahead: int = STRANDED_MONTHS) -> np.ndarray:
+    """Each month's stock when the next ``months_ahead`` months have no demand, else 0;
     NaN where those months pass the horizon's end."""
-    if int(horizon_months) < 1:
-        raise ValueError(f"stranded: horizon_months must be 1 or more, got {horizon_months!r}")
+    if int(months_ahead) < 1:
+        raise ValueError(f"stranded: months_ahead must be 1 or more, got {months_ahead!r}")
     units, want = np.broadcast_arrays(_months(stock), _months(demand))
-    n, ahead = units.shape[-1], int(horizon_months)
+    n, ahead = units.shape[-1], int(months_ahead)
     running = np.concatenate((np.zeros(want.shape[:-1] + (1,)), np.cumsum(want, axis=-1)),
                              axis=-1)
     out = np.full(units.shape, np.nan)
@@ -102,11 +103,11 @@ def excess_units(stock: Array, shipments: Array, days_in_month: Array, target_da
 
 
 def inventory_exposure(stock: Array, shipments: Array, demand: Array, unit_cost: Array,
-                       days_in_month: Array, *, horizon_months: int = STRANDED_MONTHS,
+                       days_in_month: Array, *, months_ahead: int = STRANDED_MONTHS,
                        target_days: Array = 90.0) -> dict[str, np.ndarray]:
     """Days of supply, stranded and excess stock in units and dollars, month by month."""
     cost = _months(unit_cost)
-    stranded = stranded_units(stock, demand, horizon_months)
+    stranded = stranded_units(stock, demand, months_ahead)
     excess = excess_units(stock, shipments, days_in_month, target_days, stranded)
     return {"days_of_supply": days_of_supply(stock, shipments, days_in_month),
             "stranded_units": stranded, "stranded_value": stranded * cost,
