@@ -65,7 +65,7 @@ def round_to_total(amounts: Sequence[float] | np.ndarray, total: float) -> np.nd
     own = np.asarray(to_cents(values), dtype=np.float64).reshape(-1)
     target = float(to_cents(float(total)))
     cents = np.rint(own * 100.0)
-    target_cents = round(target * 100.0)
+    target_cents = float(np.rint(target * 100.0))
     scale = max(float(np.abs(cents).max(initial=0.0)), abs(target_cents))
     if not (np.isfinite(cents).all() and np.isfinite(target_cents)) or scale >= _EXACT_CENTS:
         return own

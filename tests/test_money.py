@@ -62,6 +62,8 @@ def test_round_to_total_beyond_whole_cents_rounds_each_line_alone():
     huge = [1e300, -1e300, 3.3]
     assert round_to_total(huge, 3.3).tolist() == to_cents(np.array(huge)).tolist()
     assert round_to_total([], 0.0).tolist() == []
+    assert round_to_total([1.0, float("inf")], float("inf")).tolist() == [1.0, float("inf")]
+    assert np.isnan(round_to_total([float("nan")], 0.0)).all()
 
 
 _money = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False)
