@@ -163,6 +163,19 @@ def test_cycle_by_quarter_and_year_on_ending_balances():
         assert by_month[name].tolist() == direct[name].tolist()
 
 
+def test_plan_working_capital_per_scenario_and_line_with_terms_per_line():
+    """(scenario, line, month) arrays with one DSO per sales line, as per-channel terms give:
+    each line's receivables use its own days."""
+    months = ["2027-01", "2027-02", "2027-03"]
+    days = days_in_month(months)
+    revenue = np.ones((2, 3, 3)) * days * 100.0  # 100 a day on every line and scenario
+    p = working_capital_plan(revenue, np.zeros_like(revenue), np.zeros_like(revenue), days,
+                             dso=np.array([0.0, 30.0, 60.0]), dpo=0.0)
+    assert p["receivables"].shape == (2, 3, 3)
+    assert np.allclose(p["receivables"][1], [[0.0] * 3, [3000.0] * 3, [6000.0] * 3])
+    assert np.allclose(p["cash_effect"][..., 1:], 0.0)
+
+
 _rate = st.floats(min_value=0.0, max_value=1e6, allow_nan=False)
 
 
