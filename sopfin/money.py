@@ -1,12 +1,15 @@
 """The one money policy: compute in float64, round to cents here and only here.
 
 Reported figures (CLI summaries, JSON, hashes, reconciliation totals) pass through
-``to_cents``; engine arrays and cached formula values stay unrounded.
+``to_cents``; engine arrays and cached formula values stay unrounded. Lines published with
+their total (a bridge's steps and its gap) pass through ``round_to_total`` instead, so that
+the published lines add up to the published total to the cent.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -38,3 +41,40 @@ def to_cents(amount: float | np.ndarray) -> float | np.ndarray:
 def cents_equal(a: float | np.ndarray, b: float | np.ndarray) -> bool:
     """True when a and b agree to the cent everywhere."""
     return bool(np.all(np.abs(np.asarray(a) - np.asarray(b)) < 0.005 + 1e-9))
+
+
+_EXACT_CENTS = 2.0**53  # past this many cents a float64 no longer holds every whole cent
+
+
+def round_to_total(amounts: Sequence[float] | np.ndarray, total: float) -> np.ndarray:
+    """Round each amount to cents so that the rounded amounts add up to ``to_cents(total)``.
+
+    The largest-remainder method: every amount is first rounded on its own (``to_cents``); the
+    cents still missing (or left over) against the rounded total then go, one each, to the
+    amounts that the first rounding moved furthest down (or up). No amount moves more than a
+    cent from its own rounding. Ties go to the earlier amount, so the same input always gives
+    the same cents, and negating every amount and the total negates the result.
+
+    ``amounts`` must add up to ``total`` within a cent per amount (as a bridge's steps add up
+    to its gap); otherwise ``ValueError``. Where whole cents are beyond float64 (more than
+    2**53 cents, about 9e13) or a value is not finite, every amount is rounded on its own, as
+    there is no cent left to place. Returns float64 amounts in currency units, like
+    ``to_cents``; ``np.rint(result * 100)`` are whole cents that sum to the total's.
+    """
+    values = np.asarray(amounts, dtype=np.float64).reshape(-1)
+    own = np.asarray(to_cents(values), dtype=np.float64).reshape(-1)
+    target = float(to_cents(float(total)))
+    cents = np.rint(own * 100.0)
+    target_cents = float(np.rint(target * 100.0))
+    scale = max(float(np.abs(cents).max(initial=0.0)), abs(target_cents))
+    if not (np.isfinite(cents).all() and np.isfinite(target_cents)) or scale >= _EXACT_CENTS:
+        return own
+    missing = int(target_cents - cents.sum())
+    if abs(missing) > len(values):
+        raise ValueError(f"round_to_total: the amounts add up to {values.sum():,.2f}, more "
+                         f"than a cent per amount away from the total {total:,.2f}")
+    if missing:
+        moved_down = values * 100.0 - cents  # > 0 where the own rounding went down
+        order = np.argsort(-np.sign(missing) * moved_down, kind="stable")
+        cents[order[:abs(missing)]] += np.sign(missing)
+    return cents / 100.0 + 0.0

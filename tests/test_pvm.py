@@ -418,6 +418,62 @@ def test_zero_budget_units_put_the_whole_volume_effect_in_quantity(method):
     assert not result.drop(columns="status").isna().any().any()
 
 
+# --- Price measured at the budget volume ----------------------------------------------------
+# One product, budget 100 units at $10, actual 90 units at $9 (justaaa.com/finance/
+# 227084-13-describe-the-difference-between-price-versus): total -190; volume (90 - 100) x 10
+# = -100; price at the actual volume (9 - 10) x 90 = -90. Measured at the budget volume the
+# price step is (9 - 10) x 100 = -100 and the joint (price x volume) effect (9 - 10) x
+# (90 - 100) = +10 completes the same -190.
+ONE_BUDGET = table("""
+    item | units | price
+    P    |   100 |    10
+""")
+ONE_ACTUAL = ONE_BUDGET.assign(units=[90.0], price=[9.0])
+
+
+def test_price_at_plan_and_at_budget_volume_one_product():
+    plan_volume = pvm(ONE_BUDGET, ONE_ACTUAL)
+    budget_volume = pvm(ONE_BUDGET, ONE_ACTUAL, price_at="budget")
+    expect(plan_volume, "price", {"P": -90, "Total": -90})
+    expect(budget_volume, "price", {"P": -100, "Total": -100})
+    expect(budget_volume, "joint", {"P": 10, "Total": 10})
+    for result in (plan_volume, budget_volume):
+        expect(result, "volume", {"P": -100})
+        expect(result, "total", {"P": -190, "Total": -190})
+    assert "joint" not in plan_volume.columns
+
+
+def test_rate_volume_analysis_with_its_joint_term():
+    """The rate/volume split of a bank's interest income (math.stackexchange question
+    1794661, "Conceptual understanding of rate / volume analysis", as mirrored at
+    math.techqa.club): balance 100 at 1% becomes 200 at 2%, income 1 -> 4. Volume (200 - 100)
+    x 1% = 1; rate at the new balance (2% - 1%) x 200 = 2; at the old balance 1% x 100 = 1,
+    leaving the joint 1% x 100 = 1 that the answer draws as the rectangle's corner."""
+    budget = pd.DataFrame({"units": [100.0], "price": [0.01]}, index=pd.Index(["loans"]))
+    plan = pd.DataFrame({"units": [200.0], "price": [0.02]}, index=pd.Index(["loans"]))
+    at_plan = pvm(budget, plan)
+    at_budget = pvm(budget, plan, price_at="budget")
+    assert at_plan.at["loans", "price"] == pytest.approx(2.0)
+    assert at_plan.at["loans", "volume"] == pytest.approx(1.0)
+    assert [at_budget.at["loans", c] for c in ("price", "volume", "joint", "total")] == \
+        pytest.approx([1.0, 1.0, 1.0, 3.0])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_price_at_budget_on_the_margin_basis_keeps_volume_and_total(method):
+    at_plan = pvm(MARGIN_BUDGET, MARGIN_PLAN, basis="margin", mix_method=method)
+    at_budget = pvm(MARGIN_BUDGET, MARGIN_PLAN, basis="margin", mix_method=method,
+                    price_at="budget")
+    for column in ("quantity", "mix", "volume", "total"):
+        assert np.allclose(at_plan[column], at_budget[column], rtol=0, atol=CENT)
+    steps = at_budget["price"] + at_budget["volume"] + at_budget["cost"] + at_budget["joint"]
+    assert np.all(np.abs(steps - at_budget["total"]) < CENT)
+    assert list(at_budget.columns) == ["price", "quantity", "mix", "volume", "cost", "joint",
+                                       "total", "status"]
+    with pytest.raises(ValueError, match="unknown price_at 'actual'"):
+        pvm(MARGIN_BUDGET, MARGIN_PLAN, price_at="actual")
+
+
 # --- Shape of the result ----------------------------------------------------------------------
 def test_columns_on_each_basis():
     revenue = pvm(MARGIN_BUDGET, MARGIN_PLAN)

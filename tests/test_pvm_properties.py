@@ -59,6 +59,20 @@ def test_steps_sum_to_the_gap(budget, plan, basis, method):
 
 
 @FAST
+@given(budget=sides(), plan=sides(), basis=BASES, method=METHODS)
+def test_price_at_budget_volume_leaves_every_total_unchanged(budget, plan, basis, method):
+    at_plan = pvm(budget, plan, basis=basis, mix_method=method)
+    at_budget = pvm(budget, plan, basis=basis, mix_method=method, price_at="budget")
+    for column in ("quantity", "mix", "volume", "total"):
+        assert np.all(np.abs(at_plan[column] - at_budget[column]) < CENT)
+    steps = steps_total(at_budget) + at_budget["joint"]
+    assert np.all(np.abs(steps - at_budget["total"]) < CENT)  # every row, and the Total
+    moved = at_plan["price"] + at_plan.get("cost", 0.0)
+    assert np.all(np.abs(steps_total(at_budget) - at_budget["volume"] + at_budget["joint"]
+                         - moved) < CENT)
+
+
+@FAST
 @given(budget=sides(), plan=sides(), basis=BASES)
 def test_both_mix_methods_agree_in_total(budget, plan, basis):
     individual = pvm(budget, plan, basis=basis, mix_method="individual")

@@ -24,11 +24,13 @@ from test_pvm import (
     SODAKING_BUDGET,
 )
 
+import sopfin
 from sopfin import layout
 from sopfin.close.ledger import LEDGER_COLUMNS
 from sopfin.engine import variances
 from sopfin.engine.dollarize import days_of_inventory, dollarize
 from sopfin.excel import functions as f
+from sopfin.engine.working_capital import working_capital_plan
 from sopfin.excel import udfs
 
 CENT = 0.005
@@ -160,6 +162,36 @@ def test_dio_matches_the_engine(engine):
                                         engine.days_in_month))
 
 
+def test_dso_dpo_and_ccc_by_hand_and_blank_on_a_zero_flow():
+    assert f.sop_dso([[3000, 100]], [[3100, 0]], [[31, 28]]) == [[30.0, ""]]
+    assert f.sop_dpo([[500, 280]], [[1500, 560]]) == [[10.0, 15.0]]
+    # DIO 600/1860x31 = 10, DSO 3000/3100x31 = 30, DPO 900/1860x31 = 15: a 25-day cycle.
+    assert f.sop_ccc([[600, 1]], [[1860, 0]], [[3000, 1]], [[3100, 1]], [[900, 1]],
+                     [[31, 28]]) == [[25.0, ""]]
+
+
+def test_ccc_reproduces_the_published_cash_cycle():
+    """Ross, Westerfield & Jordan's review problem 18.1 (see test_working_capital): average
+    inventory 1,337, receivables 3,575, payables 1,910, sales 14,750, COGS 11,375 over 365
+    days: a cash cycle of 70 days, as ``sopfin.working_capital_days`` gives."""
+    got = f.sop_ccc([[1_337]], [[11_375]], [[3_575]], [[14_750]], [[1_910]], [[365]])
+    assert round(got[0][0]) == 70
+    assert got[0][0] == pytest.approx(sopfin.working_capital_days(
+        14_750, 11_375, 1_337, 3_575, 1_910)["ccc"], abs=1e-12)
+
+
+def test_dso_and_dpo_match_the_working_capital_plan(engine):
+    fam = {k: v[0] for k, v in engine.fam.items()}
+    days = engine.days_in_month
+    wc = working_capital_plan(fam["revenue"], fam["production_cost"], fam["inventory_value"],
+                              days, dso=45.0, dpo=30.0)
+    assert close(f.sop_dso(wc["receivables"].tolist(), fam["revenue"].tolist(),
+                           [days.tolist()]), np.where(fam["revenue"] != 0, 45.0, np.nan))
+    assert close(f.sop_dpo(wc["payables"].tolist(), fam["production_cost"].tolist(),
+                           [days.tolist()]),
+                 np.where(fam["production_cost"] != 0, 30.0, np.nan))
+
+
 # --------------------------------------------------------------------- published PVM examples
 def _column(frame, name):
     return [[v] for v in frame[name].tolist()]
@@ -281,6 +313,13 @@ def test_ohvar_spills_variable_then_fixed_overhead():
      "#SOPFIN: opening must be one column with a value per row of production (1x1 vs 2x1)"),
     (lambda: f.sop_dio([[1, 2]], [[1, "#DIV/0!"]]),
      "#SOPFIN: cogs has the Excel error #DIV/0! at position 2"),
+    (lambda: f.sop_dso([[1, 2]], [[1]]),
+     "#SOPFIN: revenue must be the same shape as receivables (1x2 vs 1x1)"),
+    (lambda: f.sop_dpo([[1, 2]], [[1, 2]], [[30], [31]]),
+     "#SOPFIN: days must be one cell, one row with a value per column, or the shape of cost "
+     "(1x2 vs 2x1)"),
+    (lambda: f.sop_ccc([[1]], [[1]], [[1]], [[1]], [["x"]]),
+     "#SOPFIN: payables must be numbers; found 'x'"),
     (lambda: f.sop_gap([[1, 2]], [[1]]),
      "#SOPFIN: budget must be the same shape as plan (1x2 vs 1x1)"),
     (lambda: f.sop_pvm([[1], [2]], [[1], [2]], [[1], [2]], [[1], [2]], "profit"),
@@ -391,8 +430,8 @@ def test_every_udf_is_registered_with_a_description_and_argument_help(registered
             assert not arg["doc"].startswith("Positional argument"), (meta["name"], arg)
             assert arg["options"].get("err_to_str") is True
     assert names == {"SOP_REVENUE", "SOP_COGS", "SOP_INVENTORY", "SOP_INVCASH", "SOP_DIO",
-                     "SOP_PVM", "SOP_GAP", "SOP_MATVAR", "SOP_LABVAR", "SOP_OHVAR",
-                     "SOP_VERSION"}
+                     "SOP_DSO", "SOP_DPO", "SOP_CCC", "SOP_PVM", "SOP_GAP", "SOP_MATVAR",
+                     "SOP_LABVAR", "SOP_OHVAR", "SOP_VERSION"}
     assert module.SOP_VERSION.__xlfunc__["volatile"] is True
     optional = {a["name"] for a in module.SOP_PVM.__xlfunc__["args"] if "optional" in a}
     assert optional == {"basis", "mix_method", "budget_unit_costs", "plan_unit_costs"}

@@ -47,6 +47,7 @@ from sopfin.render.recon import (
     SUBTITLE_CELL,
     finalize_recon,
     hashed_cells,
+    published_bridge,
     recon_claim,
     recon_subtitle,
     render_recon,
@@ -435,7 +436,8 @@ def headline_lines(rec: Reconciliation) -> list[str]:
     pct = f" ({gap / start.amount:+.1%})" if start.amount else ""
     lines = [f"{rec.scenario}, {rec.window.label}: plan lands at {_money(end.amount)} against "
              f"a {_money(start.amount)} budget: gap {_money(gap)}{pct}"]
-    steps = [ln for ln in rec.revenue_bridge if ln.kind not in ("start", "end")]
+    steps = [ln for ln in published_bridge(rec.revenue_bridge)
+             if ln.kind not in ("start", "end")]
     total = to_cents(sum(ln.amount for ln in steps))
     lines += [f"  {_short_label(ln.label):<40} {_money(ln.amount):>14}"
               + (f"  {ln.owner}" if ln.owner else "") for ln in steps]

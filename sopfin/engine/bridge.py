@@ -29,9 +29,22 @@ basis), ``Q`` the units, and for the items present on both sides:
     quantity (SM_i - Q_bud,i) * r_bud,i of the individual method would leave each row off by
     (Q_plan,i - SM_i) * r_avg, which only cancels in total.
 
+``price_at`` says at which volume price (and, on the margin basis, cost) is measured:
+
+``plan`` (the default) at the plan volume, as above: price + volume (+ cost) == total.
+``budget`` at the budget volume, leaving the joint effect of both changes in a ``joint``
+    column (the corner of the price x volume rectangle; "rate/volume" in bank analyses):
+
+        price_i = (p_plan,i - p_bud,i) * Q_bud,i
+        cost_i  = -(c_plan,i - c_bud,i) * Q_bud,i                   margin basis only
+        joint_i = (r_plan,i - r_bud,i) * (Q_plan,i - Q_bud,i)
+
+    so that price + volume + joint (+ cost) == total; volume, quantity, mix and total are the
+    same under both conventions.
+
 Items on one side only are outside the mix base. A ``new`` item (plan only) carries its whole
 plan value in ``volume`` and ``total``; a ``discontinued`` item (budget only) carries minus its
-budget value. Their price, quantity, mix and cost are 0. The ``status`` column says ``new``,
+budget value. Their price, quantity, mix, cost and joint are 0. The ``status`` column says ``new``,
 ``discontinued`` or ``both``.
 
 When the budget units of the items on both sides sum to zero the budget mix is undefined: the
@@ -54,6 +67,7 @@ import pandas as pd
 
 BASES = ("revenue", "margin")
 MIX_METHODS = ("individual", "weighted_average")
+PRICE_AT = ("plan", "budget")
 TOTAL = "Total"
 BOTH, NEW, DISCONTINUED = "both", "new", "discontinued"
 
@@ -85,15 +99,18 @@ def pvm(
     *,
     basis: str = "revenue",
     mix_method: str = "individual",
+    price_at: str = "plan",
 ) -> pd.DataFrame:
     """Bridge budget to plan in price, quantity, mix, volume (and cost) steps per item.
 
     Returns a frame indexed by item plus a final ``Total`` row, with columns ``price``,
-    ``quantity``, ``mix``, ``volume``, ``cost`` (margin basis only), ``total`` and
-    ``status``. See the module docstring for the definitions.
+    ``quantity``, ``mix``, ``volume``, ``cost`` (margin basis only), ``joint`` (with
+    ``price_at="budget"`` only), ``total`` and ``status``. See the module docstring for the
+    definitions.
     """
     _check_choice("basis", basis, BASES)
     _check_choice("mix_method", mix_method, MIX_METHODS)
+    _check_choice("price_at", price_at, PRICE_AT)
     columns = ("units", "price", "unit_cost") if basis == "margin" else ("units", "price")
     budget_values = _validated_values(budget, "budget", columns)
     plan_values = _validated_values(plan, "plan", columns)
@@ -101,7 +118,7 @@ def pvm(
     items = _item_order(budget.index, plan.index)
     bud = _align(budget.index, budget_values, items)
     pln = _align(plan.index, plan_values, items)
-    steps = _steps(bud, pln, mix_method)
+    steps = _steps(bud, pln, mix_method, price_at)
     if basis == "revenue":
         del steps["cost"]
     status = np.where(bud.present & pln.present, BOTH, np.where(bud.present, DISCONTINUED, NEW))
@@ -169,19 +186,23 @@ def _align(index: pd.Index, values: np.ndarray, items: pd.Index) -> _Side:
     return _Side(present=present, units=taken[:, 0], price=taken[:, 1], unit_cost=unit_cost)
 
 
-def _steps(bud: _Side, pln: _Side, mix_method: str) -> dict[str, np.ndarray]:
+def _steps(bud: _Side, pln: _Side, mix_method: str, price_at: str) -> dict[str, np.ndarray]:
     """Every bridge column (except status) for every item, as float64 arrays."""
     both = bud.present & pln.present
     total = pln.value - bud.value
     quantity, mix = _volume_split(bud, pln, both, mix_method)
-    return {
-        "price": np.where(both, (pln.price - bud.price) * pln.units, 0.0),
+    at_volume = pln.units if price_at == "plan" else bud.units
+    steps = {
+        "price": np.where(both, (pln.price - bud.price) * at_volume, 0.0),
         "quantity": quantity,
         "mix": mix,
         "volume": np.where(both, quantity + mix, total),
-        "cost": np.where(both, -(pln.unit_cost - bud.unit_cost) * pln.units, 0.0),
-        "total": total,
+        "cost": np.where(both, -(pln.unit_cost - bud.unit_cost) * at_volume, 0.0),
     }
+    if price_at == "budget":
+        steps["joint"] = np.where(both, (pln.rate - bud.rate) * (pln.units - bud.units), 0.0)
+    steps["total"] = total
+    return steps
 
 
 def _volume_split(

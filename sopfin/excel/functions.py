@@ -20,6 +20,11 @@ Conventions (where the issue leaves a choice):
   blank.
 * ``SOP_DIO(values, cogs, [days])``: inventory value / COGS x days. ``days`` defaults to 30
   per month; pass one row of calendar days (one per month) to match the engine exactly.
+* ``SOP_DSO(receivables, revenue, [days])`` and ``SOP_DPO(payables, cost, [days])``: the same
+  as ``SOP_DIO`` for receivables over revenue and payables over cost (COGS, production cost
+  or purchases). ``SOP_CCC(inventory_value, cogs, receivables, revenue, payables, [days])``:
+  DIO + DSO - DPO with payables over COGS, as ``sopfin.working_capital_days``; blank where
+  COGS or revenue is 0.
 * ``SOP_GAP(plan, budget)``: gap = plan - budget and gap % = gap / |budget| (blank where the
   budget is 0). A column (or one cell) gives two columns, gap and gap %; a row gives two rows;
   a block gives the gap block with the gap % block to its right.
@@ -45,6 +50,7 @@ import pandas as pd
 from sopfin.close.ledger import PUBLISH, current_status
 from sopfin.engine import variances
 from sopfin.engine.bridge import BASES, MIX_METHODS, pvm
+from sopfin.engine.working_capital import working_capital_days
 from sopfin.model import XlError
 from sopfin.render.ledger import parse_ledger
 
@@ -217,19 +223,63 @@ def sop_invcash(inventory_value: Any, opening_value: Any = None) -> Grid:
     return _blank_nan(-(value - before))
 
 
+def _period_days(days: Any, shape: tuple[int, int], flow_name: str) -> np.ndarray:
+    """Days in each period: 30 by default, one cell, one row (a value per column) or a grid."""
+    period = np.full((1, 1), DEFAULT_DIO_DAYS) if days is None else numbers(days, "days")
+    if period.shape not in ((1, 1), (1, shape[1]), shape):
+        raise InputError(f"days must be one cell, one row with a value per column, or the "
+                         f"shape of {flow_name} ({shape[0]}x{shape[1]} vs "
+                         f"{_shape_text(period)})")
+    return period
+
+
+def _balance_and_flow(balance: Any, flow: Any, names: tuple[str, str]) -> tuple[np.ndarray, ...]:
+    value = numbers(balance, names[0], negative=True)
+    period_flow = numbers(flow, names[1], negative=True)
+    same_shape(value, period_flow, *names)
+    return value, period_flow
+
+
+def _days_outstanding(balance: Any, flow: Any, days: Any, names: tuple[str, str]) -> Grid:
+    """balance / flow x days, blank where the flow is 0."""
+    value, period_flow = _balance_and_flow(balance, flow, names)
+    period = _period_days(days, value.shape, names[1])
+    out = np.full(value.shape, np.nan)
+    np.divide(value, period_flow, out=out, where=period_flow != 0)
+    return _blank_nan(out * period)
+
+
 @cell_function
 def sop_dio(inventory_value: Any, cogs: Any, days: Any = None) -> Grid:
     """Days of inventory: inventory value / COGS x days in the period (30 by default)."""
-    value = numbers(inventory_value, "inventory_value", negative=True)
-    cost = numbers(cogs, "cogs", negative=True)
-    same_shape(value, cost, "inventory_value", "cogs")
-    period = np.full((1, 1), DEFAULT_DIO_DAYS) if days is None else numbers(days, "days")
-    if period.shape not in ((1, 1), (1, value.shape[1]), value.shape):
-        raise InputError(f"days must be one cell, one row with a value per column, or the "
-                         f"shape of cogs ({_shape_text(value)} vs {_shape_text(period)})")
-    out = np.full(value.shape, np.nan)
-    np.divide(value, cost, out=out, where=cost != 0)
-    return _blank_nan(out * period)
+    return _days_outstanding(inventory_value, cogs, days, ("inventory_value", "cogs"))
+
+
+@cell_function
+def sop_dso(receivables: Any, revenue: Any, days: Any = None) -> Grid:
+    """Days sales outstanding: receivables / revenue x days in the period (30 by default)."""
+    return _days_outstanding(receivables, revenue, days, ("receivables", "revenue"))
+
+
+@cell_function
+def sop_dpo(payables: Any, cost: Any, days: Any = None) -> Grid:
+    """Days payables outstanding: payables / cost (COGS, production cost or purchases) x
+    days in the period (30 by default)."""
+    return _days_outstanding(payables, cost, days, ("payables", "cost"))
+
+
+@cell_function
+def sop_ccc(inventory_value: Any, cogs: Any, receivables: Any, revenue: Any, payables: Any,
+            days: Any = None) -> Grid:
+    """Cash conversion cycle: DIO + DSO - DPO, payables on COGS (``working_capital_days``);
+    blank where COGS or revenue is 0."""
+    value, cost = _balance_and_flow(inventory_value, cogs, ("inventory_value", "cogs"))
+    owed_to_us, sales = _balance_and_flow(receivables, revenue, ("receivables", "revenue"))
+    owed, _ = _balance_and_flow(payables, cogs, ("payables", "cogs"))
+    same_shape(value, sales, "inventory_value", "revenue")
+    period = _period_days(days, value.shape, "cogs")
+    cycle = working_capital_days(sales, cost, value, owed_to_us, owed, period)["ccc"]
+    return _blank_nan(cycle)
 
 
 @cell_function

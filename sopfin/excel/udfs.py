@@ -26,6 +26,7 @@ from sopfin.excel import functions as f
 CATEGORY = "S&OP Finance"
 _RANGE = {"ndim": 2, "err_to_str": True}
 _OPTIONAL = {"err_to_str": True}
+_DAYS_DOC = "Optional: days in each month, one cell or one row (default 30)."
 
 
 def _safe(call: Callable[[], Any]) -> Any:
@@ -78,11 +79,42 @@ def SOP_INVCASH(inventory_value, opening_value=None):  # noqa: N802
 @xw.func(category=CATEGORY)
 @xw.arg("inventory_value", doc="Inventory value at the end of each month.", **_RANGE)
 @xw.arg("cogs", doc="COGS of each month, the same shape as inventory_value.", **_RANGE)
-@xw.arg("days", doc="Optional: days in each month, one cell or one row (default 30).",
-        **_RANGE)
+@xw.arg("days", doc=_DAYS_DOC, **_RANGE)
 def SOP_DIO(inventory_value, cogs, days=None):  # noqa: N802
     """Days of inventory = inventory value / COGS x days; blank where COGS is 0."""
     return _safe(lambda: f.sop_dio(inventory_value, cogs, days))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("receivables", doc="Receivables at the end of each month (rows x months).", **_RANGE)
+@xw.arg("revenue", doc="Revenue of each month, the same shape as receivables.", **_RANGE)
+@xw.arg("days", doc=_DAYS_DOC, **_RANGE)
+def SOP_DSO(receivables, revenue, days=None):  # noqa: N802
+    """Days sales outstanding = receivables / revenue x days; blank where revenue is 0."""
+    return _safe(lambda: f.sop_dso(receivables, revenue, days))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("payables", doc="Payables at the end of each month (rows x months).", **_RANGE)
+@xw.arg("cost", doc="COGS, production cost or purchases of each month, the same shape as "
+                    "payables.", **_RANGE)
+@xw.arg("days", doc=_DAYS_DOC, **_RANGE)
+def SOP_DPO(payables, cost, days=None):  # noqa: N802
+    """Days payables outstanding = payables / cost x days; blank where the cost is 0."""
+    return _safe(lambda: f.sop_dpo(payables, cost, days))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("inventory_value", doc="Inventory value at the end of each month.", **_RANGE)
+@xw.arg("cogs", doc="COGS of each month, the same shape as inventory_value.", **_RANGE)
+@xw.arg("receivables", doc="Receivables at the end of each month, the same shape.", **_RANGE)
+@xw.arg("revenue", doc="Revenue of each month, the same shape.", **_RANGE)
+@xw.arg("payables", doc="Payables at the end of each month, the same shape.", **_RANGE)
+@xw.arg("days", doc=_DAYS_DOC, **_RANGE)
+def SOP_CCC(inventory_value, cogs, receivables, revenue, payables, days=None):  # noqa: N802
+    """Cash conversion cycle = DIO + DSO - DPO (payables on COGS), blank on a zero flow."""
+    return _safe(lambda: f.sop_ccc(inventory_value, cogs, receivables, revenue, payables,
+                                   days))
 
 
 @xw.func(category=CATEGORY)
@@ -179,5 +211,5 @@ def _ledger_rows(book: Any) -> list[list[Any]]:
     return raw.rows if raw is not None else []
 
 
-UDFS = (SOP_REVENUE, SOP_COGS, SOP_INVENTORY, SOP_INVCASH, SOP_DIO, SOP_PVM, SOP_GAP,
-        SOP_MATVAR, SOP_LABVAR, SOP_OHVAR, SOP_VERSION)
+UDFS = (SOP_REVENUE, SOP_COGS, SOP_INVENTORY, SOP_INVCASH, SOP_DIO, SOP_DSO, SOP_DPO, SOP_CCC,
+        SOP_PVM, SOP_GAP, SOP_MATVAR, SOP_LABVAR, SOP_OHVAR, SOP_VERSION)

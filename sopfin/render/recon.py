@@ -28,7 +28,7 @@ from sopfin.close.digests import DIGEST_MARKER, FormulaCell, seal
 from sopfin.close.ledger import TabClaim
 from sopfin.close.records import END, START, BridgeLine, Reconciliation
 from sopfin.guard.respelling import as_written
-from sopfin.money import to_cents
+from sopfin.money import round_to_total, to_cents
 from sopfin.render.page import recon_page
 from sopfin.render.recon_page import (
     axis_floor,
@@ -187,6 +187,24 @@ def headline(rec: Reconciliation) -> list[tuple[str, float]]:
 
 
 # --- sections --------------------------------------------------------------------------------
+def published_bridge(bridge: Sequence[BridgeLine]) -> tuple[BridgeLine, ...]:
+    """The bridge as published, in cents: start and end each rounded, and the steps rounded
+    together (``round_to_total``) so that they add up to end - start to the cent."""
+    start = [line.amount for line in bridge if line.kind == START]
+    end = [line.amount for line in bridge if line.kind == END]
+    steps = [line.amount for line in bridge if line.kind not in (START, END)]
+    cents = iter(to_cents(np.asarray(steps, dtype=np.float64)).tolist())
+    if len(start) == 1 and len(end) == 1:
+        gap = to_cents(end[0]) - to_cents(start[0])
+        try:
+            cents = iter(round_to_total(steps, gap).tolist())
+        except ValueError:  # steps that do not make the gap: each rounded on its own
+            pass
+    return tuple(replace(line, amount=float(to_cents(line.amount)))
+                 if line.kind in (START, END) else replace(line, amount=next(cents))
+                 for line in bridge)
+
+
 def _bridge(tab: _Tab, title: str, bridge: Sequence[BridgeLine],
             helpers: bool) -> tuple[int, int]:
     headers = BRIDGE_HEADERS
@@ -194,6 +212,7 @@ def _bridge(tab: _Tab, title: str, bridge: Sequence[BridgeLine],
     if helpers:
         tab.row(HELPER_HEADERS, Style.HEADER, row=tab.cursor - 1, col=HELPER_COL)
     first = tab.cursor
+    bridge = published_bridge(bridge)
     for line, helper in zip(bridge, waterfall(bridge), strict=True):
         total = line.kind in (START, END)
         money_style = Style.MONEY_WHOLE_BOLD if total else Style.MONEY_WHOLE
@@ -420,7 +439,8 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
     if rec.revenue_bridge:
         charts.append(_chart(tab, f"Revenue: budget to plan, {rec.window.label}",
                              [line.label for line in rec.revenue_bridge], first, last,
-                             waterfall(rec.revenue_bridge), top, rec.currency))
+                             waterfall(published_bridge(rec.revenue_bridge)), top,
+                             rec.currency))
         tab.cursor = max(tab.cursor, top + CHART_HEIGHT + 1)
     if rec.actual_bridge:
         _bridge(tab, "Revenue bridge, plan of record to actual (closed months)",
