@@ -12,11 +12,12 @@ __version__ = "0.1.0"
 
 from sopfin.api import PlanError, PlanFigures, dollarize, read_plan  # noqa: E402
 from sopfin.engine import variances  # noqa: E402
+from sopfin.engine.allocate import allocate  # noqa: E402
 from sopfin.engine.bridge import pvm  # noqa: E402
 from sopfin.engine.working_capital import (  # noqa: E402
     cash_from_operations,
     working_capital_days,
 )
 
-__all__ = ["PlanError", "PlanFigures", "__version__", "cash_from_operations", "dollarize", "pvm",
-           "read_plan", "variances", "working_capital_days"]
+__all__ = ["PlanError", "PlanFigures", "__version__", "allocate", "cash_from_operations",
+           "dollarize", "pvm", "read_plan", "variances", "working_capital_days"]
