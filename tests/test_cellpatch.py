@@ -100,3 +100,21 @@ def test_a_value_no_cell_can_hold_is_refused():
         patch_sheet_xml(xml, [CellEdit("A1", float("nan"))])
     with pytest.raises(ValueError, match="not a cell reference"):
         split_ref("A0")
+
+
+def test_the_writer_sets_cells_on_a_user_sheet_atomically(tmp_path):
+    from sopfin.xlsx.errors import UserSheetPatchError
+    from sopfin.xlsx.writer import write_sheets
+
+    path = user_sheet(tmp_path / "plan.xlsx")
+    original = path.read_bytes()
+    report = write_sheets(path, [], cells={"Actuals": [CellEdit("E3", 30.0)]})
+    assert report.parts == (PART,)
+    assert openpyxl.load_workbook(path)["Actuals"]["E3"].value == 30
+    changed = path.read_bytes()
+    for cells, message in [({"Actuals": [CellEdit("F2", 1.0)]}, "Actuals!F2 holds a formula"),
+                           ({"Nope": [CellEdit("A1", 1.0)]}, "no worksheet 'Nope'")]:
+        with pytest.raises(UserSheetPatchError, match=message):
+            write_sheets(path, [], cells=cells)
+        assert path.read_bytes() == changed  # nothing written
+    assert changed != original
