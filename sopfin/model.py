@@ -33,6 +33,29 @@ class CellRef:
 NO_STORED_RESULT = "#NO-RESULT"
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class SourceRow:
+    """A row of an imported file (``row`` as a spreadsheet or text editor numbers it; 0 for
+    the file as a whole), or a key of a mapping file (``column`` holds the key)."""
+
+    source: str
+    row: int = 0
+    column: str = ""
+
+    @property
+    def sheet(self) -> str:
+        return self.source
+
+    @property
+    def cell(self) -> str:
+        if self.row:
+            return f"row {self.row}" + (f", column {self.column}" if self.column else "")
+        return self.column
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.cell}" if self.cell else self.source
+
+
 @dataclass(frozen=True, slots=True)
 class XlError:
     """An Excel error value found in a cell (``#N/A``, ``#REF!``, ...), or a formula saved
@@ -101,6 +124,14 @@ class IssueCode(enum.StrEnum):
     EDIT_DISCARDED = "edit-discarded"  # dollarize --discard-edits overwrote such a cell
     # workbook ownership
     SHEET_NAME_TAKEN = "sheet-name-taken"
+    # imports (located at a source row, or at a key of the mapping file)
+    MAPPING_INVALID = "mapping-invalid"  # the mapping file (or preset) cannot be used
+    SOURCE_COLUMN_MISSING = "source-column-missing"  # a mapped column is not in the source
+    SOURCE_DATE_INVALID = "source-date-invalid"  # a date or period that does not parse
+    SOURCE_NUMBER_INVALID = "source-number-invalid"  # a value that is not a number
+    ITEM_UNMAPPED = "item-unmapped"  # an item with no family in the mapping
+    MONTH_OUTSIDE_HORIZON = "month-outside-horizon"  # a row dated outside the plan's months
+    SOURCE_UNREADABLE = "source-unreadable"  # the file is not a table sopfin can read
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +143,7 @@ class Issue:
 
     code: IssueCode
     severity: Severity
-    where: CellRef
+    where: CellRef | SourceRow
     message: str
     fix: str = ""
     more: int = 0  # > 0: this issue stands for that many further issues like the ones listed
@@ -124,7 +155,8 @@ class Issue:
 
     def format(self, workbook: str = "") -> str:
         """`Plan.xlsx!Demand!F14: <what is wrong>; <how to fix it>.`"""
-        loc = f"{workbook}!{self.where}" if workbook else str(self.where)
+        located_in_book = workbook and isinstance(self.where, CellRef)
+        loc = f"{workbook}!{self.where}" if located_in_book else str(self.where)
         text = f"{loc}: {self.message}"
         if self.fix:
             text += f"; {self.fix}"

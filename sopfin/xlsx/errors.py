@@ -137,3 +137,11 @@ class SaveFailedError(WorkbookError):
     def __init__(self, path: str | Path, detail: str) -> None:
         super().__init__(path, f"could not save ({detail}); the workbook was not changed",
                          "free some space or fix the folder, then run again")
+
+
+class UserSheetPatchError(WorkbookError):
+    """Cells cannot be set on a user's sheet as asked: the sheet is missing or sopfin's, or a
+    cell to set holds a formula (never overwritten)."""
+
+    def __init__(self, path: str | Path, problem: str, fix: str) -> None:
+        super().__init__(path, problem, fix)

@@ -18,10 +18,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from lxml.etree import XMLSyntaxError
+
 from sopfin.sheetspec import SheetSpec, Style
 from sopfin.xlsx import blank
 from sopfin.xlsx.activetab import deselected_parts, set_active_tab
 from sopfin.xlsx.atomic import atomic_replace, save_faults
+from sopfin.xlsx.cellpatch import CellEdit, formula_refs, patch_sheet_xml
 from sopfin.xlsx.charts import (
     PartNamer,
     actual_name,
@@ -36,6 +39,7 @@ from sopfin.xlsx.errors import (
     SheetNameTakenError,
     StrictOOXMLError,
     StructureProtectedError,
+    UserSheetPatchError,
     WorkbookError,
     WorkbookExistsError,
     WorkbookLockedError,
@@ -134,7 +138,8 @@ def owned_sheet_names(path: str | Path, any_value: bool = False) -> set[str]:
 def write_sheets(path: str | Path, sheets: Sequence[SheetSpec],
                  states: Mapping[str, str] | None = None,
                  adopt: Collection[str] = (), *,
-                 workbook_id: str | None = None) -> WriteReport:
+                 workbook_id: str | None = None,
+                 cells: Mapping[str, Sequence[CellEdit]] | None = None) -> WriteReport:
     """Add or replace ``sheets`` in the workbook at ``path``, atomically.
 
     Owned specs replace the sheet of the same name if sopfin owns it, else are appended and
@@ -143,7 +148,9 @@ def write_sheets(path: str | Path, sheets: Sequence[SheetSpec],
     spreadsheet app's save made it 'hidden'); names absent or not owned are left alone.
     ``adopt`` names unmarked sheets proven sopfin's by their content (``sopfin.guard.ownership``):
     they count as owned and are marked again. ``workbook_id`` is recorded as the workbook's
-    identity if it has none yet.
+    identity if it has none yet. ``cells`` sets cells on sheets sopfin does not own (an import
+    into ``Actuals``): sheet name -> edits (``sopfin.xlsx.cellpatch``); a cell holding a
+    formula is refused, as is a sheet sopfin owns.
     Everything is checked before anything is written; on any error the file is left as it was.
     """
     path = Path(path)
@@ -152,8 +159,35 @@ def write_sheets(path: str | Path, sheets: Sequence[SheetSpec],
         adopted = _adoptable(pkg, adopt)
         pkg.sheets = [replace(s, owned=True) if s.position in adopted else s
                       for s in pkg.sheets]
+        patched = _patched_user_sheets(pkg, path, cells or {})
         return _write(pkg, path, sheets, restore=restored_states(pkg, sheets, states or {}),
-                      remark=sorted(adopted), workbook_id=workbook_id)
+                      remark=sorted(adopted), workbook_id=workbook_id, patched=patched)
+
+
+def _patched_user_sheets(pkg: Package, path: Path, cells: Mapping[str, Sequence[CellEdit]]
+                         ) -> dict[str, bytes]:
+    """Sheet part -> its XML with ``cells`` set, for the user's sheets named in ``cells``."""
+    out = {}
+    for name, edits in cells.items():
+        entry = next((s for s in pkg.sheets if s.name == name), None)
+        if entry is None or entry.part is None:
+            raise UserSheetPatchError(path, f"the workbook has no worksheet {name!r}",
+                                      f"add the sheet {name!r} (sopfin init adds it)")
+        if entry.owned:
+            raise UserSheetPatchError(path, f"sheet {name!r} is sopfin's; its cells are "
+                                      "written by sopfin's own commands", "leave it to them")
+        xml = pkg.read(entry.part)
+        held = formula_refs(xml, [e.ref for e in edits])
+        if held:
+            raise UserSheetPatchError(path, f"{name}!{held[0]} holds a formula"
+                                      + (f" (and {len(held) - 1} more cells)" if held[1:]
+                                         else ""),
+                                      "clear the formulas in the cells being written")
+        try:
+            out[entry.part] = patch_sheet_xml(xml, edits)
+        except (ValueError, XMLSyntaxError) as exc:
+            raise NotAWorkbookError(path, f"{entry.part}: {exc}") from None
+    return out
 
 
 def _adoptable(pkg: Package, adopt: Collection[str]) -> set[int]:
@@ -427,11 +461,13 @@ def _cell_count(values: object) -> int:
 def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
            fast_deflate: bool = True, restore: Mapping[int, str] | None = None,
            remark: Sequence[int] = (), workbook_id: str | None = None,
-           mark_written: bool = True) -> WriteReport:
+           mark_written: bool = True, patched: Mapping[str, bytes] | None = None
+           ) -> WriteReport:
     """Write ``sheets`` into the package. ``mark_written``: comment each sheet part written
     (``package.written_comment``) so later runs know it unchanged; new workbooks (the
     committed template among them) are written without, their bytes unchanged."""
-    if not sheets and not restore and not remark and not workbook_id:
+    patched = dict(patched or {})
+    if not sheets and not restore and not remark and not workbook_id and not patched:
         return WriteReport(path, (), (), (), (), 0)
     try:
         plan = _plan(pkg, sheets)
@@ -447,7 +483,7 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
     replaced = {e.part: s for s, e in plan.replace}
     if pkg.signed:
         edits.warnings.append(SIGNED_WARNING)
-    touched = tuple(sorted({*edits.parts, *edits.removed, *replaced,
+    touched = tuple(sorted({*edits.parts, *edits.removed, *replaced, *patched,
                             *(part for _, _, part in plan.add)}))
     source = pkg.source
     jobs = [_sheet_job(part, spec, xf, drawn.rids.get(part))
@@ -464,6 +500,8 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
                 sink.add(name, edits.parts.pop(name), info.date_time)
             elif name in replaced:
                 sink.add_deflated(name, *sheets_ready[name], info.date_time)
+            elif name in patched:
+                sink.add(name, patched[name], info.date_time)
             else:
                 sink.copy_raw(info, source)
         for name, data in edits.parts.items():  # registry and chart parts new to the package

@@ -220,6 +220,11 @@ EMITTED_ELSEWHERE = {
     "typed-over": "dollarize (tests/test_edits.py), when a cell sopfin wrote was changed",
     "edit-discarded": "dollarize --discard-edits (tests/test_edits.py), for each cell it "
                       "overwrote",
+    **{code: "the import of a source file (tests/test_import.py), at a source row or a "
+             "mapping key" for code in (
+        "mapping-invalid", "source-column-missing", "source-date-invalid",
+        "source-number-invalid", "item-unmapped", "month-outside-horizon",
+        "source-unreadable")},
 }
 
 
