@@ -5,10 +5,9 @@ it to the cent."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-import pytest
 
 from sopfin.money import cents_equal, round_to_total, to_cents
 

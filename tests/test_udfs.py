@@ -29,8 +29,8 @@ from sopfin import layout
 from sopfin.close.ledger import LEDGER_COLUMNS
 from sopfin.engine import variances
 from sopfin.engine.dollarize import days_of_inventory, dollarize
-from sopfin.excel import functions as f
 from sopfin.engine.working_capital import working_capital_plan
+from sopfin.excel import functions as f
 from sopfin.excel import udfs
 
 CENT = 0.005

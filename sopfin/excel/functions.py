@@ -378,7 +378,8 @@ def _variance_table(compute: Callable[..., dict[str, Any]], *args: Any, **kwargs
     except ValueError as exc:
         raise InputError(str(exc)) from None
     columns = [np.atleast_1d(v) + 0.0 for v in figures.values()]
-    return [list(figures)] + [list(row) for row in zip(*(c.tolist() for c in columns))]
+    rows = zip(*(c.tolist() for c in columns), strict=True)
+    return [list(figures)] + [list(row) for row in rows]
 
 
 @cell_function

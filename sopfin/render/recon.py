@@ -15,6 +15,7 @@ the one cell the hash does not cover.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -196,10 +197,8 @@ def published_bridge(bridge: Sequence[BridgeLine]) -> tuple[BridgeLine, ...]:
     cents = iter(to_cents(np.asarray(steps, dtype=np.float64)).tolist())
     if len(start) == 1 and len(end) == 1:
         gap = to_cents(end[0]) - to_cents(start[0])
-        try:
+        with contextlib.suppress(ValueError):  # steps that do not make the gap: each alone
             cents = iter(round_to_total(steps, gap).tolist())
-        except ValueError:  # steps that do not make the gap: each rounded on its own
-            pass
     return tuple(replace(line, amount=float(to_cents(line.amount)))
                  if line.kind in (START, END) else replace(line, amount=next(cents))
                  for line in bridge)
