@@ -217,6 +217,32 @@ def _report(args: argparse.Namespace, result, *, wrote: bool) -> int:
     return code
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from sopfin.imports.command import (
+        ImportUsageError,
+        import_lines,
+        import_payload,
+        run_import,
+    )
+
+    try:
+        out = run_import(args.path, args.source, args.into, args.map, dry_run=args.dry_run)
+    except ImportUsageError as exc:
+        raise UsageError(str(exc)) from None
+    name = Path(args.path).name
+    if args.json:
+        print(json.dumps(import_payload(out), indent=2))
+        return EXIT_OK if out.ok else EXIT_ISSUES
+    if not out.ok:
+        print(f"{name}: nothing imported; fix the errors listed below and run again")
+        _print_issues(out.issues, name)
+        return EXIT_ISSUES
+    for line in import_lines(out, dry_run=args.dry_run):
+        print(line)
+    _print_issues(out.issues, name)
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from sopfin.pipeline import run_dollarize
     from sopfin.plan.demo import demo_sheets
@@ -518,6 +544,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("version_b", type=_version, metavar="vB")
     common(p)
     p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("import", help="load a CSV, Parquet or .xlsx export into an input sheet",
+                       description="Load a flat table exported from an ERP, a GL or a "
+                                   "spreadsheet into an input sheet (Actuals, Budget, ...). "
+                                   "The imported months are replaced, never added twice; "
+                                   "with any error nothing is written.")
+    p.add_argument("path", help="the plan workbook")
+    p.add_argument("source", help="the export: .csv, .parquet or .xlsx")
+    p.add_argument("--into", required=True, metavar="SHEET",
+                   help="Actuals, Budget, Forecast, Demand, Supply, Prices or PlannedVariances")
+    p.add_argument("--map", required=True, metavar="MAP",
+                   help="a mapping file (TOML, see docs/import.md) or preset:NAME "
+                        "(netsuite-sales, quickbooks-sales-by-product, sap-billing-items, "
+                        "gl-trial-balance)")
+    p.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("demo", help="build the demo workbook and dollarize it",
                        description="Build the demo manufacturer's plan workbook, dollarize "

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 COPIED = ("pyproject.toml", "README.md", "sopfin", "scripts", "templates", "tests", "addin",
-          "benchmarks", "docs")
+          "benchmarks", "docs", "examples")
 
 
 def blocks(language: str) -> list[str]:
