@@ -243,6 +243,56 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_allocate(args: argparse.Namespace) -> int:
+    from sopfin.imports.allocation import allocation_lines, run_allocate
+    from sopfin.imports.command import ImportUsageError
+
+    try:
+        out = run_allocate(args.path, amount=args.amount, measure=args.measure, to=args.to,
+                           by=args.by, window=args.window, dry_run=args.dry_run)
+    except ImportUsageError as exc:
+        raise UsageError(str(exc)) from None
+    name = Path(args.path).name
+    if not out.ok:
+        print(f"{name}: nothing allocated; fix the errors listed below and run again")
+        _print_issues(out.issues, name)
+        return EXIT_ISSUES
+    for line in allocation_lines(out, dry_run=args.dry_run):
+        print(line)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import ipaddress
+
+    from sopfin.server.security import TokenConfigError, load_tokens
+
+    root = Path(args.root)
+    if not root.is_dir():
+        raise UsageError(f"{root}: no such folder")
+    try:
+        tokens = load_tokens(args.tokens)
+    except TokenConfigError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        loopback = ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = args.host == "localhost"
+    if not loopback and not tokens.configured:
+        raise UsageError(f"--host {args.host} would serve the workbooks beyond this machine "
+                         "without a token; give --tokens FILE (or SOPFIN_API_TOKENS)")
+    import uvicorn
+
+    from sopfin.server.app import create_app
+
+    print(f"sopfin serving {root.resolve()} at http://{args.host}:{args.port}/api/v1/workbooks "
+          f"(documentation at /docs); {'tokens required' if tokens.configured else 'read only'}",
+          flush=True)
+    uvicorn.run(create_app(root, tokens, max_body=args.max_body), host=args.host,
+                port=args.port, log_level="warning")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from sopfin.pipeline import run_dollarize
     from sopfin.plan.demo import demo_sheets
@@ -561,6 +611,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("allocate", help="spread a top-down amount over Budget rows by a driver",
+                       description="Spread AMOUNT over the families' Budget rows of a measure "
+                                   "for the months of a window, in proportion to a driver, so "
+                                   "the cells sum to the amount to the cent.")
+    p.add_argument("path", help="the plan workbook")
+    p.add_argument("--amount", required=True, type=float, help="the amount to allocate")
+    p.add_argument("--measure", required=True, metavar="MEASURE",
+                   help="revenue, units or cogs (opex comes with the Opex sheet)")
+    p.add_argument("--to", default="families", help="families (departments need an Opex sheet)")
+    p.add_argument("--by", required=True, metavar="DRIVER",
+                   help="equal, budget_units, revenue (the plan's) or prior_actuals")
+    p.add_argument("--window", default="Horizon", metavar="W",
+                   help="the months to fill, as for close (default Horizon)")
+    p.add_argument("--dry-run", action="store_true", help="show the rows; write nothing")
+    p.set_defaults(func=cmd_allocate)
+
+    p = sub.add_parser("serve", help="serve the plan workbooks of a folder over HTTP",
+                       description="An HTTP API over the plan workbooks in --root: reports, "
+                                   "costs, what-ifs, actuals, budget allocation, versions. "
+                                   "OpenAPI documentation at /docs.")
+    p.add_argument("--root", required=True, metavar="DIR", help="the folder of workbooks")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback)")
+    p.add_argument("--port", type=int, default=8750, help="port (default 8750)")
+    p.add_argument("--tokens", metavar="FILE",
+                   help="bearer tokens (TOML, see docs/api.md); or SOPFIN_API_TOKENS")
+    p.add_argument("--max-body", type=int, default=1 << 20, metavar="BYTES",
+                   help="largest request body accepted (default 1 MiB)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="build the demo workbook and dollarize it",
                        description="Build the demo manufacturer's plan workbook, dollarize "

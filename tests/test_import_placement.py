@@ -55,3 +55,12 @@ def test_a_broken_header_is_reported_at_its_cell():
     placed, issues = place_import(rows, result(("PUMP", "revenue", "2027-01", 1.0)), MONTHS)
     assert placed is None and issues[0].code is IssueCode.MISSING_COLUMN
     assert str(issues[0].where) == "Actuals!B1"
+
+
+def test_an_import_replaces_only_the_measures_it_brings():
+    rows = [HEADER, ["PUMP", "revenue", 1.0, 2.0, 3.0], ["PUMP", "units", 4.0, 5.0, 6.0],
+            ["VALVE", "revenue", 7.0, 8.0, 9.0]]
+    imp = result(("PUMP", "revenue", "2027-01", 10.0))
+    placed, _ = place_import(rows, imp, MONTHS)
+    # VALVE's revenue is blanked in the imported months, PUMP's units are not touched
+    assert placed.cells == (("C2", 10.0), ("D2", None), ("C4", None), ("D4", None))

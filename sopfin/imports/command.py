@@ -29,11 +29,10 @@ class ImportUsageError(ValueError):
     """The command was asked for something it cannot do (an unknown preset or sheet)."""
 
 
-@dataclass
-class ImportOutcome:
-    workbook: Path
-    target: str
-    result: ImportResult | None = None
+@dataclass(kw_only=True)
+class SheetWrite:
+    """Cells placed on a user's sheet, the issues met, and whether they were written."""
+
     placement: Placement | None = None
     issues: list[Issue] = field(default_factory=list)
     written: bool = False
@@ -41,6 +40,29 @@ class ImportOutcome:
     @property
     def ok(self) -> bool:
         return not has_errors(self.issues)
+
+
+def write_placement(out: SheetWrite, workbook: Path, sheet: str) -> None:
+    """Write ``out.placement``'s cells on ``sheet`` (one locked, atomic write); a formula
+    where a cell goes is an issue of the user's data, and nothing is written."""
+    assert out.placement is not None
+    edits = [CellEdit(ref, value) for ref, value in out.placement.cells]
+    if not edits:
+        return
+    try:
+        write_sheets(workbook, [], cells={sheet: edits})
+    except UserSheetPatchError as exc:
+        out.issues.append(Issue(IssueCode.VALUE_INVALID, Severity.ERROR, CellRef(sheet),
+                                exc.problem, exc.fix))
+        return
+    out.written = True
+
+
+@dataclass
+class ImportOutcome(SheetWrite):
+    workbook: Path
+    target: str
+    result: ImportResult | None = None
 
 
 def mapping_text(spec: str) -> tuple[str, str]:
@@ -98,7 +120,8 @@ def run_import(workbook: str | Path, source: str | Path, into: str, map_spec: st
     out.issues += place_issues
     if out.placement is None or has_errors(out.issues) or dry_run:
         return out
-    return _write(out)
+    write_placement(out, workbook, into)
+    return out
 
 
 def _family_sheet(raw: Mapping[str, object], mapping: ImportMap
@@ -123,21 +146,6 @@ def _family_sheet(raw: Mapping[str, object], mapping: ImportMap
         if item and family:
             table[item] = family
     return table, []
-
-
-def _write(out: ImportOutcome) -> ImportOutcome:
-    assert out.placement is not None
-    edits = [CellEdit(ref, value) for ref, value in out.placement.cells]
-    if not edits:
-        return out
-    try:
-        write_sheets(out.workbook, [], cells={out.target: edits})
-    except UserSheetPatchError as exc:  # a formula where the import writes: the user's data
-        out.issues.append(Issue(IssueCode.VALUE_INVALID, Severity.ERROR, CellRef(out.target),
-                                exc.problem, exc.fix))
-        return out
-    out.written = True
-    return out
 
 
 def import_lines(out: ImportOutcome, *, dry_run: bool) -> list[str]:

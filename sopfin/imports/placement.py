@@ -8,7 +8,7 @@ Pure: the sheet comes in as its grid (from A1), the cells go out as ``(ref, valu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sopfin import layout
@@ -66,8 +66,26 @@ def place_import(rows: Sequence[Sequence[object]], result: ImportResult,
     for ln in result.lines:
         key = tuple(v for v, h in zip(ln.keys, headers, strict=True) if h in columns.keys)
         wanted.setdefault(key, {})[ln.month] = ln.value
+    present = [h for h in headers if h in columns.keys]
+    in_scope = _scope(present, wanted)
+    existing = {k: i for k, i in existing.items() if in_scope(k)}
     return _cells(rows, spec, columns.keys, headers, month_col, existing, wanted,
                   result.months, end)
+
+
+SCOPE_HEADERS = ("Measure", "Scenario", "Type")
+
+
+def _scope(present: list[str], wanted: dict[tuple[str, ...], dict[str, float]]
+           ) -> Callable[[tuple[str, ...]], bool]:
+    """Which existing rows an import replaces in its months: those of the measures (and
+    scenarios, variance types) it brings; on a sheet without such keys (Prices), those of
+    the families it brings. An import of revenue never blanks units."""
+    named = [present.index(h) for h in SCOPE_HEADERS if h in present]
+    if not named:
+        named = [present.index("Family")]
+    brought = {tuple(k[i] for i in named) for k in wanted}
+    return lambda key: tuple(key[i] for i in named) in brought
 
 
 def _existing_rows(rows: Sequence[Sequence[object]], spec: InputSheet,

@@ -1,0 +1,135 @@
+"""``sopfin allocate``: a top-down amount spread over the families' Budget rows in proportion
+to a driver, for the months of a window, to the cent; written as Budget cells (or shown).
+
+read the plan -> the driver's weights per family and month -> ``sopfin.allocate`` (largest
+remainder) -> place the lines on Budget (the window's months of that measure replaced) ->
+write, or with ``dry_run`` only say what would change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sopfin import layout
+from sopfin.close.window import WindowError, parse_window
+from sopfin.engine.allocate import allocate
+from sopfin.engine.dollarize import dollarize
+from sopfin.imports.command import ImportUsageError, SheetWrite, write_placement
+from sopfin.imports.placement import place_import
+from sopfin.imports.transform import ImportLine, ImportResult
+from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, has_errors
+from sopfin.pipeline import check_with_finance
+
+DRIVERS = ("equal", "budget_units", "revenue", "prior_actuals")
+MEASURES = layout.BUDGET_MEASURES
+
+
+@dataclass
+class AllocationOutcome(SheetWrite):
+    workbook: Path
+    amount: float
+    measure: str
+    driver: str
+    window: str = ""
+    months: tuple[str, ...] = ()
+    cells: dict[str, dict[str, float]] = field(default_factory=dict)  # family -> month -> cents
+
+
+def run_allocate(workbook: str | Path, *, amount: float, measure: str, to: str, by: str,
+                 window: str = "Horizon", dry_run: bool = False) -> AllocationOutcome:
+    workbook = Path(workbook)
+    if to != "families":
+        raise ImportUsageError(f"allocating to {to!r} needs an Opex sheet with departments, "
+                               "which this workbook format does not have yet; use --to families")
+    if measure not in MEASURES:
+        raise ImportUsageError(f"--measure {measure!r}: Budget rows by family take "
+                               f"{', '.join(MEASURES)}")
+    if by not in DRIVERS:
+        raise ImportUsageError(f"--by {by!r}: drivers are {', '.join(DRIVERS)}")
+    out = AllocationOutcome(workbook, amount, measure, by)
+    read = check_with_finance(workbook)
+    if read.plan is None or has_errors(read.issues):
+        out.issues = list(read.issues)
+        return out
+    plan = read.plan
+    try:
+        win = parse_window(window, plan.months, plan.settings.fiscal_year_start,
+                           plan.settings.current_cycle)
+    except WindowError as exc:
+        raise ImportUsageError(str(exc)) from None
+    out.window, out.months = win.label, win.months
+    weights = _weights(plan, read, by, win.months, measure)
+    try:
+        out.cells = allocate(amount, weights, win.months)  # type: ignore[assignment]
+    except ValueError as exc:
+        out.issues.append(Issue(IssueCode.VALUE_INVALID, Severity.ERROR,
+                                CellRef(layout.BUDGET), f"cannot allocate by {by}: {exc}",
+                                "choose another driver (--by equal always works)"))
+        return out
+    lines = tuple(ImportLine((family, measure), m, v)
+                  for family, row in out.cells.items() for m, v in row.items())
+    result = ImportResult(f"allocate {amount:,.2f} by {by}", "", layout.BUDGET,
+                          ("family", "measure"), lines=lines, months=win.months)
+    budget = read.raw.get(layout.BUDGET)
+    if budget is None:
+        out.issues.append(Issue(IssueCode.MISSING_SHEET, Severity.ERROR, CellRef(layout.BUDGET),
+                                "the workbook has no sheet 'Budget'", "add it (sopfin init)"))
+        return out
+    out.placement, issues = place_import(budget.rows, result, plan.months)
+    out.issues += issues
+    if out.placement is None or has_errors(out.issues) or dry_run:
+        return out
+    write_placement(out, workbook, layout.BUDGET)
+    return out
+
+
+def _weights(plan: Plan, read: object, by: str, months: tuple[str, ...], measure: str
+             ) -> dict[str, list[float]]:
+    """Family -> one weight per window month: 1 each (equal), the budget's units by month,
+    the plan's revenue by month (its reconciled scenario), or the family's actuals of the
+    measure over the closed months (a flat profile)."""
+    families = list(plan.families.keys["family"])
+    active = plan.families.keys["active"].to_numpy(dtype=object) != "FALSE"
+    cols = [plan.months.index(m) for m in months]
+    if by == "equal":
+        return {f: [1.0] * len(months) for f, a in zip(families, active, strict=True) if a}
+    if by == "budget_units":
+        return _table_weights(plan.budget, "units", families, cols)
+    if by == "prior_actuals":
+        actuals = getattr(getattr(read, "finance", None), "actuals", None)
+        if actuals is None:
+            return {}
+        totals = _table_weights(actuals, measure, families,
+                                list(range(len(actuals.value_names))))
+        return {f: [sum(w)] * len(months) for f, w in totals.items()}
+    d, _ = dollarize(plan, [plan.settings.reconciled_scenario])
+    revenue = d.fam["revenue"][0]
+    return {f: [float(revenue[i, j]) for j in cols] for i, f in enumerate(d.families)}
+
+
+def _table_weights(table: object, measure: str, families: list[str], cols: list[int]
+                   ) -> dict[str, list[float]]:
+    keys = table.keys  # type: ignore[attr-defined]
+    values = np.nan_to_num(table.values, nan=0.0)  # type: ignore[attr-defined]
+    out: dict[str, list[float]] = {}
+    for i in range(len(keys)):
+        if keys["measure"].iat[i] != measure or keys["family"].iat[i] not in families:
+            continue
+        row = [max(float(values[i, j]), 0.0) for j in cols]
+        prior = out.get(keys["family"].iat[i], [0.0] * len(cols))
+        out[keys["family"].iat[i]] = [a + b for a, b in zip(prior, row, strict=True)]
+    return out
+
+
+def allocation_lines(out: AllocationOutcome, *, dry_run: bool) -> list[str]:
+    total = sum(v for row in out.cells.values() for v in row.values())
+    verb = "would set" if dry_run else "set" if out.written else "found (no change)"
+    lines = [f"{out.workbook.name}: {out.amount:,.2f} of {out.measure} over {out.window} by "
+             f"{out.driver}: {len(out.cells)} families, sum {total:,.2f}; Budget cells {verb}: "
+             f"{len(out.placement.cells) if out.placement else 0}"]
+    for family, row in out.cells.items():
+        lines.append(f"  {family:<12} {sum(row.values()):>16,.2f}")
+    return lines

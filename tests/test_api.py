@@ -1,0 +1,222 @@
+"""``sopfin serve``: the real server (uvicorn on a free loopback port) over a folder holding
+the closed demo; every endpoint called over HTTP, figures compared with the CLI's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+
+from sopfin.cli import main
+from sopfin.xlsx.read import read_raw_sheets
+
+WRITE = "write-token-0123456789"
+READ = "read-token-0123456789ab"
+API = "/api/v1/workbooks"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    root = tmp_path_factory.mktemp("books")
+    plan = root / "plan.xlsx"
+    assert main(["new", "--demo", str(plan)]) == 0
+    assert main(["close", str(plan), "--author", "fpa"]) == 0
+    outside = tmp_path_factory.mktemp("outside") / "secret.xlsx"
+    shutil.copyfile(plan, outside)
+    (root / "link.xlsx").symlink_to(outside)
+    port = free_port()
+    env = dict(os.environ, SOPFIN_API_TOKENS=f"erp-bot:{WRITE}:read+write,bi:{READ}:read")
+    proc = subprocess.Popen([sys.executable, "-m", "sopfin.cli", "serve", "--root", str(root),
+                             "--port", str(port), "--max-body", "200000"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(base + "/docs", timeout=1)
+            break
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"the server did not start: {proc.stdout.read().decode()}")
+            time.sleep(0.2)
+    yield base, plan
+    proc.terminate()
+    proc.wait(10)
+
+
+def get(base: str, path: str, token: str | None = READ, **params) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.get(base + path, headers=headers, params=params, timeout=60)
+
+
+def post(base: str, path: str, body: object, token: str | None = WRITE, **params
+         ) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.post(base + path, json=body, headers=headers, params=params, timeout=60)
+
+
+def test_versions_verify_and_openapi(served):
+    base, plan = served
+    assert get(base, API).json() == {"workbooks": ["link.xlsx", "plan.xlsx"]}
+    [v1] = get(base, f"{API}/plan.xlsx/versions").json()["versions"]
+    assert (v1["version"], v1["status"], v1["author"]) == (1, "draft", "fpa")
+    detail = get(base, f"{API}/plan.xlsx/versions/1").json()
+    assert detail["totals"]["revenue"] > 0 and len(detail["months"]) == 24
+    assert get(base, f"{API}/plan.xlsx/verify").json()["ok"] is True
+    assert "/api/v1/workbooks/{name}/reports/{period}" in httpx.get(
+        base + "/openapi.json").json()["paths"]
+
+
+def test_live_report_equals_the_clis_figures(served, capsys):
+    base, plan = served
+    body = get(base, f"{API}/plan.xlsx/reports/Horizon", live="true").json()
+    from sopfin.api import dollarize, read_plan
+    summary = dollarize(read_plan(plan)).summary
+    years = summary[summary["period_type"] == "year"]
+    for scenario, figures in body["scenarios"].items():
+        for measure in ("revenue", "cogs", "gross_margin", "units"):
+            expected = years[(years["scenario"] == scenario) & (years["measure"] == measure)]
+            assert figures[measure]["plan"] == pytest.approx(expected["plan"].sum(), abs=0.01)
+            assert figures[measure]["budget"] == pytest.approx(expected["budget"].sum(),
+                                                               abs=0.01)
+    quarter = get(base, f"{API}/plan.xlsx/reports/FY2027 Q1", live="true").json()
+    assert quarter["months"] == ["2027-01", "2027-02", "2027-03"]
+    assert get(base, f"{API}/plan.xlsx/reports/Q5", live="true").status_code == 400
+
+
+def test_repeated_reads_of_an_unchanged_workbook_do_not_reread_it(served):
+    base, _ = served
+    get(base, f"{API}/plan.xlsx/reports/2027-03", live="true")
+    before = get(base, "/api/v1/status").json()["reads"]
+    for _ in range(5):
+        assert get(base, f"{API}/plan.xlsx/reports/2027-03", live="true").status_code == 200
+    assert get(base, "/api/v1/status").json()["reads"] == before
+
+
+def test_tokens_scopes_and_names_that_escape_the_root(served):
+    base, plan = served
+    assert get(base, API, token=None).status_code == 401
+    assert get(base, API, token="x" * 20).status_code == 401
+    before = plan.read_bytes()
+    assert post(base, f"{API}/plan.xlsx/versions/1/approve", {}, token=READ).status_code == 403
+    assert post(base, f"{API}/plan.xlsx/versions/1/approve", {}, token=None).status_code == 401
+    assert plan.read_bytes() == before
+    for name in ("..", "link.xlsx", "%2e%2e%2fplan.xlsx", "plan.xls", ".hidden.xlsx"):
+        assert get(base, f"{API}/{name}/versions").status_code == 404, name
+
+
+def test_an_oversized_body_is_refused(served):
+    base, _ = served
+    lines = [{"date": "2027-01-01", "item": "PMP-100", "revenue": 1.0}] * 5000
+    r = post(base, f"{API}/plan.xlsx/revenue/track", {"lines": lines})
+    assert r.status_code == 413
+
+
+def test_forecast_is_a_what_if_that_writes_nothing(served):
+    base, plan = served
+    before = plan.read_bytes()
+    change = {"sheet": "Demand", "scenario": "base", "family": "PMP-100",
+              "channel": "Distributors", "month": "2027-03", "value": 500}
+    r = post(base, f"{API}/plan.xlsx/forecast", {"changes": [change], "period": "2027-03"},
+             token=READ)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["forecast"]["base"]["units"]["plan"] >= body["baseline"]["base"]["units"]["plan"]
+    assert body["forecast"]["upside"] == body["baseline"]["upside"]
+    assert plan.read_bytes() == before
+    bad = post(base, f"{API}/plan.xlsx/forecast",
+               {"changes": [{**change, "family": "NOPE"}]}, token=READ)
+    assert bad.status_code == 422 and bad.json()["issues"][0]["code"] == "value-invalid"
+
+
+def test_revenue_track_writes_actuals_through_the_import(served):
+    base, plan = served
+    lines = [{"date": "2027-01-15", "item": "P100", "units": 3, "revenue": 5550.0},
+             {"date": "2027-01-20", "item": "P100", "units": 1, "revenue": 1850.0}]
+    r = post(base, f"{API}/plan.xlsx/revenue/track",
+             {"lines": lines, "families": {"P100": "PMP-100"}, "source": "erp"})
+    assert r.status_code == 200, r.text
+    assert r.json()["totals"] == {"revenue": 7400.0, "units": 4.0}
+    assert r.json()["author"] == "erp-bot"
+    rows = read_raw_sheets(plan, ["Actuals"])["Actuals"].rows
+    assert ["PMP-100", "revenue", 7400.0] in [row[:3] for row in rows]
+    bad = post(base, f"{API}/plan.xlsx/revenue/track",
+               {"lines": [{"date": "someday", "item": "X", "revenue": 1}]})
+    assert bad.status_code == 422
+    assert {i["code"] for i in bad.json()["issues"]} == {"source-date-invalid", "unknown-family"}
+    assert {i["cell"] for i in bad.json()["issues"]} == {"row 2, column date", "row 2"}
+
+
+def test_two_concurrent_writes_lose_nothing(served):
+    base, plan = served
+    results: list[int] = []
+
+    def track(month: str) -> None:
+        body = {"lines": [{"date": f"{month}-10", "item": "PMP-110", "revenue": 100.0}]}
+        results.append(post(base, f"{API}/plan.xlsx/revenue/track", body).status_code)
+
+    threads = [threading.Thread(target=track, args=(m,)) for m in ("2027-02", "2027-03")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 200]  # the server takes one write at a time
+    rows = {tuple(r[:2]): r for r in read_raw_sheets(plan, ["Actuals"])["Actuals"].rows}
+    assert rows[("PMP-110", "revenue")][3:5] == [100.0, 100.0]
+    assert get(base, f"{API}/plan.xlsx/verify").json()["ok"] is True
+
+
+def test_a_workbook_open_in_a_spreadsheet_app_gives_409(served):
+    base, plan = served
+    lock = plan.parent / f".~lock.{plan.name}#"
+    lock.write_text("someone,host,01.01.2027 10:00;")
+    try:
+        body = {"lines": [{"date": "2027-04-01", "item": "PMP-100", "revenue": 1.0}]}
+        r = post(base, f"{API}/plan.xlsx/revenue/track", body)
+        assert r.status_code == 409 and "open in Excel or LibreOffice" in r.json()["error"][
+            "message"]
+    finally:
+        lock.unlink()
+
+
+def test_budget_allocation_dry_run_then_applied(served):
+    base, plan = served
+    body = {"amount": 1_000_000, "measure": "revenue", "by": "equal", "window": "FY2028 Q1"}
+    dry = post(base, f"{API}/plan.xlsx/budget/allocate", body, token=READ)
+    assert dry.status_code == 200 and dry.json()["applied"] is False
+    cents = sum(round(v * 100) for row in dry.json()["rows"].values() for v in row.values())
+    assert cents == 100_000_000
+    assert post(base, f"{API}/plan.xlsx/budget/allocate", body, token=READ,
+                apply="true").status_code == 403
+    done = post(base, f"{API}/plan.xlsx/budget/allocate", body, apply="true")
+    assert done.status_code == 200 and done.json()["applied"] is True
+
+
+def test_costs_and_approval(served):
+    base, plan = served
+    costs = get(base, f"{API}/plan.xlsx/costs", by="family", period="2027-01").json()
+    assert {r["month"] for r in costs["rows"]} == {"2027-01"}
+    assert all(r["variance"] == pytest.approx(r["plan"] - r["budget"], abs=0.01)
+               for r in costs["rows"])
+    assert get(base, f"{API}/plan.xlsx/costs/Marketing").status_code == 404
+    assert get(base, f"{API}/plan.xlsx/reports/FY2027").status_code == 404  # none approved
+    r = post(base, f"{API}/plan.xlsx/versions/1/approve", {})
+    assert r.status_code == 200 and r.json()["by"] == "erp-bot"
+    report = get(base, f"{API}/plan.xlsx/reports/FY2027").json()
+    assert (report["version"], report["status"]) == (1, "approved")
+    assert report["plan"]["gross_margin"] == pytest.approx(
+        report["plan"]["revenue"] - report["plan"]["cogs"], abs=0.01)
