@@ -330,9 +330,12 @@ _NON_NEGATIVE = (("demand", "demand in units"), ("supply", "planned production i
 
 def check_negative_values(plan: Plan) -> list[Issue]:
     issues = []
-    for field, what in _NON_NEGATIVE:
+    for field, what in _NON_NEGATIVE + (("budget", "budgeted units"),):
         table: Table = getattr(plan, field)
-        rows, cols = np.nonzero(table.values < 0)
+        negative = table.values < 0
+        if field == "budget":  # budget revenue and COGS may be negative (returns); units not
+            negative &= (table.keys["measure"].to_numpy(dtype=object) == "units")[:, None]
+        rows, cols = np.nonzero(negative)
         for i, j in list(zip(rows.tolist(), cols.tolist(), strict=True))[: ISSUES_PER_CODE + 1]:
             name = table.value_names[j]
             issues.append(Issue(IssueCode.NEGATIVE_VALUE, Severity.ERROR, _value_cell(table, i, j),

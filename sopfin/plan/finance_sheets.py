@@ -324,6 +324,14 @@ def _blank(value: object) -> bool:
 
 
 # ----------------------------------------------------------------------------- monthly
+def _negative_units(sheet: _Sheet, i: int, row: np.ndarray) -> list[Issue]:
+    """Units sold or forecast cannot be below zero (returns go in revenue)."""
+    return [Issue(IssueCode.NEGATIVE_VALUE, Severity.ERROR, sheet.value_cell(i, name),
+                  f"units cannot be negative, found {row[j]:g} for {name}",
+                  "enter 0 or a positive number (book returns in revenue)")
+            for j, name in enumerate(sheet.value_names) if row[j] < 0]
+
+
 def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
              measures: Sequence[str]) -> Table | None:
     """Actuals or Forecast -> Table with NaN for blank cells; bad rows are left out."""
@@ -358,6 +366,8 @@ def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
                               f"the keys {described} are already on row {seen[key]}",
                               "merge the two rows into one, or correct the keys"))
         seen.setdefault(key, int(sheet.keys.at[i, "row"]))
+        if not real and sheet.keys.at[i, "measure"] == "units":
+            real += _negative_units(sheet, i, values[i])
         log.extend(real)
         keep[i] = not real
     keys = sheet.keys.loc[keep, list(key_names) + ["row"]].reset_index(drop=True)
