@@ -101,6 +101,10 @@ class IssueCode(enum.StrEnum):
     EDIT_DISCARDED = "edit-discarded"  # dollarize --discard-edits overwrote such a cell
     # workbook ownership
     SHEET_NAME_TAKEN = "sheet-name-taken"
+    # consolidation of many workbooks
+    WORKBOOK_UNREADABLE = "workbook-unreadable"  # a business unit's file cannot be read
+    FX_RATE_MISSING = "fx-rate-missing"  # no rate for a currency and month a unit needs
+    FX_RATE_INVALID = "fx-rate-invalid"  # a row of the FX table that is no rate
 
 
 @dataclass(frozen=True, slots=True)

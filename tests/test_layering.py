@@ -14,9 +14,11 @@ FORBIDDEN = {"xlwings", "openpyxl", "lxml", "zipfile", "python_calamine", "xlsxw
 # which run the core's steps against a workbook.
 EDGE = ("sopfin/xlsx/", "sopfin/excel/", "sopfin/live", "sopfin/cli.py", "sopfin/pipeline.py",
         "sopfin/close/publish.py", "sopfin/close/verify.py", "sopfin/api.py", "sopfin/__init__.py",
-        "sopfin/__main__.py")
+        "sopfin/__main__.py", "sopfin/consolidate/unit.py", "sopfin/consolidate/run.py",
+        "sopfin/consolidate/report.py")
 EDGE_MODULES = ("sopfin.xlsx", "sopfin.excel", "sopfin.excel.live", "sopfin.cli", "sopfin.pipeline",
-                "sopfin.close.publish", "sopfin.close.verify")
+                "sopfin.close.publish", "sopfin.close.verify", "sopfin.consolidate.unit",
+                "sopfin.consolidate.run", "sopfin.consolidate.report")
 
 
 def core_modules() -> list[Path]:

@@ -220,6 +220,11 @@ EMITTED_ELSEWHERE = {
     "typed-over": "dollarize (tests/test_edits.py), when a cell sopfin wrote was changed",
     "edit-discarded": "dollarize --discard-edits (tests/test_edits.py), for each cell it "
                       "overwrote",
+    "workbook-unreadable": "consolidate (tests/test_consolidate.py), for a unit's file it "
+                           "cannot read",
+    "fx-rate-missing": "consolidate (tests/test_consolidate.py), for a currency and month "
+                       "without a rate",
+    "fx-rate-invalid": "consolidate (tests/test_consolidate.py), for a row of the FX table",
 }
 
 
