@@ -257,3 +257,19 @@ def test_the_summary_recalculates_to_the_same_totals_in_libreoffice(group, tmp_p
     assert summary["H8"] == pytest.approx(5941.0 - 3114.4)
     assert summary["O8"] == pytest.approx(29.0)
     assert bridge["J8"] == pytest.approx(5941.0) and bridge["K8"] == 0
+
+
+def test_a_budget_with_negative_units_puts_the_whole_gap_in_other():
+    import pandas as pd
+
+    from sopfin.consolidate.bridge import unit_bridge
+
+    families = pd.DataFrame({"family": ["PUMP", "VALVE"], "budget_units": [-5.0, 2.0],
+                             "budget_revenue": [-50.0, 40.0], "plan_units": [3.0, 2.0],
+                             "plan_revenue": [30.0, 44.0], "overrides": [0.0, 6.0]})
+    row, [issue] = unit_bridge("a", families)
+    assert row["other"] == pytest.approx(74.0 - (-10.0))
+    assert row["price"] == row["quantity"] == row["mix"] == 0.0
+    assert row["plan_revenue"] == pytest.approx(80.0)
+    assert issue.severity.value == "warning" and str(issue.where) == layout.BUDGET
+    assert "negative units for 'PUMP'" in issue.message

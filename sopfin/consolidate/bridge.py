@@ -14,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sopfin import layout
 from sopfin.engine.bridge import BOTH, DISCONTINUED, NEW, TOTAL, pvm
+from sopfin.model import CellRef, Issue, IssueCode, Severity
 
 BRIDGE_COLUMNS = ("unit", "budget_revenue", "price", "quantity", "mix", "new", "discontinued",
                   "other", "overrides", "plan_revenue")
@@ -30,32 +32,49 @@ def _side(frame: pd.DataFrame, units: str, revenue: str) -> pd.DataFrame:
                         index=pd.Index(part["family"].to_numpy(dtype=object), name="family"))
 
 
-def unit_bridge(unit: str, families: pd.DataFrame) -> dict[str, object]:
-    """One unit's bridge row from its families (columns family, budget_units,
-    budget_revenue, plan_units, plan_revenue, overrides)."""
+STEPS = ("price", "quantity", "mix", "new", "discontinued")
+
+
+def _steps(families: pd.DataFrame) -> dict[str, float]:
     budget = _side(families, "budget_units", "budget_revenue")
     planned = _side(families, "plan_units", "plan_revenue")
     steps = pvm(budget, planned, basis="revenue", mix_method="individual").drop(index=TOTAL)
     both = steps["status"] == BOTH
+    return {"price": float(steps.loc[both, "price"].sum()),
+            "quantity": float(steps.loc[both, "quantity"].sum()),
+            "mix": float(steps.loc[both, "mix"].sum()),
+            "new": float(steps.loc[steps["status"] == NEW, "total"].sum()),
+            "discontinued": float(steps.loc[steps["status"] == DISCONTINUED, "total"].sum())}
+
+
+def unit_bridge(unit: str, families: pd.DataFrame) -> tuple[dict[str, object], list[Issue]]:
+    """One unit's bridge row from its families (columns family, budget_units,
+    budget_revenue, plan_units, plan_revenue, overrides). A budget whose units sum to less
+    than zero over the horizon has no price / volume split: its whole gap is ``other``, with a
+    warning."""
     start = float(families["budget_revenue"].sum())
     end = float(families["plan_revenue"].sum())
     overrides = float(families["overrides"].sum())
-    row: dict[str, object] = {
-        "unit": unit, "budget_revenue": start,
-        "price": float(steps.loc[both, "price"].sum()),
-        "quantity": float(steps.loc[both, "quantity"].sum()),
-        "mix": float(steps.loc[both, "mix"].sum()),
-        "new": float(steps.loc[steps["status"] == NEW, "total"].sum()),
-        "discontinued": float(steps.loc[steps["status"] == DISCONTINUED, "total"].sum()),
-        "overrides": overrides, "plan_revenue": end + overrides}
-    explained = sum(float(row[k]) for k in ("price", "quantity", "mix", "new", "discontinued"))
-    row["other"] = end - start - explained
-    return row
+    issues = []
+    try:
+        steps = _steps(families)
+    except ValueError as exc:
+        steps = dict.fromkeys(STEPS, 0.0)
+        issues.append(Issue(IssueCode.NEGATIVE_VALUE, Severity.WARNING, CellRef(layout.BUDGET),
+                            f"the revenue bridge cannot split this unit's gap ({exc})",
+                            "its whole gap is shown as Other on the Bridge sheet"))
+    row: dict[str, object] = {"unit": unit, "budget_revenue": start, **steps,
+                              "other": end - start - sum(steps.values()),
+                              "overrides": overrides, "plan_revenue": end + overrides}
+    return row, issues
 
 
-def bridges(inputs: pd.DataFrame) -> pd.DataFrame:
+def bridges(inputs: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, Issue]]]:
     """The bridge row of every unit in ``inputs`` (one row per unit and family, units in
-    their order)."""
-    rows = [unit_bridge(unit, part)
-            for unit, part in inputs.groupby("unit", sort=False)]
-    return pd.DataFrame(rows, columns=list(BRIDGE_COLUMNS))
+    their order), and the units' warnings."""
+    rows, issues = [], []
+    for unit, part in inputs.groupby("unit", sort=False):
+        row, found = unit_bridge(str(unit), part)
+        rows.append(row)
+        issues += [(str(unit), i) for i in found]
+    return pd.DataFrame(rows, columns=list(BRIDGE_COLUMNS)), issues

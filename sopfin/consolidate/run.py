@@ -26,6 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -114,8 +115,12 @@ def read_fx(path: Path | None) -> tuple[FxTable, list[Issue]]:
     if not path.is_file():
         raise ConsolidationError(f"{path}: no such file")
     if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows: list[list[object]] = [list(r) for r in csv.reader(handle)]
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                rows: list[list[object]] = [list(r) for r in csv.reader(handle)]
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise ConsolidationError(f"{path}: not a CSV file of rates in UTF-8 ({exc})") \
+                from None
         table, issues = parse_fx(rows, sheet=path.name, source=path.name)
         return table, issues
     sheet = read_raw_sheets(path, [layout.FX]).get(layout.FX)
@@ -144,18 +149,26 @@ def local_results(tasks: Iterable[Task], workers: int) -> Iterator[tuple[int, Un
                 yield index, future.result()
 
 
-def dask_results(tasks: Iterable[Task], address: str,
-                 window: int = 64) -> Iterator[tuple[int, UnitFacts]]:
-    """The same tasks on a Dask distributed cluster whose scheduler is at ``address``."""
+def dask_client(address: str) -> Any:
+    """A client of the Dask distributed scheduler at ``address``, connected now, so an
+    unreachable scheduler stops the run before anything is written."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise ConsolidationError("--scheduler needs Dask: pip install 'sopfin[dask]'") from None
     try:
-        client = Client(address, timeout="10s")
-    except (OSError, TimeoutError) as exc:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
         raise ConsolidationError(f"cannot reach the Dask scheduler at {address}: {exc}") \
             from None
+
+
+def dask_results(tasks: Iterable[Task], client: Any,
+                 window: int = 64) -> Iterator[tuple[int, UnitFacts]]:
+    """The same tasks on a Dask distributed cluster, at most ``window`` in flight; closes
+    the client when done."""
+    from distributed import as_completed
+
     numbered = enumerate(tasks)
     with client:
         index = {}
@@ -189,7 +202,7 @@ def consolidate(out: str | Path, workbooks: Sequence[str | Path], *, reporting: 
     names = unit_names(paths)
     table, fx_issues = read_fx(Path(fx) if fx is not None else None)
     tasks = [(str(p), n) for p, n in zip(paths, names, strict=True)]
-    results = (dask_results(tasks, scheduler) if scheduler
+    results = (dask_results(tasks, dask_client(scheduler)) if scheduler
                else local_results(tasks, workers or os.cpu_count() or 1))
     database = out.with_suffix(".duckdb")
     store = FactStore(database, reporting)
@@ -200,7 +213,9 @@ def consolidate(out: str | Path, workbooks: Sequence[str | Path], *, reporting: 
         issues += loaded
         issues += _exclude_missing_rates(store, reporting, table.source)
         progress("query...")
-        store.add_bridge(bridges(store.bridge_inputs()))
+        bridge_rows, bridge_issues = bridges(store.bridge_inputs())
+        store.add_bridge(bridge_rows)
+        issues += bridge_issues
         result = Consolidation(out, database, reporting, store.units(), store.summary(),
                                store.bridge(), issues)
         monthly = store.monthly()
