@@ -94,6 +94,13 @@ def group(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def pooled(group, tmp_path_factory):
+    """The three units consolidated once on a local pool of two processes."""
+    out = tmp_path_factory.mktemp("pooled") / "group.xlsx"
+    return consolidate(out, units_of(group), fx=group / "fx.csv", workers=2)
+
+
 def units_of(folder: Path) -> list[Path]:
     return [folder / f"{name}.xlsx" for name in UNITS]
 
@@ -121,14 +128,15 @@ def test_three_units_in_two_currencies_through_the_process_pool(group, tmp_path,
     assert total["unit"] == "Total" and total["revenue"] == 5941.0
     assert total["gross_margin"] == pytest.approx(5941.0 - 3114.4)
     assert (tmp_path / "group.duckdb").is_file()
-    result = consolidate(tmp_path / "again.xlsx", units_of(group), fx=group / "fx.csv",
-                         workers=2)
-    assert_hand_worked(result)
-    assert result.complete and result.issues == []
 
 
-def test_the_bridge_by_unit_sums_to_each_gap(group, tmp_path):
-    result = consolidate(tmp_path / "g.xlsx", units_of(group), fx=group / "fx.csv", workers=2)
+def test_the_pooled_figures_are_the_hand_worked_ones(pooled):
+    assert_hand_worked(pooled)
+    assert pooled.complete and pooled.issues == []
+
+
+def test_the_bridge_by_unit_sums_to_each_gap(pooled):
+    result = pooled
     bridge = {(r["unit"] if isinstance(r["unit"], str) else None): r
               for r in result.bridge.to_dict("records")}
     # a: same price, 20 more units at 10 -> quantity 200; b: 30 units both sides, translated
@@ -144,19 +152,19 @@ def test_the_bridge_by_unit_sums_to_each_gap(group, tmp_path):
     assert bridge[None]["plan_revenue"] == pytest.approx(5941.0)
 
 
-def test_units_list_the_ledger_head_or_none(group, tmp_path):
+def test_units_list_the_ledger_head_or_none(group, pooled):
     from sopfin.close.ledger import head_hash
     from sopfin.close.publish import load_ledger
     from sopfin.xlsx.adapter import open_workbook
 
-    result = consolidate(tmp_path / "g.xlsx", units_of(group), fx=group / "fx.csv", workers=2)
+    result = pooled
     units = result.units.set_index("unit")
     head = head_hash(load_ledger(open_workbook(group / "a.xlsx")))
     assert units.loc["a", ["version", "version_status", "ledger_head"]].tolist() == [
         "v001", "draft", head]
     assert units.loc["b", ["version", "ledger_head"]].tolist() == ["none", "none"]
     assert units["currency"].tolist() == ["USD", "EUR", "EUR"]
-    book = openpyxl.load_workbook(tmp_path / "g.xlsx")
+    book = openpyxl.load_workbook(result.out)
     assert book.sheetnames == list(layout.CONSOLIDATED_SHEET_NAMES)
     listed = [[c.value for c in row] for row in book[layout.CONSOLIDATED_UNITS].iter_rows(
         min_row=5, max_col=10)]
@@ -244,12 +252,11 @@ def test_usage_problems_exit_2_with_one_line(group, tmp_path, capsys):
     assert "no sheet 'FX'" in lines[2] and "exists" in lines[3]
 
 
-def test_the_summary_recalculates_to_the_same_totals_in_libreoffice(group, tmp_path, soffice):
+@pytest.mark.libreoffice
+def test_the_summary_recalculates_to_the_same_totals_in_libreoffice(pooled, tmp_path, soffice):
     from tests.lo_oracle import read_values, recalculate
 
-    out = tmp_path / "g.xlsx"
-    consolidate(out, units_of(group), fx=group / "fx.csv", workers=2)
-    values = read_values(recalculate(out, tmp_path / "lo", soffice),
+    values = read_values(recalculate(pooled.out, tmp_path / "lo", soffice),
                          [layout.CONSOLIDATED_SUMMARY, layout.CONSOLIDATED_BRIDGE])
     summary, bridge = values[layout.CONSOLIDATED_SUMMARY], values[layout.CONSOLIDATED_BRIDGE]
     assert summary["A8"] == "Total"
@@ -273,3 +280,32 @@ def test_a_budget_with_negative_units_puts_the_whole_gap_in_other():
     assert row["plan_revenue"] == pytest.approx(80.0)
     assert issue.severity.value == "warning" and str(issue.where) == layout.BUDGET
     assert "negative units for 'PUMP'" in issue.message
+
+
+def test_one_demo_unit_consolidates_to_its_own_summary_and_the_package_conforms(tmp_path):
+    """Consolidated alone, in its own currency, a unit's figures are the ones sopfin's API
+    gives for the scenario its close reconciles (plan with overrides, budget, inventory)."""
+    import sopfin
+    from sopfin.plan.demo import demo_sheets
+    from sopfin.xlsx.writer import create_workbook
+    from tests.xlsx_helpers.conformance import errors, package_findings
+
+    plan_path = tmp_path / "demo.xlsx"
+    create_workbook(plan_path, demo_sheets(families=6, months=12))
+    plan = sopfin.read_plan(plan_path)
+    scenario = plan.settings.reconciled_scenario
+    own = sopfin.dollarize(plan, [scenario]).summary
+    horizon = own[(own["scenario"] == scenario) & (own["period_type"] == "month")]
+    by_measure = horizon.groupby("measure")[["plan", "budget"]].sum()
+    out = tmp_path / "group.xlsx"
+    result = consolidate(out, [plan_path], workers=1)
+    [unit] = [r for r in result.summary.to_dict("records") if r["unit"] == "demo"]
+    assert unit["revenue"] == pytest.approx(by_measure.loc["revenue", "plan"], abs=0.005)
+    assert unit["budget_revenue"] == pytest.approx(by_measure.loc["revenue", "budget"])
+    assert unit["cogs"] == pytest.approx(by_measure.loc["cogs", "plan"], abs=0.005)
+    assert unit["units"] == pytest.approx(by_measure.loc["units", "plan"])
+    closing = horizon[horizon["measure"] == "inventory_value"]["plan"].iloc[-1]
+    assert unit["inventory_value"] == pytest.approx(closing, abs=0.005)
+    assert unit["translation_difference"] == 0.0
+    found = errors(package_findings(out))
+    assert not found, "\n".join(map(str, found))
