@@ -1,6 +1,7 @@
 """sopfin: make the S&OP operating plan and the finance forecast the same plan.
 
-Python API: ``read_plan(path)`` -> Plan, ``dollarize(plan)`` -> PlanFigures (tidy frames).
+Python API: ``read_plan(path)`` -> Plan, ``dollarize(plan)`` -> PlanFigures (tidy frames),
+``sweep(plan, changes)`` -> the summary figures of many demand or price variants.
 The command line (``sopfin --help``) and the Excel add-in call the same pipeline.
 """
 
@@ -10,5 +11,6 @@ __version__ = "0.1.0"
 
 from sopfin.api import PlanError, PlanFigures, dollarize, read_plan  # noqa: E402
 from sopfin.engine.bridge import pvm  # noqa: E402
+from sopfin.engine.sweep import sweep  # noqa: E402
 
-__all__ = ["PlanError", "PlanFigures", "__version__", "dollarize", "pvm", "read_plan"]
+__all__ = ["PlanError", "PlanFigures", "__version__", "dollarize", "pvm", "read_plan", "sweep"]
