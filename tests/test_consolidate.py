@@ -309,3 +309,20 @@ def test_one_demo_unit_consolidates_to_its_own_summary_and_the_package_conforms(
     assert unit["translation_difference"] == 0.0
     found = errors(package_findings(out))
     assert not found, "\n".join(map(str, found))
+
+
+def test_from_takes_the_matching_workbooks_once_and_never_out(group, tmp_path, capsys):
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    for name in ("b", "a"):
+        shutil.copy(group / f"{name}.xlsx", folder / f"{name}.xlsx")
+    out = folder / "group.xlsx"
+    args = ["consolidate", str(out), str(folder / "b.xlsx"), "--from", str(folder / "*.xlsx"),
+            "--fx", str(group / "fx.csv"), "--workers", "1", "--json"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert [u["unit"] for u in first["units"]] == ["b", "a"]  # named first, then sorted
+    assert main([*args, "--force"]) == 0  # OUT now matches the pattern: it is not a unit
+    again = json.loads(capsys.readouterr().out)
+    assert [u["unit"] for u in again["units"]] == ["b", "a"]
+    assert again["summary"] == first["summary"]
