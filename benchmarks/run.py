@@ -2,6 +2,7 @@
 
     python -m benchmarks.run [--sizes S,M,L] [--reps S=5,M=2,L=1] [--others-reps 1]
                              [--timeout 300] [--others-timeout 60] [--full] [--write]
+                             [--consolidate 20,100,400]
 
 Sizes (families x channels x months x scenarios): S 50x2x24x3, M 1,000x2x36x3,
 L 5,000x2x36x3 (10,000 family-channel rows, 1,080,000 cells per measure). Workbooks are
@@ -27,7 +28,9 @@ A contender stopped at its time limit is reported as a lower bound and not run a
 size. ``--full`` runs everything uncapped: the alternatives as often as sopfin's contenders and
 no time limits. One worksheet-function call on a 1,000 x 36 range is timed in-process
 (``benchmarks.udf``). The harness prints its total wall time and where it went; ``--write``
-stores ``benchmarks/results.json`` and the table in README.md.
+stores ``benchmarks/results.json`` and the table in README.md. ``--consolidate 20,100,400``
+also times ``sopfin consolidate`` over that many generated business-unit workbooks
+(``benchmarks.consolidate``).
 """
 
 from __future__ import annotations
@@ -347,6 +350,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="run everything uncapped: openpyxl and LibreOffice as often as "
                              "--reps, and no time limits (overrides --others-reps and both "
                              "timeouts)")
+    parser.add_argument("--consolidate", metavar="COUNTS", default="",
+                        help="also time sopfin consolidate over this many generated business-"
+                             "unit workbooks, e.g. 20,100,400 (benchmarks.consolidate)")
     parser.add_argument("--write", action="store_true",
                         help="write benchmarks/results.json and the table in README.md")
     return parser.parse_args(argv)
@@ -390,6 +396,14 @@ def main(argv: list[str] | None = None) -> int:
     settings["harness_seconds"] = round(total, 1)
     settings["harness_breakdown_s"] = time_spent(runs, setup, total)
     print(format_table(results))
+    if args.consolidate:
+        from benchmarks import consolidate
+
+        rows = consolidate.run_counts(consolidate.parse_counts(args.consolidate),
+                                      os.cpu_count() or 1)
+        print(consolidate.format_table(rows))
+        if args.write:
+            consolidate.write(rows, shlex.join(["python", "-m", "benchmarks.run", *argv]))
     print(f"harness finished in {total:.0f}s")
     if args.write:
         RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

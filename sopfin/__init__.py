@@ -2,7 +2,8 @@
 
 Python API: ``read_plan(path)`` -> Plan, ``dollarize(plan)`` -> PlanFigures (tidy frames);
 ``pvm`` (price / volume / mix) and ``variances.material`` / ``labour`` /
-``variable_overhead`` / ``fixed_overhead`` (standard-cost variances) for notebooks.
+``variable_overhead`` / ``fixed_overhead`` (standard-cost variances) for notebooks;
+``sweep(plan, changes)`` -> the summary figures of many demand or price variants.
 The command line (``sopfin --help``) and the Excel add-in call the same pipeline.
 """
 
@@ -14,10 +15,11 @@ from sopfin.api import PlanError, PlanFigures, dollarize, read_plan  # noqa: E40
 from sopfin.engine import variances  # noqa: E402
 from sopfin.engine.allocate import allocate  # noqa: E402
 from sopfin.engine.bridge import pvm  # noqa: E402
+from sopfin.engine.sweep import sweep  # noqa: E402
 from sopfin.engine.working_capital import (  # noqa: E402
     cash_from_operations,
     working_capital_days,
 )
 
 __all__ = ["PlanError", "PlanFigures", "__version__", "allocate", "cash_from_operations",
-           "dollarize", "pvm", "read_plan", "variances", "working_capital_days"]
+           "dollarize", "pvm", "read_plan", "sweep", "variances", "working_capital_days"]

@@ -34,6 +34,11 @@ VERIFY_EXITS = ("Exit codes: 0 every hash recomputes and every published tab is 
                 "or environment problem (file missing or not a workbook, unreadable key).")
 DIFF_EXITS = ("Exit codes: 0 the table of what moved; 2 a version the workbook does not hold "
               "(the message lists those it holds), or a usage or environment problem.")
+CONSOLIDATE_EXITS = ("Exit codes: 0 every unit consolidated; 1 written, but incomplete: a "
+                     "unit failed its checks, could not be read or lacks an FX rate (it is "
+                     "listed with its issues and left out of the figures), or the FX table "
+                     "has errors; 2 usage or environment problem (no workbooks, OUT exists, "
+                     "an FX file without an FX sheet, an unreachable scheduler).")
 DEFAULT_DEMO_PATH = "sopfin-demo.xlsx"
 
 
@@ -309,6 +314,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     result = run_dollarize(path, None, progress)
     print(f"demo workbook: {path}")
     return _report(args, result, wrote=True)
+
+
+def cmd_consolidate(args: argparse.Namespace) -> int:
+    from sopfin.consolidate.report import json_payload, text_lines
+    from sopfin.consolidate.run import ConsolidationError, consolidate, workbook_paths
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"{out}: the consolidated workbook must end in .xlsx")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be 1 or more")
+    if not len(args.currency) == 3 or not args.currency.isalpha():
+        raise UsageError(f"--currency {args.currency!r}: expected a 3-letter code such as USD")
+    try:
+        paths = workbook_paths(args.workbooks, args.pattern, out)
+        if out.exists() or out.is_symlink():
+            if not args.force:
+                raise UsageError(f"{out} exists; choose another name or pass --force to "
+                                 "replace it")
+            _remove_workbook(out)
+        result = consolidate(out, paths, reporting=args.currency.upper(), fx=args.fx,
+                             scheduler=args.scheduler, workers=args.workers,
+                             progress=_progress(args))
+    except ConsolidationError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps(json_payload(result), indent=2))
+    else:
+        print("\n".join(text_lines(result)))
+    return EXIT_OK if result.complete else EXIT_ISSUES
 
 
 def _key(args: argparse.Namespace) -> bytes | None:
@@ -640,6 +675,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-body", type=int, default=1 << 20, metavar="BYTES",
                    help="largest request body accepted (default 1 MiB)")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("consolidate", help="consolidate business units' workbooks into one",
+                       description="Read and dollarize every business unit's plan workbook, "
+                                   "translate each into the reporting currency and write a "
+                                   "new consolidated workbook OUT (Summary, Bridge, Units, "
+                                   "Issues), with the facts in OUT.duckdb beside it.",
+                       epilog=CONSOLIDATE_EXITS)
+    p.add_argument("out", metavar="OUT.xlsx")
+    p.add_argument("workbooks", metavar="BU.xlsx", nargs="*")
+    p.add_argument("--from", dest="pattern", metavar="GLOB",
+                   help="also every workbook this pattern matches, e.g. 'plans/*.xlsx'")
+    p.add_argument("--currency", default="USD", metavar="CUR",
+                   help="reporting currency (default USD)")
+    p.add_argument("--fx", metavar="FX.xlsx|FX.csv",
+                   help="rates to the reporting currency: a workbook's FX sheet or a CSV with "
+                        "Currency, Month, Average, Closing")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the per-workbook tasks on this Dask distributed scheduler")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="local worker processes (default: one per core)")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.add_argument("--json", action="store_true", help="units, figures and issues as JSON")
+    common(p)
+    p.set_defaults(func=cmd_consolidate)
 
     p = sub.add_parser("demo", help="build the demo workbook and dollarize it",
                        description="Build the demo manufacturer's plan workbook, dollarize "

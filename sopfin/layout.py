@@ -114,6 +114,16 @@ OUTPUT_SHEET_NAMES = (REVENUE, COGS, INVENTORY, CASH, SUMMARY, ISSUES)
 FINGERPRINTED_SHEETS = (REVENUE, COGS, INVENTORY, CASH, SUMMARY)
 
 # Hidden, sheet-scoped defined name that marks a sheet as written (and owned) by sopfin.
+# The consolidated workbook (``sopfin consolidate``): a new workbook of these sheets only.
+CONSOLIDATED_SUMMARY = "Summary"
+CONSOLIDATED_BRIDGE = "Bridge"
+CONSOLIDATED_UNITS = "Units"
+CONSOLIDATED_ISSUES = "Issues"
+CONSOLIDATED_SHEET_NAMES = (CONSOLIDATED_SUMMARY, CONSOLIDATED_BRIDGE, CONSOLIDATED_UNITS,
+                            CONSOLIDATED_ISSUES)
+FX = "FX"  # the exchange-rate sheet of an --fx workbook
+FX_HEADERS = ("Currency", "Month", "Average", "Closing")
+
 OWNER_MARK_NAME = "_sopfin_owned"
 # Hidden, workbook-scoped defined name holding the workbook's identity (a random UUID written
 # at its first close). A copied sheet does not carry it, so the ledger's entries, which

@@ -243,7 +243,10 @@ def check_missing_prices(plan: Plan) -> list[Issue]:
     first = np.flatnonzero(~price_keys.duplicated(keep="first"))  # first row wins, as in dollarize
     found = price_keys[first].get_indexer(uniques)
     price_row = np.where(found >= 0, first[np.maximum(found, 0)] if len(first) else -1, -1)
-    price = np.where((price_row >= 0)[:, None], prices.values[np.maximum(price_row, 0)], 0.0)
+    if len(prices):
+        price = np.where((price_row >= 0)[:, None], prices.values[np.maximum(price_row, 0)], 0.0)
+    else:  # a Prices sheet with its header and no rows: every needed price is missing
+        price = np.zeros((len(uniques), len(plan.months)))
     priced_families = set(prices.keys["family"])
     issues = []
     for line in np.flatnonzero((needed & (price == 0)).any(axis=1))[: ISSUES_PER_CODE + 1]:

@@ -225,6 +225,11 @@ EMITTED_ELSEWHERE = {
         "mapping-invalid", "source-column-missing", "source-date-invalid",
         "source-number-invalid", "item-unmapped", "month-outside-horizon",
         "source-unreadable")},
+    "workbook-unreadable": "consolidate (tests/test_consolidate.py), for a unit's file it "
+                           "cannot read",
+    "fx-rate-missing": "consolidate (tests/test_consolidate.py), for a currency and month "
+                       "without a rate",
+    "fx-rate-invalid": "consolidate (tests/test_consolidate.py), for a row of the FX table",
 }
 
 
