@@ -4,7 +4,7 @@ Everything here is pure data: functions return ``SheetSpec``s (or Markdown text)
 to the disk live in ``sopfin/xlsx/template.py``:
 
     python -m sopfin.xlsx.template [PATH]     rebuild templates/plan.xlsx (or write PATH)
-    python -m sopfin.xlsx.template --docs     regenerate the settings table in docs/workbook.md
+    python -m sopfin.xlsx.template --docs     regenerate the generated tables in docs/workbook.md
 """
 
 from __future__ import annotations
@@ -183,19 +183,3 @@ def documented_settings_section(text: str) -> str:
         return ""
     return text[start + len(DOCS_OPEN):end].strip("\n")
 
-
-# ------------------------------------------------------------------------------ the edge
-
-def update_docs(path: str | Path = DOCS_PATH) -> bool:
-    """Regenerate the settings table and the threat model (``sopfin.close.threats``) in the docs;
-    True when the file changed."""
-    from sopfin.close.threats import THREATS_OPEN, replace_threats_section
-
-    path = Path(path)
-    old = path.read_text(encoding="utf-8")
-    new = replace_settings_section(old)
-    if THREATS_OPEN in new:
-        new = replace_threats_section(new)
-    if new != old:
-        path.write_text(new, encoding="utf-8")
-    return new != old
