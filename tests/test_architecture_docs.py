@@ -1,6 +1,6 @@
-"""The docs name the code as it is: every module path and dotted name they mention exists, and
-docs/architecture.md's map lists every subpackage and every module at the package root, so a
-move or a new module cannot leave the map behind."""
+"""The docs name the code as it is: every path in the repository (module, test, script) and
+every dotted name they mention exists, and docs/architecture.md's map lists every subpackage
+and every module at the package root, so a move or a new module cannot leave the map behind."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "sopfin"
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
-PATH = re.compile(r"\bsopfin/[A-Za-z0-9_/]*[A-Za-z0-9_](?:\.py)?")
+PATH = re.compile(r"(?<![\w/.-])(?:sopfin|tests|scripts|benchmarks|addin|templates)/"
+                  r"[A-Za-z0-9_/]*[A-Za-z0-9_](?:\.(?:py|sh|json|xlsx|xml|bas|md))?")
 DOTTED = re.compile(r"(?:`|-m )(sopfin(?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
 NOT_CODE = {"sopfin.xlam"}  # the built add-in
 
@@ -50,7 +51,7 @@ def test_the_docs_mention_code_to_check():
 
 
 @pytest.mark.parametrize(("doc", "path"), mentioned(PATH))
-def test_every_module_path_in_the_docs_exists(doc: str, path: str):
+def test_every_path_in_the_docs_exists(doc: str, path: str):
     assert (REPO / path).exists(), f"{doc} names {path}, which is not in the repository"
 
 
