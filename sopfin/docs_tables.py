@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import functools
 import inspect
 import io
 import textwrap
@@ -62,7 +63,7 @@ class CodeEntry:
 
 def _comments(source: str) -> dict[int, tuple[bool, str]]:
     """Line number -> (whether the comment is the whole line, its text)."""
-    out = {}
+    out: dict[int, tuple[bool, str]] = {}
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type == tokenize.COMMENT:
             whole = not tok.line[:tok.start[1]].strip()
@@ -75,7 +76,8 @@ def code_comments(codes: type[enum.Enum] = IssueCode) -> dict[str, tuple[str, st
     group, the comment at the end of a member's line says what the code means."""
     source = textwrap.dedent(inspect.getsource(codes))
     comments = _comments(source)
-    (cls,) = ast.parse(source).body
+    cls = ast.parse(source).body[0]
+    assert isinstance(cls, ast.ClassDef)
     out: dict[str, tuple[str, str]] = {}
     for node in cls.body:
         if not (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)):
@@ -109,8 +111,10 @@ def _code_and_severity(call: ast.Call) -> tuple[str, str]:
     return "", ""
 
 
-def reported_severities(package: Path = PACKAGE) -> dict[str, set[str]]:
-    """Member name of each code -> the severities the package's source reports it with."""
+@functools.cache
+def reported_severities(package: Path = PACKAGE) -> dict[str, frozenset[str]]:
+    """Member name of each code -> the severities the package's source reports it with (read
+    once per run: the source does not change under a running process)."""
     found: dict[str, set[str]] = {}
     for path in sorted(package.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -119,7 +123,7 @@ def reported_severities(package: Path = PACKAGE) -> dict[str, set[str]]:
                 code, severity = _code_and_severity(node)
                 if code and severity:
                     found.setdefault(code, set()).add(severity)
-    return found
+    return {code: frozenset(names) for code, names in found.items()}
 
 
 def issue_catalogue() -> list[CodeEntry]:
@@ -129,7 +133,7 @@ def issue_catalogue() -> list[CodeEntry]:
     out = []
     for code in IssueCode:
         group, meaning = comments.get(code.name, ("", ""))
-        named = severities.get(code.name, set())
+        named = severities.get(code.name, frozenset())
         out.append(CodeEntry(code, group, meaning,
                              tuple(s for s in Severity if s.name in named)))
     return out

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import enum
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +25,7 @@ from sopfin.docs_tables import (
 from sopfin.model import IssueCode
 from sopfin.plan.blank_plan import DOCS_CLOSE, DOCS_OPEN
 from sopfin.xlsx.limits import LIMITS, LIMITS_CLOSE, LIMITS_OPEN, limits_table
+from sopfin.xlsx.template import main as template_main
 
 REPO = Path(__file__).resolve().parents[1]
 REGENERATE = "python -m sopfin.xlsx.template --docs"
@@ -133,26 +132,24 @@ def test_the_readme_links_to_the_tables_instead_of_restating_them():
     assert "| change to the workbook |" not in readme
 
 
-def test_the_docs_command_regenerates_every_table_of_a_stale_copy(tmp_path: Path):
+def test_the_docs_command_regenerates_every_table_of_a_stale_copy(tmp_path: Path, capsys):
     text = docs_text()
     stale = text
     for opening, closing in MARKERS:
         stale = with_marked_section(stale, opening, closing, "old table")
     copy = tmp_path / "workbook.md"
     copy.write_text(stale, encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "sopfin.xlsx.template", "--docs", str(copy)],
-                         cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert run.returncode == 0, run.stderr
+    assert template_main(["--docs", str(copy)]) == 0
     assert copy.read_text(encoding="utf-8") == text
+    assert template_main(["--docs", str(copy)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"{copy}: already up to date"
 
 
-def test_the_docs_command_refuses_a_file_without_the_markers(tmp_path: Path):
+def test_the_docs_command_refuses_a_file_without_the_markers(tmp_path: Path, capsys):
     copy = tmp_path / "workbook.md"
     without = docs_text().replace(ISSUE_CODES_OPEN, "")
     copy.write_text(without, encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "sopfin.xlsx.template", "--docs", str(copy)],
-                         cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert run.returncode == 2
-    assert len(run.stderr.strip().splitlines()) == 1 and ISSUE_CODES_CLOSE in run.stderr
-    assert "Traceback" not in run.stderr
+    assert template_main(["--docs", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and ISSUE_CODES_CLOSE in err
     assert copy.read_text(encoding="utf-8") == without
