@@ -1,14 +1,18 @@
 """The docs name the code as it is: every path in the repository (module, test, script) and
 every dotted name they mention exists, and docs/architecture.md's map lists every subpackage
-and every module at the package root, so a move or a new module cannot leave the map behind."""
+and every module at the package root, so a move or a new module cannot leave the map behind;
+the README's command table lists every command, with no flag the command lacks."""
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import re
 from pathlib import Path
 
 import pytest
+
+from sopfin.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "sopfin"
@@ -72,3 +76,27 @@ def test_the_map_lists_every_subpackage_and_root_module():
 def test_a_stale_path_is_caught():
     assert not (REPO / "sopfin/readplan.py").exists()
     assert not resolves("sopfin.audit.run_verify") and resolves("sopfin.close.verify.run_verify")
+
+
+def readme_commands() -> dict[str, str]:
+    """Command -> its usage as the README's command table writes it."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Commands", 1)[1].split("\n\n", 2)[1]
+    return {m["command"]: m["usage"]
+            for m in re.finditer(r"^\| `sopfin (?P<command>[a-z-]+)(?P<usage>[^`]*)` \|", table,
+                                 re.MULTILINE)}
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(sub.choices)
+
+
+def test_the_readme_lists_every_command_and_only_flags_it_has():
+    commands, documented = subcommands(), readme_commands()
+    assert sorted(documented) == sorted(commands), "README.md's command table and sopfin's"
+    for name, usage in documented.items():
+        flags = {opt for action in commands[name]._actions for opt in action.option_strings}
+        unknown = sorted(set(re.findall(r"--[a-z-]+", usage)) - flags)
+        assert not unknown, f"README.md: sopfin {name} has no {unknown}"
