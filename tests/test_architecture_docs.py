@@ -1,7 +1,8 @@
 """The docs name the code as it is: every path in the repository (module, test, script) and
 every dotted name they mention exists, and docs/architecture.md's map lists every subpackage
 and every module at the package root, so a move or a new module cannot leave the map behind;
-the README's command table lists every command, with no flag the command lacks."""
+the README's command table lists every command, with no flag the command lacks, and its add-in
+paragraph every ribbon button and worksheet function."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import argparse
 import importlib
 import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
 from sopfin.cli import build_parser
+from sopfin.excel.udfs import UDFS
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "sopfin"
@@ -100,3 +103,18 @@ def test_the_readme_lists_every_command_and_only_flags_it_has():
         flags = {opt for action in commands[name]._actions for opt in action.option_strings}
         unknown = sorted(set(re.findall(r"--[a-z-]+", usage)) - flags)
         assert not unknown, f"README.md: sopfin {name} has no {unknown}"
+
+
+def addin_paragraph() -> str:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    return readme.split("## Excel add-in", 1)[1].split("\n\n", 2)[1]
+
+
+def test_the_readme_names_every_ribbon_button_and_worksheet_function():
+    text = " ".join(addin_paragraph().split())
+    ribbon = ElementTree.parse(REPO / "addin" / "src" / "customUI14.xml").getroot()
+    labels = [b.get("label") for b in ribbon.iter() if b.tag.endswith("}button")]
+    buttons = re.search(r"open \(([^)]*)\)", text)
+    assert buttons is not None and buttons[1].split(", ") == labels, "README.md's buttons"
+    assert re.findall(r"`(SOP_[A-Z_]+)`", text) == [f.__name__ for f in UDFS], (
+        "README.md's worksheet functions")
