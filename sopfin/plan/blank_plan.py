@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sopfin import layout
+from sopfin.docs_tables import marked_section
 from sopfin.plan.settings import OPTIONS, Option, Settings
 from sopfin.sheetspec import Block, SheetSpec, Style
 
@@ -177,9 +178,4 @@ def replace_settings_section(text: str) -> str:
 
 def documented_settings_section(text: str) -> str:
     """The section currently between the markers (empty when the closing marker is missing)."""
-    start = text.find(DOCS_OPEN)
-    end = text.find(DOCS_CLOSE)
-    if start < 0 or end < start:
-        return ""
-    return text[start + len(DOCS_OPEN):end].strip("\n")
-
+    return marked_section(text, DOCS_OPEN, DOCS_CLOSE)
