@@ -1,7 +1,8 @@
 """The sheet tables of docs/workbook.md ("Input tables", "Finance sheets") explain each sheet in
 words, so they are written by hand; their sheets and columns are declared in
 ``sopfin.layout``, and this test holds the two together: every sheet once, in the layout's
-order, naming exactly the columns it reads, optional ones said to be optional."""
+order, naming exactly the columns it reads, optional ones said to be optional. "Output
+sheets" describes every output sheet of the layout once."""
 
 from __future__ import annotations
 
@@ -63,3 +64,16 @@ def test_a_renamed_or_unmarked_column_is_caught():
     assert column_problems(demand, drifted[layout.DEMAND]) == [
         "Family is not documented", "Famly is not a column",
         "Channel is not said to be optional"]
+
+
+def output_section() -> str:
+    text = (REPO / "docs" / "workbook.md").read_text(encoding="utf-8")
+    return text.split("\n## Output sheets\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_output_sheet_is_described_once():
+    section = output_section()
+    described = re.findall(r"^- \*\*([A-Za-z]+)\*\*:", section, re.MULTILINE)
+    assert sorted(described) == sorted(layout.OUTPUT_SHEET_NAMES)
+    listed = re.findall(r"`([A-Za-z]+)`", section.split(" are regenerated", 1)[0])
+    assert listed == list(layout.OUTPUT_SHEET_NAMES), "the opening list of output sheets"
