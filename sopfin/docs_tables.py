@@ -144,8 +144,8 @@ def issue_codes_table(entries: list[CodeEntry] | None = None) -> str:
     lines = ["| code | group | severity | meaning |", "|---|---|---|---|"]
     for e in issue_catalogue() if entries is None else entries:
         severity = ", ".join(s.value for s in e.severities) or NO_SEVERITY
-        meaning = e.meaning.replace("|", "\\|")
-        lines.append(f"| `{e.code.value}` | {e.group} | {severity} | {meaning} |")
+        group, meaning = (text.replace("|", "\\|") for text in (e.group, e.meaning))
+        lines.append(f"| `{e.code.value}` | {group} | {severity} | {meaning} |")
     return "\n".join(lines)
 
 

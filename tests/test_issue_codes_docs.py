@@ -111,10 +111,10 @@ def test_a_drifted_catalogue_is_detected_and_regenerated():
     assert replace_issue_codes_section(drifted) == text
 
 
-def test_a_meaning_with_a_bar_stays_one_cell():
+def test_a_group_or_meaning_with_a_bar_stays_one_cell():
     entry = issue_catalogue()[0]
-    table = issue_codes_table([type(entry)(entry.code, "g", "a | b", ())])
-    assert table.splitlines()[-1] == f"| `{entry.code.value}` | g | - | a \\| b |"
+    table = issue_codes_table([type(entry)(entry.code, "g | h", "a | b", ())])
+    assert table.splitlines()[-1] == f"| `{entry.code.value}` | g \\| h | - | a \\| b |"
 
 
 def test_the_limits_table_is_the_generated_one():
