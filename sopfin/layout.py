@@ -109,8 +109,8 @@ CASH = "Cash"
 SUMMARY = "Summary"
 ISSUES = "Issues"
 OUTPUT_SHEET_NAMES = (REVENUE, COGS, INVENTORY, CASH, SUMMARY, ISSUES)
-# Output sheets whose rows carry a fingerprint of what sopfin wrote (sopfin.fingerprints), so a
-# typed-over cell is found before the sheet is rewritten. Issues holds no figures.
+# Output sheets whose rows carry a fingerprint of what sopfin wrote (sopfin.guard.fingerprints),
+# so a typed-over cell is found before the sheet is rewritten. Issues holds no figures.
 FINGERPRINTED_SHEETS = (REVENUE, COGS, INVENTORY, CASH, SUMMARY)
 
 # Hidden, sheet-scoped defined name that marks a sheet as written (and owned) by sopfin.

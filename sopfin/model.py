@@ -84,46 +84,46 @@ class IssueCode(enum.StrEnum):
     """Stable codes for problems in the user's data. Each has a catalogue entry in tests."""
 
     # workbook / sheet structure
-    MISSING_SHEET = "missing-sheet"
-    MISSING_COLUMN = "missing-column"
-    UNKNOWN_COLUMN = "unknown-column"
-    MONTH_HEADER_INVALID = "month-header-invalid"
-    MONTHS_OUT_OF_ORDER = "months-out-of-order"
-    MONTHS_MISSING = "months-missing"
+    MISSING_SHEET = "missing-sheet"  # a sheet the plan needs is not in the workbook
+    MISSING_COLUMN = "missing-column"  # a column the table needs is absent or misspelt
+    UNKNOWN_COLUMN = "unknown-column"  # a column the table does not have (ignored), or one twice
+    MONTH_HEADER_INVALID = "month-header-invalid"  # a month column header that is not YYYY-MM
+    MONTHS_OUT_OF_ORDER = "months-out-of-order"  # the month columns are not in the horizon's order
+    MONTHS_MISSING = "months-missing"  # a month of the horizon has no column
     # settings
-    SETTING_INVALID = "setting-invalid"
-    SETTING_UNKNOWN = "setting-unknown"
+    SETTING_INVALID = "setting-invalid"  # a setting value that cannot be read; its default applies
+    SETTING_UNKNOWN = "setting-unknown"  # a Settings row sopfin does not know; ignored
     # cell values
-    NOT_A_NUMBER = "not-a-number"
-    EXCEL_ERROR = "excel-error"
-    NEGATIVE_VALUE = "negative-value"
-    BLANK_KEY = "blank-key"
+    NOT_A_NUMBER = "not-a-number"  # text, or a number typed as text, where a number belongs
+    EXCEL_ERROR = "excel-error"  # an Excel error value, or a formula saved without its result
+    NEGATIVE_VALUE = "negative-value"  # a unit, price or cost below zero
+    BLANK_KEY = "blank-key"  # a key cell (scenario, family, channel, ...) left blank
     TEXT_TOO_LONG = "text-too-long"  # a key longer than a formula's string constant allows
     VALUE_INVALID = "value-invalid"  # a flag or month cell that is not one of its allowed values
     # keys and references
-    UNKNOWN_FAMILY = "unknown-family"
-    DUPLICATE_FAMILY = "duplicate-family"
-    DUPLICATE_ROW = "duplicate-row"
-    INACTIVE_FAMILY_HAS_DEMAND = "inactive-family-has-demand"
-    UNKNOWN_SCENARIO = "unknown-scenario"
-    SCENARIO_MISSING = "scenario-missing"
-    CHANNEL_MISMATCH = "channel-mismatch"
-    UNKNOWN_MEASURE = "unknown-measure"
+    UNKNOWN_FAMILY = "unknown-family"  # a family that is not on sheet Families
+    DUPLICATE_FAMILY = "duplicate-family"  # a family listed twice on sheet Families
+    DUPLICATE_ROW = "duplicate-row"  # two rows with the same keys; nothing is summed silently
+    INACTIVE_FAMILY_HAS_DEMAND = "inactive-family-has-demand"  # demand for an inactive family
+    UNKNOWN_SCENARIO = "unknown-scenario"  # a scenario not listed in Settings
+    SCENARIO_MISSING = "scenario-missing"  # a scenario in Settings without Demand or Supply rows
+    CHANNEL_MISMATCH = "channel-mismatch"  # Prices and Demand disagree on channels
+    UNKNOWN_MEASURE = "unknown-measure"  # a measure that Budget or a finance sheet does not take
     # coverage
-    MISSING_PRICE = "missing-price"
-    MISSING_STD_COST = "missing-std-cost"
+    MISSING_PRICE = "missing-price"  # demand in a month without a price for its channel
+    MISSING_STD_COST = "missing-std-cost"  # no standard cost in force from a first active month
     # results
-    NEGATIVE_INVENTORY = "negative-inventory"
+    NEGATIVE_INVENTORY = "negative-inventory"  # unconstrained shipments take inventory below zero
     NUMBER_TOO_LARGE = "number-too-large"  # an input of 1e15 or more, or a result overflowing
     # finance inputs and silent overrides
     OVERRIDE_INCOMPLETE = "override-incomplete"  # no owner or no reason
     OVERRIDE_INVALID = "override-invalid"  # unknown measure/month/family/scenario, bad amount
-    PROBABILITY_INVALID = "probability-invalid"
-    SILENT_OVERRIDE = "silent-override"  # a sopfin formula typed over, or a forecast cell off
+    PROBABILITY_INVALID = "probability-invalid"  # an Actions probability outside 0 to 1
+    SILENT_OVERRIDE = "silent-override"  # a sopfin formula typed over, or Forecast off plan
     TYPED_OVER = "typed-over"  # dollarize found a cell changed since sopfin wrote it
     EDIT_DISCARDED = "edit-discarded"  # dollarize --discard-edits overwrote such a cell
     # workbook ownership
-    SHEET_NAME_TAKEN = "sheet-name-taken"
+    SHEET_NAME_TAKEN = "sheet-name-taken"  # a sheet of the user's bears a name sopfin writes
     # imports (located at a source row, or at a key of the mapping file)
     MAPPING_INVALID = "mapping-invalid"  # the mapping file (or preset) cannot be used
     SOURCE_COLUMN_MISSING = "source-column-missing"  # a mapped column is not in the source

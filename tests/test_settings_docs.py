@@ -52,7 +52,7 @@ def test_docs_have_both_markers_once():
 
 def test_generated_section_is_what_the_docs_hold():
     assert documented_settings_section(docs_text()) == settings_docs_section(), (
-        f"docs/workbook.md is out of date with sopfin.settings.OPTIONS; run `{REGENERATE}`")
+        f"docs/workbook.md is out of date with sopfin.plan.settings.OPTIONS; run `{REGENERATE}`")
 
 
 def test_every_option_is_documented_with_its_default_and_help():

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sopfin.docs_tables import marked_section, with_marked_section
+
 THREATS_OPEN = "<!-- THREATS-TABLE -->"
 THREATS_CLOSE = "<!-- /THREATS-TABLE -->"
 CAUGHT = "caught"
@@ -94,15 +96,9 @@ def threats_table() -> str:
 
 def replace_threats_section(text: str) -> str:
     """``text`` with the table between the markers regenerated (markers required)."""
-    start, end = text.find(THREATS_OPEN), text.find(THREATS_CLOSE)
-    if start < 0 or end < start:
-        raise ValueError(f"the docs have no {THREATS_OPEN} ... {THREATS_CLOSE} markers")
-    return f"{text[:start + len(THREATS_OPEN)]}\n\n{threats_table()}\n\n{text[end:]}"
+    return with_marked_section(text, THREATS_OPEN, THREATS_CLOSE, threats_table())
 
 
 def documented_threats(text: str) -> str:
     """The table between the markers, as the docs have it ('' without markers)."""
-    start, end = text.find(THREATS_OPEN), text.find(THREATS_CLOSE)
-    if start < 0 or end < start:
-        return ""
-    return text[start + len(THREATS_OPEN):end].strip("\n")
+    return marked_section(text, THREATS_OPEN, THREATS_CLOSE)

@@ -4,7 +4,7 @@ Everything here is pure data: functions return ``SheetSpec``s (or Markdown text)
 to the disk live in ``sopfin/xlsx/template.py``:
 
     python -m sopfin.xlsx.template [PATH]     rebuild templates/plan.xlsx (or write PATH)
-    python -m sopfin.xlsx.template --docs     regenerate the settings table in docs/workbook.md
+    python -m sopfin.xlsx.template --docs     regenerate the generated tables in docs/workbook.md
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sopfin import layout
+from sopfin.docs_tables import marked_section
 from sopfin.plan.settings import OPTIONS, Option, Settings
 from sopfin.sheetspec import Block, SheetSpec, Style
 
@@ -177,25 +178,4 @@ def replace_settings_section(text: str) -> str:
 
 def documented_settings_section(text: str) -> str:
     """The section currently between the markers (empty when the closing marker is missing)."""
-    start = text.find(DOCS_OPEN)
-    end = text.find(DOCS_CLOSE)
-    if start < 0 or end < start:
-        return ""
-    return text[start + len(DOCS_OPEN):end].strip("\n")
-
-
-# ------------------------------------------------------------------------------ the edge
-
-def update_docs(path: str | Path = DOCS_PATH) -> bool:
-    """Regenerate the settings table and the threat model (``sopfin.close.threats``) in the docs;
-    True when the file changed."""
-    from sopfin.close.threats import THREATS_OPEN, replace_threats_section
-
-    path = Path(path)
-    old = path.read_text(encoding="utf-8")
-    new = replace_settings_section(old)
-    if THREATS_OPEN in new:
-        new = replace_threats_section(new)
-    if new != old:
-        path.write_text(new, encoding="utf-8")
-    return new != old
+    return marked_section(text, DOCS_OPEN, DOCS_CLOSE)

@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
+LIMITS_OPEN = "<!-- LIMITS-TABLE -->"  # docs/workbook.md holds limits_table() between these
+LIMITS_CLOSE = "<!-- /LIMITS-TABLE -->"
 
 # (environment variable, field, default, what it bounds): the one table of limits.
 LIMITS: tuple[tuple[str, str, int, str], ...] = (
@@ -84,3 +86,16 @@ def describe(size: int) -> str:
         if size >= unit:
             return f"{size / unit:.3g} {name}"
     return f"{size} bytes"
+
+
+def shown_default(default: int) -> str:
+    """A limit's default as the docs show it: sizes in MiB or GiB, counts with separators."""
+    return describe(default) if default > 1000 and default % MIB == 0 else f"{default:,}"
+
+
+def limits_table() -> str:
+    """``LIMITS`` as the Markdown table of docs/workbook.md."""
+    lines = ["| variable | what it bounds | default |", "|---|---|---|"]
+    lines += [f"| `{variable}` | {what} | {shown_default(default)} |"
+              for variable, _name, default, what in LIMITS]
+    return "\n".join(lines)
