@@ -29,6 +29,7 @@ class InputSheet:
     values: tuple[str, ...] = ()  # fixed value column headers (non-monthly tables)
     monthly: bool = False  # True: value columns are one per month, header 'YYYY-MM'
     help: str = ""
+    optional_after_values: bool = False  # the blank plan puts the optional keys last
 
 
 SETTINGS = "Settings"
@@ -78,8 +79,10 @@ FINANCE_SHEETS: tuple[InputSheet, ...] = (
                     "cogs, Amount in currency (+ raises it). Owner and Reason are required."),
     InputSheet(ACTIONS, keys=("Id", "Scenario", "Description", "Owner"),
                values=("RevenueImpact", "MarginImpact", "Probability"),
-               help="Gap-closure actions: impact over the horizon in currency, probability "
-                    "0-1 (blank = 1)."),
+               optional_keys=("Start", "End"), optional_after_values=True,
+               help="Gap-closure actions: impact in currency, spread evenly over the months "
+                    "from Start to End (YYYY-MM; blank = the horizon's first or last month), "
+                    "probability 0-1 (blank = 1)."),
     InputSheet(ACTUALS, keys=("Family", "Measure"), monthly=True,
                help="Actuals for closed months by family: Measure is units, revenue or cogs; "
                     "leave open months blank."),

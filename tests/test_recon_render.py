@@ -235,8 +235,12 @@ def test_tables_below_the_bridges():
     ovr = row_of(cells, "OVR-7")
     assert at(cells, ovr, "ABCDEFGHI") == ["OVR-7", "base", "PUMPS-200", "2027-03", "revenue",
                                           -4.75 * M, "J. Ortiz", "Rebate to distributor", "CFO"]
-    act = row_of(cells, "ACT-1")  # expected = impact x probability: 4M x 0.75, 3M x 0.75
-    assert at(cells, act, "EFGHI") == [4 * M, 3 * M, 0.75, 3 * M, 2.25 * M]
+    act = row_of(cells, "ACT-1")  # expected = impact x probability x its share in the window
+    rec = reconciliation()
+    share = rec.actions[0].share(rec.window.months, tuple(rec.snapshot.columns))
+    assert at(cells, act, "EFG") == [4 * M, 3 * M, 0.75]
+    assert at(cells, act, "JK") == [round(4 * M * 0.75 * share, 2),
+                                    round(3 * M * 0.75 * share, 2)]
     after = row_of(cells, "Gap after actions")
     assert at(cells, after + 2, "ABCD") == ["Revenue", -12 * M, 3 * M, -9 * M]
     assert at(cells, after + 3, "ABCD") == ["Gross margin", -3.7 * M, 2.25 * M, -1.45 * M]

@@ -95,10 +95,10 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
         scenarios=scenario_table(plan, d, fin.overrides, cols),
         overrides=tuple(fin.overrides), actions=tuple(fin.actions),
         revenue_gap=revenue_gap, margin_gap=margin_gap,
-        revenue_gap_after_actions=revenue_gap + sum(a.revenue_impact * a.probability
-                                                    for a in actions),
-        margin_gap_after_actions=margin_gap + sum(a.margin_impact * a.probability
-                                                  for a in actions),
+        revenue_gap_after_actions=revenue_gap + sum(
+            a.revenue_impact * a.probability * a.share(span.months, d.months) for a in actions),
+        margin_gap_after_actions=margin_gap + sum(
+            a.margin_impact * a.probability * a.share(span.months, d.months) for a in actions),
         snapshot=snapshot, latest_estimate=estimate, accuracy=accuracy,
         silent_overrides=tuple(compare_forecast(plan, d, fin)), notes=tuple(notes),
         actual_bridge=to_actual)
@@ -367,7 +367,8 @@ def _notes(plan: Plan, d: Dollarized, span: Window, budget: _Side,
         notes.append("overrides " + ", ".join(outside) + " are on families with no plan "
                      "figures; they are bridge lines only, not in the snapshot")
     if has_actions and span.months != tuple(d.months):
-        notes.append("action impacts are over the horizon; the bridge covers " + span.label)
+        notes.append("each action counts for the share of its months (Start to End) inside "
+                     + span.label)
     return notes
 
 

@@ -7,6 +7,7 @@ Sign convention everywhere: positive is favourable to profit (more revenue, less
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -37,7 +38,8 @@ class Override:
 
 @dataclass(frozen=True)
 class Action:
-    """A gap-closure action (sheet Actions); impacts over the horizon, in currency."""
+    """A gap-closure action (sheet Actions): its impacts, in currency, spread evenly over the
+    months from ``start`` to ``end`` (blank: the horizon's first or last month)."""
 
     id: str
     scenario: str
@@ -47,6 +49,19 @@ class Action:
     margin_impact: float
     probability: float  # 0..1
     where: CellRef
+    start: str = ""  # 'YYYY-MM', '' = the first month of the horizon
+    end: str = ""  # 'YYYY-MM', '' = the last month of the horizon
+
+    def active_months(self, horizon: Sequence[str]) -> tuple[str, ...]:
+        first, last = self.start or horizon[0], self.end or horizon[-1]
+        return tuple(m for m in horizon if first <= m <= last)
+
+    def share(self, window: Sequence[str], horizon: Sequence[str]) -> float:
+        """The part of the impact that falls in ``window``'s months."""
+        active = self.active_months(horizon)
+        if not active:
+            return 0.0
+        return len(set(active) & set(window)) / len(active)
 
 
 @dataclass(frozen=True)

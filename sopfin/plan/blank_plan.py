@@ -80,10 +80,16 @@ def input_sheet(sheet: layout.InputSheet, months: Sequence[str], *,
     tables), and column widths."""
     keys = key_headers(sheet, channels=channels)
     values = value_headers(sheet, months)
-    header = Block(layout.HEADER_ROW, 1, [list(keys + values)], style=Style.INPUT_HEADER)
+    trailing: tuple[str, ...] = ()
+    if sheet.optional_after_values:  # e.g. Actions: Start and End after the impacts
+        trailing, keys = keys[len(sheet.keys):], sheet.keys
+    header = Block(layout.HEADER_ROW, 1, [list(keys + values + trailing)],
+                   style=Style.INPUT_HEADER)
     widths = {i: _KEY_WIDTHS.get(name, 14.0) for i, name in enumerate(keys, start=1)}
     value_width = _MONTH_WIDTH if sheet.monthly else _VALUE_WIDTH
     widths.update({i: value_width for i in range(len(keys) + 1, len(keys) + len(values) + 1)})
+    first = len(keys) + len(values) + 1
+    widths.update({i: _VALUE_WIDTH for i in range(first, first + len(trailing))})
     freeze = (1, len(keys)) if sheet.monthly else (1, 0)  # keys stay in view across months
     return SheetSpec(sheet.name, blocks=(header,), owned=False, col_widths=widths,
                      freeze=freeze, tab_color=INPUT_TAB_COLOR)

@@ -501,13 +501,14 @@ def _finance_sheets(data: PlanData, scenario: str) -> list[SheetSpec]:
         ["OVR-002", scenario, others[0], september, "cogs", 120000.0, "M. Chen (Supply)",
          "Freight surcharge on imported castings", None],
     ]
+    july = data.months[6] if len(data.months) > 6 else None
     actions = [
         ["ACT-01", scenario, "Pull the Q4 distributor promotion forward", "K. Patel (Sales)",
-         1500000.0, 450000.0, 0.6],
+         1500000.0, 450000.0, 0.6, None, None],
         ["ACT-02", scenario, "Second shift on the valve line from July", "M. Chen (Supply)",
-         2200000.0, 700000.0, 0.5],
+         2200000.0, 700000.0, 0.5, july, None],
         ["ACT-03", scenario, "Reprice spare parts +3%", "L. Osei (Pricing)", 600000.0,
-         600000.0, 0.8],
+         600000.0, 0.8, None, None],
     ]
     return [_list_sheet(layout.OVERRIDES, data, overrides),
             _list_sheet(layout.ACTIONS, data, actions),

@@ -277,14 +277,39 @@ def _actions(sheet: _Sheet | None, known: _Known, log: IssueLog) -> tuple[Action
             issues.append(issue)
         probability, issue = _probability(sheet, i)
         issues.append(issue)
+        span, span_issues = _action_span(sheet, i, known.months)
+        issues += span_issues
         real = [x for x in issues if x is not None]
         log.extend(real)
         if real:
             continue
         out.append(Action(id=k["id"], scenario=k["scenario"], description=k["description"],
                           owner=k["owner"], probability=probability,
-                          where=sheet.key_cell(i, "Id"), **impacts))
+                          where=sheet.key_cell(i, "Id"), **impacts, **span))
     return tuple(out)
+
+
+def _action_span(sheet: _Sheet, i: int, months: tuple[str, ...]
+                 ) -> tuple[dict[str, str], list[Issue]]:
+    """Start and End -> 'YYYY-MM' or '' (blank); a cell that is no month, or an End before
+    the Start, is an issue at its cell."""
+    span: dict[str, str] = {}
+    issues = []
+    for name, header in (("start", "Start"), ("end", "End")):
+        text = str(sheet.keys.iloc[i].get(name, "") or "") if header in sheet.key_cols else ""
+        month = _month(text)
+        if text and month is None:
+            issues.append(Issue(IssueCode.VALUE_INVALID, Severity.ERROR,
+                                sheet.key_cell(i, header),
+                                f"{header} must be a month (YYYY-MM) or blank, found {text!r}",
+                                f"type the month the action {name}s, e.g. {months[0]}, or "
+                                "leave it blank"))
+        span[name] = month or ""
+    if span["start"] and span["end"] and span["end"] < span["start"]:
+        issues.append(Issue(IssueCode.VALUE_INVALID, Severity.ERROR, sheet.key_cell(i, "End"),
+                            f"the action ends ({span['end']}) before it starts "
+                            f"({span['start']})", "correct Start or End"))
+    return span, issues
 
 
 def _impact(sheet: _Sheet, i: int, name: str, header: str) -> tuple[float, Issue | None]:

@@ -342,15 +342,20 @@ def _overrides(tab: _Tab, rec: Reconciliation) -> None:
 def _actions(tab: _Tab, rec: Reconciliation) -> None:
     tab.section("Gap-closure actions", ("Id", "Scenario", "Description", "Owner",
                                         "Revenue impact", "Margin impact", "Probability",
-                                        "Expected revenue", "Expected margin"))
+                                        "Months", "In window", "Expected revenue",
+                                        "Expected margin"))
     money = Style.MONEY_WHOLE
+    horizon = tuple(map(str, rec.snapshot.columns)) or rec.window.months
     for a in rec.actions:
+        active = a.active_months(horizon)
+        share = a.share(rec.window.months, horizon)
+        months = f"{active[0]}..{active[-1]}" if len(active) > 1 else (active or ("none",))[0]
         tab.row([a.id, a.scenario, a.description, a.owner, _money(a.revenue_impact),
-                 _money(a.margin_impact), a.probability,
-                 _money(a.revenue_impact * a.probability),
-                 _money(a.margin_impact * a.probability)],
+                 _money(a.margin_impact), a.probability, months, share,
+                 _money(a.revenue_impact * a.probability * share),
+                 _money(a.margin_impact * a.probability * share)],
                 [Style.TEXT, Style.TEXT, Style.WRAP, Style.WRAP, money, money, Style.PERCENT,
-                 money, money])
+                 Style.TEXT, Style.PERCENT, money, money])
     if not rec.actions:
         tab.none()
     tab.skip()
