@@ -1,8 +1,9 @@
 """The version ledger: an append-only, hash-chained log of published reconciliations.
 
 Each monthly close publishes a frozen tab ``Recon vNNN`` and appends a ``publish`` entry to a
-hidden ledger sheet; sign-off appends an ``approve`` entry. ``verify_ledger`` proves the
-ledger and the tabs are what was written, and says which cell or row was changed if not.
+hidden ledger sheet; sign-off appends an ``approve`` entry. ``verify_ledger``
+(``sopfin.close.ledger_checks``) proves the ledger and the tabs are what was written, and says
+which cell or row was changed if not.
 
 Entries. ``entry_hash`` is SHA-256 over ``entry_bytes``: every other field except ``hmac``,
 in ``LEDGER_COLUMNS`` order, each as a netstring (``<byte length>:<UTF-8 NFC bytes>,``) after a
@@ -91,6 +92,10 @@ class KeyRequiredError(LedgerKeyError):
     """Extending a keyed ledger without the key, or a keyed one with unsigned entries."""
 
 
+class LedgerRuleError(ValueError):
+    """An entry built against the ledger's event rules (a fault of the caller)."""
+
+
 class UnknownVersionError(ValueError):
     """Asked about a version the workbook does not hold (a usage problem)."""
 
@@ -162,7 +167,7 @@ def new_entry(ledger: Sequence[LedgerEntry], *, event: str, version: int, cycle:
               input_sheets: str = "") -> LedgerEntry:
     """The entry to append to ``ledger``: sequenced, chained and (with a key) authenticated."""
     if STATUS_OF_EVENT.get(event) != status:
-        raise ValueError(f"event {event!r} with status {status!r}: expected one of "
+        raise LedgerRuleError(f"event {event!r} with status {status!r}: expected one of "
                          f"{STATUS_OF_EVENT}")
     draft = LedgerEntry(seq=len(ledger) + 1, event=event, version=version, cycle=cycle,
                         timestamp=timestamp, author=author, status=status,
