@@ -187,6 +187,11 @@ class Issue:
         return self.more or 1
 
     @property
+    def sheet(self) -> str:
+        """The sheet of the issue's cell; '' for a package part or a source row."""
+        return self.where.sheet if isinstance(self.where, CellRef) else ""
+
+    @property
     def text(self) -> str:
         """What is wrong, then the fix: `<what is wrong>; <how to fix it>`."""
         return f"{self.message}; {self.fix}" if self.fix else self.message
@@ -206,7 +211,7 @@ class Issue:
         out = {
             "code": self.code.value,
             "severity": self.severity.value,
-            "sheet": where.sheet if isinstance(where, CellRef) else "",
+            "sheet": self.sheet,
             "cell": where.cell if isinstance(where, CellRef) else "",
             "message": self.message,
             "fix": self.fix,

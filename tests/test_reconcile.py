@@ -30,7 +30,7 @@ from sopfin.close.reconcile import (
     compare_forecast,
     reconcile,
 )
-from sopfin.close.records import FinanceInputs
+from sopfin.close.records import FinanceInputs, silent_override
 from sopfin.close.window import parse_window
 from sopfin.engine.dollarize import dollarize
 from sopfin.model import CellRef, IssueCode, Severity
@@ -451,6 +451,19 @@ def test_forecast_cells_off_the_plan_by_more_than_materiality_are_found(case):
         "dollarized plan plus named overrides gives 1,000.00, +1,500.00 off, more than the "
         "materiality threshold of 1,000.00; add a named override on sheet Overrides or correct "
         "the forecast.")
+
+
+def test_the_silent_overrides_are_the_edited_cells_then_the_forecast_found_once(case):
+    plan, d, _ = case
+    fin = finance(plan, Forecast=FORECAST)
+    edited = silent_override(CellRef("Summary", "F4"), IssueCode.TYPED_OVER_FORMULA,
+                             "=Inventory!G161", "123456", "sopfin wrote =Inventory!G161 here "
+                             "and found 123456", "a deliberate change belongs on sheet Overrides")
+    rec = reconcile(plan, d, fin, edited=[edited])
+    assert rec.silent_overrides == (edited, *compare_forecast(plan, d, fin))
+    assert [i.kind for i in rec.silent_overrides] == [IssueCode.TYPED_OVER_FORMULA,
+                                                      IssueCode.FORECAST_DIFFERS,
+                                                      IssueCode.FORECAST_DIFFERS]
 
 
 def test_a_lower_materiality_flags_more_and_overrides_explain_differences():
