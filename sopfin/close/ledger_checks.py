@@ -69,10 +69,12 @@ class _Context:
         col = column_letter(LEDGER_COLUMNS.index(column) + 1)
         return CellRef(self.sheet, f"{col}{FIRST_DATA_ROW + index}")
 
-    def finding(self, code: IssueCode, index: int, column: str, message: str) -> Issue:
+    def finding(self, code: IssueCode, index: int, column: str, message: str,
+                fix: str = "") -> Issue:
         entry = self.ledger[index]
         label = f"ledger row seq {entry.seq} ({entry.event} v{entry.version})"
-        return finding(code, entry.version, self.ref(index, column), f"{label}: {message}")
+        return finding(code, entry.version, self.ref(index, column), f"{label}: {message}",
+                       fix)
 
 
 MISSING_NAMED = 20  # missing seqs named one by one; more are counted
@@ -86,11 +88,11 @@ def _check_sequence(ctx: _Context) -> list[Issue]:
     for i, seq in enumerate(seqs):
         if seq in seen:
             out.append(ctx.finding(IssueCode.REORDERED, i, "seq",
-                                   f"seq {seq} appears twice; each seq is used once"))
+                                   f"seq {seq} appears twice", "each seq is used once"))
         elif i and seq < seqs[i - 1]:
             out.append(ctx.finding(IssueCode.REORDERED, i, "seq",
                                    f"expected a seq after {seqs[i - 1]}, found {seq}: "
-                                   "rows were moved; sort the ledger back by seq"))
+                                   "rows were moved", "sort the ledger back by seq"))
         seen.add(seq)
     top = max(seqs)
     missing = top - len({s for s in seen if 1 <= s <= top})
@@ -129,7 +131,7 @@ def _check_hmacs(ctx: _Context, key: bytes | None) -> list[Issue]:
     if key is None:
         if any(keyed):
             return [finding(IssueCode.HMAC_UNCHECKED, 0, CellRef(ctx.sheet),
-                            f"{sum(keyed)} ledger rows carry an hmac but no key was given; "
+                            f"{sum(keyed)} ledger rows carry an hmac but no key was given",
                             f"set {KEY_ENV} or {KEY_FILE_ENV} to check them")]
         return []
     out = []

@@ -72,7 +72,7 @@ def ledger_findings(book: Workbook, ledger: Sequence[LedgerEntry],
     tabs = {v: hashed_cells(cells.get(name, {})) for v, name in names.items()}
     claims = {v: recon_claim(cells.get(name, {})) for v, name in names.items()}
     return (verify_ledger(ledger, tabs, key, ledger_sheet=layout.LEDGER,
-                                   tab_name=layout.recon_tab_name, claims=claims)
+                          tab_name=layout.recon_tab_name, claims=claims)
             + provenance.identity_findings(ledger, book.workbook_id()))
 
 
