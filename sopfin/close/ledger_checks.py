@@ -32,7 +32,7 @@ from sopfin.close.ledger import (
     recon_tab_name,
 )
 from sopfin.layout import FIRST_DATA_ROW, column_letter
-from sopfin.model import CellRef, Issue, IssueCode, Severity
+from sopfin.model import CellRef, Issue, IssueCode, Location, Severity
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ WARNING_CODES = frozenset({IssueCode.HMAC_UNCHECKED, IssueCode.INPUTS_CHANGED,
                            IssueCode.LEDGER_SHOWN})
 
 
-def finding(code: IssueCode, version: int, where: CellRef, message: str,
+def finding(code: IssueCode, version: int, where: Location, message: str,
             fix: str = "") -> Issue:
     """A problem verify reports: a warning for the codes in ``WARNING_CODES``, else an error
     (a workbook that is not as it was written). ``version`` 0: about the ledger as a whole."""
