@@ -405,6 +405,5 @@ def _pending_discards(book: Workbook) -> list[Issue]:
     return pending_discards(sheet.rows) if sheet is not None else []
 
 
-
 __all__ = ["CloseResult", "run_approve", "run_close", "run_diff", "run_reconcile",
            "run_rekey", "run_verify"]

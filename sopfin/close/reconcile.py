@@ -37,6 +37,8 @@ from sopfin.model import Issue, IssueCode, Plan, Table
 from sopfin.money import to_cents
 
 __all__ = ["apply_overrides", "compare_forecast", "parse_window", "reconcile"]
+
+
 class NotDollarizedError(ValueError):
     """Asked to reconcile a scenario the dollarized figures do not hold (a fault: the
     Settings check lets no such scenario through)."""
@@ -72,7 +74,7 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
     scenario = scenario or settings.reconciled_scenario
     if scenario not in d.scenarios:
         raise NotDollarizedError(f"scenario {scenario!r} was not dollarized (have "
-                         f"{', '.join(d.scenarios)})")
+                                 f"{', '.join(d.scenarios)})")
     span = parse_window(window, d.months, settings.fiscal_year_start, settings.current_cycle)
     cols = np.array([d.months.index(m) for m in span.months])
     s = d.scenarios.index(scenario)
