@@ -408,6 +408,7 @@ def cmd_close(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
+    from sopfin.close.ledger import AlreadyApprovedError, UnknownVersionError
     from sopfin.close.publish import run_approve
 
     if not args.by.strip():
@@ -415,7 +416,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
     head_file = _head_file_ready(args)
     try:
         result = run_approve(args.path, version=args.version, by=args.by, key=_key(args))
-    except ValueError as exc:
+    except (UnknownVersionError, AlreadyApprovedError) as exc:
         raise UsageError(str(exc)) from None
     code = _print_lines(result, args)
     _write_head(result, head_file)
@@ -429,7 +430,7 @@ def cmd_rekey(args: argparse.Namespace) -> int:
 
 
 def _kept_head(args: argparse.Namespace) -> str | None:
-    from sopfin.close.provenance import parse_head
+    from sopfin.close.provenance import HeadFormatError, parse_head
 
     try:
         if args.head:
@@ -440,7 +441,7 @@ def _kept_head(args: argparse.Namespace) -> str | None:
                               f"--head-file {path}")
     except OSError as exc:
         raise UsageError(f"--head-file {args.head_file}: {exc.strerror or exc}") from None
-    except ValueError as exc:
+    except HeadFormatError as exc:
         raise UsageError(str(exc)) from None
     return None
 
@@ -469,7 +470,8 @@ def _window(text: str) -> str:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from sopfin.close.verify import UnknownVersionError, run_diff
+    from sopfin.close.ledger import UnknownVersionError
+    from sopfin.close.verify import run_diff
 
     try:
         result = run_diff(args.path, args.version_a, args.version_b)

@@ -19,41 +19,50 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True, order=True)
 class CellRef:
-    """A cell (or a whole sheet when ``cell`` is empty) in the plan workbook."""
+    """A cell (or a whole sheet when ``cell`` is empty) in the plan workbook, or in another
+    copy of it when ``book`` names that copy (verify comparing two files)."""
 
     sheet: str
     cell: str = ""
+    book: str = ""
 
     def __str__(self) -> str:
-        return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+        here = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+        return f"{self.book}!{here}" if self.book else here
 
 
-# The code given to a formula cell saved without its result (a library that does not
-# calculate, such as openpyxl, wrote the file): its value is unknown, so it is no blank.
-NO_STORED_RESULT = "#NO-RESULT"
+@dataclass(frozen=True, slots=True, order=True)
+class PackagePart:
+    """A part of the workbook's zip package, e.g. ``xl/workbook.xml``."""
+
+    part: str
+
+    def __str__(self) -> str:
+        return self.part
 
 
 @dataclass(frozen=True, slots=True, order=True)
 class SourceRow:
-    """A row of an imported file (``row`` as a spreadsheet or text editor numbers it; 0 for
-    the file as a whole), or a key of a mapping file (``column`` holds the key)."""
+    """A row (1-based, as a spreadsheet app numbers it) of a file imported into the plan,
+    e.g. an ERP export, and the column the problem is in; row 0 is the file as a whole, and
+    for a mapping file ``column`` holds the key (``columns.item``)."""
 
     source: str
     row: int = 0
     column: str = ""
 
-    @property
-    def sheet(self) -> str:
-        return self.source
-
-    @property
-    def cell(self) -> str:
-        if self.row:
-            return f"row {self.row}" + (f", column {self.column}" if self.column else "")
-        return self.column
-
     def __str__(self) -> str:
-        return f"{self.source}: {self.cell}" if self.cell else self.source
+        if not self.row:
+            return f"{self.source} [{self.column}]" if self.column else self.source
+        return f"{self.source}:{self.row}" + (f" column {self.column}" if self.column else "")
+
+
+Location = CellRef | PackagePart | SourceRow
+
+
+# The code given to a formula cell saved without its result (a library that does not
+# calculate, such as openpyxl, wrote the file): its value is unknown, so it is no blank.
+NO_STORED_RESULT = "#NO-RESULT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +90,9 @@ class Severity(enum.StrEnum):
 
 
 class IssueCode(enum.StrEnum):
-    """Stable codes for problems in the user's data. Each has a catalogue entry in tests."""
+    """Stable codes for every problem sopfin reports: in the plan, in the finance inputs, in
+    what was typed over, and in the ledger and the published tabs. Each has a catalogue entry
+    in tests/errors (a failing workbook, or the test that produces it)."""
 
     # workbook / sheet structure
     MISSING_SHEET = "missing-sheet"  # a sheet the plan needs is not in the workbook
@@ -122,8 +133,36 @@ class IssueCode(enum.StrEnum):
     SILENT_OVERRIDE = "silent-override"  # a sopfin formula typed over, or Forecast off plan
     TYPED_OVER = "typed-over"  # dollarize found a cell changed since sopfin wrote it
     EDIT_DISCARDED = "edit-discarded"  # dollarize --discard-edits overwrote such a cell
+    # how a silent override was found (``Issue.kind`` of a silent-override or typed-over)
+    TYPED_OVER_FORMULA = "typed-over-formula"  # a sopfin formula now holds a constant
+    FORMULA_CHANGED = "formula-changed"  # a sopfin formula was rewritten
+    CONSTANT_CHANGED = "constant-changed"  # a label or constant sopfin wrote was changed
+    ROW_CHANGED = "row-changed"  # a row sopfin wrote changed, its cell cannot be named
+    FORECAST_DIFFERS = "forecast-differs"  # a Forecast cell is off the plan plus overrides
     # workbook ownership
     SHEET_NAME_TAKEN = "sheet-name-taken"  # a sheet of the user's bears a name sopfin writes
+    # the version ledger and the published tabs (verify)
+    TAMPERED_CELL = "tampered-cell"  # a recon cell differs from its published digest
+    OVERWRITTEN_FORMULA = "overwritten-formula"  # a published formula now holds a constant
+    TAMPERED_TAB = "tampered-tab"  # a recon tab differs, and its cells cannot be named
+    MISSING_TAB = "missing-tab"
+    EXTRA_TAB = "extra-tab"  # a recon tab no ledger entry publishes
+    ENTRY_ALTERED = "entry-altered"  # a ledger row no longer matches its entry_hash
+    BROKEN_CHAIN = "broken-chain"  # prev_hash is not the previous row's entry_hash
+    REORDERED = "reordered"  # seq numbers out of order or repeated
+    MISSING_ENTRY = "missing-entry"  # a seq number is absent: a row was deleted
+    INVALID_EVENT = "invalid-event"  # an event the ledger's rules do not allow
+    HMAC_MISMATCH = "hmac-mismatch"
+    HMAC_MISSING = "hmac-missing"  # no hmac on a row of a ledger whose other rows have one
+    HMAC_UNCHECKED = "hmac-unchecked"  # hmacs present but no key, or no hmac at all
+    SWAPPED_TAB = "swapped-tab"  # a recon tab holds another version's published content
+    FOREIGN_TAB = "foreign-tab"  # a sealed recon tab that this ledger did not publish
+    FOREIGN_LEDGER = "foreign-ledger"  # entries published in another workbook
+    BEHIND_HEAD = "behind-head"  # a head kept outside the workbook is not in the ledger
+    INPUTS_CHANGED = "inputs-changed"  # the inputs differ from those of the latest version
+    TAB_HIDDEN = "tab-hidden"  # a published tab is no longer visible
+    TAB_UNPROTECTED = "tab-unprotected"  # a published tab lost its sheet protection
+    LEDGER_SHOWN = "ledger-shown"  # the ledger sheet is not very hidden (an app's save)
     # imports (located at a source row, or at a key of the mapping file)
     MAPPING_INVALID = "mapping-invalid"  # the mapping file (or preset) cannot be used
     SOURCE_COLUMN_MISSING = "source-column-missing"  # a mapped column is not in the source
@@ -140,43 +179,64 @@ class IssueCode(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One problem in the user's data, located at a cell.
+    """One problem sopfin reports, at its location: a cell, a package part or a source row.
 
-    ``message`` says what is wrong (expected vs found); ``fix`` says how to fix it.
+    ``message`` says what is wrong (expected vs found); ``fix`` says how to fix it. A problem
+    about a published version carries it in ``version`` (0: none, or the ledger as a whole).
+    A cell found changed carries what sopfin expected there and what it ``found``, and in
+    ``kind`` the check that found it (``typed-over-formula``, ``forecast-differs``, ...).
     """
 
     code: IssueCode
     severity: Severity
-    where: CellRef | SourceRow
+    where: Location
     message: str
     fix: str = ""
     more: int = 0  # > 0: this issue stands for that many further issues like the ones listed
+    version: int = 0
+    kind: IssueCode | None = None
+    expected: object = None
+    found: object = None
 
     @property
     def count(self) -> int:
         """How many issues this one stands for."""
         return self.more or 1
 
+    @property
+    def sheet(self) -> str:
+        """The sheet of the issue's cell; '' for a package part or a source row."""
+        return self.where.sheet if isinstance(self.where, CellRef) else ""
+
+    @property
+    def text(self) -> str:
+        """What is wrong, then the fix: `<what is wrong>; <how to fix it>`."""
+        return f"{self.message}; {self.fix}" if self.fix else self.message
+
+    def located(self, workbook: str = "") -> str:
+        """`Plan.xlsx!Demand!F14: <what is wrong>; <how to fix it>` (no closing period)."""
+        book = "" if isinstance(self.where, SourceRow) else workbook  # not inside the book
+        loc = "!".join(p for p in (book, str(self.where)) if p)
+        return f"{loc}: {self.text}" if loc else self.text
+
     def format(self, workbook: str = "") -> str:
         """`Plan.xlsx!Demand!F14: <what is wrong>; <how to fix it>.`"""
-        located_in_book = workbook and isinstance(self.where, CellRef)
-        loc = f"{workbook}!{self.where}" if located_in_book else str(self.where)
-        text = f"{loc}: {self.message}"
-        if self.fix:
-            text += f"; {self.fix}"
-        if not text.endswith("."):
-            text += "."
-        return text
+        text = self.located(workbook)
+        return text if text.endswith(".") else text + "."
 
     def to_dict(self) -> dict[str, str]:
-        return {
+        where = self.where
+        out = {
             "code": self.code.value,
             "severity": self.severity.value,
-            "sheet": self.where.sheet,
-            "cell": self.where.cell,
+            "sheet": self.sheet,
+            "cell": where.cell if isinstance(where, CellRef) else "",
             "message": self.message,
             "fix": self.fix,
         }
+        if not isinstance(where, CellRef):
+            out["location"] = str(where)
+        return out
 
 
 def has_errors(issues: list[Issue] | tuple[Issue, ...]) -> bool:

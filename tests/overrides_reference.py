@@ -11,13 +11,15 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from sopfin.close.records import SilentOverride
+from sopfin.close.records import silent_override
 from sopfin.layout import cell_name
-from sopfin.model import CellRef
+from sopfin.model import CellRef, Issue, IssueCode
 from sopfin.sheetspec import SheetSpec
 
-TYPED_OVER = "typed-over-formula"
-FORMULA_CHANGED = "formula-changed"
+TYPED_OVER = IssueCode.TYPED_OVER_FORMULA
+FORMULA_CHANGED = IssueCode.FORMULA_CHANGED
+RESTORE = ("put the change on sheet Overrides with an owner and a reason, and run sopfin "
+           "dollarize to restore the formula")
 
 
 def spec_rows(spec: SheetSpec) -> dict[int, dict[int, tuple[object, str | None]]]:
@@ -70,7 +72,7 @@ def _spelling(formula: str) -> str:
 
 
 def _row_findings(sheet: str, row: int, expected: dict[int, tuple[object, str | None]],
-                  current: Mapping[str, object]) -> Iterator[SilentOverride]:
+                  current: Mapping[str, object]) -> Iterator[Issue]:
     for col, (_value, formula) in expected.items():
         if formula is None:
             continue
@@ -79,25 +81,21 @@ def _row_findings(sheet: str, row: int, expected: dict[int, tuple[object, str | 
         found_formula = _formula_of(found)
         if found_formula is None:
             shown = _value_of(found)
-            yield SilentOverride(
+            yield silent_override(
                 CellRef(sheet, ref), TYPED_OVER, f"={formula}", shown,
                 f"sopfin's formula ={formula} was replaced by "
-                f"{'nothing' if shown is None else repr(shown)}; put the change on sheet "
-                "Overrides with an owner and a reason, and run sopfin dollarize to restore "
-                "the formula")
+                f"{'nothing' if shown is None else repr(shown)}", RESTORE)
         elif _spelling(found_formula) != _spelling(str(formula)):
-            yield SilentOverride(
+            yield silent_override(
                 CellRef(sheet, ref), FORMULA_CHANGED, f"={formula}", f"={found_formula}",
-                f"sopfin's formula ={formula} was changed to ={found_formula}; put the change "
-                "on sheet Overrides with an owner and a reason, and run sopfin dollarize to "
-                "restore the formula")
+                f"sopfin's formula ={formula} was changed to ={found_formula}", RESTORE)
 
 
 def typed_over_formulas(specs: Sequence[SheetSpec],
-                        current: Mapping[str, Mapping[str, object]]) -> list[SilentOverride]:
+                        current: Mapping[str, Mapping[str, object]]) -> list[Issue]:
     """Cells of the output sheets in ``current`` ({sheet: {ref: value or FormulaCell}}) where
     the freshly rendered ``specs`` hold a formula but the workbook holds something else."""
-    findings: list[SilentOverride] = []
+    findings: list[Issue] = []
     for spec in specs:
         cells = current.get(spec.name)
         if not cells:

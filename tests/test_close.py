@@ -52,7 +52,7 @@ def book(closed_twice, tmp_path) -> Path:
 
 
 def findings_of(path: Path, key: bytes | None = None) -> set[str]:
-    return {f.kind.value for f in run_verify(path, key=key).failing()}
+    return {f.code.value for f in run_verify(path, key=key).failing()}
 
 
 def test_two_closes_publish_two_locked_versions(closed_twice):

@@ -278,7 +278,7 @@ def _demo_plan(path: Path) -> None:
 
 @pytest.mark.parametrize("make_plan", [_demo_plan, _s_plan], ids=["demo", "S"])
 def test_a_real_close_stores_the_reference_hashes(make_plan, tmp_path, monkeypatch):
-    from sopfin.close import publish
+    from sopfin.close import publish, published
     from sopfin.close.verify import run_verify
     from sopfin.xlsx.adapter import FileWorkbook
 
@@ -296,7 +296,7 @@ def test_a_real_close_stores_the_reference_hashes(make_plan, tmp_path, monkeypat
         return hash_inputs(tables)
 
     monkeypatch.setattr(publish, "finalize_recon", finalize_seen)
-    monkeypatch.setattr(versions, "inputs_fingerprint", inputs_seen)
+    monkeypatch.setattr(published, "inputs_fingerprint", inputs_seen)
     assert publish.run_close(path, author="A. Analyst").ok
     entry = publish.load_ledger(FileWorkbook(path))[-1]
     digests, recon_hash = reference_seal(seen["spec"])

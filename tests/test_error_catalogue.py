@@ -23,7 +23,9 @@ from sopfin.plan.finance_sheets import parse_finance
 from sopfin.plan.read import parse_plan
 from sopfin.xlsx.read import read_raw_sheets
 
-ERRORS = Path(__file__).resolve().parent / "errors"
+TESTS = Path(__file__).resolve().parent
+ERRORS = TESTS / "errors"
+SOPFIN = TESTS.parent / "sopfin"
 CATALOGUE = json.loads((ERRORS / "catalogue.json").read_text(encoding="utf-8"))
 
 
@@ -64,8 +66,27 @@ def test_catalogued_issue_is_reported_verbatim(entry):
 def test_every_issue_code_is_catalogued_or_emitted_elsewhere():
     catalogued = {e["code"] for e in CATALOGUE}
     elsewhere = set(_generator().EMITTED_ELSEWHERE)
-    assert not catalogued & elsewhere
-    assert catalogued | elsewhere == {c.value for c in IssueCode}
+    reserved = set(_generator().NOT_REPORTED)
+    assert not catalogued & elsewhere and not (catalogued | elsewhere) & reserved
+    assert catalogued | elsewhere | reserved == {c.value for c in IssueCode}
+
+
+@pytest.mark.parametrize("code", sorted(_generator().EMITTED_ELSEWHERE))
+def test_a_code_emitted_elsewhere_is_checked_by_the_test_named_for_it(code):
+    """The named test file asserts the code: quoted, in an output tag or as the member."""
+    test_file, reason = _generator().EMITTED_ELSEWHERE[code]
+    text = (TESTS / test_file).read_text(encoding="utf-8")
+    member = IssueCode(code).name
+    assert reason and re.search(rf"""["'\[]{code}["'\]]|IssueCode\.{member}\b""", text), \
+        f"{test_file} does not check {code}"
+
+
+@pytest.mark.parametrize("code", sorted(_generator().NOT_REPORTED))
+def test_a_code_not_reported_is_used_nowhere_in_sopfin(code):
+    member = IssueCode(code).name
+    users = [p.name for p in SOPFIN.rglob("*.py") if p.name != "model.py"
+             and re.search(rf"\.{member}\b|[\"']{code}[\"']", p.read_text(encoding="utf-8"))]
+    assert users == [], f"{code} is reported by {users}: catalogue it"
 
 
 def test_catalogue_json_matches_its_generator():

@@ -10,19 +10,19 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sopfin"
 FORBIDDEN = {"xlwings", "openpyxl", "lxml", "zipfile", "python_calamine", "xlsxwriter", "win32com"}
-# The edge (adapters, doors) and the orchestration above it (pipeline, publish, audit),
-# which run the core's steps against a workbook.
+# The edge (adapters, doors) and the orchestration above it (pipeline, publish, verify, and
+# the ledger as a workbook holds it), which run the core's steps against a workbook.
 EDGE = ("sopfin/xlsx/", "sopfin/excel/", "sopfin/live", "sopfin/cli.py", "sopfin/pipeline.py",
-        "sopfin/close/publish.py", "sopfin/close/verify.py", "sopfin/api.py", "sopfin/__init__.py",
-        "sopfin/__main__.py", "sopfin/consolidate/unit.py", "sopfin/consolidate/run.py",
-        "sopfin/consolidate/report.py")
+        "sopfin/close/publish.py", "sopfin/close/verify.py", "sopfin/close/published.py",
+        "sopfin/api.py", "sopfin/__init__.py", "sopfin/__main__.py",
+        "sopfin/consolidate/unit.py", "sopfin/consolidate/run.py", "sopfin/consolidate/report.py")
 # The import door reads CSV, Parquet and .xlsx sources into DuckDB; its commands (import,
 # allocate) write, and the HTTP server runs them.
 EDGE += ("sopfin/imports/sources.py", "sopfin/imports/command.py",
          "sopfin/imports/allocation.py", "sopfin/server/")
 EDGE_MODULES = ("sopfin.xlsx", "sopfin.excel", "sopfin.excel.live", "sopfin.cli", "sopfin.pipeline",
-                "sopfin.close.publish", "sopfin.close.verify", "sopfin.consolidate.unit",
-                "sopfin.consolidate.run", "sopfin.consolidate.report")
+                "sopfin.close.publish", "sopfin.close.verify", "sopfin.close.published",
+                "sopfin.consolidate.unit", "sopfin.consolidate.run", "sopfin.consolidate.report")
 
 
 def core_modules() -> list[Path]:

@@ -15,8 +15,8 @@ from sopfin.close.ledger import (
     LEDGER_COLUMNS_V1,
     LedgerEntry,
     new_entry,
-    verify_ledger,
 )
+from sopfin.close.ledger_checks import verify_ledger
 from sopfin.render.ledger import parse_ledger, render_ledger
 from sopfin.sheetspec import Block, SheetSpec
 from sopfin.xlsx.read import read_raw_sheets
@@ -66,7 +66,7 @@ def test_round_trip_through_calamine(tmp_path: Path):
     rows = read_raw_sheets(path, [layout.LEDGER])[layout.LEDGER].rows
     assert parse_ledger(rows) == entries
     assert rows[1][LEDGER_COLUMNS.index("timestamp")] == "2027-04-02T09:15:00Z"  # not a date
-    kinds = {f.kind for f in verify_ledger(parse_ledger(rows), {}, KEY)}
+    kinds = {f.code for f in verify_ledger(parse_ledger(rows), {}, KEY)}
     assert kinds == {"missing-tab"}
 
 

@@ -30,9 +30,9 @@ from sopfin import layout, pipeline
 from sopfin.cli import main
 from sopfin.close.ledger import FormulaCell
 from sopfin.excel.live import LiveWorkbook
-from sopfin.guard.typed_over import FORMULA_CHANGED, TYPED_OVER, typed_over_formulas
+from sopfin.guard.typed_over import typed_over_formulas
 from sopfin.layout import column_index, column_letter
-from sopfin.model import XlError
+from sopfin.model import IssueCode, XlError
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.read import sheet_parts
@@ -245,7 +245,8 @@ def test_a_sheet_without_cells_gives_no_findings():
     assert typed_over_formulas([sheet], {SHEET: []}) == []
     assert typed_over_formulas([sheet], {}) == []
     found = typed_over_formulas([sheet], {SHEET: {"Z9": 1.0}})
-    assert [(str(f.where), f.kind) for f in found] == [(f"{SHEET}!A1", TYPED_OVER)]
+    assert [(str(f.where), f.kind) for f in found] == [(f"{SHEET}!A1",
+                                                        IssueCode.TYPED_OVER_FORMULA)]
 
 
 # --- the demo workbook, edited ----------------------------------------------------------------
@@ -307,7 +308,7 @@ def test_values_typed_over_and_formulas_changed(book):
         edit_sheet(book, name, change)
     found = both(book)
     kinds = {f.kind for f in found}
-    assert kinds == {TYPED_OVER, FORMULA_CHANGED}
+    assert kinds == {IssueCode.TYPED_OVER_FORMULA, IssueCode.FORMULA_CHANGED}
     assert len(found) >= 30
 
 

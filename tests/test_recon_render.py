@@ -14,13 +14,8 @@ import pandas as pd
 import pytest
 
 from sopfin import layout
-from sopfin.close.ledger import (
-    DIGEST_MARKER,
-    FindingKind,
-    content_hash,
-    new_entry,
-    verify_ledger,
-)
+from sopfin.close.ledger import DIGEST_MARKER, content_hash, new_entry
+from sopfin.close.ledger_checks import verify_ledger
 from sopfin.close.protection import check_password, hash_password
 from sopfin.close.records import (
     END,
@@ -34,10 +29,10 @@ from sopfin.close.records import (
     BridgeLine,
     Override,
     Reconciliation,
-    SilentOverride,
     Window,
+    silent_override,
 )
-from sopfin.model import CellRef
+from sopfin.model import CellRef, IssueCode
 from sopfin.render.recon import (
     RECON_HASH_CELL,
     RECON_HASH_SHORT_CELL,
@@ -118,8 +113,9 @@ def reconciliation(**changes) -> Reconciliation:
         revenue_gap=-12 * M, margin_gap=-3.7 * M,
         revenue_gap_after_actions=-12 * M + 3 * M, margin_gap_after_actions=-3.7 * M + 2.25 * M,
         snapshot=snapshot,
-        silent_overrides=(SilentOverride(CellRef("Revenue", "G17"), "typed-over-formula",
-                                         "F17*$E17", 125000.0, "typed over"),),
+        silent_overrides=(silent_override(CellRef("Revenue", "G17"),
+                                          IssueCode.TYPED_OVER_FORMULA, "F17*$E17", 125000.0,
+                                          "typed over", ""),),
         notes=("Budget has no channels: channel shifts show in Price.",))
     fields.update(changes)
     return Reconciliation(**fields)
@@ -370,8 +366,8 @@ def test_an_openpyxl_edit_of_one_value_is_named(written, tmp_path: Path):
                       timestamp="2027-04-02T09:15:00Z", author="a.chen", status="draft",
                       input_hash="ab" * 32, recon_hash=recon_hash)
     findings = verify_ledger([entry], {1: now}, None)
-    assert [(f.kind, f.where) for f in findings] == [
-        (FindingKind.TAMPERED_CELL, CellRef("Recon v001", amount))]
+    assert [(f.code, f.where) for f in findings] == [
+        (IssueCode.TAMPERED_CELL, CellRef("Recon v001", amount))]
 
 
 def test_libreoffice_keeps_the_tab_protected_and_its_values(written, tmp_path: Path):

@@ -29,9 +29,8 @@ from sopfin.close.reconcile import (
     apply_overrides,
     compare_forecast,
     reconcile,
-    silent_override_issues,
 )
-from sopfin.close.records import FinanceInputs
+from sopfin.close.records import FinanceInputs, silent_override
 from sopfin.close.window import parse_window
 from sopfin.engine.dollarize import dollarize
 from sopfin.model import CellRef, IssueCode, Severity
@@ -443,7 +442,7 @@ def test_forecast_cells_off_the_plan_by_more_than_materiality_are_found(case):
         ("Forecast!F2", "forecast-differs", 1000.0, 2500.0),
         ("Forecast!E4", "forecast-differs", 480.0, 1481.0)]
     assert reconcile(plan, d, fin).silent_overrides == tuple(found)
-    issues = silent_override_issues(found)
+    issues = found  # each silent override is a silent-override warning
     assert [(i.code, i.severity, i.where) for i in issues] == [
         (IssueCode.SILENT_OVERRIDE, Severity.WARNING, CellRef("Forecast", "F2")),
         (IssueCode.SILENT_OVERRIDE, Severity.WARNING, CellRef("Forecast", "E4"))]
@@ -452,6 +451,19 @@ def test_forecast_cells_off_the_plan_by_more_than_materiality_are_found(case):
         "dollarized plan plus named overrides gives 1,000.00, +1,500.00 off, more than the "
         "materiality threshold of 1,000.00; add a named override on sheet Overrides or correct "
         "the forecast.")
+
+
+def test_the_silent_overrides_are_the_edited_cells_then_the_forecast_found_once(case):
+    plan, d, _ = case
+    fin = finance(plan, Forecast=FORECAST)
+    edited = silent_override(CellRef("Summary", "F4"), IssueCode.TYPED_OVER_FORMULA,
+                             "=Inventory!G161", "123456", "sopfin wrote =Inventory!G161 here "
+                             "and found 123456", "a deliberate change belongs on sheet Overrides")
+    rec = reconcile(plan, d, fin, edited=[edited])
+    assert rec.silent_overrides == (edited, *compare_forecast(plan, d, fin))
+    assert [i.kind for i in rec.silent_overrides] == [IssueCode.TYPED_OVER_FORMULA,
+                                                      IssueCode.FORECAST_DIFFERS,
+                                                      IssueCode.FORECAST_DIFFERS]
 
 
 def test_a_lower_materiality_flags_more_and_overrides_explain_differences():

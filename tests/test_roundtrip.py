@@ -27,11 +27,11 @@ import sopfin
 from sopfin import layout
 from sopfin.cli import main
 from sopfin.close.digests import FormulaCell, content_hash
-from sopfin.close.ledger import FindingKind
 from sopfin.close.publish import CloseResult, run_close
 from sopfin.close.verify import run_diff, run_verify
 from sopfin.guard.respelling import canonical_formula
 from sopfin.guard.typed_over import typed_over_formulas
+from sopfin.model import IssueCode
 from sopfin.render.recon import hashed_cells
 from sopfin.sheetspec import Block, SheetSpec
 from sopfin.xlsx.adapter import FileWorkbook
@@ -87,7 +87,7 @@ def verified(path: Path) -> list[str]:
     """Verify ``path``: it must pass; returns the kinds of the warnings it gave."""
     result = run_verify(path)
     assert result.ok, result.lines()
-    return [f.kind.value for f in result.findings]
+    return [f.code.value for f in result.findings]
 
 
 # --- the user's edit ---------------------------------------------------------------------------
@@ -246,10 +246,10 @@ def test_recon_protection_survives_the_save(cycle, point):
 def test_verify_proves_every_tab_right_after_each_save(cycle, point):
     result = run_verify(cycle.saved[point])
     assert result.ok, result.lines()
-    shown = [f for f in result.findings if f.kind is FindingKind.LEDGER_SHOWN]
+    shown = [f for f in result.findings if f.code is IssueCode.LEDGER_SHOWN]
     assert len(shown) == (0 if point == "dollarized" else 1), result.lines()
     changed = {str(f.where).split("!")[0] for f in result.findings
-               if f.kind is FindingKind.INPUTS_CHANGED}
+               if f.code is IssueCode.INPUTS_CHANGED}
     # The Demand edit after v002 is named, as any edit after a close is, and nothing else:
     # LibreOffice stores the TRUE cells of Families and Settings as TRUE() formulas, and
     # openpyxl keeps those formulas without their results; they still read as TRUE.

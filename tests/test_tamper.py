@@ -61,11 +61,11 @@ def book(closed_once, tmp_path) -> Path:
 
 
 def kinds(result) -> set[str]:  # noqa: ANN001 (an AuditResult)
-    return {f.kind.value for f in result.findings}
+    return {f.code.value for f in result.findings}
 
 
 def failing(result) -> set[str]:  # noqa: ANN001
-    return {f.kind.value for f in result.failing()}
+    return {f.code.value for f in result.failing()}
 
 
 # --- a keyed ledger ------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def test_a_history_copied_into_another_workbook_is_reported_with_and_without_the
         result = run_verify(target, key=key)
         assert not result.ok
         assert "foreign-ledger" in failing(result)
-        changed = [f for f in result.findings if f.kind.value == "inputs-changed"]
+        changed = [f for f in result.findings if f.code.value == "inputs-changed"]
         assert [str(f.where) for f in changed] == [layout.DEMAND]
         assert "inputs changed since v001" in changed[0].message
     assert main(["close", str(target), "--key-file", str(keyfile), "-q"]) == 1
@@ -165,7 +165,7 @@ def test_a_plan_edited_after_its_close_is_a_warning_in_verify_and_close(book, ke
     row = _retype_number(book, layout.PRICES, "D", "12345")
     result = run_verify(book, key=KEY)
     assert result.ok, result.lines()
-    changed = [f for f in result.findings if f.kind.value == "inputs-changed"]
+    changed = [f for f in result.findings if f.code.value == "inputs-changed"]
     assert [str(f.where) for f in changed] == [f"{layout.PRICES}!{row}:{row}"]
     assert f"its cells differ in row {row}" in changed[0].message
     assert main(["verify", str(book), "--key-file", str(keyfile)]) == 0
@@ -173,7 +173,7 @@ def test_a_plan_edited_after_its_close_is_a_warning_in_verify_and_close(book, ke
     scrambled = render_input_rows("0" * 64, {layout.PRICES: {row: "00000000"}})
     write_sheets(book, [scrambled])  # row checksums of another close: sheets still named
     assert [str(f.where) for f in run_verify(book).findings
-            if f.kind.value == "inputs-changed"] == [layout.PRICES]
+            if f.code.value == "inputs-changed"] == [layout.PRICES]
     assert main(["close", str(book), "--key-file", str(keyfile), "-q"]) == 0
     out = capsys.readouterr().out
     assert out.index("inputs changed since v001") < out.index("published Recon v002")

@@ -22,7 +22,6 @@ from sopfin.close.ledger import (
     GENESIS_HASH,
     LEDGER_COLUMNS,
     LEDGER_COLUMNS_V1,
-    FindingKind,
     FormulaCell,
     LedgerEntry,
     LedgerKeyError,
@@ -41,10 +40,10 @@ from sopfin.close.ledger import (
     new_entry,
     next_version,
     recorded_digests,
-    verify_ledger,
 )
+from sopfin.close.ledger_checks import verify_ledger
 from sopfin.close.protection import check_password, hash_password
-from sopfin.model import CellRef, Severity
+from sopfin.model import CellRef, IssueCode, Severity
 from sopfin.sheetspec import Block, SheetProtection, SheetSpec
 from sopfin.xlsx.writer import create_workbook
 
@@ -97,7 +96,7 @@ def rechain(ledger, hmac_of=lambda old: old.hmac):
 
 
 def kinds(findings):
-    return sorted(f.kind.value for f in findings)
+    return sorted(f.code.value for f in findings)
 
 
 def ns(text: str) -> bytes:
@@ -226,8 +225,8 @@ def test_an_entry_with_a_workbook_identity_covers_it_in_format_2():
     assert entry_bytes(entry) == expected
     moved = replace(entry, workbook_id="wb-2")
     assert compute_entry_hash(moved) != entry.entry_hash, "the identity is hashed"
-    kinds = {f.kind for f in verify_ledger([moved], {}, KEY)}
-    assert {FindingKind.ENTRY_ALTERED, FindingKind.HMAC_MISMATCH} <= kinds
+    kinds = {f.code for f in verify_ledger([moved], {}, KEY)}
+    assert {IssueCode.ENTRY_ALTERED, IssueCode.HMAC_MISMATCH} <= kinds
 
 
 def test_the_chain_links_each_entry_to_the_previous_one():
@@ -272,7 +271,7 @@ def test_an_unkeyed_ledger_verifies_without_a_key():
 def test_hmacs_without_a_key_are_reported_as_unchecked():
     ledger, tabs = build()
     [finding] = verify_ledger(ledger, tabs, None)
-    assert finding.kind is FindingKind.HMAC_UNCHECKED
+    assert finding.code is IssueCode.HMAC_UNCHECKED
     assert finding.severity is Severity.WARNING
 
 
@@ -289,7 +288,7 @@ def test_an_edited_value_is_named_by_its_cell():
     ledger, tabs = build()
     tabs[1] = {**tabs[1], "B5": 812_355.67}
     [finding] = verify_ledger(ledger, tabs, KEY)
-    assert finding.kind is FindingKind.TAMPERED_CELL
+    assert finding.code is IssueCode.TAMPERED_CELL
     assert finding.where == CellRef("Recon v001", "B5")
     assert finding.version == 1
     assert "812355.67" in finding.message
@@ -300,10 +299,10 @@ def test_cleared_added_and_overwritten_formula_cells_are_named():
     ledger, tabs = build()
     tampered = {**tabs[2], "D5": 0.0, "E7": "adj", "C6": None}
     tabs[2] = tampered
-    found = {(f.kind, f.where.cell) for f in verify_ledger(ledger, tabs, KEY)}
-    assert found == {(FindingKind.OVERWRITTEN_FORMULA, "D5"),
-                     (FindingKind.TAMPERED_CELL, "C6"),
-                     (FindingKind.TAMPERED_CELL, "E7")}
+    found = {(f.code, f.where.cell) for f in verify_ledger(ledger, tabs, KEY)}
+    assert found == {(IssueCode.OVERWRITTEN_FORMULA, "D5"),
+                     (IssueCode.TAMPERED_CELL, "C6"),
+                     (IssueCode.TAMPERED_CELL, "E7")}
 
 
 def test_an_edit_with_rewritten_digests_is_caught_at_tab_level():
@@ -317,7 +316,7 @@ def test_an_edited_digest_cell_is_reported():
     ledger, tabs = build()
     tabs[1] = {**tabs[1], "H5": "sopfin-digest/1 B=garbage"}
     [finding] = verify_ledger(ledger, tabs, KEY)
-    assert (finding.kind, finding.where) == (FindingKind.TAMPERED_CELL, CellRef("Recon v001", "H5"))
+    assert (finding.code, finding.where) == (IssueCode.TAMPERED_CELL, CellRef("Recon v001", "H5"))
 
 
 def test_a_tab_without_digests_is_caught_without_naming_cells():
@@ -368,7 +367,7 @@ def test_a_forged_approval_appended_without_the_key():
                                  recon_hash=ledger[2].recon_hash)]
     assert current_status(forged)[2] == "approved"
     [finding] = verify_ledger(forged, tabs, KEY)
-    assert (finding.kind, finding.where.cell) == (FindingKind.HMAC_MISSING, "L5")
+    assert (finding.code, finding.where.cell) == (IssueCode.HMAC_MISSING, "L5")
 
 
 def test_a_wrong_key_fails_every_row():
@@ -381,9 +380,9 @@ def test_a_deleted_tab_and_an_unlisted_tab():
     del tabs[2]
     tabs[7] = published(RECON_V2)
     findings = verify_ledger(ledger, tabs, KEY)
-    assert [(f.kind, f.version, f.where) for f in findings] == [
-        (FindingKind.MISSING_TAB, 2, CellRef("Recon v002")),
-        (FindingKind.EXTRA_TAB, 7, CellRef("Recon v007")),
+    assert [(f.code, f.version, f.where) for f in findings] == [
+        (IssueCode.MISSING_TAB, 2, CellRef("Recon v002")),
+        (IssueCode.EXTRA_TAB, 7, CellRef("Recon v007")),
     ]
 
 
@@ -391,9 +390,9 @@ def test_reordered_rows():
     ledger, tabs = build()
     swapped = [ledger[0], ledger[2], ledger[1]]
     findings = verify_ledger(swapped, tabs, KEY)
-    assert FindingKind.REORDERED in {f.kind for f in findings}
-    assert FindingKind.BROKEN_CHAIN in {f.kind for f in findings}
-    reordered = [f for f in findings if f.kind is FindingKind.REORDERED]
+    assert IssueCode.REORDERED in {f.code for f in findings}
+    assert IssueCode.BROKEN_CHAIN in {f.code for f in findings}
+    reordered = [f for f in findings if f.code is IssueCode.REORDERED]
     assert [f.where.cell for f in reordered] == ["A4"]
 
 
@@ -401,9 +400,9 @@ def test_a_deleted_middle_entry():
     ledger, tabs = build()
     findings = verify_ledger([ledger[0], ledger[2]], tabs, KEY)
     assert kinds(findings) == ["broken-chain", "missing-entry"]
-    broken = next(f for f in findings if f.kind is FindingKind.BROKEN_CHAIN)
+    broken = next(f for f in findings if f.code is IssueCode.BROKEN_CHAIN)
     assert broken.where == CellRef("_Ledger", "J3")
-    assert "seq 2" in next(f for f in findings if f.kind is FindingKind.MISSING_ENTRY).message
+    assert "seq 2" in next(f for f in findings if f.code is IssueCode.MISSING_ENTRY).message
 
 
 def test_a_changed_status():

@@ -1,8 +1,9 @@
 """The version ledger: an append-only, hash-chained log of published reconciliations.
 
 Each monthly close publishes a frozen tab ``Recon vNNN`` and appends a ``publish`` entry to a
-hidden ledger sheet; sign-off appends an ``approve`` entry. ``verify_ledger`` proves the
-ledger and the tabs are what was written, and says which cell or row was changed if not.
+hidden ledger sheet; sign-off appends an ``approve`` entry. ``verify_ledger``
+(``sopfin.close.ledger_checks``) proves the ledger and the tabs are what was written, and says
+which cell or row was changed if not.
 
 Entries. ``entry_hash`` is SHA-256 over ``entry_bytes``: every other field except ``hmac``,
 in ``LEDGER_COLUMNS`` order, each as a netstring (``<byte length>:<UTF-8 NFC bytes>,``) after a
@@ -47,11 +48,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac as hmac_lib
-import itertools
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 
 from sopfin import layout
@@ -68,8 +68,6 @@ from sopfin.close.digests import (  # noqa: F401  (re-exported: the ledger's has
     inputs_hash,
     recorded_digests,
 )
-from sopfin.layout import FIRST_DATA_ROW, column_letter
-from sopfin.model import CellRef, Severity
 
 LEDGER_COLUMNS_V1 = ("seq", "event", "version", "cycle", "timestamp", "author", "status",
                      "input_hash", "recon_hash", "prev_hash", "entry_hash", "hmac", "note")
@@ -92,6 +90,18 @@ class LedgerKeyError(Exception):
 
 class KeyRequiredError(LedgerKeyError):
     """Extending a keyed ledger without the key, or a keyed one with unsigned entries."""
+
+
+class LedgerRuleError(ValueError):
+    """An entry built against the ledger's event rules (a fault of the caller)."""
+
+
+class UnknownVersionError(ValueError):
+    """Asked about a version the workbook does not hold (a usage problem)."""
+
+
+class AlreadyApprovedError(ValueError):
+    """Asked to approve a version that is already the plan of record (a usage problem)."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +167,7 @@ def new_entry(ledger: Sequence[LedgerEntry], *, event: str, version: int, cycle:
               input_sheets: str = "") -> LedgerEntry:
     """The entry to append to ``ledger``: sequenced, chained and (with a key) authenticated."""
     if STATUS_OF_EVENT.get(event) != status:
-        raise ValueError(f"event {event!r} with status {status!r}: expected one of "
+        raise LedgerRuleError(f"event {event!r} with status {status!r}: expected one of "
                          f"{STATUS_OF_EVENT}")
     draft = LedgerEntry(seq=len(ledger) + 1, event=event, version=version, cycle=cycle,
                         timestamp=timestamp, author=author, status=status,
@@ -242,281 +252,6 @@ def _decode_key(raw: bytes, source: str) -> bytes:
     if re.fullmatch(rb"(?:[0-9a-fA-F]{2}){16,}", raw):
         return bytes.fromhex(raw.decode("ascii"))
     return raw
-
-
-# --- verification --------------------------------------------------------------------------
-
-class FindingKind(enum.StrEnum):
-    TAMPERED_CELL = "tampered-cell"  # a recon cell differs from its published digest
-    OVERWRITTEN_FORMULA = "overwritten-formula"  # a published formula now holds a constant
-    TAMPERED_TAB = "tampered-tab"  # a recon tab differs, and its cells cannot be named
-    MISSING_TAB = "missing-tab"
-    EXTRA_TAB = "extra-tab"  # a recon tab no ledger entry publishes
-    ENTRY_ALTERED = "entry-altered"  # a ledger row no longer matches its entry_hash
-    BROKEN_CHAIN = "broken-chain"  # prev_hash is not the previous row's entry_hash
-    REORDERED = "reordered"  # seq numbers out of order or repeated
-    MISSING_ENTRY = "missing-entry"  # a seq number is absent: a row was deleted
-    INVALID_EVENT = "invalid-event"  # an event the ledger's rules do not allow
-    HMAC_MISMATCH = "hmac-mismatch"
-    HMAC_MISSING = "hmac-missing"  # no hmac on a row of a ledger whose other rows have one
-    HMAC_UNCHECKED = "hmac-unchecked"  # hmacs present but no key, or no hmac at all
-    SWAPPED_TAB = "swapped-tab"  # a recon tab holds another version's published content
-    FOREIGN_TAB = "foreign-tab"  # a sealed recon tab that this ledger did not publish
-    FOREIGN_LEDGER = "foreign-ledger"  # entries published in another workbook
-    BEHIND_HEAD = "behind-head"  # a head kept outside the workbook is not in the ledger
-    INPUTS_CHANGED = "inputs-changed"  # the inputs differ from those of the latest version
-    TAB_HIDDEN = "tab-hidden"  # a published tab is no longer visible
-    TAB_UNPROTECTED = "tab-unprotected"  # a published tab lost its sheet protection
-    LEDGER_SHOWN = "ledger-shown"  # the ledger sheet is not very hidden (an app's save)
-
-
-WARNING_KINDS = frozenset({FindingKind.HMAC_UNCHECKED, FindingKind.INPUTS_CHANGED,
-                           FindingKind.TAB_HIDDEN, FindingKind.TAB_UNPROTECTED,
-                           FindingKind.LEDGER_SHOWN})
-
-
-@dataclass(frozen=True)
-class TabClaim:
-    """What a recon tab's header says of itself: its version and its own hash."""
-
-    version: int | None
-    recon_hash: str
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: FindingKind
-    version: int  # 0 when the finding is about the ledger as a whole
-    where: CellRef | str
-    message: str
-
-    @property
-    def severity(self) -> Severity:
-        return Severity.WARNING if self.kind in WARNING_KINDS else Severity.ERROR
-
-    def format(self, workbook: str = "") -> str:
-        loc = "!".join(p for p in (workbook, str(self.where)) if p)
-        return f"{loc}: {self.message}" if loc else self.message
-
-
-def _short(digest: str) -> str:
-    return f"{digest[:12]}..." if len(digest) > 12 else repr(digest)
-
-
-@dataclass(frozen=True)
-class _Context:
-    ledger: Sequence[LedgerEntry]
-    sheet: str
-
-    def ref(self, index: int, column: str) -> CellRef:
-        col = column_letter(LEDGER_COLUMNS.index(column) + 1)
-        return CellRef(self.sheet, f"{col}{FIRST_DATA_ROW + index}")
-
-    def finding(self, kind: FindingKind, index: int, column: str, message: str) -> Finding:
-        entry = self.ledger[index]
-        label = f"ledger row seq {entry.seq} ({entry.event} v{entry.version})"
-        return Finding(kind, entry.version, self.ref(index, column), f"{label}: {message}")
-
-
-MISSING_NAMED = 20  # missing seqs named one by one; more are counted
-
-
-def _check_sequence(ctx: _Context) -> list[Finding]:
-    seqs = [e.seq for e in ctx.ledger]
-    if seqs == list(range(1, len(seqs) + 1)):
-        return []
-    out, seen = [], set()
-    for i, seq in enumerate(seqs):
-        if seq in seen:
-            out.append(ctx.finding(FindingKind.REORDERED, i, "seq",
-                                   f"seq {seq} appears twice; each seq is used once"))
-        elif i and seq < seqs[i - 1]:
-            out.append(ctx.finding(FindingKind.REORDERED, i, "seq",
-                                   f"expected a seq after {seqs[i - 1]}, found {seq}: "
-                                   "rows were moved; sort the ledger back by seq"))
-        seen.add(seq)
-    top = max(seqs)
-    missing = top - len({s for s in seen if 1 <= s <= top})
-    gaps = (s for s in range(1, top + 1) if s not in seen)  # lazily: a seq may be huge
-    for seq in itertools.islice(gaps, MISSING_NAMED):
-        out.append(Finding(FindingKind.MISSING_ENTRY, 0, CellRef(ctx.sheet),
-                           f"ledger entry seq {seq} is missing: a row was deleted"))
-    if missing > MISSING_NAMED:
-        out.append(Finding(FindingKind.MISSING_ENTRY, 0, CellRef(ctx.sheet),
-                           f"{missing - MISSING_NAMED:,} more ledger entries are missing, up "
-                           f"to seq {top:,}"))
-    if not out:
-        out.append(Finding(FindingKind.REORDERED, 0, CellRef(ctx.sheet),
-                           f"seq must run 1..{len(seqs)} in row order; found {seqs}"))
-    return out
-
-
-def _check_chain(ctx: _Context) -> list[Finding]:
-    out = []
-    for i, entry in enumerate(ctx.ledger):
-        computed = compute_entry_hash(entry)
-        if computed != entry.entry_hash:
-            out.append(ctx.finding(FindingKind.ENTRY_ALTERED, i, "entry_hash",
-                                   f"entry_hash recorded {_short(entry.entry_hash)}, its fields "
-                                   f"hash to {_short(computed)}: the row was edited"))
-        expected = ctx.ledger[i - 1].entry_hash if i else GENESIS_HASH
-        if entry.prev_hash != expected:
-            out.append(ctx.finding(FindingKind.BROKEN_CHAIN, i, "prev_hash",
-                                   f"prev_hash expected {_short(expected)} (the previous row's "
-                                   f"entry_hash), found {_short(entry.prev_hash)}"))
-    return out
-
-
-def _check_hmacs(ctx: _Context, key: bytes | None) -> list[Finding]:
-    keyed = [bool(e.hmac) for e in ctx.ledger]
-    if key is None:
-        if any(keyed):
-            return [Finding(FindingKind.HMAC_UNCHECKED, 0, CellRef(ctx.sheet),
-                            f"{sum(keyed)} ledger rows carry an hmac but no key was given; "
-                            f"set {KEY_ENV} or {KEY_FILE_ENV} to check them")]
-        return []
-    out = []
-    for i, entry in enumerate(ctx.ledger):
-        if not entry.hmac:
-            kind = FindingKind.HMAC_MISSING if any(keyed) else FindingKind.HMAC_UNCHECKED
-            out.append(ctx.finding(kind, i, "hmac", "no hmac: the row is not authenticated"))
-        elif not hmac_lib.compare_digest(compute_hmac(entry, key), entry.hmac):
-            out.append(ctx.finding(FindingKind.HMAC_MISMATCH, i, "hmac",
-                                   "hmac does not match the row under the given key: the row "
-                                   "was written or edited without the key (or the key differs)"))
-    return out
-
-
-def _check_events(ctx: _Context) -> tuple[list[Finding], dict[int, LedgerEntry]]:
-    """Event rules, and the publish entry of each version."""
-    out: list[Finding] = []
-    published: dict[int, LedgerEntry] = {}
-    for i, entry in enumerate(ctx.ledger):
-        expected_status = STATUS_OF_EVENT.get(entry.event)
-        if expected_status is None:
-            out.append(ctx.finding(FindingKind.INVALID_EVENT, i, "event",
-                                   f"expected event publish or approve, found {entry.event!r}"))
-            continue
-        if entry.status != expected_status:
-            out.append(ctx.finding(FindingKind.INVALID_EVENT, i, "status",
-                                   f"expected status {expected_status!r} for a {entry.event}, "
-                                   f"found {entry.status!r}"))
-        if entry.event == PUBLISH:
-            expected = max(published, default=0) + 1
-            if entry.version != expected:
-                out.append(ctx.finding(FindingKind.INVALID_EVENT, i, "version",
-                                       f"expected version {expected}, found {entry.version}"))
-            published.setdefault(entry.version, entry)
-        elif entry.version not in published:
-            out.append(ctx.finding(FindingKind.INVALID_EVENT, i, "version",
-                                   f"approves v{entry.version}, which was never published"))
-        elif entry.recon_hash != published[entry.version].recon_hash:
-            out.append(ctx.finding(FindingKind.INVALID_EVENT, i, "recon_hash",
-                                   f"approves content {_short(entry.recon_hash)} but "
-                                   f"v{entry.version} was published as "
-                                   f"{_short(published[entry.version].recon_hash)}"))
-    return out, published
-
-
-def _name_cells(version: int, sheet: str, cells: Mapping[str, object]) -> list[Finding]:
-    recorded, unreadable = recorded_digests(cells)
-    out = [Finding(FindingKind.TAMPERED_CELL, version, CellRef(sheet, ref),
-                   "the digest cell is unreadable: it was edited") for ref in unreadable]
-    if not recorded and not unreadable:
-        return [Finding(FindingKind.TAMPERED_TAB, version, CellRef(sheet),
-                        f"content differs from v{version} as published, and the tab has no "
-                        "digest cells to name the changed cells")]
-    current = cell_digests(cells)
-    values = {f"{column_letter(c)}{r}": v for (r, c), v in
-              ((_position(ref), v) for ref, v in cells.items())}
-    skipped_rows = {_position(ref)[0] for ref in unreadable}
-    for ref in sorted(set(recorded) | set(current), key=_position):
-        was, now = recorded.get(ref), current.get(ref)
-        if was == now or _position(ref)[0] in skipped_rows:
-            continue
-        kind, found = FindingKind.TAMPERED_CELL, values.get(ref)
-        if was is None:
-            message = f"expected empty (as in v{version} when published), found {found!r}"
-        elif now is None:
-            message = f"expected the published value (digest {was}), found an empty cell"
-        elif was[0] == "f" and now[0] == "v":
-            kind = FindingKind.OVERWRITTEN_FORMULA
-            message = f"expected the published formula (digest {was}), found the constant {found!r}"
-        else:
-            message = f"expected the published value (digest {was}), found {found!r} (digest {now})"
-        out.append(Finding(kind, version, CellRef(sheet, ref), message))
-    if not out:
-        out.append(Finding(FindingKind.TAMPERED_TAB, version, CellRef(sheet),
-                           f"content differs from v{version} as published although every "
-                           "cell matches its digest: the digest cells were rewritten"))
-    return out
-
-
-def _misplaced(version: int, sheet: str, found: str, claim: TabClaim | None,
-               published: Mapping[int, LedgerEntry]) -> Finding | None:
-    """A tab whose content is intact but sits in the wrong place: another version's content
-    under this name, or a sealed tab this ledger never published."""
-    other = next((v for v, e in sorted(published.items())
-                  if v != version and e.recon_hash == found), None)
-    if other is not None:
-        return Finding(FindingKind.SWAPPED_TAB, version, CellRef(sheet),
-                       f"holds v{other:03d}'s content as published, not v{version:03d}'s: the "
-                       "tab was renamed (tab names swapped, or one tab copied over another)")
-    if claim is not None and claim.recon_hash == found:
-        said = f"v{claim.version:03d}" if claim.version else "a version"
-        return Finding(FindingKind.FOREIGN_TAB, version, CellRef(sheet),
-                       f"a sealed tab ({said}, own hash {_short(found)}) that this ledger did "
-                       f"not publish (v{version:03d} was published as "
-                       f"{_short(published[version].recon_hash)}): copied in from another "
-                       "workbook, or rewritten together with its hashes")
-    return None
-
-
-def _check_tabs(published: Mapping[int, LedgerEntry], tabs: Mapping[int, Mapping[str, object]],
-                tab_name: Callable[[int], str],
-                claims: Mapping[int, TabClaim] | None = None) -> list[Finding]:
-    out = []
-    claims = claims or {}
-    for version, entry in sorted(published.items()):
-        sheet = tab_name(version)
-        if version not in tabs:
-            out.append(Finding(FindingKind.MISSING_TAB, version, CellRef(sheet),
-                               f"v{version} is in the ledger but its tab is missing"))
-            continue
-        found = content_hash(tabs[version])
-        if found == entry.recon_hash:
-            continue
-        misplaced = _misplaced(version, sheet, found, claims.get(version), published)
-        out.extend([misplaced] if misplaced else _name_cells(version, sheet, tabs[version]))
-    for version in sorted(set(tabs) - set(published)):
-        claim = claims.get(version)
-        sealed = claim is not None and claim.recon_hash == content_hash(tabs[version])
-        how = ("it is a sealed tab copied in from another workbook, or its ledger rows were "
-               "deleted") if sealed else "the tab was added by hand or its ledger rows were deleted"
-        out.append(Finding(FindingKind.EXTRA_TAB, version, CellRef(tab_name(version)),
-                           f"no ledger entry publishes v{version}: {how}"))
-    return out
-
-
-def verify_ledger(ledger: Sequence[LedgerEntry], tabs: Mapping[int, Mapping[str, object]],
-                  key: bytes | None, *, ledger_sheet: str = LEDGER_SHEET,
-                  tab_name: Callable[[int], str] = recon_tab_name,
-                  claims: Mapping[int, TabClaim] | None = None) -> list[Finding]:
-    """Every finding about the ledger (rows in sheet order) and the recon tabs, at once.
-
-    ``tabs`` maps a version to its tab's cells ``{'B7': value}``, digest cells included, read
-    the way they were hashed at publish: formula cells as ``FormulaCell``. Ledger findings point
-    at ``ledger_sheet``, entry i on row ``FIRST_DATA_ROW + i``, one column per LEDGER_COLUMNS.
-    ``claims`` (what each tab's header says of itself) lets a swapped or copied-in tab be
-    reported as such. An empty list means the workbook is as written, up to the limits in
-    the threat-model table.
-    """
-    ctx = _Context(ledger, ledger_sheet)
-    if not ledger:
-        return _check_tabs({}, tabs, tab_name, claims)
-    event_findings, published = _check_events(ctx)
-    return (_check_sequence(ctx) + _check_chain(ctx) + _check_hmacs(ctx, key)
-            + event_findings + _check_tabs(published, tabs, tab_name, claims))
 
 
 # --- comparing two copies ------------------------------------------------------------------

@@ -17,8 +17,9 @@ from collections.abc import Mapping, Sequence
 
 from sopfin import layout
 from sopfin.close.digests import InputFingerprint
-from sopfin.close.ledger import PUBLISH, Finding, FindingKind, LedgerEntry, head_hash
-from sopfin.model import CellRef
+from sopfin.close.ledger import LEDGER_COLUMNS, PUBLISH, LedgerEntry, head_hash
+from sopfin.close.ledger_checks import finding
+from sopfin.model import CellRef, Issue, IssueCode
 
 _HEAD = re.compile(r"[0-9a-f]{64}")
 
@@ -38,20 +39,18 @@ def parse_sheets(text: str) -> dict[str, str]:
 
 
 def _ledger_ref(index: int, column: str) -> CellRef:
-    from sopfin.close.ledger import LEDGER_COLUMNS
-
     col = layout.column_letter(LEDGER_COLUMNS.index(column) + 1)
     return CellRef(layout.LEDGER, f"{col}{layout.FIRST_DATA_ROW + index}")
 
 
-def identity_findings(ledger: Sequence[LedgerEntry], workbook_id: str | None) -> list[Finding]:
+def identity_findings(ledger: Sequence[LedgerEntry], workbook_id: str | None) -> list[Issue]:
     """The first entry published in another workbook than this one, if any."""
     for i, entry in enumerate(ledger):
         if not entry.workbook_id or entry.workbook_id == workbook_id:
             continue
         here = f"this workbook is {workbook_id}" if workbook_id else \
             "this workbook carries no identity"
-        return [Finding(FindingKind.FOREIGN_LEDGER, entry.version, _ledger_ref(i, "workbook_id"),
+        return [finding(IssueCode.FOREIGN_LEDGER, entry.version, _ledger_ref(i, "workbook_id"),
                         f"ledger row seq {entry.seq} ({entry.event} v{entry.version}) was "
                         f"written in workbook {entry.workbook_id}, but {here}: the ledger and "
                         "its tabs were copied in from another workbook")]
@@ -73,7 +72,7 @@ def latest_publish(ledger: Sequence[LedgerEntry]) -> LedgerEntry | None:
 
 def input_changes(ledger: Sequence[LedgerEntry], current: InputFingerprint,
                   recorded_rows: Mapping[str, Mapping[int, str]] | None = None,
-                  ) -> list[Finding]:
+                  ) -> list[Issue]:
     """Warnings when the inputs differ from those the latest version was published on: one
     per changed, added or removed sheet, naming the rows that differ when ``recorded_rows``
     (the row digests of that version) are known; one for the ledger when the entry predates
@@ -84,7 +83,7 @@ def input_changes(ledger: Sequence[LedgerEntry], current: InputFingerprint,
     since = f"inputs changed since v{entry.version:03d}"
     recorded = parse_sheets(entry.input_sheets)
     if not recorded:
-        return [Finding(FindingKind.INPUTS_CHANGED, entry.version, CellRef(layout.LEDGER),
+        return [finding(IssueCode.INPUTS_CHANGED, entry.version, CellRef(layout.LEDGER),
                         f"{since}: the input hash differs from the one v{entry.version:03d} "
                         "recorded (its entry names no sheets); close again to publish the "
                         "current plan")]
@@ -100,7 +99,7 @@ def input_changes(ledger: Sequence[LedgerEntry], current: InputFingerprint,
             if rows:
                 where, what = CellRef(name, f"{rows[0]}:{rows[0]}"), \
                     f"its cells differ in {_row_list(rows)}"
-        out.append(Finding(FindingKind.INPUTS_CHANGED, entry.version, where,
+        out.append(finding(IssueCode.INPUTS_CHANGED, entry.version, where,
                            f"{since}: {what} (a plan edited after its close, or published "
                            "tabs copied in from another workbook)"))
     return out
@@ -124,7 +123,7 @@ def _row_list(rows: Sequence[int], limit: int = 8) -> str:
     return f"{'row' if len(rows) == 1 else 'rows'} {', '.join(parts)}{tail}"
 
 
-def guard_findings(versions: Sequence[int], guards: Mapping[str, object]) -> list[Finding]:
+def guard_findings(versions: Sequence[int], guards: Mapping[str, object]) -> list[Issue]:
     """Warnings for published tabs that are no longer visible or no longer protected."""
     out = []
     for version in versions:
@@ -134,22 +133,26 @@ def guard_findings(versions: Sequence[int], guards: Mapping[str, object]) -> lis
             continue
         state = getattr(guard, "state", "visible")
         if state != "visible":
-            out.append(Finding(FindingKind.TAB_HIDDEN, version, CellRef(name),
+            out.append(finding(IssueCode.TAB_HIDDEN, version, CellRef(name),
                                f"published visible, now {state}: unhide it (Format > Sheet > "
                                "Unhide) so readers see the version"))
         if not getattr(guard, "protected", True):
-            out.append(Finding(FindingKind.TAB_UNPROTECTED, version, CellRef(name),
+            out.append(finding(IssueCode.TAB_UNPROTECTED, version, CellRef(name),
                                "published protected, now unprotected: its cells are still "
                                "checked by hash, but anyone can type into it"))
     return out
 
 
+class HeadFormatError(ValueError):
+    """A kept ledger head (``--head``, ``--head-file``) that is no 64-digit hex hash."""
+
+
 def parse_head(text: str, source: str) -> str:
-    """The ledger head in ``text`` (a 64-digit hex hash, first on its line); ValueError
-    naming ``source`` otherwise."""
+    """The ledger head in ``text`` (a 64-digit hex hash, first on its line);
+    ``HeadFormatError`` naming ``source`` otherwise."""
     token = (text.split() or [""])[0].lower()
     if not _HEAD.fullmatch(token):
-        raise ValueError(f"{source}: expected a ledger head (64 hex digits), found "
+        raise HeadFormatError(f"{source}: expected a ledger head (64 hex digits), found "
                          f"{token[:70]!r}")
     return token
 
@@ -161,11 +164,11 @@ def head_text(ledger: Sequence[LedgerEntry], workbook: str) -> str:
             f"({last.event} v{last.version:03d}, {last.timestamp})\n")
 
 
-def head_check(ledger: Sequence[LedgerEntry], kept: str) -> tuple[list[Finding], str]:
+def head_check(ledger: Sequence[LedgerEntry], kept: str) -> tuple[list[Issue], str]:
     """Is this ledger at, or ahead of, a head kept outside the workbook?"""
     hashes = [e.entry_hash for e in ledger]
     if kept not in hashes:
-        return [Finding(FindingKind.BEHIND_HEAD, 0, CellRef(layout.LEDGER),
+        return [finding(IssueCode.BEHIND_HEAD, 0, CellRef(layout.LEDGER),
                         f"the kept ledger head {kept[:12]}... is not in this ledger: entries "
                         "after it were removed (a rollback, or an older copy), or the ledger "
                         "is another workbook's")], ""

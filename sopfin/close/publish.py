@@ -5,8 +5,9 @@
             -> render Recon vNNN (frozen, hashed, protected) -> append to the ledger
             -> write everything in one atomic save
 
-Verification and version comparison live in ``sopfin.close.verify`` (re-exported here). Every step
-works on a ``sopfin.workbook.Workbook``: a file or a book open in Excel.
+The ledger as the workbook holds it is read and checked by ``sopfin.close.published``, which
+verify uses too. Every step works on a ``sopfin.workbook.Workbook``: a file or a book open in
+Excel.
 """
 
 from __future__ import annotations
@@ -15,21 +16,44 @@ import datetime as dt
 import getpass
 import os
 import secrets
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from sopfin import layout
-from sopfin.close import ledger as versions
 from sopfin.close import provenance
-from sopfin.close.digests import InputFingerprint
+from sopfin.close.ledger import (
+    APPROVE,
+    APPROVED,
+    DRAFT,
+    KEY_ENV,
+    KEY_FILE_ENV,
+    PUBLISH,
+    AlreadyApprovedError,
+    KeyRequiredError,
+    LedgerEntry,
+    UnknownVersionError,
+    current_status,
+    head_hash,
+    new_entry,
+    next_version,
+    signed_ledger,
+)
+from sopfin.close.ledger_checks import finding
 from sopfin.close.protection import hash_password
-from sopfin.close.reconcile import compare_forecast, reconcile, silent_override_issues
+from sopfin.close.published import (
+    approved_snapshot,
+    input_fingerprint,
+    ledger_findings,
+    load_ledger,
+    recorded_input_rows,
+    require_key_policy,
+)
+from sopfin.close.reconcile import reconcile
 from sopfin.close.records import Reconciliation
+from sopfin.close.verify import run_diff, run_verify  # the add-in's contract: every button here
 from sopfin.guard.edits import edited_cells, ledger_note, pending_discards, sheets_to_check
-from sopfin.model import Issue, Severity, has_errors
+from sopfin.model import CellRef, Issue, IssueCode, Severity, has_errors
 from sopfin.money import to_cents
 from sopfin.pipeline import (
     Progress,
@@ -41,23 +65,19 @@ from sopfin.pipeline import (
     render_step,
 )
 from sopfin.render import rerender_issues
-from sopfin.render.input_rows import parse_input_rows, render_input_rows
-from sopfin.render.ledger import parse_ledger, render_ledger
+from sopfin.render.input_rows import render_input_rows
+from sopfin.render.ledger import render_ledger
 from sopfin.render.recon import (
     SUBTITLE_CELL,
     finalize_recon,
-    hashed_cells,
     published_bridge,
-    recon_claim,
     recon_subtitle,
     render_recon,
-    snapshot_from_cells,
 )
 from sopfin.sheetspec import SheetProtection, SheetSpec
 from sopfin.terminal import issue_lines
 from sopfin.workbook import Workbook
 from sopfin.xlsx.adapter import open_workbook
-from sopfin.xlsx.errors import WorkbookError
 
 PASSWORD_ENV = "SOPFIN_SHEET_PASSWORD"
 
@@ -72,7 +92,7 @@ class CloseResult:
 
     book: Workbook
     issues: list[Issue] = field(default_factory=list)
-    findings: list[versions.Finding] = field(default_factory=list)
+    findings: list[Issue] = field(default_factory=list)  # about the ledger (verify's codes)
     reconciliation: Reconciliation | None = None
     version: int = 0
     head: str = ""
@@ -96,7 +116,7 @@ class CloseResult:
         """The result first, then the issues (``warning[code] ...``, repeats grouped) and
         the ledger findings it rests on."""
         saved = [f"warning: {w}" for w in getattr(self.written, "warnings", ()) or ()]
-        findings = [f"{f.severity.value}[{f.kind.value}] {f.format(self.book.name)}"
+        findings = [f"{f.severity.value}[{f.code.value}] {f.located(self.book.name)}"
                     for f in self.findings]
         return [*self.messages, *saved, *issue_lines(self.issues, self.book.name), *findings]
 
@@ -119,78 +139,8 @@ def recon_protection() -> SheetProtection:
     return hash_password(password)
 
 
-class LedgerUnreadableError(WorkbookError):
-    """A ledger cell holds what no ledger entry can (a seq that is not a whole number...)."""
-
-
-def load_ledger(book: Workbook) -> list[versions.LedgerEntry]:
-    raw = book.read_raw_sheets([layout.LEDGER])
-    sheet = raw.get(layout.LEDGER)
-    try:
-        return parse_ledger(sheet.rows) if sheet is not None else []
-    except ValueError as exc:
-        raise LedgerUnreadableError(book.name, f"the version ledger cannot be read ({exc})",
-                                    "restore the workbook from a copy that verifies") from None
-
-
-def approved_snapshot(book: Workbook, ledger: Sequence[versions.LedgerEntry],
-                      ) -> pd.DataFrame | None:
-    """The plan of record of the last approved version (what actuals are measured against),
-    read from its published tab; None when nothing is approved yet."""
-    approved = [v for v, s in versions.current_status(ledger).items() if s == versions.APPROVED]
-    if not approved:
-        return None
-    name = layout.recon_tab_name(max(approved))
-    cells = book.read_cells([name]).get(name)
-    return snapshot_from_cells(cells) if cells else None
-
-
-def recon_versions(book: Workbook) -> list[int]:
-    """Versions of the Recon vNNN tabs present in the workbook."""
-    return sorted(int(name[len(layout.RECON_PREFIX):]) for name in book.sheet_names()
-                  if layout.is_recon_name(name))
-
-
-def ledger_findings(book: Workbook, ledger: Sequence[versions.LedgerEntry],
-                    key: bytes | None) -> list[versions.Finding]:
-    """Every finding about the ledger, the tabs it publishes and the workbook it belongs to."""
-    names = {v: layout.recon_tab_name(v) for v in recon_versions(book)}
-    cells = book.read_cells(list(names.values())) if names else {}
-    tabs = {v: hashed_cells(cells.get(name, {})) for v, name in names.items()}
-    claims = {v: recon_claim(cells.get(name, {})) for v, name in names.items()}
-    return (versions.verify_ledger(ledger, tabs, key, ledger_sheet=layout.LEDGER,
-                                   tab_name=layout.recon_tab_name, claims=claims)
-            + provenance.identity_findings(ledger, book.workbook_id()))
-
-
-def require_key_policy(book: Workbook, ledger: Sequence[versions.LedgerEntry],
-                       key: bytes | None, doing: str) -> None:
-    """Raise ``KeyRequiredError`` when ``ledger`` may not be extended with (or without)
-    ``key``: one unsigned entry in a keyed ledger fails every keyed verify after it."""
-    reason = versions.key_refusal(ledger, key)
-    if reason is not None:
-        raise versions.KeyRequiredError(f"{book.name}: not {doing}: {reason}")
-
-
-def input_fingerprint(raw: Mapping[str, object]) -> InputFingerprint:
-    """The hashes of the sheets a close reads: all of them, each sheet, each row."""
-    return versions.inputs_fingerprint(_grids(raw))
-
-
-def recorded_input_rows(book: Workbook, ledger: Sequence[versions.LedgerEntry],
-                        ) -> dict[str, dict[int, str]] | None:
-    """The row digests the latest version was published on, from ``_Inputs``; None when the
-    sheet is missing, unreadable or from another close."""
-    latest = provenance.latest_publish(ledger)
-    sheet = book.read_raw_sheets([layout.INPUT_ROWS]).get(layout.INPUT_ROWS)
-    parsed = parse_input_rows(sheet.rows) if sheet is not None and latest else None
-    if parsed is None or latest is None or parsed[0] != latest.input_hash:
-        return None
-    return parsed[1]
-
-
 def _prepare(book: Workbook, scenario_window: str, progress: Progress,
-             ledger: Sequence[versions.LedgerEntry] | None = None,
+             ledger: Sequence[LedgerEntry] | None = None,
              ) -> tuple[RunResult, CloseResult, list[SheetSpec]]:
     """check + dollarize + finance inputs + silent overrides + reconcile; no writing."""
     base = check_with_finance(book, progress)
@@ -207,14 +157,13 @@ def _prepare(book: Workbook, scenario_window: str, progress: Progress,
     with base.timings.step("reconcile", progress):
         names = sheets_to_check(book)
         current = book.read_cell_rows(names) if names else {}
-        silent = edited_cells(specs, current) + compare_forecast(plan, d, fin)
         prior = None
         if fin.actuals is not None:
             prior = approved_snapshot(book, load_ledger(book) if ledger is None else ledger)
-        rec = reconcile(plan, d, fin, window=scenario_window, prior_snapshot=prior)
-        rec = replace(rec, silent_overrides=tuple(silent))
+        rec = reconcile(plan, d, fin, window=scenario_window, prior_snapshot=prior,
+                        edited=edited_cells(specs, current))
     out.reconciliation = rec
-    out.issues.extend(silent_override_issues(silent))
+    out.issues.extend(rec.silent_overrides)
     return base, out, specs
 
 
@@ -228,7 +177,7 @@ def run_reconcile(target: str | Path | Workbook, *, window: str = "Horizon",
         if out.reconciliation is None:
             return out.refuse("not written: fix the errors listed below and run again")
         edits = [s for s in out.reconciliation.silent_overrides
-                 if s.kind != "forecast-differs"]
+                 if s.kind is not IssueCode.FORECAST_DIFFERS]
         if edits:
             return out.refuse(f"not written: {len(edits)} cell(s) changed since sopfin wrote "
                               "them (see above); a deliberate change belongs on sheet "
@@ -242,12 +191,12 @@ def run_reconcile(target: str | Path | Workbook, *, window: str = "Horizon",
     return out
 
 
-def unchanged_since(book: Workbook, ledger: Sequence[versions.LedgerEntry], input_hash: str,
+def unchanged_since(book: Workbook, ledger: Sequence[LedgerEntry], input_hash: str,
                     author: str, rec: Reconciliation) -> int:
     """The last published version when it was made from the same inputs (every input and
     finance sheet, Settings included), by the same author, over the same scenario and window;
     0 when something changed."""
-    published = [e for e in ledger if e.event == versions.PUBLISH]
+    published = [e for e in ledger if e.event == PUBLISH]
     if not published:
         return 0
     last = published[-1]
@@ -304,28 +253,28 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
                             "to publish a new version anyway")
         out.messages += headline_lines(rec)
         return out
-    version = versions.next_version(ledger)
+    version = next_version(ledger)
     tab = layout.recon_tab_name(version)
     if tab in book.sheet_names():
-        out.findings.append(versions.Finding(versions.FindingKind.EXTRA_TAB, version, tab,
-                                             f"{tab} is not in the ledger"))
+        out.findings.append(finding(IssueCode.EXTRA_TAB, version, CellRef(tab),
+                                    f"{tab} is not in the ledger"))
         return out.refuse(f"not published: sheet '{tab}' exists but the ledger does not "
                           "list it; run sopfin verify")
     with out.timings.step("publish", progress):
-        out.messages += [f"warning: {f.format(book.name)}" for f in provenance.input_changes(
+        out.messages += [f"warning: {f.located(book.name)}" for f in provenance.input_changes(
             ledger, inputs, recorded_input_rows(book, ledger))]
         workbook_id = book.workbook_id() or provenance.new_workbook_id()
         spec = render_recon(rec, version=version, timestamp=stamp, author=who,
                             input_hash=input_hash,
-                            prev_hash=versions.head_hash(ledger), company=plan.settings.company,
+                            prev_hash=head_hash(ledger), company=plan.settings.company,
                             protection=recon_protection())
         spec, recon_hash = finalize_recon(spec)
         note = (f"published with {len(rec.silent_overrides)} unexplained difference(s)"
                 if rec.silent_overrides else "")
         note = "; ".join(n for n in (note, discarded) if n)
-        entry = versions.new_entry(ledger, event=versions.PUBLISH, version=version,
+        entry = new_entry(ledger, event=PUBLISH, version=version,
                                    cycle=plan.settings.current_cycle, timestamp=stamp,
-                                   author=who, status=versions.DRAFT,
+                                   author=who, status=DRAFT,
                                    input_hash=input_hash, recon_hash=recon_hash, note=note, key=key,
                                    workbook_id=workbook_id,
                                    input_sheets=provenance.sheets_text(inputs.sheets))
@@ -362,17 +311,18 @@ def _approve(book: Workbook, version: int, by: str, key: bytes | None) -> CloseR
                     if f.severity is Severity.ERROR]
     if out.findings:
         return out.refuse("not approved: the versions do not verify (listed below)")
-    published = {e.version: e for e in ledger if e.event == versions.PUBLISH}
-    status = versions.current_status(ledger)
+    published = {e.version: e for e in ledger if e.event == PUBLISH}
+    status = current_status(ledger)
     if version not in published:
         known = ", ".join(f"v{v:03d}" for v in sorted(published)) or "none"
-        raise ValueError(f"version {version} was never published (published: {known})")
-    if status.get(version) == versions.APPROVED:
-        raise ValueError(f"version {version} is already approved")
+        raise UnknownVersionError(f"version {version} was never published (published: "
+                                  f"{known})")
+    if status.get(version) == APPROVED:
+        raise AlreadyApprovedError(f"version {version} is already approved")
     source = published[version]
-    entry = versions.new_entry(ledger, event=versions.APPROVE, version=version,
+    entry = new_entry(ledger, event=APPROVE, version=version,
                                cycle=source.cycle, timestamp=now_utc(), author=by,
-                               status=versions.APPROVED, input_hash=source.input_hash,
+                               status=APPROVED, input_hash=source.input_hash,
                                recon_hash=source.recon_hash, key=key,
                                workbook_id=book.workbook_id() or "",
                                input_sheets=source.input_sheets)
@@ -392,9 +342,9 @@ def run_rekey(target: str | Path | Workbook, *, key: bytes | None,
     entries to sign are listed, and written only with ``confirm``."""
     book = open_workbook(target)
     if key is None:
-        raise versions.KeyRequiredError(f"{book.name}: rekey signs the ledger with its key; "
-                                        f"pass --key-file or set {versions.KEY_ENV} or "
-                                        f"{versions.KEY_FILE_ENV}")
+        raise KeyRequiredError(f"{book.name}: rekey signs the ledger with its key; "
+                                        f"pass --key-file or set {KEY_ENV} or "
+                                        f"{KEY_FILE_ENV}")
     with exclusive(book):
         return _rekey(book, key, confirm)
 
@@ -404,9 +354,8 @@ def _rekey(book: Workbook, key: bytes, confirm: bool) -> CloseResult:
     out = CloseResult(book=book)
     ledger = load_ledger(book)
     unsigned = [e for e in ledger if not e.hmac]
-    missing = versions.FindingKind.HMAC_MISSING
     out.findings = [f for f in ledger_findings(book, ledger, key)
-                    if f.severity is Severity.ERROR and f.kind is not missing]
+                    if f.severity is Severity.ERROR and f.code is not IssueCode.HMAC_MISSING]
     if out.findings:
         return out.refuse("not signed: the ledger does not verify under this key apart from "
                           "the unsigned entries (see above); a wrong key, or a real change")
@@ -421,8 +370,8 @@ def _rekey(book: Workbook, key: bytes, confirm: bool) -> CloseResult:
                             f"{len(unsigned)} entr(y/ies), then run again with --confirm to "
                             "sign them with this key")
         return out
-    out.written = book.write_sheets([render_ledger(versions.signed_ledger(ledger, key))])
-    out.head = versions.head_hash(ledger)
+    out.written = book.write_sheets([render_ledger(signed_ledger(ledger, key))])
+    out.head = head_hash(ledger)
     out.messages.append(f"signed {len(unsigned)} ledger entr(y/ies) with the key; ledger head "
                         f"{out.head} (unchanged)")
     return out
@@ -462,12 +411,6 @@ def _pending_discards(book: Workbook) -> list[Issue]:
     sheet = book.read_raw_sheets([layout.ISSUES]).get(layout.ISSUES)
     return pending_discards(sheet.rows) if sheet is not None else []
 
-
-def _grids(raw: Mapping[str, object]) -> dict[str, list[list[object]]]:
-    return {name: getattr(sheet, "rows", []) for name, sheet in sorted(raw.items())}
-
-
-from sopfin.close.verify import run_diff, run_verify  # noqa: E402  (re-exported for the add-in)
 
 __all__ = ["CloseResult", "run_approve", "run_close", "run_diff", "run_reconcile",
            "run_rekey", "run_verify"]

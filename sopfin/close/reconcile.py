@@ -33,11 +33,17 @@ from sopfin.close.records import BridgeLine, FinanceInputs, Override, Reconcilia
 from sopfin.close.window import parse_window
 from sopfin.engine.bridge import BOTH, DISCONTINUED, NEW, TOTAL, pvm
 from sopfin.engine.results import Dollarized
-from sopfin.model import Issue, IssueCode, Plan, Severity, Table
+from sopfin.model import Issue, IssueCode, Plan, Table
 from sopfin.money import to_cents
 
-__all__ = ["apply_overrides", "compare_forecast", "parse_window", "reconcile",
-           "silent_override_issues"]
+__all__ = ["apply_overrides", "compare_forecast", "parse_window", "reconcile"]
+
+
+class NotDollarizedError(ValueError):
+    """Asked to reconcile a scenario the dollarized figures do not hold (a fault: the
+    Settings check lets no such scenario through)."""
+
+
 VARIANCE_LABELS = {"overtime": "Overtime", "expedite": "Expedite", "ppv": "PPV"}
 
 
@@ -59,14 +65,16 @@ def apply_overrides(d: Dollarized, overrides: Sequence[Override],
 
 def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "Horizon",
               scenario: str | None = None, prior_snapshot: pd.DataFrame | None = None,
-              ) -> Reconciliation:
+              edited: Sequence[Issue] = ()) -> Reconciliation:
     """Everything a close publishes for ``scenario`` (default: the Plan scenario setting)
-    over ``window`` (see ``sopfin.close.window``)."""
+    over ``window`` (see ``sopfin.close.window``). Its silent overrides are the ``edited``
+    cells of the output sheets (``sopfin.guard.edits.edited_cells``), then every Forecast
+    cell off the plan (``compare_forecast``)."""
     settings = plan.settings
     scenario = scenario or settings.reconciled_scenario
     if scenario not in d.scenarios:
-        raise ValueError(f"scenario {scenario!r} was not dollarized (have "
-                         f"{', '.join(d.scenarios)})")
+        raise NotDollarizedError(f"scenario {scenario!r} was not dollarized (have "
+                                 f"{', '.join(d.scenarios)})")
     span = parse_window(window, d.months, settings.fiscal_year_start, settings.current_cycle)
     cols = np.array([d.months.index(m) for m in span.months])
     s = d.scenarios.index(scenario)
@@ -100,7 +108,7 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
         margin_gap_after_actions=margin_gap + sum(
             a.margin_impact * a.probability * a.share(span.months, d.months) for a in actions),
         snapshot=snapshot, latest_estimate=estimate, accuracy=accuracy,
-        silent_overrides=tuple(compare_forecast(plan, d, fin)), notes=tuple(notes),
+        silent_overrides=(*edited, *compare_forecast(plan, d, fin)), notes=tuple(notes),
         actual_bridge=to_actual)
 
 
@@ -452,7 +460,7 @@ def _measure(frame: pd.DataFrame, measure: str, month: str) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- forecast
-def compare_forecast(plan: Plan, d: Dollarized, fin: FinanceInputs) -> list[rc.SilentOverride]:
+def compare_forecast(plan: Plan, d: Dollarized, fin: FinanceInputs) -> list[Issue]:
     """Every Forecast cell that differs from the dollarized plan plus named overrides by more
     than the materiality threshold (compared in cents). Blank cells are not compared."""
     table = fin.forecast
@@ -481,21 +489,11 @@ def compare_forecast(plan: Plan, d: Dollarized, fin: FinanceInputs) -> list[rc.S
         off = np.isfinite(values) & (to_cents(np.abs(values - expected)) > threshold)
         for j in np.flatnonzero(off):
             want, got = to_cents(float(expected[j])), to_cents(float(values[j]))
-            found.append(rc.SilentOverride(
-                where=table.ref(i, int(j)), kind="forecast-differs", expected=want, found=got,
-                message=f"the forecast {measure} of family {name!r} in {table.value_names[j]} "
-                        f"({scenario}) is {got:,.2f} but the dollarized plan plus named "
-                        f"overrides gives {want:,.2f}, {to_cents(got - want):+,.2f} off, more "
-                        f"than the materiality threshold of {threshold:,.2f}; add a named "
-                        "override on sheet Overrides or correct the forecast"))
+            found.append(rc.silent_override(
+                table.ref(i, int(j)), IssueCode.FORECAST_DIFFERS, want, got,
+                f"the forecast {measure} of family {name!r} in {table.value_names[j]} "
+                f"({scenario}) is {got:,.2f} but the dollarized plan plus named overrides "
+                f"gives {want:,.2f}, {to_cents(got - want):+,.2f} off, more than the "
+                f"materiality threshold of {threshold:,.2f}",
+                "add a named override on sheet Overrides or correct the forecast"))
     return found
-
-
-def silent_override_issues(found: Sequence[rc.SilentOverride]) -> list[Issue]:
-    """One ``silent-override`` warning per finding, at its cell."""
-    issues = []
-    for item in found:
-        what, sep, fix = item.message.rpartition("; ")
-        issues.append(Issue(IssueCode.SILENT_OVERRIDE, Severity.WARNING, item.where,
-                            what if sep else item.message, fix if sep else ""))
-    return issues

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sopfin.model import CellRef, Table
+from sopfin.model import CellRef, Issue, IssueCode, Severity, Table
 
 
 @dataclass(frozen=True)
@@ -100,15 +100,14 @@ class BridgeLine:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class SilentOverride:
-    """A finance number that differs from the dollarized plan without a named override."""
-
-    where: CellRef
-    kind: str  # 'typed-over-formula' | 'forecast-differs'
-    expected: object  # formula text or value the cell should hold
-    found: object
-    message: str
+def silent_override(where: CellRef, kind: IssueCode, expected: object, found: object,
+                    message: str, fix: str) -> Issue:
+    """A finance number that differs from the dollarized plan without a named override: a
+    ``silent-override`` warning at its cell, with the check that found it (``kind``: a
+    typed-over or changed cell, or an off forecast), what the cell should hold (formula text
+    or value) and what it holds."""
+    return Issue(IssueCode.SILENT_OVERRIDE, Severity.WARNING, where, message, fix, kind=kind,
+                 expected=expected, found=found)
 
 
 @dataclass(frozen=True)
@@ -141,7 +140,7 @@ class Reconciliation:
     # approved version for the month just closed; None without actuals
     latest_estimate: pd.DataFrame | None = None
     accuracy: pd.DataFrame | None = None
-    silent_overrides: tuple[SilentOverride, ...] = ()
+    silent_overrides: tuple[Issue, ...] = ()  # silent-override warnings, edits first
     notes: tuple[str, ...] = field(default=())
     # plan (last approved version, else the current plan) to actual over the window's closed
     # months: START plan revenue, PRICE, QUANTITY, MIX, NEW, DISCONTINUED, END actual revenue

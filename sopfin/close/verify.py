@@ -9,17 +9,36 @@ where they forked. ``run_diff`` lists what moved between two published versions.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sopfin import layout
-from sopfin.close import ledger as versions
 from sopfin.close import provenance
+from sopfin.close.ledger import (
+    APPROVED,
+    PUBLISH,
+    Comparison,
+    LedgerEntry,
+    Relation,
+    UnknownVersionError,
+    compare_ledgers,
+    current_status,
+    head_hash,
+)
+from sopfin.close.ledger_checks import finding
+from sopfin.close.published import (
+    input_fingerprint,
+    ledger_findings,
+    ledger_state,
+    load_ledger,
+    recon_versions,
+    recorded_input_rows,
+)
 from sopfin.guard.edits import edited_cells
-from sopfin.model import CellRef, Severity
+from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.money import to_cents
 from sopfin.pipeline import RunResult, check_with_finance, dollarize_step, render_step
 from sopfin.render.recon import snapshot_from_cells
@@ -30,19 +49,19 @@ from sopfin.xlsx.adapter import open_workbook
 @dataclass
 class AuditResult:
     book: Workbook
-    findings: list[versions.Finding] = field(default_factory=list)
+    findings: list[Issue] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
-    relation: versions.Comparison | None = None
+    relation: Comparison | None = None
     table: pd.DataFrame | None = None
     strict_hmac: bool = False  # a key was given: unauthenticated entries fail
 
-    def failing(self) -> list[versions.Finding]:
+    def failing(self) -> list[Issue]:
         return [f for f in self.findings if f.severity is Severity.ERROR or (
-            self.strict_hmac and f.kind is versions.FindingKind.HMAC_UNCHECKED)]
+            self.strict_hmac and f.code is IssueCode.HMAC_UNCHECKED)]
 
     @property
     def forked(self) -> bool:
-        return self.relation is not None and self.relation.relation is versions.Relation.FORKED
+        return self.relation is not None and self.relation.relation is Relation.FORKED
 
     @property
     def ok(self) -> bool:
@@ -54,32 +73,17 @@ class AuditResult:
         out = []
         for f in self.findings:
             tag = "FAIL" if f in self.failing() else "warning"
-            out.append(f"{tag}[{f.kind.value}] {f.format(self.book.name)}")
+            out.append(f"{tag}[{f.code.value}] {f.located(self.book.name)}")
         return out + self.messages
 
 
-def _verify_one(book: Workbook, key: bytes | None) -> tuple[list[versions.LedgerEntry],
-                                                            list[versions.Finding]]:
-    from sopfin.close.publish import ledger_findings, load_ledger
-
+def _verify_one(book: Workbook, key: bytes | None) -> tuple[list[LedgerEntry], list[Issue]]:
     ledger = load_ledger(book)
     return ledger, ledger_findings(book, ledger, key) + ledger_state(book)
 
 
-def ledger_state(book: Workbook) -> list[versions.Finding]:
-    """A warning when the ledger sheet is visible or plainly hidden: a spreadsheet app's save
-    (LibreOffice) does that; sopfin's next write puts it back."""
-    state = book.sheet_states().get(layout.LEDGER)
-    if state is None or state == layout.LEDGER_STATE:
-        return []
-    return [versions.Finding(versions.FindingKind.LEDGER_SHOWN, 0, CellRef(layout.LEDGER),
-                             f"the ledger sheet is {state}, not very hidden (a spreadsheet "
-                             "app's save can do this); the next sopfin dollarize, close or "
-                             "approve hides it again")]
-
-
 def overwritten_formulas(book: Workbook, base: RunResult | None = None,
-                         ) -> list[versions.Finding]:
+                         ) -> list[Issue]:
     """sopfin formula cells on the output sheets that now hold something else."""
     owned = book.owned_sheet_names()
     if not set(layout.OUTPUT_SHEET_NAMES) & owned:
@@ -93,46 +97,44 @@ def overwritten_formulas(book: Workbook, base: RunResult | None = None,
              if s.name in owned and s.name != layout.ISSUES]
     unchanged = book.sheets_as_written([s.name for s in specs])
     current = book.read_cell_rows([s.name for s in specs if s.name not in unchanged])
-    return [versions.Finding(versions.FindingKind.OVERWRITTEN_FORMULA, 0, f.where, f.message)
+    return [finding(IssueCode.OVERWRITTEN_FORMULA, 0, f.where, f.message, f.fix)
             for f in edited_cells(specs, current)]
 
 
-def _status_line(book: Workbook, ledger: Sequence[versions.LedgerEntry]) -> str:
+def _status_line(book: Workbook, ledger: Sequence[LedgerEntry]) -> str:
     if not ledger:
         return f"{book.name}: no published versions"
-    status = versions.current_status(ledger)
+    status = current_status(ledger)
     latest = max(status)
-    approved = [v for v, s in status.items() if s == versions.APPROVED]
+    approved = [v for v, s in status.items() if s == APPROVED]
     record = f"; plan of record v{max(approved):03d}" if approved else "; nothing approved yet"
     return (f"{book.name}: {len(status)} version(s), latest v{latest:03d} ({status[latest]})"
-            f"{record}; ledger head {versions.head_hash(ledger)}")
+            f"{record}; ledger head {head_hash(ledger)}")
 
 
-def _relation_line(a: Workbook, b: Workbook, cmp: versions.Comparison,
-                   la: Sequence[versions.LedgerEntry],
-                   lb: Sequence[versions.LedgerEntry]) -> str:
+def _relation_line(a: Workbook, b: Workbook, cmp: Comparison,
+                   la: Sequence[LedgerEntry],
+                   lb: Sequence[LedgerEntry]) -> str:
     at = f"v{cmp.common_version:03d} (ledger entry {cmp.common_seq})" if cmp.common_seq \
         else "the start"
-    if cmp.relation is versions.Relation.SAME:
+    if cmp.relation is Relation.SAME:
         return f"same: {a.name} and {b.name} hold the same {len(la)} ledger entries"
-    if cmp.relation is versions.Relation.A_AHEAD:
+    if cmp.relation is Relation.A_AHEAD:
         return (f"{a.name} is ahead: {b.name} stops at {at}; {a.name} has "
                 f"{len(la) - cmp.common_seq} more entr(y/ies)")
-    if cmp.relation is versions.Relation.B_AHEAD:
+    if cmp.relation is Relation.B_AHEAD:
         return (f"{b.name} is ahead: {a.name} stops at {at}; {b.name} has "
                 f"{len(lb) - cmp.common_seq} more entr(y/ies)")
     return (f"forked after {at}: {a.name} then has {len(la) - cmp.common_seq} and {b.name} "
             f"{len(lb) - cmp.common_seq} entr(y/ies) the other lacks")
 
 
-def workbook_findings(book: Workbook, ledger: Sequence[versions.LedgerEntry],
-                      ) -> tuple[list[versions.Finding], RunResult]:
+def workbook_findings(book: Workbook, ledger: Sequence[LedgerEntry],
+                      ) -> tuple[list[Issue], RunResult]:
     """Warnings about the workbook around the ledger: inputs changed since the latest
     version, published tabs hidden or unprotected. Returns the check it ran, for reuse."""
-    from sopfin.close.publish import input_fingerprint, recon_versions, recorded_input_rows
-
     base = check_with_finance(book)
-    published = sorted({e.version for e in ledger if e.event == versions.PUBLISH}
+    published = sorted({e.version for e in ledger if e.event == PUBLISH}
                        & set(recon_versions(book)))
     guards = book.sheet_guards([layout.recon_tab_name(v) for v in published])
     found = provenance.guard_findings(published, guards)
@@ -140,6 +142,13 @@ def workbook_findings(book: Workbook, ledger: Sequence[versions.LedgerEntry],
         found += provenance.input_changes(ledger, input_fingerprint(base.raw),
                                           recorded_input_rows(book, ledger))
     return found, base
+
+
+def _in_copy(issue: Issue, book: str) -> Issue:
+    """``issue`` of the second copy verify compares, located in that copy."""
+    where = issue.where
+    return replace(issue, where=replace(where, book=book)) if isinstance(where, CellRef) \
+        else issue
 
 
 def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | None = None, *,
@@ -162,10 +171,8 @@ def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | Non
     if other is not None:
         second = open_workbook(other)
         ledger_b, findings_b = _verify_one(second, key)
-        out.findings += [versions.Finding(f.kind, f.version,
-                                          f"{second.name}!{f.where}", f.message)
-                         for f in findings_b]
-        out.relation = versions.compare_ledgers(ledger, ledger_b)
+        out.findings += [_in_copy(f, second.name) for f in findings_b]
+        out.relation = compare_ledgers(ledger, ledger_b)
         out.messages.append(_status_line(second, ledger_b))
         out.messages.append(_relation_line(book, second, out.relation, ledger, ledger_b))
     if out.ok:
@@ -178,15 +185,9 @@ def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | Non
     return out
 
 
-class UnknownVersionError(ValueError):
-    """Asked about a version the workbook does not hold (a usage problem)."""
-
-
 def run_diff(target: str | Path | Workbook, version_a: int, version_b: int) -> AuditResult:
     """What moved between two published versions, by family and measure, largest first.
     ``UnknownVersionError`` (naming the versions present) for a version with no tab."""
-    from sopfin.close.publish import recon_versions
-
     book = open_workbook(target)
     out = AuditResult(book=book)
     present = recon_versions(book)
@@ -200,8 +201,8 @@ def run_diff(target: str | Path | Workbook, version_a: int, version_b: int) -> A
     cells = book.read_cells(list(names.values()))
     missing = [n for n in names.values() if not cells.get(n)]
     if missing:
-        out.findings = [versions.Finding(versions.FindingKind.MISSING_TAB, 0, CellRef(n),
-                                         f"{n} is not in the workbook") for n in missing]
+        out.findings = [finding(IssueCode.MISSING_TAB, 0, CellRef(n),
+                                f"{n} is not in the workbook") for n in missing]
         return out
     a = snapshot_from_cells(cells[names[version_a]])
     b = snapshot_from_cells(cells[names[version_b]])

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from sopfin.close.ledger import FormulaCell
+from sopfin.close.digests import FormulaCell
 from sopfin.excel.live_page import apply_page_setup
 from sopfin.layout import OWNER_MARK_NAME, WORKBOOK_ID_NAME, cell_name, is_owner_mark_value
 from sopfin.model import XlError

@@ -21,24 +21,17 @@ entry (``pending_discards``, ``ledger_note``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sopfin import layout
-from sopfin.close.records import SilentOverride
+from sopfin.close.records import silent_override
 from sopfin.guard.fingerprints import RowPrint, canonical, rendered_prints, without_fingerprints
-from sopfin.guard.typed_over import (
-    FORMULA_CHANGED,
-    TYPED_OVER,
-    SpecRows,
-    merged_rows,
-    typed_over_formulas,
-)
+from sopfin.guard.typed_over import SpecRows, merged_rows, typed_over_formulas
 from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.sheetspec import SheetSpec
 from sopfin.workbook import CellRow, Workbook, rows_of_cells
 
-CONSTANT_CHANGED = "constant-changed"
-ROW_CHANGED = "row-changed"
 OVERRIDES_ADVICE = ("a deliberate change belongs on sheet Overrides with an owner and a "
                     "reason")
 DISCARD_ADVICE = ("run sopfin dollarize --discard-edits: sopfin then writes its own content "
@@ -59,11 +52,14 @@ def shown(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _finding(sheet: str, ref: str, kind: str, wrote: str, found: object) -> SilentOverride:
-    text = f"sopfin wrote {wrote} here and found {shown(found)}"
-    return SilentOverride(CellRef(sheet, ref), kind, wrote, shown(found),
-                          f"{text}; {OVERRIDES_ADVICE}, and run sopfin dollarize "
-                          "--discard-edits to restore what sopfin wrote")
+RESTORE_ADVICE = (f"{OVERRIDES_ADVICE}, and run sopfin dollarize --discard-edits to restore "
+                  "what sopfin wrote")
+
+
+def _finding(sheet: str, ref: str, kind: IssueCode, wrote: str, found: object) -> Issue:
+    return silent_override(CellRef(sheet, ref), kind, wrote, shown(found),
+                           f"sopfin wrote {wrote} here and found {shown(found)}",
+                           RESTORE_ADVICE)
 
 
 class _Fresh:
@@ -91,7 +87,7 @@ class _Fresh:
         return {layout.column_letter(col): cell for col, cell in cells.items()}
 
 
-def _explain(sheet: str, row: CellRow, stored: RowPrint, fresh: _Fresh) -> list[SilentOverride]:
+def _explain(sheet: str, row: CellRow, stored: RowPrint, fresh: _Fresh) -> list[Issue]:
     """The changed cells of a row whose fingerprint no longer matches."""
     cells = row.cells()
     written = fresh.written(row.number, stored)
@@ -103,26 +99,26 @@ def _explain(sheet: str, row: CellRow, stored: RowPrint, fresh: _Fresh) -> list[
         if written is not None:
             formula = str(written.get(letter, (None, ""))[1] or "")
             if found_formula is None:
-                out.append(_finding(sheet, ref, TYPED_OVER, f"={formula}", found))
+                out.append(_finding(sheet, ref, IssueCode.TYPED_OVER_FORMULA, f"={formula}",
+                                    found))
             elif str(found_formula).replace(" ", "") != formula.replace(" ", ""):
-                out.append(_finding(sheet, ref, FORMULA_CHANGED, f"={formula}", found))
+                out.append(_finding(sheet, ref, IssueCode.FORMULA_CHANGED, f"={formula}",
+                                    found))
         elif found_formula is None:
-            out.append(_finding(sheet, ref, TYPED_OVER, "a formula", found))
+            out.append(_finding(sheet, ref, IssueCode.TYPED_OVER_FORMULA, "a formula", found))
     for letter in stored.constants:
         if written is not None:
             value = written.get(letter, (None, None))[0]
             if canonical(cells.get(letter)) != canonical(value):
-                out.append(_finding(sheet, f"{letter}{row.number}", CONSTANT_CHANGED,
+                out.append(_finding(sheet, f"{letter}{row.number}", IssueCode.CONSTANT_CHANGED,
                                     shown(value), cells.get(letter)))
     if not out:
         first = (stored.formulas or stored.constants)[0]
-        out.append(SilentOverride(
-            CellRef(sheet, f"{first}{row.number}"), ROW_CHANGED,
+        out.append(silent_override(
+            CellRef(sheet, f"{first}{row.number}"), IssueCode.ROW_CHANGED,
             f"row {row.number} as its fingerprint records it", "a changed formula or label",
             f"a formula or label sopfin wrote on row {row.number} was changed (the plan has "
-            "changed that row since, so the cell cannot be named); "
-            f"{OVERRIDES_ADVICE}, and run sopfin dollarize --discard-edits to restore what "
-            "sopfin wrote"))
+            "changed that row since, so the cell cannot be named)", RESTORE_ADVICE))
     return out
 
 
@@ -138,11 +134,11 @@ def _print_column(row: CellRow) -> str | None:
 
 
 def _sheet_edits(sheet: str, rows: Iterable[CellRow], fresh: _Fresh,
-                 ) -> list[SilentOverride] | None:
+                 ) -> list[Issue] | None:
     """Every changed cell of one sheet; None when the sheet carries no fingerprints (its
     first non-empty row has none)."""
     column: str | None = None
-    out: list[SilentOverride] = []
+    out: list[Issue] = []
     last = 0
     for row in rows:
         if row.number <= last:
@@ -165,13 +161,13 @@ def _sheet_edits(sheet: str, rows: Iterable[CellRow], fresh: _Fresh,
 
 def edited_cells(specs: Sequence[SheetSpec],
                  current: Mapping[str, Iterable[CellRow] | Mapping[str, object]],
-                 ) -> list[SilentOverride]:
+                 ) -> list[Issue]:
     """Cells of the fingerprinted sheets in ``current`` (``Workbook.read_cell_rows`` or
     ``read_cells``) that differ from what sopfin last wrote there. ``specs`` is the fresh
     render: it names what was written when a row differs, and is the reference for a sheet
     without fingerprints."""
     by_name = {s.name: s for s in specs}
-    out: list[SilentOverride] = []
+    out: list[Issue] = []
     for name in layout.FINGERPRINTED_SHEETS:
         sheet = current.get(name)
         if sheet is None:
@@ -198,20 +194,19 @@ def sheets_to_check(book: Workbook) -> list[str]:
 
 
 # --- issues and the ledger ----------------------------------------------------------------------
-def edit_issues(found: Sequence[SilentOverride]) -> list[Issue]:
+def edit_issues(found: Sequence[Issue]) -> list[Issue]:
     """One ``typed-over`` error per edited cell: dollarize refuses to write."""
-    return [Issue(IssueCode.TYPED_OVER, Severity.ERROR, f.where,
-                  f.message.partition("; ")[0],
-                  f"{OVERRIDES_ADVICE}; to drop the edit, {DISCARD_ADVICE}")
+    return [replace(f, code=IssueCode.TYPED_OVER, severity=Severity.ERROR,
+                    fix=f"{OVERRIDES_ADVICE}; to drop the edit, {DISCARD_ADVICE}")
             for f in found]
 
 
-def discarded_issues(found: Sequence[SilentOverride]) -> list[Issue]:
+def discarded_issues(found: Sequence[Issue]) -> list[Issue]:
     """One ``edit-discarded`` warning per overwritten cell, for the Issues sheet."""
-    return [Issue(IssueCode.EDIT_DISCARDED, Severity.WARNING, f.where,
-                  f"discarded an edit: found {f.found} where sopfin wrote {f.expected}",
-                  "recorded on the next close's ledger entry; "
-                  f"{OVERRIDES_ADVICE}")
+    return [replace(f, code=IssueCode.EDIT_DISCARDED, severity=Severity.WARNING,
+                    message=f"discarded an edit: found {f.found} where sopfin wrote "
+                            f"{f.expected}",
+                    fix=f"recorded on the next close's ledger entry; {OVERRIDES_ADVICE}")
             for f in found]
 
 

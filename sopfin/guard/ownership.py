@@ -25,13 +25,16 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 
 from sopfin import layout
-from sopfin.close import ledger as versions
+from sopfin.close.digests import content_hash
+from sopfin.close.ledger import PUBLISH, LedgerEntry
+from sopfin.close.ledger_checks import verify_ledger
 from sopfin.guard.fingerprints import MARK as FINGERPRINT_MARK
+from sopfin.model import IssueCode
 from sopfin.workbook import Workbook
 
 OUTPUT_TITLE = re.compile(r".+ \| scenarios: [^|]* \| generated \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
-_CHAIN_KINDS = frozenset({versions.FindingKind.ENTRY_ALTERED, versions.FindingKind.BROKEN_CHAIN,
-                          versions.FindingKind.REORDERED, versions.FindingKind.MISSING_ENTRY})
+_CHAIN_CODES = frozenset({IssueCode.ENTRY_ALTERED, IssueCode.BROKEN_CHAIN, IssueCode.REORDERED,
+                          IssueCode.MISSING_ENTRY})
 
 
 def _candidates(names: Sequence[str], marked: Collection[str]) -> list[str]:
@@ -53,7 +56,7 @@ def _fingerprint(value: object) -> bool:
     return isinstance(value, str) and value.startswith(FINGERPRINT_MARK)
 
 
-def chained_ledger(rows: Sequence[Sequence[object]]) -> list[versions.LedgerEntry] | None:
+def chained_ledger(rows: Sequence[Sequence[object]]) -> list[LedgerEntry] | None:
     """The ledger entries of a sheet's rows when they parse and their chain recomputes."""
     from sopfin.render.ledger import parse_ledger  # render imports the core, not the reverse
 
@@ -63,24 +66,24 @@ def chained_ledger(rows: Sequence[Sequence[object]]) -> list[versions.LedgerEntr
         return None
     if not entries:
         return None
-    findings = versions.verify_ledger(entries, {}, None)
-    return None if any(f.kind in _CHAIN_KINDS for f in findings) else entries
+    findings = verify_ledger(entries, {}, None)
+    return None if any(f.code in _CHAIN_CODES for f in findings) else entries
 
 
 def _proven_tabs(book: Workbook, tabs: Sequence[str],
-                 ledger: Sequence[versions.LedgerEntry]) -> set[str]:
+                 ledger: Sequence[LedgerEntry]) -> set[str]:
     from sopfin.render.recon import hashed_cells
 
     published = {layout.recon_tab_name(e.version): e.recon_hash for e in ledger
-                 if e.event == versions.PUBLISH}
+                 if e.event == PUBLISH}
     wanted = [t for t in tabs if t in published]
     cells: Mapping[str, Mapping[str, object]] = book.read_cells(wanted) if wanted else {}
     return {t for t in wanted if t in cells
-            and versions.content_hash(hashed_cells(cells[t])) == published[t]}
+            and content_hash(hashed_cells(cells[t])) == published[t]}
 
 
 def _recorded_input_rows(rows: Sequence[Sequence[object]],
-                         ledger: Sequence[versions.LedgerEntry]) -> bool:
+                         ledger: Sequence[LedgerEntry]) -> bool:
     from sopfin.render.input_rows import parse_input_rows
 
     parsed = parse_input_rows(rows)

@@ -25,15 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from sopfin.close.records import SilentOverride
+from sopfin.close.records import silent_override
 from sopfin.guard.respelling import canonical_formula
 from sopfin.layout import cell_name, column_letter
-from sopfin.model import CellRef
+from sopfin.model import CellRef, Issue, IssueCode
 from sopfin.sheetspec import FormulaGrid, SheetSpec
 from sopfin.workbook import FORMULA_SEP, CellRow, CellsRow, rows_of_cells
 
-TYPED_OVER = "typed-over-formula"
-FORMULA_CHANGED = "formula-changed"
+RESTORE_FORMULA = ("put the change on sheet Overrides with an owner and a reason, and run "
+                   "sopfin dollarize to restore the formula")
 
 Expected = dict[int, tuple[object, str | None]]  # col -> (value, formula or None)
 
@@ -276,7 +276,7 @@ def _same_labels(expected: Expected, current: Mapping[str, object]) -> bool:
 
 
 def _row_findings(sheet: str, row: int, expected: Expected,
-                  current: Mapping[str, object]) -> Iterator[SilentOverride]:
+                  current: Mapping[str, object]) -> Iterator[Issue]:
     for col, (_value, formula) in expected.items():
         if formula is None:
             continue
@@ -285,18 +285,15 @@ def _row_findings(sheet: str, row: int, expected: Expected,
         found_formula = _formula_of(found)
         if found_formula is None:
             shown = _value_of(found)
-            yield SilentOverride(
-                CellRef(sheet, ref), TYPED_OVER, f"={formula}", shown,
+            yield silent_override(
+                CellRef(sheet, ref), IssueCode.TYPED_OVER_FORMULA, f"={formula}", shown,
                 f"sopfin's formula ={formula} was replaced by "
-                f"{'nothing' if shown is None else repr(shown)}; put the change on sheet "
-                "Overrides with an owner and a reason, and run sopfin dollarize to restore "
-                "the formula")
+                f"{'nothing' if shown is None else repr(shown)}", RESTORE_FORMULA)
         elif canonical_formula(found_formula) != canonical_formula(str(formula)):
-            yield SilentOverride(
-                CellRef(sheet, ref), FORMULA_CHANGED, f"={formula}", f"={found_formula}",
-                f"sopfin's formula ={formula} was changed to ={found_formula}; put the change "
-                "on sheet Overrides with an owner and a reason, and run sopfin dollarize to "
-                "restore the formula")
+            yield silent_override(
+                CellRef(sheet, ref), IssueCode.FORMULA_CHANGED, f"={formula}",
+                f"={found_formula}", f"sopfin's formula ={formula} was changed to "
+                f"={found_formula}", RESTORE_FORMULA)
 
 
 def _unchanged(spec: SpecRows, row: int, band: _Band, current: CellRow) -> bool:
@@ -312,7 +309,7 @@ def _unchanged(spec: SpecRows, row: int, band: _Band, current: CellRow) -> bool:
 
 
 def _findings(name: str, spec: SpecRows, row: int, band: _Band,
-              current: CellRow) -> list[SilentOverride]:
+              current: CellRow) -> list[Issue]:
     if _unchanged(spec, row, band, current):
         return []
     expected = spec.cells(row, band.blocks)
@@ -327,11 +324,11 @@ class _OutOfOrder(Exception):
 
 
 def _compare(name: str, spec: SpecRows, rows: Iterable[CellRow],
-             has_cells: bool = False) -> list[SilentOverride]:
+             has_cells: bool = False) -> list[Issue]:
     """Walk the spec's rows and the sheet's rows together (both ascending). A sheet without
     any non-empty cell (``has_cells`` says so up front when known) is new or emptied, not
     typed over: it gives no findings."""
-    findings: list[SilentOverride] = []
+    findings: list[Issue] = []
     last = 0
     wanted = spec.rows()
     want = next(wanted, None)
@@ -365,12 +362,12 @@ def merged_rows(rows: Iterable[CellRow]) -> list[CellsRow]:
 
 def typed_over_formulas(specs: Sequence[SheetSpec],
                         current: Mapping[str, Iterable[CellRow] | Mapping[str, object]],
-                        ) -> list[SilentOverride]:
+                        ) -> list[Issue]:
     """Cells of the output sheets in ``current`` where the freshly rendered ``specs`` hold a
     formula but the workbook holds something else. ``current`` maps a sheet name to its rows
     (``Workbook.read_cell_rows``) or to its cells ({ref: value or FormulaCell},
     ``Workbook.read_cells``); a sheet absent or without cells is new: nothing typed over."""
-    findings: list[SilentOverride] = []
+    findings: list[Issue] = []
     for spec in specs:
         sheet = current.get(spec.name)
         if sheet is None:

@@ -76,7 +76,7 @@ class IssueLog:
         return max(0, self.limit - self._counts[(code, sheet)])
 
     def add(self, issue: Issue) -> None:
-        key = (issue.code, issue.where.sheet)
+        key = (issue.code, issue.sheet)
         self._counts[key] += 1
         self._severity.setdefault(key, issue.severity)
         if self._counts[key] <= self.limit:

@@ -48,6 +48,6 @@ def render_issues(issues: Sequence[Issue], title: str) -> SheetSpec:
                         style=Style.TEXT))
     col = layout.column_letter(LOCATION_COL)
     links = [Link(f"{col}{FIRST_ROW + k}", link_target(i.where), f"Go to {i.where}")
-             for k, i in enumerate(ordered) if i.where.sheet]
+             for k, i in enumerate(ordered) if isinstance(i.where, CellRef) and i.sheet]
     return SheetSpec(layout.ISSUES, blocks=tuple(blocks), owned=True, col_widths=WIDTHS,
                      freeze=(HEADER_ROW, 0), links=tuple(links))

@@ -26,7 +26,7 @@ import pandas as pd
 
 from sopfin import layout
 from sopfin.close.digests import DIGEST_MARKER, FormulaCell, seal
-from sopfin.close.ledger import TabClaim
+from sopfin.close.ledger_checks import TabClaim
 from sopfin.close.records import END, START, BridgeLine, Reconciliation
 from sopfin.guard.respelling import as_written
 from sopfin.money import round_to_total, to_cents
@@ -373,7 +373,7 @@ def _silent(tab: _Tab, rec: Reconciliation) -> None:
     for s in rec.silent_overrides:
         shown = [_money(v) if isinstance(v, (int, float)) and not isinstance(v, bool)
                  else v for v in (s.expected, s.found)]
-        tab.row([str(s.where), s.kind, *shown, s.message],
+        tab.row([str(s.where), s.kind.value if s.kind else "", *shown, s.text],
                 [Style.TEXT, Style.TEXT, Style.MONEY, Style.MONEY, Style.WRAP])
     if not rec.silent_overrides:
         tab.none()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sopfin.close.ledger import FormulaCell
+from sopfin.close.digests import FormulaCell
 from sopfin.layout import column_index, column_letter
 from sopfin.model import XlError
 

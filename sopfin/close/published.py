@@ -1,0 +1,118 @@
+"""The ledger and the published tabs as a workbook holds them: read, and checked.
+
+Publish and verify both start here: ``load_ledger`` reads the hidden ledger sheet,
+``ledger_findings`` checks it and the ``Recon vNNN`` tabs (``sopfin.close.ledger_checks``)
+together with the workbook identity, ``ledger_state`` says whether a spreadsheet app showed
+the ledger sheet, and ``input_fingerprint`` / ``recorded_input_rows`` say what the inputs are
+now and what the latest version was published on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from sopfin import layout
+from sopfin.close import provenance
+from sopfin.close.digests import InputFingerprint, inputs_fingerprint
+from sopfin.close.ledger import (
+    APPROVED,
+    KeyRequiredError,
+    LedgerEntry,
+    current_status,
+    key_refusal,
+)
+from sopfin.close.ledger_checks import finding, verify_ledger
+from sopfin.model import CellRef, Issue, IssueCode
+from sopfin.render.input_rows import parse_input_rows
+from sopfin.render.ledger import parse_ledger
+from sopfin.render.recon import hashed_cells, recon_claim, snapshot_from_cells
+from sopfin.workbook import Workbook
+from sopfin.xlsx.errors import WorkbookError
+
+
+class LedgerUnreadableError(WorkbookError):
+    """A ledger cell holds what no ledger entry can (a seq that is not a whole number...)."""
+
+
+def load_ledger(book: Workbook) -> list[LedgerEntry]:
+    raw = book.read_raw_sheets([layout.LEDGER])
+    sheet = raw.get(layout.LEDGER)
+    try:
+        return parse_ledger(sheet.rows) if sheet is not None else []
+    except ValueError as exc:
+        raise LedgerUnreadableError(book.name, f"the version ledger cannot be read ({exc})",
+                                    "restore the workbook from a copy that verifies") from None
+
+
+def approved_snapshot(book: Workbook, ledger: Sequence[LedgerEntry],
+                      ) -> pd.DataFrame | None:
+    """The plan of record of the last approved version (what actuals are measured against),
+    read from its published tab; None when nothing is approved yet."""
+    approved = [v for v, s in current_status(ledger).items() if s == APPROVED]
+    if not approved:
+        return None
+    name = layout.recon_tab_name(max(approved))
+    cells = book.read_cells([name]).get(name)
+    return snapshot_from_cells(cells) if cells else None
+
+
+def recon_versions(book: Workbook) -> list[int]:
+    """Versions of the Recon vNNN tabs present in the workbook."""
+    return sorted(int(name[len(layout.RECON_PREFIX):]) for name in book.sheet_names()
+                  if layout.is_recon_name(name))
+
+
+def ledger_findings(book: Workbook, ledger: Sequence[LedgerEntry],
+                    key: bytes | None) -> list[Issue]:
+    """Every finding about the ledger, the tabs it publishes and the workbook it belongs to."""
+    names = {v: layout.recon_tab_name(v) for v in recon_versions(book)}
+    cells = book.read_cells(list(names.values())) if names else {}
+    tabs = {v: hashed_cells(cells.get(name, {})) for v, name in names.items()}
+    claims = {v: recon_claim(cells.get(name, {})) for v, name in names.items()}
+    return (verify_ledger(ledger, tabs, key, ledger_sheet=layout.LEDGER,
+                          tab_name=layout.recon_tab_name, claims=claims)
+            + provenance.identity_findings(ledger, book.workbook_id()))
+
+
+def require_key_policy(book: Workbook, ledger: Sequence[LedgerEntry],
+                       key: bytes | None, doing: str) -> None:
+    """Raise ``KeyRequiredError`` when ``ledger`` may not be extended with (or without)
+    ``key``: one unsigned entry in a keyed ledger fails every keyed verify after it."""
+    reason = key_refusal(ledger, key)
+    if reason is not None:
+        raise KeyRequiredError(f"{book.name}: not {doing}: {reason}")
+
+
+def input_fingerprint(raw: Mapping[str, object]) -> InputFingerprint:
+    """The hashes of the sheets a close reads: all of them, each sheet, each row."""
+    return inputs_fingerprint(_grids(raw))
+
+
+def recorded_input_rows(book: Workbook, ledger: Sequence[LedgerEntry],
+                        ) -> dict[str, dict[int, str]] | None:
+    """The row digests the latest version was published on, from ``_Inputs``; None when the
+    sheet is missing, unreadable or from another close."""
+    latest = provenance.latest_publish(ledger)
+    sheet = book.read_raw_sheets([layout.INPUT_ROWS]).get(layout.INPUT_ROWS)
+    parsed = parse_input_rows(sheet.rows) if sheet is not None and latest else None
+    if parsed is None or latest is None or parsed[0] != latest.input_hash:
+        return None
+    return parsed[1]
+
+
+def ledger_state(book: Workbook) -> list[Issue]:
+    """A warning when the ledger sheet is visible or plainly hidden: a spreadsheet app's save
+    (LibreOffice) does that; sopfin's next write puts it back."""
+    state = book.sheet_states().get(layout.LEDGER)
+    if state is None or state == layout.LEDGER_STATE:
+        return []
+    return [finding(IssueCode.LEDGER_SHOWN, 0, CellRef(layout.LEDGER),
+                    f"the ledger sheet is {state}, not very hidden (a spreadsheet app's save "
+                    "can do this)", "the next sopfin dollarize, close or approve hides it again")]
+
+
+def _grids(raw: Mapping[str, object]) -> dict[str, list[list[object]]]:
+    return {name: getattr(sheet, "rows", []) for name, sheet in sorted(raw.items())}
+
