@@ -158,7 +158,8 @@ def test_revenue_track_writes_actuals_through_the_import(served):
                {"lines": [{"date": "someday", "item": "X", "revenue": 1}]})
     assert bad.status_code == 422
     assert {i["code"] for i in bad.json()["issues"]} == {"source-date-invalid", "unknown-family"}
-    assert {i["cell"] for i in bad.json()["issues"]} == {"row 2, column date", "row 2"}
+    locations = {i["location"] for i in bad.json()["issues"]}
+    assert locations == {"api.csv:2 column date", "api.csv:2"}
 
 
 def test_two_concurrent_writes_lose_nothing(served):

@@ -344,7 +344,7 @@ revenue = "Sales"
     }
     unmapped = next(i for i in result.issues if i.code is IssueCode.ITEM_UNMAPPED)
     assert unmapped.format() == (
-        "sales.csv: row 5, column Item: item 'Gizmo' has no family (2 rows: 5, 6; "
+        "sales.csv:5 column Item: item 'Gizmo' has no family (2 rows: 5, 6; "
         "units 3.00, revenue 24.50); add it to the [families.map] table of the mapping.")
     assert all(i.severity is Severity.ERROR for i in result.issues)
     assert result.lines == () and result.months == ()  # nothing to write while errors stand

@@ -106,7 +106,8 @@ def test_dry_run_and_errors_write_nothing(plan, capsys):
     assert run(plan, "--json") == 1
     payload = json.loads(capsys.readouterr().out)
     assert {i["code"] for i in payload["issues"]} == {"source-date-invalid", "item-unmapped"}
-    assert {i["cell"] for i in payload["issues"]} == {"row 6, column Date", "row 6, column SKU"}
+    assert {i["location"] for i in payload["issues"]} == {"gl.csv:6 column Date",
+                                                          "gl.csv:6 column SKU"}
     assert payload["written"] is False and plan.read_bytes() == before
 
 

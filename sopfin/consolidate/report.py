@@ -63,7 +63,7 @@ def text_lines(result: Consolidation) -> list[str]:
                      f"{'' if u['included'] else ', LEFT OUT of the figures'}")
     for unit, issue in result.issues:
         file = _file_of(result, unit)
-        text = issue.format(file) if issue.where.sheet else f"{file}{issue.format()}"
+        text = issue.format(file)
         lines.append(f"{issue.severity.value}[{issue.code.value}] {unit}: {text}")
     state = "complete" if result.complete else "INCOMPLETE"
     lines.append(f"{result.out}: wrote Summary, Bridge, Units, Issues ({state}); facts in "
