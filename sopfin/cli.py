@@ -34,6 +34,10 @@ VERIFY_EXITS = ("Exit codes: 0 every hash recomputes and every published tab is 
                 "or environment problem (file missing or not a workbook, unreadable key).")
 DIFF_EXITS = ("Exit codes: 0 the table of what moved; 2 a version the workbook does not hold "
               "(the message lists those it holds), or a usage or environment problem.")
+EXPORT_EXITS = ("Exit codes: 0 exported; 1 errors in the plan or finance sheets, or versions "
+                "that do not verify (nothing written); 2 usage or environment problem "
+                "(file missing, open in a spreadsheet app or not a workbook, DIR not a "
+                "previous sopfin export).")
 DEFAULT_DEMO_PATH = "sopfin-demo.xlsx"
 
 
@@ -367,6 +371,17 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return _print_lines(result, args)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from sopfin.export.door import run_export
+    from sopfin.export.files import ExportTargetError
+
+    try:
+        result = run_export(args.path, args.to, args.format, _progress(args))
+    except ExportTargetError as exc:
+        raise UsageError(str(exc)) from None
+    return _print_lines(result, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="sopfin",
@@ -518,6 +533,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("version_b", type=_version, metavar="vB")
     common(p)
     p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("export", help="write a star schema for Power BI, Tableau or DuckDB",
+                       description="Write the live plan and every published version (read "
+                                   "from its frozen Recon tab) as a star schema: one long "
+                                   "fact table and its dimension tables, one file each, into "
+                                   "DIR (replacing a previous export there, never a folder "
+                                   "of yours). Schema: docs/export.md.",
+                       epilog=EXPORT_EXITS)
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--to", required=True, metavar="DIR", help="the folder to write")
+    p.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                   help="file format (default parquet)")
+    common(p)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", help="build the demo workbook and dollarize it",
                        description="Build the demo manufacturer's plan workbook, dollarize "

@@ -14,9 +14,9 @@ FORBIDDEN = {"xlwings", "openpyxl", "lxml", "zipfile", "python_calamine", "xlsxw
 # which run the core's steps against a workbook.
 EDGE = ("sopfin/xlsx/", "sopfin/excel/", "sopfin/live", "sopfin/cli.py", "sopfin/pipeline.py",
         "sopfin/close/publish.py", "sopfin/close/verify.py", "sopfin/api.py", "sopfin/__init__.py",
-        "sopfin/__main__.py")
+        "sopfin/__main__.py", "sopfin/export/door.py")
 EDGE_MODULES = ("sopfin.xlsx", "sopfin.excel", "sopfin.excel.live", "sopfin.cli", "sopfin.pipeline",
-                "sopfin.close.publish", "sopfin.close.verify")
+                "sopfin.close.publish", "sopfin.close.verify", "sopfin.export.door")
 
 
 def core_modules() -> list[Path]:
