@@ -12,6 +12,8 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from hostile_files import edit_part, part_of, rewrite
+from lo_oracle import recalculate
 
 from sopfin.cli import main
 from sopfin.export.files import MARKER
@@ -30,17 +32,17 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def closed_demo(tmp_path_factory) -> Path:
-    """The demo closed as v001 and approved, then a price edited (as a user would, in a
-    program that re-saves the file) and dollarized again, then closed as v002: the live plan
-    and v002 differ from v001, whose tab keeps the old figures."""
-    path = tmp_path_factory.mktemp("export") / "plan.xlsx"
-    assert main(["demo", str(path), "-q"]) == 0
-    assert main(["close", str(path), "-q", "--author", "A. Planner"]) == 0
-    assert main(["approve", str(path), "--version", "1", "--by", "R. Alvarez"]) == 0
-    book = openpyxl.load_workbook(path)
-    prices = book["Prices"]
-    prices.cell(2, 5).value = prices.cell(2, 5).value * 1.25  # PMP-100, 2027-03
-    book.save(path)
+    """The demo closed as v001 and approved, then a price edited (as another program would
+    save it) and dollarized again, then closed as v002: the live plan and v002 differ from
+    v001, whose tab keeps the old figures."""
+    folder = tmp_path_factory.mktemp("export")
+    first = folder / "first.xlsx"
+    assert main(["demo", str(first), "-q"]) == 0
+    assert main(["close", str(first), "-q", "--author", "A. Planner"]) == 0
+    assert main(["approve", str(first), "--version", "1", "--by", "R. Alvarez"]) == 0
+    path = _edited(first, folder, "Prices", rb'(<c r="E2"[^>]*>)<v>[^<]*</v>',
+                   rb"\g<1><v>1608.06</v>")  # PMP-100 Distributors 2027-03: +25 %
+    first.unlink()
     assert main(["dollarize", str(path), "-q"]) == 0
     assert main(["close", str(path), "-q", "--author", "B. Planner"]) == 0
     return path
@@ -240,22 +242,47 @@ def test_a_previous_export_is_replaced_whole(capsys, tmp_path, closed_demo):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bi", "plan.xlsx"]
 
 
+def _edited(closed_demo: Path, tmp_path: Path, sheet: str, old: bytes, new: bytes) -> Path:
+    """A copy of the workbook with one edit in a sheet's XML, as another program could make."""
+    path = tmp_path / "plan.xlsx"
+    part = part_of(closed_demo, sheet)
+
+    def change(data: bytes) -> bytes:
+        edited = re.sub(old, new, data, count=1)
+        assert edited != data, f"nothing to edit in {sheet}"
+        return edited
+
+    rewrite(closed_demo, path, edit_part(part, change))
+    return path
+
+
 def test_plan_errors_stop_the_export_with_their_cells(capsys, tmp_path, closed_demo):
-    path = _copy(closed_demo, tmp_path)
-    book = openpyxl.load_workbook(path)
-    book["Demand"]["D2"] = "lots"
-    book.save(path)
+    path = _edited(closed_demo, tmp_path, "Demand", rb'(<c r="D2"[^>]*?)><v>[^<]*</v>',
+                   rb'\1 t="inlineStr"><is><t>lots</t></is>')
     message = _refused(capsys, tmp_path, ["export", str(path), "--to", str(tmp_path / "bi")], 1)
     assert "not exported" in message and "Demand!D2" in message
 
 
 def test_a_tampered_version_is_not_exported_as_a_version_of_record(capsys, tmp_path,
                                                                    closed_demo):
-    path = _copy(closed_demo, tmp_path)
-    book = openpyxl.load_workbook(path)
-    tab = book["Recon v001"]
-    cell = next(c for row in tab.iter_rows() for c in row if c.value == "Budget revenue")
-    tab.cell(cell.row, cell.column + 1).value = 1.0
-    book.save(path)
+    path = _edited(closed_demo, tmp_path, "Recon v001", rb">A\. Planner<", b">Someone Else<")
     message = _refused(capsys, tmp_path, ["export", str(path), "--to", str(tmp_path / "bi")], 1)
     assert "not exported" in message and "Recon v001" in message
+
+
+@pytest.mark.libreoffice
+def test_a_workbook_saved_by_a_spreadsheet_app_exports_the_same_tables(capsys, tmp_path,
+                                                                         closed_demo, soffice):
+    """LibreOffice rewrites every sheet (shared strings, its own number text); the versions
+    are still read back from their tabs and every table comes out the same."""
+    saved = recalculate(closed_demo, tmp_path / "lo", soffice)
+    for source, target in ((closed_demo, tmp_path / "before"), (saved, tmp_path / "after")):
+        assert main(["export", str(source), "--to", str(target)]) == 0, capsys.readouterr()
+    for table, columns in TABLES.items():
+        keys = ", ".join(f'"{c.name}"' for c in columns)
+        before, after = (duckdb.sql(f"SELECT {keys} FROM '{folder}/{table}.parquet' "
+                                    f"ORDER BY ALL").fetchall()
+                         for folder in (tmp_path / "before", tmp_path / "after"))
+        assert len(before) == len(after) and before, table
+        for a, b in zip(before, after, strict=True):
+            assert a == pytest.approx(b, abs=CENT) if table.startswith("fact") else a == b, table

@@ -97,7 +97,11 @@ def write_export(tables: Mapping[str, Mapping[str, np.ndarray]], target: Path, f
     try:
         with duckdb.connect() as con:
             for name, columns in tables.items():
-                _copy_table(con, name, columns, work / table_file(name, fmt), fmt)
+                try:
+                    _copy_table(con, name, columns, work / table_file(name, fmt), fmt)
+                except duckdb.IOException as exc:  # a full disk, a folder gone meanwhile
+                    raise ExportTargetError(f"{target}: could not write {name}: "
+                                            f"{' '.join(str(exc).split())}") from None
         marker = {"kind": MARKER_KIND, **about, "format": fmt, "files": files}
         (work / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
         _swap_in(work, target, tag)
