@@ -10,7 +10,7 @@ read each version's tab; build the tables; write them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +19,8 @@ from sopfin.close import ledger as versions
 from sopfin.close.publish import ledger_findings, load_ledger, recon_versions
 from sopfin.export.files import check_target, write_export
 from sopfin.export.recon_tab import ReconTabError, read_recon_tab
-from sopfin.export.star import Version, build_star
+from sopfin.export.facts import Version
+from sopfin.export.star import build_star
 from sopfin.model import Issue, Severity, has_errors
 from sopfin.pipeline import Progress, Timings, check_with_finance, dollarize_step
 from sopfin.terminal import issue_lines
@@ -59,6 +60,25 @@ class ExportResult:
                 f"versions {held}", f"rows: {tables}"]
 
 
+class _TabsReadOnce:
+    """The workbook, with each sheet's cells read once: verifying the published tabs and
+    exporting them read the same cells."""
+
+    def __init__(self, book: FileWorkbook) -> None:
+        self._book = book
+        self._cells: dict[str, Mapping[str, object]] = {}
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._book, name)
+
+    def read_cells(self, names: Iterable[str]) -> Mapping[str, Mapping[str, object]]:
+        names = list(names)
+        unread = [n for n in names if n not in self._cells]
+        if unread:
+            self._cells.update(self._book.read_cells(unread))
+        return {n: self._cells[n] for n in names if n in self._cells}
+
+
 def _refuse_open_file(path: Path) -> None:
     if not path.exists():
         raise WorkbookNotFoundError(path)
@@ -93,7 +113,7 @@ def run_export(path: str | Path, target: str | Path, fmt: str = "parquet",
     path, target = Path(path), Path(target)
     _refuse_open_file(path)
     check_target(target)
-    book = FileWorkbook(path)
+    book = _TabsReadOnce(FileWorkbook(path))
     out = ExportResult(book=book, target=target, fmt=fmt)
     base = check_with_finance(book, progress)
     out.issues, out.timings = list(base.issues), base.timings

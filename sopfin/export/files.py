@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sopfin.export.schema import FORMATS, TABLES
+from sopfin.export.facts import Coded
+from sopfin.export.schema import FORMATS, TABLES, Column
 
 MARKER = "sopfin-export.json"
 MARKER_KIND = "sopfin export"
@@ -61,10 +62,23 @@ def check_target(target: Path) -> None:
                                 " move them out or choose another --to")
 
 
-def _copy_table(con, name: str, columns: Mapping[str, np.ndarray], path: Path,
+def _text_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _select(column: Column, values: Coded | np.ndarray) -> str:
+    """The column cast to its type; a coded column looked up in its labels first."""
+    source = f'"{column.name}"'
+    if isinstance(values, Coded):
+        labels = ", ".join(map(_text_literal, values.labels)) or "''"
+        source = f"([{labels}]::VARCHAR[])[{source} + 1]"
+    return f'CAST({source} AS {column.sql_type}) AS "{column.name}"'
+
+
+def _copy_table(con, name: str, columns: Mapping[str, Coded | np.ndarray], path: Path,
                 fmt: str) -> None:
-    con.register("t", dict(columns))
-    select = ", ".join(f'CAST("{c.name}" AS {c.sql_type}) AS "{c.name}"' for c in TABLES[name])
+    con.register("t", {k: v.codes if isinstance(v, Coded) else v for k, v in columns.items()})
+    select = ", ".join(_select(c, columns[c.name]) for c in TABLES[name])
     options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER"
     quoted = str(path).replace("'", "''")
     con.execute(f"COPY (SELECT {select} FROM t) TO '{quoted}' ({options})")
@@ -81,7 +95,7 @@ def _remove_export(folder: Path, files: list[str]) -> None:
         pass  # not empty: something not ours is there; leave it
 
 
-def write_export(tables: Mapping[str, Mapping[str, np.ndarray]], target: Path, fmt: str,
+def write_export(tables: Mapping[str, Mapping[str, Coded | np.ndarray]], target: Path, fmt: str,
                  about: Mapping[str, object]) -> list[str]:
     """Write ``tables`` as ``fmt`` files into ``target`` (replacing a previous export there);
     returns the file names. ``about`` goes into the marker file."""
@@ -96,6 +110,7 @@ def write_export(tables: Mapping[str, Mapping[str, np.ndarray]], target: Path, f
     work.mkdir()
     try:
         with duckdb.connect() as con:
+            con.execute("SET enable_progress_bar = false")  # stderr is for sopfin's lines
             for name, columns in tables.items():
                 try:
                     _copy_table(con, name, columns, work / table_file(name, fmt), fmt)

@@ -9,22 +9,18 @@ the output sheets cache them); a version's are the cents on its tab.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-
 import numpy as np
 
 from sopfin.calendar import fiscal_quarter, fiscal_year, quarter_label, year_label
 from sopfin.close import ledger as versions
 from sopfin.close.records import Override
 from sopfin.engine.results import Dollarized
-from sopfin.engine.summary import OVERRIDDEN
-from sopfin.export.recon_tab import ReconTab
+from sopfin.export.facts import Coded, FactRows, Version, live_facts, month_date, version_facts
 from sopfin.export.schema import (
     ALL_CHANNELS,
     BUDGET,
     LIVE,
     LIVE_STATUS,
-    MEASURE_BY_NAME,
     MEASURES,
     OVERRIDE_CHANNEL,
     TABLES,
@@ -32,29 +28,9 @@ from sopfin.export.schema import (
 from sopfin.model import Plan
 
 Columns = dict[str, np.ndarray]
-LINE_SOURCES = {"units": "shipments_units", "demand_units": "demand_units",
-                "revenue": "revenue", "revenue_at_risk": "revenue_at_risk"}
-FAMILY_SOURCES = {"cogs": "cogs", "gross_margin": "gross_margin",
-                  "inventory_value": "inventory_value", "inventory_cash": "inventory_cash",
-                  "production_units": "production_units", "end_units": "end_units"}
-BUDGET_SOURCES = {"units": "units", "revenue": "revenue", "cogs": "cogs"}
-SNAPSHOT_MEASURES = ("units", "revenue", "cogs")
 
 
-@dataclass(frozen=True)
-class Version:
-    """A published version: its number, its tab read back, and its ledger entries."""
-
-    number: int
-    tab: ReconTab
-    entries: tuple[versions.LedgerEntry, ...]
-
-    @property
-    def key(self) -> str:
-        return f"v{self.number:03d}"
-
-
-def _objects(values: Sequence[object] | np.ndarray) -> np.ndarray:
+def _objects(values: Sequence[object]) -> np.ndarray:
     return np.asarray(values, dtype=object)
 
 
@@ -66,107 +42,14 @@ def _table(name: str, columns: Mapping[str, np.ndarray | Sequence[object]]) -> C
     return out
 
 
-def _concat(parts: Sequence[Columns], name: str) -> Columns:
-    names = [c.name for c in TABLES[name]]
-    if not parts:
-        return {n: np.empty(0, dtype=object) for n in names}
-    return {n: np.concatenate([_objects(p[n]) if p[n].dtype == object else p[n]
-                               for p in parts]) for n in names}
-
-
-def month_date(month: str) -> str:
-    """'2027-03' -> '2027-03-01', the first day the DATE columns hold."""
-    return f"{month}-01"
-
-
-def _facts(version: str, status: str, scenario: np.ndarray, family: np.ndarray,
-           channel: np.ndarray, month: np.ndarray, measure: str, values: np.ndarray,
-           currency: str) -> Columns:
-    values = np.asarray(values, dtype=np.float64).reshape(-1)
-    n = len(values)
-    money = MEASURE_BY_NAME[measure].unit == "currency"
-    return _table("fact_plan", {
-        "version": np.full(n, version, dtype=object), "status": np.full(n, status, dtype=object),
-        "scenario": scenario, "family": family, "channel": channel,
-        "month": np.asarray([month_date(m) for m in month], dtype=object) if n else month,
-        "measure": np.full(n, measure, dtype=object),
-        "value": values,
-        "currency": np.full(n, currency if money else "", dtype=object)})
-
-
-def _grid_keys(scenarios: Sequence[str], rows: Sequence[str], channels: Sequence[str],
-               months: Sequence[str]) -> tuple[np.ndarray, ...]:
-    """Keys of a (scenario, row, month) array flattened in C order."""
-    s, r, m = len(scenarios), len(rows), len(months)
-    return (np.repeat(_objects(scenarios), r * m), np.tile(np.repeat(_objects(rows), m), s),
-            np.tile(np.repeat(_objects(channels), m), s), np.tile(_objects(months), s * r))
-
-
-def live_facts(plan: Plan, d: Dollarized, overrides: Sequence[Override]) -> list[Columns]:
-    """The plan as dollarized now: line measures per channel, family measures on '(all)',
-    the budget as scenario 'budget', and each named override on channel '(override)'."""
-    cur = plan.settings.currency
-    fams = [str(f) for f in d.lines["family"]]
-    chans = [str(c) or ALL_CHANNELS for c in d.lines["channel"]]
-    out = []
-    keys = _grid_keys(d.scenarios, fams, chans, d.months)
-    for measure, source in LINE_SOURCES.items():
-        out.append(_facts(LIVE, LIVE_STATUS, *keys, measure, d.line[source], cur))
-    all_channels = [ALL_CHANNELS] * len(d.families)
-    keys = _grid_keys(d.scenarios, d.families, all_channels, d.months)
-    for measure, source in FAMILY_SOURCES.items():
-        out.append(_facts(LIVE, LIVE_STATUS, *keys, measure, d.fam[source], cur))
-    keys = _grid_keys([BUDGET], d.families, all_channels, d.months)
-    for measure, source in BUDGET_SOURCES.items():
-        out.append(_facts(LIVE, LIVE_STATUS, *keys, measure, d.budget[source], cur))
-    out.append(_facts(LIVE, LIVE_STATUS, *keys, "gross_margin",
-                      d.budget["revenue"] - d.budget["cogs"], cur))
-    out += override_facts(d, overrides, cur)
-    return out
-
-
-def override_facts(d: Dollarized, overrides: Sequence[Override], currency: str,
-                   ) -> list[Columns]:
-    """Named overrides of the dollarized scenarios and months, as the Summary adds them:
-    revenue and cogs as written, gross margin moved by revenue less cogs."""
-    kept = [o for o in overrides if o.scenario in d.scenarios and o.month in d.months
-            and o.measure in OVERRIDDEN]
-    out = []
-    for measure in (*OVERRIDDEN, "gross_margin"):
-        rows = [o for o in kept if measure in (o.measure, "gross_margin")]
-        sign = [(-1.0 if measure == "gross_margin" and o.measure == "cogs" else 1.0)
-                for o in rows]
-        out.append(_facts(LIVE, LIVE_STATUS, _objects([o.scenario for o in rows]),
-                          _objects([o.family for o in rows]),
-                          _objects([OVERRIDE_CHANNEL] * len(rows)),
-                          _objects([o.month for o in rows]), measure,
-                          np.asarray([s * o.amount for s, o in zip(sign, rows, strict=True)],
-                                     dtype=np.float64), currency))
-    return out
-
-
-def version_facts(version: Version, status: str) -> list[Columns]:
-    """A version's plan of record from its tab: units, revenue and cogs per family and month
-    (overrides applied, as published), and gross margin as revenue less cogs."""
-    snap = version.tab.snapshot
-    families = sorted({str(k[0]) for k in snap.index})
-    months = [str(m) for m in snap.columns]
-    grid = {m: snap.xs(m, level=1).reindex(families).to_numpy(dtype=np.float64)
-            if m in snap.index.get_level_values(1) else np.full((len(families), len(months)),
-                                                                np.nan)
-            for m in SNAPSHOT_MEASURES}
-    grid["gross_margin"] = grid["revenue"] - grid["cogs"]
-    keys = _grid_keys([version.tab.scenario], families, [ALL_CHANNELS] * len(families), months)
-    return [_facts(version.key, status, *keys, measure, grid[measure], version.tab.currency)
-            for measure in (*SNAPSHOT_MEASURES, "gross_margin")]
-
-
 def fact_plan(plan: Plan, d: Dollarized, overrides: Sequence[Override],
-              published: Sequence[Version], status: Mapping[int, str]) -> Columns:
-    parts = live_facts(plan, d, overrides)
+              published: Sequence[Version], status: Mapping[int, str],
+              ) -> dict[str, Coded | np.ndarray]:
+    facts = FactRows()
+    live_facts(facts, plan, d, overrides)
     for version in published:
-        parts += version_facts(version, status.get(version.number, ""))
-    return _concat(parts, "fact_plan")
+        version_facts(facts, version, status.get(version.number, ""))
+    return facts.table()
 
 
 def fact_version_totals(published: Sequence[Version]) -> Columns:
@@ -241,27 +124,31 @@ def dim_scenario(plan: Plan, published: Sequence[Version]) -> Columns:
     return _table("dim_scenario", _columns([c.name for c in TABLES["dim_scenario"]], rows))
 
 
-def dim_family(plan: Plan, facts: Columns) -> Columns:
+def dim_family(plan: Plan, facts: Mapping[str, Coded | np.ndarray]) -> Columns:
     keys = plan.families.keys
     rows = [(str(r.family), str(r.name), str(r.product_line), str(r.uom),
              {"TRUE": True, "FALSE": False}.get(str(r.active).upper()))
             for r in keys.itertuples(index=False)]
     known = {r[0] for r in rows}
-    rows += [(f, None, None, None, None) for f in sorted(set(facts["family"]) - known)]
+    rows += [(f, None, None, None, None) for f in sorted(_used(facts["family"]) - known)]
     return _table("dim_family", _columns([c.name for c in TABLES["dim_family"]], rows))
 
 
-def dim_channel(facts: Columns) -> Columns:
+def _used(column: Coded | np.ndarray) -> set[str]:
+    return column.used() if isinstance(column, Coded) else {str(v) for v in set(column)}
+
+
+def dim_channel(facts: Mapping[str, Coded | np.ndarray]) -> Columns:
     special = {ALL_CHANNELS: "all", OVERRIDE_CHANNEL: "override"}
-    present = set(facts["channel"])
+    present = _used(facts["channel"])
     names = sorted(present - set(special)) + [c for c in special if c in present]
     rows = [(c, special.get(c, "channel")) for c in names]
     return _table("dim_channel", _columns(["channel", "kind"], rows))
 
 
-def dim_calendar(plan: Plan, facts: Columns) -> Columns:
+def dim_calendar(plan: Plan, facts: Mapping[str, Coded | np.ndarray]) -> Columns:
     horizon = set(plan.months)
-    months = sorted({str(m)[:7] for m in facts["month"]} | horizon)
+    months = sorted({m[:7] for m in _used(facts["month"])} | horizon)
     start = plan.settings.fiscal_year_start
     years = fiscal_year(months, start) if months else np.empty(0, dtype=np.int64)
     quarters = fiscal_quarter(months, start) if months else np.empty(0, dtype=np.int64)
@@ -278,7 +165,8 @@ def dim_measure() -> Columns:
 
 def build_star(plan: Plan, d: Dollarized, overrides: Sequence[Override],
                published: Sequence[Version],
-               ledger: Sequence[versions.LedgerEntry]) -> dict[str, Columns]:
+               ledger: Sequence[versions.LedgerEntry],
+               ) -> dict[str, Mapping[str, Coded | np.ndarray]]:
     """Every table of the schema, by name."""
     status = versions.current_status(ledger)
     facts = fact_plan(plan, d, overrides, published, status)
