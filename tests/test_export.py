@@ -205,6 +205,15 @@ def test_a_missing_workbook_is_refused(capsys, tmp_path):
     assert message.count("\n") == 1 and "nope.xlsx" in message and "no such file" in message
 
 
+@pytest.mark.parametrize("content", [b"", b"name,amount\n", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+                                     + bytes(504)], ids=["empty", "csv", "legacy xls"])
+def test_a_file_that_is_not_a_workbook_is_refused(capsys, tmp_path, content):
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(content)
+    message = _refused(capsys, tmp_path, ["export", str(path), "--to", str(tmp_path / "bi")], 2)
+    assert message.count("\n") == 1 and "plan.xlsx" in message
+
+
 def test_a_workbook_open_in_a_spreadsheet_app_is_refused(capsys, tmp_path, closed_demo):
     path = _copy(closed_demo, tmp_path)
     (tmp_path / ".~lock.plan.xlsx#").write_text("someone,host,2026\n")

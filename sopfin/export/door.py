@@ -54,10 +54,11 @@ class ExportResult:
         if not self.ok:
             return [f"{name}: not exported; fix the errors listed below and run again",
                     *issue_lines(self.issues, name), *self.failures]
-        held = ", ".join(self.versions) or "none published yet"
+        held = (f"and published versions {', '.join(self.versions)}" if self.versions
+                else "(no published versions yet)")
         tables = ", ".join(f"{t} {n:,}" for t, n in self.rows.items())
-        return [f"{name}: exported to {self.target} ({self.fmt}): the live plan and published "
-                f"versions {held}", f"rows: {tables}"]
+        return [f"{name}: exported to {self.target} ({self.fmt}): the live plan {held}",
+                f"rows: {tables}"]
 
 
 class _TabsReadOnce:
