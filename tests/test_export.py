@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from hostile_files import edit_part, part_of, rewrite
+from hostile_files import part_of, rewrite
 from lo_oracle import recalculate
 
 from sopfin.cli import main
@@ -21,7 +21,7 @@ from sopfin.export.schema import TABLES
 
 CENT = 0.005
 SUMMARY_MEASURES = {"Revenue": "revenue", "COGS": "cogs", "Gross margin": "gross_margin"}
-MONTH = re.compile(r"^\d{4}-\d{2}$")
+PERIOD = re.compile(r"^(\d{4}-\d{2}|FY\d{4}( Q[1-4])?)$")
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -32,16 +32,18 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def closed_demo(tmp_path_factory) -> Path:
-    """The demo closed as v001 and approved, then a price edited (as another program would
-    save it) and dollarized again, then closed as v002: the live plan and v002 differ from
-    v001, whose tab keeps the old figures."""
+    """The demo closed as v001 and approved, then a price and the fiscal year start (April)
+    edited (as another program would save them) and dollarized again, then closed as v002:
+    the live plan and v002 differ from v001, whose tab keeps the old figures."""
     folder = tmp_path_factory.mktemp("export")
     first = folder / "first.xlsx"
     assert main(["demo", str(first), "-q"]) == 0
     assert main(["close", str(first), "-q", "--author", "A. Planner"]) == 0
     assert main(["approve", str(first), "--version", "1", "--by", "R. Alvarez"]) == 0
-    path = _edited(first, folder, "Prices", rb'(<c r="E2"[^>]*>)<v>[^<]*</v>',
-                   rb"\g<1><v>1608.06</v>")  # PMP-100 Distributors 2027-03: +25 %
+    path = _edited(first, folder, {
+        "Prices": (rb'(<c r="E2"[^>]*>)<v>[^<]*</v>', rb"\g<1><v>1608.06</v>"),  # +25 %
+        "Settings": (rb'(<c r="B11"[^>]*>)<v>1</v>', rb"\g<1><v>4</v>"),  # FY from April
+    })
     first.unlink()
     assert main(["dollarize", str(path), "-q"]) == 0
     assert main(["close", str(path), "-q", "--author", "B. Planner"]) == 0
@@ -67,11 +69,12 @@ def _load(target: Path, fmt: str) -> duckdb.DuckDBPyConnection:
 
 
 def _summary_rows(path: Path) -> dict[tuple[str, str, str, str], float]:
-    """{(scenario, measure, basis, month): cached value} from the Summary sheet."""
+    """{(scenario, measure, basis, period): cached value} from the Summary sheet, for every
+    month, fiscal quarter and fiscal year column."""
     sheet = openpyxl.load_workbook(path, data_only=True, read_only=True)["Summary"]
     rows = list(sheet.iter_rows(values_only=True))
     header = next(r for r in rows if r and r[0] == "Scenario")
-    months = {k: m for k, m in enumerate(header) if isinstance(m, str) and MONTH.match(m)}
+    months = {k: m for k, m in enumerate(header) if isinstance(m, str) and PERIOD.match(m)}
     out = {}
     for row in rows:
         if row and row[1] in SUMMARY_MEASURES and row[2] in ("Plan", "Budget"):
@@ -80,16 +83,22 @@ def _summary_rows(path: Path) -> dict[tuple[str, str, str, str], float]:
     return out
 
 
-def test_the_export_gives_back_the_summary_sheet_by_scenario_and_month(exported, closed_demo):
+def test_the_export_gives_back_the_summary_sheet_by_scenario_and_period(exported, closed_demo):
+    """Months from the fact table; fiscal quarters and years through dim_calendar (the
+    fiscal year starts in April here)."""
     con = _load(*exported)
-    got = {(s, m, strftime): v for s, m, strftime, v in con.execute(
-        "SELECT scenario, measure, strftime(month, '%Y-%m'), sum(value) FROM fact_plan "
-        "WHERE version = 'live' GROUP BY ALL").fetchall()}
+    got = {}
+    for period in ("month_label", "fiscal_quarter_label", "fiscal_year_label"):
+        got.update({(s, m, p): v for s, m, p, v in con.execute(
+            f"SELECT scenario, measure, c.{period}, sum(value) FROM fact_plan "
+            f"JOIN dim_calendar c USING (month) WHERE version = 'live' GROUP BY ALL").fetchall()})
     summary = _summary_rows(closed_demo)
-    assert len(summary) == 3 * 3 * 2 * 24  # scenarios x measures x plan/budget x months
-    for (scenario, measure, basis, month), cached in summary.items():
-        key = (scenario if basis == "Plan" else "budget", measure, month)
-        assert got[key] == pytest.approx(cached, abs=CENT), (scenario, measure, basis, month)
+    periods = {key[3] for key in summary}
+    assert len(periods) == 24 + 8 + 3  # months, FY2027 Q4 .. FY2029 Q3, FY2027 .. FY2029
+    assert len(summary) == 3 * 3 * 2 * len(periods)  # scenarios x measures x plan/budget
+    for (scenario, measure, basis, period), cached in summary.items():
+        key = (scenario if basis == "Plan" else "budget", measure, period)
+        assert got[key] == pytest.approx(cached, abs=CENT), (scenario, measure, basis, period)
 
 
 def _tab_lines(path: Path, version: int) -> dict[str, float]:
@@ -170,8 +179,9 @@ def test_the_files_carry_the_schemas_types(exported):
 def test_the_calendar_follows_the_fiscal_year_start(exported):
     con = _load(*exported)
     rows = con.execute("SELECT month_label, fiscal_year, fiscal_quarter_label FROM dim_calendar "
-                       "WHERE month_label IN ('2027-01', '2027-12')").fetchall()
-    assert sorted(rows) == [("2027-01", 2027, "FY2027 Q1"), ("2027-12", 2027, "FY2027 Q4")]
+                       "WHERE month_label IN ('2027-03', '2027-04', '2028-01')").fetchall()
+    assert sorted(rows) == [("2027-03", 2027, "FY2027 Q4"), ("2027-04", 2028, "FY2028 Q1"),
+                            ("2028-01", 2028, "FY2028 Q4")]
 
 
 def test_docs_name_every_table_and_column():
@@ -251,30 +261,33 @@ def test_a_previous_export_is_replaced_whole(capsys, tmp_path, closed_demo):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bi", "plan.xlsx"]
 
 
-def _edited(closed_demo: Path, tmp_path: Path, sheet: str, old: bytes, new: bytes) -> Path:
-    """A copy of the workbook with one edit in a sheet's XML, as another program could make."""
+def _edited(closed_demo: Path, tmp_path: Path, edits: dict[str, tuple[bytes, bytes]]) -> Path:
+    """A copy of the workbook with edits in sheets' XML ({sheet: (pattern, replacement)}),
+    as another program could make them."""
     path = tmp_path / "plan.xlsx"
-    part = part_of(closed_demo, sheet)
+    parts = {part_of(closed_demo, sheet): edit for sheet, edit in edits.items()}
 
-    def change(data: bytes) -> bytes:
-        edited = re.sub(old, new, data, count=1)
-        assert edited != data, f"nothing to edit in {sheet}"
+    def change(name: str, data: bytes) -> bytes:
+        if name not in parts:
+            return data
+        edited = re.sub(*parts[name], data, count=1)
+        assert edited != data, f"nothing to edit in {name}"
         return edited
 
-    rewrite(closed_demo, path, edit_part(part, change))
+    rewrite(closed_demo, path, change)
     return path
 
 
 def test_plan_errors_stop_the_export_with_their_cells(capsys, tmp_path, closed_demo):
-    path = _edited(closed_demo, tmp_path, "Demand", rb'(<c r="D2"[^>]*?)><v>[^<]*</v>',
-                   rb'\1 t="inlineStr"><is><t>lots</t></is>')
+    path = _edited(closed_demo, tmp_path, {"Demand": (rb'(<c r="D2"[^>]*?)><v>[^<]*</v>',
+                                                      rb'\1 t="inlineStr"><is><t>lots</t></is>')})
     message = _refused(capsys, tmp_path, ["export", str(path), "--to", str(tmp_path / "bi")], 1)
     assert "not exported" in message and "Demand!D2" in message
 
 
 def test_a_tampered_version_is_not_exported_as_a_version_of_record(capsys, tmp_path,
                                                                    closed_demo):
-    path = _edited(closed_demo, tmp_path, "Recon v001", rb">A\. Planner<", b">Someone Else<")
+    path = _edited(closed_demo, tmp_path, {"Recon v001": (rb">A\. Planner<", b">Someone Else<")})
     message = _refused(capsys, tmp_path, ["export", str(path), "--to", str(tmp_path / "bi")], 1)
     assert "not exported" in message and "Recon v001" in message
 
