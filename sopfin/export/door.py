@@ -17,9 +17,9 @@ from pathlib import Path
 from sopfin import __version__, layout
 from sopfin.close import ledger as versions
 from sopfin.close.publish import ledger_findings, load_ledger, recon_versions
+from sopfin.export.facts import Version
 from sopfin.export.files import check_target, write_export
 from sopfin.export.recon_tab import ReconTabError, read_recon_tab
-from sopfin.export.facts import Version
 from sopfin.export.star import build_star
 from sopfin.model import Issue, Severity, has_errors
 from sopfin.pipeline import Progress, Timings, check_with_finance, dollarize_step

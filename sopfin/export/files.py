@@ -10,6 +10,7 @@ folder of the user's, an export someone added a file to) is refused and left as 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -89,10 +90,8 @@ def _remove_export(folder: Path, files: list[str]) -> None:
     """Remove what an export wrote (and nothing else), then the folder if it is empty."""
     for name in [*files, MARKER]:
         (folder / name).unlink(missing_ok=True)
-    try:
+    with contextlib.suppress(OSError):  # not empty: something not ours is there; leave it
         folder.rmdir()
-    except OSError:
-        pass  # not empty: something not ours is there; leave it
 
 
 def write_export(tables: Mapping[str, Mapping[str, Coded | np.ndarray]], target: Path, fmt: str,

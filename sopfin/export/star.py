@@ -9,6 +9,7 @@ the output sheets cache them); a version's are the cents on its tab.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+
 import numpy as np
 
 from sopfin.calendar import fiscal_quarter, fiscal_year, quarter_label, year_label
