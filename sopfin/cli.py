@@ -36,8 +36,8 @@ DIFF_EXITS = ("Exit codes: 0 the table of what moved; 2 a version the workbook d
               "(the message lists those it holds), or a usage or environment problem.")
 EXPORT_EXITS = ("Exit codes: 0 exported; 1 errors in the plan or finance sheets, or versions "
                 "that do not verify (nothing written); 2 usage or environment problem "
-                "(file missing, open in a spreadsheet app or not a workbook, DIR not a "
-                "previous sopfin export).")
+                "(file missing, open in a spreadsheet app, being written by another sopfin "
+                "run or not a workbook; DIR not a previous sopfin export).")
 DEFAULT_DEMO_PATH = "sopfin-demo.xlsx"
 
 

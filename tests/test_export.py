@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -229,6 +231,31 @@ def test_a_workbook_open_in_a_spreadsheet_app_is_refused(capsys, tmp_path, close
     (tmp_path / ".~lock.plan.xlsx#").write_text("someone,host,2026\n")
     message = _refused(capsys, tmp_path, ["export", str(path), "--to", str(tmp_path / "bi")], 2)
     assert message.count("\n") == 1 and "open in Excel or LibreOffice" in message
+
+
+HOLDER = """
+import sys, time
+from sopfin.xlsx.lock import exclusive
+with exclusive(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(30)
+"""
+
+
+def test_a_workbook_another_sopfin_run_is_writing_is_refused(capsys, tmp_path, closed_demo,
+                                                            monkeypatch):
+    path = _copy(closed_demo, tmp_path)
+    monkeypatch.setenv("SOPFIN_LOCK_WAIT", "0")
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        message = _refused(capsys, tmp_path, ["export", str(path), "--to",
+                                              str(tmp_path / "bi")], 2)
+    finally:
+        holder.terminate()
+        holder.wait(timeout=30)
+    assert message.count("\n") == 1 and "another sopfin run is writing it" in message
 
 
 @pytest.mark.parametrize("what", ["folder of files", "file", "export with a file added"])

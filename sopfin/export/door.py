@@ -9,6 +9,7 @@ read each version's tab; build the tables; write them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,12 @@ from sopfin.pipeline import Progress, Timings, check_with_finance, dollarize_ste
 from sopfin.terminal import issue_lines
 from sopfin.workbook import Workbook
 from sopfin.xlsx.adapter import FileWorkbook
-from sopfin.xlsx.errors import WorkbookLockedError, WorkbookNotFoundError
+from sopfin.xlsx.errors import (
+    FolderNotWritableError,
+    WorkbookLockedError,
+    WorkbookNotFoundError,
+)
+from sopfin.xlsx.lock import exclusive
 from sopfin.xlsx.package import lock_files
 
 
@@ -110,10 +116,21 @@ def _published(book: Workbook, ledger: Sequence[versions.LedgerEntry],
 
 def run_export(path: str | Path, target: str | Path, fmt: str = "parquet",
                progress: Progress = _quiet) -> ExportResult:
-    """Export the workbook at ``path`` into the folder ``target`` as ``fmt`` files."""
+    """Export the workbook at ``path`` into the folder ``target`` as ``fmt`` files.
+
+    The workbook's lock is held while it is read, so a close running now finishes first and
+    the ledger and the tabs come from one file (``SOPFIN_LOCK_WAIT``; then exit 2); in a
+    folder sopfin cannot write, the workbook is read without it."""
     path, target = Path(path), Path(target)
     _refuse_open_file(path)
     check_target(target)
+    with contextlib.ExitStack() as held:
+        with contextlib.suppress(FolderNotWritableError):
+            held.enter_context(exclusive(path))
+        return _export(path, target, fmt, progress)
+
+
+def _export(path: Path, target: Path, fmt: str, progress: Progress) -> ExportResult:
     book = _TabsReadOnce(FileWorkbook(path))
     out = ExportResult(book=book, target=target, fmt=fmt)
     base = check_with_finance(book, progress)
