@@ -16,6 +16,7 @@ from sopfin import __version__, layout
 from sopfin.close.ledger import LedgerKeyError
 from sopfin.close.window import FORMS as WINDOW_FORMS
 from sopfin.close.window import WindowError, read_period
+from sopfin.export.schema import FORMATS as EXPORT_FORMATS
 from sopfin.model import Issue, Severity
 from sopfin.plan.settings import Settings, SettingValueError, month_range, parse_month
 from sopfin.terminal import format_headline, headline_records, issue_lines
@@ -543,8 +544,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EXPORT_EXITS)
     p.add_argument("path", metavar="PATH")
     p.add_argument("--to", required=True, metavar="DIR", help="the folder to write")
-    p.add_argument("--format", choices=("parquet", "csv"), default="parquet",
-                   help="file format (default parquet)")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default=EXPORT_FORMATS[0],
+                   help=f"file format (default {EXPORT_FORMATS[0]})")
     common(p)
     p.set_defaults(func=cmd_export)
 
