@@ -16,6 +16,7 @@ from sopfin import __version__, layout
 from sopfin.close.ledger import LedgerKeyError
 from sopfin.close.window import FORMS as WINDOW_FORMS
 from sopfin.close.window import WindowError, read_period
+from sopfin.export.schema import FORMATS as EXPORT_FORMATS
 from sopfin.model import Issue, Severity
 from sopfin.plan.settings import Settings, SettingValueError, month_range, parse_month
 from sopfin.terminal import format_headline, headline_records, issue_lines
@@ -39,6 +40,10 @@ CONSOLIDATE_EXITS = ("Exit codes: 0 every unit consolidated; 1 written, but inco
                      "listed with its issues and left out of the figures), or the FX table "
                      "has errors; 2 usage or environment problem (no workbooks, OUT exists, "
                      "an FX file without an FX sheet, an unreachable scheduler).")
+EXPORT_EXITS = ("Exit codes: 0 exported; 1 errors in the plan or finance sheets, or versions "
+                "that do not verify (nothing written); 2 usage or environment problem "
+                "(file missing, open in a spreadsheet app, being written by another sopfin "
+                "run or not a workbook; DIR not a previous sopfin export).")
 DEFAULT_DEMO_PATH = "sopfin-demo.xlsx"
 
 
@@ -480,6 +485,17 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return _print_lines(result, args)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from sopfin.export.door import run_export
+    from sopfin.export.files import ExportTargetError
+
+    try:
+        result = run_export(args.path, args.to, args.format, _progress(args))
+    except ExportTargetError as exc:
+        raise UsageError(str(exc)) from None
+    return _print_lines(result, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="sopfin",
@@ -700,6 +716,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="units, figures and issues as JSON")
     common(p)
     p.set_defaults(func=cmd_consolidate)
+    p = sub.add_parser("export", help="write a star schema for Power BI, Tableau or DuckDB",
+                       description="Write the live plan and every published version (read "
+                                   "from its frozen Recon tab) as a star schema: one long "
+                                   "fact table and its dimension tables, one file each, into "
+                                   "DIR (replacing a previous export there, never a folder "
+                                   "of yours). Schema: docs/export.md.",
+                       epilog=EXPORT_EXITS)
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--to", required=True, metavar="DIR", help="the folder to write")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default=EXPORT_FORMATS[0],
+                   help=f"file format (default {EXPORT_FORMATS[0]})")
+    common(p)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", help="build the demo workbook and dollarize it",
                        description="Build the demo manufacturer's plan workbook, dollarize "

@@ -15,14 +15,16 @@ FORBIDDEN = {"xlwings", "openpyxl", "lxml", "zipfile", "python_calamine", "xlsxw
 EDGE = ("sopfin/xlsx/", "sopfin/excel/", "sopfin/live", "sopfin/cli.py", "sopfin/pipeline.py",
         "sopfin/close/publish.py", "sopfin/close/verify.py", "sopfin/close/published.py",
         "sopfin/api.py", "sopfin/__init__.py", "sopfin/__main__.py",
-        "sopfin/consolidate/unit.py", "sopfin/consolidate/run.py", "sopfin/consolidate/report.py")
+        "sopfin/consolidate/unit.py", "sopfin/consolidate/run.py", "sopfin/consolidate/report.py",
+        "sopfin/export/door.py")
 # The import door reads CSV, Parquet and .xlsx sources into DuckDB; its commands (import,
 # allocate) write, and the HTTP server runs them.
 EDGE += ("sopfin/imports/sources.py", "sopfin/imports/command.py",
          "sopfin/imports/allocation.py", "sopfin/server/")
 EDGE_MODULES = ("sopfin.xlsx", "sopfin.excel", "sopfin.excel.live", "sopfin.cli", "sopfin.pipeline",
                 "sopfin.close.publish", "sopfin.close.verify", "sopfin.close.published",
-                "sopfin.consolidate.unit", "sopfin.consolidate.run", "sopfin.consolidate.report")
+                "sopfin.consolidate.unit", "sopfin.consolidate.run", "sopfin.consolidate.report",
+                "sopfin.export.door")
 
 
 def core_modules() -> list[Path]:
