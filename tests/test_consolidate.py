@@ -154,7 +154,7 @@ def test_the_bridge_by_unit_sums_to_each_gap(pooled):
 
 def test_units_list_the_ledger_head_or_none(group, pooled):
     from sopfin.close.ledger import head_hash
-    from sopfin.close.publish import load_ledger
+    from sopfin.close.published import load_ledger
     from sopfin.xlsx.adapter import open_workbook
 
     result = pooled

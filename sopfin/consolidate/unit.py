@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from sopfin.close.publish import load_ledger
+from sopfin.close.published import load_ledger
 from sopfin.consolidate.facts import UnitFacts, ledger_head, unit_facts
 from sopfin.model import CellRef, Issue, IssueCode, Severity, has_errors
 from sopfin.pipeline import check_with_finance, dollarize_step

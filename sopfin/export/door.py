@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sopfin import __version__, layout
 from sopfin.close import ledger as versions
-from sopfin.close.publish import ledger_findings, load_ledger, recon_versions
+from sopfin.close.published import ledger_findings, load_ledger, recon_versions
 from sopfin.export.facts import Version
 from sopfin.export.files import check_target, write_export
 from sopfin.export.recon_tab import ReconTabError, read_recon_tab
@@ -139,7 +139,7 @@ def _export(path: Path, target: Path, fmt: str, progress: Progress) -> ExportRes
         return out
     with out.timings.step("verify", progress):
         ledger = load_ledger(book)
-        out.failures = [f"{f.severity.value}[{f.kind.value}] {f.format(book.name)}"
+        out.failures = [f"{f.severity.value}[{f.code.value}] {f.format(book.name)}"
                         for f in ledger_findings(book, ledger, None)
                         if f.severity is Severity.ERROR]
     if out.failures:

@@ -349,10 +349,9 @@ def _fiscal_start(books: Books, name: str) -> int:
         return 1
 
 
-def _finding(f: object) -> dict[str, object]:
-    where = getattr(f, "where", "")
-    return {"kind": str(getattr(f, "kind", "")), "version": getattr(f, "version", None),
-            "where": str(where), "message": str(getattr(f, "message", f))}
+def _finding(f: Issue) -> dict[str, object]:
+    """A verify finding as the CLI's JSON gives an issue, with its version."""
+    return {**f.to_dict(), "version": f.version, "where": str(f.where)}
 
 
 def _safe(name: str) -> str:

@@ -142,7 +142,7 @@ class Books:
     def ledger(self, name: str) -> list[LedgerEntry]:
         book = self.book(name)
         if book.ledger is None:
-            from sopfin.close.publish import load_ledger
+            from sopfin.close.published import load_ledger
             from sopfin.xlsx.adapter import FileWorkbook
 
             book.ledger = self._read(lambda: load_ledger(FileWorkbook(book.path)))
