@@ -29,7 +29,7 @@ from sopfin.plan.checks import validate
 from sopfin.plan.read import parse_plan
 from sopfin.render import render_outputs
 from sopfin.sheetspec import SheetSpec
-from sopfin.xlsx import floattext
+from sopfin.xlsx import cellxml, floattext
 from sopfin.xlsx.deflate import deflater
 from sopfin.xlsx.read import read_raw_sheets
 from sopfin.xlsx.sheetxml import block_styles, worksheet_chunks
@@ -65,6 +65,7 @@ def style_ids(specs: Sequence[SheetSpec]) -> dict:
 
 def one_pass(specs: Sequence[SheetSpec], xf: dict, deflate: bool) -> tuple[float, str]:
     """CPU seconds to build (and deflate) every sheet, and a digest of the XML."""
+    cellxml._escaped_label.cache_clear()  # as in a close: labels learnt in this pass only
     started = time.process_time()
     digest = hashlib.sha256()
     for spec in specs:

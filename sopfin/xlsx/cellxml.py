@@ -10,6 +10,7 @@ never touched.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import re
@@ -159,10 +160,10 @@ class _PreparedBlock:
     def rows(self, r0: int, r1: int) -> list[str]:
         """Cell XML of rows r0..r1 (inclusive, sheet row numbers), one string per row."""
         i0, i1 = r0 - self.row0, r1 - self.row0 + 1
-        values = self.values[i0:i1].tolist()
         numbers = range(r0, r1 + 1)
         if self.grid is not None:
-            return self._grid_rows(numbers, values, i0)
+            return self._grid_rows(numbers, i0)
+        values = self.values[i0:i1].tolist()
         if self.fast and self.formulas is None:
             return self._number_rows(numbers, values)
         if self.texts is not None:
@@ -200,16 +201,17 @@ class _PreparedBlock:
                 .replace(".0</v>", "</v>")
                 for rs, row in zip(map(str, numbers), values, strict=True)]
 
-    def _grid_rows(self, numbers: range, values: list[list[float]], i0: int) -> list[str]:
-        """Rows of a FormulaGrid block: one ``%`` format per row, each value formatted by its
-        number class (see ``number_classes``); a row with a blank (NaN) result goes cell by
-        cell."""
+    def _grid_rows(self, numbers: range, i0: int) -> list[str]:
+        """Rows of a FormulaGrid block: one ``%`` format per row, the values written by orjson
+        (``sopfin.xlsx.floattext``) or else each formatted by its number class (see
+        ``number_classes``); a row with a blank (NaN) result goes cell by cell."""
         grid = self.grid
         assert grid is not None
-        window = self.values[i0:i0 + len(values)]
+        window = self.values[i0:i0 + len(numbers)]
         texts = value_texts(window)
         if texts is not None and all(texts[1]) and not grid.grid.explicit:
             return grid.text_rows(numbers, i0, texts[0])
+        values = window.tolist()
         classes = number_classes(window)
         blank = np.isnan(window).any(axis=1).tolist()
         uniform = (classes == classes[:, :1]).all(axis=1).tolist()
@@ -291,7 +293,13 @@ def _escaped_texts(values: np.ndarray) -> dict[str, str] | None:
         return None
     if not all(type(v) is str and v for v in distinct):
         return None
-    return {v: escape_text(v[:MAX_STRING]) for v in distinct}
+    return {v: _escaped_label(v) for v in distinct}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _escaped_label(v: str) -> str:
+    """A label as ``_cell`` writes it; the same keys recur on every sheet of a plan."""
+    return escape_text(v[:MAX_STRING])
 
 
 def _shape_of(data: Any, what: str, block: Block) -> tuple[int, ...]:
