@@ -8,10 +8,12 @@ Sign convention everywhere: positive is favourable to profit (more revenue, less
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sopfin.model import CellRef, Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
