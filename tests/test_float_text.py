@@ -4,9 +4,9 @@ pure-Python path stays a working fallback that writes the same sheet."""
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +14,6 @@ from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
 from sopfin.xlsx import floattext
 from sopfin.xlsx.cellxml import _number
 from sopfin.xlsx.sheetxml import worksheet_xml
-
-pytest.importorskip("orjson")
 
 AWKWARD = [59128.200000000004, 1e16, -1e16, 1e-7, -1e-7, -0.0, 0.0, 5e-324, -5e-324,
            1.7976931348623157e308, -1.7976931348623157e308, 2.2250738585072014e-308, 1e-4,
@@ -124,3 +122,22 @@ def test_both_paths_write_the_same_sheet(rows, cols, data):
     values = np.array([[data.draw(_values) for _ in range(cols)] for _ in range(rows)])
     fast, plain = _both_paths(values)
     assert fast == plain
+
+
+def test_a_machine_without_orjson_writes_the_same_sheet():
+    import hashlib
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['orjson'] = None\n"
+            "import hashlib, numpy as np\n"
+            "from tests.test_float_text import AWKWARD, _sheet\n"
+            "from sopfin.xlsx import floattext\n"
+            "assert floattext.orjson is None and floattext.value_texts(np.ones((1, 1))) is None\n"
+            "values = np.array(AWKWARD + [float('nan')]).reshape(-1, 4)\n"
+            "print(hashlib.sha256(_sheet(values)).hexdigest())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True, cwd=Path(__file__).resolve().parents[1])
+    with formatter(True):
+        here = _sheet(np.array(AWKWARD + [float("nan")]).reshape(-1, 4))
+    assert done.stdout.strip() == hashlib.sha256(here).hexdigest()
