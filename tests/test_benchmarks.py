@@ -353,3 +353,17 @@ def test_a_small_plan_s_close_is_recorded_with_its_slowest_run(monkeypatch):
     small = results["sizes"]["S"]
     assert (small["s_close_s"], small["s_close_max_s"]) == (4.5, 5.0)
     assert "s_close_s" not in results["sizes"]["M"]
+
+
+def test_write_speed_counts_formula_cells_and_times_both_float_writers(tiny_plan, capsys):
+    from benchmarks import write_speed
+
+    assert write_speed.main([str(tiny_plan), "--reps", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    specs = write_speed.output_specs(str(tiny_plan))
+    assert (out["cells"], out["formula_cells"]) == write_speed.cell_counts(specs)
+    assert 0 < out["formula_cells"] < out["cells"] < out["xml_bytes"]
+    for formatter in ("orjson", "python"):
+        seconds = out[f"{formatter}_xml_and_deflate_cpu_s"]
+        rate = out[f"{formatter}_xml_and_deflate_formula_cells_per_s"]
+        assert seconds > 0 and rate == pytest.approx(out["formula_cells"] / seconds, rel=0.05)
