@@ -44,7 +44,10 @@ def value_texts(window: np.ndarray) -> tuple[list[str], list[bool]] | None:
     with np.errstate(invalid="ignore"):
         awkward = ~np.isfinite(window) | ((magnitude < _SMALLEST_POSITIONAL) & (window != 0))
     usable = (~awkward.any(axis=1)).tolist()
-    flat = orjson.dumps(window.ravel(), option=_SERIALIZE_NUMPY)
+    try:
+        flat = orjson.dumps(window.ravel(), option=_SERIALIZE_NUMPY)
+    except TypeError:  # orjson.JSONEncodeError: a numpy orjson cannot read; Python writes it
+        return None
     # b"[1.0,2.5,-0.0]" -> "1,2.5,-0" -> ["1", "2.5", "-0"]; no value ends in ".0" but wholes
     text = (flat[1:-1] + b",").replace(b".0,", b",").decode("ascii")
     return text.split(",")[:-1], usable
