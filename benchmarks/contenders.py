@@ -1,7 +1,6 @@
-"""The programs the benchmark times, each run as its own process.
+"""The alternative the benchmark times, run as its own process (the read floor is
+``benchmarks/floor.py``, a stand-alone script).
 
-    python -m benchmarks.contenders floor PLAN.xlsx
-        the floor: read the input sheets with python-calamine and do nothing else
     python -m benchmarks.contenders openpyxl PLAN.xlsx VALUES.pickle OUT.xlsx
         the naive alternative: openpyxl loads the workbook, writes the same output values
         sopfin writes, and saves
@@ -11,21 +10,6 @@ from __future__ import annotations
 
 import pickle
 import sys
-
-from sopfin import layout
-
-
-def read_floor(path: str) -> int:
-    from python_calamine import CalamineWorkbook
-
-    book = CalamineWorkbook.from_path(path)
-    cells = 0
-    names = set(book.sheet_names)
-    for name in layout.INPUT_SHEET_NAMES:
-        if name in names:
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            cells += sum(len(r) for r in rows)
-    return cells
 
 
 def openpyxl_round_trip(path: str, values_path: str, out_path: str) -> int:
@@ -50,9 +34,7 @@ def openpyxl_round_trip(path: str, values_path: str, out_path: str) -> int:
 
 def main(argv: list[str]) -> int:
     kind, *rest = argv
-    if kind == "floor":
-        print(read_floor(rest[0]))
-    elif kind == "openpyxl":
+    if kind == "openpyxl":
         print(openpyxl_round_trip(*rest))
     else:
         raise SystemExit(f"unknown contender {kind!r}")

@@ -4,7 +4,10 @@
 max seconds, peak MiB and number of runs, the pipeline's step timings for ``dollarize``,
 ``close`` and ``reclose`` (a second close on the workbook the first one wrote), and the
 ratios ``close_over_floor``, ``openpyxl_over_close``, ``libreoffice_over_close`` (the same
-three for ``dollarize``), ``reclose_over_floor`` and ``reclose_over_close``. A run stopped at
+three for ``dollarize``), ``reclose_over_floor`` and ``reclose_over_close``
+(``verify_over_floor`` once a verify contender runs); size S also carries ``s_close_s`` and
+``s_close_max_s``, the median and slowest close of a small plan, interpreter start included.
+The floor is a stand-alone process that imports neither sopfin nor pandas. A run stopped at
 its time limit counts as the limit, a lower bound: a median it reaches is marked
 ``timed_out`` and makes every ratio it enters a bound, listed under ``bounds``.
 """
@@ -69,7 +72,13 @@ RATIOS = (("close_over_floor", "close", "floor"),
           ("openpyxl_over_dollarize", "openpyxl", "dollarize"),
           ("libreoffice_over_dollarize", "libreoffice", "dollarize"),
           ("reclose_over_floor", "reclose", "floor"),
-          ("reclose_over_close", "reclose", "close"))
+          ("reclose_over_close", "reclose", "close"),
+          ("verify_over_floor", "verify", "floor"))  # once a verify contender runs
+
+# (key, size, contender, statistic): single figures a size entry carries where they apply;
+# small plans must close in under a second, interpreter start included
+FIGURES = (("s_close_s", "S", "close", "median_s"),
+           ("s_close_max_s", "S", "close", "max_s"))
 
 # contenders whose time is fitted against the cells per measure
 FITTED = ("close", "dollarize", "reclose")
@@ -90,6 +99,9 @@ def size_entry(size, table: dict[str, dict], steps: dict[str, dict[str, float]])
             entry["bounds"].append(f"{key} >=")  # the numerator was cut at the limit
         if table[bottom]["timed_out"]:
             entry["bounds"].append(f"{key} <=")
+    for key, name, contender, statistic in FIGURES:
+        if size.name == name and contender in table:
+            entry[key] = table[contender][statistic]
     return entry
 
 
@@ -150,7 +162,16 @@ def machine() -> dict[str, str]:
             "python": platform.python_version(), "os": platform.platform(),
             "numpy": np.__version__, "pandas": pandas.__version__,
             "python-calamine": _version("python-calamine", python_calamine), "openpyxl": opx,
-            "libreoffice": lo, "python-isal": _isal_version()}
+            "libreoffice": lo, "python-isal": _isal_version(), "orjson": _orjson_version()}
+
+
+def _orjson_version() -> str:
+    """The float writer of the sheet XML when present (``sopfin.xlsx.floattext``)."""
+    try:
+        import orjson
+    except ImportError:
+        return "not installed (repr)"
+    return str(getattr(orjson, "__version__", "?"))
 
 
 def _isal_version() -> str:

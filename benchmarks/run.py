@@ -1,6 +1,6 @@
 """Time sopfin against the read floor and the alternatives on generated plan workbooks.
 
-    python -m benchmarks.run [--sizes S,M,L] [--reps S=5,M=2,L=1] [--others-reps 1]
+    python -m benchmarks.run [--sizes S,M,L] [--reps S=10,M=2,L=1] [--others-reps 1]
                              [--timeout 300] [--others-timeout 60] [--full] [--write]
                              [--consolidate 20,100,400]
 
@@ -17,7 +17,8 @@ are recorded:
   wrote: it re-renders, reads its own output sheets back, verifies v001 and publishes v002,
   as every later close of a month does;
 * ``dollarize``: ``sopfin dollarize --json`` end to end on a fresh copy;
-* ``floor``: python-calamine reading the input sheets and nothing else;
+* ``floor``: python-calamine reading the input sheets and nothing else, a stand-alone script
+  (``benchmarks/floor.py``) whose process imports neither sopfin nor pandas;
 * ``openpyxl``: openpyxl loads the plan, writes the values of sopfin's output sheets, saves;
 * ``libreoffice``: LibreOffice headless loading the closed workbook, recalculating every
   formula sopfin wrote, and saving it.
@@ -83,7 +84,7 @@ SIZES = {s.name: s for s in (Size("S", 50, 24), Size("M", 1000, 36), Size("L", 5
 # repeated (a median and a range) where that is cheap, and the reference alternatives, which
 # take about a minute at M and minutes at L, run once per size. ``--full`` repeats
 # everything without time limits.
-DEFAULT_REPS = "S=5,M=2,L=1"
+DEFAULT_REPS = "S=10,M=2,L=1"
 DEFAULT_OTHERS_REPS = "1"
 
 
@@ -184,6 +185,14 @@ def close_command(path: Path, *extra: str) -> list[str]:
             "--author", "benchmark", *extra]
 
 
+def floor_command(plan: Path) -> list[str]:
+    """The stand-alone floor: a script run as a file, so its process imports no sopfin (the
+    input sheets' names are given to it here)."""
+    from sopfin import layout
+
+    return [sys.executable, str(HERE / "floor.py"), str(plan), *layout.INPUT_SHEET_NAMES]
+
+
 def run_closes(size: Size, plan: Path, work: Path, limits: Limits,
                skip: set[str]) -> tuple[dict[str, Sample], Path | None]:
     """``close`` on a fresh copy of the plan (it must publish v001), then ``reclose`` on a
@@ -242,8 +251,7 @@ def run_once(size: Size, plan: Path, values: Path, work: Path, limits: Limits,
                                         "-q", "--json"], limits.ours)
         target.unlink(missing_ok=True)
     if "floor" not in skip:
-        samples["floor"] = measure([py, "-m", "benchmarks.contenders", "floor", str(plan)],
-                                   limits.ours)
+        samples["floor"] = measure(floor_command(plan), limits.ours)
     samples.update(run_others(size, plan, values, closed, work, limits, skip))
     if closed is not None:
         closed.unlink(missing_ok=True)

@@ -136,6 +136,7 @@ def legend(results: dict) -> list[str]:
         f"({m['cores']} cores, {m.get('memory', '?')}), Python {m['python']}, numpy "
         f"{m['numpy']}, pandas {m['pandas']}, python-calamine {m['python-calamine']}, "
         + (f"python-isal {m['python-isal']}, " if "python-isal" in m else "")
+        + (f"orjson {m['orjson']}, " if "orjson" in m else "")
         + f"openpyxl {m['openpyxl']}, {m['libreoffice'] or 'no LibreOffice'}.",
         "Each figure is the median of the interleaved runs in the *runs* column: "
         f"{st.get('reps_text', '?')} for sopfin's commands and the floor, {others} for openpyxl "

@@ -9,17 +9,42 @@ The command line (``sopfin --help``) and the Excel add-in call the same pipeline
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from sopfin.api import PlanError, PlanFigures, dollarize, read_plan  # noqa: E402
-from sopfin.engine import variances  # noqa: E402
-from sopfin.engine.allocate import allocate  # noqa: E402
-from sopfin.engine.bridge import pvm  # noqa: E402
-from sopfin.engine.sweep import sweep  # noqa: E402
-from sopfin.engine.working_capital import (  # noqa: E402
-    cash_from_operations,
-    working_capital_days,
-)
+# public name -> (module, attribute; "" for the module itself), imported on first use
+_LAZY = {
+    "PlanError": ("sopfin.api", "PlanError"),
+    "PlanFigures": ("sopfin.api", "PlanFigures"),
+    "dollarize": ("sopfin.api", "dollarize"),
+    "read_plan": ("sopfin.api", "read_plan"),
+    "pvm": ("sopfin.engine.bridge", "pvm"),
+    "variances": ("sopfin.engine.variances", ""),
+    "allocate": ("sopfin.engine.allocate", "allocate"),
+    "sweep": ("sopfin.engine.sweep", "sweep"),
+    "cash_from_operations": ("sopfin.engine.working_capital", "cash_from_operations"),
+    "working_capital_days": ("sopfin.engine.working_capital", "working_capital_days"),
+}
 
 __all__ = ["PlanError", "PlanFigures", "__version__", "allocate", "cash_from_operations",
            "dollarize", "pvm", "read_plan", "sweep", "variances", "working_capital_days"]
+
+if TYPE_CHECKING:
+    from sopfin.api import PlanError, PlanFigures, dollarize, read_plan
+    from sopfin.engine import variances
+    from sopfin.engine.allocate import allocate
+    from sopfin.engine.bridge import pvm
+    from sopfin.engine.sweep import sweep
+    from sopfin.engine.working_capital import cash_from_operations, working_capital_days
+
+
+def __getattr__(name: str) -> Any:
+    """The notebook API, imported on first use: it brings pandas, which the command line's
+    own paths need not load."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'sopfin' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    loaded = importlib.import_module(module)
+    return getattr(loaded, attribute) if attribute else loaded

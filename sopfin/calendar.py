@@ -11,13 +11,14 @@ quarter and year columns and the engine's figures always agree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 _MONTH_TEXT = r"\d{4}-(?:0[1-9]|1[0-2])"
+_MONTH = re.compile(_MONTH_TEXT)
 
 
 def _year_month(months: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -29,14 +30,12 @@ def _year_month(months: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def month_numbers(texts: Sequence[object]) -> np.ndarray:
     """'YYYY-MM' -> year x 12 + month, as float64 so that ordering is by time; anything else
-    (blank, a typo) -> NaN."""
-    text = pd.Series(list(texts), dtype=object).astype(str).str.strip()
-    valid = text.str.fullmatch(_MONTH_TEXT).fillna(False).to_numpy(dtype=bool)
-    out = np.full(len(text), np.nan)
-    if valid.any():
-        year = text[valid].str.slice(0, 4).astype(np.int64).to_numpy()
-        month = text[valid].str.slice(5, 7).astype(np.int64).to_numpy()
-        out[valid] = year * 12 + month
+    (blank, a typo) -> NaN. Surrounding spaces are ignored."""
+    out = np.full(len(texts), np.nan)
+    for i, value in enumerate(texts):
+        text = str(value).strip()
+        if _MONTH.fullmatch(text):
+            out[i] = int(text[:4]) * 12 + int(text[5:7])
     return out
 
 

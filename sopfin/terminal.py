@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from sopfin.close.records import Override
 from sopfin.engine.results import Dollarized
-from sopfin.engine.summary import headline
 from sopfin.model import Issue, Severity
 from sopfin.money import to_cents
 
@@ -36,6 +35,8 @@ def headline_records(d: Dollarized, overrides: Sequence[Override] = (),
                      ) -> list[dict[str, object]]:
     """One record per scenario over the whole horizon, money rounded to cents; revenue is
     the plan with its named overrides, beside the dollarized revenue and the overrides."""
+    from sopfin.engine.summary import headline  # pandas: loaded when a headline is shown
+
     frame = headline(d, overrides)
     records: list[dict[str, object]] = []
     for scenario, row in frame.iterrows():

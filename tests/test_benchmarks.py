@@ -329,3 +329,41 @@ def test_failed_runs_are_counted_out_of_a_figure():
     assert secs_range(one_of_two, 2) == "18.60 (n=1; 1 failed)"
     assert secs(summarise([failed(0.2), failed(0.3)]), 2) == "failed (2)"
     assert secs(summarise([finished(1.0), finished(2.0)]), 2) == "1.50"
+
+
+def test_the_floor_reads_the_input_sheets_in_a_process_without_sopfin_or_pandas(tiny_plan):
+    import subprocess
+
+    from sopfin import layout
+    from sopfin.xlsx.read import read_raw_sheets
+
+    cmd = run.floor_command(tiny_plan)
+    done = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], capture_output=True,
+                          text=True, timeout=120, check=True)
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]
+                for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "python_calamine" in imported
+    assert not imported & {"sopfin", "pandas", "benchmarks"}
+    raw = read_raw_sheets(tiny_plan, layout.INPUT_SHEET_NAMES)
+    assert int(done.stdout) == sum(len(row) for sheet in raw.values() for row in sheet.rows) > 0
+
+
+def test_a_small_plan_s_close_is_recorded_with_its_slowest_run(monkeypatch):
+    results = fake_results(monkeypatch)
+    small = results["sizes"]["S"]
+    assert (small["s_close_s"], small["s_close_max_s"]) == (4.5, 5.0)
+    assert "s_close_s" not in results["sizes"]["M"]
+
+
+def test_write_speed_counts_formula_cells_and_times_both_float_writers(tiny_plan, capsys):
+    from benchmarks import write_speed
+
+    assert write_speed.main([str(tiny_plan), "--reps", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    specs = write_speed.output_specs(str(tiny_plan))
+    assert (out["cells"], out["formula_cells"]) == write_speed.cell_counts(specs)
+    assert 0 < out["formula_cells"] < out["cells"] < out["xml_bytes"]
+    for formatter in ("orjson", "python"):
+        seconds = out[f"{formatter}_xml_and_deflate_cpu_s"]
+        rate = out[f"{formatter}_xml_and_deflate_formula_cells_per_s"]
+        assert seconds > 0 and rate == pytest.approx(out["formula_cells"] / seconds, rel=0.05)

@@ -145,3 +145,25 @@ def test_text_block_rows_write_what_the_cell_by_cell_path_writes(rows, cols, dat
     plain = ["".join(_cell(f"{c}{2 + i}", s, v) for c, v in zip(letters, values[i], strict=True))
              for i in range(rows)]
     assert block.rows(2, 1 + rows) == plain
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 5), st.integers(0, 4), st.data())
+def test_longest_formula_bounds_every_formula_of_a_grid(rows, cols, data):
+    """The bound measures the row arguments once for all columns: each template with every
+    placeholder given its widest argument, the first column's own template too."""
+    from sopfin.xlsx.sheetxml import _widest, longest_formula
+
+    column = st.one_of(st.lists(st.integers(-10**9, 10**9), min_size=rows, max_size=rows),
+                       st.lists(st.sampled_from(["A1", "Prices!$C$12", "x&y"]),
+                                min_size=rows, max_size=rows))
+    args = tuple(data.draw(column) for _ in range(2))
+    texts = tuple(data.draw(st.sampled_from(["%s+%s", "SUM(D%s:D%s)", "IF(%s<0,0,%s*2)"]))
+                  for _ in range(cols))
+    first = (("Demand!D%s", (data.draw(column),)) if cols and data.draw(st.booleans())
+             else None)
+    grid = FormulaGrid(texts, args, rows, first)
+    templates = [(t, args) for t in texts] + ([first] if first is not None else [])
+    expected = max((len(t) + sum(map(_widest, a)) for t, a in templates), default=0)
+    assert longest_formula(grid) == expected
+    assert all(len(f) <= expected for row in grid.tolist() for f in row)

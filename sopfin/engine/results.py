@@ -15,8 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FAMILY_MEASURES = (
     "demand_units",  # sum of the family's demand over channels
@@ -71,6 +75,8 @@ class Dollarized:
 
     def family_frame(self) -> pd.DataFrame:
         """Tidy view: one row per (scenario, family, month), one column per family measure."""
+        import pandas as pd  # the notebook API's frames; the command line never builds them
+
         s, f, m = len(self.scenarios), len(self.families), len(self.months)
         index = pd.MultiIndex.from_product(
             [self.scenarios, self.families, self.months], names=["scenario", "family", "month"])
@@ -79,6 +85,8 @@ class Dollarized:
 
     def line_frame(self) -> pd.DataFrame:
         """Tidy view: one row per (scenario, family, channel, month)."""
+        import pandas as pd
+
         s, n, m = len(self.scenarios), len(self.lines), len(self.months)
         index = pd.MultiIndex.from_arrays(
             [

@@ -10,6 +10,7 @@ never touched.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import re
@@ -21,6 +22,7 @@ import numpy as np
 
 from sopfin.layout import column_letter
 from sopfin.sheetspec import Block, FormulaGrid, Style
+from sopfin.xlsx.floattext import value_texts
 
 MAX_STRING = 32767  # Excel's limit on the characters of one cell
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -158,10 +160,10 @@ class _PreparedBlock:
     def rows(self, r0: int, r1: int) -> list[str]:
         """Cell XML of rows r0..r1 (inclusive, sheet row numbers), one string per row."""
         i0, i1 = r0 - self.row0, r1 - self.row0 + 1
-        values = self.values[i0:i1].tolist()
         numbers = range(r0, r1 + 1)
         if self.grid is not None:
-            return self._grid_rows(numbers, values, i0)
+            return self._grid_rows(numbers, i0)
+        values = self.values[i0:i1].tolist()
         if self.fast and self.formulas is None:
             return self._number_rows(numbers, values)
         if self.texts is not None:
@@ -199,19 +201,26 @@ class _PreparedBlock:
                 .replace(".0</v>", "</v>")
                 for rs, row in zip(map(str, numbers), values, strict=True)]
 
-    def _grid_rows(self, numbers: range, values: list[list[float]], i0: int) -> list[str]:
-        """Rows of a FormulaGrid block: one ``%`` format per row, each value formatted by its
-        number class (see ``number_classes``); a row with a blank (NaN) result goes cell by
-        cell."""
+    def _grid_rows(self, numbers: range, i0: int) -> list[str]:
+        """Rows of a FormulaGrid block: one ``%`` format per row, the values written by orjson
+        (``sopfin.xlsx.floattext``) or else each formatted by its number class (see
+        ``number_classes``); a row with a blank (NaN) result goes cell by cell."""
         grid = self.grid
         assert grid is not None
-        window = self.values[i0:i0 + len(values)]
+        window = self.values[i0:i0 + len(numbers)]
+        texts = value_texts(window)
+        if texts is not None and all(texts[1]) and not grid.grid.explicit:
+            return grid.text_rows(numbers, i0, texts[0])
+        values = window.tolist()
         classes = number_classes(window)
         blank = np.isnan(window).any(axis=1).tolist()
         uniform = (classes == classes[:, :1]).all(axis=1).tolist()
         out = []
         for k, (rs, vrow, crow) in enumerate(zip(map(str, numbers), values, classes.tolist(),
                                                  strict=True)):
+            if texts is not None and texts[1][k] and i0 + k not in grid.grid.explicit:
+                out.append(grid.text_row(rs, i0 + k, texts[0], k))
+                continue
             if blank[k] or i0 + k in grid.grid.explicit:
                 out.extend(self._formula_rows(range(int(rs), int(rs) + 1), [vrow],
                                               [grid.escaped_row(i0 + k)]))
@@ -284,7 +293,13 @@ def _escaped_texts(values: np.ndarray) -> dict[str, str] | None:
         return None
     if not all(type(v) is str and v for v in distinct):
         return None
-    return {v: escape_text(v[:MAX_STRING]) for v in distinct}
+    return {v: _escaped_label(v) for v in distinct}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _escaped_label(v: str) -> str:
+    """A label as ``_cell`` writes it; the same keys recur on every sheet of a plan."""
+    return escape_text(v[:MAX_STRING])
 
 
 def _shape_of(data: Any, what: str, block: Block) -> tuple[int, ...]:
@@ -304,9 +319,10 @@ def _escape_formula(text: str) -> str:
 # Number classes of a cached value, and the %-format that writes each exactly as repr() then
 # dropping a trailing '.0' would (the cell-by-cell path): whole numbers, one decimal, two
 # decimals (cents), anything else. The first three are exact for |x| < 1e12 (the cents grid is
-# far coarser than a float's spacing there) and several times faster than repr.
-WHOLE, TENTHS, CENTS, REPR = 0, 1, 2, 3
-_VALUE_FORMATS = ("%d", "%.1f", "%.2f", "%r")
+# far coarser than a float's spacing there) and several times faster than repr. READY takes a
+# value already written as its cell text (``sopfin.xlsx.floattext``).
+WHOLE, TENTHS, CENTS, REPR, READY = 0, 1, 2, 3, 4
+_VALUE_FORMATS = ("%d", "%.1f", "%.2f", "%r", "%s")
 
 
 def number_classes(values: np.ndarray) -> np.ndarray:
@@ -355,14 +371,29 @@ class _GridRows:
     def arg_row(self, i: int) -> list[object]:
         return [a[i] for a in self.args]
 
+    def text_row(self, rs: str, i: int, texts: list[str], k: int) -> str:
+        """Row i (sheet row ``rs``) from its values' cell texts, row k of the flat ``texts``."""
+        n = len(self.cell_formats)
+        return self.row_formats[READY] % self.pick([rs, *[a[i] for a in self.args],
+                                                    *texts[k * n:(k + 1) * n]])
+
+    def text_rows(self, numbers: range, i0: int, texts: list[str]) -> list[str]:
+        """Rows i0... (sheet rows ``numbers``) from their values' cell texts, ``texts`` flat
+        and row-major; none of them explicit."""
+        fmt, pick, args, n = self.row_formats[READY], self.pick, self.args, len(self.cell_formats)
+        return [fmt % pick([rs, *[a[i] for a in args], *texts[k:k + n]])
+                for i, rs, k in zip(range(i0, i0 + len(numbers)), map(str, numbers),
+                                    range(0, len(texts), n), strict=True)]
+
     def escaped_row(self, i: int) -> list[str]:
         """Row i's formulas as the cell-by-cell path takes them (see ``_formula_texts``)."""
         return [_escape_formula(f[1:] if f.startswith("=") else f) for f in self.grid.row(i)]
 
 
-def _escaped_column(values: Sequence[object]) -> list[object]:
-    """A column of row arguments with text XML-escaped (numbers as they are)."""
-    out = list(values)
-    if any(isinstance(v, str) and ("&" in v or "<" in v or ">" in v) for v in out):
-        out = [_escape_formula(v) if isinstance(v, str) else v for v in out]
+def _escaped_column(values: Sequence[object]) -> list[str]:
+    """A column of row arguments as the text ``%s`` makes of each (``str``), XML-escaped.
+    Made once: each argument is placed in every column of its row."""
+    out = list(map(str, values.tolist() if isinstance(values, np.ndarray) else values))
+    if any("&" in v or "<" in v or ">" in v for v in out):
+        out = [_escape_formula(v) for v in out]
     return out

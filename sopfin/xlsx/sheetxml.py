@@ -95,10 +95,11 @@ def longest_formula(formulas: object) -> int:
     if isinstance(formulas, FormulaGrid):
         explicit = max((len(f) for row in formulas.explicit.values() for f in row if f),
                        default=0)
-        templates = [(t, formulas.args) for t in formulas.texts]
+        bound = (max(map(len, formulas.texts)) + sum(map(_widest, formulas.args))
+                 if formulas.texts else 0)  # the row arguments measured once for every column
         if formulas.first is not None:
-            templates.append(formulas.first)
-        bound = max((len(t) + sum(map(_widest, args)) for t, args in templates), default=0)
+            text, args = formulas.first
+            bound = max(bound, len(text) + sum(map(_widest, args)))
         return max(explicit, bound)
     flat = np.asarray(formulas, dtype=object).ravel().tolist()
     return max((len(f) for f in flat if isinstance(f, str)), default=0)
@@ -111,10 +112,10 @@ def _widest(values: Sequence[object]) -> int:
     if isinstance(values, range | np.ndarray) and np.issubdtype(np.asarray(values[:1]).dtype,
                                                                  np.integer):
         return len(str(max(abs(int(np.min(values))), abs(int(np.max(values)))))) + 1
-    listed = list(values)
-    if all(type(v) is int for v in listed[:1]) and all(type(v) is int for v in listed):
-        return len(str(max(map(abs, listed)))) + 1
-    return max(len(str(v)) for v in listed)
+    listed = values if isinstance(values, list) else list(values)
+    if set(map(type, listed)) == {int}:
+        return len(str(max(max(listed), -min(listed)))) + 1
+    return max(map(len, map(str, listed)))
 
 
 def _check_overlaps(blocks: Sequence[_PreparedBlock]) -> None:

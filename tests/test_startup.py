@@ -1,0 +1,58 @@
+"""The command line starts without pandas; the notebook API still brings it when used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sopfin.calendar import month_numbers
+
+
+def _modules_after(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    return done.stdout.strip()
+
+
+def test_the_command_line_starts_without_pandas():
+    code = ("import sys, contextlib, io, sopfin.cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+            "    sopfin.cli.main(['--version'])\n"
+            "print('pandas' in sys.modules, 'sopfin.close.ledger' in sys.modules)")
+    assert _modules_after(code) == "False True"
+
+
+def test_the_notebook_api_is_there_on_first_use():
+    code = ("import sys, sopfin\n"
+            "before = 'pandas' in sys.modules\n"
+            "from sopfin import PlanError, PlanFigures, dollarize, pvm, read_plan\n"
+            "print(before, 'pandas' in sys.modules, dollarize.__module__, pvm.__module__)")
+    assert _modules_after(code) == "False True sopfin.api sopfin.engine.bridge"
+
+
+def _by_pandas(texts: list[object]) -> np.ndarray:
+    """month_numbers as it read months with pandas' string methods."""
+    text = pd.Series(list(texts), dtype=object).astype(str).str.strip()
+    valid = text.str.fullmatch(r"\d{4}-(?:0[1-9]|1[0-2])").fillna(False).to_numpy(dtype=bool)
+    out = np.full(len(text), np.nan)
+    if valid.any():
+        out[valid] = (text[valid].str.slice(0, 4).astype(np.int64).to_numpy() * 12
+                      + text[valid].str.slice(5, 7).astype(np.int64).to_numpy())
+    return out
+
+
+_months = st.one_of(
+    st.builds(lambda y, m: f"{y:04d}-{m:02d}", st.integers(0, 9999), st.integers(0, 13)),
+    st.sampled_from([" 2027-03 ", "2027-3", "2027-03-01", "", None, float("nan"), 2027.03,
+                     "\t2028-12\n", "２０２７-01", "2027/03", "27-03"]),
+    st.text(max_size=9))
+
+
+@given(st.lists(_months, max_size=12))
+def test_month_numbers_read_months_as_before(texts):
+    np.testing.assert_array_equal(month_numbers(texts), _by_pandas(texts))
