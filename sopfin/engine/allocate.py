@@ -45,7 +45,7 @@ def _row_weights(name: str, weight: float | Sequence[float], width: int, monthly
                  ) -> np.ndarray:
     if isinstance(weight, int | float | np.floating | np.integer) and not isinstance(weight,
                                                                                    bool):
-        values = np.full(width, float(weight) / width)
+        values = np.full(width, float(weight))  # its months share it equally
     else:
         try:
             values = np.asarray(weight, dtype=np.float64).reshape(-1)
