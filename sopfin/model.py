@@ -146,14 +146,14 @@ class IssueCode(enum.StrEnum):
     TAMPERED_CELL = "tampered-cell"  # a recon cell differs from its published digest
     OVERWRITTEN_FORMULA = "overwritten-formula"  # a published formula now holds a constant
     TAMPERED_TAB = "tampered-tab"  # a recon tab differs, and its cells cannot be named
-    MISSING_TAB = "missing-tab"
+    MISSING_TAB = "missing-tab"  # a published recon tab is gone from the workbook
     EXTRA_TAB = "extra-tab"  # a recon tab no ledger entry publishes
     ENTRY_ALTERED = "entry-altered"  # a ledger row no longer matches its entry_hash
     BROKEN_CHAIN = "broken-chain"  # prev_hash is not the previous row's entry_hash
     REORDERED = "reordered"  # seq numbers out of order or repeated
     MISSING_ENTRY = "missing-entry"  # a seq number is absent: a row was deleted
     INVALID_EVENT = "invalid-event"  # an event the ledger's rules do not allow
-    HMAC_MISMATCH = "hmac-mismatch"
+    HMAC_MISMATCH = "hmac-mismatch"  # a ledger row whose hmac the key does not reproduce
     HMAC_MISSING = "hmac-missing"  # no hmac on a row of a ledger whose other rows have one
     HMAC_UNCHECKED = "hmac-unchecked"  # hmacs present but no key, or no hmac at all
     SWAPPED_TAB = "swapped-tab"  # a recon tab holds another version's published content

@@ -14,7 +14,6 @@ Family measures (``FAMILY_MEASURES``): see docs/workbook.md, "What dollarize com
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 import numpy as np
