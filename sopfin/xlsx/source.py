@@ -1,0 +1,58 @@
+"""The package bytes a command works on: the workbook file read once, with its identity.
+
+``read_package`` is the one place that opens a workbook file for reading. Every reader in
+``sopfin.xlsx`` takes either a path (read once for that call) or the ``PackageBytes`` a command
+read at its start, so a command that reads the snapshot once never opens the file again; the
+writer compares the file on disk with ``identity`` before replacing it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sopfin.xlsx.errors import WorkbookNotFoundError
+from sopfin.xlsx.lock import FileIdentity
+from sopfin.xlsx.metadata import refuse_odd_target
+
+
+@dataclass(frozen=True)
+class PackageBytes:
+    """A workbook package as read: where it came from, its bytes, and its identity then."""
+
+    path: Path
+    data: bytes
+    identity: FileIdentity
+
+    def stream(self) -> io.BytesIO:
+        """A fresh binary stream over the bytes (the bytes are shared, not copied)."""
+        return io.BytesIO(self.data)
+
+
+PackageSource = str | Path | PackageBytes
+
+
+def read_package(path: str | Path) -> PackageBytes:
+    """Read the workbook file at ``path`` in one open: its bytes and its identity (device,
+    inode, size, mtime of the very file read)."""
+    path = Path(path)
+    refuse_odd_target(path)
+    if not path.is_file():
+        raise WorkbookNotFoundError(path)
+    with path.open("rb") as fh:
+        st = os.fstat(fh.fileno())
+        data = fh.read()
+    return PackageBytes(path, data, FileIdentity(st.st_dev, st.st_ino, st.st_size,
+                                                 st.st_mtime_ns))
+
+
+def package_of(source: PackageSource) -> PackageBytes:
+    """The bytes of ``source``: as given, or read now from a path."""
+    return source if isinstance(source, PackageBytes) else read_package(source)
+
+
+def path_of(source: PackageSource) -> Path:
+    """The file ``source`` names (for messages, locks and the atomic save)."""
+    return source.path if isinstance(source, PackageBytes) else Path(source)
