@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
+from fake_xlwings import book_with
+from plan_tables import base
 
+from sopfin import pipeline
 from sopfin.cli import main
+from sopfin.close.publish import run_close, run_reconcile
+from sopfin.excel.live import LiveWorkbook
 from sopfin.xlsx import adapter, source
+from sopfin.xlsx.read import RawSheet
 
 class _Reads:
     """Opens for reading of one watched file (its real path), as the audit hook sees them."""
@@ -98,3 +106,55 @@ def test_verify_reads_each_copy_once(demo, opens, tmp_path):
     other = tmp_path / "other.xlsx"
     other.write_bytes(demo.read_bytes())
     assert opens(demo, "verify", str(demo), str(other)) == (1, 2)  # demo once, other once
+
+
+def test_a_snapshot_is_not_written_over_a_file_changed_since_its_read(demo, tmp_path):
+    """Another run saves the file between the snapshot's read and its write: the write is
+    refused and the other run's save is kept as it is."""
+    from sopfin.pipeline import check_with_finance, plan_outputs
+    from sopfin.xlsx.errors import WorkbookChangedError
+    from sopfin.xlsx.writer import sheet_names
+
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(demo.read_bytes())
+    snapshot = adapter.FileWorkbook(path).snapshot()
+    specs = plan_outputs(check_with_finance(snapshot)).specs
+    assert specs
+    assert main(["reconcile", str(path), "-q"]) == 0  # the other run writes the file
+    saved = path.read_bytes()
+    with pytest.raises(WorkbookChangedError):
+        snapshot.write_sheets(specs)
+    assert path.read_bytes() == saved and "Revenue" in sheet_names(path)
+
+
+class _CountingLive(LiveWorkbook):
+    """The live adapter over a fake Excel book, counting what a command asks the book."""
+
+    def __init__(self, book: object) -> None:
+        super().__init__(book)
+        self.asked: Counter[str] = Counter()
+
+    def sheet_names(self) -> list[str]:
+        self.asked["sheet list"] += 1
+        return super().sheet_names()
+
+    def owned_sheet_names(self) -> set[str]:
+        self.asked["owned sheets"] += 1
+        return super().owned_sheet_names()
+
+    def read_raw_sheets(self, names: Iterable[str]) -> Mapping[str, RawSheet]:
+        names = list(names)
+        self.asked.update(f"grid {n}" for n in names)
+        return super().read_raw_sheets(names)
+
+
+def test_a_book_open_in_excel_is_read_once_per_command_too():
+    """The same snapshot over a book open in Excel: each fact and each sheet's grid is read
+    from the book once per command, however many steps ask."""
+    book = book_with(base())
+    assert pipeline.run_dollarize(LiveWorkbook(book)).ok
+    for run in (pipeline.run_dollarize, run_reconcile, run_close,
+                lambda live: run_close(live, force=True)):
+        live = _CountingLive(book)
+        assert run(live).ok
+        assert live.asked and max(live.asked.values()) == 1, live.asked
