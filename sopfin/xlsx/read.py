@@ -62,6 +62,15 @@ _SHEET_WITHOUT_REL = re.compile(
 
 
 def _open_book(package: PackageBytes) -> CalamineWorkbook:
+    """calamine over the package bytes, opened once per read of the package (a large package
+    costs calamine a copy of its bytes)."""
+    book = package.readers.get("calamine")
+    if not isinstance(book, CalamineWorkbook):
+        book = package.readers["calamine"] = _calamine_book(package)
+    return book
+
+
+def _calamine_book(package: PackageBytes) -> CalamineWorkbook:
     try:
         return CalamineWorkbook.from_filelike(package.stream())
     except Exception as exc:  # calamine raises several unrelated types for a bad package

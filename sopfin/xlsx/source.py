@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sopfin.xlsx.errors import WorkbookNotFoundError
@@ -25,6 +25,9 @@ class PackageBytes:
     path: Path
     data: bytes
     identity: FileIdentity
+    # what a reader built from the bytes once and reuses for the whole command (the
+    # spreadsheet reader's parsed package), by reader
+    readers: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def stream(self) -> io.BytesIO:
         """A fresh binary stream over the bytes (the bytes are shared, not copied)."""
