@@ -35,7 +35,7 @@ from sopfin.plan.finance_sheets import parse_finance
 from sopfin.plan.read import parse_plan
 from sopfin.render import render_outputs, rerender_issues
 from sopfin.sheetspec import SheetSpec
-from sopfin.workbook import Snapshot, Workbook
+from sopfin.workbook import Snapshot, Workbook, WriteOutcome
 from sopfin.xlsx.adapter import open_workbook
 
 Progress = Callable[[str], None]
@@ -76,7 +76,7 @@ class RunResult:
     dollarized: Dollarized | None = None
     finance: FinanceInputs | None = None  # the finance sheets, when they were read
     specs: list[SheetSpec] | None = None  # the output sheets rendered (``plan_outputs``)
-    written: object | None = None  # sopfin.xlsx.WriteReport when the workbook was written
+    written: WriteOutcome | None = None  # what the write reported, when it wrote
     timings: Timings = field(default_factory=Timings)
 
     @property
@@ -139,7 +139,7 @@ def render_step(plan: Plan, d: Dollarized, issues: Sequence[Issue], timings: Tim
 
 
 def write_step(book: Workbook, specs: Sequence[SheetSpec], timings: Timings,
-               progress: Progress = _quiet) -> object:
+               progress: Progress = _quiet) -> WriteOutcome:
     with timings.step("write", progress):
         return book.write_sheets(specs, states=layout.OWN_SHEET_STATES)
 

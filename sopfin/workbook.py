@@ -86,7 +86,8 @@ def rows_of_cells(cells: Mapping[str, object]) -> list[CellsRow]:
 
 
 class RawGrid(Protocol):
-    """One sheet as a grid from A1, as ``Workbook.read_raw_sheets`` gives it."""
+    """One sheet as a grid from A1, as ``Workbook.read_raw_sheets`` gives it (what the
+    plan parser reads, ``sopfin.plan.read.SheetGrid``)."""
 
     @property
     def name(self) -> str: ...

@@ -24,6 +24,7 @@ from sopfin.excel.live import LiveWorkbook
 from sopfin.xlsx import adapter, source
 from sopfin.xlsx.read import RawSheet
 
+
 class _Reads:
     """Opens for reading of one watched file (its real path), as the audit hook sees them."""
 

@@ -137,3 +137,11 @@ class SaveFailedError(WorkbookError):
     def __init__(self, path: str | Path, detail: str) -> None:
         super().__init__(path, f"could not save ({detail}); the workbook was not changed",
                          "free some space or fix the folder, then run again")
+
+
+class PackageLimitError(WorkbookError):
+    """A part, or the whole package, would inflate beyond a limit."""
+
+    def __init__(self, path: str | Path, problem: str, variable: str) -> None:
+        super().__init__(path, problem, f"if the file is genuine, raise {variable} and run "
+                                        "again")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from sopfin.layout import WORKBOOK_ID_NAME
 from sopfin.xlsx.package import (

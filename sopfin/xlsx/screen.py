@@ -24,7 +24,7 @@ from xml.etree import ElementTree
 from lxml import etree
 
 from sopfin.layout import column_index
-from sopfin.xlsx.errors import NotAWorkbookError, WorkbookError
+from sopfin.xlsx.errors import NotAWorkbookError, PackageLimitError, WorkbookError
 from sopfin.xlsx.limits import Limits, LimitSettingError, describe
 from sopfin.xlsx.source import PackageSource, package_of
 
@@ -46,14 +46,6 @@ _ANY_ROW = re.compile(rb"""\sr=["'][A-Z]{0,3}([0-9]{1,10})["']""")
 _REF_OVERLAP = 32  # bytes of one inflated block kept for the next, so no reference is split
 _UNDEFINED_ENTITY = re.compile(rb"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)"
                                rb"([^;&<\s]{0,32};?)")
-
-
-class PackageLimitError(WorkbookError):
-    """A part, or the whole package, would inflate beyond a limit."""
-
-    def __init__(self, path: str | Path, problem: str, variable: str) -> None:
-        super().__init__(path, problem, f"if the file is genuine, raise {variable} and run "
-                                        "again")
 
 
 class SheetTooLargeError(WorkbookError):

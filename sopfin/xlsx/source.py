@@ -13,7 +13,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sopfin.xlsx.errors import WorkbookNotFoundError
+from sopfin.xlsx.errors import PackageLimitError, WorkbookNotFoundError
+from sopfin.xlsx.limits import Limits, describe
 from sopfin.xlsx.lock import FileIdentity
 from sopfin.xlsx.metadata import refuse_odd_target
 
@@ -39,13 +40,19 @@ PackageSource = str | Path | PackageBytes
 
 def read_package(path: str | Path) -> PackageBytes:
     """Read the workbook file at ``path`` in one open: its bytes and its identity (device,
-    inode, size, mtime of the very file read)."""
+    inode, size, mtime of the very file read). A file larger than the package limit
+    (``SOPFIN_MAX_PACKAGE_BYTES``) is refused before it is read into memory."""
     path = Path(path)
     refuse_odd_target(path)
     if not path.is_file():
         raise WorkbookNotFoundError(path)
+    limit = Limits.from_env().package_bytes
     with path.open("rb") as fh:
         st = os.fstat(fh.fileno())
+        if st.st_size > limit:  # its parts inflate to at least about this much
+            raise PackageLimitError(path, f"the file is {describe(st.st_size)}, over the "
+                                          f"{describe(limit)} package limit",
+                                    "SOPFIN_MAX_PACKAGE_BYTES")
         data = fh.read()
     return PackageBytes(path, data, FileIdentity(st.st_dev, st.st_ino, st.st_size,
                                                  st.st_mtime_ns))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from sopfin.sheetspec import SheetSpec
 from sopfin.xlsx.package import Package, open_package

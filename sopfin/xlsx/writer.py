@@ -77,8 +77,8 @@ from sopfin.xlsx.package import (
 )
 from sopfin.xlsx.printnames import positions_of, replace_print_names
 from sopfin.xlsx.screen import SheetTooLargeError, reading
-from sopfin.xlsx.source import PackageBytes, PackageSource, path_of
 from sopfin.xlsx.sheetxml import ExcelLimitError, block_styles, check_blocks, worksheet_chunks
+from sopfin.xlsx.source import PackageBytes, PackageSource, path_of
 from sopfin.xlsx.states import SHEET_STATES, restored_states, sheet_states
 from sopfin.xlsx.styles import resolve_styles
 
