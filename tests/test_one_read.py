@@ -159,3 +159,10 @@ def test_a_book_open_in_excel_is_read_once_per_command_too():
         live = _CountingLive(book)
         assert run(live).ok
         assert live.asked and max(live.asked.values()) == 1, live.asked
+
+
+def test_a_file_over_the_package_limit_is_refused_without_being_read(demo, opens, monkeypatch,
+                                                                     capsys):
+    monkeypatch.setenv("SOPFIN_MAX_PACKAGE_BYTES", "10K")
+    assert opens(demo, "check", str(demo), expect=2) == (0, 1)
+    assert "over the 10 KiB package limit" in capsys.readouterr().err

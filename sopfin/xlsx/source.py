@@ -46,16 +46,22 @@ def read_package(path: str | Path) -> PackageBytes:
     refuse_odd_target(path)
     if not path.is_file():
         raise WorkbookNotFoundError(path)
-    limit = Limits.from_env().package_bytes
+    refuse_oversized(path, os.stat(path).st_size)
     with path.open("rb") as fh:
         st = os.fstat(fh.fileno())
-        if st.st_size > limit:  # its parts inflate to at least about this much
-            raise PackageLimitError(path, f"the file is {describe(st.st_size)}, over the "
-                                          f"{describe(limit)} package limit",
-                                    "SOPFIN_MAX_PACKAGE_BYTES")
+        refuse_oversized(path, st.st_size)  # grown since: still never read whole
         data = fh.read()
     return PackageBytes(path, data, FileIdentity(st.st_dev, st.st_ino, st.st_size,
                                                  st.st_mtime_ns))
+
+
+def refuse_oversized(path: Path, size: int) -> None:
+    """A file larger than the package limit: its parts inflate to at least about as much."""
+    limit = Limits.from_env().package_bytes
+    if size > limit:
+        raise PackageLimitError(path, f"the file is {describe(size)}, over the "
+                                      f"{describe(limit)} package limit",
+                                "SOPFIN_MAX_PACKAGE_BYTES")
 
 
 def package_of(source: PackageSource) -> PackageBytes:
