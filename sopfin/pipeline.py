@@ -35,7 +35,7 @@ from sopfin.plan.finance_sheets import parse_finance
 from sopfin.plan.read import parse_plan
 from sopfin.render import render_outputs, rerender_issues
 from sopfin.sheetspec import SheetSpec
-from sopfin.workbook import Snapshot, Workbook, WriteOutcome
+from sopfin.workbook import Workbook, WorkbookSnapshot, WriteOutcome
 from sopfin.xlsx.adapter import open_workbook
 
 Progress = Callable[[str], None]
@@ -101,7 +101,7 @@ def read_snapshot(target: str | Path | Workbook, timings: Timings,
     """The workbook as this command sees it: one read of the package (a step of its own,
     'read package'), or the snapshot already taken."""
     book = open_workbook(target)
-    if isinstance(book, Snapshot):
+    if isinstance(book, WorkbookSnapshot):
         return book
     with timings.step(PACKAGE_STEP, progress):
         return book.snapshot()

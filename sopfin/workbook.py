@@ -127,7 +127,7 @@ class Workbook(Protocol):
 
     def snapshot(self) -> Workbook:
         """The workbook as one command sees it: read once (a file's package is read in one
-        open), every later question answered from that read (``Snapshot``), and writes
+        open), every later question answered from that read (``WorkbookSnapshot``), and writes
         refused if the workbook changed since."""
         ...
 
@@ -188,7 +188,7 @@ class Workbook(Protocol):
         ...
 
 
-class Snapshot:
+class WorkbookSnapshot:
     """A workbook as one command sees it (think of a ledger loaded once): the sheet list and
     states, the owned sheets, the identity, and every sheet a step asked for, each read once
     from ``reader`` and then answered from memory. ``reader`` is a workbook bound to one read
@@ -206,7 +206,7 @@ class Snapshot:
     def name(self) -> str:
         return self.reader.name
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self) -> WorkbookSnapshot:
         return self
 
     def _fact(self, key: str, read: Callable[[], object]) -> object:

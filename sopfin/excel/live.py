@@ -46,7 +46,7 @@ from sopfin.excel.live_page import apply_page_setup
 from sopfin.layout import OWNER_MARK_NAME, WORKBOOK_ID_NAME, cell_name, is_owner_mark_value
 from sopfin.model import XlError
 from sopfin.sheetspec import STYLE_FORMATS, Block, SheetSpec, Style
-from sopfin.workbook import Cells, CellsRow, Snapshot, rows_of_cells
+from sopfin.workbook import Cells, CellsRow, WorkbookSnapshot, rows_of_cells
 from sopfin.xlsx.errors import SheetNameTakenError, StructureProtectedError
 from sopfin.xlsx.lock import exclusive
 from sopfin.xlsx.read import RawSheet
@@ -90,10 +90,10 @@ class LiveWorkbook:
     def name(self) -> str:
         return str(self.book.name)
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self) -> WorkbookSnapshot:
         """The book as one command sees it: each sheet and fact read from Excel once (the
         whole command runs while the button holds the book)."""
-        return Snapshot(self)
+        return WorkbookSnapshot(self)
 
     def check_writable(self) -> None:
         if _api_structure_protected(self.book):

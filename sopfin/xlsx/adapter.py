@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sopfin.guard.ownership import proven_sheets
 from sopfin.sheetspec import SheetSpec
-from sopfin.workbook import Cells, Snapshot, Workbook
+from sopfin.workbook import Cells, Workbook, WorkbookSnapshot
 from sopfin.xlsx.lock import exclusive
 from sopfin.xlsx.read import RawSheet, read_raw_sheets
 from sopfin.xlsx.readback import SheetRows, read_cell_rows, read_cells, sheets_as_written
@@ -48,9 +48,9 @@ class FileWorkbook:
         """What the readers read: the bytes read once, or else the file."""
         return self.package if self.package is not None else self.path
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self) -> WorkbookSnapshot:
         """The workbook as read now, in one open of the file, for one command."""
-        return Snapshot(replace(self, package=read_package(self.path)))
+        return WorkbookSnapshot(replace(self, package=read_package(self.path)))
 
     def check_writable(self) -> None:
         check_writable(self.source)
