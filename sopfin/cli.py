@@ -149,12 +149,14 @@ def _init(args: argparse.Namespace, path: Path) -> int:
     from sopfin.plan.blank_plan import plan_sheets
     from sopfin.plan.settings import parse_settings
     from sopfin.xlsx.read import read_raw_sheets
+    from sopfin.xlsx.source import read_package
     from sopfin.xlsx.writer import sheet_names, write_sheets
 
-    existing = set(sheet_names(path))
+    package = read_package(path)  # the one read of the file; the write refuses if it changed
+    existing = set(sheet_names(package))
     settings = _settings_from_args(args)
     if layout.SETTINGS in existing:
-        raw = read_raw_sheets(path, [layout.SETTINGS])[layout.SETTINGS]
+        raw = read_raw_sheets(package, [layout.SETTINGS])[layout.SETTINGS]
         settings, issues = parse_settings(raw.rows)
         if any(i.severity is Severity.ERROR for i in issues):
             _print_issues(issues, path.name)
@@ -165,7 +167,7 @@ def _init(args: argparse.Namespace, path: Path) -> int:
     if not specs:
         print(f"{path}: every input and finance sheet is already there; nothing to add")
         return EXIT_OK
-    report = write_sheets(path, specs)
+    report = write_sheets(package, specs)
     months = month_range(settings.first_period, settings.horizon)
     print(f"added to {path}: {', '.join(s.name for s in specs)} "
           f"({months[0]}..{months[-1]}, {len(months)} months)")

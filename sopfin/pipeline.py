@@ -1,8 +1,12 @@
-"""The visible pipeline: read -> validate -> dollarize -> render -> write.
+"""The visible pipeline: read package -> read -> validate -> dollarize -> render -> write.
 
-Each step is a small named function, timed. The CLI, the add-in and notebooks all call these;
-none of them holds business logic. File access happens only in the read and write steps,
-through ``sopfin.xlsx``.
+Each step is a small named function, timed. A command reads the workbook once
+(``read_snapshot``: one open of a file's package) and hands that snapshot to every step; the
+write goes to the same snapshot, which refuses when the file changed since. The CLI, the
+add-in and notebooks all call the command functions (``check_with_finance``,
+``run_dollarize`` here; reconcile, close, approve, rekey in ``sopfin.close.publish``; verify
+and diff in ``sopfin.close.verify``); none of them holds business logic. File access happens
+only in the read and write steps, through ``sopfin.xlsx``.
 """
 
 from __future__ import annotations
@@ -31,10 +35,11 @@ from sopfin.plan.finance_sheets import parse_finance
 from sopfin.plan.read import parse_plan
 from sopfin.render import render_outputs, rerender_issues
 from sopfin.sheetspec import SheetSpec
-from sopfin.workbook import Workbook
+from sopfin.workbook import Workbook, WorkbookSnapshot, WriteOutcome
 from sopfin.xlsx.adapter import open_workbook
 
 Progress = Callable[[str], None]
+PACKAGE_STEP = "read package"  # the one read of the workbook a command makes, in -v timings
 
 
 def _quiet(_: str) -> None:
@@ -70,7 +75,8 @@ class RunResult:
     plan: Plan | None = None
     dollarized: Dollarized | None = None
     finance: FinanceInputs | None = None  # the finance sheets, when they were read
-    written: object | None = None  # sopfin.xlsx.WriteReport when the workbook was written
+    specs: list[SheetSpec] | None = None  # the output sheets rendered (``plan_outputs``)
+    written: WriteOutcome | None = None  # what the write reported, when it wrote
     timings: Timings = field(default_factory=Timings)
 
     @property
@@ -88,6 +94,17 @@ def exclusive(book: Workbook) -> AbstractContextManager[object]:
     has none."""
     hold = getattr(book, "exclusive", None)
     return hold() if hold is not None else nullcontext()
+
+
+def read_snapshot(target: str | Path | Workbook, timings: Timings,
+                  progress: Progress = _quiet) -> Workbook:
+    """The workbook as this command sees it: one read of the package (a step of its own,
+    'read package'), or the snapshot already taken."""
+    book = open_workbook(target)
+    if isinstance(book, WorkbookSnapshot):
+        return book
+    with timings.step(PACKAGE_STEP, progress):
+        return book.snapshot()
 
 
 def read_step(book: Workbook, timings: Timings, progress: Progress = _quiet,
@@ -122,17 +139,18 @@ def render_step(plan: Plan, d: Dollarized, issues: Sequence[Issue], timings: Tim
 
 
 def write_step(book: Workbook, specs: Sequence[SheetSpec], timings: Timings,
-               progress: Progress = _quiet) -> object:
+               progress: Progress = _quiet) -> WriteOutcome:
     with timings.step("write", progress):
         return book.write_sheets(specs, states=layout.OWN_SHEET_STATES)
 
 
 def check(target: str | Path | Workbook, progress: Progress = _quiet,
-          extra_sheets: Sequence[str] = ()) -> RunResult:
+          extra_sheets: Sequence[str] = (), timings: Timings | None = None) -> RunResult:
     """Read and validate without writing anything. ``extra_sheets`` are read in the same pass
     (e.g. the finance sheets for a close) and kept in ``result.raw``."""
-    book = open_workbook(target)
-    result = RunResult(book=book, issues=[])
+    timings = timings if timings is not None else Timings()
+    book = read_snapshot(target, timings, progress)
+    result = RunResult(book=book, issues=[], timings=timings)
     plan, issues, raw = read_step(book, result.timings, progress,
                                   (*layout.INPUT_SHEET_NAMES, *extra_sheets))
     result.raw = raw
@@ -144,10 +162,11 @@ def check(target: str | Path | Workbook, progress: Progress = _quiet,
     return result
 
 
-def check_with_finance(target: str | Path | Workbook, progress: Progress = _quiet) -> RunResult:
-    """``check`` plus the finance sheets (Overrides, Actions, Actuals, Forecast), validated as
-    a close validates them; writes nothing."""
-    result = check(target, progress, extra_sheets=layout.FINANCE_SHEET_NAMES)
+def check_with_finance(target: str | Path | Workbook, progress: Progress = _quiet,
+                       timings: Timings | None = None) -> RunResult:
+    """The check command: ``check`` plus the finance sheets (Overrides, Actions, Actuals,
+    Forecast), validated as a close validates them; writes nothing."""
+    result = check(target, progress, layout.FINANCE_SHEET_NAMES, timings)
     if result.plan is not None:
         with result.timings.step("finance", progress):
             result.finance, issues = parse_finance(result.raw, result.plan)
@@ -185,23 +204,15 @@ def edits_step(book: Workbook, specs: Sequence[SheetSpec], issues: list[Issue],
         return rerender_issues(specs, issues)
 
 
-def run_dollarize(target: str | Path | Workbook, scenarios: Sequence[str] | None = None,
-                  progress: Progress = _quiet, *, discard_edits: bool = False) -> RunResult:
-    """check (with the finance sheets, whose named overrides the Summary adds to the plan)
-    -> dollarize -> render -> edits -> write. Writes nothing when any error is found, a cell
-    changed since sopfin wrote it among them unless ``discard_edits``."""
-    book = open_workbook(target)
-    with exclusive(book):
-        return _dollarize(book, scenarios, progress, discard_edits)
-
-
-def _dollarize(book: Workbook, scenarios: Sequence[str] | None,
-               progress: Progress, discard_edits: bool = False) -> RunResult:
-    book.check_writable()  # refuse locked / protected / strict workbooks before any work
-    result = check_with_finance(book, progress)
-    if result.plan is None or not result.ok:
-        return result
+def plan_outputs(result: RunResult, scenarios: Sequence[str] | None = None,
+                 progress: Progress = _quiet) -> RunResult:
+    """dollarize -> render, after a check (with the finance sheets) that found no error: sets
+    ``result.dollarized`` and ``result.specs`` (the output sheets, Summary with the named
+    overrides); stops at the first step with an error. ``UnknownScenarioError`` for a
+    scenario Settings does not list. What dollarize, reconcile, close and verify share."""
     plan = result.plan
+    if plan is None or not result.ok:
+        return result
     unknown = unknown_scenarios(plan, scenarios)
     if unknown:
         raise UnknownScenarioError(f"--scenario {', '.join(unknown)}: not in Settings "
@@ -209,10 +220,33 @@ def _dollarize(book: Workbook, scenarios: Sequence[str] | None,
     d, engine_issues = dollarize_step(plan, scenarios, result.timings, progress)
     result.issues.extend(engine_issues)
     result.dollarized = d
-    if not result.ok:
+    if result.ok:
+        result.specs = render_step(plan, d, result.issues, result.timings, progress,
+                                   result.finance)
+    return result
+
+
+def run_dollarize(target: str | Path | Workbook, scenarios: Sequence[str] | None = None,
+                  progress: Progress = _quiet, *, discard_edits: bool = False) -> RunResult:
+    """The dollarize command: read package -> check (with the finance sheets, whose named
+    overrides the Summary adds to the plan) -> dollarize -> render -> edits -> write. Writes
+    nothing when any error is found, a cell changed since sopfin wrote it among them unless
+    ``discard_edits``."""
+    book = open_workbook(target)
+    with exclusive(book):
+        timings = Timings()
+        return _dollarize(read_snapshot(book, timings, progress), scenarios, progress,
+                          discard_edits, timings)
+
+
+def _dollarize(book: Workbook, scenarios: Sequence[str] | None, progress: Progress,
+               discard_edits: bool, timings: Timings) -> RunResult:
+    book.check_writable()  # refuse locked / protected / strict workbooks before any work
+    result = plan_outputs(check_with_finance(book, progress, timings), scenarios, progress)
+    if result.specs is None:
         return result
-    specs = render_step(plan, d, result.issues, result.timings, progress, result.finance)
-    specs = edits_step(book, specs, result.issues, discard_edits, result.timings, progress)
+    specs = edits_step(book, result.specs, result.issues, discard_edits, result.timings,
+                       progress)
     if not result.ok:
         return result
     result.written = write_step(book, specs, result.timings, progress)

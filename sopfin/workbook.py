@@ -9,14 +9,15 @@ same plan gives the same sheet contents either way.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol, TypeVar, cast, runtime_checkable
 
 from sopfin.close.digests import FormulaCell
 from sopfin.sheetspec import SheetSpec
 
 FORMULA_SEP = "\x00"  # joins formulas in ``CellRow.joined_formulas``: no formula holds it
 _REF = re.compile(r"^([A-Z]{1,3})(0|[1-9][0-9]*)$")
+T = TypeVar("T")
 
 
 class CellRow(Protocol):
@@ -40,11 +41,11 @@ class CellRow(Protocol):
         empty entry; None says the row cannot tell (e.g. it has no cell in a column)."""
         ...
 
-    def values(self, columns: Sequence[str]) -> list[Any]:
+    def values(self, columns: Sequence[str]) -> list[object]:
         """The cells of ``columns`` (FormulaCell, plain value, or None when empty)."""
         ...
 
-    def cells(self) -> Mapping[str, Any]:
+    def cells(self) -> Mapping[str, object]:
         """Every non-empty cell of the row: {column letters: value or FormulaCell}."""
         ...
 
@@ -54,7 +55,7 @@ class CellsRow:
 
     __slots__ = ("_cells", "number")
 
-    def __init__(self, number: int, cells: Mapping[str, Any]) -> None:
+    def __init__(self, number: int, cells: Mapping[str, object]) -> None:
         self.number = number
         self._cells = cells
 
@@ -66,22 +67,53 @@ class CellsRow:
             out.append(formula if isinstance(formula, str) else "")
         return FORMULA_SEP.join(out)
 
-    def values(self, columns: Sequence[str]) -> list[Any]:
+    def values(self, columns: Sequence[str]) -> list[object]:
         return [self._cells.get(c) for c in columns]
 
-    def cells(self) -> Mapping[str, Any]:
+    def cells(self) -> Mapping[str, object]:
         return self._cells
 
 
-def rows_of_cells(cells: Mapping[str, Any]) -> list[CellsRow]:
+def rows_of_cells(cells: Mapping[str, object]) -> list[CellsRow]:
     """{cell ref: value} (as ``read_cells`` gives) -> its rows in row order. Keys that are not
     plain references ('B7', no leading zero) name no cell a spec can have: left out."""
-    rows: dict[int, dict[str, Any]] = {}
+    rows: dict[int, dict[str, object]] = {}
     for ref, value in cells.items():
         match = _REF.match(ref)
         if match:
             rows.setdefault(int(match.group(2)), {})[match.group(1)] = value
     return [CellsRow(n, rows[n]) for n in sorted(rows)]
+
+
+class RawGrid(Protocol):
+    """One sheet as a grid from A1, as ``Workbook.read_raw_sheets`` gives it (what the
+    plan parser reads, ``sopfin.plan.read.SheetGrid``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def rows(self) -> list[list[object]]: ...
+
+
+class SheetGuardView(Protocol):
+    """How a published tab stands: its state and whether sheet protection is on."""
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def protected(self) -> bool: ...
+
+
+class WriteOutcome(Protocol):
+    """What a write reports back: warnings for the user (e.g. metadata it could not keep)."""
+
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+
+
+Cells = Mapping[str, object]  # {cell ref: value or FormulaCell}
 
 
 @runtime_checkable
@@ -91,6 +123,12 @@ class Workbook(Protocol):
     @property
     def name(self) -> str:
         """A short name for messages ('Plan.xlsx')."""
+        ...
+
+    def snapshot(self) -> Workbook:
+        """The workbook as one command sees it: read once (a file's package is read in one
+        open), every later question answered from that read (``WorkbookSnapshot``), and writes
+        refused if the workbook changed since."""
         ...
 
     def check_writable(self) -> None:
@@ -107,15 +145,15 @@ class Workbook(Protocol):
         """{sheet name: 'visible', 'hidden' or 'veryHidden'}."""
         ...
 
-    def read_raw_sheets(self, names: Iterable[str]) -> Mapping[str, Any]:
-        """Named sheets as grids from A1 (objects with ``.name`` and ``.rows``); Excel error
-        cells as ``sopfin.model.XlError``; missing sheets absent."""
+    def read_raw_sheets(self, names: Iterable[str]) -> Mapping[str, RawGrid]:
+        """Named sheets as grids from A1; Excel error cells as ``sopfin.model.XlError``;
+        missing sheets absent."""
         ...
 
-    def read_cells(self, names: Iterable[str]) -> Mapping[str, Mapping[str, Any]]:
+    def read_cells(self, names: Iterable[str]) -> Mapping[str, Cells]:
         """Named sheets as {cell ref: value}, formula cells as
-        ``sopfin.close.ledger.FormulaCell(formula, cached value)``; for verify and for finding
-        typed-over formulas."""
+        ``sopfin.close.digests.FormulaCell(formula, cached value)``; for verify and for
+        finding typed-over formulas."""
         ...
 
     def read_cell_rows(self, names: Iterable[str]) -> Mapping[str, Iterable[CellRow]]:
@@ -131,9 +169,9 @@ class Workbook(Protocol):
         close."""
         ...
 
-    def sheet_guards(self, names: Sequence[str]) -> Mapping[str, Any]:
-        """For the named sheets: objects with ``.state`` (visible, hidden, veryHidden) and
-        ``.protected`` (sheet protection on)."""
+    def sheet_guards(self, names: Sequence[str]) -> Mapping[str, SheetGuardView]:
+        """For the named sheets: their state (visible, hidden, veryHidden) and whether
+        sheet protection is on."""
         ...
 
     def sheets_as_written(self, names: Iterable[str]) -> set[str]:
@@ -143,8 +181,82 @@ class Workbook(Protocol):
 
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None, *,
-                     workbook_id: str | None = None) -> Any:
+                     workbook_id: str | None = None) -> WriteOutcome:
         """Add or replace these sheets, all or nothing; ``states`` sets the state of sopfin's
         own sheets that are not rewritten ({name: state}; others are left alone); record
         ``workbook_id`` as the workbook's identity in the same save if it has none."""
         ...
+
+
+class WorkbookSnapshot:
+    """A workbook as one command sees it (think of a ledger loaded once): the sheet list and
+    states, the owned sheets, the identity, and every sheet a step asked for, each read once
+    from ``reader`` and then answered from memory. ``reader`` is a workbook bound to one read
+    of the package (``FileWorkbook.snapshot``) or a book open in Excel. Writes go to
+    ``reader``, which refuses them when the file changed since its read; a snapshot is spent
+    by its write (the command's last step)."""
+
+    def __init__(self, reader: Workbook) -> None:
+        self.reader = reader
+        self._raw: dict[str, RawGrid | None] = {}
+        self._cells: dict[str, Cells | None] = {}
+        self._facts: dict[str, object] = {}
+
+    @property
+    def name(self) -> str:
+        return self.reader.name
+
+    def snapshot(self) -> WorkbookSnapshot:
+        return self
+
+    def _fact(self, key: str, read: Callable[[], object]) -> object:
+        if key not in self._facts:
+            self._facts[key] = read()
+        return self._facts[key]
+
+    def check_writable(self) -> None:
+        self._fact("writable", self.reader.check_writable)
+
+    def sheet_names(self) -> list[str]:
+        return list(cast(list[str], self._fact("names", self.reader.sheet_names)))
+
+    def owned_sheet_names(self) -> set[str]:
+        return set(cast(set[str], self._fact("owned", self.reader.owned_sheet_names)))
+
+    def sheet_states(self) -> dict[str, str]:
+        return dict(cast(dict[str, str], self._fact("states", self.reader.sheet_states)))
+
+    def workbook_id(self) -> str | None:
+        return cast("str | None", self._fact("id", self.reader.workbook_id))
+
+    def read_raw_sheets(self, names: Iterable[str]) -> Mapping[str, RawGrid]:
+        return _remembered(self._raw, names, self.reader.read_raw_sheets)
+
+    def read_cells(self, names: Iterable[str]) -> Mapping[str, Cells]:
+        return _remembered(self._cells, names, self.reader.read_cells)
+
+    def read_cell_rows(self, names: Iterable[str]) -> Mapping[str, Iterable[CellRow]]:
+        return self.reader.read_cell_rows(names)  # streamed from the one read, not held
+
+    def sheet_guards(self, names: Sequence[str]) -> Mapping[str, SheetGuardView]:
+        return self.reader.sheet_guards(names)
+
+    def sheets_as_written(self, names: Iterable[str]) -> set[str]:
+        return self.reader.sheets_as_written(names)
+
+    def write_sheets(self, specs: Sequence[SheetSpec],
+                     states: Mapping[str, str] | None = None, *,
+                     workbook_id: str | None = None) -> WriteOutcome:
+        return self.reader.write_sheets(specs, states, workbook_id=workbook_id)
+
+
+def _remembered(memo: dict[str, T | None], names: Iterable[str],
+                read: Callable[[list[str]], Mapping[str, T]]) -> dict[str, T]:
+    """The named sheets from ``memo``, reading those not asked for before in one call
+    (a sheet the workbook lacks is remembered as absent)."""
+    wanted = list(dict.fromkeys(names))
+    new = [n for n in wanted if n not in memo]
+    if new:
+        found = read(new)
+        memo.update({n: found.get(n) for n in new})
+    return {n: value for n in wanted if (value := memo[n]) is not None}

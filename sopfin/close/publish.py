@@ -60,9 +60,9 @@ from sopfin.pipeline import (
     RunResult,
     Timings,
     check_with_finance,
-    dollarize_step,
     exclusive,
-    render_step,
+    plan_outputs,
+    read_snapshot,
 )
 from sopfin.render import rerender_issues
 from sopfin.render.input_rows import render_input_rows
@@ -141,19 +141,16 @@ def recon_protection() -> SheetProtection:
 
 def _prepare(book: Workbook, scenario_window: str, progress: Progress,
              ledger: Sequence[LedgerEntry] | None = None,
+             timings: Timings | None = None,
              ) -> tuple[RunResult, CloseResult, list[SheetSpec]]:
-    """check + dollarize + finance inputs + silent overrides + reconcile; no writing."""
-    base = check_with_finance(book, progress)
+    """check + finance inputs + dollarize + render (``plan_outputs``) + silent overrides +
+    reconcile; no writing."""
+    base = plan_outputs(check_with_finance(book, progress, timings), None, progress)
     out = CloseResult(book=book, issues=list(base.issues), timings=base.timings)
-    if base.plan is None or base.finance is None or not base.ok:
+    if base.specs is None or base.finance is None:
         return base, out, []
-    plan, fin = base.plan, base.finance
-    d, engine_issues = dollarize_step(plan, None, base.timings, progress)
-    out.issues.extend(engine_issues)
-    base.dollarized = d
-    if has_errors(out.issues):
-        return base, out, []
-    specs = render_step(plan, d, out.issues, base.timings, progress, fin)
+    plan, fin, d, specs = base.plan, base.finance, base.dollarized, base.specs
+    assert plan is not None and d is not None
     with base.timings.step("reconcile", progress):
         names = sheets_to_check(book)
         current = book.read_cell_rows(names) if names else {}
@@ -169,11 +166,15 @@ def _prepare(book: Workbook, scenario_window: str, progress: Progress,
 
 def run_reconcile(target: str | Path | Workbook, *, window: str = "Horizon",
                   progress: Progress | None = None) -> CloseResult:
-    """Dollarize and reconcile; write the output sheets; publish nothing."""
+    """The reconcile command: dollarize and reconcile; write the output sheets; publish
+    nothing."""
+    progress = progress or _quiet
     book = open_workbook(target)
     with exclusive(book):
+        timings = Timings()
+        book = read_snapshot(book, timings, progress)
         book.check_writable()
-        base, out, specs = _prepare(book, window, progress or _quiet)
+        base, out, specs = _prepare(book, window, progress, timings=timings)
         if out.reconciliation is None:
             return out.refuse("not written: fix the errors listed below and run again")
         edits = [s for s in out.reconciliation.silent_overrides
@@ -215,18 +216,21 @@ def run_close(target: str | Path | Workbook, *, author: str | None = None,
     that does not verify, or silent overrides unless ``allow_unexplained``. When nothing
     changed since the last version (``unchanged_since``) it publishes nothing and leaves the
     file as it was, unless ``force``."""
+    progress = progress or _quiet
     book = open_workbook(target)
     with exclusive(book):
-        return _publish(book, author, window, allow_unexplained, key, progress or _quiet,
-                        force)
+        timings = Timings()
+        return _publish(read_snapshot(book, timings, progress), author, window,
+                        allow_unexplained, key, progress, force, timings)
 
 
 def _publish(book: Workbook, author: str | None, window: str, allow_unexplained: bool,
-             key: bytes | None, progress: Progress, force: bool) -> CloseResult:
+             key: bytes | None, progress: Progress, force: bool,
+             timings: Timings) -> CloseResult:
     book.check_writable()
     ledger = load_ledger(book)
     require_key_policy(book, ledger, key, "published")
-    base, out, specs = _prepare(book, window, progress, ledger)
+    base, out, specs = _prepare(book, window, progress, ledger, timings)
     rec = out.reconciliation
     if rec is None:
         return out.refuse("not published: fix the errors listed below and run again")
@@ -296,15 +300,18 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
 
 def run_approve(target: str | Path | Workbook, *, version: int, by: str,
                 key: bytes | None = None) -> CloseResult:
-    """Mark a published version as the plan of record (appends an approve entry)."""
+    """The approve command: mark a published version as the plan of record (appends an
+    approve entry)."""
     book = open_workbook(target)
     with exclusive(book):
-        return _approve(book, version, by, key)
+        timings = Timings()
+        return _approve(read_snapshot(book, timings), version, by, key, timings)
 
 
-def _approve(book: Workbook, version: int, by: str, key: bytes | None) -> CloseResult:
+def _approve(book: Workbook, version: int, by: str, key: bytes | None,
+             timings: Timings) -> CloseResult:
     book.check_writable()
-    out = CloseResult(book=book)
+    out = CloseResult(book=book, timings=timings)
     ledger = load_ledger(book)
     require_key_policy(book, ledger, key, "approved")
     out.findings = [f for f in ledger_findings(book, ledger, key)
@@ -346,12 +353,13 @@ def run_rekey(target: str | Path | Workbook, *, key: bytes | None,
                                         f"pass --key-file or set {KEY_ENV} or "
                                         f"{KEY_FILE_ENV}")
     with exclusive(book):
-        return _rekey(book, key, confirm)
+        timings = Timings()
+        return _rekey(read_snapshot(book, timings), key, confirm, timings)
 
 
-def _rekey(book: Workbook, key: bytes, confirm: bool) -> CloseResult:
+def _rekey(book: Workbook, key: bytes, confirm: bool, timings: Timings) -> CloseResult:
     book.check_writable()
-    out = CloseResult(book=book)
+    out = CloseResult(book=book, timings=timings)
     ledger = load_ledger(book)
     unsigned = [e for e in ledger if not e.hmac]
     out.findings = [f for f in ledger_findings(book, ledger, key)

@@ -40,10 +40,9 @@ from sopfin.close.published import (
 from sopfin.guard.edits import edited_cells
 from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.money import to_cents
-from sopfin.pipeline import RunResult, check_with_finance, dollarize_step, render_step
+from sopfin.pipeline import RunResult, Timings, check_with_finance, plan_outputs, read_snapshot
 from sopfin.render.recon import snapshot_from_cells
 from sopfin.workbook import Workbook
-from sopfin.xlsx.adapter import open_workbook
 
 
 @dataclass
@@ -54,6 +53,7 @@ class AuditResult:
     relation: Comparison | None = None
     table: pd.DataFrame | None = None
     strict_hmac: bool = False  # a key was given: unauthenticated entries fail
+    timings: Timings = field(default_factory=Timings)
 
     def failing(self) -> list[Issue]:
         return [f for f in self.findings if f.severity is Severity.ERROR or (
@@ -89,12 +89,11 @@ def overwritten_formulas(book: Workbook, base: RunResult | None = None,
     if not set(layout.OUTPUT_SHEET_NAMES) & owned:
         return []
     base = base or check_with_finance(book)
-    if base.plan is None or not base.ok:
+    if base.specs is None:
+        plan_outputs(base)
+    if base.specs is None:
         return []  # inputs do not validate: nothing to compare the outputs with
-    d, issues = dollarize_step(base.plan, None, base.timings)
-    specs = [s for s in render_step(base.plan, d, [*base.issues, *issues], base.timings,
-                                    finance=base.finance)
-             if s.name in owned and s.name != layout.ISSUES]
+    specs = [s for s in base.specs if s.name in owned and s.name != layout.ISSUES]
     unchanged = book.sheets_as_written([s.name for s in specs])
     current = book.read_cell_rows([s.name for s in specs if s.name not in unchanged])
     return [finding(IssueCode.OVERWRITTEN_FORMULA, 0, f.where, f.message, f.fix)
@@ -130,10 +129,11 @@ def _relation_line(a: Workbook, b: Workbook, cmp: Comparison,
 
 
 def workbook_findings(book: Workbook, ledger: Sequence[LedgerEntry],
+                      timings: Timings | None = None,
                       ) -> tuple[list[Issue], RunResult]:
     """Warnings about the workbook around the ledger: inputs changed since the latest
     version, published tabs hidden or unprotected. Returns the check it ran, for reuse."""
-    base = check_with_finance(book)
+    base = check_with_finance(book, timings=timings)
     published = sorted({e.version for e in ledger if e.event == PUBLISH}
                        & set(recon_versions(book)))
     guards = book.sheet_guards([layout.recon_tab_name(v) for v in published])
@@ -153,12 +153,14 @@ def _in_copy(issue: Issue, book: str) -> Issue:
 
 def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | None = None, *,
                key: bytes | None = None, head: str | None = None) -> AuditResult:
-    """Verify ``target`` (and compare it with ``other``); ``head`` is a ledger head kept
-    outside the workbook, which this copy must hold."""
-    book = open_workbook(target)
-    out = AuditResult(book=book, strict_hmac=key is not None)
+    """The verify command: verify ``target`` (and compare it with ``other``); ``head`` is a
+    ledger head kept outside the workbook, which this copy must hold. Each copy is read
+    once."""
+    timings = Timings()
+    book = read_snapshot(target, timings)
+    out = AuditResult(book=book, strict_hmac=key is not None, timings=timings)
     ledger, findings = _verify_one(book, key)
-    around, base = workbook_findings(book, ledger)
+    around, base = workbook_findings(book, ledger, timings)
     out.findings = findings + around + overwritten_formulas(book, base)
     out.messages.append(_status_line(book, ledger))
     note = provenance.identity_note(ledger)
@@ -169,7 +171,7 @@ def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | Non
         out.findings += behind
         out.messages += [line] if line else []
     if other is not None:
-        second = open_workbook(other)
+        second = read_snapshot(other, timings)
         ledger_b, findings_b = _verify_one(second, key)
         out.findings += [_in_copy(f, second.name) for f in findings_b]
         out.relation = compare_ledgers(ledger, ledger_b)
@@ -186,10 +188,12 @@ def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | Non
 
 
 def run_diff(target: str | Path | Workbook, version_a: int, version_b: int) -> AuditResult:
-    """What moved between two published versions, by family and measure, largest first.
-    ``UnknownVersionError`` (naming the versions present) for a version with no tab."""
-    book = open_workbook(target)
-    out = AuditResult(book=book)
+    """The diff command: what moved between two published versions, by family and measure,
+    largest first. ``UnknownVersionError`` (naming the versions present) for a version with
+    no tab."""
+    timings = Timings()
+    book = read_snapshot(target, timings)
+    out = AuditResult(book=book, timings=timings)
     present = recon_versions(book)
     unknown = [v for v in dict.fromkeys((version_a, version_b)) if v not in present]
     if unknown:

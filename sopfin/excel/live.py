@@ -46,7 +46,7 @@ from sopfin.excel.live_page import apply_page_setup
 from sopfin.layout import OWNER_MARK_NAME, WORKBOOK_ID_NAME, cell_name, is_owner_mark_value
 from sopfin.model import XlError
 from sopfin.sheetspec import STYLE_FORMATS, Block, SheetSpec, Style
-from sopfin.workbook import CellsRow, rows_of_cells
+from sopfin.workbook import Cells, CellsRow, WorkbookSnapshot, rows_of_cells
 from sopfin.xlsx.errors import SheetNameTakenError, StructureProtectedError
 from sopfin.xlsx.lock import exclusive
 from sopfin.xlsx.read import RawSheet
@@ -90,6 +90,11 @@ class LiveWorkbook:
     def name(self) -> str:
         return str(self.book.name)
 
+    def snapshot(self) -> WorkbookSnapshot:
+        """The book as one command sees it: each sheet and fact read from Excel once (the
+        whole command runs while the button holds the book)."""
+        return WorkbookSnapshot(self)
+
     def check_writable(self) -> None:
         if _api_structure_protected(self.book):
             raise StructureProtectedError(self.name)
@@ -121,13 +126,13 @@ class LiveWorkbook:
                                               ndim=2, err_to_str=True).value])
                 for s in self._sheets(names)}
 
-    def read_cells(self, names: Iterable[str]) -> Mapping[str, Mapping[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
+    def read_cells(self, names: Iterable[str]) -> Mapping[str, Cells]:
+        out: dict[str, Cells] = {}
         for sheet in self._sheets(names):
             rng = _whole(sheet)
             values = rng.options(ndim=2, err_to_str=True).value
             formulas = _rows2d(rng.formula)
-            cells: dict[str, Any] = {}
+            cells: dict[str, object] = {}
             for i, (vrow, frow) in enumerate(zip(values, formulas, strict=True)):
                 for j, (v, f) in enumerate(zip(vrow, frow, strict=True)):
                     if isinstance(f, str) and f.startswith("="):

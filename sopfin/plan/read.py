@@ -59,8 +59,11 @@ _FALSE_TEXT = frozenset({"false", "no", "n", "0"})
 class SheetGrid(Protocol):
     """What the parser needs of a sheet read by the edge (``sopfin.xlsx.read.RawSheet``)."""
 
-    name: str
-    rows: list[list[object]]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def rows(self) -> list[list[object]]: ...
 
 
 class IssueLog:

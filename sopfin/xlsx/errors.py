@@ -145,3 +145,9 @@ class UserSheetPatchError(WorkbookError):
 
     def __init__(self, path: str | Path, problem: str, fix: str) -> None:
         super().__init__(path, problem, fix)
+class PackageLimitError(WorkbookError):
+    """A part, or the whole package, would inflate beyond a limit."""
+
+    def __init__(self, path: str | Path, problem: str, variable: str) -> None:
+        super().__init__(path, problem, f"if the file is genuine, raise {variable} and run "
+                                        "again")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from sopfin.layout import WORKBOOK_ID_NAME
 from sopfin.xlsx.package import (
@@ -23,6 +22,7 @@ from sopfin.xlsx.package import (
     parse_xml,
     prefix_of,
 )
+from sopfin.xlsx.source import PackageSource
 
 _PROTECTION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetProtection\b[^>]*>")
 _SHEET_ON = re.compile(rb'\ssheet\s*=\s*["\'](?:1|true)["\']')
@@ -35,13 +35,13 @@ class SheetGuard:
     protected: bool  # <sheetProtection sheet="1"> is present
 
 
-def workbook_id(path: str | Path) -> str | None:
+def workbook_id(path: PackageSource) -> str | None:
     """The identity the workbook at ``path`` carries, or None."""
     with open_package(path) as pkg:
         return read_workbook_id(pkg)
 
 
-def sheet_guards(path: str | Path, names: Iterable[str]) -> dict[str, SheetGuard]:
+def sheet_guards(path: PackageSource, names: Iterable[str]) -> dict[str, SheetGuard]:
     """State and protection of the named sheets of the workbook at ``path``."""
     with open_package(path) as pkg:
         return package_sheet_guards(pkg, names)

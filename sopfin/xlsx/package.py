@@ -28,11 +28,10 @@ from sopfin.xlsx.errors import (
     StrictOOXMLError,
     StructureProtectedError,
     WorkbookLockedError,
-    WorkbookNotFoundError,
 )
 from sopfin.xlsx.limits import Limits
-from sopfin.xlsx.metadata import refuse_odd_target
 from sopfin.xlsx.screen import reading, screen_entries, screen_structure
+from sopfin.xlsx.source import PackageSource, package_of, path_of
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -199,21 +198,20 @@ def lock_files(path: Path) -> list[Path]:
     return [p for p in candidates if p.exists()]
 
 
-def open_package(path: str | Path, source: BinaryIO | None = None) -> Package:
+def open_package(path: PackageSource, source: BinaryIO | None = None) -> Package:
     """Inspect a workbook package; raise a WorkbookError for anything sopfin cannot write.
 
+    ``path`` is the file, or the ``PackageBytes`` a command read (then nothing is opened).
     ``source`` reads the package from an open binary file instead of ``path`` (which then
     only names it in messages).
     """
-    path = Path(path)
     owns = source is None
     if source is None:
-        refuse_odd_target(path)
-        if not path.is_file():
-            raise WorkbookNotFoundError(path)
-        source = path.open("rb")
+        package = package_of(path)
+        source = package.stream()
+    where = path_of(path)
     try:
-        return _inspect(path, source, owns)
+        return _inspect(where, source, owns)
     except BaseException:
         if owns:
             source.close()
@@ -227,6 +225,7 @@ def _inspect(path: Path, source: BinaryIO, owns: bool) -> Package:
     source.seek(0)
     try:
         zf = zipfile.ZipFile(source)
+        zf.filename = str(path)  # messages name the file, not the stream
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise NotAWorkbookError(path, f"it is not a zip package: {exc}") from None
     names = [i.filename for i in zf.infolist()]

@@ -27,6 +27,7 @@ from sopfin.xlsx.errors import NotAWorkbookError
 from sopfin.xlsx.limits import MIB, Limits
 from sopfin.xlsx.package import open_package
 from sopfin.xlsx.screen import open_zip, reading, screen_inflated, screen_registry
+from sopfin.xlsx.source import PackageBytes, PackageSource, package_of
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -60,25 +61,34 @@ _SHEET_WITHOUT_REL = re.compile(
     r"""<(?:\w+:)?sheet\b(?:(?!/>)[^>])*?\br:id=(?:""|'')(?:(?!/>)[^>])*/>""")
 
 
-def _open_book(path: Path) -> CalamineWorkbook:
+def _open_book(package: PackageBytes) -> CalamineWorkbook:
+    """calamine over the package bytes, opened once per read of the package (a large package
+    costs calamine a copy of its bytes)."""
+    book = package.readers.get("calamine")
+    if not isinstance(book, CalamineWorkbook):
+        book = package.readers["calamine"] = _calamine_book(package)
+    return book
+
+
+def _calamine_book(package: PackageBytes) -> CalamineWorkbook:
     try:
-        return CalamineWorkbook.from_path(str(path))
+        return CalamineWorkbook.from_filelike(package.stream())
     except Exception as exc:  # calamine raises several unrelated types for a bad package
         first = exc
     try:  # a sheet entry without a relationship (Excel repairs it) stops calamine: skip it
-        return CalamineWorkbook.from_filelike(_without_unlinked_sheets(path))
+        return CalamineWorkbook.from_filelike(_without_unlinked_sheets(package))
     except Exception:  # the sanitised copy fails too: report the original fault
-        raise WorkbookReadError(path, f"calamine could not open it: {first}") from None
+        raise WorkbookReadError(package.path, f"calamine could not open it: {first}") from None
 
 
-def _without_unlinked_sheets(path: Path) -> io.BytesIO:
+def _without_unlinked_sheets(package: PackageBytes) -> io.BytesIO:
     """An in-memory copy of the package whose workbook.xml lists only sheets that have a
     relationship. The file on disk is never touched; used only to read the input sheets, and
     only for a package small enough to copy in memory."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(buffer, "w") as copy:
+    with zipfile.ZipFile(package.stream()) as source, zipfile.ZipFile(buffer, "w") as copy:
         if sum(i.file_size for i in source.infolist()) > _COPY_LIMIT:
-            raise WorkbookReadError(path, "too large to repair in memory")
+            raise WorkbookReadError(package.path, "too large to repair in memory")
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "xl/workbook.xml":
@@ -88,37 +98,39 @@ def _without_unlinked_sheets(path: Path) -> io.BytesIO:
     return buffer
 
 
-def workbook_sheet_names(path: str | Path) -> list[str]:
+def workbook_sheet_names(path: PackageSource) -> list[str]:
     """The workbook's sheet names, in tab order."""
-    path = Path(path)
+    package = package_of(path)
     limits = Limits.from_env()
-    with open_zip(path, limits) as package:
-        screen_inflated(package, path, _read_by_calamine(package, ()), limits)
-    return list(_open_book(path).sheet_names)
+    with open_zip(package, limits) as zf:
+        screen_inflated(zf, package.path, _read_by_calamine(zf, ()), limits)
+    return list(_open_book(package).sheet_names)
 
 
-def read_raw_sheets(path: str | Path, names: Iterable[str]) -> dict[str, RawSheet]:
+def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawSheet]:
     """Read the named sheets; sheets the workbook does not have are absent from the result.
 
-    The package is screened first (``sopfin.xlsx.screen``): every part calamine will inflate
-    is inflated once as a stream and held to the limits, and each input sheet's cells must
-    lie inside Excel's grid and the input cell limit."""
-    path = Path(path)
+    ``path`` is the file, or the ``PackageBytes`` a command read. The package is screened
+    first (``sopfin.xlsx.screen``): every part calamine will inflate is inflated once as a
+    stream and held to the limits, and each input sheet's cells must lie inside Excel's grid
+    and the input cell limit."""
+    source = package_of(path)
+    where = source.path
     limits = Limits.from_env()
-    with open_zip(path, limits) as package:
-        parts = sheet_parts(package, path)
+    with open_zip(source, limits) as package:
+        parts = sheet_parts(package, where)
         wanted = [parts[n] for n in dict.fromkeys(names)
                   if n in parts and parts[n] in package.NameToInfo]
-        screen_inflated(package, path, _read_by_calamine(package, wanted), limits, wanted)
-        screen_registry(package, path)
-        with open_package(path):  # what a write refuses in the package, check refuses too
+        screen_inflated(package, where, _read_by_calamine(package, wanted), limits, wanted)
+        screen_registry(package, where)
+        with open_package(source):  # what a write refuses in the package, check refuses too
             pass
-        book = _open_book(path)
+        book = _open_book(source)
         present = [n for n in dict.fromkeys(names) if n in book.sheet_names]
         out: dict[str, RawSheet] = {}
         for name in present:
             part = parts.get(name)
-            with reading(path, part or f"of sheet {name!r}"):
+            with reading(where, part or f"of sheet {name!r}"):
                 rows = _normalised(_calamine_rows(book, name))
                 if part is not None and part in package.NameToInfo:
                     _place_errors(rows, streamed_error_cells(package, part, limits.row_bytes))

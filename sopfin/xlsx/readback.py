@@ -46,6 +46,7 @@ from sopfin.xlsx.readcell import (
 )
 from sopfin.xlsx.rowscan import Scanner, Unusual
 from sopfin.xlsx.screen import open_zip, reading
+from sopfin.xlsx.source import PackageBytes, PackageSource, package_of
 
 __all__ = ["SheetRows", "read_cell_rows", "read_cells", "sheets_as_written", "shift_formula"]
 
@@ -53,33 +54,34 @@ REL_SHARED_STRINGS = f"{DOC_REL_NS}/sharedStrings"
 REL_WORKSHEET = f"{DOC_REL_NS}/worksheet"
 
 
-def read_cells(path: str | Path, names: Iterable[str], *,
+def read_cells(path: PackageSource, names: Iterable[str], *,
                scan: bool = True) -> dict[str, dict[str, object]]:
     """Sheet name -> {cell ref: value} for the named sheets the workbook has (others are
     absent). Chartsheets and sheets without a worksheet part are absent too. ``scan=False``
-    reads with lxml alone (the reference the scanner is tested against)."""
-    path = Path(path)
-    with _open_zip(path) as zf:
-        parts, strings = _sheets(zf, path, names)
+    reads with lxml alone (the reference the scanner is tested against). ``path`` is the
+    file, or the ``PackageBytes`` a command read."""
+    package = package_of(path)
+    with open_zip(package) as zf:
+        parts, strings = _sheets(zf, package.path, names)
         return {name: _cells_of(_rows_of(zf, part, strings, scan))
                 for name, part in parts.items()}
 
 
-def read_cell_rows(path: str | Path, names: Iterable[str]) -> dict[str, SheetRows]:
+def read_cell_rows(path: PackageSource, names: Iterable[str]) -> dict[str, SheetRows]:
     """Sheet name -> its rows, read while iterated (see ``SheetRows``), for the named sheets
     the workbook has."""
-    path = Path(path)
-    with _open_zip(path) as zf:
-        parts, strings = _sheets(zf, path, names)
-    return {name: SheetRows(path, part, strings) for name, part in parts.items()}
+    package = package_of(path)
+    with open_zip(package) as zf:
+        parts, strings = _sheets(zf, package.path, names)
+    return {name: SheetRows(package, part, strings) for name, part in parts.items()}
 
 
-def sheets_as_written(path: str | Path, names: Iterable[str]) -> set[str]:
+def sheets_as_written(path: PackageSource, names: Iterable[str]) -> set[str]:
     """The named sheets whose worksheet part is byte for byte what sopfin last wrote (its zip
     entry carries sopfin's comment with the part's CRC-32): no cell can have changed since."""
-    path = Path(path)
-    with _open_zip(path) as zf:
-        parts, _ = _sheet_parts(zf, path)
+    package = package_of(path)
+    with open_zip(package) as zf:
+        parts, _ = _sheet_parts(zf, package.path)
         out = set()
         for name in names:
             part = parts.get(name)
@@ -96,15 +98,16 @@ def sheets_as_written(path: str | Path, names: Iterable[str]) -> set[str]:
 
 class SheetRows:
     """The rows of one worksheet part as ``CellRow``s, in document order. Each iteration
-    opens the file and streams the part again, so only a chunk of rows is in memory."""
+    streams the part again from the package bytes, so only a chunk of rows is inflated at a
+    time."""
 
-    def __init__(self, path: Path, part: str, strings: list[str]) -> None:
-        self.path = path
+    def __init__(self, package: PackageBytes, part: str, strings: list[str]) -> None:
+        self.package = package
         self.part = part
         self.strings = strings
 
     def __iter__(self) -> Iterator[CellRow]:
-        with _open_zip(self.path) as zf:
+        with open_zip(self.package) as zf:
             yield from _rows_of(zf, self.part, self.strings, True)
 
 
@@ -140,10 +143,6 @@ def _rows_of(zf: zipfile.ZipFile, part: str, strings: list[str],
 
 
 # --- package structure -----------------------------------------------------------------------
-def _open_zip(path: Path) -> zipfile.ZipFile:
-    return open_zip(path)
-
-
 def _sheets(zf: zipfile.ZipFile, path: Path,
             names: Iterable[str]) -> tuple[dict[str, str], list[str]]:
     """The worksheet part of each named sheet the workbook has, and the shared strings

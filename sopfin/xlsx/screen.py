@@ -24,9 +24,9 @@ from xml.etree import ElementTree
 from lxml import etree
 
 from sopfin.layout import column_index
-from sopfin.xlsx.errors import NotAWorkbookError, WorkbookError, WorkbookNotFoundError
+from sopfin.xlsx.errors import NotAWorkbookError, PackageLimitError, WorkbookError
 from sopfin.xlsx.limits import Limits, LimitSettingError, describe
-from sopfin.xlsx.metadata import refuse_odd_target
+from sopfin.xlsx.source import PackageSource, package_of
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 CONTENT_TYPES = "[Content_Types].xml"
@@ -48,36 +48,26 @@ _UNDEFINED_ENTITY = re.compile(rb"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-
                                rb"([^;&<\s]{0,32};?)")
 
 
-class PackageLimitError(WorkbookError):
-    """A part, or the whole package, would inflate beyond a limit."""
-
-    def __init__(self, path: str | Path, problem: str, variable: str) -> None:
-        super().__init__(path, problem, f"if the file is genuine, raise {variable} and run "
-                                        "again")
-
-
 class SheetTooLargeError(WorkbookError):
     """An input sheet reaches beyond what Excel or the input cell limit allows."""
 
 
-def open_zip(path: Path, limits: Limits | None = None) -> zipfile.ZipFile:
-    """The package at ``path``, screened; a WorkbookError for anything every command
-    refuses."""
-    refuse_odd_target(path)
-    if not path.is_file():
-        raise WorkbookNotFoundError(path)
-    with path.open("rb") as fh:
-        magic = fh.read(len(OLE2_MAGIC))
-    if magic == OLE2_MAGIC:
-        raise NotAWorkbookError(path, "it is a legacy .xls file or a password-encrypted "
-                                      "workbook")
+def open_zip(path: PackageSource, limits: Limits | None = None) -> zipfile.ZipFile:
+    """The package at ``path`` (a file, or the ``PackageBytes`` a command read), screened; a
+    WorkbookError for anything every command refuses."""
+    package = package_of(path)
+    where = package.path
+    if package.data[:len(OLE2_MAGIC)] == OLE2_MAGIC:
+        raise NotAWorkbookError(where, "it is a legacy .xls file or a password-encrypted "
+                                       "workbook")
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(package.stream())
+        zf.filename = str(where)  # messages name the file, not the stream
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-        raise NotAWorkbookError(path, f"it is not a zip package: {exc}") from None
+        raise NotAWorkbookError(where, f"it is not a zip package: {exc}") from None
     try:
-        screen_entries(zf, path, limits or Limits.from_env())
-        screen_structure(zf, path)
+        screen_entries(zf, where, limits or Limits.from_env())
+        screen_structure(zf, where)
     except BaseException:
         zf.close()
         raise

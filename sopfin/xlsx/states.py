@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from sopfin.sheetspec import SheetSpec
 from sopfin.xlsx.package import Package, open_package
+from sopfin.xlsx.source import PackageSource
 
 SHEET_STATES = ("visible", "hidden", "veryHidden")
 
 
-def sheet_states(path: str | Path) -> dict[str, str]:
+def sheet_states(path: PackageSource) -> dict[str, str]:
     """{sheet name: 'visible' | 'hidden' | 'veryHidden'} in tab order."""
     with open_package(path) as pkg:
         return {s.name: s.state for s in pkg.sheets}

@@ -40,12 +40,13 @@ from sopfin.xlsx.errors import (
     StrictOOXMLError,
     StructureProtectedError,
     UserSheetPatchError,
+    WorkbookChangedError,
     WorkbookError,
     WorkbookExistsError,
     WorkbookLockedError,
     WorkbookNotFoundError,
 )
-from sopfin.xlsx.lock import exclusive
+from sopfin.xlsx.lock import exclusive, identity_of
 from sopfin.xlsx.marks import (
     SheetGuard,
     read_workbook_id,
@@ -81,6 +82,7 @@ from sopfin.xlsx.package import (
 from sopfin.xlsx.printnames import positions_of, replace_print_names
 from sopfin.xlsx.screen import SheetTooLargeError, reading
 from sopfin.xlsx.sheetxml import ExcelLimitError, block_styles, check_blocks, worksheet_chunks
+from sopfin.xlsx.source import PackageBytes, PackageSource, path_of
 from sopfin.xlsx.states import SHEET_STATES, restored_states, sheet_states
 from sopfin.xlsx.styles import resolve_styles
 
@@ -112,20 +114,21 @@ class WriteReport:
 
 
 # --- public API ------------------------------------------------------------------------------
-def check_writable(path: str | Path) -> None:
-    """Raise a WorkbookError if sopfin could not write sheets into ``path``."""
-    refuse_unwritable(path)
+def check_writable(path: PackageSource) -> None:
+    """Raise a WorkbookError if sopfin could not write sheets into ``path`` (the file, or the
+    ``PackageBytes`` a command read from it)."""
+    refuse_unwritable(path_of(path))
     with open_package(path) as pkg:
         check_package(pkg)
 
 
-def sheet_names(path: str | Path) -> list[str]:
+def sheet_names(path: PackageSource) -> list[str]:
     """Sheet names in workbook (tab) order."""
     with open_package(path) as pkg:
         return [s.name for s in pkg.sheets]
 
 
-def owned_sheet_names(path: str | Path, any_value: bool = False) -> set[str]:
+def owned_sheet_names(path: PackageSource, any_value: bool = False) -> set[str]:
     """Names of the sheets carrying sopfin's owner mark (``any_value``: carrying the owner
     name whatever its value, FALSE included)."""
     with open_package(path) as pkg:
@@ -135,7 +138,7 @@ def owned_sheet_names(path: str | Path, any_value: bool = False) -> set[str]:
         return {s.name for s in pkg.sheets if s.position in named}
 
 
-def write_sheets(path: str | Path, sheets: Sequence[SheetSpec],
+def write_sheets(path: PackageSource, sheets: Sequence[SheetSpec],
                  states: Mapping[str, str] | None = None,
                  adopt: Collection[str] = (), *,
                  workbook_id: str | None = None,
@@ -151,16 +154,21 @@ def write_sheets(path: str | Path, sheets: Sequence[SheetSpec],
     identity if it has none yet. ``cells`` sets cells on sheets sopfin does not own (an import
     into ``Actuals``): sheet name -> edits (``sopfin.xlsx.cellpatch``); a cell holding a
     formula is refused, as is a sheet sopfin owns.
+    ``path`` is the file, or the ``PackageBytes`` a command read from it: then the sheets
+    are written into those bytes, and a file changed on disk since that read is refused
+    (``WorkbookChangedError``) rather than saved over.
     Everything is checked before anything is written; on any error the file is left as it was.
     """
-    path = Path(path)
-    with exclusive(path), open_package(path) as pkg:
+    where = path_of(path)
+    with exclusive(where), open_package(path) as pkg:
+        if isinstance(path, PackageBytes) and identity_of(where) != path.identity:
+            raise WorkbookChangedError(where)
         check_package(pkg)
         adopted = _adoptable(pkg, adopt)
         pkg.sheets = [replace(s, owned=True) if s.position in adopted else s
                       for s in pkg.sheets]
-        patched = _patched_user_sheets(pkg, path, cells or {})
-        return _write(pkg, path, sheets, restore=restored_states(pkg, sheets, states or {}),
+        patched = _patched_user_sheets(pkg, where, cells or {})
+        return _write(pkg, where, sheets, restore=restored_states(pkg, sheets, states or {}),
                       remark=sorted(adopted), workbook_id=workbook_id, patched=patched)
 
 
