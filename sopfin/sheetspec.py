@@ -95,7 +95,7 @@ class Block:
             self.values, dtype=object)
         if arr.ndim != 2:
             raise ValueError(f"Block at row {self.row}, col {self.col}: values must be 2-D")
-        return arr.shape  # type: ignore[return-value]
+        return arr.shape
 
 
 @dataclass(frozen=True, eq=False)

@@ -4,12 +4,11 @@ agree, and the type checker rejects a misspelt measure."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import get_args
 
 import pytest
 from planfixtures import make_plan
 
-from sopfin.engine import results, summary
+from sopfin.engine import results
 from sopfin.engine.dollarize import dollarize
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,13 +62,6 @@ def test_dollarize_returns_exactly_the_typed_measures(names, typed, field) -> No
         assert arrays[name].dtype.kind == "f", name
 
 
-def test_summary_measures_are_the_literal_names() -> None:
-    assert summary.MEASURES == get_args(summary.SummaryMeasure)
-    assert set(summary.OVERRIDDEN) <= set(summary.MEASURES)
-    assert set(summary._FLOWS.values()) <= set(results.FAMILY_MEASURES)
-    assert set(summary._BUDGETED.values()) <= set(results.BUDGET_MEASURES)
-
-
 CHECKED = '''
 from sopfin.engine.results import Dollarized
 
@@ -94,5 +86,5 @@ def test_the_type_checker_rejects_a_misspelt_measure(tmp_path: Path) -> None:
     typo_line = CHECKED.splitlines().index('    return d.fam["revenu"]') + 1
     assert status == 1, out + err
     assert len(errors) == 1, out
-    assert errors[0].startswith(f"{source}:{typo_line}:"), out
+    assert f"{source.name}:{typo_line}: error:" in errors[0], out
     assert '"revenu"' in errors[0], out

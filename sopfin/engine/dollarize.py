@@ -128,7 +128,7 @@ def days_of_inventory(inventory_value: np.ndarray, cogs: np.ndarray,
     inventory_value, cogs = np.asarray(inventory_value, float), np.asarray(cogs, float)
     out = np.full(np.broadcast(inventory_value, cogs).shape, np.nan)
     np.divide(inventory_value, cogs, out=out, where=cogs != 0)
-    return out * np.asarray(days, float)
+    return np.asarray(out * np.asarray(days, float))
 
 
 # ----------------------------------------------------------------------------- lookups
@@ -218,7 +218,7 @@ def _grouped_pairs(table: Table, second: str, families: tuple[str, ...],
 def _codes(values: pd.Series, uniques: Sequence[str]) -> np.ndarray:
     """Position of each value in ``uniques`` (-1 when absent)."""
     return pd.Index(list(uniques), dtype=object).get_indexer(
-        values.to_numpy(dtype=object)).astype(np.int64)
+        values.to_numpy(dtype=object)).astype(np.int64)  # type: ignore[arg-type]  # any array
 
 
 def _first_match(table_keys: list[pd.Series], query: list[pd.Series]) -> np.ndarray:
@@ -260,8 +260,8 @@ def _cost_per_unit(table: Table) -> np.ndarray:
     if not len(v):
         return np.zeros(0)
     names = table.value_names
-    return (v[:, names.index("material")] + v[:, names.index("labour")]
-            + v[:, names.index("overhead")])
+    return np.asarray(v[:, names.index("material")] + v[:, names.index("labour")]
+                      + v[:, names.index("overhead")])
 
 
 def _by_family(arr: np.ndarray, fam_idx: np.ndarray, f_count: int) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -113,7 +114,7 @@ def _widest(values: Sequence[object]) -> int:
         return len(str(max(abs(int(np.min(values))), abs(int(np.max(values)))))) + 1
     listed = list(values)
     if all(type(v) is int for v in listed[:1]) and all(type(v) is int for v in listed):
-        return len(str(max(map(abs, listed)))) + 1
+        return len(str(max(map(abs, cast(list[int], listed))))) + 1
     return max(len(str(v)) for v in listed)
 
 
