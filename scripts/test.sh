@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Run the whole test suite. Installs what it needs: a virtualenv with sopfin and its test
-# dependencies, and LibreOffice (the formula oracle) and poppler-utils (pdftotext) from Debian's
-# packages when missing.
+# Run the linter (ruff), the type checker (mypy) and the whole test suite. Installs what it
+# needs: a virtualenv with sopfin and its test dependencies, and LibreOffice (the formula
+# oracle) and poppler-utils (pdftotext) from Debian's packages when missing.
 source "$(dirname "$0")/bootstrap.sh" test
 if ! command -v soffice >/dev/null 2>&1; then
   apt_install libreoffice-calc-nogui
@@ -9,4 +9,7 @@ fi
 if ! command -v pdftotext >/dev/null 2>&1; then  # reads the printed close's pages quickly
   apt_install poppler-utils || true
 fi
+# The linter and the type checker first: either one failing fails the run (set -e).
+.venv/bin/ruff check sopfin tests
+.venv/bin/mypy  # settings and the files it checks: [tool.mypy] in pyproject.toml
 exec .venv/bin/python -m pytest "$@"

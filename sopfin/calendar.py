@@ -28,7 +28,7 @@ def _year_month(months: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return ordinal // 12 + 1970, ordinal % 12 + 1
 
 
-def month_numbers(texts: Sequence[object]) -> np.ndarray:
+def month_numbers(texts: Sequence[object] | np.ndarray) -> np.ndarray:
     """'YYYY-MM' -> year x 12 + month, as float64 so that ordering is by time; anything else
     (blank, a typo) -> NaN. Surrounding spaces are ignored."""
     out = np.full(len(texts), np.nan)
@@ -43,7 +43,7 @@ def days_in_month(months: Sequence[str]) -> np.ndarray:
     """Calendar days of each month, as float64 (2027-02 -> 28.0, 2028-02 -> 29.0)."""
     stamps = np.asarray(months, dtype="datetime64[M]")
     days = (stamps + 1).astype("datetime64[D]") - stamps.astype("datetime64[D]")
-    return days.astype(np.int64).astype(np.float64)
+    return np.asarray(days.astype(np.int64).astype(np.float64))
 
 
 def fiscal_year(months: Sequence[str], start: int = 1) -> np.ndarray:
@@ -90,7 +90,7 @@ class Periods:
 
     def months_in(self) -> np.ndarray:
         """Number of planned months in each period."""
-        return self.last - self.first + 1
+        return np.asarray(self.last - self.first + 1)
 
 
 def _periods(keys: np.ndarray, labels: list[str]) -> Periods:

@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from sopfin import __version__, layout
 from sopfin.close.ledger import LedgerKeyError
@@ -54,7 +55,7 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     """argparse with its errors on one line: what is wrong and where to read the usage."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, SupportsInt, cast
 
 import numpy as np
 
@@ -244,6 +244,11 @@ def has_errors(issues: list[Issue] | tuple[Issue, ...]) -> bool:
     return any(i.severity is Severity.ERROR for i in issues)
 
 
+def sheet_row(keys: pd.DataFrame, i: int) -> int:
+    """The 1-based sheet row of data row ``i`` of a table's keys (its ``row`` column)."""
+    return int(cast(SupportsInt, keys["row"].iat[i]))
+
+
 @dataclass(frozen=True)
 class Table:
     """One input table as aligned arrays, with the cell each value came from.
@@ -268,7 +273,7 @@ class Table:
 
     def ref(self, i: int, j: int | None = None) -> CellRef:
         """The cell of row i's value j, or of row i's first key when j is None."""
-        row = int(self.keys["row"].iat[i])
+        row = sheet_row(self.keys, i)
         col = self.key_cols[0] if j is None else self.value_cols[j]
         return CellRef(self.sheet, f"{col}{row}")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -95,7 +95,7 @@ class Block:
             self.values, dtype=object)
         if arr.ndim != 2:
             raise ValueError(f"Block at row {self.row}, col {self.col}: values must be 2-D")
-        return arr.shape  # type: ignore[return-value]
+        return arr.shape
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,6 +167,10 @@ class FormulaGrid:
 
     def tolist(self) -> list[list[str]]:
         return [self.row(i) for i in range(self.rows)]
+
+
+# A rectangle of formulas: one string per cell, or a template grid standing for them.
+Formulas: TypeAlias = FormulaGrid | np.ndarray
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,7 @@ def _cent_texts(values: Sequence[object]) -> list[bytes | None]:
     cents = np.rint(to_cents(numbers[fits]) * 100.0).astype(np.int64)
     out = np.full(len(values), None, dtype=object)
     out[np.array(at, dtype=np.intp)[fits]] = cents.astype(bytes)
-    return out.tolist()  # type: ignore[no-any-return]
+    return out.tolist()
 
 
 def _records(grid: Mapping[Position, object]) -> tuple[list[Position], list[bytes]]:

@@ -101,7 +101,7 @@ def check_password(password: str, protection: SheetProtection) -> bool:
 
 def _agile_hash(password: str, salt: bytes, spin_count: int, hashlib_name: str) -> bytes:
     new = getattr(hashlib, hashlib_name)
-    digest = new(salt + password.encode("utf-16-le")).digest()
+    digest: bytes = new(salt + password.encode("utf-16-le")).digest()
     for i in range(spin_count):
         digest = new(digest + i.to_bytes(4, "little")).digest()
     return digest

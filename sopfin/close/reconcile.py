@@ -90,7 +90,8 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
     actions = [a for a in fin.actions if a.scenario == scenario]
     snapshot = plan_snapshot(d, fin.overrides, scenario)
     notes = _notes(plan, d, span, budget, in_window, bool(actions))
-    estimate, accuracy, to_actual = None, None, ()
+    estimate, accuracy = None, None
+    to_actual: tuple[BridgeLine, ...] = ()
     if fin.actuals is not None and np.isfinite(fin.actuals.values).any():
         estimate, accuracy, more = actuals_view(snapshot, fin.actuals, prior_snapshot)
         notes += more
@@ -301,7 +302,7 @@ def budget_inventory(plan: Plan, d: Dollarized) -> tuple[np.ndarray, np.ndarray]
     if not len(table):
         return grid, has
     fam = pd.Index(list(d.families), dtype=object).get_indexer(
-        table.keys["family"].to_numpy(dtype=object))
+        table.keys["family"].to_numpy(dtype=object))  # type: ignore[arg-type]  # any array
     rows = np.flatnonzero((fam >= 0) & (table.keys["measure"] == "inventory").to_numpy())
     np.add.at(grid, fam[rows], table.values[rows, :len(d.months)])
     has[fam[rows]] = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -224,7 +225,8 @@ def diff_snapshots(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     both["change"] = both["b"] - both["a"]
     both = both[np.abs(both["change"]) > 0.005]
     order = np.argsort(-np.abs(both["change"].to_numpy()), kind="stable")
-    return both.iloc[order]
+    largest_first: pd.DataFrame = both.iloc[order]
+    return largest_first
 
 
 def format_diff(table: pd.DataFrame, va: int, vb: int) -> list[str]:
@@ -232,7 +234,8 @@ def format_diff(table: pd.DataFrame, va: int, vb: int) -> list[str]:
         return [f"v{va:03d} -> v{vb:03d}: nothing moved"]
     lines = [f"v{va:03d} -> v{vb:03d}: {len(table)} family/measure total(s) moved, largest "
              "first"]
-    for (family, measure), row in table.iterrows():
+    for key, row in table.iterrows():
+        family, measure = cast(tuple[str, str], key)
         unit = "units" if measure == "units" else ""
         lines.append(f"  {family:<14} {measure:<8} {to_cents(row['a']):>16,.2f} -> "
                      f"{to_cents(row['b']):>16,.2f}  {to_cents(row['change']):>+16,.2f} {unit}")

@@ -86,7 +86,7 @@ class _Side:
     @property
     def rate(self) -> np.ndarray:
         """Value per unit: price, less standard cost on the margin basis."""
-        return self.price - self.unit_cost
+        return np.asarray(self.price - self.unit_cost)
 
     @property
     def value(self) -> np.ndarray:
@@ -155,7 +155,8 @@ def _validated_values(frame: object, side: str, columns: tuple[str, ...]) -> np.
     not_finite = ~np.isfinite(values)
     if not_finite.any():
         rows, cols = np.nonzero(not_finite)
-        where = [f"{frame.index[r]!r}.{columns[c]}" for r, c in zip(rows, cols, strict=True)]
+        where = [f"{frame.index[r]!r}.{columns[c]}"
+                 for r, c in zip(rows.tolist(), cols.tolist(), strict=True)]
         raise ValueError(f"pvm: {side} has NaN or infinite values at {_names(where, quote=False)}; "
                          "fill them in (0 units for an item not sold)")
     negative = values[:, 0] < 0
@@ -225,7 +226,7 @@ def _volume_split(
     return volume - mix, mix
 
 
-def _total_label(index: pd.Index) -> object:
+def _total_label(index: pd.Index) -> str | tuple[str, ...]:
     return (TOTAL,) + ("",) * (index.nlevels - 1) if index.nlevels > 1 else TOTAL
 
 
@@ -241,7 +242,7 @@ def _with_total(
 ) -> pd.DataFrame:
     label = _total_label(items)
     if items.nlevels > 1:
-        index = items.append(pd.MultiIndex.from_tuples([label]))
+        index = items.append(pd.MultiIndex.from_tuples([tuple(label)]))
     else:
         index = items.append(pd.Index([label], dtype=object))
     index = index.set_names(names)

@@ -29,7 +29,16 @@ import pandas as pd
 
 from sopfin import layout
 from sopfin.calendar import days_in_month, month_numbers
-from sopfin.engine.results import BUDGET_MEASURES, Dollarized
+from sopfin.engine.results import (
+    Array,
+    BudgetMeasure,
+    BudgetMeasures,
+    Dollarized,
+    FamilyMeasures,
+    FamilyUnits,
+    LineMeasures,
+    LineUnits,
+)
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table
 from sopfin.plan.overflow import not_finite_results
 
@@ -77,16 +86,13 @@ def _dollarize(plan: Plan, scenarios: Sequence[str] | None,
                           index.family_codes(plan.supply), (s_count, f_count, m_count))
     opening_units = _opening_units(plan, index)
     fam_idx = index.lines["fam_idx"].to_numpy(dtype=np.int64)
-    fam = _roll_forward(_by_family(line_demand, fam_idx, f_count), production, opening_units,
-                        constrained=plan.settings.constrained, backorder=backorder)
-    line = _share_shipments(line_demand, fam, fam_idx,
-                            carry=plan.settings.constrained and backorder)
-
+    units = _roll_forward(_by_family(line_demand, fam_idx, f_count), production,
+                          opening_units, constrained=plan.settings.constrained,
+                          backorder=backorder)
+    line_units = _share_shipments(line_demand, units, fam_idx,
+                                  carry=plan.settings.constrained and backorder)
     price = _gather(plan.prices, price_rows(plan, index.lines), m_count)
-    line["price"] = np.broadcast_to(price, line_demand.shape).copy()
-    line["revenue"] = line["shipments_units"] * line["price"]
-    line["unconstrained_revenue"] = line_demand * line["price"]
-    line["revenue_at_risk"] = line["unconstrained_revenue"] - line["revenue"]
+    line = _line_revenue(line_units, np.broadcast_to(price, line_demand.shape).copy())
 
     unit_cost = _gather(plan.std_cost, std_cost_rows(plan, index.families), m_count,
                         combine=_cost_per_unit)
@@ -95,8 +101,8 @@ def _dollarize(plan: Plan, scenarios: Sequence[str] | None,
     var_fam = index.variance_lines["fam_idx"].to_numpy(dtype=np.int64)
     opening_value = np.broadcast_to(
         opening_units * (unit_cost[:, 0] if m_count else 0.0), (s_count, f_count)).copy()
-    _add_money(fam, line, fam_idx, unit_cost, _by_family(variance, var_fam, f_count),
-               opening_value)
+    fam = _add_money(units, line, fam_idx, unit_cost, _by_family(variance, var_fam, f_count),
+                     opening_value)
 
     issues += _negative_inventory(plan, index, fam["end_units"])
     result = Dollarized(
@@ -122,7 +128,7 @@ def days_of_inventory(inventory_value: np.ndarray, cogs: np.ndarray,
     inventory_value, cogs = np.asarray(inventory_value, float), np.asarray(cogs, float)
     out = np.full(np.broadcast(inventory_value, cogs).shape, np.nan)
     np.divide(inventory_value, cogs, out=out, where=cogs != 0)
-    return out * np.asarray(days, float)
+    return np.asarray(out * np.asarray(days, float))
 
 
 # ----------------------------------------------------------------------------- lookups
@@ -212,7 +218,7 @@ def _grouped_pairs(table: Table, second: str, families: tuple[str, ...],
 def _codes(values: pd.Series, uniques: Sequence[str]) -> np.ndarray:
     """Position of each value in ``uniques`` (-1 when absent)."""
     return pd.Index(list(uniques), dtype=object).get_indexer(
-        values.to_numpy(dtype=object)).astype(np.int64)
+        values.to_numpy(dtype=object)).astype(np.int64)  # type: ignore[arg-type]  # any array
 
 
 def _first_match(table_keys: list[pd.Series], query: list[pd.Series]) -> np.ndarray:
@@ -254,8 +260,8 @@ def _cost_per_unit(table: Table) -> np.ndarray:
     if not len(v):
         return np.zeros(0)
     names = table.value_names
-    return (v[:, names.index("material")] + v[:, names.index("labour")]
-            + v[:, names.index("overhead")])
+    return np.asarray(v[:, names.index("material")] + v[:, names.index("labour")]
+                      + v[:, names.index("overhead")])
 
 
 def _by_family(arr: np.ndarray, fam_idx: np.ndarray, f_count: int) -> np.ndarray:
@@ -277,27 +283,30 @@ def _opening_units(plan: Plan, index: _Index) -> np.ndarray:
     return out
 
 
-def _budget(plan: Plan, index: _Index) -> dict[str, np.ndarray]:
+def _budget(plan: Plan, index: _Index) -> BudgetMeasures:
     fam = index.family_codes(plan.budget)
     measure = plan.budget.keys["measure"].astype(str).str.strip().str.lower().to_numpy(object)
     shape = (len(index.families), len(plan.months))
-    out = {}
-    for name in BUDGET_MEASURES:
-        grid = np.zeros(shape)
+
+    def grid(name: BudgetMeasure) -> Array:
+        out = np.zeros(shape)
         keep = (fam >= 0) & (measure == name)
-        np.add.at(grid, fam[keep], plan.budget.values[keep, :shape[1]])
-        out[name] = grid
-    return out
+        np.add.at(out, fam[keep], plan.budget.values[keep, :shape[1]])
+        return out
+
+    return {"units": grid("units"), "revenue": grid("revenue"), "cogs": grid("cogs")}
 
 
 # ----------------------------------------------------------------------------- units
 def _roll_forward(demand: np.ndarray, production: np.ndarray, opening: np.ndarray, *,
-                  constrained: bool, backorder: bool) -> dict[str, np.ndarray]:
+                  constrained: bool, backorder: bool) -> FamilyUnits:
     """Inventory roll-forward per (scenario, family), one month at a time."""
     shape = demand.shape
-    out = {name: np.zeros(shape) for name in (
-        "start_units", "required_units", "shipments_units", "backlog_units", "lost_units",
-        "end_units")}
+    out: FamilyUnits = {
+        "start_units": np.zeros(shape), "required_units": np.zeros(shape),
+        "shipments_units": np.zeros(shape), "backlog_units": np.zeros(shape),
+        "lost_units": np.zeros(shape), "end_units": np.zeros(shape),
+        "demand_units": demand, "production_units": production}
     on_hand = np.broadcast_to(opening, shape[:2]).copy()
     carried = np.zeros(shape[:2])
     for t in range(shape[2]):
@@ -314,13 +323,11 @@ def _roll_forward(demand: np.ndarray, production: np.ndarray, opening: np.ndarra
             out["lost_units"][:, :, t] = unmet
         on_hand = available - shipped
         out["end_units"][:, :, t] = on_hand
-    out["demand_units"] = demand
-    out["production_units"] = production
     return out
 
 
-def _share_shipments(demand: np.ndarray, fam: dict[str, np.ndarray], fam_idx: np.ndarray,
-                     *, carry: bool) -> dict[str, np.ndarray]:
+def _share_shipments(demand: Array, fam: FamilyUnits, fam_idx: np.ndarray,
+                     *, carry: bool) -> LineUnits:
     """Line shipments = family shipments x line requirement / family requirement."""
     shipped_f = fam["shipments_units"][:, fam_idx, :]
     required_f = fam["required_units"][:, fam_idx, :]
@@ -348,21 +355,32 @@ def _share(family_shipped: np.ndarray, required: np.ndarray,
 
 
 # ----------------------------------------------------------------------------- money
-def _add_money(fam: dict[str, np.ndarray], line: dict[str, np.ndarray], fam_idx: np.ndarray,
-               unit_cost: np.ndarray, variances: np.ndarray, opening_value: np.ndarray) -> None:
-    f_count = fam["end_units"].shape[1]
-    fam["unit_cost"] = np.broadcast_to(unit_cost, fam["end_units"].shape).copy()
-    fam["production_cost"] = fam["production_units"] * fam["unit_cost"]
-    fam["cogs_standard"] = fam["shipments_units"] * fam["unit_cost"]
-    fam["variances"] = variances
-    fam["cogs"] = fam["cogs_standard"] + variances
-    fam["inventory_value"] = fam["end_units"] * fam["unit_cost"]
-    previous = np.concatenate((opening_value[:, :, None], fam["inventory_value"][:, :, :-1]),
-                              axis=2)
-    fam["inventory_cash"] = -(fam["inventory_value"] - previous) + 0.0  # no -0.0
-    for name in ("revenue", "unconstrained_revenue", "revenue_at_risk"):
-        fam[name] = _by_family(line[name], fam_idx, f_count)
-    fam["gross_margin"] = fam["revenue"] - fam["cogs"]
+def _line_revenue(units: LineUnits, price: Array) -> LineMeasures:
+    revenue = units["shipments_units"] * price
+    unconstrained = units["demand_units"] * price
+    return {**units, "price": price, "revenue": revenue, "unconstrained_revenue": unconstrained,
+            "revenue_at_risk": unconstrained - revenue}
+
+
+def _add_money(units: FamilyUnits, line: LineMeasures, fam_idx: np.ndarray,
+               unit_cost: np.ndarray, variances: Array, opening_value: np.ndarray,
+               ) -> FamilyMeasures:
+    """The units with their money: cost, COGS, inventory value and cash, revenue, margin."""
+    f_count = units["end_units"].shape[1]
+    cost = np.broadcast_to(unit_cost, units["end_units"].shape).copy()
+    cogs_standard = units["shipments_units"] * cost
+    cogs = cogs_standard + variances
+    value = units["end_units"] * cost
+    previous = np.concatenate((opening_value[:, :, None], value[:, :, :-1]), axis=2)
+    revenue = _by_family(line["revenue"], fam_idx, f_count)
+    return {**units, "unit_cost": cost, "production_cost": units["production_units"] * cost,
+            "cogs_standard": cogs_standard, "variances": variances, "cogs": cogs,
+            "inventory_value": value,
+            "inventory_cash": -(value - previous) + 0.0,  # no -0.0
+            "revenue": revenue,
+            "unconstrained_revenue": _by_family(line["unconstrained_revenue"], fam_idx, f_count),
+            "revenue_at_risk": _by_family(line["revenue_at_risk"], fam_idx, f_count),
+            "gross_margin": revenue - cogs}
 
 
 # ----------------------------------------------------------------------------- issues

@@ -8,20 +8,27 @@ Shapes (S scenarios, F families, L sales lines, V variance lines, M months):
   opening_units     (F,)       units on hand before the first month
   opening_value     (S, F)     opening_units x the first month's standard cost
 
-Family measures (``FAMILY_MEASURES``): see docs/workbook.md, "What dollarize computes".
+Family measures (``FamilyMeasure``, ``FAMILY_MEASURES``): see docs/workbook.md, "What
+dollarize computes".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypedDict, get_args
 
 import numpy as np
+import numpy.typing as npt
 
 if TYPE_CHECKING:
     import pandas as pd
 
-FAMILY_MEASURES = (
+Array = npt.NDArray[np.float64]
+
+# A measure is a Literal name, and each group of aligned arrays a TypedDict keyed by those
+# names, so a misspelt measure fails in the type checker. The tuples give the order of the
+# tidy frames' columns; tests/test_measures.py checks each tuple against its TypedDict.
+FamilyMeasure = Literal[
     "demand_units",  # sum of the family's demand over channels
     "production_units",  # planned production (Supply)
     "start_units",  # inventory at the start of the month (= previous end; opening for month 1)
@@ -41,9 +48,10 @@ FAMILY_MEASURES = (
     "unconstrained_revenue",
     "revenue_at_risk",
     "gross_margin",  # revenue - cogs
-)
+]
+FAMILY_MEASURES: tuple[FamilyMeasure, ...] = get_args(FamilyMeasure)
 
-LINE_MEASURES = (
+LineMeasure = Literal[
     "demand_units",
     "required_units",  # demand + the line's backlog carried in (backorder) / demand (lost)
     "shipments_units",  # family shipments shared in proportion to required_units
@@ -52,9 +60,66 @@ LINE_MEASURES = (
     "revenue",  # shipments x price
     "unconstrained_revenue",  # demand x price
     "revenue_at_risk",  # unconstrained_revenue - revenue
-)
+]
+LINE_MEASURES: tuple[LineMeasure, ...] = get_args(LineMeasure)
 
-BUDGET_MEASURES = ("units", "revenue", "cogs")
+BudgetMeasure = Literal["units", "revenue", "cogs"]
+BUDGET_MEASURES: tuple[BudgetMeasure, ...] = get_args(BudgetMeasure)
+
+
+class FamilyUnits(TypedDict):
+    """The unit measures of the inventory roll-forward, (S, F, M) each."""
+
+    start_units: Array
+    required_units: Array
+    shipments_units: Array
+    backlog_units: Array
+    lost_units: Array
+    end_units: Array
+    demand_units: Array
+    production_units: Array
+
+
+class FamilyMeasures(FamilyUnits):
+    """Every family measure, (S, F, M) each: the units and their money."""
+
+    unit_cost: Array
+    production_cost: Array
+    cogs_standard: Array
+    variances: Array
+    cogs: Array
+    inventory_value: Array
+    inventory_cash: Array
+    revenue: Array
+    unconstrained_revenue: Array
+    revenue_at_risk: Array
+    gross_margin: Array
+
+
+class LineUnits(TypedDict):
+    """The unit measures of each sales line, (S, L, M) each."""
+
+    demand_units: Array
+    required_units: Array
+    shipments_units: Array
+    backlog_units: Array
+
+
+class LineMeasures(LineUnits):
+    """Every sales-line measure, (S, L, M) each: the units, the price and the revenue."""
+
+    price: Array
+    revenue: Array
+    unconstrained_revenue: Array
+    revenue_at_risk: Array
+
+
+class BudgetMeasures(TypedDict):
+    """The Budget sheet per family and month, (F, M) each."""
+
+    units: Array
+    revenue: Array
+    cogs: Array
 
 
 @dataclass(frozen=True)
@@ -64,10 +129,10 @@ class Dollarized:
     families: tuple[str, ...]  # family ids, in Families sheet order
     lines: pd.DataFrame  # columns: family, channel ('' when no channels), fam_idx (int)
     variance_lines: pd.DataFrame  # columns: family, type, fam_idx (int)
-    fam: dict[str, np.ndarray]
-    line: dict[str, np.ndarray]
+    fam: FamilyMeasures
+    line: LineMeasures
     variance: np.ndarray
-    budget: dict[str, np.ndarray]
+    budget: BudgetMeasures
     opening_units: np.ndarray
     opening_value: np.ndarray
     days_in_month: np.ndarray  # (M,) calendar days of each month

@@ -14,39 +14,49 @@ summarised over the months the plan has. Nothing is rounded here: figures become
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal, TypeGuard, get_args
 
 import numpy as np
 import pandas as pd
 
 from sopfin.calendar import Periods, fiscal_quarters, fiscal_years
 from sopfin.close.records import Override
-from sopfin.engine.results import Dollarized
+from sopfin.engine.results import BudgetMeasure, Dollarized, FamilyMeasure
 
-MEASURES = ("units", "revenue", "cogs", "gross_margin", "gm_pct", "inventory_value",
-            "inventory_cash", "revenue_at_risk")
+SummaryMeasure = Literal["units", "revenue", "cogs", "gross_margin", "gm_pct",
+                         "inventory_value", "inventory_cash", "revenue_at_risk"]
+MEASURES: tuple[SummaryMeasure, ...] = get_args(SummaryMeasure)
 PERIOD_TYPES = ("month", "quarter", "year")
-_FLOWS = {"units": "shipments_units", "revenue": "revenue", "cogs": "cogs",
-          "gross_margin": "gross_margin", "inventory_cash": "inventory_cash",
-          "revenue_at_risk": "revenue_at_risk"}
-_BALANCES = {"inventory_value": "inventory_value"}
-_BUDGETED = {"units": "units", "revenue": "revenue", "cogs": "cogs"}
+_FLOWS: dict[SummaryMeasure, FamilyMeasure] = {
+    "units": "shipments_units", "revenue": "revenue", "cogs": "cogs",
+    "gross_margin": "gross_margin", "inventory_cash": "inventory_cash",
+    "revenue_at_risk": "revenue_at_risk"}
+_BALANCES: dict[SummaryMeasure, FamilyMeasure] = {"inventory_value": "inventory_value"}
+_BUDGETED: dict[SummaryMeasure, BudgetMeasure] = {
+    "units": "units", "revenue": "revenue", "cogs": "cogs"}
 
 
-OVERRIDDEN = ("revenue", "cogs")  # the measures a named override adjusts
+OverriddenMeasure = Literal["revenue", "cogs"]  # the measures a named override adjusts
+OVERRIDDEN: tuple[OverriddenMeasure, ...] = get_args(OverriddenMeasure)
 
 
 def monthly_overrides(d: Dollarized, overrides: Sequence[Override] = (),
-                      ) -> dict[str, np.ndarray]:
+                      ) -> dict[SummaryMeasure, np.ndarray]:
     """Per overridden measure, the (S, M) sum of the named overrides by scenario and month;
     gross margin moves by revenue overrides less cogs overrides."""
     scenario = {s: i for i, s in enumerate(d.scenarios)}
     month = {m: j for j, m in enumerate(d.months)}
-    out = {m: np.zeros((len(d.scenarios), len(d.months))) for m in OVERRIDDEN}
+    shape = (len(d.scenarios), len(d.months))
+    out: dict[SummaryMeasure, np.ndarray] = {"revenue": np.zeros(shape), "cogs": np.zeros(shape)}
     for o in overrides:
-        if o.scenario in scenario and o.month in month and o.measure in out:
+        if o.scenario in scenario and o.month in month and _is_overridden(o.measure):
             out[o.measure][scenario[o.scenario], month[o.month]] += o.amount
     out["gross_margin"] = out["revenue"] - out["cogs"]
     return out
+
+
+def _is_overridden(measure: str) -> TypeGuard[OverriddenMeasure]:
+    return measure in OVERRIDDEN
 
 
 def summarize(d: Dollarized, fiscal_year_start: int = 1,
@@ -62,7 +72,9 @@ def summarize(d: Dollarized, fiscal_year_start: int = 1,
         "year": fiscal_years(d.months, fiscal_year_start),
     }
     added = monthly_overrides(d, overrides)
-    plan_parts, base_parts, budget_parts, labels, types = [], [], [], [], []
+    plan_parts, base_parts, budget_parts = [], [], []
+    labels: list[str] = []
+    types: list[str] = []
     for kind in PERIOD_TYPES:
         plan, budget = _period_figures(d, by_type[kind], added)
         plan_parts.append(plan)
@@ -120,7 +132,7 @@ def headline(d: Dollarized, overrides: Sequence[Override] = ()) -> pd.DataFrame:
 
 
 def _period_figures(d: Dollarized, periods: Periods,
-                    added: Mapping[str, np.ndarray] | None = None,
+                    added: Mapping[SummaryMeasure, np.ndarray] | None = None,
                     ) -> tuple[np.ndarray, np.ndarray]:
     """(plan (S, P, K), budget (P, K)) for the measures in ``MEASURES`` order; ``added``
     holds (S, M) amounts added to a flow's monthly plan (the overrides)."""
@@ -130,7 +142,8 @@ def _period_figures(d: Dollarized, periods: Periods,
     budget = np.full((p_count, len(MEASURES)), np.nan)
     if not p_count:
         return plan, budget
-    budget_monthly = {m: d.budget[name].sum(axis=0) for m, name in _BUDGETED.items()}
+    budget_monthly: dict[SummaryMeasure, np.ndarray] = {
+        m: d.budget[name].sum(axis=0) for m, name in _BUDGETED.items()}
     budget_monthly["gross_margin"] = budget_monthly["revenue"] - budget_monthly["cogs"]
     for k, measure in enumerate(MEASURES):
         if measure in _FLOWS:

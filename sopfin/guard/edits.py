@@ -225,9 +225,10 @@ def pending_discards(issues_rows: Sequence[Sequence[object]]) -> list[Issue]:
     out = []
     for cells in issues_rows[FIRST_ROW - 1:]:
         row = list(cells) + [None] * (len(HEADERS) - len(cells))
-        if row[code] == IssueCode.EDIT_DISCARDED.value and isinstance(row[where], str):
+        place = row[where]
+        if row[code] == IssueCode.EDIT_DISCARDED.value and isinstance(place, str):
             out.append(Issue(IssueCode.EDIT_DISCARDED, Severity.WARNING,
-                             _cell_ref(row[where]), str(row[message] or ""),
+                             _cell_ref(place), str(row[message] or ""),
                              str(row[fix] or "")))
     return out
 

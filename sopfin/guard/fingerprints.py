@@ -26,6 +26,7 @@ import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
+from typing import cast
 
 import numpy as np
 
@@ -140,8 +141,12 @@ def _constant(value: object) -> bool:
     return not (isinstance(value, float) and math.isnan(value))
 
 
+# A row's (formula columns, formulas, constant columns, constants).
+RowParts = tuple[list[str], list[str], list[str], list[object]]
+
+
 def _cell_parts(spec: SpecRows, b: int, i: int, values: list[object],
-                out: tuple[list, list, list, list]) -> None:
+                out: RowParts) -> None:
     """Add row i of block b (its ``values``), a block that is not a formula grid, to (formula
     columns, formulas, constant columns, constants)."""
     f_cols, formulas, c_cols, consts = out
@@ -162,9 +167,9 @@ def _cell_parts(spec: SpecRows, b: int, i: int, values: list[object],
 
 
 def _from_cells(spec: SpecRows, row: int, blocks: Sequence[int],
-                ) -> tuple[list, list, list, list]:
+                ) -> RowParts:
     """A row's parts from its cells, in column order (later blocks win where they overlap)."""
-    out: tuple[list, list, list, list] = ([], [], [], [])
+    out: RowParts = ([], [], [], [])
     cells = spec.cells(row, blocks)
     for col in sorted(cells):
         value, formula = cells[col]
@@ -188,10 +193,13 @@ def _grid_rows(spec: SpecRows, b: int, start: int, stop: int) -> list[str | None
 def _value_rows(spec: SpecRows, b: int, start: int, stop: int) -> list[list[object]]:
     """Rows start..stop-1 of block b's values, as the cells hold them."""
     top = spec.blocks[b].row
+    rows: list[list[object]]
     if not spec.numeric[b]:
         spec._value_row(b, 0)  # converts the block once
-        return spec._values[b][start - top:stop - top].tolist()
-    return spec.blocks[b].values[start - top:stop - top].tolist()
+        rows = spec._values[b][start - top:stop - top].tolist()
+    else:
+        rows = spec.blocks[b].values[start - top:stop - top].tolist()
+    return rows
 
 
 def _label_rows(spec: SpecRows, b: int, start: int, stop: int,
@@ -220,7 +228,7 @@ def _band_prints(spec: SpecRows, start: int, stop: int, blocks: tuple[int, ...],
     values = [_value_rows(spec, b, start, stop) for b in others]
     for k, row in enumerate(range(start, stop)):
         parts = [texts[k] for texts in columns]
-        joined = FORMULA_SEP.join(parts) if None not in parts else None
+        joined = FORMULA_SEP.join(cast(list[str], parts)) if None not in parts else None
         if band.overlap or joined is None or "" in parts or (grid_cols and (
                 joined.startswith(FORMULA_SEP) or joined.endswith(FORMULA_SEP)
                 or FORMULA_SEP * 2 in joined)):
@@ -262,7 +270,8 @@ def with_fingerprints(spec: SheetSpec) -> SheetSpec:
     """The sheet with its fingerprint column added (hidden, right of its content)."""
     col = _last_column(spec) + 1
     blocks = list(spec.blocks)
-    top, texts = 0, []
+    top = 0
+    texts: list[str] = []
     for row, text in print_texts(spec):  # one block per run of consecutive rows
         if texts and row != top + len(texts):
             blocks.append(_print_block(top, col, texts))

@@ -21,7 +21,7 @@ cell by cell, which is what decides the findings.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -72,8 +72,9 @@ class _Band:
         self.f_cols: list[str] = []
         for b in blocks:
             block = spec.blocks[b]
-            if spec.joined[b] is not None:
-                self.grids.append((block.row, spec.joined[b]))
+            joined = spec.joined[b]
+            if joined is not None:
+                self.grids.append((block.row, joined))
                 self.f_cols += spec.letters[b]
             elif block.formulas is not None:
                 self.grids = None  # formulas one by one
@@ -109,12 +110,15 @@ class SpecRows:
     def _value_row(self, b: int, i: int) -> list[Any]:
         """Row i of block b's values, as the cells hold them. Numbers are taken a row at a
         time; other blocks (labels, mostly narrow) are converted once."""
+        row: list[Any]
         if self.numeric[b]:
-            return self.blocks[b].values[i].tolist()
+            row = self.blocks[b].values[i].tolist()
+            return row
         grid = self._values.get(b)
         if grid is None:
             grid = self._values[b] = np.asarray(self.blocks[b].values, dtype=object)
-        return grid[i].tolist()
+        row = grid[i].tolist()
+        return row
 
     def _formula_row(self, b: int, i: int) -> list[Any] | None:
         formulas = self.blocks[b].formulas
@@ -125,7 +129,8 @@ class SpecRows:
         grid = self._formulas.get(b)
         if grid is None:
             grid = self._formulas[b] = np.asarray(formulas, dtype=object)
-        return grid[i].tolist()
+        row: list[Any] = grid[i].tolist()
+        return row
 
     def cells(self, row: int, blocks: Sequence[int]) -> Expected:
         """Every non-empty cell sopfin renders on ``row``, in block order."""
@@ -149,6 +154,7 @@ class SpecRows:
         empty, not text, starts with '=' or holds FORMULA_SEP)."""
         if band.overlap:
             return None
+        parts: Sequence[str | None]
         if band.grids is not None:
             f_cols = band.f_cols
             parts = [grid.row(row - top) for top, grid in band.grids]
@@ -160,7 +166,7 @@ class SpecRows:
             if found is None:
                 return None
             f_cols, parts, l_cols, labels = found
-        joined = FORMULA_SEP.join(parts)
+        joined = FORMULA_SEP.join(cast(Sequence[str], parts))  # no None left
         if f_cols and (joined.count(FORMULA_SEP) != len(f_cols) - 1
                        or joined.startswith(("=", FORMULA_SEP)) or joined.endswith(FORMULA_SEP)
                        or f"{FORMULA_SEP}=" in joined or FORMULA_SEP * 2 in joined):

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sopfin import layout
-from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table
+from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, sheet_row
 from sopfin.plan.overflow import check_number_sizes
 from sopfin.plan.read import ISSUES_PER_CODE, IssueLog
 from sopfin.plan.textlimits import check_key_lengths
@@ -36,11 +37,11 @@ Check = Callable[[Plan], list[Issue]]
 
 
 def _cell(table: Table, i: int, key: str) -> CellRef:
-    return CellRef(table.sheet, f"{table.key_col(key)}{int(table.keys['row'].iat[i])}")
+    return CellRef(table.sheet, f"{table.key_col(key)}{sheet_row(table.keys, i)}")
 
 
 def _value_cell(table: Table, i: int, j: int) -> CellRef:
-    return CellRef(table.sheet, f"{table.value_cols[j]}{int(table.keys['row'].iat[i])}")
+    return CellRef(table.sheet, f"{table.value_cols[j]}{sheet_row(table.keys, i)}")
 
 
 def _below(table: Table) -> CellRef:
@@ -55,8 +56,9 @@ def _suggest(name: str, known: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _first_rows(values: pd.Series, mask: np.ndarray) -> list[tuple[str, int, int]]:
-    """(value, first row index, row count) for each distinct value where ``mask`` holds."""
+def _first_rows(values: pd.Series, mask: np.ndarray) -> list[tuple[Any, int, int]]:
+    """(value, first row index, row count) for each distinct value where ``mask`` holds
+    (a value is a key, or a tuple of keys)."""
     picked = values[mask]
     if picked.empty:
         return []
@@ -113,7 +115,7 @@ def check_duplicate_rows(plan: Plan) -> list[Issue]:
             described = ", ".join(f"{n.replace('_', ' ')} {keys[n].iat[i]!r}" for n in shown)
             issues.append(Issue(IssueCode.DUPLICATE_ROW, Severity.ERROR, table.ref(int(i)),
                                 f"the keys {described} are already on row "
-                                f"{int(table.keys['row'].iat[first[i]])}",
+                                f"{sheet_row(table.keys, first[i])}",
                                 "merge the two rows into one, or correct the keys"))
     return issues
 
@@ -275,7 +277,7 @@ def check_missing_prices(plan: Plan) -> list[Issue]:
 def _first_activity(plan: Plan) -> dict[str, tuple[int, Table, int]]:
     """Per family: the first month index that needs a standard cost, and the (table, row)
     whose cell needs it (opening units first, then demand, then supply)."""
-    parts = []
+    parts: list[pd.DataFrame] = []
     for table, monthly in ((plan.opening, False), (plan.demand, True), (plan.supply, True)):
         active = table.values > 0
         rows = np.flatnonzero(active.any(axis=1))

@@ -113,7 +113,7 @@ def _line_counts(families: int) -> np.ndarray:
     counts = np.floor(raw).astype(int)
     order = np.argsort(-(raw - counts), kind="stable")
     counts[order[: families - counts.sum()]] += 1
-    return counts
+    return np.asarray(counts)
 
 
 def catalogue(families: int, rng: np.random.Generator) -> Catalogue:
@@ -146,12 +146,12 @@ def catalogue(families: int, rng: np.random.Generator) -> Catalogue:
 def _line_values(cat: Catalogue, attr: str) -> np.ndarray:
     """A product-line attribute per family: shape (F,) or (F, k)."""
     table = np.array([getattr(spec, attr) for spec in PRODUCT_LINES], dtype=float)
-    return table[cat.line]
+    return np.asarray(table[cat.line])
 
 
 def _log_uniform(rng: np.random.Generator, bounds: np.ndarray) -> np.ndarray:
     """One draw per row of ``bounds`` (shape (F, 2)), uniform in log space."""
-    return np.exp(rng.uniform(np.log(bounds[:, 0]), np.log(bounds[:, 1])))
+    return np.asarray(np.exp(rng.uniform(np.log(bounds[:, 0]), np.log(bounds[:, 1]))))
 
 
 def _scenario_factors(table: dict[str, float], scenarios: Sequence[str]) -> np.ndarray:
@@ -161,7 +161,7 @@ def _scenario_factors(table: dict[str, float], scenarios: Sequence[str]) -> np.n
 def _moving_average(x: np.ndarray) -> np.ndarray:
     """Centred 3-month moving average along the last axis (edges repeat the end months)."""
     padded = np.concatenate([x[:, :1], x, x[:, -1:]], axis=1)
-    return (padded[:, :-2] + padded[:, 1:-1] + padded[:, 2:]) / 3.0
+    return np.asarray((padded[:, :-2] + padded[:, 1:-1] + padded[:, 2:]) / 3.0)
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ def _underlying_demand(cat: Catalogue, month_of_year: np.ndarray,
              * (1.0 + growth[:, None]) ** (t / 12.0) * noise)
     launch = rng.integers(2, 5, n_fam)
     ramp = np.clip(1.0 - np.exp(-(t[None, :] - launch[:, None] + 1) / 3.0), 0.0, None)
-    return np.where(cat.new[:, None], units * ramp, units)
+    return np.asarray(np.where(cat.new[:, None], units * ramp, units))
 
 
 def _channel_mix(n_fam: int, channels: Sequence[str],
@@ -223,7 +223,8 @@ def _scenario_demand(actual: np.ndarray, share: np.ndarray, scenarios: Sequence[
     jitter = 1.0 + rng.normal(0.0, 0.015, (len(scenarios), actual.shape[0]))
     is_base = np.array([s.strip().lower() == "base" for s in scenarios])
     scale = np.where(is_base[:, None], 1.0, factor * jitter)
-    return np.rint(scale[:, :, None, None] * actual[None, :, None, :] * share[None, :, :, None])
+    return np.asarray(
+        np.rint(scale[:, :, None, None] * actual[None, :, None, :] * share[None, :, :, None]))
 
 
 def _prices(cat: Catalogue, discount: np.ndarray, month_of_year: np.ndarray,

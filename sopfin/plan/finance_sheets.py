@@ -27,7 +27,7 @@ import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ import pandas as pd
 from sopfin import layout
 from sopfin.close.records import Action, FinanceInputs, Override
 from sopfin.layout import InputSheet, column_letter
-from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, XlError
+from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, XlError, sheet_row
 from sopfin.plan.read import IssueLog, read_header, read_keys, read_numbers, table_end
 
 _MONTH_OR_DATE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))(?:-\d{2}(?:[T ].*)?)?$")
@@ -70,7 +70,7 @@ class _Sheet:
     last_row: int
 
     def where(self, i: int, column: str) -> CellRef:
-        return CellRef(self.spec.name, f"{column}{int(self.keys['row'].iat[i])}")
+        return CellRef(self.spec.name, f"{column}{sheet_row(self.keys, i)}")
 
     def key_cell(self, i: int, header: str) -> CellRef:
         return self.where(i, self.key_cols[header])
@@ -184,8 +184,8 @@ def _overrides(sheet: _Sheet | None, known: _Known, log: IssueLog) -> tuple[Over
         return ()
     out: list[Override] = []
     first_row_of: dict[str, int] = {}
-    for i in np.flatnonzero(sheet.keep):
-        issues = _override_issues(sheet, int(i), known, first_row_of)
+    for i in np.flatnonzero(sheet.keep).tolist():
+        issues = _override_issues(sheet, i, known, first_row_of)
         log.extend(issues)
         if issues:
             continue
@@ -265,8 +265,7 @@ def _actions(sheet: _Sheet | None, known: _Known, log: IssueLog) -> tuple[Action
     if sheet is None:
         return ()
     out: list[Action] = []
-    for i in np.flatnonzero(sheet.keep):
-        i = int(i)
+    for i in np.flatnonzero(sheet.keep).tolist():
         k = sheet.keys.iloc[i]
         issues = [known.scenario(k["scenario"], sheet.key_cell(i, "Scenario"),
                                  IssueCode.UNKNOWN_SCENARIO)]
@@ -380,17 +379,17 @@ def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
         checks.insert(0, ("Scenario",
                           lambda v, w: known.scenario(v, w, IssueCode.UNKNOWN_SCENARIO)))
     seen: dict[tuple[str, ...], int] = {}
-    for i in np.flatnonzero(keep):
-        i = int(i)
-        found = [check(sheet.keys.at[i, h.lower()], sheet.key_cell(i, h)) for h, check in checks]
+    for i in np.flatnonzero(keep).tolist():
+        found = [check(str(sheet.keys.at[i, h.lower()]), sheet.key_cell(i, h))
+                 for h, check in checks]
         real = [x for x in found if x is not None]
-        key = tuple(sheet.keys.at[i, n] for n in key_names)
+        key = tuple(str(sheet.keys.at[i, n]) for n in key_names)
         if not real and key in seen:
             described = ", ".join(f"{n} {v!r}" for n, v in zip(key_names, key, strict=True))
             real.append(Issue(IssueCode.DUPLICATE_ROW, Severity.ERROR, sheet.key_cell(i, "Family"),
                               f"the keys {described} are already on row {seen[key]}",
                               "merge the two rows into one, or correct the keys"))
-        seen.setdefault(key, int(sheet.keys.at[i, "row"]))
+        seen.setdefault(key, int(cast(SupportsInt, sheet.keys.at[i, "row"])))
         if not real and sheet.keys.at[i, "measure"] == "units":
             real += _negative_units(sheet, i, values[i])
         log.extend(real)

@@ -70,9 +70,12 @@ def _first_not_finite(d: Dollarized) -> Iterator[tuple[int, int, int, str]]:
     (scenario, family)."""
     seen: set[tuple[int, int]] = set()
     fam_of_line = d.lines["fam_idx"].to_numpy(dtype=np.int64)
-    arrays = [(name, values, None) for name, values in d.fam.items()]
-    arrays += [(name, values, fam_of_line) for name, values in d.line.items()]
-    arrays += [(f"budget {name}", values[None], None) for name, values in d.budget.items()]
+    # In the order dollarize computes them (a TypedDict's values are typed as objects).
+    arrays: list[tuple[str, np.ndarray, np.ndarray | None]] = [
+        (name, np.asarray(values), None) for name, values in d.fam.items()]
+    arrays += [(name, np.asarray(values), fam_of_line) for name, values in d.line.items()]
+    arrays += [(f"budget {name}", np.asarray(values)[None], None)
+               for name, values in d.budget.items()]
     for name, values, families in arrays:
         bad = ~np.isfinite(values)
         if not bad.any():

@@ -31,7 +31,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -134,9 +134,10 @@ def parse_plan(raw: Mapping[str, SheetGrid], source: str = "") -> tuple[Plan | N
             tables[spec.name] = table
     if broken:
         return None, log.issues()
+    by_field: dict[str, Any] = {PLAN_FIELDS[name]: t for name, t in tables.items()}
     plan = Plan(settings=settings, months=months,
                 has_channel="channel" in tables[layout.DEMAND].key_names,
-                source=source, **{PLAN_FIELDS[name]: t for name, t in tables.items()})
+                source=source, **by_field)
     return plan, log.issues()
 
 

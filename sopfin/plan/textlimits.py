@@ -9,7 +9,7 @@ elsewhere is written as values, cut at Excel's 32,767 characters per cell.
 
 from __future__ import annotations
 
-from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table
+from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, sheet_row
 
 MAX_KEY_CHARS = 255  # Excel's limit on one string constant in a formula
 FORMULA_KEYS = ("scenario", "family", "channel", "type", "measure")  # written in key checks
@@ -32,8 +32,8 @@ def _long_keys(table: Table) -> list[Issue]:
             continue
         texts = table.keys[name].astype(str)
         for i in (texts.str.len() > MAX_KEY_CHARS).to_numpy().nonzero()[0].tolist():
-            text = texts.iat[i]
-            row = int(table.keys["row"].iat[i])
+            text = str(texts.iat[i])
+            row = sheet_row(table.keys, i)
             out.append(Issue(
                 IssueCode.TEXT_TOO_LONG, Severity.ERROR, CellRef(table.sheet, f"{col}{row}"),
                 f"the {name.replace('_', ' ')} {text[:40]!r}... is {len(text):,} characters "

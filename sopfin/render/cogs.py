@@ -14,7 +14,7 @@ from sopfin.render.grid import BOLD, Grid, Section, fill, put_row_totals, put_se
 from sopfin.render.inventory import InventoryLayout
 from sopfin.render.refs import sheet_prefix
 from sopfin.render.revenue import RevenueLayout, family_sums
-from sopfin.sheetspec import FormulaGrid, SheetSpec, Style
+from sopfin.sheetspec import FormulaGrid, Formulas, SheetSpec, Style
 
 KEYS = ("Scenario", "Family", "Measure")
 LEAD = ("Check", "Total")
@@ -66,7 +66,7 @@ def ratio_formulas(template_rows: tuple[int, int], cols: tuple[str, ...]) -> lis
 
 
 def _variances(ctx: RenderContext, scenario: str,
-               ) -> tuple[FormulaGrid | np.ndarray, list[str | None]]:
+               ) -> tuple[Formulas, list[str | None]]:
     rows_of = [ctx.variances.find_all(scenario, family, kind)
                for family, kind in ctx.variance_keys]
     return ctx.variances.refs(rows_of), [ctx.variances.rows_check(rows) for rows in rows_of]
@@ -110,10 +110,11 @@ def render_cogs(ctx: RenderContext, lay: CogsLayout, inv: InventoryLayout,
                 "U": [inv.sections[(scenario, "unit_cost")].row(f) for f in range(n)],
                 "cogs": list(sec["cogs"].rows), "revenue": list(sec["revenue"].rows)}
         fam = ctx.d.fam
-        blocks = {
+        var_formulas, var_checks = _variances(ctx, scenario)
+        blocks: dict[str, tuple[Formulas, np.ndarray]] = {
             "cogs_standard": (fill(f"{inv_prefix}{{ic}}{{S}}*{inv_prefix}{{ic}}{{U}}", n, rows,
                                    cols), fam["cogs_standard"][si]),
-            "variance": (None, ctx.d.variance[si][ctx.variance_order]),
+            "variance": (var_formulas, ctx.d.variance[si][ctx.variance_order]),
             "cogs": (_cogs_formulas(ctx, lay, scenario), fam["cogs"][si]),
             "revenue": (family_sums(rev, ctx, scenario, "revenue", rev.grid.month_cols),
                         fam["revenue"][si]),
@@ -123,7 +124,7 @@ def render_cogs(ctx: RenderContext, lay: CogsLayout, inv: InventoryLayout,
         for measure, (formulas, values) in blocks.items():
             checks = None
             if measure == "variance":
-                formulas, checks = _variances(ctx, scenario)
+                checks = var_checks
                 keys = [(scenario,) + k for k in var_keys]
             else:
                 keys = [(scenario, family, LABELS[measure]) for family in ctx.families]
@@ -146,14 +147,15 @@ def _put_gm_pct(ctx: RenderContext, grid: Grid, sec: dict[str, Section], si: int
     grid.put_keys(pct.first, [(scenario, fam, label) for fam in ctx.families])
     grid.put_months(pct.first, formulas, ratio(margin, revenue), Style.PERCENT)
     total_rev, total_gm = total_values(revenue), total_values(margin)
-    grid.put_keys(pct.total, [(scenario, "Total", label)])
-    total_formulas = np.array([ratio_formulas((gm.total, rev.total), month_cols)], dtype=object)
-    grid.put_months(pct.total, total_formulas, ratio(total_gm, total_rev), BOLD[Style.PERCENT])
+    grid.put_keys(pct.total_row, [(scenario, "Total", label)])
+    total_formulas = np.array([ratio_formulas((gm.total_row, rev.total_row), month_cols)],
+                              dtype=object)
+    grid.put_months(pct.total_row, total_formulas, ratio(total_gm, total_rev), BOLD[Style.PERCENT])
     total_col = grid.lead_col("Total")
     fam_ratio = ratio(np.nansum(margin, axis=1), np.nansum(revenue, axis=1))
     grid.put_column(pct.first, grid.lead("Total"),
                     [ratio_formulas((gm.row(f), rev.row(f)), (total_col,))[0]
                      for f in range(len(ctx.families))], fam_ratio.tolist(), Style.PERCENT)
-    grid.put_column(pct.total, grid.lead("Total"),
-                    ratio_formulas((gm.total, rev.total), (total_col,)),
+    grid.put_column(pct.total_row, grid.lead("Total"),
+                    ratio_formulas((gm.total_row, rev.total_row), (total_col,)),
                     [float(ratio(np.nansum(margin), np.nansum(revenue)))], BOLD[Style.PERCENT])

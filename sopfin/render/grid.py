@@ -16,7 +16,7 @@ import numpy as np
 
 from sopfin.layout import column_letter
 from sopfin.render.refs import CHECK_OK
-from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
+from sopfin.sheetspec import Block, FormulaGrid, Formulas, SheetSpec, Style
 
 TITLE_ROW = 1
 
@@ -35,6 +35,13 @@ class Section:
 
     def row(self, i: int) -> int:
         return self.first + i
+
+    @property
+    def total_row(self) -> int:
+        """The row of the total, for a section allocated with one."""
+        if self.total is None:
+            raise ValueError(f"the section from row {self.first} has no total row")
+        return self.total
 
     @property
     def rows(self) -> range:
@@ -117,7 +124,7 @@ class Grid:
         values = [[CHECK_OK if c else None] for c in checks]
         self.put(first, self.lead("Check"), values, [[c] for c in checks], Style.TEXT)
 
-    def put_months(self, first: int, formulas: np.ndarray, values: np.ndarray,
+    def put_months(self, first: int, formulas: Formulas, values: np.ndarray,
                    style: Style) -> None:
         if not _is_empty(formulas):
             self.put(first, self.first_month_index, values, formulas, style)
@@ -151,7 +158,7 @@ def _is_empty(values: object) -> bool:
 
 def fill(template: str, count: int, rows: Mapping[str, Sequence[object]],
          cols: Mapping[str, Sequence[str]], first: str | None = None,
-         ) -> FormulaGrid | np.ndarray:
+         ) -> Formulas:
     """Formulas for a (count x months) grid from one template.
 
     Row placeholders take ``rows[name][i]``; column placeholders take ``cols[name][j]``.
@@ -234,7 +241,7 @@ def total_values(values: np.ndarray) -> np.ndarray:
     """Engine values of a total row: the sum over item rows (NaN items count as zero)."""
     if values.shape[0] == 0:
         return np.zeros((1, values.shape[1]))
-    return np.nansum(values, axis=0, keepdims=True)
+    return np.asarray(np.nansum(values, axis=0, keepdims=True))
 
 
 BOLD = {Style.UNITS: Style.UNITS_BOLD, Style.MONEY: Style.MONEY_BOLD,
@@ -242,7 +249,7 @@ BOLD = {Style.UNITS: Style.UNITS_BOLD, Style.MONEY: Style.MONEY_BOLD,
 
 
 def put_section(grid: Grid, section: Section, keys: Sequence[Sequence[str]],
-                formulas: np.ndarray, values: np.ndarray, style: Style, *,
+                formulas: Formulas, values: np.ndarray, style: Style, *,
                 total_key: Sequence[str] | None = None,
                 checks: Sequence[str | None] | None = None,
                 cols: Sequence[str] | None = None) -> None:

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sopfin import layout
+from sopfin.engine.results import FamilyMeasure
 from sopfin.render.context import RenderContext, cost_rows
 from sopfin.render.grid import BOLD, Grid, Section, fill, put_section, total_values
 from sopfin.render.refs import check_formula
 from sopfin.render.revenue import family_sums
-from sopfin.sheetspec import FormulaGrid, SheetSpec, Style
+from sopfin.sheetspec import FormulaGrid, Formulas, SheetSpec, Style
 
 if TYPE_CHECKING:
     from sopfin.render.revenue import RevenueLayout
@@ -48,16 +49,16 @@ NO_TOTAL = {"unit_cost"}
 class InventoryLayout:
     grid: Grid
     sections: dict[tuple[str, str], Section]  # (scenario, family measure) -> rows
-    measures: tuple[str, ...]
+    measures: tuple[FamilyMeasure, ...]
 
 
 def layout_inventory(ctx: RenderContext) -> InventoryLayout:
     grid = Grid(layout.INVENTORY, KEYS, LEAD, ctx.months)
-    shortfall = "backlog_units" if ctx.backorder else "lost_units"
-    measures = ("demand_units", "production_units", "start_units", "required_units",
-                "shipments_units", shortfall, "end_units", "unit_cost", "inventory_value",
-                "production_cost")
-    sections = {}
+    shortfall: FamilyMeasure = "backlog_units" if ctx.backorder else "lost_units"
+    measures: tuple[FamilyMeasure, ...] = (
+        "demand_units", "production_units", "start_units", "required_units", "shipments_units",
+        shortfall, "end_units", "unit_cost", "inventory_value", "production_cost")
+    sections: dict[tuple[str, str], Section] = {}
     for scenario in ctx.scenarios:
         for measure in measures:
             sections[(scenario, measure)] = grid.allocate(len(ctx.families),
@@ -129,12 +130,14 @@ def render_inventory(ctx: RenderContext, inv: InventoryLayout, rev: RevenueLayou
     cost_formulas, cost_checks = _unit_cost(ctx)
     opening_formulas, opening_checks = _opening(ctx)
     for si, scenario in enumerate(ctx.scenarios):
-        row = {m: [inv.sections[(scenario, m)].row(f) for f in range(n)] for m in inv.measures}
+        row: dict[str, list[int]] = {
+            m: [inv.sections[(scenario, m)].row(f) for f in range(n)] for m in inv.measures}
         row.setdefault("backlog_units", row[shortfall])
         for measure in inv.measures:
             section = inv.sections[(scenario, measure)]
             values = ctx.d.fam[measure][si]
             checks = None
+            formulas: Formulas
             if measure == "demand_units":
                 formulas = family_sums(rev, ctx, scenario, "demand_units", rev.grid.month_cols)
             elif measure == "production_units":

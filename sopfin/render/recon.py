@@ -20,6 +20,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -262,8 +263,8 @@ def _chart(tab: _Tab, title: str, labels: Sequence[str], first: int, last: int,
     names = ("Base", "Increase", "Decrease", "Total")
     colors = (None, GREEN, RED, BLUE)
     series = [ChartSeries(name, tab.ref(HELPER_COL + 1 + k, first, last),
-                          [float("nan") if h[k] is None else float(to_cents(h[k]))
-                           for h in helpers], color)
+                          [float("nan") if v is None else float(to_cents(v))
+                           for v in (h[k] for h in helpers)], color)
               for k, (name, color) in enumerate(zip(names, colors, strict=True))]
     anchor = (CHART_ANCHOR_COL, top - 1, CHART_ANCHOR_COL + CHART_WIDTH,
               top - 1 + CHART_HEIGHT)
@@ -323,7 +324,7 @@ def _numeric_styles(frame: pd.DataFrame | None) -> dict[str, Style]:
 
 def _pvm(tab: _Tab, title: str, frame: pd.DataFrame) -> None:
     columns = [c for c in ("status", *PVM_COLUMNS) if c in frame.columns]
-    shown = frame[columns].rename_axis(frame.index.name or "family")
+    shown = frame[columns].rename_axis(cast(str, frame.index.name or "family"))
     _frame(tab, title, shown, {c: Style.MONEY_WHOLE for c in PVM_COLUMNS})
 
 
@@ -454,7 +455,7 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
     scenarios = rec.scenarios
     if "scenario" in scenarios.columns:
         scenarios = scenarios.set_index("scenario")
-    scenarios = scenarios.rename_axis(scenarios.index.name or "scenario")
+    scenarios = scenarios.rename_axis(cast(str, scenarios.index.name or "scenario"))
     _frame(tab, "Scenario comparison", scenarios, _numeric_styles(scenarios), SCENARIO_LABELS)
     _silent(tab, rec)
     _frame(tab, "Forecast accuracy, last approved version vs actuals", rec.accuracy,

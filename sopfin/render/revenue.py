@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sopfin import layout
+from sopfin.engine.results import LineMeasure
 from sopfin.render.context import RenderContext, line_price_rows
 from sopfin.render.grid import Grid, Section, fill, put_row_totals, put_section
 from sopfin.render.refs import sheet_prefix
-from sopfin.sheetspec import FormulaGrid, SheetSpec, Style
+from sopfin.sheetspec import FormulaGrid, Formulas, SheetSpec, Style
 
 if TYPE_CHECKING:
     from sopfin.render.inventory import InventoryLayout
@@ -43,7 +44,7 @@ NO_TOTAL = {"price"}
 class RevenueLayout:
     grid: Grid
     sections: dict[tuple[str, str], Section]  # (scenario, line measure) -> rows
-    measures: tuple[str, ...]
+    measures: tuple[LineMeasure, ...]
 
     def family_rows(self, ctx: RenderContext, scenario: str, measure: str, f: int,
                     ) -> tuple[int, int] | None:
@@ -55,18 +56,18 @@ class RevenueLayout:
         return section.row(group.start), section.row(group.start + group.count - 1)
 
 
-def measures_for(ctx: RenderContext) -> tuple[str, ...]:
-    shared = ("required_units", "shipments_units", "backlog_units")
+def measures_for(ctx: RenderContext) -> tuple[LineMeasure, ...]:
+    shared: tuple[LineMeasure, ...] = ("required_units", "shipments_units", "backlog_units")
     if not (ctx.backorder and ctx.constrained):
         shared = ("shipments_units",)
-    return ("demand_units",) + shared + ("price", "revenue", "unconstrained_revenue",
-                                         "revenue_at_risk")
+    return ("demand_units", *shared, "price", "revenue", "unconstrained_revenue",
+            "revenue_at_risk")
 
 
 def layout_revenue(ctx: RenderContext) -> RevenueLayout:
     grid = Grid(layout.REVENUE, KEYS, LEAD, ctx.months)
     measures = measures_for(ctx)
-    sections = {}
+    sections: dict[tuple[str, str], Section] = {}
     for scenario in ctx.scenarios:
         for measure in measures:
             sections[(scenario, measure)] = grid.allocate(len(ctx.line_order),
@@ -102,7 +103,8 @@ def family_sums(rev: RevenueLayout, ctx: RenderContext, scenario: str, measure: 
                        explicit=explicit)
 
 
-def _input_grid(ctx: RenderContext, scenario: str, kind: str) -> tuple[FormulaGrid, list]:
+def _input_grid(ctx: RenderContext, scenario: str, kind: str,
+                ) -> tuple[FormulaGrid, list[str | None]]:
     """Formulas and key checks for the demand or price block (direct input references)."""
     prices = line_price_rows(ctx) if kind == "price" else None
     table = ctx.demand if prices is None else ctx.prices
@@ -124,7 +126,8 @@ def render_revenue(ctx: RenderContext, rev: RevenueLayout, inv: InventoryLayout)
     inv_prefix = sheet_prefix(layout.INVENTORY)
     n = len(ctx.line_order)
     for si, scenario in enumerate(ctx.scenarios):
-        row = {m: [rev.sections[(scenario, m)].row(k) for k in range(n)] for m in rev.measures}
+        row: dict[str, list[int]] = {
+            m: [rev.sections[(scenario, m)].row(k) for k in range(n)] for m in rev.measures}
         if "required_units" not in rev.measures:
             row["required_units"] = row["demand_units"]
         inv_req = [inv.sections[(scenario, "required_units")].row(f) for f in fam_of_line]
@@ -145,6 +148,7 @@ def render_revenue(ctx: RenderContext, rev: RevenueLayout, inv: InventoryLayout)
             section = rev.sections[(scenario, measure)]
             values = ctx.d.line[measure][si][ctx.line_order]
             checks = None
+            formulas: Formulas
             if measure in ("demand_units", "price"):
                 formulas, checks = _input_grid(ctx, scenario, measure.split("_")[0])
             else:

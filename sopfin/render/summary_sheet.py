@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ import pandas as pd
 from sopfin import layout
 from sopfin.calendar import Periods, fiscal_quarters, fiscal_years
 from sopfin.close.records import Override
+from sopfin.engine.results import BudgetMeasure
 from sopfin.engine.summary import summarize
 from sopfin.render.context import RenderContext
 from sopfin.render.grid import BOLD, Grid, Section, put_section
@@ -50,7 +52,8 @@ LABELS = {
     "revenue_at_risk": "Revenue at risk",
 }
 STYLES = {"units": Style.UNITS, "gm_pct": Style.PERCENT}
-BUDGET_LABELS = {"units": "Budget units", "revenue": "Budget revenue", "cogs": "Budget COGS"}
+BUDGET_LABELS: dict[BudgetMeasure, str] = {
+    "units": "Budget units", "revenue": "Budget revenue", "cogs": "Budget COGS"}
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ def layout_summary(ctx: RenderContext) -> SummaryLayout:
                 grid.skip()
         grid.skip()
     grid.skip()  # the budget detail's heading row
-    budget = {m: grid.allocate(len(ctx.families)) for m in BUDGET_LABELS}
+    budget: dict[str, Section] = {m: grid.allocate(len(ctx.families)) for m in BUDGET_LABELS}
     return SummaryLayout(grid, rows, budget, quarters, years)
 
 
@@ -124,7 +127,8 @@ def render_summary(ctx: RenderContext, lay: SummaryLayout,
                 continue
             formulas = _row_formulas(lay, scenario, measure, basis, row, sources, month_cols,
                                      period_cols, spans, ctx.overrides)
-            cached = values.loc[(scenario, measure), BASES[basis]].reindex(list(grid.months))
+            column = cast(pd.Series, values.loc[(scenario, measure), BASES[basis]])
+            cached = column.reindex(list(grid.months))
             style = STYLES.get(measure, Style.MONEY_WHOLE)
             if basis == "Plan":
                 style = BOLD.get(style, style)

@@ -168,8 +168,8 @@ class _PreparedBlock:
             return self._number_rows(numbers, values)
         if self.texts is not None:
             return self._text_rows(numbers, values)
-        formulas = (self.formulas[i0:i1].tolist() if self.formulas is not None
-                    else [None] * len(values))
+        formulas: list[Any] = (self.formulas[i0:i1].tolist() if self.formulas is not None
+                               else [None] * len(values))
         if self.fast:
             return self._formula_rows(numbers, values, formulas)
         styles = (self.cell_styles[i0:i1].tolist() if self.cell_styles is not None
@@ -259,7 +259,7 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
         if styles.shape != values.shape:
             raise ValueError(f"block at row {block.row}, col {block.col}: style shape "
                              f"{styles.shape} differs from values shape {values.shape}")
-        attr = {st: f' s="{xf[st]}"' for st in xf}
+        attr: dict[Style | None, str] = {st: f' s="{xf[st]}"' for st in xf}
         attr[None] = ""
         cell_styles = np.array([[attr[Style(x) if x is not None else None] for x in row]
                                 for row in styles.tolist()], dtype=object).reshape(values.shape)

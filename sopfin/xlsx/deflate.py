@@ -38,7 +38,7 @@ WORKERS_ENV = "SOPFIN_WORKERS"  # "1": never fork
 try:
     from isal import isal_zlib as _isal_zlib
 except ImportError:  # pragma: no cover - depends on the platform's wheels
-    _isal_zlib = None
+    _isal_zlib = None  # type: ignore[assignment]
 
 
 def deflater(level: int, fast: bool = False) -> Any:

@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from lxml import etree
 from python_calamine import CalamineWorkbook
@@ -140,7 +140,8 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
 
 def _calamine_rows(book: CalamineWorkbook, name: str) -> list[list[object]]:
     try:
-        return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        return cast(list[list[object]],
+                    book.get_sheet_by_name(name).to_python(skip_empty_area=False))
     except Exception as exc:  # calamine's XmlError, ZipError, ...: the sheet cannot be read
         raise ValueError(f"it is not well-formed worksheet XML ({exc})") from None
 
@@ -200,12 +201,13 @@ def streamed_error_cells(package: zipfile.ZipFile, part: str,
             if len(carry) > row_bytes:
                 raise ValueError(f"a row of more than {row_bytes:,} bytes "
                                  "(SOPFIN_MAX_ROW_BYTES)")
-            cells = _marked_cells(piece) if any(m in piece for m in _ERROR_MARKERS) else []
+            cells: list[tuple[int, int, XlError | bool]] = (
+                list(_marked_cells(piece)) if any(m in piece for m in _ERROR_MARKERS) else [])
             if b"<f" in piece:
                 cells += uncalculated_cells(piece)
             if any(cell[0] < 0 for cell in cells):  # cells without references: walk rows
                 with package.open(part) as again:
-                    return _error_cells_by_position(again)
+                    return list(_error_cells_by_position(again))
             found += cells
             if not data:
                 return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -114,7 +115,7 @@ def _widest(values: Sequence[object]) -> int:
         return len(str(max(abs(int(np.min(values))), abs(int(np.max(values)))))) + 1
     listed = values if isinstance(values, list) else list(values)
     if set(map(type, listed)) == {int}:
-        return len(str(max(max(listed), -min(listed)))) + 1
+        return len(str(max(max(cast(list[int], listed)), -min(cast(list[int], listed))))) + 1
     return max(map(len, map(str, listed)))
 
 

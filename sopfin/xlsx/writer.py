@@ -14,9 +14,10 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 from lxml.etree import XMLSyntaxError
 
@@ -434,9 +435,9 @@ def _drop_replaced_calc_cells(pkg: Package, plan: _Plan, edits: _Edits) -> None:
 
 def _verify(pkg: Package, edits: _Edits, plan: _Plan) -> None:
     """Parse every edited part; check the workbook lists and marks what the plan says."""
-    for name, data in edits.parts.items():
-        if data:
-            parse_xml(data, name, pkg.path)
+    for name, part_data in edits.parts.items():
+        if part_data:
+            parse_xml(part_data, name, pkg.path)
     data = edits.parts.get(pkg.workbook_part)
     if data is None:
         return
@@ -459,10 +460,17 @@ def _sheet_job(part: str, spec: SheetSpec, xf: dict[Style, int], rid: str | None
     return DeflateJob(part, lambda: worksheet_chunks(spec, xf, rid), cells)
 
 
+def _worksheet_part(entry: SheetEntry) -> str:
+    """The worksheet part of a sheet being replaced (only worksheets are ever replaced)."""
+    if entry.part is None:
+        raise ValueError(f"sheet {entry.name!r} has no worksheet part to replace")
+    return entry.part
+
+
 def _cell_count(values: object) -> int:
     shape = getattr(values, "shape", None)
     if shape is None:
-        return sum(len(row) for row in values)  # type: ignore[attr-defined]
+        return sum(len(row) for row in cast(Iterable[Sized], values))
     return int(shape[0] * shape[1]) if len(shape) == 2 else 0
 
 
@@ -488,7 +496,7 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
                                     workbook_id)
     except MalformedPartError as exc:
         raise NotAWorkbookError(path, str(exc)) from None
-    replaced = {e.part: s for s, e in plan.replace}
+    replaced = {_worksheet_part(e): s for s, e in plan.replace}
     if pkg.signed:
         edits.warnings.append(SIGNED_WARNING)
     touched = tuple(sorted({*edits.parts, *edits.removed, *replaced, *patched,
