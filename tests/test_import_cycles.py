@@ -15,11 +15,9 @@ ALL_IMPORTS = import_graph(top_level=False)  # imports inside functions too
 
 
 def test_the_graph_holds_the_package_and_its_imports():
-    assert len(GRAPH) > 50
-    assert "sopfin.close.ledger" in GRAPH["sopfin.close.publish"]
-    assert "sopfin.model" in GRAPH["sopfin.plan.settings"]
-    assert "sopfin.close.publish" not in GRAPH["sopfin.close.verify"]  # inside functions
-    assert "sopfin.close.publish" in ALL_IMPORTS["sopfin.close.verify"]
+    assert len(GRAPH) > 50 and sum(map(len, GRAPH.values())) > 150
+    assert "sopfin.layout" in GRAPH["sopfin.plan.read"]
+    assert all(GRAPH[m] <= ALL_IMPORTS[m] for m in GRAPH)
 
 
 def test_no_module_imports_itself_back_at_import_time():
