@@ -1,9 +1,15 @@
-"""Shared test fixtures: where the shared corpus lives and how to reach LibreOffice."""
+"""Shared test fixtures: where the shared corpus lives, how to reach LibreOffice, and the demo
+workbook built once per run.
+
+Test helpers (``plan_tables``, ``xlsx_helpers``, ...) sit beside the tests and are imported by
+name: pyproject's ``pythonpath`` puts the repository and ``tests/`` on the import path."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +42,28 @@ def soffice() -> str:
         pytest.fail("LibreOffice (soffice) is not installed; run scripts/test.sh, which "
                     "installs libreoffice-calc-nogui")
     return path
+
+
+@pytest.fixture(scope="session")
+def built_demo(tmp_path_factory) -> Iterator[Path]:
+    """The demo workbook as ``sopfin new --demo`` writes it, built once per run. Read it, or
+    copy it (``demo_copy``) before any command that writes: the run fails if it changed."""
+    from sopfin.cli import main
+
+    path = tmp_path_factory.mktemp("built-demo") / "plan.xlsx"
+    assert main(["new", str(path), "--demo", "-q"]) == 0
+    built = hashlib.sha256(path.read_bytes()).hexdigest()
+    yield path
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == built, \
+        "a test wrote to the shared built demo; copy it first (demo_copy)"
+
+
+@pytest.fixture
+def demo_copy(built_demo: Path, tmp_path: Path) -> Path:
+    """A fresh, writable copy of the built demo workbook for one test."""
+    target = tmp_path / "plan.xlsx"
+    shutil.copyfile(built_demo, target)
+    return target
 
 
 # Long stress and fuzz runs are marked ``slow``: skipped unless SOPFIN_SLOW=1.

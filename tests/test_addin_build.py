@@ -19,6 +19,7 @@ import olefile
 import pytest
 from lxml import etree
 from oletools.olevba import VBA_Project, decompress_stream, filter_vba
+
 from test_addin_ovba import decrypt  # MS-OVBA 2.4.3.3 decryption, written in the tests
 
 REPO = Path(__file__).resolve().parents[1]

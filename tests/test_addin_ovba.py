@@ -8,15 +8,12 @@ from __future__ import annotations
 import io
 import random
 import struct
-import sys
-from pathlib import Path
 
 import olefile
 import pytest
 from oletools.olevba import decompress_stream
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # the addin package
-from addin import cfb, ovba, vbaproject  # noqa: E402
+from addin import cfb, ovba, vbaproject
 
 # MS-OVBA 3.2.1 "No Compression Example" and 3.2.2 "Normal Compression Example", as
 # published on learn.microsoft.com (the PDF edition of 3.2.2 shows three different copy

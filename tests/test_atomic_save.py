@@ -23,7 +23,10 @@ from sopfin.xlsx.writer import (
     write_sheets,
 )
 
-WRITER = Path(__file__).parent / "xlsx_helpers" / "slow_writer.py"
+TESTS = Path(__file__).resolve().parent
+# The writer runs in its own process, on the import path pyproject gives the tests.
+WRITER_ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(
+    [str(TESTS.parent), str(TESTS), *filter(None, [os.environ.get("PYTHONPATH")])]))
 ROWS, COLS = 6000, 60  # 360,000 formula cells: a save that takes a noticeable while
 KILL_FRACTIONS = (0.0, 0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 1.1)
 
@@ -41,8 +44,9 @@ def temp_files(path: Path) -> list[Path]:
 
 
 def start_writer(path: Path) -> tuple[subprocess.Popen, float]:
-    proc = subprocess.Popen([sys.executable, str(WRITER), str(path), str(ROWS), str(COLS)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "xlsx_helpers.slow_writer", str(path),
+                             str(ROWS), str(COLS)], stdout=subprocess.PIPE, text=True,
+                            env=WRITER_ENV)
     assert proc.stdout.readline().strip() == "start"
     return proc, time.perf_counter()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 
 from plan_tables import base, raw_sheets, set_cell
-
 from sopfin.model import CellRef, IssueCode, Severity
 from sopfin.plan.checks import CHECKS, validate
 from sopfin.plan.read import ISSUES_PER_CODE, parse_plan

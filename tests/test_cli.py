@@ -23,21 +23,6 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def demo_book(tmp_path_factory) -> Path:
-    """The demo workbook, built once (inputs only)."""
-    path = tmp_path_factory.mktemp("demo") / "plan.xlsx"
-    assert main(["new", str(path), "--demo", "-q"]) == 0
-    return path
-
-
-@pytest.fixture
-def plan_copy(demo_book: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "plan.xlsx"
-    shutil.copyfile(demo_book, target)
-    return target
-
-
 def edit_cell(path: Path, sheet: str, cell: str, value, error: bool = False) -> None:
     """Simulate a user typing into an input sheet (openpyxl is fine for test inputs)."""
     wb = openpyxl.load_workbook(path)
@@ -57,47 +42,47 @@ def test_help_lists_every_command(capsys):
     assert "Exit codes" in out
 
 
-def test_check_on_the_demo_is_clean(plan_copy, capsys):
-    assert main(["check", str(plan_copy)]) == 0
+def test_check_on_the_demo_is_clean(demo_copy, capsys):
+    assert main(["check", str(demo_copy)]) == 0
     assert "ok, ready to dollarize" in capsys.readouterr().out
 
 
-def test_dollarize_writes_the_owned_sheets_and_prints_the_summary(plan_copy, capsys):
-    before = sheet_names(plan_copy)
-    assert main(["dollarize", str(plan_copy)]) == 0
+def test_dollarize_writes_the_owned_sheets_and_prints_the_summary(demo_copy, capsys):
+    before = sheet_names(demo_copy)
+    assert main(["dollarize", str(demo_copy)]) == 0
     out = capsys.readouterr().out
     for scenario in ("upside", "base", "downside"):
         assert scenario in out
-    after = sheet_names(plan_copy)
+    after = sheet_names(demo_copy)
     assert after[: len(before)] == before
-    assert set(layout.OUTPUT_SHEET_NAMES) <= owned_sheet_names(plan_copy)
-    assert not (set(layout.INPUT_SHEET_NAMES) & owned_sheet_names(plan_copy))
+    assert set(layout.OUTPUT_SHEET_NAMES) <= owned_sheet_names(demo_copy)
+    assert not (set(layout.INPUT_SHEET_NAMES) & owned_sheet_names(demo_copy))
 
 
-def test_dollarize_twice_replaces_in_place(plan_copy):
-    assert main(["dollarize", str(plan_copy), "-q"]) == 0
-    first = sheet_names(plan_copy)
-    size = plan_copy.stat().st_size
-    assert main(["dollarize", str(plan_copy), "-q"]) == 0
-    assert sheet_names(plan_copy) == first
-    assert abs(plan_copy.stat().st_size - size) < 0.01 * size
+def test_dollarize_twice_replaces_in_place(demo_copy):
+    assert main(["dollarize", str(demo_copy), "-q"]) == 0
+    first = sheet_names(demo_copy)
+    size = demo_copy.stat().st_size
+    assert main(["dollarize", str(demo_copy), "-q"]) == 0
+    assert sheet_names(demo_copy) == first
+    assert abs(demo_copy.stat().st_size - size) < 0.01 * size
 
 
-def test_bad_cells_are_all_reported_with_their_cells_and_nothing_is_written(plan_copy, capsys):
-    edit_cell(plan_copy, "Demand", "E3", "lots")
-    edit_cell(plan_copy, "Prices", "D4", "#N/A", error=True)
-    before = digest(plan_copy)
-    assert main(["dollarize", str(plan_copy)]) == 1
+def test_bad_cells_are_all_reported_with_their_cells_and_nothing_is_written(demo_copy, capsys):
+    edit_cell(demo_copy, "Demand", "E3", "lots")
+    edit_cell(demo_copy, "Prices", "D4", "#N/A", error=True)
+    before = digest(demo_copy)
+    assert main(["dollarize", str(demo_copy)]) == 1
     out = capsys.readouterr().out
     assert "Demand!E3" in out and "not-a-number" in out
     assert "Prices!D4" in out and "#N/A" in out
     assert "not written" in out
-    assert digest(plan_copy) == before
+    assert digest(demo_copy) == before
 
 
-def test_check_json_gives_issues_as_data(plan_copy, capsys):
-    edit_cell(plan_copy, "Supply", "D2", -5)
-    assert main(["check", str(plan_copy), "--json"]) == 1
+def test_check_json_gives_issues_as_data(demo_copy, capsys):
+    edit_cell(demo_copy, "Supply", "D2", -5)
+    assert main(["check", str(demo_copy), "--json"]) == 1
     payload = json.loads(capsys.readouterr().out)
     assert payload["ok"] is False
     found = [i for i in payload["issues"] if i["sheet"] == "Supply" and i["cell"] == "D2"]
@@ -110,30 +95,30 @@ def test_missing_file_is_a_usage_error(tmp_path, capsys):
     assert "nope.xlsx" in capsys.readouterr().err
 
 
-def test_workbook_open_in_excel_is_refused_unchanged(plan_copy, capsys):
-    lock = plan_copy.parent / f"~${plan_copy.name}"
+def test_workbook_open_in_excel_is_refused_unchanged(demo_copy, capsys):
+    lock = demo_copy.parent / f"~${demo_copy.name}"
     lock.write_bytes(b"user")
-    before = digest(plan_copy)
-    assert main(["dollarize", str(plan_copy)]) == 2
+    before = digest(demo_copy)
+    assert main(["dollarize", str(demo_copy)]) == 2
     assert "open" in capsys.readouterr().err.lower()
-    assert digest(plan_copy) == before
+    assert digest(demo_copy) == before
 
 
-def test_unknown_scenario_is_a_usage_error(plan_copy, capsys):
-    assert main(["dollarize", str(plan_copy), "--scenario", "moonshot"]) == 2
+def test_unknown_scenario_is_a_usage_error(demo_copy, capsys):
+    assert main(["dollarize", str(demo_copy), "--scenario", "moonshot"]) == 2
     assert "moonshot" in capsys.readouterr().err
 
 
-def test_single_scenario(plan_copy, capsys):
-    assert main(["dollarize", str(plan_copy), "--scenario", "base", "--json"]) == 0
+def test_single_scenario(demo_copy, capsys):
+    assert main(["dollarize", str(demo_copy), "--scenario", "base", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert [r["scenario"] for r in payload["summary"]] == ["base"]
 
 
-def test_new_refuses_to_overwrite_without_force(plan_copy, capsys):
-    before = digest(plan_copy)
-    assert main(["new", str(plan_copy)]) == 2
-    assert digest(plan_copy) == before
+def test_new_refuses_to_overwrite_without_force(demo_copy, capsys):
+    before = digest(demo_copy)
+    assert main(["new", str(demo_copy)]) == 2
+    assert digest(demo_copy) == before
 
 
 def test_new_blank_then_init_adds_nothing_twice(tmp_path, capsys):

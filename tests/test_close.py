@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 
@@ -26,18 +25,16 @@ from sopfin.render.ledger import render_ledger
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.read import sheet_parts
 from sopfin.xlsx.writer import owned_sheet_names, sheet_names, write_sheets
-
-sys.path.insert(0, str(Path(__file__).parent))
-from xlsx_helpers.packages import rebuild  # noqa: E402
+from xlsx_helpers.packages import rebuild
 
 KEY = b"k" * 32
 
 
 @pytest.fixture(scope="module")
-def closed_twice(tmp_path_factory) -> Path:
+def closed_twice(built_demo, tmp_path_factory) -> Path:
     """The demo workbook after two closes and an approval of v001."""
     path = tmp_path_factory.mktemp("close") / "plan.xlsx"
-    assert main(["new", str(path), "--demo", "-q"]) == 0
+    shutil.copyfile(built_demo, path)
     assert main(["close", str(path), "--author", "A. Analyst", "-q"]) == 0
     assert main(["close", str(path), "--author", "A. Analyst", "-q", "--force"]) == 0
     assert main(["approve", str(path), "--version", "1", "--by", "C. Fo"]) == 0
@@ -152,11 +149,10 @@ def _rechained(ledger: list[versions.LedgerEntry], key: bytes | None,
     return out
 
 
-def test_recomputed_plain_hashes_pass_without_a_key_and_fail_with_it(tmp_path):
+def test_recomputed_plain_hashes_pass_without_a_key_and_fail_with_it(demo_copy):
     """Publish with a key; then forge: drop the approval and re-chain the plain hashes.
     Without the key verify cannot tell (as documented); with the key it catches the forgery."""
-    path = tmp_path / "keyed.xlsx"
-    assert main(["new", str(path), "--demo", "-q"]) == 0
+    path = demo_copy
     assert run_close(path, author="A", key=KEY).ok
     assert run_close(path, author="A", key=KEY).ok
     assert run_verify(path, key=KEY).ok
@@ -231,7 +227,6 @@ def test_libreoffice_keeps_the_protection_and_recalculates_nothing_differently(
     the value sopfin cached, the published tabs come back unchanged (their content hash
     recomputes) and still protected with SHA-512."""
     from lo_oracle import read_values, recalculate
-
     from sopfin.render.recon import hashed_cells
     from sopfin.xlsx.readback import read_cells
 

@@ -257,9 +257,8 @@ def test_new_and_init_create_the_finance_sheets_with_headers(tmp_path, capsys):
     assert sheet_names(partial)[-2:] == [layout.ACTUALS, layout.FORECAST]
 
 
-def test_the_demo_has_every_finance_sheet_and_documented_settings(tmp_path):
-    demo = tmp_path / "demo.xlsx"
-    assert main(["new", str(demo), "--demo", "-q"]) == 0
+def test_the_demo_has_every_finance_sheet_and_documented_settings(built_demo):
+    demo = built_demo
     assert sheet_names(demo) == list(layout.PLAN_SHEET_NAMES)
     rows = list(openpyxl.load_workbook(demo, read_only=True)[layout.SETTINGS].values)
     assert rows[0] == layout.SETTINGS_HEADERS

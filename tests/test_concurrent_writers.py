@@ -38,18 +38,9 @@ with exclusive(sys.argv[1]):
 """
 
 
-@pytest.fixture(scope="module")
-def demo_plan(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("plan") / "plan.xlsx"
-    assert main(["new", str(path), "--demo", "-q"]) == 0
-    return path
-
-
 @pytest.fixture
-def plan(demo_plan: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "plan.xlsx"
-    shutil.copyfile(demo_plan, target)
-    return target
+def plan(demo_copy: Path) -> Path:
+    return demo_copy
 
 
 def start_close(path: Path, wait: float | None) -> subprocess.Popen:
@@ -149,7 +140,6 @@ def test_a_held_lock_refuses_with_who_holds_it(plan: Path, capsys, monkeypatch):
 def test_a_ribbon_button_holds_the_lock_of_the_books_file(plan: Path, monkeypatch):
     from fake_xlwings import book_with
     from plan_tables import base
-
     from sopfin.excel import ribbon
 
     book = book_with(base())

@@ -25,18 +25,16 @@ from sopfin.plan.demo import demo_sheets
 from sopfin.render.issues_sheet import render_issues
 from sopfin.xlsx.read import sheet_parts
 from sopfin.xlsx.writer import create_workbook, sheet_names, write_sheets
-
-sys.path.insert(0, str(Path(__file__).parent))
-from xlsx_helpers.conformance import (  # noqa: E402
+from xlsx_helpers.conformance import (
     KNOWN_REWRITES,
     added_by_writing,
     errors,
     package_findings,
     part_findings,
 )
-from xlsx_helpers.ecma_schemas import ENV, schema_folder, xsd_findings  # noqa: E402
-from xlsx_helpers.libreoffice import convert  # noqa: E402
-from xlsx_helpers.packages import parts, rebuild  # noqa: E402
+from xlsx_helpers.ecma_schemas import ENV, schema_folder, xsd_findings
+from xlsx_helpers.libreoffice import convert
+from xlsx_helpers.packages import parts, rebuild
 
 REPO = Path(__file__).resolve().parents[1]
 STYLES = "xl/styles.xml"

@@ -25,12 +25,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from plan_tables import make_plan, sheet_rows
 from sopfin import layout
 from sopfin.cli import main
 from sopfin.consolidate.run import consolidate
-from tests.planfixtures import make_plan, sheet_rows
 
 MONTHS = "2027-01 | 2027-02"
+
+
+def _table(*rows: str) -> str:
+    return "\n".join(f"| {row} |" for row in rows)
 UNITS = {
     "a": dict(currency="USD", family="PUMP", demand=(100, 100), price=10, cost=(5, 1),
               opening=50, supply=(100, 120), budget={"units": (90, 90), "revenue": (900, 900),
@@ -59,15 +63,15 @@ FIELDS = ("revenue", "budget_revenue", "cogs", "budget_cogs", "inventory_value",
 
 def _plan_rows(spec: dict) -> dict[str, list[list[object]]]:
     fam, (d1, d2), (s1, s2) = spec["family"], spec["demand"], spec["supply"]
-    budget = "\n".join(f"{fam} | {m} | {a} | {b}" for m, (a, b) in spec["budget"].items())
+    budget = [f"{fam} | {m} | {a} | {b}" for m, (a, b) in spec["budget"].items()]
     plan = make_plan(
-        demand=f"scenario | family | {MONTHS}\nbase | {fam} | {d1} | {d2}",
-        prices=f"family | {MONTHS}\n{fam} | {spec['price']} | {spec['price']}",
-        supply=f"scenario | family | {MONTHS}\nbase | {fam} | {s1} | {s2}",
-        std_cost=f"family | material | labour | overhead\n{fam} | {spec['cost'][0]} | "
-                 f"{spec['cost'][1]} | 0",
-        opening=f"family | units\n{fam} | {spec['opening']}",
-        budget=f"family | measure | {MONTHS}\n{budget}",
+        demand=_table(f"scenario | family | {MONTHS}", f"base | {fam} | {d1} | {d2}"),
+        prices=_table(f"family | {MONTHS}", f"{fam} | {spec['price']} | {spec['price']}"),
+        supply=_table(f"scenario | family | {MONTHS}", f"base | {fam} | {s1} | {s2}"),
+        std_cost=_table("family | material | labour | overhead",
+                        f"{fam} | {spec['cost'][0]} | {spec['cost'][1]} | 0"),
+        opening=_table("family | units", f"{fam} | {spec['opening']}"),
+        budget=_table(f"family | measure | {MONTHS}", *budget),
         currency=spec["currency"], constrained=False)
     return sheet_rows(plan)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,19 +30,17 @@ from sopfin.plan.demo import demo_sheets
 from sopfin.xlsx.activetab import deselect, is_selected
 from sopfin.xlsx.read import read_raw_sheets, sheet_parts
 from sopfin.xlsx.writer import create_workbook, owned_sheet_names, sheet_names
-
-sys.path.insert(0, str(Path(__file__).parent))
-from xlsx_helpers.conformance import added_by_writing  # noqa: E402
-from xlsx_helpers.corpus import (  # noqa: E402
+from xlsx_helpers.conformance import added_by_writing
+from xlsx_helpers.corpus import (
     expected_refusal,
     is_registry,
     is_subsequence,
     parts,
     signatures,
 )
-from xlsx_helpers.ecma_schemas import ENV, schema_folder, xsd_added_by_writing  # noqa: E402
-from xlsx_helpers.libreoffice import convert  # noqa: E402
-from xlsx_helpers.packages import rebuild  # noqa: E402
+from xlsx_helpers.ecma_schemas import ENV, schema_folder, xsd_added_by_writing
+from xlsx_helpers.libreoffice import convert
+from xlsx_helpers.packages import rebuild
 
 pytestmark = [pytest.mark.corpus, pytest.mark.filterwarnings("ignore::UserWarning:openpyxl")]
 

@@ -17,6 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
 from digests_reference import (
     reference_canonical_cells,
     reference_cell_digests,
@@ -29,9 +32,6 @@ from digests_reference import (
     reference_recon_cells,
     reference_seal,
 )
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
-
 from sopfin import layout
 from sopfin.close import digests
 from sopfin.close import ledger as versions

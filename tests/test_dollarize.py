@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from planfixtures import make_plan, make_table, parse_rows, sheet_rows
 
+from plan_tables import make_plan, make_table, sheet_rows, table_rows
 from sopfin.engine.dollarize import days_of_inventory, dollarize, gross_margin_pct, std_cost_rows
 from sopfin.engine.results import FAMILY_MEASURES, LINE_MEASURES
 from sopfin.model import CellRef, IssueCode, Severity
@@ -27,9 +27,8 @@ CENT = 0.005
 
 def _expected(text: str) -> dict[str, list[float]]:
     """'measure | m1 | m2 ...' rows -> {measure: [values]}; '-' means blank (NaN)."""
-    _, rows = parse_rows(text)
-    return {r[0]: [math.nan if c == "-" else float(c.replace(",", "")) for c in r[1:]]
-            for r in rows}
+    _, rows = table_rows(text)
+    return {r[0]: [math.nan if c == "-" else float(c) for c in r[1:]] for r in rows}
 
 
 def _assert_rows(actual: dict[str, np.ndarray], expected: str, label: str) -> None:
@@ -55,24 +54,24 @@ def assert_line(d, scenario: str, family: str, channel: str, expected: str) -> N
 # --------------------------------------------------------------------- (a) unconstrained
 UNCONSTRAINED = dict(
     demand="""
-    scenario | family | 2027-01 | 2027-02 | 2027-03
-    base     | PUMP   |     100 |     120 |      80
+    | scenario | family | 2027-01 | 2027-02 | 2027-03 |
+    | base     | PUMP   |     100 |     120 |      80 |
     """,
     supply="""
-    scenario | family | 2027-01 | 2027-02 | 2027-03
-    base     | PUMP   |      50 |      50 |      50
+    | scenario | family | 2027-01 | 2027-02 | 2027-03 |
+    | base     | PUMP   |      50 |      50 |      50 |
     """,
     prices="""
-    family | 2027-01 | 2027-02 | 2027-03
-    PUMP   |      10 |      10 |      11
+    | family | 2027-01 | 2027-02 | 2027-03 |
+    | PUMP   |      10 |      10 |      11 |
     """,
     std_cost="""
-    family | material | labour | overhead
-    PUMP   |        3 |    1.5 |      0.5
+    | family | material | labour | overhead |
+    | PUMP   |        3 |    1.5 |      0.5 |
     """,
     opening="""
-    family | units
-    PUMP   |   100
+    | family | units |
+    | PUMP   |   100 |
     """,
 )
 
@@ -80,24 +79,24 @@ UNCONSTRAINED = dict(
 def test_unconstrained_ships_demand_and_warns_once_when_inventory_goes_negative():
     d, issues = dollarize(make_plan(**UNCONSTRAINED, constrained=False))
     assert_family(d, "base", "PUMP", """
-    measure          | 2027-01 | 2027-02 | 2027-03
-    demand_units     |     100 |     120 |      80
-    production_units |      50 |      50 |      50
-    start_units      |     100 |      50 |     -20
-    required_units   |     100 |     120 |      80
-    shipments_units  |     100 |     120 |      80
-    backlog_units    |       0 |       0 |       0
-    lost_units       |       0 |       0 |       0
-    end_units        |      50 |     -20 |     -50
-    unit_cost        |       5 |       5 |       5
-    production_cost  |     250 |     250 |     250
-    cogs_standard    |     500 |     600 |     400
-    cogs             |     500 |     600 |     400
-    inventory_value  |     250 |    -100 |    -250
-    inventory_cash   |     250 |     350 |     150
-    revenue          |    1000 |    1200 |     880
-    revenue_at_risk  |       0 |       0 |       0
-    gross_margin     |     500 |     600 |     480
+    | measure          | 2027-01 | 2027-02 | 2027-03 |
+    | demand_units     |     100 |     120 |      80 |
+    | production_units |      50 |      50 |      50 |
+    | start_units      |     100 |      50 |     -20 |
+    | required_units   |     100 |     120 |      80 |
+    | shipments_units  |     100 |     120 |      80 |
+    | backlog_units    |       0 |       0 |       0 |
+    | lost_units       |       0 |       0 |       0 |
+    | end_units        |      50 |     -20 |     -50 |
+    | unit_cost        |       5 |       5 |       5 |
+    | production_cost  |     250 |     250 |     250 |
+    | cogs_standard    |     500 |     600 |     400 |
+    | cogs             |     500 |     600 |     400 |
+    | inventory_value  |     250 |    -100 |    -250 |
+    | inventory_cash   |     250 |     350 |     150 |
+    | revenue          |    1000 |    1200 |     880 |
+    | revenue_at_risk  |       0 |       0 |       0 |
+    | gross_margin     |     500 |     600 |     480 |
     """)
     assert d.opening_units.tolist() == [100.0]
     assert d.opening_value.tolist() == [[500.0]]
@@ -121,7 +120,7 @@ def test_negative_inventory_points_at_opening_then_demand_when_there_is_no_suppl
 
 
 def test_no_warning_when_inventory_stays_at_or_above_zero():
-    tables = dict(UNCONSTRAINED, opening="family | units\nPUMP | 150")
+    tables = dict(UNCONSTRAINED, opening="| family | units |\n| PUMP | 150 |")
     d, issues = dollarize(make_plan(**tables, constrained=False))
     assert issues == []
     assert d.fam["end_units"][0, 0].tolist() == [100.0, 30.0, 0.0]
@@ -130,24 +129,24 @@ def test_no_warning_when_inventory_stays_at_or_above_zero():
 # --------------------------------------------------------------------- (b) constrained, lost
 SHORT = dict(
     demand="""
-    scenario | family | 2027-01 | 2027-02 | 2027-03
-    base     | PUMP   |     100 |     150 |     100
+    | scenario | family | 2027-01 | 2027-02 | 2027-03 |
+    | base     | PUMP   |     100 |     150 |     100 |
     """,
     supply="""
-    scenario | family | 2027-01 | 2027-02 | 2027-03
-    base     | PUMP   |      80 |      80 |      80
+    | scenario | family | 2027-01 | 2027-02 | 2027-03 |
+    | base     | PUMP   |      80 |      80 |      80 |
     """,
     prices="""
-    family | 2027-01 | 2027-02 | 2027-03
-    PUMP   |      20 |      20 |      20
+    | family | 2027-01 | 2027-02 | 2027-03 |
+    | PUMP   |      20 |      20 |      20 |
     """,
     std_cost="""
-    family | material | labour | overhead
-    PUMP   |        8 |      2 |        0
+    | family | material | labour | overhead |
+    | PUMP   |        8 |      2 |        0 |
     """,
     opening="""
-    family | units
-    PUMP   |    50
+    | family | units |
+    | PUMP   |    50 |
     """,
 )
 
@@ -156,20 +155,20 @@ def test_constrained_lost_drops_unmet_demand():
     d, issues = dollarize(make_plan(**SHORT, constrained=True, shortage_policy="lost"))
     assert issues == []
     assert_family(d, "base", "PUMP", """
-    measure               | 2027-01 | 2027-02 | 2027-03
-    start_units           |      50 |      30 |       0
-    required_units        |     100 |     150 |     100
-    shipments_units       |     100 |     110 |      80
-    lost_units            |       0 |      40 |      20
-    backlog_units         |       0 |       0 |       0
-    end_units             |      30 |       0 |       0
-    revenue               |    2000 |    2200 |    1600
-    unconstrained_revenue |    2000 |    3000 |    2000
-    revenue_at_risk       |       0 |     800 |     400
-    cogs                  |    1000 |    1100 |     800
-    inventory_value       |     300 |       0 |       0
-    inventory_cash        |     200 |     300 |       0
-    gross_margin          |    1000 |    1100 |     800
+    | measure               | 2027-01 | 2027-02 | 2027-03 |
+    | start_units           |      50 |      30 |       0 |
+    | required_units        |     100 |     150 |     100 |
+    | shipments_units       |     100 |     110 |      80 |
+    | lost_units            |       0 |      40 |      20 |
+    | backlog_units         |       0 |       0 |       0 |
+    | end_units             |      30 |       0 |       0 |
+    | revenue               |    2000 |    2200 |    1600 |
+    | unconstrained_revenue |    2000 |    3000 |    2000 |
+    | revenue_at_risk       |       0 |     800 |     400 |
+    | cogs                  |    1000 |    1100 |     800 |
+    | inventory_value       |     300 |       0 |       0 |
+    | inventory_cash        |     200 |     300 |       0 |
+    | gross_margin          |    1000 |    1100 |     800 |
     """)
 
 
@@ -178,34 +177,34 @@ def test_constrained_backorder_carries_the_backlog_and_fills_it_later():
     tables = dict(
         SHORT,
         demand="""
-        scenario | family | 2027-01 | 2027-02 | 2027-03 | 2027-04
-        base     | PUMP   |     100 |     150 |      60 |      50
+        | scenario | family | 2027-01 | 2027-02 | 2027-03 | 2027-04 |
+        | base     | PUMP   |     100 |     150 |      60 |      50 |
         """,
         supply="""
-        scenario | family | 2027-01 | 2027-02 | 2027-03 | 2027-04
-        base     | PUMP   |      80 |      80 |      80 |      80
+        | scenario | family | 2027-01 | 2027-02 | 2027-03 | 2027-04 |
+        | base     | PUMP   |      80 |      80 |      80 |      80 |
         """,
         prices="""
-        family | 2027-01 | 2027-02 | 2027-03 | 2027-04
-        PUMP   |      20 |      20 |      20 |      20
+        | family | 2027-01 | 2027-02 | 2027-03 | 2027-04 |
+        | PUMP   |      20 |      20 |      20 |      20 |
         """)
     d, issues = dollarize(make_plan(**tables, shortage_policy="backorder"))
     assert issues == []
     assert_family(d, "base", "PUMP", """
-    measure               | 2027-01 | 2027-02 | 2027-03 | 2027-04
-    demand_units          |     100 |     150 |      60 |      50
-    start_units           |      50 |      30 |       0 |       0
-    required_units        |     100 |     150 |     100 |      70
-    shipments_units       |     100 |     110 |      80 |      70
-    backlog_units         |       0 |      40 |      20 |       0
-    lost_units            |       0 |       0 |       0 |       0
-    end_units             |      30 |       0 |       0 |      10
-    revenue               |    2000 |    2200 |    1600 |    1400
-    unconstrained_revenue |    2000 |    3000 |    1200 |    1000
-    revenue_at_risk       |       0 |     800 |    -400 |    -400
-    cogs                  |    1000 |    1100 |     800 |     700
-    inventory_value       |     300 |       0 |       0 |     100
-    inventory_cash        |     200 |     300 |       0 |    -100
+    | measure               | 2027-01 | 2027-02 | 2027-03 | 2027-04 |
+    | demand_units          |     100 |     150 |      60 |      50 |
+    | start_units           |      50 |      30 |       0 |       0 |
+    | required_units        |     100 |     150 |     100 |      70 |
+    | shipments_units       |     100 |     110 |      80 |      70 |
+    | backlog_units         |       0 |      40 |      20 |       0 |
+    | lost_units            |       0 |       0 |       0 |       0 |
+    | end_units             |      30 |       0 |       0 |      10 |
+    | revenue               |    2000 |    2200 |    1600 |    1400 |
+    | unconstrained_revenue |    2000 |    3000 |    1200 |    1000 |
+    | revenue_at_risk       |       0 |     800 |    -400 |    -400 |
+    | cogs                  |    1000 |    1100 |     800 |     700 |
+    | inventory_value       |     300 |       0 |       0 |     100 |
+    | inventory_cash        |     200 |     300 |       0 |    -100 |
     """)
 
 
@@ -213,65 +212,65 @@ def test_constrained_backorder_carries_the_backlog_and_fills_it_later():
 def test_channels_share_a_shortfall_in_proportion_to_demand_plus_their_own_backlog():
     plan = make_plan(
         demand="""
-        scenario | family | channel | 2027-01 | 2027-02 | 2027-03
-        base     | PUMP   | Retail  |      60 |      90 |      30
-        base     | PUMP   | Online  |      40 |      10 |      20
+        | scenario | family | channel | 2027-01 | 2027-02 | 2027-03 |
+        | base     | PUMP   | Retail  |      60 |      90 |      30 |
+        | base     | PUMP   | Online  |      40 |      10 |      20 |
         """,
         supply="""
-        scenario | family | 2027-01 | 2027-02 | 2027-03
-        base     | PUMP   |      50 |     100 |     100
+        | scenario | family | 2027-01 | 2027-02 | 2027-03 |
+        | base     | PUMP   |      50 |     100 |     100 |
         """,
         prices="""
-        family | channel | 2027-01 | 2027-02 | 2027-03
-        PUMP   | Online  |      12 |      12 |      12
-        PUMP   | Retail  |      10 |      10 |      10
+        | family | channel | 2027-01 | 2027-02 | 2027-03 |
+        | PUMP   | Online  |      12 |      12 |      12 |
+        | PUMP   | Retail  |      10 |      10 |      10 |
         """,
-        std_cost="family | material | labour | overhead\nPUMP | 5 | 0 | 0",
+        std_cost="| family | material | labour | overhead |\n| PUMP | 5 | 0 | 0 |",
         shortage_policy="backorder")
     d, issues = dollarize(plan)
     assert issues == []
     assert d.lines[["family", "channel"]].values.tolist() == [["PUMP", "Retail"],
                                                               ["PUMP", "Online"]]
     assert_family(d, "base", "PUMP", """
-    measure               | 2027-01 | 2027-02 | 2027-03
-    required_units        |     100 |     150 |     100
-    shipments_units       |      50 |     100 |     100
-    backlog_units         |      50 |      50 |       0
-    revenue               |     540 |    1040 |    1060
-    unconstrained_revenue |    1080 |    1020 |     540
-    revenue_at_risk       |     540 |     -20 |    -520
+    | measure               | 2027-01 | 2027-02 | 2027-03 |
+    | required_units        |     100 |     150 |     100 |
+    | shipments_units       |      50 |     100 |     100 |
+    | backlog_units         |      50 |      50 |       0 |
+    | revenue               |     540 |    1040 |    1060 |
+    | unconstrained_revenue |    1080 |    1020 |     540 |
+    | revenue_at_risk       |     540 |     -20 |    -520 |
     """)
     assert_line(d, "base", "PUMP", "Retail", """
-    measure               | 2027-01 | 2027-02 | 2027-03
-    demand_units          |      60 |      90 |      30
-    required_units        |      60 |     120 |      70
-    shipments_units       |      30 |      80 |      70
-    backlog_units         |      30 |      40 |       0
-    price                 |      10 |      10 |      10
-    revenue               |     300 |     800 |     700
-    unconstrained_revenue |     600 |     900 |     300
-    revenue_at_risk       |     300 |     100 |    -400
+    | measure               | 2027-01 | 2027-02 | 2027-03 |
+    | demand_units          |      60 |      90 |      30 |
+    | required_units        |      60 |     120 |      70 |
+    | shipments_units       |      30 |      80 |      70 |
+    | backlog_units         |      30 |      40 |       0 |
+    | price                 |      10 |      10 |      10 |
+    | revenue               |     300 |     800 |     700 |
+    | unconstrained_revenue |     600 |     900 |     300 |
+    | revenue_at_risk       |     300 |     100 |    -400 |
     """)
     assert_line(d, "base", "PUMP", "Online", """
-    measure               | 2027-01 | 2027-02 | 2027-03
-    required_units        |      40 |      30 |      30
-    shipments_units       |      20 |      20 |      30
-    backlog_units         |      20 |      10 |       0
-    price                 |      12 |      12 |      12
-    revenue               |     240 |     240 |     360
+    | measure               | 2027-01 | 2027-02 | 2027-03 |
+    | required_units        |      40 |      30 |      30 |
+    | shipments_units       |      20 |      20 |      30 |
+    | backlog_units         |      20 |      10 |       0 |
+    | price                 |      12 |      12 |      12 |
+    | revenue               |     240 |     240 |     360 |
     """)
 
 
 def test_a_family_price_without_channels_applies_to_every_channel():
     plan = make_plan(
         demand="""
-        scenario | family | channel | 2027-01
-        base     | PUMP   | Retail  |       3
-        base     | PUMP   | Online  |       4
+        | scenario | family | channel | 2027-01 |
+        | base     | PUMP   | Retail  |       3 |
+        | base     | PUMP   | Online  |       4 |
         """,
-        prices="family | 2027-01\nPUMP | 2.5",
-        supply="scenario | family | 2027-01\nbase | PUMP | 7",
-        std_cost="family | material | labour | overhead\nPUMP | 1 | 0 | 0")
+        prices="| family | 2027-01 |\n| PUMP | 2.5 |",
+        supply="| scenario | family | 2027-01 |\n| base | PUMP | 7 |",
+        std_cost="| family | material | labour | overhead |\n| PUMP | 1 | 0 | 0 |")
     d, _ = dollarize(plan)
     assert d.line["price"][0, :, 0].tolist() == [2.5, 2.5]
     assert d.fam["revenue"][0, 0, 0] == pytest.approx(17.5)
@@ -281,40 +280,40 @@ def test_a_family_price_without_channels_applies_to_every_channel():
 def test_a_mid_horizon_cost_change_revalues_inventory_through_the_cash_line():
     plan = make_plan(
         demand="""
-        scenario | family | 2027-01 | 2027-02 | 2027-03 | 2027-04
-        base     | PUMP   |      30 |      30 |      30 |      30
+        | scenario | family | 2027-01 | 2027-02 | 2027-03 | 2027-04 |
+        | base     | PUMP   |      30 |      30 |      30 |      30 |
         """,
         supply="""
-        scenario | family | 2027-01 | 2027-02 | 2027-03 | 2027-04
-        base     | PUMP   |      20 |      20 |      40 |       0
+        | scenario | family | 2027-01 | 2027-02 | 2027-03 | 2027-04 |
+        | base     | PUMP   |      20 |      20 |      40 |       0 |
         """,
         prices="""
-        family | 2027-01 | 2027-02 | 2027-03 | 2027-04
-        PUMP   |      25 |      25 |      25 |      25
+        | family | 2027-01 | 2027-02 | 2027-03 | 2027-04 |
+        | PUMP   |      25 |      25 |      25 |      25 |
         """,
         std_cost="""
-        family | material | labour | overhead | effective_from
-        PUMP   |       90 |      5  |        4 | 2027-05
-        PUMP   |        7 |      2  |        3 | 2027-03
-        PUMP   |        6 |      2  |        2 |
+        | family | material | labour | overhead | effective_from |
+        | PUMP   |       90 |      5  |        4 | 2027-05 |
+        | PUMP   |        7 |      2  |        3 | 2027-03 |
+        | PUMP   |        6 |      2  |        2 |  |
         """,
-        opening="family | units\nPUMP | 100")
+        opening="| family | units |\n| PUMP | 100 |")
     d, issues = dollarize(plan)
     assert issues == []
     # opening 100 units at the first month's cost of 10.00
     assert d.opening_value.tolist() == [[1000.0]]
     assert_family(d, "base", "PUMP", """
-    measure         | 2027-01 | 2027-02 | 2027-03 | 2027-04
-    start_units     |     100 |      90 |      80 |      90
-    shipments_units |      30 |      30 |      30 |      30
-    end_units       |      90 |      80 |      90 |      60
-    unit_cost       |      10 |      10 |      12 |      12
-    production_cost |     200 |     200 |     480 |       0
-    cogs            |     300 |     300 |     360 |     360
-    inventory_value |     900 |     800 |    1080 |     720
-    inventory_cash  |     100 |     100 |    -280 |     360
-    revenue         |     750 |     750 |     750 |     750
-    gross_margin    |     450 |     450 |     390 |     390
+    | measure         | 2027-01 | 2027-02 | 2027-03 | 2027-04 |
+    | start_units     |     100 |      90 |      80 |      90 |
+    | shipments_units |      30 |      30 |      30 |      30 |
+    | end_units       |      90 |      80 |      90 |      60 |
+    | unit_cost       |      10 |      10 |      12 |      12 |
+    | production_cost |     200 |     200 |     480 |       0 |
+    | cogs            |     300 |     300 |     360 |     360 |
+    | inventory_value |     900 |     800 |    1080 |     720 |
+    | inventory_cash  |     100 |     100 |    -280 |     360 |
+    | revenue         |     750 |     750 |     750 |     750 |
+    | gross_margin    |     450 |     450 |     390 |     390 |
     """)
     # -280 = build of 10 units at 12.00 (-120) and revaluation of 80 units by 2.00 (-160)
     assert std_cost_rows(plan, d.families).tolist() == [[2, 2, 1, 1]]
@@ -324,32 +323,33 @@ def test_a_mid_horizon_cost_change_revalues_inventory_through_the_cash_line():
 def test_planned_variances_of_two_types_land_in_cogs_per_scenario():
     plan = make_plan(
         families="""
-        family | name  | product_line | uom | active
-        PUMP   | Pumps | Fluids       | EA  | TRUE
-        VALVE  | Valves| Fluids       | EA  | TRUE
+        | family | name  | product_line | uom | active |
+        | PUMP   | Pumps | Fluids       | EA  | TRUE |
+        | VALVE  | Valves| Fluids       | EA  | TRUE |
         """,
         demand="""
-        scenario | family | 2027-01 | 2027-02
-        base     | PUMP   |      10 |      10
-        base     | VALVE  |       5 |       5
-        down     | PUMP   |      10 |      10
-        down     | VALVE  |       5 |       5
+        | scenario | family | 2027-01 | 2027-02 |
+        | base     | PUMP   |      10 |      10 |
+        | base     | VALVE  |       5 |       5 |
+        | down     | PUMP   |      10 |      10 |
+        | down     | VALVE  |       5 |       5 |
         """,
         supply="""
-        scenario | family | 2027-01 | 2027-02
-        base     | PUMP   |      10 |      10
-        base     | VALVE  |       5 |       5
-        down     | PUMP   |      10 |      10
-        down     | VALVE  |       5 |       5
+        | scenario | family | 2027-01 | 2027-02 |
+        | base     | PUMP   |      10 |      10 |
+        | base     | VALVE  |       5 |       5 |
+        | down     | PUMP   |      10 |      10 |
+        | down     | VALVE  |       5 |       5 |
         """,
-        prices="family | 2027-01 | 2027-02\nPUMP | 20 | 20\nVALVE | 10 | 10",
-        std_cost="family | material | labour | overhead\nPUMP | 5 | 0 | 0\nVALVE | 3 | 1 | 0",
+        prices="| family | 2027-01 | 2027-02 |\n| PUMP | 20 | 20 |\n| VALVE | 10 | 10 |",
+        std_cost="| family | material | labour | overhead |\n| PUMP | 5 | 0 | 0 |\n"
+                 "| VALVE | 3 | 1 | 0 |",
         variances="""
-        scenario | family | type     | 2027-01 | 2027-02
-        base     | VALVE  | overtime |       7 |       8
-        base     | PUMP   | overtime |     100 |       0
-        base     | PUMP   | ppv      |     -30 |      50
-        down     | PUMP   | ppv      |    12.5 |       0
+        | scenario | family | type     | 2027-01 | 2027-02 |
+        | base     | VALVE  | overtime |       7 |       8 |
+        | base     | PUMP   | overtime |     100 |       0 |
+        | base     | PUMP   | ppv      |     -30 |      50 |
+        | down     | PUMP   | ppv      |    12.5 |       0 |
         """)
     d, issues = dollarize(plan)
     assert issues == []
@@ -358,22 +358,22 @@ def test_planned_variances_of_two_types_land_in_cogs_per_scenario():
     np.testing.assert_allclose(d.variance, [[[100, 0], [-30, 50], [7, 8]],
                                             [[0, 0], [12.5, 0], [0, 0]]])
     assert_family(d, "base", "PUMP", """
-    measure       | 2027-01 | 2027-02
-    cogs_standard |      50 |      50
-    variances     |      70 |      50
-    cogs          |     120 |     100
-    gross_margin  |      80 |     100
+    | measure       | 2027-01 | 2027-02 |
+    | cogs_standard |      50 |      50 |
+    | variances     |      70 |      50 |
+    | cogs          |     120 |     100 |
+    | gross_margin  |      80 |     100 |
     """)
     assert_family(d, "base", "VALVE", """
-    measure      | 2027-01 | 2027-02
-    variances    |       7 |       8
-    cogs         |      27 |      28
-    gross_margin |      23 |      22
+    | measure      | 2027-01 | 2027-02 |
+    | variances    |       7 |       8 |
+    | cogs         |      27 |      28 |
+    | gross_margin |      23 |      22 |
     """)
     assert_family(d, "down", "PUMP", """
-    measure      | 2027-01 | 2027-02
-    cogs         |    62.5 |      50
-    gross_margin |   137.5 |     150
+    | measure      | 2027-01 | 2027-02 |
+    | cogs         |    62.5 |      50 |
+    | gross_margin |   137.5 |     150 |
     """)
 
 
@@ -381,37 +381,37 @@ def test_planned_variances_of_two_types_land_in_cogs_per_scenario():
 def test_gross_margin_pct_and_days_of_inventory_are_blank_where_undefined():
     plan = make_plan(
         demand="""
-        scenario | family | 2027-01 | 2027-02 | 2027-03 | 2027-04 | 2027-05
-        base     | PUMP   |      10 |       0 |       5 |       0 |       5
+        | scenario | family | 2027-01 | 2027-02 | 2027-03 | 2027-04 | 2027-05 |
+        | base     | PUMP   |      10 |       0 |       5 |       0 |       5 |
         """,
         prices="""
-        family | 2027-01 | 2027-02 | 2027-03 | 2027-04 | 2027-05
-        PUMP   |      20 |      20 |       0 |      20 |      20
+        | family | 2027-01 | 2027-02 | 2027-03 | 2027-04 | 2027-05 |
+        | PUMP   |      20 |      20 |       0 |      20 |      20 |
         """,
         std_cost="""
-        family | material | labour | overhead | effective_from
-        PUMP   |        5 |      0 |        0 |
-        PUMP   |        0 |      0 |        0 | 2027-05
+        | family | material | labour | overhead | effective_from |
+        | PUMP   |        5 |      0 |        0 |  |
+        | PUMP   |        0 |      0 |        0 | 2027-05 |
         """,
         variances="""
-        scenario | family | type | 2027-01 | 2027-02 | 2027-03 | 2027-04 | 2027-05
-        base     | PUMP   | ppv  |       0 |       0 |       0 |      10 |       0
+        | scenario | family | type | 2027-01 | 2027-02 | 2027-03 | 2027-04 | 2027-05 |
+        | base     | PUMP   | ppv  |       0 |       0 |       0 |      10 |       0 |
         """,
-        opening="family | units\nPUMP | 40")
+        opening="| family | units |\n| PUMP | 40 |")
     d, _ = dollarize(plan)
     assert d.days_in_month.tolist() == [31, 28, 31, 30, 31]
     fam = {m: d.fam[m][0, 0] for m in FAMILY_MEASURES}
     fam["gm_pct"] = gross_margin_pct(fam["revenue"], fam["gross_margin"])
     fam["dio"] = days_of_inventory(fam["inventory_value"], fam["cogs"], d.days_in_month)
     _assert_rows(fam, """
-    measure         | 2027-01 | 2027-02 | 2027-03 | 2027-04 | 2027-05
-    end_units       |      30 |      30 |      25 |      25 |      20
-    inventory_value |     150 |     150 |     125 |     125 |       0
-    revenue         |     200 |       0 |       0 |       0 |     100
-    cogs            |      50 |       0 |      25 |      10 |       0
-    gross_margin    |     150 |       0 |     -25 |     -10 |     100
-    gm_pct          |    0.75 |       - |       - |       - |       1
-    dio             |      93 |       - |     155 |     375 |       -
+    | measure         | 2027-01 | 2027-02 | 2027-03 | 2027-04 | 2027-05 |
+    | end_units       |      30 |      30 |      25 |      25 |      20 |
+    | inventory_value |     150 |     150 |     125 |     125 |       0 |
+    | revenue         |     200 |       0 |       0 |       0 |     100 |
+    | cogs            |      50 |       0 |      25 |      10 |       0 |
+    | gross_margin    |     150 |       0 |     -25 |     -10 |     100 |
+    | gm_pct          |    0.75 |       - |       - |       - |       1 |
+    | dio             |      93 |       - |     155 |     375 |       - |
     """, "base/PUMP")
 
 
@@ -419,20 +419,20 @@ def test_gross_margin_pct_and_days_of_inventory_are_blank_where_undefined():
 def test_families_follow_the_families_sheet_and_only_planned_ones_are_kept():
     plan = make_plan(
         families="""
-        family | name | product_line | uom | active
-        IDLE   | x    |              | EA  | TRUE
-        VALVE  | x    |              | EA  | FALSE
-        PUMP   | x    |              | EA  | TRUE
-        SEAL   | x    |              | EA  | TRUE
+        | family | name | product_line | uom | active |
+        | IDLE   | x    |              | EA  | TRUE |
+        | VALVE  | x    |              | EA  | FALSE |
+        | PUMP   | x    |              | EA  | TRUE |
+        | SEAL   | x    |              | EA  | TRUE |
         """,
         demand="""
-        scenario | family | channel | 2027-01
-        base     | PUMP   | Retail  |       1
-        base     | VALVE  | Retail  |       1
-        base     | PUMP   | Online  |       1
-        base     | GHOST  | Online  |       1
+        | scenario | family | channel | 2027-01 |
+        | base     | PUMP   | Retail  |       1 |
+        | base     | VALVE  | Retail  |       1 |
+        | base     | PUMP   | Online  |       1 |
+        | base     | GHOST  | Online  |       1 |
         """,
-        budget="family | measure | 2027-01\nSEAL | revenue | 500\nPUMP | Units | 3")
+        budget="| family | measure | 2027-01 |\n| SEAL | revenue | 500 |\n| PUMP | Units | 3 |")
     d, _ = dollarize(plan)
     assert d.families == ("VALVE", "PUMP", "SEAL")
     assert d.lines.values.tolist() == [["VALVE", "Retail", 0], ["PUMP", "Retail", 1],
@@ -467,7 +467,7 @@ def _large_plan(lines: int = 10_000, months: int = 36, scenarios: int = 3):
     month_names = month_range("2027-01", months)
     families = [f"F{i:05d}" for i in range(lines // 5)]
     channels = ["A", "B", "C", "D", "E"]
-    base = make_plan(demand="scenario | family | 2027-01\nbase | F00000 | 1")
+    base = make_plan(demand="| scenario | family | 2027-01 |\n| base | F00000 | 1 |")
     plan_settings = Settings(first_period="2027-01", horizon=months,
                              scenarios=tuple(f"s{i}" for i in range(scenarios)),
                              shortage_policy="backorder")
@@ -517,18 +517,19 @@ def test_the_fixture_lays_out_tables_as_the_reader_reads_them():
     """Provenance from the text tables equals what the reader builds from the same sheets."""
     plan = make_plan(
         demand="""
-        scenario | family | channel | 2027-01 | 2027-02
-        base     | PUMP   | Retail  |      60 |      90
-        base     | PUMP   | Online  |      40 |      10
+        | scenario | family | channel | 2027-01 | 2027-02 |
+        | base     | PUMP   | Retail  |      60 |      90 |
+        | base     | PUMP   | Online  |      40 |      10 |
         """,
-        supply="scenario | family | 2027-01 | 2027-02\nbase | PUMP | 50 | 100",
-        prices="family | channel | 2027-01 | 2027-02\nPUMP | Retail | 10 | 10\n"
-               "PUMP | Online | 12 | 12",
-        std_cost="family | material | labour | overhead | effective_from\n"
-                 "PUMP | 5 | 1 | 0 |\nPUMP | 6 | 1 | 0 | 2027-02",
-        opening="family | units\nPUMP | 7",
-        variances="scenario | family | type | 2027-01 | 2027-02\nbase | PUMP | ppv | 3 | -2",
-        budget="family | measure | 2027-01 | 2027-02\nPUMP | revenue | 900 | 900",
+        supply="| scenario | family | 2027-01 | 2027-02 |\n| base | PUMP | 50 | 100 |",
+        prices="| family | channel | 2027-01 | 2027-02 |\n| PUMP | Retail | 10 | 10 |\n"
+               "| PUMP | Online | 12 | 12 |",
+        std_cost="| family | material | labour | overhead | effective_from |\n"
+                 "| PUMP | 5 | 1 | 0 |  |\n| PUMP | 6 | 1 | 0 | 2027-02 |",
+        opening="| family | units |\n| PUMP | 7 |",
+        variances="| scenario | family | type | 2027-01 | 2027-02 |\n"
+                  "| base | PUMP | ppv | 3 | -2 |",
+        budget="| family | measure | 2027-01 | 2027-02 |\n| PUMP | revenue | 900 | 900 |",
         shortage_policy="backorder")
     raw = {name: SimpleNamespace(name=name, rows=grid)
            for name, grid in sheet_rows(plan).items()}

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from planfixtures import make_plan
 
+from plan_tables import make_plan, table
 from sopfin.engine.dollarize import dollarize
 from sopfin.plan.settings import month_range
 
@@ -38,24 +38,20 @@ class Spec:
     def tables(self) -> dict[str, str]:
         month_cols = list(self.months)
         return {
-            "families": _text(["family", "name", "product_line", "uom", "active"],
+            "families": table(["family", "name", "product_line", "uom", "active"],
                               [[f, f, "", "EA", "TRUE"] for f in self.families]),
-            "demand": _text(["scenario", "family", "channel", *month_cols], self.demand),
-            "supply": _text(["scenario", "family", *month_cols], self.supply),
-            "prices": _text(["family", "channel", *month_cols], self.prices),
-            "std_cost": _text(["family", "material", "labour", "overhead", "effective_from"],
+            "demand": table(["scenario", "family", "channel", *month_cols], self.demand),
+            "supply": table(["scenario", "family", *month_cols], self.supply),
+            "prices": table(["family", "channel", *month_cols], self.prices),
+            "std_cost": table(["family", "material", "labour", "overhead", "effective_from"],
                               self.std_cost),
-            "opening": _text(["family", "units"], self.opening),
-            "variances": _text(["scenario", "family", "type", *month_cols], self.variances),
+            "opening": table(["family", "units"], self.opening),
+            "variances": table(["scenario", "family", "type", *month_cols], self.variances),
         }
 
     def plan(self):
         return make_plan(**self.tables(), months=self.months, scenarios=self.scenarios,
                          constrained=self.constrained, shortage_policy=self.policy)
-
-
-def _text(header: list[str], rows: list[list]) -> str:
-    return "\n".join(" | ".join(str(c) for c in row) for row in [header, *rows])
 
 
 def _scaled(rows: list[list], keys: int, k: float) -> list[list]:

@@ -10,7 +10,6 @@ ledger entry. A plan that changed shape (a new family) is not mistaken for edits
 from __future__ import annotations
 
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 
@@ -18,6 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import test_overrides_rows as generated  # its sheet strategy and rendering
+from fake_xlwings import book_with
+from plan_tables import base as plan_base
 from sopfin import layout, pipeline
 from sopfin.cli import main
 from sopfin.close.digests import FormulaCell
@@ -28,19 +30,14 @@ from sopfin.guard.fingerprints import MARK, RowPrint, canonical, with_fingerprin
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.read import read_raw_sheets
 from sopfin.xlsx.readback import read_cell_rows, read_cells
-
-sys.path.insert(0, str(Path(__file__).parent))
-import test_overrides_rows as generated  # noqa: E402  (its sheet strategy and rendering)
-from fake_xlwings import book_with  # noqa: E402
-from plan_tables import base as plan_base  # noqa: E402
-from xlsx_helpers.libreoffice import convert  # noqa: E402
-from xlsx_helpers.planner import add_family, type_over  # noqa: E402
+from xlsx_helpers.libreoffice import convert
+from xlsx_helpers.planner import add_family, type_over
 
 
 @pytest.fixture(scope="module")
-def dollarized(tmp_path_factory) -> Path:
+def dollarized(built_demo, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("edits") / "plan.xlsx"
-    assert main(["new", str(path), "--demo", "-q"]) == 0
+    shutil.copyfile(built_demo, path)
     assert main(["dollarize", str(path), "-q"]) == 0
     return path
 

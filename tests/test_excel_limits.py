@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from plan_tables import base, set_cell, write_xlsx
 
+from plan_tables import base, set_cell, write_xlsx
 from sopfin.cli import main
 from sopfin.render.refs import MAX_LITERAL, key_equals, text_literal
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec

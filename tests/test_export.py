@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+
 from hostile_files import part_of, rewrite
 from lo_oracle import recalculate
-
 from sopfin.cli import main
 from sopfin.export.files import MARKER
 from sopfin.export.schema import TABLES

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from planfixtures import make_plan
 
+from plan_tables import make_plan
 from sopfin.close.ledger import LedgerEntry
 from sopfin.close.records import Override
 from sopfin.engine.dollarize import dollarize
@@ -18,24 +18,24 @@ from sopfin.model import CellRef
 
 PLAN = dict(
     demand="""
-    scenario | family | channel | 2027-01 | 2027-02 | 2027-03
-    base     | PUMP   | Direct  |     100 |     120 |      80
-    base     | PUMP   | Retail  |      10 |      10 |      10
+    | scenario | family | channel | 2027-01 | 2027-02 | 2027-03 |
+    | base     | PUMP   | Direct  |     100 |     120 |      80 |
+    | base     | PUMP   | Retail  |      10 |      10 |      10 |
     """,
     prices="""
-    family | channel | 2027-01 | 2027-02 | 2027-03
-    PUMP   | Direct  |      10 |      10 |      11
-    PUMP   | Retail  |      20 |      20 |      20
+    | family | channel | 2027-01 | 2027-02 | 2027-03 |
+    | PUMP   | Direct  |      10 |      10 |      11 |
+    | PUMP   | Retail  |      20 |      20 |      20 |
     """,
     std_cost="""
-    family | material | labour | overhead
-    PUMP   |        3 |    1.5 |      0.5
+    | family | material | labour | overhead |
+    | PUMP   |        3 |    1.5 |      0.5 |
     """,
     budget="""
-    family | measure | 2027-01 | 2027-02 | 2027-03
-    PUMP   | units   |     100 |     100 |     100
-    PUMP   | revenue |    1000 |    1000 |    1000
-    PUMP   | cogs    |     500 |     500 |     500
+    | family | measure | 2027-01 | 2027-02 | 2027-03 |
+    | PUMP   | units   |     100 |     100 |     100 |
+    | PUMP   | revenue |    1000 |    1000 |    1000 |
+    | PUMP   | cogs    |     500 |     500 |     500 |
     """,
 )
 # worked by hand: revenue = Direct units x price + Retail units x 20; cogs = units x 5

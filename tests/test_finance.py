@@ -10,29 +10,28 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from plan_tables import raw_sheets, sheets
-from planfixtures import make_plan
 
+from plan_tables import make_plan, raw_sheets, sheets
 from sopfin.model import CellRef, IssueCode, Severity
 from sopfin.plan.finance_sheets import parse_finance
 
 PLAN = make_plan(
     demand="""
-    scenario | family | 2027-01 | 2027-02 | 2027-03
-    base     | P-100  |     100 |     100 |     100
-    upside   | P-100  |     120 |     120 |     120
-    base     | V-200  |      10 |      10 |      10
-    upside   | V-200  |      10 |      10 |      10
+    | scenario | family | 2027-01 | 2027-02 | 2027-03 |
+    | base     | P-100  |     100 |     100 |     100 |
+    | upside   | P-100  |     120 |     120 |     120 |
+    | base     | V-200  |      10 |      10 |      10 |
+    | upside   | V-200  |      10 |      10 |      10 |
     """,
     prices="""
-    family | 2027-01 | 2027-02 | 2027-03
-    P-100  | 25 | 25 | 25
-    V-200  | 8 | 8 | 8
+    | family | 2027-01 | 2027-02 | 2027-03 |
+    | P-100  | 25 | 25 | 25 |
+    | V-200  | 8 | 8 | 8 |
     """,
     std_cost="""
-    family | material | labour | overhead
-    P-100  | 10 | 4 | 2
-    V-200  | 3 | 1 | 0.5
+    | family | material | labour | overhead |
+    | P-100  | 10 | 4 | 2 |
+    | V-200  | 3 | 1 | 0.5 |
     """, constrained=False)
 
 OVERRIDES_HEADER = ("| Id | Scenario | Family | Month | Measure | Amount | Owner | Reason "

@@ -17,8 +17,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hostile_files import declare_smaller, edit_part, part_of, rewrite, run_cli
 
+from hostile_files import declare_smaller, edit_part, part_of, rewrite, run_cli
 from sopfin import layout
 from sopfin.cli import main
 from sopfin.xlsx.limits import (

@@ -1,5 +1,6 @@
 """The core takes plain data and returns plain data: it imports no workbook or Excel library,
-and no edge module of sopfin. Only sopfin/xlsx, the pipeline, the CLI and the add-in do."""
+and no edge module of sopfin. Only sopfin/xlsx, the pipeline, the CLI and the add-in do. And the
+edge does no money maths: it imports no money code (below)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import ast
 from pathlib import Path
 
 import pytest
+
+from import_graph import import_graph
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sopfin"
 FORBIDDEN = {"xlwings", "openpyxl", "lxml", "zipfile", "python_calamine", "xlsxwriter", "win32com"}
@@ -59,3 +62,43 @@ def test_core_module_imports_no_workbook_library(path: Path):
     edge = sorted(n for n in names if n.startswith(EDGE_MODULES))
     assert not leaks, f"{path.name} imports workbook/Excel libraries: {leaks}"
     assert not edge, f"{path.name} imports sopfin edge modules: {edge}"
+
+
+# --- the edge does no money maths ----------------------------------------------------------
+# The edge reads and writes packages (sopfin/xlsx/) and talks to Excel (sopfin/excel/). It must
+# not import money code: the engine (dollarize, summary, bridge, results), the money policy, or
+# the reconciliation. Every import counts, at module level or inside a function; what the money
+# code's own records bring along (close/ledger rounds hashes through sopfin.money) does not.
+# The one exemption is the worksheet functions: excel/functions.py is what a cell formula such
+# as =SOPFIN.PVM(...) calls, so it is the core's entry for a formula and calls the engine.
+# excel/udfs.py, the xlwings wrapper around it, only delegates and stays under the rule.
+MONEY_MODULES = ("sopfin.engine", "sopfin.money", "sopfin.close.reconcile")
+EDGE_PACKAGES = ("sopfin.xlsx", "sopfin.excel")
+WORKSHEET_FUNCTIONS = ("sopfin.excel.functions",)
+ALL_IMPORTS = import_graph(top_level=False)
+
+
+def is_in(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+EDGE_SIDE_MODULES = sorted(m for m in ALL_IMPORTS if is_in(m, EDGE_PACKAGES))
+
+
+def test_the_edge_and_the_money_code_are_there_to_check():
+    assert {"sopfin.xlsx.writer", "sopfin.xlsx.adapter", "sopfin.excel.ribbon",
+            "sopfin.excel.udfs", *WORKSHEET_FUNCTIONS} <= set(EDGE_SIDE_MODULES)
+    assert {"sopfin.engine.dollarize", "sopfin.money", "sopfin.close.reconcile"} <= {
+        m for m in ALL_IMPORTS if is_in(m, MONEY_MODULES)}
+
+
+@pytest.mark.parametrize("module", [m for m in EDGE_SIDE_MODULES if m not in WORKSHEET_FUNCTIONS])
+def test_the_edge_imports_no_money_code(module: str):
+    money = sorted(m for m in ALL_IMPORTS[module] if is_in(m, MONEY_MODULES))
+    assert not money, f"{module} imports money code: {money}"
+
+
+@pytest.mark.parametrize("module", WORKSHEET_FUNCTIONS)
+def test_the_worksheet_functions_are_exempt_because_they_call_the_engine(module: str):
+    """An exemption no longer needed is removed, so it cannot hide a new money import."""
+    assert any(is_in(m, ("sopfin.engine",)) for m in ALL_IMPORTS[module])

@@ -11,11 +11,11 @@ from types import SimpleNamespace
 
 import pytest
 import xlwings as xw
-from fake_xlwings import ACCESS_LOG, FakeBook, book_with
 from openpyxl import load_workbook
-from plan_tables import base, set_cell, write_xlsx
 from python_calamine import CalamineWorkbook
 
+from fake_xlwings import ACCESS_LOG, FakeBook, book_with
+from plan_tables import base, set_cell, write_xlsx
 from sopfin import layout, pipeline
 from sopfin.close.ledger import FormulaCell
 from sopfin.excel.live import LiveWorkbook

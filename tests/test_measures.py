@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from planfixtures import make_plan
 
+from plan_tables import make_plan
 from sopfin.engine import results
 from sopfin.engine.dollarize import dollarize
 
@@ -21,26 +21,26 @@ GROUPS = [
 
 PLAN = dict(
     demand="""
-    scenario | family | channel | 2027-01 | 2027-02
-    base     | PUMP   | Retail  |     100 |     120
-    base     | PUMP   | Online  |      10 |      20
+    | scenario | family | channel | 2027-01 | 2027-02 |
+    | base     | PUMP   | Retail  |     100 |     120 |
+    | base     | PUMP   | Online  |      10 |      20 |
     """,
     supply="""
-    scenario | family | 2027-01 | 2027-02
-    base     | PUMP   |      90 |     140
+    | scenario | family | 2027-01 | 2027-02 |
+    | base     | PUMP   |      90 |     140 |
     """,
     prices="""
-    family | channel | 2027-01 | 2027-02
-    PUMP   | Retail  |      50 |      55
-    PUMP   | Online  |      60 |      60
+    | family | channel | 2027-01 | 2027-02 |
+    | PUMP   | Retail  |      50 |      55 |
+    | PUMP   | Online  |      60 |      60 |
     """,
     std_cost="""
-    family | effective_from | material | labour | overhead
-    PUMP   |                |       20 |      5 |        3
+    | family | effective_from | material | labour | overhead |
+    | PUMP   |                |       20 |      5 |        3 |
     """,
     budget="""
-    family | measure | 2027-01 | 2027-02
-    PUMP   | revenue |    5000 |    6000
+    | family | measure | 2027-01 | 2027-02 |
+    | PUMP   | revenue |    5000 |    6000 |
     """,
 )
 

@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 import pytest
-from plan_tables import base, raw_sheets, set_cell, write_xlsx
 
+from plan_tables import base, raw_sheets, set_cell, write_xlsx
 from sopfin.cli import main
 from sopfin.engine.dollarize import dollarize
 from sopfin.model import IssueCode, Severity

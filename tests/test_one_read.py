@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
+
 from fake_xlwings import book_with
 from plan_tables import base
-
 from sopfin import pipeline
 from sopfin.cli import main
 from sopfin.close.publish import run_close, run_reconcile

@@ -15,7 +15,6 @@ from __future__ import annotations
 import random
 import re
 import shutil
-import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import overrides_reference as reference
+from fake_xlwings import book_with
+from plan_tables import base as plan_base
 from sopfin import layout, pipeline
 from sopfin.cli import main
 from sopfin.close.ledger import FormulaCell
@@ -38,15 +40,10 @@ from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.read import sheet_parts
 from sopfin.xlsx.readback import read_cell_rows, read_cells
 from sopfin.xlsx.writer import create_workbook
-
-sys.path.insert(0, str(Path(__file__).parent))
-import overrides_reference as reference  # noqa: E402
-from fake_xlwings import book_with  # noqa: E402
-from plan_tables import base as plan_base  # noqa: E402
-from xlsx_helpers import readback_reference as reference_reader  # noqa: E402
-from xlsx_helpers.libreoffice import convert  # noqa: E402
-from xlsx_helpers.packages import parts, rebuild  # noqa: E402
-from xlsx_helpers.planner import add_family  # noqa: E402
+from xlsx_helpers import readback_reference as reference_reader
+from xlsx_helpers.libreoffice import convert
+from xlsx_helpers.packages import parts, rebuild
+from xlsx_helpers.planner import add_family
 
 SHEET = "Revenue"
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -251,9 +248,9 @@ def test_a_sheet_without_cells_gives_no_findings():
 
 # --- the demo workbook, edited ----------------------------------------------------------------
 @pytest.fixture(scope="module")
-def closed(tmp_path_factory) -> Path:
+def closed(built_demo, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("rows-demo") / "plan.xlsx"
-    assert main(["new", str(path), "--demo", "-q"]) == 0
+    shutil.copyfile(built_demo, path)
     assert main(["close", str(path), "-q"]) == 0
     return path
 

@@ -35,9 +35,9 @@ WORKSHEET_ORDER = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols"
 
 
 @pytest.fixture(scope="module")
-def closed(tmp_path_factory) -> Path:
+def closed(built_demo, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("print") / "plan.xlsx"
-    assert main(["new", str(path), "--demo", "-q"]) == 0
+    shutil.copyfile(built_demo, path)
     assert main(["dollarize", str(path), "-q"]) == 0
     assert main(["close", str(path), "--author", "A. Analyst", "-q"]) == 0
     return path

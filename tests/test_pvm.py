@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from plan_tables import as_text, table_rows
 from sopfin.engine.bridge import pvm
 
 CENT = 0.005
@@ -30,15 +31,11 @@ METHODS = ("individual", "weighted_average")
 
 
 def table(text: str, index: str = "item") -> pd.DataFrame:
-    """A '|' separated table: a header row, then one row per item (first column = item)."""
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip() and ln.strip()[0] != "#"]
-    header = [h.strip() for h in lines[0].split("|")]
-    rows = [[c.strip() for c in ln.split("|")] for ln in lines[1:]]
-    frame = pd.DataFrame(
-        {h: [float(r[j].replace(",", "")) for r in rows] for j, h in enumerate(header) if j},
-        index=pd.Index([r[0] for r in rows], name=index),
-    )
-    return frame
+    """A table in the notation of tests/plan_tables.py: a header row, then one row per item
+    (first column = item)."""
+    header, rows = table_rows(text)
+    return pd.DataFrame({h: [float(r[j]) for r in rows] for j, h in enumerate(header) if j},
+                        index=pd.Index([as_text(r[0]) for r in rows], name=index))
 
 
 def expect(result: pd.DataFrame, column: str, figures: dict[str, float]) -> None:
@@ -75,10 +72,10 @@ def expect_identity(result: pd.DataFrame) -> None:
 # were sold against 40,000 budgeted at positive contributions, so the figures are favourable:
 # the "A" labels are misprints and the magnitudes are what is compared.
 KAPLAN_BUDGET = table("""
-    product    | units  | price | unit_cost
-    Tables     |  8,000 | 2,200 | 1,440
-    Chairs     | 26,000 |   320 |   226
-    Sideboards |  6,000 | 2,800 | 1,860
+    | product    | units  | price | unit_cost |
+    | Tables     |  8,000 | 2,200 | 1,440 |
+    | Chairs     | 26,000 |   320 |   226 |
+    | Sideboards |  6,000 | 2,800 | 1,860 |
 """, index="product")
 KAPLAN_ACTUAL = KAPLAN_BUDGET.assign(units=[7_200.0, 31_000.0, 7_800.0])
 
@@ -114,10 +111,10 @@ def test_kaplan_acca_pm_weighted_average_method():
 # The text does not show the weighted-average split; its totals are method-independent and
 # are checked under both methods.
 SODAKING_BUDGET = table("""
-    product | units     | price | unit_cost
-    Kola    |   400,000 |  2.00 | 0
-    Limor   |   600,000 |  1.20 | 0
-    Orlem   | 1,500,000 |  2.50 | 0
+    | product | units     | price | unit_cost |
+    | Kola    |   400,000 |  2.00 | 0 |
+    | Limor   |   600,000 |  1.20 | 0 |
+    | Orlem   | 1,500,000 |  2.50 | 0 |
 """, index="product")
 SODAKING_ACTUAL = SODAKING_BUDGET.assign(units=[480_000.0, 900_000.0, 1_620_000.0])
 
@@ -149,12 +146,12 @@ def test_horngren_sodaking_totals_by_either_method(method):
 # sales-mix variance of the four cookies whose lines the copy prints (chocolate chip, coconut,
 # white chocolate, macadamia nut) and in total.
 DEBBIE_BUDGET = table("""
-    cookie          | units  | price | unit_cost
-    chocolate chip  | 45,000 |  2.00 | 0
-    oatmeal raisin  | 25,000 |  2.30 | 0
-    coconut         | 10,000 |  2.60 | 0
-    white chocolate |  5,000 |  3.00 | 0
-    macadamia nut   | 15,000 |  3.10 | 0
+    | cookie          | units  | price | unit_cost |
+    | chocolate chip  | 45,000 |  2.00 | 0 |
+    | oatmeal raisin  | 25,000 |  2.30 | 0 |
+    | coconut         | 10,000 |  2.60 | 0 |
+    | white chocolate |  5,000 |  3.00 | 0 |
+    | macadamia nut   | 15,000 |  3.10 | 0 |
 """, index="cookie")
 DEBBIE_ACTUAL = DEBBIE_BUDGET.assign(units=[57_600.0, 18_000.0, 9_600.0, 13_200.0, 21_600.0])
 
@@ -187,16 +184,16 @@ def test_horngren_debbies_delight_five_cookies():
 # an imperfect extraction (it reads "60020" for 6,000, "€11 320 000" and "66 360 000"); the
 # figures above are the ones its own arithmetic lines and totals agree on.
 GLOBAL_AIR_BUDGET = table("""
-    class    | units  | price
-    first    |  1,000 | 3,200
-    business |  3,000 | 2,400
-    economy  | 16,000 |   900
+    | class    | units  | price |
+    | first    |  1,000 | 3,200 |
+    | business |  3,000 | 2,400 |
+    | economy  | 16,000 |   900 |
 """, index="class")
 GLOBAL_AIR_ACTUAL = table("""
-    class    | units  | price
-    first    |  2,400 | 2,600
-    business |  6,000 | 1,600
-    economy  | 15,600 |   700
+    | class    | units  | price |
+    | first    |  2,400 | 2,600 |
+    | business |  6,000 | 1,600 |
+    | economy  | 15,600 |   700 |
 """, index="class")
 
 
@@ -222,9 +219,9 @@ def test_global_air_revenue_bridge(method):
 # "50 less A's ... lose 50 x $5" (individual-units method).
 def test_opentuition_two_product_sales_quantity_variance():
     budget = table("""
-        product | units | price | unit_cost
-        A       |   500 |     5 | 0
-        B       |   500 |    10 | 0
+        | product | units | price | unit_cost |
+        | A       |   500 |     5 | 0 |
+        | B       |   500 |    10 | 0 |
     """, index="product")
     result = pvm(budget, budget.assign(units=[550.0, 650.0]), basis="margin")
     expect(result, "total", {"Total": 9_250 - 7_500})
@@ -244,9 +241,9 @@ def test_opentuition_two_product_sales_quantity_variance():
 @pytest.mark.parametrize("method", METHODS)
 def test_gleim_cma_composite_unit_mix_variance(method):
     budget = table("""
-        product | units | price | unit_cost
-        E       | 5,500 |  4.50 | 0
-        F       | 4,500 | 10.00 | 0
+        | product | units | price | unit_cost |
+        | E       | 5,500 |  4.50 | 0 |
+        | F       | 4,500 | 10.00 | 0 |
     """, index="product")
     result = pvm(budget, budget.assign(units=[6_000.0, 6_000.0]), basis="margin",
                  mix_method=method)
@@ -267,16 +264,16 @@ def test_gleim_cma_composite_unit_mix_variance(method):
 @pytest.mark.parametrize("method", METHODS)
 def test_bpp_revision_kit_sales_quantity_variance(method):
     budget = table("""
-        product | units | price | unit_cost
-        X       |   800 |    10 | 0
-        Y       | 1,000 |     6 | 0
-        Z       |   600 |    12 | 0
+        | product | units | price | unit_cost |
+        | X       |   800 |    10 | 0 |
+        | Y       | 1,000 |     6 | 0 |
+        | Z       |   600 |    12 | 0 |
     """, index="product")
     actual = table("""
-        product | units | price | unit_cost
-        X       |   700 |     8 | 0
-        Y       | 1,200 |     6 | 0
-        Z       |   350 |    16 | 0
+        | product | units | price | unit_cost |
+        | X       |   700 |     8 | 0 |
+        | Y       | 1,200 |     6 | 0 |
+        | Z       |   350 |    16 | 0 |
     """, index="product")
     result = pvm(budget, actual, basis="margin", mix_method=method)
     expect(result, "quantity", {"Total": -1_325})
@@ -301,17 +298,17 @@ def test_bpp_revision_kit_sales_quantity_variance(method):
 #   D    280               280 - 0       =   280
 #   Total 1,110            1,230  (= 6,430 plan - 5,200 budget; price 120 + volume 1,110)
 NEW_OLD_BUDGET = table("""
-    family | units | price
-    A      |   300 |    10
-    B      |   100 |    20
-    C      |    50 |     4
+    | family | units | price |
+    | A      |   300 |    10 |
+    | B      |   100 |    20 |
+    | C      |    50 |     4 |
 """, index="family")
 NEW_OLD_PLAN = table("""
-    family | units | price
-    E      |    10 |     3
-    D      |    40 |     7
-    B      |   160 |    19
-    A      |   280 |    11
+    | family | units | price |
+    | E      |    10 |     3 |
+    | D      |    40 |     7 |
+    | B      |   160 |    19 |
+    | A      |   280 |    11 |
 """, index="family")
 
 
@@ -356,14 +353,14 @@ def test_new_and_discontinued_weighted_average_split():
 #   Y    0             -(-1)x250 = 250   -50x5 = -250   1,500 - 1,500 =   0
 #   weighted-average mix: X 50x(20-8.75) = 562.50, Y -50x(5-8.75) = 187.50
 MARGIN_BUDGET = table("""
-    sku | units | price | unit_cost
-    X   |   100 |    50 | 30
-    Y   |   300 |    20 | 15
+    | sku | units | price | unit_cost |
+    | X   |   100 |    50 | 30 |
+    | Y   |   300 |    20 | 15 |
 """, index="sku")
 MARGIN_PLAN = table("""
-    sku | units | price | unit_cost
-    X   |   150 |    52 | 33
-    Y   |   250 |    20 | 14
+    | sku | units | price | unit_cost |
+    | X   |   150 |    52 | 33 |
+    | Y   |   250 |    20 | 14 |
 """, index="sku")
 
 
@@ -399,15 +396,15 @@ def test_revenue_basis_ignores_unit_cost():
 @pytest.mark.parametrize("method", METHODS)
 def test_zero_budget_units_put_the_whole_volume_effect_in_quantity(method):
     budget = table("""
-        item | units | price
-        A    |     0 |    10
-        B    |     0 |     5
-        C    |    20 |     3
+        | item | units | price |
+        | A    |     0 |    10 |
+        | B    |     0 |     5 |
+        | C    |    20 |     3 |
     """)
     plan = table("""
-        item | units | price
-        A    |    10 |    10
-        B    |     4 |     6
+        | item | units | price |
+        | A    |    10 |    10 |
+        | B    |     4 |     6 |
     """)
     result = pvm(budget, plan, mix_method=method)
     expect(result, "quantity", {"A": 100, "B": 20, "C": 0, "Total": 120})
@@ -425,8 +422,8 @@ def test_zero_budget_units_put_the_whole_volume_effect_in_quantity(method):
 # price step is (9 - 10) x 100 = -100 and the joint (price x volume) effect (9 - 10) x
 # (90 - 100) = +10 completes the same -190.
 ONE_BUDGET = table("""
-    item | units | price
-    P    |   100 |    10
+    | item | units | price |
+    | P    |   100 |    10 |
 """)
 ONE_ACTUAL = ONE_BUDGET.assign(units=[90.0], price=[9.0])
 

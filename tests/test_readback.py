@@ -3,7 +3,6 @@ errors, shared and array formulas, cells without references; and a file LibreOff
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -13,10 +12,8 @@ from sopfin.close.ledger import FormulaCell
 from sopfin.model import XlError
 from sopfin.xlsx.readback import read_cells, shift_formula
 from sopfin.xlsx.writer import WorkbookNotFoundError
-
-sys.path.insert(0, str(Path(__file__).parent))
-from xlsx_helpers.libreoffice import convert  # noqa: E402
-from xlsx_helpers.packages import rebuild  # noqa: E402
+from xlsx_helpers.libreoffice import convert
+from xlsx_helpers.packages import rebuild
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,11 +25,9 @@ from sopfin.sheetspec import Block, SheetSpec
 from sopfin.xlsx import readback, rowscan
 from sopfin.xlsx.readback import read_cell_rows, read_cells
 from sopfin.xlsx.writer import create_workbook, sheet_names
-
-sys.path.insert(0, str(Path(__file__).parent))
-from xlsx_helpers import readback_reference as reference  # noqa: E402
-from xlsx_helpers.libreoffice import convert  # noqa: E402
-from xlsx_helpers.packages import rebuild  # noqa: E402
+from xlsx_helpers import readback_reference as reference
+from xlsx_helpers.libreoffice import convert
+from xlsx_helpers.packages import rebuild
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -326,9 +323,9 @@ def test_an_unusual_row_hands_the_rest_of_the_sheet_to_lxml(base, monkeypatch):
 
 # --- sopfin's own output -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def closed(tmp_path_factory) -> Path:
+def closed(built_demo, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("scan-demo") / "plan.xlsx"
-    assert main(["new", str(path), "--demo", "-q"]) == 0
+    shutil.copyfile(built_demo, path)
     assert main(["close", str(path), "-q"]) == 0
     return path
 

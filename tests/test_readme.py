@@ -19,8 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from sopfin.cli import main
-
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -77,9 +75,9 @@ def test_every_bash_block_runs_in_a_copy_of_the_repository(repo_copy: Path):
     assert str(repo_copy) not in (REPO / ".venv" / "bin" / "sopfin").read_text(errors="replace")
 
 
-def test_every_python_block_runs_beside_a_plan_workbook(tmp_path: Path):
+def test_every_python_block_runs_beside_a_plan_workbook(demo_copy: Path, tmp_path: Path):
     """The blocks, in order, as one script in a fresh interpreter."""
-    assert main(["new", str(tmp_path / "plan.xlsx"), "--demo", "-q"]) == 0
+    assert demo_copy == tmp_path / "plan.xlsx"  # where the README's blocks look for it
     script = tmp_path / "readme.py"
     script.write_text("\n".join(blocks("python")), encoding="utf-8")
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,

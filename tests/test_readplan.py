@@ -6,8 +6,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from plan_tables import BASE, base, raw_sheets, set_cell, sheets, write_xlsx
 
+from plan_tables import BASE, base, raw_sheets, set_cell, sheets, write_xlsx
 from sopfin import layout
 from sopfin.model import CellRef, IssueCode, Severity, XlError
 from sopfin.plan.read import ISSUES_PER_CODE, parse_plan

@@ -4,7 +4,6 @@ publish is what the file holds (after LibreOffice too), while one edited cell is
 from __future__ import annotations
 
 import re
-import sys
 import zipfile
 from pathlib import Path
 
@@ -48,9 +47,7 @@ from sopfin.render.recon_page import axis_floor, chart_label
 from sopfin.sheetspec import SheetProtection
 from sopfin.xlsx.readback import read_cells
 from sopfin.xlsx.writer import create_workbook
-
-sys.path.insert(0, str(Path(__file__).parent))
-from xlsx_helpers.libreoffice import convert  # noqa: E402
+from xlsx_helpers.libreoffice import convert
 
 # The March close, worked by hand ($):
 #   Budget revenue                 260,000,000.00

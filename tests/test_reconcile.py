@@ -22,9 +22,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from plan_tables import raw_sheets
-from planfixtures import make_plan
 
+from plan_tables import make_plan, raw_sheets
 from sopfin.close.reconcile import (
     apply_overrides,
     compare_forecast,
@@ -39,52 +38,52 @@ from sopfin.plan.finance_sheets import parse_finance
 
 MONTHS = ("2027-01", "2027-02", "2027-03")
 DEMAND = """
-scenario | family | 2027-01 | 2027-02 | 2027-03
-base     | A      | 100     | 100     | 100
-base     | B      | 40      | 40      | 40
-base     | C      | 10      | 10      | 10
-upside   | A      | 120     | 120     | 120
-upside   | B      | 40      | 40      | 40
-upside   | C      | 10      | 10      | 10
+| scenario | family | 2027-01 | 2027-02 | 2027-03 |
+| base     | A      | 100     | 100     | 100 |
+| base     | B      | 40      | 40      | 40 |
+| base     | C      | 10      | 10      | 10 |
+| upside   | A      | 120     | 120     | 120 |
+| upside   | B      | 40      | 40      | 40 |
+| upside   | C      | 10      | 10      | 10 |
 """
 SUPPLY = """
-scenario | family | 2027-01 | 2027-02 | 2027-03
-base     | A      | 110     | 100     | 100
-base     | B      | 40      | 40      | 40
-base     | C      | 10      | 10      | 10
-upside   | A      | 120     | 120     | 120
-upside   | B      | 40      | 40      | 40
-upside   | C      | 10      | 10      | 10
+| scenario | family | 2027-01 | 2027-02 | 2027-03 |
+| base     | A      | 110     | 100     | 100 |
+| base     | B      | 40      | 40      | 40 |
+| base     | C      | 10      | 10      | 10 |
+| upside   | A      | 120     | 120     | 120 |
+| upside   | B      | 40      | 40      | 40 |
+| upside   | C      | 10      | 10      | 10 |
 """
 PRICES = """
-family | 2027-01 | 2027-02 | 2027-03
-A      | 10      | 10      | 10
-B      | 21      | 21      | 21
-C      | 5       | 5       | 5
+| family | 2027-01 | 2027-02 | 2027-03 |
+| A      | 10      | 10      | 10 |
+| B      | 21      | 21      | 21 |
+| C      | 5       | 5       | 5 |
 """
 STD_COST = """
-family | material | labour | overhead
-A      | 4        | 1      | 1
-B      | 8        | 2      | 2
-C      | 2        | 0.5    | 0.5
+| family | material | labour | overhead |
+| A      | 4        | 1      | 1 |
+| B      | 8        | 2      | 2 |
+| C      | 2        | 0.5    | 0.5 |
 """
 VARIANCES = """
-scenario | family | type     | 2027-01 | 2027-02 | 2027-03
-base     | A      | overtime | 0       | 100     | 0
-base     | B      | expedite | 0       | 0       | 50
+| scenario | family | type     | 2027-01 | 2027-02 | 2027-03 |
+| base     | A      | overtime | 0       | 100     | 0 |
+| base     | B      | expedite | 0       | 0       | 50 |
 """
 BUDGET = """
-family | measure   | 2027-01 | 2027-02 | 2027-03
-A      | units     | 90      | 90      | 90
-A      | revenue   | 855     | 855     | 855
-A      | cogs      | 495     | 495     | 495
-A      | inventory | 100     | 150     | 120
-B      | units     | 60      | 60      | 60
-B      | revenue   | 1200    | 1200    | 1200
-B      | cogs      | 720     | 720     | 720
-D      | units     | 20      | 20      | 20
-D      | revenue   | 300     | 300     | 300
-D      | cogs      | 200     | 200     | 200
+| family | measure   | 2027-01 | 2027-02 | 2027-03 |
+| A      | units     | 90      | 90      | 90 |
+| A      | revenue   | 855     | 855     | 855 |
+| A      | cogs      | 495     | 495     | 495 |
+| A      | inventory | 100     | 150     | 120 |
+| B      | units     | 60      | 60      | 60 |
+| B      | revenue   | 1200    | 1200    | 1200 |
+| B      | cogs      | 720     | 720     | 720 |
+| D      | units     | 20      | 20      | 20 |
+| D      | revenue   | 300     | 300     | 300 |
+| D      | cogs      | 200     | 200     | 200 |
 """
 OVERRIDES = [
     ["Id", "Scenario", "Family", "Month", "Measure", "Amount", "Owner", "Reason", "ApprovedBy"],
@@ -329,12 +328,12 @@ def test_apply_overrides_adds_the_scenarios_overrides_only(case):
 def test_an_override_on_a_family_without_plan_figures_is_still_a_bridge_line():
     plan = make_plan(demand=DEMAND, supply=SUPPLY, prices=PRICES, std_cost=STD_COST,
                      budget=BUDGET, constrained=False, families="""
-                     family | name | product_line | uom | active
-                     A | A | | EA | TRUE
-                     B | B | | EA | TRUE
-                     C | C | | EA | TRUE
-                     D | D | | EA | TRUE
-                     Z | Z | | EA | TRUE
+                     | family | name | product_line | uom | active |
+                     | A | A | | EA | TRUE |
+                     | B | B | | EA | TRUE |
+                     | C | C | | EA | TRUE |
+                     | D | D | | EA | TRUE |
+                     | Z | Z | | EA | TRUE |
                      """)
     d, _ = dollarize(plan)
     fin, issues = parse_finance(raw_sheets({"Overrides": [
@@ -352,15 +351,16 @@ def test_an_override_on_a_family_without_plan_figures_is_still_a_bridge_line():
 # ----------------------------------------------------------------------------- edge cases
 def test_channel_mix_inside_a_family_shows_in_its_price_step():
     plan = make_plan(demand="""
-        scenario | family | channel | 2027-01
-        base     | A      | Retail  | 50
-        base     | A      | OEM     | 50
+        | scenario | family | channel | 2027-01 |
+        | base     | A      | Retail  | 50 |
+        | base     | A      | OEM     | 50 |
         """, prices="""
-        family | channel | 2027-01
-        A      | Retail  | 10
-        A      | OEM     | 6
-        """, std_cost="family | material | labour | overhead\nA | 1 | 0 | 0",
-        budget="family | measure | 2027-01\nA | units | 100\nA | revenue | 900\nA | cogs | 100",
+        | family | channel | 2027-01 |
+        | A      | Retail  | 10 |
+        | A      | OEM     | 6 |
+        """, std_cost="| family | material | labour | overhead |\n| A | 1 | 0 | 0 |",
+        budget="| family | measure | 2027-01 |\n| A | units | 100 |\n| A | revenue | 900 |\n"
+               "| A | cogs | 100 |",
         constrained=False)
     d, _ = dollarize(plan)
     r = reconcile(plan, d, FinanceInputs())
@@ -372,13 +372,15 @@ def test_channel_mix_inside_a_family_shows_in_its_price_step():
 
 
 def test_a_budget_in_dollars_only_stays_in_price():
-    plan = make_plan(demand="scenario | family | 2027-01\nbase | A | 100\nbase | E | 10",
-                     prices="family | 2027-01\nA | 10\nE | 40",
-                     std_cost="family | material | labour | overhead\nA | 1 | 0 | 0\nE | 1 | 0 | 0",
-                     budget="""family | measure | 2027-01
-                     A | units | 100
-                     A | revenue | 1000
-                     E | revenue | 500""", constrained=False)
+    plan = make_plan(demand="| scenario | family | 2027-01 |\n| base | A | 100 |\n"
+                            "| base | E | 10 |",
+                     prices="| family | 2027-01 |\n| A | 10 |\n| E | 40 |",
+                     std_cost="| family | material | labour | overhead |\n| A | 1 | 0 | 0 |\n"
+                              "| E | 1 | 0 | 0 |",
+                     budget="""| family | measure | 2027-01 |
+                     | A | units | 100 |
+                     | A | revenue | 1000 |
+                     | E | revenue | 500 |""", constrained=False)
     d, _ = dollarize(plan)
     r = reconcile(plan, d, FinanceInputs())
     # Both families are on both sides; E has no budget units, so its budget mix share is 0:

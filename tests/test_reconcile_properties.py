@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from planfixtures import make_plan
 
+from plan_tables import make_plan, table
 from sopfin.close.reconcile import _budget_side, _family_bridge, _plan_side, reconcile
 from sopfin.close.records import FinanceInputs, Override
 from sopfin.engine.dollarize import dollarize
@@ -62,28 +62,26 @@ def overrides(draw: st.DrawFn, planned: list[str]) -> tuple[Override, ...]:
 
 def build(fams: dict, k: float = 1.0):
     """The generated plan as the planner's tables, with every money figure times k."""
-    head = " | ".join(MONTHS)
-    demand = [f"scenario | family | {head}"]
-    prices, costs = [f"family | {head}"], ["family | material | labour | overhead"]
-    variances = [f"scenario | family | type | {head}"]
-    budget = [f"family | measure | {head}"]
+    demand, prices, costs, variances, budget = [], [], [], [], []
     for name, f in fams.items():
         if f["plan"] is not None:
             p = f["plan"]
-            demand.append(f"base | {name} | {p['units'][0]} | {p['units'][1]}")
-            prices.append(f"{name} | {p['price'] * k!r} | {p['price'] * k!r}")
-            costs.append(f"{name} | {p['cost'] * k!r} | 0 | 0")
-            variances.append(f"base | {name} | overtime | {p['variance'][0] * k!r} | "
-                             f"{p['variance'][1] * k!r}")
+            demand.append(["base", name, p["units"][0], p["units"][1]])
+            prices.append([name, p["price"] * k, p["price"] * k])
+            costs.append([name, p["cost"] * k, 0, 0])
+            variances.append(["base", name, "overtime", p["variance"][0] * k,
+                              p["variance"][1] * k])
         if f["budget"] is not None:
             b = f["budget"]
-            budget.append(f"{name} | units | {b['units'][0]} | {b['units'][1]}")
-            budget.append(f"{name} | revenue | {b['revenue'][0] * k!r} | {b['revenue'][1] * k!r}")
-            budget.append(f"{name} | cogs | {b['cogs'][0] * k!r} | {b['cogs'][1] * k!r}")
-    plan = make_plan(demand="\n".join(demand), prices="\n".join(prices),
-                     std_cost="\n".join(costs), variances="\n".join(variances),
-                     budget="\n".join(budget) if len(budget) > 1 else "", months=MONTHS,
-                     constrained=False, scenarios=("base",))
+            budget.append([name, "units", b["units"][0], b["units"][1]])
+            budget.append([name, "revenue", b["revenue"][0] * k, b["revenue"][1] * k])
+            budget.append([name, "cogs", b["cogs"][0] * k, b["cogs"][1] * k])
+    plan = make_plan(demand=table(["scenario", "family", *MONTHS], demand),
+                     prices=table(["family", *MONTHS], prices),
+                     std_cost=table(["family", "material", "labour", "overhead"], costs),
+                     variances=table(["scenario", "family", "type", *MONTHS], variances),
+                     budget=table(["family", "measure", *MONTHS], budget) if budget else "",
+                     months=MONTHS, constrained=False, scenarios=("base",))
     d, _ = dollarize(plan)
     return plan, d
 

@@ -9,9 +9,9 @@ import re
 
 import numpy as np
 import pytest
-from lo_oracle import spec_cells
-from planfixtures import make_plan
 
+from lo_oracle import spec_cells
+from plan_tables import make_plan
 from sopfin import layout
 from sopfin.engine.dollarize import dollarize
 from sopfin.model import CellRef, Issue, IssueCode, Severity
@@ -21,40 +21,40 @@ from sopfin.sheetspec import SheetSpec, Style
 # Two channels of PUMP share a shortfall; PUMP's cost rises from 5 to 6 in February;
 # VALVE has no Supply row and lives off its opening stock. Cells: Demand!D2 is PUMP Retail Jan.
 DEMAND = """
-scenario | family | channel | 2027-01 | 2027-02 | 2027-03
-base     | PUMP   | Retail  |     100 |     120 |      80
-base     | PUMP   | OEM     |      50 |      60 |      40
-base     | VALVE  | Retail  |      30 |      30 |      30
+| scenario | family | channel | 2027-01 | 2027-02 | 2027-03 |
+| base     | PUMP   | Retail  |     100 |     120 |      80 |
+| base     | PUMP   | OEM     |      50 |      60 |      40 |
+| base     | VALVE  | Retail  |      30 |      30 |      30 |
 """
 SUPPLY = """
-scenario | family | 2027-01 | 2027-02 | 2027-03
-base     | PUMP   |     100 |     100 |     200
+| scenario | family | 2027-01 | 2027-02 | 2027-03 |
+| base     | PUMP   |     100 |     100 |     200 |
 """
 PRICES = """
-family | channel | 2027-01 | 2027-02 | 2027-03
-PUMP   | Retail  |      10 |      10 |      11
-PUMP   | OEM     |       8 |       8 |       8
-VALVE  | Retail  |       5 |       5 |       5
+| family | channel | 2027-01 | 2027-02 | 2027-03 |
+| PUMP   | Retail  |      10 |      10 |      11 |
+| PUMP   | OEM     |       8 |       8 |       8 |
+| VALVE  | Retail  |       5 |       5 |       5 |
 """
 STD_COST = """
-family | material | labour | overhead | effective_from
-PUMP   |        3 |      1 |        1 |
-PUMP   |        4 |      1 |        1 | 2027-02
-VALVE  |        1 |      1 |      0.5 |
+| family | material | labour | overhead | effective_from |
+| PUMP   |        3 |      1 |        1 |  |
+| PUMP   |        4 |      1 |        1 | 2027-02 |
+| VALVE  |        1 |      1 |      0.5 |  |
 """
 OPENING = """
-family | units
-PUMP   |    20
-VALVE  |   100
+| family | units |
+| PUMP   |    20 |
+| VALVE  |   100 |
 """
 VARIANCES = """
-scenario | family | type     | 2027-01 | 2027-02 | 2027-03
-base     | PUMP   | overtime |     100 |       0 |      50
+| scenario | family | type     | 2027-01 | 2027-02 | 2027-03 |
+| base     | PUMP   | overtime |     100 |       0 |      50 |
 """
 BUDGET = """
-family | measure | 2027-01 | 2027-02 | 2027-03
-PUMP   | revenue |    1000 |    1000 |    1000
-PUMP   | units   |     100 |     100 |     100
+| family | measure | 2027-01 | 2027-02 | 2027-03 |
+| PUMP   | revenue |    1000 |    1000 |    1000 |
+| PUMP   | units   |     100 |     100 |     100 |
 """
 
 # Worked by hand (backorder, constrained). PUMP: available 120, 100, 200 against required
@@ -351,8 +351,8 @@ def test_unconstrained_ships_demand():
 
 
 def test_gm_pct_is_blank_where_revenue_is_zero():
-    plan = _plan(prices=PRICES.replace("VALVE  | Retail  |       5 |       5 |       5",
-                                       "VALVE  | Retail  |       0 |       0 |       0"))
+    plan = _plan(prices=PRICES.replace("| VALVE  | Retail  |       5 |       5 |       5 |",
+                                       "| VALVE  | Retail  |       0 |       0 |       0 |"))
     cogs = _render(plan)[layout.COGS]
     row = _row_of(cogs, "VALVE", "GM %")
     cells = spec_cells(cogs)
@@ -396,7 +396,7 @@ def test_render_is_pure_and_repeatable():
 
 
 def test_a_chosen_scenario_renders_alone():
-    plan = _plan(demand=DEMAND + "downside | PUMP | Retail | 1 | 2 | 3\n",
+    plan = _plan(demand=DEMAND + "| downside | PUMP | Retail | 1 | 2 | 3 |\n",
                  scenarios=("base", "downside"))
     d, issues = dollarize(plan, ["downside"])
     sheets = {s.name: s for s in render_outputs(plan, d, issues)}

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from lo_oracle import read_values, recalculate_many, spec_cells
-from planfixtures import make_plan, sheet_rows
-from test_render import BUDGET, DEMAND, OPENING, PRICES, STD_COST, SUPPLY, VARIANCES
 
+from lo_oracle import read_values, recalculate_many, spec_cells
+from plan_tables import make_plan, sheet_rows
 from sopfin import layout
 from sopfin.close.records import Override
 from sopfin.engine.dollarize import dollarize
@@ -30,15 +29,16 @@ from sopfin.render import render_outputs
 from sopfin.sheetspec import SheetSpec
 from sopfin.xlsx.read import read_raw_sheets
 from sopfin.xlsx.writer import create_workbook, write_sheets
+from test_render import BUDGET, DEMAND, OPENING, PRICES, STD_COST, SUPPLY, VARIANCES
 
 # A second scenario where PUMP is short in every month, and a family sold through one channel.
 DOWNSIDE = """
-downside | PUMP   | Retail  |     130 |     150 |     110
-downside | PUMP   | OEM     |      70 |      60 |      40
-downside | VALVE  | Retail  |      60 |      50 |      40
+| downside | PUMP   | Retail  |     130 |     150 |     110 |
+| downside | PUMP   | OEM     |      70 |      60 |      40 |
+| downside | VALVE  | Retail  |      60 |      50 |      40 |
 """
 DOWNSIDE_SUPPLY = """
-downside | PUMP   |      50 |      90 |     120
+| downside | PUMP   |      50 |      90 |     120 |
 """
 
 CASES = {
@@ -54,26 +54,26 @@ CASES = {
 }
 SPARSE = dict(
     demand="""
-    scenario | family | 2027-01 | 2027-02 | 2027-03
-    base     | PUMP   |     100 |     120 |      80
+    | scenario | family | 2027-01 | 2027-02 | 2027-03 |
+    | base     | PUMP   |     100 |     120 |      80 |
     """,
     supply="""
-    scenario | family | 2027-01 | 2027-02 | 2027-03
-    base     | PUMP   |      90 |     100 |     150
-    base     | GEAR   |      10 |       0 |       5
+    | scenario | family | 2027-01 | 2027-02 | 2027-03 |
+    | base     | PUMP   |      90 |     100 |     150 |
+    | base     | GEAR   |      10 |       0 |       5 |
     """,
     prices="""
-    family | 2027-01 | 2027-02 | 2027-03
-    PUMP   |    12.5 |    12.5 |      13
+    | family | 2027-01 | 2027-02 | 2027-03 |
+    | PUMP   |    12.5 |    12.5 |      13 |
     """,
     std_cost="""
-    family | material | labour | overhead
-    PUMP   |     4.25 |    1.1 |     0.65
-    GEAR   |        2 |      1 |        0
+    | family | material | labour | overhead |
+    | PUMP   |     4.25 |    1.1 |     0.65 |
+    | GEAR   |        2 |      1 |        0 |
     """,
     opening="""
-    family | units
-    GEAR   |    10
+    | family | units |
+    | GEAR   |    10 |
     """)
 EDITED = ("Supply", "D2", 150)  # PUMP's base production in February: 100 -> 150
 OUTPUTS = list(layout.OUTPUT_SHEET_NAMES)
@@ -82,7 +82,7 @@ OUTPUTS = list(layout.OUTPUT_SHEET_NAMES)
 def _plan_for(case: str) -> Plan:
     if case == "sparse":
         return make_plan(**SPARSE, **CASES[case])  # type: ignore[arg-type]
-    variances = VARIANCES + "base | PUMP | expedite | 0 | 40 | 0\n"
+    variances = VARIANCES + "| base | PUMP | expedite | 0 | 40 | 0 |\n"
     return make_plan(demand=DEMAND + DOWNSIDE, supply=SUPPLY + DOWNSIDE_SUPPLY, prices=PRICES,
                      std_cost=STD_COST, opening=OPENING, variances=variances, budget=BUDGET,
                      scenarios=("base", "downside"), **CASES[case])

@@ -10,9 +10,9 @@ import types
 from pathlib import Path
 
 import pytest
+
 from fake_xlwings import FakeApp, book_with
 from plan_tables import base, set_cell
-
 from sopfin import layout
 from sopfin.excel import ribbon
 from sopfin.excel.live import LiveWorkbook

@@ -43,10 +43,8 @@ from sopfin.xlsx.writer import (
     sheet_states,
     write_sheets,
 )
-
-sys.path.insert(0, str(Path(__file__).parent))
-from xlsx_helpers.libreoffice import convert  # noqa: E402
-from xlsx_helpers.packages import parts, rebuild, replace_in  # noqa: E402
+from xlsx_helpers.libreoffice import convert
+from xlsx_helpers.packages import parts, rebuild, replace_in
 
 XLSX_FILTER = "xlsx:Calc MS Excel 2007 XML"
 XLSM_FILTER = "xlsm:Calc MS Excel 2007 VBA XML"
@@ -160,9 +158,8 @@ class Cycle:
 
 
 @pytest.fixture(scope="module")
-def dollarized_demo(tmp_path_factory) -> Path:
-    demo = tmp_path_factory.mktemp("demo") / "demo.xlsx"
-    assert cli("new", demo, "--demo") == 0
+def dollarized_demo(built_demo, tmp_path_factory) -> Path:
+    demo = copy(built_demo, tmp_path_factory.mktemp("demo") / "demo.xlsx")
     assert cli("dollarize", demo) == 0
     return demo
 
@@ -471,7 +468,6 @@ def test_an_unmarked_sheet_that_content_does_not_prove_is_never_written(
 # --- .xlsm: the macros ---------------------------------------------------------------------
 def vba_project() -> bytes:
     """A real VBA project: the one the add-in build writes (MS-OVBA), with its modules."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from addin.build import build
 
     with zipfile.ZipFile(io.BytesIO(build())) as zf:
@@ -529,9 +525,8 @@ def test_xlsm_commands_work_and_keep_the_vba_project(macro_book, tmp_path):
 
 
 def demo_saved_by_openpyxl(path: Path, typed: dict[tuple[str, str], str]) -> Path:
-    """The demo plan at ``path`` with ``typed`` {(sheet, cell): text} entered and saved by
-    openpyxl, which writes formulas without their results."""
-    assert cli("new", path, "--demo") == 0
+    """The demo plan copied at ``path`` with ``typed`` {(sheet, cell): text} entered and saved
+    by openpyxl, which writes formulas without their results."""
     wb = openpyxl.load_workbook(path)
     for (sheet, cell), text in typed.items():
         wb[sheet][cell] = text
@@ -546,10 +541,10 @@ def checked(path: Path) -> tuple[int, list[dict[str, str]]]:
     return report.returncode, json.loads(report.stdout)["issues"]
 
 
-def test_a_true_or_false_formula_without_its_result_reads_as_the_boolean(tmp_path):
+def test_a_true_or_false_formula_without_its_result_reads_as_the_boolean(demo_copy):
     """openpyxl writes a formula without its result; a FALSE() typed as a formula must not
     read as an empty cell, which would make an inactive family active by default."""
-    path = demo_saved_by_openpyxl(tmp_path / "plan.xlsx", {
+    path = demo_saved_by_openpyxl(demo_copy, {
         (layout.FAMILIES, "E2"): "=FALSE()", (layout.FAMILIES, "E3"): "=true()"})
     with zipfile.ZipFile(path) as zf:
         xml = zf.read(sheet_parts(zf)[layout.FAMILIES])
@@ -560,9 +555,9 @@ def test_a_true_or_false_formula_without_its_result_reads_as_the_boolean(tmp_pat
     assert "inactive-family-has-demand" in codes  # the family read as inactive
 
 
-def test_a_formula_saved_without_its_result_is_an_error_at_its_cell(tmp_path):
+def test_a_formula_saved_without_its_result_is_an_error_at_its_cell(demo_copy):
     """openpyxl keeps a formula and drops its result: the input is unknown, never a blank."""
-    path = demo_saved_by_openpyxl(tmp_path / "plan.xlsx", {
+    path = demo_saved_by_openpyxl(demo_copy, {
         (layout.DEMAND, "F3"): "=F2*2", (layout.SETTINGS, "B5"): "=1+1"})
     before = path.read_bytes()
     code, issues = checked(path)

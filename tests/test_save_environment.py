@@ -28,13 +28,11 @@ ACL_XATTR = "system.posix_acl_access"
 
 
 @pytest.fixture(scope="module")
-def demo_plan(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("plan")
-    path = folder / "plan.xlsx"
-    assert main(["new", str(path), "--demo", "-q"]) == 0
-    shutil.copyfile(path, folder / "warm.xlsx")  # loads what a dollarize imports, so that
-    assert main(["dollarize", str(folder / "warm.xlsx"), "-q"]) == 0  # run_as_user needs none
-    return path
+def demo_plan(built_demo, tmp_path_factory) -> Path:
+    warm = tmp_path_factory.mktemp("plan") / "warm.xlsx"
+    shutil.copyfile(built_demo, warm)  # loads what a dollarize imports, so that
+    assert main(["dollarize", str(warm), "-q"]) == 0  # run_as_user needs none
+    return built_demo
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from planfixtures import parse_rows
 
+from plan_tables import table_rows
 from sopfin.calendar import (
     days_in_month,
     fiscal_quarter,
@@ -28,62 +28,62 @@ MONTHS = ("2027-05", "2027-06", "2027-07", "2027-08", "2027-09", "2027-10", "202
 
 # Two families, A and B, month by month (scenario 'base'). Scenario 'flat' is all zeros.
 FAMILY_A = """
-measure         | 2027-05 | 2027-06 | 2027-07 | 2027-08 | 2027-09 | 2027-10 | 2027-11 | 2027-12
-shipments_units |      10 |      20 |      30 |      40 |      50 |      60 |      70 |      80
-revenue         |     100 |     200 |     300 |     400 |     500 |     600 |     700 |     800
-cogs            |      50 |      50 |      50 |      50 |      50 |      50 |      50 |      50
-inventory_value |    1000 |     900 |     800 |     700 |     600 |     500 |     400 |     300
-inventory_cash  |     100 |     100 |     100 |     100 |     100 |     100 |     100 |     100
-revenue_at_risk |       0 |       0 |       5 |       0 |       0 |       0 |       0 |       0
+| measure         | 2027-05 | 2027-06 | 2027-07 | 2027-08 | 2027-09 | 2027-10 | 2027-11 | 2027-12 |
+| shipments_units |      10 |      20 |      30 |      40 |      50 |      60 |      70 |      80 |
+| revenue         |     100 |     200 |     300 |     400 |     500 |     600 |     700 |     800 |
+| cogs            |      50 |      50 |      50 |      50 |      50 |      50 |      50 |      50 |
+| inventory_value |    1000 |     900 |     800 |     700 |     600 |     500 |     400 |     300 |
+| inventory_cash  |     100 |     100 |     100 |     100 |     100 |     100 |     100 |     100 |
+| revenue_at_risk |       0 |       0 |       5 |       0 |       0 |       0 |       0 |       0 |
 """
 FAMILY_B = """
-measure         | 2027-05 | 2027-06 | 2027-07 | 2027-08 | 2027-09 | 2027-10 | 2027-11 | 2027-12
-shipments_units |       1 |       1 |       1 |       1 |       1 |       1 |       1 |       1
-revenue         |      10 |      10 |      10 |      10 |      10 |      10 |      10 |      10
-cogs            |       0 |       0 |       0 |       0 |       0 |       0 |       0 |       0
-inventory_value |       5 |       5 |       5 |       5 |       5 |       5 |       5 |       5
-inventory_cash  |       0 |       0 |       0 |       0 |       0 |       0 |       0 |      -5
-revenue_at_risk |       0 |       0 |       0 |       0 |       0 |       0 |       0 |       0
+| measure         | 2027-05 | 2027-06 | 2027-07 | 2027-08 | 2027-09 | 2027-10 | 2027-11 | 2027-12 |
+| shipments_units |       1 |       1 |       1 |       1 |       1 |       1 |       1 |       1 |
+| revenue         |      10 |      10 |      10 |      10 |      10 |      10 |      10 |      10 |
+| cogs            |       0 |       0 |       0 |       0 |       0 |       0 |       0 |       0 |
+| inventory_value |       5 |       5 |       5 |       5 |       5 |       5 |       5 |       5 |
+| inventory_cash  |       0 |       0 |       0 |       0 |       0 |       0 |       0 |      -5 |
+| revenue_at_risk |       0 |       0 |       0 |       0 |       0 |       0 |       0 |       0 |
 """
 BUDGET_A = """
-measure | 2027-05 | 2027-06 | 2027-07 | 2027-08 | 2027-09 | 2027-10 | 2027-11 | 2027-12
-units   |      10 |      10 |      10 |      10 |      10 |      10 |      10 |      10
-revenue |     100 |     100 |     100 |     100 |     100 |     100 |     100 |     100
-cogs    |      40 |      40 |      40 |      40 |      40 |      40 |      40 |      40
+| measure | 2027-05 | 2027-06 | 2027-07 | 2027-08 | 2027-09 | 2027-10 | 2027-11 | 2027-12 |
+| units   |      10 |      10 |      10 |      10 |      10 |      10 |      10 |      10 |
+| revenue |     100 |     100 |     100 |     100 |     100 |     100 |     100 |     100 |
+| cogs    |      40 |      40 |      40 |      40 |      40 |      40 |      40 |      40 |
 """
 
 # Fiscal year from July: May-Jun 2027 close FY2027 (a partial year), Jul-Dec open FY2028.
 PLAN_BY_PERIOD = """
-measure         | FY2027 Q4 | FY2028 Q1      | FY2028 Q2      | FY2027 | FY2028
-units           |        32 |            123 |            213 |     32 |    336
-revenue         |       320 |           1230 |           2130 |    320 |   3360
-cogs            |       100 |            150 |            150 |    100 |    300
-gross_margin    |       220 |           1080 |           1980 |    220 |   3060
-gm_pct          |    0.6875 | 0.878048780488 | 0.929577464789 | 0.6875 | 0.910714285714
-inventory_value |       905 |            605 |            305 |    905 |    305
-inventory_cash  |       200 |            300 |            295 |    200 |    595
-revenue_at_risk |         0 |              5 |              0 |      0 |      5
+| measure         | FY2027 Q4 | FY2028 Q1      | FY2028 Q2      | FY2027 | FY2028 |
+| units           |        32 |            123 |            213 |     32 |    336 |
+| revenue         |       320 |           1230 |           2130 |    320 |   3360 |
+| cogs            |       100 |            150 |            150 |    100 |    300 |
+| gross_margin    |       220 |           1080 |           1980 |    220 |   3060 |
+| gm_pct          |    0.6875 | 0.878048780488 | 0.929577464789 | 0.6875 | 0.910714285714 |
+| inventory_value |       905 |            605 |            305 |    905 |    305 |
+| inventory_cash  |       200 |            300 |            295 |    200 |    595 |
+| revenue_at_risk |         0 |              5 |              0 |      0 |      5 |
 """
 BUDGET_BY_PERIOD = """
-measure         | FY2027 Q4 | FY2028 Q1 | FY2028 Q2 | FY2027 | FY2028
-units           |        20 |        30 |        30 |     20 |     60
-revenue         |       200 |       300 |       300 |    200 |    600
-cogs            |        80 |       120 |       120 |     80 |    240
-gross_margin    |       120 |       180 |       180 |    120 |    360
-gm_pct          |       0.6 |       0.6 |       0.6 |    0.6 |    0.6
-inventory_value |         - |         - |         - |      - |      -
-inventory_cash  |         - |         - |         - |      - |      -
-revenue_at_risk |         - |         - |         - |      - |      -
+| measure         | FY2027 Q4 | FY2028 Q1 | FY2028 Q2 | FY2027 | FY2028 |
+| units           |        20 |        30 |        30 |     20 |     60 |
+| revenue         |       200 |       300 |       300 |    200 |    600 |
+| cogs            |        80 |       120 |       120 |     80 |    240 |
+| gross_margin    |       120 |       180 |       180 |    120 |    360 |
+| gm_pct          |       0.6 |       0.6 |       0.6 |    0.6 |    0.6 |
+| inventory_value |         - |         - |         - |      - |      - |
+| inventory_cash  |         - |         - |         - |      - |      - |
+| revenue_at_risk |         - |         - |         - |      - |      - |
 """
 
 
 def _rows(text: str) -> dict[str, list[float]]:
-    _, rows = parse_rows(text)
+    _, rows = table_rows(text)
     return {r[0]: [math.nan if c == "-" else float(c) for c in r[1:]] for r in rows}
 
 
 def _by_period(text: str) -> dict[tuple[str, str], float]:
-    header, rows = parse_rows(text)
+    header, rows = table_rows(text)
     return {(period, r[0]): (math.nan if c == "-" else float(c))
             for r in rows for period, c in zip(header[1:], r[1:], strict=True)}
 

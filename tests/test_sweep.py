@@ -14,18 +14,26 @@ from __future__ import annotations
 import pytest
 
 import sopfin
+from plan_tables import make_plan
 from sopfin.engine.dollarize import dollarize
 from sopfin.engine.summary import headline
-from tests.planfixtures import make_plan
 
 MONTHS = "2027-01 | 2027-02"
+
+
+def _table(*rows: str) -> str:
+    return "\n".join(f"| {row} |" for row in rows)
+
 PLAN = dict(
-    demand=f"scenario | family | {MONTHS}\nbase | PUMP | 100 | 100\nbase | VALVE | 10 | 20",
-    prices=f"family | {MONTHS}\nPUMP | 10 | 10\nVALVE | 100 | 100",
-    supply=f"scenario | family | {MONTHS}\nbase | PUMP | 100 | 100\nbase | VALVE | 10 | 20",
-    std_cost="family | material | labour | overhead\nPUMP | 5 | 1 | 0\nVALVE | 40 | 10 | 0",
-    opening="family | units\nPUMP | 0\nVALVE | 0",
-    budget=f"family | measure | {MONTHS}\nPUMP | revenue | 900 | 900",
+    demand=_table(f"scenario | family | {MONTHS}", "base | PUMP | 100 | 100",
+                  "base | VALVE | 10 | 20"),
+    prices=_table(f"family | {MONTHS}", "PUMP | 10 | 10", "VALVE | 100 | 100"),
+    supply=_table(f"scenario | family | {MONTHS}", "base | PUMP | 100 | 100",
+                  "base | VALVE | 10 | 20"),
+    std_cost=_table("family | material | labour | overhead", "PUMP | 5 | 1 | 0",
+                    "VALVE | 40 | 10 | 0"),
+    opening=_table("family | units", "PUMP | 0", "VALVE | 0"),
+    budget=_table(f"family | measure | {MONTHS}", "PUMP | revenue | 900 | 900"),
     constrained=False)
 CHANGES = {"demand +10%": {"demand": 1.1},
            "PUMP at half price": {"price": {"PUMP": 0.5}},

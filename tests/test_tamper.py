@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -30,9 +29,7 @@ from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.read import sheet_parts
 from sopfin.xlsx.readback import read_cells
 from sopfin.xlsx.writer import workbook_id, write_sheets
-
-sys.path.insert(0, str(Path(__file__).parent))
-from xlsx_helpers.packages import parts, rebuild, replace_in  # noqa: E402
+from xlsx_helpers.packages import parts, rebuild, replace_in
 
 KEY = b"k" * 32
 
@@ -45,10 +42,10 @@ def keyfile(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def closed_once(tmp_path_factory, keyfile) -> Path:
+def closed_once(built_demo, tmp_path_factory, keyfile) -> Path:
     """The demo workbook after one keyed close."""
     path = tmp_path_factory.mktemp("a") / "plan-a.xlsx"
-    assert main(["new", str(path), "--demo", "-q"]) == 0
+    shutil.copyfile(built_demo, path)
     assert main(["close", str(path), "--author", "A", "--key-file", str(keyfile), "-q"]) == 0
     return path
 
@@ -137,16 +134,16 @@ def _retype_number(path: Path, sheet: str, column: str, value: str) -> int:
     return int(cell.group(1)[len(column):])
 
 
-def _other_plan(path: Path) -> Path:
+def _other_plan(built_demo: Path, path: Path) -> Path:
     """The demo plan with one demand figure changed: a different workbook."""
-    assert main(["new", str(path), "--demo", "-q"]) == 0
+    shutil.copyfile(built_demo, path)
     _retype_number(path, layout.DEMAND, "E", "999999")
     return path
 
 
 def test_a_history_copied_into_another_workbook_is_reported_with_and_without_the_key(
-        closed_once, tmp_path, keyfile, capsys):
-    target = _other_plan(tmp_path / "plan-b.xlsx")
+        closed_once, tmp_path, keyfile, capsys, built_demo):
+    target = _other_plan(built_demo, tmp_path / "plan-b.xlsx")
     ledger = load_ledger(FileWorkbook(closed_once))
     write_sheets(target, [_copied_sheet(closed_once, "Recon v001"), render_ledger(ledger)])
     assert workbook_id(target) is None and ledger[0].workbook_id
@@ -257,9 +254,10 @@ def test_swapped_tab_names_are_reported_as_a_swap(book, keyfile):
     assert "digest cells were rewritten" not in text
 
 
-def test_a_tab_copied_in_from_another_workbook_is_reported_as_such(closed_once, tmp_path):
+def test_a_tab_copied_in_from_another_workbook_is_reported_as_such(closed_once, tmp_path,
+                                                                   built_demo):
     other = tmp_path / "plan-c.xlsx"
-    assert main(["new", str(other), "--demo", "-q"]) == 0
+    shutil.copyfile(built_demo, other)
     assert main(["close", str(other), "--author", "C", "-q"]) == 0
     source = sheet_parts(zipfile.ZipFile(closed_once))["Recon v001"]
     target = sheet_parts(zipfile.ZipFile(other))["Recon v001"]

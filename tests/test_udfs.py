@@ -13,8 +13,17 @@ import types
 import numpy as np
 import pytest
 import xlwings as xw
+
+import sopfin
 from fake_xlwings import book_with
-from planfixtures import make_plan
+from plan_tables import make_plan
+from sopfin import layout
+from sopfin.close.ledger import LEDGER_COLUMNS
+from sopfin.engine import variances
+from sopfin.engine.dollarize import days_of_inventory, dollarize
+from sopfin.engine.working_capital import working_capital_plan
+from sopfin.excel import functions as f
+from sopfin.excel import udfs
 from test_pvm import (
     KAPLAN_ACTUAL,
     KAPLAN_BUDGET,
@@ -23,15 +32,6 @@ from test_pvm import (
     SODAKING_ACTUAL,
     SODAKING_BUDGET,
 )
-
-import sopfin
-from sopfin import layout
-from sopfin.close.ledger import LEDGER_COLUMNS
-from sopfin.engine import variances
-from sopfin.engine.dollarize import days_of_inventory, dollarize
-from sopfin.engine.working_capital import working_capital_plan
-from sopfin.excel import functions as f
-from sopfin.excel import udfs
 
 CENT = 0.005
 
@@ -86,36 +86,36 @@ def test_gap_by_hand_in_each_orientation():
 # --------------------------------------------------------------------- against the engine
 PLAN = dict(
     demand="""
-    scenario | family | channel | 2027-01 | 2027-02 | 2027-03
-    base     | PUMP   | Retail  |     100 |     120 |      80
-    base     | PUMP   | OEM     |      40 |         |      60
-    base     | VALVE  | Retail  |      10 |      30 |      20
+    | scenario | family | channel | 2027-01 | 2027-02 | 2027-03 |
+    | base     | PUMP   | Retail  |     100 |     120 |      80 |
+    | base     | PUMP   | OEM     |      40 |         |      60 |
+    | base     | VALVE  | Retail  |      10 |      30 |      20 |
     """,
     supply="""
-    scenario | family | 2027-01 | 2027-02 | 2027-03
-    base     | PUMP   |     150 |     100 |     150
-    base     | VALVE  |      20 |      20 |      20
+    | scenario | family | 2027-01 | 2027-02 | 2027-03 |
+    | base     | PUMP   |     150 |     100 |     150 |
+    | base     | VALVE  |      20 |      20 |      20 |
     """,
     prices="""
-    family | channel | 2027-01 | 2027-02 | 2027-03
-    PUMP   | Retail  |      25 |      25 |      26
-    PUMP   | OEM     |      20 |      20 |      21
-    VALVE  | Retail  |     8.5 |     8.5 |     8.5
+    | family | channel | 2027-01 | 2027-02 | 2027-03 |
+    | PUMP   | Retail  |      25 |      25 |      26 |
+    | PUMP   | OEM     |      20 |      20 |      21 |
+    | VALVE  | Retail  |     8.5 |     8.5 |     8.5 |
     """,
     std_cost="""
-    family | material | labour | overhead | effective_from
-    PUMP   |       10 |      4 |        2 |
-    PUMP   |       11 |      4 |        2 | 2027-03
-    VALVE  |        3 |      1 |      0.5 |
+    | family | material | labour | overhead | effective_from |
+    | PUMP   |       10 |      4 |        2 |  |
+    | PUMP   |       11 |      4 |        2 | 2027-03 |
+    | VALVE  |        3 |      1 |      0.5 |  |
     """,
     opening="""
-    family | units
-    PUMP   |    40
-    VALVE  |     5
+    | family | units |
+    | PUMP   |    40 |
+    | VALVE  |     5 |
     """,
     variances="""
-    scenario | family | type     | 2027-01 | 2027-02 | 2027-03
-    base     | PUMP   | overtime |     500 |         |    -200
+    | scenario | family | type     | 2027-01 | 2027-02 | 2027-03 |
+    | base     | PUMP   | overtime |     500 |         |    -200 |
     """,
 )
 

@@ -16,9 +16,9 @@ import openpyxl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from lo_oracle import recalculate
 
 import sopfin
+from lo_oracle import recalculate
 from sopfin.engine import variances as v
 from sopfin.money import cents_equal
 

@@ -5,7 +5,6 @@ openpyxl and LibreOffice as the chart it describes."""
 from __future__ import annotations
 
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 
@@ -16,10 +15,8 @@ from lxml import etree
 
 from sopfin.sheetspec import Block, ChartSeries, ChartSpec, SheetSpec, Style
 from sopfin.xlsx.writer import create_workbook, write_sheets
-
-sys.path.insert(0, str(Path(__file__).parent))
-from xlsx_helpers.libreoffice import convert  # noqa: E402
-from xlsx_helpers.packages import parts, rebuild  # noqa: E402
+from xlsx_helpers.libreoffice import convert
+from xlsx_helpers.packages import parts, rebuild
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 WITH_CHART = CORPUS / "025_XlsxWriter_chart_column07.xlsx"  # xl/drawings/drawing1, charts/chart1

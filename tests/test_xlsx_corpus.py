@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,9 +20,7 @@ import pytest
 
 from sopfin.sheetspec import Block, Link, SheetSpec, Style
 from sopfin.xlsx.writer import WriteReport, owned_sheet_names, sheet_names, write_sheets
-
-sys.path.insert(0, str(Path(__file__).parent))
-from xlsx_helpers.corpus import (  # noqa: E402
+from xlsx_helpers.corpus import (
     counts_match_children,
     expected_refusal,
     is_registry,
@@ -31,7 +28,7 @@ from xlsx_helpers.corpus import (  # noqa: E402
     parts,
     signatures,
 )
-from xlsx_helpers.libreoffice import convert  # noqa: E402
+from xlsx_helpers.libreoffice import convert
 
 pytestmark = [pytest.mark.corpus,
               pytest.mark.filterwarnings("ignore::UserWarning:openpyxl")]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import zipfile
 from pathlib import Path
 
@@ -32,10 +31,8 @@ from sopfin.xlsx.writer import (
     sheet_names,
     write_sheets,
 )
-
-sys.path.insert(0, str(Path(__file__).parent))
-from xlsx_helpers.libreoffice import convert  # noqa: E402
-from xlsx_helpers.packages import parts, rebuild, replace_in  # noqa: E402
+from xlsx_helpers.libreoffice import convert
+from xlsx_helpers.packages import parts, rebuild, replace_in
 
 # A small revenue grid, worked by hand: units x price.
 #   family   units Jan  units Feb  price   revenue Jan  revenue Feb

@@ -1,9 +1,10 @@
 """Build the error catalogue: one tiny failing workbook per issue code, and catalogue.json.
 
 Each case starts from the valid base plan in tests/plan_tables.py, applies one mutation and
-names the issue it must produce, message written out in full. Run from anywhere:
+names the issue it must produce, message written out in full. Run from the repository, with
+the import path pyproject gives the tests:
 
-    python tests/errors/make_catalogue.py
+    PYTHONPATH=.:tests python tests/errors/make_catalogue.py
 
 The expected messages are written by hand here, never copied from sopfin's output:
 tests/test_error_catalogue.py reads each workbook with the real reader and checks them.
@@ -12,17 +13,13 @@ tests/test_error_catalogue.py reads each workbook with the real reader and check
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-for extra in (HERE.parents[1], HERE.parent):  # the repository (sopfin) and tests/ (plan_tables)
-    if str(extra) not in sys.path:
-        sys.path.insert(0, str(extra))
+from plan_tables import XlError, base, set_cell, write_xlsx
 
-from plan_tables import XlError, base, set_cell, write_xlsx  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 Grids = dict[str, list[list[object]]]
 

@@ -1,6 +1,7 @@
 """Write a large sopfin sheet into a workbook; the kill test SIGKILLs this mid-save.
 
-Usage: python slow_writer.py <workbook> <rows> <cols>
+Usage: python -m xlsx_helpers.slow_writer <workbook> <rows> <cols>, with the repository and
+tests/ on PYTHONPATH (as pyproject's pythonpath gives the tests).
 Prints 'start' just before the save begins and 'done' when it has finished.
 """
 
@@ -11,10 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from sopfin.sheetspec import Block, SheetSpec, Style  # noqa: E402
-from sopfin.xlsx.writer import write_sheets  # noqa: E402
+from sopfin.sheetspec import Block, SheetSpec, Style
+from sopfin.xlsx.writer import write_sheets
 
 
 def main() -> None:
