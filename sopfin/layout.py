@@ -145,10 +145,14 @@ def is_owner_mark_value(text: str | None) -> bool:
 RECON_PREFIX = "Recon v"  # + three-digit version: 'Recon v001'
 LEDGER = "_Ledger"
 INPUT_ROWS = "_Inputs"  # very hidden: per-row digests of the inputs at the latest close
+# Hidden (Format > Unhide shows it): one row per import into an input sheet, marked with the
+# version whose close recorded it on the ledger.
+IMPORTS = "_Imports"
+IMPORTS_STATE = "hidden"
 LEDGER_STATE = "veryHidden"  # out of the tab list and Format > Unhide; verify warns otherwise
 # States sopfin puts its own sheets back to on every write (a spreadsheet app's save may
 # have changed them).
-OWN_SHEET_STATES = {LEDGER: LEDGER_STATE, INPUT_ROWS: "veryHidden"}
+OWN_SHEET_STATES = {LEDGER: LEDGER_STATE, INPUT_ROWS: "veryHidden", IMPORTS: IMPORTS_STATE}
 RECON_DIGEST_COLUMN = "Z"  # hidden column of per-row cell digests on a recon tab
 
 

@@ -172,6 +172,7 @@ class IssueCode(enum.StrEnum):
     ITEM_UNMAPPED = "item-unmapped"  # an item with no family in the mapping
     MONTH_OUTSIDE_HORIZON = "month-outside-horizon"  # a row dated outside the plan's months
     SOURCE_UNREADABLE = "source-unreadable"  # the file is not a table sopfin can read
+    IMPORT_LOG_UNREADABLE = "import-log-unreadable"  # a row of _Imports that is no import record
     # consolidation of many workbooks
     WORKBOOK_UNREADABLE = "workbook-unreadable"  # a business unit's file cannot be read
     FX_RATE_MISSING = "fx-rate-missing"  # no rate for a currency and month a unit needs

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sopfin import layout
 from sopfin.close import provenance
+from sopfin.close.imported import ImportRecord, imports_note, pending, recorded, unreadable_log
 from sopfin.close.ledger import (
     APPROVE,
     APPROVED,
@@ -65,6 +66,7 @@ from sopfin.pipeline import (
     read_snapshot,
 )
 from sopfin.render import rerender_issues
+from sopfin.render.import_log import parse_import_log, render_import_log
 from sopfin.render.input_rows import render_input_rows
 from sopfin.render.ledger import render_ledger
 from sopfin.render.recon import (
@@ -249,7 +251,9 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
     inputs = input_fingerprint(base.raw)
     input_hash = inputs.inputs_hash
     discarded = ledger_note(_pending_discards(book))  # edits discarded since: to record
-    if not force and not rec.silent_overrides and not discarded and (
+    imports = _import_log(book, out)
+    imported = imports_note(pending(imports))  # imports since the last close: to record
+    if not force and not rec.silent_overrides and not discarded and not imported and (
             same := unchanged_since(book, ledger, input_hash, who, rec)):
         out.version = same
         out.messages.append(f"nothing changed since v{same:03d} (same inputs, overrides, "
@@ -271,11 +275,12 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
         spec = render_recon(rec, version=version, timestamp=stamp, author=who,
                             input_hash=input_hash,
                             prev_hash=head_hash(ledger), company=plan.settings.company,
-                            protection=recon_protection())
+                            protection=recon_protection(),
+                            imports=recorded(pending(imports), version))
         spec, recon_hash = finalize_recon(spec)
         note = (f"published with {len(rec.silent_overrides)} unexplained difference(s)"
                 if rec.silent_overrides else "")
-        note = "; ".join(n for n in (note, discarded) if n)
+        note = "; ".join(n for n in (note, imported, discarded) if n)
         entry = new_entry(ledger, event=PUBLISH, version=version,
                                    cycle=plan.settings.current_cycle, timestamp=stamp,
                                    author=who, status=DRAFT,
@@ -284,8 +289,9 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
                                    input_sheets=provenance.sheets_text(inputs.sheets))
         ledger_spec = render_ledger([*ledger, entry])
         rows_spec = render_input_rows(input_hash, inputs.rows)
+        marked = [render_import_log(recorded(imports, version))] if imported else []
     with out.timings.step("write", progress):
-        out.written = book.write_sheets([*specs, spec, ledger_spec, rows_spec],
+        out.written = book.write_sheets([*specs, spec, ledger_spec, rows_spec, *marked],
                                         workbook_id=workbook_id)
     out.version, out.head = version, entry.entry_hash
     out.head_record = provenance.head_text([*ledger, entry], book.name)
@@ -412,6 +418,16 @@ def _short_label(label: str, width: int = 40) -> str:
 def _money(amount: float) -> str:
     value = to_cents(amount)
     return f"{value / 1e6:,.2f}M" if abs(value) >= 1e5 else f"{value:,.2f}"
+
+
+def _import_log(book: Workbook, out: CloseResult) -> list[ImportRecord]:
+    """The records on ``_Imports``; none, with a warning, when a row is no record."""
+    sheet = book.read_raw_sheets([layout.IMPORTS]).get(layout.IMPORTS)
+    records, bad = parse_import_log(sheet.rows) if sheet is not None else ([], [])
+    if bad:
+        out.issues.append(unreadable_log(bad, Severity.WARNING))
+        return []
+    return records
 
 
 def _pending_discards(book: Workbook) -> list[Issue]:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from sopfin import layout
 from sopfin.close.digests import DIGEST_MARKER, FormulaCell, seal
+from sopfin.close.imported import ImportRecord
 from sopfin.close.ledger_checks import TabClaim
 from sopfin.close.records import END, START, BridgeLine, Reconciliation
 from sopfin.guard.respelling import as_written
@@ -40,6 +41,7 @@ from sopfin.render.recon_page import (
     short_hash,
     wrapped_heights,
 )
+from sopfin.render.recon_sources import import_section
 from sopfin.sheetspec import (
     Block,
     ChartSeries,
@@ -195,7 +197,7 @@ def published_bridge(bridge: Sequence[BridgeLine]) -> tuple[BridgeLine, ...]:
     start = [line.amount for line in bridge if line.kind == START]
     end = [line.amount for line in bridge if line.kind == END]
     steps = [line.amount for line in bridge if line.kind not in (START, END)]
-    cents = iter(to_cents(np.asarray(steps, dtype=np.float64)).tolist())
+    cents = iter(np.asarray(to_cents(np.asarray(steps, dtype=np.float64))).tolist())
     if len(start) == 1 and len(end) == 1:
         gap = to_cents(end[0]) - to_cents(start[0])
         with contextlib.suppress(ValueError):  # steps that do not make the gap: each alone
@@ -415,8 +417,10 @@ def recon_subtitle(rec: Reconciliation) -> str:
 
 def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: str,
                  input_hash: str, prev_hash: str, company: str = "",
-                 protection: SheetProtection | None = None) -> SheetSpec:
-    """The ``Recon vNNN`` tab for ``rec``, before ``finalize_recon`` seals it."""
+                 protection: SheetProtection | None = None,
+                 imports: Sequence[ImportRecord] = ()) -> SheetSpec:
+    """The ``Recon vNNN`` tab for ``rec``, before ``finalize_recon`` seals it; ``imports``:
+    the imports this version records on the ledger."""
     tab = _Tab(layout.recon_tab_name(version))
     title = " ".join(p for p in (company, f"Reconciliation v{version:03d}") if p)
     tab.row([title], Style.TITLE)
@@ -460,6 +464,7 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
     _silent(tab, rec)
     _frame(tab, "Forecast accuracy, last approved version vs actuals", rec.accuracy,
            _numeric_styles(rec.accuracy))
+    import_section(tab, imports)
     printed = last_row_before(tab.blocks, tab.cursor)
     _pvm(tab, "Price / volume / mix by family: revenue", rec.family_revenue)
     _pvm(tab, "Price / volume / mix by family: gross margin", rec.family_margin)

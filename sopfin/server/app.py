@@ -9,17 +9,19 @@ another writer holds it, 413 for a body over the limit, 422 for issues in the da
 
 
 import csv
+import hashlib
 import tempfile
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.types import Message, Receive, Scope, Send
 
 from sopfin.close.window import WindowError
 from sopfin.imports.command import ImportUsageError
+from sopfin.imports.origin import Origin
 from sopfin.model import Issue
 from sopfin.server.books import (
     Books,
@@ -66,8 +68,7 @@ class BodyLimit:
     def __init__(self, app: Any, limit: int) -> None:
         self.app, self.limit = app, limit
 
-    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
-                       send: Callable[[dict], Awaitable[None]]) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -78,7 +79,7 @@ class BodyLimit:
             return
         seen = 0
 
-        async def limited() -> dict:
+        async def limited() -> Message:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
@@ -162,6 +163,13 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
 
     Writer = Annotated[Caller, Depends(writer)]
 
+    async def body_sha256(request: Request) -> str:
+        """The SHA-256 of the request body as sent: what a write records as its source's
+        hash, so the sender can match it with the bytes it posted."""
+        return hashlib.sha256(await request.body()).hexdigest()
+
+    BodyHash = Annotated[str, Depends(body_sha256)]
+
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
@@ -240,8 +248,8 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
     def report(name: str, period: str, _: Reader, version: int | None = None,
                live: bool = False
                ) -> dict[str, Any]:
-        return books.answer(name, ("report", period, version, live),  # type: ignore[no-any-return]
-                            lambda: _report(name, period, version, live))
+        return cast(dict[str, Any], books.answer(name, ("report", period, version, live),
+                                                 lambda: _report(name, period, version, live)))
 
     def _report(name: str, period: str, version: int | None, live: bool) -> dict[str, Any]:
         if live:
@@ -252,7 +260,7 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
                     "version": None, "status": "live", "currency": s.currency,
                     "scenarios": live_report(plan, win)}
         chosen = chosen_version(books.ledger(name), version)
-        snap = books.snapshot(name, int(chosen["version"]))  # type: ignore[arg-type]
+        snap = books.snapshot(name, cast(int, chosen["version"]))
         months = tuple(map(str, snap.columns))
         win = window_of(months, period, _fiscal_start(books, name), "")
         return {"workbook": name, "period": win.label, "months": list(win.months),
@@ -305,7 +313,7 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
                 "forecast": live_report(what_if, win)}
 
     @app.post(API + "/{name}/revenue/track")
-    def track(name: str, body: TrackRequest, who: Writer) -> dict[str, Any]:
+    def track(name: str, body: TrackRequest, who: Writer, sha256: BodyHash) -> dict[str, Any]:
         from sopfin.imports.command import import_payload, run_import
 
         path = books.path(name)
@@ -314,7 +322,8 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
             mapping = Path(tmp) / "mapping.toml"
             _actuals_csv(source, body)
             mapping.write_text(_actuals_mapping(body), encoding="utf-8")
-            out = run_import(path, source, "Actuals", str(mapping))
+            out = run_import(path, source, "Actuals", str(mapping),
+                             origin=Origin("api-track", who.name, source.name, sha256))
         payload = import_payload(out)
         payload["author"] = who.name
         if not out.ok:
@@ -322,7 +331,7 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
         return payload
 
     @app.post(API + "/{name}/budget/allocate")
-    def budget_allocate(name: str, body: AllocateRequest, who: Reader,
+    def budget_allocate(name: str, body: AllocateRequest, who: Reader, sha256: BodyHash,
                         apply: bool = False) -> dict[str, Any]:
         from sopfin.imports.allocation import run_allocate
 
@@ -332,7 +341,8 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
         path = books.path(name)
         with books.writer(path):
             out = run_allocate(path, amount=body.amount, measure=body.measure, to=body.to,
-                               by=body.by, window=body.window, dry_run=not apply)
+                               by=body.by, window=body.window, dry_run=not apply,
+                               origin=Origin("api-allocate", who.name, sha256=sha256))
         if not out.ok:
             raise ApiError(422, "nothing allocated", "", out.issues)
         return {"workbook": name, "amount": out.amount, "measure": out.measure,

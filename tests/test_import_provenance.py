@@ -1,0 +1,192 @@
+"""Where the data came from: every write of data into an input sheet (``sopfin import``,
+``sopfin allocate``) is recorded on ``_Imports`` in the same save; the next close names it on
+its ledger entry and on its Recon tab, and marks it with the version.
+
+The README's example (examples/erp-sales-2027-q1.csv through examples/erp-sales.toml) is
+imported into the demo; the file's SHA-256 is computed here with hashlib."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from sopfin.cli import main
+from sopfin.close.imported import import_line, imports_note, months_text, parse_months_text
+from sopfin.close.published import load_ledger
+from sopfin.model import IssueCode
+from sopfin.render.import_log import HEADERS, parse_import_log
+from sopfin.render.recon_sources import TITLE
+from sopfin.xlsx.adapter import FileWorkbook
+from sopfin.xlsx.read import read_raw_sheets
+from sopfin.xlsx.readback import read_cells
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCE = REPO / "examples" / "erp-sales-2027-q1.csv"
+MAPPING = REPO / "examples" / "erp-sales.toml"
+SHA256 = hashlib.sha256(SOURCE.read_bytes()).hexdigest()
+
+
+def imported(plan: Path, *extra: str) -> int:
+    return main(["import", str(plan), str(SOURCE), "--into", "Actuals", "--map", str(MAPPING),
+                 "--author", "ana", *extra])
+
+
+def log_rows(plan: Path) -> list[dict[str, object]]:
+    rows = read_raw_sheets(plan, ["_Imports"])["_Imports"].rows
+    assert tuple(rows[0][:len(HEADERS)]) == HEADERS
+    return [dict(zip(HEADERS, r, strict=False)) for r in rows[1:] if any(r)]
+
+
+def notes(plan: Path) -> dict[int, str]:
+    return {e.version: e.note for e in load_ledger(FileWorkbook(plan)) if e.event == "publish"}
+
+
+def recon_section(plan: Path, version: int) -> list[list[object]]:
+    """The rows of the Recon tab's import section, below its header row, up to a blank A."""
+    tab = f"Recon v{version:03d}"
+    cells = read_cells(plan, [tab])[tab]
+    title = next(int(ref[1:]) for ref, v in cells.items() if ref[0] == "A" and v == TITLE)
+    out, row = [], title + 2
+    while cells.get(f"A{row}") is not None:
+        out.append([cells.get(f"{c}{row}") for c in "ABCDEFGHI"])
+        row += 1
+    return out
+
+
+def test_the_close_after_an_import_names_the_file_and_its_hash(demo_copy, capsys):
+    plan = demo_copy
+    assert imported(plan) == 0
+    [pending] = log_rows(plan)
+    assert pending["SHA-256"] == SHA256 and pending["Source"] == SOURCE.name
+    assert pending["Version"] is None and pending["Author"] == "ana"
+    assert pending["Months"] == "2027-01..2027-03" and pending["Rows"] == 60
+    with SOURCE.open(newline="", encoding="utf-8") as f:
+        revenue = sum(Decimal(r["Net Amount"].replace(",", "")) for r in csv.DictReader(f))
+    assert pending["Totals"] == f"revenue {revenue:,.2f}; units 375.00"
+
+    assert main(["close", str(plan), "--author", "cfo"]) == 0
+    note = notes(plan)[1]
+    assert (f"imported Actuals from {SOURCE.name} sha256:{SHA256[:12]} 60 rows "
+            "2027-01..2027-03 by ana") in note
+    assert "recorded on the ledger: imported Actuals" in capsys.readouterr().out
+    [recorded] = log_rows(plan)
+    assert recorded["Version"] == 1 and recorded["SHA-256"] == SHA256
+    [shown] = recon_section(plan, 1)
+    assert shown[:6] == [SOURCE.name, SHA256[:12], "Actuals", 60, "2027-01..2027-03",
+                         f"revenue {revenue:,.2f}; units 375.00"]
+    assert shown[7:] == ["ana", "import"]
+    assert main(["verify", str(plan)]) == 0
+
+
+def test_a_reimport_is_one_more_row_and_the_next_close_publishes_it(demo_copy, capsys):
+    plan = demo_copy
+    assert imported(plan) == 0
+    assert main(["close", str(plan), "--author", "cfo"]) == 0
+    assert main(["close", str(plan), "--author", "cfo"]) == 0
+    assert "nothing changed since v001" in capsys.readouterr().out
+    actuals = read_raw_sheets(plan, ["Actuals"])["Actuals"].rows
+    assert imported(plan) == 0  # the same file: no cell changes, one more record
+    assert read_raw_sheets(plan, ["Actuals"])["Actuals"].rows == actuals
+    assert [r["Version"] for r in log_rows(plan)] == [1, None]
+    assert main(["close", str(plan), "--author", "cfo"]) == 0  # an import is a change
+    assert [r["Version"] for r in log_rows(plan)] == [1, 2]
+    assert SHA256[:12] in notes(plan)[2] and len(recon_section(plan, 2)) == 1
+    assert recon_section(plan, 1)[0][:6] == recon_section(plan, 2)[0][:6]  # the same file
+    capsys.readouterr()
+    assert main(["close", str(plan), "--author", "cfo"]) == 0
+    assert "nothing changed since v002" in capsys.readouterr().out
+    assert main(["verify", str(plan)]) == 0
+
+
+def _rewrite_imports_part(plan: Path, change) -> None:
+    """Edit the ``_Imports`` worksheet's XML inside the package, as a hand would."""
+    with zipfile.ZipFile(plan) as zf:
+        parts = {i: zf.read(i.filename) for i in zf.infolist()}
+    imports = next(i for i, data in parts.items()
+                   if i.filename.startswith("xl/worksheets/") and SHA256.encode() in data)
+    parts[imports] = change(parts[imports])
+    with zipfile.ZipFile(plan, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in parts.items():
+            zf.writestr(info.filename, data)
+
+
+def test_editing_a_recorded_import_leaves_every_version_verified(demo_copy):
+    plan = demo_copy
+    assert imported(plan) == 0
+    assert main(["close", str(plan), "--author", "cfo"]) == 0
+    note = notes(plan)[1]
+    _rewrite_imports_part(plan, lambda xml: xml.replace(SHA256.encode(), b"0" * 64))
+    assert log_rows(plan)[0]["SHA-256"] == "0" * 64
+    assert main(["verify", str(plan)]) == 0
+    assert notes(plan)[1] == note and SHA256[:12] in note  # the ledger keeps the evidence
+
+
+def test_an_import_log_row_that_is_no_record_stops_the_import_not_the_close(demo_copy,
+                                                                            capsys):
+    plan = demo_copy
+    assert imported(plan) == 0
+    _rewrite_imports_part(plan, lambda xml: xml.replace(b">import<", b">typed by hand<"))
+    before = plan.read_bytes()
+    capsys.readouterr()
+    assert imported(plan, "--json") == 1
+    [issue] = json.loads(capsys.readouterr().out)["issues"]
+    assert (issue["code"], issue["sheet"], issue["cell"]) == ("import-log-unreadable",
+                                                              "_Imports", "A2")
+    assert plan.read_bytes() == before
+    assert main(["close", str(plan), "--author", "cfo"]) == 0
+    out = capsys.readouterr().out
+    assert f"warning[{IssueCode.IMPORT_LOG_UNREADABLE.value}]" in out
+    assert notes(plan)[1] == ""  # nothing recorded from a log sopfin cannot read
+    assert main(["verify", str(plan)]) == 0
+
+
+def test_allocate_records_its_write_and_a_dry_run_records_nothing(demo_copy):
+    plan = demo_copy
+    args = ["allocate", str(plan), "--amount", "1200000", "--measure", "revenue", "--by",
+            "equal", "--window", "FY2028", "--author", "budget-office"]
+    assert main([*args, "--dry-run"]) == 0
+    assert "_Imports" not in read_raw_sheets(plan, ["_Imports"])
+    assert main(args) == 0
+    [row] = log_rows(plan)
+    assert (row["Command"], row["Sheet"], row["Author"]) == ("allocate", "Budget",
+                                                             "budget-office")
+    assert row["Totals"] == "revenue 1,200,000.00" and row["SHA-256"] is None
+    assert row["Months"] == "2028-01..2028-12"
+    assert main(["close", str(plan), "--author", "cfo"]) == 0
+    assert "allocated Budget from allocate 1,200,000.00 by equal" in notes(plan)[1]
+
+
+def test_the_note_is_bounded_and_months_read_back():
+    months = ("2027-01", "2027-02", "2027-03", "2027-05", "2028-12", "2029-01")
+    assert months_text(months) == "2027-01..2027-03, 2027-05, 2028-12..2029-01"
+    assert parse_months_text(months_text(months)) == months
+    from sopfin.close.imported import ImportRecord
+
+    record = ImportRecord("2027-04-01T00:00:00Z", "ana", "import", "x" * 300 + ".csv",
+                          SHA256, "Actuals", months, 10, (("revenue", 1.5),))
+    note = imports_note([record] * 40)
+    assert len(note) <= 4100 and note.endswith("more import(s)")
+    assert note.startswith(import_line(record))
+
+
+def test_a_sheet_that_is_not_the_log_is_read_as_unreadable():
+    assert parse_import_log([["Something", "else"]]) == ([], [1])
+    header = list(HEADERS)
+    good = ["2027-04-01T00:00:00Z", "ana", "import", "a.csv", SHA256, "Actuals",
+            "2027-01", 3.0, "units 3.00", None]
+    records, bad = parse_import_log([header, good, [None] * 10, [*good[:7], "three",
+                                                                 *good[8:]]])
+    assert [r.rows for r in records] == [3] and bad == [4]
+
+
+@pytest.mark.parametrize("version", [2.5, -1.0, "v1"])
+def test_a_version_that_is_not_a_whole_number_is_no_record(version):
+    good = ["2027-04-01T00:00:00Z", "ana", "import", "a.csv", SHA256, "Actuals",
+            "2027-01", 3.0, "units 3.00", version]
+    assert parse_import_log([list(HEADERS), good])[1] == [2]
