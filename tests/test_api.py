@@ -221,3 +221,38 @@ def test_costs_and_approval(served):
     assert (report["version"], report["status"]) == (1, "approved")
     assert report["plan"]["gross_margin"] == pytest.approx(
         report["plan"]["revenue"] - report["plan"]["cogs"], abs=0.01)
+
+
+def test_a_track_then_a_close_records_the_tokens_name_and_the_bodys_hash(served):
+    """The API's writes land on the ledger: track (and an applied allocation) add their record
+    to _Imports with the token's name and the SHA-256 of the request body as sent; the next
+    close names them on its ledger entry. A dry-run allocation records nothing."""
+    import hashlib
+
+    from sopfin.close.published import load_ledger
+    from sopfin.xlsx.adapter import FileWorkbook
+
+    base, plan = served
+    book = plan.parent / "provenance.xlsx"
+    assert main(["new", "--demo", str(book), "-q"]) == 0
+    assert main(["close", str(book), "--author", "fpa", "-q"]) == 0
+    body = {"lines": [{"date": "2027-02-11", "item": "VLV-100", "units": 4, "revenue": 1240.0}],
+            "source": "erp-feed"}
+    r = post(base, f"{API}/provenance.xlsx/revenue/track", body)
+    assert r.status_code == 200 and r.json()["recorded"] is True
+    sent = hashlib.sha256(r.request.content).hexdigest()
+    target = {"amount": 1000, "measure": "revenue", "by": "equal", "window": "FY2028 Q1"}
+    assert post(base, f"{API}/provenance.xlsx/budget/allocate", target).status_code == 200
+    log = read_raw_sheets(book, ["_Imports"])["_Imports"].rows
+    assert [row[1:5] for row in log[1:]] == [["erp-bot", "api-track", "erp-feed.csv", sent]]
+    applied = post(base, f"{API}/provenance.xlsx/budget/allocate", target, apply="true")
+    assert applied.json()["applied"] is True
+    allocated = hashlib.sha256(applied.request.content).hexdigest()
+    assert main(["close", str(book), "--author", "fpa", "-q"]) == 0
+    entry = load_ledger(FileWorkbook(book))[-1]
+    assert entry.version == 2 and entry.author == "fpa"
+    assert entry.note == (f"imported (API) Actuals from erp-feed.csv sha256:{sent[:12]} 1 row "
+                          "2027-02 by erp-bot; allocated (API) Budget from allocate 1,000.00 "
+                          f"by equal sha256:{allocated[:12]} {len(applied.json()['rows'])} rows "
+                          "2028-01..2028-03 by erp-bot")
+    assert get(base, f"{API}/provenance.xlsx/verify").json()["ok"] is True

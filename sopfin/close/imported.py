@@ -110,7 +110,8 @@ def import_line(r: ImportRecord) -> str:
             "api-allocate": "allocated (API)"}.get(r.command, r.command)
     digest = f" sha256:{r.sha256[:HASH_SHOWN]}" if r.sha256 else ""
     months = months_text(r.months) or "no months"
-    return f"{verb} {r.sheet} from {r.source}{digest} {r.rows} rows {months} by {r.author}"
+    rows = f"{r.rows} row" + ("" if r.rows == 1 else "s")
+    return f"{verb} {r.sheet} from {r.source}{digest} {rows} {months} by {r.author}"
 
 
 def imports_note(records: Sequence[ImportRecord]) -> str:
