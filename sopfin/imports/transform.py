@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from sopfin.imports.mapping import TARGET_KEYS, ImportMap
+from sopfin.imports.mapping import TARGET_KEYS, Filter, ImportMap
 from sopfin.imports.sources import load_source
 from sopfin.model import Issue, IssueCode, Severity, SourceRow
 
@@ -83,10 +84,10 @@ def import_table(path: Path, mapping: ImportMap, target: str, *, months: Sequenc
     try:
         width, issues = load_source(con, path, mapping.sheet)
         if issues:
-            return _with(base, issues=tuple(issues))
+            return replace(base, issues=tuple(issues))
         cols, issues = _find_columns(con, mapping, width, path.name)
         if cols is None:
-            return _with(base, issues=tuple(issues))
+            return replace(base, issues=tuple(issues))
         table = mapping.family_table if mapping.families == "table" else (family_sheet or {})
         _register(con, "famap", ("item", "family"), table.items())
         _register(con, "meamap", ("name", "measure"), mapping.measures.items())
@@ -97,9 +98,11 @@ def import_table(path: Path, mapping: ImportMap, target: str, *, months: Sequenc
         con.close()
 
 
-def _with(result: ImportResult, **changes: object) -> ImportResult:
-    from dataclasses import replace
-    return replace(result, **changes)
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The one row an aggregate query gives."""
+    row = con.execute(sql).fetchone()
+    assert row is not None, sql
+    return row
 
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, columns: Sequence[str],
@@ -265,9 +268,7 @@ def _ident(name: str) -> str:
     return re.sub(r"\W", "_", name)
 
 
-def _filter_sql(f: object, position: int) -> str:
-    from sopfin.imports.mapping import Filter
-    assert isinstance(f, Filter)
+def _filter_sql(f: Filter, position: int) -> str:
     col = f"coalesce(trim(c{position}), '')"
     parts = []
     if f.keep:
@@ -287,8 +288,8 @@ def repr_sql(text: str) -> str:
 def _collect(con: duckdb.DuckDBPyConnection, base: ImportResult, m: ImportMap, c: _Columns,
              families: Collection[str] | None) -> ImportResult:
     src = base.source
-    read = con.execute("SELECT count(*) FROM rows").fetchone()[0]
-    filtered = con.execute("SELECT count(*) FROM rows WHERE NOT kept").fetchone()[0]
+    read = _one(con, "SELECT count(*) FROM rows")[0]
+    filtered = _one(con, "SELECT count(*) FROM rows WHERE NOT kept")[0]
     fam = ("item" if m.families == "item" else
            "(SELECT family FROM famap WHERE famap.item = rows.item)")
     measure_cols = (["__amount"] if m.amount else list(c.values))
@@ -305,7 +306,7 @@ def _collect(con: duckdb.DuckDBPyConnection, base: ImportResult, m: ImportMap, c
     lines, totals, used, other = _lines(con, base, m, measure_cols)
     months = tuple(sorted({ln.month for ln in lines}))
     errors = any(i.severity is Severity.ERROR for i in issues)
-    return _with(base, lines=() if errors else tuple(lines), months=() if errors else months,
+    return replace(base, lines=() if errors else tuple(lines), months=() if errors else months,
                  rows_read=read, rows_filtered=filtered, rows_other=other, rows_used=used,
                  totals=totals, issues=tuple(issues))
 
@@ -372,8 +373,8 @@ def _amounts_text(names: Sequence[str], sums: Sequence[float]) -> str:
 def _unmapped(con: duckdb.DuckDBPyConnection, src: str, m: ImportMap,
               measure_cols: Sequence[str]) -> list[Issue]:
     if m.families == "item":
-        blank = con.execute("SELECT min(_row), count(*) FROM kept_rows WHERE item IS NULL "
-                            "OR item = ''").fetchone()
+        blank = _one(con, "SELECT min(_row), count(*) FROM kept_rows WHERE item IS NULL "
+                          "OR item = ''")
         rows = [] if not blank[1] else [("", blank[0], blank[1], *([0.0] * len(measure_cols)),
                                          [blank[0]])]
     else:
@@ -418,7 +419,7 @@ def _outside(con: duckdb.DuckDBPyConnection, src: str, measure_cols: Sequence[st
         GROUP BY month ORDER BY month""").fetchall()
     if not rows:
         return []
-    horizon = con.execute("SELECT min(month), max(month) FROM horizon").fetchone()
+    horizon = _one(con, "SELECT min(month), max(month) FROM horizon")
     count = sum(r[2] for r in rows)
     months = [r[0] for r in rows]
     shown = months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
@@ -452,13 +453,13 @@ def _lines(con: duckdb.DuckDBPyConnection, base: ImportResult, m: ImportMap,
     good = ("family IS NOT NULL AND family <> '' AND month IN (SELECT month FROM horizon) "
             "AND value IS NOT NULL")
     con.execute(f"CREATE TEMP VIEW long AS SELECT * FROM ({unpivot}) WHERE measure IS NOT NULL")
-    other = con.execute(f"SELECT count(*) FROM ({unpivot}) WHERE measure IS NULL").fetchone()[0]
+    other = _one(con, f"SELECT count(*) FROM ({unpivot}) WHERE measure IS NULL")[0]
     key_cols = ", ".join(["family", *key_sql, "measure"])
     rows = con.execute(f"""
         SELECT {key_cols}, month, CAST({agg}(value * {sign_sql}) AS DOUBLE)
         FROM long WHERE {good}
         GROUP BY ALL ORDER BY ALL""").fetchall()
-    used = con.execute(f"SELECT count(DISTINCT _row) FROM long WHERE {good}").fetchone()[0]
+    used = _one(con, f"SELECT count(DISTINCT _row) FROM long WHERE {good}")[0]
     order = list(base.key_names)
     lines = []
     totals: dict[str, float] = {}
