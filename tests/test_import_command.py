@@ -171,3 +171,25 @@ def test_a_workbook_open_in_a_spreadsheet_app_is_refused(plan, capsys):
     assert run(plan) == 2
     assert "open in Excel or LibreOffice" in capsys.readouterr().err
     assert plan.read_bytes() == before
+
+
+def test_import_and_allocate_read_the_workbook_once(plan, monkeypatch):
+    """One read of the package per command, as every command does: the write goes into the
+    bytes the check read (a file changed since is refused, not saved over)."""
+    from sopfin.xlsx import adapter, source
+
+    reads: list[Path] = []
+    original = source.read_package
+
+    def counted(path):
+        reads.append(Path(path))
+        return original(path)
+
+    monkeypatch.setattr(source, "read_package", counted)
+    monkeypatch.setattr(adapter, "read_package", counted)
+    assert run(plan) == 0
+    assert reads == [plan]
+    reads.clear()
+    assert main(["allocate", str(plan), "--amount", "1000", "--measure", "units", "--by",
+                 "equal"]) == 0
+    assert reads == [plan]
