@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import shutil
 import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from sopfin.cli import main
@@ -127,16 +129,20 @@ def test_a_reimport_is_one_more_row_and_the_next_close_publishes_it(closed_copy,
     assert main(["verify", str(plan)]) == 0
 
 
-def _rewrite_imports_part(plan: Path, change) -> None:
-    """Edit the ``_Imports`` worksheet's XML inside the package, as a hand would."""
+def _rewrite_part(plan: Path, is_part, change) -> None:
+    """Edit one part's XML inside the package, as a hand (or another tool) would."""
     with zipfile.ZipFile(plan) as zf:
-        parts = {i: zf.read(i.filename) for i in zf.infolist()}
-    imports = next(i for i, data in parts.items()
-                   if i.filename.startswith("xl/worksheets/") and SHA256.encode() in data)
-    parts[imports] = change(parts[imports])
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    name = next(n for n, data in parts.items() if is_part(n, data))
+    parts[name] = change(parts[name])
     with zipfile.ZipFile(plan, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info, data in parts.items():
-            zf.writestr(info.filename, data)
+        for n, data in parts.items():
+            zf.writestr(n, data)
+
+
+def _rewrite_imports_part(plan: Path, change) -> None:
+    _rewrite_part(plan, lambda name, data: name.startswith("xl/worksheets/")
+                  and SHA256.encode() in data, change)
 
 
 def test_editing_a_recorded_import_leaves_every_version_verified(closed_copy):
@@ -162,6 +168,30 @@ def test_an_import_log_row_that_is_no_record_stops_the_import_not_the_close(clos
     out = capsys.readouterr().out
     assert f"warning[{IssueCode.IMPORT_LOG_UNREADABLE.value}]" in out
     assert "nothing changed since v001" in out and plan.read_bytes() == before
+
+
+def test_a_log_whose_owner_mark_a_tool_dropped_is_proven_by_its_rows(closed_copy):
+    """A tool that drops defined names leaves _Imports unmarked; its rows prove it sopfin's,
+    so the next import adds to it and marks it again."""
+    from sopfin.xlsx.writer import owned_sheet_names
+
+    _rewrite_part(closed_copy, lambda name, _: name == "xl/workbook.xml",
+                  lambda xml: re.sub(rb'<definedName name="_sopfin_owned"[^>]*>[^<]*'
+                                     rb"</definedName>", b"", xml))
+    assert "_Imports" not in owned_sheet_names(closed_copy)
+    assert imported(closed_copy) == 0
+    assert "_Imports" in owned_sheet_names(closed_copy)
+    assert [r["Version"] for r in log_rows(closed_copy)] == [1, None]
+
+
+def test_a_users_own_sheet_named_like_the_log_is_never_written(demo_copy, capsys):
+    book = openpyxl.load_workbook(demo_copy)
+    book.create_sheet("_Imports").append(["my notes", "on imports"])
+    book.save(demo_copy)
+    before = demo_copy.read_bytes()
+    assert imported(demo_copy) == 2
+    assert "_Imports" in capsys.readouterr().err
+    assert demo_copy.read_bytes() == before
 
 
 def test_allocate_records_its_write_and_a_dry_run_records_nothing(demo_copy):

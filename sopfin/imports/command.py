@@ -16,6 +16,7 @@ from typing import cast
 from sopfin import layout
 from sopfin.close.imported import ImportRecord
 from sopfin.close.publish import default_author, now_utc
+from sopfin.guard.ownership import proven_sheets
 from sopfin.imports.mapping import TARGET_KEYS, ImportMap, parse_mapping
 from sopfin.imports.origin import Origin, import_record, logged
 from sopfin.imports.placement import Placement, place_import
@@ -27,7 +28,7 @@ from sopfin.workbook import RawGrid, WorkbookSnapshot
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.cellpatch import CellEdit
 from sopfin.xlsx.errors import UserSheetPatchError
-from sopfin.xlsx.writer import write_sheets
+from sopfin.xlsx.writer import owned_sheet_names, write_sheets
 
 MAPPING_SHEET = "Mapping"
 PRESET_PREFIX = "preset:"
@@ -69,14 +70,16 @@ def write_placement(out: SheetWrite, book: WorkbookSnapshot, sheet: str, result:
     edits = [CellEdit(ref, value) for ref, value in out.placement.cells]
     record = import_record(origin, result, rows, at=now_utc(),
                            author=origin.author or default_author())
-    log = book.read_raw_sheets([layout.IMPORTS]).get(layout.IMPORTS)
+    files = cast(FileWorkbook, book.reader)
+    adopt = proven_sheets(files, owned_sheet_names(files.source, any_value=True))
+    ours = layout.IMPORTS in owned_sheet_names(files.source) | adopt
+    log = book.read_raw_sheets([layout.IMPORTS]).get(layout.IMPORTS) if ours else None
     spec, issues = logged(log.rows if log is not None else None, record)
     out.issues += issues
     if spec is None:
         return
-    try:
-        write_sheets(cast(FileWorkbook, book.reader).source, [spec],
-                     cells={sheet: edits} if edits else None)
+    try:  # a sheet of the user's named _Imports is refused (SheetNameTakenError), not read
+        write_sheets(files.source, [spec], adopt=adopt, cells={sheet: edits} if edits else None)
     except UserSheetPatchError as exc:
         out.issues.append(Issue(IssueCode.VALUE_INVALID, Severity.ERROR, CellRef(sheet),
                                 exc.problem, exc.fix))
