@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sopfin import layout
 from sopfin.close import provenance
-from sopfin.close.imported import ImportRecord, imports_note, pending, recorded, unreadable_log
+from sopfin.close.imported import imports_note, pending, recorded
 from sopfin.close.ledger import (
     APPROVE,
     APPROVED,
@@ -44,6 +44,7 @@ from sopfin.close.ledger_checks import finding
 from sopfin.close.protection import hash_password
 from sopfin.close.published import (
     approved_snapshot,
+    import_log,
     input_fingerprint,
     ledger_findings,
     load_ledger,
@@ -66,7 +67,7 @@ from sopfin.pipeline import (
     read_snapshot,
 )
 from sopfin.render import rerender_issues
-from sopfin.render.import_log import parse_import_log, render_import_log
+from sopfin.render.import_log import render_import_log
 from sopfin.render.input_rows import render_input_rows
 from sopfin.render.ledger import render_ledger
 from sopfin.render.recon import (
@@ -251,7 +252,8 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
     inputs = input_fingerprint(base.raw)
     input_hash = inputs.inputs_hash
     discarded = ledger_note(_pending_discards(book))  # edits discarded since: to record
-    imports = _import_log(book, out)
+    imports, log_issues = import_log(book)
+    out.issues += log_issues
     imported = imports_note(pending(imports))  # imports since the last close: to record
     if not force and not rec.silent_overrides and not discarded and not imported and (
             same := unchanged_since(book, ledger, input_hash, who, rec)):
@@ -418,16 +420,6 @@ def _short_label(label: str, width: int = 40) -> str:
 def _money(amount: float) -> str:
     value = to_cents(amount)
     return f"{value / 1e6:,.2f}M" if abs(value) >= 1e5 else f"{value:,.2f}"
-
-
-def _import_log(book: Workbook, out: CloseResult) -> list[ImportRecord]:
-    """The records on ``_Imports``; none, with a warning, when a row is no record."""
-    sheet = book.read_raw_sheets([layout.IMPORTS]).get(layout.IMPORTS)
-    records, bad = parse_import_log(sheet.rows) if sheet is not None else ([], [])
-    if bad:
-        out.issues.append(unreadable_log(bad, Severity.WARNING))
-        return []
-    return records
 
 
 def _pending_discards(book: Workbook) -> list[Issue]:
