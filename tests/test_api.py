@@ -246,7 +246,7 @@ def test_a_track_then_a_close_records_the_tokens_name_and_the_bodys_hash(served)
     log = read_raw_sheets(book, ["_Imports"])["_Imports"].rows
     assert [row[1:5] for row in log[1:]] == [["erp-bot", "api-track", "erp-feed.csv", sent]]
     applied = post(base, f"{API}/provenance.xlsx/budget/allocate", target, apply="true")
-    assert applied.json()["applied"] is True
+    assert applied.json()["applied"] is True and applied.json()["recorded"] is True
     allocated = hashlib.sha256(applied.request.content).hexdigest()
     assert main(["close", str(book), "--author", "fpa", "-q"]) == 0
     entry = load_ledger(FileWorkbook(book))[-1]

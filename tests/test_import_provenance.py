@@ -194,13 +194,14 @@ def test_a_users_own_sheet_named_like_the_log_is_never_written(demo_copy, capsys
     assert demo_copy.read_bytes() == before
 
 
-def test_allocate_records_its_write_and_a_dry_run_records_nothing(demo_copy):
+def test_allocate_records_its_write_and_a_dry_run_records_nothing(demo_copy, capsys):
     plan = demo_copy
     args = ["allocate", str(plan), "--amount", "1200000", "--measure", "revenue", "--by",
             "equal", "--window", "FY2028", "--author", "budget-office"]
     assert main([*args, "--dry-run"]) == 0
     assert "_Imports" not in read_raw_sheets(plan, ["_Imports"])
     assert main(args) == 0
+    assert "recorded on _Imports" in capsys.readouterr().out
     [row] = log_rows(plan)
     assert (row["Command"], row["Sheet"], row["Author"]) == ("allocate", "Budget",
                                                              "budget-office")

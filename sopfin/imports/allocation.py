@@ -18,7 +18,13 @@ from sopfin import layout
 from sopfin.close.window import WindowError, parse_window
 from sopfin.engine.allocate import allocate
 from sopfin.engine.dollarize import dollarize
-from sopfin.imports.command import ImportUsageError, SheetWrite, read_once, write_placement
+from sopfin.imports.command import (
+    RECORDED,
+    ImportUsageError,
+    SheetWrite,
+    read_once,
+    write_placement,
+)
 from sopfin.imports.origin import Origin
 from sopfin.imports.placement import place_import
 from sopfin.imports.transform import ImportLine, ImportResult
@@ -146,4 +152,6 @@ def allocation_lines(out: AllocationOutcome, *, dry_run: bool) -> list[str]:
              f"{len(out.placement.cells) if out.placement else 0}"]
     for family, row in out.cells.items():
         lines.append(f"  {family:<12} {sum(row.values()):>16,.2f}")
+    if out.recorded is not None:
+        lines.append(RECORDED)
     return lines

@@ -31,6 +31,7 @@ from sopfin.xlsx.errors import UserSheetPatchError
 from sopfin.xlsx.writer import owned_sheet_names, write_sheets
 
 MAPPING_SHEET = "Mapping"
+RECORDED = f"  recorded on {layout.IMPORTS}; the next close names it on the ledger"
 PRESET_PREFIX = "preset:"
 
 
@@ -205,7 +206,7 @@ def import_lines(out: ImportOutcome, *, dry_run: bool) -> list[str]:
     if not dry_run and not out.written:
         lines.append("  nothing to change: the sheet already holds these figures")
     if out.recorded is not None:
-        lines.append(f"  recorded on {layout.IMPORTS}; the next close names it on the ledger")
+        lines.append(RECORDED)
     return lines
 
 

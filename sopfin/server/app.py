@@ -347,7 +347,8 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
             raise ApiError(422, "nothing allocated", "", out.issues)
         return {"workbook": name, "amount": out.amount, "measure": out.measure,
                 "by": out.driver, "period": out.window, "months": list(out.months),
-                "applied": out.written, "rows": out.cells}
+                "applied": out.written, "recorded": out.recorded is not None,
+                "rows": out.cells}
 
     return BodyLimit(app, max_body)
 
