@@ -269,11 +269,9 @@ def _actions(sheet: _Sheet | None, known: _Known, log: IssueLog) -> tuple[Action
         k = sheet.keys.iloc[i]
         issues = [known.scenario(k["scenario"], sheet.key_cell(i, "Scenario"),
                                  IssueCode.UNKNOWN_SCENARIO)]
-        impacts = {}
-        for name, header in (("revenue_impact", "RevenueImpact"),
-                             ("margin_impact", "MarginImpact")):
-            impacts[name], issue = _impact(sheet, i, name, header)
-            issues.append(issue)
+        revenue_impact, issue = _impact(sheet, i, "revenue_impact", "RevenueImpact")
+        margin_impact, margin_issue = _impact(sheet, i, "margin_impact", "MarginImpact")
+        issues += [issue, margin_issue]
         probability, issue = _probability(sheet, i)
         issues.append(issue)
         span, span_issues = _action_span(sheet, i, known.months)
@@ -284,7 +282,8 @@ def _actions(sheet: _Sheet | None, known: _Known, log: IssueLog) -> tuple[Action
             continue
         out.append(Action(id=k["id"], scenario=k["scenario"], description=k["description"],
                           owner=k["owner"], probability=probability,
-                          where=sheet.key_cell(i, "Id"), **impacts, **span))
+                          where=sheet.key_cell(i, "Id"), revenue_impact=revenue_impact,
+                          margin_impact=margin_impact, start=span["start"], end=span["end"]))
     return tuple(out)
 
 

@@ -195,7 +195,7 @@ def published_bridge(bridge: Sequence[BridgeLine]) -> tuple[BridgeLine, ...]:
     start = [line.amount for line in bridge if line.kind == START]
     end = [line.amount for line in bridge if line.kind == END]
     steps = [line.amount for line in bridge if line.kind not in (START, END)]
-    cents = iter(to_cents(np.asarray(steps, dtype=np.float64)).tolist())
+    cents = iter(np.asarray(to_cents(np.asarray(steps, dtype=np.float64))).tolist())
     if len(start) == 1 and len(end) == 1:
         gap = to_cents(end[0]) - to_cents(start[0])
         with contextlib.suppress(ValueError):  # steps that do not make the gap: each alone

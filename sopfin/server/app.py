@@ -10,7 +10,7 @@ another writer holds it, 413 for a body over the limit, 422 for issues in the da
 
 import csv
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -66,8 +66,9 @@ class BodyLimit:
     def __init__(self, app: Any, limit: int) -> None:
         self.app, self.limit = app, limit
 
-    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
-                       send: Callable[[dict], Awaitable[None]]) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any],
+                       receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+                       send: Callable[[MutableMapping[str, Any]], Awaitable[None]]) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -78,7 +79,7 @@ class BodyLimit:
             return
         seen = 0
 
-        async def limited() -> dict:
+        async def limited() -> MutableMapping[str, Any]:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
@@ -240,8 +241,9 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
     def report(name: str, period: str, _: Reader, version: int | None = None,
                live: bool = False
                ) -> dict[str, Any]:
-        return books.answer(name, ("report", period, version, live),  # type: ignore[no-any-return]
-                            lambda: _report(name, period, version, live))
+        answer: dict[str, Any] = books.answer(name, ("report", period, version, live),
+                                              lambda: _report(name, period, version, live))
+        return answer
 
     def _report(name: str, period: str, version: int | None, live: bool) -> dict[str, Any]:
         if live:
@@ -252,7 +254,7 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
                     "version": None, "status": "live", "currency": s.currency,
                     "scenarios": live_report(plan, win)}
         chosen = chosen_version(books.ledger(name), version)
-        snap = books.snapshot(name, int(chosen["version"]))  # type: ignore[arg-type]
+        snap = books.snapshot(name, int(str(chosen["version"])))
         months = tuple(map(str, snap.columns))
         win = window_of(months, period, _fiscal_start(books, name), "")
         return {"workbook": name, "period": win.label, "months": list(win.months),
