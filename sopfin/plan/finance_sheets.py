@@ -36,7 +36,14 @@ from sopfin import layout
 from sopfin.close.records import Action, FinanceInputs, Override
 from sopfin.layout import InputSheet, column_letter
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, XlError, sheet_row
-from sopfin.plan.read import IssueLog, read_header, read_keys, read_numbers, table_end
+from sopfin.plan.read import (
+    IssueLog,
+    body_grid,
+    read_header,
+    read_keys,
+    read_numbers,
+    table_end,
+)
 
 _MONTH_OR_DATE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))(?:-\d{2}(?:[T ].*)?)?$")
 FORECAST_MEASURES = layout.OVERRIDE_MEASURES
@@ -90,11 +97,7 @@ def _read(sheet: Any, spec: InputSheet, months: tuple[str, ...], log: IssueLog) 
     if not columns.keys or not ok:
         return None
     end = table_end(rows, columns.width)
-    body = [list(r[:columns.width]) + [None] * (columns.width - len(r)) for r in rows[1:end]]
-    grid = np.empty((len(body), columns.width), dtype=object)
-    if body:
-        grid[:, :] = body
-    sheet_rows = np.arange(layout.FIRST_DATA_ROW, layout.FIRST_DATA_ROW + len(body))
+    grid, sheet_rows = body_grid(rows, columns.width, end)
     keys, keep = read_keys(grid, sheet_rows, spec, columns, log)
     return _Sheet(spec=spec, keys=keys, keep=keep,
                   key_cols={h: column_letter(c + 1) for h, c in columns.keys.items()},
