@@ -11,13 +11,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plan_tables import base, make_plan, raw_sheets, table
+from plan_tables import base, make_plan, raw_sheets, table, write_xlsx
+from sopfin import layout
 from sopfin.calendar import fiscal_quarters, fiscal_years
+from sopfin.cli import main
 from sopfin.close.reconcile import COARSER_BUDGET_NOTE, reconcile
 from sopfin.close.records import END, MIX_BETWEEN, MIX_WITHIN, START, FinanceInputs
 from sopfin.engine.bridge import pvm
@@ -383,3 +386,49 @@ def test_every_window_of_the_demo_by_channel_adds_up_to_the_cent(built_demo):
             assert steps == round(last.amount * 100) - round(first.amount * 100), window
             assert cents_equal(sum(line.amount for line in bridge[1:-1]),
                                bridge[-1].amount - bridge[0].amount)
+
+
+# --- published: the two mix lines on the tab, next to a version bridged per family ----------
+def replace_budget(path, rows: list[list[object]]) -> None:
+    """A user retyping the Budget sheet (openpyxl is fine for test inputs)."""
+    book = openpyxl.load_workbook(path)
+    sheet = book["Budget"]
+    sheet.delete_rows(1, sheet.max_row)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+def bridge_on_tab(path, version: int) -> list[tuple[str, float]]:
+    sheet = openpyxl.load_workbook(path, read_only=True)[layout.recon_tab_name(version)]
+    cells = [list(r) for r in sheet.iter_rows(values_only=True)]
+    at = next(i for i, r in enumerate(cells) if str(r[0] or "").startswith("Revenue bridge"))
+    out = []
+    for r in cells[at + 2:]:
+        if r[0] is None:
+            return out
+        out.append((str(r[0]), float(r[1])))
+    return out
+
+
+def test_a_budget_moved_to_channels_publishes_both_mix_lines_and_every_version_verifies(
+        tmp_path, capsys):
+    path = write_xlsx(tmp_path / "plan.xlsx", base())
+    assert main(["close", str(path), "--author", "test", "-q"]) == 0
+    replace_budget(path, budget_grid(["P-100", "units", "Retail", 100, 100, 100],
+                                     ["P-100", "units", "OEM", 50, 50, 50],
+                                     ["P-100", "revenue", "Retail", 2500, 2500, 2600],
+                                     ["P-100", "revenue", "OEM", 1000, 1000, 1100]))
+    assert main(["close", str(path), "--author", "test", "-q"]) == 0
+    first, second = bridge_on_tab(path, 1), bridge_on_tab(path, 2)
+    assert [label for label, _ in first][1:4] == ["Price", "Quantity", "Mix"]
+    assert [label for label, _ in second][1:5] == ["Price", "Quantity", "Mix between families",
+                                                   "Mix within families"]
+    for bridge in (first, second):
+        cents = [round(amount * 100) for _, amount in bridge]
+        assert sum(cents[1:-1]) == cents[-1] - cents[0]
+    capsys.readouterr()
+    assert main(["verify", str(path)]) == 0
+    assert main(["diff", str(path), "v1", "v2"]) == 0
+    # diff compares the plans of record: the budget moved to channels, the plan did not
+    assert "v001 -> v002: nothing moved" in capsys.readouterr().out
