@@ -111,6 +111,9 @@ def test_group_errors_name_the_problem():
     plan = PLAN.reset_index(drop=True).assign(group=list("AABA"))
     with pytest.raises(ValueError, match="belong to one group in the budget and another"):
         pvm(budget, plan, group="group")
+    with pytest.raises(ValueError, match="group is blank for item"):
+        pvm(budget.assign(group=["A", None, "B", "B"]), plan.assign(group=list("AABB")),
+            group="group")
 
 
 # --- the close: a Budget by family and channel -----------------------------------------------
@@ -432,3 +435,21 @@ def test_a_budget_moved_to_channels_publishes_both_mix_lines_and_every_version_v
     assert main(["diff", str(path), "v1", "v2"]) == 0
     # diff compares the plans of record: the budget moved to channels, the plan did not
     assert "v001 -> v002: nothing moved" in capsys.readouterr().out
+
+
+@pytest.mark.libreoffice
+def test_a_budget_by_channel_closes_again_after_a_libreoffice_save(tmp_path, soffice):
+    from lo_oracle import recalculate
+
+    grids = base()
+    grids["Budget"] = budget_grid(["P-100", "units", "Retail", 100, 100, 100],
+                                  ["P-100", "units", "OEM", 50, 50, 50],
+                                  ["P-100", "revenue", "Retail", 2500, 2500, 2600],
+                                  ["P-100", "revenue", "OEM", 1000, 1000, 1100])
+    path = write_xlsx(tmp_path / "plan.xlsx", grids)
+    assert main(["close", str(path), "--author", "test", "-q"]) == 0
+    saved = recalculate(path, tmp_path / "saved", soffice)
+    assert main(["verify", str(saved), "-q"]) == 0
+    assert main(["close", str(saved), "--author", "test", "--force", "-q"]) == 0
+    assert bridge_on_tab(saved, 2) == bridge_on_tab(path, 1)
+    assert "Mix within families" in dict(bridge_on_tab(saved, 2))

@@ -181,15 +181,16 @@ def _family_bridge(budget: Side, planned: Side, basis: str) -> pd.DataFrame:
     frame = pvm(budget.frame(), planned.frame(), basis=basis, mix_method="individual",
                 group="family" if budget.by_channel else None)
     body = frame.iloc[:-1].copy()  # every item, without the Total row
-    rev_rest = (planned.residual("revenue") - budget.residual("revenue")).reindex(body.index)
-    cost_rest = -(planned.residual("cost") - budget.residual("cost")).reindex(body.index)
+    at = budget.items.get_indexer(body.index)  # both sides hold the same items
+    rev_rest = (planned.residual("revenue") - budget.residual("revenue")).to_numpy()[at]
+    cost_rest = -(planned.residual("cost") - budget.residual("cost")).to_numpy()[at]
     if basis != "margin":
         cost_rest[:] = 0.0
-    both = body["status"] == BOTH
-    body.loc[both, "price"] += rev_rest[both]
+    both = (body["status"] == BOTH).to_numpy()
+    body["price"] += np.where(both, rev_rest, 0.0)
     if basis == "margin":
-        body.loc[both, "cost"] += cost_rest[both]
-    body.loc[~both, "volume"] += (rev_rest + cost_rest)[~both]
+        body["cost"] += np.where(both, cost_rest, 0.0)
+    body["volume"] += np.where(both, 0.0, rev_rest + cost_rest)
     body["total"] += rev_rest + cost_rest
     numbers = [c for c in body.columns if c != "status"]
     total = body[numbers].sum().to_frame(TOTAL).T
@@ -202,7 +203,8 @@ def _family_bridge(budget: Side, planned: Side, basis: str) -> pd.DataFrame:
 
 
 def _family_steps(frame: pd.DataFrame, step: str) -> float:
-    return float(frame.loc[frame["status"] == BOTH, step].sum())
+    both = (frame["status"] == BOTH).to_numpy()
+    return float(frame[step].to_numpy()[both].sum())
 
 
 def _one_sided(frame: pd.DataFrame) -> list[BridgeLine]:

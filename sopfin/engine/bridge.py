@@ -249,8 +249,9 @@ def _volume_split(
     return volume - mix, mix
 
 
-def _group_of(frame: pd.DataFrame, group: str, side: str) -> pd.Series:
-    """Each item's group on one side: the column ``group``, else the index level."""
+def _group_of(frame: pd.DataFrame, group: str, side: str) -> list[str | None]:
+    """Each item's group on one side (the column ``group``, else the index level), as text;
+    None where blank."""
     if group in frame.columns:
         values = frame[group].to_numpy(dtype=object)
     elif group in frame.index.names:
@@ -258,22 +259,29 @@ def _group_of(frame: pd.DataFrame, group: str, side: str) -> pd.Series:
     else:
         raise ValueError(f"pvm: {side} has no column or index level {group!r} (group=) naming "
                          "each item's group")
-    return pd.Series(values, index=frame.index, dtype=object)
+    return [None if v is None or v != v or v == "" else str(v) for v in values.tolist()]
 
 
 def _group_codes(budget: pd.DataFrame, plan: pd.DataFrame, items: pd.Index,
                  group: str) -> np.ndarray:
     """Each bridge item's group as an integer code (budget's group, else plan's)."""
     bud, pln = _group_of(budget, group, "budget"), _group_of(plan, group, "plan")
-    common = bud.index.intersection(pln.index)
-    differ = common[(bud[common].astype(str) != pln[common].astype(str)).to_numpy()]
-    if len(differ):
+    names: list[str | None] = []
+    differ, blank = [], []
+    for item, b, p in zip(items, budget.index.get_indexer(items).tolist(),
+                          plan.index.get_indexer(items).tolist(), strict=True):
+        mine, theirs = bud[b] if b >= 0 else None, pln[p] if p >= 0 else None
+        if (b >= 0 and mine is None) or (p >= 0 and theirs is None):
+            blank.append(item)
+        elif b >= 0 and p >= 0 and mine != theirs:
+            differ.append(item)
+        names.append(mine if b >= 0 else theirs)
+    if blank:
+        raise ValueError(f"pvm: {group} is blank for item(s) {_names(blank)}")
+    if differ:
         raise ValueError(f"pvm: item(s) {_names(differ)} belong to one {group} in the budget "
                          "and another in the plan; give each item one group")
-    names = pd.concat([bud, pln[~pln.index.isin(bud.index)]]).reindex(items)
-    if names.isna().any():
-        raise ValueError(f"pvm: {group} is blank for item(s) {_names(items[names.isna()])}")
-    codes, _ = pd.factorize(names.astype(str))
+    codes, _ = pd.factorize(pd.Index(names, dtype=object))
     return np.asarray(codes, dtype=np.int64)
 
 
