@@ -35,7 +35,7 @@ from sopfin.plan.finance_sheets import parse_finance
 from sopfin.plan.read import parse_plan
 from sopfin.render import render_outputs, rerender_issues
 from sopfin.sheetspec import SheetSpec
-from sopfin.workbook import Workbook, WorkbookSnapshot, WriteOutcome
+from sopfin.workbook import RawGrid, Workbook, WorkbookSnapshot, WriteOutcome
 from sopfin.xlsx.adapter import open_workbook
 
 Progress = Callable[[str], None]
@@ -71,7 +71,7 @@ class RunResult:
 
     book: Workbook
     issues: list[Issue]
-    raw: Mapping[str, object] = field(default_factory=dict)  # input grids as read
+    raw: Mapping[str, RawGrid] = field(default_factory=dict)  # input grids as read
     plan: Plan | None = None
     dollarized: Dollarized | None = None
     finance: FinanceInputs | None = None  # the finance sheets, when they were read
@@ -109,7 +109,7 @@ def read_snapshot(target: str | Path | Workbook, timings: Timings,
 
 def read_step(book: Workbook, timings: Timings, progress: Progress = _quiet,
               names: Sequence[str] = layout.INPUT_SHEET_NAMES,
-              ) -> tuple[Plan | None, list[Issue], Mapping[str, object]]:
+              ) -> tuple[Plan | None, list[Issue], Mapping[str, RawGrid]]:
     """Read the input sheets and parse them into a Plan (structure and cell-level issues)."""
     with timings.step("read", progress):
         raw = book.read_raw_sheets(names)

@@ -20,7 +20,13 @@ import openpyxl
 import pytest
 
 from sopfin.cli import main
-from sopfin.close.imported import import_line, imports_note, months_text, parse_months_text
+from sopfin.close.imported import (
+    ImportRecord,
+    import_line,
+    imports_note,
+    months_text,
+    parse_months_text,
+)
 from sopfin.close.published import load_ledger
 from sopfin.model import IssueCode
 from sopfin.render.import_log import HEADERS, parse_import_log
@@ -215,8 +221,6 @@ def test_the_note_is_bounded_and_months_read_back():
     months = ("2027-01", "2027-02", "2027-03", "2027-05", "2028-12", "2029-01")
     assert months_text(months) == "2027-01..2027-03, 2027-05, 2028-12..2029-01"
     assert parse_months_text(months_text(months)) == months
-    from sopfin.close.imported import ImportRecord
-
     record = ImportRecord("2027-04-01T00:00:00Z", "ana", "import", "x" * 300 + ".csv",
                           SHA256, "Actuals", months, 10, (("revenue", 1.5),))
     note = imports_note([record] * 40)

@@ -13,15 +13,17 @@ import pandas as pd
 
 from sopfin.close import ledger as versions
 from sopfin.close.records import Override
-from sopfin.engine.results import Dollarized
+from sopfin.engine.results import BudgetMeasure, Dollarized, FamilyMeasure
 from sopfin.model import Issue, has_errors
 
 NEVER_CLOSED = "none"
 FACT_COLUMNS = ("family", "month", "measure", "value")
 # fact measure <- family measure of the dollarized plan (the reconciled scenario)
-PLAN_MEASURES = {"plan_units": "shipments_units", "revenue": "revenue", "cogs": "cogs",
-                 "inventory_value": "inventory_value"}
-BUDGET_FACTS = {"budget_units": "units", "budget_revenue": "revenue", "budget_cogs": "cogs"}
+PLAN_MEASURES: dict[str, FamilyMeasure] = {
+    "plan_units": "shipments_units", "revenue": "revenue", "cogs": "cogs",
+    "inventory_value": "inventory_value"}
+BUDGET_FACTS: dict[str, BudgetMeasure] = {
+    "budget_units": "units", "budget_revenue": "revenue", "budget_cogs": "cogs"}
 
 
 @dataclass(frozen=True)

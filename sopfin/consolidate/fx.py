@@ -59,7 +59,8 @@ def _rate(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     try:
-        number = float(str(value).replace(",", "")) if isinstance(value, str) else float(value)
+        number = float(str(value).replace(",", "") if isinstance(value, str)
+                       else value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) and number > 0 else None

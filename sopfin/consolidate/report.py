@@ -23,7 +23,7 @@ def summary_records(result: Consolidation) -> list[dict[str, object]]:
         record: dict[str, object] = {"unit": row["unit"] if isinstance(row["unit"], str)
                                      else "Total"}
         for key, value in row.items():
-            if key != "unit":
+            if isinstance(key, str) and key != "unit":
                 number = float(value)
                 record[key] = None if math.isnan(number) else to_cents(number)
         records.append(record)

@@ -248,8 +248,9 @@ def _exclude_missing_rates(store: FactStore, reporting: str,
                            source: str) -> list[tuple[str, Issue]]:
     missing = store.missing_rates()
     store.exclude(sorted(set(missing["unit"])))
-    return [(r.unit, missing_rate_issue(r.unit, r.currency, r.month, r.kind, reporting, source))
-            for r in missing.itertuples()]
+    rows = missing[["unit", "currency", "month", "kind"]].astype(str).to_numpy().tolist()
+    return [(unit, missing_rate_issue(unit, currency, month, kind, reporting, source))
+            for unit, currency, month, kind in rows]
 
 
 def consolidated_sheets(result: Consolidation, monthly: pd.DataFrame) -> list[SheetSpec]:

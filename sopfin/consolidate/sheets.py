@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -119,10 +120,15 @@ def _bold(style: Style) -> Style:
                                                                                  Style.HEADER)
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The frame's rows as dicts keyed by column name."""
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
 def with_derived(frame: pd.DataFrame) -> list[dict[str, object]]:
     """Query rows plus the figures the sheet's formulas compute, as their cached values."""
     out = []
-    for record in frame.to_dict("records"):
+    for record in _records(frame):
         rev, cogs = record.get("revenue"), record.get("cogs")
         if rev is not None and "budget_revenue" in record:
             record["revenue_gap"] = rev - record["budget_revenue"]
@@ -172,7 +178,7 @@ def summary_sheet(summary: pd.DataFrame, monthly: pd.DataFrame, currencies: dict
 
 
 def bridge_sheet(bridge: pd.DataFrame, reporting: str) -> SheetSpec:
-    units, total = _split_total(bridge.to_dict("records"))
+    units, total = _split_total(_records(bridge))
     for r in [*units, *([total] if total is not None else [])]:
         r["check"] = 0.0
     if total is not None:

@@ -81,15 +81,17 @@ def _scaled(table: Table, factor: Factor) -> Table:
 
 def changed_plan(plan: Plan, change: Change) -> Plan:
     """The plan with each of ``change``'s tables multiplied by its factor."""
-    return replace(plan, **{TABLES[name]: _scaled(getattr(plan, TABLES[name]), factor)
-                            for name, factor in change.items()})
+    scaled: dict[str, Any] = {TABLES[name]: _scaled(getattr(plan, TABLES[name]), factor)
+                              for name, factor in change.items()}
+    return replace(plan, **scaled)
 
 
 def variant_figures(plan: Plan, change: Change, scenario: str) -> pd.Series:
     """The headline figures of one variant for one scenario."""
     d, _ = dollarize(changed_plan(plan, change), [scenario])
     overrides = plan.extra.get("overrides", ())
-    return headline(d, overrides).loc[scenario]  # type: ignore[arg-type]
+    figures: pd.Series = headline(d, overrides).loc[scenario]  # type: ignore[arg-type,assignment]
+    return figures
 
 
 def sweep(plan: Plan, changes: Mapping[str, Change], *, scenario: str | None = None,
@@ -118,8 +120,9 @@ def _on_dask(plan: Plan, variants: Sequence[tuple[str, Change]], scenario: str,
              address: str) -> list[Any]:
     from distributed import Client
 
-    with Client(address, timeout="10s") as client:
+    with Client(address, timeout="10s") as client:  # type: ignore[no-untyped-call]
         [shared] = client.scatter([plan], broadcast=True)
         futures = [client.submit(variant_figures, shared, dict(change), scenario, pure=False)
                    for _, change in variants]
-        return client.gather(futures)
+        gathered: list[Any] = client.gather(futures)
+        return gathered

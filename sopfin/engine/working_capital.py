@@ -156,7 +156,8 @@ def cycle_by_period(sales: Number, cogs: Number, inventory: Number, receivables:
         flows = [np.add.reduceat(f, periods.first, axis=-1) for f in flows]
         balances = [np.take(b, periods.last, axis=-1) for b in balances]
         days = np.add.reduceat(days, periods.first)
-    return working_capital_days(flows[0], flows[1], *balances, days)
+    inventory_b, receivables_b, payables_b = balances
+    return working_capital_days(flows[0], flows[1], inventory_b, receivables_b, payables_b, days)
 
 
 def _per_row(value: Number, like: np.ndarray) -> np.ndarray:

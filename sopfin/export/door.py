@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from sopfin.export.files import check_target, write_export
 from sopfin.export.recon_tab import ReconTabError, read_recon_tab
 from sopfin.export.star import build_star
 from sopfin.model import Issue, Severity, has_errors
-from sopfin.pipeline import Progress, Timings, check_with_finance, dollarize_step
+from sopfin.pipeline import Progress, Timings, check_with_finance, dollarize_step, read_snapshot
 from sopfin.terminal import issue_lines
 from sopfin.workbook import Workbook
 from sopfin.xlsx.adapter import FileWorkbook
@@ -65,25 +65,6 @@ class ExportResult:
         tables = ", ".join(f"{t} {n:,}" for t, n in self.rows.items())
         return [f"{name}: exported to {self.target} ({self.fmt}): the live plan {held}",
                 f"rows: {tables}"]
-
-
-class _TabsReadOnce:
-    """The workbook, with each sheet's cells read once: verifying the published tabs and
-    exporting them read the same cells."""
-
-    def __init__(self, book: FileWorkbook) -> None:
-        self._book = book
-        self._cells: dict[str, Mapping[str, object]] = {}
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._book, name)
-
-    def read_cells(self, names: Iterable[str]) -> Mapping[str, Mapping[str, object]]:
-        names = list(names)
-        unread = [n for n in names if n not in self._cells]
-        if unread:
-            self._cells.update(self._book.read_cells(unread))
-        return {n: self._cells[n] for n in names if n in self._cells}
 
 
 def _refuse_open_file(path: Path) -> None:
@@ -131,9 +112,10 @@ def run_export(path: str | Path, target: str | Path, fmt: str = "parquet",
 
 
 def _export(path: Path, target: Path, fmt: str, progress: Progress) -> ExportResult:
-    book = _TabsReadOnce(FileWorkbook(path))
+    timings = Timings()
+    book = read_snapshot(FileWorkbook(path), timings, progress)  # verify and export share it
     out = ExportResult(book=book, target=target, fmt=fmt)
-    base = check_with_finance(book, progress)
+    base = check_with_finance(book, progress, timings)
     out.issues, out.timings = list(base.issues), base.timings
     if base.plan is None or not base.ok:
         return out

@@ -15,7 +15,7 @@ import numpy as np
 
 from sopfin.close import ledger as versions
 from sopfin.close.records import Override
-from sopfin.engine.results import Dollarized
+from sopfin.engine.results import BudgetMeasure, Dollarized, FamilyMeasure, LineMeasure
 from sopfin.engine.summary import OVERRIDDEN
 from sopfin.export.recon_tab import ReconTab
 from sopfin.export.schema import (
@@ -29,12 +29,15 @@ from sopfin.export.schema import (
 )
 from sopfin.model import Plan
 
-LINE_SOURCES = {"units": "shipments_units", "demand_units": "demand_units",
-                "revenue": "revenue", "revenue_at_risk": "revenue_at_risk"}
-FAMILY_SOURCES = {"cogs": "cogs", "gross_margin": "gross_margin",
-                  "inventory_value": "inventory_value", "inventory_cash": "inventory_cash",
-                  "production_units": "production_units", "end_units": "end_units"}
-BUDGET_SOURCES = {"units": "units", "revenue": "revenue", "cogs": "cogs"}
+LINE_SOURCES: dict[str, LineMeasure] = {
+    "units": "shipments_units", "demand_units": "demand_units", "revenue": "revenue",
+    "revenue_at_risk": "revenue_at_risk"}
+FAMILY_SOURCES: dict[str, FamilyMeasure] = {
+    "cogs": "cogs", "gross_margin": "gross_margin", "inventory_value": "inventory_value",
+    "inventory_cash": "inventory_cash", "production_units": "production_units",
+    "end_units": "end_units"}
+BUDGET_SOURCES: dict[str, BudgetMeasure] = {"units": "units", "revenue": "revenue",
+                                            "cogs": "cogs"}
 SNAPSHOT_MEASURES = ("units", "revenue", "cogs")
 KEYS = tuple(c.name for c in TABLES["fact_plan"] if c.name != "value")
 
@@ -143,9 +146,9 @@ def live_facts(facts: FactRows, plan: Plan, d: Dollarized,
         facts.add_grid(LIVE, LIVE_STATUS, d.scenarios, line_families, line_channels, d.months,
                        measure, d.line[source], cur)
     all_channels = [ALL_CHANNELS] * len(d.families)
-    for measure, source in FAMILY_SOURCES.items():
+    for measure, family_source in FAMILY_SOURCES.items():
         facts.add_grid(LIVE, LIVE_STATUS, d.scenarios, d.families, all_channels, d.months,
-                       measure, d.fam[source], cur)
+                       measure, d.fam[family_source], cur)
     budget = {**{m: d.budget[s] for m, s in BUDGET_SOURCES.items()},
               "gross_margin": d.budget["revenue"] - d.budget["cogs"]}
     for measure, values in budget.items():

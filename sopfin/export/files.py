@@ -42,6 +42,12 @@ def _marker(path: Path) -> dict[str, object] | None:
     return data if isinstance(data, dict) and data.get("kind") == MARKER_KIND else None
 
 
+def _listed_files(marker: Mapping[str, object]) -> list[str]:
+    """The files a previous export's marker lists (none when its list is not a list)."""
+    files = marker.get("files")
+    return [str(f) for f in files] if isinstance(files, list) else []
+
+
 def check_target(target: Path) -> None:
     """Refuse (``ExportTargetError``) a target that is not free and not a previous export."""
     if not target.parent.is_dir():
@@ -55,7 +61,7 @@ def check_target(target: Path) -> None:
         raise ExportTargetError(f"{target} exists and is not a sopfin export (no {MARKER} "
                                 "in it); choose a new folder, sopfin replaces only its own "
                                 "exports")
-    listed = {str(f) for f in marker.get("files", [])} | {MARKER}
+    listed = {*_listed_files(marker), MARKER}
     foreign = sorted(p.name for p in target.iterdir() if p.name not in listed)
     if foreign:
         raise ExportTargetError(f"{target} holds files that are not part of its sopfin export "
@@ -140,4 +146,4 @@ def _swap_in(work: Path, target: Path, tag: str) -> None:
             os.rename(old, target)
         raise
     if previous is not None:
-        _remove_export(old, [str(f) for f in previous.get("files", [])])
+        _remove_export(old, _listed_files(previous))

@@ -127,7 +127,8 @@ def dim_scenario(plan: Plan, published: Sequence[Version]) -> Columns:
 
 def dim_family(plan: Plan, facts: Mapping[str, Coded | np.ndarray]) -> Columns:
     keys = plan.families.keys
-    rows = [(str(r.family), str(r.name), str(r.product_line), str(r.uom),
+    rows: list[tuple[str, str | None, str | None, str | None, bool | None]] = [
+            (str(r.family), str(r.name), str(r.product_line), str(r.uom),
              {"TRUE": True, "FALSE": False}.get(str(r.active).upper()))
             for r in keys.itertuples(index=False)]
     known = {r[0] for r in rows}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 
@@ -30,7 +29,7 @@ from sopfin.imports.placement import place_import
 from sopfin.imports.transform import ImportLine, ImportResult
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, has_errors
 from sopfin.pipeline import check_with_finance
-from sopfin.workbook import RawGrid, WorkbookSnapshot
+from sopfin.workbook import WorkbookSnapshot
 
 DRIVERS = ("equal", "budget_units", "revenue", "prior_actuals")
 MEASURES = layout.BUDGET_MEASURES
@@ -99,7 +98,7 @@ def _allocate(out: AllocationOutcome, book: WorkbookSnapshot, window: str, dry_r
         out.issues.append(Issue(IssueCode.MISSING_SHEET, Severity.ERROR, CellRef(layout.BUDGET),
                                 "the workbook has no sheet 'Budget'", "add it (sopfin init)"))
         return
-    out.placement, issues = place_import(cast(RawGrid, budget).rows, result, plan.months)
+    out.placement, issues = place_import(budget.rows, result, plan.months)
     out.issues += issues
     if out.placement is None or has_errors(out.issues) or dry_run:
         return

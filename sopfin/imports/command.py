@@ -24,7 +24,7 @@ from sopfin.imports.presets import PRESETS
 from sopfin.imports.transform import ImportResult, import_table
 from sopfin.model import CellRef, Issue, IssueCode, Severity, has_errors
 from sopfin.pipeline import check, exclusive
-from sopfin.workbook import RawGrid, WorkbookSnapshot
+from sopfin.workbook import WorkbookSnapshot
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.cellpatch import CellEdit
 from sopfin.xlsx.errors import UserSheetPatchError
@@ -154,8 +154,7 @@ def _import(book: WorkbookSnapshot, source: Path, into: str, text: str, name: st
     out.issues += out.result.issues
     if has_errors(out.issues):
         return out
-    out.placement, place_issues = place_import(cast(RawGrid, sheet).rows, out.result,
-                                               plan.months)
+    out.placement, place_issues = place_import(sheet.rows, out.result, plan.months)
     out.issues += place_issues
     if out.placement is None or has_errors(out.issues) or dry_run:
         return out

@@ -98,11 +98,19 @@ def import_table(path: Path, mapping: ImportMap, target: str, *, months: Sequenc
         con.close()
 
 
-def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
-    """The one row an aggregate query gives."""
+
+
+def _one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The one row an aggregate query returns."""
     row = con.execute(sql).fetchone()
-    assert row is not None, sql
+    if row is None:  # an aggregate without GROUP BY always returns a row
+        raise AssertionError(f"no row from {sql}")
     return row
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The single number a ``SELECT count(...)`` returns."""
+    return int(_one_row(con, sql)[0])
 
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, columns: Sequence[str],
@@ -288,8 +296,8 @@ def repr_sql(text: str) -> str:
 def _collect(con: duckdb.DuckDBPyConnection, base: ImportResult, m: ImportMap, c: _Columns,
              families: Collection[str] | None) -> ImportResult:
     src = base.source
-    read = _one(con, "SELECT count(*) FROM rows")[0]
-    filtered = _one(con, "SELECT count(*) FROM rows WHERE NOT kept")[0]
+    read = _count(con, "SELECT count(*) FROM rows")
+    filtered = _count(con, "SELECT count(*) FROM rows WHERE NOT kept")
     fam = ("item" if m.families == "item" else
            "(SELECT family FROM famap WHERE famap.item = rows.item)")
     measure_cols = (["__amount"] if m.amount else list(c.values))
@@ -373,8 +381,8 @@ def _amounts_text(names: Sequence[str], sums: Sequence[float]) -> str:
 def _unmapped(con: duckdb.DuckDBPyConnection, src: str, m: ImportMap,
               measure_cols: Sequence[str]) -> list[Issue]:
     if m.families == "item":
-        blank = _one(con, "SELECT min(_row), count(*) FROM kept_rows WHERE item IS NULL "
-                          "OR item = ''")
+        blank = _one_row(con, "SELECT min(_row), count(*) FROM kept_rows WHERE item IS NULL "
+                              "OR item = ''")
         rows = [] if not blank[1] else [("", blank[0], blank[1], *([0.0] * len(measure_cols)),
                                          [blank[0]])]
     else:
@@ -419,7 +427,7 @@ def _outside(con: duckdb.DuckDBPyConnection, src: str, measure_cols: Sequence[st
         GROUP BY month ORDER BY month""").fetchall()
     if not rows:
         return []
-    horizon = _one(con, "SELECT min(month), max(month) FROM horizon")
+    horizon = _one_row(con, "SELECT min(month), max(month) FROM horizon")
     count = sum(r[2] for r in rows)
     months = [r[0] for r in rows]
     shown = months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
@@ -453,13 +461,13 @@ def _lines(con: duckdb.DuckDBPyConnection, base: ImportResult, m: ImportMap,
     good = ("family IS NOT NULL AND family <> '' AND month IN (SELECT month FROM horizon) "
             "AND value IS NOT NULL")
     con.execute(f"CREATE TEMP VIEW long AS SELECT * FROM ({unpivot}) WHERE measure IS NOT NULL")
-    other = _one(con, f"SELECT count(*) FROM ({unpivot}) WHERE measure IS NULL")[0]
+    other = _count(con, f"SELECT count(*) FROM ({unpivot}) WHERE measure IS NULL")
     key_cols = ", ".join(["family", *key_sql, "measure"])
     rows = con.execute(f"""
         SELECT {key_cols}, month, CAST({agg}(value * {sign_sql}) AS DOUBLE)
         FROM long WHERE {good}
         GROUP BY ALL ORDER BY ALL""").fetchall()
-    used = _one(con, f"SELECT count(DISTINCT _row) FROM long WHERE {good}")[0]
+    used = _count(con, f"SELECT count(DISTINCT _row) FROM long WHERE {good}")
     order = list(base.key_names)
     lines = []
     totals: dict[str, float] = {}

@@ -217,11 +217,7 @@ def parse_table(rows: Sequence[Sequence[object]], spec: InputSheet, months: tupl
     if not columns.keys:
         return None
     end = table_end(rows, columns.width)
-    body = [list(r[:columns.width]) + [None] * (columns.width - len(r)) for r in rows[1:end]]
-    grid = np.empty((len(body), columns.width), dtype=object)
-    if body:
-        grid[:, :] = body
-    sheet_rows = np.arange(layout.FIRST_DATA_ROW, layout.FIRST_DATA_ROW + len(body))
+    grid, sheet_rows = body_grid(rows, columns.width, end)
     values = read_numbers(grid[:, list(columns.value_idx)], sheet_rows, columns.value_idx,
                           columns.value_names, spec.name, log)
     if not header_ok:
@@ -234,6 +230,17 @@ def parse_table(rows: Sequence[Sequence[object]], spec: InputSheet, months: tupl
                  key_cols=tuple(column_letter(columns.keys[h] + 1) for h in present),
                  value_cols=tuple(column_letter(c + 1) for c in columns.value_idx),
                  first_row=layout.FIRST_DATA_ROW, last_row=end)
+
+
+def body_grid(rows: Sequence[Sequence[object]], width: int, end: int,
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The table's body (rows 1 to ``end`` of the grid, each padded or cut to ``width``) as
+    an object array, and the sheet row of each of its rows."""
+    body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[1:end]]
+    grid = np.empty((len(body), width), dtype=object)
+    if body:
+        grid[:, :] = body
+    return grid, np.arange(layout.FIRST_DATA_ROW, layout.FIRST_DATA_ROW + len(body))
 
 
 def table_end(rows: Sequence[Sequence[object]], width: int) -> int:

@@ -71,7 +71,8 @@ GREEN, RED, BLUE = "FF70AD47", "FFC00000", "FF1F4E79"
 SNAPSHOT_TITLE = "Plan of record"
 SNAPSHOT_BAND = 12  # months per band of the snapshot: the tab stays left of the digest column
 TAB_COLOR = "FF375623"
-PVM_COLUMNS = ("price", "quantity", "mix", "volume", "cost", "total")
+PVM_COLUMNS = ("price", "quantity", "mix", "mix_between", "mix_within", "volume", "cost",
+               "total")
 SCENARIO_LABELS = {
     "revenue": "Revenue", "budget_revenue": "Budget revenue", "revenue_gap": "Revenue gap",
     "gross_margin": "Gross margin", "budget_gross_margin": "Budget GM",
@@ -325,8 +326,14 @@ def _numeric_styles(frame: pd.DataFrame | None) -> dict[str, Style]:
 
 
 def _pvm(tab: _Tab, title: str, frame: pd.DataFrame) -> None:
+    """Per family, or per family and channel (with the two mix columns) when the Budget has
+    channels."""
     columns = [c for c in ("status", *PVM_COLUMNS) if c in frame.columns]
-    shown = frame[columns].rename_axis(cast(str, frame.index.name or "family"))
+    shown = frame[columns]
+    if shown.index.nlevels > 1:
+        title = title.replace("by family", "by family and channel")
+    else:
+        shown = shown.rename_axis(cast(str, frame.index.name or "family"))
     _frame(tab, title, shown, {c: Style.MONEY_WHOLE for c in PVM_COLUMNS})
 
 

@@ -11,13 +11,13 @@ another writer holds it, 413 for a body over the limit, 422 for issues in the da
 import csv
 import hashlib
 import tempfile
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from starlette.types import Message, Receive, Scope, Send
 
 from sopfin.close.window import WindowError
 from sopfin.imports.command import ImportUsageError
@@ -68,7 +68,9 @@ class BodyLimit:
     def __init__(self, app: Any, limit: int) -> None:
         self.app, self.limit = app, limit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any],
+                       receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+                       send: Callable[[MutableMapping[str, Any]], Awaitable[None]]) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -79,7 +81,7 @@ class BodyLimit:
             return
         seen = 0
 
-        async def limited() -> Message:
+        async def limited() -> MutableMapping[str, Any]:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
@@ -248,8 +250,9 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
     def report(name: str, period: str, _: Reader, version: int | None = None,
                live: bool = False
                ) -> dict[str, Any]:
-        return cast(dict[str, Any], books.answer(name, ("report", period, version, live),
-                                                 lambda: _report(name, period, version, live)))
+        answer: dict[str, Any] = books.answer(name, ("report", period, version, live),
+                                              lambda: _report(name, period, version, live))
+        return answer
 
     def _report(name: str, period: str, version: int | None, live: bool) -> dict[str, Any]:
         if live:
@@ -260,7 +263,7 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
                     "version": None, "status": "live", "currency": s.currency,
                     "scenarios": live_report(plan, win)}
         chosen = chosen_version(books.ledger(name), version)
-        snap = books.snapshot(name, cast(int, chosen["version"]))
+        snap = books.snapshot(name, int(str(chosen["version"])))
         months = tuple(map(str, snap.columns))
         win = window_of(months, period, _fiscal_start(books, name), "")
         return {"workbook": name, "period": win.label, "months": list(win.months),

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from sopfin.close.ledger import APPROVED, PUBLISH, LedgerEntry, current_status
-from sopfin.close.records import FinanceInputs
-from sopfin.close.window import Window, parse_window
+from sopfin.close.records import FinanceInputs, Window
+from sopfin.close.window import parse_window
 from sopfin.engine.dollarize import dollarize
 from sopfin.engine.results import Dollarized
 from sopfin.engine.summary import summarize
@@ -201,7 +201,7 @@ def live_report(live: Live, window: Window) -> dict[str, dict[str, dict[str, flo
     out: dict[str, dict[str, dict[str, float | None]]] = {}
     last = window.months[-1]
     for scenario, part in rows.groupby("scenario", sort=False):
-        figures: dict[str, dict[str, float | None]] = {}
+        figures: dict[str, dict[str, float]] = {}
         for measure in FLOWS:
             m = part[part["measure"] == measure]
             figures[measure] = _triple(m["plan"].sum(), m["budget"].sum())
@@ -209,13 +209,14 @@ def live_report(live: Live, window: Window) -> dict[str, dict[str, dict[str, flo
             m = part[(part["measure"] == measure) & (part["period"] == last)]
             figures[measure] = _triple(m["plan"].sum(), m["budget"].sum())
         rev, gm = figures["revenue"], figures["gross_margin"]
-        figures["gm_pct"] = {k: (None if not rev[k] else round(gm[k] / rev[k], 6))
-                             for k in ("plan", "budget")}
-        out[str(scenario)] = figures
+        gm_pct: dict[str, float | None] = {
+            k: (None if not rev[k] else round(gm[k] / rev[k], 6)) for k in ("plan", "budget")}
+        report: dict[str, dict[str, float | None]] = {m: dict(v) for m, v in figures.items()}
+        out[str(scenario)] = {**report, "gm_pct": gm_pct}
     return out
 
 
-def _triple(plan: float, budget: float) -> dict[str, float | None]:
+def _triple(plan: float, budget: float) -> dict[str, float]:
     return {"plan": float(to_cents(plan)), "budget": float(to_cents(budget)),
             "gap": float(to_cents(to_cents(plan) - to_cents(budget)))}
 
@@ -253,11 +254,11 @@ def _actuals(live: Live, measure: str) -> dict[tuple[str, str], float]:
     table = live.finance.actuals if live.finance else None
     if table is None or not len(table):
         return {}
-    out = {}
+    out: dict[tuple[str, str], float] = {}
     for i in range(len(table)):
         if table.keys["measure"].iat[i] != measure:
             continue
-        family = table.keys["family"].iat[i]
+        family = str(table.keys["family"].iat[i])
         for j, month in enumerate(table.value_names):
             v = table.values[i, j]
             if not np.isnan(v):

@@ -344,7 +344,7 @@ class _GridRows:
     cell_formats: list[tuple[str, ...]]  # per column, the cell's format for each number class
     row_formats: tuple[str, ...]  # the whole row's format when every value has one class
     pick: Any  # operator.itemgetter over [row number, *arguments, *values]
-    args: tuple[list[object], ...]
+    args: tuple[Sequence[object], ...]
 
     @classmethod
     def compile(cls, grid: FormulaGrid, letters: Sequence[str], style_attr: str,

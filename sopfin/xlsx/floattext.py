@@ -17,7 +17,7 @@ import numpy as np
 try:
     import orjson
 except ImportError:  # pragma: no cover - depends on the platform's wheels
-    orjson = None
+    orjson = None  # type: ignore[assignment]
 
 _SMALLEST_POSITIONAL = 1e-4  # repr and orjson agree on every finite value from here up
 _SERIALIZE_NUMPY = orjson.OPT_SERIALIZE_NUMPY if orjson is not None else 0
