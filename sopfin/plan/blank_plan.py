@@ -76,8 +76,9 @@ def key_headers(sheet: layout.InputSheet, *, channels: bool = True) -> tuple[str
 
 
 def value_headers(sheet: layout.InputSheet, months: Sequence[str]) -> tuple[str, ...]:
-    """Value columns: one per month for monthly tables, else the sheet's fixed values."""
-    return tuple(months) if sheet.monthly else sheet.values
+    """Value columns: one per month for monthly tables, else the sheet's fixed values and
+    then its optional ones."""
+    return tuple(months) if sheet.monthly else sheet.values + sheet.optional_values
 
 
 def input_sheet(sheet: layout.InputSheet, months: Sequence[str], *,
