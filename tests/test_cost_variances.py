@@ -247,6 +247,18 @@ def test_a_bad_standard_is_an_issue_at_its_cell():
                               ("standard-missing", "warning", "ActualCosts!A4")}
 
 
+def test_a_number_too_large_for_cents_is_an_error_and_no_stdcost_row_one_warning():
+    grids = costed("ActualCosts\n" + table(ACTUAL_HEADER, [
+        *ACTUAL_ROWS,
+        ["P-100", "2027-03", 1, 1e300, None, 1, 1, None, 1, 1, 1],
+        ["OLD-1", "2027-01", 1, 1, None, 1, 1, None, 1, 1, 1]]))  # OLD-1 has no StdCost row
+    set_cell(grids, "StdCost", "J3", 2e15)
+    issues = _issues(grids)
+    assert issues == {("number-too-large", "error", "ActualCosts!D5"),
+                      ("number-too-large", "error", "StdCost!J3"),
+                      ("standard-missing", "warning", "ActualCosts!A6")}
+
+
 def test_a_workbook_without_actual_costs_closes_as_before(tmp_path: Path):
     """No section without ActualCosts; a later close that has them publishes it, and both
     versions verify and diff."""

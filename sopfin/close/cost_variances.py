@@ -125,9 +125,9 @@ def _row_dict(row: Mapping[str, float]) -> dict[str, Any]:
 def standards_in_force(plan: Plan, costs: ActualCosts) -> np.ndarray:
     """Per ActualCosts row, the index of the StdCost row in force for its family and month
     (-1: none, or a month outside the horizon)."""
-    families = tuple(dict.fromkeys(costs.families))
-    grid = std_cost_rows(plan, families)
-    f = np.array([families.index(x) for x in costs.families], dtype=np.int64)
+    family_at = {x: i for i, x in enumerate(dict.fromkeys(costs.families))}
+    grid = std_cost_rows(plan, tuple(family_at))
+    f = np.array([family_at[x] for x in costs.families], dtype=np.int64)
     month_at = {m: j for j, m in enumerate(plan.months)}
     m = np.array([month_at.get(x, -1) for x in costs.months], dtype=np.int64)
     out = np.full(len(f), -1, dtype=np.int64)
@@ -141,24 +141,28 @@ def cost_variances(plan: Plan, costs: ActualCosts | None, standards: Standards |
     """The variances of the ActualCosts rows in ``months``; None when there are none."""
     if costs is None or standards is None:
         return None
-    picked = np.array([m in set(months) for m in costs.months], dtype=bool)
+    window = set(months)
+    picked = np.array([m in window for m in costs.months], dtype=bool)
     if not picked.any():
         return None
     rows = standards_in_force(plan, costs)[picked]
     actual = {k: np.asarray(v, dtype=np.float64)[picked] for k, v in costs.figures.items()}
     cents = _row_cents(actual, rows, standards)
     families = np.array(costs.families, dtype=object)[picked]
-    order = [f for f in dict.fromkeys(plan.families.keys["family"]) if f in set(families)]
+    present = set(families.tolist())
+    order = [f for f in dict.fromkeys(plan.families.keys["family"]) if f in present]
     frame = pd.DataFrame(cents, index=pd.Index(families, name="family"))
     by_family = frame.groupby(level=0, sort=False).sum().reindex(order)
     by_family.loc[TOTAL] = by_family.sum(axis=0)
-    closed = tuple(m for m in months if m in set(np.array(costs.months)[picked].tolist()))
+    closed_months = set(np.array(costs.months)[picked].tolist())
+    closed = tuple(m for m in months if m in closed_months)
     return CostVariances(months=closed, table=(by_family / 100.0).rename_axis("family"))
 
 
 def _row_cents(actual: Mapping[str, np.ndarray], rows: np.ndarray,
                standards: Standards) -> dict[str, np.ndarray]:
-    """Per row, each line, element total and the total in whole cents (int64)."""
+    """Per row, each line, element total and the total in whole cents (float64, exact up to
+    2**53 cents, as ``sopfin.money`` keeps them)."""
     n = len(rows)
     out: dict[str, np.ndarray] = {}
     for element, compute in _ELEMENTS.items():
@@ -168,12 +172,11 @@ def _row_cents(actual: Mapping[str, np.ndarray], rows: np.ndarray,
         found = compute({k: v[ok] for k, v in actual.items()}, std) if ok.any() else {}
         parts = [p for e, p in (*LINES, VOLUME) if e == element] + ["total"]
         for part in parts:
-            values = np.zeros(n, dtype=np.int64)
+            values = np.zeros(n)
             if found:
-                values[ok] = np.rint(np.asarray(found[part]) * 100.0).astype(np.int64)
+                values[ok] = np.rint(np.asarray(found[part]) * 100.0)
             out[column(element, part)] = values
-    out["total"] = sum((out[column(e, "total")] for e in ELEMENT_STANDARDS),
-                       np.zeros(n, dtype=np.int64))
+    out["total"] = sum((out[column(e, "total")] for e in ELEMENT_STANDARDS), np.zeros(n))
     return out
 
 

@@ -5,12 +5,12 @@ with every problem at its cell. Pure: it takes the grids the edge read.
   ``Family`` must be on Families (``unknown-family``), ``Month`` a month of the horizon (text
   YYYY-MM or a date cell; ``month-outside-horizon``), each (family, month) once
   (``duplicate-row``). Figures are numbers (``not-a-number``, ``excel-error``), none below
-  zero (``negative-value``); a blank figure is 0, except MaterialQtyPurchased (blank: the
+  zero (``negative-value``) or of 1e15 and more (``number-too-large``); a blank figure is 0, except MaterialQtyPurchased (blank: the
   material price variance is taken at usage, MaterialCost being what the material used cost)
   and LabourHoursWorked (blank: the hours paid; more than the hours paid is
   ``value-invalid``). A row with an error is left out.
 * StdCost's optional standards (``layout.STD_COST_STANDARDS``), per StdCost row: numbers, none
-  below zero; blank is "not given". Where the standards give a cost per unit that differs
+  below zero or of 1e15 and more; blank is "not given". Where the standards give a cost per unit that differs
   from the row's Material, Labour or Overhead by more than a cent, a ``std-cost-mismatch``
   warning at that cell (Overhead: LabourHours x VariableOverheadRate + FixedOverheadBudget /
   BudgetOutput, checked when all four are given). A FixedOverheadBudget with no BudgetOutput
@@ -38,6 +38,7 @@ from sopfin.close.cost_variances import (
 )
 from sopfin.layout import column_letter
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, XlError
+from sopfin.plan.overflow import FIX, MAX_AMOUNT
 from sopfin.plan.read import IssueLog, SheetGrid, header_key, key_name, read_numbers
 
 if TYPE_CHECKING:
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
 
 BLANK_MEANS_NOT_GIVEN = ("material_qty_purchased", "labour_hours_worked")
 MISMATCH_TOLERANCE = 0.01 + 1e-9  # a cent, and float64's dust
+# key name -> header, for messages: 'units_produced' -> 'UnitsProduced'
+HEADERS = {key_name(h): h for h in (*layout.STD_COST_STANDARDS,
+                                    *layout.FINANCE_BY_NAME[layout.ACTUAL_COSTS].values)}
 _MONTH_OR_DATE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))(?:-\d{2}(?:[T ].*)?)?$")
 
 
@@ -101,10 +105,8 @@ def _row_issues(sheet: _Sheet, i: int, month: str | None, row: np.ndarray, known
                            "merge the two rows into one, or correct the family or month"))
     else:
         seen[(family, month)] = int(sheet.keys["row"].to_numpy()[i])
-    found += [Issue(IssueCode.NEGATIVE_VALUE, Severity.ERROR, sheet.value_cell(i, name),
-                    f"{name.replace('_', ' ')} cannot be negative, found {row[j]:g}",
-                    "enter 0 or a positive number")
-              for j, name in enumerate(sheet.value_names) if row[j] < 0]
+    found += [_size_issue(sheet.value_cell(i, name), name, row[j])
+              for j, name in enumerate(sheet.value_names)]
     paid = row[sheet.value_names.index("labour_hours_paid")]
     worked = row[sheet.value_names.index("labour_hours_worked")]
     if worked > paid:
@@ -116,10 +118,25 @@ def _row_issues(sheet: _Sheet, i: int, month: str | None, row: np.ndarray, known
     return [x for x in found if x is not None]
 
 
+def _size_issue(where: CellRef, name: str, value: float) -> Issue | None:
+    """Below zero, or too large to compute with to the cent: an error at the cell."""
+    shown = HEADERS.get(name, name)
+    if value < 0:
+        return Issue(IssueCode.NEGATIVE_VALUE, Severity.ERROR, where,
+                     f"{shown} cannot be negative, found {value:g}",
+                     "enter 0 or a positive number")
+    if value >= MAX_AMOUNT:
+        return Issue(IssueCode.NUMBER_TOO_LARGE, Severity.ERROR, where,
+                     f"expected a number below {MAX_AMOUNT:g} in size for {shown}, found "
+                     f"{value:g}, too large to compute with to the cent", FIX)
+    return None
+
+
 def _numbers(cells: np.ndarray, sheet_rows: np.ndarray, cols: Sequence[int],
              names: Sequence[str], sheet: str, log: IssueLog) -> tuple[np.ndarray, np.ndarray]:
     """Figures (NaN where blank) and where a cell is no number (reported by read_numbers)."""
-    values = read_numbers(cells, sheet_rows, cols, names, sheet, log)
+    values = read_numbers(cells, sheet_rows, cols, [HEADERS.get(n, n) for n in names], sheet,
+                          log)
     kinds = np.vectorize(_kind, otypes=[object])(cells) if cells.size else \
         np.zeros(cells.shape, dtype=object)
     values[kinds == "blank"] = np.nan
@@ -154,12 +171,10 @@ def read_standards(grid: SheetGrid | None, plan: Plan, log: IssueLog) -> Standar
     names = list(cols)
     values, bad = _numbers(cells, sheet_rows, list(cols.values()), names, layout.STD_COST, log)
     values[bad] = np.nan
-    for i, j in zip(*np.nonzero(values < 0), strict=True):
-        log.add(Issue(IssueCode.NEGATIVE_VALUE, Severity.ERROR, _cell(cols[names[j]],
-                                                                      sheet_rows[i]),
-                      f"{names[j].replace('_', ' ')} cannot be negative, found "
-                      f"{values[i, j]:g}", "enter 0 or a positive number"))
-    values[values < 0] = np.nan
+    for i, j in zip(*np.nonzero((values < 0) | (values >= MAX_AMOUNT)), strict=True):
+        issue = _size_issue(_cell(cols[names[j]], sheet_rows[i]), names[j], values[i, j])
+        log.extend([issue] if issue is not None else [])
+        values[i, j] = np.nan
     figures = {n: values[:, names.index(n)] if n in cols else np.full(len(sheet_rows), np.nan)
                for n in (key_name(h) for h in layout.STD_COST_STANDARDS)}
     _absorption_issues(figures, cols, sheet_rows, log)
@@ -180,7 +195,7 @@ def _absorption_issues(figures: dict[str, np.ndarray], cols: dict[str, int],
         for i in np.flatnonzero(zero).tolist():
             log.add(Issue(IssueCode.VALUE_INVALID, Severity.ERROR,
                           _cell(cols[name], int(sheet_rows[i])),
-                          f"{name.replace('_', ' ')} is 0, so the fixed overhead budget "
+                          f"{HEADERS[name]} is 0, so the fixed overhead budget "
                           f"({budget[i]:g}) cannot be absorbed per unit",
                           "type the month's budgeted output and the labour hours per unit"))
         figures["fixed_overhead_budget"] = np.where(zero, np.nan, figures["fixed_overhead_budget"])
@@ -227,19 +242,25 @@ def missing_standards(plan: Plan, costs: ActualCosts | None,
         spent = costs.figures[ELEMENT_COST[element]] > 0
         for i in np.flatnonzero(spent & ~complete).tolist():
             family = costs.families[i]
-            if (family, element) in told:
+            key = (family, element if rows[i] >= 0 else "")  # no row: one warning in all
+            if key in told:
                 continue
-            told.add((family, element))
+            told.add(key)
             out.append(_missing(costs, i, element, needs, int(rows[i])))
     return out
 
 
 def _missing(costs: ActualCosts, i: int, element: str, needs: Sequence[str],
              std_row: int) -> Issue:
+    family, month = costs.families[i], costs.months[i]
+    if std_row < 0:
+        return Issue(IssueCode.STANDARD_MISSING, Severity.WARNING, costs.where[i],
+                     f"the family {family!r} has actual costs in {month} but no StdCost row "
+                     "in force, so its cost variances are left out",
+                     "add a StdCost row for the family, with its standards")
     what = element.replace("_", " ")
     headers = ", ".join(h for h in layout.STD_COST_STANDARDS if key_name(h) in needs)
-    where = "no StdCost row is in force" if std_row < 0 else "its StdCost row in force lacks"
     return Issue(IssueCode.STANDARD_MISSING, Severity.WARNING, costs.where[i],
-                 f"the family {costs.families[i]!r} has a {what} cost in {costs.months[i]} but "
-                 f"{where} the standards {headers}, so its {what} variances are left out",
-                 f"fill in {headers} on StdCost for the family")
+                 f"the family {family!r} has a {what} cost in {month} but its StdCost row "
+                 f"in force does not give all of {headers}, so its {what} variances are left "
+                 "out", f"fill in {headers} on StdCost for the family")
