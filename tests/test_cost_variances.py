@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sopfin
@@ -282,6 +282,7 @@ def test_a_workbook_without_actual_costs_closes_as_before(tmp_path: Path):
     assert main(["diff", str(path), "v1", "v2"]) == 0
 
 
+@settings(max_examples=30)
 @given(st.lists(st.tuples(*[st.integers(0, 10_000)] * 4, st.floats(0.0, 5e4),
                           st.floats(0.0, 5e4), st.floats(0.0, 5e4)),
                 min_size=1, max_size=6))
@@ -321,3 +322,18 @@ def test_the_demo_close_publishes_its_two_closed_months(demo_copy: Path):
     ten = np.delete(cents[:, :-1], volume, axis=1)
     assert (ten.sum(axis=1) == cents[:, -1]).all()
     assert (cents[:-1].sum(axis=0) == cents[-1]).all()
+
+
+def test_after_a_save_in_libreoffice_the_section_verifies_and_the_inputs_read_the_same(
+        soffice: str, tmp_path: Path):
+    """A user saves the closed workbook in LibreOffice: v001's section still verifies, and a
+    forced close of the saved file reads ActualCosts and the standards as before."""
+    from lo_oracle import recalculate
+
+    path = write_xlsx(tmp_path / "costed.xlsx", costed())
+    assert run_close(path).ok
+    saved = recalculate(path, tmp_path / "saved", soffice)
+    assert main(["verify", str(saved)]) == 0
+    assert section_of(read_cells(saved, ["Recon v001"])["Recon v001"]) == section_expected()
+    assert run_close(saved, force=True).ok
+    assert section_of(read_cells(saved, ["Recon v002"])["Recon v002"]) == section_expected()
