@@ -26,6 +26,7 @@ from sopfin.cli import main
 from sopfin.close.cost_variances import LINES, TOTAL, column, cost_variances
 from sopfin.close.publish import run_close
 from sopfin.close.reconcile import reconcile
+from sopfin.close.verify import run_verify
 from sopfin.engine.dollarize import dollarize
 from sopfin.model import IssueCode, Severity
 from sopfin.plan.finance_sheets import parse_finance
@@ -123,7 +124,24 @@ def test_a_close_publishes_the_hand_worked_variances(tmp_path: Path):
         assert round(sum(by[h] for h in lines) * 100) == round(by["Total"] * 100)
         assert round(by["Fixed overhead volume"] * 100) == round(
             (by["Fixed overhead capacity"] + by["Fixed overhead efficiency"]) * 100)
-    assert main(["verify", str(path)]) == 0  # the section is hashed with the rest of the tab
+    assert run_verify(path).ok
+
+
+def test_a_published_variance_changed_afterwards_is_caught_at_its_cell(tmp_path: Path):
+    """The section is part of the tab's cells: verify names a variance typed over."""
+    path = write_xlsx(tmp_path / "costed.xlsx", costed())
+    assert run_close(path).ok
+    book = openpyxl.load_workbook(path)
+    sheet = book["Recon v001"]
+    sheet.protection.sheet = False
+    total = next(c for row in sheet.iter_rows() for c in row if c.value == "Total"
+                 and sheet.cell(row=c.row, column=2).value == -26.6)
+    target = sheet.cell(row=total.row, column=13)  # the Total row's total
+    target.value = 0.0
+    book.save(path)
+    result = run_verify(path)
+    assert not result.ok
+    assert any(target.coordinate in str(f.where) for f in result.failing())
 
 
 def _reconciled(grids: dict[str, list[list[object]]], window: str = "Horizon"):
