@@ -73,6 +73,18 @@ class ActualCosts:
     figures: Mapping[str, np.ndarray]
     where: tuple[CellRef, ...]  # each row's Family cell
 
+    def only(self, rows: Sequence[int]) -> ActualCosts:
+        """These rows, in this order."""
+        picked = list(rows)
+        return ActualCosts(families=tuple(self.families[i] for i in picked),
+                           months=tuple(self.months[i] for i in picked),
+                           figures={k: v[picked] for k, v in self.figures.items()},
+                           where=tuple(self.where[i] for i in picked))
+
+    def without(self, rows: Sequence[int]) -> ActualCosts:
+        left_out = set(rows)
+        return self.only([i for i in range(len(self.months)) if i not in left_out])
+
 
 @dataclass(frozen=True, eq=False)
 class Standards:

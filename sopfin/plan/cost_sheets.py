@@ -5,16 +5,17 @@ with every problem at its cell. Pure: it takes the grids the edge read.
   ``Family`` must be on Families (``unknown-family``), ``Month`` a month of the horizon (text
   YYYY-MM or a date cell; ``month-outside-horizon``), each (family, month) once
   (``duplicate-row``). Figures are numbers (``not-a-number``, ``excel-error``), none below
-  zero (``negative-value``) or of 1e15 and more (``number-too-large``); a blank figure is 0, except MaterialQtyPurchased (blank: the
-  material price variance is taken at usage, MaterialCost being what the material used cost)
-  and LabourHoursWorked (blank: the hours paid; more than the hours paid is
-  ``value-invalid``). A row with an error is left out.
+  zero (``negative-value``) or of 1e15 and more (``number-too-large``); a blank figure is 0,
+  except MaterialQtyPurchased (blank: the material price variance is taken at usage,
+  MaterialCost being what the material used cost) and LabourHoursWorked (blank: the hours
+  paid; more than the hours paid is ``value-invalid``). A row with an error is left out, and
+  so is a row whose variances overflow (``number-too-large``).
 * StdCost's optional standards (``layout.STD_COST_STANDARDS``), per StdCost row: numbers, none
-  below zero or of 1e15 and more; blank is "not given". Where the standards give a cost per unit that differs
-  from the row's Material, Labour or Overhead by more than a cent, a ``std-cost-mismatch``
-  warning at that cell (Overhead: LabourHours x VariableOverheadRate + FixedOverheadBudget /
-  BudgetOutput, checked when all four are given). A FixedOverheadBudget with no BudgetOutput
-  or LabourHours to absorb it over is ``value-invalid``.
+  below zero or of 1e15 and more; blank is "not given". Where the standards give a cost per
+  unit that differs from the row's Material, Labour or Overhead by more than a cent, a
+  ``std-cost-mismatch`` warning at that cell (Overhead: LabourHours x VariableOverheadRate +
+  FixedOverheadBudget / BudgetOutput, checked when all four are given). A FixedOverheadBudget
+  with no BudgetOutput or LabourHours to absorb it over is ``value-invalid``.
 * A family-month with a cost for an element whose standards are not all given in the StdCost
   row in force is a ``standard-missing`` warning (once per family and element): that
   element's variances are left out for the family.
@@ -34,6 +35,7 @@ from sopfin.close.cost_variances import (
     ELEMENT_STANDARDS,
     ActualCosts,
     Standards,
+    cost_variances,
     standards_in_force,
 )
 from sopfin.layout import column_letter
@@ -50,6 +52,36 @@ MISMATCH_TOLERANCE = 0.01 + 1e-9  # a cent, and float64's dust
 HEADERS = {key_name(h): h for h in (*layout.STD_COST_STANDARDS,
                                     *layout.FINANCE_BY_NAME[layout.ACTUAL_COSTS].values)}
 _MONTH_OR_DATE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))(?:-\d{2}(?:[T ].*)?)?$")
+
+
+def read_costs(sheet: _Sheet | None, std_cost: SheetGrid | None, plan: Plan, known: _Known,
+               log: IssueLog) -> tuple[ActualCosts | None, Standards | None]:
+    """ActualCosts and StdCost's standards, checked; rows whose variances cannot be computed
+    (an hour or output figure so small that they overflow) are errors and left out."""
+    costs = read_actual_costs(sheet, known, log)
+    standards = read_standards(std_cost, plan, log)
+    log.extend(missing_standards(plan, costs, standards))
+    if costs is None or standards is None:
+        return costs, standards
+    overflowing = _uncomputable(plan, costs, standards, range(len(costs.months)))
+    log.extend([Issue(IssueCode.NUMBER_TOO_LARGE, Severity.ERROR, costs.where[i],
+                      f"the cost variances of {costs.families[i]!r} in {costs.months[i]} "
+                      "overflow: a figure of the row or of its StdCost standards is far too "
+                      "large, or an hour or output figure far too small", FIX)
+                for i in overflowing])
+    return costs.without(overflowing), standards
+
+
+def _uncomputable(plan: Plan, costs: ActualCosts, standards: Standards,
+                  rows: Sequence[int]) -> list[int]:
+    """The rows whose variances the engine refuses (all at once first, then one by one)."""
+    try:
+        cost_variances(plan, costs.only(rows), standards, plan.months)
+        return []
+    except ValueError:
+        if len(rows) == 1:
+            return list(rows)
+        return [i for r in rows for i in _uncomputable(plan, costs, standards, [r])]
 
 
 # ----------------------------------------------------------------------------- ActualCosts
