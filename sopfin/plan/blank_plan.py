@@ -112,7 +112,8 @@ def input_sheets(settings: Settings = DEFAULT_SETTINGS, *,
 
 def finance_sheets(settings: Settings = DEFAULT_SETTINGS, *,
                    channels: bool = True) -> list[SheetSpec]:
-    """Overrides, Actions, Actuals and Forecast (``layout.FINANCE_SHEETS``), headers only."""
+    """Overrides, Actions, Actuals, Forecast and ActualCosts (``layout.FINANCE_SHEETS``),
+    headers only."""
     return [input_sheet(sheet, settings.months, channels=channels)
             for sheet in layout.FINANCE_SHEETS]
 
