@@ -39,7 +39,7 @@ from sopfin.close.cost_variances import (
     standards_in_force,
 )
 from sopfin.layout import column_letter
-from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, XlError
+from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity
 from sopfin.plan.overflow import FIX, MAX_AMOUNT
 from sopfin.plan.read import IssueLog, SheetGrid, header_key, key_name, read_numbers
 
@@ -89,28 +89,59 @@ def read_actual_costs(sheet: _Sheet | None, known: _Known, log: IssueLog) -> Act
     """The sheet's clean rows; None when the sheet is absent or its header is broken."""
     if sheet is None:
         return None
+    rows = _Rows(sheet)
     names = sheet.value_names
-    figures, bad = _numbers(sheet.cells, sheet.keys["row"].to_numpy(),
+    figures, bad = _numbers(sheet.cells, np.array(rows.sheet_rows),
                             [layout.column_index(c) - 1 for c in sheet.value_cols], names,
                             layout.ACTUAL_COSTS, log)
     others = [j for j, n in enumerate(names) if n not in BLANK_MEANS_NOT_GIVEN]
     figures[:, others] = np.nan_to_num(figures[:, others], nan=0.0)
-    keep, months = sheet.keep & ~bad.any(axis=1), []
+    with np.errstate(invalid="ignore"):
+        out_of_range = (figures < 0) | (figures >= MAX_AMOUNT)
+        overworked = figures[:, names.index("labour_hours_worked")] > \
+            figures[:, names.index("labour_hours_paid")]
+    keep = sheet.keep & ~bad.any(axis=1)
+    months = [_month_of(text) for text in rows.month_texts]
     seen: dict[tuple[str, str], int] = {}
-    for i in range(len(keep)):
-        month = _month_of(str(sheet.keys.at[i, "month"]))
-        months.append(month or "")
-        if not keep[i]:
-            continue
-        found = _row_issues(sheet, i, month, figures[i], known, seen)
-        log.extend(found)
-        keep[i] = not found
-    rows = np.flatnonzero(keep)
-    return ActualCosts(
-        families=tuple(str(sheet.keys.at[i, "family"]) for i in rows),
-        months=tuple(months[i] for i in rows),
-        figures={n: figures[rows, j] for j, n in enumerate(names)},
-        where=tuple(sheet.key_cell(int(i), "Family") for i in rows))
+    families, horizon = set(known.families), set(known.months)
+    flagged = np.asarray(out_of_range.any(axis=1), dtype=bool)
+    for i in np.flatnonzero(keep).tolist():
+        found = _key_issues(rows, i, months[i], known, (families, horizon), seen)
+        if flagged[i]:
+            found += [_size_issue(rows.value_cell(i, j), names[j], figures[i, j])
+                      for j in np.flatnonzero(out_of_range[i]).tolist()]
+        if overworked[i]:
+            found.append(_overworked(rows, i, figures[i]))
+        real = [x for x in found if x is not None]
+        log.extend(real)
+        keep[i] = not real
+    picked = np.flatnonzero(keep).tolist()
+    return ActualCosts(families=tuple(rows.families[i] for i in picked),
+                       months=tuple(months[i] or "" for i in picked),
+                       figures={n: figures[picked, j] for j, n in enumerate(names)},
+                       where=tuple(rows.family_cell(i) for i in picked))
+
+
+class _Rows:
+    """The sheet's keys and cell addresses as plain lists (a row's cells without pandas)."""
+
+    def __init__(self, sheet: _Sheet) -> None:
+        keys = sheet.keys
+        self.families = [str(x) for x in keys["family"].tolist()]
+        self.month_texts = [str(x) for x in keys["month"].tolist()]
+        self.sheet_rows = [int(x) for x in keys["row"].tolist()]
+        self.family_col, self.month_col = sheet.key_cols["Family"], sheet.key_cols["Month"]
+        self.value_cols = sheet.value_cols
+        self.names = sheet.value_names
+
+    def family_cell(self, i: int) -> CellRef:
+        return CellRef(layout.ACTUAL_COSTS, f"{self.family_col}{self.sheet_rows[i]}")
+
+    def month_cell(self, i: int) -> CellRef:
+        return CellRef(layout.ACTUAL_COSTS, f"{self.month_col}{self.sheet_rows[i]}")
+
+    def value_cell(self, i: int, j: int) -> CellRef:
+        return CellRef(layout.ACTUAL_COSTS, f"{self.value_cols[j]}{self.sheet_rows[i]}")
 
 
 def _month_of(text: str) -> str | None:
@@ -119,35 +150,38 @@ def _month_of(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-def _row_issues(sheet: _Sheet, i: int, month: str | None, row: np.ndarray, known: _Known,
-                seen: dict[tuple[str, str], int]) -> list[Issue]:
-    family = str(sheet.keys.at[i, "family"])
-    found = [known.family(family, sheet.key_cell(i, "Family"), IssueCode.UNKNOWN_FAMILY)]
-    if month not in known.months:
-        text = str(sheet.keys.at[i, "month"])
-        found.append(Issue(IssueCode.MONTH_OUTSIDE_HORIZON, Severity.ERROR,
-                           sheet.key_cell(i, "Month"),
+def _key_issues(rows: _Rows, i: int, month: str | None, known: _Known,
+                sets: tuple[set[str], set[str]],
+                seen: dict[tuple[str, str], int]) -> list[Issue | None]:
+    """Family on Families, month in the horizon, (family, month) once."""
+    families, horizon = sets
+    family = rows.families[i]
+    found = [known.family(family, rows.family_cell(i), IssueCode.UNKNOWN_FAMILY)
+             if family not in families else None]
+    if month not in horizon:
+        text = rows.month_texts[i]
+        found.append(Issue(IssueCode.MONTH_OUTSIDE_HORIZON, Severity.ERROR, rows.month_cell(i),
                            f"the month is {repr(text) if text else 'blank'}, not a month of "
                            f"the plan horizon ({known.months[0]} to {known.months[-1]})",
                            "type a closed month of the horizon as the text YYYY-MM"))
     elif (family, month) in seen:
-        found.append(Issue(IssueCode.DUPLICATE_ROW, Severity.ERROR, sheet.key_cell(i, "Family"),
+        found.append(Issue(IssueCode.DUPLICATE_ROW, Severity.ERROR, rows.family_cell(i),
                            f"the family {family!r} already has actual costs for {month} on "
                            f"row {seen[(family, month)]}",
                            "merge the two rows into one, or correct the family or month"))
     else:
-        seen[(family, month)] = int(sheet.keys["row"].to_numpy()[i])
-    found += [_size_issue(sheet.value_cell(i, name), name, row[j])
-              for j, name in enumerate(sheet.value_names)]
-    paid = row[sheet.value_names.index("labour_hours_paid")]
-    worked = row[sheet.value_names.index("labour_hours_worked")]
-    if worked > paid:
-        found.append(Issue(IssueCode.VALUE_INVALID, Severity.ERROR,
-                           sheet.value_cell(i, "labour_hours_worked"),
-                           f"labour hours worked ({worked:g}) exceed the hours paid ({paid:g})",
-                           "correct the hours; leave LabourHoursWorked blank when every hour "
-                           "paid was worked"))
-    return [x for x in found if x is not None]
+        seen[(family, month)] = rows.sheet_rows[i]
+    return found
+
+
+def _overworked(rows: _Rows, i: int, row: np.ndarray) -> Issue:
+    worked = row[rows.names.index("labour_hours_worked")]
+    paid = row[rows.names.index("labour_hours_paid")]
+    return Issue(IssueCode.VALUE_INVALID, Severity.ERROR,
+                 rows.value_cell(i, rows.names.index("labour_hours_worked")),
+                 f"labour hours worked ({worked:g}) exceed the hours paid ({paid:g})",
+                 "correct the hours; leave LabourHoursWorked blank when every hour paid was "
+                 "worked")
 
 
 def _size_issue(where: CellRef, name: str, value: float) -> Issue | None:
@@ -169,18 +203,15 @@ def _numbers(cells: np.ndarray, sheet_rows: np.ndarray, cols: Sequence[int],
     """Figures (NaN where blank) and where a cell is no number (reported by read_numbers)."""
     values = read_numbers(cells, sheet_rows, cols, [HEADERS.get(n, n) for n in names], sheet,
                           log)
-    kinds = np.vectorize(_kind, otypes=[object])(cells) if cells.size else \
-        np.zeros(cells.shape, dtype=object)
-    values[kinds == "blank"] = np.nan
-    return values, kinds == "bad"
-
-
-def _kind(value: object) -> str:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return "blank"
-    if isinstance(value, bool | XlError) or not isinstance(value, int | float):
-        return "bad"
-    return "number"
+    flat = cells.ravel()
+    kinds = np.fromiter(map(type, flat), dtype=object, count=flat.size)
+    # Elementwise comparisons of the cells' types over an object array (not a type test).
+    number = (kinds == float) | (kinds == int)  # noqa: E721
+    blank = kinds == type(None)  # noqa: E721
+    for k in np.flatnonzero(kinds == str).tolist():  # noqa: E721
+        blank[k] = not flat[k].strip()
+    values[blank.reshape(cells.shape)] = np.nan
+    return values, ~(number | blank).reshape(cells.shape)
 
 
 # ----------------------------------------------------------------------------- standards
