@@ -265,6 +265,15 @@ def test_a_bad_standard_is_an_issue_at_its_cell():
                               ("standard-missing", "warning", "ActualCosts!A4")}
 
 
+def test_actual_costs_without_any_standards_publish_no_section_and_warn_per_family():
+    grids = base()
+    grids.update(sheets(ACTUAL_COSTS))
+    assert _issues(grids) == {("standard-missing", "warning", "ActualCosts!A2"),
+                              ("standard-missing", "warning", "ActualCosts!A4")}
+    _, _, rec = _reconciled(grids)
+    assert rec.cost_variances is None
+
+
 def test_a_number_too_large_for_cents_is_an_error_and_no_stdcost_row_one_warning():
     grids = costed("ActualCosts\n" + table(ACTUAL_HEADER, [
         *ACTUAL_ROWS,
@@ -293,7 +302,7 @@ def test_a_workbook_without_actual_costs_closes_as_before(tmp_path: Path):
     assert run_close(path).ok
     assert section_of(read_cells(path, ["Recon v001"])["Recon v001"]) == []
     _, fin, rec = _reconciled(base())
-    assert rec.cost_variances is None and fin.actual_costs is None and fin.standards is None
+    assert rec.cost_variances is None and fin.actual_costs is None
     book = openpyxl.load_workbook(path)
     for name, rows in costed().items():
         if name in (layout.STD_COST, layout.ACTUAL_COSTS):

@@ -150,14 +150,15 @@ def standards_in_force(plan: Plan, costs: ActualCosts) -> np.ndarray:
 
 def cost_variances(plan: Plan, costs: ActualCosts | None, standards: Standards | None,
                    months: Sequence[str]) -> CostVariances | None:
-    """The variances of the ActualCosts rows in ``months``; None when there are none."""
+    """The variances of the ActualCosts rows in ``months``; None when there are none, or
+    when no row has the standards of any element."""
     if costs is None or standards is None:
         return None
     window = set(months)
     picked = np.array([m in window for m in costs.months], dtype=bool)
-    if not picked.any():
-        return None
     rows = standards_in_force(plan, costs)[picked]
+    if not any(standards.complete(e, rows).any() for e in ELEMENT_STANDARDS):
+        return None
     actual = {k: np.asarray(v, dtype=np.float64)[picked] for k, v in costs.figures.items()}
     cents = _row_cents(actual, rows, standards)
     families = np.array(costs.families, dtype=object)[picked]

@@ -216,17 +216,21 @@ def _numbers(cells: np.ndarray, sheet_rows: np.ndarray, cols: Sequence[int],
 
 # ----------------------------------------------------------------------------- standards
 def read_standards(grid: SheetGrid | None, plan: Plan, log: IssueLog) -> Standards | None:
-    """The standards of each ``plan.std_cost`` row; None when StdCost has no standard column."""
-    rows = list(grid.rows) if grid is not None else []
+    """The standards of each ``plan.std_cost`` row (all blank when StdCost has no standard
+    column); None when the StdCost grid was not read."""
+    if grid is None:
+        return None
+    rows = list(grid.rows)
     header = list(rows[0]) if rows else []
     width = next((i for i, v in enumerate(header) if v is None or not str(v).strip()),
                  len(header))
     at = {header_key(v): i for i, v in enumerate(header[:width])}
     cols = {key_name(h): at[header_key(h)] for h in layout.STD_COST_STANDARDS
             if header_key(h) in at}
-    if not cols:
-        return None
     sheet_rows = plan.std_cost.keys["row"].to_numpy(dtype=np.int64)
+    if not cols:
+        return Standards({key_name(h): np.full(len(sheet_rows), np.nan)
+                          for h in layout.STD_COST_STANDARDS})
     cells = np.empty((len(sheet_rows), len(cols)), dtype=object)
     for i, r in enumerate(sheet_rows.tolist()):
         line = list(rows[r - 1]) if r - 1 < len(rows) else []
@@ -293,15 +297,15 @@ def _mismatches(plan: Plan, s: dict[str, np.ndarray], sheet_rows: np.ndarray) ->
 def missing_standards(plan: Plan, costs: ActualCosts | None,
                       standards: Standards | None) -> list[Issue]:
     """A cost on ActualCosts whose element has no complete standards in force: once per
-    family and element, at the first such cost cell."""
-    if costs is None or not costs.families:
+    family and element, at the first such cost cell. Nothing to say without the standards
+    (StdCost not read)."""
+    if costs is None or standards is None or not costs.families:
         return []
     rows = standards_in_force(plan, costs)
     out: list[Issue] = []
     told: set[tuple[str, str]] = set()
     for element, needs in ELEMENT_STANDARDS.items():
-        complete = standards.complete(element, rows) if standards is not None else \
-            np.zeros(len(rows), dtype=bool)
+        complete = standards.complete(element, rows)
         spent = costs.figures[ELEMENT_COST[element]] > 0
         for i in np.flatnonzero(spent & ~complete).tolist():
             family = costs.families[i]
