@@ -30,6 +30,8 @@ class InputSheet:
     monthly: bool = False  # True: value columns are one per month, header 'YYYY-MM'
     help: str = ""
     optional_after_values: bool = False  # the blank plan puts the optional keys last
+    # value headers that may be present (after `values`); not part of the plan's table
+    optional_values: tuple[str, ...] = ()
 
 
 SETTINGS = "Settings"
@@ -41,6 +43,11 @@ OPENING_INVENTORY = "OpeningInventory"
 STD_COST = "StdCost"
 PLANNED_VARIANCES = "PlannedVariances"
 BUDGET = "Budget"
+# StdCost's optional standards behind the cost per unit (sopfin.plan.cost_sheets reads them):
+# material quantity per unit and price, labour hours per unit and rate, variable overhead per
+# labour hour, and the month's budgeted fixed overhead (currency) and output (units).
+STD_COST_STANDARDS = ("MaterialQty", "MaterialPrice", "LabourHours", "LabourRate",
+                      "VariableOverheadRate", "FixedOverheadBudget", "BudgetOutput")
 
 # Settings is a two-column list (Setting | Value) with a Help column, not a keyed table.
 SETTINGS_HEADERS = ("Setting", "Value", "Help")
@@ -57,9 +64,12 @@ INPUT_SHEETS: tuple[InputSheet, ...] = (
     InputSheet(OPENING_INVENTORY, keys=("Family",), values=("Units",),
                help="Units on hand at the start of the first period."),
     InputSheet(STD_COST, keys=("Family",), values=("Material", "Labour", "Overhead"),
-               optional_keys=("EffectiveFrom",),
+               optional_keys=("EffectiveFrom",), optional_values=STD_COST_STANDARDS,
                help="Standard cost per unit. EffectiveFrom (YYYY-MM, blank = from the start) "
-                    "lets a cost change land mid-horizon."),
+                    "lets a cost change land mid-horizon. The optional standards behind it "
+                    "(MaterialQty x MaterialPrice, LabourHours x LabourRate, "
+                    "VariableOverheadRate per labour hour, FixedOverheadBudget and "
+                    "BudgetOutput per month) give the close its cost variances."),
     InputSheet(PLANNED_VARIANCES, keys=("Scenario", "Family", "Type"), monthly=True,
                help="Planned period costs in currency (overtime, expedite, ppv, ...)."),
     InputSheet(BUDGET, keys=("Family", "Measure"), optional_keys=("Channel",), monthly=True,
@@ -72,6 +82,7 @@ OVERRIDES = "Overrides"
 ACTIONS = "Actions"
 ACTUALS = "Actuals"
 FORECAST = "Forecast"
+ACTUAL_COSTS = "ActualCosts"
 
 FINANCE_SHEETS: tuple[InputSheet, ...] = (
     InputSheet(OVERRIDES, keys=("Id", "Scenario", "Family", "Month", "Measure"),
@@ -91,6 +102,14 @@ FINANCE_SHEETS: tuple[InputSheet, ...] = (
                help="Finance's forecast by family (revenue, cogs): any cell that differs from "
                     "the dollarized plan plus overrides by more than the materiality "
                     "threshold is flagged."),
+    InputSheet(ACTUAL_COSTS, keys=("Family", "Month"),
+               values=("UnitsProduced", "MaterialQtyUsed", "MaterialQtyPurchased",
+                       "MaterialCost", "LabourHoursPaid", "LabourHoursWorked", "LabourCost",
+                       "VariableOverheadCost", "FixedOverheadCost"),
+               help="Actual production cost of a closed month by family: MaterialCost is "
+                    "what the purchases cost (what the material used cost when "
+                    "MaterialQtyPurchased is blank); LabourHoursWorked blank = hours paid. "
+                    "The close explains it against StdCost's standards."),
 )
 FINANCE_BY_NAME = {s.name: s for s in FINANCE_SHEETS}
 

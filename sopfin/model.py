@@ -124,6 +124,8 @@ class IssueCode(enum.StrEnum):
     # coverage
     MISSING_PRICE = "missing-price"  # demand in a month without a price for its channel
     MISSING_STD_COST = "missing-std-cost"  # no standard cost in force from a first active month
+    STANDARD_MISSING = "standard-missing"  # an actual cost whose StdCost standards are not given
+    STD_COST_MISMATCH = "std-cost-mismatch"  # StdCost's standards give another cost per unit
     # results
     NEGATIVE_INVENTORY = "negative-inventory"  # unconstrained shipments take inventory below zero
     NUMBER_TOO_LARGE = "number-too-large"  # an input of 1e15 or more, or a result overflowing

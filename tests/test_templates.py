@@ -67,7 +67,7 @@ def expected_headers(sheet: layout.InputSheet, months: tuple[str, ...],
         keys.append("Channel")
     if "EffectiveFrom" in sheet.optional_keys:
         keys.append("EffectiveFrom")
-    return keys + (list(months) if sheet.monthly else list(sheet.values))
+    return keys + (list(months) if sheet.monthly else [*sheet.values, *sheet.optional_values])
 
 
 # ------------------------------------------------------------------------------- headers

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sopfin.close import records as rc
+from sopfin.close.cost_variances import cost_variances
 from sopfin.close.grain import (
     Side,
     budget_side,
@@ -127,7 +128,8 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
             a.margin_impact * a.probability * a.share(span.months, d.months) for a in actions),
         snapshot=snapshot, latest_estimate=estimate, accuracy=accuracy,
         silent_overrides=(*edited, *compare_forecast(plan, d, fin)), notes=tuple(notes),
-        actual_bridge=to_actual)
+        actual_bridge=to_actual,
+        cost_variances=cost_variances(plan, fin.actual_costs, fin.standards, span.months))
 
 
 def actuals_frame(actuals: Table) -> pd.DataFrame:

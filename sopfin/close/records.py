@@ -16,6 +16,8 @@ from sopfin.model import CellRef, Issue, IssueCode, Severity, Table
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sopfin.close.cost_variances import ActualCosts, CostVariances, Standards
+
 
 @dataclass(frozen=True)
 class Override:
@@ -74,6 +76,8 @@ class FinanceInputs:
     actions: tuple[Action, ...] = ()
     actuals: Table | None = None  # keys family, measure; values: months (NaN = open month)
     forecast: Table | None = None  # keys scenario, family, measure; values: months
+    actual_costs: ActualCosts | None = None  # ActualCosts: production cost of closed months
+    standards: Standards | None = None  # StdCost's standards behind the cost per unit
 
 
 @dataclass(frozen=True)
@@ -150,3 +154,6 @@ class Reconciliation:
     # plan (last approved version, else the current plan) to actual over the window's closed
     # months: START plan revenue, PRICE, QUANTITY, MIX, NEW, DISCONTINUED, END actual revenue
     actual_bridge: tuple[BridgeLine, ...] = ()
+    # standard-cost variances of the window's closed months (ActualCosts against StdCost's
+    # standards), per family and in total; None without ActualCosts rows in the window
+    cost_variances: CostVariances | None = None

@@ -76,8 +76,9 @@ def key_headers(sheet: layout.InputSheet, *, channels: bool = True) -> tuple[str
 
 
 def value_headers(sheet: layout.InputSheet, months: Sequence[str]) -> tuple[str, ...]:
-    """Value columns: one per month for monthly tables, else the sheet's fixed values."""
-    return tuple(months) if sheet.monthly else sheet.values
+    """Value columns: one per month for monthly tables, else the sheet's fixed values and
+    then its optional ones."""
+    return tuple(months) if sheet.monthly else sheet.values + sheet.optional_values
 
 
 def input_sheet(sheet: layout.InputSheet, months: Sequence[str], *,
@@ -111,7 +112,8 @@ def input_sheets(settings: Settings = DEFAULT_SETTINGS, *,
 
 def finance_sheets(settings: Settings = DEFAULT_SETTINGS, *,
                    channels: bool = True) -> list[SheetSpec]:
-    """Overrides, Actions, Actuals and Forecast (``layout.FINANCE_SHEETS``), headers only."""
+    """Overrides, Actions, Actuals, Forecast and ActualCosts (``layout.FINANCE_SHEETS``),
+    headers only."""
     return [input_sheet(sheet, settings.months, channels=channels)
             for sheet in layout.FINANCE_SHEETS]
 

@@ -37,6 +37,7 @@ from sopfin.close.records import Action, FinanceInputs, Override
 from sopfin.layout import InputSheet, column_letter
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, XlError, sheet_row
 from sopfin.plan.channels import plan_channels, unknown_channel
+from sopfin.plan.cost_sheets import read_costs
 from sopfin.plan.read import (
     IssueLog,
     body_grid,
@@ -61,7 +62,9 @@ def parse_finance(raw: Mapping[str, Any], plan: Plan) -> tuple[FinanceInputs, li
     actions = _actions(sheets[layout.ACTIONS], checks, log)
     actuals = _monthly(sheets[layout.ACTUALS], checks, log, layout.ACTUAL_MEASURES)
     forecast = _monthly(sheets[layout.FORECAST], checks, log, FORECAST_MEASURES)
-    return FinanceInputs(overrides, actions, actuals, forecast), log.issues()
+    costs, standards = read_costs(sheets[layout.ACTUAL_COSTS], raw.get(layout.STD_COST), plan,
+                                  checks, log)
+    return FinanceInputs(overrides, actions, actuals, forecast, costs, standards), log.issues()
 
 
 # ----------------------------------------------------------------------------- reading

@@ -42,6 +42,7 @@ from sopfin.render.recon_page import (
     wrapped_heights,
 )
 from sopfin.render.recon_sources import import_section
+from sopfin.render.recon_variances import cost_variance_section
 from sopfin.sheetspec import (
     Block,
     ChartSeries,
@@ -473,6 +474,7 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
            _numeric_styles(rec.accuracy))
     import_section(tab, imports)
     printed = last_row_before(tab.blocks, tab.cursor)
+    cost_variance_section(tab, rec.cost_variances)
     _pvm(tab, "Price / volume / mix by family: revenue", rec.family_revenue)
     _pvm(tab, "Price / volume / mix by family: gross margin", rec.family_margin)
     _by_month(tab, "Latest estimate: actuals for closed months, plan for open",
