@@ -126,6 +126,7 @@ class IssueCode(enum.StrEnum):
     MISSING_STD_COST = "missing-std-cost"  # no standard cost in force from a first active month
     # results
     NEGATIVE_INVENTORY = "negative-inventory"  # unconstrained shipments take inventory below zero
+    STRANDED_STOCK = "stranded-stock"  # stock of a family with no demand in the stranded horizon
     NUMBER_TOO_LARGE = "number-too-large"  # an input of 1e15 or more, or a result overflowing
     # finance inputs and silent overrides
     OVERRIDE_INCOMPLETE = "override-incomplete"  # no owner or no reason

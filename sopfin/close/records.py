@@ -100,6 +100,7 @@ class BridgeLine:
     amount: float
     owner: str = ""
     note: str = ""
+    item: str = ""  # the family of a new or discontinued line, an override's Id, a variance type
 
 
 def silent_override(where: CellRef, kind: IssueCode, expected: object, found: object,
@@ -147,3 +148,10 @@ class Reconciliation:
     # plan (last approved version, else the current plan) to actual over the window's closed
     # months: START plan revenue, PRICE, QUANTITY, MIX, NEW, DISCONTINUED, END actual revenue
     actual_bridge: tuple[BridgeLine, ...] = ()
+    # per scenario over the window (sopfin.close.capital_view): dio, dso, dpo, ccc, turnover,
+    # receivables, payables, inventory, net_working_capital (at the window's end), cash_effect
+    working_capital: pd.DataFrame | None = None
+    # the reconciled scenario's stranded and excess stock by family (units, value) and Total,
+    # as at the month ``exposure_as_at`` ('' when the plan can judge no month)
+    exposure: pd.DataFrame | None = None
+    exposure_as_at: str = ""

@@ -213,6 +213,8 @@ CASES: tuple[Case, ...] = (
 # that the file names the code.
 EMITTED_ELSEWHERE = {
     "negative-inventory": ("test_dollarize.py", "dollarize, when supply is not a constraint"),
+    "stranded-stock": ("test_capital_sheets.py", "dollarize, for a family holding stock with no "
+                       "demand in the stranded horizon"),
     "silent-override": ("test_reconcile.py", "the reconciliation, when a Forecast cell is off "
                         "the plan, and close, when a cell sopfin wrote was changed"),
     "typed-over": ("test_edits.py", "dollarize, when a cell sopfin wrote was changed"),
