@@ -18,10 +18,10 @@ import numpy as np
 
 from sopfin.engine.capital import exposure
 from sopfin.render.context import RenderContext
-from sopfin.render.grid import Grid, Section, put_section
+from sopfin.render.grid import Grid, Section, fill, put_section
 from sopfin.render.inventory import InventoryLayout
 from sopfin.render.refs import sheet_prefix
-from sopfin.sheetspec import Style
+from sopfin.sheetspec import FormulaGrid, Formulas, Style
 
 MEASURES = ("stranded_units", "stranded_value", "excess_units", "excess_value")
 LABELS = {
@@ -84,44 +84,52 @@ def _inventory_rows(inv: InventoryLayout, scenario: str, measure: str) -> list[i
     return list(inv.sections[(scenario, measure)].rows)
 
 
+def _unused(count: int) -> str:
+    """Formats that take ``count`` row arguments and print nothing (a column that does not
+    read them, in a grid whose every column takes the same arguments)."""
+    return "%.0s" * count
+
+
 def _stranded(ctx: RenderContext, inv: InventoryLayout, scenario: str,
-              ahead: int) -> np.ndarray:
+              ahead: int) -> FormulaGrid:
     prefix, cols = sheet_prefix(inv.grid.name), inv.grid.month_cols
     m = len(cols)
+    texts = [f"IF(SUM({prefix}{cols[t + 1]}%s:{cols[t + ahead]}%s)=0,"
+             f"MAX(0,{prefix}{cols[t]}%s),0)" if t < m - ahead else NOT_JUDGED + _unused(3)
+             for t in range(m)]
     demand = _inventory_rows(inv, scenario, "demand_units")
     end = _inventory_rows(inv, scenario, "end_units")
-    out = np.full((len(ctx.families), m), NOT_JUDGED, dtype=object)
-    for f in range(len(ctx.families)):
-        for t in range(m - ahead):
-            upcoming = f"SUM({prefix}{cols[t + 1]}{demand[f]}:{cols[t + ahead]}{demand[f]})"
-            out[f, t] = f"IF({upcoming}=0,MAX(0,{prefix}{cols[t]}{end[f]}),0)"
-    return out
+    return FormulaGrid(tuple(texts), (demand, demand, end), len(ctx.families))
 
 
 def _valued(ctx: RenderContext, grid: Grid, inv: InventoryLayout, scenario: str,
-            units: Section) -> np.ndarray:
+            units: Section) -> Formulas:
     """Units x the month's unit cost, blank where the units are."""
-    prefix, cols = sheet_prefix(inv.grid.name), inv.grid.month_cols
-    cost = _inventory_rows(inv, scenario, "unit_cost")
-    return np.array([[f'IF({c}{units.row(f)}="","",{c}{units.row(f)}*{prefix}{ic}{cost[f]})'
-                      for c, ic in zip(grid.month_cols, cols, strict=True)]
-                     for f in range(len(ctx.families))], dtype=object)
+    prefix = sheet_prefix(inv.grid.name)
+    template = f'IF({{c}}{{u}}="","",{{c}}{{u}}*{prefix}{{ic}}{{k}})'
+    rows = {"u": list(units.rows), "k": _inventory_rows(inv, scenario, "unit_cost")}
+    return fill(template, len(ctx.families), rows,
+                {"c": grid.month_cols, "ic": inv.grid.month_cols})
 
 
 def _excess(ctx: RenderContext, grid: Grid, inv: InventoryLayout, scenario: str,
-            stranded: Section, shares: list[list[float] | None]) -> np.ndarray:
+            stranded: Section, shares: list[list[float] | None]) -> FormulaGrid:
+    """The arguments of every column: the stranded cell's row, the ending stock's, then the
+    shipments' row once per later month inside the target cover (the most any month needs)."""
     prefix, cols = sheet_prefix(inv.grid.name), inv.grid.month_cols
+    used = [[(k, s) for k, s in enumerate(share) if s > 0] if share is not None else None
+            for share in shares]
+    most = max((len(u) for u in used if u is not None), default=0)
+    texts = []
+    for t, terms in enumerate(used):
+        if terms is None:
+            texts.append(NOT_JUDGED + _unused(2 + most))
+            continue
+        cover = "+".join(f"{prefix}{cols[t + 1 + k]}%s" + ("" if s == 1.0 else f"*{s!r}")
+                         for k, s in terms) or "0"
+        texts.append(f'IF(COUNTIF({grid.month_cols[t]}%s,">0"),0,'
+                     f"MAX(0,{prefix}{cols[t]}%s-({cover})))" + _unused(most - len(terms)))
     ship = _inventory_rows(inv, scenario, "shipments_units")
     end = _inventory_rows(inv, scenario, "end_units")
-    out = np.full((len(ctx.families), len(cols)), NOT_JUDGED, dtype=object)
-    for t, share in enumerate(shares):
-        if share is None:
-            continue
-        for f in range(len(ctx.families)):
-            terms = [f"{prefix}{cols[t + 1 + k]}{ship[f]}" + ("" if s == 1.0 else f"*{s!r}")
-                     for k, s in enumerate(share) if s > 0]
-            cover = "+".join(terms) or "0"
-            held = f"{grid.month_cols[t]}{stranded.row(f)}"
-            out[f, t] = (f'IF(COUNTIF({held},">0"),0,'
-                         f"MAX(0,{prefix}{cols[t]}{end[f]}-({cover})))")
-    return out
+    args = (list(stranded.rows), end, *([ship] * most))
+    return FormulaGrid(tuple(texts), args, len(ctx.families))
