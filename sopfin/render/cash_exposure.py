@@ -47,14 +47,19 @@ def layout_exposure(ctx: RenderContext, grid: Grid) -> ExposureLayout:
     return ExposureLayout(sections)
 
 
-def cover_shares(days: np.ndarray, t: int, target_days: float) -> list[float] | None:
-    """The share of each later month's shipments inside the ``target_days`` after month t's
-    end (as ``sopfin.engine.stranded.forward_units``); None past the horizon's end."""
+def cover_shares(days: np.ndarray, t: int, target_days: float) -> list[str | None] | None:
+    """Per later month, the share of its shipments inside the ``target_days`` after month
+    t's end (as ``sopfin.engine.stranded.forward_units``) as formula text: '' for all of it,
+    '*14/31' for 14 of its 31 days, None for none; None for the whole list past the
+    horizon's end. Days, not a decimal share, so that a spreadsheet app that re-spells
+    numbers to 15 digits on saving leaves the formula as sopfin wrote it."""
     later = days[t + 1:]
     if target_days > later.sum():
         return None
     start = np.cumsum(later) - later
-    return [float(s) for s in np.clip(target_days - start, 0.0, later) / later]
+    inside = np.clip(target_days - start, 0.0, later)
+    return [None if d <= 0 else "" if d == n else f"*{d:.15g}/{n:.15g}"
+            for d, n in zip(inside.tolist(), later.tolist(), strict=True)]
 
 
 def put_exposure(ctx: RenderContext, grid: Grid, lay: ExposureLayout,
@@ -113,20 +118,19 @@ def _valued(ctx: RenderContext, grid: Grid, inv: InventoryLayout, scenario: str,
 
 
 def _excess(ctx: RenderContext, grid: Grid, inv: InventoryLayout, scenario: str,
-            stranded: Section, shares: list[list[float] | None]) -> FormulaGrid:
+            stranded: Section, shares: list[list[str | None] | None]) -> FormulaGrid:
     """The arguments of every column: the stranded cell's row, the ending stock's, then the
     shipments' row once per later month inside the target cover (the most any month needs)."""
     prefix, cols = sheet_prefix(inv.grid.name), inv.grid.month_cols
-    used = [[(k, s) for k, s in enumerate(share) if s > 0] if share is not None else None
-            for share in shares]
+    used = [[(k, s) for k, s in enumerate(share) if s is not None] if share is not None
+            else None for share in shares]
     most = max((len(u) for u in used if u is not None), default=0)
     texts = []
     for t, terms in enumerate(used):
         if terms is None:
             texts.append(NOT_JUDGED + _unused(2 + most))
             continue
-        cover = "+".join(f"{prefix}{cols[t + 1 + k]}%s" + ("" if s == 1.0 else f"*{s!r}")
-                         for k, s in terms) or "0"
+        cover = "+".join(f"{prefix}{cols[t + 1 + k]}%s{s}" for k, s in terms) or "0"
         texts.append(f'IF(COUNTIF({grid.month_cols[t]}%s,">0"),0,'
                      f"MAX(0,{prefix}{cols[t]}%s-({cover})))" + _unused(most - len(terms)))
     ship = _inventory_rows(inv, scenario, "shipments_units")

@@ -56,8 +56,8 @@ STYLES = {"units": Style.UNITS, "gm_pct": Style.PERCENT}
 EXPOSURE_LABELS = {  # totals of the Cash sheet's rows, at each period's last month
     "stranded_units": "Stranded stock (units)", "stranded_value": "Stranded stock value",
     "excess_units": "Excess stock (units)", "excess_value": "Excess stock value"}
-EXPOSURE_HEADING = ("Stranded and excess stock, all families (sheet Cash; blank where the "
-                    "plan cannot look far enough ahead)")
+EXPOSURE_HEADING = ("Stranded and excess stock, all families (sheet Cash; a month the plan "
+                    "cannot look far enough ahead from counts nothing)")
 BUDGET_LABELS: dict[BudgetMeasure, str] = {
     "units": "Budget units", "revenue": "Budget revenue", "cogs": "Budget COGS"}
 
