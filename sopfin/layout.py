@@ -62,8 +62,9 @@ INPUT_SHEETS: tuple[InputSheet, ...] = (
                     "lets a cost change land mid-horizon."),
     InputSheet(PLANNED_VARIANCES, keys=("Scenario", "Family", "Type"), monthly=True,
                help="Planned period costs in currency (overtime, expedite, ppv, ...)."),
-    InputSheet(BUDGET, keys=("Family", "Measure"), monthly=True,
-               help="Annual operating plan by family: Measure is units, revenue or cogs."),
+    InputSheet(BUDGET, keys=("Family", "Measure"), optional_keys=("Channel",), monthly=True,
+               help="Annual operating plan by family and (optional) channel: Measure is "
+                    "units, revenue or cogs."),
 )
 # Finance inputs (optional, user-owned): named overrides, gap-closure actions, actuals for
 # closed months, and finance's own forecast (checked for silent overrides).
@@ -83,9 +84,9 @@ FINANCE_SHEETS: tuple[InputSheet, ...] = (
                help="Gap-closure actions: impact in currency, spread evenly over the months "
                     "from Start to End (YYYY-MM; blank = the horizon's first or last month), "
                     "probability 0-1 (blank = 1)."),
-    InputSheet(ACTUALS, keys=("Family", "Measure"), monthly=True,
-               help="Actuals for closed months by family: Measure is units, revenue or cogs; "
-                    "leave open months blank."),
+    InputSheet(ACTUALS, keys=("Family", "Measure"), optional_keys=("Channel",), monthly=True,
+               help="Actuals for closed months by family and (optional) channel: Measure is "
+                    "units, revenue or cogs; leave open months blank."),
     InputSheet(FORECAST, keys=("Scenario", "Family", "Measure"), monthly=True,
                help="Finance's forecast by family (revenue, cogs): any cell that differs from "
                     "the dollarized plan plus overrides by more than the materiality "
@@ -145,10 +146,14 @@ def is_owner_mark_value(text: str | None) -> bool:
 RECON_PREFIX = "Recon v"  # + three-digit version: 'Recon v001'
 LEDGER = "_Ledger"
 INPUT_ROWS = "_Inputs"  # very hidden: per-row digests of the inputs at the latest close
+# Hidden (Format > Unhide shows it): one row per import into an input sheet, marked with the
+# version whose close recorded it on the ledger.
+IMPORTS = "_Imports"
+IMPORTS_STATE = "hidden"
 LEDGER_STATE = "veryHidden"  # out of the tab list and Format > Unhide; verify warns otherwise
 # States sopfin puts its own sheets back to on every write (a spreadsheet app's save may
 # have changed them).
-OWN_SHEET_STATES = {LEDGER: LEDGER_STATE, INPUT_ROWS: "veryHidden"}
+OWN_SHEET_STATES = {LEDGER: LEDGER_STATE, INPUT_ROWS: "veryHidden", IMPORTS: IMPORTS_STATE}
 RECON_DIGEST_COLUMN = "Z"  # hidden column of per-row cell digests on a recon tab
 
 

@@ -3,8 +3,8 @@
 Publish and verify both start here: ``load_ledger`` reads the hidden ledger sheet,
 ``ledger_findings`` checks it and the ``Recon vNNN`` tabs (``sopfin.close.ledger_checks``)
 together with the workbook identity, ``ledger_state`` says whether a spreadsheet app showed
-the ledger sheet, and ``input_fingerprint`` / ``recorded_input_rows`` say what the inputs are
-now and what the latest version was published on.
+the ledger sheet, ``input_fingerprint`` / ``recorded_input_rows`` say what the inputs are
+now and what the latest version was published on, and ``import_log`` what was imported.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pandas as pd
 from sopfin import layout
 from sopfin.close import provenance
 from sopfin.close.digests import InputFingerprint, inputs_fingerprint
+from sopfin.close.imported import ImportRecord, unreadable_log
 from sopfin.close.ledger import (
     APPROVED,
     KeyRequiredError,
@@ -24,7 +25,8 @@ from sopfin.close.ledger import (
     key_refusal,
 )
 from sopfin.close.ledger_checks import finding, verify_ledger
-from sopfin.model import CellRef, Issue, IssueCode
+from sopfin.model import CellRef, Issue, IssueCode, Severity
+from sopfin.render.import_log import parse_import_log
 from sopfin.render.input_rows import parse_input_rows
 from sopfin.render.ledger import parse_ledger
 from sopfin.render.recon import hashed_cells, recon_claim, snapshot_from_cells
@@ -100,6 +102,16 @@ def recorded_input_rows(book: Workbook, ledger: Sequence[LedgerEntry],
     if parsed is None or latest is None or parsed[0] != latest.input_hash:
         return None
     return parsed[1]
+
+
+def import_log(book: Workbook) -> tuple[list[ImportRecord], list[Issue]]:
+    """The import records on ``_Imports`` (the pending ones are what the next close records);
+    none, and a warning, when a row of it is no record."""
+    sheet = book.read_raw_sheets([layout.IMPORTS]).get(layout.IMPORTS)
+    records, bad = parse_import_log(sheet.rows) if sheet is not None else ([], [])
+    if bad:
+        return [], [unreadable_log(bad, Severity.WARNING)]
+    return records, []
 
 
 def ledger_state(book: Workbook) -> list[Issue]:

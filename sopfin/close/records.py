@@ -88,6 +88,8 @@ class Window:
 START, PRICE, QUANTITY, MIX, COST, VARIANCE, NEW, DISCONTINUED, OVERRIDE, END = (
     "start", "price", "quantity", "mix", "cost", "variance", "new", "discontinued", "override",
     "end")
+# With a Budget by channel, MIX is published as these two lines (they sum to the mix).
+MIX_BETWEEN, MIX_WITHIN = "mix_between", "mix_within"
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,8 @@ class BridgeLine:
     amount: float
     owner: str = ""
     note: str = ""
-    item: str = ""  # the family of a new or discontinued line, an override's Id, a variance type
+    item: str = ""  # a new or discontinued line's item, an override's Id, a variance type
+    family: str = ""  # the family of a new or discontinued line
 
 
 def silent_override(where: CellRef, kind: IssueCode, expected: object, found: object,
@@ -123,7 +126,8 @@ class Reconciliation:
     currency: str
     revenue_bridge: tuple[BridgeLine, ...]
     margin_bridge: tuple[BridgeLine, ...]
-    # pvm() per family on the revenue and margin basis, for the window (index: family + Total)
+    # pvm() per item on the revenue and margin basis, for the window: index family (+ Total),
+    # or (family, channel) with mix_between and mix_within columns when the Budget has channels
     family_revenue: pd.DataFrame
     family_margin: pd.DataFrame
     # per scenario over the window: revenue, budget_revenue, revenue_gap, gross_margin,

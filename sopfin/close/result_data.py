@@ -14,12 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from sopfin.close.records import DISCONTINUED, END, NEW, START, BridgeLine, Reconciliation
+from sopfin.close.records import END, START, BridgeLine, Reconciliation
 from sopfin.model import Issue
 from sopfin.money import to_cents
 from sopfin.render.recon import published_bridge
 
-FAMILY_STEPS = (NEW, DISCONTINUED)  # the lines whose item is a family
 RATIOS = ("dio", "dso", "dpo", "ccc", "turnover")
 
 
@@ -52,10 +51,8 @@ def bridge_data(bridge: Sequence[BridgeLine]) -> dict[str, Any]:
 
 
 def line_data(line: BridgeLine) -> dict[str, Any]:
-    family = line.item if line.kind in FAMILY_STEPS and line.item else None
-    item = line.item if line.item and family is None else None
-    return {"label": line.label, "step": line.kind, "family": family, "item": item,
-            "amount": line.amount, "owner": line.owner}
+    return {"label": line.label, "step": line.kind, "family": line.family or None,
+            "item": line.item or None, "amount": line.amount, "owner": line.owner}
 
 
 def working_capital_data(frame: pd.DataFrame | None) -> dict[str, dict[str, float | None]]:

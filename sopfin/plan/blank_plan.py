@@ -62,10 +62,16 @@ def settings_sheet(settings: Settings = DEFAULT_SETTINGS) -> SheetSpec:
 
 # ------------------------------------------------------------------------------ input tables
 
+# Sheets whose Channel column the template writes when the plan sells through channels;
+# Budget and Actuals stay by family unless the user adds a Channel column.
+CHANNEL_SHEETS = (layout.DEMAND, layout.PRICES)
+
+
 def key_headers(sheet: layout.InputSheet, *, channels: bool = True) -> tuple[str, ...]:
     """Key columns as the template writes them: required keys, then the optional keys in use
-    (``Channel`` only when the plan sells through channels)."""
-    optional = tuple(k for k in sheet.optional_keys if k != CHANNEL or channels)
+    (``Channel`` only when the plan sells through channels, on ``CHANNEL_SHEETS``)."""
+    optional = tuple(k for k in sheet.optional_keys
+                     if k != CHANNEL or (channels and sheet.name in CHANNEL_SHEETS))
     return sheet.keys + optional
 
 

@@ -219,6 +219,8 @@ EMITTED_ELSEWHERE = {
                         "the plan, and close, when a cell sopfin wrote was changed"),
     "typed-over": ("test_edits.py", "dollarize, when a cell sopfin wrote was changed"),
     "edit-discarded": ("test_edits.py", "dollarize --discard-edits, for each cell it overwrote"),
+    "import-log-unreadable": ("test_import_provenance.py", "an import (error) or a close "
+                              "(warning), when a row of _Imports is no import record"),
     # how a silent override was found: Issue.kind of a silent-override or typed-over
     "typed-over-formula": ("test_overrides_rows.py", "a sopfin formula now holds a constant"),
     "formula-changed": ("test_overrides_rows.py", "a sopfin formula was rewritten"),
