@@ -378,11 +378,27 @@ def _print_lines(result, args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_ISSUES
 
 
+def _print_data(result, args: argparse.Namespace, **extra: object) -> int:
+    """--json: the reconciliation as data (``sopfin.close.result_data``), its issues and
+    what the command said; nothing else on stdout."""
+    from sopfin.close.result_data import issue_data, reconciliation_data
+
+    payload: dict[str, object] = {"workbook": str(args.path), "command": args.command,
+                                  "ok": result.ok}
+    if result.reconciliation is not None:
+        payload.update(reconciliation_data(result.reconciliation))
+    payload.update(extra)
+    payload["messages"] = list(result.messages)
+    payload["issues"] = [issue_data(i) for i in [*result.issues, *result.findings]]
+    print(json.dumps(payload, indent=2))
+    return EXIT_OK if result.ok else EXIT_ISSUES
+
+
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from sopfin.close.publish import run_reconcile
 
-    return _print_lines(run_reconcile(args.path, window=args.window,
-                                      progress=_progress(args)), args)
+    result = run_reconcile(args.path, window=args.window, progress=_progress(args))
+    return _print_data(result, args) if args.json else _print_lines(result, args)
 
 
 def _head_file_ready(args: argparse.Namespace) -> Path | None:
@@ -395,16 +411,20 @@ def _head_file_ready(args: argparse.Namespace) -> Path | None:
     return path
 
 
-def _write_head(result, path: Path | None) -> None:
+def _write_head(result, path: Path | None, say: bool = True) -> Path | None:
+    """Write the head file; the path written, or None. ``say``: print what happened."""
     if path is None or not result.head_record:
-        return
+        return None
     try:
         path.write_text(result.head_record, encoding="utf-8")
     except OSError as exc:
-        print(f"warning: could not write the head file {path}: {exc.strerror or exc}; "
-              f"keep the head above by hand")
-        return
-    print(f"ledger head written to {path}")
+        message = (f"warning: could not write the head file {path}: {exc.strerror or exc}; "
+                   f"keep the head above by hand")
+        print(message) if say else print(message, file=sys.stderr)
+        return None
+    if say:
+        print(f"ledger head written to {path}")
+    return path
 
 
 def cmd_close(args: argparse.Namespace) -> int:
@@ -414,6 +434,11 @@ def cmd_close(args: argparse.Namespace) -> int:
     result = run_close(args.path, author=args.author, window=args.window,
                        allow_unexplained=args.allow_unexplained, key=_key(args),
                        progress=_progress(args), force=args.force)
+    if args.json:
+        written = _write_head(result, head_file, say=False)
+        return _print_data(result, args, version=result.version or None,
+                           published=result.head != "", head=result.head or None,
+                           head_file=str(written) if written else None)
     code = _print_lines(result, args)
     _write_head(result, head_file)
     return code
@@ -577,11 +602,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "workbook; verify --head-file reads it)")
 
     window_help = f"months the bridge covers (default Horizon): {WINDOW_FORMS}"
+    json_help = ("print the result as data on stdout: plan, budget, gap, the bridge lines, "
+                 "working capital, stranded and excess stock, issues (docs/workbook.md)")
     p = sub.add_parser("reconcile", help="dollarize and show the bridge to budget",
                        description="Dollarize, then reconcile the plan scenario to budget and "
                                    "print the bridge. Publishes nothing.")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--window", default="Horizon", type=_window, help=window_help)
+    p.add_argument("--json", action="store_true", help=json_help)
     common(p)
     p.set_defaults(func=cmd_reconcile)
 
@@ -599,6 +627,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="publish even with silent overrides, recording them on the version")
     p.add_argument("--force", action="store_true",
                    help="publish a new version even when nothing changed since the last one")
+    p.add_argument("--json", action="store_true", help=json_help)
     key_opt(p)
     head_out(p)
     common(p)

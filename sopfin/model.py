@@ -128,6 +128,7 @@ class IssueCode(enum.StrEnum):
     STD_COST_MISMATCH = "std-cost-mismatch"  # StdCost's standards give another cost per unit
     # results
     NEGATIVE_INVENTORY = "negative-inventory"  # unconstrained shipments take inventory below zero
+    STRANDED_STOCK = "stranded-stock"  # stock of a family with no demand in the stranded horizon
     NUMBER_TOO_LARGE = "number-too-large"  # an input of 1e15 or more, or a result overflowing
     # finance inputs and silent overrides
     OVERRIDE_INCOMPLETE = "override-incomplete"  # no owner or no reason

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sopfin import layout
 from sopfin.close.records import FinanceInputs
+from sopfin.engine.capital import stranded_warnings
 from sopfin.engine.dollarize import dollarize
 from sopfin.engine.results import Dollarized
 from sopfin.guard.edits import (
@@ -126,7 +127,8 @@ def validate_step(plan: Plan, timings: Timings, progress: Progress = _quiet) -> 
 def dollarize_step(plan: Plan, scenarios: Sequence[str] | None, timings: Timings,
                    progress: Progress = _quiet) -> tuple[Dollarized, list[Issue]]:
     with timings.step("dollarize", progress):
-        return dollarize(plan, scenarios)
+        d, issues = dollarize(plan, scenarios)
+        return d, issues + stranded_warnings(plan, d)
 
 
 def render_step(plan: Plan, d: Dollarized, issues: Sequence[Issue], timings: Timings,

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sopfin.close import records as rc
+from sopfin.close.capital_view import exposure_view, working_capital_view
 from sopfin.close.cost_variances import cost_variances
 from sopfin.close.grain import (
     Side,
@@ -115,6 +116,7 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
         notes += more
         to_actual = actual_bridge(snapshot if prior_snapshot is None else prior_snapshot,
                                   fin.actuals, span.months)
+    as_at, trapped = exposure_view(plan, d, scenario, span.months)
     return Reconciliation(
         cycle=settings.current_cycle, scenario=scenario, window=span,
         currency=settings.currency, revenue_bridge=revenue_lines, margin_bridge=margin_lines,
@@ -128,7 +130,8 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
             a.margin_impact * a.probability * a.share(span.months, d.months) for a in actions),
         snapshot=snapshot, latest_estimate=estimate, accuracy=accuracy,
         silent_overrides=(*edited, *compare_forecast(plan, d, fin)), notes=tuple(notes),
-        actual_bridge=to_actual,
+        actual_bridge=to_actual, working_capital=working_capital_view(plan, d, cols),
+        exposure=trapped, exposure_as_at=as_at,
         cost_variances=cost_variances(plan, fin.actual_costs, fin.standards, span.months))
 
 
@@ -214,7 +217,9 @@ def _one_sided(frame: pd.DataFrame) -> list[BridgeLine]:
     for status, kind, word in ((NEW, rc.NEW, "New"),
                                (DISCONTINUED, rc.DISCONTINUED, "Discontinued")):
         for item, row in frame[frame["status"] == status].iterrows():
-            lines.append(BridgeLine(kind, f"{word}: {item_label(item)}", float(row["total"])))
+            family = item[0] if isinstance(item, tuple) else item
+            lines.append(BridgeLine(kind, f"{word}: {item_label(item)}", float(row["total"]),
+                                    item=item_label(item), family=str(family)))
     return lines
 
 
@@ -236,7 +241,8 @@ def _override_lines(overrides: Sequence[Override], margin: bool) -> list[BridgeL
         approved = f", approved by {o.approved_by}" if o.approved_by else ""
         lines.append(BridgeLine(rc.OVERRIDE, f"{o.id} {o.reason}",
                                 o.margin_effect if margin else o.amount, owner=o.owner,
-                                note=f"{o.measure} {o.family} {o.month}{approved}"))
+                                note=f"{o.measure} {o.family} {o.month}{approved}",
+                                item=o.id))
     return lines
 
 
@@ -278,7 +284,7 @@ def _variance_lines(d: Dollarized, s: int, cols: np.ndarray) -> list[BridgeLine]
     for name in dict.fromkeys(types[used]):
         amount = -float(amounts[types == name].sum())
         lines.append(BridgeLine(rc.VARIANCE, VARIANCE_LABELS.get(name.lower(), name), amount,
-                                note="planned variances"))
+                                note="planned variances", item=str(name)))
     return lines
 
 

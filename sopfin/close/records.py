@@ -106,6 +106,8 @@ class BridgeLine:
     amount: float
     owner: str = ""
     note: str = ""
+    item: str = ""  # a new or discontinued line's item, an override's Id, a variance type
+    family: str = ""  # the family of a new or discontinued line
 
 
 def silent_override(where: CellRef, kind: IssueCode, expected: object, found: object,
@@ -157,3 +159,10 @@ class Reconciliation:
     # standard-cost variances of the window's closed months (ActualCosts against StdCost's
     # standards), per family and in total; None without ActualCosts rows in the window
     cost_variances: CostVariances | None = None
+    # per scenario over the window (sopfin.close.capital_view): dio, dso, dpo, ccc, turnover,
+    # receivables, payables, inventory, net_working_capital (at the window's end), cash_effect
+    working_capital: pd.DataFrame | None = None
+    # the reconciled scenario's stranded and excess stock by family (units, value) and Total,
+    # as at the month ``exposure_as_at`` ('' when the plan can judge no month)
+    exposure: pd.DataFrame | None = None
+    exposure_as_at: str = ""

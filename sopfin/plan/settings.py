@@ -94,6 +94,16 @@ def _parse_amount(value: Any) -> float:
     return number
 
 
+def _parse_days(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SettingValueError(f"expected a number of days, found {value!r}") from None
+    if not 0 <= number <= 3650:  # NaN and inf fail too
+        raise SettingValueError(f"expected a number of days between 0 and 3650, found {value!r}")
+    return number
+
+
 def _parse_month_number(value: Any) -> int:
     try:
         number = float(value)
@@ -145,6 +155,17 @@ OPTIONS: tuple[Option, ...] = (
     Option("Plan scenario", "plan_scenario", "base", _parse_text,
            "The scenario reconciled to budget and published at close (the consensus plan); "
            "blank or unknown = the first scenario."),
+    Option("DSO (days)", "dso_days", 45.0, _parse_days,
+           "Days sales outstanding: receivables are this many days of each month's revenue "
+           "(sheet Cash)."),
+    Option("DPO (days)", "dpo_days", 30.0, _parse_days,
+           "Days payables outstanding: payables are this many days of each month's production "
+           "cost (sheet Cash)."),
+    Option("Stranded horizon (months)", "stranded_months", 6, _parse_positive_int,
+           "Stock with no demand in this many following months is stranded (Summary, Issues, "
+           "Recon)."),
+    Option("Target cover (days)", "target_cover_days", 90.0, _parse_days,
+           "Stock above this many days of the following shipments is excess (Summary, Recon)."),
 )
 OPTIONS_BY_LABEL = {o.label.lower(): o for o in OPTIONS}
 
@@ -162,6 +183,10 @@ class Settings:
     materiality: float = 1000.0
     fiscal_year_start: int = 1
     plan_scenario: str = "base"
+    dso_days: float = 45.0
+    dpo_days: float = 30.0
+    stranded_months: int = 6
+    target_cover_days: float = 90.0
 
     @property
     def months(self) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from sopfin.engine.results import Dollarized
 from sopfin.guard.fingerprints import with_fingerprints
 from sopfin.model import Issue, Plan
 from sopfin.render.cash import CashLayout, layout_cash, render_cash
+from sopfin.render.cash_exposure import MEASURES as EXPOSURE_MEASURES
 from sopfin.render.cogs import CogsLayout, layout_cogs, render_cogs
 from sopfin.render.context import RenderContext, build_context
 from sopfin.render.grid import Grid, Section
@@ -100,4 +101,8 @@ def _plan_sources(ctx: RenderContext, rev: RevenueLayout, inv: InventoryLayout,
             row = sections[(scenario, key)].total
             prefix = sheet_prefix(grid.name)
             out[(scenario, measure)] = [f"{prefix}{c}{row}" for c in grid.month_cols]
+        for measure in EXPOSURE_MEASURES:
+            row = cash.exposure.sections[(scenario, measure)].total_row
+            prefix = sheet_prefix(cash.grid.name)
+            out[(scenario, measure)] = [f"{prefix}{c}{row}" for c in cash.grid.month_cols]
     return out

@@ -1,6 +1,8 @@
 """The Cash sheet: inventory value at the start and end of each month, the cash effect of
 the change (a build consumes cash, a drawdown releases it), COGS and days of inventory on
-hand, per scenario and family. A Days row holds the calendar days of each month.
+hand, per scenario and family. A Days row holds the calendar days of each month. Below them,
+per scenario, the working capital (``sopfin.render.cash_capital``) and the stranded and
+excess stock (``sopfin.render.cash_exposure``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sopfin import layout
+from sopfin.render.cash_capital import CapitalLayout, Sources, layout_capital, put_capital
+from sopfin.render.cash_exposure import ExposureLayout, layout_exposure, put_exposure
 from sopfin.render.cogs import CogsLayout, ratio
 from sopfin.render.context import RenderContext
 from sopfin.render.grid import BOLD, Grid, Section, fill, put_row_totals, put_section, total_values
@@ -35,6 +39,8 @@ FLOWS = ("inventory_cash", "cogs")
 class CashLayout:
     grid: Grid
     sections: dict[tuple[str, str], Section]
+    exposure: ExposureLayout
+    capital: CapitalLayout
 
 
 def layout_cash(ctx: RenderContext) -> CashLayout:
@@ -44,7 +50,8 @@ def layout_cash(ctx: RenderContext) -> CashLayout:
         for measure in MEASURES:
             sections[(scenario, measure)] = grid.allocate(len(ctx.families))
         grid.skip()
-    return CashLayout(grid, sections)
+    exposure = layout_exposure(ctx, grid)
+    return CashLayout(grid, sections, exposure, layout_capital(ctx, grid))
 
 
 def days_of_inventory(value: np.ndarray, cogs: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -89,6 +96,8 @@ def render_cash(ctx: RenderContext, lay: CashLayout, inv: InventoryLayout,
             if measure in FLOWS:
                 put_row_totals(grid, sec[measure], values, Style.MONEY)
         _put_dio(ctx, grid, sec, scenario, end_value, fam["cogs"][si], days)
+    put_exposure(ctx, grid, lay.exposure, inv)
+    put_capital(ctx, grid, lay.capital, _capital_sources(ctx, lay, inv, cogs), DAYS_ROW)
     return grid.spec(freeze_cols=len(KEYS) + len(LEAD), widths={1: 12.0, 2: 14.0, 3: 24.0},
                      freeze_rows=DAYS_ROW)
 
@@ -109,3 +118,16 @@ def _put_dio(ctx: RenderContext, grid: Grid, sec: dict[str, Section], scenario: 
         grid.put_months(dio.total, total,
                         days_of_inventory(total_values(value), total_values(cogs), days),
                         BOLD.get(Style.DAYS, Style.DAYS))
+
+
+def _capital_sources(ctx: RenderContext, lay: CashLayout, inv: InventoryLayout,
+                     cogs: CogsLayout) -> dict[str, Sources]:
+    """Per scenario, the total rows the working capital reads."""
+    return {scenario: Sources(
+        revenue=(sheet_prefix(layout.COGS), cogs.sections[(scenario, "revenue")].total_row),
+        production_cost=(sheet_prefix(layout.INVENTORY),
+                         inv.sections[(scenario, "production_cost")].total_row),
+        revenue_cols=cogs.grid.month_cols, production_cost_cols=inv.grid.month_cols,
+        inventory=lay.sections[(scenario, "value_end")].total_row,
+        inventory_start=lay.sections[(scenario, "value_start")].total_row,
+        cogs=lay.sections[(scenario, "cogs")].total_row) for scenario in ctx.scenarios}

@@ -4,8 +4,9 @@ Title, a header block (version, cycle, status, time, author, input hash, previou
 the tab's own hash), the headline ("Plan lands at $X against a $Y budget: gap $Z (p%)"), the
 revenue and margin bridges with a waterfall chart of the revenue bridge, price/volume/mix by
 family, the overrides register, gap-closure actions and the gap after them, the scenario
-comparison, silent overrides found, forecast accuracy and the latest estimate when there are
-actuals, and the plan of record by family x measure x month at the bottom.
+comparison, silent overrides found, forecast accuracy, working capital by scenario and the
+stranded and excess stock (``sopfin.render.recon_capital``), the latest estimate when there
+are actuals, and the plan of record by family x measure x month at the bottom.
 
 Values only, no formulas: the tab is hashed at publish and never rewritten. Money is rounded
 to cents here (``sopfin.money``), so what is written is what is hashed. ``finalize_recon``
@@ -33,6 +34,7 @@ from sopfin.close.records import END, START, BridgeLine, Reconciliation
 from sopfin.guard.respelling import as_written
 from sopfin.money import round_to_total, to_cents
 from sopfin.render.page import recon_page
+from sopfin.render.recon_capital import capital_tables
 from sopfin.render.recon_page import (
     axis_floor,
     chart_label,
@@ -477,6 +479,8 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
     cost_variance_section(tab, rec.cost_variances)
     _pvm(tab, "Price / volume / mix by family: revenue", rec.family_revenue)
     _pvm(tab, "Price / volume / mix by family: gross margin", rec.family_margin)
+    for table in capital_tables(rec):
+        _frame(tab, table.title, table.frame, table.styles, table.labels, table.empty)
     _by_month(tab, "Latest estimate: actuals for closed months, plan for open",
               rec.latest_estimate)
     _by_month(tab, f"{SNAPSHOT_TITLE}: {rec.scenario}, with overrides", rec.snapshot)

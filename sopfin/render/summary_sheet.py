@@ -23,6 +23,7 @@ import pandas as pd
 from sopfin import layout
 from sopfin.calendar import Periods, fiscal_quarters, fiscal_years
 from sopfin.close.records import Override
+from sopfin.engine.capital import exposure
 from sopfin.engine.results import BudgetMeasure
 from sopfin.engine.summary import summarize
 from sopfin.render.context import RenderContext
@@ -52,6 +53,11 @@ LABELS = {
     "revenue_at_risk": "Revenue at risk",
 }
 STYLES = {"units": Style.UNITS, "gm_pct": Style.PERCENT}
+EXPOSURE_LABELS = {  # totals of the Cash sheet's rows, at each period's last month
+    "stranded_units": "Stranded stock (units)", "stranded_value": "Stranded stock value",
+    "excess_units": "Excess stock (units)", "excess_value": "Excess stock value"}
+EXPOSURE_HEADING = ("Stranded and excess stock, all families (sheet Cash; a month the plan "
+                    "cannot look far enough ahead from counts nothing)")
 BUDGET_LABELS: dict[BudgetMeasure, str] = {
     "units": "Budget units", "revenue": "Budget revenue", "cogs": "Budget COGS"}
 
@@ -63,6 +69,7 @@ class SummaryLayout:
     budget: dict[str, Section]  # budget measure -> family rows and total
     quarters: Periods
     years: Periods
+    exposure: dict[tuple[str, str], int]  # (scenario, exposure measure) -> row
 
 
 def layout_summary(ctx: RenderContext) -> SummaryLayout:
@@ -79,7 +86,12 @@ def layout_summary(ctx: RenderContext) -> SummaryLayout:
         grid.skip()
     grid.skip()  # the budget detail's heading row
     budget: dict[str, Section] = {m: grid.allocate(len(ctx.families)) for m in BUDGET_LABELS}
-    return SummaryLayout(grid, rows, budget, quarters, years)
+    grid.skip()  # the stranded and excess stock's heading row
+    exposure: dict[tuple[str, str], int] = {}
+    for scenario in ctx.scenarios:
+        section = grid.allocate(len(EXPOSURE_LABELS), total=False)
+        exposure.update({(scenario, m): section.row(i) for i, m in enumerate(EXPOSURE_LABELS)})
+    return SummaryLayout(grid, rows, budget, quarters, years, exposure)
 
 
 def _bases(measure: str) -> tuple[str, ...]:
@@ -136,6 +148,7 @@ def render_summary(ctx: RenderContext, lay: SummaryLayout,
             grid.put_months(row, np.array([formulas], dtype=object),
                             np.array([cached.to_numpy(dtype=np.float64)]), style)
     _render_budget(ctx, lay)
+    _render_exposure(ctx, lay, sources, month_cols, spans)
     return grid.spec(freeze_cols=len(KEYS) + len(LEAD), widths={1: 12.0, 2: 24.0, 3: 14.0})
 
 
@@ -202,3 +215,27 @@ def _render_budget(ctx: RenderContext, lay: SummaryLayout) -> None:
         put_section(grid, section, keys, formulas, ctx.d.budget[measure], style,
                     total_key=("Budget", label, "Total"), checks=checks,
                     cols=grid.month_cols[:m])
+
+
+def _render_exposure(ctx: RenderContext, lay: SummaryLayout,
+                     sources: dict[tuple[str, str], list[str]], month_cols: Sequence[str],
+                     spans: list[tuple[int, int]]) -> None:
+    """Stranded and excess stock per scenario: the Cash sheet's totals by month, each period
+    at its last month (a balance)."""
+    grid = lay.grid
+    if not lay.exposure:
+        return
+    grid.put(min(lay.exposure.values()) - 1, 1, [[EXPOSURE_HEADING]], style=Style.NOTE)
+    found = exposure(ctx.d, ctx.plan.settings.stranded_months,
+                     ctx.plan.settings.target_cover_days)
+    last = [b for _, b in spans]
+    for si, scenario in enumerate(ctx.scenarios):
+        for measure, label in EXPOSURE_LABELS.items():
+            row = lay.exposure[(scenario, measure)]
+            monthly = np.nansum(found[measure][si], axis=0)
+            cached = np.concatenate((monthly, monthly[last] if last else monthly[:0]))
+            formulas = list(sources[(scenario, measure)]) + [
+                _period_formula("balance", month_cols[a], month_cols[b], row) for a, b in spans]
+            style = Style.UNITS if measure.endswith("_units") else Style.MONEY_WHOLE
+            grid.put_keys(row, [(scenario, label, "Plan")])
+            grid.put_months(row, np.array([formulas], dtype=object), np.array([cached]), style)

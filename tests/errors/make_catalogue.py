@@ -218,6 +218,8 @@ EMITTED_ELSEWHERE = {
     "std-cost-mismatch": ("test_cost_variances.py", "the finance sheets, when StdCost's "
                           "standards give another cost per unit"),
     "negative-inventory": ("test_dollarize.py", "dollarize, when supply is not a constraint"),
+    "stranded-stock": ("test_capital_sheets.py", "dollarize, for a family holding stock with no "
+                       "demand in the stranded horizon"),
     "silent-override": ("test_reconcile.py", "the reconciliation, when a Forecast cell is off "
                         "the plan, and close, when a cell sopfin wrote was changed"),
     "typed-over": ("test_edits.py", "dollarize, when a cell sopfin wrote was changed"),
