@@ -579,3 +579,30 @@ def test_plan_to_actual_bridge_starts_from_the_approved_snapshot(case):
     assert start.amount == 1990.0
     assert_sums(r.actual_bridge)
     assert reconcile(plan, d, fin, window="2027-02").actual_bridge == ()  # nothing closed
+
+
+def test_price_measured_at_the_budget_volume_publishes_a_joint_line():
+    """Settings 'Price measured at' = budget: price at the budget volume, the price x volume
+    remainder on its own line; quantity, mix and the gap are unchanged."""
+    plan = small_plan(price_at="budget")
+    d, _ = dollarize(plan)
+    r = reconcile(plan, d, finance(plan))
+    revenue = {b.kind: to_cents(b.amount) for b in r.revenue_bridge}
+    assert revenue["price"] == 315.0   # A .5 x 270 + B 1 x 180 (budget units)
+    assert revenue["joint"] == -45.0   # A .5 x (300 - 270) + B 1 x (120 - 180)
+    assert (revenue["quantity"], revenue["mix"]) == (-411.0, -504.0)
+    assert [b.label for b in r.revenue_bridge[1:3]] == ["Price", "Joint (price x volume)"]
+    margin = {b.kind: to_cents(b.amount) for b in r.margin_bridge}
+    assert margin["price"] == 315.0
+    assert margin["cost"] == -135.0    # A -(6 - 5.5) x 270; B's cost rate is unchanged
+    assert margin["joint"] == -60.0    # margin per unit: A 4 -> 4, B 8 -> 9, x (120 - 180)
+    assert_sums(r.revenue_bridge)
+    assert_sums(r.margin_bridge)
+    assert to_cents(r.revenue_gap) == -1195.0 and to_cents(r.margin_gap) == -460.0
+
+
+def test_price_measured_at_a_volume_that_is_neither_is_a_settings_issue():
+    from sopfin.plan.settings import SettingValueError, _parse_price_at
+    assert _parse_price_at("Budget") == "budget" and _parse_price_at(None) == "plan"
+    with pytest.raises(SettingValueError, match="'plan' or 'budget'"):
+        _parse_price_at("actual")

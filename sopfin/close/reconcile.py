@@ -100,8 +100,9 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
         budget, planned = channel_sides(plan, d, s, cols)
     else:
         budget, planned = budget_side(d, cols), plan_side(d, s, cols)
-    family_revenue = _family_bridge(budget, planned, "revenue")
-    family_margin = _family_bridge(budget, planned, "margin")
+    price_at = plan.settings.price_at
+    family_revenue = _family_bridge(budget, planned, "revenue", price_at)
+    family_margin = _family_bridge(budget, planned, "margin", price_at)
     revenue_lines = _revenue_bridge(d, s, cols, family_revenue, in_window)
     margin_lines = _margin_bridge(d, s, cols, family_margin, in_window)
     revenue_gap = revenue_lines[-1].amount - revenue_lines[0].amount
@@ -179,12 +180,13 @@ def actual_bridge(plan: pd.DataFrame, actuals: Table, months: Sequence[str],
 _budget_side, _plan_side = budget_side, plan_side  # the per-family sides, by their old names
 
 
-def _family_bridge(budget: Side, planned: Side, basis: str) -> pd.DataFrame:
+def _family_bridge(budget: Side, planned: Side, basis: str,
+                   price_at: str = "plan") -> pd.DataFrame:
     """pvm per item with each side's residual money added to price (and cost) of an item on
     both sides, or to the volume of a new or discontinued one; per (family, channel), the mix
     is split between and within families."""
     frame = pvm(budget.frame(), planned.frame(), basis=basis, mix_method="individual",
-                group="family" if budget.by_channel else None)
+                price_at=price_at, group="family" if budget.by_channel else None)
     body = frame.iloc[:-1].copy()  # every item, without the Total row
     at = budget.items.get_indexer(body.index)  # both sides hold the same items
     rev_rest = (planned.residual("revenue") - budget.residual("revenue")).to_numpy()[at]
@@ -233,6 +235,14 @@ def _mix_lines(frame: pd.DataFrame) -> list[BridgeLine]:
                        note="channels")]
 
 
+def _joint_line(frame: pd.DataFrame) -> list[BridgeLine]:
+    """Price x volume, when the price step is measured at the budget volume."""
+    if "joint" not in frame.columns:
+        return []
+    return [BridgeLine(rc.JOINT, "Joint (price x volume)", _family_steps(frame, "joint"),
+                       note="price measured at the budget volume")]
+
+
 def _override_lines(overrides: Sequence[Override], margin: bool) -> list[BridgeLine]:
     lines = []
     for o in overrides:
@@ -253,6 +263,7 @@ def _revenue_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: pd.DataFrame
         o.amount for o in overrides if o.measure == "revenue")
     return (BridgeLine(rc.START, "Budget revenue", start),
             BridgeLine(rc.PRICE, "Price", _family_steps(frame, "price")),
+            *_joint_line(frame),
             BridgeLine(rc.QUANTITY, "Quantity", _family_steps(frame, "quantity")),
             *_mix_lines(frame), *_one_sided(frame), *_override_lines(overrides, margin=False),
             BridgeLine(rc.END, "Plan revenue", end))
@@ -265,6 +276,7 @@ def _margin_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: pd.DataFrame,
         o.margin_effect for o in overrides)
     return (BridgeLine(rc.START, "Budget gross margin", start),
             BridgeLine(rc.PRICE, "Price", _family_steps(frame, "price")),
+            *_joint_line(frame),
             BridgeLine(rc.QUANTITY, "Quantity", _family_steps(frame, "quantity")),
             *_mix_lines(frame),
             BridgeLine(rc.COST, "Cost rates", _family_steps(frame, "cost")),

@@ -94,6 +94,8 @@ START, PRICE, QUANTITY, MIX, COST, VARIANCE, NEW, DISCONTINUED, OVERRIDE, END = 
     "end")
 # With a Budget by channel, MIX is published as these two lines (they sum to the mix).
 MIX_BETWEEN, MIX_WITHIN = "mix_between", "mix_within"
+# With the price measured at the budget volume (Settings), the price x volume remainder.
+JOINT = "joint"
 
 
 @dataclass(frozen=True)

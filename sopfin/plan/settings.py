@@ -71,6 +71,13 @@ def _parse_policy(value: Any) -> str:
     return text
 
 
+def _parse_price_at(value: Any) -> str:
+    text = _parse_text(value).lower() or "plan"
+    if text not in ("plan", "budget"):
+        raise SettingValueError(f"expected 'plan' or 'budget', found {value!r}")
+    return text
+
+
 def _parse_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -166,6 +173,9 @@ OPTIONS: tuple[Option, ...] = (
            "Recon)."),
     Option("Target cover (days)", "target_cover_days", 90.0, _parse_days,
            "Stock above this many days of the following shipments is excess (Summary, Recon)."),
+    Option("Price measured at", "price_at", "plan", _parse_price_at,
+           "The bridge's price step at the plan volume ('plan'), or at the budget volume "
+           "('budget') with the price x volume remainder as its own Joint line."),
 )
 OPTIONS_BY_LABEL = {o.label.lower(): o for o in OPTIONS}
 
@@ -187,6 +197,7 @@ class Settings:
     dpo_days: float = 30.0
     stranded_months: int = 6
     target_cover_days: float = 90.0
+    price_at: str = "plan"
 
     @property
     def months(self) -> tuple[str, ...]:

@@ -74,8 +74,8 @@ GREEN, RED, BLUE = "FF70AD47", "FFC00000", "FF1F4E79"
 SNAPSHOT_TITLE = "Plan of record"
 SNAPSHOT_BAND = 12  # months per band of the snapshot: the tab stays left of the digest column
 TAB_COLOR = "FF375623"
-PVM_COLUMNS = ("price", "quantity", "mix", "mix_between", "mix_within", "volume", "cost",
-               "total")
+PVM_COLUMNS = ("price", "joint", "quantity", "mix", "mix_between", "mix_within", "volume",
+               "cost", "total")
 SCENARIO_LABELS = {
     "revenue": "Revenue", "budget_revenue": "Budget revenue", "revenue_gap": "Revenue gap",
     "gross_margin": "Gross margin", "budget_gross_margin": "Budget GM",
