@@ -1,9 +1,10 @@
 """Prove which copy is current and what changed: verify and diff.
 
-``run_verify`` recomputes every hash of the ledger and of every published tab, reports any
-tampered cell, broken link, missing or extra tab, and any sopfin formula typed over on the
-output sheets. Given a second copy it says whether the two are the same, which is ahead, or
-where they forked. ``run_diff`` lists what moved between two published versions.
+``run_verify`` recomputes every hash of the ledger and of every published tab whose part is
+no longer the one written (with ``deep``, of every published tab), reports any tampered cell,
+broken link, missing or extra tab, and any sopfin formula typed over on the output sheets.
+Given a second copy it says whether the two are the same, which is ahead, or where they
+forked. ``run_diff`` lists what moved between two published versions.
 """
 
 from __future__ import annotations
@@ -78,16 +79,21 @@ class AuditResult:
         return out + self.messages
 
 
-def _verify_one(book: Workbook, key: bytes | None) -> tuple[list[LedgerEntry], list[Issue]]:
-    ledger = load_ledger(book)
-    return ledger, ledger_findings(book, ledger, key) + ledger_state(book)
+def _verify_one(book: Workbook, key: bytes | None, timings: Timings, deep: bool = False,
+                ) -> tuple[list[LedgerEntry], list[Issue]]:
+    with timings.step("ledger"):
+        ledger = load_ledger(book)
+        return ledger, ledger_findings(book, ledger, key, deep=deep) + ledger_state(book)
 
 
 def overwritten_formulas(book: Workbook, base: RunResult | None = None,
                          ) -> list[Issue]:
-    """sopfin formula cells on the output sheets that now hold something else."""
+    """sopfin formula cells on the output sheets that now hold something else. When every
+    output sheet is exactly as sopfin last wrote it (``Workbook.sheets_as_written``) no cell
+    can have been typed over, and the plan is not rendered to compare with."""
     owned = book.owned_sheet_names()
-    if not set(layout.OUTPUT_SHEET_NAMES) & owned:
+    outputs = [n for n in layout.OUTPUT_SHEET_NAMES if n in owned and n != layout.ISSUES]
+    if not outputs or set(outputs) <= book.sheets_as_written(outputs):
         return []
     base = base or check_with_finance(book)
     if base.specs is None:
@@ -153,16 +159,19 @@ def _in_copy(issue: Issue, book: str) -> Issue:
 
 
 def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | None = None, *,
-               key: bytes | None = None, head: str | None = None) -> AuditResult:
+               key: bytes | None = None, head: str | None = None,
+               deep: bool = False) -> AuditResult:
     """The verify command: verify ``target`` (and compare it with ``other``); ``head`` is a
     ledger head kept outside the workbook, which this copy must hold. Each copy is read
-    once."""
+    once. A published tab whose part is still the one written is not re-hashed (its digest
+    is on the ledger); ``deep`` re-hashes every tab cell by cell all the same."""
     timings = Timings()
     book = read_snapshot(target, timings)
     out = AuditResult(book=book, strict_hmac=key is not None, timings=timings)
-    ledger, findings = _verify_one(book, key)
+    ledger, findings = _verify_one(book, key, timings, deep)
     around, base = workbook_findings(book, ledger, timings)
-    out.findings = findings + around + overwritten_formulas(book, base)
+    with timings.step("overwritten"):
+        out.findings = findings + around + overwritten_formulas(book, base)
     out.messages.append(_status_line(book, ledger))
     note = provenance.identity_note(ledger)
     if note:
@@ -173,7 +182,7 @@ def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | Non
         out.messages += [line] if line else []
     if other is not None:
         second = read_snapshot(other, timings)
-        ledger_b, findings_b = _verify_one(second, key)
+        ledger_b, findings_b = _verify_one(second, key, timings, deep)
         out.findings += [_in_copy(f, second.name) for f in findings_b]
         out.relation = compare_ledgers(ledger, ledger_b)
         out.messages.append(_status_line(second, ledger_b))

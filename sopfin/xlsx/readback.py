@@ -20,6 +20,7 @@ formula reads back as a typed constant. (The rules are in ``sopfin.xlsx.readcell
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
@@ -36,6 +37,7 @@ from sopfin.xlsx.package import (
     read_relationships,
     rels_part_of,
 )
+from sopfin.xlsx.partdigest import stream_digest
 from sopfin.xlsx.read import WorkbookReadError
 from sopfin.xlsx.readcell import (
     FormulaState,
@@ -48,7 +50,8 @@ from sopfin.xlsx.rowscan import Scanner, Unusual
 from sopfin.xlsx.screen import open_zip, reading
 from sopfin.xlsx.source import PackageBytes, PackageSource, package_of
 
-__all__ = ["SheetRows", "read_cell_rows", "read_cells", "sheets_as_written", "shift_formula"]
+__all__ = ["SheetRows", "read_cell_rows", "read_cells", "sheet_part_digests", "sheets_as_written",
+           "shift_formula"]
 
 REL_SHARED_STRINGS = f"{DOC_REL_NS}/sharedStrings"
 REL_WORKSHEET = f"{DOC_REL_NS}/worksheet"
@@ -93,6 +96,25 @@ def sheets_as_written(path: PackageSource, names: Iterable[str]) -> set[str]:
                 continue
             if as_written(info):
                 out.add(name)
+        return out
+
+
+def sheet_part_digests(path: PackageSource, names: Iterable[str]) -> dict[str, str]:
+    """{sheet name: digest of its worksheet part} (``sopfin.xlsx.partdigest``) for the named
+    sheets the workbook has; a part that cannot be read whole is absent (the cells decide)."""
+    package = package_of(path)
+    with open_zip(package) as zf:
+        parts, _ = _sheet_parts(zf, package.path)
+        out = {}
+        for name in names:
+            part = parts.get(name)
+            if part is None or part not in zf.NameToInfo:
+                continue
+            try:
+                with zf.open(part) as fh:
+                    out[name] = stream_digest(fh)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError):
+                continue
         return out
 
 
