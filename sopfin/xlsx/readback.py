@@ -20,7 +20,6 @@ formula reads back as a typed constant. (The rules are in ``sopfin.xlsx.readcell
 from __future__ import annotations
 
 import zipfile
-import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
@@ -37,7 +36,7 @@ from sopfin.xlsx.package import (
     read_relationships,
     rels_part_of,
 )
-from sopfin.xlsx.partdigest import stream_digest
+from sopfin.xlsx.partdigest import InflateError, stored_digest
 from sopfin.xlsx.read import WorkbookReadError
 from sopfin.xlsx.readcell import (
     FormulaState,
@@ -103,18 +102,18 @@ def sheet_part_digests(path: PackageSource, names: Iterable[str]) -> dict[str, s
     """{sheet name: digest of its worksheet part} (``sopfin.xlsx.partdigest``) for the named
     sheets the workbook has; a part that cannot be read whole is absent (the cells decide)."""
     package = package_of(path)
+    view = memoryview(package.data)
     with open_zip(package) as zf:
         parts, _ = _sheet_parts(zf, package.path)
         out = {}
         for name in names:
-            part = parts.get(name)
-            if part is None or part not in zf.NameToInfo:
-                continue
+            info = zf.NameToInfo.get(parts.get(name) or "")
             try:
-                with zf.open(part) as fh:
-                    out[name] = stream_digest(fh)
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError):
-                continue
+                digest = stored_digest(view, info) if info is not None else None
+            except InflateError:
+                digest = None
+            if digest is not None:
+                out[name] = digest
         return out
 
 
