@@ -107,6 +107,17 @@ def test_each_publish_entry_records_its_tab_part_as_it_is_in_the_file(closed_twi
     assert intact_tabs(FileWorkbook(closed_twice), ledger, TABS) == {1, 2}
 
 
+def test_later_writes_keep_the_tabs_intact_though_a_close_deselects_the_older(book):
+    selected = 'tabSelected="1"'
+    with zipfile.ZipFile(book) as zf:
+        parts = sheet_parts(zf)
+        assert selected not in zf.read(parts["Recon v001"]).decode("utf-8"), \
+            "the second close deselected v001, which it wrote selected"
+        assert selected in zf.read(parts["Recon v002"]).decode("utf-8")
+    assert main(["dollarize", str(book), "-q"]) == 0
+    assert intact_tabs(FileWorkbook(book), load_ledger(FileWorkbook(book)), TABS) == {1, 2}
+
+
 def test_verify_reads_no_intact_tab_and_deep_reads_them_all(closed_twice, capsys):
     quick = CountingReads(closed_twice)
     result = run_verify(quick, key=KEY)
