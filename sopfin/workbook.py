@@ -220,6 +220,7 @@ class WorkbookSnapshot:
         self.reader = reader
         self._raw: dict[str, RawGrid | None] = {}
         self._cells: dict[str, Cells | None] = {}
+        self._digests: dict[str, str | None] = {}
         self._facts: dict[str, object] = {}
 
     @property
@@ -265,7 +266,7 @@ class WorkbookSnapshot:
         return self.reader.sheets_as_written(names)
 
     def part_digests(self, names: Iterable[str]) -> Mapping[str, str]:
-        return self.reader.part_digests(names)
+        return _remembered(self._digests, names, self.reader.part_digests)
 
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None, *,

@@ -9,7 +9,7 @@ forked. ``run_diff`` lists what moved between two published versions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
@@ -33,6 +33,7 @@ from sopfin.close.ledger import (
 from sopfin.close.ledger_checks import finding
 from sopfin.close.published import (
     input_fingerprint,
+    intact_tabs,
     ledger_findings,
     ledger_state,
     load_ledger,
@@ -44,7 +45,7 @@ from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.money import to_cents
 from sopfin.pipeline import RunResult, Timings, check_with_finance, plan_outputs, read_snapshot
 from sopfin.render.recon import snapshot_from_cells
-from sopfin.workbook import Workbook
+from sopfin.workbook import SheetGuardView, Workbook
 
 
 @dataclass
@@ -143,12 +144,33 @@ def workbook_findings(book: Workbook, ledger: Sequence[LedgerEntry],
     base = check_with_finance(book, timings=timings)
     published = sorted({e.version for e in ledger if e.event == PUBLISH}
                        & set(recon_versions(book)))
-    guards = book.sheet_guards([layout.recon_tab_name(v) for v in published])
-    found = provenance.guard_findings(published, guards)
+    found = provenance.guard_findings(published, published_guards(book, ledger, published))
     if ledger:
         found += provenance.input_changes(ledger, input_fingerprint(base.raw),
                                           recorded_input_rows(book, ledger))
     return found, base
+
+
+@dataclass(frozen=True)
+class _AsPublished:
+    """The guard of a tab whose part is the one written: its state from the workbook, its
+    protection as published (every tab is published protected, and the part is unchanged)."""
+
+    state: str
+    protected: bool = True
+
+
+def published_guards(book: Workbook, ledger: Sequence[LedgerEntry],
+                     versions: Sequence[int]) -> Mapping[str, SheetGuardView]:
+    """State and protection of the published tabs; the protection of a tab whose part is
+    as written (``intact_tabs``) is known without scanning the part for it."""
+    names = {v: layout.recon_tab_name(v) for v in versions}
+    intact = intact_tabs(book, ledger, names)
+    states = book.sheet_states()
+    guards: dict[str, SheetGuardView] = {
+        names[v]: _AsPublished(states.get(names[v], "visible")) for v in intact}
+    guards.update(book.sheet_guards([n for v, n in names.items() if v not in intact]))
+    return guards
 
 
 def _in_copy(issue: Issue, book: str) -> Issue:
