@@ -237,9 +237,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         import_payload,
         run_import,
     )
+    from sopfin.imports.origin import Origin
 
     try:
-        out = run_import(args.path, args.source, args.into, args.map, dry_run=args.dry_run)
+        out = run_import(args.path, args.source, args.into, args.map, dry_run=args.dry_run,
+                         origin=Origin(author=args.author or ""))
     except ImportUsageError as exc:
         raise UsageError(str(exc)) from None
     name = Path(args.path).name
@@ -259,10 +261,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_allocate(args: argparse.Namespace) -> int:
     from sopfin.imports.allocation import allocation_lines, run_allocate
     from sopfin.imports.command import ImportUsageError
+    from sopfin.imports.origin import Origin
 
     try:
         out = run_allocate(args.path, amount=args.amount, measure=args.measure, to=args.to,
-                           by=args.by, window=args.window, dry_run=args.dry_run)
+                           by=args.by, window=args.window, dry_run=args.dry_run,
+                           origin=Origin(command="allocate", author=args.author or ""))
     except ImportUsageError as exc:
         raise UsageError(str(exc)) from None
     name = Path(args.path).name
@@ -668,6 +672,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(netsuite-sales, quickbooks-sales-by-product, sap-billing-items, "
                         "gl-trial-balance)")
     p.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
+    p.add_argument("--author", help="who imports, as the next close records it (default: the "
+                                    "OS user)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_import)
 
@@ -685,6 +691,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", default="Horizon", metavar="W",
                    help="the months to fill, as for close (default Horizon)")
     p.add_argument("--dry-run", action="store_true", help="show the rows; write nothing")
+    p.add_argument("--author", help="who allocates, as the next close records it (default: "
+                                    "the OS user)")
     p.set_defaults(func=cmd_allocate)
 
     p = sub.add_parser("serve", help="serve the plan workbooks of a folder over HTTP",

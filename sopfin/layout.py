@@ -30,6 +30,8 @@ class InputSheet:
     monthly: bool = False  # True: value columns are one per month, header 'YYYY-MM'
     help: str = ""
     optional_after_values: bool = False  # the blank plan puts the optional keys last
+    # value headers that may be present (after `values`); not part of the plan's table
+    optional_values: tuple[str, ...] = ()
 
 
 SETTINGS = "Settings"
@@ -41,6 +43,11 @@ OPENING_INVENTORY = "OpeningInventory"
 STD_COST = "StdCost"
 PLANNED_VARIANCES = "PlannedVariances"
 BUDGET = "Budget"
+# StdCost's optional standards behind the cost per unit (sopfin.plan.cost_sheets reads them):
+# material quantity per unit and price, labour hours per unit and rate, variable overhead per
+# labour hour, and the month's budgeted fixed overhead (currency) and output (units).
+STD_COST_STANDARDS = ("MaterialQty", "MaterialPrice", "LabourHours", "LabourRate",
+                      "VariableOverheadRate", "FixedOverheadBudget", "BudgetOutput")
 
 # Settings is a two-column list (Setting | Value) with a Help column, not a keyed table.
 SETTINGS_HEADERS = ("Setting", "Value", "Help")
@@ -57,13 +64,17 @@ INPUT_SHEETS: tuple[InputSheet, ...] = (
     InputSheet(OPENING_INVENTORY, keys=("Family",), values=("Units",),
                help="Units on hand at the start of the first period."),
     InputSheet(STD_COST, keys=("Family",), values=("Material", "Labour", "Overhead"),
-               optional_keys=("EffectiveFrom",),
+               optional_keys=("EffectiveFrom",), optional_values=STD_COST_STANDARDS,
                help="Standard cost per unit. EffectiveFrom (YYYY-MM, blank = from the start) "
-                    "lets a cost change land mid-horizon."),
+                    "lets a cost change land mid-horizon. The optional standards behind it "
+                    "(MaterialQty x MaterialPrice, LabourHours x LabourRate, "
+                    "VariableOverheadRate per labour hour, FixedOverheadBudget and "
+                    "BudgetOutput per month) give the close its cost variances."),
     InputSheet(PLANNED_VARIANCES, keys=("Scenario", "Family", "Type"), monthly=True,
                help="Planned period costs in currency (overtime, expedite, ppv, ...)."),
-    InputSheet(BUDGET, keys=("Family", "Measure"), monthly=True,
-               help="Annual operating plan by family: Measure is units, revenue or cogs."),
+    InputSheet(BUDGET, keys=("Family", "Measure"), optional_keys=("Channel",), monthly=True,
+               help="Annual operating plan by family and (optional) channel: Measure is "
+                    "units, revenue or cogs."),
 )
 # Finance inputs (optional, user-owned): named overrides, gap-closure actions, actuals for
 # closed months, and finance's own forecast (checked for silent overrides).
@@ -71,6 +82,7 @@ OVERRIDES = "Overrides"
 ACTIONS = "Actions"
 ACTUALS = "Actuals"
 FORECAST = "Forecast"
+ACTUAL_COSTS = "ActualCosts"
 
 FINANCE_SHEETS: tuple[InputSheet, ...] = (
     InputSheet(OVERRIDES, keys=("Id", "Scenario", "Family", "Month", "Measure"),
@@ -83,13 +95,21 @@ FINANCE_SHEETS: tuple[InputSheet, ...] = (
                help="Gap-closure actions: impact in currency, spread evenly over the months "
                     "from Start to End (YYYY-MM; blank = the horizon's first or last month), "
                     "probability 0-1 (blank = 1)."),
-    InputSheet(ACTUALS, keys=("Family", "Measure"), monthly=True,
-               help="Actuals for closed months by family: Measure is units, revenue or cogs; "
-                    "leave open months blank."),
+    InputSheet(ACTUALS, keys=("Family", "Measure"), optional_keys=("Channel",), monthly=True,
+               help="Actuals for closed months by family and (optional) channel: Measure is "
+                    "units, revenue or cogs; leave open months blank."),
     InputSheet(FORECAST, keys=("Scenario", "Family", "Measure"), monthly=True,
                help="Finance's forecast by family (revenue, cogs): any cell that differs from "
                     "the dollarized plan plus overrides by more than the materiality "
                     "threshold is flagged."),
+    InputSheet(ACTUAL_COSTS, keys=("Family", "Month"),
+               values=("UnitsProduced", "MaterialQtyUsed", "MaterialQtyPurchased",
+                       "MaterialCost", "LabourHoursPaid", "LabourHoursWorked", "LabourCost",
+                       "VariableOverheadCost", "FixedOverheadCost"),
+               help="Actual production cost of a closed month by family: MaterialCost is "
+                    "what the purchases cost (what the material used cost when "
+                    "MaterialQtyPurchased is blank); LabourHoursWorked blank = hours paid. "
+                    "The close explains it against StdCost's standards."),
 )
 FINANCE_BY_NAME = {s.name: s for s in FINANCE_SHEETS}
 
@@ -145,10 +165,14 @@ def is_owner_mark_value(text: str | None) -> bool:
 RECON_PREFIX = "Recon v"  # + three-digit version: 'Recon v001'
 LEDGER = "_Ledger"
 INPUT_ROWS = "_Inputs"  # very hidden: per-row digests of the inputs at the latest close
+# Hidden (Format > Unhide shows it): one row per import into an input sheet, marked with the
+# version whose close recorded it on the ledger.
+IMPORTS = "_Imports"
+IMPORTS_STATE = "hidden"
 LEDGER_STATE = "veryHidden"  # out of the tab list and Format > Unhide; verify warns otherwise
 # States sopfin puts its own sheets back to on every write (a spreadsheet app's save may
 # have changed them).
-OWN_SHEET_STATES = {LEDGER: LEDGER_STATE, INPUT_ROWS: "veryHidden"}
+OWN_SHEET_STATES = {LEDGER: LEDGER_STATE, INPUT_ROWS: "veryHidden", IMPORTS: IMPORTS_STATE}
 RECON_DIGEST_COLUMN = "Z"  # hidden column of per-row cell digests on a recon tab
 
 

@@ -119,11 +119,13 @@ class IssueCode(enum.StrEnum):
     INACTIVE_FAMILY_HAS_DEMAND = "inactive-family-has-demand"  # demand for an inactive family
     UNKNOWN_SCENARIO = "unknown-scenario"  # a scenario not listed in Settings
     SCENARIO_MISSING = "scenario-missing"  # a scenario in Settings without Demand or Supply rows
-    CHANNEL_MISMATCH = "channel-mismatch"  # Prices and Demand disagree on channels
+    CHANNEL_MISMATCH = "channel-mismatch"  # Prices, Budget or Actuals disagree with Demand
     UNKNOWN_MEASURE = "unknown-measure"  # a measure that Budget or a finance sheet does not take
     # coverage
     MISSING_PRICE = "missing-price"  # demand in a month without a price for its channel
     MISSING_STD_COST = "missing-std-cost"  # no standard cost in force from a first active month
+    STANDARD_MISSING = "standard-missing"  # an actual cost whose StdCost standards are not given
+    STD_COST_MISMATCH = "std-cost-mismatch"  # StdCost's standards give another cost per unit
     # results
     NEGATIVE_INVENTORY = "negative-inventory"  # unconstrained shipments take inventory below zero
     NUMBER_TOO_LARGE = "number-too-large"  # an input of 1e15 or more, or a result overflowing
@@ -172,6 +174,7 @@ class IssueCode(enum.StrEnum):
     ITEM_UNMAPPED = "item-unmapped"  # an item with no family in the mapping
     MONTH_OUTSIDE_HORIZON = "month-outside-horizon"  # a row dated outside the plan's months
     SOURCE_UNREADABLE = "source-unreadable"  # the file is not a table sopfin can read
+    IMPORT_LOG_UNREADABLE = "import-log-unreadable"  # a row of _Imports that is no import record
     # consolidation of many workbooks
     WORKBOOK_UNREADABLE = "workbook-unreadable"  # a business unit's file cannot be read
     FX_RATE_MISSING = "fx-rate-missing"  # no rate for a currency and month a unit needs
@@ -299,7 +302,7 @@ class Plan:
                 '""', '"2027-03"' or a date serial like '46447')
                                             values: ('material', 'labour', 'overhead')
       variances: scenario, family, type
-      budget: family, measure (units | revenue | cogs)
+      budget: family, measure (units | revenue | cogs), channel ('' without a Channel column)
     Monthly tables have value_names == months.
     """
 

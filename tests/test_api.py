@@ -14,6 +14,8 @@ import time
 import httpx
 import pytest
 
+from lo_oracle import read_values, recalculate
+from sopfin import layout
 from sopfin.cli import main
 from sopfin.xlsx.read import read_raw_sheets
 
@@ -43,7 +45,7 @@ def served(tmp_path_factory):
                              "--port", str(port), "--max-body", "200000"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded machine starts Python slowly
     while True:
         try:
             httpx.get(base + "/docs", timeout=1)
@@ -96,6 +98,39 @@ def test_live_report_equals_the_clis_figures(served, capsys):
     quarter = get(base, f"{API}/plan.xlsx/reports/FY2027 Q1", live="true").json()
     assert quarter["months"] == ["2027-01", "2027-02", "2027-03"]
     assert get(base, f"{API}/plan.xlsx/reports/Q5", live="true").status_code == 400
+
+
+SUMMARY_MEASURES = {"units": "Units shipped", "revenue": "Revenue", "cogs": "COGS",
+                    "gross_margin": "Gross margin"}
+
+
+def test_live_report_equals_the_workbooks_summary_as_libreoffice_recalculates_it(
+        served, tmp_path):
+    """The workbook's own figures: the Summary sheet's formulas recalculated by LibreOffice
+    (not sopfin's cached values, not the engine) give the report's plan and budget to the
+    cent, for a quarter and for a fiscal year."""
+    base, plan = served
+    copy = tmp_path / "plan.xlsx"
+    shutil.copyfile(plan, copy)
+    summary = read_values(recalculate(copy, tmp_path / "lo"), [layout.SUMMARY])[layout.SUMMARY]
+    header = {summary[f"{col}3"]: col for col in _columns(summary, 3)}
+    rows = {(summary.get(f"A{r}"), summary.get(f"B{r}"), summary.get(f"C{r}")): r
+            for r in range(4, 1 + max(int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+                                     for ref in summary))}
+    for period in ("FY2027 Q1", "FY2028"):
+        body = get(base, f"{API}/plan.xlsx/reports/{period}", live="true").json()
+        assert body["period"] == period
+        for scenario, figures in body["scenarios"].items():
+            for key, label in SUMMARY_MEASURES.items():
+                for basis in ("Plan", "Budget"):
+                    cell = f"{header[period]}{rows[(scenario, label, basis)]}"
+                    assert figures[key][basis.lower()] == pytest.approx(
+                        float(summary[cell]), abs=0.005), (scenario, key, basis, cell)
+
+
+def _columns(cells: dict[str, object], row: int) -> list[str]:
+    return [ref[:-len(str(row))] for ref in cells
+            if ref.endswith(str(row)) and ref[:-len(str(row))].isalpha()]
 
 
 def test_repeated_reads_of_an_unchanged_workbook_do_not_reread_it(served):
@@ -221,3 +256,38 @@ def test_costs_and_approval(served):
     assert (report["version"], report["status"]) == (1, "approved")
     assert report["plan"]["gross_margin"] == pytest.approx(
         report["plan"]["revenue"] - report["plan"]["cogs"], abs=0.01)
+
+
+def test_a_track_then_a_close_records_the_tokens_name_and_the_bodys_hash(served):
+    """The API's writes land on the ledger: track (and an applied allocation) add their record
+    to _Imports with the token's name and the SHA-256 of the request body as sent; the next
+    close names them on its ledger entry. A dry-run allocation records nothing."""
+    import hashlib
+
+    from sopfin.close.published import load_ledger
+    from sopfin.xlsx.adapter import FileWorkbook
+
+    base, plan = served
+    book = plan.parent / "provenance.xlsx"
+    assert main(["new", "--demo", str(book), "-q"]) == 0
+    assert main(["close", str(book), "--author", "fpa", "-q"]) == 0
+    body = {"lines": [{"date": "2027-02-11", "item": "VLV-100", "units": 4, "revenue": 1240.0}],
+            "source": "erp-feed"}
+    r = post(base, f"{API}/provenance.xlsx/revenue/track", body)
+    assert r.status_code == 200 and r.json()["recorded"] is True
+    sent = hashlib.sha256(r.request.content).hexdigest()
+    target = {"amount": 1000, "measure": "revenue", "by": "equal", "window": "FY2028 Q1"}
+    assert post(base, f"{API}/provenance.xlsx/budget/allocate", target).status_code == 200
+    log = read_raw_sheets(book, ["_Imports"])["_Imports"].rows
+    assert [row[1:5] for row in log[1:]] == [["erp-bot", "api-track", "erp-feed.csv", sent]]
+    applied = post(base, f"{API}/provenance.xlsx/budget/allocate", target, apply="true")
+    assert applied.json()["applied"] is True and applied.json()["recorded"] is True
+    allocated = hashlib.sha256(applied.request.content).hexdigest()
+    assert main(["close", str(book), "--author", "fpa", "-q"]) == 0
+    entry = load_ledger(FileWorkbook(book))[-1]
+    assert entry.version == 2 and entry.author == "fpa"
+    assert entry.note == (f"imported (API) Actuals from erp-feed.csv sha256:{sent[:12]} 1 row "
+                          "2027-02 by erp-bot; allocated (API) Budget from allocate 1,000.00 "
+                          f"by equal sha256:{allocated[:12]} {len(applied.json()['rows'])} rows "
+                          "2028-01..2028-03 by erp-bot")
+    assert get(base, f"{API}/provenance.xlsx/verify").json()["ok"] is True

@@ -78,7 +78,10 @@ def sheets(specs: list[SheetSpec]) -> dict[str, Sheet]:
     n_keys = {layout.FAMILIES: 5, layout.DEMAND: 3, layout.PRICES: 2, layout.SUPPLY: 2,
               layout.OPENING_INVENTORY: 1, layout.STD_COST: 2, layout.PLANNED_VARIANCES: 3,
               layout.BUDGET: 2}
-    return {name: table(by_name[name], n) for name, n in n_keys.items()}
+    out = {name: table(by_name[name], n) for name, n in n_keys.items()}
+    cost = out[layout.STD_COST]  # the cost per unit; the standards behind it are tested apart
+    out[layout.STD_COST] = Sheet(cost.header[:5], cost.keys, cost.values[:, :3])
+    return out
 
 
 # ---------------------------------------------------------------------------- determinism

@@ -64,7 +64,13 @@ def run(plan: Path, *extra: str) -> int:
                  "--map", str(plan.parent / "map.toml"), *extra])
 
 
-def test_import_sets_the_months_and_a_second_run_changes_nothing(plan, capsys):
+REGISTRY = ["[Content_Types].xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml",
+            "xl/workbook.xml"]
+
+
+def test_import_sets_the_months_and_a_second_run_changes_only_the_import_log(plan, capsys):
+    """The cells of Actuals change, and the one new sheet is the import log (with its entries
+    in the registry); a second run of the same import sets no cell and adds its record."""
     before = parts(plan)
     assert run(plan) == 0
     assert actuals(plan)[1:] == [["PMP-100", "revenue", 1875.5, -250.0],
@@ -73,11 +79,16 @@ def test_import_sets_the_months_and_a_second_run_changes_nothing(plan, capsys):
                                  ["PMP-110", "units", None, 3.0]]
     after = parts(plan)
     changed = sorted(n for n in before if before[n] != after[n])
-    assert len(changed) == 1 and changed[0].startswith("xl/worksheets/")
+    sheets = [n for n in changed if n.startswith("xl/worksheets/")]
+    assert len(sheets) == 1 and sorted(set(changed) - set(sheets)) == REGISTRY
+    added = sorted(set(after) - set(before))
+    assert len(added) == 1 and added[0].startswith("xl/worksheets/")
     assert "imported 6 lines into Actuals (2027-01..2027-02)" in capsys.readouterr().out
-    once = plan.read_bytes()
     assert run(plan) == 0
-    assert plan.read_bytes() == once
+    again = parts(plan)
+    assert again[sheets[0]] == after[sheets[0]]  # Actuals as the first run left it
+    assert sorted(n for n in after if after[n] != again[n]) == added
+    assert len(read_raw_sheets(plan, ["_Imports"])["_Imports"].rows) == 3  # header + 2
     assert main(["check", str(plan)]) == 0
 
 
@@ -160,3 +171,25 @@ def test_a_workbook_open_in_a_spreadsheet_app_is_refused(plan, capsys):
     assert run(plan) == 2
     assert "open in Excel or LibreOffice" in capsys.readouterr().err
     assert plan.read_bytes() == before
+
+
+def test_import_and_allocate_read_the_workbook_once(plan, monkeypatch):
+    """One read of the package per command, as every command does: the write goes into the
+    bytes the check read (a file changed since is refused, not saved over)."""
+    from sopfin.xlsx import adapter, source
+
+    reads: list[Path] = []
+    original = source.read_package
+
+    def counted(path):
+        reads.append(Path(path))
+        return original(path)
+
+    monkeypatch.setattr(source, "read_package", counted)
+    monkeypatch.setattr(adapter, "read_package", counted)
+    assert run(plan) == 0
+    assert reads == [plan]
+    reads.clear()
+    assert main(["allocate", str(plan), "--amount", "1000", "--measure", "units", "--by",
+                 "equal"]) == 0
+    assert reads == [plan]

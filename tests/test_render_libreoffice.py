@@ -51,7 +51,17 @@ CASES = {
     "unconstrained": dict(shortage_policy="lost", constrained=False),
     # no Channel column, a family with supply but no demand, no variances and no budget
     "sparse": dict(shortage_policy="backorder", constrained=True),
+    # a Budget by channel: the Summary's budget adds up each family's channel rows
+    "channel_budget": dict(shortage_policy="backorder", constrained=True),
 }
+BUDGET_BY_CHANNEL = """
+| family | measure | channel | 2027-01 | 2027-02 | 2027-03 |
+| PUMP   | revenue | Retail  |     700 |     700 |     720 |
+| PUMP   | revenue | OEM     |     300 |     300 |     280 |
+| PUMP   | units   | Retail  |      70 |      70 |      72 |
+| PUMP   | units   | OEM     |      30 |      30 |      28 |
+| VALVE  | revenue | Retail  |     150 |     150 |     150 |
+"""
 SPARSE = dict(
     demand="""
     | scenario | family | 2027-01 | 2027-02 | 2027-03 |
@@ -83,8 +93,9 @@ def _plan_for(case: str) -> Plan:
     if case == "sparse":
         return make_plan(**SPARSE, **CASES[case])  # type: ignore[arg-type]
     variances = VARIANCES + "| base | PUMP | expedite | 0 | 40 | 0 |\n"
+    budget = BUDGET_BY_CHANNEL if case == "channel_budget" else BUDGET
     return make_plan(demand=DEMAND + DOWNSIDE, supply=SUPPLY + DOWNSIDE_SUPPLY, prices=PRICES,
-                     std_cost=STD_COST, opening=OPENING, variances=variances, budget=BUDGET,
+                     std_cost=STD_COST, opening=OPENING, variances=variances, budget=budget,
                      scenarios=("base", "downside"), **CASES[case])
 
 
@@ -247,6 +258,10 @@ def test_cases_cover_what_they_claim(oracle):
     added = [ref for ref, (formula, _) in spec_cells(oracle["demo"].specs[layout.SUMMARY]).items()
              if formula and "Overrides!" in formula]
     assert added and any(summary[ref] for ref in added)  # named overrides, recalculated too
+    by_channel = spec_cells(oracle["channel_budget"].specs[layout.SUMMARY])
+    two_rows = [ref for ref, (formula, value) in by_channel.items()
+                if formula and formula.count("Budget!") == 2 and value == 1000.0]
+    assert two_rows  # PUMP's January budget revenue: its Retail and OEM rows, 700 + 300
     issues = spec_cells(oracle["unconstrained"].specs[layout.ISSUES])
     assert issues["B3"][1] == "negative-inventory"
     assert oracle["unconstrained"].recalculated[layout.ISSUES]["B3"] == "negative-inventory"

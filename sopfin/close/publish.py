@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sopfin import layout
 from sopfin.close import provenance
+from sopfin.close.imported import imports_note, pending, recorded
 from sopfin.close.ledger import (
     APPROVE,
     APPROVED,
@@ -44,6 +45,7 @@ from sopfin.close.protection import hash_password
 from sopfin.close.published import (
     TabSeal,
     approved_snapshot,
+    import_log,
     input_fingerprint,
     ledger_findings,
     load_ledger,
@@ -66,6 +68,7 @@ from sopfin.pipeline import (
     read_snapshot,
 )
 from sopfin.render import rerender_issues
+from sopfin.render.import_log import render_import_log
 from sopfin.render.input_rows import render_input_rows
 from sopfin.render.ledger import render_ledger
 from sopfin.render.recon import (
@@ -251,7 +254,10 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
     inputs = input_fingerprint(base.raw)
     input_hash = inputs.inputs_hash
     discarded = ledger_note(_pending_discards(book))  # edits discarded since: to record
-    if not force and not rec.silent_overrides and not discarded and (
+    imports, log_issues = import_log(book)
+    out.issues += log_issues
+    imported = imports_note(pending(imports))  # imports since the last close: to record
+    if not force and not rec.silent_overrides and not discarded and not imported and (
             same := unchanged_since(book, ledger, input_hash, who, rec)):
         out.version = same
         out.messages.append(f"nothing changed since v{same:03d} (same inputs, overrides, "
@@ -273,11 +279,12 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
         spec = render_recon(rec, version=version, timestamp=stamp, author=who,
                             input_hash=input_hash,
                             prev_hash=head_hash(ledger), company=plan.settings.company,
-                            protection=recon_protection())
+                            protection=recon_protection(),
+                            imports=recorded(pending(imports), version))
         spec, recon_hash = finalize_recon(spec)
         note = (f"published with {len(rec.silent_overrides)} unexplained difference(s)"
                 if rec.silent_overrides else "")
-        note = "; ".join(n for n in (note, discarded) if n)
+        note = "; ".join(n for n in (note, imported, discarded) if n)
         entry = new_entry(ledger, event=PUBLISH, version=version,
                                    cycle=plan.settings.current_cycle, timestamp=stamp,
                                    author=who, status=DRAFT,
@@ -286,9 +293,10 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
                                    input_sheets=provenance.sheets_text(inputs.sheets))
         ledger_spec = render_ledger([*ledger, entry])
         rows_spec = render_input_rows(input_hash, inputs.rows)
+        marked = [render_import_log(recorded(imports, version))] if imported else []
         seal = TabSeal(ledger, entry, tab, key)
     with out.timings.step("write", progress):
-        out.written = book.write_sheets([*specs, spec, ledger_spec, rows_spec],
+        out.written = book.write_sheets([*specs, spec, ledger_spec, rows_spec, *marked],
                                         workbook_id=workbook_id, reseal=seal.reseal())
     entry = seal.entry  # recording the digest of the tab's part as written
     out.version, out.head = version, entry.entry_hash

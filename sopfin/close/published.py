@@ -4,9 +4,9 @@ Publish and verify both start here: ``load_ledger`` reads the hidden ledger shee
 ``ledger_findings`` checks it and the ``Recon vNNN`` tabs (``sopfin.close.ledger_checks``)
 together with the workbook identity, reading only the tabs whose part is no longer the one
 written (``intact_tabs``; ``TabSeal`` records each new tab's part digest as it is written).
-``ledger_state`` says whether a spreadsheet app showed the ledger sheet, and
+``ledger_state`` says whether a spreadsheet app showed the ledger sheet,
 ``input_fingerprint`` / ``recorded_input_rows`` say what the inputs are now and what the
-latest version was published on.
+latest version was published on, and ``import_log`` what was imported.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pandas as pd
 from sopfin import layout
 from sopfin.close import provenance
 from sopfin.close.digests import InputFingerprint, inputs_fingerprint
+from sopfin.close.imported import ImportRecord, unreadable_log
 from sopfin.close.ledger import (
     APPROVED,
     PUBLISH,
@@ -31,7 +32,8 @@ from sopfin.close.ledger import (
     with_tab_part,
 )
 from sopfin.close.ledger_checks import finding, verify_ledger
-from sopfin.model import CellRef, Issue, IssueCode
+from sopfin.model import CellRef, Issue, IssueCode, Severity
+from sopfin.render.import_log import parse_import_log
 from sopfin.render.input_rows import parse_input_rows
 from sopfin.render.ledger import parse_ledger, render_ledger
 from sopfin.render.recon import hashed_cells, recon_claim, snapshot_from_cells
@@ -152,6 +154,16 @@ def recorded_input_rows(book: Workbook, ledger: Sequence[LedgerEntry],
     if parsed is None or latest is None or parsed[0] != latest.input_hash:
         return None
     return parsed[1]
+
+
+def import_log(book: Workbook) -> tuple[list[ImportRecord], list[Issue]]:
+    """The import records on ``_Imports`` (the pending ones are what the next close records);
+    none, and a warning, when a row of it is no record."""
+    sheet = book.read_raw_sheets([layout.IMPORTS]).get(layout.IMPORTS)
+    records, bad = parse_import_log(sheet.rows) if sheet is not None else ([], [])
+    if bad:
+        return [], [unreadable_log(bad, Severity.WARNING)]
+    return records, []
 
 
 def ledger_state(book: Workbook) -> list[Issue]:

@@ -2,18 +2,21 @@
 comparison, gap after actions, the plan-of-record snapshot, the latest estimate with forecast
 accuracy, and finance's forecast checked for silent overrides. Pure: records in, records out.
 
-The bridges work per family over the window's months (the Budget sheet has no channels):
+The bridges work over the window's months at the finest grain both sides share
+(``sopfin.close.grain``): per (family, channel) when the Budget has channels, else per family:
 
-* A family's plan units are its shipments, its plan price is revenue / shipments and its plan
-  unit cost is standard COGS / shipments; its budget price and unit cost are budget revenue /
-  budget units and budget COGS / budget units. So a shift between channels at different
-  prices shows inside the family's Price step, not in Mix (Mix is the shift between families).
+* An item's plan units are its shipments, its plan price is revenue / shipments and its plan
+  unit cost is standard cost / shipments; its budget price and unit cost are budget revenue /
+  budget units and budget COGS / budget units. Per family, a shift between channels at
+  different prices shows inside the family's Price step; per (family, channel) it is the
+  ``Mix within families`` line, and ``Mix between families`` is the shift between families
+  (the two replace the one ``Mix`` line).
 * Price, Quantity and Mix are ``sopfin.engine.bridge.pvm`` with the individual-units method, over
-  the families that have both a budget and a plan in the window (any non-zero units or money).
+  the items that have both a budget and a plan in the window (any non-zero units or money).
   The margin bridge adds the pvm Cost step (standard cost rates against the budget's cost per
   unit) and one line per planned-variance type (minus the variances of that type).
-* A family with a plan but no budget in the window is one ``New`` line; one with a budget but
-  no plan is one ``Discontinued`` line (one line per family, so each is named).
+* An item with a plan but no budget in the window is one ``New`` line; one with a budget but
+  no plan is one ``Discontinued`` line (one line per item, so each is named).
 * Money without units (a budget kept in dollars only for a family) cannot be split into price
   and volume: it stays in the family's Price (and Cost) step, or in its New/Discontinued line.
 * One ``Override`` line per named override of the scenario in the window, with its owner
@@ -29,6 +32,16 @@ import numpy as np
 import pandas as pd
 
 from sopfin.close import records as rc
+from sopfin.close.cost_variances import cost_variances
+from sopfin.close.grain import (
+    Side,
+    budget_side,
+    by_channel,
+    channel_sides,
+    family_index,
+    item_label,
+    plan_side,
+)
 from sopfin.close.records import BridgeLine, FinanceInputs, Override, Reconciliation, Window
 from sopfin.close.window import parse_window
 from sopfin.engine.bridge import BOTH, DISCONTINUED, NEW, TOTAL, pvm
@@ -44,6 +57,8 @@ class NotDollarizedError(ValueError):
     Settings check lets no such scenario through)."""
 
 
+# The Recon's one line when the plan has channels and the Budget has not.
+COARSER_BUDGET_NOTE = "budget by family: channel mix is inside price"
 VARIANCE_LABELS = {"overtime": "Overtime", "expedite": "Expedite", "ppv": "PPV"}
 
 
@@ -80,7 +95,10 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
     s = d.scenarios.index(scenario)
     in_window = tuple(o for o in fin.overrides
                       if o.scenario == scenario and o.month in span.months)
-    budget, planned = _budget_side(d, cols), _plan_side(d, s, cols)
+    if by_channel(plan):
+        budget, planned = channel_sides(plan, d, s, cols)
+    else:
+        budget, planned = budget_side(d, cols), plan_side(d, s, cols)
     family_revenue = _family_bridge(budget, planned, "revenue")
     family_margin = _family_bridge(budget, planned, "margin")
     revenue_lines = _revenue_bridge(d, s, cols, family_revenue, in_window)
@@ -110,7 +128,8 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
             a.margin_impact * a.probability * a.share(span.months, d.months) for a in actions),
         snapshot=snapshot, latest_estimate=estimate, accuracy=accuracy,
         silent_overrides=(*edited, *compare_forecast(plan, d, fin)), notes=tuple(notes),
-        actual_bridge=to_actual)
+        actual_bridge=to_actual,
+        cost_variances=cost_variances(plan, fin.actual_costs, fin.standards, span.months))
 
 
 def actuals_frame(actuals: Table) -> pd.DataFrame:
@@ -132,16 +151,16 @@ def actual_bridge(plan: pd.DataFrame, actuals: Table, months: Sequence[str],
               and m in plan.columns]
     if not closed:
         return ()
-    families = tuple(dict.fromkeys([*plan.index.get_level_values(0),
-                                    *actual.index.get_level_values(0)]))
+    families = family_index(list(dict.fromkeys([*plan.index.get_level_values(0),
+                                                *actual.index.get_level_values(0)])))
 
-    def side(frame: pd.DataFrame) -> _Side:
+    def side(frame: pd.DataFrame) -> Side:
         picked = frame[closed].fillna(0.0).sum(axis=1)
         by = {m: picked.xs(m, level=1).reindex(families, fill_value=0.0).to_numpy(float)
               if m in picked.index.get_level_values(1) else np.zeros(len(families))
               for m in ("units", "revenue", "cogs")}
         present = (by["units"] != 0) | (by["revenue"] != 0) | (by["cogs"] != 0)
-        return _Side(families, by["units"], by["revenue"], by["cogs"], present)
+        return Side(families, by["units"], by["revenue"], by["cogs"], present)
 
     base, booked = side(plan), side(actual)
     frame = _family_bridge(base, booked, "revenue")
@@ -149,92 +168,64 @@ def actual_bridge(plan: pd.DataFrame, actuals: Table, months: Sequence[str],
     return (BridgeLine(rc.START, f"Plan revenue ({span})", float(base.revenue.sum())),
             BridgeLine(rc.PRICE, "Price", _family_steps(frame, "price")),
             BridgeLine(rc.QUANTITY, "Quantity", _family_steps(frame, "quantity")),
-            BridgeLine(rc.MIX, "Mix", _family_steps(frame, "mix")),
-            *_one_sided(frame),
+            *_mix_lines(frame), *_one_sided(frame),
             BridgeLine(rc.END, f"Actual revenue ({span})", float(booked.revenue.sum())))
 
 
 # ----------------------------------------------------------------------------- per family
-class _Side:
-    """One side of the bridge per family, summed over the window."""
-
-    def __init__(self, families: tuple[str, ...], units: np.ndarray, revenue: np.ndarray,
-                 cost: np.ndarray, present: np.ndarray) -> None:
-        self.families, self.units, self.revenue, self.cost = families, units, revenue, cost
-        self.present = present
-        held = units != 0
-        self.price = np.divide(revenue, units, out=np.zeros_like(revenue), where=held)
-        self.unit_cost = np.divide(cost, units, out=np.zeros_like(cost), where=held)
-
-    def frame(self) -> pd.DataFrame:
-        keep = self.present
-        return pd.DataFrame({"units": self.units[keep], "price": self.price[keep],
-                             "unit_cost": self.unit_cost[keep]},
-                            index=pd.Index(np.asarray(self.families, dtype=object)[keep],
-                                           name="family", dtype=object))
-
-    def residual(self, measure: str) -> pd.Series:
-        """Revenue or cost the units x rate split does not carry (money without units, and
-        float noise), per family."""
-        if measure == "revenue":
-            rest = self.revenue - self.units * self.price
-        else:
-            rest = self.cost - self.units * self.unit_cost
-        return pd.Series(rest, index=pd.Index(self.families, dtype=object))
+_budget_side, _plan_side = budget_side, plan_side  # the per-family sides, by their old names
 
 
-def _window_sum(arr: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    picked = arr[:, cols]
-    return picked.sum(axis=1), (picked != 0).any(axis=1)
-
-
-def _budget_side(d: Dollarized, cols: np.ndarray) -> _Side:
-    (units, a), (revenue, b), (cost, c) = (_window_sum(d.budget[m], cols)
-                                           for m in ("units", "revenue", "cogs"))
-    return _Side(d.families, units, revenue, cost, a | b | c)
-
-
-def _plan_side(d: Dollarized, s: int, cols: np.ndarray) -> _Side:
-    (units, a), (revenue, b), (cost, c) = (_window_sum(d.fam[m][s], cols)
-                                           for m in ("shipments_units", "revenue",
-                                                     "cogs_standard"))
-    return _Side(d.families, units, revenue, cost, a | b | c)
-
-
-def _family_bridge(budget: _Side, planned: _Side, basis: str) -> pd.DataFrame:
-    """pvm per family with each side's residual money added to price (and cost) of a family
-    on both sides, or to the volume of a new or discontinued one."""
-    frame = pvm(budget.frame(), planned.frame(), basis=basis, mix_method="individual")
-    body = frame.drop(index=TOTAL).copy()
-    rev_rest = (planned.residual("revenue") - budget.residual("revenue")).reindex(body.index)
-    cost_rest = -(planned.residual("cost") - budget.residual("cost")).reindex(body.index)
+def _family_bridge(budget: Side, planned: Side, basis: str) -> pd.DataFrame:
+    """pvm per item with each side's residual money added to price (and cost) of an item on
+    both sides, or to the volume of a new or discontinued one; per (family, channel), the mix
+    is split between and within families."""
+    frame = pvm(budget.frame(), planned.frame(), basis=basis, mix_method="individual",
+                group="family" if budget.by_channel else None)
+    body = frame.iloc[:-1].copy()  # every item, without the Total row
+    at = budget.items.get_indexer(body.index)  # both sides hold the same items
+    rev_rest = (planned.residual("revenue") - budget.residual("revenue")).to_numpy()[at]
+    cost_rest = -(planned.residual("cost") - budget.residual("cost")).to_numpy()[at]
     if basis != "margin":
         cost_rest[:] = 0.0
-    both = body["status"] == BOTH
-    body.loc[both, "price"] += rev_rest[both]
+    both = (body["status"] == BOTH).to_numpy()
+    body["price"] += np.where(both, rev_rest, 0.0)
     if basis == "margin":
-        body.loc[both, "cost"] += cost_rest[both]
-    body.loc[~both, "volume"] += (rev_rest + cost_rest)[~both]
+        body["cost"] += np.where(both, cost_rest, 0.0)
+    body["volume"] += np.where(both, 0.0, rev_rest + cost_rest)
     body["total"] += rev_rest + cost_rest
     numbers = [c for c in body.columns if c != "status"]
     total = body[numbers].sum().to_frame(TOTAL).T
     total["status"] = ""
+    if budget.by_channel:
+        total.index = pd.MultiIndex.from_tuples([(TOTAL, "")])
     out = pd.concat([body, total])
-    out.index.name = "family"
+    out.index = out.index.set_names(budget.items.names)
     return out
 
 
 def _family_steps(frame: pd.DataFrame, step: str) -> float:
-    return float(frame.loc[frame["status"] == BOTH, step].sum())
+    both = (frame["status"] == BOTH).to_numpy()
+    return float(frame[step].to_numpy()[both].sum())
 
 
 def _one_sided(frame: pd.DataFrame) -> list[BridgeLine]:
     lines = []
     for status, kind, word in ((NEW, rc.NEW, "New"),
                                (DISCONTINUED, rc.DISCONTINUED, "Discontinued")):
-        for family, row in frame[frame["status"] == status].iterrows():
-            lines.append(BridgeLine(kind, f"{word}: {family}", float(row["total"])))
+        for item, row in frame[frame["status"] == status].iterrows():
+            lines.append(BridgeLine(kind, f"{word}: {item_label(item)}", float(row["total"])))
     return lines
+
+
+def _mix_lines(frame: pd.DataFrame) -> list[BridgeLine]:
+    """One Mix line per family; per (family, channel), mix between and within families."""
+    if "mix_between" not in frame.columns:
+        return [BridgeLine(rc.MIX, "Mix", _family_steps(frame, "mix"))]
+    return [BridgeLine(rc.MIX_BETWEEN, "Mix between families",
+                       _family_steps(frame, "mix_between")),
+            BridgeLine(rc.MIX_WITHIN, "Mix within families", _family_steps(frame, "mix_within"),
+                       note="channels")]
 
 
 def _override_lines(overrides: Sequence[Override], margin: bool) -> list[BridgeLine]:
@@ -257,8 +248,7 @@ def _revenue_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: pd.DataFrame
     return (BridgeLine(rc.START, "Budget revenue", start),
             BridgeLine(rc.PRICE, "Price", _family_steps(frame, "price")),
             BridgeLine(rc.QUANTITY, "Quantity", _family_steps(frame, "quantity")),
-            BridgeLine(rc.MIX, "Mix", _family_steps(frame, "mix")),
-            *_one_sided(frame), *_override_lines(overrides, margin=False),
+            *_mix_lines(frame), *_one_sided(frame), *_override_lines(overrides, margin=False),
             BridgeLine(rc.END, "Plan revenue", end))
 
 
@@ -270,7 +260,7 @@ def _margin_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: pd.DataFrame,
     return (BridgeLine(rc.START, "Budget gross margin", start),
             BridgeLine(rc.PRICE, "Price", _family_steps(frame, "price")),
             BridgeLine(rc.QUANTITY, "Quantity", _family_steps(frame, "quantity")),
-            BridgeLine(rc.MIX, "Mix", _family_steps(frame, "mix")),
+            *_mix_lines(frame),
             BridgeLine(rc.COST, "Cost rates", _family_steps(frame, "cost")),
             *_variance_lines(d, s, cols), *_one_sided(frame),
             *_override_lines(overrides, margin=True),
@@ -358,16 +348,14 @@ def plan_snapshot(d: Dollarized, overrides: Sequence[Override], scenario: str) -
                         columns=list(d.months))
 
 
-def _notes(plan: Plan, d: Dollarized, span: Window, budget: _Side,
+def _notes(plan: Plan, d: Dollarized, span: Window, budget: Side,
            overrides: Sequence[Override], has_actions: bool) -> list[str]:
     notes = []
-    if plan.has_channel:
-        notes.append("families are bridged as a whole: a shift between channels at different "
-                     "prices shows in the family's Price step, Mix is the shift between "
-                     "families")
-    dollars_only = [f for f, u, r, c, p in zip(budget.families, budget.units, budget.revenue,
-                                               budget.cost, budget.present, strict=True)
-                    if p and u == 0 and (r != 0 or c != 0)]
+    if plan.has_channel and not budget.by_channel:
+        notes.append(COARSER_BUDGET_NOTE)
+    dollars_only = [item_label(f) for f, u, r, c, p in zip(
+        budget.items, budget.units, budget.revenue, budget.cost, budget.present, strict=True)
+        if p and u == 0 and (r != 0 or c != 0)]
     if dollars_only:
         notes.append("the budget of " + ", ".join(dollars_only) + " has money but no units in "
                      f"{span.label}; its difference is in Price and Cost rates, not volume")

@@ -16,6 +16,8 @@ from sopfin.model import CellRef, Issue, IssueCode, Severity, Table
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sopfin.close.cost_variances import ActualCosts, CostVariances, Standards
+
 
 @dataclass(frozen=True)
 class Override:
@@ -74,6 +76,8 @@ class FinanceInputs:
     actions: tuple[Action, ...] = ()
     actuals: Table | None = None  # keys family, measure; values: months (NaN = open month)
     forecast: Table | None = None  # keys scenario, family, measure; values: months
+    actual_costs: ActualCosts | None = None  # ActualCosts: production cost of closed months
+    standards: Standards | None = None  # StdCost's standards behind the cost per unit
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,8 @@ class Window:
 START, PRICE, QUANTITY, MIX, COST, VARIANCE, NEW, DISCONTINUED, OVERRIDE, END = (
     "start", "price", "quantity", "mix", "cost", "variance", "new", "discontinued", "override",
     "end")
+# With a Budget by channel, MIX is published as these two lines (they sum to the mix).
+MIX_BETWEEN, MIX_WITHIN = "mix_between", "mix_within"
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,8 @@ class Reconciliation:
     currency: str
     revenue_bridge: tuple[BridgeLine, ...]
     margin_bridge: tuple[BridgeLine, ...]
-    # pvm() per family on the revenue and margin basis, for the window (index: family + Total)
+    # pvm() per item on the revenue and margin basis, for the window: index family (+ Total),
+    # or (family, channel) with mix_between and mix_within columns when the Budget has channels
     family_revenue: pd.DataFrame
     family_margin: pd.DataFrame
     # per scenario over the window: revenue, budget_revenue, revenue_gap, gross_margin,
@@ -147,3 +154,6 @@ class Reconciliation:
     # plan (last approved version, else the current plan) to actual over the window's closed
     # months: START plan revenue, PRICE, QUANTITY, MIX, NEW, DISCONTINUED, END actual revenue
     actual_bridge: tuple[BridgeLine, ...] = ()
+    # standard-cost variances of the window's closed months (ActualCosts against StdCost's
+    # standards), per family and in total; None without ActualCosts rows in the window
+    cost_variances: CostVariances | None = None

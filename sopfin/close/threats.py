@@ -67,6 +67,11 @@ THREATS: tuple[Threat, ...] = (
            "warning, sheets and rows named"),
     Threat("... and edit or delete the `_Inputs` row checksums", "hides which rows changed",
            "the warning still names the sheets; rows may go unnamed", "the same", "nothing"),
+    Threat("edit or delete rows of the `_Imports` log", "a recorded import reads "
+           "otherwise; a row deleted before the next close is never recorded",
+           "no version changes: each version's ledger note still names its imports, file "
+           "and hash, as they were recorded", "the same (the note is signed)",
+           "nothing: the ledger note is the record"),
     Threat("hide or unprotect a published tab", "readers miss it, or can type into it",
            "warning (tab-hidden, tab-unprotected)", "warning"),
     Threat("type over a sopfin formula or label on an output sheet", "a silent override",

@@ -42,6 +42,25 @@ basis), ``Q`` the units, and for the items present on both sides:
     so that price + volume + joint (+ cost) == total; volume, quantity, mix and total are the
     same under both conventions.
 
+``group`` (optional) names a column, or an index level, of both frames that says which group
+(family) each item belongs to, as when the items are (family, channel) pairs. The mix step
+is then split in two levels (``mix_between`` + ``mix_within`` == ``mix``), with ``g`` an
+item's group, ``w_i = Q_bud,i / Q_bud,g`` its budget share within the group and
+``GM_i = Q_plan,g * w_i`` its plan units at the group's budget mix:
+
+``individual``
+    mix_between_i = (GM_i - SM_i) * r_bud,i,   mix_within_i = (Q_plan,i - GM_i) * r_bud,i
+    (by group: mix_between_g = (Q_plan,g - sum(Q_plan) * Q_bud,g / sum(Q_bud)) * R_bud,g with
+    R_bud,g = sum over g of Q_bud * r_bud / Q_bud,g, the group's budget average rate).
+``weighted_average``
+    mix_between_i = (GM_i - SM_i) * (R_bud,g - r_avg),
+    mix_within_i = (Q_plan,i - GM_i) * (r_bud,i - R_bud,g),
+    and the item's mix is their sum (per group and in total the same as without ``group``).
+
+A group with no budget units has no budget mix inside it (GM_i = Q_plan,i, and R_bud,g is
+taken as the item's own r_bud,i): its mix is all ``mix_between``. An item on both sides must
+name the same group on both.
+
 Items on one side only are outside the mix base. A ``new`` item (plan only) carries its whole
 plan value in ``volume`` and ``total``; a ``discontinued`` item (budget only) carries minus its
 budget value. Their price, quantity, mix, cost and joint are 0. The ``status`` column says ``new``,
@@ -100,13 +119,14 @@ def pvm(
     basis: str = "revenue",
     mix_method: str = "individual",
     price_at: str = "plan",
+    group: str | None = None,
 ) -> pd.DataFrame:
     """Bridge budget to plan in price, quantity, mix, volume (and cost) steps per item.
 
     Returns a frame indexed by item plus a final ``Total`` row, with columns ``price``,
-    ``quantity``, ``mix``, ``volume``, ``cost`` (margin basis only), ``joint`` (with
-    ``price_at="budget"`` only), ``total`` and ``status``. See the module docstring for the
-    definitions.
+    ``quantity``, ``mix`` (then ``mix_between`` and ``mix_within`` with ``group``),
+    ``volume``, ``cost`` (margin basis only), ``joint`` (with ``price_at="budget"`` only),
+    ``total`` and ``status``. See the module docstring for the definitions.
     """
     _check_choice("basis", basis, BASES)
     _check_choice("mix_method", mix_method, MIX_METHODS)
@@ -119,6 +139,9 @@ def pvm(
     bud = _align(budget.index, budget_values, items)
     pln = _align(plan.index, plan_values, items)
     steps = _steps(bud, pln, mix_method, price_at)
+    if group is not None:
+        codes = _group_codes(budget, plan, items, group)
+        _split_mix(steps, bud, pln, codes, mix_method)
     if basis == "revenue":
         del steps["cost"]
     status = np.where(bud.present & pln.present, BOTH, np.where(bud.present, DISCONTINUED, NEW))
@@ -224,6 +247,80 @@ def _volume_split(
     average_rate = (q_bud * rate).sum() / budget_units
     mix = np.where(both, off_mix * (rate - average_rate), 0.0)
     return volume - mix, mix
+
+
+def _group_of(frame: pd.DataFrame, group: str, side: str) -> list[str | None]:
+    """Each item's group on one side (the column ``group``, else the index level), as text;
+    None where blank."""
+    if group in frame.columns:
+        values = frame[group].to_numpy(dtype=object)
+    elif group in frame.index.names:
+        values = frame.index.get_level_values(group).to_numpy(dtype=object)
+    else:
+        raise ValueError(f"pvm: {side} has no column or index level {group!r} (group=) naming "
+                         "each item's group")
+    return [None if v is None or v != v or v == "" else str(v) for v in values.tolist()]
+
+
+def _group_codes(budget: pd.DataFrame, plan: pd.DataFrame, items: pd.Index,
+                 group: str) -> np.ndarray:
+    """Each bridge item's group as an integer code (budget's group, else plan's)."""
+    bud, pln = _group_of(budget, group, "budget"), _group_of(plan, group, "plan")
+    names: list[str | None] = []
+    differ, blank = [], []
+    for item, b, p in zip(items, budget.index.get_indexer(items).tolist(),
+                          plan.index.get_indexer(items).tolist(), strict=True):
+        mine, theirs = bud[b] if b >= 0 else None, pln[p] if p >= 0 else None
+        if (b >= 0 and mine is None) or (p >= 0 and theirs is None):
+            blank.append(item)
+        elif b >= 0 and p >= 0 and mine != theirs:
+            differ.append(item)
+        names.append(mine if b >= 0 else theirs)
+    if blank:
+        raise ValueError(f"pvm: {group} is blank for item(s) {_names(blank)}")
+    if differ:
+        raise ValueError(f"pvm: item(s) {_names(differ)} belong to one {group} in the budget "
+                         "and another in the plan; give each item one group")
+    codes, _ = pd.factorize(pd.Index(names, dtype=object))
+    return np.asarray(codes, dtype=np.int64)
+
+
+def _split_mix(steps: dict[str, np.ndarray], bud: _Side, pln: _Side, codes: np.ndarray,
+               mix_method: str) -> None:
+    """Add ``mix_between`` and ``mix_within`` (after ``mix``) to the steps, in place; with
+    the weighted average method an item's mix (and so its quantity) becomes their sum."""
+    both = bud.present & pln.present
+    q_bud, q_plan = np.where(both, bud.units, 0.0), np.where(both, pln.units, 0.0)
+    rate = np.where(both, bud.rate, 0.0)
+    between, within = np.zeros_like(rate), np.zeros_like(rate)
+    budget_units = q_bud.sum()
+    if budget_units > 0.0:
+        n = int(codes.max(initial=-1)) + 1
+        group_bud = np.bincount(codes, q_bud, n)
+        held = group_bud[codes] > 0.0
+        share = np.divide(q_bud, group_bud[codes], out=np.zeros_like(q_bud), where=held)
+        at_group_mix = np.where(held, np.bincount(codes, q_plan, n)[codes] * share, q_plan)
+        at_budget_mix = q_plan.sum() * (q_bud / budget_units)
+        if mix_method == "individual":
+            between = (at_group_mix - at_budget_mix) * rate
+            within = (q_plan - at_group_mix) * rate
+        else:
+            average = (q_bud * rate).sum() / budget_units
+            group_rate = np.divide(np.bincount(codes, q_bud * rate, n), group_bud,
+                                   out=np.zeros(n), where=group_bud > 0.0)[codes]
+            group_rate = np.where(held, group_rate, rate)
+            between = (at_group_mix - at_budget_mix) * (group_rate - average)
+            within = (q_plan - at_group_mix) * (rate - group_rate)
+            steps["mix"] = np.where(both, between + within, 0.0)
+            steps["quantity"] = np.where(both, steps["volume"] - steps["mix"], 0.0)
+    ordered = {}
+    for name, values in steps.items():
+        ordered[name] = values
+        if name == "mix":
+            ordered["mix_between"] = np.where(both, between, 0.0)
+            ordered["mix_within"] = np.where(both, within, 0.0)
+    steps.clear()
+    steps.update(ordered)
 
 
 def _total_label(index: pd.Index) -> str | tuple[str, ...]:

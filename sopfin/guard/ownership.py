@@ -14,6 +14,8 @@ altogether leaves sopfin's sheets unmarked; their content still proves them sopf
   nothing else in row 1 but the row's hidden fingerprint.
 - ``_Inputs``: its rows parse as input-row digests, and the inputs hash in B1 is one a proven
   ledger recorded.
+- ``_Imports``: its header row is the import log's and every further row reads back as an
+  import record (``sopfin.render.import_log``).
 
 A sheet that merely shares a name with one of sopfin's proves nothing and is never written.
 A proven sheet is marked again on sopfin's next write.
@@ -39,7 +41,7 @@ _CHAIN_CODES = frozenset({IssueCode.ENTRY_ALTERED, IssueCode.BROKEN_CHAIN, Issue
 
 def _candidates(names: Sequence[str], marked: Collection[str]) -> list[str]:
     """Unmarked sheets that carry one of sopfin's names."""
-    ours = {*layout.OUTPUT_SHEET_NAMES, layout.LEDGER, layout.INPUT_ROWS}
+    ours = {*layout.OUTPUT_SHEET_NAMES, layout.LEDGER, layout.INPUT_ROWS, layout.IMPORTS}
     return [n for n in names if n not in marked and (n in ours or layout.is_recon_name(n))]
 
 
@@ -90,6 +92,13 @@ def _recorded_input_rows(rows: Sequence[Sequence[object]],
     return parsed is not None and parsed[0] in {e.input_hash for e in ledger}
 
 
+def _import_log(rows: Sequence[Sequence[object]]) -> bool:
+    from sopfin.render.import_log import parse_import_log
+
+    records, bad = parse_import_log(rows)
+    return bool(records) and not bad
+
+
 def proven_sheets(book: Workbook, marked: Collection[str]) -> set[str]:
     """The unmarked sheets whose content proves them sopfin's (see the module docstring).
     Reads nothing when every sheet with one of sopfin's names is marked."""
@@ -108,6 +117,8 @@ def proven_sheets(book: Workbook, marked: Collection[str]) -> set[str]:
     if ledger is not None and layout.INPUT_ROWS in plain and layout.INPUT_ROWS in raw \
             and _recorded_input_rows(raw[layout.INPUT_ROWS].rows, ledger):
         proven.add(layout.INPUT_ROWS)
+    if layout.IMPORTS in raw and _import_log(raw[layout.IMPORTS].rows):
+        proven.add(layout.IMPORTS)
     tabs = [n for n in candidates if layout.is_recon_name(n)]
     if tabs and ledger is not None:
         proven |= _proven_tabs(book, tabs, ledger)

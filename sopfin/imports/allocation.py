@@ -17,11 +17,19 @@ from sopfin import layout
 from sopfin.close.window import WindowError, parse_window
 from sopfin.engine.allocate import allocate
 from sopfin.engine.dollarize import dollarize
-from sopfin.imports.command import ImportUsageError, SheetWrite, write_placement
+from sopfin.imports.command import (
+    RECORDED,
+    ImportUsageError,
+    SheetWrite,
+    read_once,
+    write_placement,
+)
+from sopfin.imports.origin import Origin
 from sopfin.imports.placement import place_import
 from sopfin.imports.transform import ImportLine, ImportResult
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, has_errors
 from sopfin.pipeline import check_with_finance
+from sopfin.workbook import WorkbookSnapshot
 
 DRIVERS = ("equal", "budget_units", "revenue", "prior_actuals")
 MEASURES = layout.BUDGET_MEASURES
@@ -39,7 +47,10 @@ class AllocationOutcome(SheetWrite):
 
 
 def run_allocate(workbook: str | Path, *, amount: float, measure: str, to: str, by: str,
-                 window: str = "Horizon", dry_run: bool = False) -> AllocationOutcome:
+                 window: str = "Horizon", dry_run: bool = False,
+                 origin: Origin | None = None) -> AllocationOutcome:
+    """Allocate ``amount``; unless ``dry_run`` write the Budget cells and record the write on
+    ``_Imports`` as ``origin`` says (default: ``sopfin allocate`` by the OS user)."""
     workbook = Path(workbook)
     if to != "families":
         raise ImportUsageError(f"allocating to {to!r} needs an Opex sheet with departments, "
@@ -50,10 +61,18 @@ def run_allocate(workbook: str | Path, *, amount: float, measure: str, to: str, 
     if by not in DRIVERS:
         raise ImportUsageError(f"--by {by!r}: drivers are {', '.join(DRIVERS)}")
     out = AllocationOutcome(workbook, amount, measure, by)
-    read = check_with_finance(workbook)
+    with read_once(workbook) as book:
+        _allocate(out, book, window, dry_run, origin or Origin(command="allocate"))
+    return out
+
+
+def _allocate(out: AllocationOutcome, book: WorkbookSnapshot, window: str, dry_run: bool,
+              origin: Origin) -> None:
+    amount, measure, by = out.amount, out.measure, out.driver
+    read = check_with_finance(book)
     if read.plan is None or has_errors(read.issues):
         out.issues = list(read.issues)
-        return out
+        return
     plan = read.plan
     try:
         win = parse_window(window, plan.months, plan.settings.fiscal_year_start,
@@ -68,22 +87,22 @@ def run_allocate(workbook: str | Path, *, amount: float, measure: str, to: str, 
         out.issues.append(Issue(IssueCode.VALUE_INVALID, Severity.ERROR,
                                 CellRef(layout.BUDGET), f"cannot allocate by {by}: {exc}",
                                 "choose another driver (--by equal always works)"))
-        return out
+        return
     lines = tuple(ImportLine((family, measure), m, v)
                   for family, row in out.cells.items() for m, v in row.items())
     result = ImportResult(f"allocate {amount:,.2f} by {by}", "", layout.BUDGET,
-                          ("family", "measure"), lines=lines, months=win.months)
+                          ("family", "measure"), lines=lines, months=win.months,
+                          totals={measure: sum(ln.value for ln in lines)})
     budget = read.raw.get(layout.BUDGET)
     if budget is None:
         out.issues.append(Issue(IssueCode.MISSING_SHEET, Severity.ERROR, CellRef(layout.BUDGET),
                                 "the workbook has no sheet 'Budget'", "add it (sopfin init)"))
-        return out
+        return
     out.placement, issues = place_import(budget.rows, result, plan.months)
     out.issues += issues
     if out.placement is None or has_errors(out.issues) or dry_run:
-        return out
-    write_placement(out, workbook, layout.BUDGET)
-    return out
+        return
+    write_placement(out, book, layout.BUDGET, result, origin, len(out.cells))
 
 
 def _weights(plan: Plan, read: object, by: str, months: tuple[str, ...], measure: str
@@ -132,4 +151,6 @@ def allocation_lines(out: AllocationOutcome, *, dry_run: bool) -> list[str]:
              f"{len(out.placement.cells) if out.placement else 0}"]
     for family, row in out.cells.items():
         lines.append(f"  {family:<12} {sum(row.values()):>16,.2f}")
+    if out.recorded is not None:
+        lines.append(RECORDED)
     return lines

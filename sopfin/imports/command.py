@@ -7,21 +7,31 @@ mapping -> import the source -> place its lines on the sheet -> write the cells 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
+from sopfin import layout
+from sopfin.close.imported import ImportRecord
+from sopfin.close.publish import default_author, now_utc
+from sopfin.guard.ownership import proven_sheets
 from sopfin.imports.mapping import TARGET_KEYS, ImportMap, parse_mapping
+from sopfin.imports.origin import Origin, import_record, logged
 from sopfin.imports.placement import Placement, place_import
 from sopfin.imports.presets import PRESETS
 from sopfin.imports.transform import ImportResult, import_table
 from sopfin.model import CellRef, Issue, IssueCode, Severity, has_errors
-from sopfin.pipeline import check
+from sopfin.pipeline import check, exclusive
+from sopfin.workbook import WorkbookSnapshot
+from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.cellpatch import CellEdit
 from sopfin.xlsx.errors import UserSheetPatchError
-from sopfin.xlsx.writer import write_sheets
+from sopfin.xlsx.writer import owned_sheet_names, write_sheets
 
 MAPPING_SHEET = "Mapping"
+RECORDED = f"  recorded on {layout.IMPORTS}; the next close names it on the ledger"
 PRESET_PREFIX = "preset:"
 
 
@@ -31,31 +41,51 @@ class ImportUsageError(ValueError):
 
 @dataclass(kw_only=True)
 class SheetWrite:
-    """Cells placed on a user's sheet, the issues met, and whether they were written."""
+    """Cells placed on a user's sheet, the issues met, whether they were written, and the
+    record of the write added to ``_Imports`` in the same save."""
 
     placement: Placement | None = None
     issues: list[Issue] = field(default_factory=list)
-    written: bool = False
+    written: bool = False  # cells were set (a write of the same figures sets none)
+    recorded: ImportRecord | None = None
 
     @property
     def ok(self) -> bool:
         return not has_errors(self.issues)
 
 
-def write_placement(out: SheetWrite, workbook: Path, sheet: str) -> None:
-    """Write ``out.placement``'s cells on ``sheet`` (one locked, atomic write); a formula
-    where a cell goes is an issue of the user's data, and nothing is written."""
+@contextmanager
+def read_once(workbook: Path) -> Iterator[WorkbookSnapshot]:
+    """The workbook under its lock for a whole read-modify-write, read once."""
+    book = FileWorkbook(workbook)
+    with exclusive(book):
+        yield book.snapshot()
+
+
+def write_placement(out: SheetWrite, book: WorkbookSnapshot, sheet: str, result: ImportResult,
+                    origin: Origin, rows: int) -> None:
+    """Write ``out.placement``'s cells on ``sheet`` and the record of the write on
+    ``_Imports``, in one atomic save into the package ``book`` read; a formula where a cell
+    goes, or an import log sopfin cannot extend, is an issue, and nothing is written."""
     assert out.placement is not None
     edits = [CellEdit(ref, value) for ref, value in out.placement.cells]
-    if not edits:
+    record = import_record(origin, result, rows, at=now_utc(),
+                           author=origin.author or default_author())
+    files = cast(FileWorkbook, book.reader)
+    adopt = proven_sheets(files, owned_sheet_names(files.source, any_value=True))
+    ours = layout.IMPORTS in owned_sheet_names(files.source) | adopt
+    log = book.read_raw_sheets([layout.IMPORTS]).get(layout.IMPORTS) if ours else None
+    spec, issues = logged(log.rows if log is not None else None, record)
+    out.issues += issues
+    if spec is None:
         return
-    try:
-        write_sheets(workbook, [], cells={sheet: edits})
+    try:  # a sheet of the user's named _Imports is refused (SheetNameTakenError), not read
+        write_sheets(files.source, [spec], adopt=adopt, cells={sheet: edits} if edits else None)
     except UserSheetPatchError as exc:
         out.issues.append(Issue(IssueCode.VALUE_INVALID, Severity.ERROR, CellRef(sheet),
                                 exc.problem, exc.fix))
         return
-    out.written = True
+    out.written, out.recorded = bool(edits), record
 
 
 @dataclass
@@ -82,17 +112,25 @@ def mapping_text(spec: str) -> tuple[str, str]:
 
 
 def run_import(workbook: str | Path, source: str | Path, into: str, map_spec: str, *,
-               dry_run: bool = False) -> ImportOutcome:
-    """Import ``source`` into sheet ``into`` of ``workbook`` through ``map_spec``."""
+               dry_run: bool = False, origin: Origin | None = None) -> ImportOutcome:
+    """Import ``source`` into sheet ``into`` of ``workbook`` through ``map_spec``; the write
+    is recorded on ``_Imports`` as ``origin`` says (default: ``sopfin import`` by the OS
+    user, the source file's name and hash)."""
     workbook, source = Path(workbook), Path(source)
     if into not in TARGET_KEYS:
         raise ImportUsageError(f"cannot import into {into!r}; sheets: {', '.join(TARGET_KEYS)}")
     if not source.is_file():
         raise ImportUsageError(f"{source}: no such source file")
-    out = ImportOutcome(workbook, into)
     text, name = mapping_text(map_spec)
+    with read_once(workbook) as book:
+        return _import(book, source, into, text, name, dry_run, origin or Origin())
+
+
+def _import(book: WorkbookSnapshot, source: Path, into: str, text: str, name: str,
+            dry_run: bool, origin: Origin) -> ImportOutcome:
+    out = ImportOutcome(cast(FileWorkbook, book.reader).path, into)
     mapping, issues = parse_mapping(text, name, into)
-    plan_read = check(workbook, extra_sheets=(into, MAPPING_SHEET))
+    plan_read = check(book, extra_sheets=(into, MAPPING_SHEET, layout.IMPORTS))
     if plan_read.plan is None:
         out.issues = [*issues, *plan_read.issues]
         return out
@@ -120,7 +158,7 @@ def run_import(workbook: str | Path, source: str | Path, into: str, map_spec: st
     out.issues += place_issues
     if out.placement is None or has_errors(out.issues) or dry_run:
         return out
-    write_placement(out, workbook, into)
+    write_placement(out, book, into, out.result, origin, out.result.rows_used)
     return out
 
 
@@ -166,6 +204,8 @@ def import_lines(out: ImportOutcome, *, dry_run: bool) -> list[str]:
         lines.append(f"  {r.rows_other} rows of other measures left out")
     if not dry_run and not out.written:
         lines.append("  nothing to change: the sheet already holds these figures")
+    if out.recorded is not None:
+        lines.append(RECORDED)
     return lines
 
 
@@ -174,6 +214,7 @@ def import_payload(out: ImportOutcome) -> dict[str, object]:
     r, p = out.result, out.placement
     payload: dict[str, object] = {"workbook": str(out.workbook), "sheet": out.target,
                                   "ok": out.ok, "written": out.written,
+                                  "recorded": out.recorded is not None,
                                   "issues": [i.to_dict() for i in out.issues]}
     if r is not None:
         payload["source"] = {"file": r.source, "sha256": r.source_sha256,

@@ -17,6 +17,9 @@ from typing import Any
 import duckdb
 
 from sopfin.model import Issue, IssueCode, Severity, SourceRow
+from sopfin.xlsx.errors import WorkbookError
+from sopfin.xlsx.read import read_raw_sheets, workbook_sheet_names
+from sopfin.xlsx.source import read_package
 
 SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet",
             ".xlsx": "xlsx", ".xlsm": "xlsx"}
@@ -117,18 +120,19 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def _load_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None) -> None:
-    from python_calamine import CalamineWorkbook  # the edge's reader, loaded only here
-
+    """The plan's own reader (``sopfin.xlsx.read``), so an export is screened as a plan is
+    (zip bombs, entities, oversized sheets) and an Excel error cell reads as its code
+    ('#N/A'), which no number parses, not as a blank. One read of the file."""
     try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for damaged files
-        raise SourceError(_first_line(exc)) from None
-    names = book.sheet_names
-    if sheet is None:
-        sheet = names[0] if names else None
-    if sheet not in names:
-        raise SourceError(f"it has no sheet {sheet!r} (sheets: {', '.join(names)})")
-    rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        package = read_package(path)
+        names = workbook_sheet_names(package)
+        if sheet is None:
+            sheet = names[0] if names else None
+        if sheet is None or sheet not in names:
+            raise SourceError(f"it has no sheet {sheet!r} (sheets: {', '.join(names)})")
+        rows = read_raw_sheets(package, [sheet])[sheet].rows
+    except WorkbookError as exc:
+        raise SourceError(exc.problem) from None
     if not rows:
         raise SourceError(f"sheet {sheet!r} is empty")
     _load_rows(con, [[_text(v) for v in r] for r in rows])

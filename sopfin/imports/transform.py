@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from sopfin.imports.mapping import TARGET_KEYS, ImportMap
+from sopfin.imports.mapping import TARGET_KEYS, Filter, ImportMap
 from sopfin.imports.sources import load_source
 from sopfin.model import Issue, IssueCode, Severity, SourceRow
 
@@ -84,10 +84,10 @@ def import_table(path: Path, mapping: ImportMap, target: str, *, months: Sequenc
     try:
         width, issues = load_source(con, path, mapping.sheet)
         if issues:
-            return _with(base, issues=tuple(issues))
+            return replace(base, issues=tuple(issues))
         cols, issues = _find_columns(con, mapping, width, path.name)
         if cols is None:
-            return _with(base, issues=tuple(issues))
+            return replace(base, issues=tuple(issues))
         table = mapping.family_table if mapping.families == "table" else (family_sheet or {})
         _register(con, "famap", ("item", "family"), table.items())
         _register(con, "meamap", ("name", "measure"), mapping.measures.items())
@@ -98,9 +98,6 @@ def import_table(path: Path, mapping: ImportMap, target: str, *, months: Sequenc
         con.close()
 
 
-def _with(result: ImportResult, **changes: Any) -> ImportResult:
-    from dataclasses import replace
-    return replace(result, **changes)
 
 
 def _one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
@@ -279,9 +276,7 @@ def _ident(name: str) -> str:
     return re.sub(r"\W", "_", name)
 
 
-def _filter_sql(f: object, position: int) -> str:
-    from sopfin.imports.mapping import Filter
-    assert isinstance(f, Filter)
+def _filter_sql(f: Filter, position: int) -> str:
     col = f"coalesce(trim(c{position}), '')"
     parts = []
     if f.keep:
@@ -319,7 +314,7 @@ def _collect(con: duckdb.DuckDBPyConnection, base: ImportResult, m: ImportMap, c
     lines, totals, used, other = _lines(con, base, m, measure_cols)
     months = tuple(sorted({ln.month for ln in lines}))
     errors = any(i.severity is Severity.ERROR for i in issues)
-    return _with(base, lines=() if errors else tuple(lines), months=() if errors else months,
+    return replace(base, lines=() if errors else tuple(lines), months=() if errors else months,
                  rows_read=read, rows_filtered=filtered, rows_other=other, rows_used=used,
                  totals=totals, issues=tuple(issues))
 

@@ -62,16 +62,23 @@ def settings_sheet(settings: Settings = DEFAULT_SETTINGS) -> SheetSpec:
 
 # ------------------------------------------------------------------------------ input tables
 
+# Sheets whose Channel column the template writes when the plan sells through channels;
+# Budget and Actuals stay by family unless the user adds a Channel column.
+CHANNEL_SHEETS = (layout.DEMAND, layout.PRICES)
+
+
 def key_headers(sheet: layout.InputSheet, *, channels: bool = True) -> tuple[str, ...]:
     """Key columns as the template writes them: required keys, then the optional keys in use
-    (``Channel`` only when the plan sells through channels)."""
-    optional = tuple(k for k in sheet.optional_keys if k != CHANNEL or channels)
+    (``Channel`` only when the plan sells through channels, on ``CHANNEL_SHEETS``)."""
+    optional = tuple(k for k in sheet.optional_keys
+                     if k != CHANNEL or (channels and sheet.name in CHANNEL_SHEETS))
     return sheet.keys + optional
 
 
 def value_headers(sheet: layout.InputSheet, months: Sequence[str]) -> tuple[str, ...]:
-    """Value columns: one per month for monthly tables, else the sheet's fixed values."""
-    return tuple(months) if sheet.monthly else sheet.values
+    """Value columns: one per month for monthly tables, else the sheet's fixed values and
+    then its optional ones."""
+    return tuple(months) if sheet.monthly else sheet.values + sheet.optional_values
 
 
 def input_sheet(sheet: layout.InputSheet, months: Sequence[str], *,
@@ -105,7 +112,8 @@ def input_sheets(settings: Settings = DEFAULT_SETTINGS, *,
 
 def finance_sheets(settings: Settings = DEFAULT_SETTINGS, *,
                    channels: bool = True) -> list[SheetSpec]:
-    """Overrides, Actions, Actuals and Forecast (``layout.FINANCE_SHEETS``), headers only."""
+    """Overrides, Actions, Actuals, Forecast and ActualCosts (``layout.FINANCE_SHEETS``),
+    headers only."""
     return [input_sheet(sheet, settings.months, channels=channels)
             for sheet in layout.FINANCE_SHEETS]
 

@@ -29,6 +29,7 @@ import pandas as pd
 
 from sopfin import layout
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, sheet_row
+from sopfin.plan.channels import check_budget_channels
 from sopfin.plan.overflow import check_number_sizes
 from sopfin.plan.read import ISSUES_PER_CODE, IssueLog
 from sopfin.plan.textlimits import check_key_lengths
@@ -95,7 +96,8 @@ def check_duplicate_families(plan: Plan) -> list[Issue]:
 _UNIQUE_KEYS = (("demand", ("scenario", "family", "channel")), ("prices", ("family", "channel")),
                 ("supply", ("scenario", "family")), ("opening", ("family",)),
                 ("std_cost", ("family", "effective_from")),
-                ("variances", ("scenario", "family", "type")), ("budget", ("family", "measure")))
+                ("variances", ("scenario", "family", "type")),
+                ("budget", ("family", "measure", "channel")))
 
 
 def check_duplicate_rows(plan: Plan) -> list[Issue]:
@@ -376,6 +378,7 @@ CHECKS: tuple[Check, ...] = (
     check_unknown_scenarios,
     check_scenarios_present,
     check_channels,
+    check_budget_channels,
     check_missing_prices,
     check_missing_std_cost,
     check_negative_values,

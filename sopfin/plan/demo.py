@@ -6,7 +6,9 @@ growing demand in three scenarios, a production plan near base demand that runs 
 capacity in the summer peak (so upside demand cannot all be shipped), a standard-cost roll at
 mid-horizon for the steel-heavy families, overtime and expedite variances, and an annual
 operating plan (Budget) a few percent above today's base plan. Discontinued families still
-carry budget; a newly launched family sells without one.
+carry budget; a newly launched family sells without one. StdCost carries the standards behind
+each cost per unit and ActualCosts the production cost of the first two months
+(``sopfin.plan.demo_costs``), so a close explains them as cost variances.
 
 Everything is generated with numpy from one ``default_rng(seed)``: the same arguments give
 the same sheets, and 5,000 families x 36 months take a second or two. Units are whole
@@ -22,6 +24,7 @@ import numpy as np
 
 from sopfin import layout
 from sopfin.plan.blank_plan import input_sheet, settings_sheet, with_rows
+from sopfin.plan.demo_costs import actual_costs, standards
 from sopfin.plan.settings import Settings, month_range
 from sopfin.sheetspec import Block, SheetSpec, Style
 
@@ -435,8 +438,30 @@ def _std_cost_sheet(data: PlanData) -> SheetSpec:
     effective = np.array([None] * n_fam + [data.cost_change_month] * len(changed),
                          dtype=object)[order]
     costs = np.concatenate([data.cost, data.cost_later[changed]])[order]
-    keys = _keys(data.cat.family[family_index[order]], effective)
-    return _table(layout.STD_COST, data, keys, [(costs, Style.PRICE)])
+    rows_family = family_index[order]
+    keys = _keys(data.cat.family[rows_family], effective)
+    detail = standards(costs, data.cat.line[rows_family], _budget_output(data)[rows_family])
+    return _table(layout.STD_COST, data, keys, [(np.hstack([costs, detail]), Style.PRICE)])
+
+
+def _base_supply_plan(data: PlanData) -> np.ndarray:
+    """(F, M) production of the base scenario (else the first)."""
+    s = data.scenarios.index("base") if "base" in data.scenarios else 0
+    return np.asarray(data.supply[s])
+
+
+def _budget_output(data: PlanData) -> np.ndarray:
+    """(F,) the average monthly production the fixed overhead is budgeted over."""
+    return np.asarray(_base_supply_plan(data).mean(axis=1))
+
+
+def _actual_costs_sheet(data: PlanData, seed: int) -> SheetSpec:
+    """Actual production cost of the first months, at the standards in force from the start."""
+    from_start = standards(data.cost, data.cat.line, _budget_output(data))
+    rows = actual_costs(from_start, _base_supply_plan(data), seed)
+    named: list[list[object]] = [[data.cat.family[f], data.months[m], *figures]
+                                 for f, m, figures in rows]
+    return _list_sheet(layout.ACTUAL_COSTS, data, named)
 
 
 def _variances_sheet(data: PlanData) -> SheetSpec:
@@ -484,7 +509,8 @@ def demo_sheets(*, families: int = 30, months: int = 24, first_period: str = "20
     return [settings_sheet(settings), _families_sheet(data), _demand_sheet(data),
             _prices_sheet(data), _supply_sheet(data), _opening_sheet(data),
             _std_cost_sheet(data), _variances_sheet(data), _budget_sheet(data),
-            *_finance_sheets(data, settings.reconciled_scenario)]
+            *_finance_sheets(data, settings.reconciled_scenario),
+            _actual_costs_sheet(data, seed)]
 
 
 def _finance_sheets(data: PlanData, scenario: str) -> list[SheetSpec]:
@@ -494,7 +520,8 @@ def _finance_sheets(data: PlanData, scenario: str) -> list[SheetSpec]:
     pumps = data.cat.family[planned & (data.cat.line == 0)]
     others = data.cat.family[planned & (data.cat.line != 0)]
     if not len(pumps) or not len(others) or len(data.months) < 9:
-        return [_list_sheet(name, data, []) for name in layout.FINANCE_SHEET_NAMES]
+        return [_list_sheet(name, data, []) for name in layout.FINANCE_SHEET_NAMES
+                if name != layout.ACTUAL_COSTS]
     june, september = data.months[5], data.months[8]
     overrides = [
         ["OVR-001", scenario, pumps[0], june, "revenue", 250000.0, "K. Patel (Sales)",

@@ -36,9 +36,12 @@ from sopfin import layout
 from sopfin.close.records import Action, FinanceInputs, Override
 from sopfin.layout import InputSheet, column_letter
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, XlError, sheet_row
+from sopfin.plan.channels import plan_channels, unknown_channel
+from sopfin.plan.cost_sheets import read_costs
 from sopfin.plan.read import (
     IssueLog,
     body_grid,
+    key_name,
     read_header,
     read_keys,
     read_numbers,
@@ -59,7 +62,9 @@ def parse_finance(raw: Mapping[str, Any], plan: Plan) -> tuple[FinanceInputs, li
     actions = _actions(sheets[layout.ACTIONS], checks, log)
     actuals = _monthly(sheets[layout.ACTUALS], checks, log, layout.ACTUAL_MEASURES)
     forecast = _monthly(sheets[layout.FORECAST], checks, log, FORECAST_MEASURES)
-    return FinanceInputs(overrides, actions, actuals, forecast), log.issues()
+    costs, standards = read_costs(sheets[layout.ACTUAL_COSTS], raw.get(layout.STD_COST), plan,
+                                  checks, log)
+    return FinanceInputs(overrides, actions, actuals, forecast, costs, standards), log.issues()
 
 
 # ----------------------------------------------------------------------------- reading
@@ -113,6 +118,18 @@ class _Known:
         self.families = list(dict.fromkeys(plan.families.keys["family"]))
         self.scenarios = list(plan.scenarios)
         self.months = tuple(plan.months)
+        self.has_channel, self.channels = plan.has_channel, plan_channels(plan)
+
+    def channel(self, name: str, where: CellRef) -> Issue | None:
+        if name in self.channels:
+            return None
+        if not self.has_channel:
+            return Issue(IssueCode.CHANNEL_MISMATCH, Severity.ERROR, where,
+                         f"{where.sheet} has a Channel column but Demand does not, so no row "
+                         "can match the plan's sales",
+                         f"add a Channel column to Demand after Family, or delete it from "
+                         f"{where.sheet}")
+        return unknown_channel(where.sheet, where, name, self.channels)
 
     def family(self, name: str, where: CellRef, code: IssueCode) -> Issue | None:
         if name in self.families:
@@ -371,7 +388,8 @@ def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
         np.zeros(sheet.cells.shape, dtype=bool)
     values[blank] = np.nan
     keep = sheet.keep.copy()
-    key_names = tuple(h.lower() for h in spec.keys)
+    present = present_keys(sheet)
+    key_names = tuple(key_name(h) for h in present)
     checks: list[tuple[str, Callable[[str, CellRef], Issue | None]]] = [
         ("Family", lambda v, w: known.family(v, w, IssueCode.UNKNOWN_FAMILY)),
         ("Measure", lambda v, w: known.measure(v, measures, w, IssueCode.UNKNOWN_MEASURE,
@@ -380,9 +398,11 @@ def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
     if "Scenario" in spec.keys:
         checks.insert(0, ("Scenario",
                           lambda v, w: known.scenario(v, w, IssueCode.UNKNOWN_SCENARIO)))
+    if "Channel" in present:
+        checks.append(("Channel", known.channel))
     seen: dict[tuple[str, ...], int] = {}
     for i in np.flatnonzero(keep).tolist():
-        found = [check(str(sheet.keys.at[i, h.lower()]), sheet.key_cell(i, h))
+        found = [check(str(sheet.keys.at[i, key_name(h)]), sheet.key_cell(i, h))
                  for h, check in checks]
         real = [x for x in found if x is not None]
         key = tuple(str(sheet.keys.at[i, n]) for n in key_names)
@@ -399,6 +419,11 @@ def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
     keys = sheet.keys.loc[keep, list(key_names) + ["row"]].reset_index(drop=True)
     return Table(sheet=spec.name, key_names=key_names, keys=keys,
                  value_names=sheet.value_names, values=np.ascontiguousarray(values[keep]),
-                 key_cols=tuple(sheet.key_cols[h] for h in spec.keys),
+                 key_cols=tuple(sheet.key_cols[h] for h in present),
                  value_cols=sheet.value_cols, first_row=layout.FIRST_DATA_ROW,
                  last_row=sheet.last_row)
+
+
+def present_keys(sheet: _Sheet) -> tuple[str, ...]:
+    """The sheet's key headers: the required ones, then the optional ones it has."""
+    return sheet.spec.keys + tuple(h for h in sheet.spec.optional_keys if h in sheet.key_cols)

@@ -293,7 +293,7 @@ def read_header(spec: InputSheet, header: list[object], months: tuple[str, ...],
 
 
 def _all_headers(spec: InputSheet) -> tuple[str, ...]:
-    return spec.keys + spec.values + spec.optional_keys
+    return spec.keys + spec.values + spec.optional_values + spec.optional_keys
 
 
 def month_text(value: object) -> str | None:
@@ -364,11 +364,14 @@ def _value_columns(spec: InputSheet, cells: list[object], col: int, keys: dict[s
                    log: IssueLog) -> tuple[tuple[str, ...], tuple[int, ...], bool]:
     wanted = {header_key(v): v for v in spec.values}
     optional = {header_key(h): h for h in spec.optional_keys}
+    read_elsewhere = {header_key(h) for h in spec.optional_values}
     found: dict[str, int] = {}
     ok = True
     for i in range(col, len(cells)):
         label, where = header_key(cells[i]), CellRef(spec.name, cell_name(1, i + 1))
         name = wanted.get(label)
+        if label in read_elsewhere:
+            continue  # optional values are not in the plan's table (StdCost's standards)
         if name is not None and name in found:
             ok = False
             log.add(Issue(IssueCode.UNKNOWN_COLUMN, Severity.ERROR, where,

@@ -27,6 +27,7 @@ import pandas as pd
 
 from sopfin import layout
 from sopfin.close.digests import DIGEST_MARKER, FormulaCell, seal
+from sopfin.close.imported import ImportRecord
 from sopfin.close.ledger_checks import TabClaim
 from sopfin.close.records import END, START, BridgeLine, Reconciliation
 from sopfin.guard.respelling import as_written
@@ -40,6 +41,8 @@ from sopfin.render.recon_page import (
     short_hash,
     wrapped_heights,
 )
+from sopfin.render.recon_sources import import_section
+from sopfin.render.recon_variances import cost_variance_section
 from sopfin.sheetspec import (
     Block,
     ChartSeries,
@@ -69,7 +72,8 @@ GREEN, RED, BLUE = "FF70AD47", "FFC00000", "FF1F4E79"
 SNAPSHOT_TITLE = "Plan of record"
 SNAPSHOT_BAND = 12  # months per band of the snapshot: the tab stays left of the digest column
 TAB_COLOR = "FF375623"
-PVM_COLUMNS = ("price", "quantity", "mix", "volume", "cost", "total")
+PVM_COLUMNS = ("price", "quantity", "mix", "mix_between", "mix_within", "volume", "cost",
+               "total")
 SCENARIO_LABELS = {
     "revenue": "Revenue", "budget_revenue": "Budget revenue", "revenue_gap": "Revenue gap",
     "gross_margin": "Gross margin", "budget_gross_margin": "Budget GM",
@@ -323,8 +327,14 @@ def _numeric_styles(frame: pd.DataFrame | None) -> dict[str, Style]:
 
 
 def _pvm(tab: _Tab, title: str, frame: pd.DataFrame) -> None:
+    """Per family, or per family and channel (with the two mix columns) when the Budget has
+    channels."""
     columns = [c for c in ("status", *PVM_COLUMNS) if c in frame.columns]
-    shown = frame[columns].rename_axis(cast(str, frame.index.name or "family"))
+    shown = frame[columns]
+    if shown.index.nlevels > 1:
+        title = title.replace("by family", "by family and channel")
+    else:
+        shown = shown.rename_axis(cast(str, frame.index.name or "family"))
     _frame(tab, title, shown, {c: Style.MONEY_WHOLE for c in PVM_COLUMNS})
 
 
@@ -415,8 +425,10 @@ def recon_subtitle(rec: Reconciliation) -> str:
 
 def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: str,
                  input_hash: str, prev_hash: str, company: str = "",
-                 protection: SheetProtection | None = None) -> SheetSpec:
-    """The ``Recon vNNN`` tab for ``rec``, before ``finalize_recon`` seals it."""
+                 protection: SheetProtection | None = None,
+                 imports: Sequence[ImportRecord] = ()) -> SheetSpec:
+    """The ``Recon vNNN`` tab for ``rec``, before ``finalize_recon`` seals it; ``imports``:
+    the imports this version records on the ledger."""
     tab = _Tab(layout.recon_tab_name(version))
     title = " ".join(p for p in (company, f"Reconciliation v{version:03d}") if p)
     tab.row([title], Style.TITLE)
@@ -460,7 +472,9 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
     _silent(tab, rec)
     _frame(tab, "Forecast accuracy, last approved version vs actuals", rec.accuracy,
            _numeric_styles(rec.accuracy))
+    import_section(tab, imports)
     printed = last_row_before(tab.blocks, tab.cursor)
+    cost_variance_section(tab, rec.cost_variances)
     _pvm(tab, "Price / volume / mix by family: revenue", rec.family_revenue)
     _pvm(tab, "Price / volume / mix by family: gross margin", rec.family_margin)
     _by_month(tab, "Latest estimate: actuals for closed months, plan for open",

@@ -9,6 +9,7 @@ another writer holds it, 413 for a body over the limit, 422 for issues in the da
 
 
 import csv
+import hashlib
 import tempfile
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
@@ -20,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from sopfin.close.window import WindowError
 from sopfin.imports.command import ImportUsageError
+from sopfin.imports.origin import Origin
 from sopfin.model import Issue
 from sopfin.server.books import (
     Books,
@@ -162,6 +164,13 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
         return who
 
     Writer = Annotated[Caller, Depends(writer)]
+
+    async def body_sha256(request: Request) -> str:
+        """The SHA-256 of the request body as sent: what a write records as its source's
+        hash, so the sender can match it with the bytes it posted."""
+        return hashlib.sha256(await request.body()).hexdigest()
+
+    BodyHash = Annotated[str, Depends(body_sha256)]
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -307,7 +316,7 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
                 "forecast": live_report(what_if, win)}
 
     @app.post(API + "/{name}/revenue/track")
-    def track(name: str, body: TrackRequest, who: Writer) -> dict[str, Any]:
+    def track(name: str, body: TrackRequest, who: Writer, sha256: BodyHash) -> dict[str, Any]:
         from sopfin.imports.command import import_payload, run_import
 
         path = books.path(name)
@@ -316,7 +325,8 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
             mapping = Path(tmp) / "mapping.toml"
             _actuals_csv(source, body)
             mapping.write_text(_actuals_mapping(body), encoding="utf-8")
-            out = run_import(path, source, "Actuals", str(mapping))
+            out = run_import(path, source, "Actuals", str(mapping),
+                             origin=Origin("api-track", who.name, source.name, sha256))
         payload = import_payload(out)
         payload["author"] = who.name
         if not out.ok:
@@ -324,7 +334,7 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
         return payload
 
     @app.post(API + "/{name}/budget/allocate")
-    def budget_allocate(name: str, body: AllocateRequest, who: Reader,
+    def budget_allocate(name: str, body: AllocateRequest, who: Reader, sha256: BodyHash,
                         apply: bool = False) -> dict[str, Any]:
         from sopfin.imports.allocation import run_allocate
 
@@ -334,12 +344,14 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
         path = books.path(name)
         with books.writer(path):
             out = run_allocate(path, amount=body.amount, measure=body.measure, to=body.to,
-                               by=body.by, window=body.window, dry_run=not apply)
+                               by=body.by, window=body.window, dry_run=not apply,
+                               origin=Origin("api-allocate", who.name, sha256=sha256))
         if not out.ok:
             raise ApiError(422, "nothing allocated", "", out.issues)
         return {"workbook": name, "amount": out.amount, "measure": out.measure,
                 "by": out.driver, "period": out.window, "months": list(out.months),
-                "applied": out.written, "rows": out.cells}
+                "applied": out.written, "recorded": out.recorded is not None,
+                "rows": out.cells}
 
     return BodyLimit(app, max_body)
 

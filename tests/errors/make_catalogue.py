@@ -94,8 +94,9 @@ CASES: tuple[Case, ...] = (
          _cells("Demand", B1="Famly"), "a misspelt key header"),
     Case("unknown-column", "warning", "StdCost!F1",
          "StdCost!F1: the column 'Notes' is not part of the StdCost table and is ignored; the "
-         "columns are Family, Material, Labour, Overhead, EffectiveFrom; rename it if it is "
-         "meant to be one of them.",
+         "columns are Family, Material, Labour, Overhead, MaterialQty, MaterialPrice, "
+         "LabourHours, LabourRate, VariableOverheadRate, FixedOverheadBudget, BudgetOutput, "
+         "EffectiveFrom; rename it if it is meant to be one of them.",
          _cells("StdCost", F1="Notes", F2="new supplier"), "a notes column on StdCost"),
     Case("month-header-invalid", "error", "Supply!D1",
          "Supply!D1: the month header 'Feb 2027' is not a month; expected '2027-02'; type the "
@@ -212,11 +213,17 @@ CASES: tuple[Case, ...] = (
 # that produces it and checks its code, how it arises). tests/test_error_catalogue.py checks
 # that the file names the code.
 EMITTED_ELSEWHERE = {
+    "standard-missing": ("test_cost_variances.py", "the finance sheets, when ActualCosts has a "
+                         "cost whose StdCost standards are not given"),
+    "std-cost-mismatch": ("test_cost_variances.py", "the finance sheets, when StdCost's "
+                          "standards give another cost per unit"),
     "negative-inventory": ("test_dollarize.py", "dollarize, when supply is not a constraint"),
     "silent-override": ("test_reconcile.py", "the reconciliation, when a Forecast cell is off "
                         "the plan, and close, when a cell sopfin wrote was changed"),
     "typed-over": ("test_edits.py", "dollarize, when a cell sopfin wrote was changed"),
     "edit-discarded": ("test_edits.py", "dollarize --discard-edits, for each cell it overwrote"),
+    "import-log-unreadable": ("test_import_provenance.py", "an import (error) or a close "
+                              "(warning), when a row of _Imports is no import record"),
     # how a silent override was found: Issue.kind of a silent-override or typed-over
     "typed-over-formula": ("test_overrides_rows.py", "a sopfin formula now holds a constant"),
     "formula-changed": ("test_overrides_rows.py", "a sopfin formula was rewritten"),
