@@ -2,7 +2,7 @@
 
     python -m benchmarks.run [--sizes S,M,L] [--reps S=10,M=2,L=1] [--others-reps 1]
                              [--timeout 300] [--others-timeout 60] [--full] [--write]
-                             [--consolidate 20,100,400]
+                             [--consolidate 20,100,400] [--year-sizes M] [--year-closes 12]
 
 Sizes (families x channels x months x scenarios): S 50x2x24x3, M 1,000x2x36x3,
 L 5,000x2x36x3 (10,000 family-channel rows, 1,080,000 cells per measure). Workbooks are
@@ -17,6 +17,8 @@ are recorded:
   wrote: it re-renders, reads its own output sheets back, verifies v001 and publishes v002,
   as every later close of a month does;
 * ``dollarize``: ``sopfin dollarize --json`` end to end on a fresh copy;
+* ``verify``: ``sopfin verify -v`` on the workbook that repetition's close wrote (one
+  version), for ``verify_over_floor``;
 * ``floor``: python-calamine reading the input sheets and nothing else, a stand-alone script
   (``benchmarks/floor.py``) whose process imports neither sopfin nor pandas;
 * ``openpyxl``: openpyxl loads the plan, writes the values of sopfin's output sheets, saves;
@@ -31,7 +33,10 @@ no time limits. One worksheet-function call on a 1,000 x 36 range is timed in-pr
 (``benchmarks.udf``). The harness prints its total wall time and where it went; ``--write``
 stores ``benchmarks/results.json`` and the table in README.md. ``--consolidate 20,100,400``
 also times ``sopfin consolidate`` over that many generated business-unit workbooks
-(``benchmarks.consolidate``).
+(``benchmarks.consolidate``). After the repetitions, ``--year-sizes`` (default M) runs a year
+of ``--year-closes`` (default 12) closes in a row, each followed by a verify
+(``benchmarks.year``), and records ``year_close_growth`` and ``year_verify_growth`` (the last
+over the first) with the peaks and every run's figures.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import year
 from benchmarks.measure import close_steps, dollarize_steps, measure, require_published
 from benchmarks.report import Sample, build_results, median_steps, summarise
 from benchmarks.table import OTHERS, OURS, format_table, write_readme
@@ -185,12 +191,28 @@ def close_command(path: Path, *extra: str) -> list[str]:
             "--author", "benchmark", *extra]
 
 
+def verify_command(path: Path) -> list[str]:
+    return year.verify_command(path)
+
+
 def floor_command(plan: Path) -> list[str]:
     """The stand-alone floor: a script run as a file, so its process imports no sopfin (the
     input sheets' names are given to it here)."""
     from sopfin import layout
 
     return [sys.executable, str(HERE / "floor.py"), str(plan), *layout.INPUT_SHEET_NAMES]
+
+
+def run_year_of_closes(sizes: list[Size], plans: dict[str, Path], closes: int,
+                       limits: Limits) -> dict[str, dict]:
+    """The year of closes (``benchmarks.year``) on each of ``sizes``: its figures by size."""
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="sopfin-year-") as tmp:
+        for size in sizes:
+            print(f"year of {closes} closes on {size.name}", flush=True)
+            runs = year.run_year(plans[size.name], Path(tmp), closes, limits.ours)
+            out[size.name] = year.year_figures(runs, closes)
+    return out
 
 
 def run_closes(size: Size, plan: Path, work: Path, limits: Limits,
@@ -213,6 +235,8 @@ def run_closes(size: Size, plan: Path, work: Path, limits: Limits,
         forced = close_command(again, "--force")
         samples["reclose"] = require_published(measure(forced, limits.ours), 2)
         again.unlink(missing_ok=True)
+    if "verify" not in skip:
+        samples["verify"] = measure(verify_command(closed), limits.ours)
     return samples, closed
 
 
@@ -361,6 +385,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--consolidate", metavar="COUNTS", default="",
                         help="also time sopfin consolidate over this many generated business-"
                              "unit workbooks, e.g. 20,100,400 (benchmarks.consolidate)")
+    parser.add_argument("--year-sizes", default="M",
+                        help="sizes to run a year of closes on (benchmarks.year; '' for none)")
+    parser.add_argument("--year-closes", type=int, default=year.CLOSES,
+                        help="closes in the year (a smaller number is a quick check)")
     parser.add_argument("--write", action="store_true",
                         help="write benchmarks/results.json and the table in README.md")
     return parser.parse_args(argv)
@@ -395,11 +423,17 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.udf import udf_timings
 
     udf = udf_timings()
+    year_sizes = [SIZES[s.strip()] for s in args.year_sizes.split(",") if s.strip()]
+    years = run_year_of_closes(year_sizes, {**plans, **{s.name: plan_workbook(s)
+                                                       for s in year_sizes}},
+                               args.year_closes, limits) if args.year_closes > 0 else {}
     tables = {n: {c: summarise(s) for c, s in r.items()} for n, r in runs.items()}
     steps = {n: step_medians(r) for n, r in runs.items()}
     settings = run_settings(reps, others_reps, limits, full=args.full)
     results = build_results(sizes, tables, steps, udf, settings,
                             command=shlex.join(["python", "-m", "benchmarks.run", *argv]))
+    for name, figures in years.items():
+        results["sizes"].setdefault(name, {}).update(figures)
     total = time.perf_counter() - started
     settings["harness_seconds"] = round(total, 1)
     settings["harness_breakdown_s"] = time_spent(runs, setup, total)

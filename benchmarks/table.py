@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-OURS = ("close", "reclose", "dollarize", "floor")
+OURS = ("close", "reclose", "verify", "dollarize", "floor")
 OTHERS = ("openpyxl", "libreoffice")
-LABELS = {"close": "close", "reclose": "re-close", "dollarize": "dollarize",
-          "floor": "floor", "openpyxl": "openpyxl", "libreoffice": "LibreOffice"}
+LABELS = {"close": "close", "reclose": "re-close", "verify": "verify",
+          "dollarize": "dollarize", "floor": "floor", "openpyxl": "openpyxl",
+          "libreoffice": "LibreOffice"}
 
 HEADER = ("size", "cells/measure", "runs (sopfin / others)", "close s (min-max)",
           "close peak MiB", "re-close s (min-max)", "re-close peak MiB", "dollarize s",

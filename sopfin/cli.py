@@ -487,7 +487,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from sopfin.close.verify import run_verify
 
     return _print_lines(run_verify(args.path, args.other, key=_key(args),
-                                   head=_kept_head(args)), args)
+                                   head=_kept_head(args), deep=args.deep), args)
 
 
 def _version(text: str) -> int:
@@ -658,6 +658,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "does not hold it, i.e. it was rolled back")
     kept.add_argument("--head-file", metavar="PATH",
                       help="read that head from a file (close --head-file writes it)")
+    p.add_argument("--deep", action="store_true",
+                   help="re-hash every published tab cell by cell, also those whose part is "
+                        "byte for byte the one written (the ledger records its digest)")
     common(p)
     p.set_defaults(func=cmd_verify)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol, TypeVar, cast, runtime_checkable
 
 from sopfin.close.digests import FormulaCell
@@ -116,6 +117,18 @@ class WriteOutcome(Protocol):
 Cells = Mapping[str, object]  # {cell ref: value or FormulaCell}
 
 
+@dataclass(frozen=True)
+class Reseal:
+    """One sheet of a write made again once the others are deflated: ``sheet`` is called
+    with their digests ({sheet name: part digest}, ``sopfin.xlsx.partdigest``) and returns
+    the spec that replaces the one named ``name``, with the same state and styles (the
+    ledger, whose new entry records the digest of the tab it publishes). A workbook without
+    part digests (a book open in Excel) writes the spec as given."""
+
+    name: str
+    sheet: Callable[[Mapping[str, str]], SheetSpec]
+
+
 @runtime_checkable
 class Workbook(Protocol):
     """What the pipeline needs from a workbook."""
@@ -179,12 +192,19 @@ class Workbook(Protocol):
         cell can have been edited since); empty when that cannot be told cheaply."""
         ...
 
+    def part_digests(self, names: Iterable[str]) -> Mapping[str, str]:
+        """{sheet name: digest of its part as stored} (``sopfin.xlsx.partdigest``) for the
+        named sheets; empty when the workbook has no parts (a book open in Excel)."""
+        ...
+
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None, *,
-                     workbook_id: str | None = None) -> WriteOutcome:
+                     workbook_id: str | None = None,
+                     reseal: Reseal | None = None) -> WriteOutcome:
         """Add or replace these sheets, all or nothing; ``states`` sets the state of sopfin's
         own sheets that are not rewritten ({name: state}; others are left alone); record
-        ``workbook_id`` as the workbook's identity in the same save if it has none."""
+        ``workbook_id`` as the workbook's identity in the same save if it has none;
+        ``reseal`` makes one of ``specs`` again from the digests of the others' parts."""
         ...
 
 
@@ -200,6 +220,7 @@ class WorkbookSnapshot:
         self.reader = reader
         self._raw: dict[str, RawGrid | None] = {}
         self._cells: dict[str, Cells | None] = {}
+        self._digests: dict[str, str | None] = {}
         self._facts: dict[str, object] = {}
 
     @property
@@ -244,10 +265,14 @@ class WorkbookSnapshot:
     def sheets_as_written(self, names: Iterable[str]) -> set[str]:
         return self.reader.sheets_as_written(names)
 
+    def part_digests(self, names: Iterable[str]) -> Mapping[str, str]:
+        return _remembered(self._digests, names, self.reader.part_digests)
+
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None, *,
-                     workbook_id: str | None = None) -> WriteOutcome:
-        return self.reader.write_sheets(specs, states, workbook_id=workbook_id)
+                     workbook_id: str | None = None,
+                     reseal: Reseal | None = None) -> WriteOutcome:
+        return self.reader.write_sheets(specs, states, workbook_id=workbook_id, reseal=reseal)
 
 
 def _remembered(memo: dict[str, T | None], names: Iterable[str],

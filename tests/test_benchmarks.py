@@ -367,3 +367,18 @@ def test_write_speed_counts_formula_cells_and_times_both_float_writers(tiny_plan
         seconds = out[f"{formatter}_xml_and_deflate_cpu_s"]
         rate = out[f"{formatter}_xml_and_deflate_formula_cells_per_s"]
         assert seconds > 0 and rate == pytest.approx(out["formula_cells"] / seconds, rel=0.05)
+
+
+def test_a_year_of_closes_reports_the_last_over_the_first():
+    from benchmarks.year import year_figures
+
+    timings = "timings: read 0.5s, ledger 0.2s, write 1.0s (total 1.7s)"
+    runs = {"close": [finished(10.0 + k, stderr=timings) for k in range(3)],
+            "verify": [finished(4.0, stderr=timings) for _ in range(3)]}
+    figures = year_figures(runs, 3)
+    assert figures["year_complete"]
+    assert figures["year_close_growth"] == 1.2 and figures["year_verify_growth"] == 1.0
+    assert figures["year"]["close_s"] == [10.0, 11.0, 12.0]
+    assert figures["year"]["verify_ledger_s"] == [0.2, 0.2, 0.2]
+    short = year_figures({"close": runs["close"][:2], "verify": runs["verify"][:2]}, 3)
+    assert not short["year_complete"] and short["year_close_growth"] is None

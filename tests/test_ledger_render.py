@@ -140,5 +140,6 @@ def test_a_ledger_written_before_the_identity_columns_still_reads_and_verifies()
 
 def test_text_beyond_the_columns_is_refused():
     row = [getattr(ledger()[0], c) for c in LEDGER_COLUMNS]
-    with pytest.raises(ValueError, match=r"_Ledger!P2"):
+    beyond = layout.cell_name(layout.FIRST_DATA_ROW, len(LEDGER_COLUMNS) + 1)
+    with pytest.raises(ValueError, match=rf"_Ledger!{beyond}"):
         parse_ledger([list(LEDGER_COLUMNS), [*row, "stray"]])

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from sopfin.close.ledger import (
     GENESIS_HASH,
-    LEDGER_COLUMNS,
     LEDGER_COLUMNS_V1,
+    LEDGER_COLUMNS_V2,
     FormulaCell,
     LedgerEntry,
     LedgerKeyError,
@@ -220,7 +220,7 @@ def test_an_entry_with_a_workbook_identity_covers_it_in_format_2():
                       author="a", status="draft", input_hash="i", recon_hash="r", key=KEY,
                       workbook_id="wb-1", input_sheets="Demand=00ff")
     expected = ns("sopfin/ledger-entry/2") + b"".join(
-        ns(f"{name}={getattr(entry, name)}") for name in LEDGER_COLUMNS
+        ns(f"{name}={getattr(entry, name)}") for name in LEDGER_COLUMNS_V2
         if name not in ("entry_hash", "hmac"))
     assert entry_bytes(entry) == expected
     moved = replace(entry, workbook_id="wb-2")

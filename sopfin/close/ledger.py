@@ -34,9 +34,16 @@ only localise (a changed cell escapes naming with probability 2**-32).
 Workbook identity. From the first close a workbook carries a random identity
 (``sopfin.close.provenance``) outside its sheets; each entry records it in ``workbook_id`` and the
 per-sheet input hashes in ``input_sheets``. Such an entry is hashed in the format
-``sopfin/ledger-entry/2`` over every column; an entry without either field keeps the
+``sopfin/ledger-entry/2`` over ``LEDGER_COLUMNS_V2``; an entry without either field keeps the
 original format ``sopfin/ledger-entry/1`` over ``LEDGER_COLUMNS_V1``, so a ledger written
 before them verifies as it did.
+
+Part digests. A publish entry written to a file also records ``tab_part``: the digest of its
+tab's worksheet part as the writer stored it (``sopfin.xlsx.partdigest``: SHA-256 over the
+zip entry's compressed bytes, method, CRC-32 and size). It is hashed in the format
+``sopfin/ledger-entry/3`` over every column. While the part in the file still has that digest
+its cells are the ones published, and verify need not read them; any other digest (a
+spreadsheet app's save rewrites every part) sends the tab to the full check.
 
 What an attacker holding the workbook can do, and what verify says with and without the key,
 is the threat-model table in docs/workbook.md, generated from ``sopfin.close.threats.THREATS``.
@@ -71,7 +78,8 @@ from sopfin.close.digests import (  # noqa: F401  (re-exported: the ledger's has
 
 LEDGER_COLUMNS_V1 = ("seq", "event", "version", "cycle", "timestamp", "author", "status",
                      "input_hash", "recon_hash", "prev_hash", "entry_hash", "hmac", "note")
-LEDGER_COLUMNS = (*LEDGER_COLUMNS_V1, "workbook_id", "input_sheets")
+LEDGER_COLUMNS_V2 = (*LEDGER_COLUMNS_V1, "workbook_id", "input_sheets")
+LEDGER_COLUMNS = (*LEDGER_COLUMNS_V2, "tab_part")
 LEDGER_SHEET = layout.LEDGER
 GENESIS_HASH = "0" * 64
 PUBLISH, APPROVE = "publish", "approve"
@@ -121,6 +129,7 @@ class LedgerEntry:
     note: str = ""
     workbook_id: str = ""  # the identity of the workbook the entry was written in
     input_sheets: str = ""  # 'Demand=<16 hex>;Prices=...': each input sheet's hash
+    tab_part: str = ""  # the digest of the published tab's part as written (PART_DIGEST)
 
 
 assert tuple(f.name for f in fields(LedgerEntry)) == LEDGER_COLUMNS
@@ -129,14 +138,24 @@ assert tuple(f.name for f in fields(LedgerEntry)) == LEDGER_COLUMNS
 # --- building the ledger -------------------------------------------------------------------
 
 def entry_bytes(entry: LedgerEntry) -> bytes:
-    """What ``entry_hash`` and ``hmac`` cover: every field but those two, in column order
-    (format 1, without the identity columns, for an entry that has neither)."""
-    current = bool(entry.workbook_id or entry.input_sheets)
-    columns = LEDGER_COLUMNS if current else LEDGER_COLUMNS_V1
-    parts = [_netstring("sopfin/ledger-entry/2" if current else "sopfin/ledger-entry/1")]
+    """What ``entry_hash`` and ``hmac`` cover: every field but those two, in column order.
+    The format is the oldest that holds the entry's fields: 3 with a tab part digest, 2 with
+    the identity columns, else 1, so an entry written before a column existed hashes as it
+    did."""
+    tag, columns = entry_format(entry)
+    parts = [_netstring(tag)]
     parts += [_netstring(f"{name}={_field_text(getattr(entry, name))}")
               for name in columns if name not in ("entry_hash", "hmac")]
     return b"".join(parts)
+
+
+def entry_format(entry: LedgerEntry) -> tuple[str, tuple[str, ...]]:
+    """The format tag of ``entry`` and the columns it covers."""
+    if entry.tab_part:
+        return "sopfin/ledger-entry/3", LEDGER_COLUMNS
+    if entry.workbook_id or entry.input_sheets:
+        return "sopfin/ledger-entry/2", LEDGER_COLUMNS_V2
+    return "sopfin/ledger-entry/1", LEDGER_COLUMNS_V1
 
 
 def _field_text(value: object) -> str:
@@ -174,6 +193,14 @@ def new_entry(ledger: Sequence[LedgerEntry], *, event: str, version: int, cycle:
                         input_hash=input_hash, recon_hash=recon_hash,
                         prev_hash=head_hash(ledger), entry_hash="", hmac="", note=note,
                         workbook_id=workbook_id, input_sheets=input_sheets)
+    sealed = replace(draft, entry_hash=compute_entry_hash(draft))
+    return sealed if key is None else replace(sealed, hmac=compute_hmac(sealed, key))
+
+
+def with_tab_part(entry: LedgerEntry, tab_part: str, key: bytes | None) -> LedgerEntry:
+    """``entry`` recording ``tab_part`` (the digest of its tab's part, known once the part is
+    written), hashed and (with a key) authenticated again."""
+    draft = replace(entry, tab_part=tab_part, entry_hash="", hmac="")
     sealed = replace(draft, entry_hash=compute_entry_hash(draft))
     return sealed if key is None else replace(sealed, hmac=compute_hmac(sealed, key))
 

@@ -43,6 +43,7 @@ from sopfin.close.ledger import (
 from sopfin.close.ledger_checks import finding
 from sopfin.close.protection import hash_password
 from sopfin.close.published import (
+    TabSeal,
     approved_snapshot,
     import_log,
     input_fingerprint,
@@ -237,8 +238,9 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
     rec = out.reconciliation
     if rec is None:
         return out.refuse("not published: fix the errors listed below and run again")
-    out.findings = [f for f in ledger_findings(book, ledger, key)
-                    if f.severity is Severity.ERROR]
+    with out.timings.step("ledger", progress):
+        out.findings = [f for f in ledger_findings(book, ledger, key)
+                        if f.severity is Severity.ERROR]
     if out.findings:
         return out.refuse("not published: the existing versions do not verify (listed below); "
                           "restore the workbook from a verified copy")
@@ -292,9 +294,11 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
         ledger_spec = render_ledger([*ledger, entry])
         rows_spec = render_input_rows(input_hash, inputs.rows)
         marked = [render_import_log(recorded(imports, version))] if imported else []
+        seal = TabSeal(ledger, entry, tab, key)
     with out.timings.step("write", progress):
         out.written = book.write_sheets([*specs, spec, ledger_spec, rows_spec, *marked],
-                                        workbook_id=workbook_id)
+                                        workbook_id=workbook_id, reseal=seal.reseal())
+    entry = seal.entry  # recording the digest of the tab's part as written
     out.version, out.head = version, entry.entry_hash
     out.head_record = provenance.head_text([*ledger, entry], book.name)
     out.messages += headline_lines(rec)

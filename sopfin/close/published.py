@@ -2,13 +2,16 @@
 
 Publish and verify both start here: ``load_ledger`` reads the hidden ledger sheet,
 ``ledger_findings`` checks it and the ``Recon vNNN`` tabs (``sopfin.close.ledger_checks``)
-together with the workbook identity, ``ledger_state`` says whether a spreadsheet app showed
-the ledger sheet, ``input_fingerprint`` / ``recorded_input_rows`` say what the inputs are
-now and what the latest version was published on, and ``import_log`` what was imported.
+together with the workbook identity, reading only the tabs whose part is no longer the one
+written (``intact_tabs``; ``TabSeal`` records each new tab's part digest as it is written).
+``ledger_state`` says whether a spreadsheet app showed the ledger sheet,
+``input_fingerprint`` / ``recorded_input_rows`` say what the inputs are now and what the
+latest version was published on, and ``import_log`` what was imported.
 """
 
 from __future__ import annotations
 
+import hmac as hmac_lib
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -19,18 +22,23 @@ from sopfin.close.digests import InputFingerprint, inputs_fingerprint
 from sopfin.close.imported import ImportRecord, unreadable_log
 from sopfin.close.ledger import (
     APPROVED,
+    PUBLISH,
     KeyRequiredError,
     LedgerEntry,
+    compute_entry_hash,
+    compute_hmac,
     current_status,
     key_refusal,
+    with_tab_part,
 )
 from sopfin.close.ledger_checks import finding, verify_ledger
 from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.render.import_log import parse_import_log
 from sopfin.render.input_rows import parse_input_rows
-from sopfin.render.ledger import parse_ledger
+from sopfin.render.ledger import parse_ledger, render_ledger
 from sopfin.render.recon import hashed_cells, recon_claim, snapshot_from_cells
-from sopfin.workbook import Workbook
+from sopfin.sheetspec import SheetSpec
+from sopfin.workbook import Reseal, Workbook
 from sopfin.xlsx.errors import WorkbookError
 
 
@@ -67,15 +75,59 @@ def recon_versions(book: Workbook) -> list[int]:
 
 
 def ledger_findings(book: Workbook, ledger: Sequence[LedgerEntry],
-                    key: bytes | None) -> list[Issue]:
-    """Every finding about the ledger, the tabs it publishes and the workbook it belongs to."""
+                    key: bytes | None, *, deep: bool = False) -> list[Issue]:
+    """Every finding about the ledger, the tabs it publishes and the workbook it belongs to.
+    A tab whose part still has the digest its publish entry recorded is as published and is
+    not read; ``deep`` reads and re-hashes every tab all the same."""
     names = {v: layout.recon_tab_name(v) for v in recon_versions(book)}
-    cells = book.read_cells(list(names.values())) if names else {}
-    tabs = {v: hashed_cells(cells.get(name, {})) for v, name in names.items()}
-    claims = {v: recon_claim(cells.get(name, {})) for v, name in names.items()}
+    intact = set() if deep else intact_tabs(book, ledger, names, key)
+    scan = {v: name for v, name in names.items() if v not in intact}
+    cells = book.read_cells(list(scan.values())) if scan else {}
+    tabs = {v: hashed_cells(cells.get(name, {})) for v, name in scan.items()}
+    claims = {v: recon_claim(cells.get(name, {})) for v, name in scan.items()}
     return (verify_ledger(ledger, tabs, key, ledger_sheet=layout.LEDGER,
-                          tab_name=layout.recon_tab_name, claims=claims)
+                          tab_name=layout.recon_tab_name, claims=claims, intact=intact)
             + provenance.identity_findings(ledger, book.workbook_id()))
+
+
+def intact_tabs(book: Workbook, ledger: Sequence[LedgerEntry],
+                names: Mapping[int, str], key: bytes | None = None) -> set[int]:
+    """The versions whose tab's part has the digest the version's publish entry recorded
+    (``LedgerEntry.tab_part``), so its cells are as published. Only an entry that hashes to
+    its ``entry_hash`` (and, with ``key``, carries a matching hmac) is taken at its word: the
+    tab of an altered entry gets the full check, which names what changed in it."""
+    recorded: dict[int, str] = {}
+    for entry in ledger:
+        if entry.event == PUBLISH and entry.version in names and entry.version not in recorded:
+            recorded[entry.version] = entry.tab_part if _sound(entry, key) else ""
+    wanted = {v: names[v] for v, part in recorded.items() if part}
+    found = book.part_digests(wanted.values()) if wanted else {}
+    return {v for v, name in wanted.items() if found.get(name) == recorded[v]}
+
+
+def _sound(entry: LedgerEntry, key: bytes | None) -> bool:
+    if compute_entry_hash(entry) != entry.entry_hash:
+        return False
+    return key is None or hmac_lib.compare_digest(compute_hmac(entry, key), entry.hmac)
+
+
+class TabSeal:
+    """The ledger of a close, resealed once its new tab is written (``Reseal``): the publish
+    entry records the digest of the tab's part (``with_tab_part``). ``entry`` is the entry
+    as written: the one given until the write calls ``sheet``."""
+
+    def __init__(self, ledger: Sequence[LedgerEntry], entry: LedgerEntry, tab: str,
+                 key: bytes | None) -> None:
+        self.ledger, self.entry, self.tab, self.key = list(ledger), entry, tab, key
+
+    def reseal(self) -> Reseal:
+        return Reseal(layout.LEDGER, self.sheet)
+
+    def sheet(self, digests: Mapping[str, str]) -> SheetSpec:
+        part = digests.get(self.tab, "")
+        if part:
+            self.entry = with_tab_part(self.entry, part, self.key)
+        return render_ledger([*self.ledger, self.entry])
 
 
 def require_key_policy(book: Workbook, ledger: Sequence[LedgerEntry],

@@ -1,14 +1,15 @@
 """Prove which copy is current and what changed: verify and diff.
 
-``run_verify`` recomputes every hash of the ledger and of every published tab, reports any
-tampered cell, broken link, missing or extra tab, and any sopfin formula typed over on the
-output sheets. Given a second copy it says whether the two are the same, which is ahead, or
-where they forked. ``run_diff`` lists what moved between two published versions.
+``run_verify`` recomputes every hash of the ledger and of every published tab whose part is
+no longer the one written (with ``deep``, of every published tab), reports any tampered cell,
+broken link, missing or extra tab, and any sopfin formula typed over on the output sheets.
+Given a second copy it says whether the two are the same, which is ahead, or where they
+forked. ``run_diff`` lists what moved between two published versions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
@@ -32,6 +33,7 @@ from sopfin.close.ledger import (
 from sopfin.close.ledger_checks import finding
 from sopfin.close.published import (
     input_fingerprint,
+    intact_tabs,
     ledger_findings,
     ledger_state,
     load_ledger,
@@ -43,7 +45,7 @@ from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.money import to_cents
 from sopfin.pipeline import RunResult, Timings, check_with_finance, plan_outputs, read_snapshot
 from sopfin.render.recon import snapshot_from_cells
-from sopfin.workbook import Workbook
+from sopfin.workbook import SheetGuardView, Workbook
 
 
 @dataclass
@@ -78,16 +80,21 @@ class AuditResult:
         return out + self.messages
 
 
-def _verify_one(book: Workbook, key: bytes | None) -> tuple[list[LedgerEntry], list[Issue]]:
-    ledger = load_ledger(book)
-    return ledger, ledger_findings(book, ledger, key) + ledger_state(book)
+def _verify_one(book: Workbook, key: bytes | None, timings: Timings, deep: bool = False,
+                ) -> tuple[list[LedgerEntry], list[Issue]]:
+    with timings.step("ledger"):
+        ledger = load_ledger(book)
+        return ledger, ledger_findings(book, ledger, key, deep=deep) + ledger_state(book)
 
 
 def overwritten_formulas(book: Workbook, base: RunResult | None = None,
                          ) -> list[Issue]:
-    """sopfin formula cells on the output sheets that now hold something else."""
+    """sopfin formula cells on the output sheets that now hold something else. When every
+    output sheet is exactly as sopfin last wrote it (``Workbook.sheets_as_written``) no cell
+    can have been typed over, and the plan is not rendered to compare with."""
     owned = book.owned_sheet_names()
-    if not set(layout.OUTPUT_SHEET_NAMES) & owned:
+    outputs = [n for n in layout.OUTPUT_SHEET_NAMES if n in owned and n != layout.ISSUES]
+    if not outputs or set(outputs) <= book.sheets_as_written(outputs):
         return []
     base = base or check_with_finance(book)
     if base.specs is None:
@@ -137,12 +144,33 @@ def workbook_findings(book: Workbook, ledger: Sequence[LedgerEntry],
     base = check_with_finance(book, timings=timings)
     published = sorted({e.version for e in ledger if e.event == PUBLISH}
                        & set(recon_versions(book)))
-    guards = book.sheet_guards([layout.recon_tab_name(v) for v in published])
-    found = provenance.guard_findings(published, guards)
+    found = provenance.guard_findings(published, published_guards(book, ledger, published))
     if ledger:
         found += provenance.input_changes(ledger, input_fingerprint(base.raw),
                                           recorded_input_rows(book, ledger))
     return found, base
+
+
+@dataclass(frozen=True)
+class _AsPublished:
+    """The guard of a tab whose part is the one written: its state from the workbook, its
+    protection as published (every tab is published protected, and the part is unchanged)."""
+
+    state: str
+    protected: bool = True
+
+
+def published_guards(book: Workbook, ledger: Sequence[LedgerEntry],
+                     versions: Sequence[int]) -> Mapping[str, SheetGuardView]:
+    """State and protection of the published tabs; the protection of a tab whose part is
+    as written (``intact_tabs``) is known without scanning the part for it."""
+    names = {v: layout.recon_tab_name(v) for v in versions}
+    intact = intact_tabs(book, ledger, names)
+    states = book.sheet_states()
+    guards: dict[str, SheetGuardView] = {
+        names[v]: _AsPublished(states.get(names[v], "visible")) for v in intact}
+    guards.update(book.sheet_guards([n for v, n in names.items() if v not in intact]))
+    return guards
 
 
 def _in_copy(issue: Issue, book: str) -> Issue:
@@ -153,16 +181,19 @@ def _in_copy(issue: Issue, book: str) -> Issue:
 
 
 def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | None = None, *,
-               key: bytes | None = None, head: str | None = None) -> AuditResult:
+               key: bytes | None = None, head: str | None = None,
+               deep: bool = False) -> AuditResult:
     """The verify command: verify ``target`` (and compare it with ``other``); ``head`` is a
     ledger head kept outside the workbook, which this copy must hold. Each copy is read
-    once."""
+    once. A published tab whose part is still the one written is not re-hashed (its digest
+    is on the ledger); ``deep`` re-hashes every tab cell by cell all the same."""
     timings = Timings()
     book = read_snapshot(target, timings)
     out = AuditResult(book=book, strict_hmac=key is not None, timings=timings)
-    ledger, findings = _verify_one(book, key)
+    ledger, findings = _verify_one(book, key, timings, deep)
     around, base = workbook_findings(book, ledger, timings)
-    out.findings = findings + around + overwritten_formulas(book, base)
+    with timings.step("overwritten"):
+        out.findings = findings + around + overwritten_formulas(book, base)
     out.messages.append(_status_line(book, ledger))
     note = provenance.identity_note(ledger)
     if note:
@@ -173,7 +204,7 @@ def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | Non
         out.messages += [line] if line else []
     if other is not None:
         second = read_snapshot(other, timings)
-        ledger_b, findings_b = _verify_one(second, key)
+        ledger_b, findings_b = _verify_one(second, key, timings, deep)
         out.findings += [_in_copy(f, second.name) for f in findings_b]
         out.relation = compare_ledgers(ledger, ledger_b)
         out.messages.append(_status_line(second, ledger_b))

@@ -46,7 +46,7 @@ from sopfin.excel.live_page import apply_page_setup
 from sopfin.layout import OWNER_MARK_NAME, WORKBOOK_ID_NAME, cell_name, is_owner_mark_value
 from sopfin.model import XlError
 from sopfin.sheetspec import STYLE_FORMATS, Block, SheetSpec, Style
-from sopfin.workbook import Cells, CellsRow, WorkbookSnapshot, rows_of_cells
+from sopfin.workbook import Cells, CellsRow, Reseal, WorkbookSnapshot, rows_of_cells
 from sopfin.xlsx.errors import SheetNameTakenError, StructureProtectedError
 from sopfin.xlsx.lock import exclusive
 from sopfin.xlsx.read import RawSheet
@@ -163,12 +163,17 @@ class LiveWorkbook:
         """A book open in Excel may have been edited anywhere: every sheet is read."""
         return set()
 
+    def part_digests(self, names: Iterable[str]) -> Mapping[str, str]:
+        return {}  # a book open in Excel has no stored parts: every check reads the cells
+
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None, *,
-                     workbook_id: str | None = None) -> LiveWriteReport:
+                     workbook_id: str | None = None,
+                     reseal: Reseal | None = None) -> LiveWriteReport:
         """Add or replace these sheets, all or nothing (see the module docstring); ``states``
         puts sopfin's own sheets that are not rewritten back to a state; ``workbook_id`` is
-        recorded as the workbook's identity in the same save if it has none."""
+        recorded as the workbook's identity in the same save if it has none; ``reseal`` is
+        not applied (no part digests here: the specs are written as given)."""
         specs = list(specs)
         if not specs:
             return LiveWriteReport((), ())

@@ -14,7 +14,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from sopfin import layout
-from sopfin.close.ledger import LEDGER_COLUMNS, LEDGER_COLUMNS_V1, LEDGER_SHEET, LedgerEntry
+from sopfin.close.ledger import (
+    LEDGER_COLUMNS,
+    LEDGER_COLUMNS_V1,
+    LEDGER_COLUMNS_V2,
+    LEDGER_SHEET,
+    LedgerEntry,
+)
 from sopfin.sheetspec import Block, SheetSpec, Style
 
 INT_FIELDS = ("seq", "version")
@@ -47,15 +53,16 @@ def _cell(name: str, value: object) -> object:
 def parse_ledger(rows: Sequence[Sequence[object]]) -> list[LedgerEntry]:
     """Entries from the sheet's raw rows (row 1 = header). Empty rows are skipped.
 
-    A ledger written before the identity columns (header ``LEDGER_COLUMNS_V1``) reads with
-    those fields empty. Raises ValueError, naming the cell, for any other header or a seq /
-    version that is not a whole number.
+    A ledger written before the identity columns (header ``LEDGER_COLUMNS_V1``) or before
+    the tab part digests (``LEDGER_COLUMNS_V2``) reads with those fields empty. Raises
+    ValueError, naming the cell, for any other header or a seq / version that is not a whole
+    number.
     """
     if not rows:
         raise ValueError(f"{layout.LEDGER}!A1: the ledger has no header row")
     header = _trimmed(rows[0])
     columns = tuple(_text(v) for v in header)
-    if columns not in (LEDGER_COLUMNS, LEDGER_COLUMNS_V1):
+    if columns not in (LEDGER_COLUMNS, LEDGER_COLUMNS_V2, LEDGER_COLUMNS_V1):
         raise ValueError(f"{layout.LEDGER}!A1: expected the header "
                          f"{', '.join(LEDGER_COLUMNS)}; found {header!r}")
     out = []

@@ -58,6 +58,14 @@ def deselect(sheet_xml: str) -> str:
     return _SELECTED.sub(r"\1", sheet_xml[:end]) + sheet_xml[end:]
 
 
+def deselected_head(head: bytes) -> bytes:
+    """``deselect`` on the start of a worksheet part as bytes (up to its cells)."""
+    return _SELECTED_BYTES.sub(rb"\1", head)
+
+
+_SELECTED_BYTES = re.compile(_SELECTED.pattern.encode("ascii"))
+
+
 def deselected_parts(pkg: Package, rewritten: set[str | None]) -> dict[str, bytes]:
     """Part name -> new bytes of every worksheet, other than those being rewritten, whose
     view marks its tab selected: the same part with the flag removed. Only the start of each

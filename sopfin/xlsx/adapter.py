@@ -14,10 +14,16 @@ from pathlib import Path
 
 from sopfin.guard.ownership import proven_sheets
 from sopfin.sheetspec import SheetSpec
-from sopfin.workbook import Cells, Workbook, WorkbookSnapshot
+from sopfin.workbook import Cells, Reseal, Workbook, WorkbookSnapshot
 from sopfin.xlsx.lock import exclusive
 from sopfin.xlsx.read import RawSheet, read_raw_sheets
-from sopfin.xlsx.readback import SheetRows, read_cell_rows, read_cells, sheets_as_written
+from sopfin.xlsx.readback import (
+    SheetRows,
+    read_cell_rows,
+    read_cells,
+    sheet_part_digests,
+    sheets_as_written,
+)
 from sopfin.xlsx.source import PackageBytes, PackageSource, read_package
 from sopfin.xlsx.writer import (
     SheetGuard,
@@ -91,11 +97,15 @@ class FileWorkbook:
     def sheets_as_written(self, names: Iterable[str]) -> set[str]:
         return sheets_as_written(self.source, names)
 
+    def part_digests(self, names: Iterable[str]) -> Mapping[str, str]:
+        return sheet_part_digests(self.source, names)
+
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None, *,
-                     workbook_id: str | None = None) -> WriteReport:
+                     workbook_id: str | None = None,
+                     reseal: Reseal | None = None) -> WriteReport:
         return write_sheets(self.source, specs, states, adopt=self._proven(),
-                            workbook_id=workbook_id)
+                            workbook_id=workbook_id, reseal=reseal)
 
 
 def open_workbook(target: str | Path | Workbook) -> Workbook:

@@ -130,14 +130,14 @@ def deflated_parts(jobs: Sequence[DeflateJob], folder: Path, fast: bool,
 
         def finish() -> dict[str, tuple[BinaryIO, Deflated]]:
             nonlocal child
-            ready = {job.name: (own, _deflate_job(own, job, fast)) for job in mine}
+            ready = {job.name: (own, deflate_job(own, job, fast)) for job in mine}
             if child is None:
                 return ready
             done, child = _child_results(*child), None
             for job, result in zip(theirs, done or [], strict=False):
                 ready[job.name] = (shared, result)
             for job in theirs[len(done or []):]:  # the child failed: do its share here
-                ready[job.name] = (own, _deflate_job(own, job, fast))
+                ready[job.name] = (own, deflate_job(own, job, fast))
             return ready
 
         try:
@@ -154,7 +154,8 @@ def _temporary(folder: Path) -> Any:
         return tempfile.TemporaryFile()
 
 
-def _deflate_job(fh: BinaryIO, job: DeflateJob, fast: bool) -> Deflated:
+def deflate_job(fh: BinaryIO, job: DeflateJob, fast: bool) -> Deflated:
+    """Deflate ``job`` onto the end of ``fh``; where its bytes are."""
     fh.seek(0, os.SEEK_END)
     offset = fh.tell()
     crc, usize, csize = deflate_into(fh, job.chunks(), deflater(SHEET_COMPRESS_LEVEL, fast))
@@ -169,7 +170,7 @@ def _start_child(jobs: Sequence[DeflateJob], fh: BinaryIO, fast: bool) -> tuple[
         status = 1
         try:
             os.close(read_fd)
-            results = [_deflate_job(fh, job, fast) for job in jobs]
+            results = [deflate_job(fh, job, fast) for job in jobs]
             fh.flush()
             payload = json.dumps([[r.offset, r.csize, r.usize, r.crc] for r in results])
             with os.fdopen(write_fd, "w") as out:

@@ -36,6 +36,7 @@ from sopfin.xlsx.package import (
     read_relationships,
     rels_part_of,
 )
+from sopfin.xlsx.partdigest import InflateError, stored_digest
 from sopfin.xlsx.read import WorkbookReadError
 from sopfin.xlsx.readcell import (
     FormulaState,
@@ -48,7 +49,8 @@ from sopfin.xlsx.rowscan import Scanner, Unusual
 from sopfin.xlsx.screen import open_zip, reading
 from sopfin.xlsx.source import PackageBytes, PackageSource, package_of
 
-__all__ = ["SheetRows", "read_cell_rows", "read_cells", "sheets_as_written", "shift_formula"]
+__all__ = ["SheetRows", "read_cell_rows", "read_cells", "sheet_part_digests", "sheets_as_written",
+           "shift_formula"]
 
 REL_SHARED_STRINGS = f"{DOC_REL_NS}/sharedStrings"
 REL_WORKSHEET = f"{DOC_REL_NS}/worksheet"
@@ -93,6 +95,25 @@ def sheets_as_written(path: PackageSource, names: Iterable[str]) -> set[str]:
                 continue
             if as_written(info):
                 out.add(name)
+        return out
+
+
+def sheet_part_digests(path: PackageSource, names: Iterable[str]) -> dict[str, str]:
+    """{sheet name: digest of its worksheet part} (``sopfin.xlsx.partdigest``) for the named
+    sheets the workbook has; a part that cannot be read whole is absent (the cells decide)."""
+    package = package_of(path)
+    view = memoryview(package.data)
+    with open_zip(package) as zf:
+        parts, _ = _sheet_parts(zf, package.path)
+        out = {}
+        for name in names:
+            info = zf.NameToInfo.get(parts.get(name) or "")
+            try:
+                digest = stored_digest(view, info) if info is not None else None
+            except InflateError:
+                digest = None
+            if digest is not None:
+                out[name] = digest
         return out
 
 

@@ -14,14 +14,15 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence, Sized
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import cast
+from typing import BinaryIO, cast
 
 from lxml.etree import XMLSyntaxError
 
 from sopfin.sheetspec import SheetSpec, Style
+from sopfin.workbook import Reseal
 from sopfin.xlsx import blank
 from sopfin.xlsx.activetab import deselected_parts, set_active_tab
 from sopfin.xlsx.atomic import atomic_replace, save_faults
@@ -34,7 +35,7 @@ from sopfin.xlsx.charts import (
     drawn_by_sopfin,
     reachable_parts,
 )
-from sopfin.xlsx.deflate import DeflateJob, deflated_parts
+from sopfin.xlsx.deflate import Deflated, DeflateJob, deflate_job, deflated_parts
 from sopfin.xlsx.errors import (
     NotAWorkbookError,
     SheetNameTakenError,
@@ -80,6 +81,7 @@ from sopfin.xlsx.package import (
     remove_override,
     remove_relationship,
 )
+from sopfin.xlsx.partdigest import digest_of
 from sopfin.xlsx.printnames import positions_of, replace_print_names
 from sopfin.xlsx.screen import SheetTooLargeError, reading
 from sopfin.xlsx.sheetxml import ExcelLimitError, block_styles, check_blocks, worksheet_chunks
@@ -90,7 +92,8 @@ from sopfin.xlsx.styles import resolve_styles
 __all__ = [
     "NotAWorkbookError", "SheetNameTakenError", "StrictOOXMLError", "StructureProtectedError",
     "WorkbookError", "WorkbookExistsError", "WorkbookLockedError", "WorkbookNotFoundError",
-    "SheetGuard", "WriteReport", "check_writable", "create_workbook", "owned_sheet_names",
+    "PartDigests", "SheetGuard", "WriteReport", "check_writable", "create_workbook",
+    "owned_sheet_names",
     "sheet_guards", "sheet_names", "sheet_states", "workbook_id", "write_sheets",
 ]
 
@@ -99,6 +102,26 @@ CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+
 _BAD_NAME_CHARS = re.compile(r"[\[\]:*?/\\]")
 SIGNED_WARNING = ("the workbook is digitally signed; its signature parts are kept unchanged, "
                   "but Excel will show the signature as invalid; re-sign after review")
+
+
+class PartDigests(Mapping[str, str]):
+    """{sheet name: digest of its part} for the sheets one write deflated, each digest taken
+    when it is first asked for (``sopfin.xlsx.partdigest``)."""
+
+    def __init__(self, parts: Mapping[str, tuple[BinaryIO, Deflated]]) -> None:
+        self._parts = parts
+        self._taken: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._taken:
+            self._taken[name] = digest_of(*self._parts[name])
+        return self._taken[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parts)
+
+    def __len__(self) -> int:
+        return len(self._parts)
 
 
 @dataclass(frozen=True)
@@ -143,7 +166,8 @@ def write_sheets(path: PackageSource, sheets: Sequence[SheetSpec],
                  states: Mapping[str, str] | None = None,
                  adopt: Collection[str] = (), *,
                  workbook_id: str | None = None,
-                 cells: Mapping[str, Sequence[CellEdit]] | None = None) -> WriteReport:
+                 cells: Mapping[str, Sequence[CellEdit]] | None = None,
+                 reseal: Reseal | None = None) -> WriteReport:
     """Add or replace ``sheets`` in the workbook at ``path``, atomically.
 
     Owned specs replace the sheet of the same name if sopfin owns it, else are appended and
@@ -154,7 +178,9 @@ def write_sheets(path: PackageSource, sheets: Sequence[SheetSpec],
     they count as owned and are marked again. ``workbook_id`` is recorded as the workbook's
     identity if it has none yet. ``cells`` sets cells on sheets sopfin does not own (an import
     into ``Actuals``): sheet name -> edits (``sopfin.xlsx.cellpatch``); a cell holding a
-    formula is refused, as is a sheet sopfin owns.
+    formula is refused, as is a sheet sopfin owns. ``reseal`` makes one of ``sheets``
+    again once the others are deflated, from their part digests (``sopfin.workbook.Reseal``:
+    the ledger recording the digest of the tab it publishes).
     ``path`` is the file, or the ``PackageBytes`` a command read from it: then the sheets
     are written into those bytes, and a file changed on disk since that read is refused
     (``WorkbookChangedError``) rather than saved over.
@@ -170,7 +196,8 @@ def write_sheets(path: PackageSource, sheets: Sequence[SheetSpec],
                       for s in pkg.sheets]
         patched = _patched_user_sheets(pkg, where, cells or {})
         return _write(pkg, where, sheets, restore=restored_states(pkg, sheets, states or {}),
-                      remark=sorted(adopted), workbook_id=workbook_id, patched=patched)
+                      remark=sorted(adopted), workbook_id=workbook_id, patched=patched,
+                      reseal=reseal)
 
 
 def _patched_user_sheets(pkg: Package, path: Path, cells: Mapping[str, Sequence[CellEdit]]
@@ -474,11 +501,25 @@ def _cell_count(values: object) -> int:
     return int(shape[0] * shape[1]) if len(shape) == 2 else 0
 
 
+def _resealed(reseal: Reseal, given: SheetSpec,
+              ready: Mapping[str, tuple[BinaryIO, Deflated]], names: Mapping[str, str],
+              xf: dict[Style, int], rid: str | None, fast: bool, part: str,
+              ) -> tuple[BinaryIO, Deflated]:
+    """The resealed sheet, deflated into memory (it is small: the ledger)."""
+    spec = reseal.sheet(PartDigests({names[p]: found for p, found in ready.items()}))
+    if (spec.name, spec.state, spec.owned) != (given.name, given.state, given.owned) \
+            or not block_styles(spec.blocks) <= block_styles(given.blocks):
+        raise ValueError(f"the resealed sheet {given.name!r} differs from the one planned in "
+                         "more than its cells")
+    buffer = io.BytesIO()
+    return buffer, deflate_job(buffer, _sheet_job(part, spec, xf, rid), fast)
+
+
 def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
            fast_deflate: bool = True, restore: Mapping[int, str] | None = None,
            remark: Sequence[int] = (), workbook_id: str | None = None,
-           mark_written: bool = True, patched: Mapping[str, bytes] | None = None
-           ) -> WriteReport:
+           mark_written: bool = True, patched: Mapping[str, bytes] | None = None,
+           reseal: Reseal | None = None) -> WriteReport:
     """Write ``sheets`` into the package. ``mark_written``: comment each sheet part written
     (``package.written_comment``) so later runs know it unchanged; new workbooks (the
     committed template among them) are written without, their bytes unchanged."""
@@ -502,11 +543,17 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
     touched = tuple(sorted({*edits.parts, *edits.removed, *replaced, *patched,
                             *(part for _, _, part in plan.add)}))
     source = pkg.source
+    targets = [*replaced.items(), *((p, s) for s, _, p in plan.add)]
+    late = next((p for p, s in targets if reseal and s.name == reseal.name), None)
     jobs = [_sheet_job(part, spec, xf, drawn.rids.get(part))
-            for part, spec in [*replaced.items(), *((p, s) for s, _, p in plan.add)]]
+            for part, spec in targets if part != late]
     with save_faults(path), deflated_parts(jobs, path.parent, fast_deflate) as deflate_all, \
             atomic_replace(path, edits.warnings) as fh:
         sheets_ready = deflate_all()
+        if reseal is not None and late is not None:
+            sheets_ready[late] = _resealed(reseal, dict(targets)[late], sheets_ready,
+                                           {p: s.name for p, s in targets}, xf,
+                                           drawn.rids.get(late), fast_deflate, late)
         sink = ZipSink(fh, fast_deflate, mark_written)
         for info in pkg.zf.infolist():
             name = info.filename
