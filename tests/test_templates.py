@@ -61,11 +61,7 @@ def grid(spec: SheetSpec) -> Grid:
 
 def expected_headers(sheet: layout.InputSheet, months: tuple[str, ...],
                      channels: bool) -> list[str]:
-    keys = list(sheet.keys)
-    if channels and "Channel" in sheet.optional_keys:
-        keys.append("Channel")
-    if "EffectiveFrom" in sheet.optional_keys:
-        keys.append("EffectiveFrom")
+    keys = list(sheet.keys) + [k for k in sheet.optional_keys if k != "Channel" or channels]
     return keys + (list(months) if sheet.monthly else list(sheet.values))
 
 

@@ -74,6 +74,7 @@ class FinanceInputs:
     actions: tuple[Action, ...] = ()
     actuals: Table | None = None  # keys family, measure; values: months (NaN = open month)
     forecast: Table | None = None  # keys scenario, family, measure; values: months
+    opex_actuals: Table | None = None  # Actuals rows of measure opex: keys department, account
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,15 @@ from sopfin import layout
 from sopfin.close.records import Action, FinanceInputs, Override
 from sopfin.layout import InputSheet, column_letter
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, XlError, sheet_row
-from sopfin.plan.read import IssueLog, read_header, read_keys, read_numbers, table_end
+from sopfin.plan.opex_checks import unknown_opex_line
+from sopfin.plan.read import (
+    IssueLog,
+    read_header,
+    read_keys,
+    read_numbers,
+    split_opex_rows,
+    table_end,
+)
 
 _MONTH_OR_DATE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))(?:-\d{2}(?:[T ].*)?)?$")
 FORECAST_MEASURES = layout.OVERRIDE_MEASURES
@@ -50,9 +58,12 @@ def parse_finance(raw: Mapping[str, Any], plan: Plan) -> tuple[FinanceInputs, li
               for name in layout.FINANCE_SHEET_NAMES}
     overrides = _overrides(sheets[layout.OVERRIDES], checks, log)
     actions = _actions(sheets[layout.ACTIONS], checks, log)
-    actuals = _monthly(sheets[layout.ACTUALS], checks, log, layout.ACTUAL_MEASURES)
+    actuals = _monthly(sheets[layout.ACTUALS], checks, log,
+                       (*layout.ACTUAL_MEASURES, layout.OPEX_MEASURE))
     forecast = _monthly(sheets[layout.FORECAST], checks, log, FORECAST_MEASURES)
-    return FinanceInputs(overrides, actions, actuals, forecast), log.issues()
+    family_actuals, opex_actuals = split_opex_rows(actuals) if actuals is not None else (None, None)
+    return FinanceInputs(overrides, actions, family_actuals, forecast,
+                         opex_actuals=opex_actuals), log.issues()
 
 
 # ----------------------------------------------------------------------------- reading
@@ -110,6 +121,7 @@ class _Known:
         self.families = list(dict.fromkeys(plan.families.keys["family"]))
         self.scenarios = list(plan.scenarios)
         self.months = tuple(plan.months)
+        self.plan = plan
 
     def family(self, name: str, where: CellRef, code: IssueCode) -> Issue | None:
         if name in self.families:
@@ -356,6 +368,17 @@ def _negative_units(sheet: _Sheet, i: int, row: np.ndarray) -> list[Issue]:
             for j, name in enumerate(sheet.value_names) if row[j] < 0]
 
 
+def _opex_line_issue(sheet: _Sheet, i: int, plan: Plan) -> Issue | None:
+    """An opex row of Actuals must name a line (Department, Account) of sheet Opex."""
+    if "Department" not in sheet.key_cols or "Account" not in sheet.key_cols:
+        return Issue(IssueCode.MISSING_COLUMN, Severity.ERROR, sheet.key_cell(i, "Measure"),
+                     "an opex row needs the columns 'Department' and 'Account' after Measure",
+                     "insert the two columns after Measure and fill them in")
+    department, account = (str(sheet.keys.at[i, k]) for k in ("department", "account"))
+    return unknown_opex_line(plan, department, account, sheet.key_cell(i, "Department"),
+                             sheet.key_cell(i, "Account"))
+
+
 def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
              measures: Sequence[str]) -> Table | None:
     """Actuals or Forecast -> Table with NaN for blank cells; bad rows are left out."""
@@ -369,7 +392,8 @@ def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
         np.zeros(sheet.cells.shape, dtype=bool)
     values[blank] = np.nan
     keep = sheet.keep.copy()
-    key_names = tuple(h.lower() for h in spec.keys)
+    present = tuple(h for h in spec.optional_keys if h in sheet.key_cols)
+    key_names = tuple(h.lower() for h in spec.keys + present)
     checks: list[tuple[str, Callable[[str, CellRef], Issue | None]]] = [
         ("Family", lambda v, w: known.family(v, w, IssueCode.UNKNOWN_FAMILY)),
         ("Measure", lambda v, w: known.measure(v, measures, w, IssueCode.UNKNOWN_MEASURE,
@@ -380,8 +404,11 @@ def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
                           lambda v, w: known.scenario(v, w, IssueCode.UNKNOWN_SCENARIO)))
     seen: dict[tuple[str, ...], int] = {}
     for i in np.flatnonzero(keep).tolist():
+        opex = sheet.keys.at[i, "measure"] == layout.OPEX_MEASURE
         found = [check(str(sheet.keys.at[i, h.lower()]), sheet.key_cell(i, h))
-                 for h, check in checks]
+                 for h, check in checks if not (opex and h == "Family")]
+        if opex:
+            found.append(_opex_line_issue(sheet, i, known.plan))
         real = [x for x in found if x is not None]
         key = tuple(str(sheet.keys.at[i, n]) for n in key_names)
         if not real and key in seen:
@@ -394,9 +421,11 @@ def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
             real += _negative_units(sheet, i, values[i])
         log.extend(real)
         keep[i] = not real
-    keys = sheet.keys.loc[keep, list(key_names) + ["row"]].reset_index(drop=True)
+    names = list(dict.fromkeys(
+        [*key_names, *(h.lower() for h in spec.optional_keys if h.lower() in sheet.keys)]))
+    keys = sheet.keys.loc[keep, names + ["row"]].reset_index(drop=True)
     return Table(sheet=spec.name, key_names=key_names, keys=keys,
                  value_names=sheet.value_names, values=np.ascontiguousarray(values[keep]),
-                 key_cols=tuple(sheet.key_cols[h] for h in spec.keys),
+                 key_cols=tuple(sheet.key_cols[h] for h in spec.keys + present),
                  value_cols=sheet.value_cols, first_row=layout.FIRST_DATA_ROW,
                  last_row=sheet.last_row)
