@@ -128,10 +128,10 @@ CASH = "Cash"
 SUMMARY = "Summary"
 PNL = "P&L"
 ISSUES = "Issues"
-OUTPUT_SHEET_NAMES = (REVENUE, COGS, INVENTORY, CASH, SUMMARY, ISSUES)
+OUTPUT_SHEET_NAMES = (REVENUE, COGS, INVENTORY, CASH, SUMMARY, PNL, ISSUES)
 # Output sheets whose rows carry a fingerprint of what sopfin wrote (sopfin.guard.fingerprints),
 # so a typed-over cell is found before the sheet is rewritten. Issues holds no figures.
-FINGERPRINTED_SHEETS = (REVENUE, COGS, INVENTORY, CASH, SUMMARY)
+FINGERPRINTED_SHEETS = (REVENUE, COGS, INVENTORY, CASH, SUMMARY, PNL)
 
 # Hidden, sheet-scoped defined name that marks a sheet as written (and owned) by sopfin.
 # The consolidated workbook (``sopfin consolidate``): a new workbook of these sheets only.
