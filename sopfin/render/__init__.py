@@ -27,7 +27,7 @@ from sopfin.render.grid import Grid, Section
 from sopfin.render.inventory import InventoryLayout, layout_inventory, render_inventory
 from sopfin.render.issues_sheet import render_issues
 from sopfin.render.page import output_page
-from sopfin.render.pnl_sheet import Sources, layout_pnl, render_pnl
+from sopfin.render.pnl_sheet import PnlSources, layout_pnl, render_pnl
 from sopfin.render.refs import sheet_prefix
 from sopfin.render.revenue import RevenueLayout, layout_revenue, render_revenue
 from sopfin.render.summary_sheet import layout_summary, render_summary
@@ -59,7 +59,7 @@ def render_outputs(plan: Plan, d: Dollarized, issues: Sequence[Issue], *,
     checks.append(_check_range(summary.grid))
     sheets[layout.SUMMARY] = render_summary(ctx, summary, sources, checks)
     opex = plan_opex(plan, d, opex_actuals)
-    pnl = Sources(ctx, opex, summary, rev, inv, actuals, opex_actuals)
+    pnl = PnlSources(ctx, opex, summary, rev, inv, actuals, opex_actuals)
     sheets[layout.PNL] = render_pnl(pnl, layout_pnl(ctx, opex))
     sheets[layout.ISSUES] = render_issues(issues, ctx.title("Issues"))
     settings = plan.settings

@@ -24,11 +24,13 @@ from sopfin import layout
 from sopfin.calendar import fiscal_quarters, fiscal_years
 from sopfin.engine.opex import Opex, closed_months
 from sopfin.engine.summary import monthly_overrides
+from sopfin.layout import column_letter
 from sopfin.model import Table, sheet_row
 from sopfin.render.context import RenderContext
 from sopfin.render.grid import BOLD, Grid
 from sopfin.render.inventory import InventoryLayout
 from sopfin.render.refs import sheet_prefix, text_literal
+from sopfin.render.revenue import KEYS as REVENUE_KEYS
 from sopfin.render.revenue import RevenueLayout
 from sopfin.render.summary_sheet import SummaryLayout
 from sopfin.sheetspec import SheetSpec, Style
@@ -88,7 +90,7 @@ def _take(grid: Grid, line: str, account: str = "", level: int = 0) -> Item:
 
 # ----------------------------------------------------------------------------- sources
 @dataclass(frozen=True)
-class Sources:
+class PnlSources:
     """Where the figures come from: the other sheets' layouts and the engine's figures."""
 
     ctx: RenderContext
@@ -107,7 +109,7 @@ class Sources:
 Monthly = tuple[list[str], np.ndarray]  # per month: formulas and cached values
 
 
-def _summary_row(src: Sources, s: int, measure: str, basis: str) -> Monthly:
+def _summary_row(src: PnlSources, s: int, measure: str, basis: str) -> Monthly:
     scenario = src.ctx.scenarios[s]
     row = src.summary.rows[(scenario, measure, basis)]
     prefix = sheet_prefix(layout.SUMMARY)
@@ -122,7 +124,7 @@ def _summary_row(src: Sources, s: int, measure: str, basis: str) -> Monthly:
     return [f"{prefix}{c}{row}" for c in cols], np.asarray(values, dtype=np.float64)
 
 
-def _family_actual(src: Sources, measure: str) -> Monthly:
+def _family_actual(src: PnlSources, measure: str) -> Monthly:
     """Per month: SUMIFS of the Actuals cells of ``measure`` (``0`` without Actuals)."""
     table = src.family_actuals
     if table is None or not len(table):
@@ -142,7 +144,7 @@ def _estimate(plan_row: int, cols: Sequence[str], plan: np.ndarray, actual: Mont
     return formulas, np.where(closed, np.nan_to_num(actual[1]), plan)
 
 
-def _opex_plan(src: Sources, s: int, line: int) -> Monthly:
+def _opex_plan(src: PnlSources, s: int, line: int) -> Monthly:
     """An opex line's plan: its cells on Opex, or its Rate cell times its driver's cells."""
     values = src.opex.plan[s, line]
     row = int(src.opex.plan_row[s, line])
@@ -158,7 +160,7 @@ def _opex_plan(src: Sources, s: int, line: int) -> Monthly:
     return [f"{rate}*{ref}" for ref in refs], values
 
 
-def _driver_refs(src: Sources, s: int, driver: str, scope: str) -> list[str]:
+def _driver_refs(src: PnlSources, s: int, driver: str, scope: str) -> list[str]:
     """Per month, a reference to the driver's quantity on Inventory or Revenue."""
     scenario = src.ctx.scenarios[s]
     if driver == "revenue":
@@ -167,7 +169,7 @@ def _driver_refs(src: Sources, s: int, driver: str, scope: str) -> list[str]:
         prefix, cols = sheet_prefix(layout.REVENUE), rev.grid.month_cols
         if not scope:
             return [f"{prefix}{c}{section.total_row}" for c in cols]
-        ch = "C"  # the Channel key column of the Revenue sheet
+        ch = column_letter(REVENUE_KEYS.index("Channel") + 1)
         return [f"SUMIFS({prefix}{c}{section.first}:{c}{section.last},{prefix}${ch}"
                 f"${section.first}:${ch}${section.last},{text_literal(scope)})" for c in cols]
     inv = src.inventory
@@ -197,7 +199,7 @@ def _opex_cells(table: Table | None, line: tuple[str, str], months: int) -> list
 
 
 # ----------------------------------------------------------------------------- rendering
-def render_pnl(src: Sources, lay: PnlLayout) -> SheetSpec:
+def render_pnl(src: PnlSources, lay: PnlLayout) -> SheetSpec:
     ctx, grid = src.ctx, lay.grid
     grid.title(ctx.title("P&L: plan vs budget, latest estimate"))
     grid.header()
@@ -220,7 +222,7 @@ def render_pnl(src: Sources, lay: PnlLayout) -> SheetSpec:
 Done = dict[tuple[str, str], tuple[Item, dict[str, Monthly]]]  # the items rendered so far
 
 
-def _figures(src: Sources, s: int, item: Item, done: Done, cols: Sequence[str],
+def _figures(src: PnlSources, s: int, item: Item, done: Done, cols: Sequence[str],
              family_closed: np.ndarray) -> dict[str, Monthly]:
     """The item's Plan, Budget and Latest estimate per month."""
     if item.line in ("Revenue", "COGS"):
@@ -236,7 +238,7 @@ def _figures(src: Sources, s: int, item: Item, done: Done, cols: Sequence[str],
     return {b: _combine(b, parts, sign, cols, done) for b in FIGURES}
 
 
-def _account_figures(src: Sources, s: int, item: Item, cols: Sequence[str]
+def _account_figures(src: PnlSources, s: int, item: Item, cols: Sequence[str]
                      ) -> dict[str, Monthly]:
     o = src.opex
     line = o.lines.index((item.line, item.account))
@@ -247,7 +249,7 @@ def _account_figures(src: Sources, s: int, item: Item, cols: Sequence[str]
             "Latest estimate": _estimate(item.row("Plan"), cols, plan[1], actual, o.closed)}
 
 
-def _parts(item: Item, done: Done, src: Sources) -> tuple[list[tuple[str, str]], str]:
+def _parts(item: Item, done: Done, src: PnlSources) -> tuple[list[tuple[str, str]], str]:
     """The items an item is made of, and how: '+' sums them, '-' takes the rest from the
     first."""
     if item.line == "Gross margin":
