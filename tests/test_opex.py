@@ -101,6 +101,8 @@ def test_department_totals_and_periods() -> None:
     (("Budget", "B4", "opx"), ("blank-key", "Budget!A4", Severity.ERROR)),  # not opex: a family row
     (("Actuals", "D3", "Bonus"), ("unknown-account", "Actuals!D3", Severity.ERROR)),
     (("Actuals", "E3", "n/a"), ("not-a-number", "Actuals!E3", Severity.ERROR)),
+    (("Opex", "H2", 1e16), ("number-too-large", "Opex!H2", Severity.ERROR)),
+    (("Budget", "F6", 1e16), ("number-too-large", "Budget!F6", Severity.ERROR)),
 ])
 def test_opex_problems_are_issues_at_their_cells(edit: tuple[str, str, object],
                                                  expected: tuple[str, str, Severity]) -> None:
