@@ -296,7 +296,10 @@ def _actions(sheet: _Sheet | None, known: _Known, log: IssueLog) -> tuple[Action
             continue
         out.append(Action(id=k["id"], scenario=k["scenario"], description=k["description"],
                           owner=k["owner"], probability=probability,
-                          where=sheet.key_cell(i, "Id"), **impacts, **span))
+                          where=sheet.key_cell(i, "Id"),
+                          revenue_impact=impacts["revenue_impact"],
+                          margin_impact=impacts["margin_impact"], start=span["start"],
+                          end=span["end"]))
     return tuple(out)
 
 
