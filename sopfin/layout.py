@@ -49,6 +49,16 @@ BUDGET = "Budget"
 STD_COST_STANDARDS = ("MaterialQty", "MaterialPrice", "LabourHours", "LabourRate",
                       "VariableOverheadRate", "FixedOverheadBudget", "BudgetOutput")
 
+OPEX = "Opex"
+
+# Budget and Actuals rows of measure opex name an Opex line by these keys (Family blank).
+OPEX_LINE_KEYS = ("Department", "Account")
+OPEX_MEASURE = "opex"
+# What an Opex line's Driver may name: a plan quantity the output sheets compute. units_shipped
+# and average_inventory_units are of a family (DriverOf) or of all; revenue of a channel or of
+# all. Rate is $ per unit for the units, a fraction (5% = 0.05) for revenue.
+OPEX_DRIVERS = ("units_shipped", "revenue", "average_inventory_units")
+
 # Settings is a two-column list (Setting | Value) with a Help column, not a keyed table.
 SETTINGS_HEADERS = ("Setting", "Value", "Help")
 
@@ -72,9 +82,16 @@ INPUT_SHEETS: tuple[InputSheet, ...] = (
                     "BudgetOutput per month) give the close its cost variances."),
     InputSheet(PLANNED_VARIANCES, keys=("Scenario", "Family", "Type"), monthly=True,
                help="Planned period costs in currency (overtime, expedite, ppv, ...)."),
-    InputSheet(BUDGET, keys=("Family", "Measure"), optional_keys=("Channel",), monthly=True,
+    InputSheet(BUDGET, keys=("Family", "Measure"), optional_keys=("Channel", *OPEX_LINE_KEYS),
+               monthly=True,
                help="Annual operating plan by family and (optional) channel: Measure is "
-                    "units, revenue or cogs."),
+                    "units, revenue or cogs; opex rows leave Family blank and name a Department "
+                    "and Account."),
+    InputSheet(OPEX, keys=("Scenario", "Department", "Account"),
+               optional_keys=("Driver", "DriverOf", "Rate"), monthly=True,
+               help="Planned operating expenses by scenario, department and account: amounts "
+                    "per month, or a Rate on a Driver (units_shipped, revenue, "
+                    "average_inventory_units) of one family or channel (DriverOf; blank = all)."),
 )
 # Finance inputs (optional, user-owned): named overrides, gap-closure actions, actuals for
 # closed months, and finance's own forecast (checked for silent overrides).
@@ -95,9 +112,11 @@ FINANCE_SHEETS: tuple[InputSheet, ...] = (
                help="Gap-closure actions: impact in currency, spread evenly over the months "
                     "from Start to End (YYYY-MM; blank = the horizon's first or last month), "
                     "probability 0-1 (blank = 1)."),
-    InputSheet(ACTUALS, keys=("Family", "Measure"), optional_keys=("Channel",), monthly=True,
+    InputSheet(ACTUALS, keys=("Family", "Measure"), optional_keys=("Channel", *OPEX_LINE_KEYS),
+               monthly=True,
                help="Actuals for closed months by family and (optional) channel: Measure is "
-                    "units, revenue or cogs; leave open months blank."),
+                    "units, revenue or cogs (opex by Department and Account, Family blank); "
+                    "leave open months blank."),
     InputSheet(FORECAST, keys=("Scenario", "Family", "Measure"), monthly=True,
                help="Finance's forecast by family (revenue, cogs): any cell that differs from "
                     "the dollarized plan plus overrides by more than the materiality "
@@ -130,11 +149,12 @@ COGS = "COGS"
 INVENTORY = "Inventory"
 CASH = "Cash"
 SUMMARY = "Summary"
+PNL = "P&L"
 ISSUES = "Issues"
-OUTPUT_SHEET_NAMES = (REVENUE, COGS, INVENTORY, CASH, SUMMARY, ISSUES)
+OUTPUT_SHEET_NAMES = (REVENUE, COGS, INVENTORY, CASH, SUMMARY, PNL, ISSUES)
 # Output sheets whose rows carry a fingerprint of what sopfin wrote (sopfin.guard.fingerprints),
 # so a typed-over cell is found before the sheet is rewritten. Issues holds no figures.
-FINGERPRINTED_SHEETS = (REVENUE, COGS, INVENTORY, CASH, SUMMARY)
+FINGERPRINTED_SHEETS = (REVENUE, COGS, INVENTORY, CASH, SUMMARY, PNL)
 
 # Hidden, sheet-scoped defined name that marks a sheet as written (and owned) by sopfin.
 # The consolidated workbook (``sopfin consolidate``): a new workbook of these sheets only.

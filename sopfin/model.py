@@ -121,6 +121,10 @@ class IssueCode(enum.StrEnum):
     SCENARIO_MISSING = "scenario-missing"  # a scenario in Settings without Demand or Supply rows
     CHANNEL_MISMATCH = "channel-mismatch"  # Prices, Budget or Actuals disagree with Demand
     UNKNOWN_MEASURE = "unknown-measure"  # a measure that Budget or a finance sheet does not take
+    UNKNOWN_DEPARTMENT = "unknown-department"  # an opex row names a department not on Opex
+    UNKNOWN_ACCOUNT = "unknown-account"  # an opex row names an account not on Opex
+    UNKNOWN_DRIVER = "unknown-driver"  # an Opex Driver or DriverOf the plan has not
+    RATE_INVALID = "rate-invalid"  # a driver line without a Rate, or a Rate alone
     # coverage
     MISSING_PRICE = "missing-price"  # demand in a month without a price for its channel
     MISSING_STD_COST = "missing-std-cost"  # no standard cost in force from a first active month
@@ -303,8 +307,13 @@ class Plan:
                 '""', '"2027-03"' or a date serial like '46447')
                                             values: ('material', 'labour', 'overhead')
       variances: scenario, family, type
-      budget: family, measure (units | revenue | cogs), channel ('' without a Channel column)
-    Monthly tables have value_names == months.
+      budget: family, measure (units | revenue | cogs), channel, department, account ('' when
+              the column is absent)
+      opex: scenario, department, account, driver, driver_of, rate ('' when absent; the
+            text of the Rate cell); values: months (ignored on a driver line)
+      opex_budget: the Budget rows of measure opex (keys as budget)
+    Monthly tables have value_names == months. ``opex`` and ``opex_budget`` are None for a
+    plan built without them (no Opex sheet, no opex budget).
     """
 
     settings: Settings
@@ -317,6 +326,8 @@ class Plan:
     std_cost: Table
     variances: Table
     budget: Table
+    opex: Table | None = None
+    opex_budget: Table | None = None
     has_channel: bool = False  # True when the Demand sheet has a Channel column
     source: str = ""  # the workbook's file name, for messages
     extra: dict[str, object] = field(default_factory=dict)

@@ -135,9 +135,10 @@ def render_step(plan: Plan, d: Dollarized, issues: Sequence[Issue], timings: Tim
                 progress: Progress = _quiet, finance: FinanceInputs | None = None,
                 ) -> list[SheetSpec]:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    overrides = finance.overrides if finance is not None else ()
+    fin = finance if finance is not None else FinanceInputs()
     with timings.step("render", progress):
-        return render_outputs(plan, d, issues, generated_at=stamp, overrides=overrides)
+        return render_outputs(plan, d, issues, generated_at=stamp, overrides=fin.overrides,
+                              actuals=fin.actuals, opex_actuals=fin.opex_actuals)
 
 
 def write_step(book: Workbook, specs: Sequence[SheetSpec], timings: Timings,

@@ -275,5 +275,6 @@ class SheetSpec:
     hidden_cols: Sequence[int] = ()  # 1-based columns written hidden
     page: PageSetup | None = None  # None: no page setup (the application's defaults)
     row_heights: Mapping[int, float] = field(default_factory=dict)  # 1-based row -> points
+    row_outline: Mapping[int, int] = field(default_factory=dict)  # 1-based row -> level 1-7
     selected: bool = False  # the workbook opens on this sheet
     # Input sheets: the header row is a table the user fills in; no other meaning.

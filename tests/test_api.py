@@ -188,7 +188,8 @@ def test_revenue_track_writes_actuals_through_the_import(served):
     assert r.json()["totals"] == {"revenue": 7400.0, "units": 4.0}
     assert r.json()["author"] == "erp-bot"
     rows = read_raw_sheets(plan, ["Actuals"])["Actuals"].rows
-    assert ["PMP-100", "revenue", 7400.0] in [row[:3] for row in rows]
+    january = rows[0].index("2027-01")  # after the keys (and the opex rows' Department, Account)
+    assert ["PMP-100", "revenue", 7400.0] in [[*row[:2], row[january]] for row in rows]
     bad = post(base, f"{API}/plan.xlsx/revenue/track",
                {"lines": [{"date": "someday", "item": "X", "revenue": 1}]})
     assert bad.status_code == 422
@@ -211,8 +212,10 @@ def test_two_concurrent_writes_lose_nothing(served):
     for t in threads:
         t.join()
     assert sorted(results) == [200, 200]  # the server takes one write at a time
-    rows = {tuple(r[:2]): r for r in read_raw_sheets(plan, ["Actuals"])["Actuals"].rows}
-    assert rows[("PMP-110", "revenue")][3:5] == [100.0, 100.0]
+    grid = read_raw_sheets(plan, ["Actuals"])["Actuals"].rows
+    rows = {tuple(r[:2]): r for r in grid}
+    february = grid[0].index("2027-02")
+    assert rows[("PMP-110", "revenue")][february:february + 2] == [100.0, 100.0]
     assert get(base, f"{API}/plan.xlsx/verify").json()["ok"] is True
 
 

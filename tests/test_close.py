@@ -271,10 +271,11 @@ def test_actuals_are_measured_against_the_last_approved_version(book):
         if row[0].value == family:
             row[2].value = row[2].value * 1.5  # the current plan's January price moves
     months = [c.value for c in wb["Demand"][1]][3:]
-    actuals = wb["Actuals"]  # the demo has the sheet, with its header row
-    assert [c.value for c in actuals[1]] == ["Family", "Measure", *months]
-    actuals.append([family, "units", 100.0] + [None] * (len(months) - 1))
-    actuals.append([family, "revenue", 123456.0] + [None] * (len(months) - 1))
+    actuals = wb["Actuals"]  # the demo has the sheet: its header row and opex rows
+    assert [c.value for c in actuals[1]] == ["Family", "Measure", "Department", "Account",
+                                             *months]
+    actuals.append([family, "units", None, None, 100.0] + [None] * (len(months) - 1))
+    actuals.append([family, "revenue", None, None, 123456.0] + [None] * (len(months) - 1))
     wb.save(book)
     assert main(["close", str(book), "-q"]) == 0
     tab = read_cells(book, ["Recon v003"])["Recon v003"]

@@ -76,7 +76,7 @@ def sheets(specs: list[SheetSpec]) -> dict[str, Sheet]:
     by_name = {s.name: s for s in specs}
     n_keys = {layout.FAMILIES: 5, layout.DEMAND: 3, layout.PRICES: 2, layout.SUPPLY: 2,
               layout.OPENING_INVENTORY: 1, layout.STD_COST: 2, layout.PLANNED_VARIANCES: 3,
-              layout.BUDGET: 2}
+              layout.BUDGET: 4}
     out = {name: table(by_name[name], n) for name, n in n_keys.items()}
     cost = out[layout.STD_COST]  # the cost per unit; the standards behind it are tested apart
     out[layout.STD_COST] = Sheet(cost.header[:5], cost.keys, cost.values[:, :3])
@@ -341,7 +341,7 @@ def test_upside_puts_revenue_at_risk_and_base_falls_short_of_budget(specs: list[
     upside, base = result.scenarios.index("upside"), result.scenarios.index("base")
     at_risk = result.fam["revenue_at_risk"][upside].sum()
     assert at_risk > 0
-    budget_revenue = table(next(s for s in specs if s.name == layout.BUDGET), 2).rows_where(
+    budget_revenue = table(next(s for s in specs if s.name == layout.BUDGET), 4).rows_where(
         Measure="revenue").sum()
     assert result.fam["revenue"][base].sum() < budget_revenue
     assert result.budget["revenue"].sum() == pytest.approx(budget_revenue, abs=0.01)

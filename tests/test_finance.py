@@ -219,7 +219,7 @@ def test_actuals_and_forecast_rows_with_bad_keys_are_reported_and_left_out():
     found = at(issues)
     assert found["Actuals!B3"] == (
         "unknown-measure",
-        "Actuals!B3: unknown Actuals measure 'margin'; expected one of units, revenue, cogs; "
+        "Actuals!B3: unknown Actuals measure 'margin'; expected one of units, revenue, cogs, opex; "
         "correct the measure, or delete the row.")
     assert found["Actuals!A4"][0] == "unknown-family"
     assert found["Actuals!A5"] == (

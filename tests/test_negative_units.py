@@ -20,15 +20,16 @@ def built_demo(tmp_path_factory):
 
 
 @pytest.mark.parametrize("sheet, cell, command", [
-    ("Budget", "C3", "close"), ("Budget", "D3", "reconcile"), ("Actuals", "C2", "close")])
+    ("Budget", "E3", "close"), ("Budget", "F3", "reconcile"), ("Actuals", "", "close")])
 def test_negative_units_are_an_error_at_the_cell(tmp_path, built_demo, capsys, sheet, cell,
                                                    command):
     path = tmp_path / "plan.xlsx"
     shutil.copyfile(built_demo, path)
     wb = openpyxl.load_workbook(path)
     ws = wb[sheet]
-    if sheet == "Actuals":
-        ws.append(["PMP-100", "units", -500])
+    if sheet == "Actuals":  # a row after the demo's opex rows, in the month 2027-01
+        ws.append(["PMP-100", "units", None, None, -500])
+        cell = f"E{ws.max_row}"
     else:
         assert ws["B3"].value == "units"
         ws[cell] = -100

@@ -61,12 +61,10 @@ def grid(spec: SheetSpec) -> Grid:
 
 def expected_headers(sheet: layout.InputSheet, months: tuple[str, ...],
                      channels: bool) -> list[str]:
-    keys = list(sheet.keys)
     # Budget and Actuals may have a Channel column, but the template keeps them by family
-    if channels and "Channel" in sheet.optional_keys and sheet.name in ("Demand", "Prices"):
-        keys.append("Channel")
-    if "EffectiveFrom" in sheet.optional_keys:
-        keys.append("EffectiveFrom")
+    keys = list(sheet.keys) + [
+        k for k in sheet.optional_keys
+        if k != "Channel" or (channels and sheet.name in ("Demand", "Prices"))]
     return keys + (list(months) if sheet.monthly else [*sheet.values, *sheet.optional_values])
 
 

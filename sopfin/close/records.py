@@ -78,6 +78,7 @@ class FinanceInputs:
     forecast: Table | None = None  # keys scenario, family, measure; values: months
     actual_costs: ActualCosts | None = None  # ActualCosts: production cost of closed months
     standards: Standards | None = None  # StdCost's standards behind the cost per unit
+    opex_actuals: Table | None = None  # Actuals rows of measure opex: keys department, account
 
 
 @dataclass(frozen=True)

@@ -59,16 +59,15 @@ def place_import(rows: Sequence[Sequence[object]], result: ImportResult,
                             f"{missing[0].lower()} out of the mapping")]
     month_col = dict(zip(columns.value_names, columns.value_idx, strict=True))
     end = table_end(rows, columns.width)
-    existing, issues = _existing_rows(rows, spec, columns.keys, headers, end)
-    if issues:
-        return None, issues
     wanted: dict[tuple[str, ...], dict[str, float]] = {}
     for ln in result.lines:
         key = tuple(v for v, h in zip(ln.keys, headers, strict=True) if h in columns.keys)
         wanted.setdefault(key, {})[ln.month] = ln.value
     present = [h for h in headers if h in columns.keys]
     in_scope = _scope(present, wanted)
-    existing = {k: i for k, i in existing.items() if in_scope(k)}
+    existing, issues = _existing_rows(rows, spec, columns.keys, headers, end, in_scope)
+    if issues:
+        return None, issues
     return _cells(rows, spec, columns.keys, headers, month_col, existing, wanted,
                   result.months, end)
 
@@ -89,8 +88,11 @@ def _scope(present: list[str], wanted: dict[tuple[str, ...], dict[str, float]]
 
 
 def _existing_rows(rows: Sequence[Sequence[object]], spec: InputSheet,
-                   key_cols: dict[str, int], headers: list[str], end: int
+                   key_cols: dict[str, int], headers: list[str], end: int,
+                   in_scope: Callable[[tuple[str, ...]], bool],
                    ) -> tuple[dict[tuple[str, ...], int], list[Issue]]:
+    """The rows the import replaces, by key: only rows in its scope (the opex rows of
+    Actuals, keyed by Department and Account, are out of a family import's scope)."""
     present = [h for h in headers if h in key_cols]
     out: dict[tuple[str, ...], int] = {}
     issues = []
@@ -98,6 +100,8 @@ def _existing_rows(rows: Sequence[Sequence[object]], spec: InputSheet,
         row = rows[i]
         key = tuple(_text(row[key_cols[h]] if key_cols[h] < len(row) else None)
                     for h in present)
+        if not in_scope(key):
+            continue
         if key in out:
             issues.append(Issue(IssueCode.DUPLICATE_ROW, Severity.ERROR,
                                 CellRef(spec.name, cell_name(i + 1, 1)),

@@ -20,8 +20,7 @@ Choices where the contract leaves room:
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,8 +29,10 @@ import pandas as pd
 from sopfin import layout
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, sheet_row
 from sopfin.plan.channels import check_budget_channels
+from sopfin.plan.opex_checks import OPEX_CHECKS
 from sopfin.plan.overflow import check_number_sizes
 from sopfin.plan.read import ISSUES_PER_CODE, IssueLog
+from sopfin.plan.read import suggest_name as _suggest
 from sopfin.plan.textlimits import check_key_lengths
 
 Check = Callable[[Plan], list[Issue]]
@@ -48,13 +49,6 @@ def _value_cell(table: Table, i: int, j: int) -> CellRef:
 def _below(table: Table) -> CellRef:
     """The first cell under a table: where a missing row would go."""
     return CellRef(table.sheet, f"A{table.last_row + 1}")
-
-
-def _suggest(name: str, known: Iterable[str]) -> str:
-    known = list(known)
-    same = [k for k in known if k.casefold() == name.casefold()]
-    close = same or difflib.get_close_matches(name, known, n=1, cutoff=0.8)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _first_rows(values: pd.Series, mask: np.ndarray) -> list[tuple[Any, int, int]]:
@@ -172,7 +166,7 @@ def check_scenarios_present(plan: Plan) -> list[Issue]:
 
 # 'inventory' (optional): budget ending inventory value per month, for the cash line of the
 # reconciliation; dollarize itself reads only layout.BUDGET_MEASURES.
-BUDGET_MEASURES_ACCEPTED = (*layout.BUDGET_MEASURES, "inventory")
+BUDGET_MEASURES_ACCEPTED = (*layout.BUDGET_MEASURES, "inventory", layout.OPEX_MEASURE)
 
 
 def check_budget_measures(plan: Plan) -> list[Issue]:
@@ -386,6 +380,7 @@ CHECKS: tuple[Check, ...] = (
     check_key_lengths,
     check_inactive_families,
     check_budget_measures,
+    *OPEX_CHECKS,
 )
 
 

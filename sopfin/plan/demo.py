@@ -8,7 +8,9 @@ mid-horizon for the steel-heavy families, overtime and expedite variances, and a
 operating plan (Budget) a few percent above today's base plan. Discontinued families still
 carry budget; a newly launched family sells without one. StdCost carries the standards behind
 each cost per unit and ActualCosts the production cost of the first two months
-(``sopfin.plan.demo_costs``), so a close explains them as cost variances.
+(``sopfin.plan.demo_costs``), so a close explains them as cost variances. Operating expenses
+for four departments, with their budget and two closed months of actuals, are in
+``sopfin.plan.demo_opex``.
 
 Everything is generated with numpy from one ``default_rng(seed)``: the same arguments give
 the same sheets, and 5,000 families x 36 months take a second or two. Units are whole
@@ -25,6 +27,7 @@ import numpy as np
 from sopfin import layout
 from sopfin.plan.blank_plan import input_sheet, settings_sheet, with_rows
 from sopfin.plan.demo_costs import actual_costs, standards
+from sopfin.plan.demo_opex import CLOSED_MONTHS, DemoOpex, demo_opex
 from sopfin.plan.settings import Settings, month_range
 from sopfin.sheetspec import Block, SheetSpec, Style
 
@@ -479,15 +482,36 @@ def _variances_sheet(data: PlanData) -> SheetSpec:
     return _table(layout.PLANNED_VARIANCES, data, keys, [(values, Style.MONEY)])
 
 
-def _budget_sheet(data: PlanData) -> SheetSpec:
-    """Budgeted families (all but new launches), units then revenue then cogs."""
+def _budget_sheet(data: PlanData, opex: DemoOpex) -> SheetSpec:
+    """Budgeted families (all but new launches), units then revenue then cogs; then the opex
+    lines (Family blank, Department and Account)."""
     budgeted = ~data.cat.new
     ids = data.cat.family[budgeted]
     measures = np.array(layout.BUDGET_MEASURES, dtype=object)
-    keys = _keys(np.tile(ids, len(measures)), np.repeat(measures, len(ids)))
+    blank = np.full(len(ids) * len(measures), None, dtype=object)
+    keys = _keys(np.tile(ids, len(measures)), np.repeat(measures, len(ids)), blank, blank)
+    opex_keys = np.array([row[:4] for row in opex.budget], dtype=object).reshape(-1, 4)
     styles = (Style.UNITS, Style.MONEY, Style.MONEY)
     blocks = [(data.budget[k][budgeted], styles[k]) for k in range(len(measures))]
-    return _table(layout.BUDGET, data, keys, blocks)
+    opex_values = np.array([row[4:] for row in opex.budget], dtype=float)
+    blocks.append((opex_values.reshape(-1, len(data.months)), Style.MONEY))
+    return _table(layout.BUDGET, data, np.concatenate([keys, opex_keys]), blocks)
+
+
+def _opex_sheet(data: PlanData, opex: DemoOpex) -> SheetSpec:
+    rows = np.array(opex.opex, dtype=object).reshape(-1, 6 + len(data.months))
+    return _table(layout.OPEX, data, rows[:, :6], [(rows[:, 6:], Style.MONEY)])
+
+
+def _demo_opex(data: PlanData, seed: int) -> DemoOpex:
+    """The operating expenses, scaled to the base plan's revenue and units."""
+    base = next((k for k, s in enumerate(data.scenarios) if s.strip().lower() == "base"), 0)
+    units = data.demand[base].sum(axis=(0, 1))
+    revenue = (data.demand[base] * data.price).sum(axis=(0, 1))
+    season = _line_values(data.cat, "season").mean(axis=0)
+    month_of_year = np.array([int(m[5:7]) for m in data.months])
+    return demo_opex(revenue, units, season[month_of_year - 1], data.scenarios, data.channels,
+                     seed)
 
 
 def demo_settings(*, months: int, first_period: str, scenarios: Sequence[str]) -> Settings:
@@ -506,16 +530,18 @@ def demo_sheets(*, families: int = 30, months: int = 24, first_period: str = "20
     data = generate(families=families, months=months, first_period=first_period,
                     scenarios=scenarios, channels=channels, seed=seed)
     settings = demo_settings(months=months, first_period=first_period, scenarios=scenarios)
+    opex = _demo_opex(data, seed)
     return [settings_sheet(settings), _families_sheet(data), _demand_sheet(data),
             _prices_sheet(data), _supply_sheet(data), _opening_sheet(data),
-            _std_cost_sheet(data), _variances_sheet(data), _budget_sheet(data),
-            *_finance_sheets(data, settings.reconciled_scenario),
+            _std_cost_sheet(data), _variances_sheet(data), _budget_sheet(data, opex),
+            _opex_sheet(data, opex), *_finance_sheets(data, settings.reconciled_scenario, opex),
             _actual_costs_sheet(data, seed)]
 
 
-def _finance_sheets(data: PlanData, scenario: str) -> list[SheetSpec]:
+def _finance_sheets(data: PlanData, scenario: str, opex: DemoOpex) -> list[SheetSpec]:
     """Two named overrides and three gap-closure actions on the plan scenario, so a close
-    of the demo shows owned override lines in the bridge and a gap after actions."""
+    of the demo shows owned override lines in the bridge and a gap after actions; the opex
+    actuals of the first two months."""
     planned = data.cat.active & ~data.cat.new
     pumps = data.cat.family[planned & (data.cat.line == 0)]
     others = data.cat.family[planned & (data.cat.line != 0)]
@@ -538,9 +564,10 @@ def _finance_sheets(data: PlanData, scenario: str) -> list[SheetSpec]:
         ["ACT-03", scenario, "Reprice spare parts +3%", "L. Osei (Pricing)", 600000.0,
          600000.0, 0.8, None, None],
     ]
+    booked = opex.actuals if len(data.months) > CLOSED_MONTHS else []
     return [_list_sheet(layout.OVERRIDES, data, overrides),
             _list_sheet(layout.ACTIONS, data, actions),
-            _list_sheet(layout.ACTUALS, data, []), _list_sheet(layout.FORECAST, data, [])]
+            _list_sheet(layout.ACTUALS, data, booked), _list_sheet(layout.FORECAST, data, [])]
 
 
 def _list_sheet(name: str, data: PlanData, rows: list[list[object]]) -> SheetSpec:

@@ -38,6 +38,7 @@ from sopfin.layout import InputSheet, column_letter
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, XlError, sheet_row
 from sopfin.plan.channels import plan_channels, unknown_channel
 from sopfin.plan.cost_sheets import read_costs
+from sopfin.plan.opex_checks import unknown_opex_line
 from sopfin.plan.read import (
     IssueLog,
     body_grid,
@@ -45,6 +46,7 @@ from sopfin.plan.read import (
     read_header,
     read_keys,
     read_numbers,
+    split_opex_rows,
     table_end,
 )
 
@@ -60,11 +62,15 @@ def parse_finance(raw: Mapping[str, Any], plan: Plan) -> tuple[FinanceInputs, li
               for name in layout.FINANCE_SHEET_NAMES}
     overrides = _overrides(sheets[layout.OVERRIDES], checks, log)
     actions = _actions(sheets[layout.ACTIONS], checks, log)
-    actuals = _monthly(sheets[layout.ACTUALS], checks, log, layout.ACTUAL_MEASURES)
+    actuals = _monthly(sheets[layout.ACTUALS], checks, log,
+                       (*layout.ACTUAL_MEASURES, layout.OPEX_MEASURE))
     forecast = _monthly(sheets[layout.FORECAST], checks, log, FORECAST_MEASURES)
     costs, standards = read_costs(sheets[layout.ACTUAL_COSTS], raw.get(layout.STD_COST), plan,
                                   checks, log)
-    return FinanceInputs(overrides, actions, actuals, forecast, costs, standards), log.issues()
+    family_actuals, opex_actuals = (split_opex_rows(actuals) if actuals is not None
+                                    else (None, None))
+    return FinanceInputs(overrides, actions, family_actuals, forecast, costs, standards,
+                         opex_actuals=opex_actuals), log.issues()
 
 
 # ----------------------------------------------------------------------------- reading
@@ -119,6 +125,7 @@ class _Known:
         self.scenarios = list(plan.scenarios)
         self.months = tuple(plan.months)
         self.has_channel, self.channels = plan.has_channel, plan_channels(plan)
+        self.plan = plan
 
     def channel(self, name: str, where: CellRef) -> Issue | None:
         if name in self.channels:
@@ -375,6 +382,17 @@ def _negative_units(sheet: _Sheet, i: int, row: np.ndarray) -> list[Issue]:
             for j, name in enumerate(sheet.value_names) if row[j] < 0]
 
 
+def _opex_line_issue(sheet: _Sheet, i: int, plan: Plan) -> Issue | None:
+    """An opex row of Actuals must name a line (Department, Account) of sheet Opex."""
+    if "Department" not in sheet.key_cols or "Account" not in sheet.key_cols:
+        return Issue(IssueCode.MISSING_COLUMN, Severity.ERROR, sheet.key_cell(i, "Measure"),
+                     "an opex row needs the columns 'Department' and 'Account' after Measure",
+                     "insert the two columns after Measure and fill them in")
+    department, account = (str(sheet.keys.at[i, k]) for k in ("department", "account"))
+    return unknown_opex_line(plan, department, account, sheet.key_cell(i, "Department"),
+                             sheet.key_cell(i, "Account"))
+
+
 def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
              measures: Sequence[str]) -> Table | None:
     """Actuals or Forecast -> Table with NaN for blank cells; bad rows are left out."""
@@ -402,8 +420,11 @@ def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
         checks.append(("Channel", known.channel))
     seen: dict[tuple[str, ...], int] = {}
     for i in np.flatnonzero(keep).tolist():
+        opex = sheet.keys.at[i, "measure"] == layout.OPEX_MEASURE
         found = [check(str(sheet.keys.at[i, key_name(h)]), sheet.key_cell(i, h))
-                 for h, check in checks]
+                 for h, check in checks if not (opex and h in ("Family", "Channel"))]
+        if opex:
+            found.append(_opex_line_issue(sheet, i, known.plan))
         real = [x for x in found if x is not None]
         key = tuple(str(sheet.keys.at[i, n]) for n in key_names)
         if not real and key in seen:
@@ -416,7 +437,9 @@ def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
             real += _negative_units(sheet, i, values[i])
         log.extend(real)
         keep[i] = not real
-    keys = sheet.keys.loc[keep, list(key_names) + ["row"]].reset_index(drop=True)
+    names = list(dict.fromkeys(
+        [*key_names, *(h.lower() for h in spec.optional_keys if h.lower() in sheet.keys)]))
+    keys = sheet.keys.loc[keep, names + ["row"]].reset_index(drop=True)
     return Table(sheet=spec.name, key_names=key_names, keys=keys,
                  value_names=sheet.value_names, values=np.ascontiguousarray(values[keep]),
                  key_cols=tuple(sheet.key_cols[h] for h in present),

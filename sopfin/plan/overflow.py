@@ -31,8 +31,9 @@ def check_number_sizes(plan: Plan) -> list[Issue]:
     """An input number that is not finite (a cell holding 1e309 or NaN, which Excel cannot
     store) or of MAX_AMOUNT or more in size: an error at that cell."""
     issues = []
-    for table in (plan.demand, plan.prices, plan.supply, plan.opening, plan.std_cost,
-                  plan.variances, plan.budget):
+    tables = (plan.demand, plan.prices, plan.supply, plan.opening, plan.std_cost,
+              plan.variances, plan.budget, plan.opex, plan.opex_budget)
+    for table in [t for t in tables if t is not None]:
         with np.errstate(invalid="ignore"):
             rows, cols = np.nonzero(~(np.abs(table.values) < MAX_AMOUNT))
         for i, j in list(zip(rows.tolist(), cols.tolist(), strict=True))[:ISSUES_PER_TABLE]:

@@ -27,10 +27,11 @@ Reading rules, where the contract leaves room:
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -43,11 +44,12 @@ from sopfin.plan.settings import Settings, parse_settings
 
 ISSUES_PER_CODE = 50  # issues kept per code and sheet; the rest are counted in one summary
 REQUIRED_SHEETS = (layout.FAMILIES, layout.DEMAND, layout.PRICES, layout.SUPPLY, layout.STD_COST)
-IDENTIFYING_KEYS = frozenset({"Scenario", "Family", "Channel", "Type", "Measure"})
+IDENTIFYING_KEYS = frozenset({"Scenario", "Family", "Channel", "Type", "Measure",
+                              *layout.OPEX_LINE_KEYS})
 PLAN_FIELDS = {
     layout.FAMILIES: "families", layout.DEMAND: "demand", layout.PRICES: "prices",
     layout.SUPPLY: "supply", layout.OPENING_INVENTORY: "opening", layout.STD_COST: "std_cost",
-    layout.PLANNED_VARIANCES: "variances", layout.BUDGET: "budget",
+    layout.PLANNED_VARIANCES: "variances", layout.BUDGET: "budget", layout.OPEX: "opex",
 }
 _NAME_OVERRIDES = {"UoM": "uom"}
 _MONTH_RE = re.compile(layout.MONTH_PATTERN)
@@ -106,6 +108,14 @@ class IssueLog:
         return out
 
 
+def suggest_name(name: str, known: Iterable[str]) -> str:
+    """' (did you mean 'X'?)' for a known name equal but for case, or close; else ''."""
+    known = list(known)
+    same = [k for k in known if k.casefold() == name.casefold()]
+    close = same or difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def limit_issues(issues: Sequence[Issue], limit: int = ISSUES_PER_CODE) -> list[Issue]:
     """Keep the first ``limit`` issues per code and sheet; summarise the rest in one issue."""
     log = IssueLog(limit)
@@ -135,10 +145,24 @@ def parse_plan(raw: Mapping[str, SheetGrid], source: str = "") -> tuple[Plan | N
     if broken:
         return None, log.issues()
     by_field: dict[str, Any] = {PLAN_FIELDS[name]: t for name, t in tables.items()}
+    by_field["budget"], by_field["opex_budget"] = split_opex_rows(tables[layout.BUDGET])
     plan = Plan(settings=settings, months=months,
                 has_channel="channel" in tables[layout.DEMAND].key_names,
                 source=source, **by_field)
     return plan, log.issues()
+
+
+def split_opex_rows(table: Table) -> tuple[Table, Table]:
+    """A Budget or Actuals table -> (its family rows, its rows of measure opex), each keeping
+    the cells its rows came from."""
+    opex = (table.keys["measure"] == layout.OPEX_MEASURE).to_numpy(dtype=bool) \
+        if len(table) else np.zeros(0, dtype=bool)
+    return _rows_where(table, ~opex), _rows_where(table, opex)
+
+
+def _rows_where(table: Table, mask: np.ndarray) -> Table:
+    return replace(table, keys=table.keys[mask].reset_index(drop=True),
+                   values=np.ascontiguousarray(table.values[mask]))
 
 
 def _settings(raw: Mapping[str, SheetGrid], log: IssueLog) -> Settings:
@@ -477,8 +501,13 @@ def read_keys(grid: np.ndarray, sheet_rows: np.ndarray, spec: InputSheet, column
                           "fix the formula or the cell it refers to, or type the value"))
         if header == "Active":
             texts = [_active(v, where(i), log) if keep[i] else "" for i, v in enumerate(cells)]
+        elif header == "Rate":
+            rates = [_rate(v, where(i), log) for i, v in enumerate(cells)]
+            keep &= np.array([r is not None for r in rates], dtype=bool)
+            texts = [r or "" for r in rates]
         elif header in IDENTIFYING_KEYS:
-            for i in [i for i, t in enumerate(texts) if not t and keep[i]]:
+            needed = _key_needed(header, grid, spec, columns)
+            for i in [i for i, t in enumerate(texts) if not t and keep[i] and needed[i]]:
                 keep[i] = False
                 log.add(Issue(IssueCode.BLANK_KEY, Severity.ERROR, where(i),
                               f"{header} is blank in a row that has data",
@@ -487,6 +516,19 @@ def read_keys(grid: np.ndarray, sheet_rows: np.ndarray, spec: InputSheet, column
     keys = pd.DataFrame({name: pd.Series(v, dtype=object) for name, v in data.items()})
     keys["row"] = sheet_rows.astype(np.int64)
     return keys, keep
+
+
+def _key_needed(header: str, grid: np.ndarray, spec: InputSheet, columns: Columns) -> list[bool]:
+    """Per row, whether a blank ``header`` cell is an error. On Budget and Actuals a row of
+    measure opex names a Department and Account and leaves Family blank; a family row needs
+    its Family and no Department or Account."""
+    measure_col = columns.keys.get("Measure")
+    if measure_col is None or spec.name == layout.OPEX:
+        return [True] * len(grid)
+    opex = [_key_text(v).lower() == layout.OPEX_MEASURE for v in grid[:, measure_col]]
+    if header in layout.OPEX_LINE_KEYS:
+        return opex
+    return [not o for o in opex] if header == "Family" else [True] * len(grid)
 
 
 def _key_text(value: object) -> str:
@@ -514,6 +556,17 @@ def _active(value: object, where: CellRef, log: IssueLog) -> str:
                   f"Active must be TRUE or FALSE, found {_shown(value)}",
                   "type TRUE or FALSE (blank means TRUE)"))
     return "TRUE"
+
+
+def _rate(value: object, where: CellRef, log: IssueLog) -> str | None:
+    """Opex.Rate -> the number as text ('' when blank); None (reported) for anything else."""
+    if _is_blank(value):
+        return ""
+    if type(value) in (int, float):
+        return repr(float(value))  # type: ignore[arg-type]
+    if not isinstance(value, XlError):
+        log.add(_bad_number(value, "Rate", where))
+    return None
 
 
 def _effective_from(grid: np.ndarray, sheet_rows: np.ndarray, col: int | None, sheet: str,

@@ -16,9 +16,10 @@ from dataclasses import replace
 
 from sopfin import layout
 from sopfin.close.records import Override
+from sopfin.engine.opex import plan_opex
 from sopfin.engine.results import Dollarized
 from sopfin.guard.fingerprints import with_fingerprints
-from sopfin.model import Issue, Plan
+from sopfin.model import Issue, Plan, Table
 from sopfin.render.cash import CashLayout, layout_cash, render_cash
 from sopfin.render.cash_exposure import MEASURES as EXPOSURE_MEASURES
 from sopfin.render.cogs import CogsLayout, layout_cogs, render_cogs
@@ -27,6 +28,7 @@ from sopfin.render.grid import Grid, Section
 from sopfin.render.inventory import InventoryLayout, layout_inventory, render_inventory
 from sopfin.render.issues_sheet import render_issues
 from sopfin.render.page import output_page
+from sopfin.render.pnl_sheet import PnlSources, layout_pnl, render_pnl
 from sopfin.render.refs import sheet_prefix
 from sopfin.render.revenue import RevenueLayout, layout_revenue, render_revenue
 from sopfin.render.summary_sheet import layout_summary, render_summary
@@ -38,9 +40,12 @@ TAB_COLOR = "FF1F4E79"
 
 
 def render_outputs(plan: Plan, d: Dollarized, issues: Sequence[Issue], *,
-                   generated_at: str = "", overrides: Sequence[Override] = ()) -> list[SheetSpec]:
-    """SheetSpecs for Revenue, COGS, Inventory, Cash, Summary and Issues (all owned); the
-    Summary's plan adds the named ``overrides`` (sheet Overrides) to the dollarized plan."""
+                   generated_at: str = "", overrides: Sequence[Override] = (),
+                   actuals: Table | None = None, opex_actuals: Table | None = None,
+                   ) -> list[SheetSpec]:
+    """SheetSpecs for Revenue, COGS, Inventory, Cash, Summary, P&L and Issues (all owned);
+    the Summary's plan adds the named ``overrides`` (sheet Overrides) to the dollarized plan;
+    the P&L's latest estimate reads the family and opex ``actuals`` (sheet Actuals)."""
     ctx = build_context(plan, d, generated_at, overrides)
     rev, inv = layout_revenue(ctx), layout_inventory(ctx)
     cogs, cash, summary = layout_cogs(ctx), layout_cash(ctx), layout_summary(ctx)
@@ -54,6 +59,9 @@ def render_outputs(plan: Plan, d: Dollarized, issues: Sequence[Issue], *,
     checks = [_check_range(g) for g in (rev.grid, inv.grid, cogs.grid)]
     checks.append(_check_range(summary.grid))
     sheets[layout.SUMMARY] = render_summary(ctx, summary, sources, checks)
+    opex = plan_opex(plan, d, opex_actuals)
+    pnl = PnlSources(ctx, opex, summary, rev, inv, actuals, opex_actuals)
+    sheets[layout.PNL] = render_pnl(pnl, layout_pnl(ctx, opex))
     sheets[layout.ISSUES] = render_issues(issues, ctx.title("Issues"))
     settings = plan.settings
     return [output_page(_tab(with_fingerprints(sheets[name])

@@ -136,10 +136,13 @@ def _check_overlaps(blocks: Sequence[_PreparedBlock]) -> None:
 
 
 def _sheet_rows(blocks: list[_PreparedBlock],
-                heights: Mapping[int, float] | None = None) -> Iterator[str]:
+                heights: Mapping[int, float] | None = None,
+                outline: Mapping[int, int] | None = None) -> Iterator[str]:
     """``<row>`` elements in row order, one string per window of rows; a row given a height
-    in ``heights`` (points) is written with it."""
+    in ``heights`` (points) is written with it, a row given a level in ``outline`` is
+    grouped at that outline level (its summary row below it)."""
     heights = heights or {}
+    outline = outline or {}
     blocks = [b for b in sorted(blocks, key=lambda b: b.col0) if b.values.size]
     if not blocks:
         return
@@ -154,12 +157,23 @@ def _sheet_rows(blocks: list[_PreparedBlock],
             for r, xml in enumerate(b.rows(r0, min(w1, b.row1)), start=r0):
                 if xml:
                     cells.setdefault(r, []).append(xml)
-        yield "".join([f'<row r="{r}"{_height(heights.get(r))}>{"".join(cells[r])}</row>'
-                       for r in sorted(cells)])
+        yield "".join([f'<row r="{r}"{_height(heights.get(r))}{_outline(outline.get(r))}>'
+                       f'{"".join(cells[r])}</row>' for r in sorted(cells)])
 
 
 def _height(points: float | None) -> str:
     return "" if points is None else f' ht="{float(points)!r}" customHeight="1"'
+
+
+def _outline(level: int | None) -> str:
+    return f' outlineLevel="{int(level)}"' if level else ""
+
+
+def _format_pr(outline: Mapping[int, int]) -> str:
+    """``<sheetFormatPr>``, with the deepest row outline level when rows are grouped."""
+    deepest = max(outline.values(), default=0)
+    level = f' outlineLevelRow="{deepest}"' if deepest else ""
+    return f'<sheetFormatPr defaultRowHeight="15"{level}/>'
 
 
 def _dimension(blocks: list[_PreparedBlock]) -> str:
@@ -239,10 +253,10 @@ def worksheet_chunks(spec: SheetSpec, xf: Mapping[Style, int],
     head = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">{sheet_properties(spec)}'
             f'<dimension ref="{_dimension(blocks)}"/>{_sheet_view(spec.freeze, spec.selected)}'
-            f'<sheetFormatPr defaultRowHeight="15"/>{_cols(spec.col_widths, spec.hidden_cols)}'
+            f'{_format_pr(spec.row_outline)}{_cols(spec.col_widths, spec.hidden_cols)}'
             "<sheetData>")
     yield head.encode("utf-8")
-    for chunk in _sheet_rows(blocks, spec.row_heights):
+    for chunk in _sheet_rows(blocks, spec.row_heights, spec.row_outline):
         yield chunk.encode("utf-8")
     tail = (f"</sheetData>{_protection(spec)}{_hyperlinks(spec)}{print_elements(spec)}"
             f"{_drawing(drawing_rid)}</worksheet>")

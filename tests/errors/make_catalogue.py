@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from plan_tables import XlError, base, set_cell, write_xlsx
+from opex_tables import OPEX
+from plan_tables import XlError, base, set_cell, sheets, write_xlsx
 
 HERE = Path(__file__).resolve().parent
 
@@ -70,6 +71,16 @@ _ACTIONS = [
     ["Id", "Scenario", "Description", "Owner", "RevenueImpact", "MarginImpact", "Probability"],
     ["ACT-1", "base", "Price increase on OEM", "J. Ortiz", 3000.0, 3000.0, 0.5],
 ]
+
+
+def _with_opex(**cells: dict[str, object]) -> Callable[[Grids], None]:
+    """Add the opex plan's Budget, Opex and Actuals sheets, then change the given cells."""
+    def mutate(grids: Grids) -> None:
+        grids.update(sheets(OPEX))
+        for sheet, values in cells.items():
+            for ref, value in values.items():
+                set_cell(grids, sheet, ref, value)
+    return mutate
 
 
 def _with_sheet(sheet: str, rows: list[list[object]], **values: object,
@@ -175,7 +186,7 @@ CASES: tuple[Case, ...] = (
          _append_row("Demand", "base", "V-200", "Web", 1.0, 1.0, 1.0), "an unpriced channel"),
     Case("unknown-measure", "error", "Budget!B3",
          "Budget!B3: unknown budget measure 'margin'; expected one of units, revenue, cogs, "
-         "inventory; correct the measure, or delete the row.",
+         "inventory, opex; correct the measure, or delete the row.",
          _cells("Budget", B3="margin"), "a budget measure sopfin does not know"),
     Case("missing-price", "error", "Prices!E2",
          "Prices!E2: price is missing for family 'P-100' channel 'Retail' in 2027-03: it is "
@@ -207,6 +218,23 @@ CASES: tuple[Case, ...] = (
          "to compute with to the cent; correct the value (a typo or a wrong unit is the usual "
          "cause).",
          _cells("Prices", C4=1e308), "a price of 1e308, which would overflow revenue"),
+    # operating expenses (the plan of tests/opex_tables.py)
+    Case("unknown-department", "error", "Budget!C6",
+         "Budget!C6: the department 'Logistics' has no line on sheet Opex; add its lines on "
+         "sheet Opex or correct the spelling.",
+         _with_opex(Budget={"C6": "Logistics"}), "a budget opex row of a department with no line"),
+    Case("unknown-account", "error", "Budget!D6",
+         "Budget!D6: the account 'Fuel' is not a line of department 'Operations' on sheet Opex "
+         "(Freight); add the line on sheet Opex or correct the spelling.",
+         _with_opex(Budget={"D6": "Fuel"}), "a budget opex row of an account with no line"),
+    Case("unknown-driver", "error", "Opex!D3",
+         "Opex!D3: unknown driver 'headcount'; expected one of units_shipped, revenue, "
+         "average_inventory_units; correct the driver.",
+         _with_opex(Opex={"D3": "headcount"}), "a driver sopfin does not compute"),
+    Case("rate-invalid", "error", "Opex!D4",
+         "Opex!D4: the units_shipped line has no Rate; type the Rate ($ per unit, or a fraction "
+         "of revenue: 5% = 0.05).",
+         _with_opex(Opex={"F4": None}), "a driver line without its rate"),
 )
 
 # Codes raised after validation, by steps that have their own tests: code -> (the test file
