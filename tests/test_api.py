@@ -251,7 +251,7 @@ def test_costs_and_approval(served):
     assert {r["month"] for r in costs["rows"]} == {"2027-01"}
     assert all(r["variance"] == pytest.approx(r["plan"] - r["budget"], abs=0.01)
                for r in costs["rows"])
-    assert get(base, f"{API}/plan.xlsx/costs/Marketing").status_code == 404
+    assert get(base, f"{API}/plan.xlsx/costs/Nope").status_code == 404
     assert get(base, f"{API}/plan.xlsx/reports/FY2027").status_code == 404  # none approved
     r = post(base, f"{API}/plan.xlsx/versions/1/approve", {})
     assert r.status_code == 200 and r.json()["by"] == "erp-bot"
@@ -259,6 +259,116 @@ def test_costs_and_approval(served):
     assert (report["version"], report["status"]) == (1, "approved")
     assert report["plan"]["gross_margin"] == pytest.approx(
         report["plan"]["revenue"] - report["plan"]["cogs"], abs=0.01)
+
+
+def _engine_opex(plan):
+    """The engine's opex of the workbook as it is on disk, and its frame by department."""
+    from sopfin.engine.dollarize import dollarize
+    from sopfin.engine.opex import opex_frame, plan_opex
+    from sopfin.pipeline import check_with_finance
+
+    result = check_with_finance(plan)
+    d, _ = dollarize(result.plan)
+    o = plan_opex(result.plan, d, result.finance.opex_actuals)
+    frame = opex_frame(o, result.plan.settings.fiscal_year_start)
+    return o, frame.set_index(["scenario", "department", "period"])
+
+
+def _cents(amount) -> int:
+    return round(amount * 100)
+
+
+def _half_cents(line_months: int) -> float:
+    """How far a sum of line-months each rounded to the cent may be from the unrounded sum."""
+    return 0.005 * line_months + 1e-6
+
+
+def test_costs_by_department_equal_the_engine_and_the_pnl_sheet(served):
+    """Per department over a quarter: plan, budget, actual and variance as the engine's
+    opex_frame gives them and as the P&L sheet's cached cells show them; the total row is the
+    departments' sum to the cent."""
+    from openpyxl import load_workbook
+
+    base, plan = served
+    o, frame = _engine_opex(plan)
+    body = get(base, f"{API}/plan.xlsx/costs", by="department", period="FY2027 Q1",
+               scenario="base").json()
+    assert (body["by"], body["period"], body["scenario"]) == ("department", "FY2027 Q1", "base")
+    assert [r["department"] for r in body["rows"]] == ["Sales", "Marketing", "Operations", "G&A"]
+    assert body["closed_months"] == ["2027-01", "2027-02"]
+    for row in body["rows"]:
+        expected = frame.loc[("base", row["department"], "FY2027 Q1")]
+        slack = _half_cents(3 * int((o.department_of_line ==
+                                     o.departments.index(row["department"])).sum()))
+        for basis in ("plan", "budget", "actual", "variance"):
+            assert row[basis] == pytest.approx(expected[basis], abs=slack), (row, basis)
+        assert row["variance"] == pytest.approx(row["plan"] - row["budget"], abs=1e-9)
+        assert row["variance_pct"] == pytest.approx(row["variance"] / abs(row["budget"]),
+                                                    abs=1e-6)
+    total = body["total"]
+    for basis in ("plan", "budget", "actual", "variance"):
+        assert _cents(total[basis]) == sum(_cents(r[basis]) for r in body["rows"]), basis
+    assert total["actual"] > 0 and total["plan"] != total["budget"]
+
+    sheet = load_workbook(plan, data_only=True, read_only=True)[layout.PNL]
+    grid = [list(r) for r in sheet.iter_rows(values_only=True)]
+    column = grid[1].index("FY2027 Q1")
+    cached = {r[3]: r[column] for r in grid[2:] if r[:3] == ["base", "Sales", "Total"]}
+    sales = body["rows"][0]
+    for basis in ("Plan", "Budget", "Variance"):
+        assert sales[basis.lower()] == pytest.approx(cached[basis], abs=_half_cents(6)), basis
+    assert sales["variance_pct"] == pytest.approx(cached["Variance %"], abs=1e-5)
+
+
+def test_one_departments_costs_month_by_month_with_its_accounts(served):
+    base, plan = served
+    o, frame = _engine_opex(plan)
+    body = get(base, f"{API}/plan.xlsx/costs/Sales", period="FY2027 Q1").json()
+    assert (body["department"], body["scenario"], body["period"]) == (
+        "Sales", "base", "FY2027 Q1")
+    assert [(m["month"], m["closed"]) for m in body["months"]] == [
+        ("2027-01", True), ("2027-02", True), ("2027-03", False)]
+    s = o.scenarios.index("base")
+    lines = {account: i for i, (dept, account) in enumerate(o.lines) if dept == "Sales"}
+    for month in body["months"]:
+        j = o.months.index(month["month"])
+        assert [a["account"] for a in month["accounts"]] == list(lines)
+        for a in month["accounts"]:
+            i = lines[a["account"]]
+            assert a["plan"] == pytest.approx(o.plan[s, i, j], abs=0.005)
+            assert a["budget"] == pytest.approx(o.budget[i, j], abs=0.005)
+            assert a["actual"] == (pytest.approx(o.actual[i, j], abs=0.005) if month["closed"]
+                                   else None)
+        expected = frame.loc[("base", "Sales", month["month"])]
+        for basis in ("plan", "budget", "variance"):
+            assert month[basis] == pytest.approx(expected[basis], abs=_half_cents(len(lines)))
+            assert _cents(month[basis]) == sum(_cents(a[basis]) for a in month["accounts"])
+    for basis in ("plan", "budget", "actual", "variance"):
+        assert _cents(body["total"][basis]) == sum(
+            _cents(m[basis]) for m in body["months"] if m[basis] is not None), basis
+    by_department = get(base, f"{API}/plan.xlsx/costs", by="department",
+                        period="FY2027 Q1").json()["rows"][0]
+    assert by_department == {"department": "Sales", **body["total"]}
+
+
+def test_costs_errors_name_what_there_is(served):
+    from plan_tables import base as small_plan
+    from plan_tables import write_xlsx
+
+    base, plan = served
+    wrong_by = get(base, f"{API}/plan.xlsx/costs", by="account")
+    assert wrong_by.status_code == 400
+    assert "department, family" in wrong_by.json()["error"]["message"]
+    unknown = get(base, f"{API}/plan.xlsx/costs/Legal")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["message"] == (
+        "no department 'Legal'; departments: Sales, Marketing, Operations, G&A")
+    write_xlsx(plan.parent / "no-opex.xlsx", small_plan())
+    for path in ("/costs/Sales", "/costs?by=department"):
+        r = httpx.get(f"{base}{API}/no-opex.xlsx{path}",
+                      headers={"Authorization": f"Bearer {READ}"}, timeout=60)
+        assert r.status_code == 404 and "Opex sheet" in r.json()["error"]["message"], path
+    assert get(base, f"{API}/no-opex.xlsx/costs", by="family").status_code == 200
 
 
 def test_a_track_then_a_close_records_the_tokens_name_and_the_bodys_hash(served):

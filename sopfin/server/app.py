@@ -8,7 +8,6 @@ another writer holds it, 413 for a body over the limit, 422 for issues in the da
 """
 
 
-import csv
 import hashlib
 import tempfile
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -19,21 +18,33 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from sopfin.close.records import Window
 from sopfin.close.window import WindowError
+from sopfin.engine.opex import Opex
 from sopfin.imports.command import ImportUsageError
 from sopfin.imports.origin import Origin
 from sopfin.model import Issue
 from sopfin.server.books import (
     Books,
+    Live,
     NoVersion,
     PlanIssues,
     chosen_version,
-    costs_by_family,
     live_report,
     version_report,
     versions_of,
     window_of,
 )
+from sopfin.server.costs import (
+    BY,
+    NoCosts,
+    by_department,
+    costs_by_family,
+    department_months,
+    live_opex,
+    require_departments,
+)
+from sopfin.server.posted import TrackRequest, actuals_csv, actuals_mapping, safe_name
 from sopfin.server.security import Caller, Tokens, UnknownWorkbookError
 from sopfin.xlsx.errors import (
     UserSheetPatchError,
@@ -110,20 +121,6 @@ class ForecastRequest(BaseModel):
     period: str = "Horizon"
 
 
-class ActualLine(BaseModel):
-    date: str
-    item: str
-    units: float | None = None
-    revenue: float | None = None
-    cogs: float | None = None
-
-
-class TrackRequest(BaseModel):
-    lines: list[ActualLine] = Field(min_length=1, max_length=100_000)
-    families: dict[str, str] | None = None  # item -> family; default: the item is the family
-    source: str = "api"
-
-
 class AllocateRequest(BaseModel):
     amount: float
     measure: str = "revenue"
@@ -188,6 +185,10 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
     @app.exception_handler(PlanIssues)
     async def _issues(_: Request, exc: PlanIssues) -> JSONResponse:
         return _error(422, "the plan has errors", "fix the cells listed", exc.issues)
+
+    @app.exception_handler(NoCosts)
+    async def _no_costs(_: Request, exc: NoCosts) -> JSONResponse:
+        return _error(404, str(exc), exc.fix)
 
     @app.exception_handler(WindowError)
     async def _window(_: Request, exc: WindowError) -> JSONResponse:
@@ -270,12 +271,8 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
                 "version": chosen["version"], "status": chosen["status"],
                 "hash": chosen["entry_hash"], "plan": version_report(snap, win)}
 
-    @app.get(API + "/{name}/costs")
-    def costs(name: str, _: Reader, by: str = "family", period: str = "Horizon",
-              scenario: str | None = None) -> dict[str, Any]:
-        if by != "family":
-            raise ApiError(404, f"costs by {by!r} need the Opex sheet, which this workbook "
-                                "format does not have yet", "ask for by=family")
+    def costs_scope(name: str, period: str, scenario: str | None
+                    ) -> tuple[Live, Window, str]:
         live = books.live(name)
         s = live.plan.settings
         win = window_of(live.plan.months, period, s.fiscal_year_start, s.current_cycle)
@@ -283,15 +280,46 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
         if scen not in live.figures.scenarios:
             raise ApiError(404, f"no scenario {scen!r}; scenarios: "
                                 f"{', '.join(live.figures.scenarios)}")
-        return {"workbook": name, "by": "family", "scenario": scen, "period": win.label,
-                "measure": "cogs", "rows": costs_by_family(live, scen, win.months)}
+        return live, win, scen
+
+    def opex_of(name: str, live: Live) -> Opex:
+        opex: Opex = books.answer(name, ("opex",), lambda: live_opex(live))
+        return opex
+
+    @app.get(API + "/{name}/costs")
+    def costs(name: str, _: Reader, by: str = "family", period: str = "Horizon",
+              scenario: str | None = None) -> dict[str, Any]:
+        """COGS by family and month (``by=family``), or operating expenses by department
+        over the period (``by=department``) with a total row. Variance is plan - budget
+        (positive: the plan spends more than the budget); variance % is variance / |budget|.
+        Amounts are dollars to the cent; actual sums the period's closed months."""
+        if by not in BY:
+            raise ApiError(400, f"costs by {by!r}: by is one of {', '.join(BY)}",
+                           "ask for by=department or by=family")
+        live, win, scen = costs_scope(name, period, scenario)
+        head = {"workbook": name, "by": by, "scenario": scen, "period": win.label}
+        if by == "family":
+            return {**head, "measure": "cogs",
+                    "rows": costs_by_family(live, scen, win.months)}
+        opex = opex_of(name, live)
+        require_departments(opex)
+        rows, total = by_department(opex, scen, win.months)
+        return {**head, "measure": "opex", "months": list(win.months),
+                "closed_months": [m for m in win.months if opex.closed[opex.months.index(m)]],
+                "rows": rows, "total": total}
 
     @app.get(API + "/{name}/costs/{department}")
-    def department_costs(name: str, department: str, _: Reader) -> None:
-        books.path(name)
-        raise ApiError(404, f"no department {department!r}: departments come with the Opex "
-                            "sheet, which this workbook format does not have yet",
-                       "ask for /costs?by=family")
+    def department_costs(name: str, department: str, _: Reader, period: str = "Horizon",
+                         scenario: str | None = None) -> dict[str, Any]:
+        """One department's operating expenses month by month over the period, its accounts
+        beneath each month (plan, budget, actual in closed months, variance = plan - budget),
+        and the period's total."""
+        live, win, scen = costs_scope(name, period, scenario)
+        opex = opex_of(name, live)
+        require_departments(opex, department)
+        months, total = department_months(opex, department, scen, win.months)
+        return {"workbook": name, "department": department, "scenario": scen,
+                "period": win.label, "months": months, "total": total}
 
     @app.post(API + "/{name}/forecast")
     def forecast(name: str, body: ForecastRequest, _: Reader
@@ -299,7 +327,6 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
         from sopfin.engine.dollarize import dollarize
         from sopfin.engine.summary import summarize
         from sopfin.engine.whatif import apply_changes
-        from sopfin.server.books import Live
 
         live = books.live(name)
         changed, issues = apply_changes(live.plan, [c.model_dump() for c in body.changes])
@@ -321,10 +348,10 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
 
         path = books.path(name)
         with tempfile.TemporaryDirectory() as tmp, books.writer(path):
-            source = Path(tmp) / f"{_safe(body.source)}.csv"
+            source = Path(tmp) / f"{safe_name(body.source)}.csv"
             mapping = Path(tmp) / "mapping.toml"
-            _actuals_csv(source, body)
-            mapping.write_text(_actuals_mapping(body), encoding="utf-8")
+            actuals_csv(source, body)
+            mapping.write_text(actuals_mapping(body), encoding="utf-8")
             out = run_import(path, source, "Actuals", str(mapping),
                              origin=Origin("api-track", who.name, source.name, sha256))
         payload = import_payload(out)
@@ -366,33 +393,3 @@ def _fiscal_start(books: Books, name: str) -> int:
 def _finding(f: Issue) -> dict[str, object]:
     """A verify finding as the CLI's JSON gives an issue, with its version."""
     return {**f.to_dict(), "version": f.version, "where": str(f.where)}
-
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:60] or "api"
-
-
-def _actuals_csv(path: Path, body: TrackRequest) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["date", "item", "units", "revenue", "cogs"])
-        for line in body.lines:
-            w.writerow([line.date, line.item, *("" if v is None else repr(float(v))
-                                                for v in (line.units, line.revenue,
-                                                          line.cogs))])
-
-
-def _actuals_mapping(body: TrackRequest) -> str:
-    measures = [m for m in ("units", "revenue", "cogs")
-                if any(getattr(line, m) is not None for line in body.lines)]
-    text = ('name = "posted actuals"\n[columns]\ndate = "date"\nitem = "item"\n[values]\n'
-            + "".join(f'{m} = "{m}"\n' for m in measures))
-    if body.families:
-        text += "[families.map]\n" + "".join(
-            f"{_toml_str(k)} = {_toml_str(v)}\n" for k, v in body.families.items())
-    return text
-
-
-def _toml_str(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + "".join(ch if ch >= " " else f"\\u{ord(ch):04x}" for ch in escaped) + '"'

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sopfin.close.ledger import APPROVED, PUBLISH, LedgerEntry, current_status
@@ -230,37 +229,4 @@ def version_report(snapshot: pd.DataFrame, window: Window) -> dict[str, float]:
     out = {str(k): float(to_cents(v)) for k, v in totals.items()}
     if "revenue" in out and "cogs" in out:
         out["gross_margin"] = float(to_cents(out["revenue"] - out["cogs"]))
-    return out
-
-
-def costs_by_family(live: Live, scenario: str, months: Sequence[str]) -> list[dict[str, object]]:
-    """Cost of goods sold by family and month: plan, budget, actual (closed months), variance."""
-    d = live.figures
-    si = d.scenarios.index(scenario)
-    cols = [d.months.index(m) for m in months]
-    actual = _actuals(live, "cogs")
-    out = []
-    for fi, family in enumerate(d.families):
-        for j, month in zip(cols, months, strict=True):
-            plan = float(to_cents(d.fam["cogs"][si, fi, j]))
-            budget = float(to_cents(d.budget["cogs"][fi, j]))
-            act = actual.get((family, month))
-            out.append({"family": family, "month": month, "plan": plan, "budget": budget,
-                        "actual": act, "variance": float(to_cents(plan - budget))})
-    return out
-
-
-def _actuals(live: Live, measure: str) -> dict[tuple[str, str], float]:
-    table = live.finance.actuals if live.finance else None
-    if table is None or not len(table):
-        return {}
-    out: dict[tuple[str, str], float] = {}
-    for i in range(len(table)):
-        if table.keys["measure"].iat[i] != measure:
-            continue
-        family = str(table.keys["family"].iat[i])
-        for j, month in enumerate(table.value_names):
-            v = table.values[i, j]
-            if not np.isnan(v):
-                out[(family, month)] = out.get((family, month), 0.0) + float(to_cents(v))
     return out
