@@ -82,8 +82,8 @@ def require_departments(o: Opex, department: str | None = None) -> None:
     """Raise ``NoCosts`` when the workbook has no opex, or no department ``department``."""
     if not o.departments:
         asked = f"no department {department!r}" if department else "no costs by department"
-        raise NoCosts(f"{asked}: departments come with the Opex sheet, which this workbook "
-                      "does not have", "ask for /costs?by=family")
+        raise NoCosts(f"{asked}: departments come with the Opex sheet, and this workbook has "
+                      "no opex lines", "ask for /costs?by=family")
     if department is not None and department not in o.departments:
         raise NoCosts(f"no department {department!r}; departments: "
                       f"{', '.join(o.departments)}", "ask for one of the departments")
