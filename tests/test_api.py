@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from lo_oracle import read_values, recalculate
+from plan_tables import base as small_plan
+from plan_tables import write_xlsx
 from sopfin import layout
 from sopfin.cli import main
 from sopfin.xlsx.read import read_raw_sheets
@@ -352,9 +354,6 @@ def test_one_departments_costs_month_by_month_with_its_accounts(served):
 
 
 def test_costs_errors_name_what_there_is(served):
-    from plan_tables import base as small_plan
-    from plan_tables import write_xlsx
-
     base, plan = served
     wrong_by = get(base, f"{API}/plan.xlsx/costs", by="account")
     assert wrong_by.status_code == 400
@@ -369,6 +368,9 @@ def test_costs_errors_name_what_there_is(served):
                       headers={"Authorization": f"Bearer {READ}"}, timeout=60)
         assert r.status_code == 404 and "Opex sheet" in r.json()["error"]["message"], path
     assert get(base, f"{API}/no-opex.xlsx/costs", by="family").status_code == 200
+    described = httpx.get(base + "/openapi.json").json()["paths"][API + "/{name}/costs"]
+    assert "Variance is plan - budget (positive: the plan spends more" in " ".join(
+        described["get"]["description"].split())
 
 
 def test_a_track_then_a_close_records_the_tokens_name_and_the_bodys_hash(served):

@@ -292,7 +292,8 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
         """COGS by family and month (``by=family``), or operating expenses by department
         over the period (``by=department``) with a total row. Variance is plan - budget
         (positive: the plan spends more than the budget); variance % is variance / |budget|.
-        Amounts are dollars to the cent; actual sums the period's closed months."""
+        Amounts are in the workbook's currency, to the cent; actual sums the period's closed
+        months (null when it has none)."""
         if by not in BY:
             raise ApiError(400, f"costs by {by!r}: by is one of {', '.join(BY)}",
                            "ask for by=department or by=family")
