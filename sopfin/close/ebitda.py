@@ -23,6 +23,7 @@ from sopfin.close.records import BridgeLine
 from sopfin.engine.opex import plan_opex
 from sopfin.engine.results import Dollarized
 from sopfin.model import Plan
+from sopfin.money import to_cents
 
 PnlMeasure = Literal["revenue", "gross_margin", "opex", "ebitda"]
 PNL_LABELS: dict[PnlMeasure, str] = {
@@ -40,6 +41,12 @@ class PnlLine:
     @property
     def variance(self) -> float:
         return self.budget - self.plan if self.measure == "opex" else self.plan - self.budget
+
+    def published(self) -> tuple[float, float, float]:
+        """(plan, budget, variance) as published: plan and budget in cents, the variance
+        their difference, so that it adds up to the cent."""
+        line = PnlLine(self.measure, float(to_cents(self.plan)), float(to_cents(self.budget)))
+        return line.plan, line.budget, float(to_cents(line.variance))
 
 
 @dataclass(frozen=True)

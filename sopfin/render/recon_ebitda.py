@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 
 from sopfin.close.ebitda import PNL_LABELS, Ebitda
 from sopfin.close.records import END, START, BridgeLine
-from sopfin.money import to_cents
 from sopfin.render.recon_variances import SectionTab
 from sopfin.sheetspec import Style
 
@@ -29,9 +28,7 @@ def ebitda_section(tab: SectionTab, ebitda: Ebitda | None, window: str,
     for measure in ebitda.headline:
         bold = measure.measure == "ebitda"
         money = Style.MONEY_WHOLE_BOLD if bold else Style.MONEY_WHOLE
-        plan, budget = float(to_cents(measure.plan)), float(to_cents(measure.budget))
-        variance = budget - plan if measure.measure == "opex" else plan - budget
-        tab.row([PNL_LABELS[measure.measure], plan, budget, variance],
+        tab.row([PNL_LABELS[measure.measure], *measure.published()],
                 [Style.HEADER if bold else Style.TEXT, money, money, money])
     tab.skip()
     tab.section(f"EBITDA bridge, budget to plan ({window})", BRIDGE_HEADERS)
