@@ -4,8 +4,6 @@ on the Recon tab a close writes, which verify covers."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import openpyxl
 import pytest
 
@@ -91,15 +89,8 @@ def test_without_opex_there_is_no_ebitda_view() -> None:
     assert _reconcile(base()).ebitda is None
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "plan.xlsx"
-    assert main(["new", str(path), "--demo", "-q"]) == 0
-    return path
-
-
-def test_every_window_of_the_demo_sums_to_the_ebitda_gap_to_the_cent(demo) -> None:
-    checked = check_with_finance(demo)
+def test_every_window_of_the_demo_sums_to_the_ebitda_gap_to_the_cent(built_demo) -> None:
+    checked = check_with_finance(built_demo)
     plan, fin = checked.plan, checked.finance
     d, _ = dollarize(plan)
     start = plan.settings.fiscal_year_start
@@ -128,9 +119,9 @@ def _section(sheet, title: str) -> list[tuple[object, ...]]:
     return out
 
 
-def test_a_demo_close_publishes_the_section_and_verifies(demo, tmp_path) -> None:
+def test_a_demo_close_publishes_the_section_and_verifies(built_demo, tmp_path) -> None:
     book = tmp_path / "plan.xlsx"
-    book.write_bytes(demo.read_bytes())
+    book.write_bytes(built_demo.read_bytes())
     assert main(["close", str(book), "--author", "test", "-q"]) == 0
     assert main(["verify", str(book), "-q"]) == 0
     sheet = openpyxl.load_workbook(book)[layout.recon_tab_name(1)]
@@ -146,3 +137,18 @@ def test_a_demo_close_publishes_the_section_and_verifies(demo, tmp_path) -> None
         favourable = cents(budget) - cents(plan) if label == "Opex" else \
             cents(plan) - cents(budget)
         assert cents(variance) == favourable, label
+
+
+@pytest.mark.libreoffice
+def test_the_section_verifies_after_a_libreoffice_save(built_demo, tmp_path, soffice) -> None:
+    from lo_oracle import recalculate
+
+    book = tmp_path / "plan.xlsx"
+    book.write_bytes(built_demo.read_bytes())
+    assert main(["close", str(book), "--window", "FY2027", "--author", "test", "-q"]) == 0
+    saved = recalculate(book, tmp_path / "saved", soffice)
+    assert main(["verify", str(saved), "-q"]) == 0
+    tab = layout.recon_tab_name(1)
+    before = _section(openpyxl.load_workbook(book)[tab], "EBITDA bridge, budget to plan")
+    after = _section(openpyxl.load_workbook(saved)[tab], "EBITDA bridge, budget to plan")
+    assert len(after) >= 5 and after == before
