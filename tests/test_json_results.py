@@ -192,3 +192,5 @@ def test_the_ebitda_headline_and_bridge_are_the_published_ones(closed):
     assert list(figures) == ["revenue", "gross_margin", "opex", "ebitda"]
     assert (figures["ebitda"]["plan"], figures["ebitda"]["budget"]) == (
         ebitda["plan"], ebitda["budget"])
+    said = next(m for m in data["messages"] if m.strip().startswith("EBITDA: plan"))
+    assert said.endswith(f"gap {ebitda['gap'] / 1e6:,.2f}M")
