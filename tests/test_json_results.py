@@ -17,7 +17,7 @@ from sopfin.render.recon_capital import EXPOSURE_LABELS, WORKING_CAPITAL_LABELS
 
 CONTRACT = {"workbook", "command", "ok", "scenario", "window", "months", "currency", "plan",
             "budget", "gap", "lines", "gap_after_actions", "margin", "variances",
-            "working_capital", "stranded", "excess", "messages", "issues"}
+            "working_capital", "stranded", "excess", "ebitda", "messages", "issues"}
 ISSUE_KEYS = {"code", "severity", "location", "message", "fix"}
 PRINTED_COLUMNS = 12  # A..L; the hidden helper and digest columns lie beyond
 
@@ -80,7 +80,8 @@ def test_the_contract_keys_and_the_gap_to_the_cent(closed):
                 figures["dio"] + figures["dso"] - figures["dpo"], abs=1e-9)
     assert published["command"] == "close" and published["version"] == 1
     assert published["published"] is True
-    same = ("plan", "budget", "gap", "lines", "working_capital", "stranded", "excess")
+    same = ("plan", "budget", "gap", "lines", "working_capital", "stranded", "excess",
+            "ebitda")
     assert {k: reconciled[k] for k in same} == {k: published[k] for k in same}
 
 
@@ -173,3 +174,23 @@ def test_the_cost_variances_are_the_ones_the_recon_publishes(closed):
         if row[0] in (None, "Total"):
             break
         assert row[header.index("Total")] == pytest.approx(by_family[row[0]], abs=0.005)
+
+
+def test_the_ebitda_headline_and_bridge_are_the_published_ones(closed):
+    path, _, data = closed
+    rows = recon_rows(path, layout.recon_tab_name(1))
+    ebitda = data["ebitda"]
+    _, body = section(rows, "EBITDA bridge, budget to plan")
+    assert [(ln["label"], ln["amount"]) for ln in ebitda["lines"]] == [
+        (row[0], row[1]) for row in body]
+    steps = [ln["amount"] for ln in ebitda["lines"] if ln["step"] not in ("start", "end")]
+    assert round(sum(steps), 2) == ebitda["gap"] == round(ebitda["plan"] - ebitda["budget"], 2)
+    _, body = section(rows, "P&L headline, plan against budget")
+    figures = ebitda["headline"]
+    assert [tuple(row[1:4]) for row in body] == [
+        (f["plan"], f["budget"], f["variance"]) for f in figures.values()]
+    assert list(figures) == ["revenue", "gross_margin", "opex", "ebitda"]
+    assert (figures["ebitda"]["plan"], figures["ebitda"]["budget"]) == (
+        ebitda["plan"], ebitda["budget"])
+    said = next(m for m in data["messages"] if m.strip().startswith("EBITDA: plan"))
+    assert said.endswith(f"gap {ebitda['gap'] / 1e6:,.2f}M")

@@ -414,6 +414,10 @@ def headline_lines(rec: Reconciliation) -> list[str]:
                  f"({'equals' if abs(total - gap) < 0.005 else 'DIFFERS FROM'} the gap)")
     lines.append(f"  gap after actions: {_money(rec.revenue_gap_after_actions)} revenue, "
                  f"{_money(rec.margin_gap_after_actions)} margin")
+    if rec.ebitda is not None:
+        plan, budget, _ = rec.ebitda.headline[-1].published()
+        lines.append(f"  EBITDA: plan {_money(plan)} against a {_money(budget)} budget: gap "
+                     f"{_money(plan - budget)}")
     return lines
 
 

@@ -34,6 +34,7 @@ import pandas as pd
 from sopfin.close import records as rc
 from sopfin.close.capital_view import exposure_view, working_capital_view
 from sopfin.close.cost_variances import cost_variances
+from sopfin.close.ebitda import ebitda_view
 from sopfin.close.grain import (
     Side,
     budget_side,
@@ -133,6 +134,7 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
         silent_overrides=(*edited, *compare_forecast(plan, d, fin)), notes=tuple(notes),
         actual_bridge=to_actual, working_capital=working_capital_view(plan, d, cols),
         exposure=trapped, exposure_as_at=as_at,
+        ebitda=ebitda_view(plan, d, scenario, cols, revenue_lines, margin_lines),
         cost_variances=cost_variances(plan, fin.actual_costs, fin.standards, span.months))
 
 

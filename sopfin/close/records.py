@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sopfin.close.cost_variances import ActualCosts, CostVariances, Standards
+    from sopfin.close.ebitda import Ebitda
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ START, PRICE, QUANTITY, MIX, COST, VARIANCE, NEW, DISCONTINUED, OVERRIDE, END = 
 MIX_BETWEEN, MIX_WITHIN = "mix_between", "mix_within"
 # With the price measured at the budget volume (Settings), the price x volume remainder.
 JOINT = "joint"
+# The EBITDA bridge's line per department: budget opex - plan opex.
+OPEX = "opex"
 
 
 @dataclass(frozen=True)
@@ -169,3 +172,6 @@ class Reconciliation:
     # as at the month ``exposure_as_at`` ('' when the plan can judge no month)
     exposure: pd.DataFrame | None = None
     exposure_as_at: str = ""
+    # the P&L headline (revenue, gross margin, opex, EBITDA) and the EBITDA bridge over the
+    # window (sopfin.close.ebitda); None without opex lines
+    ebitda: Ebitda | None = None

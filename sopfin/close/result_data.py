@@ -37,6 +37,7 @@ def reconciliation_data(rec: Reconciliation) -> dict[str, Any]:
         "variances": variances_data(rec),
         "working_capital": working_capital_data(rec.working_capital),
         **exposure_data(rec),
+        "ebitda": ebitda_data(rec),
     }
 
 
@@ -52,6 +53,18 @@ def bridge_data(bridge: Sequence[BridgeLine]) -> dict[str, Any]:
 def line_data(line: BridgeLine) -> dict[str, Any]:
     return {"label": line.label, "step": line.kind, "family": line.family or None,
             "item": line.item or None, "amount": line.amount, "owner": line.owner}
+
+
+def ebitda_data(rec: Reconciliation) -> dict[str, Any] | None:
+    """The P&L headline (``revenue``, ``gross_margin``, ``opex``, ``ebitda``: each ``plan``,
+    ``budget`` and ``variance``, positive favourable) and the EBITDA bridge in the bridges'
+    shape, in published cents; null without opex lines."""
+    if rec.ebitda is None:
+        return None
+    headline = {line.measure: dict(zip(("plan", "budget", "variance"), line.published(),
+                                       strict=True))
+                for line in rec.ebitda.headline}
+    return {"headline": headline, **bridge_data(rec.ebitda.bridge)}
 
 
 def variances_data(rec: Reconciliation) -> dict[str, Any] | None:

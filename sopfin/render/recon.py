@@ -35,6 +35,7 @@ from sopfin.guard.respelling import as_written
 from sopfin.money import round_to_total, to_cents
 from sopfin.render.page import recon_page
 from sopfin.render.recon_capital import capital_tables
+from sopfin.render.recon_ebitda import ebitda_section
 from sopfin.render.recon_page import (
     axis_floor,
     chart_label,
@@ -454,6 +455,7 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
                           rec.revenue_bridge, helpers=True)
     _bridge(tab, f"Gross margin bridge, budget to plan ({rec.window.label})",
             rec.margin_bridge, helpers=False)
+    ebitda_section(tab, rec.ebitda, rec.window.label, published_bridge)
     charts = []
     if rec.revenue_bridge:
         charts.append(_chart(tab, f"Revenue: budget to plan, {rec.window.label}",
