@@ -74,6 +74,10 @@ def _allocate(out: AllocationOutcome, book: WorkbookSnapshot, window: str, dry_r
         out.issues = list(read.issues)
         return
     plan = read.plan
+    by_channel = _budget_by_channel(plan)
+    if by_channel is not None:
+        out.issues.append(by_channel)
+        return
     try:
         win = parse_window(window, plan.months, plan.settings.fiscal_year_start,
                            plan.settings.current_cycle)
@@ -103,6 +107,20 @@ def _allocate(out: AllocationOutcome, book: WorkbookSnapshot, window: str, dry_r
     if out.placement is None or has_errors(out.issues) or dry_run:
         return
     write_placement(out, book, layout.BUDGET, result, origin, len(out.cells))
+
+
+def _budget_by_channel(plan: Plan) -> Issue | None:
+    """Allocation writes Budget rows by family: a Budget with a Channel column would need a
+    row per family and channel, which allocate does not choose for the user."""
+    budget = plan.budget
+    if "channel" not in budget.key_names:
+        return None
+    column = budget.key_cols[budget.key_names.index("channel")]
+    return Issue(IssueCode.VALUE_INVALID, Severity.ERROR, CellRef(layout.BUDGET, f"{column}1"),
+                 "allocate writes Budget rows by family, and this Budget has a Channel column: "
+                 "the amount would need splitting over channels as well",
+                 "allocate into a copy whose Budget is by family, or enter the channel rows on "
+                 "Budget (or import them with sopfin import)")
 
 
 def _weights(plan: Plan, read: object, by: str, months: tuple[str, ...], measure: str
