@@ -245,7 +245,8 @@ SHAPES = {
     "std_cost": Shape(layout.STD_COST, ("family",), ("effective_from",),
                       values=("material", "labour", "overhead")),
     "variances": Shape(layout.PLANNED_VARIANCES, ("scenario", "family", "type"), monthly=True),
-    "budget": Shape(layout.BUDGET, ("family", "measure"), ("channel",), monthly=True),
+    "budget": Shape(layout.BUDGET, ("family", "measure"), ("channel", "department", "account"),
+                    monthly=True),
 }
 HEADERS = {  # name in Table -> header on the sheet
     "family": "Family", "name": "Name", "product_line": "ProductLine", "uom": "UoM",
