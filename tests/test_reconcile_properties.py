@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plan_tables import make_plan, table
-from sopfin.close.reconcile import _budget_side, _family_bridge, _plan_side, reconcile
+from sopfin.close.grain import budget_side, plan_side
+from sopfin.close.reconcile import _family_bridge, reconcile
 from sopfin.close.records import FinanceInputs, Override
 from sopfin.engine.dollarize import dollarize
 from sopfin.model import CellRef
@@ -131,7 +132,7 @@ def test_bridges_sum_to_the_gap_to_the_cent(data, fams, window):
 def test_swapping_budget_and_plan_negates_the_family_totals(fams, window, basis):
     _, d = build(fams)
     cols = np.array(WINDOWS[window])
-    budget, planned = _budget_side(d, cols), _plan_side(d, 0, cols)
+    budget, planned = budget_side(d, cols), plan_side(d, 0, cols)
     forward = _family_bridge(budget, planned, basis)
     backward = _family_bridge(planned, budget, basis)
     assert cents_equal(forward.loc["Total", "total"], -backward.loc["Total", "total"])

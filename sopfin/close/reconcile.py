@@ -179,9 +179,6 @@ def actual_bridge(plan: pd.DataFrame, actuals: Table, months: Sequence[str],
 
 
 # ----------------------------------------------------------------------------- per family
-_budget_side, _plan_side = budget_side, plan_side  # the per-family sides, by their old names
-
-
 def _family_bridge(budget: Side, planned: Side, basis: str,
                    price_at: str = "plan") -> pd.DataFrame:
     """pvm per item with each side's residual money added to price (and cost) of an item on
