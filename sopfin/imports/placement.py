@@ -19,7 +19,8 @@ from sopfin.plan.read import IssueLog, read_header, table_end
 
 # The import's key names -> the sheet's headers.
 HEADERS = {"family": "Family", "measure": "Measure", "scenario": "Scenario",
-           "channel": "Channel", "type": "Type"}
+           "channel": "Channel", "type": "Type", "department": "Department",
+           "account": "Account"}
 
 
 @dataclass(frozen=True)

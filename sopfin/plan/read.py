@@ -501,8 +501,8 @@ def read_keys(grid: np.ndarray, sheet_rows: np.ndarray, spec: InputSheet, column
                           "fix the formula or the cell it refers to, or type the value"))
         if header == "Active":
             texts = [_active(v, where(i), log) if keep[i] else "" for i, v in enumerate(cells)]
-        elif header == "Rate":
-            rates = [_rate(v, where(i), log) for i, v in enumerate(cells)]
+        elif header in ("Rate", layout.OPEX_HEADCOUNT):
+            rates = [_rate(v, header, where(i), log) for i, v in enumerate(cells)]
             keep &= np.array([r is not None for r in rates], dtype=bool)
             texts = [r or "" for r in rates]
         elif header in IDENTIFYING_KEYS:
@@ -558,14 +558,15 @@ def _active(value: object, where: CellRef, log: IssueLog) -> str:
     return "TRUE"
 
 
-def _rate(value: object, where: CellRef, log: IssueLog) -> str | None:
-    """Opex.Rate -> the number as text ('' when blank); None (reported) for anything else."""
+def _rate(value: object, header: str, where: CellRef, log: IssueLog) -> str | None:
+    """Opex.Rate or Headcount -> the number as text ('' when blank); None (reported) for
+    anything else."""
     if _is_blank(value):
         return ""
     if type(value) in (int, float):
         return repr(float(value))  # type: ignore[arg-type]
     if not isinstance(value, XlError):
-        log.add(_bad_number(value, "Rate", where))
+        log.add(_bad_number(value, header, where))
     return None
 
 
