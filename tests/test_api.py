@@ -247,6 +247,36 @@ def test_budget_allocation_dry_run_then_applied(served):
     assert done.status_code == 200 and done.json()["applied"] is True
 
 
+def test_opex_allocation_to_departments_equals_the_clis_and_lands_on_imports(served, capsys):
+    """By headcount over FY2028 Q1: the API's departments equal what ``sopfin allocate
+    --dry-run`` prints for the same workbook; applied, the Budget's opex cells are the API's
+    lines, and _Imports names the token."""
+    base, plan = served
+    body = {"amount": 2_400_000.01, "measure": "opex", "to": "departments", "by": "headcount",
+            "window": "FY2028 Q1"}
+    dry = post(base, f"{API}/plan.xlsx/budget/allocate", body, token=READ).json()
+    assert (dry["to"], dry["applied"], dry["months"]) == (
+        "departments", False, ["2028-01", "2028-02", "2028-03"])
+    assert main(["allocate", str(plan), "--amount", "2400000.01", "--measure", "opex", "--to",
+                 "departments", "--by", "headcount", "--window", "FY2028 Q1",
+                 "--dry-run"]) == 0
+    printed = {line.split()[0]: float(line.split()[-1].replace(",", ""))
+               for line in capsys.readouterr().out.splitlines()[1:] if line.startswith("  ")
+               and not line.startswith("    ")}
+    assert printed == {d: round(sum(row.values()), 2) for d, row in dry["rows"].items()}
+    assert sum(round(v * 100) for ln in dry["lines"] for v in ln["months"].values()) == \
+        240_000_001
+    done = post(base, f"{API}/plan.xlsx/budget/allocate", body, apply="true").json()
+    assert done["applied"] is True and done["lines"] == dry["lines"]
+    rows = read_raw_sheets(plan, ["Budget", "_Imports"])
+    grid = rows["Budget"].rows
+    cols = [grid[0].index(m) for m in dry["months"]]
+    written = {(r[2], r[3]): [r[j] for j in cols] for r in grid[1:] if r[1] == "opex"}
+    assert written == {(ln["department"], ln["account"]): list(ln["months"].values())
+                       for ln in dry["lines"]}
+    assert rows["_Imports"].rows[-1][1:3] == ["erp-bot", "api-allocate"]
+
+
 def test_costs_and_approval(served):
     base, plan = served
     costs = get(base, f"{API}/plan.xlsx/costs", by="family", period="2027-01").json()
