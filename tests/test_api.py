@@ -99,7 +99,26 @@ def test_live_report_equals_the_clis_figures(served, capsys):
                                                                abs=0.01)
     quarter = get(base, f"{API}/plan.xlsx/reports/FY2027 Q1", live="true").json()
     assert quarter["months"] == ["2027-01", "2027-02", "2027-03"]
+    _actuals_are_the_pnl_sheets(plan, quarter)
+    later = get(base, f"{API}/plan.xlsx/reports/FY2028", live="true").json()
+    assert {f["revenue"]["actual"] for f in later["scenarios"].values()} == {None}
     assert get(base, f"{API}/plan.xlsx/reports/Q5", live="true").status_code == 400
+
+
+def _actuals_are_the_pnl_sheets(plan, report) -> None:
+    """The report's actuals are the P&L sheet's Actual rows over the period (cached)."""
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(plan, data_only=True, read_only=True)[layout.PNL]
+    grid = [list(r) for r in sheet.iter_rows(values_only=True)]
+    column = grid[1].index(report["period"])
+    cached = {(r[0], r[1]): r[column] for r in grid[2:] if r[3] == "Actual"}
+    for scenario, figures in report["scenarios"].items():
+        for key, line in (("revenue", "Revenue"), ("cogs", "COGS"),
+                          ("gross_margin", "Gross margin")):
+            expected = cached[(scenario, line)]  # blank: no month of the period closed
+            assert figures[key]["actual"] == (None if expected is None else pytest.approx(
+                expected, abs=0.005)), (scenario, key)
 
 
 SUMMARY_MEASURES = {"units": "Units shipped", "revenue": "Revenue", "cogs": "COGS",
@@ -192,6 +211,10 @@ def test_revenue_track_writes_actuals_through_the_import(served):
     rows = read_raw_sheets(plan, ["Actuals"])["Actuals"].rows
     january = rows[0].index("2027-01")  # after the keys (and the opex rows' Department, Account)
     assert ["PMP-100", "revenue", 7400.0] in [[*row[:2], row[january]] for row in rows]
+    report = get(base, f"{API}/plan.xlsx/reports/2027-01", live="true").json()
+    for figures in report["scenarios"].values():  # January is closed now, with no COGS
+        assert [figures[m]["actual"] for m in ("revenue", "cogs", "gross_margin")] == [
+            7400.0, 0.0, 7400.0]
     bad = post(base, f"{API}/plan.xlsx/revenue/track",
                {"lines": [{"date": "someday", "item": "X", "revenue": 1}]})
     assert bad.status_code == 422
