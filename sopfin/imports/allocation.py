@@ -26,7 +26,11 @@ from sopfin.imports.command import (
     read_once,
     write_placement,
 )
-from sopfin.imports.department_allocation import DEPARTMENT_DRIVERS, department_weights
+from sopfin.imports.department_allocation import (
+    DEPARTMENT_DRIVERS,
+    department_weights,
+    driver_cell,
+)
 from sopfin.imports.origin import Origin
 from sopfin.imports.placement import place_import
 from sopfin.imports.transform import ImportLine, ImportResult
@@ -146,18 +150,15 @@ def _department_lines(out: AllocationOutcome, plan: Plan, read: object,
     """The departments' opex Budget cells, a row per department and account (Family blank),
     by the driver; None with the issue when it cannot."""
     opex_actuals = getattr(getattr(read, "finance", None), "opex_actuals", None)
-    weights, issue = department_weights(plan, opex_actuals, out.driver, months)
-    if weights is None:
-        out.issues.append(issue)  # type: ignore[arg-type]
+    weights = department_weights(plan, opex_actuals, out.driver, months)
+    if isinstance(weights, Issue):
+        out.issues.append(weights)
         return None
     try:
         out.accounts = allocate_to_lines(out.amount, weights.departments, weights.accounts,
                                          months)
     except ValueError as exc:
-        heads = plan.opex is not None and "headcount" in plan.opex.key_names
-        where = (CellRef(layout.OPEX, f"{plan.opex.key_col('headcount')}1")  # type: ignore
-                 if out.driver == "headcount" and heads else CellRef(layout.OPEX))
-        out.issues.append(_cannot(out.driver, exc, where))
+        out.issues.append(_cannot(out.driver, exc, driver_cell(plan, out.driver)))
         return None
     out.cells = {dept: {m: round(sum(row[m] for row in accounts.values()), 2) for m in months}
                  for dept, accounts in out.accounts.items()}

@@ -42,7 +42,7 @@ class DepartmentWeights:
 
 
 def department_weights(plan: Plan, opex_actuals: Table | None, by: str,
-                       months: tuple[str, ...]) -> tuple[DepartmentWeights | None, Issue | None]:
+                       months: tuple[str, ...]) -> DepartmentWeights | Issue:
     """The weights of ``by`` over the window ``months``; or the issue (with its cell) that
     leaves nothing to weigh by: no Headcount column, no opex actuals."""
     scenario = plan.settings.reconciled_scenario
@@ -56,21 +56,33 @@ def department_weights(plan: Plan, opex_actuals: Table | None, by: str,
     departments = list(accounts)
     flat = [1.0] * len(months)
     if by == "equal":
-        return DepartmentWeights({k: flat for k in departments}, accounts), None
+        return DepartmentWeights({k: flat for k in departments}, accounts)
     if by == "headcount":
-        if layout.OPEX_HEADCOUNT.lower() not in (plan.opex.key_names if plan.opex else ()):
-            return None, _no_headcount()
+        if _headcount_column(plan) is None:
+            return _no_headcount()
         heads = headcount_by_department(plan, scenario)
         return DepartmentWeights({k: [heads.get(k, 0.0)] * len(months) for k in departments},
-                                 accounts), None
+                                 accounts)
     if by == "prior_actuals":
         if not np.isfinite(opex.actual).any():
-            return None, _no_actuals()
+            return _no_actuals()
         return DepartmentWeights({k: [sum(_weights_of(opex, actual_by_line, k))] * len(months)
-                                  for k in departments}, accounts), None
+                                  for k in departments}, accounts)
     profile = _profile(plan, d.fam["revenue"][0] if by == "revenue" else None, cols)
     return DepartmentWeights({k: [sum(_weights_of(opex, plan_by_line, k)) * p for p in profile]
-                              for k in departments}, accounts), None
+                              for k in departments}, accounts)
+
+
+def driver_cell(plan: Plan, by: str) -> CellRef:
+    """Where a driver that weighs nothing is reported: the Headcount header, or sheet Opex."""
+    column = _headcount_column(plan) if by == "headcount" else None
+    return CellRef(layout.OPEX, f"{column}1" if column else "")
+
+
+def _headcount_column(plan: Plan) -> str | None:
+    table = plan.opex
+    name = layout.OPEX_HEADCOUNT.lower()
+    return table.key_col(name) if table is not None and name in table.key_names else None
 
 
 def _account_mix(opex: Opex, line_weight: np.ndarray) -> dict[str, dict[str, float]]:
