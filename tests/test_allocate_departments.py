@@ -180,3 +180,30 @@ def test_on_the_demo_the_window_holds_the_amount_and_nothing_else_moves(demo_cop
     for dept, n in heads.items():
         share = sum(sum(row.values()) for row in out.accounts[dept].values())
         assert share == pytest.approx(654_321.09 * n / 38, abs=0.03)  # a cent a month
+
+
+def test_the_pnl_budget_of_the_window_is_the_amount_after_dollarize(demo_copy):
+    """End to end: allocate, dollarize, and the P&L's opex budget over the window is the
+    amount, in every scenario (the budget has none)."""
+    assert main(["allocate", str(demo_copy), "--amount", "1234567.89", "--measure", "opex",
+                 "--to", "departments", "--by", "prior_actuals", "--window", "FY2028 Q3"]) == 0
+    assert main(["dollarize", str(demo_copy), "-q"]) == 0
+    grid = read_raw_sheets(demo_copy, ["P&L"])["P&L"].rows
+    column = grid[1].index("FY2028 Q3")
+    budgets = [r[column] for r in grid[2:] if r[1] == "Opex" and r[3] == "Budget"]
+    assert len(budgets) == 3 and budgets == pytest.approx([1234567.89] * 3, abs=0.005)
+
+
+def test_in_python_usage_is_a_value_error_and_data_a_plan_error(tmp_path):
+    grids = heads_plan()
+    for row in grids["Opex"]:
+        row.pop(3)  # no Headcount column
+    path = write_xlsx(tmp_path / "plan.xlsx", grids)
+    with pytest.raises(ValueError, match="departments carry opex"):
+        sopfin.allocate_budget(path, amount=1, measure="units", to="departments", by="equal")
+    with pytest.raises(sopfin.PlanError) as raised:
+        sopfin.allocate_budget(path, amount=1, measure="opex", to="departments",
+                               by="headcount")
+    assert [str(i.where) for i in raised.value.issues] == ["Opex!A1"]
+    assert sopfin.allocate_budget(path, amount=1, measure="opex", to="departments",
+                                  by="equal").written
