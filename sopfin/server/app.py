@@ -122,10 +122,14 @@ class ForecastRequest(BaseModel):
 
 
 class AllocateRequest(BaseModel):
+    """``sopfin allocate``: revenue, units or cogs to the families, or opex to the
+    departments and their accounts."""
+
     amount: float
     measure: str = "revenue"
-    to: str = "families"
-    by: str = "equal"
+    to: str = Field("families", description="families, or departments (measure opex)")
+    by: str = Field("equal", description="equal, budget_units, revenue, prior_actuals; to "
+                                         "departments also headcount")
     window: str = "Horizon"
 
 
