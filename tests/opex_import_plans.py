@@ -1,0 +1,132 @@
+"""Plans for importing the public finance exports, in the pipe tables of plan_tables: an
+AdventureWorks plan whose Opex lines are the departments and accounts of its finance facts,
+and a Superstore plan whose Demand is by customer segment (the channel).
+
+The truth each import is checked against is summed here, independently, with the csv module
+and Decimal."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+
+from plan_tables import Grids, sheets, table
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FACTFINANCE = DATA / "adventureworks" / "factfinance_tidy.csv"
+SUPERSTORE = DATA / "superstore" / "superstore.csv"
+
+AW_MONTHS = [f"2011-{m:02d}" for m in range(1, 13)]
+SUPERSTORE_MONTHS = [f"2017-{m:02d}" for m in range(1, 13)]
+SEGMENTS = ("Consumer", "Corporate", "Home Office")
+SUB_TO_FAMILY = {  # Superstore's sub-categories grouped into plan families
+    "Bookcases": "FURN", "Chairs": "FURN", "Furnishings": "FURN", "Tables": "FURN",
+    "Appliances": "OFFICE", "Art": "OFFICE", "Binders": "OFFICE", "Envelopes": "OFFICE",
+    "Fasteners": "OFFICE", "Labels": "OFFICE", "Paper": "OFFICE", "Storage": "OFFICE",
+    "Supplies": "OFFICE", "Accessories": "TECH", "Copiers": "TECH", "Machines": "TECH",
+    "Phones": "TECH"}
+
+Key = tuple[str, ...]
+
+
+def fact_rows() -> list[dict[str, str]]:
+    with FACTFINANCE.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def is_opex(row: dict[str, str], scenario: str) -> bool:
+    return row["AccountType"] == "Expenditures" and row["ScenarioName"] == scenario
+
+
+def opex_truth(scenario: str, keep: Callable[[dict[str, str]], bool] = lambda r: True,
+               rename: dict[str, str] | None = None) -> dict[Key, Decimal]:
+    """Expenditures of ``scenario`` by (department, account, month) in the plan's months."""
+    out: dict[Key, Decimal] = defaultdict(Decimal)
+    for row in fact_rows():
+        month = row["Date"][:7]
+        if is_opex(row, scenario) and month in AW_MONTHS and keep(row):
+            dept = (rename or {}).get(row["DepartmentGroupName"], row["DepartmentGroupName"])
+            out[(dept, row["AccountDescription"], month)] += Decimal(row["Amount"])
+    return dict(out)
+
+
+def opex_lines(scenario: str = "Actual") -> list[tuple[str, str]]:
+    """The departments and accounts of ``scenario``'s expenditures, in first-seen order."""
+    return list(dict.fromkeys((r["DepartmentGroupName"], r["AccountDescription"])
+                              for r in fact_rows() if is_opex(r, scenario)))
+
+
+def _monthly(header: list[str], rows: Iterable[list[object]], months: list[str]) -> str:
+    return table([*header, *months], [list(r) for r in rows])
+
+
+def _settings(first: str, scenarios: str = "base") -> str:
+    return table(["Setting", "Value", "Help"], [
+        ["Company", "Adventure Works", ""], ["Currency", "USD", ""],
+        ["First period", first, ""], ["Horizon (months)", 12, ""],
+        ["Scenarios", scenarios, ""]])
+
+
+def _product_sheets(families: list[str], months: list[str], channels: tuple[str, ...] = ()
+                    ) -> str:
+    by = ["Channel"] if channels else []
+    pairs = [(f, c) for f in families for c in (channels or ("",))]
+    demand = [["base", f, *([c] if channels else []), *[100] * len(months)] for f, c in pairs]
+    prices = [[f, *([c] if channels else []), *[50] * len(months)] for f, c in pairs]
+    supply = [["base", f, *[1000] * len(months)] for f in families]
+    return "\n".join([
+        "Families", table(["Family", "Name", "ProductLine", "UoM", "Active"],
+                          [[f, f.title(), "Goods", "ea", True] for f in families]),
+        "Demand", _monthly(["Scenario", "Family", *by], demand, months),
+        "Prices", _monthly(["Family", *by], prices, months),
+        "Supply", _monthly(["Scenario", "Family"], supply, months),
+        "OpeningInventory", table(["Family", "Units"], [[f, 10] for f in families]),
+        "StdCost", table(["Family", "Material", "Labour", "Overhead", "EffectiveFrom"],
+                         [[f, 20, 5, 2, ""] for f in families])])
+
+
+def adventureworks_plan(lines: Iterable[tuple[str, str]], *,
+                        line_keys: bool = True) -> Grids:
+    """A 2011 plan of one family whose Opex lines are ``lines`` (100 a month each); Budget
+    and Actuals carry a revenue row of the family, and Department and Account columns unless
+    ``line_keys`` is False."""
+    keys = ["Family", "Measure", *(["Department", "Account"] if line_keys else [])]
+    blank = [""] * (len(keys) - 2)
+    revenue = ["BIKES", "revenue", *blank, 5000, *[""] * 11]
+    text = "\n".join([
+        "Settings", _settings("2011-01"),
+        _product_sheets(["BIKES"], AW_MONTHS),
+        "Opex", _monthly(["Scenario", "Department", "Account"],
+                         (["base", d, a, *[100] * 12] for d, a in lines), AW_MONTHS),
+        "Budget", _monthly(keys, [revenue[:len(keys)] + [5000] * 12], AW_MONTHS),
+        "Actuals", _monthly(keys, [revenue], AW_MONTHS)])
+    return sheets(text)
+
+
+def superstore_plan() -> Grids:
+    """A 2017 plan of Superstore's families, Demand by segment; Budget and Actuals by
+    Channel, with a units row of TECH in Consumer that an import of revenue leaves alone."""
+    families = sorted(set(SUB_TO_FAMILY.values()))
+    keys = ["Family", "Measure", "Channel"]
+    units = ["TECH", "units", "Consumer", *[7] * 12]
+    text = "\n".join([
+        "Settings", _settings("2017-01"),
+        _product_sheets(families, SUPERSTORE_MONTHS, SEGMENTS),
+        "Budget", _monthly(keys, [units], SUPERSTORE_MONTHS),
+        "Actuals", _monthly(keys, [units], SUPERSTORE_MONTHS)])
+    return sheets(text)
+
+
+def sales_truth(channel: str = "Segment") -> dict[Key, Decimal]:
+    """Superstore's sales by (family, channel, order month) in the plan's months."""
+    out: dict[Key, Decimal] = defaultdict(Decimal)
+    with SUPERSTORE.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            month = row["Order Date"][:7]
+            if month in SUPERSTORE_MONTHS:
+                out[(SUB_TO_FAMILY[row["Sub-Category"]], row[channel], month)] += \
+                    Decimal(row["Sales"])
+    return dict(out)

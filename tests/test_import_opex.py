@@ -1,0 +1,333 @@
+"""Importing opex by department and account, and Budget and Actuals by channel, from the
+public exports: AdventureWorks' finance facts (expenditures by department group, account,
+scenario and day) and Superstore's order lines (the customer segment as the channel).
+
+Every imported figure is checked to the cent against a sum of the CSV made here with the csv
+module and Decimal; the mapping of the main test is the one docs/import.md shows."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from opex_import_plans import (
+    FACTFINANCE,
+    SUB_TO_FAMILY,
+    SUPERSTORE,
+    SUPERSTORE_MONTHS,
+    adventureworks_plan,
+    fact_rows,
+    is_opex,
+    opex_lines,
+    opex_truth,
+    sales_truth,
+    superstore_plan,
+)
+from plan_tables import write_xlsx
+from sopfin.cli import main
+from sopfin.close.published import load_ledger
+from sopfin.engine.dollarize import dollarize
+from sopfin.engine.opex import plan_opex
+from sopfin.imports.mapping import parse_mapping
+from sopfin.model import IssueCode
+from sopfin.plan.finance_sheets import parse_finance
+from sopfin.plan.read import parse_plan
+from sopfin.xlsx.adapter import FileWorkbook
+from sopfin.xlsx.read import read_raw_sheets
+
+needs_data = pytest.mark.skipif(not FACTFINANCE.exists() or not SUPERSTORE.exists(),
+                                reason="no public data at ../shared/data")
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "import.md"
+CENT = Decimal("0.01")
+
+
+def docs_mapping() -> str:
+    """The opex mapping docs/import.md shows: its first TOML block after the opex heading."""
+    text = DOCS.read_text(encoding="utf-8")
+    section = text[text.index("## Operating expenses by department and account"):]
+    found = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert found is not None
+    return found.group(1)
+
+
+def budget_mapping() -> str:
+    return docs_mapping().replace('equals = "Actual"', 'equals = "Budget"')
+
+
+RENAMED = {"Executive General and Administration": "G&A"}  # as the docs' mapping says
+
+
+def every_line() -> list[tuple[str, str]]:
+    """The plan's Opex lines: every department and account of the facts, one department
+    under the plan's own name."""
+    lines = dict.fromkeys([*opex_lines("Actual"), *opex_lines("Budget")])
+    return [(RENAMED.get(d, d), a) for d, a in lines]
+
+
+def run_import(plan: Path, mapping: str, into: str, source: Path = FACTFINANCE,
+               *extra: str) -> int:
+    path = plan.parent / f"map-{into}.toml"
+    path.write_text(mapping, encoding="utf-8")
+    return main(["import", str(plan), str(source), "--into", into, "--map", str(path),
+                 "--author", "ap", *extra])
+
+
+def sheet_rows(plan: Path, sheet: str) -> list[list[object]]:
+    return read_raw_sheets(plan, [sheet])[sheet].rows
+
+
+def opex_cells(plan: Path, sheet: str) -> dict[tuple[str, ...], Decimal]:
+    """The opex rows' figures by (department, account, month), as decimals of the floats."""
+    rows = sheet_rows(plan, sheet)
+    header = rows[0]
+    dept, account = header.index("Department"), header.index("Account")
+    months = {i: h for i, h in enumerate(header) if re.fullmatch(r"\d{4}-\d{2}", str(h))}
+    return {(r[dept], r[account], months[i]): Decimal(repr(r[i])) for r in rows[1:]
+            if len(r) > 1 and r[1] == "opex" for i in months if r[i] is not None}
+
+
+def assert_cents(mine: dict, truth: dict) -> None:
+    assert set(mine) == set(truth)
+    off = {k: (mine[k], truth[k]) for k in truth
+           if mine[k].quantize(CENT) != truth[k].quantize(CENT)}
+    assert not off, list(off.items())[:5]
+
+
+def json_issues(capsys) -> list[dict]:
+    return json.loads(capsys.readouterr().out)["issues"]
+
+
+def json_errors(capsys) -> list[dict]:
+    return [i for i in json_issues(capsys) if i["severity"] == "error"]
+
+
+def first_row(keep) -> int:
+    """The 1-based row (the header is row 1) of the first CSV row ``keep`` accepts."""
+    return next(n for n, row in enumerate(fact_rows(), start=2) if keep(row))
+
+
+@pytest.fixture(scope="module")
+def aw_plan(tmp_path_factory) -> Path:
+    return write_xlsx(tmp_path_factory.mktemp("aw") / "plan.xlsx",
+                      adventureworks_plan(every_line()))
+
+
+@pytest.fixture(scope="module")
+def imported(aw_plan, tmp_path_factory) -> Path:
+    """The AdventureWorks plan after importing the docs' mapping into Actuals."""
+    plan = tmp_path_factory.mktemp("imported") / "plan.xlsx"
+    shutil.copyfile(aw_plan, plan)
+    assert run_import(plan, docs_mapping(), "Actuals", FACTFINANCE) == 0
+    return plan
+
+
+@needs_data
+def test_actual_expenditures_land_on_actuals_as_opex_to_the_cent(imported):
+    assert_cents(opex_cells(imported, "Actuals"), opex_truth("Actual", rename=RENAMED))
+    family = [r[:5] for r in sheet_rows(imported, "Actuals")[1:] if r[0] == "BIKES"]
+    assert family == [["BIKES", "revenue", None, None, 5000.0]]  # the family row, as it was
+
+
+@needs_data
+def test_a_second_import_changes_no_cell_and_is_recorded_again(imported, tmp_path, capsys):
+    plan = tmp_path / "plan.xlsx"
+    shutil.copyfile(imported, plan)
+    before = sheet_rows(plan, "Actuals")
+    capsys.readouterr()
+    assert run_import(plan, docs_mapping(), "Actuals", FACTFINANCE, "--json") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["cells"] == 0 and out["written"] is False and out["recorded"] is True
+    assert out["totals"] == {"opex": float(sum(opex_truth("Actual").values()))}
+    assert sheet_rows(plan, "Actuals") == before
+
+
+@needs_data
+def test_imported_opex_is_the_actual_of_closed_months_and_the_close_records_it(imported,
+                                                                               tmp_path):
+    raw = read_raw_sheets(imported, ["Settings", "Families", "Demand", "Prices", "Supply",
+                                     "OpeningInventory", "StdCost", "Budget", "Opex",
+                                     "Actuals"])
+    plan, issues = parse_plan(raw)
+    assert plan is not None and not [i for i in issues if i.severity.value == "error"]
+    finance, finance_issues = parse_finance(raw, plan)
+    assert not finance_issues
+    d, _ = dollarize(plan)
+    opex = plan_opex(plan, d, finance.opex_actuals)
+    truth = opex_truth("Actual", rename=RENAMED)
+    closed = sorted({m for _, _, m in truth})
+    assert [m for m, c in zip(d.months, opex.closed, strict=True) if c] == closed
+    line = opex.lines.index(("Corporate", "Salaries"))
+    month = d.months.index(closed[0])
+    expected = truth[("Corporate", "Salaries", closed[0])]
+    assert Decimal(repr(float(opex.latest_estimate[0, line, month]))).quantize(CENT) == \
+        expected.quantize(CENT)
+
+    closing = tmp_path / "plan.xlsx"
+    shutil.copyfile(imported, closing)
+    assert main(["close", str(closing), "--author", "cfo", "-q"]) == 0
+    [note] = [e.note for e in load_ledger(FileWorkbook(closing)) if e.event == "publish"]
+    assert "imported Actuals from factfinance_tidy.csv" in note and "by ap" in note
+    assert main(["verify", str(closing)]) == 0
+
+
+@needs_data
+def test_budget_expenditures_land_on_budget_as_the_opex_budget(aw_plan, tmp_path):
+    plan = tmp_path / "plan.xlsx"
+    shutil.copyfile(aw_plan, plan)
+    assert run_import(plan, budget_mapping(), "Budget", FACTFINANCE) == 0
+    assert_cents(opex_cells(plan, "Budget"), opex_truth("Budget", rename=RENAMED))
+    assert [r[:2] for r in sheet_rows(plan, "Budget")[1:] if r[0]] == [["BIKES", "revenue"]]
+
+
+def without_quality_assurance(tmp_path: Path) -> Path:
+    lines = [(d, a) for d, a in every_line() if d != "Quality Assurance"]
+    return write_xlsx(tmp_path / "plan.xlsx", adventureworks_plan(lines))
+
+
+@needs_data
+def test_an_unknown_department_is_an_error_at_its_first_row_and_nothing_is_written(
+        tmp_path, capsys):
+    plan = without_quality_assurance(tmp_path)
+    before = plan.read_bytes()
+    assert run_import(plan, docs_mapping(), "Actuals", FACTFINANCE, "--json") == 1
+    [issue] = json_errors(capsys)
+    row = first_row(lambda r: is_opex(r, "Actual")
+                    and r["DepartmentGroupName"] == "Quality Assurance")
+    assert issue["code"] == IssueCode.UNKNOWN_DEPARTMENT.value
+    assert issue["location"] == f"factfinance_tidy.csv:{row} column DepartmentGroupName"
+    count = sum(is_opex(r, "Actual") and r["DepartmentGroupName"] == "Quality Assurance"
+                for r in fact_rows())
+    assert f"'Quality Assurance' has no line on sheet Opex ({count} rows" in issue["message"]
+    assert plan.read_bytes() == before
+
+
+@needs_data
+def test_unmapped_skip_leaves_an_unknown_departments_rows_out_with_a_warning(tmp_path,
+                                                                            capsys):
+    plan = without_quality_assurance(tmp_path)
+    mapping = docs_mapping().replace('unmapped = "error"                 # a department',
+                                     'unmapped = "skip"                 # a department')
+    assert run_import(plan, mapping, "Actuals", FACTFINANCE, "--json") == 0
+    warned = {i["code"] for i in json_issues(capsys)}
+    assert IssueCode.UNKNOWN_DEPARTMENT.value in warned
+    truth = opex_truth("Actual", rename=RENAMED,
+                       keep=lambda r: r["DepartmentGroupName"] != "Quality Assurance")
+    assert_cents(opex_cells(plan, "Actuals"), truth)
+
+
+@needs_data
+def test_an_unknown_account_of_a_known_department_is_an_error_at_its_row(tmp_path, capsys):
+    lines = [(d, a) for d, a in every_line() if (d, a) != ("Corporate", "Rent")]
+    plan = write_xlsx(tmp_path / "plan.xlsx", adventureworks_plan(lines))
+    assert run_import(plan, docs_mapping(), "Actuals", FACTFINANCE, "--json") == 1
+    [issue] = json_errors(capsys)
+    row = first_row(lambda r: is_opex(r, "Actual") and r["DepartmentGroupName"] == "Corporate"
+                    and r["AccountDescription"] == "Rent")
+    assert issue["code"] == IssueCode.UNKNOWN_ACCOUNT.value
+    assert issue["location"] == f"factfinance_tidy.csv:{row} column AccountDescription"
+
+
+@needs_data
+def test_a_missing_column_is_an_error_and_nothing_is_written(aw_plan, tmp_path, capsys):
+    plan = tmp_path / "plan.xlsx"
+    shutil.copyfile(aw_plan, plan)
+    mapping = docs_mapping().replace('department = "DepartmentGroupName"',
+                                     'department = "Department Name"')
+    assert run_import(plan, mapping, "Actuals", FACTFINANCE, "--json") == 1
+    [issue] = json_errors(capsys)
+    assert issue["code"] == IssueCode.SOURCE_COLUMN_MISSING.value
+    assert "'Department Name'" in issue["message"]
+    assert plan.read_bytes() == aw_plan.read_bytes()
+
+
+@needs_data
+def test_a_sheet_without_department_and_account_columns_is_never_shifted(tmp_path, capsys):
+    plan = write_xlsx(tmp_path / "plan.xlsx",
+                      adventureworks_plan(every_line(), line_keys=False))
+    before = plan.read_bytes()
+    assert run_import(plan, docs_mapping(), "Actuals", FACTFINANCE, "--json") == 1
+    [issue] = json_errors(capsys)
+    assert (issue["code"], issue["sheet"], issue["cell"]) == (
+        IssueCode.MISSING_COLUMN.value, "Actuals", "A1")
+    assert "Department" in issue["message"]
+    assert plan.read_bytes() == before
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ('[columns]\ndate = "D"\ndepartment = "G"\naccount = "A"\nitem = "I"\n'
+     '[values]\nopex = "X"', "columns.item"),
+    ('[columns]\ndate = "D"\ndepartment = "G"\naccount = "A"\n'
+     '[values]\nopex = "X"\nrevenue = "R"', "values"),
+    ('[columns]\ndate = "D"\ndepartment = "G"\n[values]\nopex = "X"', "columns.account"),
+    ('[columns]\ndate = "D"\nitem = "I"\ndepartment = "G"\n[values]\nrevenue = "R"',
+     "columns.department"),
+    ('[columns]\ndate = "D"\ndepartment = "G"\naccount = "A"\nchannel = "C"\n'
+     '[values]\nopex = "X"', "columns.channel"),
+    ('[columns]\ndate = "D"\ndepartment = "G"\naccount = "A"\n[values]\nopex = "X"\n'
+     '[accounts]\nunmapped = "ignore"', "accounts.unmapped"),
+])
+def test_an_opex_mapping_that_cannot_be_used_says_where(text, key):
+    mapping, issues = parse_mapping(text, "map.toml", "Actuals")
+    assert mapping is None
+    assert key in {i.where.column for i in issues}
+    assert {i.code for i in issues} == {IssueCode.MAPPING_INVALID}
+
+
+SUPERSTORE_MAP = '''
+name = "Superstore sales by family and segment"
+[source]
+outside = "skip"
+[columns]
+date = "Order Date"
+item = "Sub-Category"
+channel = "Segment"
+[values]
+revenue = "Sales"
+[families.map]
+''' + "\n".join(f'"{k}" = "{v}"' for k, v in SUB_TO_FAMILY.items())
+
+
+def channel_cells(plan: Path, sheet: str, measure: str) -> dict[tuple[str, ...], Decimal]:
+    rows = sheet_rows(plan, sheet)
+    first = rows[0].index(SUPERSTORE_MONTHS[0])
+    return {(r[0], r[2], m): Decimal(repr(r[first + k])) for r in rows[1:] if r[1] == measure
+            for k, m in enumerate(SUPERSTORE_MONTHS) if r[first + k] is not None}
+
+
+@needs_data
+@pytest.mark.parametrize("into", ["Actuals", "Budget"])
+def test_sales_by_segment_land_by_family_and_channel(tmp_path, into):
+    plan = write_xlsx(tmp_path / "plan.xlsx", superstore_plan())
+    assert run_import(plan, SUPERSTORE_MAP, into, SUPERSTORE) == 0
+    assert_cents(channel_cells(plan, into, "revenue"), sales_truth())
+    units = channel_cells(plan, into, "units")
+    assert units == {("TECH", "Consumer", m): Decimal("7.0") for m in SUPERSTORE_MONTHS}
+    assert main(["check", str(plan), "-q"]) == 0
+
+
+@needs_data
+def test_a_channel_demand_does_not_have_is_an_error_at_its_first_row(tmp_path, capsys):
+    plan = write_xlsx(tmp_path / "plan.xlsx", superstore_plan())
+    before = plan.read_bytes()
+    mapping = SUPERSTORE_MAP.replace('channel = "Segment"', 'channel = "Region"')
+    assert run_import(plan, mapping, "Actuals", SUPERSTORE, "--json") == 1
+    issues = json_errors(capsys)
+    assert {i["code"] for i in issues} == {IssueCode.CHANNEL_MISMATCH.value}
+    assert len(issues) == 4  # Superstore's four regions
+    assert issues[0]["location"].startswith("superstore.csv:2 column Region")
+    assert plan.read_bytes() == before
+
+
+@needs_data
+def test_an_import_without_channel_cannot_fill_a_sheet_by_channel(tmp_path, capsys):
+    plan = write_xlsx(tmp_path / "plan.xlsx", superstore_plan())
+    mapping = SUPERSTORE_MAP.replace('channel = "Segment"\n', '').replace(
+        'revenue = "Sales"', 'units = "Quantity"')
+    assert run_import(plan, mapping, "Actuals", SUPERSTORE, "--json") == 1
+    [issue] = json_errors(capsys)
+    assert (issue["code"], issue["cell"]) == (IssueCode.CHANNEL_MISMATCH.value, "C2")
