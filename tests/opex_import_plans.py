@@ -8,6 +8,7 @@ and Decimal."""
 from __future__ import annotations
 
 import csv
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -32,7 +33,9 @@ SUB_TO_FAMILY = {  # Superstore's sub-categories grouped into plan families
 Key = tuple[str, ...]
 
 
+@functools.cache
 def fact_rows() -> list[dict[str, str]]:
+    """AdventureWorks' finance facts (read once; do not change them)."""
     with FACTFINANCE.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 

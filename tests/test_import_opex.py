@@ -7,6 +7,7 @@ module and Decimal; the mapping of the main test is the one docs/import.md shows
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from opex_import_plans import (
+    AW_MONTHS,
     FACTFINANCE,
     SUB_TO_FAMILY,
     SUPERSTORE,
@@ -34,6 +36,8 @@ from sopfin.close.published import load_ledger
 from sopfin.engine.dollarize import dollarize
 from sopfin.engine.opex import plan_opex
 from sopfin.imports.mapping import parse_mapping
+from sopfin.imports.presets import PRESETS
+from sopfin.imports.transform import import_table
 from sopfin.model import IssueCode
 from sopfin.plan.finance_sheets import parse_finance
 from sopfin.plan.read import parse_plan
@@ -331,3 +335,71 @@ def test_an_import_without_channel_cannot_fill_a_sheet_by_channel(tmp_path, caps
     assert run_import(plan, mapping, "Actuals", SUPERSTORE, "--json") == 1
     [issue] = json_errors(capsys)
     assert (issue["code"], issue["cell"]) == (IssueCode.CHANNEL_MISMATCH.value, "C2")
+
+
+def write_csv(path: Path, rows: list[list[object]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def trial_balance(rows: list[dict[str, str]]) -> list[list[object]]:
+    """The facts of 2011 as a GL's trial balance by period and department: a positive amount
+    is a debit, a negative one a credit; revenue (a credit balance) comes along too."""
+    out: list[list[object]] = [["Period", "Department", "Account", "Account Type", "Debit",
+                                "Credit"]]
+    for r in rows:
+        if r["ScenarioName"] == "Actual" and r["Date"][:4] == "2011" and \
+                r["AccountType"] in ("Expenditures", "Revenue"):
+            amount = Decimal(r["Amount"])
+            debit, credit = (amount, "") if amount >= 0 else ("", -amount)
+            out.append([r["Date"][:7], r["DepartmentGroupName"], r["AccountDescription"],
+                        r["AccountType"], debit, credit])
+    return out
+
+
+@needs_data
+def test_the_gl_opex_preset_reads_a_trial_balance_by_department(tmp_path):
+    source = write_csv(tmp_path / "tb.csv", trial_balance(fact_rows()))
+    mapping, issues = parse_mapping(PRESETS["gl-opex-by-department"], "preset", "Actuals")
+    assert mapping is not None and not issues
+    lines: dict[str, list[str]] = {}
+    for dept, account in opex_lines():
+        lines.setdefault(dept, []).append(account)
+    result = import_table(source, mapping, "Actuals", months=AW_MONTHS, opex_lines=lines)
+    assert not result.issues
+    assert result.key_names == ("family", "department", "account", "measure")
+    mine = {(ln.keys[1], ln.keys[2], ln.month): Decimal(repr(ln.value)) for ln in result.lines}
+    assert_cents(mine, opex_truth("Actual"))
+    revenue = sum(r["AccountType"] == "Revenue" for r in fact_rows()
+                  if r["ScenarioName"] == "Actual" and r["Date"][:4] == "2011")
+    assert result.rows_other == revenue > 0
+
+
+def test_a_constant_department_and_a_mapped_account_name_one_line(tmp_path):
+    source = write_csv(tmp_path / "travel.csv", [
+        ["Posted", "GL name", "Net"],
+        ["2027-01-05", "Air fares", "1,200.50"],
+        ["2027-01-20", "Hotels", "300"],
+        ["2027-02-03", "Air fares", "(100.00)"],
+    ])
+    text = '''
+[columns]
+date = "Posted"
+account = "GL name"
+[constants]
+department = "Sales"
+[values]
+opex = "Net"
+[accounts.map]
+"Air fares" = "Travel"
+"Hotels" = "Travel"
+'''
+    mapping, issues = parse_mapping(text, "map.toml", "Budget")
+    assert mapping is not None and not issues
+    result = import_table(source, mapping, "Budget", months=["2027-01", "2027-02"],
+                          opex_lines={"Sales": ["Travel", "Salaries"]})
+    assert not result.issues
+    assert [(ln.keys, ln.month, ln.value) for ln in result.lines] == [
+        (("", "Sales", "Travel", "opex"), "2027-01", 1500.5),
+        (("", "Sales", "Travel", "opex"), "2027-02", -100.0)]

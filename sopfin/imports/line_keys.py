@@ -40,12 +40,14 @@ def opex_rows_view(con: duckdb.DuckDBPyConnection, m: ImportMap,
             coalesce((SELECT plan FROM acctmap WHERE acctmap.name = rows.key_account),
                      coalesce(key_account, '')) AS key_account)
         FROM rows WHERE kept""")
+    of_opex = ("(SELECT measure FROM meamap WHERE meamap.name = mapped_rows.source_measure) "
+               "IS NOT NULL" if m.measure_from else "true")
     known = ("true" if lines is None else
              "EXISTS (SELECT 1 FROM plan_lines p WHERE p.department = mapped_rows.key_department"
              " AND p.account = mapped_rows.key_account)")
     con.execute(f"""
         CREATE TEMP VIEW kept_rows AS
-        SELECT *, '' AS family,
+        SELECT *, '' AS family, {of_opex} AS is_line,
                (key_department <> '' AND key_account <> '' AND {known}) AS placeable
         FROM mapped_rows""")
 
@@ -53,15 +55,15 @@ def opex_rows_view(con: duckdb.DuckDBPyConnection, m: ImportMap,
 def line_issues(con: duckdb.DuckDBPyConnection, src: str, m: ImportMap,
                 measure_cols: Sequence[str], lines: OpexLines | None) -> list[Issue]:
     """Each department, then each account of a known department, that is blank or not a
-    line of sheet Opex."""
+    line of sheet Opex (rows of the measures a long layout leaves out are not lines)."""
     known_dept = ("key_department <> ''" if lines is None else
                   "key_department IN (SELECT department FROM plan_lines)")
     known_line = ("key_account <> ''" if lines is None else
                   "EXISTS (SELECT 1 FROM plan_lines p WHERE p.department = key_department "
                   "AND p.account = key_account)")
-    depts = _grouped(con, "key_department", f"NOT ({known_dept})", measure_cols)
+    depts = _grouped(con, "key_department", f"is_line AND NOT ({known_dept})", measure_cols)
     accounts = _grouped(con, "key_department, key_account",
-                        f"({known_dept}) AND NOT ({known_line})", measure_cols)
+                        f"is_line AND ({known_dept}) AND NOT ({known_line})", measure_cols)
     plan = lines or {}
     out = []
     for dept, first, n, *rest in depts:
