@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from lo_oracle import read_values, recalculate_many
 from opex_import_plans import (
     AW_MONTHS,
     FACTFINANCE,
@@ -31,6 +32,7 @@ from opex_import_plans import (
     superstore_plan,
 )
 from plan_tables import write_xlsx
+from sopfin import layout
 from sopfin.cli import main
 from sopfin.close.published import load_ledger
 from sopfin.engine.dollarize import dollarize
@@ -403,3 +405,24 @@ opex = "Net"
     assert [(ln.keys, ln.month, ln.value) for ln in result.lines] == [
         (("", "Sales", "Travel", "opex"), "2027-01", 1500.5),
         (("", "Sales", "Travel", "opex"), "2027-02", -100.0)]
+
+
+@needs_data
+def test_libreoffice_recalculates_the_pnl_to_the_imported_actuals(imported, tmp_path,
+                                                                  soffice):
+    """The P&L's latest estimate of an opex line reads the imported cells of Actuals in its
+    closed months: recalculated by LibreOffice, it is the export's sum to the cent."""
+    plan = tmp_path / "plan.xlsx"
+    shutil.copyfile(imported, plan)
+    assert main(["dollarize", str(plan), "-q"]) == 0
+    cells = read_values(recalculate_many([plan], tmp_path / "lo", soffice)[plan],
+                        [layout.PNL])[layout.PNL]
+    header = {v: ref.rstrip("0123456789") for ref, v in cells.items()
+              if ref.endswith("2") and ref[:-1].isalpha() and isinstance(v, str)}
+    estimate = {(cells.get(f"B{r}"), cells.get(f"C{r}")): r for r in
+                {int(ref[1:]) for ref in cells if ref[0] == "D" and ref[1:].isdigit()}
+                if cells.get(f"A{r}") == "base" and cells.get(f"D{r}") == "Latest estimate"}
+    truth = opex_truth("Actual", rename=RENAMED)
+    got = {(d, a, m): Decimal(repr(float(cells.get(f"{header[m]}{estimate[(d, a)]}") or 0)))
+           for d, a, m in truth}
+    assert_cents(got, truth)
