@@ -109,17 +109,23 @@ def adventureworks_plan(lines: Iterable[tuple[str, str]], *,
     return sheets(text)
 
 
-def superstore_plan() -> Grids:
+def superstore_plan(opex: tuple[tuple[str, str], ...] = ()) -> Grids:
     """A 2017 plan of Superstore's families, Demand by segment; Budget and Actuals by
-    Channel, with a units row of TECH in Consumer that an import of revenue leaves alone."""
+    Channel, with a units row of TECH in Consumer that an import of revenue leaves alone.
+    With ``opex`` lines, an Opex sheet (10 a month each) and Department and Account columns
+    on Budget and Actuals."""
     families = sorted(set(SUB_TO_FAMILY.values()))
-    keys = ["Family", "Measure", "Channel"]
-    units = ["TECH", "units", "Consumer", *[7] * 12]
+    lines = ["Department", "Account"] if opex else []
+    keys = ["Family", "Measure", "Channel", *lines]
+    units = ["TECH", "units", "Consumer", *[""] * len(lines), *[7] * 12]
     text = "\n".join([
         "Settings", _settings("2017-01"),
         _product_sheets(families, SUPERSTORE_MONTHS, SEGMENTS),
         "Budget", _monthly(keys, [units], SUPERSTORE_MONTHS),
-        "Actuals", _monthly(keys, [units], SUPERSTORE_MONTHS)])
+        "Actuals", _monthly(keys, [units], SUPERSTORE_MONTHS),
+        *(["Opex", _monthly(["Scenario", "Department", "Account"],
+                            (["base", d, a, *[10] * 12] for d, a in opex),
+                            SUPERSTORE_MONTHS)] if opex else [])])
     return sheets(text)
 
 

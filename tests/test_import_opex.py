@@ -339,6 +339,22 @@ def test_an_import_without_channel_cannot_fill_a_sheet_by_channel(tmp_path, caps
     assert (issue["code"], issue["cell"]) == (IssueCode.CHANNEL_MISMATCH.value, "C2")
 
 
+@pytest.mark.parametrize("into", ["Actuals", "Budget"])
+def test_opex_lands_beside_rows_by_channel_with_its_channel_blank(tmp_path, into):
+    plan = write_xlsx(tmp_path / "plan.xlsx", superstore_plan(opex=(("Sales", "Travel"),)))
+    source = write_csv(tmp_path / "travel.csv", [["Date", "Dept", "GL", "Amount"],
+                                                 ["2017-01-05", "Sales", "Travel", "120.5"],
+                                                 ["2017-02-05", "Sales", "Travel", "80"]])
+    mapping = ('[columns]\ndate = "Date"\ndepartment = "Dept"\naccount = "GL"\n'
+               '[values]\nopex = "Amount"\n')
+    assert run_import(tmp_path / "plan.xlsx", mapping, into, source) == 0
+    rows = sheet_rows(plan, into)
+    assert rows[0][:5] == ["Family", "Measure", "Channel", "Department", "Account"]
+    assert [r[:7] for r in rows[1:]] == [["TECH", "units", "Consumer", None, None, 7.0, 7.0],
+                                         [None, "opex", None, "Sales", "Travel", 120.5, 80.0]]
+    assert main(["check", str(plan), "-q"]) == 0  # an opex row needs no channel
+
+
 def write_csv(path: Path, rows: list[list[object]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
