@@ -442,3 +442,32 @@ def test_libreoffice_recalculates_the_pnl_to_the_imported_actuals(imported, tmp_
     got = {(d, a, m): Decimal(repr(float(cells.get(f"{header[m]}{estimate[(d, a)]}") or 0)))
            for d, a, m in truth}
     assert_cents(got, truth)
+
+
+def test_a_blank_department_is_an_error_at_its_row_and_a_skipped_one_a_warning(tmp_path):
+    source = write_csv(tmp_path / "opex.csv", [
+        ["Date", "Dept", "GL", "Amount"],
+        ["2027-01-05", "Sales", "Travel", "10"],
+        ["2027-01-06", "", "Travel", "20"],
+        ["2027-01-07", "Sales", "Tarvel", "30"],
+    ])
+    text = ('[columns]\ndate = "Date"\ndepartment = "Dept"\naccount = "GL"\n'
+            '[values]\nopex = "Amount"\n')
+    lines = {"Sales": ["Travel"]}
+    mapping, _ = parse_mapping(text, "map.toml", "Actuals")
+    assert mapping is not None
+    result = import_table(source, mapping, "Actuals", months=["2027-01"], opex_lines=lines)
+    assert [(i.code, i.where.row, i.where.column, i.severity.value) for i in result.issues] == [
+        (IssueCode.UNKNOWN_DEPARTMENT, 3, "Dept", "error"),
+        (IssueCode.UNKNOWN_ACCOUNT, 4, "GL", "error")]
+    assert "a blank department" in result.issues[0].message
+    assert "did you mean 'Travel'?" in result.issues[1].fix
+    assert result.lines == ()
+    skipping = text + '[departments]\nunmapped = "skip"\n[accounts]\nunmapped = "skip"\n'
+    mapping, _ = parse_mapping(skipping, "map.toml", "Actuals")
+    assert mapping is not None
+    result = import_table(source, mapping, "Actuals", months=["2027-01"], opex_lines=lines)
+    assert {i.severity.value for i in result.issues} == {"warning"}
+    assert [(ln.keys, ln.value) for ln in result.lines] == [(("", "Sales", "Travel", "opex"),
+                                                             10.0)]
+    assert result.rows_used == 1

@@ -26,11 +26,18 @@ from sopfin.imports.duck import (
     one_row,
     register,
     repr_sql,
-    row_list,
     sql_text,
 )
-from sopfin.imports.line_keys import OpexLines, channel_issues, line_issues, opex_rows_view
 from sopfin.imports.mapping import Filter, ImportMap, key_names
+from sopfin.imports.plan_keys import (
+    OpexLines,
+    channel_issues,
+    family_rows_view,
+    line_issues,
+    opex_rows_view,
+    unknown_families,
+    unmapped_items,
+)
 from sopfin.imports.sources import load_source
 from sopfin.model import Issue, IssueCode, Severity, SourceRow
 
@@ -293,7 +300,7 @@ def _collect(con: duckdb.DuckDBPyConnection, base: ImportResult, m: ImportMap, c
     if m.is_opex:
         opex_rows_view(con, m, plan.opex_lines)
     else:
-        _family_rows_view(con, m)
+        family_rows_view(con, m)
     issues: list[Issue] = []
     issues += _bad_dates(con, src, m, c)
     for meas in measure_cols:
@@ -301,8 +308,8 @@ def _collect(con: duckdb.DuckDBPyConnection, base: ImportResult, m: ImportMap, c
     if m.is_opex:
         issues += line_issues(con, src, m, measure_cols, plan.opex_lines)
     else:
-        issues += _unmapped(con, src, m, measure_cols)
-        issues += _unknown_families(con, src, plan.families)
+        issues += unmapped_items(con, src, m, measure_cols)
+        issues += unknown_families(con, src, plan.families)
     issues += channel_issues(con, src, m, measure_cols, plan.channels)
     issues += _outside(con, src, measure_cols, m.outside)
     lines, totals, used, other = _lines(con, base, m, measure_cols)
@@ -311,16 +318,6 @@ def _collect(con: duckdb.DuckDBPyConnection, base: ImportResult, m: ImportMap, c
     return replace(base, lines=() if errors else tuple(lines), months=() if errors else months,
                  rows_read=read, rows_filtered=filtered, rows_other=other, rows_used=used,
                  totals=totals, issues=tuple(issues))
-
-
-def _family_rows_view(con: duckdb.DuckDBPyConnection, m: ImportMap) -> None:
-    """View ``kept_rows``: the kept rows with their family; ``placeable`` where it has one."""
-    fam = ("item" if m.families == "item" else
-           "(SELECT family FROM famap WHERE famap.item = rows.item)")
-    con.execute(f"""
-        CREATE TEMP VIEW kept_rows AS
-        SELECT *, {fam} AS family, coalesce({fam} <> '', false) AS placeable
-        FROM rows WHERE kept""")
 
 
 def _bad_dates(con: duckdb.DuckDBPyConnection, src: str, m: ImportMap, c: _Columns
@@ -352,47 +349,6 @@ def _bad_numbers(con: duckdb.DuckDBPyConnection, src: str, measure: str, c: _Col
                      SourceRow(src, r[0], column), f"{r[1]!r} is not a number",
                      "fix the number in the source (1234.56, 1,234.56 and (1,234.56) read)")
     return listed(rows, make, IssueCode.SOURCE_NUMBER_INVALID, src, "no number")
-
-
-def _unmapped(con: duckdb.DuckDBPyConnection, src: str, m: ImportMap,
-              measure_cols: Sequence[str]) -> list[Issue]:
-    if m.families == "item":
-        blank = one_row(con, "SELECT min(_row), count(*) FROM kept_rows WHERE item IS NULL "
-                              "OR item = ''")
-        rows = [] if not blank[1] else [("", blank[0], blank[1], *([0.0] * len(measure_cols)),
-                                         [blank[0]])]
-    else:
-        rows = con.execute(f"""
-            SELECT coalesce(item, ''), min(_row), count(*), {amounts_sql(measure_cols)},
-                   list(_row ORDER BY _row)[1:9]
-            FROM kept_rows WHERE family IS NULL GROUP BY item ORDER BY min(_row)""").fetchall()
-    severity = Severity.ERROR if m.unmapped == "error" else Severity.WARNING
-    where_map = ("the [families.map] table of the mapping" if m.families == "table"
-                 else f"sheet {m.family_sheet}" if m.families == "sheet" else "")
-    out = []
-    for item, first, n, *rest in rows:
-        sums, shown = rest[:-1], rest[-1]
-        what = f"item {item!r}" if item else "a blank item"
-        fix = (f"add it to {where_map}" if where_map else "fill in the item") + (
-            "" if severity is Severity.ERROR else " (these rows are left out)")
-        out.append(Issue(IssueCode.ITEM_UNMAPPED, severity,
-                         SourceRow(src, first, (m.item or m.group_column)[0]),
-                         f"{what} has no family ({n} rows: {row_list(shown, total=n)}"
-                         f"{'; ' + amounts_text(measure_cols, sums) if sums else ''})", fix))
-    return out
-
-
-def _unknown_families(con: duckdb.DuckDBPyConnection, src: str,
-                      families: Collection[str] | None) -> list[Issue]:
-    if families is None:
-        return []
-    rows = con.execute("SELECT family, min(_row), count(*) FROM kept_rows "
-                       "WHERE family IS NOT NULL GROUP BY family ORDER BY min(_row)").fetchall()
-    known = set(families)
-    return [Issue(IssueCode.UNKNOWN_FAMILY, Severity.ERROR, SourceRow(src, first),
-                  f"family {fam!r} ({count} rows) is not on sheet Families",
-                  "add it to sheet Families, or map the items to a family the plan has")
-            for fam, first, count in rows if fam not in known]
 
 
 def _outside(con: duckdb.DuckDBPyConnection, src: str, measure_cols: Sequence[str],

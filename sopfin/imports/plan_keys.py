@@ -1,10 +1,11 @@
-"""The keys of an import checked against the plan: an opex import's departments and accounts
-(the export's names mapped to the plan's, then each line looked up on sheet Opex), and the
-channels of a Budget or Actuals import (looked up among Demand's channels).
+"""The keys of an import checked against the plan: each row's family (its item mapped, then
+looked up on sheet Families), an opex import's departments and accounts (the export's names
+mapped to the plan's, then each line looked up on sheet Opex), and the channels of a Budget
+or Actuals import (looked up among Demand's channels).
 
 Each unknown name is one issue at its first source row, with its row count, rows and
-amounts; a department or account the plan has not is an error, or its rows are left out
-(a warning) as the mapping's ``unmapped`` says. The SQL runs on the import's ``rows`` view
+amounts; an unmapped item, department or account is an error, or its rows are left out (a
+warning) as the mapping's ``unmapped`` says. The SQL runs on the import's ``rows`` view
 (``sopfin.imports.transform``), where ``key_<name>`` holds each row's key.
 """
 
@@ -14,13 +15,23 @@ from collections.abc import Collection, Mapping, Sequence
 
 import duckdb
 
-from sopfin.imports.duck import amounts_sql, amounts_text, register, row_list
+from sopfin.imports.duck import amounts_sql, amounts_text, one_row, register, row_list
 from sopfin.imports.mapping import ImportMap
 from sopfin.model import Issue, IssueCode, Severity, SourceRow
 from sopfin.plan.read import suggest_name
 
 # The plan's Opex lines: department -> its accounts.
 OpexLines = Mapping[str, Collection[str]]
+
+
+def family_rows_view(con: duckdb.DuckDBPyConnection, m: ImportMap) -> None:
+    """View ``kept_rows``: the kept rows with their family; ``placeable`` where it has one."""
+    fam = ("item" if m.families == "item" else
+           "(SELECT family FROM famap WHERE famap.item = rows.item)")
+    con.execute(f"""
+        CREATE TEMP VIEW kept_rows AS
+        SELECT *, {fam} AS family, coalesce({fam} <> '', false) AS placeable
+        FROM rows WHERE kept""")
 
 
 def opex_rows_view(con: duckdb.DuckDBPyConnection, m: ImportMap,
@@ -68,14 +79,16 @@ def line_issues(con: duckdb.DuckDBPyConnection, src: str, m: ImportMap,
     out = []
     for dept, first, n, *rest in depts:
         out.append(_unknown(m, "department", src, first, measure_cols, rest,
-                            f"department {dept!r} has no line on sheet Opex ({n} rows", n,
-                            suggest_name(dept, plan) if dept else ""))
+                            (f"department {dept!r} has no line on sheet Opex" if dept else
+                             "a blank department names no line of sheet Opex") + f" ({n} rows",
+                            n, suggest_name(dept, plan) if dept else None))
     for dept, account, first, n, *rest in accounts:
         known = list(plan.get(dept, ()))
         out.append(_unknown(m, "account", src, first, measure_cols, rest,
-                            f"account {account!r} is not a line of department {dept!r} on "
-                            f"sheet Opex ({n} rows", n, suggest_name(account, known)
-                            if account else ""))
+                            (f"account {account!r} is not a line of department {dept!r} on "
+                             "sheet Opex" if account else f"a blank account of department "
+                             f"{dept!r} names no line of sheet Opex") + f" ({n} rows", n,
+                            suggest_name(account, known) if account else None))
     return out
 
 
@@ -88,12 +101,14 @@ def _grouped(con: duckdb.DuckDBPyConnection, by: str, where: str,
 
 
 def _unknown(m: ImportMap, key: str, src: str, first: int, measure_cols: Sequence[str],
-             rest: list, what: str, n: int, hint: str) -> Issue:
+             rest: list, what: str, n: int, hint: str | None) -> Issue:
+    """The issue of one unknown name (``hint`` None: a blank one)."""
     sums, rows = rest[:-1], rest[-1]
     skip = m.line_unmapped.get(key) == "skip"
     code = IssueCode.UNKNOWN_DEPARTMENT if key == "department" else IssueCode.UNKNOWN_ACCOUNT
-    fix = (f"add the line on sheet Opex, or map the name to the plan's under "
-           f"[{key}s.map] in the mapping{hint}")
+    fix = (f"fill in the {key} in the source, or filter these rows out" if hint is None else
+           f"add the line on sheet Opex, or map the name to the plan's under [{key}s.map] in "
+           f"the mapping{hint}")
     return Issue(code, Severity.WARNING if skip else Severity.ERROR,
                  SourceRow(src, first, _column(m, key)),
                  f"{what}: {row_list(rows, total=n)}; {amounts_text(measure_cols, sums)})",
@@ -125,3 +140,44 @@ def channel_issues(con: duckdb.DuckDBPyConnection, src: str, m: ImportMap,
                   f"({known or 'Demand has no Channel column'})",
                   fix + (suggest_name(channel, channels) if channel else ""))
             for channel, first, n, *rest in rows]
+
+
+def unmapped_items(con: duckdb.DuckDBPyConnection, src: str, m: ImportMap,
+              measure_cols: Sequence[str]) -> list[Issue]:
+    if m.families == "item":
+        blank = one_row(con, "SELECT min(_row), count(*) FROM kept_rows WHERE item IS NULL "
+                              "OR item = ''")
+        rows = [] if not blank[1] else [("", blank[0], blank[1], *([0.0] * len(measure_cols)),
+                                         [blank[0]])]
+    else:
+        rows = con.execute(f"""
+            SELECT coalesce(item, ''), min(_row), count(*), {amounts_sql(measure_cols)},
+                   list(_row ORDER BY _row)[1:9]
+            FROM kept_rows WHERE family IS NULL GROUP BY item ORDER BY min(_row)""").fetchall()
+    severity = Severity.ERROR if m.unmapped == "error" else Severity.WARNING
+    where_map = ("the [families.map] table of the mapping" if m.families == "table"
+                 else f"sheet {m.family_sheet}" if m.families == "sheet" else "")
+    out = []
+    for item, first, n, *rest in rows:
+        sums, shown = rest[:-1], rest[-1]
+        what = f"item {item!r}" if item else "a blank item"
+        fix = (f"add it to {where_map}" if where_map else "fill in the item") + (
+            "" if severity is Severity.ERROR else " (these rows are left out)")
+        out.append(Issue(IssueCode.ITEM_UNMAPPED, severity,
+                         SourceRow(src, first, (m.item or m.group_column)[0]),
+                         f"{what} has no family ({n} rows: {row_list(shown, total=n)}"
+                         f"{'; ' + amounts_text(measure_cols, sums) if sums else ''})", fix))
+    return out
+
+
+def unknown_families(con: duckdb.DuckDBPyConnection, src: str,
+                      families: Collection[str] | None) -> list[Issue]:
+    if families is None:
+        return []
+    rows = con.execute("SELECT family, min(_row), count(*) FROM kept_rows "
+                       "WHERE family IS NOT NULL GROUP BY family ORDER BY min(_row)").fetchall()
+    known = set(families)
+    return [Issue(IssueCode.UNKNOWN_FAMILY, Severity.ERROR, SourceRow(src, first),
+                  f"family {fam!r} ({count} rows) is not on sheet Families",
+                  "add it to sheet Families, or map the items to a family the plan has")
+            for fam, first, count in rows if fam not in known]
