@@ -425,14 +425,15 @@ opex = "Net"
 
 @needs_data
 def test_libreoffice_recalculates_the_pnl_to_the_imported_actuals(imported, tmp_path,
-                                                                  soffice):
+                                                                  soffice, capsys):
     """The P&L's latest estimate of an opex line reads the imported cells of Actuals in its
-    closed months: recalculated by LibreOffice, it is the export's sum to the cent."""
+    closed months: recalculated by LibreOffice, it is the export's sum to the cent. The copy
+    LibreOffice saved, as a user's spreadsheet app would, takes the next imports."""
     plan = tmp_path / "plan.xlsx"
     shutil.copyfile(imported, plan)
     assert main(["dollarize", str(plan), "-q"]) == 0
-    cells = read_values(recalculate_many([plan], tmp_path / "lo", soffice)[plan],
-                        [layout.PNL])[layout.PNL]
+    saved = recalculate_many([plan], tmp_path / "lo", soffice)[plan]
+    cells = read_values(saved, [layout.PNL])[layout.PNL]
     header = {v: ref.rstrip("0123456789") for ref, v in cells.items()
               if ref.endswith("2") and ref[:-1].isalpha() and isinstance(v, str)}
     estimate = {(cells.get(f"B{r}"), cells.get(f"C{r}")): r for r in
@@ -442,6 +443,12 @@ def test_libreoffice_recalculates_the_pnl_to_the_imported_actuals(imported, tmp_
     got = {(d, a, m): Decimal(repr(float(cells.get(f"{header[m]}{estimate[(d, a)]}") or 0)))
            for d, a, m in truth}
     assert_cents(got, truth)
+
+    # the copy LibreOffice saved takes the next import as the file sopfin wrote did
+    assert run_import(saved, budget_mapping(), "Budget", FACTFINANCE) == 0
+    assert_cents(opex_cells(saved, "Budget"), opex_truth("Budget", rename=RENAMED))
+    assert run_import(saved, docs_mapping(), "Actuals", FACTFINANCE, "--json") == 0
+    assert '"cells": 0' in capsys.readouterr().out  # the same figures: nothing to set
 
 
 def test_a_blank_department_is_an_error_at_its_row_and_a_skipped_one_a_warning(tmp_path):
