@@ -478,3 +478,18 @@ def test_a_blank_department_is_an_error_at_its_row_and_a_skipped_one_a_warning(t
     assert [(ln.keys, ln.value) for ln in result.lines] == [(("", "Sales", "Travel", "opex"),
                                                              10.0)]
     assert result.rows_used == 1
+
+
+def test_a_channel_on_a_plan_whose_demand_has_none_says_so(tmp_path):
+    source = write_csv(tmp_path / "sales.csv", [["Date", "SKU", "Segment", "Sales"],
+                                                ["2027-01-05", "P-100", "Retail", "10"]])
+    text = ('[columns]\ndate = "Date"\nitem = "SKU"\nchannel = "Segment"\n'
+            '[values]\nrevenue = "Sales"\n')
+    mapping, _ = parse_mapping(text, "map.toml", "Budget")
+    assert mapping is not None
+    result = import_table(source, mapping, "Budget", months=["2027-01"], families={"P-100"},
+                          channels=[])
+    [issue] = result.issues
+    assert (issue.code, issue.where.row, issue.where.column) == (
+        IssueCode.CHANNEL_MISMATCH, 2, "Segment")
+    assert "Demand has no Channel column" in issue.message and result.lines == ()
