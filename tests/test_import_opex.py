@@ -1,13 +1,12 @@
-"""Importing opex by department and account, and Budget and Actuals by channel, from the
-public exports: AdventureWorks' finance facts (expenditures by department group, account,
-scenario and day) and Superstore's order lines (the customer segment as the channel).
+"""Importing opex by department and account from the public AdventureWorks finance facts
+(expenditures by department group, account, scenario and day) onto Actuals and Budget.
 
 Every imported figure is checked to the cent against a sum of the CSV made here with the csv
-module and Decimal; the mapping of the main test is the one docs/import.md shows."""
+module and Decimal; the mapping of the main test is the one docs/import.md shows. (Budget
+and Actuals by channel: tests/test_import_channels.py.)"""
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import shutil
@@ -16,21 +15,23 @@ from pathlib import Path
 
 import pytest
 
-from lo_oracle import read_values, recalculate_many
-from opex_import_plans import (
+from finance_exports import (
     AW_MONTHS,
+    CENT,
     FACTFINANCE,
-    SUB_TO_FAMILY,
-    SUPERSTORE,
-    SUPERSTORE_MONTHS,
     adventureworks_plan,
+    assert_cents,
     fact_rows,
     is_opex,
+    json_errors,
+    json_issues,
     opex_lines,
     opex_truth,
-    sales_truth,
-    superstore_plan,
+    run_import,
+    sheet_rows,
+    write_csv,
 )
+from lo_oracle import read_values, recalculate_many
 from plan_tables import write_xlsx
 from sopfin import layout
 from sopfin.cli import main
@@ -46,10 +47,9 @@ from sopfin.plan.read import parse_plan
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.read import read_raw_sheets
 
-needs_data = pytest.mark.skipif(not FACTFINANCE.exists() or not SUPERSTORE.exists(),
+needs_data = pytest.mark.skipif(not FACTFINANCE.exists(),
                                 reason="no public data at ../shared/data")
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "import.md"
-CENT = Decimal("0.01")
 
 
 def docs_mapping() -> str:
@@ -75,18 +75,6 @@ def every_line() -> list[tuple[str, str]]:
     return [(RENAMED.get(d, d), a) for d, a in lines]
 
 
-def run_import(plan: Path, mapping: str, into: str, source: Path = FACTFINANCE,
-               *extra: str) -> int:
-    path = plan.parent / f"map-{into}.toml"
-    path.write_text(mapping, encoding="utf-8")
-    return main(["import", str(plan), str(source), "--into", into, "--map", str(path),
-                 "--author", "ap", *extra])
-
-
-def sheet_rows(plan: Path, sheet: str) -> list[list[object]]:
-    return read_raw_sheets(plan, [sheet])[sheet].rows
-
-
 def opex_cells(plan: Path, sheet: str) -> dict[tuple[str, ...], Decimal]:
     """The opex rows' figures by (department, account, month), as decimals of the floats."""
     rows = sheet_rows(plan, sheet)
@@ -95,21 +83,6 @@ def opex_cells(plan: Path, sheet: str) -> dict[tuple[str, ...], Decimal]:
     months = {i: h for i, h in enumerate(header) if re.fullmatch(r"\d{4}-\d{2}", str(h))}
     return {(r[dept], r[account], months[i]): Decimal(repr(r[i])) for r in rows[1:]
             if len(r) > 1 and r[1] == "opex" for i in months if r[i] is not None}
-
-
-def assert_cents(mine: dict, truth: dict) -> None:
-    assert set(mine) == set(truth)
-    off = {k: (mine[k], truth[k]) for k in truth
-           if mine[k].quantize(CENT) != truth[k].quantize(CENT)}
-    assert not off, list(off.items())[:5]
-
-
-def json_issues(capsys) -> list[dict]:
-    return json.loads(capsys.readouterr().out)["issues"]
-
-
-def json_errors(capsys) -> list[dict]:
-    return [i for i in json_issues(capsys) if i["severity"] == "error"]
 
 
 def first_row(keep) -> int:
@@ -284,83 +257,6 @@ def test_an_opex_mapping_that_cannot_be_used_says_where(text, key):
     assert {i.code for i in issues} == {IssueCode.MAPPING_INVALID}
 
 
-SUPERSTORE_MAP = '''
-name = "Superstore sales by family and segment"
-[source]
-outside = "skip"
-[columns]
-date = "Order Date"
-item = "Sub-Category"
-channel = "Segment"
-[values]
-revenue = "Sales"
-[families.map]
-''' + "\n".join(f'"{k}" = "{v}"' for k, v in SUB_TO_FAMILY.items())
-
-
-def channel_cells(plan: Path, sheet: str, measure: str) -> dict[tuple[str, ...], Decimal]:
-    rows = sheet_rows(plan, sheet)
-    first = rows[0].index(SUPERSTORE_MONTHS[0])
-    return {(r[0], r[2], m): Decimal(repr(r[first + k])) for r in rows[1:] if r[1] == measure
-            for k, m in enumerate(SUPERSTORE_MONTHS) if r[first + k] is not None}
-
-
-@needs_data
-@pytest.mark.parametrize("into", ["Actuals", "Budget"])
-def test_sales_by_segment_land_by_family_and_channel(tmp_path, into):
-    plan = write_xlsx(tmp_path / "plan.xlsx", superstore_plan())
-    assert run_import(plan, SUPERSTORE_MAP, into, SUPERSTORE) == 0
-    assert_cents(channel_cells(plan, into, "revenue"), sales_truth())
-    units = channel_cells(plan, into, "units")
-    assert units == {("TECH", "Consumer", m): Decimal("7.0") for m in SUPERSTORE_MONTHS}
-    assert main(["check", str(plan), "-q"]) == 0
-
-
-@needs_data
-def test_a_channel_demand_does_not_have_is_an_error_at_its_first_row(tmp_path, capsys):
-    plan = write_xlsx(tmp_path / "plan.xlsx", superstore_plan())
-    before = plan.read_bytes()
-    mapping = SUPERSTORE_MAP.replace('channel = "Segment"', 'channel = "Region"')
-    assert run_import(plan, mapping, "Actuals", SUPERSTORE, "--json") == 1
-    issues = json_errors(capsys)
-    assert {i["code"] for i in issues} == {IssueCode.CHANNEL_MISMATCH.value}
-    assert len(issues) == 4  # Superstore's four regions
-    assert issues[0]["location"].startswith("superstore.csv:2 column Region")
-    assert plan.read_bytes() == before
-
-
-@needs_data
-def test_an_import_without_channel_cannot_fill_a_sheet_by_channel(tmp_path, capsys):
-    plan = write_xlsx(tmp_path / "plan.xlsx", superstore_plan())
-    mapping = SUPERSTORE_MAP.replace('channel = "Segment"\n', '').replace(
-        'revenue = "Sales"', 'units = "Quantity"')
-    assert run_import(plan, mapping, "Actuals", SUPERSTORE, "--json") == 1
-    [issue] = json_errors(capsys)
-    assert (issue["code"], issue["cell"]) == (IssueCode.CHANNEL_MISMATCH.value, "C2")
-
-
-@pytest.mark.parametrize("into", ["Actuals", "Budget"])
-def test_opex_lands_beside_rows_by_channel_with_its_channel_blank(tmp_path, into):
-    plan = write_xlsx(tmp_path / "plan.xlsx", superstore_plan(opex=(("Sales", "Travel"),)))
-    source = write_csv(tmp_path / "travel.csv", [["Date", "Dept", "GL", "Amount"],
-                                                 ["2017-01-05", "Sales", "Travel", "120.5"],
-                                                 ["2017-02-05", "Sales", "Travel", "80"]])
-    mapping = ('[columns]\ndate = "Date"\ndepartment = "Dept"\naccount = "GL"\n'
-               '[values]\nopex = "Amount"\n')
-    assert run_import(tmp_path / "plan.xlsx", mapping, into, source) == 0
-    rows = sheet_rows(plan, into)
-    assert rows[0][:5] == ["Family", "Measure", "Channel", "Department", "Account"]
-    assert [r[:7] for r in rows[1:]] == [["TECH", "units", "Consumer", None, None, 7.0, 7.0],
-                                         [None, "opex", None, "Sales", "Travel", 120.5, 80.0]]
-    assert main(["check", str(plan), "-q"]) == 0  # an opex row needs no channel
-
-
-def write_csv(path: Path, rows: list[list[object]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)
-    return path
-
-
 def trial_balance(rows: list[dict[str, str]]) -> list[list[object]]:
     """The facts of 2011 as a GL's trial balance by period and department: a positive amount
     is a debit, a negative one a credit; revenue (a credit balance) comes along too."""
@@ -478,18 +374,3 @@ def test_a_blank_department_is_an_error_at_its_row_and_a_skipped_one_a_warning(t
     assert [(ln.keys, ln.value) for ln in result.lines] == [(("", "Sales", "Travel", "opex"),
                                                              10.0)]
     assert result.rows_used == 1
-
-
-def test_a_channel_on_a_plan_whose_demand_has_none_says_so(tmp_path):
-    source = write_csv(tmp_path / "sales.csv", [["Date", "SKU", "Segment", "Sales"],
-                                                ["2027-01-05", "P-100", "Retail", "10"]])
-    text = ('[columns]\ndate = "Date"\nitem = "SKU"\nchannel = "Segment"\n'
-            '[values]\nrevenue = "Sales"\n')
-    mapping, _ = parse_mapping(text, "map.toml", "Budget")
-    assert mapping is not None
-    result = import_table(source, mapping, "Budget", months=["2027-01"], families={"P-100"},
-                          channels=[])
-    [issue] = result.issues
-    assert (issue.code, issue.where.row, issue.where.column) == (
-        IssueCode.CHANNEL_MISMATCH, 2, "Segment")
-    assert "Demand has no Channel column" in issue.message and result.lines == ()

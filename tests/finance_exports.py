@@ -1,6 +1,7 @@
-"""Plans for importing the public finance exports, in the pipe tables of plan_tables: an
-AdventureWorks plan whose Opex lines are the departments and accounts of its finance facts,
-and a Superstore plan whose Demand is by customer segment (the channel).
+"""The public finance exports and plans to import them into, in the pipe tables of
+plan_tables: an AdventureWorks plan whose Opex lines are the departments and accounts of its
+finance facts, and a Superstore plan whose Demand is by customer segment (the channel); and
+``sopfin import`` run on them, its JSON issues, the sheets it wrote.
 
 The truth each import is checked against is summed here, independently, with the csv module
 and Decimal."""
@@ -9,12 +10,15 @@ from __future__ import annotations
 
 import csv
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 
 from plan_tables import Grids, sheets, table
+from sopfin.cli import main
+from sopfin.xlsx.read import read_raw_sheets
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FACTFINANCE = DATA / "adventureworks" / "factfinance_tidy.csv"
@@ -31,6 +35,7 @@ SUB_TO_FAMILY = {  # Superstore's sub-categories grouped into plan families
     "Phones": "TECH"}
 
 Key = tuple[str, ...]
+CENT = Decimal("0.01")
 
 
 @functools.cache
@@ -139,3 +144,37 @@ def sales_truth(channel: str = "Segment") -> dict[Key, Decimal]:
                 out[(SUB_TO_FAMILY[row["Sub-Category"]], row[channel], month)] += \
                     Decimal(row["Sales"])
     return dict(out)
+
+
+def run_import(plan: Path, mapping: str, into: str, source: Path = FACTFINANCE,
+               *extra: str) -> int:
+    """``sopfin import`` of ``source`` into sheet ``into`` through the TOML ``mapping``."""
+    path = plan.parent / f"map-{into}.toml"
+    path.write_text(mapping, encoding="utf-8")
+    return main(["import", str(plan), str(source), "--into", into, "--map", str(path),
+                 "--author", "ap", *extra])
+
+
+def sheet_rows(plan: Path, sheet: str) -> list[list[object]]:
+    return read_raw_sheets(plan, [sheet])[sheet].rows
+
+
+def assert_cents(mine: dict, truth: dict) -> None:
+    assert set(mine) == set(truth)
+    off = {k: (mine[k], truth[k]) for k in truth
+           if mine[k].quantize(CENT) != truth[k].quantize(CENT)}
+    assert not off, list(off.items())[:5]
+
+
+def json_issues(capsys) -> list[dict]:
+    return json.loads(capsys.readouterr().out)["issues"]
+
+
+def json_errors(capsys) -> list[dict]:
+    return [i for i in json_issues(capsys) if i["severity"] == "error"]
+
+
+def write_csv(path: Path, rows: list[list[object]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    return path
