@@ -520,15 +520,15 @@ def read_keys(grid: np.ndarray, sheet_rows: np.ndarray, spec: InputSheet, column
 
 def _key_needed(header: str, grid: np.ndarray, spec: InputSheet, columns: Columns) -> list[bool]:
     """Per row, whether a blank ``header`` cell is an error. On Budget and Actuals a row of
-    measure opex names a Department and Account and leaves Family blank; a family row needs
-    its Family and no Department or Account."""
+    measure opex names a Department and Account and leaves Family (and Channel) blank; a family
+    row needs its Family (and Channel) and no Department or Account."""
     measure_col = columns.keys.get("Measure")
     if measure_col is None or spec.name == layout.OPEX:
         return [True] * len(grid)
     opex = [_key_text(v).lower() == layout.OPEX_MEASURE for v in grid[:, measure_col]]
     if header in layout.OPEX_LINE_KEYS:
         return opex
-    return [not o for o in opex] if header == "Family" else [True] * len(grid)
+    return [not o for o in opex] if header in ("Family", "Channel") else [True] * len(grid)
 
 
 def _key_text(value: object) -> str:
