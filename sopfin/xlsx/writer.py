@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import zipfile
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -77,15 +78,18 @@ from sopfin.xlsx.package import (
     open_package,
     owned_positions,
     parse_xml,
+    recorded_spec,
     rels_part_of,
     remove_override,
     remove_relationship,
+    stored_extent,
 )
 from sopfin.xlsx.partdigest import digest_of
 from sopfin.xlsx.printnames import positions_of, replace_print_names
 from sopfin.xlsx.screen import SheetTooLargeError, reading
 from sopfin.xlsx.sheetxml import ExcelLimitError, block_styles, check_blocks, worksheet_chunks
 from sopfin.xlsx.source import PackageBytes, PackageSource, path_of
+from sopfin.xlsx.specdigest import parts_digests
 from sopfin.xlsx.states import SHEET_STATES, restored_states, sheet_states
 from sopfin.xlsx.styles import resolve_styles
 
@@ -135,6 +139,7 @@ class WriteReport:
     removed: tuple[str, ...]  # part names dropped (old rels of replaced sheets, calcChain)
     bytes_written: int
     warnings: tuple[str, ...] = field(default=())
+    copied: tuple[str, ...] = field(default=())  # replaced sheets whose part was copied as it was
 
 
 # --- public API ------------------------------------------------------------------------------
@@ -545,11 +550,16 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
     source = pkg.source
     targets = [*replaced.items(), *((p, s) for s, _, p in plan.add)]
     late = next((p for p, s in targets if reseal and s.name == reseal.name), None)
+    digests = parts_digests([(p, s) for p, s in targets if p != late], xf, drawn.rids) \
+        if mark_written else {}
+    copied = _unchanged_parts(pkg, [p for p in replaced if p != late], digests)
     jobs = [_sheet_job(part, spec, xf, drawn.rids.get(part))
-            for part, spec in targets if part != late]
+            for part, spec in targets if part != late and part not in copied]
     with save_faults(path), deflated_parts(jobs, path.parent, fast_deflate) as deflate_all, \
             atomic_replace(path, edits.warnings) as fh:
         sheets_ready = deflate_all()
+        sheets_ready.update({part: (source, stored_extent(info, source))
+                             for part, info in copied.items()})
         if reseal is not None and late is not None:
             sheets_ready[late] = _resealed(reseal, dict(targets)[late], sheets_ready,
                                            {p: s.name for p, s in targets}, xf,
@@ -562,7 +572,8 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
             if name in edits.parts:
                 sink.add(name, edits.parts.pop(name), info.date_time)
             elif name in replaced:
-                sink.add_deflated(name, *sheets_ready[name], info.date_time)
+                sink.add_deflated(name, *sheets_ready[name], info.date_time,
+                                  digests.get(name))
             elif name in patched:
                 sink.add(name, patched[name], info.date_time)
             else:
@@ -570,8 +581,22 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
         for name, data in edits.parts.items():  # registry and chart parts new to the package
             sink.add(name, data)
         for _, _, part in plan.add:
-            sink.add_deflated(part, *sheets_ready[part])
+            sink.add_deflated(part, *sheets_ready[part], spec=digests.get(part))
         size = sink.close()
     return WriteReport(path, tuple(s.name for s, _, _ in plan.add),
                        tuple(s.name for s, _ in plan.replace), touched,
-                       tuple(sorted(edits.removed)), size, tuple(edits.warnings))
+                       tuple(sorted(edits.removed)), size, tuple(edits.warnings),
+                       tuple(replaced[part].name for part in copied))
+
+
+def _unchanged_parts(pkg: Package, parts: Iterable[str], digests: Mapping[str, str | None],
+                     ) -> dict[str, zipfile.ZipInfo]:
+    """{part: its zip entry} for the replaced parts whose entry is still exactly what sopfin
+    wrote from a spec with the digest the new spec has: their compressed bytes are copied."""
+    out = {}
+    for part in parts:
+        info = pkg.zf.getinfo(part)
+        wanted = digests.get(part)
+        if wanted is not None and recorded_spec(info) == wanted:
+            out[part] = info
+    return out

@@ -1,0 +1,134 @@
+"""Unchanged output sheets are copied, not built again.
+
+A close or dollarize writes an output sheet's part with a record in its zip entry comment:
+the part's CRC-32, its size and the digest of the spec it was built from
+(``sopfin.xlsx.specdigest``). The next write copies the part's compressed bytes when the new
+spec has the same digest and the entry is still exactly what sopfin wrote; anything else (a
+changed input, a cell typed over and the CRC made to fit, a spreadsheet app's save) builds
+the part again, to the same XML a full rebuild gives.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from sopfin import layout
+from sopfin.close.publish import run_close
+from sopfin.xlsx.cellpatch import CellEdit
+from sopfin.xlsx.readback import read_cells
+from sopfin.xlsx.writer import write_sheets
+from xlsx_helpers.libreoffice import convert
+
+OUTPUTS = set(layout.OUTPUT_SHEET_NAMES)
+
+
+@pytest.fixture(scope="module")
+def closed(built_demo, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("copied") / "plan.xlsx"
+    shutil.copyfile(built_demo, path)
+    assert run_close(path, author="a").ok
+    return path
+
+
+@pytest.fixture
+def book(closed, tmp_path) -> Path:
+    target = tmp_path / "plan.xlsx"
+    shutil.copyfile(closed, target)
+    return target
+
+
+def sheet_xml(path: Path) -> dict[str, bytes]:
+    """{sheet name: its worksheet XML as inflated}, for every sheet of the workbook."""
+    with zipfile.ZipFile(path) as zf:
+        workbook = zf.read("xl/workbook.xml").decode()
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode()
+        targets = dict(re.findall(r'Id="(rId\d+)"[^>]*Target="([^"]+)"', rels)) | {
+            rid: target for target, rid in
+            re.findall(r'Target="([^"]+)"[^>]*Id="(rId\d+)"', rels)}
+        out = {}
+        for name, rid in re.findall(r'<sheet name="([^"]+)"[^>]*r:id="(rId\d+)"', workbook):
+            out[html.unescape(name)] = zf.read("xl/" + targets[rid].lstrip("/").removeprefix("xl/"))
+        return out
+
+
+def stored_bytes(path: Path) -> dict[str, tuple[int, int]]:
+    with zipfile.ZipFile(path) as zf:
+        return {i.filename: (i.CRC, i.compress_size) for i in zf.infolist()}
+
+
+def without_records(path: Path, target: Path) -> Path:
+    """A copy of ``path`` whose zip entries carry no comments: every record lost."""
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(target, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            info.comment = b""
+            out.writestr(info, data)
+    return target
+
+
+def close_again(path: Path, **options: object):
+    result = run_close(path, author="a", force=True, **options)
+    assert result.ok, result.issues
+    return result
+
+
+def test_a_reclose_of_an_unchanged_plan_copies_every_output_sheet(book, tmp_path):
+    rebuilt = without_records(book, tmp_path / "rebuilt.xlsx")
+    copied = close_again(book).written.copied
+    assert set(copied) == OUTPUTS | {layout.INPUT_ROWS}
+    assert close_again(rebuilt).written.copied == ()
+    mine, full = sheet_xml(book), sheet_xml(rebuilt)
+    for name in copied:
+        assert mine[name] == full[name], f"{name}: the copy differs from a full rebuild"
+    again = close_again(book).written.copied  # the copied entries keep their record
+    assert set(again) == set(copied)
+
+
+def test_a_changed_input_rebuilds_exactly_the_sheets_whose_spec_changed(book):
+    before = sheet_xml(book)
+    price = next(ref for ref, v in read_cells(book, ["Prices"])["Prices"].items()
+                 if isinstance(v, float) and ref.startswith("D") and ref != "D1")
+    write_sheets(book, [], cells={"Prices": [CellEdit(price, 987.65)]})
+    copied = set(close_again(book).written.copied)
+    after = sheet_xml(book)
+    same = {name for name in OUTPUTS | {layout.INPUT_ROWS} if after[name] == before[name]}
+    assert copied == same
+    assert layout.REVENUE not in copied and copied, "a price moves revenue, not every sheet"
+
+
+def test_an_output_sheet_patched_with_its_crc_made_to_fit_is_rebuilt_as_typed_over(
+        book, tmp_path):
+    before = sheet_xml(book)[layout.REVENUE]
+    patched = tmp_path / "patched.xlsx"
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(patched, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if data == before:  # the cell's formula replaced by a number, the comment kept
+                data, count = re.subn(rb'<c r="(F\d+)"([^>]*)><f>[^<]*</f>',
+                                      rb'<c r="\1"\2>', data, count=1)
+                assert count == 1 and info.comment
+            out.writestr(info, data)
+    refused = run_close(patched, author="a", force=True)
+    assert not refused.ok
+    assert any(f"{layout.REVENUE}!F" in str(i.where) for i in refused.issues), refused.issues
+    result = close_again(patched, allow_unexplained=True)
+    assert layout.REVENUE not in result.written.copied
+    assert set(result.written.copied) >= OUTPUTS - {layout.REVENUE, layout.ISSUES}
+    assert sheet_xml(patched)[layout.REVENUE] == before
+
+
+def test_a_file_saved_by_libreoffice_is_built_again_whole(book, soffice, tmp_path):
+    saved = convert(soffice, [book], tmp_path / "lo", fmt="xlsx:Calc MS Excel 2007 XML")[book]
+    assert saved is not None
+    with zipfile.ZipFile(saved) as zf:
+        assert not [i for i in zf.infolist() if i.comment], "the app's save drops the records"
+    result = close_again(saved, allow_unexplained=True)
+    assert result.written.copied == ()
+    assert set(result.written.replaced) >= OUTPUTS
+    assert set(close_again(saved).written.copied) >= OUTPUTS  # recorded again as written
