@@ -429,16 +429,16 @@ class ZipSink:
 
     def add_deflated(self, name: str, source: BinaryIO, part: Deflated,
                      date_time: tuple[int, ...] = FIXED_DATE_TIME,
-                     spec: str | None = None) -> None:
+                     spec: str | None = None, mark: bool = True) -> None:
         """An entry whose deflated bytes are already at ``part.offset`` of ``source``: a sheet
         sopfin wrote, its entry commented with ``written_comment`` (recording ``spec``, the
-        digest of the spec it was built from) when ``mark_written``."""
+        digest of the spec it was built from) when ``mark_written`` and ``mark``."""
         flags = 0x800 if not name.isascii() else 0
         dos_time, dos_date = _dos_time(date_time)
         entry = _Written(name.encode("utf-8"), flags, zipfile.ZIP_DEFLATED, dos_time, dos_date,
                          part.crc, part.csize, part.usize, self.fh.tell(), 20, 20, 0, 0,
-                         written_comment(part.crc, part.usize, spec) if self.mark_written
-                         else b"")
+                         written_comment(part.crc, part.usize, spec)
+                         if self.mark_written and mark else b"")
         self._check_size(entry.offset, part.csize, part.usize)
         self.fh.write(self._header(entry))
         source.seek(part.offset)
