@@ -167,3 +167,14 @@ def test_equal_values_have_one_digest_however_they_are_held():
         assert spec_digest(SheetSpec("S", [Block(1, 1, other)]), {}) != spec_digest(one, {})
     assert spec_digest(one, {Style.TEXT: 1}) != spec_digest(one, {Style.TEXT: 2})
     assert spec_digest(SheetSpec("S", [Block(1, 1, np.array([[object()]]))]), {}) is None
+
+
+def test_the_time_in_a_title_is_not_what_a_sheet_holds():
+    def titled(when: str) -> SheetSpec:
+        return SheetSpec("S", [Block(1, 1, [[f"Acme | Revenue | generated {when}"]]),
+                               Block(2, 1, np.array([[1.5]]))])
+
+    assert spec_digest(titled("2027-01-05 09:30 UTC"), {}) \
+        == spec_digest(titled("2027-02-01 17:02 UTC"), {})
+    assert spec_digest(titled("2027-01-05 09:30 UTC"), {}) \
+        != spec_digest(SheetSpec("S", [Block(1, 1, [["Acme | COGS | generated x"]])]), {})

@@ -34,7 +34,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -83,9 +83,9 @@ def _feed_block(digest: Any, block: Block) -> None:
     _feed(digest, ("block", block.row, block.col))
     if _fingerprints(block.values):
         _feed(digest, ("fingerprints", np.shape(block.values)))
-    elif block.row == 1 and isinstance(block.values, np.ndarray) and block.values.dtype == object:
+    elif block.row == 1:
         _feed(digest, ("title", [[_GENERATED.sub("generated", v) if isinstance(v, str) else v
-                                  for v in row] for row in block.values.tolist()]))
+                                  for v in row] for row in _rows(block.values)]))
     else:
         _feed_values(digest, block.values)
     formulas = block.formulas
@@ -114,11 +114,18 @@ def _feed_values(digest: Any, values: object) -> None:
         _feed(digest, values)
 
 
+def _rows(values: object) -> list[list[object]]:
+    """A block's values as nested lists (an array's through ``tolist``)."""
+    if isinstance(values, np.ndarray):
+        return cast(list[list[object]], values.tolist())
+    return [list(row) for row in cast(Iterable[Iterable[object]], values)]
+
+
 def _fingerprints(values: object) -> bool:
     """A block of row fingerprints: text starting with ``MARK`` (or nothing) in every cell."""
-    if not isinstance(values, np.ndarray) or values.dtype != object or not values.size:
+    if isinstance(values, np.ndarray) and values.dtype.kind not in "OU":
         return False
-    found = [v for v in values.ravel().tolist() if v is not None]
+    found = [v for row in _rows(values) for v in row if v is not None]
     return bool(found) and all(isinstance(v, str) and v.startswith(MARK) for v in found)
 
 
