@@ -120,13 +120,14 @@ Cells = Mapping[str, object]  # {cell ref: value or FormulaCell}
 @dataclass(frozen=True)
 class Reseal:
     """One sheet of a write made again once the others are deflated: ``sheet`` is called
-    with their digests ({sheet name: part digest}, ``sopfin.xlsx.partdigest``) and returns
+    with their digests ({sheet name: part digest}, ``sopfin.xlsx.partdigest``) and the stored
+    digests of every sheet part the write stores ({sheet name: entry digest}) and returns
     the spec that replaces the one named ``name``, with the same state and styles (the
     ledger, whose new entry records the digest of the tab it publishes). A workbook without
     part digests (a book open in Excel) writes the spec as given."""
 
     name: str
-    sheet: Callable[[Mapping[str, str]], SheetSpec]
+    sheet: Callable[[Mapping[str, str], Mapping[str, str]], SheetSpec]
 
 
 @runtime_checkable
@@ -197,6 +198,12 @@ class Workbook(Protocol):
         named sheets; empty when the workbook has no parts (a book open in Excel)."""
         ...
 
+    def entry_digests(self, names: Iterable[str]) -> Mapping[str, str]:
+        """{sheet name: digest of its part's zip entry as stored, compressed bytes and all}
+        (``sopfin.xlsx.partdigest.entry_digest``): no inflating; empty when the workbook has
+        no parts (a book open in Excel)."""
+        ...
+
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None, *,
                      workbook_id: str | None = None,
@@ -221,6 +228,7 @@ class WorkbookSnapshot:
         self._raw: dict[str, RawGrid | None] = {}
         self._cells: dict[str, Cells | None] = {}
         self._digests: dict[str, str | None] = {}
+        self._entries: dict[str, str | None] = {}
         self._facts: dict[str, object] = {}
 
     @property
@@ -267,6 +275,9 @@ class WorkbookSnapshot:
 
     def part_digests(self, names: Iterable[str]) -> Mapping[str, str]:
         return _remembered(self._digests, names, self.reader.part_digests)
+
+    def entry_digests(self, names: Iterable[str]) -> Mapping[str, str]:
+        return _remembered(self._entries, names, self.reader.entry_digests)
 
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None, *,

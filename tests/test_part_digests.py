@@ -56,16 +56,23 @@ def book(closed_twice, tmp_path) -> Path:
 
 
 class CountingReads(WorkbookSnapshot):
-    """A snapshot that remembers which sheets a command read cell by cell."""
+    """A snapshot that remembers which sheets a command read cell by cell, and which sheets'
+    parts it inflated to hash."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(FileWorkbook(path).snapshot().reader)
         self.cells_read: list[str] = []
+        self.inflated: list[str] = []
 
     def read_cells(self, names: Iterable[str]) -> Mapping[str, Cells]:
         names = list(names)
         self.cells_read += names
         return super().read_cells(names)
+
+    def part_digests(self, names: Iterable[str]) -> Mapping[str, str]:
+        names = list(names)
+        self.inflated += names
+        return super().part_digests(names)
 
 
 def both_ways(path: Path) -> set[tuple[str, str]]:
@@ -103,7 +110,7 @@ def test_each_publish_entry_records_its_tab_part_as_it_is_in_the_file(closed_twi
     ledger = load_ledger(FileWorkbook(closed_twice))
     digests = FileWorkbook(closed_twice).part_digests(TABS.values())
     assert [e.tab_part for e in ledger] == [digests["Recon v001"], digests["Recon v002"]]
-    assert all(versions.entry_bytes(e).startswith(b"21:sopfin/ledger-entry/3,") for e in ledger)
+    assert all(versions.entry_bytes(e).startswith(b"21:sopfin/ledger-entry/4,") for e in ledger)
     assert intact_tabs(FileWorkbook(closed_twice), ledger, TABS) == {1, 2}
 
 
@@ -214,3 +221,61 @@ def test_a_ledger_written_before_part_digests_verifies_and_is_extended(book, tmp
     assert both_ways(book) == set()
     edit_first_value(book, "Recon v001")
     assert "tampered-cell" in {code for code, _ in both_ways(book)}
+
+
+def test_tabs_as_stored_are_proved_intact_without_inflating_them(book):
+    ledger = load_ledger(FileWorkbook(book))
+    stored = FileWorkbook(book).entry_digests(TABS.values())
+    assert versions.stored_digests_of(ledger[0]) == {1: ledger[0].tab_bytes.split("=")[1]}
+    assert versions.stored_digests_of(ledger[1]) == {1: stored["Recon v001"],
+                                                     2: stored["Recon v002"]}, \
+        "the second close records v002 and v001 as stored again, deselected"
+    counting = CountingReads(book)
+    assert intact_tabs(counting, ledger, TABS, KEY) == {1, 2}
+    assert counting.inflated == []
+    assert both_ways(book) == set()
+
+
+def test_a_tab_stored_again_alike_falls_back_to_its_xml_digest(book):
+    rebuild(book, lambda parts: parts)  # every part deflated again: other bytes, same XML
+    counting = CountingReads(book)
+    assert intact_tabs(counting, load_ledger(FileWorkbook(book)), TABS, KEY) == {1, 2}
+    assert sorted(counting.inflated) == sorted(TABS.values())
+
+
+def test_a_stored_digest_recorded_again_for_an_edited_tab_is_an_altered_entry(book):
+    ref = edit_first_value(book, "Recon v001")
+    ledger = load_ledger(FileWorkbook(book))
+    stored = FileWorkbook(book).entry_digests(TABS.values())
+    forged = versions.stored_digests_text({1: stored["Recon v001"], 2: stored["Recon v002"]})
+    write_sheets(book, [render_ledger([ledger[0], replace(ledger[1], tab_bytes=forged)])])
+    found = both_ways(book)
+    assert ("tampered-cell", f"Recon v001!{ref}") in found
+    assert ("entry-altered", f"{layout.LEDGER}!K3") in found
+
+
+def test_a_ledger_of_format_3_verifies_and_is_extended(book, tmp_path):
+    """A ledger as sopfin wrote it with part digests but before stored digests."""
+    legacy: list[versions.LedgerEntry] = []
+    for e in load_ledger(FileWorkbook(book)):
+        entry = versions.new_entry(
+            legacy, event=e.event, version=e.version, cycle=e.cycle, timestamp=e.timestamp,
+            author=e.author, status=e.status, input_hash=e.input_hash,
+            recon_hash=e.recon_hash, key=KEY, workbook_id=e.workbook_id,
+            input_sheets=e.input_sheets, note=e.note)
+        legacy.append(versions.with_tab_part(entry, e.tab_part, KEY))
+    spec = render_ledger(legacy)
+    width = len(versions.LEDGER_COLUMNS_V3)
+    write_sheets(book, [replace(spec, blocks=[
+        replace(b, values=np.asarray(b.values, dtype=object)[:, :width]) for b in spec.blocks])])
+    ledger = load_ledger(FileWorkbook(book))
+    assert all(versions.entry_bytes(e).startswith(b"21:sopfin/ledger-entry/3,") for e in ledger)
+    assert intact_tabs(FileWorkbook(book), ledger, TABS, KEY) == {1, 2}
+    assert both_ways(book) == set()
+    key = tmp_path / "k"
+    key.write_bytes(KEY)
+    assert main(["close", str(book), "--author", "B", "-q", "--force", "--key-file",
+                 str(key)]) == 0
+    after = load_ledger(FileWorkbook(book))
+    assert after[:2] == ledger and after[2].tab_bytes
+    assert both_ways(book) == set()

@@ -40,10 +40,19 @@ before them verifies as it did.
 
 Part digests. A publish entry written to a file also records ``tab_part``: the digest of its
 tab's worksheet part as the writer stored it (``sopfin.xlsx.partdigest``: SHA-256 over the
-zip entry's compressed bytes, method, CRC-32 and size). It is hashed in the format
-``sopfin/ledger-entry/3`` over every column. While the part in the file still has that digest
-its cells are the ones published, and verify need not read them; any other digest (a
-spreadsheet app's save rewrites every part) sends the tab to the full check.
+part's XML, its tab-selected flag left out). It is hashed in the format
+``sopfin/ledger-entry/3`` over ``LEDGER_COLUMNS_V3``. While the part in the file still has
+that digest its cells are the ones published, and verify need not read them; any other digest
+(a spreadsheet app's save rewrites every part) sends the tab to the full check.
+
+Stored digests. An entry written since also records ``tab_bytes``: for each published tab
+whose part that write stored (its own tab, and the previous one, stored again without its
+tab-selected flag), the SHA-256 of the part's zip entry as stored (compressed bytes, method,
+CRC-32 and size: ``sopfin.xlsx.partdigest.entry_digest``), as ``v001=<hex>;v002=<hex>``.
+It is hashed in the format ``sopfin/ledger-entry/4`` over every column. A tab whose entry
+still has the stored digest the latest sound entry records for it holds the bytes sopfin
+wrote, proved without inflating them; any other tab falls back to ``tab_part``, then to the
+cells.
 
 What an attacker holding the workbook can do, and what verify says with and without the key,
 is the threat-model table in docs/workbook.md, generated from ``sopfin.close.threats.THREATS``.
@@ -79,7 +88,8 @@ from sopfin.close.digests import (  # noqa: F401  (re-exported: the ledger's has
 LEDGER_COLUMNS_V1 = ("seq", "event", "version", "cycle", "timestamp", "author", "status",
                      "input_hash", "recon_hash", "prev_hash", "entry_hash", "hmac", "note")
 LEDGER_COLUMNS_V2 = (*LEDGER_COLUMNS_V1, "workbook_id", "input_sheets")
-LEDGER_COLUMNS = (*LEDGER_COLUMNS_V2, "tab_part")
+LEDGER_COLUMNS_V3 = (*LEDGER_COLUMNS_V2, "tab_part")
+LEDGER_COLUMNS = (*LEDGER_COLUMNS_V3, "tab_bytes")
 LEDGER_SHEET = layout.LEDGER
 GENESIS_HASH = "0" * 64
 PUBLISH, APPROVE = "publish", "approve"
@@ -130,6 +140,7 @@ class LedgerEntry:
     workbook_id: str = ""  # the identity of the workbook the entry was written in
     input_sheets: str = ""  # 'Demand=<16 hex>;Prices=...': each input sheet's hash
     tab_part: str = ""  # the digest of the published tab's part as written (PART_DIGEST)
+    tab_bytes: str = ""  # 'v001=<hex>;...': the stored digest of each tab this write stored
 
 
 assert tuple(f.name for f in fields(LedgerEntry)) == LEDGER_COLUMNS
@@ -139,9 +150,9 @@ assert tuple(f.name for f in fields(LedgerEntry)) == LEDGER_COLUMNS
 
 def entry_bytes(entry: LedgerEntry) -> bytes:
     """What ``entry_hash`` and ``hmac`` cover: every field but those two, in column order.
-    The format is the oldest that holds the entry's fields: 3 with a tab part digest, 2 with
-    the identity columns, else 1, so an entry written before a column existed hashes as it
-    did."""
+    The format is the oldest that holds the entry's fields: 4 with stored digests, 3 with a
+    tab part digest, 2 with the identity columns, else 1, so an entry written before a column
+    existed hashes as it did."""
     tag, columns = entry_format(entry)
     parts = [_netstring(tag)]
     parts += [_netstring(f"{name}={_field_text(getattr(entry, name))}")
@@ -151,8 +162,10 @@ def entry_bytes(entry: LedgerEntry) -> bytes:
 
 def entry_format(entry: LedgerEntry) -> tuple[str, tuple[str, ...]]:
     """The format tag of ``entry`` and the columns it covers."""
+    if entry.tab_bytes:
+        return "sopfin/ledger-entry/4", LEDGER_COLUMNS
     if entry.tab_part:
-        return "sopfin/ledger-entry/3", LEDGER_COLUMNS
+        return "sopfin/ledger-entry/3", LEDGER_COLUMNS_V3
     if entry.workbook_id or entry.input_sheets:
         return "sopfin/ledger-entry/2", LEDGER_COLUMNS_V2
     return "sopfin/ledger-entry/1", LEDGER_COLUMNS_V1
@@ -197,12 +210,31 @@ def new_entry(ledger: Sequence[LedgerEntry], *, event: str, version: int, cycle:
     return sealed if key is None else replace(sealed, hmac=compute_hmac(sealed, key))
 
 
-def with_tab_part(entry: LedgerEntry, tab_part: str, key: bytes | None) -> LedgerEntry:
+def with_tab_part(entry: LedgerEntry, tab_part: str, key: bytes | None,
+                  tab_bytes: Mapping[int, str] | None = None) -> LedgerEntry:
     """``entry`` recording ``tab_part`` (the digest of its tab's part, known once the part is
-    written), hashed and (with a key) authenticated again."""
-    draft = replace(entry, tab_part=tab_part, entry_hash="", hmac="")
+    written) and ``tab_bytes`` ({version: stored digest of its tab's part}), hashed and (with
+    a key) authenticated again."""
+    draft = replace(entry, tab_part=tab_part, tab_bytes=stored_digests_text(tab_bytes or {}),
+                    entry_hash="", hmac="")
     sealed = replace(draft, entry_hash=compute_entry_hash(draft))
     return sealed if key is None else replace(sealed, hmac=compute_hmac(sealed, key))
+
+
+def stored_digests_text(digests: Mapping[int, str]) -> str:
+    """``tab_bytes`` as written: ``v001=<hex>;v002=<hex>``, by version."""
+    return ";".join(f"v{v:03d}={digests[v]}" for v in sorted(digests))
+
+
+def stored_digests_of(entry: LedgerEntry) -> dict[int, str]:
+    """{version: stored digest} that ``entry`` records (none from a field it cannot read)."""
+    out = {}
+    for item in entry.tab_bytes.split(";") if entry.tab_bytes else ():
+        m = re.fullmatch(r"v(\d{3,})=([0-9a-f]{64})", item)
+        if m is None:
+            return {}
+        out[int(m.group(1))] = m.group(2)
+    return out
 
 
 def key_refusal(ledger: Sequence[LedgerEntry], key: bytes | None) -> str | None:

@@ -29,6 +29,7 @@ from sopfin.close.ledger import (
     compute_hmac,
     current_status,
     key_refusal,
+    stored_digests_of,
     with_tab_part,
 )
 from sopfin.close.ledger_checks import finding, verify_ledger
@@ -95,14 +96,26 @@ def intact_tabs(book: Workbook, ledger: Sequence[LedgerEntry],
     """The versions whose tab's part has the digest the version's publish entry recorded
     (``LedgerEntry.tab_part``), so its cells are as published. Only an entry that hashes to
     its ``entry_hash`` (and, with ``key``, carries a matching hmac) is taken at its word: the
-    tab of an altered entry gets the full check, which names what changed in it."""
+    tab of an altered entry gets the full check, which names what changed in it.
+
+    First without inflating anything: a tab whose own publish entry is sound and whose zip
+    entry has the stored digest the latest sound entry records for it
+    (``LedgerEntry.tab_bytes``) holds the bytes that close stored; only the other tabs are
+    inflated and hashed."""
     recorded: dict[int, str] = {}
+    stored: dict[int, str] = {}
     for entry in ledger:
+        sound = _sound(entry, key)
         if entry.event == PUBLISH and entry.version in names and entry.version not in recorded:
-            recorded[entry.version] = entry.tab_part if _sound(entry, key) else ""
-    wanted = {v: names[v] for v, part in recorded.items() if part}
+            recorded[entry.version] = entry.tab_part if sound else ""
+        if sound:
+            stored.update({v: d for v, d in stored_digests_of(entry).items() if v in names})
+    stored = {v: digest for v, digest in stored.items() if recorded.get(v)}
+    found = book.entry_digests([names[v] for v in stored]) if stored else {}
+    intact = {v for v in stored if found.get(names[v]) == stored[v]}
+    wanted = {v: names[v] for v, part in recorded.items() if part and v not in intact}
     found = book.part_digests(wanted.values()) if wanted else {}
-    return {v for v, name in wanted.items() if found.get(name) == recorded[v]}
+    return intact | {v for v, name in wanted.items() if found.get(name) == recorded[v]}
 
 
 def _sound(entry: LedgerEntry, key: bytes | None) -> bool:
@@ -123,10 +136,12 @@ class TabSeal:
     def reseal(self) -> Reseal:
         return Reseal(layout.LEDGER, self.sheet)
 
-    def sheet(self, digests: Mapping[str, str]) -> SheetSpec:
+    def sheet(self, digests: Mapping[str, str], stored: Mapping[str, str]) -> SheetSpec:
         part = digests.get(self.tab, "")
         if part:
-            self.entry = with_tab_part(self.entry, part, self.key)
+            tabs = {int(name[len(layout.RECON_PREFIX):]): digest
+                    for name, digest in stored.items() if layout.is_recon_name(name)}
+            self.entry = with_tab_part(self.entry, part, self.key, tabs)
         return render_ledger([*self.ledger, self.entry])
 
 

@@ -166,6 +166,9 @@ class LiveWorkbook:
     def part_digests(self, names: Iterable[str]) -> Mapping[str, str]:
         return {}  # a book open in Excel has no stored parts: every check reads the cells
 
+    def entry_digests(self, names: Iterable[str]) -> Mapping[str, str]:
+        return {}
+
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None, *,
                      workbook_id: str | None = None,

@@ -18,6 +18,7 @@ from sopfin.close.ledger import (
     LEDGER_COLUMNS,
     LEDGER_COLUMNS_V1,
     LEDGER_COLUMNS_V2,
+    LEDGER_COLUMNS_V3,
     LEDGER_SHEET,
     LedgerEntry,
 )
@@ -54,7 +55,8 @@ def parse_ledger(rows: Sequence[Sequence[object]]) -> list[LedgerEntry]:
     """Entries from the sheet's raw rows (row 1 = header). Empty rows are skipped.
 
     A ledger written before the identity columns (header ``LEDGER_COLUMNS_V1``) or before
-    the tab part digests (``LEDGER_COLUMNS_V2``) reads with those fields empty. Raises
+    the tab part digests (``LEDGER_COLUMNS_V2``) or the stored digests (``LEDGER_COLUMNS_V3``)
+    reads with those fields empty. Raises
     ValueError, naming the cell, for any other header or a seq / version that is not a whole
     number.
     """
@@ -62,7 +64,7 @@ def parse_ledger(rows: Sequence[Sequence[object]]) -> list[LedgerEntry]:
         raise ValueError(f"{layout.LEDGER}!A1: the ledger has no header row")
     header = _trimmed(rows[0])
     columns = tuple(_text(v) for v in header)
-    if columns not in (LEDGER_COLUMNS, LEDGER_COLUMNS_V2, LEDGER_COLUMNS_V1):
+    if columns not in (LEDGER_COLUMNS, LEDGER_COLUMNS_V3, LEDGER_COLUMNS_V2, LEDGER_COLUMNS_V1):
         raise ValueError(f"{layout.LEDGER}!A1: expected the header "
                          f"{', '.join(LEDGER_COLUMNS)}; found {header!r}")
     out = []

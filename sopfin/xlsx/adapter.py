@@ -100,6 +100,9 @@ class FileWorkbook:
     def part_digests(self, names: Iterable[str]) -> Mapping[str, str]:
         return sheet_part_digests(self.source, names)
 
+    def entry_digests(self, names: Iterable[str]) -> Mapping[str, str]:
+        return sheet_part_digests(self.source, names, stored=True)
+
     def write_sheets(self, specs: Sequence[SheetSpec],
                      states: Mapping[str, str] | None = None, *,
                      workbook_id: str | None = None,

@@ -322,16 +322,43 @@ class _Written:
     comment: bytes = b""
 
 
-def written_comment(crc: int) -> bytes:
-    """The zip entry comment of a sheet part sopfin wrote: it names the part's CRC-32, so an
-    entry whose data another program changed (keeping the comment or not) no longer matches.
-    Any re-save by a spreadsheet application drops it."""
-    return f"sopfin {crc:08x}".encode("ascii")
+def written_comment(crc: int, size: int | None = None, spec: str | None = None) -> bytes:
+    """The zip entry comment of a sheet part sopfin wrote: it names the part's CRC-32 (and,
+    since spec digests, its inflated size and the digest of the spec it was built from:
+    ``sopfin.xlsx.specdigest``), so an entry whose data another program changed (keeping the
+    comment or not) no longer matches. Any re-save by a spreadsheet application drops it."""
+    text = f"sopfin {crc:08x}"
+    if size is not None and spec is not None:
+        text += f" {size} {spec}"
+    return text.encode("ascii")
 
 
 def as_written(info: zipfile.ZipInfo) -> bool:
     """Is this entry's data exactly what sopfin wrote (``written_comment``)?"""
-    return info.comment == written_comment(info.CRC)
+    fields = info.comment.split(b" ")
+    if fields[:2] != written_comment(info.CRC).split(b" "):
+        return False
+    return len(fields) == 2 or (len(fields) == 4 and fields[2] == str(info.file_size).encode())
+
+
+def recorded_spec(info: zipfile.ZipInfo) -> str | None:
+    """The spec digest the entry was built from, when its data is still exactly what sopfin
+    wrote and it was deflated; else None (the part must be built)."""
+    fields = info.comment.split(b" ")
+    if len(fields) != 4 or not as_written(info) or info.compress_type != zipfile.ZIP_DEFLATED:
+        return None
+    return fields[3].decode("ascii", "replace")
+
+
+def stored_extent(info: zipfile.ZipInfo, source: BinaryIO) -> Deflated:
+    """Where the compressed bytes of entry ``info`` are in ``source``, with its zip fields."""
+    source.seek(info.header_offset)
+    fixed = source.read(30)
+    if fixed[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    name_len, extra_len = struct.unpack("<HH", fixed[26:30])
+    return Deflated(info.header_offset + 30 + name_len + extra_len, info.compress_size,
+                    info.file_size, info.CRC)
 
 
 class ZipSink:
@@ -401,14 +428,17 @@ class ZipSink:
         self.entries.append(entry)
 
     def add_deflated(self, name: str, source: BinaryIO, part: Deflated,
-                     date_time: tuple[int, ...] = FIXED_DATE_TIME) -> None:
+                     date_time: tuple[int, ...] = FIXED_DATE_TIME,
+                     spec: str | None = None, mark: bool = True) -> None:
         """An entry whose deflated bytes are already at ``part.offset`` of ``source``: a sheet
-        sopfin wrote, its entry commented with ``written_comment`` when ``mark_written``."""
+        sopfin wrote, its entry commented with ``written_comment`` (recording ``spec``, the
+        digest of the spec it was built from) when ``mark_written`` and ``mark``."""
         flags = 0x800 if not name.isascii() else 0
         dos_time, dos_date = _dos_time(date_time)
         entry = _Written(name.encode("utf-8"), flags, zipfile.ZIP_DEFLATED, dos_time, dos_date,
                          part.crc, part.csize, part.usize, self.fh.tell(), 20, 20, 0, 0,
-                         written_comment(part.crc) if self.mark_written else b"")
+                         written_comment(part.crc, part.usize, spec)
+                         if self.mark_written and mark else b"")
         self._check_size(entry.offset, part.csize, part.usize)
         self.fh.write(self._header(entry))
         source.seek(part.offset)

@@ -11,6 +11,11 @@ bytes (``stored_digest``, through ``sopfin.xlsx.readback.sheet_part_digests``) a
 inflating (with ISA-L when installed) and hashing a part costs a small fraction of reading
 its cells. A spreadsheet app's save rewrites every part,
 and so changes every digest.
+
+A part's stored digest (``entry_digest``) is SHA-256 over its zip entry as stored: method,
+CRC-32, sizes and compressed bytes. It proves a part unchanged without inflating it, but only
+against the bytes one write stored; the ledger records it for each published tab a close
+stores (``sopfin.close.ledger``, ``tab_bytes``) and falls back to the XML digest for the rest.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ _INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, *(
     else ()))
 
 DIGEST_TAG = b"sopfin-part/1\n"
+STORED_TAG = b"sopfin-stored/1\n"
 HEAD_BYTES = 1 << 16  # the sheet views come before the cells, well within this
 _BLOCK = 1 << 20
 
@@ -60,6 +66,28 @@ def content_digest(chunks: Iterable[bytes]) -> str:
 def digest_of(fh: BinaryIO, part: Deflated) -> str:
     """The digest of a part the writer deflated: ``part.csize`` bytes at ``part.offset``."""
     return content_digest(_inflated(_stored(fh, part), part.usize))
+
+
+def entry_digest(view: memoryview, info: zipfile.ZipInfo) -> str | None:
+    """The stored digest of the zip entry ``info`` of the package whose bytes are ``view``;
+    None when its local header is not where the directory says."""
+    data = _stored_bytes(view, info)
+    if data is None:
+        return None
+    return _entry_digest(info.compress_type, info.CRC, info.file_size, (data,))
+
+
+def deflated_entry_digest(fh: BinaryIO, part: Deflated) -> str:
+    """The stored digest of a part the writer deflated, as its zip entry will hold it."""
+    return _entry_digest(zipfile.ZIP_DEFLATED, part.crc, part.usize, _stored(fh, part))
+
+
+def _entry_digest(method: int, crc: int, size: int,
+                  blocks: Iterable[bytes | memoryview]) -> str:
+    digest = hashlib.sha256(STORED_TAG + struct.pack("<HLQ", method, crc, size))
+    for block in blocks:
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def stored_digest(view: memoryview, info: zipfile.ZipInfo) -> str | None:

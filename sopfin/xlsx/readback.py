@@ -36,7 +36,7 @@ from sopfin.xlsx.package import (
     read_relationships,
     rels_part_of,
 )
-from sopfin.xlsx.partdigest import InflateError, stored_digest
+from sopfin.xlsx.partdigest import InflateError, entry_digest, stored_digest
 from sopfin.xlsx.read import WorkbookReadError
 from sopfin.xlsx.readcell import (
     FormulaState,
@@ -98,9 +98,12 @@ def sheets_as_written(path: PackageSource, names: Iterable[str]) -> set[str]:
         return out
 
 
-def sheet_part_digests(path: PackageSource, names: Iterable[str]) -> dict[str, str]:
+def sheet_part_digests(path: PackageSource, names: Iterable[str], stored: bool = False,
+                       ) -> dict[str, str]:
     """{sheet name: digest of its worksheet part} (``sopfin.xlsx.partdigest``) for the named
-    sheets the workbook has; a part that cannot be read whole is absent (the cells decide)."""
+    sheets the workbook has; a part that cannot be read whole is absent (the cells decide).
+    ``stored``: the digest of its zip entry as stored (``entry_digest``), not inflated."""
+    take = entry_digest if stored else stored_digest
     package = package_of(path)
     view = memoryview(package.data)
     with open_zip(package) as zf:
@@ -109,7 +112,7 @@ def sheet_part_digests(path: PackageSource, names: Iterable[str]) -> dict[str, s
         for name in names:
             info = zf.NameToInfo.get(parts.get(name) or "")
             try:
-                digest = stored_digest(view, info) if info is not None else None
+                digest = take(view, info) if info is not None else None
             except InflateError:
                 digest = None
             if digest is not None:

@@ -14,8 +14,10 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence, Sized
+import zipfile
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -77,15 +79,18 @@ from sopfin.xlsx.package import (
     open_package,
     owned_positions,
     parse_xml,
+    recorded_spec,
     rels_part_of,
     remove_override,
     remove_relationship,
+    stored_extent,
 )
-from sopfin.xlsx.partdigest import digest_of
+from sopfin.xlsx.partdigest import deflated_entry_digest, digest_of
 from sopfin.xlsx.printnames import positions_of, replace_print_names
 from sopfin.xlsx.screen import SheetTooLargeError, reading
 from sopfin.xlsx.sheetxml import ExcelLimitError, block_styles, check_blocks, worksheet_chunks
 from sopfin.xlsx.source import PackageBytes, PackageSource, path_of
+from sopfin.xlsx.specdigest import parts_digests
 from sopfin.xlsx.states import SHEET_STATES, restored_states, sheet_states
 from sopfin.xlsx.styles import resolve_styles
 
@@ -105,16 +110,19 @@ SIGNED_WARNING = ("the workbook is digitally signed; its signature parts are kep
 
 
 class PartDigests(Mapping[str, str]):
-    """{sheet name: digest of its part} for the sheets one write deflated, each digest taken
-    when it is first asked for (``sopfin.xlsx.partdigest``)."""
+    """{sheet name: digest of its part} for the sheets one write stores, each digest taken
+    when it is first asked for (``sopfin.xlsx.partdigest``: ``digest_of`` over the XML, or
+    ``deflated_entry_digest`` over the zip entry as stored)."""
 
-    def __init__(self, parts: Mapping[str, tuple[BinaryIO, Deflated]]) -> None:
+    def __init__(self, parts: Mapping[str, tuple[BinaryIO, Deflated]],
+                 take: Callable[[BinaryIO, Deflated], str] = digest_of) -> None:
         self._parts = parts
+        self._take = take
         self._taken: dict[str, str] = {}
 
     def __getitem__(self, name: str) -> str:
         if name not in self._taken:
-            self._taken[name] = digest_of(*self._parts[name])
+            self._taken[name] = self._take(*self._parts[name])
         return self._taken[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -135,6 +143,7 @@ class WriteReport:
     removed: tuple[str, ...]  # part names dropped (old rels of replaced sheets, calcChain)
     bytes_written: int
     warnings: tuple[str, ...] = field(default=())
+    copied: tuple[str, ...] = field(default=())  # replaced sheets whose part was copied as it was
 
 
 # --- public API ------------------------------------------------------------------------------
@@ -506,7 +515,8 @@ def _resealed(reseal: Reseal, given: SheetSpec,
               xf: dict[Style, int], rid: str | None, fast: bool, part: str,
               ) -> tuple[BinaryIO, Deflated]:
     """The resealed sheet, deflated into memory (it is small: the ledger)."""
-    spec = reseal.sheet(PartDigests({names[p]: found for p, found in ready.items()}))
+    by_name = {names[p]: found for p, found in ready.items() if p in names}
+    spec = reseal.sheet(PartDigests(by_name), PartDigests(by_name, deflated_entry_digest))
     if (spec.name, spec.state, spec.owned) != (given.name, given.state, given.owned) \
             or not block_styles(spec.blocks) <= block_styles(given.blocks):
         raise ValueError(f"the resealed sheet {given.name!r} differs from the one planned in "
@@ -545,15 +555,23 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
     source = pkg.source
     targets = [*replaced.items(), *((p, s) for s, _, p in plan.add)]
     late = next((p for p, s in targets if reseal and s.name == reseal.name), None)
+    digests = parts_digests([(p, s) for p, s in targets if p != late], xf, drawn.rids) \
+        if mark_written else {}
+    copied = _unchanged_parts(pkg, [p for p in replaced if p != late], digests)
     jobs = [_sheet_job(part, spec, xf, drawn.rids.get(part))
-            for part, spec in targets if part != late]
+            for part, spec in targets if part != late and part not in copied]
+    restyled = _restyled_sheets(pkg, edits)
     with save_faults(path), deflated_parts(jobs, path.parent, fast_deflate) as deflate_all, \
             atomic_replace(path, edits.warnings) as fh:
         sheets_ready = deflate_all()
+        sheets_ready.update({part: (source, stored_extent(info, source))
+                             for part, info in copied.items()})
+        sheets_ready.update(_deflated_whole(restyled, fast_deflate))
         if reseal is not None and late is not None:
+            names = {p: s.name for p, s in targets} | {
+                s.part: s.name for s in pkg.sheets if s.part in restyled}
             sheets_ready[late] = _resealed(reseal, dict(targets)[late], sheets_ready,
-                                           {p: s.name for p, s in targets}, xf,
-                                           drawn.rids.get(late), fast_deflate, late)
+                                           names, xf, drawn.rids.get(late), fast_deflate, late)
         sink = ZipSink(fh, fast_deflate, mark_written)
         for info in pkg.zf.infolist():
             name = info.filename
@@ -561,8 +579,9 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
                 continue
             if name in edits.parts:
                 sink.add(name, edits.parts.pop(name), info.date_time)
-            elif name in replaced:
-                sink.add_deflated(name, *sheets_ready[name], info.date_time)
+            elif name in replaced or name in restyled:
+                sink.add_deflated(name, *sheets_ready[name], info.date_time,
+                                  digests.get(name), mark=name in replaced)
             elif name in patched:
                 sink.add(name, patched[name], info.date_time)
             else:
@@ -570,8 +589,38 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
         for name, data in edits.parts.items():  # registry and chart parts new to the package
             sink.add(name, data)
         for _, _, part in plan.add:
-            sink.add_deflated(part, *sheets_ready[part])
+            sink.add_deflated(part, *sheets_ready[part], spec=digests.get(part))
         size = sink.close()
     return WriteReport(path, tuple(s.name for s, _, _ in plan.add),
                        tuple(s.name for s, _ in plan.replace), touched,
-                       tuple(sorted(edits.removed)), size, tuple(edits.warnings))
+                       tuple(sorted(edits.removed)), size, tuple(edits.warnings),
+                       tuple(replaced[part].name for part in copied))
+
+
+def _restyled_sheets(pkg: Package, edits: _Edits) -> dict[str, bytes]:
+    """The sheet parts the write edits in place (only their tab-selected flag: ``activetab``),
+    taken out of ``edits`` to be deflated as sheets are, before the ledger is resealed, so
+    that it can record what they are as stored."""
+    sheet_parts = {s.part for s in pkg.sheets if s.part}
+    return {name: edits.parts.pop(name) for name in list(edits.parts) if name in sheet_parts}
+
+
+def _deflated_whole(parts: Mapping[str, bytes], fast: bool,
+                    ) -> dict[str, tuple[BinaryIO, Deflated]]:
+    """``parts`` deflated into memory, as worksheet parts are."""
+    buffer = io.BytesIO()
+    return {name: (buffer, deflate_job(buffer, DeflateJob(name, partial(tuple, (xml,)), 0),
+                                       fast)) for name, xml in parts.items()}
+
+
+def _unchanged_parts(pkg: Package, parts: Iterable[str], digests: Mapping[str, str | None],
+                     ) -> dict[str, zipfile.ZipInfo]:
+    """{part: its zip entry} for the replaced parts whose entry is still exactly what sopfin
+    wrote from a spec with the digest the new spec has: their compressed bytes are copied."""
+    out = {}
+    for part in parts:
+        info = pkg.zf.getinfo(part)
+        wanted = digests.get(part)
+        if wanted is not None and recorded_spec(info) == wanted:
+            out[part] = info
+    return out
