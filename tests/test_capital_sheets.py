@@ -186,7 +186,7 @@ def test_cash_effect_is_minus_the_change_and_adds_up(rows, dso, dpo, opening):
 def _cost_in_force(plan, family: str, month: str) -> float:
     """Material + labour + overhead of the family's StdCost row in force in ``month``."""
     table = plan.std_cost
-    keys = table.keys.reset_index(drop=True)
+    keys = table.keys
     rows = [i for i in range(len(keys)) if keys["family"][i] == family
             and (keys["effective_from"][i] or "0000-00") <= month]
     latest = max(rows, key=lambda i: keys["effective_from"][i] or "0000-00")

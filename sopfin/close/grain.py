@@ -108,13 +108,13 @@ def _side(frame: pd.DataFrame, items: pd.Index) -> Side:
 
 
 def _plan_lines(d: Dollarized, s: int, cols: np.ndarray) -> pd.DataFrame:
-    fam_idx = d.lines["fam_idx"].to_numpy(np.int64)
+    fam_idx = d.lines["fam_idx"]
     shipped = d.line["shipments_units"][s][:, cols]
     revenue = d.line["revenue"][s][:, cols]
     cost = shipped * d.fam["unit_cost"][s][fam_idx][:, cols]
     present = (shipped != 0).any(axis=1) | (revenue != 0).any(axis=1) | (cost != 0).any(axis=1)
     index = pd.MultiIndex.from_arrays(
-        [d.lines[FAMILY].to_numpy(dtype=object), d.lines[CHANNEL].to_numpy(dtype=object)],
+        [d.lines[FAMILY], d.lines[CHANNEL]],
         names=[FAMILY, CHANNEL])
     return pd.DataFrame({"units": shipped.sum(axis=1), "revenue": revenue.sum(axis=1),
                          "cogs": cost.sum(axis=1), "present": present}, index=index)
@@ -125,9 +125,9 @@ def _budget_lines(plan: Plan, d: Dollarized, cols: np.ndarray) -> pd.DataFrame:
     table = plan.budget
     names = list(table.value_names)
     picked = table.values[:, [names.index(d.months[c]) for c in cols]]
-    rows = pd.DataFrame({FAMILY: table.keys[FAMILY].to_numpy(dtype=object),
-                         CHANNEL: table.keys[CHANNEL].to_numpy(dtype=object),
-                         "measure": table.keys["measure"].to_numpy(dtype=object),
+    rows = pd.DataFrame({FAMILY: table.keys[FAMILY],
+                         CHANNEL: table.keys[CHANNEL],
+                         "measure": table.keys["measure"],
                          "amount": picked.sum(axis=1), "held": (picked != 0).any(axis=1)})
     rows = rows[rows["measure"].isin(SIDE_MEASURES) & rows[FAMILY].isin(d.families)]
     if rows.empty:

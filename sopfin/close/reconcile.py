@@ -48,7 +48,7 @@ from sopfin.close.records import BridgeLine, FinanceInputs, Override, Reconcilia
 from sopfin.close.window import parse_window
 from sopfin.engine.bridge import BOTH, DISCONTINUED, NEW, TOTAL, pvm
 from sopfin.engine.results import Dollarized
-from sopfin.model import Issue, IssueCode, Plan, Table
+from sopfin.model import Issue, IssueCode, Plan, Table, text_column
 from sopfin.money import to_cents
 
 __all__ = ["apply_overrides", "compare_forecast", "parse_window", "reconcile"]
@@ -141,8 +141,8 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
 def actuals_frame(actuals: Table) -> pd.DataFrame:
     """The Actuals table as (family, measure) x month; repeated keys summed, blanks NaN."""
     keys = pd.MultiIndex.from_arrays(
-        [actuals.keys["family"].to_numpy(dtype=object),
-         actuals.keys["measure"].to_numpy(dtype=object)], names=["family", "measure"])
+        [actuals.keys["family"],
+         actuals.keys["measure"]], names=["family", "measure"])
     actual = pd.DataFrame(actuals.values, index=keys, columns=list(actuals.value_names))
     return actual.groupby(level=[0, 1], sort=False).sum(min_count=1)
 
@@ -290,7 +290,7 @@ def _variance_lines(d: Dollarized, s: int, cols: np.ndarray) -> list[BridgeLine]
         return []
     amounts = d.variance[s][:, cols].sum(axis=1)
     used = (d.variance[s][:, cols] != 0).any(axis=1)
-    types = d.variance_lines["type"].astype(str).to_numpy()
+    types = text_column(str(t) for t in d.variance_lines["type"].tolist())
     lines = []
     for name in dict.fromkeys(types[used]):
         amount = -float(amounts[types == name].sum())
@@ -308,9 +308,9 @@ def budget_inventory(plan: Plan, d: Dollarized) -> tuple[np.ndarray, np.ndarray]
     has = np.zeros(len(d.families), dtype=bool)
     if not len(table):
         return grid, has
-    fam = pd.Index(list(d.families), dtype=object).get_indexer(
-        table.keys["family"].to_numpy(dtype=object))  # type: ignore[arg-type]  # any array
-    rows = np.flatnonzero((fam >= 0) & (table.keys["measure"] == "inventory").to_numpy())
+    position = {f: i for i, f in enumerate(d.families)}
+    fam = np.array([position.get(f, -1) for f in table.keys["family"].tolist()], dtype=np.int64)
+    rows = np.flatnonzero((fam >= 0) & (table.keys["measure"] == "inventory"))
     np.add.at(grid, fam[rows], table.values[rows, :len(d.months)])
     has[fam[rows]] = True
     return grid, has
@@ -478,7 +478,7 @@ def compare_forecast(plan: Plan, d: Dollarized, fin: FinanceInputs) -> list[Issu
     adjusted: dict[str, dict[str, np.ndarray]] = {}
     found = []
     for i in range(len(table)):
-        scenario, name, measure = (str(table.keys[k].iat[i])
+        scenario, name, measure = (str(table.keys[k][i])
                                    for k in ("scenario", "family", "measure"))
         if scenario not in d.scenarios or measure not in ("revenue", "cogs"):
             continue
