@@ -49,7 +49,6 @@ def test_a_command_on_a_plan_imports_no_pandas(demo_copy: Path, command: str):
     assert _pandas_after([command, str(demo_copy)]) == "False 0"
 
 
-@pytest.mark.xfail(strict=True, reason="verify reads published snapshots with pandas")
 def test_verify_imports_no_pandas(demo_copy: Path):
     assert main(["close", str(demo_copy), "-q"]) == 0
     assert _pandas_after(["verify", str(demo_copy)]) == "False 0"

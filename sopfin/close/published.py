@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import hmac as hmac_lib
 from collections.abc import Mapping, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sopfin import layout
 from sopfin.close import provenance
@@ -40,6 +39,9 @@ from sopfin.render.recon import hashed_cells, recon_claim, snapshot_from_cells
 from sopfin.sheetspec import SheetSpec
 from sopfin.workbook import Reseal, Workbook
 from sopfin.xlsx.errors import WorkbookError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class LedgerUnreadableError(WorkbookError):

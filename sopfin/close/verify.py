@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
-import pandas as pd
 
 from sopfin import layout
 from sopfin.close import provenance
@@ -46,6 +45,9 @@ from sopfin.money import to_cents
 from sopfin.pipeline import RunResult, Timings, check_with_finance, plan_outputs, read_snapshot
 from sopfin.render.recon import snapshot_from_cells
 from sopfin.workbook import SheetGuardView, Workbook
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -250,6 +252,8 @@ def run_diff(target: str | Path | Workbook, version_a: int, version_b: int) -> A
 def diff_snapshots(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     """Totals over the horizon per (family, measure): a, b, change; largest change first
     (money measures before units at equal size)."""
+    import pandas as pd
+
     ta = a.sum(axis=1).rename("a")
     tb = b.sum(axis=1).rename("b")
     both = pd.concat([ta, tb], axis=1).fillna(0.0)

@@ -21,10 +21,9 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
-import pandas as pd
 
 from sopfin import layout
 from sopfin.close.digests import DIGEST_MARKER, FormulaCell, seal
@@ -55,6 +54,9 @@ from sopfin.sheetspec import (
     SheetSpec,
     Style,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HEADER_FIRST_ROW = 4
 HEADER_LABELS = ("Version", "Cycle", "Status at publish", "Published (UTC)", "Author",
@@ -103,7 +105,7 @@ def _cell_value(v: object) -> object:
         return number if number - number == 0.0 else None
     if type(v) is str and v.isascii() and v.isprintable() and len(v) <= MAX_TEXT:
         return v or None  # nothing for written_text to clean
-    if v is pd.NA or v is pd.NaT:
+    if type(v).__name__ in ("NAType", "NaTType"):  # pandas' missing values
         return None
     if v is None or isinstance(v, (bool, np.bool_)):
         return None if v is None else bool(v)
@@ -313,6 +315,8 @@ def _frame(tab: _Tab, title: str, frame: pd.DataFrame | None, styles: Mapping[st
 
 
 def _numeric_styles(frame: pd.DataFrame | None) -> dict[str, Style]:
+    import pandas as pd
+
     if frame is None:
         return {}
     out = {}
@@ -510,6 +514,8 @@ def snapshot_from_cells(cells: Mapping[str, object],
 
     Reads the bands under the first column-A cell starting with ``title`` until a row that
     holds text in column A only (the next section) or the end of the tab."""
+    import pandas as pd
+
     grid: dict[int, dict[int, object]] = {}
     for ref, value in cells.items():
         if isinstance(value, str) and value.startswith(DIGEST_MARKER):

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sopfin.close.records import Reconciliation
 from sopfin.sheetspec import Style
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 WORKING_CAPITAL_LABELS = {
     "scenario": "Scenario", "dio": "DIO (days)", "dso": "DSO (days)",
