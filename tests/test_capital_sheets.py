@@ -202,11 +202,11 @@ def test_the_demo_reports_its_stranded_stock(built_demo: Path):
     rec = reconcile(result.plan, result.dollarized, result.finance)
     trapped = rec.exposure
     assert trapped is not None and rec.exposure_as_at == "2028-06"
-    assert set(trapped.index) == {"VLV-120", "VLV-180", "Total"}
+    assert set(trapped.labels()) == {"VLV-120", "VLV-180", "Total"}
     # by hand: the opening units (no demand, no supply) at the cost in force in 2028-06
     plan = result.plan
     opening = dict(zip(plan.opening.keys["family"], plan.opening.values[:, 0], strict=True))
     by_hand = opening["VLV-120"] * _cost_in_force(plan, "VLV-120", "2028-06")
-    assert trapped.loc["VLV-120", "stranded_units"] == opening["VLV-120"]
-    assert trapped.loc["VLV-120", "stranded_value"] == pytest.approx(by_hand, abs=0.005)
-    assert 60_000 < trapped.loc["Total", "stranded_value"] < 66_000
+    assert trapped.at("VLV-120", "stranded_units") == opening["VLV-120"]
+    assert trapped.at("VLV-120", "stranded_value") == pytest.approx(by_hand, abs=0.005)
+    assert 60_000 < trapped.at("Total", "stranded_value") < 66_000

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from sopfin.close.cost_variances import ActualCosts, CostVariances, Standards
     from sopfin.close.ebitda import Ebitda
+    from sopfin.close.rowtable import RowTable
 
 
 @dataclass(frozen=True)
@@ -167,10 +168,10 @@ class Reconciliation:
     cost_variances: CostVariances | None = None
     # per scenario over the window (sopfin.close.capital_view): dio, dso, dpo, ccc, turnover,
     # receivables, payables, inventory, net_working_capital (at the window's end), cash_effect
-    working_capital: pd.DataFrame | None = None
+    working_capital: RowTable | None = None
     # the reconciled scenario's stranded and excess stock by family (units, value) and Total,
     # as at the month ``exposure_as_at`` ('' when the plan can judge no month)
-    exposure: pd.DataFrame | None = None
+    exposure: RowTable | None = None
     exposure_as_at: str = ""
     # the P&L headline (revenue, gross margin, opex, EBITDA) and the EBITDA bridge over the
     # window (sopfin.close.ebitda); None without opex lines

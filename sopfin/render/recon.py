@@ -30,6 +30,7 @@ from sopfin.close.digests import DIGEST_MARKER, FormulaCell, seal
 from sopfin.close.imported import ImportRecord
 from sopfin.close.ledger_checks import TabClaim
 from sopfin.close.records import END, START, BridgeLine, Reconciliation
+from sopfin.close.rowtable import RowTable
 from sopfin.guard.respelling import as_written
 from sopfin.money import round_to_total, to_cents
 from sopfin.render.page import recon_page
@@ -295,33 +296,44 @@ def _levels(helpers: Sequence[tuple[float | None, ...]]) -> list[float]:
     return out
 
 
-def _frame(tab: _Tab, title: str, frame: pd.DataFrame | None, styles: Mapping[str, Style],
-           labels: Mapping[str, str] | None = None, empty: str = "none") -> None:
-    """A DataFrame as a table: index level(s) first, then the columns."""
+def _frame(tab: _Tab, title: str, frame: RowTable | pd.DataFrame | None,
+           styles: Mapping[str, Style], labels: Mapping[str, str] | None = None,
+           empty: str = "none") -> None:
+    """A table: its key column(s) first, then the value columns."""
     if frame is None:
         return
-    flat = frame.reset_index()
+    table = frame if isinstance(frame, RowTable) else _row_table(frame)
+    names = [*table.index_names, *table.columns]
     labels = labels or {}
-    tab.section(title, [labels.get(str(c), str(c).replace("_", " ").capitalize())
-                        for c in flat.columns])
-    kinds = [styles.get(str(c)) for c in flat.columns]
-    for record in flat.itertuples(index=False):
+    tab.section(title, [labels.get(c, c.replace("_", " ").capitalize()) for c in names])
+    kinds = [styles.get(c) for c in names]
+    columns = [values.tolist() for values in table.columns.values()]
+    for i, key in enumerate(table.index):
+        record = [*key, *(values[i] for values in columns)]
         tab.row([_money(v) if s in (Style.MONEY, Style.MONEY_WHOLE, Style.MONEY_WHOLE_BOLD)
                  else v for v, s in zip(record, kinds, strict=True)],
                 [s or Style.TEXT for s in kinds])
-    if flat.empty:
+    if not len(table):
         tab.none(empty)
     tab.skip()
 
 
-def _numeric_styles(frame: pd.DataFrame | None) -> dict[str, Style]:
-    import pandas as pd
+def _row_table(frame: pd.DataFrame) -> RowTable:
+    """A frame's index levels (named as ``reset_index`` names them) and columns."""
+    levels = frame.index.nlevels
+    names = tuple(str(n) if n is not None else ("index" if levels == 1 else f"level_{i}")
+                  for i, n in enumerate(frame.index.names))
+    index = tuple(k if levels > 1 else (k,) for k in frame.index)
+    return RowTable(names, index, {str(c): frame[c].to_numpy() for c in frame.columns})
 
+
+def _numeric_styles(frame: RowTable | pd.DataFrame | None) -> dict[str, Style]:
     if frame is None:
         return {}
+    table = frame if isinstance(frame, RowTable) else _row_table(frame)
     out = {}
-    for c in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[c]):
+    for c, values in table.columns.items():
+        if np.asarray(values).dtype.kind not in "biufc":
             continue
         name = str(c).lower()
         if "units" in name:

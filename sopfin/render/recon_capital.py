@@ -17,7 +17,7 @@ from sopfin.close.records import Reconciliation
 from sopfin.sheetspec import Style
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from sopfin.close.rowtable import RowTable
 
 WORKING_CAPITAL_LABELS = {
     "scenario": "Scenario", "dio": "DIO (days)", "dso": "DSO (days)",
@@ -37,7 +37,7 @@ RATIOS = ("dio", "dso", "dpo", "ccc", "turnover")
 @dataclass(frozen=True)
 class ReconTable:
     title: str
-    frame: pd.DataFrame | None
+    frame: RowTable | None
     styles: Mapping[str, Style]
     labels: Mapping[str, str]
     empty: str = "none"
