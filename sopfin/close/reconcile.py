@@ -45,6 +45,7 @@ from sopfin.close.grain import (
     plan_side,
 )
 from sopfin.close.records import BridgeLine, FinanceInputs, Override, Reconciliation, Window
+from sopfin.close.rowtable import RowTable, single_key
 from sopfin.close.window import parse_window
 from sopfin.engine.bridge import BOTH, DISCONTINUED, NEW, TOTAL, pvm
 from sopfin.engine.results import Dollarized
@@ -317,7 +318,7 @@ def budget_inventory(plan: Plan, d: Dollarized) -> tuple[np.ndarray, np.ndarray]
 
 
 def scenario_table(plan: Plan, d: Dollarized, overrides: Sequence[Override],
-                   cols: np.ndarray) -> pd.DataFrame:
+                   cols: np.ndarray) -> RowTable:
     """One row per scenario over the window's months (columns: see ``Reconciliation``).
 
     Budget inventory cash is -(change in budget ending inventory value) month by month, the
@@ -348,9 +349,9 @@ def scenario_table(plan: Plan, d: Dollarized, overrides: Sequence[Override],
             "budget_inventory_cash": budget_cash, "cash_vs_budget": versus,
             "revenue_at_risk": float(d.fam["revenue_at_risk"][s][:, cols].sum()),
         }
-    frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame.index.name = "scenario"
-    return frame
+    names = list(next(iter(rows.values()), {}))
+    return single_key("scenario", list(rows), {
+        n: np.array([row[n] for row in rows.values()], dtype=np.float64) for n in names})
 
 
 def plan_snapshot(d: Dollarized, overrides: Sequence[Override], scenario: str) -> pd.DataFrame:

@@ -144,7 +144,7 @@ class Reconciliation:
     # per scenario over the window: revenue, budget_revenue, revenue_gap, gross_margin,
     # budget_gross_margin, gross_margin_gap, inventory_value (end), inventory_cash,
     # budget_inventory_cash (NaN without an inventory budget), cash_vs_budget, revenue_at_risk
-    scenarios: pd.DataFrame
+    scenarios: RowTable
     overrides: tuple[Override, ...]
     actions: tuple[Action, ...]
     revenue_gap: float  # plan (with overrides) - budget, window

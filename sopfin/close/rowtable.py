@@ -59,7 +59,7 @@ class RowTable:
                 if self.index else pd.MultiIndex.from_arrays(
                     [[]] * len(self.index_names), names=list(self.index_names))
         else:
-            index = pd.Index([k[0] for k in self.index], name=self.index_names[0], dtype=object)
+            index = pd.Index([k[0] for k in self.index], name=self.index_names[0])
         return pd.DataFrame(dict(self.columns), index=index)
 
 

@@ -484,11 +484,8 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
                 rec.actual_bridge, helpers=False)
     _overrides(tab, rec)
     _actions(tab, rec)
-    scenarios = rec.scenarios
-    if "scenario" in scenarios.columns:
-        scenarios = scenarios.set_index("scenario")
-    scenarios = scenarios.rename_axis(cast(str, scenarios.index.name or "scenario"))
-    _frame(tab, "Scenario comparison", scenarios, _numeric_styles(scenarios), SCENARIO_LABELS)
+    _frame(tab, "Scenario comparison", rec.scenarios, _numeric_styles(rec.scenarios),
+           SCENARIO_LABELS)
     _silent(tab, rec)
     _frame(tab, "Forecast accuracy, last approved version vs actuals", rec.accuracy,
            _numeric_styles(rec.accuracy))
