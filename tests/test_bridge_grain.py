@@ -274,7 +274,7 @@ def test_actuals_by_channel_are_checked_and_sum_by_family():
     d, _ = dollarize(plan)
     r = reconcile(plan, d, fin, window="2027-01")
     assert r.latest_estimate is not None
-    assert r.latest_estimate.at[("P-100", "units"), "2027-01"] == 130.0
+    assert r.latest_estimate.frame().at[("P-100", "units"), "2027-01"] == 130.0
 
 
 # --- any grain: the lines sum to the gap -----------------------------------------------------

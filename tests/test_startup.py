@@ -30,13 +30,13 @@ def test_the_command_line_starts_without_pandas():
     assert _modules_after(code) == "False True"
 
 
-def _pandas_after(command: list[str]) -> str:
-    """Whether running ``sopfin COMMAND`` in a fresh interpreter imported pandas, and its
-    exit code."""
+def _pandas_after(*commands: list[str]) -> str:
+    """Whether running the sopfin ``commands`` one after another in a fresh interpreter
+    imported pandas, and their exit codes."""
     code = ("import sys, contextlib, io, sopfin.cli\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
-            f"    code = sopfin.cli.main({command!r})\n"
-            "print('pandas' in sys.modules, code)")
+            f"    codes = [sopfin.cli.main(c) for c in {list(commands)!r}]\n"
+            "print('pandas' in sys.modules, *codes)")
     return _modules_after(code)
 
 
@@ -49,9 +49,11 @@ def test_a_command_on_a_plan_imports_no_pandas(demo_copy: Path, command: str):
     assert _pandas_after([command, str(demo_copy)]) == "False 0"
 
 
-def test_verify_imports_no_pandas(demo_copy: Path):
+def test_verify_and_diff_import_no_pandas(demo_copy: Path):
     assert main(["close", str(demo_copy), "-q"]) == 0
-    assert _pandas_after(["verify", str(demo_copy)]) == "False 0"
+    assert main(["close", str(demo_copy), "--window", "Q1 2027", "-q"]) == 0
+    assert _pandas_after(["verify", str(demo_copy)],
+                         ["diff", str(demo_copy), "v1", "v2"]) == "False 0 0"
 
 
 def test_the_notebook_api_is_there_on_first_use():

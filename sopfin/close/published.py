@@ -41,7 +41,7 @@ from sopfin.workbook import Reseal, Workbook
 from sopfin.xlsx.errors import WorkbookError
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from sopfin.close.rowtable import MonthTable
 
 
 class LedgerUnreadableError(WorkbookError):
@@ -59,7 +59,7 @@ def load_ledger(book: Workbook) -> list[LedgerEntry]:
 
 
 def approved_snapshot(book: Workbook, ledger: Sequence[LedgerEntry],
-                      ) -> pd.DataFrame | None:
+                      ) -> MonthTable | None:
     """The plan of record of the last approved version (what actuals are measured against),
     read from its published tab; None when nothing is approved yet."""
     approved = [v for v, s in current_status(ledger).items() if s == APPROVED]

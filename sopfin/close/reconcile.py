@@ -45,7 +45,7 @@ from sopfin.close.grain import (
     plan_side,
 )
 from sopfin.close.records import BridgeLine, FinanceInputs, Override, Reconciliation, Window
-from sopfin.close.rowtable import RowTable, single_key
+from sopfin.close.rowtable import MonthTable, RowTable, single_key
 from sopfin.close.window import parse_window
 from sopfin.engine.bridge import BOTH, DISCONTINUED, NEW, TOTAL, pvm
 from sopfin.engine.results import Dollarized
@@ -82,7 +82,7 @@ def apply_overrides(d: Dollarized, overrides: Sequence[Override],
 
 
 def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "Horizon",
-              scenario: str | None = None, prior_snapshot: pd.DataFrame | None = None,
+              scenario: str | None = None, prior_snapshot: MonthTable | None = None,
               edited: Sequence[Issue] = ()) -> Reconciliation:
     """Everything a close publishes for ``scenario`` (default: the Plan scenario setting)
     over ``window`` (see ``sopfin.close.window``). Its silent overrides are the ``edited``
@@ -139,33 +139,56 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
         cost_variances=cost_variances(plan, fin.actual_costs, fin.standards, span.months))
 
 
-def actuals_frame(actuals: Table) -> pd.DataFrame:
+def actuals_table(actuals: Table) -> MonthTable:
     """The Actuals table as (family, measure) x month; repeated keys summed, blanks NaN."""
-    keys = pd.MultiIndex.from_arrays(
-        [actuals.keys["family"],
-         actuals.keys["measure"]], names=["family", "measure"])
-    actual = pd.DataFrame(actuals.values, index=keys, columns=list(actuals.value_names))
-    return actual.groupby(level=[0, 1], sort=False).sum(min_count=1)
+    rows: dict[tuple[str, str], list[int]] = {}
+    for i, key in enumerate(zip(actuals.keys["family"].tolist(),
+                                actuals.keys["measure"].tolist(), strict=True)):
+        rows.setdefault(key, []).append(i)
+    values = np.array([[_sum_min_one(actuals.values[group, j].tolist())
+                        for j in range(len(actuals.value_names))] for group in rows.values()],
+                      dtype=np.float64).reshape(len(rows), len(actuals.value_names))
+    return MonthTable(("family", "measure"), tuple(rows), tuple(actuals.value_names), values)
 
 
-def actual_bridge(plan: pd.DataFrame, actuals: Table, months: Sequence[str],
+def _sum_min_one(values: list[float]) -> float:
+    """The sum of the figures that are not NaN (NaN when none is), compensated as a
+    grouped sum adds them."""
+    total, compensation, seen = 0.0, 0.0, False
+    for v in values:
+        if v == v:
+            y = v - compensation
+            t = total + y
+            compensation = (t - total) - y
+            total, seen = t, True
+    return total if seen else float("nan")
+
+
+def _closed_months(actual: MonthTable, months: Sequence[str]) -> list[str]:
+    """The months of ``months`` in which any actual is booked."""
+    return [m for m in months if m in actual.months and not np.isnan(actual.month(m)).all()]
+
+
+def actual_bridge(plan: MonthTable, actuals: Table, months: Sequence[str],
                   ) -> tuple[BridgeLine, ...]:
     """Plan to actual revenue over the closed months of ``months`` (months with any actual),
-    per family on the revenue basis: ``plan`` is a snapshot (index family, measure; columns
+    per family on the revenue basis: ``plan`` is a snapshot (keys family, measure; columns
     months), normally the last approved version's. Empty when no month of the window closed."""
-    actual = actuals_frame(actuals)
-    closed = [m for m in months if m in actual.columns and actual[m].notna().any()
-              and m in plan.columns]
+    actual = actuals_table(actuals)
+    closed = [m for m in _closed_months(actual, months) if m in plan.months]
     if not closed:
         return ()
-    families = family_index(list(dict.fromkeys([*plan.index.get_level_values(0),
-                                                *actual.index.get_level_values(0)])))
+    names = list(dict.fromkeys([*(k[0] for k in plan.keys), *(k[0] for k in actual.keys)]))
+    families = family_index(names)
 
-    def side(frame: pd.DataFrame) -> Side:
-        picked = frame[closed].fillna(0.0).sum(axis=1)
-        by = {m: picked.xs(m, level=1).reindex(families, fill_value=0.0).to_numpy(float)
-              if m in picked.index.get_level_values(1) else np.zeros(len(families))
-              for m in ("units", "revenue", "cogs")}
+    def side(table: MonthTable) -> Side:
+        cols = [table.months.index(m) for m in closed]
+        picked = np.nan_to_num(table.values[:, cols], nan=0.0).sum(axis=1)
+        at = {f: i for i, f in enumerate(names)}
+        by = {m: np.zeros(len(names)) for m in ("units", "revenue", "cogs")}
+        for (family, measure), value in zip(table.keys, picked.tolist(), strict=True):
+            if measure in by:
+                by[measure][at[family]] = value
         present = (by["units"] != 0) | (by["revenue"] != 0) | (by["cogs"] != 0)
         return Side(families, by["units"], by["revenue"], by["cogs"], present)
 
@@ -354,16 +377,15 @@ def scenario_table(plan: Plan, d: Dollarized, overrides: Sequence[Override],
         n: np.array([row[n] for row in rows.values()], dtype=np.float64) for n in names})
 
 
-def plan_snapshot(d: Dollarized, overrides: Sequence[Override], scenario: str) -> pd.DataFrame:
-    """Index (family, measure in units/revenue/cogs), one column per horizon month: the
+def plan_snapshot(d: Dollarized, overrides: Sequence[Override], scenario: str) -> MonthTable:
+    """Keys (family, measure in units/revenue/cogs), one column per horizon month: the
     scenario's shipments, revenue and cogs with its overrides applied."""
     adjusted = apply_overrides(d, overrides, scenario)
     units = d.fam["shipments_units"][d.scenarios.index(scenario)]
     stacked = np.stack([units, adjusted["revenue"], adjusted["cogs"]], axis=1)
-    index = pd.MultiIndex.from_product([list(d.families), ["units", "revenue", "cogs"]],
-                                       names=["family", "measure"])
-    return pd.DataFrame(stacked.reshape(-1, len(d.months)), index=index,
-                        columns=list(d.months))
+    keys = tuple((f, m) for f in d.families for m in SNAPSHOT_MEASURES)
+    return MonthTable(("family", "measure"), keys, tuple(d.months),
+                      np.ascontiguousarray(stacked.reshape(-1, len(d.months)), dtype=np.float64))
 
 
 def _notes(plan: Plan, d: Dollarized, span: Window, budget: Side,
@@ -392,8 +414,8 @@ SNAPSHOT_MEASURES = ("units", "revenue", "cogs")
 ACCURACY_COLUMNS = ("month", "forecast", "actual", "error", "abs_pct_error", "bias")
 
 
-def actuals_view(snapshot: pd.DataFrame, actuals: Table, prior: pd.DataFrame | None,
-                 ) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
+def actuals_view(snapshot: MonthTable, actuals: Table, prior: MonthTable | None,
+                 ) -> tuple[MonthTable, RowTable | None, list[str]]:
     """The latest estimate, the accuracy of the month just closed, and notes.
 
     Closed months are the months with any actual. The latest estimate (index family,
@@ -407,13 +429,20 @@ def actuals_view(snapshot: pd.DataFrame, actuals: Table, prior: pd.DataFrame | N
     (positive: the plan was too high), abs_pct_error = |error| / |actual| and
     bias = error / actual (NaN where the actual is 0); on the Total row abs_pct_error is the
     WAPE, sum |error| / sum |actual|, and bias is sum error / sum actual."""
-    actual = actuals_frame(actuals)
-    closed = [m for m in snapshot.columns if m in actual.columns and actual[m].notna().any()]
-    index = snapshot.index.append(actual.index[~actual.index.isin(snapshot.index)])
-    estimate = snapshot.reindex(index, fill_value=0.0)
-    booked = actual.reindex(index)[closed]
-    blanks = int(booked.isna().to_numpy().sum())
-    estimate[closed] = booked.fillna(0.0)
+    actual = actuals_table(actuals)
+    closed = _closed_months(actual, snapshot.months)
+    known = snapshot.positions()
+    keys = (*snapshot.keys, *(k for k in dict.fromkeys(actual.keys) if k not in known))
+    values = np.zeros((len(keys), len(snapshot.months)))
+    values[:len(snapshot)] = snapshot.values
+    booked_at = actual.positions()
+    rows = np.array([booked_at.get(k, -1) for k in keys], dtype=np.int64)
+    cols = [actual.months.index(m) for m in closed]
+    booked = np.where((rows >= 0)[:, None], actual.values[np.maximum(rows, 0)][:, cols]
+                      if len(actual) else np.nan, np.nan)
+    blanks = int(np.isnan(booked).sum())
+    values[:, [snapshot.months.index(m) for m in closed]] = np.nan_to_num(booked, nan=0.0)
+    estimate = MonthTable(snapshot.names, keys, snapshot.months, values)
     month = closed[-1]
     notes = [f"latest estimate: actuals for {', '.join(closed)}, plan for the other months"]
     if blanks:
@@ -423,47 +452,55 @@ def actuals_view(snapshot: pd.DataFrame, actuals: Table, prior: pd.DataFrame | N
     if prior is None:
         notes.append(f"accuracy for {month} compares with the current plan: no approved "
                      "version was given")
-    if month not in source.columns:
+    if month not in source.months:
         notes.append(f"the approved version has no {month}, so no accuracy is reported")
         return estimate, None, notes
-    return estimate, _accuracy(source, booked.fillna(0.0), month), notes
+    in_month = np.nan_to_num(booked[:, closed.index(month)], nan=0.0)
+    return estimate, _accuracy(source, keys, in_month, month), notes
 
 
-def _accuracy(source: pd.DataFrame, booked: pd.DataFrame, month: str) -> pd.DataFrame:
-    parts = []
+def _accuracy(source: MonthTable, keys: Sequence[tuple[str, str]], booked: np.ndarray,
+              month: str) -> RowTable:
+    """Per measure, the forecast of ``month`` in ``source`` against ``booked`` (the actual
+    of each of ``keys``) by family, and a Total row."""
+    index: list[tuple[str, str]] = []
+    parts: list[np.ndarray] = []
     for measure in SNAPSHOT_MEASURES:
-        planned = _measure(source, measure, month)
-        actual = _measure(booked, measure, month)
-        families = list(dict.fromkeys(list(planned.index) + list(actual.index)))
-        f = planned.reindex(families, fill_value=0.0)
-        a = actual.reindex(families, fill_value=0.0)
-        keep = ((f != 0) | (a != 0)).to_numpy()
+        planned = _measure(source.keys, source.month(month), measure)
+        actual = _measure(keys, booked, measure)
+        families = list(dict.fromkeys([*planned, *actual]))
+        f = np.array([planned.get(x, 0.0) for x in families], dtype=np.float64)
+        a = np.array([actual.get(x, 0.0) for x in families], dtype=np.float64)
+        keep = (f != 0) | (a != 0)
         f, a = f[keep], a[keep]
         error = f - a
-        held = (a != 0).to_numpy()
-        frame = pd.DataFrame({
-            "forecast": f, "actual": a, "error": error,
-            "abs_pct_error": np.divide(error.abs(), a.abs(), out=np.full(len(a), np.nan),
-                                       where=held),
-            "bias": np.divide(error, a, out=np.full(len(a), np.nan), where=held)})
-        total_actual = float(a.sum())
-        frame.loc[TOTAL] = [float(f.sum()), total_actual, float(error.sum()),
-                            float(error.abs().sum()) / abs(total_actual) if total_actual
-                            else np.nan,
-                            float(error.sum()) / total_actual if total_actual else np.nan]
-        frame.index = pd.MultiIndex.from_product([[measure], list(frame.index)],
-                                                 names=["measure", "family"])
-        parts.append(frame)
-    out = pd.concat(parts)
-    out.insert(0, "month", month)
-    return out
+        held = a != 0
+        total_actual, total_error = float(np.nansum(a)), float(np.nansum(error))
+        parts.append(np.column_stack([
+            np.append(f, float(np.nansum(f))), np.append(a, total_actual),
+            np.append(error, total_error),
+            np.append(np.divide(np.abs(error), np.abs(a), out=np.full(len(a), np.nan),
+                                where=held),
+                      float(np.nansum(np.abs(error))) / abs(total_actual) if total_actual
+                      else np.nan),
+            np.append(np.divide(error, a, out=np.full(len(a), np.nan), where=held),
+                      total_error / total_actual if total_actual else np.nan)]))
+        index += [(measure, x) for x, k in zip(families, keep.tolist(), strict=True) if k]
+        index.append((measure, TOTAL))
+    figures = np.concatenate(parts) if parts else np.zeros((0, 5))
+    month_column = np.empty(len(index), dtype=object)
+    month_column[:] = month
+    return RowTable(("measure", "family"), tuple(index), {
+        "month": month_column,
+        **{name: np.ascontiguousarray(figures[:, j])
+           for j, name in enumerate(ACCURACY_COLUMNS[1:])}})
 
 
-def _measure(frame: pd.DataFrame, measure: str, month: str) -> pd.Series:
-    rows = frame.index.get_level_values("measure") == measure
-    picked = frame.loc[rows, month]
-    return pd.Series(picked.to_numpy(dtype=float),
-                     index=pd.Index(picked.index.get_level_values("family"), dtype=object))
+def _measure(keys: Sequence[tuple[str, str]], values: np.ndarray, measure: str,
+             ) -> dict[str, float]:
+    """Family -> the figure of ``measure`` among (family, measure) ``keys``."""
+    return {family: float(v) for (family, m), v in zip(keys, values.tolist(), strict=True)
+            if m == measure}
 
 
 # ----------------------------------------------------------------------------- forecast

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from sopfin.close.cost_variances import ActualCosts, CostVariances, Standards
     from sopfin.close.ebitda import Ebitda
-    from sopfin.close.rowtable import RowTable
+    from sopfin.close.rowtable import MonthTable, RowTable
 
 
 @dataclass(frozen=True)
@@ -153,11 +153,11 @@ class Reconciliation:
     margin_gap_after_actions: float
     # plan of record: index (family, measure in units/revenue/cogs), columns months (horizon),
     # for ``scenario`` with overrides applied: what later months' actuals are compared with
-    snapshot: pd.DataFrame
+    snapshot: MonthTable
     # latest estimate (actuals for closed months, plan for open) and accuracy of the last
     # approved version for the month just closed; None without actuals
-    latest_estimate: pd.DataFrame | None = None
-    accuracy: pd.DataFrame | None = None
+    latest_estimate: MonthTable | None = None
+    accuracy: RowTable | None = None
     silent_overrides: tuple[Issue, ...] = ()  # silent-override warnings, edits first
     notes: tuple[str, ...] = field(default=())
     # plan (last approved version, else the current plan) to actual over the window's closed

@@ -62,8 +62,60 @@ class RowTable:
             index = pd.Index([k[0] for k in self.index], name=self.index_names[0])
         return pd.DataFrame(dict(self.columns), index=index)
 
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> RowTable:
+        """A frame's index levels (named as ``reset_index`` names them) and columns."""
+        levels = frame.index.nlevels
+        names = tuple(str(n) if n is not None else ("index" if levels == 1 else f"level_{i}")
+                      for i, n in enumerate(frame.index.names))
+        index = tuple(k if levels > 1 else (k,) for k in frame.index)
+        return cls(names, index, {str(c): frame[c].to_numpy() for c in frame.columns})
+
 
 def single_key(name: str, labels: list[Any] | tuple[Any, ...],
                columns: Mapping[str, np.ndarray]) -> RowTable:
     """A table whose rows are named by one key column."""
     return RowTable((name,), tuple((label,) for label in labels), dict(columns))
+
+
+@dataclass(frozen=True)
+class MonthTable:
+    """Rows named by key tuples (``names``, e.g. family and measure), one column per month:
+    the plan of record a close publishes, the latest estimate, the actuals."""
+
+    names: tuple[str, ...]  # '' for an unnamed key column
+    keys: tuple[tuple[Any, ...], ...]
+    months: tuple[str, ...]
+    values: np.ndarray  # (rows, months) float64; NaN for no figure
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def positions(self) -> dict[tuple[Any, ...], int]:
+        """Each key -> its (first) row."""
+        out: dict[tuple[Any, ...], int] = {}
+        for i, key in enumerate(self.keys):
+            out.setdefault(key, i)
+        return out
+
+    def month(self, month: str) -> np.ndarray:
+        """(rows,) the figures of one month."""
+        return np.asarray(self.values[:, self.months.index(month)])
+
+    def frame(self) -> pd.DataFrame:
+        """The table as a pandas frame: index the keys, columns the months."""
+        import pandas as pd
+
+        names = [n or None for n in self.names]
+        index = pd.MultiIndex.from_tuples(list(self.keys), names=names) if self.keys else \
+            pd.MultiIndex.from_arrays([[]] * max(len(names), 1), names=names or None)
+        return pd.DataFrame(self.values.reshape(len(self.keys), len(self.months)), index=index,
+                            columns=list(self.months), dtype=float)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> MonthTable:
+        """A frame indexed by key tuples with one column per month (as ``frame`` gives)."""
+        return cls(tuple(str(n or "") for n in frame.index.names),
+                   tuple(tuple(k) if isinstance(k, tuple) else (k,) for k in frame.index),
+                   tuple(str(c) for c in frame.columns),
+                   np.asarray(frame.to_numpy(dtype=np.float64)))

@@ -30,7 +30,7 @@ from sopfin.close.digests import DIGEST_MARKER, FormulaCell, seal
 from sopfin.close.imported import ImportRecord
 from sopfin.close.ledger_checks import TabClaim
 from sopfin.close.records import END, START, BridgeLine, Reconciliation
-from sopfin.close.rowtable import RowTable
+from sopfin.close.rowtable import MonthTable, RowTable
 from sopfin.guard.respelling import as_written
 from sopfin.money import round_to_total, to_cents
 from sopfin.render.page import recon_page
@@ -302,7 +302,7 @@ def _frame(tab: _Tab, title: str, frame: RowTable | pd.DataFrame | None,
     """A table: its key column(s) first, then the value columns."""
     if frame is None:
         return
-    table = frame if isinstance(frame, RowTable) else _row_table(frame)
+    table = frame if isinstance(frame, RowTable) else RowTable.from_frame(frame)
     names = [*table.index_names, *table.columns]
     labels = labels or {}
     tab.section(title, [labels.get(c, c.replace("_", " ").capitalize()) for c in names])
@@ -318,19 +318,10 @@ def _frame(tab: _Tab, title: str, frame: RowTable | pd.DataFrame | None,
     tab.skip()
 
 
-def _row_table(frame: pd.DataFrame) -> RowTable:
-    """A frame's index levels (named as ``reset_index`` names them) and columns."""
-    levels = frame.index.nlevels
-    names = tuple(str(n) if n is not None else ("index" if levels == 1 else f"level_{i}")
-                  for i, n in enumerate(frame.index.names))
-    index = tuple(k if levels > 1 else (k,) for k in frame.index)
-    return RowTable(names, index, {str(c): frame[c].to_numpy() for c in frame.columns})
-
-
 def _numeric_styles(frame: RowTable | pd.DataFrame | None) -> dict[str, Style]:
     if frame is None:
         return {}
-    table = frame if isinstance(frame, RowTable) else _row_table(frame)
+    table = frame if isinstance(frame, RowTable) else RowTable.from_frame(frame)
     out = {}
     for c, values in table.columns.items():
         if np.asarray(values).dtype.kind not in "biufc":
@@ -375,7 +366,7 @@ def _actions(tab: _Tab, rec: Reconciliation) -> None:
                                         "Months", "In window", "Expected revenue",
                                         "Expected margin"))
     money = Style.MONEY_WHOLE
-    horizon = tuple(map(str, rec.snapshot.columns)) or rec.window.months
+    horizon = rec.snapshot.months or rec.window.months
     for a in rec.actions:
         active = a.active_months(horizon)
         share = a.share(rec.window.months, horizon)
@@ -410,18 +401,18 @@ def _silent(tab: _Tab, rec: Reconciliation) -> None:
     tab.skip()
 
 
-def _by_month(tab: _Tab, title: str, frame: pd.DataFrame | None) -> None:
+def _by_month(tab: _Tab, title: str, table: MonthTable | None) -> None:
     """Family x measure x month, in bands of SNAPSHOT_BAND months."""
-    if frame is None:
+    if table is None:
         return
-    months = [str(m) for m in frame.columns]
-    keys = [tuple(k) if isinstance(k, tuple) else (k,) for k in frame.index]
-    names = [str(n or f"key {i + 1}").capitalize() for i, n in enumerate(frame.index.names)]
+    months = list(table.months)
+    keys = list(table.keys)
+    names = [str(n or f"key {i + 1}").capitalize() for i, n in enumerate(table.names)]
     tab.row([title], Style.TITLE)
     for b in range(0, max(len(months), 1), SNAPSHOT_BAND):
         band = months[b:b + SNAPSHOT_BAND]
         tab.row([*names, *band], [Style.HEADER] * len(names) + [Style.MONTH_HEADER] * len(band))
-        values = frame.to_numpy()[:, b:b + SNAPSHOT_BAND]
+        values = table.values[:, b:b + SNAPSHOT_BAND]
         for key, row in zip(keys, values, strict=True):
             units = "units" in (str(k).lower() for k in key)
             style = Style.UNITS if units else Style.MONEY_WHOLE
@@ -517,14 +508,12 @@ def _hash_row(tab: _Tab, label: str, value: str) -> None:
 
 
 def snapshot_from_cells(cells: Mapping[str, object],
-                        title: str = SNAPSHOT_TITLE) -> pd.DataFrame:
+                        title: str = SNAPSHOT_TITLE) -> MonthTable:
     """The plan of record read back from a tab's cells: index (family, measure), columns the
     months in tab order; what ``render_recon`` wrote from ``Reconciliation.snapshot``.
 
     Reads the bands under the first column-A cell starting with ``title`` until a row that
     holds text in column A only (the next section) or the end of the tab."""
-    import pandas as pd
-
     grid: dict[int, dict[int, object]] = {}
     for ref, value in cells.items():
         if isinstance(value, str) and value.startswith(DIGEST_MARKER):
@@ -553,12 +542,9 @@ def snapshot_from_cells(cells: Mapping[str, object],
             v = line.get(len(names) + 1 + k)
             values[month] = float(v) if isinstance(v, (int, float)) else float("nan")
     columns = list(dict.fromkeys(m for v in series.values() for m in v))
-    if not series:
-        return pd.DataFrame(index=pd.MultiIndex.from_arrays([[]] * max(len(names), 1),
-                                                            names=names or None), dtype=float)
-    index = pd.MultiIndex.from_tuples(list(series), names=names)
-    return pd.DataFrame([[v.get(m, float("nan")) for m in columns] for v in series.values()],
-                        index=index, columns=columns, dtype=float)
+    figures = np.array([[v.get(m, float("nan")) for m in columns] for v in series.values()],
+                       dtype=np.float64).reshape(len(series), len(columns))
+    return MonthTable(tuple(names) or ("",), tuple(series), tuple(columns), figures)
 
 
 # --- what is hashed --------------------------------------------------------------------------

@@ -157,7 +157,7 @@ class Books:
             cells = self._read(lambda: FileWorkbook(book.path).read_cells([tab])).get(tab)
             if not cells:
                 raise NoVersion(f"{tab} is not in the workbook")
-            book.tabs[version] = snapshot_from_cells(cells)
+            book.tabs[version] = snapshot_from_cells(cells).frame()
         return book.tabs[version]
 
 
