@@ -187,8 +187,8 @@ def test_bridge_per_family_and_channel_by_hand():
         ("quantity", "Quantity", 2_350.0), (MIX_BETWEEN, "Mix between families", 950.0),
         (MIX_WITHIN, "Mix within families", 500.0), ("cost", "Cost rates", 0.0),
         ("end", "Plan gross margin", 13_500.0)]
-    assert r.family_revenue.index.names == ["family", "channel"]
-    assert r.family_revenue.at[("A", "OEM"), "price"] == 300.0
+    assert r.family_revenue.index_names == ("family", "channel")
+    assert r.family_revenue.at(("A", "OEM"), "price") == 300.0
     assert COARSER_BUDGET_NOTE not in r.notes
 
 

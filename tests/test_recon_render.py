@@ -101,8 +101,8 @@ def reconciliation(**changes) -> Reconciliation:
                              index=pd.Index(["base", "upside"], name="scenario"))
     fields = dict(
         cycle="2027-03", scenario="base", window=Window("FY2027", MONTHS[:12]), currency="USD",
-        revenue_bridge=REVENUE, margin_bridge=MARGIN, family_revenue=family,
-        family_margin=family, scenarios=RowTable.from_frame(scenarios),
+        revenue_bridge=REVENUE, margin_bridge=MARGIN, family_revenue=RowTable.from_frame(family),
+        family_margin=RowTable.from_frame(family), scenarios=RowTable.from_frame(scenarios),
         overrides=(Override("OVR-7", "base", "PUMPS-200", "2027-03", "revenue", -4.75 * M,
                             "J. Ortiz", "Rebate to distributor", "CFO", CellRef("Overrides",
                                                                                 "A2")),),

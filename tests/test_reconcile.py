@@ -178,14 +178,14 @@ def test_margin_bridge_over_the_horizon(case):
 def test_family_frames_carry_the_per_family_steps(case):
     plan, d, fin = case
     r = reconcile(plan, d, fin)
-    rev = r.family_revenue
+    rev = r.family_revenue.frame()
     assert list(rev.index) == ["A", "B", "D", "C", "Total"]
     assert list(rev["status"]) == ["both", "both", "discontinued", "new", ""]
     assert rev.loc["A", ["price", "quantity", "mix", "total"]].tolist() == [150, -171, 456, 435]
     assert rev.loc["B", ["price", "quantity", "mix", "total"]].tolist() == [120, -240, -960,
                                                                             -1080]
     assert rev.loc["Total", "total"] == pytest.approx(5670 - 7065)
-    margin = r.family_margin
+    margin = r.family_margin.frame()
     assert margin.loc["A", ["price", "quantity", "mix", "cost", "total"]].tolist() == [
         150, -72, 192, -150, 120]                        # 300 x 4 - 270 x 4 ... = 1200 - 1080
     assert margin.loc["C", "volume"] == 60 and margin.loc["D", "volume"] == -300
@@ -393,7 +393,8 @@ def test_a_budget_in_dollars_only_stays_in_price():
         ("start", "Budget revenue", 1500.0, ""), ("price", "Price", -100.0, ""),
         ("quantity", "Quantity", 100.0, ""), ("mix", "Mix", -100.0, ""),
         ("end", "Plan revenue", 1400.0, "")]
-    assert r.family_revenue.loc["E", ["price", "volume", "total"]].tolist() == pytest.approx(
+    family = r.family_revenue.frame()
+    assert family.loc["E", ["price", "volume", "total"]].tolist() == pytest.approx(
         [-100.0, 0.0, -100.0])
     assert any("money but no units" in n for n in r.notes)
 

@@ -40,11 +40,7 @@ def _pandas_after(*commands: list[str]) -> str:
     return _modules_after(code)
 
 
-@pytest.mark.parametrize("command", [
-    "check", "dollarize",
-    pytest.param("close", marks=pytest.mark.xfail(
-        strict=True, reason="the close's reconciliation still computes with pandas")),
-])
+@pytest.mark.parametrize("command", ["check", "dollarize", "close"])
 def test_a_command_on_a_plan_imports_no_pandas(demo_copy: Path, command: str):
     assert _pandas_after([command, str(demo_copy)]) == "False 0"
 

@@ -29,25 +29,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from sopfin.close import records as rc
 from sopfin.close.capital_view import exposure_view, working_capital_view
 from sopfin.close.cost_variances import cost_variances
 from sopfin.close.ebitda import ebitda_view
 from sopfin.close.grain import (
+    FAMILY_NAMES,
     Side,
     budget_side,
     by_channel,
     channel_sides,
-    family_index,
     item_label,
     plan_side,
 )
 from sopfin.close.records import BridgeLine, FinanceInputs, Override, Reconciliation, Window
 from sopfin.close.rowtable import MonthTable, RowTable, single_key
 from sopfin.close.window import parse_window
-from sopfin.engine.bridge import BOTH, DISCONTINUED, NEW, TOTAL, pvm
+from sopfin.engine.bridge import (
+    BOTH,
+    DISCONTINUED,
+    NEW,
+    TOTAL,
+    AlignedSide,
+    group_codes,
+    item_steps,
+)
 from sopfin.engine.results import Dollarized
 from sopfin.model import Issue, IssueCode, Plan, Table, text_column
 from sopfin.money import to_cents
@@ -179,7 +186,6 @@ def actual_bridge(plan: MonthTable, actuals: Table, months: Sequence[str],
     if not closed:
         return ()
     names = list(dict.fromkeys([*(k[0] for k in plan.keys), *(k[0] for k in actual.keys)]))
-    families = family_index(names)
 
     def side(table: MonthTable) -> Side:
         cols = [table.months.index(m) for m in closed]
@@ -190,7 +196,7 @@ def actual_bridge(plan: MonthTable, actuals: Table, months: Sequence[str],
             if measure in by:
                 by[measure][at[family]] = value
         present = (by["units"] != 0) | (by["revenue"] != 0) | (by["cogs"] != 0)
-        return Side(families, by["units"], by["revenue"], by["cogs"], present)
+        return Side(names, FAMILY_NAMES, by["units"], by["revenue"], by["cogs"], present)
 
     base, booked = side(plan), side(actual)
     frame = _family_bridge(base, booked, "revenue")
@@ -204,51 +210,65 @@ def actual_bridge(plan: MonthTable, actuals: Table, months: Sequence[str],
 
 # ----------------------------------------------------------------------------- per family
 def _family_bridge(budget: Side, planned: Side, basis: str,
-                   price_at: str = "plan") -> pd.DataFrame:
+                   price_at: str = "plan") -> RowTable:
     """pvm per item with each side's residual money added to price (and cost) of an item on
     both sides, or to the volume of a new or discontinued one; per (family, channel), the mix
-    is split between and within families."""
-    frame = pvm(budget.frame(), planned.frame(), basis=basis, mix_method="individual",
-                price_at=price_at, group="family" if budget.by_channel else None)
-    body = frame.iloc[:-1].copy()  # every item, without the Total row
-    at = budget.items.get_indexer(body.index)  # both sides hold the same items
-    rev_rest = (planned.residual("revenue") - budget.residual("revenue")).to_numpy()[at]
-    cost_rest = -(planned.residual("cost") - budget.residual("cost")).to_numpy()[at]
+    is split between and within families. Items in pvm's order (the budget's, then the
+    plan-only ones) and a Total row."""
+    at = np.array([*np.flatnonzero(budget.present).tolist(),
+                   *np.flatnonzero(planned.present & ~budget.present).tolist()], dtype=np.int64)
+    items = [budget.items[i] for i in at.tolist()]
+    groups = group_codes([item[0] for item in items]) if budget.by_channel else None
+    costed = basis == "margin"
+    steps, status = item_steps(_aligned(budget, at, costed), _aligned(planned, at, costed),
+                               basis=basis, mix_method="individual", price_at=price_at,
+                               groups=groups)
+    body = {name: values + 0.0 for name, values in steps.items()}  # as pvm writes them
+    rev_rest = (planned.residual("revenue") - budget.residual("revenue"))[at]
+    cost_rest = -(planned.residual("cost") - budget.residual("cost"))[at]
     if basis != "margin":
         cost_rest[:] = 0.0
-    both = (body["status"] == BOTH).to_numpy()
-    body["price"] += np.where(both, rev_rest, 0.0)
+    both = status == BOTH
+    body["price"] = body["price"] + np.where(both, rev_rest, 0.0)
     if basis == "margin":
-        body["cost"] += np.where(both, cost_rest, 0.0)
-    body["volume"] += np.where(both, 0.0, rev_rest + cost_rest)
-    body["total"] += rev_rest + cost_rest
-    numbers = [c for c in body.columns if c != "status"]
-    total = body[numbers].sum().to_frame(TOTAL).T
-    total["status"] = ""
-    if budget.by_channel:
-        total.index = pd.MultiIndex.from_tuples([(TOTAL, "")])
-    out = pd.concat([body, total])
-    out.index = out.index.set_names(budget.items.names)
-    return out
+        body["cost"] = body["cost"] + np.where(both, cost_rest, 0.0)
+    body["volume"] = body["volume"] + np.where(both, 0.0, rev_rest + cost_rest)
+    body["total"] = body["total"] + (rev_rest + cost_rest)
+    columns: dict[str, np.ndarray] = {n: np.append(v, v.sum()) for n, v in body.items()}
+    columns["status"] = text_column([*status.tolist(), ""])
+    total = (TOTAL, "") if budget.by_channel else (TOTAL,)
+    keys = [item if isinstance(item, tuple) else (item,) for item in items]
+    return RowTable(budget.names, (*keys, total), columns)
 
 
-def _family_steps(frame: pd.DataFrame, step: str) -> float:
-    both = (frame["status"] == BOTH).to_numpy()
-    return float(frame[step].to_numpy()[both].sum())
+def _aligned(side: Side, at: np.ndarray, costed: bool) -> AlignedSide:
+    """A side's figures on the bridge's items ``at`` (zeros where it has none); its unit
+    costs on the margin basis (``costed``) only."""
+    present = side.present[at]
+    unit_cost = np.where(present, side.unit_cost[at], 0.0) if costed else np.zeros(len(at))
+    return AlignedSide(present=present, units=np.where(present, side.units[at], 0.0),
+                       price=np.where(present, side.price[at], 0.0), unit_cost=unit_cost)
 
 
-def _one_sided(frame: pd.DataFrame) -> list[BridgeLine]:
+def _family_steps(table: RowTable, step: str) -> float:
+    both = table["status"] == BOTH
+    return float(table[step][both].sum())
+
+
+def _one_sided(table: RowTable) -> list[BridgeLine]:
     lines = []
     for status, kind, word in ((NEW, rc.NEW, "New"),
                                (DISCONTINUED, rc.DISCONTINUED, "Discontinued")):
-        for item, row in frame[frame["status"] == status].iterrows():
+        for i in np.flatnonzero(table["status"] == status).tolist():
+            item = table.label(i)
             family = item[0] if isinstance(item, tuple) else item
-            lines.append(BridgeLine(kind, f"{word}: {item_label(item)}", float(row["total"]),
+            lines.append(BridgeLine(kind, f"{word}: {item_label(item)}",
+                                    float(table["total"][i]),
                                     item=item_label(item), family=str(family)))
     return lines
 
 
-def _mix_lines(frame: pd.DataFrame) -> list[BridgeLine]:
+def _mix_lines(frame: RowTable) -> list[BridgeLine]:
     """One Mix line per family; per (family, channel), mix between and within families."""
     if "mix_between" not in frame.columns:
         return [BridgeLine(rc.MIX, "Mix", _family_steps(frame, "mix"))]
@@ -258,7 +278,7 @@ def _mix_lines(frame: pd.DataFrame) -> list[BridgeLine]:
                        note="channels")]
 
 
-def _joint_line(frame: pd.DataFrame) -> list[BridgeLine]:
+def _joint_line(frame: RowTable) -> list[BridgeLine]:
     """Price x volume, when the price step is measured at the budget volume."""
     if "joint" not in frame.columns:
         return []
@@ -279,7 +299,7 @@ def _override_lines(overrides: Sequence[Override], margin: bool) -> list[BridgeL
     return lines
 
 
-def _revenue_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: pd.DataFrame,
+def _revenue_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: RowTable,
                     overrides: Sequence[Override]) -> tuple[BridgeLine, ...]:
     start = float(d.budget["revenue"][:, cols].sum())
     end = float(d.fam["revenue"][s][:, cols].sum()) + sum(
@@ -292,7 +312,7 @@ def _revenue_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: pd.DataFrame
             BridgeLine(rc.END, "Plan revenue", end))
 
 
-def _margin_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: pd.DataFrame,
+def _margin_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: RowTable,
                    overrides: Sequence[Override]) -> tuple[BridgeLine, ...]:
     start = float((d.budget["revenue"][:, cols] - d.budget["cogs"][:, cols]).sum())
     end = float((d.fam["revenue"][s][:, cols] - d.fam["cogs"][s][:, cols]).sum()) + sum(

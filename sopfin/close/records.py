@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from sopfin.model import CellRef, Issue, IssueCode, Severity, Table
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from sopfin.close.cost_variances import ActualCosts, CostVariances, Standards
     from sopfin.close.ebitda import Ebitda
@@ -139,8 +138,8 @@ class Reconciliation:
     margin_bridge: tuple[BridgeLine, ...]
     # pvm() per item on the revenue and margin basis, for the window: index family (+ Total),
     # or (family, channel) with mix_between and mix_within columns when the Budget has channels
-    family_revenue: pd.DataFrame
-    family_margin: pd.DataFrame
+    family_revenue: RowTable
+    family_margin: RowTable
     # per scenario over the window: revenue, budget_revenue, revenue_gap, gross_margin,
     # budget_gross_margin, gross_margin_gap, inventory_value (end), inventory_cash,
     # budget_inventory_cash (NaN without an inventory budget), cash_vs_budget, revenue_at_risk

@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -336,15 +336,13 @@ def _numeric_styles(frame: RowTable | pd.DataFrame | None) -> dict[str, Style]:
     return out
 
 
-def _pvm(tab: _Tab, title: str, frame: pd.DataFrame) -> None:
+def _pvm(tab: _Tab, title: str, table: RowTable) -> None:
     """Per family, or per family and channel (with the two mix columns) when the Budget has
     channels."""
-    columns = [c for c in ("status", *PVM_COLUMNS) if c in frame.columns]
-    shown = frame[columns]
-    if shown.index.nlevels > 1:
+    columns = {c: table[c] for c in ("status", *PVM_COLUMNS) if c in table.columns}
+    if len(table.index_names) > 1:
         title = title.replace("by family", "by family and channel")
-    else:
-        shown = shown.rename_axis(cast(str, frame.index.name or "family"))
+    shown = RowTable(table.index_names, table.index, columns)
     _frame(tab, title, shown, {c: Style.MONEY_WHOLE for c in PVM_COLUMNS})
 
 
