@@ -21,7 +21,6 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -55,9 +54,6 @@ from sopfin.sheetspec import (
     SheetSpec,
     Style,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 HEADER_FIRST_ROW = 4
 HEADER_LABELS = ("Version", "Cycle", "Status at publish", "Published (UTC)", "Author",
@@ -296,13 +292,11 @@ def _levels(helpers: Sequence[tuple[float | None, ...]]) -> list[float]:
     return out
 
 
-def _frame(tab: _Tab, title: str, frame: RowTable | pd.DataFrame | None,
-           styles: Mapping[str, Style], labels: Mapping[str, str] | None = None,
-           empty: str = "none") -> None:
+def _frame(tab: _Tab, title: str, table: RowTable | None, styles: Mapping[str, Style],
+           labels: Mapping[str, str] | None = None, empty: str = "none") -> None:
     """A table: its key column(s) first, then the value columns."""
-    if frame is None:
+    if table is None:
         return
-    table = frame if isinstance(frame, RowTable) else RowTable.from_frame(frame)
     names = [*table.index_names, *table.columns]
     labels = labels or {}
     tab.section(title, [labels.get(c, c.replace("_", " ").capitalize()) for c in names])
@@ -318,10 +312,9 @@ def _frame(tab: _Tab, title: str, frame: RowTable | pd.DataFrame | None,
     tab.skip()
 
 
-def _numeric_styles(frame: RowTable | pd.DataFrame | None) -> dict[str, Style]:
-    if frame is None:
+def _numeric_styles(table: RowTable | None) -> dict[str, Style]:
+    if table is None:
         return {}
-    table = frame if isinstance(frame, RowTable) else RowTable.from_frame(frame)
     out = {}
     for c, values in table.columns.items():
         if np.asarray(values).dtype.kind not in "biufc":
