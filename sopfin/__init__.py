@@ -3,7 +3,9 @@
 Python API: ``read_plan(path)`` -> Plan, ``dollarize(plan)`` -> PlanFigures (tidy frames);
 ``pvm`` (price / volume / mix) and ``variances.material`` / ``labour`` /
 ``variable_overhead`` / ``fixed_overhead`` (standard-cost variances) for notebooks;
-``sweep(plan, changes)`` -> the summary figures of many demand or price variants.
+``sweep(plan, changes)`` -> the summary figures of many demand or price variants;
+``allocate(amount, weights)`` spreads an amount to the cent, ``allocate_budget(path, ...)``
+writes it on a workbook's Budget (families, or departments and their accounts).
 The command line (``sopfin --help``) and the Excel add-in call the same pipeline.
 """
 
@@ -23,16 +25,18 @@ _LAZY = {
     "pvm": ("sopfin.engine.bridge", "pvm"),
     "variances": ("sopfin.engine.variances", ""),
     "allocate": ("sopfin.engine.allocate", "allocate"),
+    "allocate_budget": ("sopfin.api", "allocate_budget"),
     "sweep": ("sopfin.engine.sweep", "sweep"),
     "cash_from_operations": ("sopfin.engine.working_capital", "cash_from_operations"),
     "working_capital_days": ("sopfin.engine.working_capital", "working_capital_days"),
 }
 
-__all__ = ["PlanError", "PlanFigures", "__version__", "allocate", "cash_from_operations",
+__all__ = ["PlanError", "PlanFigures", "__version__", "allocate", "allocate_budget",
+           "cash_from_operations",
            "dollarize", "pvm", "read_plan", "sweep", "variances", "working_capital_days"]
 
 if TYPE_CHECKING:
-    from sopfin.api import PlanError, PlanFigures, dollarize, read_plan
+    from sopfin.api import PlanError, PlanFigures, allocate_budget, dollarize, read_plan
     from sopfin.engine import variances
     from sopfin.engine.allocate import allocate
     from sopfin.engine.bridge import pvm

@@ -4,6 +4,8 @@
     >>> plan = sopfin.read_plan("plan.xlsx")        # raises PlanError listing every issue
     >>> figures = sopfin.dollarize(plan)
     >>> figures.families.loc["base"].head()          # scenario, family, month -> measures
+    >>> sopfin.allocate_budget("plan.xlsx", amount=2_400_000, measure="opex",
+    ...                        to="departments", by="headcount", dry_run=True).cells
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -18,6 +21,9 @@ from sopfin.engine import dollarize as _engine
 from sopfin.engine.results import Dollarized
 from sopfin.engine.summary import summarize
 from sopfin.model import Issue, Plan, Severity
+
+if TYPE_CHECKING:
+    from sopfin.imports.allocation import AllocationOutcome
 
 
 class PlanError(Exception):
@@ -68,3 +74,22 @@ def dollarize(plan: Plan, scenarios: Sequence[str] | None = None) -> PlanFigures
         issues=issues,
         arrays=d,
     )
+
+
+def allocate_budget(path: str | Path, *, amount: float, by: str, measure: str,
+                    to: str = "families", window: str = "Horizon", dry_run: bool = False,
+                    author: str = "") -> AllocationOutcome:
+    """``sopfin allocate`` on a workbook: ``amount`` of ``measure`` over the Budget rows of
+    the families, or (``measure="opex"``, ``to="departments"``) of the departments and their
+    accounts, by driver ``by`` over ``window``; written (and recorded on ``_Imports``) unless
+    ``dry_run``. The outcome's ``cells`` are row -> month -> amount, ``accounts`` department
+    -> account -> month -> amount. Raises ``ValueError`` for a combination allocate does not
+    do, ``PlanError`` listing every issue of the workbook's data (nothing written)."""
+    from sopfin.imports.allocation import run_allocate  # the file edge, imported when used
+    from sopfin.imports.origin import Origin
+
+    out = run_allocate(path, amount=amount, measure=measure, to=to, by=by, window=window,
+                       dry_run=dry_run, origin=Origin(command="allocate", author=author))
+    if not out.ok:
+        raise PlanError(out.issues, Path(path).name)
+    return out

@@ -708,15 +708,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("allocate", help="spread a top-down amount over Budget rows by a driver",
                        description="Spread AMOUNT over the families' Budget rows of a measure "
-                                   "for the months of a window, in proportion to a driver, so "
-                                   "the cells sum to the amount to the cent.")
+                                   "(or opex over the departments and, beneath each, its "
+                                   "accounts) for the months of a window, in proportion to a "
+                                   "driver, so the cells sum to the amount to the cent.")
     p.add_argument("path", help="the plan workbook")
     p.add_argument("--amount", required=True, type=float, help="the amount to allocate")
     p.add_argument("--measure", required=True, metavar="MEASURE",
-                   help="revenue, units or cogs (opex comes with the Opex sheet)")
-    p.add_argument("--to", default="families", help="families (departments need an Opex sheet)")
+                   help="revenue, units or cogs to families; opex to departments")
+    p.add_argument("--to", default="families",
+                   help="families (default) or departments (the lines of sheet Opex)")
     p.add_argument("--by", required=True, metavar="DRIVER",
-                   help="equal, budget_units, revenue (the plan's) or prior_actuals")
+                   help="equal, budget_units, revenue (the plan's) or prior_actuals; to "
+                        "departments also headcount (Opex's Headcount column)")
     p.add_argument("--window", default="Horizon", metavar="W",
                    help="the months to fill, as for close (default Horizon)")
     p.add_argument("--dry-run", action="store_true", help="show the rows; write nothing")

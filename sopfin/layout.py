@@ -58,6 +58,8 @@ OPEX_MEASURE = "opex"
 # and average_inventory_units are of a family (DriverOf) or of all; revenue of a channel or of
 # all. Rate is $ per unit for the units, a fraction (5% = 0.05) for revenue.
 OPEX_DRIVERS = ("units_shipped", "revenue", "average_inventory_units")
+# An Opex line's optional head count (a number, 0 or more): a department's is its lines' sum.
+OPEX_HEADCOUNT = "Headcount"
 
 # Settings is a two-column list (Setting | Value) with a Help column, not a keyed table.
 SETTINGS_HEADERS = ("Setting", "Value", "Help")
@@ -88,10 +90,12 @@ INPUT_SHEETS: tuple[InputSheet, ...] = (
                     "units, revenue or cogs; opex rows leave Family blank and name a Department "
                     "and Account."),
     InputSheet(OPEX, keys=("Scenario", "Department", "Account"),
-               optional_keys=("Driver", "DriverOf", "Rate"), monthly=True,
+               optional_keys=("Driver", "DriverOf", "Rate", OPEX_HEADCOUNT), monthly=True,
                help="Planned operating expenses by scenario, department and account: amounts "
                     "per month, or a Rate on a Driver (units_shipped, revenue, "
-                    "average_inventory_units) of one family or channel (DriverOf; blank = all)."),
+                    "average_inventory_units) of one family or channel (DriverOf; blank = all). "
+                    "Headcount (optional) is the people on the line; allocate --by headcount "
+                    "shares a budget by department in proportion to it."),
 )
 # Finance inputs (optional, user-owned): named overrides, gap-closure actions, actuals for
 # closed months, and finance's own forecast (checked for silent overrides).

@@ -279,8 +279,10 @@ class FakeSheet(_Logged):
         self._links: dict[tuple[int, int], tuple[str, str, str | None]] = {}
         self._names = FakeNames(self)
         self._visible = True
+        self._rows: dict[str, FakeApi] = {}  # Excel's Rows("3:7") objects, by their reference
         self._api = FakeApi("Sheet", Tab=FakeApi("Tab"), PageSetup=FakeApi("PageSetup"),
-                            Visible=-1)
+                            Cells=FakeApi("Cells"), Visible=-1,
+                            Rows=lambda ref: self._rows.setdefault(ref, FakeApi("Rows")))
         self._fail_on_write = 0  # tests: make the next N writes to this sheet fail
 
     @property

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sopfin
-from sopfin.engine.allocate import allocate, allocated_total
+from sopfin.engine.allocate import allocate, allocate_to_lines, allocated_total
 
 
 def test_three_departments_by_headcount():
@@ -60,3 +60,33 @@ def test_cells_sum_to_the_amount_and_stay_within_a_cent_of_their_share(amount, w
     exact = np.repeat(np.array(weights) / sum(weights) * amount / max(n_months, 1),
                       max(n_months, 1))
     assert np.all(np.abs(flat - exact) <= 0.01 + 1e-9 * abs(amount))
+
+
+@st.composite
+def departments(draw):
+    """Departments with a driver weight each (some zero, not all) and accounts beneath with a
+    mix weight each (a department's mix may be all zero: its accounts then share equally)."""
+    n = draw(st.integers(1, 8))
+    weights = draw(st.lists(st.floats(0, 1e5, allow_nan=False), min_size=n, max_size=n)
+                   .filter(lambda w: sum(w) > 0))
+    mix = {f"d{i}": {f"a{j}": w for j, w in enumerate(draw(st.lists(
+        st.sampled_from([0.0, 0.5, 1.0, 3.0, 1e4]), min_size=1, max_size=5)))}
+        for i in range(n)}
+    return {f"d{i}": w for i, w in enumerate(weights)}, mix
+
+
+@given(amount=st.floats(-1e9, 1e9, allow_nan=False).map(lambda x: round(x, 2)),
+       tree=departments(), n_months=st.integers(1, 12))
+def test_departments_and_their_accounts_sum_to_the_amount_to_the_cent(amount, tree, n_months):
+    weights, mix = tree
+    months = tuple(f"2027-{m:02d}" for m in range(1, n_months + 1))
+    cells = allocate_to_lines(amount, weights, mix, months)
+    cents = {(d, a, m): int(np.rint(v * 100)) for d, accounts in cells.items()
+             for a, row in accounts.items() for m, v in row.items()}
+    assert sum(cents.values()) == int(np.rint(amount * 100))
+    assert len(cents) == sum(len(m) for m in mix.values()) * n_months
+    shares = allocate(amount, weights, months)  # each department keeps its share to the cent
+    for d, row in shares.items():
+        for m, v in row.items():
+            assert sum(c for (d2, _, m2), c in cents.items() if (d2, m2) == (d, m)) == \
+                int(np.rint(v * 100))

@@ -47,15 +47,15 @@ def test_the_window_sums_to_the_amount_and_nothing_else_moves(plan, driver):
                 assert value == before.get(key, {}).get(month), (key, month)
 
 
-def test_dry_run_writes_nothing_and_departments_wait_for_opex(plan, capsys):
+def test_dry_run_writes_nothing_and_departments_take_only_opex(plan, capsys):
     original = plan.read_bytes()
     assert main(["allocate", str(plan), "--amount", "1000", "--measure", "units", "--by",
                  "equal", "--dry-run"]) == 0
     assert "would set" in capsys.readouterr().out
     assert plan.read_bytes() == original
-    assert main(["allocate", str(plan), "--amount", "1000", "--measure", "opex", "--to",
+    assert main(["allocate", str(plan), "--amount", "1000", "--measure", "revenue", "--to",
                  "departments", "--by", "equal"]) == 2
-    assert "Opex sheet" in capsys.readouterr().err
+    assert "departments carry opex" in capsys.readouterr().err
     assert plan.read_bytes() == original
 
 

@@ -99,7 +99,26 @@ def test_live_report_equals_the_clis_figures(served, capsys):
                                                                abs=0.01)
     quarter = get(base, f"{API}/plan.xlsx/reports/FY2027 Q1", live="true").json()
     assert quarter["months"] == ["2027-01", "2027-02", "2027-03"]
+    _actuals_are_the_pnl_sheets(plan, quarter)
+    later = get(base, f"{API}/plan.xlsx/reports/FY2028", live="true").json()
+    assert {f["revenue"]["actual"] for f in later["scenarios"].values()} == {None}
     assert get(base, f"{API}/plan.xlsx/reports/Q5", live="true").status_code == 400
+
+
+def _actuals_are_the_pnl_sheets(plan, report) -> None:
+    """The report's actuals are the P&L sheet's Actual rows over the period (cached)."""
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(plan, data_only=True, read_only=True)[layout.PNL]
+    grid = [list(r) for r in sheet.iter_rows(values_only=True)]
+    column = grid[1].index(report["period"])
+    cached = {(r[0], r[1]): r[column] for r in grid[2:] if r[3] == "Actual"}
+    for scenario, figures in report["scenarios"].items():
+        for key, line in (("revenue", "Revenue"), ("cogs", "COGS"),
+                          ("gross_margin", "Gross margin")):
+            expected = cached[(scenario, line)]  # blank: no month of the period closed
+            assert figures[key]["actual"] == (None if expected is None else pytest.approx(
+                expected, abs=0.005)), (scenario, key)
 
 
 SUMMARY_MEASURES = {"units": "Units shipped", "revenue": "Revenue", "cogs": "COGS",
@@ -192,6 +211,10 @@ def test_revenue_track_writes_actuals_through_the_import(served):
     rows = read_raw_sheets(plan, ["Actuals"])["Actuals"].rows
     january = rows[0].index("2027-01")  # after the keys (and the opex rows' Department, Account)
     assert ["PMP-100", "revenue", 7400.0] in [[*row[:2], row[january]] for row in rows]
+    report = get(base, f"{API}/plan.xlsx/reports/2027-01", live="true").json()
+    for figures in report["scenarios"].values():  # January is closed now, with no COGS
+        assert [figures[m]["actual"] for m in ("revenue", "cogs", "gross_margin")] == [
+            7400.0, 0.0, 7400.0]
     bad = post(base, f"{API}/plan.xlsx/revenue/track",
                {"lines": [{"date": "someday", "item": "X", "revenue": 1}]})
     assert bad.status_code == 422
@@ -245,6 +268,36 @@ def test_budget_allocation_dry_run_then_applied(served):
                 apply="true").status_code == 403
     done = post(base, f"{API}/plan.xlsx/budget/allocate", body, apply="true")
     assert done.status_code == 200 and done.json()["applied"] is True
+
+
+def test_opex_allocation_to_departments_equals_the_clis_and_lands_on_imports(served, capsys):
+    """By headcount over FY2028 Q1: the API's departments equal what ``sopfin allocate
+    --dry-run`` prints for the same workbook; applied, the Budget's opex cells are the API's
+    lines, and _Imports names the token."""
+    base, plan = served
+    body = {"amount": 2_400_000.01, "measure": "opex", "to": "departments", "by": "headcount",
+            "window": "FY2028 Q1"}
+    dry = post(base, f"{API}/plan.xlsx/budget/allocate", body, token=READ).json()
+    assert (dry["to"], dry["applied"], dry["months"]) == (
+        "departments", False, ["2028-01", "2028-02", "2028-03"])
+    assert main(["allocate", str(plan), "--amount", "2400000.01", "--measure", "opex", "--to",
+                 "departments", "--by", "headcount", "--window", "FY2028 Q1",
+                 "--dry-run"]) == 0
+    printed = {line.split()[0]: float(line.split()[-1].replace(",", ""))
+               for line in capsys.readouterr().out.splitlines()[1:] if line.startswith("  ")
+               and not line.startswith("    ")}
+    assert printed == {d: round(sum(row.values()), 2) for d, row in dry["rows"].items()}
+    assert sum(round(v * 100) for ln in dry["lines"] for v in ln["months"].values()) == \
+        240_000_001
+    done = post(base, f"{API}/plan.xlsx/budget/allocate", body, apply="true").json()
+    assert done["applied"] is True and done["lines"] == dry["lines"]
+    rows = read_raw_sheets(plan, ["Budget", "_Imports"])
+    grid = rows["Budget"].rows
+    cols = [grid[0].index(m) for m in dry["months"]]
+    written = {(r[2], r[3]): [r[j] for j in cols] for r in grid[1:] if r[1] == "opex"}
+    assert written == {(ln["department"], ln["account"]): list(ln["months"].values())
+                       for ln in dry["lines"]}
+    assert rows["_Imports"].rows[-1][1:3] == ["erp-bot", "api-allocate"]
 
 
 def test_costs_and_approval(served):

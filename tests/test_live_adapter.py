@@ -93,6 +93,30 @@ def test_file_and_live_paths_write_identical_sheets(tmp_path, fixed_clock):
     assert compared > 500
 
 
+def test_the_pnl_rows_fold_in_excel_as_in_the_file(tmp_path):
+    """The P&L's accounts are grouped under their department on both paths: the file's
+    outlineLevel 1 is Excel's OutlineLevel 2 (1 is ungrouped), set on runs of rows, after
+    the sheet's previous groups are cleared."""
+    from opex_tables import opex_plan
+
+    grids = opex_plan()
+    path = write_xlsx(tmp_path / "plan.xlsx", grids)
+    assert pipeline.run_dollarize(path).ok
+    ws = load_workbook(path)[layout.PNL]
+    on_file = {r: d.outline_level for r, d in ws.row_dimensions.items() if d.outline_level}
+    assert on_file and set(on_file.values()) == {1}
+    book = book_with(grids)
+    assert pipeline.run_dollarize(LiveWorkbook(book)).ok
+    sheet = book.sheets[layout.PNL]
+    assert ("ClearOutline", (), {}) in sheet.api.Cells.calls
+    in_excel = {}
+    for ref, rows in sheet._rows.items():
+        first, last = map(int, ref.split(":"))
+        in_excel.update(dict.fromkeys(range(first, last + 1), rows._attrs["OutlineLevel"] - 1))
+    assert in_excel == on_file
+    assert len(sheet._rows) < len(on_file)  # runs of rows, not a call per row
+
+
 def _widths(ws) -> dict[int, float]:
     from openpyxl.utils import column_index_from_string
 
@@ -267,8 +291,8 @@ def test_api_is_touched_only_inside_the_api_functions():
     api_functions = sorted(n.name for n in ast.walk(tree)
                            if isinstance(n, ast.FunctionDef) and n.name.startswith("_api_"))
     assert api_functions == ["_api_bottom_border", "_api_freeze", "_api_hide_name",
-                             "_api_protect", "_api_protected", "_api_structure_protected",
-                             "_api_tab_color",
+                             "_api_protect", "_api_protected", "_api_row_outline",
+                             "_api_structure_protected", "_api_tab_color",
                              "_api_very_hidden", "_api_visibility"]
 
 

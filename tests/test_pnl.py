@@ -86,6 +86,22 @@ def test_the_latest_estimate_takes_actuals_in_closed_months(hand: Rows) -> None:
     assert hand[("base", "COGS", "", "Latest estimate")][:2] == pytest.approx([0, 0])
 
 
+def test_the_actual_row_holds_closed_months_and_is_blank_after(hand: Rows) -> None:
+    """January and February are closed (Actuals has figures there); March is open. A quarter
+    and a year sum their closed months."""
+    assert hand[("base", "Sales", "Salaries", "Actual")] == pytest.approx(
+        [1050, 1120, None, 2170, 2170])
+    assert hand[("base", "Operations", "Freight", "Actual")] == pytest.approx(
+        [0, 0, None, 0, 0])  # closed with nothing booked
+    assert hand[("base", "Revenue", "", "Actual")] == pytest.approx(
+        [3500, 3650, None, 7150, 7150])
+    # gross margin 3,500 (no COGS booked) less opex 1,050 (Salaries alone booked)
+    assert hand[("base", "EBITDA", "", "Actual")] == pytest.approx(
+        [3500 - 1050, 3650 - 1120, None, 7150 - 2170, 7150 - 2170])
+    for scenario in ("base", "upside"):  # actuals have no scenario
+        assert hand[(scenario, "Opex", "", "Actual")][:2] == pytest.approx([1050, 1120])
+
+
 def test_accounts_fold_under_their_department(tmp_path: Path) -> None:
     spec = _pnl(write_xlsx(tmp_path / "plan.xlsx", opex_plan()))
     cells = spec_cells(spec)
@@ -95,7 +111,8 @@ def test_accounts_fold_under_their_department(tmp_path: Path) -> None:
         account = cells.get(f"C{r}", (None, None))[1]
         assert (r in accounts) == (account not in (None, "Total")), r
     xml = worksheet_xml(spec, {s: 0 for s in {b.style for b in spec.blocks if b.style}})
-    assert b'outlineLevelRow="1"' in xml and b'<row r="18" outlineLevel="1">' in xml
+    # Revenue, COGS and Gross margin take six rows each from row 3; Sales' first account next
+    assert b'outlineLevelRow="1"' in xml and b'<row r="21" outlineLevel="1">' in xml
 
 
 def test_without_opex_the_pnl_stops_at_gross_margin_and_ebitda_is_it(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -65,3 +66,26 @@ def allocated_total(cells: Mapping[str, object]) -> float:
     """The sum of an allocation's cents (rows, or rows of months)."""
     flat = [v for x in cells.values() for v in (x.values() if isinstance(x, Mapping) else [x])]
     return float(to_cents(float(np.rint(np.asarray(flat, dtype=np.float64) * 100).sum()) / 100))
+
+
+def allocate_to_lines(amount: float, weights: Mapping[str, float | Sequence[float]],
+                      mix: Mapping[str, Mapping[str, float]], months: Sequence[str]
+                      ) -> dict[str, dict[str, dict[str, float]]]:
+    """``amount`` shared by the groups of ``weights`` (departments) over ``months``, then each
+    group's cents of a month shared by its lines (accounts) in proportion to ``mix`` (equally
+    where a group's mix is all zero): group -> line -> month -> cents. Each group gets its
+    ``allocate`` share to the cent, and the lines of a month add up to it to the cent."""
+    shares = cast(dict[str, dict[str, float]], allocate(amount, weights, months))
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for group, row in shares.items():
+        lines = dict(mix.get(group, {}))
+        if not lines:
+            raise ValueError(f"row {group!r} has no lines to share its amount")
+        if not sum(max(float(w), 0.0) for w in lines.values()) > 0:
+            lines = dict.fromkeys(lines, 1.0)
+        out[group] = {line: {} for line in lines}
+        for month, cents in row.items():
+            split = cast(dict[str, float], allocate(cents, lines))
+            for line, value in split.items():
+                out[group][line][month] = value
+    return out

@@ -368,6 +368,7 @@ def _write_sheet(sheet: Any, spec: SheetSpec) -> list[str]:
     for link in spec.links:
         sheet.range(link.cell).add_hyperlink(f"#{link.target}", shown.get(
             link.cell.replace("$", "").upper(), link.target), link.tooltip or None)
+    _api_row_outline(sheet, outline_runs(spec.row_outline))
     if spec.tab_color:
         _api_tab_color(sheet, spec.tab_color)
     if spec.freeze and any(spec.freeze):
@@ -389,6 +390,19 @@ def _write_sheet(sheet: Any, spec: SheetSpec) -> list[str]:
     if spec.page is not None:
         warnings += apply_page_setup(sheet, spec)
     return warnings
+
+
+def outline_runs(row_outline: Mapping[int, int]) -> list[tuple[int, int, int]]:
+    """A sheet's row outline (row -> level) as runs of consecutive rows at one level:
+    (first row, last row, level)."""
+    runs: list[tuple[int, int, int]] = []
+    for row in sorted(row_outline):
+        level = row_outline[row]
+        if runs and runs[-1][1] == row - 1 and runs[-1][2] == level:
+            runs[-1] = (runs[-1][0], row, level)
+        else:
+            runs.append((row, row, level))
+    return runs
 
 
 def _cell_texts(spec: SheetSpec) -> dict[str, str]:
@@ -518,6 +532,16 @@ def _restore_states(book: Any, specs: Sequence[SheetSpec], states: Mapping[str, 
             _api_very_hidden(sheet)
         else:
             sheet.visible = wanted == "visible"
+
+
+def _api_row_outline(sheet: Any, runs: Sequence[tuple[int, int, int]]) -> None:
+    """The sheet's row groups, as the file's outlineLevel: a previous run's groups cleared,
+    then each run of rows set to its level (Excel counts an ungrouped row as level 1, so a
+    row at the file's level k is at OutlineLevel k + 1). Summary rows stay below their
+    detail, Excel's default, as the P&L puts a department's total under its accounts."""
+    sheet.api.Cells.ClearOutline()
+    for first, last, level in runs:
+        sheet.api.Rows(f"{first}:{last}").OutlineLevel = level + 1
 
 
 def _api_protect(sheet: Any) -> None:

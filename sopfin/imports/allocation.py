@@ -1,9 +1,11 @@
-"""``sopfin allocate``: a top-down amount spread over the families' Budget rows in proportion
-to a driver, for the months of a window, to the cent; written as Budget cells (or shown).
+"""``sopfin allocate``: a top-down amount spread over the families' Budget rows (or, for opex,
+the departments' and their accounts') in proportion to a driver, for the months of a window,
+to the cent; written as Budget cells (or shown).
 
-read the plan -> the driver's weights per family and month -> ``sopfin.allocate`` (largest
-remainder) -> place the lines on Budget (the window's months of that measure replaced) ->
-write, or with ``dry_run`` only say what would change.
+read the plan -> the driver's weights per family (department) and month -> ``sopfin.allocate``
+(largest remainder; for departments then over each one's accounts,
+``sopfin.imports.department_allocation``) -> place the lines on Budget (the window's months of
+that measure replaced) -> write, or with ``dry_run`` only say what would change.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 
 from sopfin import layout
 from sopfin.close.window import WindowError, parse_window
-from sopfin.engine.allocate import allocate
+from sopfin.engine.allocate import allocate, allocate_to_lines
 from sopfin.engine.dollarize import dollarize
 from sopfin.imports.command import (
     RECORDED,
@@ -23,6 +25,11 @@ from sopfin.imports.command import (
     SheetWrite,
     read_once,
     write_placement,
+)
+from sopfin.imports.department_allocation import (
+    DEPARTMENT_DRIVERS,
+    department_weights,
+    driver_cell,
 )
 from sopfin.imports.origin import Origin
 from sopfin.imports.placement import place_import
@@ -33,6 +40,7 @@ from sopfin.workbook import WorkbookSnapshot
 
 DRIVERS = ("equal", "budget_units", "revenue", "prior_actuals")
 MEASURES = layout.BUDGET_MEASURES
+TARGETS = ("families", "departments")
 
 
 @dataclass
@@ -43,7 +51,11 @@ class AllocationOutcome(SheetWrite):
     driver: str
     window: str = ""
     months: tuple[str, ...] = ()
-    cells: dict[str, dict[str, float]] = field(default_factory=dict)  # family -> month -> cents
+    # family (department) -> month -> cents
+    cells: dict[str, dict[str, float]] = field(default_factory=dict)
+    to: str = "families"
+    # departments: department -> account -> month -> cents
+    accounts: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
 
 def run_allocate(workbook: str | Path, *, amount: float, measure: str, to: str, by: str,
@@ -52,18 +64,27 @@ def run_allocate(workbook: str | Path, *, amount: float, measure: str, to: str, 
     """Allocate ``amount``; unless ``dry_run`` write the Budget cells and record the write on
     ``_Imports`` as ``origin`` says (default: ``sopfin allocate`` by the OS user)."""
     workbook = Path(workbook)
-    if to != "families":
-        raise ImportUsageError(f"allocating to {to!r} needs an Opex sheet with departments, "
-                               "which this workbook format does not have yet; use --to families")
-    if measure not in MEASURES:
-        raise ImportUsageError(f"--measure {measure!r}: Budget rows by family take "
-                               f"{', '.join(MEASURES)}")
-    if by not in DRIVERS:
-        raise ImportUsageError(f"--by {by!r}: drivers are {', '.join(DRIVERS)}")
-    out = AllocationOutcome(workbook, amount, measure, by)
+    _check_usage(measure, to, by)
+    out = AllocationOutcome(workbook, amount, measure, by, to=to)
     with read_once(workbook) as book:
         _allocate(out, book, window, dry_run, origin or Origin(command="allocate"))
     return out
+
+
+def _check_usage(measure: str, to: str, by: str) -> None:
+    """The combinations allocate refuses before reading anything (``ImportUsageError``)."""
+    if to not in TARGETS:
+        raise ImportUsageError(f"--to {to!r}: allocate to {' or '.join(TARGETS)}")
+    if to == "departments" and measure != layout.OPEX_MEASURE:
+        raise ImportUsageError(f"--measure {measure!r} --to departments: departments carry "
+                               "opex; use --measure opex, or --to families")
+    if to == "families" and measure not in MEASURES:
+        raise ImportUsageError(f"--measure {measure!r}: Budget rows by family take "
+                               f"{', '.join(MEASURES)}"
+                               + ("; opex goes --to departments" if measure == "opex" else ""))
+    drivers = DEPARTMENT_DRIVERS if to == "departments" else DRIVERS
+    if by not in drivers:
+        raise ImportUsageError(f"--by {by!r}: drivers to {to} are {', '.join(drivers)}")
 
 
 def _allocate(out: AllocationOutcome, book: WorkbookSnapshot, window: str, dry_run: bool,
@@ -84,18 +105,19 @@ def _allocate(out: AllocationOutcome, book: WorkbookSnapshot, window: str, dry_r
     except WindowError as exc:
         raise ImportUsageError(str(exc)) from None
     out.window, out.months = win.label, win.months
-    weights = _weights(plan, read, by, win.months, measure)
-    try:
-        out.cells = allocate(amount, weights, win.months)  # type: ignore[assignment]
-    except ValueError as exc:
-        out.issues.append(Issue(IssueCode.VALUE_INVALID, Severity.ERROR,
-                                CellRef(layout.BUDGET), f"cannot allocate by {by}: {exc}",
-                                "choose another driver (--by equal always works)"))
+    if out.to == "departments":
+        if plan.opex is None or not len(plan.opex):
+            raise ImportUsageError("allocating opex to departments needs an Opex sheet with "
+                                   "the departments' lines, and this workbook has none")
+        lines = _department_lines(out, plan, read, win.months)
+        key_names: tuple[str, ...] = ("family", "measure", "department", "account")
+    else:
+        lines = _family_lines(out, plan, read, win.months)
+        key_names = ("family", "measure")
+    if lines is None:
         return
-    lines = tuple(ImportLine((family, measure), m, v)
-                  for family, row in out.cells.items() for m, v in row.items())
     result = ImportResult(f"allocate {amount:,.2f} by {by}", "", layout.BUDGET,
-                          ("family", "measure"), lines=lines, months=win.months,
+                          key_names, lines=lines, months=win.months,
                           totals={measure: sum(ln.value for ln in lines)})
     budget = read.raw.get(layout.BUDGET)
     if budget is None:
@@ -106,7 +128,49 @@ def _allocate(out: AllocationOutcome, book: WorkbookSnapshot, window: str, dry_r
     out.issues += issues
     if out.placement is None or has_errors(out.issues) or dry_run:
         return
-    write_placement(out, book, layout.BUDGET, result, origin, len(out.cells))
+    write_placement(out, book, layout.BUDGET, result, origin,
+                    len({ln.keys for ln in lines}))
+
+
+def _family_lines(out: AllocationOutcome, plan: Plan, read: object, months: tuple[str, ...]
+                  ) -> tuple[ImportLine, ...] | None:
+    """The families' Budget cells, by the driver; None with the issue when it cannot."""
+    weights = _weights(plan, read, out.driver, months, out.measure)
+    try:
+        out.cells = allocate(out.amount, weights, months)  # type: ignore[assignment]
+    except ValueError as exc:
+        out.issues.append(_cannot(out.driver, exc, CellRef(layout.BUDGET)))
+        return None
+    return tuple(ImportLine((family, out.measure), m, v)
+                 for family, row in out.cells.items() for m, v in row.items())
+
+
+def _department_lines(out: AllocationOutcome, plan: Plan, read: object,
+                      months: tuple[str, ...]) -> tuple[ImportLine, ...] | None:
+    """The departments' opex Budget cells, a row per department and account (Family blank),
+    by the driver; None with the issue when it cannot."""
+    opex_actuals = getattr(getattr(read, "finance", None), "opex_actuals", None)
+    weights = department_weights(plan, opex_actuals, out.driver, months)
+    if isinstance(weights, Issue):
+        out.issues.append(weights)
+        return None
+    try:
+        out.accounts = allocate_to_lines(out.amount, weights.departments, weights.accounts,
+                                         months)
+    except ValueError as exc:
+        out.issues.append(_cannot(out.driver, exc, driver_cell(plan, out.driver)))
+        return None
+    out.cells = {dept: {m: round(sum(row[m] for row in accounts.values()), 2) for m in months}
+                 for dept, accounts in out.accounts.items()}
+    return tuple(ImportLine(("", out.measure, dept, account), m, v)
+                 for dept, accounts in out.accounts.items()
+                 for account, row in accounts.items() for m, v in row.items())
+
+
+def _cannot(by: str, exc: ValueError, where: CellRef) -> Issue:
+    return Issue(IssueCode.VALUE_INVALID, Severity.ERROR, where,
+                 f"cannot allocate by {by}: {exc}",
+                 "choose another driver (--by equal always works)")
 
 
 def _budget_by_channel(plan: Plan) -> Issue | None:
@@ -165,10 +229,12 @@ def allocation_lines(out: AllocationOutcome, *, dry_run: bool) -> list[str]:
     total = sum(v for row in out.cells.values() for v in row.values())
     verb = "would set" if dry_run else "set" if out.written else "found (no change)"
     lines = [f"{out.workbook.name}: {out.amount:,.2f} of {out.measure} over {out.window} by "
-             f"{out.driver}: {len(out.cells)} families, sum {total:,.2f}; Budget cells {verb}: "
+             f"{out.driver}: {len(out.cells)} {out.to}, sum {total:,.2f}; Budget cells {verb}: "
              f"{len(out.placement.cells) if out.placement else 0}"]
     for family, row in out.cells.items():
         lines.append(f"  {family:<12} {sum(row.values()):>16,.2f}")
+        for account, cells in out.accounts.get(family, {}).items():
+            lines.append(f"    {account:<18} {sum(cells.values()):>12,.2f}")
     if out.recorded is not None:
         lines.append(RECORDED)
     return lines

@@ -17,13 +17,15 @@ from sopfin import layout
 from sopfin.close.imported import ImportRecord
 from sopfin.close.publish import default_author, now_utc
 from sopfin.guard.ownership import proven_sheets
-from sopfin.imports.mapping import TARGET_KEYS, ImportMap, parse_mapping
+from sopfin.imports.mapping import MAPPED_KEYS, TARGET_KEYS, ImportMap, parse_mapping
 from sopfin.imports.origin import Origin, import_record, logged
 from sopfin.imports.placement import Placement, place_import
 from sopfin.imports.presets import PRESETS
 from sopfin.imports.transform import ImportResult, import_table
 from sopfin.model import CellRef, Issue, IssueCode, Severity, has_errors
 from sopfin.pipeline import check, exclusive
+from sopfin.plan.channels import plan_channels
+from sopfin.plan.opex_checks import opex_lines
 from sopfin.workbook import WorkbookSnapshot
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.cellpatch import CellEdit
@@ -150,7 +152,8 @@ def _import(book: WorkbookSnapshot, source: Path, into: str, text: str, name: st
     plan = plan_read.plan
     out.result = import_table(source, mapping, into, months=plan.months,
                               families=set(plan.families.keys["family"]),
-                              family_sheet=families)
+                              family_sheet=families, opex_lines=opex_lines(plan),
+                              channels=plan_channels(plan) if into in MAPPED_KEYS else None)
     out.issues += out.result.issues
     if has_errors(out.issues):
         return out

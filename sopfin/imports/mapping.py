@@ -1,5 +1,6 @@
 """The import mapping: which source columns are the date, the item, the channel and the
-values, how items map to families, how dates bucket into months, signs and filters.
+values, how items map to families, how dates bucket into months, signs and filters; for opex,
+the department and account of each line and how the export's names map to the plan's.
 
 A mapping is TOML (see docs/import.md for a complete example). Problems in it are issues
 located at the mapping file and key, reported all at once.
@@ -27,11 +28,17 @@ TARGET_KEYS: dict[str, tuple[str, ...]] = {
 # Measures each target accepts (None: the sheet has no Measure column; its one value is
 # called "value" in the mapping).
 TARGET_MEASURES: dict[str, tuple[str, ...]] = {
-    "Actuals": ("units", "revenue", "cogs"),
-    "Budget": ("units", "revenue", "cogs"),
+    "Actuals": ("units", "revenue", "cogs", "opex"),
+    "Budget": ("units", "revenue", "cogs", "opex"),
     "Forecast": ("revenue", "cogs"),
 }
 OPTIONAL_KEYS = {"channel"}
+OPEX = "opex"  # the measure of an opex line, keyed by department and account, not by family
+LINE_KEYS = ("department", "account")  # an Opex line's keys
+# Keys a line of these sheets carries when the mapping names them (the sheets' optional
+# columns): a channel, or an opex line's department and account.
+MAPPED_KEYS: dict[str, tuple[str, ...]] = {"Actuals": ("channel", *LINE_KEYS),
+                                           "Budget": ("channel", *LINE_KEYS)}
 FAMILY_SOURCES = ("table", "item", "sheet")
 UNMAPPED_POLICIES = ("error", "skip")
 AGGREGATES = ("sum", "mean")
@@ -77,6 +84,13 @@ class ImportMap:
     header_row: int | None = None  # 1-based; None: found by its column names
     group_column: tuple[str, ...] = ()  # report layouts: group header rows name this column
     skip_prefixes: tuple[str, ...] = ()  # rows whose first cell starts so are totals
+    line_tables: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # key -> names
+    line_unmapped: Mapping[str, str] = field(default_factory=dict)  # key -> error or skip
+
+    @property
+    def is_opex(self) -> bool:
+        """An import of opex lines (keyed by department and account), not of families."""
+        return OPEX in {*self.values, *self.measures.values()}
 
 
 def _names(value: Any) -> tuple[str, ...] | None:
@@ -85,6 +99,13 @@ def _names(value: Any) -> tuple[str, ...] | None:
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return tuple(value)
     return None
+
+
+def key_names(target: str, m: ImportMap) -> tuple[str, ...]:
+    """The keys of the lines ``m`` brings to sheet ``target``, in the sheet's order."""
+    *keys, last = TARGET_KEYS[target]
+    mapped = [k for k in MAPPED_KEYS.get(target, ()) if k in m.keys or k in m.constants]
+    return (*keys, *mapped, last)
 
 
 class _Reader:
@@ -138,7 +159,7 @@ def parse_mapping(text: str, source: str, target: str) -> tuple[ImportMap | None
         return None, [issue]
     r = _Reader(doc, source)
     known = {"name", "source", "columns", "constants", "values", "measures", "families",
-             "signs", "filter"}
+             "signs", "filter", "departments", "accounts"}
     for key in doc:
         if key not in known:
             r.problem(key, f"unknown section {key!r}", f"use {', '.join(sorted(known))}")
@@ -150,6 +171,7 @@ def parse_mapping(text: str, source: str, target: str) -> tuple[ImportMap | None
     _read_columns(r, cols, m)
     _read_values(r, values, measures_t, m)
     _read_families(r, fams, m)
+    _read_lines(r, m)
     m["constants"] = {k: r.text("constants", k, v) for k, v in consts.items()}
     if bool(m.get("debit")) != bool(m.get("credit")):
         r.problem("columns.debit", "debit and credit come together",
@@ -195,11 +217,12 @@ def _read_columns(r: _Reader, cols: Mapping[str, Any], m: dict[str, Any]) -> Non
     for key, value in cols.items():
         if key in ("date", "period", "item", "amount", "measure", "debit", "credit"):
             m["measure_from" if key == "measure" else key] = r.columns("columns", key, value)
-        elif key in ("channel", "scenario", "type"):
+        elif key in ("channel", "scenario", "type", *LINE_KEYS):
             keys[key] = r.columns("columns", key, value)
         else:
             r.problem(f"columns.{key}", f"unknown key {key!r}", "use date or period, item, "
-                      "channel, scenario, type, amount (or debit and credit) and measure")
+                      "channel, scenario, type, department, account, amount (or debit and "
+                      "credit) and measure")
     m["keys"] = keys
 
 
@@ -225,6 +248,27 @@ def _read_families(r: _Reader, fams: Mapping[str, Any], m: dict[str, Any]) -> No
         if key not in ("from", "map", "sheet", "unmapped"):
             r.problem(f"families.{key}", f"unknown key {key!r}",
                       "use from, map, sheet and unmapped")
+
+
+def _read_lines(r: _Reader, m: dict[str, Any]) -> None:
+    """[departments] and [accounts]: the export's names -> the plan's (``map``; a name not
+    in it is taken as it is), and what becomes of a line not on sheet Opex (``unmapped``)."""
+    tables: dict[str, dict[str, str]] = {}
+    unmapped: dict[str, str] = {}
+    for key in LINE_KEYS:
+        section = key + "s"
+        t = r.table(section)
+        table = t.get("map", {})
+        if not isinstance(table, Mapping):
+            r.problem(f"{section}.map", f"must be a table of export name = {key}")
+            table = {}
+        tables[key] = {str(k): r.text(f"{section}.map", str(k), v) for k, v in table.items()}
+        unmapped[key] = r.choice(section, "unmapped", t.get("unmapped", "error"),
+                                 UNMAPPED_POLICIES)
+        for name in t:
+            if name not in ("map", "unmapped"):
+                r.problem(f"{section}.{name}", f"unknown key {name!r}", "use map and unmapped")
+    m["line_tables"], m["line_unmapped"] = tables, unmapped
 
 
 def _read_signs(r: _Reader, signs: Mapping[str, Any]) -> dict[str, float]:
@@ -266,7 +310,10 @@ def _check_target(r: _Reader, m: ImportMap, target: str) -> None:
     if not m.date and not m.period:
         r.problem("columns.date", "the mapping names no date or period column",
                   "add date = \"<column>\" (or period = ...) under [columns]")
-    if not m.item and not m.group_column:
+    produced = set(m.values) | set(m.measures.values())
+    if m.is_opex and target in TARGET_MEASURES:
+        _check_opex(r, m, produced)
+    elif not m.item and not m.group_column:
         r.problem("columns.item", "the mapping names no item column",
                   "add item = \"<column>\" under [columns]")
     needed = [k for k in TARGET_KEYS[target] if k not in ("family", "measure")]
@@ -274,8 +321,13 @@ def _check_target(r: _Reader, m: ImportMap, target: str) -> None:
         if key not in m.keys and key not in m.constants and key not in OPTIONAL_KEYS:
             r.problem(f"columns.{key}", f"sheet {target} needs a {key}",
                       f"add {key} = \"<column>\" under [columns] or under [constants]")
+    if not m.is_opex:
+        for key in LINE_KEYS:
+            if key in m.keys or key in m.constants:
+                r.problem(f"columns.{key}", f"a {key} keys an opex line, and the mapping "
+                          "imports no opex", f"import opex (opex = \"<column>\" under "
+                          f"[values]), or leave the {key} out")
     allowed = TARGET_MEASURES.get(target, ("value",))
-    produced = set(m.values) | set(m.measures.values())
     if m.values and m.amount:
         r.problem("values", "use either [values] (one column per measure) or columns.amount "
                   "with columns.measure, not both")
@@ -290,3 +342,21 @@ def _check_target(r: _Reader, m: ImportMap, target: str) -> None:
     for measure in m.signs:
         if measure not in allowed:
             r.problem(f"signs.{measure}", f"sheet {target} has no measure {measure!r}")
+
+
+def _check_opex(r: _Reader, m: ImportMap, produced: set[str]) -> None:
+    """An opex import brings lines of sheet Opex: a department and an account each, no item,
+    family or channel; and opex alone (families come with their own mapping)."""
+    for key in LINE_KEYS:
+        if key not in m.keys and key not in m.constants:
+            r.problem(f"columns.{key}", f"an opex line needs its {key}",
+                      f"add {key} = \"<column>\" under [columns] or under [constants]")
+    if produced - {OPEX}:
+        r.problem("values", f"an opex import brings opex alone, not also "
+                  f"{', '.join(sorted(produced - {OPEX}))}",
+                  "import the family measures with a mapping of their own")
+    for key, what in (("item", m.item or m.group_column), ("channel", "channel" in m.keys
+                                                          or "channel" in m.constants)):
+        if what:
+            r.problem(f"columns.{key}", f"an opex line is keyed by department and account, "
+                      f"not by {key}", f"leave the {key} out of the mapping")

@@ -19,7 +19,8 @@ from sopfin.plan.read import IssueLog, read_header, table_end
 
 # The import's key names -> the sheet's headers.
 HEADERS = {"family": "Family", "measure": "Measure", "scenario": "Scenario",
-           "channel": "Channel", "type": "Type"}
+           "channel": "Channel", "type": "Type", "department": "Department",
+           "account": "Account"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ def place_import(rows: Sequence[Sequence[object]], result: ImportResult,
     present = [h for h in headers if h in columns.keys]
     in_scope = _scope(present, wanted)
     existing, issues = _existing_rows(rows, spec, columns.keys, headers, end, in_scope)
+    issues += _channel_not_brought(rows, spec, columns.keys, headers, end, in_scope)
     if issues:
         return None, issues
     return _cells(rows, spec, columns.keys, headers, month_col, existing, wanted,
@@ -111,6 +113,30 @@ def _existing_rows(rows: Sequence[Sequence[object]], spec: InputSheet,
         else:
             out[key] = i
     return out, issues
+
+
+def _channel_not_brought(rows: Sequence[Sequence[object]], spec: InputSheet,
+                         key_cols: dict[str, int], headers: list[str], end: int,
+                         in_scope: Callable[[tuple[str, ...]], bool]) -> list[Issue]:
+    """An import without a channel cannot fill rows by channel: it could not tell whose."""
+    col = key_cols.get("Channel")
+    if col is None or "Channel" in headers:
+        return []
+    present = [h for h in headers if h in key_cols]
+    for i in range(1, end):
+        row = rows[i]
+        key = tuple(_text(row[key_cols[h]] if key_cols[h] < len(row) else None)
+                    for h in present)
+        channel = _text(row[col] if col < len(row) else None)
+        if channel and in_scope(key):
+            return [Issue(IssueCode.CHANNEL_MISMATCH, Severity.ERROR,
+                          CellRef(spec.name, cell_name(i + 1, col + 1)),
+                          f"sheet {spec.name} holds these measures by channel ({channel!r} "
+                          "here) and the import brings no channel, so it cannot tell which "
+                          "row a figure belongs to",
+                          "name the channel in the mapping (channel = \"<column>\" under "
+                          "[columns]), or import into a sheet without channels")]
+    return []
 
 
 def _cells(rows: Sequence[Sequence[object]], spec: InputSheet, key_cols: dict[str, int],

@@ -34,9 +34,23 @@ Where each layout comes from:
   period, with debit and credit, or a net balance): Account, Account Type, Period, Debit,
   Credit. Revenue and cost of sales accounts are recognised by their type; credit balances
   (revenue) come out positive. Accounts map to families on the Mapping sheet.
+* ``gl-opex-by-department``: the same trial balance by period with the department (cost
+  centre) each balance is booked to, for the opex lines of Actuals or Budget: Department
+  (or Department Name, Cost Center, Cost Centre), Account, Account Type, Period, Debit,
+  Credit. Expense accounts are recognised by their type and come out positive (an expense
+  is a debit balance); other types are left out. Departments and accounts are the plan's
+  Opex lines as they are named in the GL.
 """
 
 from __future__ import annotations
+
+# A trial balance's balance columns: its period, the account type naming the measure, and
+# debit and credit (the balance is debit - credit).
+_GL_BALANCE = '''period = ["Period", "Fiscal Period", "Posting Period"]
+measure = ["Account Type", "Type"]
+debit = ["Debit", "Debit Amount"]
+credit = ["Credit", "Credit Amount"]
+'''
 
 PRESETS: dict[str, str] = {
     "netsuite-sales": '''
@@ -86,12 +100,8 @@ from = "sheet"
 name = "GL trial balance by period"
 [source]
 [columns]
-period = ["Period", "Fiscal Period", "Posting Period"]
 item = ["Account", "Account Number", "GL Account"]
-measure = ["Account Type", "Type"]
-debit = ["Debit", "Debit Amount"]
-credit = ["Credit", "Credit Amount"]
-[measures]
+''' + _GL_BALANCE + '''[measures]
 "Revenue" = "revenue"
 "Income" = "revenue"
 "Sales" = "revenue"
@@ -102,6 +112,19 @@ credit = ["Credit", "Credit Amount"]
 revenue = -1
 [families]
 from = "sheet"
+''',
+    "gl-opex-by-department": '''
+name = "GL trial balance by period and department: opex"
+[source]
+[columns]
+department = ["Department", "Department Name", "Cost Center", "Cost Centre"]
+account = ["Account", "Account Name", "GL Account"]
+''' + _GL_BALANCE + '''[measures]
+"Expense" = "opex"
+"Expenses" = "opex"
+"Operating Expense" = "opex"
+"Operating Expenses" = "opex"
+"Expenditures" = "opex"
 ''',
 }
 

@@ -1,5 +1,6 @@
 """Source rows -> the lines of an input sheet, in DuckDB: find the header, pick the data rows,
-filter, parse, map items to families, turn values into measures, sum by key and month.
+filter, parse, map items to families (or, for opex, name each row's line of sheet Opex), turn
+values into measures, sum by key and month.
 
 Every problem is found in the same pass and reported at once, each at its source row: an
 unmapped item once with its row count and amounts, a bad date or number at each row (the
@@ -13,15 +14,33 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
-from sopfin.imports.mapping import TARGET_KEYS, Filter, ImportMap
+from sopfin.imports.duck import (
+    amounts_sql,
+    amounts_text,
+    count,
+    ident,
+    listed,
+    one_row,
+    register,
+    repr_sql,
+    sql_text,
+)
+from sopfin.imports.mapping import Filter, ImportMap, key_names
+from sopfin.imports.plan_keys import (
+    OpexLines,
+    channel_issues,
+    family_rows_view,
+    line_issues,
+    opex_rows_view,
+    unknown_families,
+    unmapped_items,
+)
 from sopfin.imports.sources import load_source
 from sopfin.model import Issue, IssueCode, Severity, SourceRow
 
-ROWS_LISTED = 20
 HEADER_SCAN_ROWS = 100
 PERIOD_FORMATS = ("%Y-%m", "%Y%m", "%Y/%m", "%m/%Y", "%b %Y", "%B %Y", "%Y-%m-%d")
 
@@ -52,6 +71,15 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
+class _PlanKeys:
+    """The plan's names an import's keys are checked against (None: not checked)."""
+
+    families: Collection[str] | None
+    opex_lines: OpexLines | None
+    channels: Collection[str] | None
+
+
+@dataclass(frozen=True)
 class _Columns:
     """Logical column -> the source column's position, once the header is found."""
 
@@ -75,11 +103,16 @@ def file_sha256(path: Path) -> str:
 
 def import_table(path: Path, mapping: ImportMap, target: str, *, months: Sequence[str],
                  families: Collection[str] | None = None,
-                 family_sheet: Mapping[str, str] | None = None) -> ImportResult:
+                 family_sheet: Mapping[str, str] | None = None,
+                 opex_lines: OpexLines | None = None,
+                 channels: Collection[str] | None = None) -> ImportResult:
     """Read ``path`` through ``mapping`` into the lines of sheet ``target`` for the plan's
     ``months``. ``families``: the plan's families (a mapped family not among them is an
-    issue); ``family_sheet``: item -> family from the workbook's Mapping sheet."""
-    base = ImportResult(path.name, file_sha256(path), target, TARGET_KEYS[target])
+    issue); ``family_sheet``: item -> family from the workbook's Mapping sheet;
+    ``opex_lines``: the plan's Opex lines, department -> accounts (an opex import's line not
+    among them is an issue); ``channels``: Demand's channels, which a Budget or Actuals
+    import's channels must be among. None: not checked."""
+    base = ImportResult(path.name, file_sha256(path), target, key_names(target, mapping))
     con = duckdb.connect()
     try:
         width, issues = load_source(con, path, mapping.sheet)
@@ -89,36 +122,13 @@ def import_table(path: Path, mapping: ImportMap, target: str, *, months: Sequenc
         if cols is None:
             return replace(base, issues=tuple(issues))
         table = mapping.family_table if mapping.families == "table" else (family_sheet or {})
-        _register(con, "famap", ("item", "family"), table.items())
-        _register(con, "meamap", ("name", "measure"), mapping.measures.items())
-        _register(con, "horizon", ("month",), ((m,) for m in months))
+        register(con, "famap", ("item", "family"), table.items())
+        register(con, "meamap", ("name", "measure"), mapping.measures.items())
+        register(con, "horizon", ("month",), ((m,) for m in months))
         _rows_view(con, mapping, cols)
-        return _collect(con, base, mapping, cols, families)
+        return _collect(con, base, mapping, cols, _PlanKeys(families, opex_lines, channels))
     finally:
         con.close()
-
-
-
-
-def _one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
-    """The one row an aggregate query returns."""
-    row = con.execute(sql).fetchone()
-    if row is None:  # an aggregate without GROUP BY always returns a row
-        raise AssertionError(f"no row from {sql}")
-    return row
-
-
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    """The single number a ``SELECT count(...)`` returns."""
-    return int(_one_row(con, sql)[0])
-
-
-def _register(con: duckdb.DuckDBPyConnection, name: str, columns: Sequence[str],
-              rows: object) -> None:
-    con.execute(f"CREATE TEMP TABLE {name} ({', '.join(c + ' VARCHAR' for c in columns)})")
-    data = [tuple(map(str, r)) for r in rows]  # type: ignore[attr-defined]
-    if data:
-        con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(columns))})", data)
 
 
 # ------------------------------------------------------------------ the header
@@ -209,12 +219,8 @@ def _bad(col: str, parsed: str) -> str:
 def _date(col: str, formats: Sequence[str]) -> str:
     tries = [f"TRY_CAST(trim({col}) AS DATE)",
              f"TRY_CAST(TRY_CAST(trim({col}) AS TIMESTAMP) AS DATE)"]
-    tries += [f"CAST(try_strptime(trim({col}), '{_sql_text(f)}') AS DATE)" for f in formats]
+    tries += [f"CAST(try_strptime(trim({col}), '{sql_text(f)}') AS DATE)" for f in formats]
     return f"coalesce({', '.join(tries)})"
-
-
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def _rows_view(con: duckdb.DuckDBPyConnection, m: ImportMap, c: _Columns) -> None:
@@ -222,7 +228,7 @@ def _rows_view(con: duckdb.DuckDBPyConnection, m: ImportMap, c: _Columns) -> Non
     mapped = sorted({*c.at.values(), *c.values.values()} - {c.at.get("group", -1)})
     any_mapped = " OR ".join(f"coalesce(trim(c{i}) <> '', false)" for i in mapped)
     first = "c0"
-    skip = " OR ".join(f"coalesce(starts_with(trim({first}), '{_sql_text(p)}'), false)"
+    skip = " OR ".join(f"coalesce(starts_with(trim({first}), '{sql_text(p)}'), false)"
                        for p in m.skip_prefixes) or "false"
     group_expr = "NULL"
     is_group = "false"
@@ -241,7 +247,7 @@ def _rows_view(con: duckdb.DuckDBPyConnection, m: ImportMap, c: _Columns) -> Non
         date_text = "c" + str(c.at["period"])
         month = "strftime(" + _date(date_text, PERIOD_FORMATS) + ", '%Y-%m')"
     keys = {k: f"trim(c{c.at[k]})" for k in m.keys}
-    keys.update({k: f"'{_sql_text(v)}'" for k, v in m.constants.items() if k not in keys})
+    keys.update({k: f"'{sql_text(v)}'" for k, v in m.constants.items() if k not in keys})
     sources = {"__amount": c.at["amount"]} if m.amount else dict(c.values)
     values = {k: _number(f"c{i}", m.decimal) for k, i in sources.items()}
     bad = {k: _bad(f"c{i}", _number(f"c{i}", m.decimal)) for k, i in sources.items()}
@@ -256,9 +262,9 @@ def _rows_view(con: duckdb.DuckDBPyConnection, m: ImportMap, c: _Columns) -> Non
     keep = [_filter_sql(f, i) for f, i in zip(m.filters, c.filters, strict=True)]
     parts = [f"{date_text} AS date_text", f"{month} AS month", f"{item} AS item",
              *(f"{sql} AS key_{k}" for k, sql in keys.items()),
-             *(f"{sql} AS v_{_ident(k)}" for k, sql in values.items()),
-             *(f"{sql} AS bad_{_ident(k)}" for k, sql in bad.items()),
-             *(f"{sql} AS t_{_ident(k)}" for k, sql in texts.items())]
+             *(f"{sql} AS v_{ident(k)}" for k, sql in values.items()),
+             *(f"{sql} AS bad_{ident(k)}" for k, sql in bad.items()),
+             *(f"{sql} AS t_{ident(k)}" for k, sql in texts.items())]
     if m.measure_from:
         parts.append(f"trim(c{c.at['measure']}) AS source_measure")
     con.execute(f"""
@@ -272,10 +278,6 @@ def _rows_view(con: duckdb.DuckDBPyConnection, m: ImportMap, c: _Columns) -> Non
         FROM marked WHERE has_data AND NOT is_group AND NOT is_total""")
 
 
-def _ident(name: str) -> str:
-    return re.sub(r"\W", "_", name)
-
-
 def _filter_sql(f: Filter, position: int) -> str:
     col = f"coalesce(trim(c{position}), '')"
     parts = []
@@ -286,30 +288,29 @@ def _filter_sql(f: Filter, position: int) -> str:
     return "(" + " AND ".join(parts) + ")"
 
 
-def repr_sql(text: str) -> str:
-    return "'" + _sql_text(text) + "'"
-
-
 # ------------------------------------------------------------------ problems and lines
 
 
 def _collect(con: duckdb.DuckDBPyConnection, base: ImportResult, m: ImportMap, c: _Columns,
-             families: Collection[str] | None) -> ImportResult:
+             plan: _PlanKeys) -> ImportResult:
     src = base.source
-    read = _count(con, "SELECT count(*) FROM rows")
-    filtered = _count(con, "SELECT count(*) FROM rows WHERE NOT kept")
-    fam = ("item" if m.families == "item" else
-           "(SELECT family FROM famap WHERE famap.item = rows.item)")
+    read = count(con, "SELECT count(*) FROM rows")
+    filtered = count(con, "SELECT count(*) FROM rows WHERE NOT kept")
     measure_cols = (["__amount"] if m.amount else list(c.values))
-    con.execute(f"""
-        CREATE TEMP VIEW kept_rows AS
-        SELECT *, {fam} AS family FROM rows WHERE kept""")
+    if m.is_opex:
+        opex_rows_view(con, m, plan.opex_lines)
+    else:
+        family_rows_view(con, m)
     issues: list[Issue] = []
     issues += _bad_dates(con, src, m, c)
     for meas in measure_cols:
         issues += _bad_numbers(con, src, meas, c, m)
-    issues += _unmapped(con, src, m, measure_cols)
-    issues += _unknown_families(con, src, families)
+    if m.is_opex:
+        issues += line_issues(con, src, m, measure_cols, plan.opex_lines)
+    else:
+        issues += unmapped_items(con, src, m, measure_cols)
+        issues += unknown_families(con, src, plan.families)
+    issues += channel_issues(con, src, m, measure_cols, plan.channels)
     issues += _outside(con, src, measure_cols, m.outside)
     lines, totals, used, other = _lines(con, base, m, measure_cols)
     months = tuple(sorted({ln.month for ln in lines}))
@@ -317,24 +318,6 @@ def _collect(con: duckdb.DuckDBPyConnection, base: ImportResult, m: ImportMap, c
     return replace(base, lines=() if errors else tuple(lines), months=() if errors else months,
                  rows_read=read, rows_filtered=filtered, rows_other=other, rows_used=used,
                  totals=totals, issues=tuple(issues))
-
-
-def _listed(rows: list[tuple], make: object, code: IssueCode, src: str, what: str
-            ) -> list[Issue]:
-    out = [make(r) for r in rows[:ROWS_LISTED]]  # type: ignore[operator]
-    if len(rows) > ROWS_LISTED:
-        rest = rows[ROWS_LISTED:]
-        out.append(Issue(code, Severity.ERROR, SourceRow(src, rest[0][0]),
-                         f"{len(rest)} more rows with {what} (rows "
-                         f"{_row_list([r[0] for r in rest])})",
-                         "fix them in the source, or filter them out in the mapping",
-                         more=len(rest)))
-    return out
-
-
-def _row_list(rows: Sequence[int], shown: int = 8) -> str:
-    text = ", ".join(map(str, rows[:shown]))
-    return text + (f" and {len(rows) - shown} more" if len(rows) > shown else "")
 
 
 def _bad_dates(con: duckdb.DuckDBPyConnection, src: str, m: ImportMap, c: _Columns
@@ -351,13 +334,13 @@ def _bad_dates(con: duckdb.DuckDBPyConnection, src: str, m: ImportMap, c: _Colum
                      SourceRow(src, r[0], column),
                      f"{found} is not a date{fmt}",
                      "fix the date, or set date_format under [source] in the mapping")
-    return _listed(rows, make, IssueCode.SOURCE_DATE_INVALID, src, "no date")
+    return listed(rows, make, IssueCode.SOURCE_DATE_INVALID, src, "no date")
 
 
 def _bad_numbers(con: duckdb.DuckDBPyConnection, src: str, measure: str, c: _Columns,
                  m: ImportMap) -> list[Issue]:
-    ident = _ident(measure)
-    rows = con.execute(f"SELECT _row, t_{ident} FROM kept_rows WHERE bad_{ident} "
+    name = ident(measure)
+    rows = con.execute(f"SELECT _row, t_{name} FROM kept_rows WHERE bad_{name} "
                        "ORDER BY _row").fetchall()
     column = (m.amount if measure == "__amount" else m.values[measure])[0]
 
@@ -365,70 +348,19 @@ def _bad_numbers(con: duckdb.DuckDBPyConnection, src: str, measure: str, c: _Col
         return Issue(IssueCode.SOURCE_NUMBER_INVALID, Severity.ERROR,
                      SourceRow(src, r[0], column), f"{r[1]!r} is not a number",
                      "fix the number in the source (1234.56, 1,234.56 and (1,234.56) read)")
-    return _listed(rows, make, IssueCode.SOURCE_NUMBER_INVALID, src, "no number")
-
-
-def _amounts_sql(measure_cols: Sequence[str]) -> str:
-    return ", ".join(f"coalesce(sum(v_{_ident(x)}), 0)::DOUBLE" for x in measure_cols)
-
-
-def _amounts_text(names: Sequence[str], sums: Sequence[float]) -> str:
-    shown = [f"{n if n != '__amount' else 'amount'} {s:,.2f}" for n, s in zip(names, sums,
-                                                                               strict=True)]
-    return ", ".join(shown)
-
-
-def _unmapped(con: duckdb.DuckDBPyConnection, src: str, m: ImportMap,
-              measure_cols: Sequence[str]) -> list[Issue]:
-    if m.families == "item":
-        blank = _one_row(con, "SELECT min(_row), count(*) FROM kept_rows WHERE item IS NULL "
-                              "OR item = ''")
-        rows = [] if not blank[1] else [("", blank[0], blank[1], *([0.0] * len(measure_cols)),
-                                         [blank[0]])]
-    else:
-        rows = con.execute(f"""
-            SELECT coalesce(item, ''), min(_row), count(*), {_amounts_sql(measure_cols)},
-                   list(_row ORDER BY _row)[1:9]
-            FROM kept_rows WHERE family IS NULL GROUP BY item ORDER BY min(_row)""").fetchall()
-    severity = Severity.ERROR if m.unmapped == "error" else Severity.WARNING
-    where_map = ("the [families.map] table of the mapping" if m.families == "table"
-                 else f"sheet {m.family_sheet}" if m.families == "sheet" else "")
-    out = []
-    for item, first, count, *rest in rows:
-        sums, listed = rest[:-1], rest[-1]
-        what = f"item {item!r}" if item else "a blank item"
-        fix = (f"add it to {where_map}" if where_map else "fill in the item") + (
-            "" if severity is Severity.ERROR else " (these rows are left out)")
-        out.append(Issue(IssueCode.ITEM_UNMAPPED, severity,
-                         SourceRow(src, first, (m.item or m.group_column)[0]),
-                         f"{what} has no family ({count} rows: {_row_list(listed)}"
-                         f"{'; ' + _amounts_text(measure_cols, sums) if sums else ''})", fix))
-    return out
-
-
-def _unknown_families(con: duckdb.DuckDBPyConnection, src: str,
-                      families: Collection[str] | None) -> list[Issue]:
-    if families is None:
-        return []
-    rows = con.execute("SELECT family, min(_row), count(*) FROM kept_rows "
-                       "WHERE family IS NOT NULL GROUP BY family ORDER BY min(_row)").fetchall()
-    known = set(families)
-    return [Issue(IssueCode.UNKNOWN_FAMILY, Severity.ERROR, SourceRow(src, first),
-                  f"family {fam!r} ({count} rows) is not on sheet Families",
-                  "add it to sheet Families, or map the items to a family the plan has")
-            for fam, first, count in rows if fam not in known]
+    return listed(rows, make, IssueCode.SOURCE_NUMBER_INVALID, src, "no number")
 
 
 def _outside(con: duckdb.DuckDBPyConnection, src: str, measure_cols: Sequence[str],
              policy: str) -> list[Issue]:
     rows = con.execute(f"""
-        SELECT month, min(_row), count(*), {_amounts_sql(measure_cols)}
+        SELECT month, min(_row), count(*), {amounts_sql(measure_cols)}
         FROM kept_rows WHERE month IS NOT NULL AND month NOT IN (SELECT month FROM horizon)
         GROUP BY month ORDER BY month""").fetchall()
     if not rows:
         return []
-    horizon = _one_row(con, "SELECT min(month), max(month) FROM horizon")
-    count = sum(r[2] for r in rows)
+    horizon = one_row(con, "SELECT min(month), max(month) FROM horizon")
+    n_rows = sum(r[2] for r in rows)
     months = [r[0] for r in rows]
     shown = months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
     sums = [sum(r[3 + i] for r in rows) for i in range(len(measure_cols))]
@@ -437,15 +369,16 @@ def _outside(con: duckdb.DuckDBPyConnection, src: str, measure_cols: Sequence[st
            "in the mapping" if policy == "error" else "left out, as the mapping says")
     return [Issue(IssueCode.MONTH_OUTSIDE_HORIZON, severity,
                   SourceRow(src, min(r[1] for r in rows)),
-                  f"{count} rows are dated {shown}, outside the plan's months "
+                  f"{n_rows} rows are dated {shown}, outside the plan's months "
                   f"{horizon[0]}..{horizon[1]} ({len(months)} months; "
-                  f"{_amounts_text(measure_cols, sums)})", fix)]
+                  f"{amounts_text(measure_cols, sums)})", fix)]
 
 
 def _lines(con: duckdb.DuckDBPyConnection, base: ImportResult, m: ImportMap,
            measure_cols: Sequence[str]) -> tuple[list[ImportLine], dict[str, float], int, int]:
     keys = [k for k in base.key_names if k not in ("family", "measure")]
-    key_sql = [f"coalesce(key_{k}, '')" for k in keys]
+    key_sql = [f"coalesce(key_{k}, '')" if k in m.keys or k in m.constants else "''"
+               for k in keys]
     if m.amount:
         measure = "(SELECT measure FROM meamap WHERE meamap.name = kept_rows.source_measure)"
         if not m.measure_from:
@@ -453,21 +386,20 @@ def _lines(con: duckdb.DuckDBPyConnection, base: ImportResult, m: ImportMap,
         unpivot = f"SELECT *, {measure} AS measure, v___amount AS value FROM kept_rows"
     else:
         unpivot = " UNION ALL ".join(
-            f"SELECT *, '{_sql_text(x)}' AS measure, v_{_ident(x)} AS value FROM kept_rows"
+            f"SELECT *, '{sql_text(x)}' AS measure, v_{ident(x)} AS value FROM kept_rows"
             for x in measure_cols)
-    sign = " ".join(f"WHEN '{_sql_text(k)}' THEN {v}" for k, v in m.signs.items())
+    sign = " ".join(f"WHEN '{sql_text(k)}' THEN {v}" for k, v in m.signs.items())
     sign_sql = f"CASE measure {sign} ELSE 1 END" if sign else "1"
     agg = "sum" if m.aggregate == "sum" else "avg"
-    good = ("family IS NOT NULL AND family <> '' AND month IN (SELECT month FROM horizon) "
-            "AND value IS NOT NULL")
+    good = "placeable AND month IN (SELECT month FROM horizon) AND value IS NOT NULL"
     con.execute(f"CREATE TEMP VIEW long AS SELECT * FROM ({unpivot}) WHERE measure IS NOT NULL")
-    other = _count(con, f"SELECT count(*) FROM ({unpivot}) WHERE measure IS NULL")
+    other = count(con, f"SELECT count(*) FROM ({unpivot}) WHERE measure IS NULL")
     key_cols = ", ".join(["family", *key_sql, "measure"])
     rows = con.execute(f"""
         SELECT {key_cols}, month, CAST({agg}(value * {sign_sql}) AS DOUBLE)
         FROM long WHERE {good}
         GROUP BY ALL ORDER BY ALL""").fetchall()
-    used = _count(con, f"SELECT count(DISTINCT _row) FROM long WHERE {good}")
+    used = count(con, f"SELECT count(DISTINCT _row) FROM long WHERE {good}")
     order = list(base.key_names)
     lines = []
     totals: dict[str, float] = {}

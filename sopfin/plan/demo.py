@@ -499,8 +499,10 @@ def _budget_sheet(data: PlanData, opex: DemoOpex) -> SheetSpec:
 
 
 def _opex_sheet(data: PlanData, opex: DemoOpex) -> SheetSpec:
-    rows = np.array(opex.opex, dtype=object).reshape(-1, 6 + len(data.months))
-    return _table(layout.OPEX, data, rows[:, :6], [(rows[:, 6:], Style.MONEY)])
+    spec = layout.INPUT_BY_NAME[layout.OPEX]
+    width = len(spec.keys + spec.optional_keys)
+    rows = np.array(opex.opex, dtype=object).reshape(-1, width + len(data.months))
+    return _table(layout.OPEX, data, rows[:, :width], [(rows[:, width:], Style.MONEY)])
 
 
 def _demo_opex(data: PlanData, seed: int) -> DemoOpex:

@@ -1,6 +1,6 @@
 """The demo company's operating expenses: four departments (Sales, Marketing, Operations, G&A)
-on sheet Opex, their budget as opex rows of Budget, and the first two months' actuals as opex
-rows of Actuals.
+on sheet Opex, with the heads on their salary, campaign and warehouse lines (Headcount), their
+budget as opex rows of Budget, and the first two months' actuals as opex rows of Actuals.
 
 Typed lines are a share of the base plan's average monthly revenue (marketing follows the
 season); two lines are driver lines: commissions at a rate on the revenue of the last channel
@@ -30,16 +30,17 @@ class OpexLine:
     share: float = 0.0  # of average monthly revenue (typed lines)
     driver: str = ""
     seasonal: bool = False
+    headcount: int | None = None  # people on the line (Opex's Headcount column)
 
 
 LINES = (
-    OpexLine("Sales", "Salaries", 0.032),
+    OpexLine("Sales", "Salaries", 0.032, headcount=14),
     OpexLine("Sales", "Commissions", driver="revenue"),
-    OpexLine("Marketing", "Campaigns", 0.014, seasonal=True),
+    OpexLine("Marketing", "Campaigns", 0.014, seasonal=True, headcount=5),
     OpexLine("Marketing", "Trade shows", 0.005),
     OpexLine("Operations", "Outbound freight", driver="units_shipped"),
-    OpexLine("Operations", "Warehouse", 0.011),
-    OpexLine("G&A", "Salaries", 0.027),
+    OpexLine("Operations", "Warehouse", 0.011, headcount=11),
+    OpexLine("G&A", "Salaries", 0.027, headcount=8),
     OpexLine("G&A", "Rent", 0.008),
     OpexLine("G&A", "IT", 0.006),
 )
@@ -50,7 +51,8 @@ SCENARIO_SPEND = {"upside": 1.04, "base": 1.0, "downside": 0.95}
 class DemoOpex:
     """The rows of the three sheets: keys, then one value per month (None = blank)."""
 
-    opex: list[list[object]]  # Scenario, Department, Account, Driver, DriverOf, Rate, months
+    opex: list[list[object]]  # Scenario, Department, Account, Driver, DriverOf, Rate,
+    #                             Headcount, months
     budget: list[list[object]]  # Family (blank), Measure, Department, Account, months
     actuals: list[list[object]]  # the same keys, months
 
@@ -93,8 +95,9 @@ def _opex_row(scenario: str, line: OpexLine, direct: str,
               amounts: np.ndarray) -> list[object]:
     if line.driver == "revenue":
         return [scenario, line.department, line.account, "revenue", direct or None,
-                COMMISSION_RATE, *[None] * len(amounts)]
+                COMMISSION_RATE, line.headcount, *[None] * len(amounts)]
     if line.driver == "units_shipped":
         return [scenario, line.department, line.account, "units_shipped", None,
-                FREIGHT_PER_UNIT, *[None] * len(amounts)]
-    return [scenario, line.department, line.account, None, None, None, *amounts.tolist()]
+                FREIGHT_PER_UNIT, line.headcount, *[None] * len(amounts)]
+    return [scenario, line.department, line.account, None, None, None, line.headcount,
+            *amounts.tolist()]

@@ -160,5 +160,30 @@ def check_opex_budget_lines(plan: Plan) -> list[Issue]:
     return issues
 
 
+def check_opex_headcount(plan: Plan) -> list[Issue]:
+    """A line's Headcount is a number of people: 0 or more (blank = none)."""
+    table = plan.opex
+    if table is None or "headcount" not in table.key_names:
+        return []
+    return [Issue(IssueCode.VALUE_INVALID, Severity.ERROR, _cell(table, i, "headcount"),
+                  f"Headcount must be 0 or more, found {heads}",
+                  "type the number of people on the line, or leave it blank")
+            for i, heads in enumerate(table.keys["headcount"]) if heads and float(heads) < 0]
+
+
+def headcount_by_department(plan: Plan, scenario: str) -> dict[str, float]:
+    """Department -> the sum of its ``scenario`` lines' Headcount (blank counts 0), for every
+    department with a line on sheet Opex."""
+    out = dict.fromkeys(opex_lines(plan), 0.0)
+    table = plan.opex
+    if table is None or "headcount" not in table.key_names:
+        return out
+    for s, dept, heads in zip(table.keys["scenario"], table.keys["department"],
+                              table.keys["headcount"], strict=True):
+        if s == scenario and heads:
+            out[str(dept)] += float(heads)
+    return out
+
+
 OPEX_CHECKS = (check_opex_scenarios, check_opex_duplicates, check_opex_drivers,
-               check_opex_budget_lines)
+               check_opex_budget_lines, check_opex_headcount)

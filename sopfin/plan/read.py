@@ -499,8 +499,8 @@ def read_keys(grid: np.ndarray, sheet_rows: np.ndarray, spec: InputSheet, column
                           "fix the formula or the cell it refers to, or type the value"))
         if header == "Active":
             texts = [_active(v, where(i), log) if keep[i] else "" for i, v in enumerate(cells)]
-        elif header == "Rate":
-            rates = [_rate(v, where(i), log) for i, v in enumerate(cells)]
+        elif header in ("Rate", layout.OPEX_HEADCOUNT):
+            rates = [_rate(v, header, where(i), log) for i, v in enumerate(cells)]
             keep &= np.array([r is not None for r in rates], dtype=bool)
             texts = [r or "" for r in rates]
         elif header in IDENTIFYING_KEYS:
@@ -516,15 +516,15 @@ def read_keys(grid: np.ndarray, sheet_rows: np.ndarray, spec: InputSheet, column
 
 def _key_needed(header: str, grid: np.ndarray, spec: InputSheet, columns: Columns) -> list[bool]:
     """Per row, whether a blank ``header`` cell is an error. On Budget and Actuals a row of
-    measure opex names a Department and Account and leaves Family blank; a family row needs
-    its Family and no Department or Account."""
+    measure opex names a Department and Account and leaves Family (and Channel) blank; a family
+    row needs its Family (and Channel) and no Department or Account."""
     measure_col = columns.keys.get("Measure")
     if measure_col is None or spec.name == layout.OPEX:
         return [True] * len(grid)
     opex = [_key_text(v).lower() == layout.OPEX_MEASURE for v in grid[:, measure_col]]
     if header in layout.OPEX_LINE_KEYS:
         return opex
-    return [not o for o in opex] if header == "Family" else [True] * len(grid)
+    return [not o for o in opex] if header in ("Family", "Channel") else [True] * len(grid)
 
 
 def _key_text(value: object) -> str:
@@ -554,14 +554,15 @@ def _active(value: object, where: CellRef, log: IssueLog) -> str:
     return "TRUE"
 
 
-def _rate(value: object, where: CellRef, log: IssueLog) -> str | None:
-    """Opex.Rate -> the number as text ('' when blank); None (reported) for anything else."""
+def _rate(value: object, header: str, where: CellRef, log: IssueLog) -> str | None:
+    """Opex.Rate or Headcount -> the number as text ('' when blank); None (reported) for
+    anything else."""
     if _is_blank(value):
         return ""
     if type(value) in (int, float):
         return repr(float(value))  # type: ignore[arg-type]
     if not isinstance(value, XlError):
-        log.add(_bad_number(value, "Rate", where))
+        log.add(_bad_number(value, header, where))
     return None
 
 

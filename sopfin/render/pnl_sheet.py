@@ -1,16 +1,19 @@
 """The P&L sheet: per scenario, revenue, COGS, gross margin, operating expenses by department
 (accounts grouped beneath each department's total, so a department folds open) and EBITDA,
-each by month, fiscal quarter and fiscal year, as plan, budget, variance, variance % and the
-latest estimate.
+each by month, fiscal quarter and fiscal year, as plan, budget, variance, variance %, actual
+and the latest estimate.
 
 Every figure is a live formula with the engine's cached value. Revenue and COGS read the
 Summary's plan (dollarized + named overrides) and budget rows; an opex line reads its cells
 on sheet Opex (a driver line: its Rate cell times the driver's cells on Inventory or
-Revenue), its budget on Budget and its actual on Actuals. The latest estimate is the actual
-in a closed month and the plan after: for revenue and COGS the months with a family actual
+Revenue), its budget on Budget and its actual on Actuals. The Actual row holds the actual of
+each closed month and is blank after: for revenue and COGS the months with a family actual
 (the close's rule, summed from Actuals by SUMIFS on the measure), for opex the months with an
-opex actual. Quarters and years sum their months; margins, totals and variances are computed
-in every column. Without opex lines the sheet has no opex rows and EBITDA is gross margin.
+opex actual (0 for a line that booked nothing), for gross margin and EBITDA the months closed
+for all their parts; a quarter or year sums its closed months (blank when none is). The
+latest estimate reads the Actual row in a closed month and the Plan row after. Quarters and
+years sum their months; margins, totals and variances are computed in every column. Without
+opex lines the sheet has no opex rows and EBITDA is gross margin.
 """
 
 from __future__ import annotations
@@ -36,14 +39,15 @@ from sopfin.render.summary_sheet import SummaryLayout
 from sopfin.sheetspec import SheetSpec, Style
 
 KEYS = ("Scenario", "Line", "Account", "Basis")
-BASES = ("Plan", "Budget", "Variance", "Variance %", "Latest estimate")
-FIGURES = ("Plan", "Budget", "Latest estimate")  # the bases read from sources; the rest derive
+BASES = ("Plan", "Budget", "Variance", "Variance %", "Actual", "Latest estimate")
+# the bases read from sources or summed from parts; the variances derive from plan and budget
+FIGURES = ("Plan", "Budget", "Actual", "Latest estimate")
 HEADER_ROW = 2
 
 
 @dataclass(frozen=True)
 class Item:
-    """One P&L line of a scenario: its five basis rows from ``first``."""
+    """One P&L line of a scenario: its basis rows (``BASES``) from ``first``."""
 
     line: str  # 'Revenue', 'COGS', 'Gross margin', a department, 'Opex', 'EBITDA'
     account: str  # an account, 'Total' for a department's total, '' otherwise
@@ -106,7 +110,8 @@ class PnlSources:
         return len(self.ctx.months)
 
 
-Monthly = tuple[list[str], np.ndarray]  # per month: formulas and cached values
+# per month: formulas and cached values (an Actual: None and NaN in an open month)
+Monthly = tuple[Sequence[str | None], np.ndarray]
 
 
 def _summary_row(src: PnlSources, s: int, measure: str, basis: str) -> Monthly:
@@ -138,9 +143,17 @@ def _family_actual(src: PnlSources, measure: str) -> Monthly:
     return formulas, np.asarray(values, dtype=np.float64)
 
 
-def _estimate(plan_row: int, cols: Sequence[str], plan: np.ndarray, actual: Monthly,
+def _actual(actual: Monthly, closed: np.ndarray) -> Monthly:
+    """The actual of the closed months (a missing figure counts 0); blank in open months."""
+    formulas = [f if closed[j] else None for j, f in enumerate(actual[0])]
+    return formulas, np.where(closed, np.nan_to_num(actual[1]), np.nan)
+
+
+def _estimate(item: Item, cols: Sequence[str], plan: np.ndarray, actual: Monthly,
               closed: np.ndarray) -> Monthly:
-    formulas = [actual[0][j] if closed[j] else f"{c}{plan_row}" for j, c in enumerate(cols)]
+    """The Actual row's cell in a closed month, the Plan row's after."""
+    formulas: list[str | None] = [
+        f"{c}{item.row('Actual') if closed[j] else item.row('Plan')}" for j, c in enumerate(cols)]
     return formulas, np.where(closed, np.nan_to_num(actual[1]), plan)
 
 
@@ -228,10 +241,10 @@ def _figures(src: PnlSources, s: int, item: Item, done: Done, cols: Sequence[str
     if item.line in ("Revenue", "COGS"):
         measure = item.line.lower()
         plan = _summary_row(src, s, measure, "Plan")
-        estimate = _estimate(item.row("Plan"), cols, plan[1], _family_actual(src, measure),
-                             family_closed)
+        actual = _actual(_family_actual(src, measure), family_closed)
         return {"Plan": plan, "Budget": _summary_row(src, s, measure, "Budget"),
-                "Latest estimate": estimate}
+                "Actual": actual,
+                "Latest estimate": _estimate(item, cols, plan[1], actual, family_closed)}
     if item.account and item.account != "Total":
         return _account_figures(src, s, item, cols)
     parts, sign = _parts(item, done, src)
@@ -244,9 +257,11 @@ def _account_figures(src: PnlSources, s: int, item: Item, cols: Sequence[str]
     line = o.lines.index((item.line, item.account))
     plan = _opex_plan(src, s, line)
     budget = _opex_cells(src.ctx.plan.opex_budget, o.lines[line], src.months), o.budget[line]
-    actual = _opex_cells(src.opex_actuals, o.lines[line], src.months), o.actual[line]
-    return {"Plan": plan, "Budget": budget,
-            "Latest estimate": _estimate(item.row("Plan"), cols, plan[1], actual, o.closed)}
+    booked: Monthly = (list(_opex_cells(src.opex_actuals, o.lines[line], src.months)),
+                       o.actual[line])
+    actual = _actual(booked, o.closed)
+    return {"Plan": plan, "Budget": budget, "Actual": actual,
+            "Latest estimate": _estimate(item, cols, plan[1], actual, o.closed)}
 
 
 def _parts(item: Item, done: Done, src: PnlSources) -> tuple[list[tuple[str, str]], str]:
@@ -264,9 +279,12 @@ def _parts(item: Item, done: Done, src: PnlSources) -> tuple[list[tuple[str, str
 
 def _combine(basis: str, parts: list[tuple[str, str]], sign: str, cols: Sequence[str],
              done: Done) -> Monthly:
-    """Formulas on the parts' rows of the same basis (rows of this sheet)."""
+    """Formulas on the parts' rows of the same basis (rows of this sheet); an Actual only in
+    the months every part has one (blank, NaN, in the others)."""
     rows = [done[part][0].row(basis) for part in parts]
-    formulas = [sign.join(f"{c}{r}" for r in rows) or "0" for c in cols]
+    open_ = [any(done[part][1][basis][0][j] is None for part in parts) for j in range(len(cols))]
+    formulas: list[str | None] = [None if open_[j] else sign.join(f"{c}{r}" for r in rows) or "0"
+                                  for j, c in enumerate(cols)]
     values = [done[part][1][basis][1] for part in parts]
     if not values:
         return formulas, np.zeros(len(cols))
@@ -284,8 +302,11 @@ def _put_item(grid: Grid, lay: PnlLayout, scenario: str, item: Item,
     for basis in FIGURES:
         formulas, values = monthly[basis]
         row = item.row(basis)
-        sums = [f"SUM({month_cols[a]}{row}:{month_cols[b]}{row})" for a, b in lay.spans]
-        totals = [float(np.sum(values[a:b + 1])) for a, b in lay.spans]
+        held = [not np.isnan(values[a:b + 1]).all() for a, b in lay.spans]  # Actual: any closed
+        sums = [f"SUM({month_cols[a]}{row}:{month_cols[b]}{row})" if h else None
+                for (a, b), h in zip(lay.spans, held, strict=True)]
+        totals = [float(np.nansum(values[a:b + 1])) if h else np.nan
+                  for (a, b), h in zip(lay.spans, held, strict=True)]
         grid.put_months(row, np.array([list(formulas) + sums], dtype=object),
                         np.array([list(values) + totals], dtype=np.float64), base)
     plan, budget = (np.array([*monthly[b][1], *[float(np.sum(monthly[b][1][a:c + 1]))

@@ -122,10 +122,14 @@ class ForecastRequest(BaseModel):
 
 
 class AllocateRequest(BaseModel):
+    """``sopfin allocate``: revenue, units or cogs to the families, or opex to the
+    departments and their accounts."""
+
     amount: float
     measure: str = "revenue"
-    to: str = "families"
-    by: str = "equal"
+    to: str = Field("families", description="families, or departments (measure opex)")
+    by: str = Field("equal", description="equal, budget_units, revenue, prior_actuals; to "
+                                         "departments also headcount")
     window: str = "Horizon"
 
 
@@ -376,10 +380,13 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
                                origin=Origin("api-allocate", who.name, sha256=sha256))
         if not out.ok:
             raise ApiError(422, "nothing allocated", "", out.issues)
-        return {"workbook": name, "amount": out.amount, "measure": out.measure,
+        return {"workbook": name, "amount": out.amount, "measure": out.measure, "to": out.to,
                 "by": out.driver, "period": out.window, "months": list(out.months),
                 "applied": out.written, "recorded": out.recorded is not None,
-                "rows": out.cells}
+                "rows": out.cells,
+                "lines": [{"department": dept, "account": account, "months": months}
+                          for dept, accounts in out.accounts.items()
+                          for account, months in accounts.items()]}
 
     return BodyLimit(app, max_body)
 

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sopfin.close.ledger import APPROVED, PUBLISH, LedgerEntry, current_status
 from sopfin.close.records import FinanceInputs, Window
 from sopfin.close.window import parse_window
 from sopfin.engine.dollarize import dollarize
+from sopfin.engine.opex import closed_months
 from sopfin.engine.results import Dollarized
 from sopfin.engine.summary import summarize
 from sopfin.layout import recon_tab_name
@@ -194,7 +196,10 @@ def window_of(plan_months: Sequence[str], period: str, fiscal_year_start: int,
 
 def live_report(live: Live, window: Window) -> dict[str, dict[str, dict[str, float | None]]]:
     """Per scenario and measure: plan, budget and gap over the window, as the Summary sheet
-    shows them (flows summed, inventory at the window's last month, GM % recomputed)."""
+    shows them (flows summed, inventory at the window's last month, GM % recomputed); revenue,
+    COGS and gross margin add the actual of the window's closed months (None when none is
+    closed), as the P&L sheet's Actual row sums them."""
+    actuals = window_actuals(live, window)
     s = live.summary
     rows = s[(s["period_type"] == "month") & s["period"].isin(window.months)]
     out: dict[str, dict[str, dict[str, float | None]]] = {}
@@ -207,11 +212,29 @@ def live_report(live: Live, window: Window) -> dict[str, dict[str, dict[str, flo
         for measure in BALANCES:
             m = part[(part["measure"] == measure) & (part["period"] == last)]
             figures[measure] = _triple(m["plan"].sum(), m["budget"].sum())
+        for measure, actual in actuals.items():
+            figures[measure]["actual"] = actual  # type: ignore[assignment]
         rev, gm = figures["revenue"], figures["gross_margin"]
         gm_pct: dict[str, float | None] = {
             k: (None if not rev[k] else round(gm[k] / rev[k], 6)) for k in ("plan", "budget")}
         report: dict[str, dict[str, float | None]] = {m: dict(v) for m, v in figures.items()}
         out[str(scenario)] = {**report, "gm_pct": gm_pct}
+    return out
+
+
+def window_actuals(live: Live, window: Window) -> dict[str, float | None]:
+    """Revenue, COGS and gross margin booked on Actuals (family rows) in the window's closed
+    months: months with any family actual, the close's rule."""
+    table = live.finance.actuals if live.finance else None
+    closed = closed_months(live.plan.months, table)
+    cols = [j for j, m in enumerate(live.plan.months) if m in window.months and closed[j]]
+    if table is None or not cols:
+        return dict.fromkeys(("revenue", "cogs", "gross_margin"))
+    out: dict[str, float | None] = {}
+    for measure in ("revenue", "cogs"):
+        rows = (table.keys["measure"] == measure).astype(bool)
+        out[measure] = float(to_cents(np.nansum(table.values[rows][:, cols])))
+    out["gross_margin"] = float(to_cents(out["revenue"] - out["cogs"]))  # type: ignore[operator]
     return out
 
 
