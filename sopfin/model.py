@@ -7,14 +7,13 @@ Nothing here imports a workbook or Excel library.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, SupportsInt, cast
+from typing import TYPE_CHECKING, Any, SupportsInt, cast
 
 import numpy as np
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from sopfin.plan.settings import Settings
 
 
@@ -252,9 +251,74 @@ def has_errors(issues: list[Issue] | tuple[Issue, ...]) -> bool:
     return any(i.severity is Severity.ERROR for i in issues)
 
 
-def sheet_row(keys: pd.DataFrame, i: int) -> int:
+@dataclass(frozen=True)
+class Keys:
+    """The key columns of a table: one numpy array per name, all of one length (text keys
+    as object arrays of str, ``row`` as int64)."""
+
+    columns_by_name: Mapping[str, np.ndarray]
+
+    @classmethod
+    def of(cls, columns: Mapping[str, Iterable[object] | np.ndarray],
+           row: Iterable[int] | np.ndarray) -> Keys:
+        """Text columns plus the 1-based sheet rows."""
+        data = {name: text_column(values) for name, values in columns.items()}
+        data["row"] = np.asarray(list(row) if not isinstance(row, np.ndarray) else row,
+                                 dtype=np.int64)
+        return cls(data)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns_by_name[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.columns_by_name
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns_by_name.values()), ()))
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.columns_by_name)
+
+    def take(self, rows: np.ndarray) -> Keys:
+        """The rows picked by a boolean mask or by positions, in that order."""
+        return Keys({n: c[rows] for n, c in self.columns_by_name.items()})
+
+    def select(self, names: Iterable[str]) -> Keys:
+        return Keys({n: self.columns_by_name[n] for n in names})
+
+    def row_of(self, i: int) -> dict[str, Any]:
+        """Data row ``i`` as name -> value (text keys are str, ``row`` an int)."""
+        return {n: c[i] for n, c in self.columns_by_name.items()}
+
+    def isin(self, name: str, wanted: Iterable[object]) -> np.ndarray:
+        """Per row, whether column ``name`` holds one of ``wanted``."""
+        found = set(wanted)
+        column = self.columns_by_name[name]
+        return np.fromiter((v in found for v in column), dtype=bool, count=len(column))
+
+    def positions_by(self, name: str) -> dict[object, np.ndarray]:
+        """Each value of column ``name`` (in order of first appearance) -> its row positions."""
+        groups: dict[object, list[int]] = {}
+        for i, v in enumerate(self.columns_by_name[name].tolist()):
+            groups.setdefault(v, []).append(i)
+        return {v: np.asarray(rows, dtype=np.int64) for v, rows in groups.items()}
+
+    def equals(self, other: Keys) -> bool:
+        return self.columns == other.columns and all(
+            np.array_equal(c, other[n]) for n, c in self.columns_by_name.items())
+
+
+def text_column(values: Iterable[object] | np.ndarray) -> np.ndarray:
+    items = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def sheet_row(keys: Keys, i: int) -> int:
     """The 1-based sheet row of data row ``i`` of a table's keys (its ``row`` column)."""
-    return int(cast(SupportsInt, keys["row"].iat[i]))
+    return int(cast(SupportsInt, keys["row"][i]))
 
 
 @dataclass(frozen=True)
@@ -268,7 +332,7 @@ class Table:
 
     sheet: str
     key_names: tuple[str, ...]
-    keys: pd.DataFrame
+    keys: Keys
     value_names: tuple[str, ...]
     values: np.ndarray
     key_cols: tuple[str, ...]  # column letters of the key columns, aligned with key_names

@@ -35,14 +35,14 @@ def headline_records(d: Dollarized, overrides: Sequence[Override] = (),
                      ) -> list[dict[str, object]]:
     """One record per scenario over the whole horizon, money rounded to cents; revenue is
     the plan with its named overrides, beside the dollarized revenue and the overrides."""
-    from sopfin.engine.summary import headline  # pandas: loaded when a headline is shown
+    from sopfin.engine.summary import headline_figures
 
-    frame = headline(d, overrides)
+    figures = headline_figures(d, overrides)
     records: list[dict[str, object]] = []
-    for scenario, row in frame.iterrows():
+    for s, scenario in enumerate(d.scenarios):
         record: dict[str, object] = {"scenario": str(scenario)}
-        for key, value in row.items():
-            number = float(value)
+        for key, values in figures.items():
+            number = float(values[s])
             if math.isnan(number):
                 record[str(key)] = None
             elif str(key) in PERCENT_COLUMNS:

@@ -29,10 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from sopfin import layout
-from sopfin.model import Plan, Table, XlError
+from sopfin.model import Keys, Plan, Table, XlError
 from sopfin.plan.settings import OPTIONS, Settings
 from sopfin.xlsx.read import RawSheet
 
@@ -275,9 +274,10 @@ def _header_name(header: object) -> str:
     return text if MONTH.match(text) else _BY_HEADER.get(squashed, squashed)
 
 
-def _keys_frame(shape: Shape, column: dict[str, int], rows: list[list[object]]) -> pd.DataFrame:
-    keys = pd.DataFrame({k: [as_text(r[column[k]]) if k in column else "" for r in rows]
-                         for k in shape.keys + shape.optional}, dtype=object)
+def _key_texts(shape: Shape, column: dict[str, int], rows: list[list[object]],
+               ) -> dict[str, list[str]]:
+    keys = {k: [as_text(r[column[k]]) if k in column else "" for r in rows]
+            for k in shape.keys + shape.optional}
     if shape.sheet == layout.FAMILIES:
         keys["active"] = ["FALSE" if a.upper() in ("FALSE", "0", "NO", "N") else "TRUE"
                           for a in keys["active"]]
@@ -304,12 +304,12 @@ def make_table(kind: str, text: str | None, months: tuple[str, ...]) -> Table:
     if shape.monthly and [n for n in names if MONTH.match(n)] != list(months):
         raise ValueError(f"{shape.sheet}: months {names} differ from the plan's {months}")
     column = {n: i for i, n in enumerate(names)}
-    keys = _keys_frame(shape, column, rows)
+    texts = _key_texts(shape, column, rows)
     # as the reader does: key_names/key_cols list the key columns the sheet has; ``keys``
     # holds every key of the table, '' where the sheet has no such column
     key_names = tuple(k for k in shape.keys + shape.optional if k in where)
     first = layout.FIRST_DATA_ROW
-    keys["row"] = np.arange(first, first + len(rows), dtype=np.int64)
+    keys = Keys.of(texts, row=np.arange(first, first + len(rows), dtype=np.int64))
     values = np.array([[_number(r[column[v]]) for v in value_names] for r in rows],
                       dtype=np.float64).reshape(len(rows), len(value_names))
     return Table(

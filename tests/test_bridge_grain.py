@@ -26,7 +26,7 @@ from sopfin.close.records import END, MIX_BETWEEN, MIX_WITHIN, START, FinanceInp
 from sopfin.engine.bridge import pvm
 from sopfin.engine.dollarize import dollarize
 from sopfin.layout import column_letter
-from sopfin.model import IssueCode
+from sopfin.model import IssueCode, Keys
 from sopfin.money import cents_equal, to_cents
 from sopfin.pipeline import check_with_finance
 from sopfin.plan.checks import validate
@@ -187,8 +187,8 @@ def test_bridge_per_family_and_channel_by_hand():
         ("quantity", "Quantity", 2_350.0), (MIX_BETWEEN, "Mix between families", 950.0),
         (MIX_WITHIN, "Mix within families", 500.0), ("cost", "Cost rates", 0.0),
         ("end", "Plan gross margin", 13_500.0)]
-    assert r.family_revenue.index.names == ["family", "channel"]
-    assert r.family_revenue.at[("A", "OEM"), "price"] == 300.0
+    assert r.family_revenue.index_names == ("family", "channel")
+    assert r.family_revenue.at(("A", "OEM"), "price") == 300.0
     assert COARSER_BUDGET_NOTE not in r.notes
 
 
@@ -274,7 +274,7 @@ def test_actuals_by_channel_are_checked_and_sum_by_family():
     d, _ = dollarize(plan)
     r = reconcile(plan, d, fin, window="2027-01")
     assert r.latest_estimate is not None
-    assert r.latest_estimate.at[("P-100", "units"), "2027-01"] == 130.0
+    assert r.latest_estimate.frame().at[("P-100", "units"), "2027-01"] == 130.0
 
 
 # --- any grain: the lines sum to the gap -----------------------------------------------------
@@ -347,11 +347,14 @@ def split_by_channel(plan):
     """The demo's Budget with each family's rows split over its channels (units 60/40,
     money 55/45: the channels' budget prices differ)."""
     table_ = plan.budget
-    channels = plan.demand.keys.groupby("family", sort=False)["channel"].agg(
-        lambda c: list(dict.fromkeys(c))).to_dict()
+    channels: dict[str, list[str]] = {}
+    demand = plan.demand.keys
+    for family, channel in zip(demand["family"], demand["channel"], strict=True):
+        if channel not in channels.setdefault(family, []):
+            channels[family].append(channel)
     keys, values = [], []
     for i in range(len(table_)):
-        family, measure = table_.keys["family"].iat[i], table_.keys["measure"].iat[i]
+        family, measure = table_.keys["family"][i], table_.keys["measure"][i]
         sold = channels.get(family, ["Direct"])
         first = 0.6 if measure == "units" else 0.55
         shares = [first] + [(1 - first) / (len(sold) - 1)] * (len(sold) - 1) if len(sold) > 1 \
@@ -360,7 +363,8 @@ def split_by_channel(plan):
             keys.append({"family": family, "measure": measure, "channel": channel,
                          "row": 2 + len(keys)})
             values.append(table_.values[i] * share)
-    frame = pd.DataFrame(keys)
+    frame = Keys.of({n: [k[n] for k in keys] for n in ("family", "measure", "channel")},
+                    row=[k["row"] for k in keys])
     return replace(plan, budget=replace(
         table_, key_names=("family", "measure", "channel"), keys=frame,
         values=np.array(values), key_cols=("A", "B", "C"),

@@ -186,7 +186,7 @@ def test_cash_effect_is_minus_the_change_and_adds_up(rows, dso, dpo, opening):
 def _cost_in_force(plan, family: str, month: str) -> float:
     """Material + labour + overhead of the family's StdCost row in force in ``month``."""
     table = plan.std_cost
-    keys = table.keys.reset_index(drop=True)
+    keys = table.keys
     rows = [i for i in range(len(keys)) if keys["family"][i] == family
             and (keys["effective_from"][i] or "0000-00") <= month]
     latest = max(rows, key=lambda i: keys["effective_from"][i] or "0000-00")
@@ -202,11 +202,11 @@ def test_the_demo_reports_its_stranded_stock(built_demo: Path):
     rec = reconcile(result.plan, result.dollarized, result.finance)
     trapped = rec.exposure
     assert trapped is not None and rec.exposure_as_at == "2028-06"
-    assert set(trapped.index) == {"VLV-120", "VLV-180", "Total"}
+    assert set(trapped.labels()) == {"VLV-120", "VLV-180", "Total"}
     # by hand: the opening units (no demand, no supply) at the cost in force in 2028-06
     plan = result.plan
     opening = dict(zip(plan.opening.keys["family"], plan.opening.values[:, 0], strict=True))
     by_hand = opening["VLV-120"] * _cost_in_force(plan, "VLV-120", "2028-06")
-    assert trapped.loc["VLV-120", "stranded_units"] == opening["VLV-120"]
-    assert trapped.loc["VLV-120", "stranded_value"] == pytest.approx(by_hand, abs=0.005)
-    assert 60_000 < trapped.loc["Total", "stranded_value"] < 66_000
+    assert trapped.at("VLV-120", "stranded_units") == opening["VLV-120"]
+    assert trapped.at("VLV-120", "stranded_value") == pytest.approx(by_hand, abs=0.005)
+    assert 60_000 < trapped.at("Total", "stranded_value") < 66_000

@@ -158,7 +158,7 @@ def test_each_variance_is_the_engine_function_on_the_same_inputs():
     """The published figures of each family are sopfin.variances on its month's actuals and
     the StdCost row in force, summed over the closed months."""
     plan, fin, rec = _reconciled(costed())
-    table = rec.cost_variances.table
+    table = rec.cost_variances
     std = {"P-100": (2, 5, 0.5, 8, 2, 150, 150), "V-200": (1, 3, 0.1, 10, 2, 30, 100)}
     rows = ACTUAL_ROWS
     expected: dict[str, dict[str, float]] = {}
@@ -183,10 +183,10 @@ def test_each_variance_is_the_engine_function_on_the_same_inputs():
                 sums[column(element, part)] = sums.get(column(element, part), 0.0) + amount
     for family, sums in expected.items():
         for name, amount in sums.items():
-            assert table.at[family, name] == pytest.approx(amount, abs=1e-9), (family, name)
-    total = sum(table.at[f, column(e, "total")] for f in expected
+            assert table.figure(family, name) == pytest.approx(amount, abs=1e-9), (family, name)
+    total = sum(table.figure(f, column(e, "total")) for f in expected
                 for e in ("material", "labour", "variable_overhead", "fixed_overhead"))
-    assert table.at[TOTAL, "total"] == pytest.approx(total, abs=1e-9)
+    assert table.figure(TOTAL, "total") == pytest.approx(total, abs=1e-9)
     as_data = rec.cost_variances.as_dict()
     assert as_data["months"] == ["2027-01", "2027-02"]
     assert as_data["by_family"]["P-100"]["labour"]["idle_time"] == -24.0
@@ -196,8 +196,8 @@ def test_each_variance_is_the_engine_function_on_the_same_inputs():
 def test_a_window_takes_only_its_closed_months():
     _, _, february = _reconciled(costed(), window="2027-02")
     assert february.cost_variances.months == ("2027-02",)
-    assert list(february.cost_variances.table.index) == ["P-100", TOTAL]
-    assert february.cost_variances.table.at[TOTAL, "total"] == 52.5
+    assert list(february.cost_variances.rows) == ["P-100", TOTAL]
+    assert february.cost_variances.figure(TOTAL, "total") == 52.5
     _, _, march = _reconciled(costed(), window="2027-03")
     assert march.cost_variances is None  # no actual costs in March: no section
 
@@ -335,8 +335,8 @@ def test_published_lines_add_up_to_the_total_to_the_cent(rows):
     plan, _ = parse_plan(raw)
     fin, issues = parse_finance(raw, plan)
     found = cost_variances(plan, fin.actual_costs, fin.standards, plan.months)
-    cents = np.rint(found.table.to_numpy() * 100).astype(np.int64)
-    frame = dict(zip(found.table.columns, cents.T, strict=True))
+    cents = np.rint(found.values * 100).astype(np.int64)
+    frame = dict(zip(found.columns, cents.T, strict=True))
     lines = sum(frame[column(e, p)] for e, p in LINES)
     assert (lines == frame["total"]).all()
     assert (cents[:-1].sum(axis=0) == cents[-1]).all()

@@ -11,13 +11,12 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from plan_tables import make_plan, make_table, sheet_rows, table_rows
 from sopfin.engine.dollarize import days_of_inventory, dollarize, gross_margin_pct, std_cost_rows
 from sopfin.engine.results import FAMILY_MEASURES, LINE_MEASURES
-from sopfin.model import CellRef, IssueCode, Severity
+from sopfin.model import CellRef, IssueCode, Keys, Severity
 from sopfin.plan.read import parse_plan
 from sopfin.plan.settings import Settings, month_range
 
@@ -44,7 +43,7 @@ def assert_family(d, scenario: str, family: str, expected: str) -> None:
 
 def assert_line(d, scenario: str, family: str, channel: str, expected: str) -> None:
     s = d.scenarios.index(scenario)
-    match = d.lines.index[(d.lines["family"] == family) & (d.lines["channel"] == channel)]
+    match = np.flatnonzero((d.lines["family"] == family) & (d.lines["channel"] == channel))
     assert len(match) == 1, f"line {family}/{channel} not found once in {d.lines}"
     _assert_rows({m: d.line[m][s, match[0]] for m in d.line}, expected,
                  f"{scenario}/{family}/{channel}")
@@ -228,8 +227,8 @@ def test_channels_share_a_shortfall_in_proportion_to_demand_plus_their_own_backl
         shortage_policy="backorder")
     d, issues = dollarize(plan)
     assert issues == []
-    assert d.lines[["family", "channel"]].values.tolist() == [["PUMP", "Retail"],
-                                                              ["PUMP", "Online"]]
+    assert [list(r) for r in zip(d.lines["family"], d.lines["channel"], strict=True)] == [
+        ["PUMP", "Retail"], ["PUMP", "Online"]]
     assert_family(d, "base", "PUMP", """
     | measure               | 2027-01 | 2027-02 | 2027-03 |
     | required_units        |     100 |     150 |     100 |
@@ -352,7 +351,8 @@ def test_planned_variances_of_two_types_land_in_cogs_per_scenario():
         """)
     d, issues = dollarize(plan)
     assert issues == []
-    assert d.variance_lines[["family", "type", "fam_idx"]].values.tolist() == [
+    assert [list(r) for r in zip(*(d.variance_lines[n].tolist()
+                                   for n in ("family", "type", "fam_idx")), strict=True)] == [
         ["PUMP", "overtime", 0], ["PUMP", "ppv", 0], ["VALVE", "overtime", 1]]
     np.testing.assert_allclose(d.variance, [[[100, 0], [-30, 50], [7, 8]],
                                             [[0, 0], [12.5, 0], [0, 0]]])
@@ -434,7 +434,8 @@ def test_families_follow_the_families_sheet_and_only_planned_ones_are_kept():
         budget="| family | measure | 2027-01 |\n| SEAL | revenue | 500 |\n| PUMP | Units | 3 |")
     d, _ = dollarize(plan)
     assert d.families == ("VALVE", "PUMP", "SEAL")
-    assert d.lines.values.tolist() == [["VALVE", "Retail", 0], ["PUMP", "Retail", 1],
+    assert [list(r) for r in zip(*(d.lines[n].tolist() for n in d.lines.columns),
+                                 strict=True)] == [["VALVE", "Retail", 0], ["PUMP", "Retail", 1],
                                        ["PUMP", "Online", 1]]
     assert d.budget["revenue"][:, 0].tolist() == [0, 0, 500]
     assert d.budget["units"][:, 0].tolist() == [0, 3, 0]
@@ -473,8 +474,8 @@ def _large_plan(lines: int = 10_000, months: int = 36, scenarios: int = 3):
 
     def table(kind, keys, values):
         empty = make_table(kind, None, month_names)
-        frame = pd.DataFrame(keys, dtype=object)
-        frame["row"] = np.arange(2, 2 + len(frame))
+        rows = len(next(iter(keys.values())))
+        frame = Keys.of(keys, row=np.arange(2, 2 + rows))
         return dataclasses.replace(empty, keys=frame, values=values,
                                    last_row=1 + len(frame))
 
@@ -539,6 +540,6 @@ def test_the_fixture_lays_out_tables_as_the_reader_reads_them():
                 ours.first_row, ours.last_row) == (
             theirs.key_names, theirs.key_cols, theirs.value_names, theirs.value_cols,
             theirs.first_row, theirs.last_row), kind
-        assert ours.keys.astype(object).to_dict("list") == theirs.keys.astype(
-            object).to_dict("list"), kind
+        assert {n: ours.keys[n].tolist() for n in ours.keys.columns} == {
+            n: theirs.keys[n].tolist() for n in theirs.keys.columns}, kind
         np.testing.assert_array_equal(ours.values, theirs.values, err_msg=kind)

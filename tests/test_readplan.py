@@ -42,7 +42,8 @@ def test_base_plan_reads_without_issues_and_with_exact_provenance():
     assert demand.value_cols == ("D", "E", "F")
     assert (demand.first_row, demand.last_row) == (2, 6)
     assert demand.keys["row"].tolist() == [2, 3, 4, 5, 6]
-    assert demand.keys[["scenario", "family", "channel"]].values.tolist() == [
+    names = ("scenario", "family", "channel")
+    assert [list(r) for r in zip(*(demand.keys[n].tolist() for n in names), strict=True)] == [
         ["base", "P-100", "Retail"], ["base", "P-100", "OEM"], ["base", "V-200", "Retail"],
         ["upside", "P-100", "Retail"], ["upside", "V-200", "Retail"]]
     assert demand.values.dtype == np.float64
@@ -86,9 +87,9 @@ def test_month_headers_and_effective_from_as_date_cells():
     plan, issues = parse(grids)
     assert issues == []
     assert plan.supply.value_names == ("2027-01", "2027-02", "2027-03")
-    assert plan.std_cost.keys["effective_from"].iat[1] == "2027-03"
+    assert plan.std_cost.keys["effective_from"][1] == "2027-03"
     # Excel stores 2027-03-01 as day 46447 (2024-01-01 is 45292; 366 + 365 + 365 + 31 + 28).
-    assert plan.std_cost.keys["effective_from_literal"].iat[1] == "46447"
+    assert plan.std_cost.keys["effective_from_literal"][1] == "46447"
 
 
 def test_plan_without_channels():

@@ -31,6 +31,7 @@ from sopfin.close.records import (
     Window,
     silent_override,
 )
+from sopfin.close.rowtable import MonthTable, RowTable
 from sopfin.model import CellRef, IssueCode
 from sopfin.render.recon import (
     RECON_HASH_CELL,
@@ -100,8 +101,8 @@ def reconciliation(**changes) -> Reconciliation:
                              index=pd.Index(["base", "upside"], name="scenario"))
     fields = dict(
         cycle="2027-03", scenario="base", window=Window("FY2027", MONTHS[:12]), currency="USD",
-        revenue_bridge=REVENUE, margin_bridge=MARGIN, family_revenue=family,
-        family_margin=family, scenarios=scenarios,
+        revenue_bridge=REVENUE, margin_bridge=MARGIN, family_revenue=RowTable.from_frame(family),
+        family_margin=RowTable.from_frame(family), scenarios=RowTable.from_frame(scenarios),
         overrides=(Override("OVR-7", "base", "PUMPS-200", "2027-03", "revenue", -4.75 * M,
                             "J. Ortiz", "Rebate to distributor", "CFO", CellRef("Overrides",
                                                                                 "A2")),),
@@ -109,7 +110,7 @@ def reconciliation(**changes) -> Reconciliation:
                         CellRef("Actions", "A2")),),
         revenue_gap=-12 * M, margin_gap=-3.7 * M,
         revenue_gap_after_actions=-12 * M + 3 * M, margin_gap_after_actions=-3.7 * M + 2.25 * M,
-        snapshot=snapshot,
+        snapshot=MonthTable.from_frame(snapshot),
         silent_overrides=(silent_override(CellRef("Revenue", "G17"),
                                           IssueCode.TYPED_OVER_FORMULA, "F17*$E17", 125000.0,
                                           "typed over", ""),),
@@ -230,7 +231,7 @@ def test_tables_below_the_bridges():
                                           -4.75 * M, "J. Ortiz", "Rebate to distributor", "CFO"]
     act = row_of(cells, "ACT-1")  # expected = impact x probability x its share in the window
     rec = reconciliation()
-    share = rec.actions[0].share(rec.window.months, tuple(rec.snapshot.columns))
+    share = rec.actions[0].share(rec.window.months, rec.snapshot.months)
     assert at(cells, act, "EFG") == [4 * M, 3 * M, 0.75]
     assert at(cells, act, "JK") == [round(4 * M * 0.75 * share, 2),
                                     round(3 * M * 0.75 * share, 2)]
@@ -333,8 +334,8 @@ def test_what_is_written_reads_back_to_the_recorded_hash(written):
 
 def test_the_snapshot_reads_back_from_the_file(written):
     path, _ = written
-    back = snapshot_from_cells(read_cells(path, ["Recon v001"])["Recon v001"])
-    snapshot = reconciliation().snapshot
+    back = snapshot_from_cells(read_cells(path, ["Recon v001"])["Recon v001"]).frame()
+    snapshot = reconciliation().snapshot.frame()
     assert list(back.columns) == list(MONTHS) and list(back.index) == list(snapshot.index)
     assert back.index.names == ["family", "measure"]
     assert back.loc[("PUMPS-200", "units")].tolist() == snapshot.loc[("PUMPS-200", "units")]\

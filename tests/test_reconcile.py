@@ -31,6 +31,7 @@ from sopfin.close.reconcile import (
     reconcile,
 )
 from sopfin.close.records import FinanceInputs, silent_override
+from sopfin.close.rowtable import MonthTable
 from sopfin.close.window import parse_window
 from sopfin.engine.dollarize import dollarize
 from sopfin.model import CellRef, IssueCode, Severity
@@ -177,14 +178,14 @@ def test_margin_bridge_over_the_horizon(case):
 def test_family_frames_carry_the_per_family_steps(case):
     plan, d, fin = case
     r = reconcile(plan, d, fin)
-    rev = r.family_revenue
+    rev = r.family_revenue.frame()
     assert list(rev.index) == ["A", "B", "D", "C", "Total"]
     assert list(rev["status"]) == ["both", "both", "discontinued", "new", ""]
     assert rev.loc["A", ["price", "quantity", "mix", "total"]].tolist() == [150, -171, 456, 435]
     assert rev.loc["B", ["price", "quantity", "mix", "total"]].tolist() == [120, -240, -960,
                                                                             -1080]
     assert rev.loc["Total", "total"] == pytest.approx(5670 - 7065)
-    margin = r.family_margin
+    margin = r.family_margin.frame()
     assert margin.loc["A", ["price", "quantity", "mix", "cost", "total"]].tolist() == [
         150, -72, 192, -150, 120]                        # 300 x 4 - 270 x 4 ... = 1200 - 1080
     assert margin.loc["C", "volume"] == 60 and margin.loc["D", "volume"] == -300
@@ -212,10 +213,10 @@ def test_scenario_table_with_the_budget_inventory_cash_line(case):
         "inventory_value": [60.0, 0.0], "inventory_cash": [-60.0, 0.0],
         "budget_inventory_cash": [-120.0, -120.0], "cash_vs_budget": [60.0, 120.0],
         "revenue_at_risk": [0.0, 0.0]}, index=pd.Index(["base", "upside"], name="scenario"))
-    pd.testing.assert_frame_equal(table, expected, atol=0.005, check_exact=False)
+    pd.testing.assert_frame_equal(table.frame(), expected, atol=0.005, check_exact=False)
     window = reconcile(plan, d, fin, window="2027-02").scenarios
-    assert window.loc["base", "budget_inventory_cash"] == -50.0  # -(150 - 100)
-    assert window.loc["base", "cash_vs_budget"] == 50.0
+    assert window.at("base", "budget_inventory_cash") == -50.0  # -(150 - 100)
+    assert window.at("base", "cash_vs_budget") == 50.0
 
 
 def test_without_an_inventory_budget_the_cash_comparison_is_blank():
@@ -224,8 +225,9 @@ def test_without_an_inventory_budget_the_cash_comparison_is_blank():
                      constrained=False)
     d, _ = dollarize(plan)
     table = reconcile(plan, d, FinanceInputs()).scenarios
-    assert table["budget_inventory_cash"].isna().all() and table["cash_vs_budget"].isna().all()
-    assert table.loc["base", "inventory_cash"] == -60.0
+    assert np.isnan(table["budget_inventory_cash"]).all()
+    assert np.isnan(table["cash_vs_budget"]).all()
+    assert table.at("base", "inventory_cash") == -60.0
 
 
 # ----------------------------------------------------------------------------- windows
@@ -346,7 +348,7 @@ def test_an_override_on_a_family_without_plan_figures_is_still_a_bridge_line():
                                            ("end", "Plan revenue", 5745.0, "")]
     assert_sums(r.revenue_bridge)
     assert any("OVR-9" in n for n in r.notes)
-    assert "Z" not in r.snapshot.index.get_level_values("family")
+    assert "Z" not in [family for family, _ in r.snapshot.keys]
 
 
 # ----------------------------------------------------------------------------- edge cases
@@ -391,7 +393,8 @@ def test_a_budget_in_dollars_only_stays_in_price():
         ("start", "Budget revenue", 1500.0, ""), ("price", "Price", -100.0, ""),
         ("quantity", "Quantity", 100.0, ""), ("mix", "Mix", -100.0, ""),
         ("end", "Plan revenue", 1400.0, "")]
-    assert r.family_revenue.loc["E", ["price", "volume", "total"]].tolist() == pytest.approx(
+    family = r.family_revenue.frame()
+    assert family.loc["E", ["price", "volume", "total"]].tolist() == pytest.approx(
         [-100.0, 0.0, -100.0])
     assert any("money but no units" in n for n in r.notes)
 
@@ -417,15 +420,15 @@ def test_an_undollarized_scenario_is_a_fault(case):
 # ----------------------------------------------------------------------------- snapshot
 def test_snapshot_is_the_reconciled_scenario_with_overrides(case):
     plan, d, fin = case
-    snap = reconcile(plan, d, fin).snapshot
+    snap = reconcile(plan, d, fin).snapshot.frame()
     assert list(snap.columns) == list(MONTHS)
     assert snap.index.names == ["family", "measure"]
     assert snap.loc[("A", "units")].tolist() == [100.0] * 3
     assert snap.loc[("A", "revenue")].tolist() == [1000.0, 1200.0, 1000.0]
     assert snap.loc[("A", "cogs")].tolist() == [600.0, 700.0, 600.0]  # overtime 100 in Feb
     assert snap.loc[("B", "cogs")].tolist() == [480.0, 480.0, 560.0]
-    assert reconcile(plan, d, fin, scenario="upside").snapshot.loc[("A", "units")].tolist() == [
-        120.0] * 3
+    upside = reconcile(plan, d, fin, scenario="upside").snapshot.frame()
+    assert upside.loc[("A", "units")].tolist() == [120.0] * 3
 
 
 # ----------------------------------------------------------------------------- forecast
@@ -493,7 +496,7 @@ ACTUALS = [
 def test_latest_estimate_is_actuals_for_closed_months_and_plan_for_open(case):
     plan, d, _ = case
     r = reconcile(plan, d, finance(plan, Actuals=ACTUALS))
-    est = r.latest_estimate
+    est = r.latest_estimate.frame()
     assert est.loc[("A", "revenue")].tolist() == [960.0, 1200.0, 1000.0]
     assert est.loc[("B", "units")].tolist() == [45.0, 40.0, 40.0]
     assert est.loc[("B", "cogs")].tolist() == [0.0, 480.0, 560.0]  # closed, no actual: 0
@@ -505,7 +508,7 @@ def test_latest_estimate_is_actuals_for_closed_months_and_plan_for_open(case):
 def test_accuracy_of_the_month_just_closed_against_the_current_plan(case):
     plan, d, _ = case
     r = reconcile(plan, d, finance(plan, Actuals=ACTUALS))
-    acc = r.accuracy
+    acc = r.accuracy.frame()
     assert (acc["month"] == "2027-01").all()
     units = acc.loc["units"]
     assert list(units.index) == ["A", "B", "C", "Total"]
@@ -525,16 +528,16 @@ def test_accuracy_of_the_month_just_closed_against_the_current_plan(case):
 def test_accuracy_uses_the_last_approved_snapshot_when_given(case):
     plan, d, fin = case
     fin = finance(plan, Actuals=ACTUALS)
-    prior = reconcile(plan, d, fin).snapshot.copy()
+    prior = reconcile(plan, d, fin).snapshot.frame()
     prior.loc[("A", "units"), "2027-01"] = 90.0
-    r = reconcile(plan, d, fin, prior_snapshot=prior)
-    units = r.accuracy.loc["units"]
+    r = reconcile(plan, d, fin, prior_snapshot=MonthTable.from_frame(prior))
+    units = r.accuracy.frame().loc["units"]
     assert units.loc["A", "error"] == -5.0  # 90 - 95
     assert units.loc["Total", "error"] == 0.0 and units.loc["Total", "bias"] == 0.0
     assert units.loc["Total", "abs_pct_error"] == pytest.approx(20 / 140)
     assert not any("compares with the current plan" in n for n in r.notes)
     other = prior.loc[:, ["2027-02"]]
-    r = reconcile(plan, d, fin, prior_snapshot=other)
+    r = reconcile(plan, d, fin, prior_snapshot=MonthTable.from_frame(other))
     assert r.accuracy is None and any("has no 2027-01" in n for n in r.notes)
 
 
@@ -572,9 +575,9 @@ def test_plan_to_actual_bridge_over_the_closed_month(case):
 def test_plan_to_actual_bridge_starts_from_the_approved_snapshot(case):
     plan, d, _ = case
     fin = finance(plan, Actuals=ACTUALS)
-    prior = reconcile(plan, d, fin).snapshot.copy()
+    prior = reconcile(plan, d, fin).snapshot.frame()
     prior.loc[("A", "revenue"), "2027-01"] = 1100.0  # approved at a price of 11
-    r = reconcile(plan, d, fin, prior_snapshot=prior)
+    r = reconcile(plan, d, fin, prior_snapshot=MonthTable.from_frame(prior))
     start = r.actual_bridge[0]
     assert start.amount == 1990.0
     assert_sums(r.actual_bridge)

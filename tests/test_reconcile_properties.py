@@ -121,7 +121,7 @@ def test_bridges_sum_to_the_gap_to_the_cent(data, fams, window):
         assert cents_equal(sum(b.amount for b in bridge[1:-1]), end - start)
     assert cents_equal(r.revenue_gap, plan_rev - bud_rev)
     assert cents_equal(r.margin_gap, plan_gm - bud_gm)
-    for frame in (r.family_revenue, r.family_margin):
+    for frame in (r.family_revenue.frame(), r.family_margin.frame()):
         steps = frame["price"] + frame["volume"] + frame.get("cost", 0.0)
         assert cents_equal(steps.to_numpy(), frame["total"].to_numpy())
 
@@ -133,8 +133,8 @@ def test_swapping_budget_and_plan_negates_the_family_totals(fams, window, basis)
     _, d = build(fams)
     cols = np.array(WINDOWS[window])
     budget, planned = budget_side(d, cols), plan_side(d, 0, cols)
-    forward = _family_bridge(budget, planned, basis)
-    backward = _family_bridge(planned, budget, basis)
+    forward = _family_bridge(budget, planned, basis).frame()
+    backward = _family_bridge(planned, budget, basis).frame()
     assert cents_equal(forward.loc["Total", "total"], -backward.loc["Total", "total"])
     assert cents_equal(forward["total"].drop("Total").sort_index().to_numpy(),
                        -backward["total"].drop("Total").sort_index().to_numpy())

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sopfin.calendar import month_numbers
+from sopfin.cli import main
 
 
 def _modules_after(code: str) -> str:
@@ -25,6 +28,28 @@ def test_the_command_line_starts_without_pandas():
             "    sopfin.cli.main(['--version'])\n"
             "print('pandas' in sys.modules, 'sopfin.close.ledger' in sys.modules)")
     assert _modules_after(code) == "False True"
+
+
+def _pandas_after(*commands: list[str]) -> str:
+    """Whether running the sopfin ``commands`` one after another in a fresh interpreter
+    imported pandas, and their exit codes."""
+    code = ("import sys, contextlib, io, sopfin.cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    codes = [sopfin.cli.main(c) for c in {list(commands)!r}]\n"
+            "print('pandas' in sys.modules, *codes)")
+    return _modules_after(code)
+
+
+@pytest.mark.parametrize("command", ["check", "dollarize", "close"])
+def test_a_command_on_a_plan_imports_no_pandas(demo_copy: Path, command: str):
+    assert _pandas_after([command, str(demo_copy)]) == "False 0"
+
+
+def test_verify_and_diff_import_no_pandas(demo_copy: Path):
+    assert main(["close", str(demo_copy), "-q"]) == 0
+    assert main(["close", str(demo_copy), "--window", "Q1 2027", "-q"]) == 0
+    assert _pandas_after(["verify", str(demo_copy)],
+                         ["diff", str(demo_copy), "v1", "v2"]) == "False 0 0"
 
 
 def test_the_notebook_api_is_there_on_first_use():

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from plan_tables import table_rows
@@ -22,6 +21,7 @@ from sopfin.calendar import (
 )
 from sopfin.engine.results import FAMILY_MEASURES, Dollarized
 from sopfin.engine.summary import MEASURES, headline, summarize
+from sopfin.model import Keys, text_column
 
 MONTHS = ("2027-05", "2027-06", "2027-07", "2027-08", "2027-09", "2027-10", "2027-11",
           "2027-12")
@@ -100,8 +100,10 @@ def _dollarized() -> Dollarized:
         budget[name][0] = values
     return Dollarized(
         months=MONTHS, scenarios=("base", "flat"), families=("A", "B"),
-        lines=pd.DataFrame({"family": [], "channel": [], "fam_idx": []}),
-        variance_lines=pd.DataFrame({"family": [], "type": [], "fam_idx": []}),
+        lines=Keys({"family": text_column([]), "channel": text_column([]),
+                    "fam_idx": np.zeros(0, np.int64)}),
+        variance_lines=Keys({"family": text_column([]), "type": text_column([]),
+                             "fam_idx": np.zeros(0, np.int64)}),
         fam=fam, line={}, variance=np.zeros((s, 0, m)), budget=budget,
         opening_units=np.zeros(f), opening_value=np.zeros((s, f)),
         days_in_month=days_in_month(MONTHS))

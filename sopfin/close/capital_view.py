@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
+from sopfin.close.rowtable import RowTable, single_key
 from sopfin.engine.capital import EXPOSURE_MEASURES, as_at, capital_plan, exposure
 from sopfin.engine.results import Dollarized
 from sopfin.engine.working_capital import working_capital_days
@@ -32,7 +32,7 @@ WORKING_CAPITAL_COLUMNS = ("dio", "dso", "dpo", "ccc", "turnover", "receivables"
 EXPOSURE_COLUMNS = tuple(m for m in EXPOSURE_MEASURES if m != "days_of_supply")
 
 
-def working_capital_view(plan: Plan, d: Dollarized, cols: np.ndarray) -> pd.DataFrame:
+def working_capital_view(plan: Plan, d: Dollarized, cols: np.ndarray) -> RowTable:
     """Per scenario over the window's months ``cols`` (indices into the horizon)."""
     settings = plan.settings
     wc = capital_plan(d, settings.dso_days, settings.dpo_days)
@@ -41,31 +41,33 @@ def working_capital_view(plan: Plan, d: Dollarized, cols: np.ndarray) -> pd.Data
     ratios = working_capital_days(wc.revenue[:, cols].sum(axis=1), wc.cogs[:, cols].sum(axis=1),
                                   wc.inventory[:, last], wc.receivables[:, last],
                                   wc.payables[:, last], days)
-    frame = pd.DataFrame({
+    figures = {
         **{name: ratios[name] for name in ("dio", "dso", "dpo", "ccc", "turnover")},
         "receivables": wc.receivables[:, last], "payables": wc.payables[:, last],
         "inventory": wc.inventory[:, last],
         "net_working_capital": wc.net_working_capital[:, last],
         "cash_effect": wc.cash_effect[:, cols].sum(axis=1),
-    }, index=pd.Index(list(d.scenarios), name="scenario"))
-    return frame[list(WORKING_CAPITAL_COLUMNS)]
+    }
+    return single_key("scenario", list(d.scenarios),
+                      {name: np.asarray(figures[name], dtype=np.float64)
+                       for name in WORKING_CAPITAL_COLUMNS})
 
 
 def exposure_view(plan: Plan, d: Dollarized, scenario: str,
-                  window_months: Sequence[str]) -> tuple[str, pd.DataFrame]:
+                  window_months: Sequence[str]) -> tuple[str, RowTable]:
     """(as-at month, stranded and excess stock by family with a Total row)."""
     settings = plan.settings
-    empty = pd.DataFrame({c: pd.Series(dtype=np.float64) for c in EXPOSURE_COLUMNS},
-                         index=pd.Index([], name="family", dtype=object))
+    empty = single_key("family", [], {c: np.zeros(0) for c in EXPOSURE_COLUMNS})
     t = as_at(d.months, window_months, settings.stranded_months)
     if t is None:
         return "", empty
     s = d.scenarios.index(scenario)
     found = exposure(d, settings.stranded_months, settings.target_cover_days)
     data = {c: np.nan_to_num(found[c][s][:, t]) for c in EXPOSURE_COLUMNS}
-    frame = pd.DataFrame(data, index=pd.Index(list(d.families), name="family"))
-    frame = frame[(frame["stranded_units"] > 0) | (frame["excess_units"] > 0)]
-    if frame.empty:
+    keep = (data["stranded_units"] > 0) | (data["excess_units"] > 0)
+    if not keep.any():
         return d.months[t], empty
-    frame.loc["Total"] = frame.sum()
-    return d.months[t], frame
+    families = [f for f, k in zip(d.families, keep.tolist(), strict=True) if k]
+    kept = {c: np.ascontiguousarray(v[keep]) for c, v in data.items()}
+    return d.months[t], single_key("family", [*families, "Total"],
+                                   {c: np.append(v, v.sum()) for c, v in kept.items()})

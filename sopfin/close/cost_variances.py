@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sopfin.engine import variances
 from sopfin.engine.dollarize import std_cost_rows
@@ -104,18 +103,24 @@ class Standards:
 
 @dataclass(frozen=True, eq=False)
 class CostVariances:
-    """The published variances over the window's closed months: ``table`` has one row per
-    family (plan order) and a ``Total`` row; columns ``element:variance`` for ``LINES`` and
-    the fixed overhead volume, each element's ``element:total`` and ``total``; in currency,
-    whole cents."""
+    """The published variances over the window's closed months: ``values`` has one row per
+    family (plan order) and a ``Total`` row (``rows`` names them); ``columns`` are
+    ``element:variance`` for ``LINES`` and the fixed overhead volume, each element's
+    ``element:total`` and ``total``; in currency, whole cents."""
 
     months: tuple[str, ...]
-    table: pd.DataFrame
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    values: np.ndarray  # (rows, columns) float64
+
+    def figure(self, row: str, name: str) -> float:
+        """The variance ``name`` of family ``row`` (or of the Total row)."""
+        return float(self.values[self.rows.index(row), self.columns.index(name)])
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data: months, and per family and in total each element's variances."""
-        rows = {str(f): dict(zip(self.table.columns, values, strict=True))
-                for f, values in zip(self.table.index, self.table.to_numpy(), strict=True)}
+        rows = {f: dict(zip(self.columns, values, strict=True))
+                for f, values in zip(self.rows, self.values, strict=True)}
         return {"months": list(self.months),
                 "by_family": {f: _row_dict(row) for f, row in rows.items() if f != TOTAL},
                 "total": _row_dict(rows[TOTAL])}
@@ -161,15 +166,20 @@ def cost_variances(plan: Plan, costs: ActualCosts | None, standards: Standards |
         return None
     actual = {k: np.asarray(v, dtype=np.float64)[picked] for k, v in costs.figures.items()}
     cents = _row_cents(actual, rows, standards)
-    families = np.array(costs.families, dtype=object)[picked]
-    present = set(families.tolist())
-    order = [f for f in dict.fromkeys(plan.families.keys["family"]) if f in present]
-    frame = pd.DataFrame(cents, index=pd.Index(families, name="family"))
-    by_family = frame.groupby(level=0, sort=False).sum().reindex(order)
-    by_family.loc[TOTAL] = by_family.sum(axis=0)
+    families = np.array(costs.families, dtype=object)[picked].tolist()
+    present = set(families)
+    order = [f for f in dict.fromkeys(plan.families.keys["family"].tolist()) if f in present]
+    at = {f: i for i, f in enumerate(order)}
+    codes = np.array([at.get(f, -1) for f in families], dtype=np.int64)
+    known = codes >= 0  # a family not on sheet Families has no row
+    by_family = np.zeros((len(order) + 1, len(cents)))  # whole cents: every sum is exact
+    for j, per_row in enumerate(cents.values()):
+        np.add.at(by_family[:, j], codes[known], per_row[known])
+    by_family[-1] = by_family[:-1].sum(axis=0)
     closed_months = set(np.array(costs.months)[picked].tolist())
     closed = tuple(m for m in months if m in closed_months)
-    return CostVariances(months=closed, table=(by_family / 100.0).rename_axis("family"))
+    return CostVariances(months=closed, rows=(*order, TOTAL), columns=tuple(cents),
+                         values=by_family / 100.0)
 
 
 def _row_cents(actual: Mapping[str, np.ndarray], rows: np.ndarray,

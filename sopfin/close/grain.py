@@ -15,23 +15,28 @@ does not carry is the side's ``residual``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
-import pandas as pd
 
 from sopfin.engine.results import Dollarized
 from sopfin.model import Plan
 
 FAMILY, CHANNEL = "family", "channel"
 SIDE_MEASURES = ("units", "revenue", "cogs")
+FAMILY_NAMES = (FAMILY,)
+CHANNEL_NAMES = (FAMILY, CHANNEL)
 
 
 class Side:
     """One side of the bridge per item (family, or (family, channel)), summed over the
-    window."""
+    window. ``names`` names the item's parts: ('family',) or ('family', 'channel')."""
 
-    def __init__(self, items: pd.Index, units: np.ndarray, revenue: np.ndarray,
-                 cost: np.ndarray, present: np.ndarray) -> None:
-        self.items, self.units, self.revenue, self.cost = items, units, revenue, cost
+    def __init__(self, items: Sequence[Any], names: tuple[str, ...], units: np.ndarray,
+                 revenue: np.ndarray, cost: np.ndarray, present: np.ndarray) -> None:
+        self.items, self.names = list(items), names
+        self.units, self.revenue, self.cost = units, revenue, cost
         self.present = present
         held = units != 0
         self.price = np.divide(revenue, units, out=np.zeros_like(revenue), where=held)
@@ -39,25 +44,14 @@ class Side:
 
     @property
     def by_channel(self) -> bool:
-        return self.items.nlevels > 1
+        return len(self.names) > 1
 
-    def frame(self) -> pd.DataFrame:
-        keep = self.present
-        return pd.DataFrame({"units": self.units[keep], "price": self.price[keep],
-                             "unit_cost": self.unit_cost[keep]}, index=self.items[keep])
-
-    def residual(self, measure: str) -> pd.Series:
+    def residual(self, measure: str) -> np.ndarray:
         """Revenue or cost the units x rate split does not carry (money without units, and
         float noise), per item."""
         if measure == "revenue":
-            rest = self.revenue - self.units * self.price
-        else:
-            rest = self.cost - self.units * self.unit_cost
-        return pd.Series(rest, index=self.items)
-
-
-def family_index(families: tuple[str, ...] | list[str]) -> pd.Index:
-    return pd.Index(list(families), name=FAMILY, dtype=object)
+            return np.asarray(self.revenue - self.units * self.price)
+        return np.asarray(self.cost - self.units * self.unit_cost)
 
 
 def item_label(item: object) -> str:
@@ -79,7 +73,7 @@ def budget_side(d: Dollarized, cols: np.ndarray) -> Side:
     """The budget per family."""
     (units, a), (revenue, b), (cost, c) = (_window_sum(d.budget[m], cols)
                                            for m in ("units", "revenue", "cogs"))
-    return Side(family_index(d.families), units, revenue, cost, a | b | c)
+    return Side(d.families, FAMILY_NAMES, units, revenue, cost, a | b | c)
 
 
 def plan_side(d: Dollarized, s: int, cols: np.ndarray) -> Side:
@@ -87,7 +81,11 @@ def plan_side(d: Dollarized, s: int, cols: np.ndarray) -> Side:
     (units, a), (revenue, b), (cost, c) = (_window_sum(d.fam[m][s], cols)
                                            for m in ("shipments_units", "revenue",
                                                      "cogs_standard"))
-    return Side(family_index(d.families), units, revenue, cost, a | b | c)
+    return Side(d.families, FAMILY_NAMES, units, revenue, cost, a | b | c)
+
+
+# per item: units, revenue, cogs and whether the side has it
+_Lines = dict[tuple[str, str], tuple[float, float, float, bool]]
 
 
 def channel_sides(plan: Plan, d: Dollarized, s: int, cols: np.ndarray) -> tuple[Side, Side]:
@@ -95,47 +93,46 @@ def channel_sides(plan: Plan, d: Dollarized, s: int, cols: np.ndarray) -> tuple[
     other pairs, both sides on the same items."""
     lines = _plan_lines(d, s, cols)
     budget = _budget_lines(plan, d, cols)
-    items = lines.index.append(budget.index[~budget.index.isin(lines.index)])
+    items = [*lines, *(k for k in budget if k not in lines)]
     return _side(budget, items), _side(lines, items)
 
 
-def _side(frame: pd.DataFrame, items: pd.Index) -> Side:
+def _side(lines: _Lines, items: list[tuple[str, str]]) -> Side:
     """One side on the bridge's items (zeros, not present, where it has none)."""
-    units, revenue, cost = (frame[m].reindex(items, fill_value=0.0).to_numpy(np.float64)
-                            for m in SIDE_MEASURES)
-    present = frame["present"].astype(bool).reindex(items, fill_value=False)
-    return Side(items, units, revenue, cost, present.to_numpy(bool))
+    none = (0.0, 0.0, 0.0, False)
+    units, revenue, cost = (np.array([lines.get(i, none)[k] for i in items], dtype=np.float64)
+                            for k in range(3))
+    present = np.array([lines.get(i, none)[3] for i in items], dtype=bool)
+    return Side(items, CHANNEL_NAMES, units, revenue, cost, present)
 
 
-def _plan_lines(d: Dollarized, s: int, cols: np.ndarray) -> pd.DataFrame:
-    fam_idx = d.lines["fam_idx"].to_numpy(np.int64)
+def _plan_lines(d: Dollarized, s: int, cols: np.ndarray) -> _Lines:
+    fam_idx = d.lines["fam_idx"]
     shipped = d.line["shipments_units"][s][:, cols]
     revenue = d.line["revenue"][s][:, cols]
     cost = shipped * d.fam["unit_cost"][s][fam_idx][:, cols]
     present = (shipped != 0).any(axis=1) | (revenue != 0).any(axis=1) | (cost != 0).any(axis=1)
-    index = pd.MultiIndex.from_arrays(
-        [d.lines[FAMILY].to_numpy(dtype=object), d.lines[CHANNEL].to_numpy(dtype=object)],
-        names=[FAMILY, CHANNEL])
-    return pd.DataFrame({"units": shipped.sum(axis=1), "revenue": revenue.sum(axis=1),
-                         "cogs": cost.sum(axis=1), "present": present}, index=index)
+    keys = zip(d.lines[FAMILY].tolist(), d.lines[CHANNEL].tolist(), strict=True)
+    return dict(zip(keys, zip(shipped.sum(axis=1).tolist(), revenue.sum(axis=1).tolist(),
+                              cost.sum(axis=1).tolist(), present.tolist(), strict=True),
+                    strict=True))
 
 
-def _budget_lines(plan: Plan, d: Dollarized, cols: np.ndarray) -> pd.DataFrame:
+def _budget_lines(plan: Plan, d: Dollarized, cols: np.ndarray) -> _Lines:
     """The Budget's units, revenue and cogs rows per (family, channel) over the window."""
     table = plan.budget
     names = list(table.value_names)
     picked = table.values[:, [names.index(d.months[c]) for c in cols]]
-    rows = pd.DataFrame({FAMILY: table.keys[FAMILY].to_numpy(dtype=object),
-                         CHANNEL: table.keys[CHANNEL].to_numpy(dtype=object),
-                         "measure": table.keys["measure"].to_numpy(dtype=object),
-                         "amount": picked.sum(axis=1), "held": (picked != 0).any(axis=1)})
-    rows = rows[rows["measure"].isin(SIDE_MEASURES) & rows[FAMILY].isin(d.families)]
-    if rows.empty:
-        index = pd.MultiIndex.from_arrays([[], []], names=[FAMILY, CHANNEL])
-        return pd.DataFrame({m: pd.Series([], dtype=np.float64) for m in SIDE_MEASURES}
-                            | {"present": pd.Series([], dtype=bool)}, index=index)
-    amounts = rows.pivot_table(index=[FAMILY, CHANNEL], columns="measure", values="amount",
-                               aggfunc="sum", sort=False)
-    out = amounts.reindex(columns=list(SIDE_MEASURES)).fillna(0.0)
-    out["present"] = rows.groupby([FAMILY, CHANNEL], sort=False)["held"].any()
-    return out
+    amounts, held = picked.sum(axis=1).tolist(), (picked != 0).any(axis=1).tolist()
+    families = set(d.families)
+    sums: dict[tuple[str, str], list[float]] = {}
+    seen: dict[tuple[str, str], bool] = {}
+    for i, (family, channel, measure) in enumerate(zip(
+            table.keys[FAMILY].tolist(), table.keys[CHANNEL].tolist(),
+            table.keys["measure"].tolist(), strict=True)):
+        if measure not in SIDE_MEASURES or family not in families:
+            continue
+        key = (family, channel)
+        sums.setdefault(key, [0.0, 0.0, 0.0])[SIDE_MEASURES.index(measure)] += amounts[i]
+        seen[key] = seen.get(key, False) or held[i]
+    return {k: (v[0], v[1], v[2], seen[k]) for k, v in sums.items()}

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import hmac as hmac_lib
 from collections.abc import Mapping, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sopfin import layout
 from sopfin.close import provenance
@@ -42,6 +41,9 @@ from sopfin.sheetspec import SheetSpec
 from sopfin.workbook import Reseal, Workbook
 from sopfin.xlsx.errors import WorkbookError
 
+if TYPE_CHECKING:
+    from sopfin.close.rowtable import MonthTable
+
 
 class LedgerUnreadableError(WorkbookError):
     """A ledger cell holds what no ledger entry can (a seq that is not a whole number...)."""
@@ -58,7 +60,7 @@ def load_ledger(book: Workbook) -> list[LedgerEntry]:
 
 
 def approved_snapshot(book: Workbook, ledger: Sequence[LedgerEntry],
-                      ) -> pd.DataFrame | None:
+                      ) -> MonthTable | None:
     """The plan of record of the last approved version (what actuals are measured against),
     read from its published tab; None when nothing is approved yet."""
     approved = [v for v, s in current_status(ledger).items() if s == APPROVED]

@@ -29,26 +29,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from sopfin.close import records as rc
 from sopfin.close.capital_view import exposure_view, working_capital_view
 from sopfin.close.cost_variances import cost_variances
 from sopfin.close.ebitda import ebitda_view
 from sopfin.close.grain import (
+    FAMILY_NAMES,
     Side,
     budget_side,
     by_channel,
     channel_sides,
-    family_index,
     item_label,
     plan_side,
 )
 from sopfin.close.records import BridgeLine, FinanceInputs, Override, Reconciliation, Window
+from sopfin.close.rowtable import MonthTable, RowTable, single_key
 from sopfin.close.window import parse_window
-from sopfin.engine.bridge import BOTH, DISCONTINUED, NEW, TOTAL, pvm
+from sopfin.engine.bridge import (
+    BOTH,
+    DISCONTINUED,
+    NEW,
+    TOTAL,
+    AlignedSide,
+    group_codes,
+    item_steps,
+)
 from sopfin.engine.results import Dollarized
-from sopfin.model import Issue, IssueCode, Plan, Table
+from sopfin.model import Issue, IssueCode, Plan, Table, text_column
 from sopfin.money import to_cents
 
 __all__ = ["apply_overrides", "compare_forecast", "parse_window", "reconcile"]
@@ -81,7 +89,7 @@ def apply_overrides(d: Dollarized, overrides: Sequence[Override],
 
 
 def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "Horizon",
-              scenario: str | None = None, prior_snapshot: pd.DataFrame | None = None,
+              scenario: str | None = None, prior_snapshot: MonthTable | None = None,
               edited: Sequence[Issue] = ()) -> Reconciliation:
     """Everything a close publishes for ``scenario`` (default: the Plan scenario setting)
     over ``window`` (see ``sopfin.close.window``). Its silent overrides are the ``edited``
@@ -138,35 +146,57 @@ def reconcile(plan: Plan, d: Dollarized, fin: FinanceInputs, *, window: str = "H
         cost_variances=cost_variances(plan, fin.actual_costs, fin.standards, span.months))
 
 
-def actuals_frame(actuals: Table) -> pd.DataFrame:
+def actuals_table(actuals: Table) -> MonthTable:
     """The Actuals table as (family, measure) x month; repeated keys summed, blanks NaN."""
-    keys = pd.MultiIndex.from_arrays(
-        [actuals.keys["family"].to_numpy(dtype=object),
-         actuals.keys["measure"].to_numpy(dtype=object)], names=["family", "measure"])
-    actual = pd.DataFrame(actuals.values, index=keys, columns=list(actuals.value_names))
-    return actual.groupby(level=[0, 1], sort=False).sum(min_count=1)
+    rows: dict[tuple[str, str], list[int]] = {}
+    for i, key in enumerate(zip(actuals.keys["family"].tolist(),
+                                actuals.keys["measure"].tolist(), strict=True)):
+        rows.setdefault(key, []).append(i)
+    values = np.array([[_sum_min_one(actuals.values[group, j].tolist())
+                        for j in range(len(actuals.value_names))] for group in rows.values()],
+                      dtype=np.float64).reshape(len(rows), len(actuals.value_names))
+    return MonthTable(("family", "measure"), tuple(rows), tuple(actuals.value_names), values)
 
 
-def actual_bridge(plan: pd.DataFrame, actuals: Table, months: Sequence[str],
+def _sum_min_one(values: list[float]) -> float:
+    """The sum of the figures that are not NaN (NaN when none is), compensated as a
+    grouped sum adds them."""
+    total, compensation, seen = 0.0, 0.0, False
+    for v in values:
+        if v == v:
+            y = v - compensation
+            t = total + y
+            compensation = (t - total) - y
+            total, seen = t, True
+    return total if seen else float("nan")
+
+
+def _closed_months(actual: MonthTable, months: Sequence[str]) -> list[str]:
+    """The months of ``months`` in which any actual is booked."""
+    return [m for m in months if m in actual.months and not np.isnan(actual.month(m)).all()]
+
+
+def actual_bridge(plan: MonthTable, actuals: Table, months: Sequence[str],
                   ) -> tuple[BridgeLine, ...]:
     """Plan to actual revenue over the closed months of ``months`` (months with any actual),
-    per family on the revenue basis: ``plan`` is a snapshot (index family, measure; columns
+    per family on the revenue basis: ``plan`` is a snapshot (keys family, measure; columns
     months), normally the last approved version's. Empty when no month of the window closed."""
-    actual = actuals_frame(actuals)
-    closed = [m for m in months if m in actual.columns and actual[m].notna().any()
-              and m in plan.columns]
+    actual = actuals_table(actuals)
+    closed = [m for m in _closed_months(actual, months) if m in plan.months]
     if not closed:
         return ()
-    families = family_index(list(dict.fromkeys([*plan.index.get_level_values(0),
-                                                *actual.index.get_level_values(0)])))
+    names = list(dict.fromkeys([*(k[0] for k in plan.keys), *(k[0] for k in actual.keys)]))
 
-    def side(frame: pd.DataFrame) -> Side:
-        picked = frame[closed].fillna(0.0).sum(axis=1)
-        by = {m: picked.xs(m, level=1).reindex(families, fill_value=0.0).to_numpy(float)
-              if m in picked.index.get_level_values(1) else np.zeros(len(families))
-              for m in ("units", "revenue", "cogs")}
+    def side(table: MonthTable) -> Side:
+        cols = [table.months.index(m) for m in closed]
+        picked = np.nan_to_num(table.values[:, cols], nan=0.0).sum(axis=1)
+        at = {f: i for i, f in enumerate(names)}
+        by = {m: np.zeros(len(names)) for m in ("units", "revenue", "cogs")}
+        for (family, measure), value in zip(table.keys, picked.tolist(), strict=True):
+            if measure in by:
+                by[measure][at[family]] = value
         present = (by["units"] != 0) | (by["revenue"] != 0) | (by["cogs"] != 0)
-        return Side(families, by["units"], by["revenue"], by["cogs"], present)
+        return Side(names, FAMILY_NAMES, by["units"], by["revenue"], by["cogs"], present)
 
     base, booked = side(plan), side(actual)
     frame = _family_bridge(base, booked, "revenue")
@@ -180,51 +210,65 @@ def actual_bridge(plan: pd.DataFrame, actuals: Table, months: Sequence[str],
 
 # ----------------------------------------------------------------------------- per family
 def _family_bridge(budget: Side, planned: Side, basis: str,
-                   price_at: str = "plan") -> pd.DataFrame:
+                   price_at: str = "plan") -> RowTable:
     """pvm per item with each side's residual money added to price (and cost) of an item on
     both sides, or to the volume of a new or discontinued one; per (family, channel), the mix
-    is split between and within families."""
-    frame = pvm(budget.frame(), planned.frame(), basis=basis, mix_method="individual",
-                price_at=price_at, group="family" if budget.by_channel else None)
-    body = frame.iloc[:-1].copy()  # every item, without the Total row
-    at = budget.items.get_indexer(body.index)  # both sides hold the same items
-    rev_rest = (planned.residual("revenue") - budget.residual("revenue")).to_numpy()[at]
-    cost_rest = -(planned.residual("cost") - budget.residual("cost")).to_numpy()[at]
+    is split between and within families. Items in pvm's order (the budget's, then the
+    plan-only ones) and a Total row."""
+    at = np.array([*np.flatnonzero(budget.present).tolist(),
+                   *np.flatnonzero(planned.present & ~budget.present).tolist()], dtype=np.int64)
+    items = [budget.items[i] for i in at.tolist()]
+    groups = group_codes([item[0] for item in items]) if budget.by_channel else None
+    costed = basis == "margin"
+    steps, status = item_steps(_aligned(budget, at, costed), _aligned(planned, at, costed),
+                               basis=basis, mix_method="individual", price_at=price_at,
+                               groups=groups)
+    body = {name: values + 0.0 for name, values in steps.items()}  # as pvm writes them
+    rev_rest = (planned.residual("revenue") - budget.residual("revenue"))[at]
+    cost_rest = -(planned.residual("cost") - budget.residual("cost"))[at]
     if basis != "margin":
         cost_rest[:] = 0.0
-    both = (body["status"] == BOTH).to_numpy()
-    body["price"] += np.where(both, rev_rest, 0.0)
+    both = status == BOTH
+    body["price"] = body["price"] + np.where(both, rev_rest, 0.0)
     if basis == "margin":
-        body["cost"] += np.where(both, cost_rest, 0.0)
-    body["volume"] += np.where(both, 0.0, rev_rest + cost_rest)
-    body["total"] += rev_rest + cost_rest
-    numbers = [c for c in body.columns if c != "status"]
-    total = body[numbers].sum().to_frame(TOTAL).T
-    total["status"] = ""
-    if budget.by_channel:
-        total.index = pd.MultiIndex.from_tuples([(TOTAL, "")])
-    out = pd.concat([body, total])
-    out.index = out.index.set_names(budget.items.names)
-    return out
+        body["cost"] = body["cost"] + np.where(both, cost_rest, 0.0)
+    body["volume"] = body["volume"] + np.where(both, 0.0, rev_rest + cost_rest)
+    body["total"] = body["total"] + (rev_rest + cost_rest)
+    columns: dict[str, np.ndarray] = {n: np.append(v, v.sum()) for n, v in body.items()}
+    columns["status"] = text_column([*status.tolist(), ""])
+    total = (TOTAL, "") if budget.by_channel else (TOTAL,)
+    keys = [item if isinstance(item, tuple) else (item,) for item in items]
+    return RowTable(budget.names, (*keys, total), columns)
 
 
-def _family_steps(frame: pd.DataFrame, step: str) -> float:
-    both = (frame["status"] == BOTH).to_numpy()
-    return float(frame[step].to_numpy()[both].sum())
+def _aligned(side: Side, at: np.ndarray, costed: bool) -> AlignedSide:
+    """A side's figures on the bridge's items ``at`` (zeros where it has none); its unit
+    costs on the margin basis (``costed``) only."""
+    present = side.present[at]
+    unit_cost = np.where(present, side.unit_cost[at], 0.0) if costed else np.zeros(len(at))
+    return AlignedSide(present=present, units=np.where(present, side.units[at], 0.0),
+                       price=np.where(present, side.price[at], 0.0), unit_cost=unit_cost)
 
 
-def _one_sided(frame: pd.DataFrame) -> list[BridgeLine]:
+def _family_steps(table: RowTable, step: str) -> float:
+    both = table["status"] == BOTH
+    return float(table[step][both].sum())
+
+
+def _one_sided(table: RowTable) -> list[BridgeLine]:
     lines = []
     for status, kind, word in ((NEW, rc.NEW, "New"),
                                (DISCONTINUED, rc.DISCONTINUED, "Discontinued")):
-        for item, row in frame[frame["status"] == status].iterrows():
+        for i in np.flatnonzero(table["status"] == status).tolist():
+            item = table.label(i)
             family = item[0] if isinstance(item, tuple) else item
-            lines.append(BridgeLine(kind, f"{word}: {item_label(item)}", float(row["total"]),
+            lines.append(BridgeLine(kind, f"{word}: {item_label(item)}",
+                                    float(table["total"][i]),
                                     item=item_label(item), family=str(family)))
     return lines
 
 
-def _mix_lines(frame: pd.DataFrame) -> list[BridgeLine]:
+def _mix_lines(frame: RowTable) -> list[BridgeLine]:
     """One Mix line per family; per (family, channel), mix between and within families."""
     if "mix_between" not in frame.columns:
         return [BridgeLine(rc.MIX, "Mix", _family_steps(frame, "mix"))]
@@ -234,7 +278,7 @@ def _mix_lines(frame: pd.DataFrame) -> list[BridgeLine]:
                        note="channels")]
 
 
-def _joint_line(frame: pd.DataFrame) -> list[BridgeLine]:
+def _joint_line(frame: RowTable) -> list[BridgeLine]:
     """Price x volume, when the price step is measured at the budget volume."""
     if "joint" not in frame.columns:
         return []
@@ -255,7 +299,7 @@ def _override_lines(overrides: Sequence[Override], margin: bool) -> list[BridgeL
     return lines
 
 
-def _revenue_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: pd.DataFrame,
+def _revenue_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: RowTable,
                     overrides: Sequence[Override]) -> tuple[BridgeLine, ...]:
     start = float(d.budget["revenue"][:, cols].sum())
     end = float(d.fam["revenue"][s][:, cols].sum()) + sum(
@@ -268,7 +312,7 @@ def _revenue_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: pd.DataFrame
             BridgeLine(rc.END, "Plan revenue", end))
 
 
-def _margin_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: pd.DataFrame,
+def _margin_bridge(d: Dollarized, s: int, cols: np.ndarray, frame: RowTable,
                    overrides: Sequence[Override]) -> tuple[BridgeLine, ...]:
     start = float((d.budget["revenue"][:, cols] - d.budget["cogs"][:, cols]).sum())
     end = float((d.fam["revenue"][s][:, cols] - d.fam["cogs"][s][:, cols]).sum()) + sum(
@@ -290,7 +334,7 @@ def _variance_lines(d: Dollarized, s: int, cols: np.ndarray) -> list[BridgeLine]
         return []
     amounts = d.variance[s][:, cols].sum(axis=1)
     used = (d.variance[s][:, cols] != 0).any(axis=1)
-    types = d.variance_lines["type"].astype(str).to_numpy()
+    types = text_column(str(t) for t in d.variance_lines["type"].tolist())
     lines = []
     for name in dict.fromkeys(types[used]):
         amount = -float(amounts[types == name].sum())
@@ -308,16 +352,16 @@ def budget_inventory(plan: Plan, d: Dollarized) -> tuple[np.ndarray, np.ndarray]
     has = np.zeros(len(d.families), dtype=bool)
     if not len(table):
         return grid, has
-    fam = pd.Index(list(d.families), dtype=object).get_indexer(
-        table.keys["family"].to_numpy(dtype=object))  # type: ignore[arg-type]  # any array
-    rows = np.flatnonzero((fam >= 0) & (table.keys["measure"] == "inventory").to_numpy())
+    position = {f: i for i, f in enumerate(d.families)}
+    fam = np.array([position.get(f, -1) for f in table.keys["family"].tolist()], dtype=np.int64)
+    rows = np.flatnonzero((fam >= 0) & (table.keys["measure"] == "inventory"))
     np.add.at(grid, fam[rows], table.values[rows, :len(d.months)])
     has[fam[rows]] = True
     return grid, has
 
 
 def scenario_table(plan: Plan, d: Dollarized, overrides: Sequence[Override],
-                   cols: np.ndarray) -> pd.DataFrame:
+                   cols: np.ndarray) -> RowTable:
     """One row per scenario over the window's months (columns: see ``Reconciliation``).
 
     Budget inventory cash is -(change in budget ending inventory value) month by month, the
@@ -348,21 +392,20 @@ def scenario_table(plan: Plan, d: Dollarized, overrides: Sequence[Override],
             "budget_inventory_cash": budget_cash, "cash_vs_budget": versus,
             "revenue_at_risk": float(d.fam["revenue_at_risk"][s][:, cols].sum()),
         }
-    frame = pd.DataFrame.from_dict(rows, orient="index")
-    frame.index.name = "scenario"
-    return frame
+    names = list(next(iter(rows.values()), {}))
+    return single_key("scenario", list(rows), {
+        n: np.array([row[n] for row in rows.values()], dtype=np.float64) for n in names})
 
 
-def plan_snapshot(d: Dollarized, overrides: Sequence[Override], scenario: str) -> pd.DataFrame:
-    """Index (family, measure in units/revenue/cogs), one column per horizon month: the
+def plan_snapshot(d: Dollarized, overrides: Sequence[Override], scenario: str) -> MonthTable:
+    """Keys (family, measure in units/revenue/cogs), one column per horizon month: the
     scenario's shipments, revenue and cogs with its overrides applied."""
     adjusted = apply_overrides(d, overrides, scenario)
     units = d.fam["shipments_units"][d.scenarios.index(scenario)]
     stacked = np.stack([units, adjusted["revenue"], adjusted["cogs"]], axis=1)
-    index = pd.MultiIndex.from_product([list(d.families), ["units", "revenue", "cogs"]],
-                                       names=["family", "measure"])
-    return pd.DataFrame(stacked.reshape(-1, len(d.months)), index=index,
-                        columns=list(d.months))
+    keys = tuple((f, m) for f in d.families for m in SNAPSHOT_MEASURES)
+    return MonthTable(("family", "measure"), keys, tuple(d.months),
+                      np.ascontiguousarray(stacked.reshape(-1, len(d.months)), dtype=np.float64))
 
 
 def _notes(plan: Plan, d: Dollarized, span: Window, budget: Side,
@@ -391,8 +434,8 @@ SNAPSHOT_MEASURES = ("units", "revenue", "cogs")
 ACCURACY_COLUMNS = ("month", "forecast", "actual", "error", "abs_pct_error", "bias")
 
 
-def actuals_view(snapshot: pd.DataFrame, actuals: Table, prior: pd.DataFrame | None,
-                 ) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
+def actuals_view(snapshot: MonthTable, actuals: Table, prior: MonthTable | None,
+                 ) -> tuple[MonthTable, RowTable | None, list[str]]:
     """The latest estimate, the accuracy of the month just closed, and notes.
 
     Closed months are the months with any actual. The latest estimate (index family,
@@ -406,13 +449,20 @@ def actuals_view(snapshot: pd.DataFrame, actuals: Table, prior: pd.DataFrame | N
     (positive: the plan was too high), abs_pct_error = |error| / |actual| and
     bias = error / actual (NaN where the actual is 0); on the Total row abs_pct_error is the
     WAPE, sum |error| / sum |actual|, and bias is sum error / sum actual."""
-    actual = actuals_frame(actuals)
-    closed = [m for m in snapshot.columns if m in actual.columns and actual[m].notna().any()]
-    index = snapshot.index.append(actual.index[~actual.index.isin(snapshot.index)])
-    estimate = snapshot.reindex(index, fill_value=0.0)
-    booked = actual.reindex(index)[closed]
-    blanks = int(booked.isna().to_numpy().sum())
-    estimate[closed] = booked.fillna(0.0)
+    actual = actuals_table(actuals)
+    closed = _closed_months(actual, snapshot.months)
+    known = snapshot.positions()
+    keys = (*snapshot.keys, *(k for k in dict.fromkeys(actual.keys) if k not in known))
+    values = np.zeros((len(keys), len(snapshot.months)))
+    values[:len(snapshot)] = snapshot.values
+    booked_at = actual.positions()
+    rows = np.array([booked_at.get(k, -1) for k in keys], dtype=np.int64)
+    cols = [actual.months.index(m) for m in closed]
+    booked = np.where((rows >= 0)[:, None], actual.values[np.maximum(rows, 0)][:, cols]
+                      if len(actual) else np.nan, np.nan)
+    blanks = int(np.isnan(booked).sum())
+    values[:, [snapshot.months.index(m) for m in closed]] = np.nan_to_num(booked, nan=0.0)
+    estimate = MonthTable(snapshot.names, keys, snapshot.months, values)
     month = closed[-1]
     notes = [f"latest estimate: actuals for {', '.join(closed)}, plan for the other months"]
     if blanks:
@@ -422,47 +472,55 @@ def actuals_view(snapshot: pd.DataFrame, actuals: Table, prior: pd.DataFrame | N
     if prior is None:
         notes.append(f"accuracy for {month} compares with the current plan: no approved "
                      "version was given")
-    if month not in source.columns:
+    if month not in source.months:
         notes.append(f"the approved version has no {month}, so no accuracy is reported")
         return estimate, None, notes
-    return estimate, _accuracy(source, booked.fillna(0.0), month), notes
+    in_month = np.nan_to_num(booked[:, closed.index(month)], nan=0.0)
+    return estimate, _accuracy(source, keys, in_month, month), notes
 
 
-def _accuracy(source: pd.DataFrame, booked: pd.DataFrame, month: str) -> pd.DataFrame:
-    parts = []
+def _accuracy(source: MonthTable, keys: Sequence[tuple[str, str]], booked: np.ndarray,
+              month: str) -> RowTable:
+    """Per measure, the forecast of ``month`` in ``source`` against ``booked`` (the actual
+    of each of ``keys``) by family, and a Total row."""
+    index: list[tuple[str, str]] = []
+    parts: list[np.ndarray] = []
     for measure in SNAPSHOT_MEASURES:
-        planned = _measure(source, measure, month)
-        actual = _measure(booked, measure, month)
-        families = list(dict.fromkeys(list(planned.index) + list(actual.index)))
-        f = planned.reindex(families, fill_value=0.0)
-        a = actual.reindex(families, fill_value=0.0)
-        keep = ((f != 0) | (a != 0)).to_numpy()
+        planned = _measure(source.keys, source.month(month), measure)
+        actual = _measure(keys, booked, measure)
+        families = list(dict.fromkeys([*planned, *actual]))
+        f = np.array([planned.get(x, 0.0) for x in families], dtype=np.float64)
+        a = np.array([actual.get(x, 0.0) for x in families], dtype=np.float64)
+        keep = (f != 0) | (a != 0)
         f, a = f[keep], a[keep]
         error = f - a
-        held = (a != 0).to_numpy()
-        frame = pd.DataFrame({
-            "forecast": f, "actual": a, "error": error,
-            "abs_pct_error": np.divide(error.abs(), a.abs(), out=np.full(len(a), np.nan),
-                                       where=held),
-            "bias": np.divide(error, a, out=np.full(len(a), np.nan), where=held)})
-        total_actual = float(a.sum())
-        frame.loc[TOTAL] = [float(f.sum()), total_actual, float(error.sum()),
-                            float(error.abs().sum()) / abs(total_actual) if total_actual
-                            else np.nan,
-                            float(error.sum()) / total_actual if total_actual else np.nan]
-        frame.index = pd.MultiIndex.from_product([[measure], list(frame.index)],
-                                                 names=["measure", "family"])
-        parts.append(frame)
-    out = pd.concat(parts)
-    out.insert(0, "month", month)
-    return out
+        held = a != 0
+        total_actual, total_error = float(np.nansum(a)), float(np.nansum(error))
+        parts.append(np.column_stack([
+            np.append(f, float(np.nansum(f))), np.append(a, total_actual),
+            np.append(error, total_error),
+            np.append(np.divide(np.abs(error), np.abs(a), out=np.full(len(a), np.nan),
+                                where=held),
+                      float(np.nansum(np.abs(error))) / abs(total_actual) if total_actual
+                      else np.nan),
+            np.append(np.divide(error, a, out=np.full(len(a), np.nan), where=held),
+                      total_error / total_actual if total_actual else np.nan)]))
+        index += [(measure, x) for x, k in zip(families, keep.tolist(), strict=True) if k]
+        index.append((measure, TOTAL))
+    figures = np.concatenate(parts) if parts else np.zeros((0, 5))
+    month_column = np.empty(len(index), dtype=object)
+    month_column[:] = month
+    return RowTable(("measure", "family"), tuple(index), {
+        "month": month_column,
+        **{name: np.ascontiguousarray(figures[:, j])
+           for j, name in enumerate(ACCURACY_COLUMNS[1:])}})
 
 
-def _measure(frame: pd.DataFrame, measure: str, month: str) -> pd.Series:
-    rows = frame.index.get_level_values("measure") == measure
-    picked = frame.loc[rows, month]
-    return pd.Series(picked.to_numpy(dtype=float),
-                     index=pd.Index(picked.index.get_level_values("family"), dtype=object))
+def _measure(keys: Sequence[tuple[str, str]], values: np.ndarray, measure: str,
+             ) -> dict[str, float]:
+    """Family -> the figure of ``measure`` among (family, measure) ``keys``."""
+    return {family: float(v) for (family, m), v in zip(keys, values.tolist(), strict=True)
+            if m == measure}
 
 
 # ----------------------------------------------------------------------------- forecast
@@ -478,7 +536,7 @@ def compare_forecast(plan: Plan, d: Dollarized, fin: FinanceInputs) -> list[Issu
     adjusted: dict[str, dict[str, np.ndarray]] = {}
     found = []
     for i in range(len(table)):
-        scenario, name, measure = (str(table.keys[k].iat[i])
+        scenario, name, measure = (str(table.keys[k][i])
                                    for k in ("scenario", "family", "measure"))
         if scenario not in d.scenarios or measure not in ("revenue", "cogs"):
             continue

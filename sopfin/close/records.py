@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 from sopfin.model import CellRef, Issue, IssueCode, Severity, Table
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from sopfin.close.cost_variances import ActualCosts, CostVariances, Standards
     from sopfin.close.ebitda import Ebitda
+    from sopfin.close.rowtable import MonthTable, RowTable
 
 
 @dataclass(frozen=True)
@@ -138,12 +138,12 @@ class Reconciliation:
     margin_bridge: tuple[BridgeLine, ...]
     # pvm() per item on the revenue and margin basis, for the window: index family (+ Total),
     # or (family, channel) with mix_between and mix_within columns when the Budget has channels
-    family_revenue: pd.DataFrame
-    family_margin: pd.DataFrame
+    family_revenue: RowTable
+    family_margin: RowTable
     # per scenario over the window: revenue, budget_revenue, revenue_gap, gross_margin,
     # budget_gross_margin, gross_margin_gap, inventory_value (end), inventory_cash,
     # budget_inventory_cash (NaN without an inventory budget), cash_vs_budget, revenue_at_risk
-    scenarios: pd.DataFrame
+    scenarios: RowTable
     overrides: tuple[Override, ...]
     actions: tuple[Action, ...]
     revenue_gap: float  # plan (with overrides) - budget, window
@@ -152,11 +152,11 @@ class Reconciliation:
     margin_gap_after_actions: float
     # plan of record: index (family, measure in units/revenue/cogs), columns months (horizon),
     # for ``scenario`` with overrides applied: what later months' actuals are compared with
-    snapshot: pd.DataFrame
+    snapshot: MonthTable
     # latest estimate (actuals for closed months, plan for open) and accuracy of the last
     # approved version for the month just closed; None without actuals
-    latest_estimate: pd.DataFrame | None = None
-    accuracy: pd.DataFrame | None = None
+    latest_estimate: MonthTable | None = None
+    accuracy: RowTable | None = None
     silent_overrides: tuple[Issue, ...] = ()  # silent-override warnings, edits first
     notes: tuple[str, ...] = field(default=())
     # plan (last approved version, else the current plan) to actual over the window's closed
@@ -167,10 +167,10 @@ class Reconciliation:
     cost_variances: CostVariances | None = None
     # per scenario over the window (sopfin.close.capital_view): dio, dso, dpo, ccc, turnover,
     # receivables, payables, inventory, net_working_capital (at the window's end), cash_effect
-    working_capital: pd.DataFrame | None = None
+    working_capital: RowTable | None = None
     # the reconciled scenario's stranded and excess stock by family (units, value) and Total,
     # as at the month ``exposure_as_at`` ('' when the plan can judge no month)
-    exposure: pd.DataFrame | None = None
+    exposure: RowTable | None = None
     exposure_as_at: str = ""
     # the P&L headline (revenue, gross margin, opex, EBITDA) and the EBITDA bridge over the
     # window (sopfin.close.ebitda); None without opex lines

@@ -12,9 +12,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd
-
 from sopfin.close.records import END, START, BridgeLine, Reconciliation
+from sopfin.close.rowtable import RowTable
 from sopfin.model import Issue
 from sopfin.money import to_cents
 from sopfin.render.recon import published_bridge
@@ -79,12 +78,12 @@ def variances_data(rec: Reconciliation) -> dict[str, Any] | None:
                          for family, figures in data["by_family"].items()]}
 
 
-def working_capital_data(frame: pd.DataFrame | None) -> dict[str, dict[str, float | None]]:
-    if frame is None:
+def working_capital_data(table: RowTable | None) -> dict[str, dict[str, float | None]]:
+    if table is None:
         return {}
     return {str(scenario): {str(name): _figure(str(name), value)
                             for name, value in row.items()}
-            for scenario, row in frame.iterrows()}
+            for scenario, row in table.rows()}
 
 
 def exposure_data(rec: Reconciliation) -> dict[str, Any]:
@@ -95,7 +94,7 @@ def exposure_data(rec: Reconciliation) -> dict[str, Any]:
         families: list[dict[str, Any]] = []
         total = {"units": 0.0, "value": 0.0}
         if frame is not None:
-            for family, row in frame.iterrows():
+            for family, row in frame.rows():
                 figures = {"units": float(row[f"{kind}_units"]),
                            "value": _cents(float(row[f"{kind}_value"]))}
                 if family == "Total":

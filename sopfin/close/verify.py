@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 import numpy as np
-import pandas as pd
 
 from sopfin import layout
 from sopfin.close import provenance
@@ -47,6 +46,9 @@ from sopfin.pipeline import RunResult, Timings, check_with_finance, plan_outputs
 from sopfin.render.recon import snapshot_from_cells
 from sopfin.workbook import SheetGuardView, Workbook
 
+if TYPE_CHECKING:
+    from sopfin.close.rowtable import MonthTable
+
 
 @dataclass
 class AuditResult:
@@ -54,7 +56,7 @@ class AuditResult:
     findings: list[Issue] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     relation: Comparison | None = None
-    table: pd.DataFrame | None = None
+    table: Moved | None = None
     strict_hmac: bool = False  # a key was given: unauthenticated entries fail
     timings: Timings = field(default_factory=Timings)
 
@@ -247,27 +249,39 @@ def run_diff(target: str | Path | Workbook, version_a: int, version_b: int) -> A
     return out
 
 
-def diff_snapshots(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    """Totals over the horizon per (family, measure): a, b, change; largest change first
-    (money measures before units at equal size)."""
-    ta = a.sum(axis=1).rename("a")
-    tb = b.sum(axis=1).rename("b")
-    both = pd.concat([ta, tb], axis=1).fillna(0.0)
-    both["change"] = both["b"] - both["a"]
-    both = both[np.abs(both["change"]) > 0.005]
-    order = np.argsort(-np.abs(both["change"].to_numpy()), kind="stable")
-    largest_first: pd.DataFrame = both.iloc[order]
-    return largest_first
+class MovedTotal(NamedTuple):
+    """A (family, measure) total over the horizon that differs between two versions."""
+
+    key: tuple[str, ...]
+    a: float
+    b: float
+    change: float
 
 
-def format_diff(table: pd.DataFrame, va: int, vb: int) -> list[str]:
-    if table.empty:
+Moved = list[MovedTotal]
+
+
+def diff_snapshots(a: MonthTable, b: MonthTable) -> Moved:
+    """Totals over the horizon per (family, measure): (key, a, b, change) where it changed;
+    largest change first (money measures before units at equal size)."""
+    totals_a = dict(zip(a.keys, np.nansum(a.values, axis=1).tolist(), strict=True))
+    totals_b = dict(zip(b.keys, np.nansum(b.values, axis=1).tolist(), strict=True))
+    rows = [(key, totals_a.get(key, 0.0), totals_b.get(key, 0.0))
+            for key in dict.fromkeys([*a.keys, *b.keys])]
+    moved = [MovedTotal(key, x, y, y - x) for key, x, y in rows if abs(y - x) > 0.005]
+    order = np.argsort(-np.abs(np.array([m.change for m in moved], dtype=np.float64)),
+                       kind="stable")
+    return [moved[i] for i in order.tolist()]
+
+
+def format_diff(table: Moved, va: int, vb: int) -> list[str]:
+    if not table:
         return [f"v{va:03d} -> v{vb:03d}: nothing moved"]
     lines = [f"v{va:03d} -> v{vb:03d}: {len(table)} family/measure total(s) moved, largest "
              "first"]
-    for key, row in table.iterrows():
+    for key, a, b, change in table:
         family, measure = cast(tuple[str, str], key)
         unit = "units" if measure == "units" else ""
-        lines.append(f"  {family:<14} {measure:<8} {to_cents(row['a']):>16,.2f} -> "
-                     f"{to_cents(row['b']):>16,.2f}  {to_cents(row['change']):>+16,.2f} {unit}")
+        lines.append(f"  {family:<14} {measure:<8} {to_cents(a):>16,.2f} -> "
+                     f"{to_cents(b):>16,.2f}  {to_cents(change):>+16,.2f} {unit}")
     return lines

@@ -79,10 +79,12 @@ infinite values, negative units) raises ``ValueError``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BASES = ("revenue", "margin")
 MIX_METHODS = ("individual", "weighted_average")
@@ -94,7 +96,7 @@ _SHOWN = 5  # offending items named in an error message
 
 
 @dataclass(frozen=True)
-class _Side:
+class AlignedSide:
     """One version of the plan aligned on the bridge's items (zeros where absent)."""
 
     present: np.ndarray  # bool
@@ -138,14 +140,25 @@ def pvm(
     items = _item_order(budget.index, plan.index)
     bud = _align(budget.index, budget_values, items)
     pln = _align(plan.index, plan_values, items)
+    codes = _group_codes(budget, plan, items, group) if group is not None else None
+    steps, status = item_steps(bud, pln, basis=basis, mix_method=mix_method,
+                               price_at=price_at, groups=codes)
+    return _with_total(items, steps, status, _index_names(budget.index, plan.index))
+
+
+def item_steps(bud: AlignedSide, pln: AlignedSide, *, basis: str, mix_method: str,
+               price_at: str, groups: np.ndarray | None = None,
+               ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The bridge of two sides already aligned on the same items (and checked as ``pvm``
+    checks them): every step per item, in ``pvm``'s column order (no Total row), and each
+    item's status. ``groups`` gives each item's group code for the two-level mix."""
     steps = _steps(bud, pln, mix_method, price_at)
-    if group is not None:
-        codes = _group_codes(budget, plan, items, group)
-        _split_mix(steps, bud, pln, codes, mix_method)
+    if groups is not None:
+        _split_mix(steps, bud, pln, groups, mix_method)
     if basis == "revenue":
         del steps["cost"]
     status = np.where(bud.present & pln.present, BOTH, np.where(bud.present, DISCONTINUED, NEW))
-    return _with_total(items, steps, status, _index_names(budget.index, plan.index))
+    return steps, status
 
 
 def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -155,6 +168,8 @@ def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
 
 def _validated_values(frame: object, side: str, columns: tuple[str, ...]) -> np.ndarray:
     """The needed columns as float64, after checking everything the bridge relies on."""
+    import pandas as pd
+
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"pvm: {side} must be a pandas DataFrame indexed by item, "
                         f"got {type(frame).__name__}")
@@ -200,17 +215,19 @@ def _item_order(budget_index: pd.Index, plan_index: pd.Index) -> pd.Index:
     return budget_index.append(plan_index[~plan_index.isin(budget_index)])
 
 
-def _align(index: pd.Index, values: np.ndarray, items: pd.Index) -> _Side:
+def _align(index: pd.Index, values: np.ndarray, items: pd.Index) -> AlignedSide:
     """One side's values in the bridge's item order; zeros for the items it does not have."""
     position = index.get_indexer(items)
     present = position >= 0
     taken = np.zeros((len(items), values.shape[1]))
     taken[present] = values[position[present]]
     unit_cost = taken[:, 2] if values.shape[1] > 2 else np.zeros(len(items))
-    return _Side(present=present, units=taken[:, 0], price=taken[:, 1], unit_cost=unit_cost)
+    return AlignedSide(present=present, units=taken[:, 0], price=taken[:, 1],
+                       unit_cost=unit_cost)
 
 
-def _steps(bud: _Side, pln: _Side, mix_method: str, price_at: str) -> dict[str, np.ndarray]:
+def _steps(bud: AlignedSide, pln: AlignedSide, mix_method: str, price_at: str,
+           ) -> dict[str, np.ndarray]:
     """Every bridge column (except status) for every item, as float64 arrays."""
     both = bud.present & pln.present
     total = pln.value - bud.value
@@ -230,7 +247,7 @@ def _steps(bud: _Side, pln: _Side, mix_method: str, price_at: str) -> dict[str, 
 
 
 def _volume_split(
-    bud: _Side, pln: _Side, both: np.ndarray, mix_method: str
+    bud: AlignedSide, pln: AlignedSide, both: np.ndarray, mix_method: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Quantity and mix effects of the items on both sides (0 for one-sided items)."""
     q_bud = np.where(both, bud.units, 0.0)
@@ -281,12 +298,17 @@ def _group_codes(budget: pd.DataFrame, plan: pd.DataFrame, items: pd.Index,
     if differ:
         raise ValueError(f"pvm: item(s) {_names(differ)} belong to one {group} in the budget "
                          "and another in the plan; give each item one group")
-    codes, _ = pd.factorize(pd.Index(names, dtype=object))
-    return np.asarray(codes, dtype=np.int64)
+    return group_codes(names)
 
 
-def _split_mix(steps: dict[str, np.ndarray], bud: _Side, pln: _Side, codes: np.ndarray,
-               mix_method: str) -> None:
+def group_codes(names: list[Any]) -> np.ndarray:
+    """Each item's group as an integer code, numbered in order of first appearance."""
+    code: dict[Any, int] = {}
+    return np.array([code.setdefault(n, len(code)) for n in names], dtype=np.int64)
+
+
+def _split_mix(steps: dict[str, np.ndarray], bud: AlignedSide, pln: AlignedSide,
+               codes: np.ndarray, mix_method: str) -> None:
     """Add ``mix_between`` and ``mix_within`` (after ``mix``) to the steps, in place; with
     the weighted average method an item's mix (and so its quantity) becomes their sum."""
     both = bud.present & pln.present
@@ -337,6 +359,8 @@ def _index_names(budget_index: pd.Index, plan_index: pd.Index) -> list[Any]:
 def _with_total(
     items: pd.Index, steps: dict[str, np.ndarray], status: np.ndarray, names: list[Any]
 ) -> pd.DataFrame:
+    import pandas as pd
+
     label = _total_label(items)
     if items.nlevels > 1:
         index = items.append(pd.MultiIndex.from_tuples([tuple(label)]))

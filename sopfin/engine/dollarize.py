@@ -25,7 +25,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from sopfin import layout
 from sopfin.calendar import days_in_month, month_numbers
@@ -39,7 +38,7 @@ from sopfin.engine.results import (
     LineMeasures,
     LineUnits,
 )
-from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table
+from sopfin.model import CellRef, Issue, IssueCode, Keys, Plan, Severity, Table, text_column
 from sopfin.plan.overflow import not_finite_results
 
 # End balances above -NEGATIVE_TOLERANCE units count as zero (float noise of fractional units).
@@ -52,8 +51,8 @@ class _Index:
 
     scenarios: tuple[str, ...]
     families: tuple[str, ...]
-    lines: pd.DataFrame  # family, channel, fam_idx
-    variance_lines: pd.DataFrame  # family, type, fam_idx
+    lines: Keys  # family, channel, fam_idx
+    variance_lines: Keys  # family, type, fam_idx
     demand_line: np.ndarray  # (rows of Demand,) line index or -1
     variance_line: np.ndarray  # (rows of PlannedVariances,) variance-line index or -1
 
@@ -85,7 +84,7 @@ def _dollarize(plan: Plan, scenarios: Sequence[str] | None,
     production = _scatter(plan.supply, index.scenario_codes(plan.supply),
                           index.family_codes(plan.supply), (s_count, f_count, m_count))
     opening_units = _opening_units(plan, index)
-    fam_idx = index.lines["fam_idx"].to_numpy(dtype=np.int64)
+    fam_idx = index.lines["fam_idx"]
     units = _roll_forward(_by_family(line_demand, fam_idx, f_count), production,
                           opening_units, constrained=plan.settings.constrained,
                           backorder=backorder)
@@ -98,7 +97,7 @@ def _dollarize(plan: Plan, scenarios: Sequence[str] | None,
                         combine=_cost_per_unit)
     variance = _scatter(plan.variances, index.scenario_codes(plan.variances),
                         index.variance_line, (s_count, len(index.variance_lines), m_count))
-    var_fam = index.variance_lines["fam_idx"].to_numpy(dtype=np.int64)
+    var_fam = index.variance_lines["fam_idx"]
     opening_value = np.broadcast_to(
         opening_units * (unit_cost[:, 0] if m_count else 0.0), (s_count, f_count)).copy()
     fam = _add_money(units, line, fam_idx, unit_cost, _by_family(variance, var_fam, f_count),
@@ -132,13 +131,13 @@ def days_of_inventory(inventory_value: np.ndarray, cogs: np.ndarray,
 
 
 # ----------------------------------------------------------------------------- lookups
-def price_rows(plan: Plan, lines: pd.DataFrame) -> np.ndarray:
+def price_rows(plan: Plan, lines: Keys) -> np.ndarray:
     """Row index into ``plan.prices`` for each sales line (-1: no price row).
 
     By family and channel; when Prices has no channels, by family alone.
     """
     keys = plan.prices.keys
-    if (keys["channel"].astype(str) == "").all():
+    if all(str(c) == "" for c in keys["channel"].tolist()):
         return _first_match([keys["family"]], [lines["family"]])
     return _first_match([keys["family"], keys["channel"]], [lines["family"], lines["channel"]])
 
@@ -152,8 +151,8 @@ def std_cost_rows(plan: Plan, families: Sequence[str]) -> np.ndarray:
     keys = plan.std_cost.keys
     m_count = len(plan.months)
     fam = _codes(keys["family"], families)
-    since = month_numbers(keys["effective_from"].to_numpy(dtype=object))
-    since[(keys["effective_from"] == "").to_numpy(dtype=bool)] = 0  # blank: from the start
+    since = month_numbers(keys["effective_from"])
+    since[(keys["effective_from"] == "").astype(bool)] = 0  # blank: from the start
     rows = np.flatnonzero((fam >= 0) & ~np.isnan(since))  # an unreadable date never applies
     composite = fam[rows] * (1 << 32) + since[rows].astype(np.int64)
     order = np.argsort(composite, kind="stable")
@@ -187,48 +186,47 @@ def _chosen_scenarios(plan: Plan, scenarios: Sequence[str] | None,
 
 
 def _index(plan: Plan, scenarios: tuple[str, ...]) -> _Index:
-    listed = pd.unique(plan.families.keys["family"].to_numpy(dtype=object))
-    used = pd.concat([t.keys["family"].astype(object) for t in
-                      (plan.demand, plan.supply, plan.opening, plan.variances, plan.budget)])
-    families = tuple(str(f) for f in listed[pd.Index(listed).isin(used)])
+    listed = dict.fromkeys(plan.families.keys["family"].tolist())
+    used = {f for t in (plan.demand, plan.supply, plan.opening, plan.variances, plan.budget)
+            for f in t.keys["family"].tolist()}
+    families = tuple(str(f) for f in listed if f in used)
     lines, demand_line = _grouped_pairs(plan.demand, "channel", families)
     variance_lines, variance_line = _grouped_pairs(plan.variances, "type", families)
     return _Index(scenarios, families, lines, variance_lines, demand_line, variance_line)
 
 
 def _grouped_pairs(table: Table, second: str, families: tuple[str, ...],
-                   ) -> tuple[pd.DataFrame, np.ndarray]:
+                   ) -> tuple[Keys, np.ndarray]:
     """Unique (family, second) pairs in first-appearance order, grouped by family order.
 
     Returns the pairs (with fam_idx) and, per table row, its pair index (-1: unknown family).
     """
-    rows = pd.DataFrame({"fam_idx": _codes(table.keys["family"], families),
-                         second: table.keys[second].to_numpy(dtype=object)})
-    known = rows[rows["fam_idx"] >= 0]
-    pairs = known.drop_duplicates().sort_values("fam_idx", kind="stable")
-    pairs = pairs.reset_index(drop=True)
-    row_pair = np.full(len(rows), -1, dtype=np.int64)
-    row_pair[known.index.to_numpy()] = pd.MultiIndex.from_frame(pairs).get_indexer(
-        pd.MultiIndex.from_frame(known))
-    pairs.insert(0, "family", np.asarray(families, dtype=object)[pairs["fam_idx"].to_numpy()])
-    pairs = pairs[["family", second, "fam_idx"]].astype({"family": object, second: object})
-    return pairs, row_pair
+    fam = _codes(table.keys["family"], families).tolist()
+    rows = list(zip(fam, table.keys[second].tolist(), strict=True))
+    seen = dict.fromkeys(row for row in rows if row[0] >= 0)
+    pairs = sorted(seen, key=lambda pair: pair[0])  # stable: first appearance within a family
+    pair_of = {pair: k for k, pair in enumerate(pairs)}
+    row_pair = np.array([pair_of.get(row, -1) for row in rows], dtype=np.int64)
+    return Keys({"family": text_column(families[f] for f, _ in pairs),
+                 second: text_column(s for _, s in pairs),
+                 "fam_idx": np.array([f for f, _ in pairs], dtype=np.int64)}), row_pair
 
 
-def _codes(values: pd.Series, uniques: Sequence[str]) -> np.ndarray:
+def _codes(values: np.ndarray, uniques: Sequence[str]) -> np.ndarray:
     """Position of each value in ``uniques`` (-1 when absent)."""
-    return pd.Index(list(uniques), dtype=object).get_indexer(
-        values.to_numpy(dtype=object)).astype(np.int64)  # type: ignore[arg-type]  # any array
+    position: dict[object, int] = {}
+    for i, u in enumerate(uniques):
+        position.setdefault(u, i)
+    return np.array([position.get(v, -1) for v in values.tolist()], dtype=np.int64)
 
 
-def _first_match(table_keys: list[pd.Series], query: list[pd.Series]) -> np.ndarray:
+def _first_match(table_keys: list[np.ndarray], query: list[np.ndarray]) -> np.ndarray:
     """For each query key tuple, the first table row with the same keys (-1 when none)."""
-    table = pd.MultiIndex.from_arrays([k.to_numpy(dtype=object) for k in table_keys])
-    asked = pd.MultiIndex.from_arrays([q.to_numpy(dtype=object) for q in query])
-    first = ~table.duplicated(keep="first")
-    positions = np.flatnonzero(first)
-    found = table[first].get_indexer(asked)
-    return np.where(found >= 0, positions[np.maximum(found, 0)] if len(positions) else -1, -1)
+    first: dict[tuple[object, ...], int] = {}
+    for r, key in enumerate(zip(*(k.tolist() for k in table_keys), strict=True)):
+        first.setdefault(key, r)
+    asked = zip(*(q.tolist() for q in query), strict=True)
+    return np.array([first.get(key, -1) for key in asked], dtype=np.int64)
 
 
 # ----------------------------------------------------------------------------- arrays
@@ -285,7 +283,7 @@ def _opening_units(plan: Plan, index: _Index) -> np.ndarray:
 
 def _budget(plan: Plan, index: _Index) -> BudgetMeasures:
     fam = index.family_codes(plan.budget)
-    measure = plan.budget.keys["measure"].astype(str).str.strip().str.lower().to_numpy(object)
+    measure = text_column(str(m).strip().lower() for m in plan.budget.keys["measure"].tolist())
     shape = (len(index.families), len(plan.months))
 
     def grid(name: BudgetMeasure) -> Array:
@@ -420,10 +418,11 @@ def _negative_inventory(plan: Plan, index: _Index, end_units: np.ndarray) -> lis
 
 def _first_rows(first: np.ndarray, second: np.ndarray) -> dict[tuple[int, int], int]:
     """(first code, second code) -> the first table row holding that pair."""
-    keep = np.flatnonzero((first >= 0) & (second >= 0))
-    pairs = pd.DataFrame({"a": first[keep], "b": second[keep], "row": keep})
-    pairs = pairs.drop_duplicates(["a", "b"], keep="first")
-    return {(int(a), int(b)): int(r) for a, b, r in pairs.itertuples(index=False)}
+    keep = np.flatnonzero((first >= 0) & (second >= 0)).tolist()
+    out: dict[tuple[int, int], int] = {}
+    for a, b, r in zip(first[keep].tolist(), second[keep].tolist(), keep, strict=True):
+        out.setdefault((int(a), int(b)), int(r))
+    return out
 
 
 def _units(value: float) -> str:

@@ -116,8 +116,9 @@ def driver_values(d: Dollarized, driver: str, scope: str) -> Array:
     """(S, M) the driver's quantity: of family or channel ``scope``, or of all ('')."""
     out: Array
     if driver == "revenue":
-        of = (d.lines["channel"].astype(str) == scope).to_numpy(dtype=bool) if scope else \
-            np.ones(len(d.lines), dtype=bool)
+        channels = d.lines["channel"].tolist()
+        of = np.array([str(c) == scope for c in channels], dtype=bool) if scope else \
+            np.ones(len(channels), dtype=bool)
         out = d.line["revenue"][:, of].sum(axis=1)
         return out
     if driver == "units_shipped":

@@ -1,4 +1,5 @@
-"""What dollarize returns: aligned float64 arrays per measure, plus tidy pandas views.
+"""What dollarize returns: aligned float64 arrays per measure, plus tidy pandas views
+(built on demand, for the Python API).
 
 Shapes (S scenarios, F families, L sales lines, V variance lines, M months):
   fam[measure]      (S, F, M)  per scenario, family, month
@@ -22,6 +23,8 @@ import numpy.typing as npt
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from sopfin.model import Keys
 
 Array = npt.NDArray[np.float64]
 
@@ -127,8 +130,8 @@ class Dollarized:
     months: tuple[str, ...]
     scenarios: tuple[str, ...]
     families: tuple[str, ...]  # family ids, in Families sheet order
-    lines: pd.DataFrame  # columns: family, channel ('' when no channels), fam_idx (int)
-    variance_lines: pd.DataFrame  # columns: family, type, fam_idx (int)
+    lines: Keys  # columns: family, channel ('' when no channels), fam_idx (int)
+    variance_lines: Keys  # columns: family, type, fam_idx (int)
     fam: FamilyMeasures
     line: LineMeasures
     variance: np.ndarray
@@ -155,8 +158,8 @@ class Dollarized:
         index = pd.MultiIndex.from_arrays(
             [
                 np.repeat(np.asarray(self.scenarios, dtype=object), n * m),
-                np.tile(np.repeat(self.lines["family"].to_numpy(dtype=object), m), s),
-                np.tile(np.repeat(self.lines["channel"].to_numpy(dtype=object), m), s),
+                np.tile(np.repeat(self.lines["family"], m), s),
+                np.tile(np.repeat(self.lines["channel"], m), s),
                 np.tile(np.asarray(self.months, dtype=object), s * n),
             ],
             names=["scenario", "family", "channel", "month"],

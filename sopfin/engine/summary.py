@@ -14,14 +14,17 @@ summarised over the months the plan has. Nothing is rounded here: figures become
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal, TypeGuard, get_args
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, TypeGuard, get_args
 
 import numpy as np
-import pandas as pd
 
 from sopfin.calendar import Periods, fiscal_quarters, fiscal_years
 from sopfin.close.records import Override
 from sopfin.engine.results import BudgetMeasure, Dollarized, FamilyMeasure
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SummaryMeasure = Literal["units", "revenue", "cogs", "gross_margin", "gm_pct",
                          "inventory_value", "inventory_cash", "revenue_at_risk"]
@@ -59,11 +62,62 @@ def _is_overridden(measure: str) -> TypeGuard[OverriddenMeasure]:
     return measure in OVERRIDDEN
 
 
+@dataclass(frozen=True)
+class SummaryFigures:
+    """The summary's figures as arrays: per scenario, period (months, then fiscal quarters,
+    then fiscal years) and measure (``MEASURES`` order)."""
+
+    scenarios: tuple[str, ...]
+    labels: tuple[str, ...]  # (P,) period labels
+    types: tuple[str, ...]  # (P,) 'month', 'quarter' or 'year'
+    plan: np.ndarray  # (S, P, K) dollarized + overrides
+    dollarized: np.ndarray  # (S, P, K)
+    budget: np.ndarray  # (P, K); NaN where the measure has no budget
+
+    def basis(self, name: str, s: int, k: int) -> np.ndarray:
+        """(P,) one scenario's measure ``k`` on basis ``name`` (a column of ``summarize``)."""
+        plan, base = self.plan[s, :, k], self.dollarized[s, :, k]
+        if name == "plan":
+            return plan
+        if name == "dollarized":
+            return base
+        if name == "overrides":
+            return np.full(len(plan), np.nan) if MEASURES[k] == "gm_pct" else plan - base
+        if name == "budget":
+            return self.budget[:, k]
+        return np.asarray(plan - self.budget[:, k])  # gap
+
+
 def summarize(d: Dollarized, fiscal_year_start: int = 1,
               overrides: Sequence[Override] = ()) -> pd.DataFrame:
     """One row per (scenario, period, measure): scenario, period_type, period, measure, plan
     (dollarized + overrides), dollarized, overrides (0 for measures no override adjusts, NaN
     for GM %), budget, gap (= plan - budget; NaN where the measure has no budget)."""
+    import pandas as pd  # the API's frame; the sheets read ``summary_figures``
+
+    figures = summary_figures(d, fiscal_year_start, overrides)
+    plan, base, budget = figures.plan, figures.dollarized, figures.budget
+    s_count, p_count, k_count = plan.shape
+    flat_plan, flat_base = plan.reshape(-1), base.reshape(-1)
+    flat_budget = np.tile(budget.reshape(-1), s_count)
+    measure = np.tile(np.asarray(MEASURES, dtype=object), s_count * p_count)
+    return pd.DataFrame({
+        "scenario": np.repeat(np.asarray(d.scenarios, dtype=object), p_count * k_count),
+        "period_type": np.tile(np.repeat(np.asarray(figures.types, dtype=object), k_count),
+                               s_count),
+        "period": np.tile(np.repeat(np.asarray(figures.labels, dtype=object), k_count), s_count),
+        "measure": measure,
+        "plan": flat_plan,
+        "dollarized": flat_base,
+        "overrides": np.where(measure == "gm_pct", np.nan, flat_plan - flat_base),
+        "budget": flat_budget,
+        "gap": flat_plan - flat_budget,
+    })
+
+
+def summary_figures(d: Dollarized, fiscal_year_start: int = 1,
+                    overrides: Sequence[Override] = ()) -> SummaryFigures:
+    """The figures of ``summarize`` as arrays."""
     months = len(d.months)
     by_type = {
         "month": Periods(tuple(d.months), np.arange(months), np.arange(months),
@@ -82,29 +136,24 @@ def summarize(d: Dollarized, fiscal_year_start: int = 1,
         budget_parts.append(budget)
         labels += by_type[kind].labels
         types += [kind] * len(by_type[kind])
-    plan = np.concatenate(plan_parts, axis=1)  # (S, P, K)
-    base = np.concatenate(base_parts, axis=1)
-    budget = np.concatenate(budget_parts, axis=0)  # (P, K)
-    s_count, p_count, k_count = plan.shape
-    flat_plan, flat_base = plan.reshape(-1), base.reshape(-1)
-    flat_budget = np.tile(budget.reshape(-1), s_count)
-    measure = np.tile(np.asarray(MEASURES, dtype=object), s_count * p_count)
-    return pd.DataFrame({
-        "scenario": np.repeat(np.asarray(d.scenarios, dtype=object), p_count * k_count),
-        "period_type": np.tile(np.repeat(np.asarray(types, dtype=object), k_count), s_count),
-        "period": np.tile(np.repeat(np.asarray(labels, dtype=object), k_count), s_count),
-        "measure": measure,
-        "plan": flat_plan,
-        "dollarized": flat_base,
-        "overrides": np.where(measure == "gm_pct", np.nan, flat_plan - flat_base),
-        "budget": flat_budget,
-        "gap": flat_plan - flat_budget,
-    })
+    return SummaryFigures(scenarios=tuple(d.scenarios), labels=tuple(labels), types=tuple(types),
+                          plan=np.concatenate(plan_parts, axis=1),
+                          dollarized=np.concatenate(base_parts, axis=1),
+                          budget=np.concatenate(budget_parts, axis=0))
 
 
 def headline(d: Dollarized, overrides: Sequence[Override] = ()) -> pd.DataFrame:
     """Whole-horizon figures per scenario (index ``scenario``): plan (with the overrides),
     the dollarized revenue and the revenue overrides, budget and gaps."""
+    import pandas as pd  # the API's frame; the command line reads ``headline_figures``
+
+    return pd.DataFrame(headline_figures(d, overrides),
+                        index=pd.Index(list(d.scenarios), name="scenario"))
+
+
+def headline_figures(d: Dollarized, overrides: Sequence[Override] = (),
+                     ) -> dict[str, np.ndarray]:
+    """The columns of ``headline``: name -> (S,) per scenario, in the frame's order."""
     months = len(d.months)
     whole = Periods(("horizon",), np.array([0]), np.array([max(months - 1, 0)]),
                     np.zeros(months, dtype=np.int64))
@@ -128,7 +177,7 @@ def headline(d: Dollarized, overrides: Sequence[Override] = ()) -> pd.DataFrame:
     }
     figures["revenue_gap"] = figures["revenue"] - figures["budget_revenue"]
     figures["gross_margin_gap"] = figures["gross_margin"] - figures["budget_gross_margin"]
-    return pd.DataFrame(figures, index=pd.Index(list(d.scenarios), name="scenario"))
+    return figures
 
 
 def _period_figures(d: Dollarized, periods: Periods,

@@ -72,8 +72,8 @@ def check_changes(plan: Plan, changes: Mapping[str, Change]) -> None:
 
 def _scaled(table: Table, factor: Factor) -> Table:
     if isinstance(factor, Mapping):
-        per_row = table.keys["family"].map(lambda f: float(factor.get(f, 1.0)))
-        scale = per_row.to_numpy(dtype=float)[:, None]
+        per_row = [float(factor.get(f, 1.0)) for f in table.keys["family"].tolist()]
+        scale = np.array(per_row, dtype=float).reshape(-1, 1)
     else:
         scale = np.full((len(table), 1), float(factor))
     return replace(table, values=table.values * scale)

@@ -63,7 +63,7 @@ def _locate(table: Table, change: Mapping[str, object], months: Sequence[str]
         wanted = str(change.get(key, "") or "")
         if key == "channel" and not wanted:
             continue
-        mask &= table.keys[key].to_numpy(dtype=object) == wanted
+        mask &= table.keys[key] == wanted
     rows = np.flatnonzero(mask)
     named = ", ".join(f"{k}={change.get(k, '')!r}" for k in table.key_names)
     if len(rows) == 0:

@@ -126,7 +126,7 @@ def read_recon_tab(cells: Mapping[str, object]) -> ReconTab:
         raise ReconTabError(f"cell {SUBTITLE_CELL} does not say the cycle, scenario, window "
                             "and currency")
     try:
-        snapshot = snapshot_from_cells(cells)
+        snapshot = snapshot_from_cells(cells).frame()
     except ValueError as exc:
         raise ReconTabError(str(exc)) from None
     return ReconTab(cycle=match["cycle"], scenario=match["scenario"], window=match["window"],

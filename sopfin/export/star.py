@@ -128,9 +128,11 @@ def dim_scenario(plan: Plan, published: Sequence[Version]) -> Columns:
 def dim_family(plan: Plan, facts: Mapping[str, Coded | np.ndarray]) -> Columns:
     keys = plan.families.keys
     rows: list[tuple[str, str | None, str | None, str | None, bool | None]] = [
-            (str(r.family), str(r.name), str(r.product_line), str(r.uom),
-             {"TRUE": True, "FALSE": False}.get(str(r.active).upper()))
-            for r in keys.itertuples(index=False)]
+            (str(family), str(name), str(line), str(uom),
+             {"TRUE": True, "FALSE": False}.get(str(active).upper()))
+            for family, name, line, uom, active in zip(
+                *(keys[n].tolist() for n in ("family", "name", "product_line", "uom", "active")),
+                strict=True)]
     known = {r[0] for r in rows}
     rows += [(f, None, None, None, None) for f in sorted(_used(facts["family"]) - known)]
     return _table("dim_family", _columns([c.name for c in TABLES["dim_family"]], rows))

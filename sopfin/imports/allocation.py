@@ -193,7 +193,7 @@ def _weights(plan: Plan, read: object, by: str, months: tuple[str, ...], measure
     the plan's revenue by month (its reconciled scenario), or the family's actuals of the
     measure over the closed months (a flat profile)."""
     families = list(plan.families.keys["family"])
-    active = plan.families.keys["active"].to_numpy(dtype=object) != "FALSE"
+    active = plan.families.keys["active"] != "FALSE"
     cols = [plan.months.index(m) for m in months]
     if by == "equal":
         return {f: [1.0] * len(months) for f, a in zip(families, active, strict=True) if a}
@@ -217,11 +217,11 @@ def _table_weights(table: object, measure: str, families: list[str], cols: list[
     values = np.nan_to_num(table.values, nan=0.0)  # type: ignore[attr-defined]
     out: dict[str, list[float]] = {}
     for i in range(len(keys)):
-        if keys["measure"].iat[i] != measure or keys["family"].iat[i] not in families:
+        if keys["measure"][i] != measure or keys["family"][i] not in families:
             continue
         row = [max(float(values[i, j]), 0.0) for j in cols]
-        prior = out.get(keys["family"].iat[i], [0.0] * len(cols))
-        out[keys["family"].iat[i]] = [a + b for a, b in zip(prior, row, strict=True)]
+        prior = out.get(keys["family"][i], [0.0] * len(cols))
+        out[keys["family"][i]] = [a + b for a, b in zip(prior, row, strict=True)]
     return out
 
 

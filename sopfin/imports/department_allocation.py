@@ -106,7 +106,7 @@ def _profile(plan: Plan, revenue: np.ndarray | None, cols: list[int]) -> list[fl
     budget = plan.budget
     if not len(budget):
         return [0.0] * len(cols)
-    units = (budget.keys["measure"] == "units").to_numpy(dtype=bool)
+    units = (budget.keys["measure"] == "units").astype(bool)
     values = np.nan_to_num(budget.values[units])
     return [max(float(values[:, j].sum()), 0.0) for j in cols]
 

@@ -20,11 +20,11 @@ Choices where the contract leaves room:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sopfin import layout
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, sheet_row
@@ -51,20 +51,21 @@ def _below(table: Table) -> CellRef:
     return CellRef(table.sheet, f"A{table.last_row + 1}")
 
 
-def _first_rows(values: pd.Series, mask: np.ndarray) -> list[tuple[Any, int, int]]:
+def _first_rows(values: Sequence[Any] | np.ndarray, mask: np.ndarray,
+                ) -> list[tuple[Any, int, int]]:
     """(value, first row index, row count) for each distinct value where ``mask`` holds
     (a value is a key, or a tuple of keys)."""
-    picked = values[mask]
-    if picked.empty:
-        return []
-    counts = picked.value_counts(sort=False)
-    firsts = picked.drop_duplicates(keep="first")
-    return [(v, int(i), int(counts[v])) for i, v in zip(firsts.index, firsts, strict=True)]
+    first: dict[Any, int] = {}
+    counts: Counter[Any] = Counter()
+    for i in np.flatnonzero(mask).tolist():
+        first.setdefault(values[i], i)
+        counts[values[i]] += 1
+    return [(v, i, counts[v]) for v, i in first.items()]
 
 
 def _active_families(plan: Plan) -> set[str]:
     keys = plan.families.keys
-    return set(keys.loc[keys["active"] == "TRUE", "family"])
+    return set(keys["family"][keys["active"] == "TRUE"].tolist())
 
 
 def _in_rows(count: int) -> str:
@@ -100,15 +101,16 @@ def check_duplicate_rows(plan: Plan) -> list[Issue]:
         table: Table = getattr(plan, field)
         if len(table) < 2:
             continue
-        keys = table.keys[list(names)]
-        repeats = np.flatnonzero(keys.duplicated(keep="first").to_numpy())
-        if not len(repeats):
+        keys = table.keys
+        rows = list(zip(*(keys[n].tolist() for n in names), strict=True))
+        first_of: dict[tuple[object, ...], int] = {}
+        first = [first_of.setdefault(key, i) for i, key in enumerate(rows)]
+        repeats = [i for i, f in enumerate(first) if f != i]
+        if not repeats:
             continue
-        group = keys.groupby(list(names), sort=False).ngroup().to_numpy()
-        first = pd.Series(np.arange(len(keys))).groupby(group).transform("first").to_numpy()
         shown = [n for n in names if n in table.key_names] or list(names[:1])
         for i in repeats[: ISSUES_PER_CODE + 1]:
-            described = ", ".join(f"{n.replace('_', ' ')} {keys[n].iat[i]!r}" for n in shown)
+            described = ", ".join(f"{n.replace('_', ' ')} {keys[n][i]!r}" for n in shown)
             issues.append(Issue(IssueCode.DUPLICATE_ROW, Severity.ERROR, table.ref(int(i)),
                                 f"the keys {described} are already on row "
                                 f"{sheet_row(table.keys, first[i])}",
@@ -122,7 +124,7 @@ def check_unknown_families(plan: Plan) -> list[Issue]:
     for field in ("demand", "prices", "supply", "opening", "std_cost", "variances", "budget"):
         table: Table = getattr(plan, field)
         families = table.keys["family"]
-        for family, i, count in _first_rows(families, ~families.isin(known).to_numpy()):
+        for family, i, count in _first_rows(families, ~table.keys.isin("family", known)):
             issues.append(Issue(IssueCode.UNKNOWN_FAMILY, Severity.ERROR, _cell(table, i, "family"),
                                 f"the family {family!r} is not on sheet Families{_in_rows(count)}",
                                 "add it on sheet Families or correct the spelling"
@@ -136,7 +138,7 @@ def check_unknown_scenarios(plan: Plan) -> list[Issue]:
     for field in ("demand", "supply", "variances"):
         table: Table = getattr(plan, field)
         scenarios = table.keys["scenario"]
-        for name, i, count in _first_rows(scenarios, ~scenarios.isin(known).to_numpy()):
+        for name, i, count in _first_rows(scenarios, ~table.keys.isin("scenario", known)):
             issues.append(Issue(IssueCode.UNKNOWN_SCENARIO, Severity.ERROR,
                                 _cell(table, i, "scenario"),
                                 f"the scenario {name!r} is not in Settings 'Scenarios' "
@@ -193,10 +195,13 @@ def check_channels(plan: Plan) -> list[Issue]:
                       "Prices has a Channel column but Demand does not, so no price row can "
                       "match a demand row",
                       "add a Channel column to Demand after Family, or delete it from Prices")]
-    priced = plan.prices.keys.groupby("family", sort=False)["channel"].agg(list).to_dict()
+    priced: dict[str, list[str]] = {}
+    for family, channel in zip(plan.prices.keys["family"], plan.prices.keys["channel"],
+                               strict=True):
+        priced.setdefault(family, []).append(channel)
     demand = plan.demand.keys
     active = _active_families(plan)
-    lines = pd.Series(list(zip(demand["family"], demand["channel"], strict=True)), dtype=object)
+    lines = list(zip(demand["family"].tolist(), demand["channel"].tolist(), strict=True))
     unpriced = np.array([f in active and f in priced and c not in priced[f] for f, c in lines],
                         dtype=bool)
     issues = []
@@ -226,26 +231,29 @@ def check_missing_prices(plan: Plan) -> list[Issue]:
     if per_channel and not plan.has_channel:
         return []  # reported as a channel mismatch
     demand, prices = plan.demand, plan.prices
-    active = demand.keys["family"].isin(_active_families(plan)).to_numpy()
+    active = demand.keys.isin("family", _active_families(plan))
     rows = np.flatnonzero(active)
     if not len(rows):
         return []
-    channel = demand.keys["channel"] if per_channel else pd.Series([""] * len(demand), dtype=object)
-    lines = pd.MultiIndex.from_arrays([demand.keys["family"].to_numpy(object)[rows],
-                                       channel.to_numpy(object)[rows]])
-    code, uniques = pd.factorize(lines)
+    families = demand.keys["family"][rows].tolist()
+    channels = demand.keys["channel"][rows].tolist() if per_channel else [""] * len(rows)
+    line_of: dict[tuple[str, str], int] = {}
+    code = np.array([line_of.setdefault(line, len(line_of))
+                     for line in zip(families, channels, strict=True)], dtype=np.int64)
+    uniques = list(line_of)
     positive = demand.values[rows] > 0
-    needed = pd.DataFrame(positive).groupby(code).any().to_numpy()
-    price_keys = pd.MultiIndex.from_arrays([prices.keys["family"].to_numpy(object),
-                                            prices.keys["channel"].to_numpy(object)])
-    first = np.flatnonzero(~price_keys.duplicated(keep="first"))  # first row wins, as in dollarize
-    found = price_keys[first].get_indexer(uniques)
-    price_row = np.where(found >= 0, first[np.maximum(found, 0)] if len(first) else -1, -1)
+    needed = np.zeros((len(uniques), positive.shape[1]), dtype=bool)
+    np.logical_or.at(needed, code, positive)
+    price_of: dict[tuple[str, str], int] = {}
+    for r, key in enumerate(zip(prices.keys["family"].tolist(), prices.keys["channel"].tolist(),
+                                strict=True)):
+        price_of.setdefault(key, r)  # first row wins, as in dollarize
+    price_row = np.array([price_of.get(line, -1) for line in uniques], dtype=np.int64)
     if len(prices):
         price = np.where((price_row >= 0)[:, None], prices.values[np.maximum(price_row, 0)], 0.0)
     else:  # a Prices sheet with its header and no rows: every needed price is missing
         price = np.zeros((len(uniques), len(plan.months)))
-    priced_families = set(prices.keys["family"])
+    priced_families = set(prices.keys["family"].tolist())
     issues = []
     for line in np.flatnonzero((needed & (price == 0)).any(axis=1))[: ISSUES_PER_CODE + 1]:
         family, chan = uniques[line]
@@ -273,24 +281,26 @@ def check_missing_prices(plan: Plan) -> list[Issue]:
 def _first_activity(plan: Plan) -> dict[str, tuple[int, Table, int]]:
     """Per family: the first month index that needs a standard cost, and the (table, row)
     whose cell needs it (opening units first, then demand, then supply)."""
-    parts: list[pd.DataFrame] = []
-    for table, monthly in ((plan.opening, False), (plan.demand, True), (plan.supply, True)):
+    tables = (plan.opening, plan.demand, plan.supply)
+    found: list[tuple[str, int, Table, int]] = []
+    for table, monthly in zip(tables, (False, True, True), strict=True):
         active = table.values > 0
         rows = np.flatnonzero(active.any(axis=1))
         month = np.argmax(active[rows], axis=1) if monthly else np.zeros(len(rows), np.int64)
-        parts.append(pd.DataFrame({"family": table.keys["family"].to_numpy(object)[rows],
-                                   "month": month, "table": len(parts), "row": rows}))
-    tables = (plan.opening, plan.demand, plan.supply)
-    firsts = pd.concat(parts).sort_values("month", kind="stable").drop_duplicates("family")
-    return {f: (int(m), tables[t], int(r)) for f, m, t, r in firsts.itertuples(index=False)}
+        found += zip(table.keys["family"][rows].tolist(), month.tolist(),
+                     [table] * len(rows), rows.tolist(), strict=True)
+    firsts: dict[str, tuple[int, Table, int]] = {}
+    for family, m, table, r in sorted(found, key=lambda item: item[1]):
+        firsts.setdefault(family, (m, table, r))
+    return firsts
 
 
 def check_missing_std_cost(plan: Plan) -> list[Issue]:
     table = plan.std_cost
     active = _active_families(plan)
     start = {m: j for j, m in enumerate(plan.months)}
-    by_family = table.keys.groupby("family", sort=False).indices
-    effective = table.keys["effective_from"].to_numpy(object)
+    by_family = table.keys.positions_by("family")
+    effective = table.keys["effective_from"]
     issues = []
     for family, (j, source, r) in _first_activity(plan).items():
         if family not in active:
@@ -335,7 +345,7 @@ def check_negative_values(plan: Plan) -> list[Issue]:
         table: Table = getattr(plan, field)
         negative = table.values < 0
         if field == "budget":  # budget revenue and COGS may be negative (returns); units not
-            negative &= (table.keys["measure"].to_numpy(dtype=object) == "units")[:, None]
+            negative &= (table.keys["measure"] == "units")[:, None]
         rows, cols = np.nonzero(negative)
         for i, j in list(zip(rows.tolist(), cols.tolist(), strict=True))[: ISSUES_PER_CODE + 1]:
             name = table.value_names[j]
@@ -348,14 +358,15 @@ def check_negative_values(plan: Plan) -> list[Issue]:
 
 def check_inactive_families(plan: Plan) -> list[Issue]:
     families = plan.families.keys
-    inactive = dict(zip(families.loc[families["active"] == "FALSE", "family"],
-                        np.flatnonzero((families["active"] == "FALSE").to_numpy()), strict=True))
+    off = families["active"] == "FALSE"
+    inactive = dict(zip(families["family"][off].tolist(), np.flatnonzero(off).tolist(),
+                        strict=True))
     demand = plan.demand
-    positive = (demand.values > 0).any(axis=1) & demand.keys["family"].isin(inactive).to_numpy()
+    positive = (demand.values > 0).any(axis=1) & demand.keys.isin("family", inactive)
     issues = []
     for family, i, _ in _first_rows(demand.keys["family"], positive):
         j = int(np.argmax(demand.values[i] > 0))
-        total = demand.values[(demand.keys["family"] == family).to_numpy()].sum()
+        total = demand.values[demand.keys["family"] == family].sum()
         issues.append(Issue(IssueCode.INACTIVE_FAMILY_HAS_DEMAND, Severity.WARNING,
                             _value_cell(demand, i, j),
                             f"family {family!r} is inactive "

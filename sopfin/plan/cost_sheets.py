@@ -123,7 +123,7 @@ def read_actual_costs(sheet: _Sheet | None, known: _Known, log: IssueLog) -> Act
 
 
 class _Rows:
-    """The sheet's keys and cell addresses as plain lists (a row's cells without pandas)."""
+    """The sheet's keys and cell addresses as plain lists."""
 
     def __init__(self, sheet: _Sheet) -> None:
         keys = sheet.keys
@@ -227,7 +227,7 @@ def read_standards(grid: SheetGrid | None, plan: Plan, log: IssueLog) -> Standar
     at = {header_key(v): i for i, v in enumerate(header[:width])}
     cols = {key_name(h): at[header_key(h)] for h in layout.STD_COST_STANDARDS
             if header_key(h) in at}
-    sheet_rows = plan.std_cost.keys["row"].to_numpy(dtype=np.int64)
+    sheet_rows = plan.std_cost.keys["row"].astype(np.int64)
     if not cols:
         return Standards({key_name(h): np.full(len(sheet_rows), np.nan)
                           for h in layout.STD_COST_STANDARDS})

@@ -30,12 +30,11 @@ from dataclasses import dataclass
 from typing import Any, SupportsInt, cast
 
 import numpy as np
-import pandas as pd
 
 from sopfin import layout
 from sopfin.close.records import Action, FinanceInputs, Override
 from sopfin.layout import InputSheet, column_letter
-from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, XlError, sheet_row
+from sopfin.model import CellRef, Issue, IssueCode, Keys, Plan, Severity, Table, XlError, sheet_row
 from sopfin.plan.channels import plan_channels, unknown_channel
 from sopfin.plan.cost_sheets import read_costs
 from sopfin.plan.opex_checks import unknown_opex_line
@@ -79,7 +78,7 @@ class _Sheet:
     """One finance sheet as read: key texts, the raw value cells, and where they sit."""
 
     spec: InputSheet
-    keys: pd.DataFrame  # one column per key (key_name), plus 'row'
+    keys: Keys  # one column per key (key_name), plus 'row'
     keep: np.ndarray  # rows still valid
     key_cols: dict[str, str]  # layout header -> column letter
     value_names: tuple[str, ...]
@@ -216,7 +215,7 @@ def _overrides(sheet: _Sheet | None, known: _Known, log: IssueLog) -> tuple[Over
         log.extend(issues)
         if issues:
             continue
-        k = sheet.keys.iloc[i]
+        k = sheet.keys.row_of(i)
         out.append(Override(
             id=k["id"], scenario=k["scenario"], family=k["family"],
             month=_month(k["month"]) or "", measure=k["measure"],
@@ -234,7 +233,7 @@ def _month(text: str) -> str | None:
 
 def _override_issues(sheet: _Sheet, i: int, known: _Known,
                      first_row_of: dict[str, int]) -> list[Issue]:
-    k = sheet.keys.iloc[i]
+    k = sheet.keys.row_of(i)
     invalid = IssueCode.OVERRIDE_INVALID
     found: list[Issue | None] = []
     row = int(k["row"])
@@ -293,7 +292,7 @@ def _actions(sheet: _Sheet | None, known: _Known, log: IssueLog) -> tuple[Action
         return ()
     out: list[Action] = []
     for i in np.flatnonzero(sheet.keep).tolist():
-        k = sheet.keys.iloc[i]
+        k = sheet.keys.row_of(i)
         issues = [known.scenario(k["scenario"], sheet.key_cell(i, "Scenario"),
                                  IssueCode.UNKNOWN_SCENARIO)]
         revenue_impact, issue = _impact(sheet, i, "revenue_impact", "RevenueImpact")
@@ -321,7 +320,7 @@ def _action_span(sheet: _Sheet, i: int, months: tuple[str, ...]
     span: dict[str, str] = {}
     issues = []
     for name, header in (("start", "Start"), ("end", "End")):
-        text = str(sheet.keys.iloc[i].get(name, "") or "") if header in sheet.key_cols else ""
+        text = str(sheet.keys.row_of(i).get(name, "") or "") if header in sheet.key_cols else ""
         month = _month(text)
         if text and month is None:
             issues.append(Issue(IssueCode.VALUE_INVALID, Severity.ERROR,
@@ -388,7 +387,7 @@ def _opex_line_issue(sheet: _Sheet, i: int, plan: Plan) -> Issue | None:
         return Issue(IssueCode.MISSING_COLUMN, Severity.ERROR, sheet.key_cell(i, "Measure"),
                      "an opex row needs the columns 'Department' and 'Account' after Measure",
                      "insert the two columns after Measure and fill them in")
-    department, account = (str(sheet.keys.at[i, k]) for k in ("department", "account"))
+    department, account = (str(sheet.keys[k][i]) for k in ("department", "account"))
     return unknown_opex_line(plan, department, account, sheet.key_cell(i, "Department"),
                              sheet.key_cell(i, "Account"))
 
@@ -399,7 +398,7 @@ def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
     if sheet is None:
         return None
     spec = sheet.spec
-    values = read_numbers(sheet.cells, sheet.keys["row"].to_numpy(),
+    values = read_numbers(sheet.cells, sheet.keys["row"],
                           [layout.column_index(c) - 1 for c in sheet.value_cols],
                           sheet.value_names, spec.name, log)
     blank = np.vectorize(_blank, otypes=[bool])(sheet.cells) if sheet.cells.size else \
@@ -420,26 +419,26 @@ def _monthly(sheet: _Sheet | None, known: _Known, log: IssueLog,
         checks.append(("Channel", known.channel))
     seen: dict[tuple[str, ...], int] = {}
     for i in np.flatnonzero(keep).tolist():
-        opex = sheet.keys.at[i, "measure"] == layout.OPEX_MEASURE
-        found = [check(str(sheet.keys.at[i, key_name(h)]), sheet.key_cell(i, h))
+        opex = sheet.keys["measure"][i] == layout.OPEX_MEASURE
+        found = [check(str(sheet.keys[key_name(h)][i]), sheet.key_cell(i, h))
                  for h, check in checks if not (opex and h in ("Family", "Channel"))]
         if opex:
             found.append(_opex_line_issue(sheet, i, known.plan))
         real = [x for x in found if x is not None]
-        key = tuple(str(sheet.keys.at[i, n]) for n in key_names)
+        key = tuple(str(sheet.keys[n][i]) for n in key_names)
         if not real and key in seen:
             described = ", ".join(f"{n} {v!r}" for n, v in zip(key_names, key, strict=True))
             real.append(Issue(IssueCode.DUPLICATE_ROW, Severity.ERROR, sheet.key_cell(i, "Family"),
                               f"the keys {described} are already on row {seen[key]}",
                               "merge the two rows into one, or correct the keys"))
-        seen.setdefault(key, int(cast(SupportsInt, sheet.keys.at[i, "row"])))
-        if not real and sheet.keys.at[i, "measure"] == "units":
+        seen.setdefault(key, int(cast(SupportsInt, sheet.keys["row"][i])))
+        if not real and sheet.keys["measure"][i] == "units":
             real += _negative_units(sheet, i, values[i])
         log.extend(real)
         keep[i] = not real
     names = list(dict.fromkeys(
         [*key_names, *(h.lower() for h in spec.optional_keys if h.lower() in sheet.keys)]))
-    keys = sheet.keys.loc[keep, names + ["row"]].reset_index(drop=True)
+    keys = sheet.keys.select([*names, "row"]).take(keep)
     return Table(sheet=spec.name, key_names=key_names, keys=keys,
                  value_names=sheet.value_names, values=np.ascontiguousarray(values[keep]),
                  key_cols=tuple(sheet.key_cols[h] for h in present),

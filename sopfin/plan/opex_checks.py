@@ -96,7 +96,7 @@ def check_opex_drivers(plan: Plan) -> list[Issue]:
         return []
     issues: list[Issue] = []
     for i in range(len(table)):
-        keys = table.keys.iloc[i]
+        keys = table.keys.row_of(i)
         driver, rate = str(keys["driver"]), str(keys["rate"])
         if not driver:
             if rate:
@@ -152,8 +152,8 @@ def check_opex_budget_lines(plan: Plan) -> list[Issue]:
         return []
     issues = []
     for i in range(len(table)):
-        issue = unknown_opex_line(plan, str(table.keys["department"].iat[i]),
-                                  str(table.keys["account"].iat[i]),
+        issue = unknown_opex_line(plan, str(table.keys["department"][i]),
+                                  str(table.keys["account"][i]),
                                   _cell(table, i, "department"), _cell(table, i, "account"))
         if issue is not None:
             issues.append(issue)

@@ -70,7 +70,7 @@ def _first_not_finite(d: Dollarized) -> Iterator[tuple[int, int, int, str]]:
     """(scenario or -1 for the budget, family, first month, measure) of each non-finite
     (scenario, family)."""
     seen: set[tuple[int, int]] = set()
-    fam_of_line = d.lines["fam_idx"].to_numpy(dtype=np.int64)
+    fam_of_line = d.lines["fam_idx"]
     # In the order dollarize computes them (a TypedDict's values are typed as objects).
     arrays: list[tuple[str, np.ndarray, np.ndarray | None]] = [
         (name, np.asarray(values), None) for name, values in d.fam.items()]
@@ -109,7 +109,7 @@ def _largest_inputs(plan: Plan, scenario: str, family: str,
 def _rows_of(table: Table, scenario: str, family: str) -> list[int]:
     if not len(table) or "family" not in table.keys:
         return []
-    mask = (table.keys["family"] == family).to_numpy(dtype=bool)
+    mask = (table.keys["family"] == family).astype(bool)
     if scenario and "scenario" in table.keys:
-        mask = mask & (table.keys["scenario"] == scenario).to_numpy(dtype=bool)
+        mask = mask & (table.keys["scenario"] == scenario).astype(bool)
     return np.flatnonzero(mask).tolist()

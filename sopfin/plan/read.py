@@ -35,11 +35,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
-import pandas as pd
 
 from sopfin import layout
 from sopfin.layout import InputSheet, cell_name, column_letter
-from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, XlError
+from sopfin.model import CellRef, Issue, IssueCode, Keys, Plan, Severity, Table, XlError
 from sopfin.plan.settings import Settings, parse_settings
 
 ISSUES_PER_CODE = 50  # issues kept per code and sheet; the rest are counted in one summary
@@ -155,13 +154,13 @@ def parse_plan(raw: Mapping[str, SheetGrid], source: str = "") -> tuple[Plan | N
 def split_opex_rows(table: Table) -> tuple[Table, Table]:
     """A Budget or Actuals table -> (its family rows, its rows of measure opex), each keeping
     the cells its rows came from."""
-    opex = (table.keys["measure"] == layout.OPEX_MEASURE).to_numpy(dtype=bool) \
+    opex = (table.keys["measure"] == layout.OPEX_MEASURE).astype(bool) \
         if len(table) else np.zeros(0, dtype=bool)
     return _rows_where(table, ~opex), _rows_where(table, opex)
 
 
 def _rows_where(table: Table, mask: np.ndarray) -> Table:
-    return replace(table, keys=table.keys[mask].reset_index(drop=True),
+    return replace(table, keys=table.keys.take(mask),
                    values=np.ascontiguousarray(table.values[mask]))
 
 
@@ -215,8 +214,7 @@ def plan_key_names(spec: InputSheet) -> tuple[str, ...]:
 def empty_table(spec: InputSheet, months: tuple[str, ...]) -> Table:
     """The table of an absent sheet: no rows, no columns on any sheet."""
     values = months if spec.monthly else tuple(key_name(v) for v in spec.values)
-    keys = pd.DataFrame({n: pd.Series([], dtype=object) for n in plan_key_names(spec)})
-    keys["row"] = pd.Series([], dtype=np.int64)
+    keys = Keys.of({n: [] for n in plan_key_names(spec)}, row=[])
     return Table(sheet=spec.name, key_names=(), keys=keys, value_names=values,
                  values=np.zeros((0, len(values))), key_cols=(), value_cols=("",) * len(values),
                  first_row=layout.FIRST_DATA_ROW, last_row=layout.FIRST_DATA_ROW - 1)
@@ -249,7 +247,7 @@ def parse_table(rows: Sequence[Sequence[object]], spec: InputSheet, months: tupl
     keys, keep = read_keys(grid, sheet_rows, spec, columns, log)
     present = [h for h in spec.keys + spec.optional_keys if h in columns.keys]
     return Table(sheet=spec.name, key_names=tuple(key_name(h) for h in present),
-                 keys=keys[keep].reset_index(drop=True), value_names=columns.value_names,
+                 keys=keys.take(keep), value_names=columns.value_names,
                  values=np.ascontiguousarray(values[keep]),
                  key_cols=tuple(column_letter(columns.keys[h] + 1) for h in present),
                  value_cols=tuple(column_letter(c + 1) for c in columns.value_idx),
@@ -473,7 +471,7 @@ def _bad_number(value: object, name: str, where: CellRef) -> Issue:
 
 
 def read_keys(grid: np.ndarray, sheet_rows: np.ndarray, spec: InputSheet, columns: Columns,
-              log: IssueLog) -> tuple[pd.DataFrame, np.ndarray]:
+              log: IssueLog) -> tuple[Keys, np.ndarray]:
     """Key cells -> text columns (one per Plan key name, plus ``row``) and the rows to keep.
 
     Rows with a blank identifying key or an Excel error in a key are reported and dropped.
@@ -513,9 +511,7 @@ def read_keys(grid: np.ndarray, sheet_rows: np.ndarray, spec: InputSheet, column
                               f"{header} is blank in a row that has data",
                               f"fill in the {header}, or delete the row"))
         data[key_name(header)] = [t.lower() for t in texts] if header == "Measure" else texts
-    keys = pd.DataFrame({name: pd.Series(v, dtype=object) for name, v in data.items()})
-    keys["row"] = sheet_rows.astype(np.int64)
-    return keys, keep
+    return Keys.of(data, row=sheet_rows.astype(np.int64)), keep
 
 
 def _key_needed(header: str, grid: np.ndarray, spec: InputSheet, columns: Columns) -> list[bool]:

@@ -30,9 +30,9 @@ def _long_keys(table: Table) -> list[Issue]:
     for name, col in zip(table.key_names, table.key_cols, strict=False):
         if not col or name not in FORMULA_KEYS or name not in table.keys:
             continue
-        texts = table.keys[name].astype(str)
-        for i in (texts.str.len() > MAX_KEY_CHARS).to_numpy().nonzero()[0].tolist():
-            text = str(texts.iat[i])
+        texts = [str(t) for t in table.keys[name].tolist()]
+        for i in [i for i, t in enumerate(texts) if len(t) > MAX_KEY_CHARS]:
+            text = texts[i]
             row = sheet_row(table.keys, i)
             out.append(Issue(
                 IssueCode.TEXT_TOO_LONG, Severity.ERROR, CellRef(table.sheet, f"{col}{row}"),

@@ -12,12 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from sopfin.close.records import Override
 from sopfin.engine.dollarize import price_rows, std_cost_rows
 from sopfin.engine.results import Dollarized
-from sopfin.model import Plan
+from sopfin.model import Keys, Plan
 from sopfin.render.refs import InputRows
 
 
@@ -89,8 +88,8 @@ class RenderContext:
 
 def build_context(plan: Plan, d: Dollarized, generated_at: str = "",
                   overrides: Sequence[Override] = ()) -> RenderContext:
-    line_fam = d.lines["fam_idx"].to_numpy(dtype=np.int64)
-    var_fam = d.variance_lines["fam_idx"].to_numpy(dtype=np.int64)
+    line_fam = d.lines["fam_idx"]
+    var_fam = d.variance_lines["fam_idx"]
     line_order, line_groups = family_groups(line_fam, len(d.families))
     var_order, var_groups = family_groups(var_fam, len(d.families))
     return RenderContext(
@@ -110,9 +109,9 @@ def build_context(plan: Plan, d: Dollarized, generated_at: str = "",
     )
 
 
-def _pairs(frame: pd.DataFrame, second: str, order: np.ndarray) -> list[tuple[str, str]]:
-    families = frame["family"].astype(str).tolist()
-    seconds = frame[second].astype(str).tolist()
+def _pairs(lines: Keys, second: str, order: np.ndarray) -> list[tuple[str, str]]:
+    families = [str(f) for f in lines["family"].tolist()]
+    seconds = [str(s) for s in lines[second].tolist()]
     return [(families[i], seconds[i]) for i in order.tolist()]
 
 

@@ -138,7 +138,7 @@ def _family_actual(src: PnlSources, measure: str) -> Monthly:
     key = table.key_col("measure")
     formulas = [f"SUMIFS({prefix}{c}${first}:{c}${last},{prefix}${key}${first}:${key}${last},"
                 f"{text_literal(measure)})" for c in table.value_cols]
-    rows = (table.keys["measure"] == measure).to_numpy(dtype=bool)
+    rows = (table.keys["measure"] == measure).astype(bool)
     values = np.nansum(table.values[rows], axis=0) if rows.any() else np.zeros(src.months)
     return formulas, np.asarray(values, dtype=np.float64)
 
@@ -165,11 +165,11 @@ def _opex_plan(src: PnlSources, s: int, line: int) -> Monthly:
     if row < 0 or table is None:
         return ["0"] * src.months, values
     prefix, at = sheet_prefix(table.sheet), sheet_row(table.keys, row)
-    driver = str(table.keys["driver"].iat[row])
+    driver = str(table.keys["driver"][row])
     if not driver:
         return [f"{prefix}{c}{at}" for c in table.value_cols], values
     rate = f"{prefix}${table.key_col('rate')}${at}"
-    refs = _driver_refs(src, s, driver, str(table.keys["driver_of"].iat[row]))
+    refs = _driver_refs(src, s, driver, str(table.keys["driver_of"][row]))
     return [f"{rate}*{ref}" for ref in refs], values
 
 

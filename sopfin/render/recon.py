@@ -21,16 +21,15 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import cast
 
 import numpy as np
-import pandas as pd
 
 from sopfin import layout
 from sopfin.close.digests import DIGEST_MARKER, FormulaCell, seal
 from sopfin.close.imported import ImportRecord
 from sopfin.close.ledger_checks import TabClaim
 from sopfin.close.records import END, START, BridgeLine, Reconciliation
+from sopfin.close.rowtable import MonthTable, RowTable
 from sopfin.guard.respelling import as_written
 from sopfin.money import round_to_total, to_cents
 from sopfin.render.page import recon_page
@@ -103,7 +102,7 @@ def _cell_value(v: object) -> object:
         return number if number - number == 0.0 else None
     if type(v) is str and v.isascii() and v.isprintable() and len(v) <= MAX_TEXT:
         return v or None  # nothing for written_text to clean
-    if v is pd.NA or v is pd.NaT:
+    if type(v).__name__ in ("NAType", "NaTType"):  # pandas' missing values
         return None
     if v is None or isinstance(v, (bool, np.bool_)):
         return None if v is None else bool(v)
@@ -293,31 +292,32 @@ def _levels(helpers: Sequence[tuple[float | None, ...]]) -> list[float]:
     return out
 
 
-def _frame(tab: _Tab, title: str, frame: pd.DataFrame | None, styles: Mapping[str, Style],
+def _frame(tab: _Tab, title: str, table: RowTable | None, styles: Mapping[str, Style],
            labels: Mapping[str, str] | None = None, empty: str = "none") -> None:
-    """A DataFrame as a table: index level(s) first, then the columns."""
-    if frame is None:
+    """A table: its key column(s) first, then the value columns."""
+    if table is None:
         return
-    flat = frame.reset_index()
+    names = [*table.index_names, *table.columns]
     labels = labels or {}
-    tab.section(title, [labels.get(str(c), str(c).replace("_", " ").capitalize())
-                        for c in flat.columns])
-    kinds = [styles.get(str(c)) for c in flat.columns]
-    for record in flat.itertuples(index=False):
+    tab.section(title, [labels.get(c, c.replace("_", " ").capitalize()) for c in names])
+    kinds = [styles.get(c) for c in names]
+    columns = [values.tolist() for values in table.columns.values()]
+    for i, key in enumerate(table.index):
+        record = [*key, *(values[i] for values in columns)]
         tab.row([_money(v) if s in (Style.MONEY, Style.MONEY_WHOLE, Style.MONEY_WHOLE_BOLD)
                  else v for v, s in zip(record, kinds, strict=True)],
                 [s or Style.TEXT for s in kinds])
-    if flat.empty:
+    if not len(table):
         tab.none(empty)
     tab.skip()
 
 
-def _numeric_styles(frame: pd.DataFrame | None) -> dict[str, Style]:
-    if frame is None:
+def _numeric_styles(table: RowTable | None) -> dict[str, Style]:
+    if table is None:
         return {}
     out = {}
-    for c in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[c]):
+    for c, values in table.columns.items():
+        if np.asarray(values).dtype.kind not in "biufc":
             continue
         name = str(c).lower()
         if "units" in name:
@@ -329,15 +329,13 @@ def _numeric_styles(frame: pd.DataFrame | None) -> dict[str, Style]:
     return out
 
 
-def _pvm(tab: _Tab, title: str, frame: pd.DataFrame) -> None:
+def _pvm(tab: _Tab, title: str, table: RowTable) -> None:
     """Per family, or per family and channel (with the two mix columns) when the Budget has
     channels."""
-    columns = [c for c in ("status", *PVM_COLUMNS) if c in frame.columns]
-    shown = frame[columns]
-    if shown.index.nlevels > 1:
+    columns = {c: table[c] for c in ("status", *PVM_COLUMNS) if c in table.columns}
+    if len(table.index_names) > 1:
         title = title.replace("by family", "by family and channel")
-    else:
-        shown = shown.rename_axis(cast(str, frame.index.name or "family"))
+    shown = RowTable(table.index_names, table.index, columns)
     _frame(tab, title, shown, {c: Style.MONEY_WHOLE for c in PVM_COLUMNS})
 
 
@@ -359,7 +357,7 @@ def _actions(tab: _Tab, rec: Reconciliation) -> None:
                                         "Months", "In window", "Expected revenue",
                                         "Expected margin"))
     money = Style.MONEY_WHOLE
-    horizon = tuple(map(str, rec.snapshot.columns)) or rec.window.months
+    horizon = rec.snapshot.months or rec.window.months
     for a in rec.actions:
         active = a.active_months(horizon)
         share = a.share(rec.window.months, horizon)
@@ -394,18 +392,18 @@ def _silent(tab: _Tab, rec: Reconciliation) -> None:
     tab.skip()
 
 
-def _by_month(tab: _Tab, title: str, frame: pd.DataFrame | None) -> None:
+def _by_month(tab: _Tab, title: str, table: MonthTable | None) -> None:
     """Family x measure x month, in bands of SNAPSHOT_BAND months."""
-    if frame is None:
+    if table is None:
         return
-    months = [str(m) for m in frame.columns]
-    keys = [tuple(k) if isinstance(k, tuple) else (k,) for k in frame.index]
-    names = [str(n or f"key {i + 1}").capitalize() for i, n in enumerate(frame.index.names)]
+    months = list(table.months)
+    keys = list(table.keys)
+    names = [str(n or f"key {i + 1}").capitalize() for i, n in enumerate(table.names)]
     tab.row([title], Style.TITLE)
     for b in range(0, max(len(months), 1), SNAPSHOT_BAND):
         band = months[b:b + SNAPSHOT_BAND]
         tab.row([*names, *band], [Style.HEADER] * len(names) + [Style.MONTH_HEADER] * len(band))
-        values = frame.to_numpy()[:, b:b + SNAPSHOT_BAND]
+        values = table.values[:, b:b + SNAPSHOT_BAND]
         for key, row in zip(keys, values, strict=True):
             units = "units" in (str(k).lower() for k in key)
             style = Style.UNITS if units else Style.MONEY_WHOLE
@@ -468,11 +466,8 @@ def render_recon(rec: Reconciliation, *, version: int, timestamp: str, author: s
                 rec.actual_bridge, helpers=False)
     _overrides(tab, rec)
     _actions(tab, rec)
-    scenarios = rec.scenarios
-    if "scenario" in scenarios.columns:
-        scenarios = scenarios.set_index("scenario")
-    scenarios = scenarios.rename_axis(cast(str, scenarios.index.name or "scenario"))
-    _frame(tab, "Scenario comparison", scenarios, _numeric_styles(scenarios), SCENARIO_LABELS)
+    _frame(tab, "Scenario comparison", rec.scenarios, _numeric_styles(rec.scenarios),
+           SCENARIO_LABELS)
     _silent(tab, rec)
     _frame(tab, "Forecast accuracy, last approved version vs actuals", rec.accuracy,
            _numeric_styles(rec.accuracy))
@@ -504,7 +499,7 @@ def _hash_row(tab: _Tab, label: str, value: str) -> None:
 
 
 def snapshot_from_cells(cells: Mapping[str, object],
-                        title: str = SNAPSHOT_TITLE) -> pd.DataFrame:
+                        title: str = SNAPSHOT_TITLE) -> MonthTable:
     """The plan of record read back from a tab's cells: index (family, measure), columns the
     months in tab order; what ``render_recon`` wrote from ``Reconciliation.snapshot``.
 
@@ -538,12 +533,9 @@ def snapshot_from_cells(cells: Mapping[str, object],
             v = line.get(len(names) + 1 + k)
             values[month] = float(v) if isinstance(v, (int, float)) else float("nan")
     columns = list(dict.fromkeys(m for v in series.values() for m in v))
-    if not series:
-        return pd.DataFrame(index=pd.MultiIndex.from_arrays([[]] * max(len(names), 1),
-                                                            names=names or None), dtype=float)
-    index = pd.MultiIndex.from_tuples(list(series), names=names)
-    return pd.DataFrame([[v.get(m, float("nan")) for m in columns] for v in series.values()],
-                        index=index, columns=columns, dtype=float)
+    figures = np.array([[v.get(m, float("nan")) for m in columns] for v in series.values()],
+                       dtype=np.float64).reshape(len(series), len(columns))
+    return MonthTable(tuple(names) or ("",), tuple(series), tuple(columns), figures)
 
 
 # --- what is hashed --------------------------------------------------------------------------

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sopfin.close.records import Reconciliation
 from sopfin.sheetspec import Style
+
+if TYPE_CHECKING:
+    from sopfin.close.rowtable import RowTable
 
 WORKING_CAPITAL_LABELS = {
     "scenario": "Scenario", "dio": "DIO (days)", "dso": "DSO (days)",
@@ -35,7 +37,7 @@ RATIOS = ("dio", "dso", "dpo", "ccc", "turnover")
 @dataclass(frozen=True)
 class ReconTable:
     title: str
-    frame: pd.DataFrame | None
+    frame: RowTable | None
     styles: Mapping[str, Style]
     labels: Mapping[str, str]
     empty: str = "none"

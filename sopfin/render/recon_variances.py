@@ -50,8 +50,8 @@ def cost_variance_section(tab: SectionTab, variances: CostVariances | None) -> N
     months = variances.months
     span = months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
     tab.section(f"{TITLE}: {span}", ["Family", *(header for _, header in columns)])
-    table = variances.table[[c for c, _ in columns]]
-    for family, values in zip(table.index, table.to_numpy(dtype=float), strict=True):
+    picked = [variances.columns.index(c) for c, _ in columns]
+    for family, values in zip(variances.rows, variances.values[:, picked], strict=True):
         bold = family == TOTAL
         money = Style.MONEY_BOLD if bold else Style.MONEY
         tab.row([str(family), *values.tolist()],

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from sopfin import layout
 from sopfin.engine.results import LineMeasure
 from sopfin.render.context import RenderContext, line_price_rows
@@ -122,7 +120,7 @@ def render_revenue(ctx: RenderContext, rev: RevenueLayout, inv: InventoryLayout)
     grid.title(ctx.title("Revenue"))
     grid.header()
     cols = {"c": grid.month_cols, "p": grid.prev_cols, "ic": inv.grid.month_cols}
-    fam_of_line = ctx.d.lines["fam_idx"].to_numpy(dtype=np.int64)[ctx.line_order]
+    fam_of_line = ctx.d.lines["fam_idx"][ctx.line_order]
     inv_prefix = sheet_prefix(layout.INVENTORY)
     n = len(ctx.line_order)
     for si, scenario in enumerate(ctx.scenarios):

@@ -7,25 +7,23 @@ recomputed from the period's revenue and margin. Revenue and COGS show the plan 
 a ``Dollarized`` row (the output sheets' totals), an ``Overrides`` row (the named overrides'
 Amount cells on sheet Overrides, added by formula) and ``Plan``, their sum, which the budget
 gap and gross margin use: the same plan the close's bridge ends at. The periods come from
-``sopfin.calendar`` and the cached values from ``sopfin.engine.summary.summarize``, so the sheet and
-the engine agree.
+``sopfin.calendar`` and the cached values from ``sopfin.engine.summary.summary_figures``, so the
+sheet and the engine agree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
-import pandas as pd
 
 from sopfin import layout
 from sopfin.calendar import Periods, fiscal_quarters, fiscal_years
 from sopfin.close.records import Override
 from sopfin.engine.capital import exposure
 from sopfin.engine.results import BudgetMeasure
-from sopfin.engine.summary import summarize
+from sopfin.engine.summary import MEASURES, summary_figures
 from sopfin.render.context import RenderContext
 from sopfin.render.grid import BOLD, Grid, Section, put_section
 from sopfin.render.refs import CHECK_MOVED, sheet_prefix, text_literal
@@ -108,9 +106,6 @@ def banner_formula(check_ranges: Sequence[str]) -> str:
     return f'IF({count}>0,{text_literal(BANNER_TEXT)},"")'
 
 
-def _summary_values(ctx: RenderContext) -> pd.DataFrame:
-    frame = summarize(ctx.d, ctx.plan.settings.fiscal_year_start, ctx.overrides)
-    return frame.set_index(["scenario", "measure", "period"]).sort_index()
 
 
 def _period_formula(kind: str, first: str, last: str, row: int) -> str:
@@ -128,7 +123,9 @@ def render_summary(ctx: RenderContext, lay: SummaryLayout,
     grid.title(ctx.title("Summary: plan vs budget"))
     grid.put(BANNER_ROW, 1, [[""]], [[banner_formula(check_ranges)]], Style.ERROR)
     grid.header()
-    values = _summary_values(ctx)
+    figures = summary_figures(ctx.d, ctx.plan.settings.fiscal_year_start, ctx.overrides)
+    period_at = {label: p for p, label in enumerate(figures.labels)}
+    picked = np.array([period_at.get(m, -1) for m in grid.months], dtype=np.int64)
     m = len(ctx.months)
     month_cols, period_cols = grid.month_cols[:m], grid.month_cols[m:]
     spans = [(lay.quarters.first[k], lay.quarters.last[k]) for k in range(len(lay.quarters))]
@@ -139,14 +136,15 @@ def render_summary(ctx: RenderContext, lay: SummaryLayout,
                 continue
             formulas = _row_formulas(lay, scenario, measure, basis, row, sources, month_cols,
                                      period_cols, spans, ctx.overrides)
-            column = cast(pd.Series, values.loc[(scenario, measure), BASES[basis]])
-            cached = column.reindex(list(grid.months))
+            column = figures.basis(BASES[basis], figures.scenarios.index(scenario),
+                                   MEASURES.index(measure))
+            cached = np.where(picked >= 0, column[np.maximum(picked, 0)], np.nan)
             style = STYLES.get(measure, Style.MONEY_WHOLE)
             if basis == "Plan":
                 style = BOLD.get(style, style)
             grid.put_keys(row, [(scenario, LABELS[measure], basis)])
             grid.put_months(row, np.array([formulas], dtype=object),
-                            np.array([cached.to_numpy(dtype=np.float64)]), style)
+                            np.array([cached], dtype=np.float64), style)
     _render_budget(ctx, lay)
     _render_exposure(ctx, lay, sources, month_cols, spans)
     return grid.spec(freeze_cols=len(KEYS) + len(LEAD), widths={1: 12.0, 2: 24.0, 3: 14.0})

@@ -159,7 +159,7 @@ class Books:
             cells = self._read(lambda: FileWorkbook(book.path).read_cells([tab])).get(tab)
             if not cells:
                 raise NoVersion(f"{tab} is not in the workbook")
-            book.tabs[version] = snapshot_from_cells(cells)
+            book.tabs[version] = snapshot_from_cells(cells).frame()
         return book.tabs[version]
 
 
@@ -232,7 +232,7 @@ def window_actuals(live: Live, window: Window) -> dict[str, float | None]:
         return dict.fromkeys(("revenue", "cogs", "gross_margin"))
     out: dict[str, float | None] = {}
     for measure in ("revenue", "cogs"):
-        rows = (table.keys["measure"] == measure).to_numpy(dtype=bool)
+        rows = (table.keys["measure"] == measure).astype(bool)
         out[measure] = float(to_cents(np.nansum(table.values[rows][:, cols])))
     out["gross_margin"] = float(to_cents(out["revenue"] - out["cogs"]))  # type: ignore[operator]
     return out

@@ -65,9 +65,9 @@ def _family_actuals(live: Live, measure: str) -> dict[tuple[str, str], float]:
         return {}
     out: dict[tuple[str, str], float] = {}
     for i in range(len(table)):
-        if table.keys["measure"].iat[i] != measure:
+        if table.keys["measure"][i] != measure:
             continue
-        family = str(table.keys["family"].iat[i])
+        family = str(table.keys["family"][i])
         for j, month in enumerate(table.value_names):
             v = table.values[i, j]
             if not np.isnan(v):
