@@ -6,9 +6,11 @@ Renders the plan's output sheets once, then, ``--reps`` times, builds every work
 XML (``sopfin.xlsx.sheetxml.worksheet_chunks``) and deflates it as a close does (ISA-L at
 level 1 when installed), on one core. Prints, as JSON, the cells and formula cells written,
 the XML bytes, and the best seconds and cells per second for building the XML alone and for
-building plus deflating it, with the values written by orjson and, in passes interleaved
-with those, by Python alone (``sopfin.xlsx.floattext``): CPU seconds of this process, so that
-other load on the machine counts less; both must give the same bytes. ``--profile N`` prints
+building plus deflating it, in interleaved passes through each row formatter: ``compiled``
+(the C extension, ``sopfin.xlsx.rowxml``), ``orjson`` (Python rows, the values written by
+orjson, ``sopfin.xlsx.floattext``) and ``python`` (Python alone). CPU seconds of this
+process, so that other load on the machine counts less; all must give the same bytes (the
+compiled formatter is left out when the extension is not built). ``--profile N`` prints
 the N costliest functions of one pass.
 """
 
@@ -29,7 +31,7 @@ from sopfin.plan.checks import validate
 from sopfin.plan.read import parse_plan
 from sopfin.render import render_outputs
 from sopfin.sheetspec import SheetSpec
-from sopfin.xlsx import cellxml, floattext
+from sopfin.xlsx import cellxml, floattext, rowxml
 from sopfin.xlsx.deflate import deflater
 from sopfin.xlsx.read import read_raw_sheets
 from sopfin.xlsx.sheetxml import block_styles, worksheet_chunks
@@ -85,18 +87,23 @@ def timed(specs: Sequence[SheetSpec], xf: dict, reps: int,
           ) -> tuple[dict[str, dict[str, float]], int]:
     """Best CPU seconds per (formatter, step) over ``reps`` interleaved passes, and the XML
     bytes."""
-    best: dict[str, dict[str, float]] = {"orjson": {}, "python": {}}
+    formatters = (["compiled"] if rowxml.available() else []) + ["orjson", "python"]
+    best: dict[str, dict[str, float]] = {name: {} for name in formatters}
     digests, size = set(), 0
-    for _ in range(reps):
-        for formatter in best:
-            floattext.use_orjson(formatter == "orjson")
-            for step, deflate in (("xml", False), ("xml_and_deflate", True)):
-                seconds, digest, size = one_pass(specs, xf, deflate)
-                digests.add(digest)
-                best[formatter][step] = min(seconds, best[formatter].get(step, seconds))
-    floattext.use_orjson(True)
+    try:
+        for _ in range(reps):
+            for formatter in best:
+                rowxml.use_compiled(formatter == "compiled")
+                floattext.use_orjson(formatter != "python")
+                for step, deflate in (("xml", False), ("xml_and_deflate", True)):
+                    seconds, digest, size = one_pass(specs, xf, deflate)
+                    digests.add(digest)
+                    best[formatter][step] = min(seconds, best[formatter].get(step, seconds))
+    finally:
+        rowxml.use_compiled(True)
+        floattext.use_orjson(True)
     if len(digests) != 1:
-        raise SystemExit("the orjson and Python paths wrote different bytes")
+        raise SystemExit("the row formatters wrote different bytes")
     return best, size
 
 

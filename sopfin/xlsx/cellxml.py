@@ -22,6 +22,7 @@ import numpy as np
 
 from sopfin.layout import column_letter
 from sopfin.sheetspec import Block, FormulaGrid, Style
+from sopfin.xlsx import rowxml
 from sopfin.xlsx.floattext import value_texts
 
 MAX_STRING = 32767  # Excel's limit on the characters of one cell
@@ -156,11 +157,16 @@ class _PreparedBlock:
     fast: bool  # float values, one style
     grid: _GridRows | None = None  # formulas kept as a FormulaGrid (fast blocks only)
     texts: dict[str, str] | None = None  # a block of non-empty strings: each one escaped
+    columns: tuple[rowxml.Column, ...] | None = None  # for the compiled formatter
 
     def rows(self, r0: int, r1: int) -> list[str]:
         """Cell XML of rows r0..r1 (inclusive, sheet row numbers), one string per row."""
         i0, i1 = r0 - self.row0, r1 - self.row0 + 1
         numbers = range(r0, r1 + 1)
+        if self.columns is not None and rowxml.enabled():
+            grid = self.grid
+            return rowxml.rows(self.columns, self.style_attr, grid.args if grid else (),
+                               self.values[i0:i1], r0, i0, grid.grid.explicit if grid else None)
         if self.grid is not None:
             return self._grid_rows(numbers, i0)
         values = self.values[i0:i1].tolist()
@@ -280,8 +286,11 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
         values = values.astype(object)
     texts = (_escaped_texts(values) if formulas is None and cell_styles is None
              and values.dtype == object else None)
+    columns = (grid.columns if grid is not None else
+               rowxml.plain_columns(letters) if fast and formulas is None else None)
     return _PreparedBlock(block.row, block.row + n_rows - 1, block.col, block.col + n_cols - 1,
-                          values, formulas, style_attr, cell_styles, letters, fast, grid, texts)
+                          values, formulas, style_attr, cell_styles, letters, fast, grid, texts,
+                          columns)
 
 
 def _escaped_texts(values: np.ndarray) -> dict[str, str] | None:
@@ -344,7 +353,8 @@ class _GridRows:
     cell_formats: list[tuple[str, ...]]  # per column, the cell's format for each number class
     row_formats: tuple[str, ...]  # the whole row's format when every value has one class
     pick: Any  # operator.itemgetter over [row number, *arguments, *values]
-    args: tuple[Sequence[object], ...]
+    args: tuple[list[str], ...]
+    columns: tuple[rowxml.Column, ...] | None  # the compiled formatter's plan, if it can
 
     @classmethod
     def compile(cls, grid: FormulaGrid, letters: Sequence[str], style_attr: str,
@@ -358,15 +368,19 @@ class _GridRows:
             return None
         args = tuple(_escaped_column(a) for a in (*grid.args, *first_args))
         n_args, n_first = len(grid.args), len(first_args)
-        cells, plan = [], []
+        cells, plan, columns = [], [], []
         for j, text in enumerate(texts):
             own = (range(1 + n_args, 1 + n_args + n_first) if j == 0 and first_text is not None
                    else range(1, 1 + n_args))
             head = f'<c r="{letters[j]}%s"{style_attr}><f>{_escape_formula(text)}</f><v>'
             cells.append(tuple(f"{head}{v}</v></c>" for v in _VALUE_FORMATS))
             plan += [0, *own, 1 + n_args + n_first + j]
+            columns.append(rowxml.template_column(letters[j], text, [k - 1 for k in own],
+                                                  _escape_formula))
         rows = tuple("".join(c[k] for c in cells) for k in range(len(_VALUE_FORMATS)))
-        return cls(grid, cells, rows, operator.itemgetter(*plan), args)
+        compiled = tuple(c for c in columns if c is not None)
+        return cls(grid, cells, rows, operator.itemgetter(*plan), args,
+                   compiled if len(compiled) == len(columns) else None)
 
     def arg_row(self, i: int) -> list[object]:
         return [a[i] for a in self.args]

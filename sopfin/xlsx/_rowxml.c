@@ -1,0 +1,449 @@
+/* The XML of worksheet rows, compiled: the same text sopfin.xlsx.cellxml builds in Python.
+ *
+ * rows(columns, style, args, values, first_row, i0, explicit) -> list[str]
+ *
+ *   columns    one (open, pieces, slots) per column: open is '<c r="' plus the column's
+ *              letters; pieces (str, XML-escaped) and slots (int) spell the column's formula,
+ *              pieces[0] slot[0] pieces[1] ... pieces[-1], a slot being an index into args;
+ *              pieces None for a column without formulas.
+ *   style      '"' plus the block's ' s="N"' attribute (or '"' alone).
+ *   args       one list of str (XML-escaped) per formula argument, indexed by block row.
+ *   values     2-D C-contiguous float64 array: the cached values of the rows written.
+ *   first_row  the sheet row number of values' first row; i0 its block row.
+ *   explicit   None, or a dict {block row: sequence of formula str} for rows whose formulas
+ *              are given cell by cell (a leading '=' dropped and '&', '<', '>' escaped here).
+ *
+ * A value is written as repr(float) with a trailing ".0" dropped; a NaN value is a blank
+ * cached string for a formula cell and no cell at all for a plain one.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    char *data;
+    Py_ssize_t len, cap;
+} Buf;
+
+static int reserve(Buf *b, Py_ssize_t more)
+{
+    if (b->len + more <= b->cap)
+        return 0;
+    Py_ssize_t cap = b->cap ? b->cap : 1 << 14;
+    while (cap < b->len + more)
+        cap *= 2;
+    char *p = PyMem_Realloc(b->data, (size_t)cap);
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+static inline int put(Buf *b, const char *s, Py_ssize_t n)
+{
+    if (reserve(b, n) < 0)
+        return -1;
+    memcpy(b->data + b->len, s, (size_t)n);
+    b->len += n;
+    return 0;
+}
+
+#define PUT_LITERAL(b, s) put((b), (s), (Py_ssize_t)sizeof(s) - 1)
+
+static int put_uint(char *out, uint64_t v)
+{
+    char tmp[24];
+    int n = 0, k;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (k = 0; k < n; k++)
+        out[k] = tmp[n - 1 - k];
+    return n;
+}
+
+/* repr(x) with a trailing ".0" dropped, into out (32 bytes); its length, or -1 on error.
+ * Whole numbers below 1e16 and values on the cents grid below 1e12 are written directly
+ * (repr's shortest digits are then exactly these); anything else by Python's own repr. */
+static Py_ssize_t format_double(double x, char *out)
+{
+    char *p = out;
+    double ax = fabs(x);
+    if (x == 0.0) {
+        if (signbit(x))
+            *p++ = '-';
+        *p++ = '0';
+        return p - out;
+    }
+    if (ax < 1e16 && x == trunc(x)) {
+        if (x < 0)
+            *p++ = '-';
+        p += put_uint(p, (uint64_t)ax);
+        return p - out;
+    }
+    if (ax < 1e12) {
+        volatile double scaled = x * 100.0; /* no fused multiply-add: as numpy computes it */
+        double cents = rint(scaled);
+        if (cents / 100.0 == x) {
+            uint64_t c = (uint64_t)fabs(cents);
+            unsigned frac = (unsigned)(c % 100);
+            if (x < 0)
+                *p++ = '-';
+            p += put_uint(p, c / 100);
+            *p++ = '.';
+            *p++ = (char)('0' + frac / 10);
+            if (frac % 10)
+                *p++ = (char)('0' + frac % 10);
+            return p - out;
+        }
+    }
+    char *s = PyOS_double_to_string(x, 'r', 0, 0, NULL);
+    if (s == NULL)
+        return -1;
+    size_t n = strlen(s);
+    if (n > 31)
+        n = 31;
+    memcpy(out, s, n);
+    PyMem_Free(s);
+    return (Py_ssize_t)n;
+}
+
+typedef struct {
+    const char *open;
+    Py_ssize_t open_len;
+    Py_ssize_t n_pieces; /* 0: no formula */
+    const char **pieces;
+    Py_ssize_t *piece_lens;
+    Py_ssize_t *slots;
+} Column;
+
+/* str -> its UTF-8 bytes (cached by the str); *ascii cleared for a non-ASCII str. */
+static const char *utf8_of(PyObject *s, Py_ssize_t *len, int *ascii)
+{
+    if (!PyUnicode_Check(s)) {
+        PyErr_SetString(PyExc_TypeError, "rows: expected str");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(s))
+        *ascii = 0;
+    return PyUnicode_AsUTF8AndSize(s, len);
+}
+
+/* A formula given as text: a leading '=' dropped, '&', '<' and '>' escaped. */
+static int put_escaped(Buf *b, const char *s, Py_ssize_t n)
+{
+    Py_ssize_t i, start = 0;
+    for (i = 0; i < n; i++) {
+        const char *rep = NULL;
+        switch (s[i]) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        default: continue;
+        }
+        if (put(b, s + start, i - start) < 0 || put(b, rep, (Py_ssize_t)strlen(rep)) < 0)
+            return -1;
+        start = i + 1;
+    }
+    return put(b, s + start, n - start);
+}
+
+typedef struct {
+    Column *cols;
+    Py_ssize_t n_cols;
+    const char *style;
+    Py_ssize_t style_len;
+    PyObject **arg_lists; /* borrowed list objects */
+    Py_ssize_t n_args;
+    int ascii;
+} Plan;
+
+/* The template formula of column c in block row i. */
+static int put_template(Buf *b, const Plan *plan, const Column *c, Py_ssize_t i, int *ascii)
+{
+    Py_ssize_t k;
+    for (k = 0; k < c->n_pieces; k++) {
+        if (put(b, c->pieces[k], c->piece_lens[k]) < 0)
+            return -1;
+        if (k == c->n_pieces - 1)
+            break;
+        PyObject *list = plan->arg_lists[c->slots[k]];
+        if (i >= PyList_GET_SIZE(list)) {
+            PyErr_SetString(PyExc_IndexError, "rows: argument list too short");
+            return -1;
+        }
+        Py_ssize_t n;
+        const char *s = utf8_of(PyList_GET_ITEM(list, i), &n, ascii);
+        if (s == NULL || put(b, s, n) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* One cell: the formula from the template (formula == NULL, column with pieces), from
+ * ``formula`` (explicit rows), or none. */
+static int put_cell(Buf *b, const Plan *plan, const Column *c, const char *row, int row_len,
+                    double v, Py_ssize_t i, PyObject *formula, int *ascii)
+{
+    const char *ftext = NULL;
+    Py_ssize_t flen = 0;
+    int has_formula;
+    if (formula != NULL) {
+        has_formula = 0;
+        if (PyUnicode_Check(formula)) {
+            ftext = utf8_of(formula, &flen, ascii);
+            if (ftext == NULL)
+                return -1;
+            if (flen && ftext[0] == '=') {
+                ftext++;
+                flen--;
+            }
+            has_formula = flen > 0;
+        }
+    }
+    else
+        has_formula = c->n_pieces > 0;
+    int blank = isnan(v);
+    if (blank && !has_formula)
+        return 0;
+    if (put(b, c->open, c->open_len) < 0 || put(b, row, row_len) < 0
+        || put(b, plan->style, plan->style_len) < 0)
+        return -1;
+    if (has_formula) {
+        if ((blank ? PUT_LITERAL(b, " t=\"str\"><f>") : PUT_LITERAL(b, "><f>")) < 0)
+            return -1;
+        if (ftext != NULL ? put_escaped(b, ftext, flen) : put_template(b, plan, c, i, ascii))
+            return -1;
+        if (blank)
+            return PUT_LITERAL(b, "</f><v></v></c>");
+        if (PUT_LITERAL(b, "</f><v>") < 0)
+            return -1;
+    }
+    else if (PUT_LITERAL(b, "><v>") < 0)
+        return -1;
+    char num[32];
+    Py_ssize_t n = format_double(v, num);
+    if (n < 0 || put(b, num, n) < 0)
+        return -1;
+    return PUT_LITERAL(b, "</v></c>");
+}
+
+static PyObject *row_text(const Buf *b, int ascii)
+{
+    if (!ascii)
+        return PyUnicode_DecodeUTF8(b->data, b->len, "strict");
+    PyObject *s = PyUnicode_New(b->len, 127);
+    if (s != NULL)
+        memcpy(PyUnicode_DATA(s), b->data, (size_t)b->len);
+    return s;
+}
+
+static void free_plan(Plan *plan)
+{
+    Py_ssize_t j;
+    if (plan->cols != NULL) {
+        for (j = 0; j < plan->n_cols; j++) {
+            PyMem_Free(plan->cols[j].pieces);
+            PyMem_Free(plan->cols[j].piece_lens);
+            PyMem_Free(plan->cols[j].slots);
+        }
+    }
+    PyMem_Free(plan->cols);
+    PyMem_Free(plan->arg_lists);
+}
+
+static int read_column(Plan *plan, Column *c, PyObject *spec)
+{
+    PyObject *open, *pieces, *slots;
+    if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 3) {
+        PyErr_SetString(PyExc_TypeError, "rows: a column is (open, pieces, slots)");
+        return -1;
+    }
+    open = PyTuple_GET_ITEM(spec, 0);
+    pieces = PyTuple_GET_ITEM(spec, 1);
+    slots = PyTuple_GET_ITEM(spec, 2);
+    c->open = utf8_of(open, &c->open_len, &plan->ascii);
+    if (c->open == NULL)
+        return -1;
+    if (pieces == Py_None)
+        return 0;
+    if (!PyTuple_Check(pieces) || !PyTuple_Check(slots)
+        || PyTuple_GET_SIZE(pieces) != PyTuple_GET_SIZE(slots) + 1) {
+        PyErr_SetString(PyExc_TypeError, "rows: pieces must be one longer than slots");
+        return -1;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(pieces), k;
+    c->pieces = PyMem_Calloc((size_t)n, sizeof(char *));
+    c->piece_lens = PyMem_Calloc((size_t)n, sizeof(Py_ssize_t));
+    c->slots = PyMem_Calloc((size_t)n, sizeof(Py_ssize_t));
+    if (c->pieces == NULL || c->piece_lens == NULL || c->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    c->n_pieces = n;
+    for (k = 0; k < n; k++) {
+        c->pieces[k] = utf8_of(PyTuple_GET_ITEM(pieces, k), &c->piece_lens[k], &plan->ascii);
+        if (c->pieces[k] == NULL)
+            return -1;
+        if (k < n - 1) {
+            c->slots[k] = PyLong_AsSsize_t(PyTuple_GET_ITEM(slots, k));
+            if (c->slots[k] == -1 && PyErr_Occurred())
+                return -1;
+            if (c->slots[k] < 0 || c->slots[k] >= plan->n_args) {
+                PyErr_SetString(PyExc_IndexError, "rows: slot out of range");
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int read_plan(Plan *plan, PyObject *columns, PyObject *style, PyObject *args)
+{
+    Py_ssize_t j;
+    if (!PyTuple_Check(columns) || !PyTuple_Check(args)) {
+        PyErr_SetString(PyExc_TypeError, "rows: columns and args must be tuples");
+        return -1;
+    }
+    plan->ascii = 1;
+    plan->style = utf8_of(style, &plan->style_len, &plan->ascii);
+    if (plan->style == NULL)
+        return -1;
+    plan->n_args = PyTuple_GET_SIZE(args);
+    plan->arg_lists = PyMem_Calloc((size_t)plan->n_args + 1, sizeof(PyObject *));
+    plan->n_cols = PyTuple_GET_SIZE(columns);
+    plan->cols = PyMem_Calloc((size_t)plan->n_cols + 1, sizeof(Column));
+    if (plan->arg_lists == NULL || plan->cols == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (j = 0; j < plan->n_args; j++) {
+        plan->arg_lists[j] = PyTuple_GET_ITEM(args, j);
+        if (!PyList_Check(plan->arg_lists[j])) {
+            PyErr_SetString(PyExc_TypeError, "rows: each argument column must be a list");
+            return -1;
+        }
+    }
+    for (j = 0; j < plan->n_cols; j++)
+        if (read_column(plan, &plan->cols[j], PyTuple_GET_ITEM(columns, j)) < 0)
+            return -1;
+    return 0;
+}
+
+/* One row's XML into b (emptied first). */
+static int format_row(Buf *b, const Plan *plan, const double *v, Py_ssize_t sheet_row,
+                      Py_ssize_t i, PyObject *formulas, int *ascii)
+{
+    char row[24];
+    int row_len = put_uint(row, (uint64_t)sheet_row);
+    Py_ssize_t j;
+    b->len = 0;
+    *ascii = plan->ascii;
+    if (formulas != NULL && PySequence_Fast_GET_SIZE(formulas) != plan->n_cols) {
+        PyErr_SetString(PyExc_ValueError, "rows: an explicit row has the wrong width");
+        return -1;
+    }
+    for (j = 0; j < plan->n_cols; j++) {
+        PyObject *f = formulas != NULL ? PySequence_Fast_GET_ITEM(formulas, j) : NULL;
+        if (put_cell(b, plan, &plan->cols[j], row, row_len, v[j], i, f, ascii) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static PyObject *explicit_row(PyObject *explicit, Py_ssize_t i)
+{
+    PyObject *key = PyLong_FromSsize_t(i);
+    if (key == NULL)
+        return NULL;
+    PyObject *row = PyDict_GetItemWithError(explicit, key);
+    Py_DECREF(key);
+    if (row == NULL)
+        return NULL;
+    return PySequence_Fast(row, "rows: an explicit row must be a sequence");
+}
+
+static PyObject *rows(PyObject *self, PyObject *a)
+{
+    PyObject *columns, *style, *args, *values, *explicit, *out = NULL;
+    Py_ssize_t first_row, i0, k;
+    Py_buffer view;
+    Plan plan = {0};
+    Buf b = {0};
+    (void)self;
+    if (!PyArg_ParseTuple(a, "OOOOnnO", &columns, &style, &args, &values, &first_row, &i0,
+                          &explicit))
+        return NULL;
+    if (explicit != Py_None && !PyDict_Check(explicit)) {
+        PyErr_SetString(PyExc_TypeError, "rows: explicit must be a dict or None");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(values, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    if (read_plan(&plan, columns, style, args) < 0)
+        goto done;
+    if (view.ndim != 2 || view.format == NULL || strcmp(view.format, "d") != 0
+        || view.shape[1] != plan.n_cols) {
+        PyErr_SetString(PyExc_ValueError, "rows: values must be float64, one column per column");
+        goto done;
+    }
+    out = PyList_New(view.shape[0]);
+    if (out == NULL)
+        goto done;
+    for (k = 0; k < view.shape[0]; k++) {
+        const double *v = (const double *)view.buf + k * plan.n_cols;
+        PyObject *formulas = NULL, *text;
+        int ascii;
+        if (explicit != Py_None && PyDict_GET_SIZE(explicit)) {
+            formulas = explicit_row(explicit, i0 + k);
+            if (formulas == NULL && PyErr_Occurred())
+                goto fail;
+        }
+        int failed = format_row(&b, &plan, v, first_row + k, i0 + k, formulas, &ascii) < 0;
+        Py_XDECREF(formulas);
+        if (failed || (text = row_text(&b, ascii)) == NULL)
+            goto fail;
+        PyList_SET_ITEM(out, k, text);
+    }
+    goto done;
+fail:
+    Py_CLEAR(out);
+done:
+    free_plan(&plan);
+    PyMem_Free(b.data);
+    PyBuffer_Release(&view);
+    return out;
+}
+
+static PyObject *value_text(PyObject *self, PyObject *arg)
+{
+    char num[32];
+    double x = PyFloat_AsDouble(arg);
+    (void)self;
+    if (x == -1.0 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t n = format_double(x, num);
+    return n < 0 ? NULL : PyUnicode_FromStringAndSize(num, n);
+}
+
+static PyMethodDef methods[] = {
+    {"rows", rows, METH_VARARGS, "The XML of a block's rows, one str per row."},
+    {"value_text", value_text, METH_O, "A cached value's cell text: repr without '.0'."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_rowxml", "The XML of worksheet rows, compiled.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__rowxml(void)
+{
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,96 @@
+"""The compiled row formatter (``sopfin/xlsx/_rowxml.c``): rows of float cells, with or
+without the formulas of a ``FormulaGrid``, as one str per row, byte for byte the text the
+Python path of ``sopfin.xlsx.cellxml`` builds.
+
+A block is described to it once: per column the cell's opening (``<c r="`` and the column's
+letters) and its formula as literal pieces (XML-escaped) between argument slots; the values
+go in as a float64 array and come out spelled as ``repr`` spells them, a trailing ``.0``
+dropped. The extension is built by ``pip install -e .`` when a C compiler and Python's headers
+are there (``setup.py``, ``scripts/bootstrap.sh``); without it, or after
+``use_compiled(False)``, every row goes the Python way, to the same bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+try:
+    from sopfin.xlsx import _rowxml  # type: ignore[attr-defined]
+except ImportError:  # no C compiler when sopfin was installed: the Python path writes
+    _rowxml = None
+
+# Per column: (opening, formula pieces or None, argument slots between the pieces)
+Column = tuple[str, tuple[str, ...] | None, tuple[int, ...]]
+
+_enabled = _rowxml is not None
+_PLACEHOLDER = re.compile("%(.)", re.DOTALL)
+
+
+def available() -> bool:
+    """Whether the extension is built and importable."""
+    return _rowxml is not None
+
+
+def enabled() -> bool:
+    return _enabled
+
+
+def use_compiled(enabled: bool) -> bool:
+    """Turn the compiled path on or off (tests and the write benchmark run both paths on the
+    same rows); returns whether it was on. It cannot be turned on without the extension."""
+    global _enabled
+    was, _enabled = _enabled, enabled and _rowxml is not None
+    return was
+
+
+def plain_columns(letters: Sequence[str]) -> tuple[Column, ...]:
+    """Columns of values without formulas."""
+    return tuple((f'<c r="{col}', None, ()) for col in letters)
+
+
+def template_column(letters: str, template: str, slots: Sequence[int],
+                    escape: Any) -> Column | None:
+    """A column whose formula is the ``%`` format ``template`` (``%s`` per argument, ``%%``
+    for a percent sign), its arguments ``slots`` of the block's argument lists, its literal
+    text escaped by ``escape``; None when the template holds any other conversion or a
+    different number of placeholders (the Python path then reports it as it always has)."""
+    pieces, current, at = [], [], 0
+    for m in _PLACEHOLDER.finditer(template):
+        current.append(template[at:m.start()])
+        at = m.end()
+        if m.group(1) == "%":
+            current.append("%")
+        elif m.group(1) == "s":
+            pieces.append(escape("".join(current)))
+            current = []
+        else:
+            return None
+    current.append(template[at:])
+    pieces.append(escape("".join(current)))
+    if len(pieces) != len(slots) + 1:
+        return None
+    return (f'<c r="{letters}', tuple(pieces), tuple(slots))
+
+
+def rows(columns: tuple[Column, ...], style_attr: str, args: tuple[list[str], ...],
+         values: np.ndarray, first_row: int, i0: int,
+         explicit: Mapping[int, Sequence[str]] | None = None) -> list[str]:
+    """The cell XML of ``values``' rows (sheet rows from ``first_row``, block rows from
+    ``i0``), one str per row; ``explicit`` gives the formulas of rows not from the
+    template, as written (a leading ``=`` allowed, not escaped)."""
+    assert _rowxml is not None
+    window = np.ascontiguousarray(values, dtype=np.float64)
+    table = (explicit if isinstance(explicit, dict) else dict(explicit)) if explicit else None
+    out: list[str] = _rowxml.rows(columns, f'"{style_attr}', args, window, first_row, i0, table)
+    return out
+
+
+def value_text(x: float) -> str:
+    """One cached value as the extension spells it (tests compare it with ``repr``)."""
+    assert _rowxml is not None
+    text: str = _rowxml.value_text(x)
+    return text
