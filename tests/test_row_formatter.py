@@ -91,6 +91,7 @@ _values = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
 )
 _args = st.text(alphabet="AB1&<>é'\"", min_size=0, max_size=4)
+_labels = st.text(alphabet="ab &<>é\x01\t\ud800", min_size=1, max_size=5)
 _formula = st.sampled_from(["", "=", "=A1", "SUM(A1:B2)", "=1<2", "C3&\"é\"", "x>%y"])
 
 
@@ -101,10 +102,11 @@ def _blocks(draw) -> list[Block]:
     style = draw(st.sampled_from([None, Style.MONEY, Style.TEXT]))
     kind = draw(st.sampled_from(["plain", "grid", "grid-first", "grid-explicit"]))
     if kind == "plain":
-        return [Block(3, 2, values, None, style)]
+        return [Block(3, 2, values, None, style), Block(4, 2 + cols, [["x", "y"]])]
     args = tuple([draw(_args) for _ in range(rows)] for _ in range(draw(st.integers(0, 2))))
     texts = tuple(draw(st.sampled_from(["=", "'Rev é'!X", "Y<", ">%%", "A1&"]))
-                  + "%s" * len(args) for _ in range(cols))
+                  + "".join(draw(st.sampled_from(["%s", "%.0s", "-%s"])) for _ in args)
+                  for _ in range(cols))
     first = None
     if kind == "grid-first":
         first = ("F%s+%s", (list(range(rows)), [draw(_args) for _ in range(rows)]))
@@ -113,8 +115,9 @@ def _blocks(draw) -> list[Block]:
         explicit = {i: [draw(_formula) for _ in range(cols)]
                     for i in draw(st.sets(st.integers(0, rows - 1), min_size=1))}
     grid = FormulaGrid(texts, args, rows, first, explicit)
-    return [Block(3, 2, values, grid, style),
-            Block(3, 2 + cols, [[f"k{i}"] for i in range(rows)], style=Style.TEXT)]
+    labels = [[draw(_labels)] for _ in range(rows)]
+    return [Block(3, 2, values, grid, style), Block(3, 2 + cols, labels, style=Style.TEXT),
+            Block(2 + draw(st.integers(0, rows + 1)), 3 + cols, [["below"]], style=None)]
 
 
 def _both(spec: SheetSpec) -> tuple[bytes, bytes, bytes]:
@@ -150,6 +153,17 @@ def test_a_window_of_many_rows_with_explicit_rows_and_blanks():
     fast, with_orjson, plain = _both(SheetSpec("S", [Block(4, 3, values, grid, Style.MONEY)]))
     assert fast == plain == with_orjson
     assert fast.count(b"<row ") == 5000
+
+
+def test_templates_with_other_conversions_are_left_to_the_python_path():
+    def escape(s: str) -> str:
+        return s.replace("<", "&lt;")
+
+    assert rowxml.template_column("B", "X%s<%.0s%%Y%s", [0, 1, 2], escape) == \
+        ('<c r="B', ("X", "&lt;%Y", ""), (0, 2))
+    assert rowxml.template_column("B", "X%s%d", [0, 1], escape) is None
+    assert rowxml.template_column("B", "X%s", [0, 1], escape) is None
+    assert rowxml.template_column("B", "X%s%s", [0], escape) is None
 
 
 def _digests(specs: Sequence[SheetSpec], xf: dict) -> list[str]:

@@ -432,7 +432,185 @@ static PyObject *value_text(PyObject *self, PyObject *arg)
     return n < 0 ? NULL : PyUnicode_FromStringAndSize(num, n);
 }
 
+#define MAX_STRING 32767 /* Excel's limit on the characters of one cell */
+
+/* One label escaped, or NULL when it needs the Python path (non-ASCII, a control
+ * character, longer than a cell holds); a new reference. */
+static PyObject *escaped_ascii(PyObject *s, Buf *b)
+{
+    if (!PyUnicode_Check(s) || !PyUnicode_IS_ASCII(s) || PyUnicode_GET_LENGTH(s) > MAX_STRING)
+        return NULL;
+    const unsigned char *p = PyUnicode_DATA(s);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s), i;
+    int plain = 1;
+    for (i = 0; i < n; i++) {
+        if (p[i] < 0x20)
+            return NULL;
+        if (p[i] == '&' || p[i] == '<' || p[i] == '>')
+            plain = 0;
+    }
+    if (plain) {
+        Py_INCREF(s);
+        return s;
+    }
+    b->len = 0;
+    if (put_escaped(b, (const char *)p, n) < 0)
+        return NULL;
+    return row_text(b, 1);
+}
+
+/* escape_labels(labels, fallback) -> list[str]: each label as a cell writes it, by
+ * ``fallback`` (a Python function) when it is not plain ASCII text. */
+static PyObject *escape_labels(PyObject *self, PyObject *a)
+{
+    PyObject *labels, *fallback, *out;
+    Buf b = {0};
+    Py_ssize_t k, n;
+    (void)self;
+    if (!PyArg_ParseTuple(a, "O!O", &PyList_Type, &labels, &fallback))
+        return NULL;
+    n = PyList_GET_SIZE(labels);
+    out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (k = 0; k < n; k++) {
+        PyObject *label = PyList_GET_ITEM(labels, k);
+        PyObject *text = escaped_ascii(label, &b);
+        if (text == NULL && !PyErr_Occurred())
+            text = PyObject_CallOneArg(fallback, label);
+        if (text == NULL) {
+            Py_DECREF(out);
+            PyMem_Free(b.data);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k, text);
+    }
+    PyMem_Free(b.data);
+    return out;
+}
+
+/* label_rows(opens, tail, rows, first_row, texts) -> list[str]: rows (lists of str) of a
+ * block of labels, each written as texts[label] between the column's opening plus the row
+ * number plus ``tail`` and the closing tags of an inline string. */
+static PyObject *label_rows(PyObject *self, PyObject *a)
+{
+    PyObject *opens, *tail, *rows_list, *texts, *out;
+    Py_ssize_t first_row, k, j;
+    Buf b = {0};
+    (void)self;
+    if (!PyArg_ParseTuple(a, "O!UO!nO!", &PyTuple_Type, &opens, &tail, &PyList_Type,
+                          &rows_list, &first_row, &PyDict_Type, &texts))
+        return NULL;
+    Py_ssize_t n_cols = PyTuple_GET_SIZE(opens), tail_len;
+    int tail_ascii = 1;
+    const char *tail_text = utf8_of(tail, &tail_len, &tail_ascii);
+    if (tail_text == NULL)
+        return NULL;
+    out = PyList_New(PyList_GET_SIZE(rows_list));
+    if (out == NULL)
+        return NULL;
+    for (k = 0; k < PyList_GET_SIZE(rows_list); k++) {
+        PyObject *row = PyList_GET_ITEM(rows_list, k), *text;
+        char number[24];
+        int number_len = put_uint(number, (uint64_t)(first_row + k)), ascii = tail_ascii;
+        if (!PyList_Check(row) || PyList_GET_SIZE(row) != n_cols) {
+            PyErr_SetString(PyExc_ValueError, "label_rows: a row has the wrong width");
+            goto fail;
+        }
+        b.len = 0;
+        for (j = 0; j < n_cols; j++) {
+            Py_ssize_t open_len, label_len;
+            const char *open = utf8_of(PyTuple_GET_ITEM(opens, j), &open_len, &ascii);
+            PyObject *label = PyDict_GetItemWithError(texts, PyList_GET_ITEM(row, j));
+            if (label == NULL) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_KeyError, "label_rows: a label missing from texts");
+                goto fail;
+            }
+            const char *label_text = utf8_of(label, &label_len, &ascii);
+            if (open == NULL || label_text == NULL || put(&b, open, open_len) < 0
+                || put(&b, number, number_len) < 0 || put(&b, tail_text, tail_len) < 0
+                || put(&b, label_text, label_len) < 0 || PUT_LITERAL(&b, "</t></is></c>") < 0)
+                goto fail;
+        }
+        if ((text = row_text(&b, ascii)) == NULL)
+            goto fail;
+        PyList_SET_ITEM(out, k, text);
+    }
+    PyMem_Free(b.data);
+    return out;
+fail:
+    Py_DECREF(out);
+    PyMem_Free(b.data);
+    return NULL;
+}
+
+/* window_xml(spans, first_row, n) -> bytes: the <row> elements of n sheet rows from
+ * first_row, UTF-8; spans holds (offset, list of str) per block, the list's first str being
+ * the block's cells in row first_row + offset; a row without cells is left out. */
+static PyObject *window_xml(PyObject *self, PyObject *a)
+{
+    PyObject *spans, *out = NULL;
+    Py_ssize_t first_row, n, k, j, n_spans;
+    Py_ssize_t *offsets = NULL;
+    PyObject **lists = NULL;
+    Buf b = {0};
+    (void)self;
+    if (!PyArg_ParseTuple(a, "O!nn", &PyList_Type, &spans, &first_row, &n))
+        return NULL;
+    n_spans = PyList_GET_SIZE(spans);
+    offsets = PyMem_Calloc((size_t)n_spans + 1, sizeof(Py_ssize_t));
+    lists = PyMem_Calloc((size_t)n_spans + 1, sizeof(PyObject *));
+    if (offsets == NULL || lists == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (j = 0; j < n_spans; j++) {
+        PyObject *span = PyList_GET_ITEM(spans, j);
+        if (!PyTuple_Check(span) || PyTuple_GET_SIZE(span) != 2
+            || !PyList_Check(PyTuple_GET_ITEM(span, 1))) {
+            PyErr_SetString(PyExc_TypeError, "window_xml: a span is (offset, list of str)");
+            goto done;
+        }
+        offsets[j] = PyLong_AsSsize_t(PyTuple_GET_ITEM(span, 0));
+        if (offsets[j] == -1 && PyErr_Occurred())
+            goto done;
+        lists[j] = PyTuple_GET_ITEM(span, 1);
+    }
+    for (k = 0; k < n; k++) {
+        char number[24];
+        int number_len = put_uint(number, (uint64_t)(first_row + k));
+        Py_ssize_t mark = b.len, body;
+        if (PUT_LITERAL(&b, "<row r=\"") < 0 || put(&b, number, number_len) < 0
+            || PUT_LITERAL(&b, "\">") < 0)
+            goto done;
+        body = b.len;
+        for (j = 0; j < n_spans; j++) {
+            Py_ssize_t i = k - offsets[j], len;
+            int ascii = 1;
+            if (i < 0 || i >= PyList_GET_SIZE(lists[j]))
+                continue;
+            const char *text = utf8_of(PyList_GET_ITEM(lists[j], i), &len, &ascii);
+            if (text == NULL || put(&b, text, len) < 0)
+                goto done;
+        }
+        if (b.len == body)
+            b.len = mark;
+        else if (PUT_LITERAL(&b, "</row>") < 0)
+            goto done;
+    }
+    out = PyBytes_FromStringAndSize(b.data, b.len);
+done:
+    PyMem_Free(offsets);
+    PyMem_Free(lists);
+    PyMem_Free(b.data);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"window_xml", window_xml, METH_VARARGS, "The <row> elements of a window, UTF-8."},
+    {"escape_labels", escape_labels, METH_VARARGS, "Labels escaped as cells write them."},
+    {"label_rows", label_rows, METH_VARARGS, "The XML of a block of labels, one str per row."},
     {"rows", rows, METH_VARARGS, "The XML of a block's rows, one str per row."},
     {"value_text", value_text, METH_O, "A cached value's cell text: repr without '.0'."},
     {NULL, NULL, 0, NULL},

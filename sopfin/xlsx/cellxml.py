@@ -173,6 +173,8 @@ class _PreparedBlock:
         if self.fast and self.formulas is None:
             return self._number_rows(numbers, values)
         if self.texts is not None:
+            if rowxml.enabled():
+                return rowxml.label_rows(self.letters, self.style_attr, values, r0, self.texts)
             return self._text_rows(numbers, values)
         formulas: list[Any] = (self.formulas[i0:i1].tolist() if self.formulas is not None
                                else [None] * len(values))
@@ -302,6 +304,9 @@ def _escaped_texts(values: np.ndarray) -> dict[str, str] | None:
         return None
     if not all(type(v) is str and v for v in distinct):
         return None
+    if rowxml.enabled():
+        labels = list(distinct)
+        return dict(zip(labels, rowxml.escape_labels(labels, _escaped_label), strict=True))
     return {v: _escaped_label(v) for v in distinct}
 
 

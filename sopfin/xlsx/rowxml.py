@@ -27,7 +27,7 @@ except ImportError:  # no C compiler when sopfin was installed: the Python path 
 Column = tuple[str, tuple[str, ...] | None, tuple[int, ...]]
 
 _enabled = _rowxml is not None
-_PLACEHOLDER = re.compile("%(.)", re.DOTALL)
+_PLACEHOLDER = re.compile(r"%(\.0s|.)", re.DOTALL)
 
 
 def available() -> bool:
@@ -54,26 +54,30 @@ def plain_columns(letters: Sequence[str]) -> tuple[Column, ...]:
 
 def template_column(letters: str, template: str, slots: Sequence[int],
                     escape: Any) -> Column | None:
-    """A column whose formula is the ``%`` format ``template`` (``%s`` per argument, ``%%``
-    for a percent sign), its arguments ``slots`` of the block's argument lists, its literal
-    text escaped by ``escape``; None when the template holds any other conversion or a
-    different number of placeholders (the Python path then reports it as it always has)."""
-    pieces, current, at = [], [], 0
+    """A column whose formula is the ``%`` format ``template`` (``%s`` per argument, ``%.0s``
+    for an argument left out, ``%%`` for a percent sign), its arguments ``slots`` of the
+    block's argument lists, its literal text escaped by ``escape``; None when the template
+    holds any other conversion or a different number of placeholders (the Python path then
+    formats it, or reports it, as it always has)."""
+    pieces, placed, current, at, k = [], [], [], 0, 0
     for m in _PLACEHOLDER.finditer(template):
         current.append(template[at:m.start()])
         at = m.end()
         if m.group(1) == "%":
             current.append("%")
-        elif m.group(1) == "s":
-            pieces.append(escape("".join(current)))
-            current = []
-        else:
+            continue
+        if k == len(slots) or m.group(1) not in ("s", ".0s"):
             return None
+        if m.group(1) == "s":
+            pieces.append(escape("".join(current)))
+            placed.append(slots[k])
+            current = []
+        k += 1
     current.append(template[at:])
     pieces.append(escape("".join(current)))
-    if len(pieces) != len(slots) + 1:
+    if k != len(slots):
         return None
-    return (f'<c r="{letters}', tuple(pieces), tuple(slots))
+    return (f'<c r="{letters}', tuple(pieces), tuple(placed))
 
 
 def rows(columns: tuple[Column, ...], style_attr: str, args: tuple[list[str], ...],
@@ -86,6 +90,33 @@ def rows(columns: tuple[Column, ...], style_attr: str, args: tuple[list[str], ..
     window = np.ascontiguousarray(values, dtype=np.float64)
     table = (explicit if isinstance(explicit, dict) else dict(explicit)) if explicit else None
     out: list[str] = _rowxml.rows(columns, f'"{style_attr}', args, window, first_row, i0, table)
+    return out
+
+
+def escape_labels(labels: list[str], fallback: Any) -> list[str]:
+    """Each label as a cell writes it: plain ASCII ones escaped here, any other by
+    ``fallback``."""
+    assert _rowxml is not None
+    out: list[str] = _rowxml.escape_labels(labels, fallback)
+    return out
+
+
+def label_rows(letters: Sequence[str], style_attr: str, rows: list[list[str]], first_row: int,
+               texts: dict[str, str]) -> list[str]:
+    """The cell XML of rows of labels in one style (sheet rows from ``first_row``), each label
+    written as ``texts`` has it escaped; one str per row."""
+    assert _rowxml is not None
+    opens = tuple(f'<c r="{col}' for col in letters)
+    tail = f'"{style_attr} t="inlineStr"><is><t xml:space="preserve">'
+    out: list[str] = _rowxml.label_rows(opens, tail, rows, first_row, texts)
+    return out
+
+
+def window_xml(spans: list[tuple[int, list[str]]], first_row: int, n: int) -> bytes:
+    """The ``<row>`` elements of ``n`` sheet rows from ``first_row`` as UTF-8: each block's
+    cells as (offset of its first row, one str per row), rows without cells left out."""
+    assert _rowxml is not None
+    out: bytes = _rowxml.window_xml(spans, first_row, n)
     return out
 
 
