@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -77,6 +78,19 @@ def test_random_doubles_of_every_magnitude_are_spelled_as_repr_spells_them():
 @given(st.floats(allow_nan=False))
 def test_any_double_is_spelled_as_repr_spells_it(v):
     assert rowxml.value_text(v) == _number(v)
+
+
+@compiled
+def test_a_window_of_random_doubles_is_spelled_as_repr_spells_it_with_and_without_orjson():
+    rng = np.random.default_rng(21)
+    bits = rng.integers(0, 2**64, 40_000, dtype=np.uint64).view(np.float64)
+    scaled = rng.uniform(-1, 1, 40_000) * 10.0 ** rng.integers(-8, 24, 40_000)
+    window = np.concatenate([bits, scaled, [np.nan, np.inf, -np.inf, -0.0]]).reshape(-1, 4)
+    expected = [_number(v) for v in window.ravel().tolist() if v == v]
+    for orjson in (True, False):
+        with formatter(True, orjson=orjson):
+            xml = "".join(rowxml.rows(rowxml.plain_columns("ABCD"), "", (), window, 1, 0))
+        assert re.findall("<v>([^<]*)</v>", xml) == expected
 
 
 # Values of every class the writer meets: whole, cents, tenths, long repr values, tiny

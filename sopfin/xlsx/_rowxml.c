@@ -68,10 +68,49 @@ static int put_uint(char *out, uint64_t v)
     return n;
 }
 
+typedef struct {
+    const char *at, *end; /* the rest of a window's values spelled by orjson, or NULL */
+} Spelled;
+
+/* The next value's spelling from orjson ('[1.0,2.5,null]'), its length in *len; NULL when
+ * there is none. */
+static const char *next_spelled(Spelled *sp, Py_ssize_t *len)
+{
+    const char *p = sp->at, *q;
+    if (p == NULL || p >= sp->end)
+        return NULL;
+    if (*p == '[' || *p == ',')
+        p++;
+    for (q = p; q < sp->end && *q != ',' && *q != ']'; q++)
+        ;
+    sp->at = q;
+    *len = q - p;
+    return p;
+}
+
+/* orjson's spelling of a value, as repr spells it (it differs below 1e-4, where it is not
+ * used), a trailing ".0" dropped; -1 when it cannot be used. */
+static Py_ssize_t from_spelled(const char *tok, Py_ssize_t len, char *out)
+{
+    Py_ssize_t k;
+    if (tok == NULL || len < 1 || len > 31)
+        return -1;
+    for (k = 0; k < len; k++)
+        if (!((tok[k] >= '0' && tok[k] <= '9') || tok[k] == '.' || tok[k] == '-'
+              || tok[k] == 'e' || tok[k] == '+'))
+            return -1;
+    if (len > 2 && tok[len - 2] == '.' && tok[len - 1] == '0')
+        len -= 2;
+    memcpy(out, tok, (size_t)len);
+    return len;
+}
+
 /* repr(x) with a trailing ".0" dropped, into out (32 bytes); its length, or -1 on error.
  * Whole numbers below 1e16 and values on the cents grid below 1e12 are written directly
- * (repr's shortest digits are then exactly these); anything else by Python's own repr. */
-static Py_ssize_t format_double(double x, char *out)
+ * (repr's shortest digits are then exactly these); other values from 1e-4 up take orjson's
+ * spelling when the window has one (``tok``: its shortest round-trip digits are repr's);
+ * anything else is spelled by Python's own repr. */
+static Py_ssize_t format_double(double x, char *out, const char *tok, Py_ssize_t tok_len)
 {
     char *p = out;
     double ax = fabs(x);
@@ -102,6 +141,11 @@ static Py_ssize_t format_double(double x, char *out)
                 *p++ = (char)('0' + frac % 10);
             return p - out;
         }
+    }
+    if (tok != NULL && ax >= 1e-4 && isfinite(x)) {
+        Py_ssize_t n = from_spelled(tok, tok_len, out);
+        if (n > 0)
+            return n;
     }
     char *s = PyOS_double_to_string(x, 'r', 0, 0, NULL);
     if (s == NULL)
@@ -189,8 +233,10 @@ static int put_template(Buf *b, const Plan *plan, const Column *c, Py_ssize_t i,
 /* One cell: the formula from the template (formula == NULL, column with pieces), from
  * ``formula`` (explicit rows), or none. */
 static int put_cell(Buf *b, const Plan *plan, const Column *c, const char *row, int row_len,
-                    double v, Py_ssize_t i, PyObject *formula, int *ascii)
+                    double v, Spelled *sp, Py_ssize_t i, PyObject *formula, int *ascii)
 {
+    Py_ssize_t tok_len = 0;
+    const char *tok = next_spelled(sp, &tok_len);
     const char *ftext = NULL;
     Py_ssize_t flen = 0;
     int has_formula;
@@ -228,7 +274,7 @@ static int put_cell(Buf *b, const Plan *plan, const Column *c, const char *row, 
     else if (PUT_LITERAL(b, "><v>") < 0)
         return -1;
     char num[32];
-    Py_ssize_t n = format_double(v, num);
+    Py_ssize_t n = format_double(v, num, tok, tok_len);
     if (n < 0 || put(b, num, n) < 0)
         return -1;
     return PUT_LITERAL(b, "</v></c>");
@@ -337,8 +383,8 @@ static int read_plan(Plan *plan, PyObject *columns, PyObject *style, PyObject *a
 }
 
 /* One row's XML into b (emptied first). */
-static int format_row(Buf *b, const Plan *plan, const double *v, Py_ssize_t sheet_row,
-                      Py_ssize_t i, PyObject *formulas, int *ascii)
+static int format_row(Buf *b, const Plan *plan, const double *v, Spelled *sp,
+                      Py_ssize_t sheet_row, Py_ssize_t i, PyObject *formulas, int *ascii)
 {
     char row[24];
     int row_len = put_uint(row, (uint64_t)sheet_row);
@@ -351,7 +397,7 @@ static int format_row(Buf *b, const Plan *plan, const double *v, Py_ssize_t shee
     }
     for (j = 0; j < plan->n_cols; j++) {
         PyObject *f = formulas != NULL ? PySequence_Fast_GET_ITEM(formulas, j) : NULL;
-        if (put_cell(b, plan, &plan->cols[j], row, row_len, v[j], i, f, ascii) < 0)
+        if (put_cell(b, plan, &plan->cols[j], row, row_len, v[j], sp, i, f, ascii) < 0)
             return -1;
     }
     return 0;
@@ -371,15 +417,24 @@ static PyObject *explicit_row(PyObject *explicit, Py_ssize_t i)
 
 static PyObject *rows(PyObject *self, PyObject *a)
 {
-    PyObject *columns, *style, *args, *values, *explicit, *out = NULL;
+    PyObject *columns, *style, *args, *values, *explicit, *spelling = Py_None, *out = NULL;
     Py_ssize_t first_row, i0, k;
     Py_buffer view;
     Plan plan = {0};
     Buf b = {0};
+    Spelled spelled = {NULL, NULL};
     (void)self;
-    if (!PyArg_ParseTuple(a, "OOOOnnO", &columns, &style, &args, &values, &first_row, &i0,
-                          &explicit))
+    if (!PyArg_ParseTuple(a, "OOOOnnO|O", &columns, &style, &args, &values, &first_row, &i0,
+                          &explicit, &spelling))
         return NULL;
+    if (spelling != Py_None) {
+        if (!PyBytes_Check(spelling)) {
+            PyErr_SetString(PyExc_TypeError, "rows: spelling must be bytes or None");
+            return NULL;
+        }
+        spelled.at = PyBytes_AS_STRING(spelling);
+        spelled.end = spelled.at + PyBytes_GET_SIZE(spelling);
+    }
     if (explicit != Py_None && !PyDict_Check(explicit)) {
         PyErr_SetString(PyExc_TypeError, "rows: explicit must be a dict or None");
         return NULL;
@@ -405,7 +460,8 @@ static PyObject *rows(PyObject *self, PyObject *a)
             if (formulas == NULL && PyErr_Occurred())
                 goto fail;
         }
-        int failed = format_row(&b, &plan, v, first_row + k, i0 + k, formulas, &ascii) < 0;
+        int failed = format_row(&b, &plan, v, &spelled, first_row + k, i0 + k, formulas,
+                                &ascii) < 0;
         Py_XDECREF(formulas);
         if (failed || (text = row_text(&b, ascii)) == NULL)
             goto fail;
@@ -428,7 +484,7 @@ static PyObject *value_text(PyObject *self, PyObject *arg)
     (void)self;
     if (x == -1.0 && PyErr_Occurred())
         return NULL;
-    Py_ssize_t n = format_double(x, num);
+    Py_ssize_t n = format_double(x, num, NULL, 0);
     return n < 0 ? NULL : PyUnicode_FromStringAndSize(num, n);
 }
 

@@ -5,9 +5,12 @@ Python path of ``sopfin.xlsx.cellxml`` builds.
 A block is described to it once: per column the cell's opening (``<c r="`` and the column's
 letters) and its formula as literal pieces (XML-escaped) between argument slots; the values
 go in as a float64 array and come out spelled as ``repr`` spells them, a trailing ``.0``
-dropped. The extension is built by ``pip install -e .`` when a C compiler and Python's headers
-are there (``setup.py``, ``scripts/bootstrap.sh``); without it, or after
-``use_compiled(False)``, every row goes the Python way, to the same bytes.
+dropped: whole numbers and cents by the extension itself, other values from 1e-4 up as orjson
+spelled the window (``sopfin.xlsx.floattext.spelled``; its shortest round-trip digits are
+``repr``'s), the rest by Python's float repr. The extension is built by ``pip install -e .``
+when a C compiler and Python's headers are there (``setup.py``, ``scripts/bootstrap.sh``);
+without it, or after ``use_compiled(False)``, every row goes the Python way, to the same
+bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from sopfin.xlsx import floattext
 
 try:
     from sopfin.xlsx import _rowxml  # type: ignore[attr-defined]
@@ -89,7 +94,8 @@ def rows(columns: tuple[Column, ...], style_attr: str, args: tuple[list[str], ..
     assert _rowxml is not None
     window = np.ascontiguousarray(values, dtype=np.float64)
     table = (explicit if isinstance(explicit, dict) else dict(explicit)) if explicit else None
-    out: list[str] = _rowxml.rows(columns, f'"{style_attr}', args, window, first_row, i0, table)
+    out: list[str] = _rowxml.rows(columns, f'"{style_attr}', args, window, first_row, i0, table,
+                                  floattext.spelled(window))
     return out
 
 
