@@ -42,8 +42,7 @@ stamp=".venv/.sopfin-installed-${extras:-base}"
 installed() {  # sopfin is installed with these extras (any extras include the base install)
   local s
   for s in "$stamp" $([ -z "$extras" ] && echo .venv/.sopfin-installed-*); do
-    [ -f "$s" ] && [ ! pyproject.toml -nt "$s" ] && [ ! setup.py -nt "$s" ] \
-      && [ ! sopfin/xlsx/_rowxml.c -nt "$s" ] && return 0
+    [ -f "$s" ] && [ ! pyproject.toml -nt "$s" ] && return 0
   done
   return 1
 }
