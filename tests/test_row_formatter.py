@@ -134,6 +134,38 @@ def _blocks(draw) -> list[Block]:
             Block(2 + draw(st.integers(0, rows + 1)), 3 + cols, [["below"]], style=None)]
 
 
+class _Error:
+    code = "#N/A"
+
+
+# Plain values of every type a rendered sheet holds, for blocks styled cell by cell.
+_plain = st.one_of(
+    _values, st.none(), st.booleans(), st.integers(-10**20, 10**20), _labels, st.just(""),
+    st.text(max_size=3), st.sampled_from([np.float64(2.5), np.int64(7), np.bool_(True),
+                                          np.float32(0.1), _Error(), "x" * 32800]))
+
+
+@st.composite
+def _styled_blocks(draw) -> list[Block]:
+    rows, cols = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    values = np.empty((rows, cols), dtype=object)
+    values[:] = [[draw(_plain) for _ in range(cols)] for _ in range(rows)]
+    pick = st.sampled_from([None, Style.MONEY, Style.TEXT])
+    if draw(st.booleans()):
+        return [Block(2, 1, values, None, draw(pick))]
+    styles = np.empty((rows, cols), dtype=object)
+    styles[:] = [[draw(pick) for _ in range(cols)] for _ in range(rows)]
+    return [Block(2, 1, values, None, styles)]
+
+
+@compiled
+@settings(max_examples=200, deadline=None)
+@given(_styled_blocks())
+def test_blocks_of_mixed_values_styled_cell_by_cell_give_the_same_xml(blocks):
+    fast, _, plain = _both(SheetSpec("S", blocks))
+    assert fast == plain
+
+
 def _both(spec: SheetSpec) -> tuple[bytes, bytes, bytes]:
     xf = {Style.MONEY: 3, Style.TEXT: 0}
     with formatter(True):

@@ -663,7 +663,135 @@ done:
     return out;
 }
 
+/* One plain cell as cellxml._cell writes it: None, bool, float, int and str here, anything
+ * else (numpy scalars other than float64, error values, subclasses) by ``fallback``. */
+static int put_plain_cell(Buf *b, const char *ref, Py_ssize_t ref_len, PyObject *style,
+                          PyObject *v, PyObject *fallback, int *ascii)
+{
+    Py_ssize_t style_len, len;
+    const char *s = utf8_of(style, &style_len, ascii), *text;
+    char num[32];
+    if (s == NULL)
+        return -1;
+    if (v == Py_None)
+        return 0;
+    if (PyBool_Check(v)) {
+        return (put(b, ref, ref_len) < 0 || put(b, s, style_len) < 0
+                || PUT_LITERAL(b, " t=\"b\"><v>") < 0 || put(b, v == Py_True ? "1" : "0", 1) < 0
+                || PUT_LITERAL(b, "</v></c>") < 0) ? -1 : 0;
+    }
+    if (PyFloat_Check(v)) {
+        double x = PyFloat_AS_DOUBLE(v);
+        if (isnan(x))
+            return 0;
+        if (put(b, ref, ref_len) < 0 || put(b, s, style_len) < 0)
+            return -1;
+        if (isinf(x))
+            return PUT_LITERAL(b, " t=\"e\"><v>#NUM!</v></c>");
+        len = format_double(x, num, NULL, 0);
+        return (len < 0 || PUT_LITERAL(b, "><v>") < 0 || put(b, num, len) < 0
+                || PUT_LITERAL(b, "</v></c>") < 0) ? -1 : 0;
+    }
+    if (PyLong_CheckExact(v)) {
+        PyObject *digits = PyObject_Str(v);
+        if (digits == NULL)
+            return -1;
+        text = PyUnicode_AsUTF8AndSize(digits, &len);
+        int failed = text == NULL || put(b, ref, ref_len) < 0 || put(b, s, style_len) < 0
+                     || PUT_LITERAL(b, "><v>") < 0 || put(b, text, len) < 0
+                     || PUT_LITERAL(b, "</v></c>") < 0;
+        Py_DECREF(digits);
+        return failed ? -1 : 0;
+    }
+    if (PyUnicode_CheckExact(v) && PyUnicode_GET_LENGTH(v) == 0)
+        return style_len > 0 ? ((put(b, ref, ref_len) < 0 || put(b, s, style_len) < 0
+                                 || PUT_LITERAL(b, "/>") < 0) ? -1 : 0) : 0;
+    if (PyUnicode_CheckExact(v) && PyUnicode_IS_ASCII(v) && PyUnicode_GET_LENGTH(v) <= MAX_STRING) {
+        const unsigned char *p = PyUnicode_DATA(v);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(v), i;
+        for (i = 0; i < n && p[i] >= 0x20; i++)
+            ;
+        if (i == n)
+            return (put(b, ref, ref_len) < 0 || put(b, s, style_len) < 0
+                    || PUT_LITERAL(b, " t=\"inlineStr\"><is><t xml:space=\"preserve\">") < 0
+                    || put_escaped(b, (const char *)p, n) < 0
+                    || PUT_LITERAL(b, "</t></is></c>") < 0) ? -1 : 0;
+    }
+    /* the Python path: _cell(ref without '<c r="', style, value) */
+    PyObject *ref_text = PyUnicode_DecodeUTF8(ref + 6, ref_len - 7, "strict");
+    if (ref_text == NULL)
+        return -1;
+    PyObject *xml = PyObject_CallFunctionObjArgs(fallback, ref_text, style, v, NULL);
+    Py_DECREF(ref_text);
+    if (xml == NULL)
+        return -1;
+    text = utf8_of(xml, &len, ascii);
+    int failed = text == NULL || put(b, text, len) < 0;
+    Py_DECREF(xml);
+    return failed ? -1 : 0;
+}
+
+/* mixed_rows(letters, rows, styles, first_row, fallback) -> list[str]: rows (lists of
+ * values) of a block without formulas, each cell in its own style (' s="N"' or ''). */
+static PyObject *mixed_rows(PyObject *self, PyObject *a)
+{
+    PyObject *letters, *rows_list, *styles, *fallback, *out;
+    Py_ssize_t first_row, k, j;
+    Buf b = {0};
+    (void)self;
+    if (!PyArg_ParseTuple(a, "O!O!O!nO", &PyTuple_Type, &letters, &PyList_Type, &rows_list,
+                          &PyList_Type, &styles, &first_row, &fallback))
+        return NULL;
+    Py_ssize_t n_cols = PyTuple_GET_SIZE(letters), n_rows = PyList_GET_SIZE(rows_list);
+    if (PyList_GET_SIZE(styles) != n_rows) {
+        PyErr_SetString(PyExc_ValueError, "mixed_rows: one row of styles per row");
+        return NULL;
+    }
+    out = PyList_New(n_rows);
+    if (out == NULL)
+        return NULL;
+    for (k = 0; k < n_rows; k++) {
+        PyObject *row = PyList_GET_ITEM(rows_list, k), *srow = PyList_GET_ITEM(styles, k), *text;
+        int ascii = 1;
+        if (!PyList_Check(row) || !PyList_Check(srow) || PyList_GET_SIZE(row) != n_cols
+            || PyList_GET_SIZE(srow) != n_cols) {
+            PyErr_SetString(PyExc_ValueError, "mixed_rows: a row has the wrong width");
+            goto fail;
+        }
+        b.len = 0;
+        for (j = 0; j < n_cols; j++) {
+            char ref[48];
+            Py_ssize_t letters_len;
+            int ref_ascii = 1;
+            const char *col = utf8_of(PyTuple_GET_ITEM(letters, j), &letters_len, &ref_ascii);
+            if (col == NULL || letters_len > 8 || !ref_ascii) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_ValueError, "mixed_rows: a column's letters");
+                goto fail;
+            }
+            memcpy(ref, "<c r=\"", 6);
+            memcpy(ref + 6, col, (size_t)letters_len);
+            Py_ssize_t ref_len = 6 + letters_len;
+            ref_len += put_uint(ref + ref_len, (uint64_t)(first_row + k));
+            ref[ref_len++] = '"';
+            if (put_plain_cell(&b, ref, ref_len, PyList_GET_ITEM(srow, j),
+                               PyList_GET_ITEM(row, j), fallback, &ascii) < 0)
+                goto fail;
+        }
+        if ((text = row_text(&b, ascii)) == NULL)
+            goto fail;
+        PyList_SET_ITEM(out, k, text);
+    }
+    PyMem_Free(b.data);
+    return out;
+fail:
+    Py_DECREF(out);
+    PyMem_Free(b.data);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"mixed_rows", mixed_rows, METH_VARARGS, "The XML of rows of plain cells, one per row."},
     {"window_xml", window_xml, METH_VARARGS, "The <row> elements of a window, UTF-8."},
     {"escape_labels", escape_labels, METH_VARARGS, "Labels escaped as cells write them."},
     {"label_rows", label_rows, METH_VARARGS, "The XML of a block of labels, one str per row."},

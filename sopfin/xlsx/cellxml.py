@@ -182,6 +182,8 @@ class _PreparedBlock:
             return self._formula_rows(numbers, values, formulas)
         styles = (self.cell_styles[i0:i1].tolist() if self.cell_styles is not None
                   else [[self.style_attr] * len(self.letters)] * len(values))
+        if self.formulas is None and rowxml.enabled():
+            return rowxml.mixed_rows(self.letters, values, styles, r0, _cell)
         out = []
         for r, vrow, frow, srow in zip(numbers, values, formulas, styles, strict=True):
             rs = str(r)

@@ -118,6 +118,16 @@ def label_rows(letters: Sequence[str], style_attr: str, rows: list[list[str]], f
     return out
 
 
+def mixed_rows(letters: Sequence[str], rows: list[list[Any]], styles: list[list[str]],
+               first_row: int, fallback: Any) -> list[str]:
+    """The cell XML of rows of plain values without formulas (sheet rows from
+    ``first_row``), each cell in its own style attribute: None, bool, float, int and str
+    written here, any other value by ``fallback(ref, style, value)``; one str per row."""
+    assert _rowxml is not None
+    out: list[str] = _rowxml.mixed_rows(tuple(letters), rows, styles, first_row, fallback)
+    return out
+
+
 def window_xml(spans: list[tuple[int, list[str]]], first_row: int, n: int) -> bytes:
     """The ``<row>`` elements of ``n`` sheet rows from ``first_row`` as UTF-8: each block's
     cells as (offset of its first row, one str per row), rows without cells left out."""
