@@ -488,6 +488,27 @@ static PyObject *value_text(PyObject *self, PyObject *arg)
     return n < 0 ? NULL : PyUnicode_FromStringAndSize(num, n);
 }
 
+/* Row k of the list out: b's text. */
+static int set_row(PyObject *out, Py_ssize_t k, const Buf *b, int ascii)
+{
+    PyObject *text = row_text(b, ascii);
+    if (text == NULL)
+        return -1;
+    PyList_SET_ITEM(out, k, text);
+    return 0;
+}
+
+/* out, or NULL (out released) when failed; b's memory freed either way. */
+static PyObject *rows_done(PyObject *out, Buf *b, int failed)
+{
+    PyMem_Free(b->data);
+    if (failed) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
 #define MAX_STRING 32767 /* Excel's limit on the characters of one cell */
 
 /* One label escaped, or NULL when it needs the Python path (non-ASCII, a control
@@ -566,7 +587,7 @@ static PyObject *label_rows(PyObject *self, PyObject *a)
     if (out == NULL)
         return NULL;
     for (k = 0; k < PyList_GET_SIZE(rows_list); k++) {
-        PyObject *row = PyList_GET_ITEM(rows_list, k), *text;
+        PyObject *row = PyList_GET_ITEM(rows_list, k);
         char number[24];
         int number_len = put_uint(number, (uint64_t)(first_row + k)), ascii = tail_ascii;
         if (!PyList_Check(row) || PyList_GET_SIZE(row) != n_cols) {
@@ -589,16 +610,12 @@ static PyObject *label_rows(PyObject *self, PyObject *a)
                 || put(&b, label_text, label_len) < 0 || PUT_LITERAL(&b, "</t></is></c>") < 0)
                 goto fail;
         }
-        if ((text = row_text(&b, ascii)) == NULL)
+        if (set_row(out, k, &b, ascii) < 0)
             goto fail;
-        PyList_SET_ITEM(out, k, text);
     }
-    PyMem_Free(b.data);
-    return out;
+    return rows_done(out, &b, 0);
 fail:
-    Py_DECREF(out);
-    PyMem_Free(b.data);
-    return NULL;
+    return rows_done(out, &b, 1);
 }
 
 /* window_xml(spans, first_row, n) -> bytes: the <row> elements of n sheet rows from
@@ -751,7 +768,7 @@ static PyObject *mixed_rows(PyObject *self, PyObject *a)
     if (out == NULL)
         return NULL;
     for (k = 0; k < n_rows; k++) {
-        PyObject *row = PyList_GET_ITEM(rows_list, k), *srow = PyList_GET_ITEM(styles, k), *text;
+        PyObject *row = PyList_GET_ITEM(rows_list, k), *srow = PyList_GET_ITEM(styles, k);
         int ascii = 1;
         if (!PyList_Check(row) || !PyList_Check(srow) || PyList_GET_SIZE(row) != n_cols
             || PyList_GET_SIZE(srow) != n_cols) {
@@ -778,16 +795,12 @@ static PyObject *mixed_rows(PyObject *self, PyObject *a)
                                PyList_GET_ITEM(row, j), fallback, &ascii) < 0)
                 goto fail;
         }
-        if ((text = row_text(&b, ascii)) == NULL)
+        if (set_row(out, k, &b, ascii) < 0)
             goto fail;
-        PyList_SET_ITEM(out, k, text);
     }
-    PyMem_Free(b.data);
-    return out;
+    return rows_done(out, &b, 0);
 fail:
-    Py_DECREF(out);
-    PyMem_Free(b.data);
-    return NULL;
+    return rows_done(out, &b, 1);
 }
 
 static PyMethodDef methods[] = {
