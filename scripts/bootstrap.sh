@@ -27,6 +27,15 @@ if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
   fi
 fi
+# The compiled row formatter (sopfin/xlsx/_rowxml.c) needs a C compiler and Python's headers;
+# without them pip installs sopfin all the same and the sheet writer runs in pure Python.
+if ! command -v gcc >/dev/null 2>&1 && ! command -v cc >/dev/null 2>&1; then
+  apt_install gcc || true
+fi
+if ! "$python" -c 'import os, sysconfig, sys
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
+  apt_install "python3-dev" || true
+fi
 extras="${1:-}"
 spec="."; [ -n "$extras" ] && spec=".[$extras]"
 stamp=".venv/.sopfin-installed-${extras:-base}"

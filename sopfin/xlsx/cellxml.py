@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,9 @@ import numpy as np
 
 from sopfin.layout import column_letter
 from sopfin.sheetspec import Block, FormulaGrid, Style
+from sopfin.xlsx import rowxml
 from sopfin.xlsx.floattext import value_texts
+from sopfin.xlsx.gridrows import REPR, _GridRows, number_classes
 
 MAX_STRING = 32767  # Excel's limit on the characters of one cell
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -156,17 +157,24 @@ class _PreparedBlock:
     fast: bool  # float values, one style
     grid: _GridRows | None = None  # formulas kept as a FormulaGrid (fast blocks only)
     texts: dict[str, str] | None = None  # a block of non-empty strings: each one escaped
+    columns: tuple[rowxml.Column, ...] | None = None  # for the compiled formatter
 
     def rows(self, r0: int, r1: int) -> list[str]:
         """Cell XML of rows r0..r1 (inclusive, sheet row numbers), one string per row."""
         i0, i1 = r0 - self.row0, r1 - self.row0 + 1
         numbers = range(r0, r1 + 1)
+        if self.columns is not None and rowxml.enabled():
+            grid = self.grid
+            return rowxml.rows(self.columns, self.style_attr, grid.args if grid else (),
+                               self.values[i0:i1], r0, i0, grid.grid.explicit if grid else None)
         if self.grid is not None:
             return self._grid_rows(numbers, i0)
         values = self.values[i0:i1].tolist()
         if self.fast and self.formulas is None:
             return self._number_rows(numbers, values)
         if self.texts is not None:
+            if rowxml.enabled():
+                return rowxml.label_rows(self.letters, self.style_attr, values, r0, self.texts)
             return self._text_rows(numbers, values)
         formulas: list[Any] = (self.formulas[i0:i1].tolist() if self.formulas is not None
                                else [None] * len(values))
@@ -174,6 +182,8 @@ class _PreparedBlock:
             return self._formula_rows(numbers, values, formulas)
         styles = (self.cell_styles[i0:i1].tolist() if self.cell_styles is not None
                   else [[self.style_attr] * len(self.letters)] * len(values))
+        if self.formulas is None and rowxml.enabled():
+            return rowxml.mixed_rows(self.letters, values, styles, r0, _cell)
         out = []
         for r, vrow, frow, srow in zip(numbers, values, formulas, styles, strict=True):
             rs = str(r)
@@ -259,14 +269,13 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
         if styles.shape != values.shape:
             raise ValueError(f"block at row {block.row}, col {block.col}: style shape "
                              f"{styles.shape} differs from values shape {values.shape}")
-        attr: dict[Style | None, str] = {st: f' s="{xf[st]}"' for st in xf}
-        attr[None] = ""
-        cell_styles = np.array([[attr[Style(x) if x is not None else None] for x in row]
+        attr = _style_attrs(tuple(xf.items()))
+        cell_styles = np.array([[attr[x] if x in attr else attr[Style(x)] for x in row]
                                 for row in styles.tolist()], dtype=object).reshape(values.shape)
     fast = (values.dtype.kind == "f" and cell_styles is None
             and not np.isinf(values).any())
     formulas = grid = None
-    letters = [column_letter(c) for c in range(block.col, block.col + n_cols)]
+    letters = list(_letters(block.col, n_cols))
     if block.formulas is not None:
         shape = _shape_of(block.formulas, "formulas", block)
         if shape != values.shape:
@@ -280,8 +289,25 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
         values = values.astype(object)
     texts = (_escaped_texts(values) if formulas is None and cell_styles is None
              and values.dtype == object else None)
+    columns = (grid.columns if grid is not None else
+               rowxml.plain_columns(letters) if fast and formulas is None else None)
     return _PreparedBlock(block.row, block.row + n_rows - 1, block.col, block.col + n_cols - 1,
-                          values, formulas, style_attr, cell_styles, letters, fast, grid, texts)
+                          values, formulas, style_attr, cell_styles, letters, fast, grid, texts,
+                          columns)
+
+
+@functools.lru_cache(maxsize=256)
+def _letters(col0: int, n: int) -> tuple[str, ...]:
+    """The letters of n columns from col0: a sheet of many small blocks asks for the same few."""
+    return tuple(column_letter(c) for c in range(col0, col0 + n))
+
+
+@functools.lru_cache(maxsize=16)
+def _style_attrs(xf: tuple[tuple[Style, int], ...]) -> dict[Style | None, str]:
+    """Each style's ``s`` attribute (a StrEnum: its value finds it too), '' for None."""
+    attr: dict[Style | None, str] = {st: f' s="{k}"' for st, k in xf}
+    attr[None] = ""
+    return attr
 
 
 def _escaped_texts(values: np.ndarray) -> dict[str, str] | None:
@@ -293,6 +319,9 @@ def _escaped_texts(values: np.ndarray) -> dict[str, str] | None:
         return None
     if not all(type(v) is str and v for v in distinct):
         return None
+    if rowxml.enabled():
+        labels = list(distinct)
+        return dict(zip(labels, rowxml.escape_labels(labels, _escaped_label), strict=True))
     return {v: _escaped_label(v) for v in distinct}
 
 
@@ -307,93 +336,3 @@ def _shape_of(data: Any, what: str, block: Block) -> tuple[int, ...]:
     if isinstance(data, FormulaGrid):
         return data.shape
     return _as_2d(data, what, block).shape
-
-
-def _escape_formula(text: str) -> str:
-    """``&``, ``<`` and ``>`` escaped, as the fast path writes formula text."""
-    if "&" in text or "<" in text or ">" in text:
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text
-
-
-# Number classes of a cached value, and the %-format that writes each exactly as repr() then
-# dropping a trailing '.0' would (the cell-by-cell path): whole numbers, one decimal, two
-# decimals (cents), anything else. The first three are exact for |x| < 1e12 (the cents grid is
-# far coarser than a float's spacing there) and several times faster than repr. READY takes a
-# value already written as its cell text (``sopfin.xlsx.floattext``).
-WHOLE, TENTHS, CENTS, REPR, READY = 0, 1, 2, 3, 4
-_VALUE_FORMATS = ("%d", "%.1f", "%.2f", "%r", "%s")
-
-
-def number_classes(values: np.ndarray) -> np.ndarray:
-    """The number class of each value (REPR for NaN, -0.0, large or non-cent values)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        cents = np.rint(values * 100.0)
-        exact = ((cents / 100.0 == values) & (np.abs(values) < 1e12)
-                 & ~((values == 0) & np.signbit(values)))
-        return np.where(~exact, REPR, np.where(cents % 100 == 0, WHOLE,
-                                               np.where(cents % 10 == 0, TENTHS, CENTS)))
-
-
-@dataclass
-class _GridRows:
-    """A FormulaGrid compiled into one ``%`` format per sheet row: every cell's reference,
-    formula and cached value, so a row is one format call. Arguments are XML-escaped once."""
-
-    grid: FormulaGrid
-    cell_formats: list[tuple[str, ...]]  # per column, the cell's format for each number class
-    row_formats: tuple[str, ...]  # the whole row's format when every value has one class
-    pick: Any  # operator.itemgetter over [row number, *arguments, *values]
-    args: tuple[Sequence[object], ...]
-
-    @classmethod
-    def compile(cls, grid: FormulaGrid, letters: Sequence[str], style_attr: str,
-                ) -> _GridRows | None:
-        """None when a formula could come out empty or start with '=' (the cell-by-cell path
-        handles those)."""
-        first_text, first_args = grid.first if grid.first is not None else (None, ())
-        texts = [first_text if j == 0 and first_text is not None else t
-                 for j, t in enumerate(grid.texts)]
-        if not texts or any(t.startswith("=") or not t.replace("%s", "") for t in texts):
-            return None
-        args = tuple(_escaped_column(a) for a in (*grid.args, *first_args))
-        n_args, n_first = len(grid.args), len(first_args)
-        cells, plan = [], []
-        for j, text in enumerate(texts):
-            own = (range(1 + n_args, 1 + n_args + n_first) if j == 0 and first_text is not None
-                   else range(1, 1 + n_args))
-            head = f'<c r="{letters[j]}%s"{style_attr}><f>{_escape_formula(text)}</f><v>'
-            cells.append(tuple(f"{head}{v}</v></c>" for v in _VALUE_FORMATS))
-            plan += [0, *own, 1 + n_args + n_first + j]
-        rows = tuple("".join(c[k] for c in cells) for k in range(len(_VALUE_FORMATS)))
-        return cls(grid, cells, rows, operator.itemgetter(*plan), args)
-
-    def arg_row(self, i: int) -> list[object]:
-        return [a[i] for a in self.args]
-
-    def text_row(self, rs: str, i: int, texts: list[str], k: int) -> str:
-        """Row i (sheet row ``rs``) from its values' cell texts, row k of the flat ``texts``."""
-        n = len(self.cell_formats)
-        return self.row_formats[READY] % self.pick([rs, *[a[i] for a in self.args],
-                                                    *texts[k * n:(k + 1) * n]])
-
-    def text_rows(self, numbers: range, i0: int, texts: list[str]) -> list[str]:
-        """Rows i0... (sheet rows ``numbers``) from their values' cell texts, ``texts`` flat
-        and row-major; none of them explicit."""
-        fmt, pick, args, n = self.row_formats[READY], self.pick, self.args, len(self.cell_formats)
-        return [fmt % pick([rs, *[a[i] for a in args], *texts[k:k + n]])
-                for i, rs, k in zip(range(i0, i0 + len(numbers)), map(str, numbers),
-                                    range(0, len(texts), n), strict=True)]
-
-    def escaped_row(self, i: int) -> list[str]:
-        """Row i's formulas as the cell-by-cell path takes them (see ``_formula_texts``)."""
-        return [_escape_formula(f[1:] if f.startswith("=") else f) for f in self.grid.row(i)]
-
-
-def _escaped_column(values: Sequence[object]) -> list[str]:
-    """A column of row arguments as the text ``%s`` makes of each (``str``), XML-escaped.
-    Made once: each argument is placed in every column of its row."""
-    out = list(map(str, values.tolist() if isinstance(values, np.ndarray) else values))
-    if any("&" in v or "<" in v or ">" in v for v in out):
-        out = [_escape_formula(v) for v in out]
-    return out

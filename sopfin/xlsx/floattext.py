@@ -51,3 +51,15 @@ def value_texts(window: np.ndarray) -> tuple[list[str], list[bool]] | None:
     # b"[1.0,2.5,-0.0]" -> "1,2.5,-0" -> ["1", "2.5", "-0"]; no value ends in ".0" but wholes
     text = (flat[1:-1] + b",").replace(b".0,", b",").decode("ascii")
     return text.split(",")[:-1], usable
+
+
+def spelled(window: np.ndarray) -> bytes | None:
+    """orjson's spelling of a C-contiguous float64 window, row-major (``[1.0,2.5,null]``), for
+    the compiled row formatter to take the values of 1e-4 and up from; None when orjson is
+    off or cannot write it."""
+    if not _enabled or not window.size:
+        return None
+    try:
+        return orjson.dumps(window.ravel(), option=_SERIALIZE_NUMPY)
+    except TypeError:  # orjson.JSONEncodeError
+        return None

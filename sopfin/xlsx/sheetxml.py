@@ -15,6 +15,7 @@ import numpy as np
 
 from sopfin.layout import cell_name
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
+from sopfin.xlsx import rowxml
 from sopfin.xlsx.cellxml import (
     _as_2d,
     _PreparedBlock,
@@ -137,10 +138,11 @@ def _check_overlaps(blocks: Sequence[_PreparedBlock]) -> None:
 
 def _sheet_rows(blocks: list[_PreparedBlock],
                 heights: Mapping[int, float] | None = None,
-                outline: Mapping[int, int] | None = None) -> Iterator[str]:
-    """``<row>`` elements in row order, one string per window of rows; a row given a height
-    in ``heights`` (points) is written with it, a row given a level in ``outline`` is
-    grouped at that outline level (its summary row below it)."""
+                outline: Mapping[int, int] | None = None) -> Iterator[bytes]:
+    """``<row>`` elements in row order, UTF-8, one chunk per window of rows; a row given a
+    height in ``heights`` (points) is written with it, a row given a level in ``outline`` is
+    grouped at that outline level (its summary row below it). A row no block writes a cell
+    in is left out."""
     heights = heights or {}
     outline = outline or {}
     blocks = [b for b in sorted(blocks, key=lambda b: b.col0) if b.values.size]
@@ -149,16 +151,24 @@ def _sheet_rows(blocks: list[_PreparedBlock],
     top, bottom = min(b.row0 for b in blocks), max(b.row1 for b in blocks)
     for w0 in range(top, bottom + 1, ROW_WINDOW):
         w1 = min(w0 + ROW_WINDOW - 1, bottom)
-        cells: dict[int, list[str]] = {}
-        for b in blocks:
-            if b.row1 < w0 or b.row0 > w1:
-                continue
-            r0 = max(w0, b.row0)
-            for r, xml in enumerate(b.rows(r0, min(w1, b.row1)), start=r0):
-                if xml:
-                    cells.setdefault(r, []).append(xml)
+        spans = [(max(w0, b.row0) - w0, b.rows(max(w0, b.row0), min(w1, b.row1)))
+                 for b in blocks if b.row1 >= w0 and b.row0 <= w1]
+        if rowxml.enabled() and not heights and not outline:
+            yield rowxml.window_xml(spans, w0, w1 - w0 + 1)
+            continue
         yield "".join([f'<row r="{r}"{_height(heights.get(r))}{_outline(outline.get(r))}>'
-                       f'{"".join(cells[r])}</row>' for r in sorted(cells)])
+                       f"{xml}</row>" for r, xml in enumerate(_joined(spans, w1 - w0 + 1),
+                                                              start=w0) if xml]).encode("utf-8")
+
+
+def _joined(spans: list[tuple[int, list[str]]], n: int) -> list[str]:
+    """The cells of n rows, one string per row ('' for a row without cells), from each
+    block's (offset of its first row, one string per row), in the order of ``spans``."""
+    parts: list[list[str]] = [[] for _ in range(n)]
+    for off, rows in spans:
+        for k, xml in enumerate(rows, start=off):
+            parts[k].append(xml)
+    return list(map("".join, parts))
 
 
 def _height(points: float | None) -> str:
@@ -256,8 +266,7 @@ def worksheet_chunks(spec: SheetSpec, xf: Mapping[Style, int],
             f'{_format_pr(spec.row_outline)}{_cols(spec.col_widths, spec.hidden_cols)}'
             "<sheetData>")
     yield head.encode("utf-8")
-    for chunk in _sheet_rows(blocks, spec.row_heights, spec.row_outline):
-        yield chunk.encode("utf-8")
+    yield from _sheet_rows(blocks, spec.row_heights, spec.row_outline)
     tail = (f"</sheetData>{_protection(spec)}{_hyperlinks(spec)}{print_elements(spec)}"
             f"{_drawing(drawing_rid)}</worksheet>")
     yield tail.encode("utf-8")
