@@ -42,7 +42,8 @@ from sopfin.guard.fingerprints import MARK
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
 
 WRITER_FORMAT = b"sopfin-sheet-xml/1\n"  # bump when the worksheet XML changes on purpose
-_XML_MODULES = ("sheetxml.py", "cellxml.py", "floattext.py", "pagexml.py", "specdigest.py")
+_XML_MODULES = ("sheetxml.py", "cellxml.py", "gridrows.py", "rowxml.py", "_rowxml.c",
+                "floattext.py", "pagexml.py", "specdigest.py")
 _GENERATED = re.compile(r"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC")
 
 
