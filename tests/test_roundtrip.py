@@ -282,8 +282,8 @@ def test_the_new_version_shows_the_edit_and_nothing_else(cycle):
     edit = cycle.edit
     table = run_diff(cycle.worked["edited"], 2, 3).table
     assert table is not None
-    assert set(table.index.get_level_values(0)) == {edit.family}
-    change = table["change"].to_dict()
+    assert {moved.key[0] for moved in table} == {edit.family}
+    change = {moved.key: moved.change for moved in table}
     assert change[(edit.family, "units")] == pytest.approx(-edit.units)
     assert change[(edit.family, "revenue")] == pytest.approx(-edit.units * edit.price, abs=0.01)
 
