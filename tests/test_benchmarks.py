@@ -80,7 +80,8 @@ def test_step_medians_keep_every_step_seen():
 def fake_runs(capped: tuple[str, ...] = ()) -> dict[str, list[Sample]]:
     """Two runs of sopfin's contenders and the floor, one of each alternative."""
     timings = "timings: read 0.5s, reconcile 2.0s, write 1.0s (total 3.5s)"
-    base = {"close": 4.0, "reclose": 9.0, "dollarize": 3.0, "floor": 0.5, "openpyxl": 20.0,
+    base = {"close": 4.0, "reclose": 9.0, "verify": 2.0, "dollarize": 3.0, "floor": 0.5,
+            "openpyxl": 20.0,
             "libreoffice": 25.0}
     return {name: [stopped() if name in capped else finished(secs + rep, stderr=timings)
                    for rep in range(1 if name in ("openpyxl", "libreoffice") else 2)]
@@ -112,10 +113,12 @@ def key_paths(node, prefix: str = "") -> set[str]:
 
 
 def test_every_committed_key_is_still_written(monkeypatch):
-    """Step names (below ``steps/<command>/``) are the engine's to choose; the rest stays."""
+    """Step names (below ``steps/<command>/``) are the engine's to choose; the rest stays.
+    The year of closes adds its own figures after the repetitions (``benchmarks.year``)."""
     results = fake_results(monkeypatch)
     missing = key_paths(COMMITTED) - key_paths(results)
-    assert not {p for p in missing if not ("/steps/" in p and p.count("/") > 4)}
+    assert not {p for p in missing if not ("/steps/" in p and p.count("/") > 4)
+                and "/year" not in p}
 
 
 def test_reclose_is_a_contender_with_its_steps_ratios_and_fit(monkeypatch):
@@ -138,14 +141,15 @@ def test_a_stopped_contender_makes_its_ratios_bounds(monkeypatch):
 
 
 def test_ratio_keys_keep_the_committed_order():
-    table = {c: summarise([finished(1.0 + i)]) for i, c in enumerate(CONTENDERS)}
+    table = {c: summarise([finished(1.0 + i)]) for i, c in enumerate((*CONTENDERS, "verify"))}
     entry = size_entry(run.SIZES["S"], table, {})
     committed = [k for k in COMMITTED["sizes"]["S"] if "_over_" in k]
     ours = [k for k in entry if "_over_" in k]
     assert ours[:len(committed)] == committed  # what results.json holds keeps its order
     for first in ("close_over_floor", "openpyxl_over_close", "libreoffice_over_close"):
         assert first in ours
-    assert ours[-2:] == ["reclose_over_floor", "reclose_over_close"]  # extensions come last
+    assert ours[-3:] == ["reclose_over_floor", "reclose_over_close",  # extensions come last
+                         "verify_over_floor"]
 
 
 # --- the table ----------------------------------------------------------------------------
@@ -163,8 +167,8 @@ def test_the_table_states_runs_bounds_and_the_harness_time(monkeypatch):
     assert "S=2/M=2/L=2 for sopfin's commands" in text
     assert "S=1/M=1/L=1 for openpyxl and LibreOffice" in text
     assert "60 s for openpyxl and LibreOffice" in text
-    assert ("The whole run took 400 s (setup 1 s, close 27 s, re-close 158 s, dollarize 21 s, "
-            "floor 6 s, openpyxl 60 s, LibreOffice 110 s, other 17 s).") in text
+    assert ("The whole run took 400 s (setup 1 s, close 27 s, re-close 158 s, verify 15 s, "
+            "dollarize 21 s, floor 6 s, openpyxl 60 s, LibreOffice 110 s, other 2 s).") in text
 
 
 def test_the_table_still_renders_the_committed_record():
