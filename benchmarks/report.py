@@ -73,7 +73,9 @@ RATIOS = (("close_over_floor", "close", "floor"),
           ("libreoffice_over_dollarize", "libreoffice", "dollarize"),
           ("reclose_over_floor", "reclose", "floor"),
           ("reclose_over_close", "reclose", "close"),
-          ("verify_over_floor", "verify", "floor"))  # once a verify contender runs
+          ("verify_over_floor", "verify", "floor"),  # once a verify contender runs
+          ("diff_over_floor", "diff", "floor"),
+          ("check_over_floor", "check", "floor"))
 
 # (key, size, contender, statistic): single figures a size entry carries where they apply;
 # small plans must close in under a second, interpreter start included

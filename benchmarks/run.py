@@ -19,6 +19,9 @@ are recorded:
 * ``dollarize``: ``sopfin dollarize --json`` end to end on a fresh copy;
 * ``verify``: ``sopfin verify -v`` on the workbook that repetition's close wrote (one
   version), for ``verify_over_floor``;
+* ``diff``: ``sopfin diff PATH v1 v2`` on the workbook the re-close wrote (two versions), for
+  ``diff_over_floor``;
+* ``check``: ``sopfin check`` on the workbook the close wrote, for ``check_over_floor``;
 * ``floor``: python-calamine reading the input sheets and nothing else, a stand-alone script
   (``benchmarks/floor.py``) whose process imports neither sopfin nor pandas;
 * ``openpyxl``: openpyxl loads the plan, writes the values of sopfin's output sheets, saves;
@@ -137,8 +140,8 @@ def output_values(plan: Path) -> Path:
     if target.exists():
         return target
     from sopfin import layout
-    from sopfin.plan.checks import validate
     from sopfin.engine.dollarize import dollarize
+    from sopfin.plan.checks import validate
     from sopfin.plan.read import parse_plan
     from sopfin.render import render_outputs
     from sopfin.xlsx.read import read_raw_sheets
@@ -235,10 +238,18 @@ def run_closes(size: Size, plan: Path, work: Path, limits: Limits,
         shutil.copyfile(closed, again)
         forced = close_command(again, "--force")
         samples["reclose"] = require_published(measure(forced, limits.ours), 2)
+        if samples["reclose"].ok and "diff" not in skip:
+            samples["diff"] = measure(sopfin_command("diff", again, "v1", "v2"), limits.ours)
         again.unlink(missing_ok=True)
     if "verify" not in skip:
         samples["verify"] = measure(verify_command(closed), limits.ours)
+    if "check" not in skip:
+        samples["check"] = measure(sopfin_command("check", closed), limits.ours)
     return samples, closed
+
+
+def sopfin_command(command: str, path: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "sopfin.cli", command, str(path), *extra]
 
 
 def run_others(size: Size, plan: Path, values: Path, closed: Path | None, work: Path,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-OURS = ("close", "reclose", "verify", "dollarize", "floor")
+OURS = ("close", "reclose", "verify", "diff", "check", "dollarize", "floor")
 OTHERS = ("openpyxl", "libreoffice")
-LABELS = {"close": "close", "reclose": "re-close", "verify": "verify",
+LABELS = {"close": "close", "reclose": "re-close", "verify": "verify", "diff": "diff",
+          "check": "check",
           "dollarize": "dollarize", "floor": "floor", "openpyxl": "openpyxl",
           "libreoffice": "LibreOffice"}
 

@@ -80,7 +80,8 @@ def test_step_medians_keep_every_step_seen():
 def fake_runs(capped: tuple[str, ...] = ()) -> dict[str, list[Sample]]:
     """Two runs of sopfin's contenders and the floor, one of each alternative."""
     timings = "timings: read 0.5s, reconcile 2.0s, write 1.0s (total 3.5s)"
-    base = {"close": 4.0, "reclose": 9.0, "verify": 2.0, "dollarize": 3.0, "floor": 0.5,
+    base = {"close": 4.0, "reclose": 9.0, "verify": 2.0, "diff": 1.5, "check": 1.0,
+            "dollarize": 3.0, "floor": 0.5,
             "openpyxl": 20.0,
             "libreoffice": 25.0}
     return {name: [stopped() if name in capped else finished(secs + rep, stderr=timings)
@@ -141,15 +142,16 @@ def test_a_stopped_contender_makes_its_ratios_bounds(monkeypatch):
 
 
 def test_ratio_keys_keep_the_committed_order():
-    table = {c: summarise([finished(1.0 + i)]) for i, c in enumerate((*CONTENDERS, "verify"))}
+    ours_too = (*CONTENDERS, "verify", "diff", "check")
+    table = {c: summarise([finished(1.0 + i)]) for i, c in enumerate(ours_too)}
     entry = size_entry(run.SIZES["S"], table, {})
     committed = [k for k in COMMITTED["sizes"]["S"] if "_over_" in k]
     ours = [k for k in entry if "_over_" in k]
     assert ours[:len(committed)] == committed  # what results.json holds keeps its order
     for first in ("close_over_floor", "openpyxl_over_close", "libreoffice_over_close"):
         assert first in ours
-    assert ours[-3:] == ["reclose_over_floor", "reclose_over_close",  # extensions come last
-                         "verify_over_floor"]
+    assert ours[-5:] == ["reclose_over_floor", "reclose_over_close",  # extensions come last
+                         "verify_over_floor", "diff_over_floor", "check_over_floor"]
 
 
 # --- the table ----------------------------------------------------------------------------
@@ -168,7 +170,8 @@ def test_the_table_states_runs_bounds_and_the_harness_time(monkeypatch):
     assert "S=1/M=1/L=1 for openpyxl and LibreOffice" in text
     assert "60 s for openpyxl and LibreOffice" in text
     assert ("The whole run took 400 s (setup 1 s, close 27 s, re-close 158 s, verify 15 s, "
-            "dollarize 21 s, floor 6 s, openpyxl 60 s, LibreOffice 110 s, other 2 s).") in text
+            "diff 12 s, check 9 s, dollarize 21 s, floor 6 s, openpyxl 60 s, LibreOffice 110 s, "
+            "other 0 s).") in text
 
 
 def test_the_table_still_renders_the_committed_record():
