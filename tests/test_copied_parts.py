@@ -127,7 +127,13 @@ def test_an_output_sheet_patched_with_its_crc_made_to_fit_is_rebuilt_as_typed_ov
     result = close_again(patched, allow_unexplained=True)
     assert layout.REVENUE not in result.written.copied
     assert set(result.written.copied) >= OUTPUTS - {layout.REVENUE, layout.ISSUES}
-    assert sheet_xml(patched)[layout.REVENUE] == before
+    assert without_title(sheet_xml(patched)[layout.REVENUE]) == without_title(before)
+
+
+def without_title(xml: bytes) -> bytes:
+    """A sheet's XML without its title row: a rebuild a minute later says so there (and in
+    that row's fingerprint)."""
+    return re.sub(rb'<row r="1"[ >].*?</row>', b"", xml, count=1, flags=re.S)
 
 
 def test_a_file_saved_by_libreoffice_is_built_again_whole(book, soffice, tmp_path):
