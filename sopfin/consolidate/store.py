@@ -64,8 +64,9 @@ TRANSLATION = """
 WITH balance AS (
     SELECT unit, month, sum(local_value) AS local_value, sum(value) AS at_closing
     FROM translated WHERE measure = 'inventory_value' GROUP BY unit, month),
-average AS (
-    SELECT DISTINCT r.unit, r.month, r.rate FROM unit_rates r WHERE r.measure <> 'inventory_value'),
+average AS (  -- the flows' rate: one per unit and month (unit counts take 1.0, not it)
+    SELECT DISTINCT r.unit, r.month, r.rate FROM unit_rates r
+    WHERE r.measure <> 'inventory_value' AND r.measure NOT LIKE '%_units'),
 moves AS (
     SELECT b.unit, b.month,
            b.at_closing - lag(b.at_closing) OVER w
