@@ -5,8 +5,10 @@ Tables: ``consolidation`` (the reporting currency), ``units`` (one row per workb
 functional currency, scenario, months, ledger head, whether its figures are included),
 ``facts`` (unit, family, month, measure, value in the functional currency), ``fx`` (the
 rates) and ``bridge`` (the revenue bridge of each unit, in the reporting currency). The view
-``translated`` gives every included fact in the reporting currency: flows at the month's
-average rate, the inventory value (a balance) at the month's closing rate; units stay units.
+``month_rates`` holds each unit's two rates per month (1.0 for a unit that reports in the
+reporting currency); ``translated`` gives every included fact in the reporting currency: flows
+at the month's average rate, the inventory value (a balance) at the month's closing rate;
+units stay units.
 Units are added one at a time, as their workers finish, so no more than one unit's facts is
 held in Python.
 """
@@ -35,13 +37,19 @@ CREATE TABLE fx (currency VARCHAR, month VARCHAR, average DOUBLE, closing DOUBLE
 CREATE TABLE bridge (unit VARCHAR, budget_revenue DOUBLE, price DOUBLE, quantity DOUBLE,
                      mix DOUBLE, new DOUBLE, discontinued DOUBLE, other DOUBLE,
                      overrides DOUBLE, plan_revenue DOUBLE);
+CREATE VIEW month_rates AS
+SELECT k.unit, k.month,
+       CASE WHEN u.currency = c.reporting_currency THEN 1.0 ELSE fx.average END AS average,
+       CASE WHEN u.currency = c.reporting_currency THEN 1.0 ELSE fx.closing END AS closing
+FROM (SELECT DISTINCT unit, month FROM facts) k
+JOIN units u ON u.unit = k.unit CROSS JOIN consolidation c
+LEFT JOIN fx ON fx.currency = u.currency AND fx.month = k.month;
 CREATE VIEW unit_rates AS
 SELECT f.unit, f.month, f.measure,
-       CASE WHEN u.currency = c.reporting_currency OR f.measure LIKE '%_units' THEN 1.0
-            WHEN f.measure = 'inventory_value' THEN fx.closing ELSE fx.average END AS rate
+       CASE WHEN f.measure LIKE '%_units' THEN 1.0
+            WHEN f.measure = 'inventory_value' THEN m.closing ELSE m.average END AS rate
 FROM (SELECT DISTINCT unit, month, measure FROM facts) f
-JOIN units u ON u.unit = f.unit CROSS JOIN consolidation c
-LEFT JOIN fx ON fx.currency = u.currency AND fx.month = f.month;
+JOIN month_rates m ON m.unit = f.unit AND m.month = f.month;
 CREATE VIEW translated AS
 SELECT f.unit, f.family, f.month, f.measure, f.value AS local_value, f.value * r.rate AS value
 FROM facts f JOIN units u ON u.unit = f.unit AND u.included
@@ -64,14 +72,11 @@ TRANSLATION = """
 WITH balance AS (
     SELECT unit, month, sum(local_value) AS local_value, sum(value) AS at_closing
     FROM translated WHERE measure = 'inventory_value' GROUP BY unit, month),
-average AS (  -- the flows' rate: one per unit and month (unit counts take 1.0, not it)
-    SELECT DISTINCT r.unit, r.month, r.rate FROM unit_rates r
-    WHERE r.measure <> 'inventory_value' AND r.measure NOT LIKE '%_units'),
 moves AS (
     SELECT b.unit, b.month,
            b.at_closing - lag(b.at_closing) OVER w
-           - (b.local_value - lag(b.local_value) OVER w) * a.rate AS difference
-    FROM balance b LEFT JOIN average a USING (unit, month)
+           - (b.local_value - lag(b.local_value) OVER w) * m.average AS difference
+    FROM balance b JOIN month_rates m USING (unit, month)
     WINDOW w AS (PARTITION BY b.unit ORDER BY b.month))
 SELECT unit, coalesce(sum(difference), 0) AS translation_difference FROM moves GROUP BY unit
 """
