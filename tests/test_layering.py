@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sopfin"
 FORBIDDEN = {"xlwings", "openpyxl", "lxml", "zipfile", "python_calamine", "xlsxwriter", "win32com"}
 # The edge (adapters, doors) and the orchestration above it (pipeline, publish, verify, and
 # the ledger as a workbook holds it), which run the core's steps against a workbook.
-EDGE = ("sopfin/xlsx/", "sopfin/excel/", "sopfin/live", "sopfin/cli.py", "sopfin/pipeline.py",
+EDGE = ("sopfin/xlsx/", "sopfin/excel/", "sopfin/live", "sopfin/cli/", "sopfin/pipeline.py",
         "sopfin/close/publish.py", "sopfin/close/verify.py", "sopfin/close/published.py",
         "sopfin/api.py", "sopfin/__init__.py", "sopfin/__main__.py",
         "sopfin/consolidate/unit.py", "sopfin/consolidate/run.py", "sopfin/consolidate/report.py",
