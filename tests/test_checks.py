@@ -7,7 +7,8 @@ import inspect
 from plan_tables import base, raw_sheets, set_cell
 from sopfin.model import CellRef, IssueCode, Severity
 from sopfin.plan.checks import CHECKS, validate
-from sopfin.plan.read import ISSUES_PER_CODE, parse_plan
+from sopfin.plan.issue_log import ISSUES_PER_CODE
+from sopfin.plan.read import parse_plan
 
 
 def check(grids):

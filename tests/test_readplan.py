@@ -10,7 +10,8 @@ import pytest
 from plan_tables import BASE, base, raw_sheets, set_cell, sheets, write_xlsx
 from sopfin import layout
 from sopfin.model import CellRef, IssueCode, Severity, XlError
-from sopfin.plan.read import ISSUES_PER_CODE, parse_plan
+from sopfin.plan.issue_log import ISSUES_PER_CODE
+from sopfin.plan.read import parse_plan
 from sopfin.xlsx.read import read_raw_sheets, workbook_sheet_names
 
 

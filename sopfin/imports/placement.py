@@ -15,7 +15,9 @@ from sopfin import layout
 from sopfin.imports.transform import ImportResult
 from sopfin.layout import InputSheet, cell_name
 from sopfin.model import CellRef, Issue, IssueCode, Severity
-from sopfin.plan.read import IssueLog, read_header, table_end
+from sopfin.plan.headers import read_header
+from sopfin.plan.issue_log import IssueLog
+from sopfin.plan.read import table_end
 
 # The import's key names -> the sheet's headers.
 HEADERS = {"family": "Family", "measure": "Measure", "scenario": "Scenario",

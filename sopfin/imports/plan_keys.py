@@ -18,7 +18,7 @@ import duckdb
 from sopfin.imports.duck import amounts_sql, amounts_text, one_row, register, row_list
 from sopfin.imports.mapping import ImportMap
 from sopfin.model import Issue, IssueCode, Severity, SourceRow
-from sopfin.plan.read import suggest_name
+from sopfin.plan.issue_log import suggest_name
 
 # The plan's Opex lines: department -> its accounts.
 OpexLines = Mapping[str, Collection[str]]

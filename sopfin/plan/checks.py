@@ -29,10 +29,10 @@ import numpy as np
 from sopfin import layout
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, sheet_row
 from sopfin.plan.channels import check_budget_channels
+from sopfin.plan.issue_log import ISSUES_PER_CODE, IssueLog
+from sopfin.plan.issue_log import suggest_name as _suggest
 from sopfin.plan.opex_checks import OPEX_CHECKS
 from sopfin.plan.overflow import check_number_sizes
-from sopfin.plan.read import ISSUES_PER_CODE, IssueLog
-from sopfin.plan.read import suggest_name as _suggest
 from sopfin.plan.textlimits import check_key_lengths
 
 Check = Callable[[Plan], list[Issue]]

@@ -40,8 +40,10 @@ from sopfin.close.cost_variances import (
 )
 from sopfin.layout import column_letter
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity
+from sopfin.plan.headers import header_key, key_name
+from sopfin.plan.issue_log import IssueLog
 from sopfin.plan.overflow import FIX, MAX_AMOUNT
-from sopfin.plan.read import IssueLog, SheetGrid, header_key, key_name, read_numbers
+from sopfin.plan.read import SheetGrid, read_numbers
 
 if TYPE_CHECKING:
     from sopfin.plan.finance_sheets import _Known, _Sheet

@@ -37,17 +37,10 @@ from sopfin.layout import InputSheet, column_letter
 from sopfin.model import CellRef, Issue, IssueCode, Keys, Plan, Severity, Table, XlError, sheet_row
 from sopfin.plan.channels import plan_channels, unknown_channel
 from sopfin.plan.cost_sheets import read_costs
+from sopfin.plan.headers import key_name, read_header
+from sopfin.plan.issue_log import IssueLog
 from sopfin.plan.opex_checks import unknown_opex_line
-from sopfin.plan.read import (
-    IssueLog,
-    body_grid,
-    key_name,
-    read_header,
-    read_keys,
-    read_numbers,
-    split_opex_rows,
-    table_end,
-)
+from sopfin.plan.read import body_grid, read_keys, read_numbers, split_opex_rows, table_end
 
 _MONTH_OR_DATE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))(?:-\d{2}(?:[T ].*)?)?$")
 FORECAST_MEASURES = layout.OVERRIDE_MEASURES

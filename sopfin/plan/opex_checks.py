@@ -15,7 +15,7 @@ import numpy as np
 
 from sopfin import layout
 from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, sheet_row
-from sopfin.plan.read import suggest_name as _suggest
+from sopfin.plan.issue_log import suggest_name as _suggest
 
 _FAMILY_DRIVERS = ("units_shipped", "average_inventory_units")
 

@@ -27,21 +27,27 @@ Reading rules, where the contract leaves room:
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import re
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
 
 from sopfin import layout
-from sopfin.layout import InputSheet, cell_name, column_letter
+from sopfin.layout import InputSheet, column_letter
 from sopfin.model import CellRef, Issue, IssueCode, Keys, Plan, Severity, Table, XlError
+from sopfin.plan.headers import (
+    Columns,
+    is_blank,
+    key_name,
+    key_text,
+    month_text,
+    read_header,
+    shown,
+)
+from sopfin.plan.issue_log import IssueLog
 from sopfin.plan.settings import Settings, parse_settings
 
-ISSUES_PER_CODE = 50  # issues kept per code and sheet; the rest are counted in one summary
 REQUIRED_SHEETS = (layout.FAMILIES, layout.DEMAND, layout.PRICES, layout.SUPPLY, layout.STD_COST)
 IDENTIFYING_KEYS = frozenset({"Scenario", "Family", "Channel", "Type", "Measure",
                               *layout.OPEX_LINE_KEYS})
@@ -50,8 +56,6 @@ PLAN_FIELDS = {
     layout.SUPPLY: "supply", layout.OPENING_INVENTORY: "opening", layout.STD_COST: "std_cost",
     layout.PLANNED_VARIANCES: "variances", layout.BUDGET: "budget", layout.OPEX: "opex",
 }
-_NAME_OVERRIDES = {"UoM": "uom"}
-_MONTH_RE = re.compile(layout.MONTH_PATTERN)
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _TRUE_TEXT = frozenset({"true", "yes", "y", "1"})
 _FALSE_TEXT = frozenset({"false", "no", "n", "0"})
@@ -65,61 +69,6 @@ class SheetGrid(Protocol):
 
     @property
     def rows(self) -> list[list[object]]: ...
-
-
-class IssueLog:
-    """Collects issues, keeping the first ``limit`` per code and sheet and counting the rest."""
-
-    def __init__(self, limit: int = ISSUES_PER_CODE) -> None:
-        self.limit = limit
-        self._kept: list[Issue] = []
-        self._counts: Counter[tuple[IssueCode, str]] = Counter()
-        self._severity: dict[tuple[IssueCode, str], Severity] = {}
-
-    def room(self, code: IssueCode, sheet: str) -> int:
-        return max(0, self.limit - self._counts[(code, sheet)])
-
-    def add(self, issue: Issue) -> None:
-        key = (issue.code, issue.sheet)
-        self._counts[key] += 1
-        self._severity.setdefault(key, issue.severity)
-        if self._counts[key] <= self.limit:
-            self._kept.append(issue)
-
-    def extend(self, issues: Sequence[Issue]) -> None:
-        for issue in issues:
-            self.add(issue)
-
-    def count_more(self, code: IssueCode, severity: Severity, sheet: str, n: int) -> None:
-        """Count ``n`` further issues that were not built because the limit is reached."""
-        if n > 0:
-            self._counts[(code, sheet)] += n
-            self._severity.setdefault((code, sheet), severity)
-
-    def issues(self) -> list[Issue]:
-        out = list(self._kept)
-        for (code, sheet), count in self._counts.items():
-            if count > self.limit:
-                out.append(Issue(code, self._severity[(code, sheet)], CellRef(sheet),
-                                 f"\u2026 and {count - self.limit:,} more {code.value} issues "
-                                 "like the ones above", "fix those, then check again",
-                                 more=count - self.limit))
-        return out
-
-
-def suggest_name(name: str, known: Iterable[str]) -> str:
-    """' (did you mean 'X'?)' for a known name equal but for case, or close; else ''."""
-    known = list(known)
-    same = [k for k in known if k.casefold() == name.casefold()]
-    close = same or difflib.get_close_matches(name, known, n=1, cutoff=0.8)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def limit_issues(issues: Sequence[Issue], limit: int = ISSUES_PER_CODE) -> list[Issue]:
-    """Keep the first ``limit`` issues per code and sheet; summarise the rest in one issue."""
-    log = IssueLog(limit)
-    log.extend(issues)
-    return log.issues()
 
 
 # ----------------------------------------------------------------------------- the plan
@@ -191,18 +140,6 @@ def _report_absent(spec: InputSheet, log: IssueLog) -> bool:
     return False
 
 
-def key_name(header: str) -> str:
-    """Layout header -> Plan key or value name: 'ProductLine' -> 'product_line'."""
-    if header in _NAME_OVERRIDES:
-        return _NAME_OVERRIDES[header]
-    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", header).lower()
-
-
-def header_key(value: object) -> str:
-    """How headers are compared: case, spaces and underscores do not matter."""
-    return re.sub(r"[\s_]+", "", str(value)).lower() if value is not None else ""
-
-
 def plan_key_names(spec: InputSheet) -> tuple[str, ...]:
     """Every key column the Plan's table has, present on the sheet or not."""
     names = tuple(key_name(h) for h in spec.keys + spec.optional_keys)
@@ -221,14 +158,6 @@ def empty_table(spec: InputSheet, months: tuple[str, ...]) -> Table:
 
 
 # ----------------------------------------------------------------------------- one table
-@dataclass(frozen=True)
-class Columns:
-    """Where one table's columns sit (0-based), as read from its header row."""
-
-    keys: dict[str, int]  # layout header -> column, for the key columns on the sheet
-    value_names: tuple[str, ...]  # months, or value names ('material', ...)
-    value_idx: tuple[int, ...]  # aligned with value_names
-    width: int  # header cells up to the first blank one
 
 
 def parse_table(rows: Sequence[Sequence[object]], spec: InputSheet, months: tuple[str, ...],
@@ -268,157 +197,9 @@ def body_grid(rows: Sequence[Sequence[object]], width: int, end: int,
 def table_end(rows: Sequence[Sequence[object]], width: int) -> int:
     """Index of the first blank row after the header (the table's last sheet row)."""
     for i in range(1, len(rows)):
-        if all(_is_blank(v) for v in rows[i][:width]):
+        if all(is_blank(v) for v in rows[i][:width]):
             return i
     return len(rows)
-
-
-def _is_blank(value: object) -> bool:
-    return value is None or (type(value) is str and not value.strip())
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def _shown(value: object) -> str:
-    return "a blank cell" if _is_blank(value) else repr(_key_text(value))
-
-
-# ----------------------------------------------------------------------------- headers
-def read_header(spec: InputSheet, header: list[object], months: tuple[str, ...],
-                log: IssueLog) -> tuple[Columns, bool]:
-    """Locate the key and value columns; (columns, True when the header is sound)."""
-    width = next((i for i, v in enumerate(header) if _is_blank(v)), len(header))
-    cells = header[:width]
-    keys: dict[str, int] = {}
-    for i, name in enumerate(spec.keys):
-        if i >= width or header_key(cells[i]) != header_key(name):
-            found = _shown(cells[i]) if i < width else "a blank cell"
-            log.add(Issue(IssueCode.MISSING_COLUMN, Severity.ERROR,
-                          CellRef(spec.name, cell_name(1, i + 1)),
-                          f"expected the column {name!r} here, found {found}; the table must "
-                          f"start in column A with {', '.join(spec.keys)}, in this order",
-                          f"rename this header to {name!r} or insert the column"))
-            return Columns({}, (), (), width), False
-        keys[name] = i
-    col = len(spec.keys)
-    optional = {header_key(h): h for h in spec.optional_keys}
-    while col < width and optional.get(header_key(cells[col])) not in (None, *keys):
-        keys[optional[header_key(cells[col])]] = col
-        col += 1
-    if spec.monthly:
-        names, idx, ok = _month_columns(spec.name, cells, col, months, log)
-    else:
-        names, idx, ok = _value_columns(spec, cells, col, keys, log)
-    return Columns(keys, names, idx, width), ok
-
-
-def _all_headers(spec: InputSheet) -> tuple[str, ...]:
-    return spec.keys + spec.values + spec.optional_values + spec.optional_keys
-
-
-def month_text(value: object) -> str | None:
-    """A month header or EffectiveFrom cell -> 'YYYY-MM' (None when it is not a month)."""
-    if isinstance(value, dt.date):
-        return f"{value.year:04d}-{value.month:02d}"
-    if isinstance(value, str) and _MONTH_RE.match(value.strip()):
-        return value.strip()
-    return None
-
-
-def _month_columns(sheet: str, cells: list[object], col: int, months: tuple[str, ...],
-                   log: IssueLog) -> tuple[tuple[str, ...], tuple[int, ...], bool]:
-    span = f"the {len(months)} months {months[0]} to {months[-1]}"
-    found = [month_text(v) for v in cells[col:]]
-    used = min(len(found), len(months))
-    ok = True
-    for i in range(used):
-        if found[i] is None:
-            ok = False
-            log.add(Issue(IssueCode.MONTH_HEADER_INVALID, Severity.ERROR,
-                          CellRef(sheet, cell_name(1, col + i + 1)),
-                          f"the month header {_shown(cells[col + i])} is not a month; "
-                          f"expected {months[i]!r}",
-                          f"type the header as the text '{months[i]}' (YYYY-MM)"))
-    seen = set(found)
-    missing = [k for k, m in enumerate(months)
-               if m not in seen and not (k < len(found) and found[k] is None)]
-    if missing:
-        listed = ", ".join(months[k] for k in missing[:6])
-        listed += ", \u2026" if len(missing) > 6 else ""
-        log.add(Issue(IssueCode.MONTHS_MISSING, Severity.ERROR,
-                      CellRef(sheet, cell_name(1, col + missing[0] + 1)),
-                      f"{_count(len(missing), 'month')} of the horizon "
-                      f"{'is' if len(missing) == 1 else 'are'} missing ({listed}); expected "
-                      f"{span}, one column each, from column {column_letter(col + 1)}",
-                      f"insert a column headed '{months[missing[0]]}' here"))
-        ok = False
-    elif ok:
-        wrong = next((i for i in range(len(months)) if found[i] != months[i]), None)
-        if wrong is not None:
-            log.add(Issue(IssueCode.MONTHS_OUT_OF_ORDER, Severity.ERROR,
-                          CellRef(sheet, cell_name(1, col + wrong + 1)),
-                          f"found month {found[wrong]} where {months[wrong]} was expected; "
-                          f"the headers must be {span}, in order, one column each",
-                          "put the month columns in order and remove repeated months"))
-            ok = False
-    if ok:
-        for i in range(len(months), len(found)):
-            _report_extra_column(sheet, cells[col + i], found[i], col + i, months, log)
-    return months[:used], tuple(range(col, col + used)), ok
-
-
-def _report_extra_column(sheet: str, value: object, month: str | None, col: int,
-                         months: tuple[str, ...], log: IssueLog) -> None:
-    if month is not None:
-        message = (f"the month {month} is after the plan horizon ({months[0]} to {months[-1]}) "
-                   "and is ignored")
-        fix = "extend 'Horizon (months)' on Settings to include it, or delete the column"
-    else:
-        message = f"the column {_shown(value)} after the last month is ignored"
-        fix = "delete it, or leave a blank column before it (a blank header ends the table)"
-    log.add(Issue(IssueCode.UNKNOWN_COLUMN, Severity.WARNING, CellRef(sheet, cell_name(1, col + 1)),
-                  message, fix))
-
-
-def _value_columns(spec: InputSheet, cells: list[object], col: int, keys: dict[str, int],
-                   log: IssueLog) -> tuple[tuple[str, ...], tuple[int, ...], bool]:
-    wanted = {header_key(v): v for v in spec.values}
-    optional = {header_key(h): h for h in spec.optional_keys}
-    read_elsewhere = {header_key(h) for h in spec.optional_values}
-    found: dict[str, int] = {}
-    ok = True
-    for i in range(col, len(cells)):
-        label, where = header_key(cells[i]), CellRef(spec.name, cell_name(1, i + 1))
-        name = wanted.get(label)
-        if label in read_elsewhere:
-            continue  # optional values are not in the plan's table (StdCost's standards)
-        if name is not None and name in found:
-            ok = False
-            log.add(Issue(IssueCode.UNKNOWN_COLUMN, Severity.ERROR, where,
-                          f"the column {name!r} appears twice (first in "
-                          f"{cell_name(1, found[name] + 1)})", "delete or rename one of them"))
-        elif name is not None:
-            found[name] = i
-        elif optional.get(label) is not None and optional[label] not in keys:
-            keys[optional[label]] = i
-        else:
-            log.add(Issue(IssueCode.UNKNOWN_COLUMN, Severity.WARNING, where,
-                          f"the column {_shown(cells[i])} is not part of the {spec.name} table "
-                          "and is ignored",
-                          f"the columns are {', '.join(_all_headers(spec))}"
-                          "; rename it if it is meant to be one of them"))
-    missing = [v for v in spec.values if v not in found]
-    if missing:
-        ok = False
-        log.add(Issue(IssueCode.MISSING_COLUMN, Severity.ERROR,
-                      CellRef(spec.name, cell_name(1, len(cells) + 1)),
-                      f"the column(s) {', '.join(repr(v) for v in missing)} are missing; "
-                      f"expected the columns {', '.join(spec.keys + spec.values)}",
-                      f"add a column headed {missing[0]!r} here"))
-    names = tuple(key_name(v) for v in spec.values if v in found)
-    return names, tuple(found[v] for v in spec.values if v in found), ok
 
 
 # ----------------------------------------------------------------------------- cells
@@ -466,7 +247,7 @@ def _bad_number(value: object, name: str, where: CellRef) -> Issue:
                      f"expected a number for {name}, found the text {value!r}",
                      f"type it as a number ({as_number:g}), not as text")
     return Issue(IssueCode.NOT_A_NUMBER, Severity.ERROR, where,
-                 f"expected a number for {name}, found {_key_text(value)}",
+                 f"expected a number for {name}, found {key_text(value)}",
                  "type a number, or leave the cell empty for 0")
 
 
@@ -491,7 +272,7 @@ def read_keys(grid: np.ndarray, sheet_rows: np.ndarray, spec: InputSheet, column
         def where(i: int, letter: str = letter) -> CellRef:
             return CellRef(spec.name, f"{letter}{sheet_rows[i]}")
 
-        texts = [v.strip() if type(v) is str else _key_text(v) for v in cells]
+        texts = [v.strip() if type(v) is str else key_text(v) for v in cells]
         for i in [i for i, v in enumerate(cells) if type(v) is XlError]:
             keep[i], texts[i] = False, ""
             log.add(Issue(IssueCode.EXCEL_ERROR, Severity.ERROR, where(i),
@@ -521,35 +302,21 @@ def _key_needed(header: str, grid: np.ndarray, spec: InputSheet, columns: Column
     measure_col = columns.keys.get("Measure")
     if measure_col is None or spec.name == layout.OPEX:
         return [True] * len(grid)
-    opex = [_key_text(v).lower() == layout.OPEX_MEASURE for v in grid[:, measure_col]]
+    opex = [key_text(v).lower() == layout.OPEX_MEASURE for v in grid[:, measure_col]]
     if header in layout.OPEX_LINE_KEYS:
         return opex
     return [not o for o in opex] if header in ("Family", "Channel") else [True] * len(grid)
 
 
-def _key_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
 def _active(value: object, where: CellRef, log: IssueLog) -> str:
     """Families.Active -> 'TRUE' / 'FALSE' (blank = TRUE)."""
-    text = _key_text(value).lower()
+    text = key_text(value).lower()
     if not text or text in _TRUE_TEXT:
         return "TRUE"
     if text in _FALSE_TEXT:
         return "FALSE"
     log.add(Issue(IssueCode.VALUE_INVALID, Severity.ERROR, where,
-                  f"Active must be TRUE or FALSE, found {_shown(value)}",
+                  f"Active must be TRUE or FALSE, found {shown(value)}",
                   "type TRUE or FALSE (blank means TRUE)"))
     return "TRUE"
 
@@ -557,7 +324,7 @@ def _active(value: object, where: CellRef, log: IssueLog) -> str:
 def _rate(value: object, header: str, where: CellRef, log: IssueLog) -> str | None:
     """Opex.Rate or Headcount -> the number as text ('' when blank); None (reported) for
     anything else."""
-    if _is_blank(value):
+    if is_blank(value):
         return ""
     if type(value) in (int, float):
         return repr(float(value))  # type: ignore[arg-type]
@@ -575,7 +342,7 @@ def _effective_from(grid: np.ndarray, sheet_rows: np.ndarray, col: int | None, s
     letter = column_letter(col + 1)
     for i, value in enumerate(grid[:, col]):
         month = month_text(value)
-        if _is_blank(value):
+        if is_blank(value):
             texts.append("")
             literals.append(f'"{value or ""}"')
         elif month is not None:
@@ -586,10 +353,10 @@ def _effective_from(grid: np.ndarray, sheet_rows: np.ndarray, col: int | None, s
             log.add(Issue(IssueCode.VALUE_INVALID, Severity.ERROR,
                           CellRef(sheet, f"{letter}{sheet_rows[i]}"),
                           "EffectiveFrom must be a month (YYYY-MM) or blank, found "
-                          f"{_shown(value)}",
+                          f"{shown(value)}",
                           "type the month as text, e.g. '2027-03', or leave it blank for "
                           "'from the start'"))
-            texts.append(_key_text(value))
+            texts.append(key_text(value))
             literals.append('""')
     return {"effective_from": texts, "effective_from_literal": literals}
 
