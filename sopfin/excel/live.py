@@ -19,7 +19,8 @@ redrawn on the next run). Replaced sheets are written in place, not swapped for 
 so formulas elsewhere that point at them keep pointing at them.
 
 What goes through ``.api`` (Excel's object model, no xlwings wrapper in classic xlwings):
-each feature has its own ``_api_*`` function below, and nothing else touches ``.api``.
+each feature has its own ``api_*`` function in ``sopfin.excel.live_api``, and nothing else
+touches ``.api``; writing a sheet is ``sopfin.excel.live_write``.
 The workbook is never saved unless ``save=True``.
 
 Limits: a hashed protection password (``SheetProtection.hash_value``) cannot be handed to
@@ -32,20 +33,24 @@ written without it.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from sopfin.close.digests import FormulaCell
-from sopfin.excel.live_page import apply_page_setup
+from sopfin.excel.live_api import (
+    api_hide_name,
+    api_protected,
+    api_structure_protected,
+    api_very_hidden,
+    api_visibility,
+)
+from sopfin.excel.live_write import Undo, quiet_app, write_sheet
 from sopfin.layout import OWNER_MARK_NAME, WORKBOOK_ID_NAME, cell_name, is_owner_mark_value
 from sopfin.model import XlError
-from sopfin.sheetspec import STYLE_FORMATS, Block, SheetSpec, Style
+from sopfin.sheetspec import SheetSpec
 from sopfin.workbook import Cells, CellsRow, Reseal, WorkbookSnapshot, rows_of_cells
 from sopfin.xlsx.errors import SheetNameTakenError, StructureProtectedError
 from sopfin.xlsx.lock import exclusive
@@ -58,11 +63,6 @@ ERROR_CODES = frozenset({
     "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#UNKNOWN!", "#BUSY!",
     "#PYTHON!"})
 SHEET_STATES = ("visible", "hidden", "veryHidden")
-XL_SHEET_VERY_HIDDEN = 2
-_VISIBILITY = {0: "hidden", XL_SHEET_VERY_HIDDEN: "veryHidden"}  # else visible (-1)
-XL_EDGE_BOTTOM, XL_CONTINUOUS = 9, 1
-UNHASHED_PROTECTION = ("sheet '{}': protected without its password (Excel's object model "
-                       "takes a password, not its hash)")
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class LiveWorkbook:
         return WorkbookSnapshot(self)
 
     def check_writable(self) -> None:
-        if _api_structure_protected(self.book):
+        if api_structure_protected(self.book):
             raise StructureProtectedError(self.name)
 
     def exclusive(self) -> AbstractContextManager[None]:
@@ -114,7 +114,7 @@ class LiveWorkbook:
         return {s.name for s in self.book.sheets if _is_owned(s)}
 
     def sheet_states(self) -> dict[str, str]:
-        return {s.name: _api_visibility(s) for s in self.book.sheets}
+        return {s.name: api_visibility(s) for s in self.book.sheets}
 
     def _sheets(self, names: Iterable[str]) -> list[Any]:
         by_name = {s.name: s for s in self.book.sheets}
@@ -156,7 +156,7 @@ class LiveWorkbook:
 
     def sheet_guards(self, names: Sequence[str]) -> Mapping[str, LiveSheetGuard]:
         return {s.name: LiveSheetGuard("visible" if s.visible else "hidden",
-                                       _api_protected(s))
+                                       api_protected(s))
                 for s in self._sheets(names)}
 
     def sheets_as_written(self, names: Iterable[str]) -> set[str]:
@@ -184,10 +184,10 @@ class LiveWorkbook:
         self.check_writable()
         existing = {s.name.casefold(): s for s in self.book.sheets}
         replace = self._check(specs, existing)
-        undo = _Undo()
+        undo = Undo()
         active = self.book.sheets.active
         warnings: list[str] = []
-        with _quiet(self.book.app):
+        with quiet_app(self.book.app):
             try:
                 targets = []
                 for spec in specs:
@@ -200,9 +200,9 @@ class LiveWorkbook:
                         sheet.clear()
                     targets.append(sheet)
                 for spec, sheet in zip(specs, targets, strict=True):
-                    warnings += _write_sheet(sheet, spec)
+                    warnings += write_sheet(sheet, spec)
                 if workbook_id and self.workbook_id() is None:
-                    _api_hide_name(self.book.names.add(WORKBOOK_ID_NAME, f'="{workbook_id}"'))
+                    api_hide_name(self.book.names.add(WORKBOOK_ID_NAME, f'="{workbook_id}"'))
                 chosen = [t for s, t in zip(specs, targets, strict=True) if s.selected]
                 active = chosen[-1] if chosen else active  # e.g. the new Recon tab
             except BaseException:
@@ -240,7 +240,7 @@ class LiveWorkbook:
         sheets = self.book.sheets
         sheet = sheets.add(spec.name, after=sheets[len(sheets) - 1])
         if spec.owned:
-            _api_hide_name(sheet.names.add(OWNER_MARK_NAME, "=TRUE"))
+            api_hide_name(sheet.names.add(OWNER_MARK_NAME, "=TRUE"))
         return sheet
 
 
@@ -276,254 +276,6 @@ def _is_owned(sheet: Any) -> bool:
     return False
 
 
-# ----------------------------------------------------------------------------- writing
-class _Undo:
-    """What to put back if a write fails midway."""
-
-    def __init__(self) -> None:
-        self.added: list[Any] = []
-        self.kept: list[tuple[Any, str, Any]] = []
-
-    def keep(self, sheet: Any) -> None:
-        used = sheet.used_range
-        self.kept.append((sheet, used.address, used.formula))
-
-    def rollback(self) -> None:
-        for sheet in reversed(self.added):
-            sheet.delete()
-        for sheet, address, formulas in self.kept:
-            sheet.clear()
-            sheet.range(address).formula = formulas
-
-
-@contextmanager
-def _quiet(app: Any):
-    """Screen updating and automatic calculation off while writing; restored after."""
-    updating, calculation = app.screen_updating, app.calculation
-    app.screen_updating = False
-    app.calculation = "manual"
-    try:
-        yield
-    finally:
-        app.calculation = calculation
-        app.screen_updating = updating
-
-
-def _cell_value(v: Any) -> tuple[Any, bool]:
-    """(what to assign, whether it needs ``.formula``) for one plain cell value."""
-    if v is None:
-        return None, False
-    if isinstance(v, bool | np.bool_):
-        return bool(v), False
-    if isinstance(v, int | np.integer):
-        return int(v), False
-    if isinstance(v, float | np.floating):
-        if math.isnan(v):
-            return None, False
-        if math.isinf(v):
-            return "=#NUM!", True
-        return float(v), False
-    code = getattr(v, "code", None)
-    if isinstance(code, str) and code.startswith("#"):
-        return f"={code}", True  # an error constant can only be entered as a formula
-    text = str(v)
-    return (f"'{text}" if text else None), False
-
-
-def block_payload(block: Block) -> tuple[str, list[list[Any]]]:
-    """('value' | 'formula', the 2-D list to assign to the block's range in one go)."""
-    values = np.asarray(block.values, dtype=object)
-    formulas = None if block.formulas is None else np.asarray(block.formulas, dtype=object)
-    grid, needs_formula = [], formulas is not None
-    for i, row in enumerate(values.tolist()):
-        out = []
-        for j, v in enumerate(row):
-            f = formulas[i, j] if formulas is not None else None
-            if isinstance(f, str) and f:
-                out.append(f if f.startswith("=") else f"={f}")
-                continue
-            cell, as_formula = _cell_value(v)
-            needs_formula |= as_formula
-            out.append(cell)
-        grid.append(out)
-    return ("formula" if needs_formula else "value"), grid
-
-
-def _write_sheet(sheet: Any, spec: SheetSpec) -> list[str]:
-    warnings = []
-    for block in spec.blocks:
-        shape = np.asarray(block.values, dtype=object).shape
-        if not shape[0] or not shape[1]:
-            continue
-        rng = sheet.range((block.row, block.col),
-                          (block.row + shape[0] - 1, block.col + shape[1] - 1))
-        kind, grid = block_payload(block)
-        if kind == "formula":
-            rng.formula = grid
-        else:
-            rng.value = grid
-        _format_block(sheet, block, shape)
-    for col, width in spec.col_widths.items():
-        sheet.range((1, col)).column_width = width
-    for col in spec.hidden_cols:
-        sheet.range((1, col)).column_width = 0  # a column of width 0 is hidden
-    shown = _cell_texts(spec)
-    for link in spec.links:
-        sheet.range(link.cell).add_hyperlink(f"#{link.target}", shown.get(
-            link.cell.replace("$", "").upper(), link.target), link.tooltip or None)
-    _api_row_outline(sheet, outline_runs(spec.row_outline))
-    if spec.tab_color:
-        _api_tab_color(sheet, spec.tab_color)
-    if spec.freeze and any(spec.freeze):
-        sheet.visible = True  # only a visible sheet can be activated to freeze its panes
-        _api_freeze(sheet, *spec.freeze)
-    if spec.state == "hidden":
-        sheet.visible = False
-    elif spec.state == "veryHidden":
-        _api_very_hidden(sheet)
-    else:
-        sheet.visible = True
-    if spec.protection is not None:
-        _api_protect(sheet)
-        if spec.protection.hash_value:
-            warnings.append(UNHASHED_PROTECTION.format(spec.name))
-    if spec.charts:
-        warnings.append(f"sheet '{spec.name}': {len(spec.charts)} chart(s) not drawn in the "
-                        "open workbook; run the file path (sopfin CLI) for charts")
-    if spec.page is not None:
-        warnings += apply_page_setup(sheet, spec)
-    return warnings
-
-
-def outline_runs(row_outline: Mapping[int, int]) -> list[tuple[int, int, int]]:
-    """A sheet's row outline (row -> level) as runs of consecutive rows at one level:
-    (first row, last row, level)."""
-    runs: list[tuple[int, int, int]] = []
-    for row in sorted(row_outline):
-        level = row_outline[row]
-        if runs and runs[-1][1] == row - 1 and runs[-1][2] == level:
-            runs[-1] = (runs[-1][0], row, level)
-        else:
-            runs.append((row, row, level))
-    return runs
-
-
-def _cell_texts(spec: SheetSpec) -> dict[str, str]:
-    """Cell ref -> text of the cells that carry a link (what the link shows)."""
-    wanted = {link.cell.replace("$", "").upper() for link in spec.links}
-    out: dict[str, str] = {}
-    for block in spec.blocks:
-        for i, row in enumerate(np.asarray(block.values, dtype=object).tolist()):
-            for j, v in enumerate(row):
-                ref = cell_name(block.row + i, block.col + j)
-                if ref in wanted and v is not None:
-                    out[ref] = str(v)
-    return out
-
-
-def _format_block(sheet: Any, block: Block, shape: tuple[int, int]) -> None:
-    if block.style is None:
-        return
-    if isinstance(block.style, Style):
-        runs = [(block.row, block.col, block.row + shape[0] - 1, block.col + shape[1] - 1,
-                 block.style)]
-    else:
-        runs = _style_runs(block)
-    for r0, c0, r1, c1, style in runs:
-        _apply_style(sheet.range((r0, c0), (r1, c1)), style)
-
-
-def _style_runs(block: Block) -> list[tuple[int, int, int, int, Style]]:
-    """Per-cell styles as rectangles: runs of one style along a row, merged down columns
-    where consecutive rows have the same run."""
-    runs: list[tuple[int, int, int, int, Style]] = []
-    open_runs: dict[tuple[int, int, Style], int] = {}
-    styles = np.asarray(block.style, dtype=object).tolist()
-    for i, row in enumerate(styles + [[]]):
-        here: list[tuple[int, int, Style]] = []
-        j = 0
-        while j < len(row):
-            k = j
-            while k + 1 < len(row) and row[k + 1] == row[j]:
-                k += 1
-            if row[j] is not None:
-                here.append((j, k, Style(row[j])))
-            j = k + 1
-        for key in list(open_runs):
-            if key not in here:
-                top = open_runs.pop(key)
-                runs.append((block.row + top, block.col + key[0], block.row + i - 1,
-                             block.col + key[1], key[2]))
-        for key in here:
-            open_runs.setdefault(key, i)
-    return runs
-
-
-def _rgb(argb: str) -> tuple[int, int, int]:
-    hex6 = argb[-6:]
-    return int(hex6[0:2], 16), int(hex6[2:4], 16), int(hex6[4:6], 16)
-
-
-def _apply_style(rng: Any, style: Style) -> None:
-    fmt = STYLE_FORMATS[style]
-    if "num_fmt" in fmt:
-        rng.number_format = fmt["num_fmt"]
-    if fmt.get("bold"):
-        rng.font.bold = True
-    if fmt.get("italic"):
-        rng.font.italic = True
-    if "size" in fmt:
-        rng.font.size = fmt["size"]
-    if "color" in fmt:
-        rng.font.color = _rgb(fmt["color"])
-    if "fill" in fmt:
-        rng.color = _rgb(fmt["fill"])
-    if "align" in fmt:
-        rng.horizontal_alignment = fmt["align"]
-    if fmt.get("border_bottom"):
-        _api_bottom_border(rng)
-
-
-# ----------------------------------------------------------------------------- .api, one
-# function per feature classic xlwings has no wrapper for
-def _api_structure_protected(book: Any) -> bool:
-    return bool(book.api.ProtectStructure)
-
-
-def _api_hide_name(name: Any) -> None:
-    name.api.Visible = False
-
-
-def _api_tab_color(sheet: Any, argb: str) -> None:
-    r, g, b = _rgb(argb)
-    sheet.api.Tab.Color = r + g * 256 + b * 65536  # Excel colours are BGR integers
-
-
-def _api_freeze(sheet: Any, rows: int, cols: int) -> None:
-    sheet.activate()
-    window = sheet.book.app.api.ActiveWindow
-    window.FreezePanes = False
-    window.SplitColumn = cols
-    window.SplitRow = rows
-    window.FreezePanes = True
-
-
-def _api_very_hidden(sheet: Any) -> None:
-    sheet.api.Visible = XL_SHEET_VERY_HIDDEN
-
-
-def _api_protected(sheet: Any) -> bool:
-    """Worksheet.ProtectContents; True when the platform's object model cannot tell, so
-    verify never warns about protection it could not read."""
-    try:
-        value = sheet.api.ProtectContents
-    except Exception:  # noqa: BLE001 - any COM/AppleScript failure means "unknown"
-        return True
-    return value if isinstance(value, bool) else True
-def _api_visibility(sheet: Any) -> str:
-    return _VISIBILITY.get(sheet.api.Visible, "visible")
-
-
 def _restore_states(book: Any, specs: Sequence[SheetSpec], states: Mapping[str, str]) -> None:
     """Set the state of the owned sheets named in ``states`` that ``specs`` do not rewrite."""
     rewritten = {s.name.casefold() for s in specs}
@@ -532,24 +284,8 @@ def _restore_states(book: Any, specs: Sequence[SheetSpec], states: Mapping[str, 
         if wanted is None or sheet.name.casefold() in rewritten or not _is_owned(sheet):
             continue
         if wanted == "veryHidden":
-            _api_very_hidden(sheet)
+            api_very_hidden(sheet)
         else:
             sheet.visible = wanted == "visible"
 
 
-def _api_row_outline(sheet: Any, runs: Sequence[tuple[int, int, int]]) -> None:
-    """The sheet's row groups, as the file's outlineLevel: a previous run's groups cleared,
-    then each run of rows set to its level (Excel counts an ungrouped row as level 1, so a
-    row at the file's level k is at OutlineLevel k + 1). Summary rows stay below their
-    detail, Excel's default, as the P&L puts a department's total under its accounts."""
-    sheet.api.Cells.ClearOutline()
-    for first, last, level in runs:
-        sheet.api.Rows(f"{first}:{last}").OutlineLevel = level + 1
-
-
-def _api_protect(sheet: Any) -> None:
-    sheet.api.Protect(DrawingObjects=True, Contents=True, Scenarios=True)
-
-
-def _api_bottom_border(rng: Any) -> None:
-    rng.api.Borders(XL_EDGE_BOTTOM).LineStyle = XL_CONTINUOUS
