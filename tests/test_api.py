@@ -314,6 +314,14 @@ def test_costs_and_approval(served):
     assert (report["version"], report["status"]) == (1, "approved")
     assert report["plan"]["gross_margin"] == pytest.approx(
         report["plan"]["revenue"] - report["plan"]["cogs"], abs=0.01)
+    live = get(base, f"{API}/plan.xlsx/reports/FY2027", live="true").json()["scenarios"]
+    booked = {m: {f[m]["actual"] for f in live.values()} for m in ("revenue", "cogs")}
+    assert {m: {v} for m, v in report["actual"].items() if m != "gross_margin"} == booked
+    assert report["actual"]["revenue"] > 0  # the demo has closed months in FY2027
+    assert report["actual"]["gross_margin"] == pytest.approx(
+        report["actual"]["revenue"] - report["actual"]["cogs"], abs=0.001)
+    later = get(base, f"{API}/plan.xlsx/reports/FY2028").json()
+    assert later["version"] == 1 and set(later["actual"].values()) == {None}
 
 
 def _engine_opex(plan):

@@ -33,6 +33,7 @@ from sopfin.server.books import (
     live_report,
     version_report,
     versions_of,
+    window_actuals,
     window_of,
 )
 from sopfin.server.costs import (
@@ -273,7 +274,16 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
         win = window_of(months, period, _fiscal_start(books, name), "")
         return {"workbook": name, "period": win.label, "months": list(win.months),
                 "version": chosen["version"], "status": chosen["status"],
-                "hash": chosen["entry_hash"], "plan": version_report(snap, win)}
+                "hash": chosen["entry_hash"], "plan": version_report(snap, win),
+                "actual": actuals_now(name, win)}
+
+    def actuals_now(name: str, win: Window) -> dict[str, float | None] | None:
+        """The period's actuals as the workbook holds them now, beside a version's plan;
+        None when the current sheets have errors (their issues are on ``?live=true``)."""
+        try:
+            return window_actuals(books.live(name), win)
+        except PlanIssues:
+            return None
 
     def costs_scope(name: str, period: str, scenario: str | None
                     ) -> tuple[Live, Window, str]:
