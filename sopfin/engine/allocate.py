@@ -4,7 +4,8 @@ driver, and over months, so that the cells add up to the amount to the cent.
 The driver is one weight per row (prior-year actuals, budget units, revenue, headcount, or 1
 for an equal split), or one weight per row and month (a monthly profile). Cents are placed by
 largest remainder (``sopfin.money.round_to_total``): every cell is within a cent of its exact
-share, and the cells sum exactly to the amount.
+share, and the cells sum exactly to the amount. A group's cents (a department's, a family's)
+go on to its lines (accounts, channels) the same way, month by month (``split_to_lines``).
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@ to the cent; written as Budget cells (or shown).
 
 read the plan -> the driver's weights per family (department) and month -> ``sopfin.allocate``
 (largest remainder; for departments then over each one's accounts,
-``sopfin.imports.department_allocation``) -> place the lines on Budget (the window's months of
-that measure replaced) -> write, or with ``dry_run`` only say what would change.
+``sopfin.imports.department_allocation``; on a Budget kept by channel, each family's then over
+its channels, ``sopfin.imports.channel_allocation``) -> place the lines on Budget (the
+window's months of that measure replaced) -> write, or with ``dry_run`` only say what would
+change.
 """
 
 from __future__ import annotations
