@@ -104,6 +104,6 @@ def split_to_lines(shares: Mapping[str, Mapping[str, float]],
 def month_weights(lines: Mapping[str, float | Sequence[float]], j: int) -> dict[str, float]:
     """The lines' weights in month ``j`` (a line's one weight serves every month), or 1 each
     where they are all zero."""
-    weights = {line: max(float(w if isinstance(w, int | float) else w[j]), 0.0)
+    weights = {line: max(float(np.asarray(w).reshape(-1)[0 if np.ndim(w) == 0 else j]), 0.0)
                for line, w in lines.items()}
     return weights if sum(weights.values()) > 0 else dict.fromkeys(weights, 1.0)
