@@ -83,8 +83,11 @@ def allocate_budget(path: str | Path, *, amount: float, by: str, measure: str,
     the families, or (``measure="opex"``, ``to="departments"``) of the departments and their
     accounts, by driver ``by`` over ``window``; written (and recorded on ``_Imports``) unless
     ``dry_run``. The outcome's ``cells`` are row -> month -> amount, ``accounts`` department
-    -> account -> month -> amount. Raises ``ValueError`` for a combination allocate does not
-    do, ``PlanError`` listing every issue of the workbook's data (nothing written)."""
+    -> account -> month -> amount, ``channels`` (a Budget kept by channel) family -> channel
+    -> month -> amount, and ``rows()`` the Budget rows filled, each with its family, channel,
+    department and account (None where the row has none) and its months. Raises
+    ``ValueError`` for a combination allocate does not do, ``PlanError`` listing every issue
+    of the workbook's data (nothing written)."""
     from sopfin.imports.allocation import run_allocate  # the file edge, imported when used
     from sopfin.imports.origin import Origin
 

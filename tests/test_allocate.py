@@ -90,3 +90,38 @@ def test_departments_and_their_accounts_sum_to_the_amount_to_the_cent(amount, tr
         for m, v in row.items():
             assert sum(c for (d2, _, m2), c in cents.items() if (d2, m2) == (d, m)) == \
                 int(np.rint(v * 100))
+
+
+@st.composite
+def families_by_channel(draw):
+    """Families with a driver weight per month (some zero, not all) and channels beneath with
+    a weight per month (a family's channels may all weigh zero in a month: they then share it
+    equally there), as a Budget by channel is allocated."""
+    n_months = draw(st.integers(1, 12))
+    n = draw(st.integers(1, 6))
+    weight = st.sampled_from([0.0, 0.25, 1.0, 7.0, 1e5])
+    weights = draw(st.lists(st.lists(weight, min_size=n_months, max_size=n_months),
+                            min_size=n, max_size=n).filter(lambda w: sum(map(sum, w)) > 0))
+    mix = {f"f{i}": {f"c{j}": draw(st.lists(weight, min_size=n_months, max_size=n_months))
+                     for j in range(draw(st.integers(1, 4)))} for i in range(n)}
+    return {f"f{i}": w for i, w in enumerate(weights)}, mix, n_months
+
+
+@given(amount=st.floats(-1e9, 1e9, allow_nan=False).map(lambda x: round(x, 2)),
+       tree=families_by_channel())
+def test_families_and_their_channels_sum_to_the_amount_to_the_cent(amount, tree):
+    weights, mix, n_months = tree
+    months = tuple(f"2027-{m:02d}" for m in range(1, n_months + 1))
+    cells = allocate_to_lines(amount, weights, mix, months)
+    shares = allocate(amount, weights, months)
+    assert sum(int(np.rint(v * 100)) for channels in cells.values()
+               for row in channels.values() for v in row.values()) == int(np.rint(amount * 100))
+    for family, row in shares.items():
+        for j, (m, v) in enumerate(row.items()):
+            split = {c: cells[family][c][m] for c in mix[family]}
+            assert sum(int(np.rint(x * 100)) for x in split.values()) == int(np.rint(v * 100))
+            w = {c: mix[family][c][j] for c in mix[family]}
+            if sum(w.values()) == 0:
+                w = dict.fromkeys(w, 1.0)  # the channels share the month equally
+            for c, x in split.items():  # each channel within a cent of its exact share
+                assert abs(x - v * w[c] / sum(w.values())) <= 0.01 + 1e-9 * abs(v)

@@ -58,22 +58,3 @@ def test_dry_run_writes_nothing_and_departments_take_only_opex(plan, capsys):
     assert "departments carry opex" in capsys.readouterr().err
     assert plan.read_bytes() == original
 
-
-def test_a_budget_by_channel_is_refused_at_its_channel_column(tmp_path, capsys):
-    """Allocation writes a row per family; a Budget by channel would need the amount split
-    over channels too, which allocate does not guess: one error at the Channel header, and
-    nothing written."""
-    from plan_tables import base, write_xlsx
-
-    grids = base()
-    grids["Budget"] = [["Family", "Measure", "Channel", "2027-01", "2027-02", "2027-03"],
-                       ["P-100", "units", "Retail", 100.0, 100.0, 100.0],
-                       ["P-100", "units", "OEM", 50.0, 50.0, 50.0]]
-    path = write_xlsx(tmp_path / "by-channel.xlsx", grids)
-    original = path.read_bytes()
-    assert main(["allocate", str(path), "--amount", "1000", "--measure", "revenue", "--by",
-                 "equal"]) == 1
-    out = capsys.readouterr()
-    assert "Budget!C1" in out.out + out.err
-    assert "Channel column" in out.out + out.err
-    assert path.read_bytes() == original

@@ -300,6 +300,38 @@ def test_opex_allocation_to_departments_equals_the_clis_and_lands_on_imports(ser
     assert rows["_Imports"].rows[-1][1:3] == ["erp-bot", "api-allocate"]
 
 
+
+def test_allocation_into_a_budget_by_channel_equals_the_clis_and_is_written(served, capsys):
+    """Revenue into a Budget kept by channel, by the plan's revenue: each of the API's lines
+    names its channel, its figures are what ``sopfin allocate --dry-run`` prints for each
+    family's channels, and applied, they are the Budget's cells."""
+    base, plan = served
+    grids = small_plan()
+    grids["Budget"] = [["Family", "Measure", "Channel", "2027-01", "2027-02", "2027-03"],
+                       ["P-100", "units", "Retail", 100, 100, 100],
+                       ["P-100", "units", "OEM", 50, 50, 50]]
+    book = write_xlsx(plan.parent / "channels.xlsx", grids)
+    body = {"amount": 9_999.99, "measure": "revenue", "by": "revenue", "window": "2027-01"}
+    dry = post(base, f"{API}/channels.xlsx/budget/allocate", body, token=READ).json()
+    assert [(ln["family"], ln["channel"], ln["department"]) for ln in dry["lines"]] == [
+        ("P-100", "Retail", None), ("P-100", "OEM", None), ("V-200", "Retail", None)]
+    assert main(["allocate", str(book), "--amount", "9999.99", "--measure", "revenue", "--by",
+                 "revenue", "--window", "2027-01", "--dry-run"]) == 0
+    printed, family = {}, ""
+    for line in capsys.readouterr().out.splitlines()[1:]:
+        name, amount = line.split()[0], float(line.split()[-1].replace(",", ""))
+        family = family if line.startswith("    ") else name
+        if line.startswith("    "):
+            printed[(family, name)] = amount
+    assert printed == {(ln["family"], ln["channel"]): ln["months"]["2027-01"]
+                       for ln in dry["lines"]}
+    assert sum(round(v * 100) for v in printed.values()) == 999_999
+    done = post(base, f"{API}/channels.xlsx/budget/allocate", body, apply="true").json()
+    assert done["applied"] is True and done["lines"] == dry["lines"]
+    grid = read_raw_sheets(book, ["Budget"])["Budget"].rows
+    written = {(r[0], r[2]): r[3] for r in grid[1:] if r[1] == "revenue"}
+    assert written == printed
+
 def test_costs_and_approval(served):
     base, plan = served
     costs = get(base, f"{API}/plan.xlsx/costs", by="family", period="2027-01").json()

@@ -173,9 +173,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("allocate", help="spread a top-down amount over Budget rows by a driver",
                        description="Spread AMOUNT over the families' Budget rows of a measure "
-                                   "(or opex over the departments and, beneath each, its "
-                                   "accounts) for the months of a window, in proportion to a "
-                                   "driver, so the cells sum to the amount to the cent.")
+                                   "(and, on a Budget kept by channel, beneath each family its "
+                                   "channels; or opex over the departments and, beneath each, "
+                                   "its accounts) for the months of a window, in proportion to "
+                                   "a driver, so the cells sum to the amount to the cent.")
     p.add_argument("path", help="the plan workbook")
     p.add_argument("--amount", required=True, type=float, help="the amount to allocate")
     p.add_argument("--measure", required=True, metavar="MEASURE",

@@ -4,7 +4,8 @@ driver, and over months, so that the cells add up to the amount to the cent.
 The driver is one weight per row (prior-year actuals, budget units, revenue, headcount, or 1
 for an equal split), or one weight per row and month (a monthly profile). Cents are placed by
 largest remainder (``sopfin.money.round_to_total``): every cell is within a cent of its exact
-share, and the cells sum exactly to the amount.
+share, and the cells sum exactly to the amount. A group's cents (a department's, a family's)
+go on to its lines (accounts, channels) the same way, month by month (``split_to_lines``).
 """
 
 from __future__ import annotations
@@ -69,23 +70,40 @@ def allocated_total(cells: Mapping[str, object]) -> float:
 
 
 def allocate_to_lines(amount: float, weights: Mapping[str, float | Sequence[float]],
-                      mix: Mapping[str, Mapping[str, float]], months: Sequence[str]
-                      ) -> dict[str, dict[str, dict[str, float]]]:
-    """``amount`` shared by the groups of ``weights`` (departments) over ``months``, then each
-    group's cents of a month shared by its lines (accounts) in proportion to ``mix`` (equally
-    where a group's mix is all zero): group -> line -> month -> cents. Each group gets its
+                      mix: Mapping[str, Mapping[str, float | Sequence[float]]],
+                      months: Sequence[str]) -> dict[str, dict[str, dict[str, float]]]:
+    """``amount`` shared by the groups of ``weights`` (departments, families) over ``months``,
+    then each group's cents of a month shared by its lines (accounts, channels) as
+    ``split_to_lines`` does: group -> line -> month -> cents. Each group gets its
     ``allocate`` share to the cent, and the lines of a month add up to it to the cent."""
     shares = cast(dict[str, dict[str, float]], allocate(amount, weights, months))
+    return split_to_lines(shares, mix)
+
+
+def split_to_lines(shares: Mapping[str, Mapping[str, float]],
+                   mix: Mapping[str, Mapping[str, float | Sequence[float]]]
+                   ) -> dict[str, dict[str, dict[str, float]]]:
+    """Each group's cents of a month (``shares``: group -> month -> cents) shared by its lines
+    in proportion to ``mix`` (group -> line -> one weight, or one weight per month in the
+    order of the group's months), by largest remainder; equally in a month where the group's
+    lines all weigh zero. A group without lines is a ``ValueError`` naming it."""
     out: dict[str, dict[str, dict[str, float]]] = {}
     for group, row in shares.items():
         lines = dict(mix.get(group, {}))
         if not lines:
             raise ValueError(f"row {group!r} has no lines to share its amount")
-        if not sum(max(float(w), 0.0) for w in lines.values()) > 0:
-            lines = dict.fromkeys(lines, 1.0)
         out[group] = {line: {} for line in lines}
-        for month, cents in row.items():
-            split = cast(dict[str, float], allocate(cents, lines))
+        for j, (month, cents) in enumerate(row.items()):
+            weights = month_weights(lines, j)
+            split = cast(dict[str, float], allocate(cents, weights))
             for line, value in split.items():
                 out[group][line][month] = value
     return out
+
+
+def month_weights(lines: Mapping[str, float | Sequence[float]], j: int) -> dict[str, float]:
+    """The lines' weights in month ``j`` (a line's one weight serves every month), or 1 each
+    where they are all zero."""
+    weights = {line: max(float(np.asarray(w).reshape(-1)[0 if np.ndim(w) == 0 else j]), 0.0)
+               for line, w in lines.items()}
+    return weights if sum(weights.values()) > 0 else dict.fromkeys(weights, 1.0)

@@ -4,8 +4,10 @@ to the cent; written as Budget cells (or shown).
 
 read the plan -> the driver's weights per family (department) and month -> ``sopfin.allocate``
 (largest remainder; for departments then over each one's accounts,
-``sopfin.imports.department_allocation``) -> place the lines on Budget (the window's months of
-that measure replaced) -> write, or with ``dry_run`` only say what would change.
+``sopfin.imports.department_allocation``; on a Budget kept by channel, each family's then over
+its channels, ``sopfin.imports.channel_allocation``) -> place the lines on Budget (the
+window's months of that measure replaced) -> write, or with ``dry_run`` only say what would
+change.
 """
 
 from __future__ import annotations
@@ -17,8 +19,15 @@ import numpy as np
 
 from sopfin import layout
 from sopfin.close.window import WindowError, parse_window
-from sopfin.engine.allocate import allocate, allocate_to_lines
+from sopfin.engine.allocate import allocate, allocate_to_lines, split_to_lines
 from sopfin.engine.dollarize import dollarize
+from sopfin.engine.results import Dollarized
+from sopfin.imports.channel_allocation import (
+    budget_by_channel,
+    channel_mix,
+    no_channel,
+    split_equally,
+)
 from sopfin.imports.command import (
     RECORDED,
     ImportUsageError,
@@ -30,6 +39,7 @@ from sopfin.imports.department_allocation import (
     DEPARTMENT_DRIVERS,
     department_weights,
     driver_cell,
+    opex_rows_with_channel,
 )
 from sopfin.imports.origin import Origin
 from sopfin.imports.placement import place_import
@@ -41,6 +51,9 @@ from sopfin.workbook import WorkbookSnapshot
 DRIVERS = ("equal", "budget_units", "revenue", "prior_actuals")
 MEASURES = layout.BUDGET_MEASURES
 TARGETS = ("families", "departments")
+# Where a families driver with nothing to weigh is reported: the sheet its figures come from.
+FAMILY_DRIVER_SHEETS = {"equal": layout.FAMILIES, "budget_units": layout.BUDGET,
+                        "revenue": layout.DEMAND, "prior_actuals": layout.ACTUALS}
 
 
 @dataclass
@@ -56,6 +69,30 @@ class AllocationOutcome(SheetWrite):
     to: str = "families"
     # departments: department -> account -> month -> cents
     accounts: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    # families into a Budget by channel: family -> channel -> month -> cents
+    channels: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    # the families whose channels had no figures of the driver in a month of their share
+    split_equally: tuple[str, ...] = ()
+
+    def rows(self) -> list[dict[str, object]]:
+        """The Budget rows the allocation fills, each with its keys (None where the row has
+        no such key: Family on an opex row, Channel on a Budget without channels) and its
+        cents by month."""
+        if self.to == "departments":
+            return [_row(None, None, dept, account, months)
+                    for dept, accounts in self.accounts.items()
+                    for account, months in accounts.items()]
+        if self.channels:
+            return [_row(family, channel, None, None, months)
+                    for family, channels in self.channels.items()
+                    for channel, months in channels.items()]
+        return [_row(family, None, None, None, months) for family, months in self.cells.items()]
+
+
+def _row(family: str | None, channel: str | None, department: str | None,
+         account: str | None, months: dict[str, float]) -> dict[str, object]:
+    return {"family": family, "channel": channel, "department": department,
+            "account": account, "months": months}
 
 
 def run_allocate(workbook: str | Path, *, amount: float, measure: str, to: str, by: str,
@@ -95,10 +132,6 @@ def _allocate(out: AllocationOutcome, book: WorkbookSnapshot, window: str, dry_r
         out.issues = list(read.issues)
         return
     plan = read.plan
-    by_channel = _budget_by_channel(plan)
-    if by_channel is not None:
-        out.issues.append(by_channel)
-        return
     try:
         win = parse_window(window, plan.months, plan.settings.fiscal_year_start,
                            plan.settings.current_cycle)
@@ -113,7 +146,7 @@ def _allocate(out: AllocationOutcome, book: WorkbookSnapshot, window: str, dry_r
         key_names: tuple[str, ...] = ("family", "measure", "department", "account")
     else:
         lines = _family_lines(out, plan, read, win.months)
-        key_names = ("family", "measure")
+        key_names = ("family", "measure", "channel") if out.channels else ("family", "measure")
     if lines is None:
         return
     result = ImportResult(f"allocate {amount:,.2f} by {by}", "", layout.BUDGET,
@@ -134,21 +167,46 @@ def _allocate(out: AllocationOutcome, book: WorkbookSnapshot, window: str, dry_r
 
 def _family_lines(out: AllocationOutcome, plan: Plan, read: object, months: tuple[str, ...]
                   ) -> tuple[ImportLine, ...] | None:
-    """The families' Budget cells, by the driver; None with the issue when it cannot."""
-    weights = _weights(plan, read, out.driver, months, out.measure)
+    """The families' Budget cells, by the driver (and, on a Budget by channel, beneath each
+    family its channels'); None with the issue when it cannot."""
+    revenue = _plan_revenue(plan) if out.driver == "revenue" else None
+    weights = _weights(plan, read, out.driver, months, out.measure, revenue)
     try:
         out.cells = allocate(out.amount, weights, months)  # type: ignore[assignment]
     except ValueError as exc:
-        out.issues.append(_cannot(out.driver, exc, CellRef(layout.BUDGET)))
+        out.issues.append(_cannot(out, exc, CellRef(FAMILY_DRIVER_SHEETS[out.driver])))
         return None
+    if budget_by_channel(plan):
+        return _channel_lines(out, plan, read, months, revenue)
     return tuple(ImportLine((family, out.measure), m, v)
                  for family, row in out.cells.items() for m, v in row.items())
+
+
+def _channel_lines(out: AllocationOutcome, plan: Plan, read: object, months: tuple[str, ...],
+                   revenue: Dollarized | None) -> tuple[ImportLine, ...] | None:
+    """Each family's cents of a month over its channels (``channel_allocation``)."""
+    actuals = getattr(getattr(read, "finance", None), "actuals", None)
+    mix = channel_mix(plan, actuals, out.driver, months, out.measure, revenue)
+    missing = no_channel(plan, out.cells, mix)
+    if missing:
+        out.issues += missing
+        return None
+    shares = {f: row for f, row in out.cells.items() if f in mix}
+    out.channels = split_to_lines(shares, mix)
+    out.split_equally = tuple(split_equally(shares, mix))
+    return tuple(ImportLine((family, out.measure, channel), m, v)
+                 for family, channels in out.channels.items()
+                 for channel, row in channels.items() for m, v in row.items())
 
 
 def _department_lines(out: AllocationOutcome, plan: Plan, read: object,
                       months: tuple[str, ...]) -> tuple[ImportLine, ...] | None:
     """The departments' opex Budget cells, a row per department and account (Family blank),
     by the driver; None with the issue when it cannot."""
+    by_channel = opex_rows_with_channel(plan)
+    if by_channel:
+        out.issues += by_channel
+        return None
     opex_actuals = getattr(getattr(read, "finance", None), "opex_actuals", None)
     weights = department_weights(plan, opex_actuals, out.driver, months)
     if isinstance(weights, Issue):
@@ -158,7 +216,7 @@ def _department_lines(out: AllocationOutcome, plan: Plan, read: object,
         out.accounts = allocate_to_lines(out.amount, weights.departments, weights.accounts,
                                          months)
     except ValueError as exc:
-        out.issues.append(_cannot(out.driver, exc, driver_cell(plan, out.driver)))
+        out.issues.append(_cannot(out, exc, driver_cell(plan, out.driver)))
         return None
     out.cells = {dept: {m: round(sum(row[m] for row in accounts.values()), 2) for m in months}
                  for dept, accounts in out.accounts.items()}
@@ -167,28 +225,14 @@ def _department_lines(out: AllocationOutcome, plan: Plan, read: object,
                  for account, row in accounts.items() for m, v in row.items())
 
 
-def _cannot(by: str, exc: ValueError, where: CellRef) -> Issue:
+def _cannot(out: AllocationOutcome, exc: ValueError, where: CellRef) -> Issue:
     return Issue(IssueCode.VALUE_INVALID, Severity.ERROR, where,
-                 f"cannot allocate by {by}: {exc}",
+                 f"cannot allocate to {out.to} by {out.driver}: {exc}",
                  "choose another driver (--by equal always works)")
 
 
-def _budget_by_channel(plan: Plan) -> Issue | None:
-    """Allocation writes Budget rows by family: a Budget with a Channel column would need a
-    row per family and channel, which allocate does not choose for the user."""
-    budget = plan.budget
-    if "channel" not in budget.key_names:
-        return None
-    column = budget.key_cols[budget.key_names.index("channel")]
-    return Issue(IssueCode.VALUE_INVALID, Severity.ERROR, CellRef(layout.BUDGET, f"{column}1"),
-                 "allocate writes Budget rows by family, and this Budget has a Channel column: "
-                 "the amount would need splitting over channels as well",
-                 "allocate into a copy whose Budget is by family, or enter the channel rows on "
-                 "Budget (or import them with sopfin import)")
-
-
-def _weights(plan: Plan, read: object, by: str, months: tuple[str, ...], measure: str
-             ) -> dict[str, list[float]]:
+def _weights(plan: Plan, read: object, by: str, months: tuple[str, ...], measure: str,
+             revenue: Dollarized | None) -> dict[str, list[float]]:
     """Family -> one weight per window month: 1 each (equal), the budget's units by month,
     the plan's revenue by month (its reconciled scenario), or the family's actuals of the
     measure over the closed months (a flat profile)."""
@@ -206,9 +250,15 @@ def _weights(plan: Plan, read: object, by: str, months: tuple[str, ...], measure
         totals = _table_weights(actuals, measure, families,
                                 list(range(len(actuals.value_names))))
         return {f: [sum(w)] * len(months) for f, w in totals.items()}
+    d = revenue or _plan_revenue(plan)
+    by_family = d.fam["revenue"][0]
+    return {f: [float(by_family[i, j]) for j in cols] for i, f in enumerate(d.families)}
+
+
+def _plan_revenue(plan: Plan) -> Dollarized:
+    """The plan dollarized in its reconciled scenario (revenue by family and by channel)."""
     d, _ = dollarize(plan, [plan.settings.reconciled_scenario])
-    revenue = d.fam["revenue"][0]
-    return {f: [float(revenue[i, j]) for j in cols] for i, f in enumerate(d.families)}
+    return d
 
 
 def _table_weights(table: object, measure: str, families: list[str], cols: list[int]
@@ -233,8 +283,12 @@ def allocation_lines(out: AllocationOutcome, *, dry_run: bool) -> list[str]:
              f"{len(out.placement.cells) if out.placement else 0}"]
     for family, row in out.cells.items():
         lines.append(f"  {family:<12} {sum(row.values()):>16,.2f}")
-        for account, cells in out.accounts.get(family, {}).items():
-            lines.append(f"    {account:<18} {sum(cells.values()):>12,.2f}")
+        beneath = out.accounts.get(family) or out.channels.get(family, {})
+        for line, cells in beneath.items():
+            lines.append(f"    {line:<18} {sum(cells.values()):>12,.2f}")
+    if out.split_equally:
+        lines.append(f"  split equally over their channels where {out.driver} has no figure "
+                     f"by channel: {', '.join(out.split_equally)}")
     if out.recorded is not None:
         lines.append(RECORDED)
     return lines

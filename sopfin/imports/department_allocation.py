@@ -27,7 +27,7 @@ import numpy as np
 from sopfin import layout
 from sopfin.engine.dollarize import dollarize
 from sopfin.engine.opex import Opex, plan_opex
-from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table
+from sopfin.model import CellRef, Issue, IssueCode, Plan, Severity, Table, sheet_row
 from sopfin.plan.opex_checks import headcount_by_department
 
 DEPARTMENT_DRIVERS = ("equal", "headcount", "prior_actuals", "revenue", "budget_units")
@@ -77,6 +77,24 @@ def driver_cell(plan: Plan, by: str) -> CellRef:
     """Where a driver that weighs nothing is reported: the Headcount header, or sheet Opex."""
     column = _headcount_column(plan) if by == "headcount" else None
     return CellRef(layout.OPEX, f"{column}1" if column else "")
+
+
+def opex_rows_with_channel(plan: Plan) -> list[Issue]:
+    """On a Budget kept by channel the opex rows leave Channel blank (opex is by department
+    and account): each one that names a channel is an error at its Channel cell, since
+    allocate could not tell whether the departments' figure belongs on it."""
+    table = plan.opex_budget
+    if table is None or "channel" not in table.key_names:
+        return []
+    column = table.key_col("channel")
+    keys = table.keys
+    return [Issue(IssueCode.VALUE_INVALID, Severity.ERROR,
+                  CellRef(layout.BUDGET, f"{column}{sheet_row(keys, i)}"),
+                  f"the opex row of {keys['department'][i]} {keys['account'][i]} names channel "
+                  f"{channel!r}: allocating to departments fills opex rows by department and "
+                  "account, which have no channel",
+                  "clear the Channel cell of the opex row")
+            for i, channel in enumerate(keys["channel"].tolist()) if channel]
 
 
 def _headcount_column(plan: Plan) -> str | None:

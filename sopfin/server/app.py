@@ -393,10 +393,8 @@ def create_app(root: Path, tokens: Tokens, *, max_body: int = DEFAULT_MAX_BODY) 
         return {"workbook": name, "amount": out.amount, "measure": out.measure, "to": out.to,
                 "by": out.driver, "period": out.window, "months": list(out.months),
                 "applied": out.written, "recorded": out.recorded is not None,
-                "rows": out.cells,
-                "lines": [{"department": dept, "account": account, "months": months}
-                          for dept, accounts in out.accounts.items()
-                          for account, months in accounts.items()]}
+                "rows": out.cells, "lines": out.rows(),
+                "split_equally": list(out.split_equally)}
 
     return BodyLimit(app, max_body)
 
