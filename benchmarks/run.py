@@ -3,6 +3,7 @@
     python -m benchmarks.run [--sizes S,M,L] [--reps S=10,M=2,L=1] [--others-reps 1]
                              [--timeout 300] [--others-timeout 60] [--full] [--write]
                              [--consolidate 20,100,400] [--year-sizes M] [--year-closes 12]
+                             [--write-speed-size M]
 
 Sizes (families x channels x months x scenarios): S 50x2x24x3, M 1,000x2x36x3,
 L 5,000x2x36x3 (10,000 family-channel rows, 1,080,000 cells per measure). Workbooks are
@@ -39,7 +40,11 @@ also times ``sopfin consolidate`` over that many generated business-unit workboo
 (``benchmarks.consolidate``). After the repetitions, ``--year-sizes`` (default M) runs a year
 of ``--year-closes`` (default 12) closes in a row, each followed by a verify
 (``benchmarks.year``), and records ``year_close_growth`` and ``year_verify_growth`` (the last
-over the first) with the peaks and every run's figures.
+over the first) with the peaks and every run's figures. ``--write-speed-size`` (default M)
+then builds and deflates that size's output sheets once through the compiled row formatter
+and the Python one (``benchmarks.write_speed``) and records ``write_formula_cells_per_s``.
+Last, every performance target (``benchmarks.targets``) is checked against the record and
+listed, with its figure and whether it is met, under ``targets`` and below the table.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ from benchmarks import year
 from benchmarks.measure import close_steps, dollarize_steps, measure, require_published
 from benchmarks.report import Sample, build_results, median_steps, summarise
 from benchmarks.table import OTHERS, OURS, format_table, write_readme
+from benchmarks.targets import evaluate
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -217,6 +223,27 @@ def run_year_of_closes(sizes: list[Size], plans: dict[str, Path], closes: int,
             runs = year.run_year(plans[size.name], Path(tmp), closes, limits.ours)
             out[size.name] = year.year_figures(runs, closes)
     return out
+
+
+def run_write_speed(plan: Path, limits: Limits) -> dict:
+    """Formula cells per CPU second, the XML built and deflated through the compiled row
+    formatter (the Python one when the extension is not built), one pass
+    (``benchmarks.write_speed``)."""
+    print(f"write speed on {plan.name}", flush=True)
+    command = [sys.executable, "-m", "benchmarks.write_speed", str(plan), "--reps", "1",
+               "--formatters", "compiled,python"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
+                          timeout=None if math.isinf(limits.ours) else limits.ours * 4)
+    if done.returncode != 0:
+        print(f"  write speed FAILED {done.stderr[-500:]}", flush=True)
+        return {}
+    figures = json.loads(done.stdout)
+    formatter = "compiled" if "compiled_xml_and_deflate_cpu_s" in figures else "python"
+    return {"write_formatter": formatter, "write_formula_cells": figures["formula_cells"],
+            "write_formula_cells_per_s":
+                figures[f"{formatter}_xml_and_deflate_formula_cells_per_s"],
+            "write_python_formula_cells_per_s":
+                figures["python_xml_and_deflate_formula_cells_per_s"]}
 
 
 def run_closes(size: Size, plan: Path, work: Path, limits: Limits,
@@ -401,6 +428,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="sizes to run a year of closes on (benchmarks.year; '' for none)")
     parser.add_argument("--year-closes", type=int, default=year.CLOSES,
                         help="closes in the year (a smaller number is a quick check)")
+    parser.add_argument("--write-speed-size", default="M",
+                        help="size whose output sheets benchmarks.write_speed builds and "
+                             "deflates once through the compiled formatter ('' for none)")
     parser.add_argument("--write", action="store_true",
                         help="write benchmarks/results.json and the table in README.md")
     return parser.parse_args(argv)
@@ -446,6 +476,11 @@ def main(argv: list[str] | None = None) -> int:
                             command=shlex.join(["python", "-m", "benchmarks.run", *argv]))
     for name, figures in years.items():
         results["sizes"].setdefault(name, {}).update(figures)
+    if args.write_speed_size:
+        name = args.write_speed_size
+        results["sizes"].setdefault(name, {}).update(
+            run_write_speed(plans.get(name) or plan_workbook(SIZES[name]), limits))
+    results["targets"] = evaluate(results)
     total = time.perf_counter() - started
     settings["harness_seconds"] = round(total, 1)
     settings["harness_breakdown_s"] = time_spent(runs, setup, total)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks.targets import targets_table
+
 OURS = ("close", "reclose", "verify", "diff", "check", "dollarize", "floor")
 OTHERS = ("openpyxl", "libreoffice")
 LABELS = {"close": "close", "reclose": "re-close", "verify": "verify", "diff": "diff",
@@ -168,6 +170,9 @@ def legend(results: dict) -> list[str]:
 def format_table(results: dict) -> str:
     """The tables, the legend, the linear fits and the worksheet-function timings."""
     lines = [*main_table(results), "", *steps_table(results), "", *legend(results)]
+    if results.get("targets"):
+        lines += ["", "The performance targets (`benchmarks/targets.py`) against this run:", "",
+                  *targets_table(results["targets"]), ""]
     for c, fit in results.get("linear_fit", {}).items():
         lines.append(f"Linear fit of `{c}` time over cells per measure: "
                      f"{fit['seconds_per_million_cells']} s per million cells + "

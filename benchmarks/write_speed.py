@@ -1,6 +1,7 @@
 """Write throughput: the output sheets of a plan as worksheet XML, deflated, in one process.
 
-    python -m benchmarks.write_speed PLAN.xlsx [--reps 3] [--profile N]
+    python -m benchmarks.write_speed PLAN.xlsx [--reps 3] [--formatters compiled,orjson,python]
+                                               [--profile N]
 
 Renders the plan's output sheets once, then, ``--reps`` times, builds every worksheet part's
 XML (``sopfin.xlsx.sheetxml.worksheet_chunks``) and deflates it as a close does (ISA-L at
@@ -10,8 +11,8 @@ building plus deflating it, in interleaved passes through each row formatter: ``
 (the C extension, ``sopfin.xlsx.rowxml``), ``orjson`` (Python rows, the values written by
 orjson, ``sopfin.xlsx.floattext``) and ``python`` (Python alone). CPU seconds of this
 process, so that other load on the machine counts less; all must give the same bytes (the
-compiled formatter is left out when the extension is not built). ``--profile N`` prints
-the N costliest functions of one pass.
+compiled formatter is left out when the extension is not built; ``--formatters`` picks
+some). ``--profile N`` prints the N costliest functions of one pass.
 """
 
 from __future__ import annotations
@@ -86,11 +87,14 @@ def one_pass(specs: Sequence[SheetSpec], xf: dict, deflate: bool) -> tuple[float
     return time.process_time() - started, " ".join(crcs), size
 
 
+FORMATTERS = ("compiled", "orjson", "python")
+
+
 def timed(specs: Sequence[SheetSpec], xf: dict, reps: int,
-          ) -> tuple[dict[str, dict[str, float]], int]:
+          wanted: Sequence[str] = FORMATTERS) -> tuple[dict[str, dict[str, float]], int]:
     """Best CPU seconds per (formatter, step) over ``reps`` interleaved passes, and the XML
     bytes."""
-    formatters = (["compiled"] if rowxml.available() else []) + ["orjson", "python"]
+    formatters = [f for f in wanted if f != "compiled" or rowxml.available()]
     best: dict[str, dict[str, float]] = {name: {} for name in formatters}
     digests, size = set(), 0
     try:
@@ -115,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("plan")
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--formatters", default=",".join(FORMATTERS),
+                        help="the row formatters to time, comma-separated")
     parser.add_argument("--profile", type=int, default=0)
     args = parser.parse_args(argv)
     specs = output_specs(args.plan)
@@ -124,7 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         profiler = cProfile.Profile()
         profiler.runcall(one_pass, specs, xf, False)
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(args.profile)
-    best, size = timed(specs, xf, args.reps)
+    wanted = [f.strip() for f in args.formatters.split(",") if f.strip()]
+    if unknown := set(wanted) - set(FORMATTERS):
+        parser.error(f"unknown formatter(s): {', '.join(sorted(unknown))}")
+    best, size = timed(specs, xf, args.reps, wanted)
     out: dict[str, object] = {"cells": cells, "formula_cells": formulas, "xml_bytes": size}
     for formatter, steps in best.items():
         for step, seconds in steps.items():

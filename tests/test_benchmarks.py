@@ -389,3 +389,62 @@ def test_a_year_of_closes_reports_the_last_over_the_first():
     assert figures["year"]["verify_ledger_s"] == [0.2, 0.2, 0.2]
     short = year_figures({"close": runs["close"][:2], "verify": runs["verify"][:2]}, 3)
     assert not short["year_complete"] and short["year_close_growth"] is None
+
+
+# --- the targets ----------------------------------------------------------------------------
+
+def test_every_target_gets_its_figure_and_a_status(monkeypatch):
+    from benchmarks.targets import TARGETS, evaluate
+
+    results = fake_results(monkeypatch)
+    results["sizes"]["M"].update({"year_close_growth": 1.05, "year_verify_growth": 1.3,
+                                  "write_formula_cells_per_s": 2_400_000})
+    rows = {r["key"]: r for r in evaluate(results)}
+    assert [r["target"] for r in evaluate(results)] == [t.what for t in TARGETS]
+    assert rows["s_close_s"]["figure"] == 4.5 and rows["s_close_s"]["status"] == "missed"
+    assert rows["year_close_growth"]["status"] == "met"
+    assert rows["year_verify_growth"]["status"] == "missed"
+    assert rows["write_formula_cells_per_s"]["status"] == "met"  # at least 2M
+    assert rows["year_close_peak_growth"]["status"] == "not measured"
+    peak = results["sizes"]["L"]["contenders"]["close"]["peak_mib"]
+    assert rows["close.peak_mib"]["figure"] == peak
+
+
+def test_a_bound_decides_a_target_only_on_the_side_it_bounds(monkeypatch):
+    from benchmarks.targets import Target, evaluate
+
+    results = fake_results(monkeypatch, {"L": ("reclose",)})  # re-close stopped: lower bounds
+    entry = results["sizes"]["L"]
+    assert "reclose_over_close >=" in entry["bounds"]
+    under = Target("under", "L", "reclose_over_close", entry["reclose_over_close"] + 1)
+    over = Target("over", "L", "reclose_over_close", entry["reclose_over_close"] - 1)
+    rows = evaluate(results, (under, over))
+    assert [r["status"] for r in rows] == ["bound", "missed"]  # at least the figure: too much
+    assert rows[0]["bound"] == ">="
+
+
+def test_the_table_lists_the_targets(monkeypatch):
+    from benchmarks.targets import evaluate
+
+    results = fake_results(monkeypatch)
+    results["targets"] = evaluate(results)
+    text = format_table(results)
+    assert "| target | figure | limit | status |" in text
+    assert "| S close, median, interpreter start included | 4.50 s | at most 1.00 s | missed |" \
+        in text
+    assert "| L check / floor | 1.50 | at most 1.30 | missed |" in text  # 1.5 s over 1.0 s
+    assert "| write, formula cells per CPU second with deflate, M | - | at least 2.00M/s | " \
+        "not measured |" in text
+
+
+def test_the_harness_records_write_speed_through_the_chosen_formatters(tiny_plan, capsys):
+    from benchmarks import write_speed
+
+    assert write_speed.main([str(tiny_plan), "--reps", "1", "--formatters", "python"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {k.split("_xml")[0] for k in out if "_xml" in k} == {"python"}
+    figures = run.run_write_speed(tiny_plan, run.Limits(300.0, LIMIT))
+    assert figures["write_formatter"] in ("compiled", "python")
+    assert figures["write_formula_cells"] == out["formula_cells"]
+    assert figures["write_formula_cells_per_s"] > 0
+    assert figures["write_python_formula_cells_per_s"] > 0
