@@ -6,13 +6,15 @@ or its package relationships, stores a part with a compression method other than
 deflate (Excel writes nothing else; BZIP2, LZMA and the rest are refused), or when a part
 would inflate beyond the limits of ``sopfin.xlsx.limits``. Parts that python-calamine reads
 are inflated once here as a stream (it inflates them itself, trusting the declared sizes),
-which also measures how far the cells of an input sheet reach. ``reading`` turns what a
+which also measures how far the cells of an input sheet reach (in one fast search when no
+reference comes near a limit, exactly otherwise). ``reading`` turns what a
 broken part raises while it is read (bad CRC, truncated deflate data, XML that is not
 well-formed, an undefined entity) into the same kind of one-line refusal.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 import zlib
@@ -23,7 +25,7 @@ from xml.etree import ElementTree
 
 from lxml import etree
 
-from sopfin.layout import column_index
+from sopfin.layout import column_index, column_letter
 from sopfin.xlsx.errors import NotAWorkbookError, PackageLimitError, WorkbookError
 from sopfin.xlsx.limits import Limits, LimitSettingError, describe
 from sopfin.xlsx.source import PackageSource, package_of
@@ -118,7 +120,10 @@ def screen_inflated(zf: zipfile.ZipFile, path: Path, names: Iterable[str], limit
     declares; for the worksheet parts in ``sheets``, also refuse cells beyond Excel's grid
     or a grid (rows x columns from A1) over the input cell limit."""
     sheets = set(sheets)
+    nearby = _nearby_pattern(limits)
     for name in names:
+        if name in sheets and nearby is not None and _plainly_within(zf, path, name, nearby):
+            continue
         extent = _Extent() if name in sheets else None
         tail = b""
         with reading(path, name):
@@ -135,6 +140,47 @@ def screen_inflated(zf: zipfile.ZipFile, path: Path, names: Iterable[str], limit
                     for block in _inflate(zf, zf.getinfo(name)):
                         extent.add(block)
             extent.check(path, name, limits)
+
+
+def _plainly_within(zf: zipfile.ZipFile, path: Path, name: str,
+                    nearby: re.Pattern[bytes]) -> bool:
+    """Inflate worksheet ``name`` as ``screen_inflated`` does and tell whether no cell
+    reference in it comes near a limit (``_nearby_pattern``): then its grid is within Excel's
+    and the input cell limit, whatever the exact extent. False at the first reference that
+    might not be: the part is then measured exactly (``_Extent``)."""
+    tail = b""
+    with reading(path, name):
+        for block in _inflate(zf, zf.getinfo(name)):
+            text = tail + block
+            _check_entities(path, name, text)
+            if nearby.search(text) is not None:
+                return False
+            tail = block[-_REF_OVERLAP:]
+    return True
+
+
+@functools.lru_cache(maxsize=8)
+def _nearby_pattern_for(widest: int) -> re.Pattern[bytes]:
+    last = column_letter(widest)
+    wider = ["[A-Z]{3}"]  # columns past ZZ
+    if len(last) == 1:  # any column past Z
+        wider.append("[A-Z]{2}")
+    else:  # two-letter columns past ``last``
+        first, second = last[0], last[1]
+        if first < "Z":
+            wider.append(f"[{chr(ord(first) + 1)}-Z][A-Z]")
+        if second < "Z":
+            wider.append(f"{first}[{chr(ord(second) + 1)}-Z]")
+    return re.compile(rf"""r=["'](?:[A-Z]{{0,3}}[0-9]{{6}}|{"|".join(wider)})""".encode())
+
+
+def _nearby_pattern(limits: Limits) -> re.Pattern[bytes] | None:
+    """What a cell reference that may reach a limit looks like: a row of 100,000 or more, or
+    a column past the widest a grid of 99,999 rows may have under the input cell limit. A
+    part with none is within every limit, and is screened in one pass of a fast search (the
+    pattern starts with a literal). None when the limit is too low for this shortcut."""
+    widest = min(limits.input_cells // (_FAR - 1), 702)  # 702: ZZ
+    return _nearby_pattern_for(widest) if widest >= 26 else None
 
 
 def screen_registry(zf: zipfile.ZipFile, path: Path) -> None:
