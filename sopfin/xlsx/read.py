@@ -132,7 +132,9 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
         wanted = [parts[n] for n in dict.fromkeys(names)
                   if n in parts and parts[n] in package.NameToInfo]
         calamine_parts = _read_by_calamine(package, wanted)
-        screen_inflated(package, where, calamine_parts, limits, wanted)
+        scans = {part: ErrorScan(limits.row_bytes) for part in wanted}
+        scanned = screen_inflated(package, where, calamine_parts, limits, wanted,
+                                  observe=lambda part: scans[part].add)
         screen_registry(package, where)
         with open_package(source):  # what a write refuses in the package, check refuses too
             pass
@@ -144,7 +146,8 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
             with reading(where, part or f"of sheet {name!r}"):
                 rows = _normalised(_calamine_rows(book, name))
                 if part is not None and part in package.NameToInfo:
-                    _place_errors(rows, streamed_error_cells(package, part, limits.row_bytes))
+                    _place_errors(rows, scans[part].cells(package, part) if part in scanned
+                                  else streamed_error_cells(package, part, limits.row_bytes))
             out[name] = RawSheet(name, rows)
     return out
 
@@ -198,30 +201,60 @@ def streamed_error_cells(package: zipfile.ZipFile, part: str,
     """``error_cells`` (and ``uncalculated_cells``) of a worksheet part read a run of whole
     rows at a time, so at most one chunk and one row are held (a row longer than
     ``row_bytes`` is refused)."""
-    found: list[tuple[int, int, XlError | bool]] = []
-    carry = b""
+    scan = ErrorScan(row_bytes)
     with package.open(part) as stream:
         while True:
             data = stream.read(_CHUNK)
-            text = carry + data
-            cut = len(text)  # at the end, everything left
-            if data:
-                end = text.rfind(b"</row>")
-                cut = end + 6 if end >= 0 else 0
-            piece, carry = text[:cut], text[cut:]
-            if len(carry) > row_bytes:
-                raise ValueError(f"a row of more than {row_bytes:,} bytes "
-                                 "(SOPFIN_MAX_ROW_BYTES)")
-            cells: list[tuple[int, int, XlError | bool]] = (
-                list(_marked_cells(piece)) if any(m in piece for m in _ERROR_MARKERS) else [])
-            if b"<f" in piece:
-                cells += uncalculated_cells(piece)
-            if any(cell[0] < 0 for cell in cells):  # cells without references: walk rows
-                with package.open(part) as again:
-                    return list(_error_cells_by_position(again))
-            found += cells
+            scan.add(data)
             if not data:
-                return found
+                break
+    return scan.cells(package, part)
+
+
+class ErrorScan:
+    """The error and uncalculated cells of a worksheet part, from its inflated bytes handed
+    over in order (``add``; empty bytes at the end): each run of whole rows is searched as it
+    comes, so at most one block and one row are held. A row longer than ``row_bytes`` is
+    refused, when the cells are asked for (``cells``)."""
+
+    def __init__(self, row_bytes: int) -> None:
+        self.row_bytes = row_bytes
+        self.found: list[tuple[int, int, XlError | bool]] = []
+        self.carry = b""
+        self.unplaced = False  # a cell without a reference: the rows must be walked
+        self.refused: ValueError | None = None
+
+    def add(self, data: bytes) -> None:
+        if self.refused is not None or self.unplaced:
+            return
+        text = self.carry + data
+        cut = len(text)  # at the end, everything left
+        if data:
+            end = text.rfind(b"</row>")
+            cut = end + 6 if end >= 0 else 0
+        piece, self.carry = text[:cut], text[cut:]
+        if len(self.carry) > self.row_bytes:
+            self.refused = ValueError(f"a row of more than {self.row_bytes:,} bytes "
+                                      "(SOPFIN_MAX_ROW_BYTES)")
+            return
+        cells: list[tuple[int, int, XlError | bool]] = (
+            list(_marked_cells(piece)) if any(m in piece for m in _ERROR_MARKERS) else [])
+        if b"<f" in piece:
+            cells += uncalculated_cells(piece)
+        if any(cell[0] < 0 for cell in cells):
+            self.unplaced = True
+        self.found += cells
+
+    def cells(self, package: zipfile.ZipFile, part: str,
+              ) -> list[tuple[int, int, XlError | bool]]:
+        """(0-based row, 0-based col, value) of every cell found; a part whose cells lack
+        references is walked row by row from ``package``."""
+        if self.refused is not None:
+            raise self.refused
+        if self.unplaced:
+            with package.open(part) as again:
+                return list(_error_cells_by_position(again))
+        return self.found
 
 
 _UNCALCULATED = re.compile(

@@ -18,7 +18,7 @@ import functools
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from xml.etree import ElementTree
@@ -115,15 +115,28 @@ def check_part_size(path: Path, name: str, size: int, compressed: int, limits: L
 
 
 def screen_inflated(zf: zipfile.ZipFile, path: Path, names: Iterable[str], limits: Limits,
-                    sheets: Iterable[str] = ()) -> None:
+                    sheets: Iterable[str] = (),
+                    observe: Callable[[str], Callable[[bytes], None]] | None = None,
+                    ) -> set[str]:
     """Inflate each of ``names`` as a stream, refusing a part that inflates to more than it
     declares; for the worksheet parts in ``sheets``, also refuse cells beyond Excel's grid
-    or a grid (rows x columns from A1) over the input cell limit."""
+    or a grid (rows x columns from A1) over the input cell limit.
+
+    ``observe(part)`` is handed each inflated block of a part of ``sheets`` in order, then
+    empty bytes; returns the parts whose blocks were all handed over, in one pass, with the
+    CRC-32 their entry records (a part measured exactly, or whose CRC differs, is not: its
+    reader reads it again)."""
     sheets = set(sheets)
     nearby = _nearby_pattern(limits)
+    observed: set[str] = set()
     for name in names:
-        if name in sheets and nearby is not None and _plainly_within(zf, path, name, nearby):
-            continue
+        if name in sheets and nearby is not None:
+            seen = observe(name) if observe is not None else None
+            within, whole = _plainly_within(zf, path, name, nearby, seen)
+            if whole and seen is not None:
+                observed.add(name)
+            if within:
+                continue
         extent = _Extent() if name in sheets else None
         tail = b""
         with reading(path, name):
@@ -140,23 +153,33 @@ def screen_inflated(zf: zipfile.ZipFile, path: Path, names: Iterable[str], limit
                     for block in _inflate(zf, zf.getinfo(name)):
                         extent.add(block)
             extent.check(path, name, limits)
+    return observed
 
 
-def _plainly_within(zf: zipfile.ZipFile, path: Path, name: str,
-                    nearby: re.Pattern[bytes]) -> bool:
-    """Inflate worksheet ``name`` as ``screen_inflated`` does and tell whether no cell
-    reference in it comes near a limit (``_nearby_pattern``): then its grid is within Excel's
-    and the input cell limit, whatever the exact extent. False at the first reference that
-    might not be: the part is then measured exactly (``_Extent``)."""
+def _plainly_within(zf: zipfile.ZipFile, path: Path, name: str, nearby: re.Pattern[bytes],
+                    seen: Callable[[bytes], None] | None = None) -> tuple[bool, bool]:
+    """Inflate worksheet ``name`` as ``screen_inflated`` does, handing each block to
+    ``seen``, and tell whether no cell reference in it comes near a limit
+    (``_nearby_pattern``): then its grid is within Excel's and the input cell limit, whatever
+    the exact extent. Stops at the first reference that might not be: the part is then
+    measured exactly (``_Extent``). Also tells whether every block went to ``seen`` with the
+    CRC-32 the entry records."""
     tail = b""
+    info = zf.getinfo(name)
+    crc = 0
     with reading(path, name):
-        for block in _inflate(zf, zf.getinfo(name)):
+        for block in _inflate(zf, info):
             text = tail + block
             _check_entities(path, name, text)
             if nearby.search(text) is not None:
-                return False
+                return False, False
+            if seen is not None:
+                seen(block)
+                crc = zlib.crc32(block, crc)
             tail = block[-_REF_OVERLAP:]
-    return True
+    if seen is not None:
+        seen(b"")
+    return True, crc == info.CRC
 
 
 @functools.lru_cache(maxsize=8)
