@@ -1,6 +1,8 @@
-"""The error-cell scan of an input sheet rides on the screen's one inflate of it: the grids,
-and the refusals, are those of the scan that reads the part again, which still runs for a
-part the screen measured exactly or whose CRC-32 differs from its entry's."""
+"""Reading the input sheets touches each part it needs once and no other: the error-cell
+scan of an input sheet rides on the screen's one inflate of it (the grids, and the
+refusals, are those of the scan that reads the part again, which still runs for a part the
+screen measured exactly or whose CRC-32 differs from its entry's), and calamine is handed an
+excerpt of the package holding only the parts it reads."""
 
 from __future__ import annotations
 
@@ -99,3 +101,34 @@ def test_a_row_over_the_row_limit_is_refused_as_before(tmp_path, capsys, monkeyp
     monkeypatch.setattr(screen, "_nearby_pattern", lambda _limits: None)
     assert main(["check", str(path), "-q"]) == code
     assert capsys.readouterr().err == fused
+
+
+def test_calamine_is_handed_only_the_parts_it_reads(demo_copy, monkeypatch):
+    """On a dollarized workbook the output sheets (most of its bytes) never reach calamine:
+    it gets an excerpt of the input sheets asked for and the parts that are not worksheets,
+    and reads from it what it reads from the whole package."""
+    from python_calamine import CalamineWorkbook
+
+    assert main(["dollarize", str(demo_copy), "-q"]) in (0, 1)
+    handed: list[set[str]] = []
+    original = CalamineWorkbook.from_filelike
+
+    class Spy:
+        @staticmethod
+        def from_filelike(stream):
+            with zipfile.ZipFile(stream) as zf:
+                handed.append(set(zf.namelist()))
+            stream.seek(0)
+            return original(stream)
+
+    monkeypatch.setattr(read, "CalamineWorkbook", Spy)
+    grids = read_raw_sheets(demo_copy, [layout.DEMAND, layout.PRICES])
+    with zipfile.ZipFile(demo_copy) as zf:
+        every = set(zf.namelist())
+        wanted = {part_of(demo_copy, layout.DEMAND), part_of(demo_copy, layout.PRICES)}
+    assert handed == [{n for n in every if "/worksheets/" not in n and n.endswith(
+        (".xml", ".rels"))} | wanted]
+    whole = CalamineWorkbook.from_path(str(demo_copy))
+    for name in (layout.DEMAND, layout.PRICES):
+        expected = whole.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        assert grids[name].rows == [[None if v == "" else v for v in row] for row in expected]
