@@ -63,8 +63,13 @@ _SHEET_WITHOUT_REL = re.compile(
 
 def _calamine_book(package: zipfile.ZipFile, path: Path,
                    parts: Iterable[str]) -> CalamineWorkbook:
-    """calamine over an excerpt of the package that holds only ``parts`` (``_excerpt``)."""
-    excerpt = _excerpt(package, parts)
+    """calamine over an excerpt of the package that holds only ``parts`` (``_excerpt``), or
+    over the whole package when the excerpt would pass the 4 GB a plain zip holds."""
+    try:
+        excerpt: IO[bytes] = _excerpt(package, parts)
+    except OverflowError:
+        excerpt = cast(IO[bytes], package.fp)
+        excerpt.seek(0)
     try:
         return CalamineWorkbook.from_filelike(excerpt)
     except Exception as exc:  # calamine raises several unrelated types for a bad package
@@ -89,7 +94,7 @@ def _excerpt(package: zipfile.ZipFile, parts: Iterable[str]) -> io.BytesIO:
     return buffer
 
 
-def _without_unlinked_sheets(excerpt: io.BytesIO, path: Path) -> io.BytesIO:
+def _without_unlinked_sheets(excerpt: IO[bytes], path: Path) -> io.BytesIO:
     """An in-memory copy of the excerpt whose workbook.xml lists only sheets that have a
     relationship. The file on disk is never touched; used only to read the input sheets, and
     only for an excerpt small enough to copy in memory."""
