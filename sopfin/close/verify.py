@@ -43,7 +43,7 @@ from sopfin.guard.edits import edited_cells
 from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.money import to_cents
 from sopfin.pipeline import RunResult, Timings, check_with_finance, plan_outputs, read_snapshot
-from sopfin.render.recon import snapshot_from_cells
+from sopfin.render.recon import snapshot_from_rows
 from sopfin.workbook import SheetGuardView, Workbook
 
 if TYPE_CHECKING:
@@ -236,14 +236,17 @@ def run_diff(target: str | Path | Workbook, version_a: int, version_b: int) -> A
             f"{book.name}: no version {', '.join(f'v{v:03d}' for v in unknown)}; "
             f"versions present: {held}")
     names = {v: layout.recon_tab_name(v) for v in (version_a, version_b)}
-    cells = book.read_cells(list(names.values()))
-    missing = [n for n in names.values() if not cells.get(n)]
+    with timings.step("read"):
+        rows = book.read_cell_rows(list(names.values()))
+        snapshots = {n: snapshot_from_rows(rows[n]) if n in rows else None
+                     for n in dict.fromkeys(names.values())}
+    missing = [n for n, snapshot in snapshots.items() if snapshot is None]
     if missing:
         out.findings = [finding(IssueCode.MISSING_TAB, 0, CellRef(n),
                                 f"{n} is not in the workbook") for n in missing]
         return out
-    a = snapshot_from_cells(cells[names[version_a]])
-    b = snapshot_from_cells(cells[names[version_b]])
+    a, b = snapshots[names[version_a]], snapshots[names[version_b]]
+    assert a is not None and b is not None
     out.table = diff_snapshots(a, b)
     out.messages += format_diff(out.table, version_a, version_b)
     return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -54,6 +54,7 @@ from sopfin.sheetspec import (
     SheetSpec,
     Style,
 )
+from sopfin.workbook import CellRow
 
 HEADER_FIRST_ROW = 4
 HEADER_LABELS = ("Version", "Cycle", "Status at publish", "Published (UTC)", "Author",
@@ -511,6 +512,51 @@ def snapshot_from_cells(cells: Mapping[str, object],
             continue
         row, col = _position(ref)
         grid.setdefault(row, {})[col] = getattr(value, "value", value)
+    return _snapshot_of(grid, title)
+
+
+def snapshot_from_rows(rows: Iterable[CellRow],
+                       title: str = SNAPSHOT_TITLE) -> MonthTable | None:
+    """``snapshot_from_cells`` of a tab read as its rows (``Workbook.read_cell_rows``),
+    decoding only column A of the rows stored above the section; None when the tab has no
+    cell. Rows are merged as ``read_cells`` merges them: a later non-empty cell wins."""
+    above: list[CellRow] = []  # rows met before the title, kept undecoded
+    below: dict[int, dict[int, object]] = {}
+    columns: dict[str, int] = {}
+    for row in rows:
+        if not below:
+            first = row.values(["A"])[0]
+            if not str(getattr(first, "value", first) or "").startswith(title):
+                above.append(row)
+                continue
+        _add_row(below, row, columns)
+    if not below:
+        if not any(row.cells() for row in above):
+            return None
+        raise ValueError(f"no '{title}' section on the tab")
+    start = min(r for r, line in below.items() if str(line.get(1, "")).startswith(title))
+    grid: dict[int, dict[int, object]] = {}
+    for row in above:  # rows stored out of order may still lie below the title
+        if row.number > start:
+            _add_row(grid, row, columns)
+    for number, line in below.items():
+        grid.setdefault(number, {}).update(line)
+    return _snapshot_of(grid, title)
+
+
+def _add_row(grid: dict[int, dict[int, object]], row: CellRow,
+             columns: dict[str, int]) -> None:
+    line = grid.setdefault(row.number, {})
+    for letters, value in row.cells().items():
+        if isinstance(value, str) and value.startswith(DIGEST_MARKER):
+            continue
+        col = columns.get(letters)
+        if col is None:
+            col = columns[letters] = layout.column_index(letters)
+        line[col] = getattr(value, "value", value)
+
+
+def _snapshot_of(grid: Mapping[int, Mapping[int, object]], title: str) -> MonthTable:
     start = next((r for r in sorted(grid) if str(grid[r].get(1, "")).startswith(title)), None)
     if start is None:
         raise ValueError(f"no '{title}' section on the tab")
@@ -519,6 +565,8 @@ def snapshot_from_cells(cells: Mapping[str, object],
     months: list[str] = []
     for row in sorted(r for r in grid if r > start):
         line = grid[row]
+        if not line:
+            continue
         texts = [line.get(c) for c in range(1, max(line) + 1)]
         if line.keys() == {1}:
             break

@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, BinaryIO, cast
 
 from lxml import etree
 from python_calamine import CalamineWorkbook
@@ -25,9 +25,9 @@ from sopfin.layout import column_index
 from sopfin.model import NO_STORED_RESULT, XlError
 from sopfin.xlsx.errors import NotAWorkbookError
 from sopfin.xlsx.limits import MIB, Limits
-from sopfin.xlsx.package import open_package
+from sopfin.xlsx.package import ZipSink, open_package
 from sopfin.xlsx.screen import open_zip, reading, screen_inflated, screen_registry
-from sopfin.xlsx.source import PackageBytes, PackageSource, package_of
+from sopfin.xlsx.source import PackageSource, package_of
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -61,34 +61,48 @@ _SHEET_WITHOUT_REL = re.compile(
     r"""<(?:\w+:)?sheet\b(?:(?!/>)[^>])*?\br:id=(?:""|'')(?:(?!/>)[^>])*/>""")
 
 
-def _open_book(package: PackageBytes) -> CalamineWorkbook:
-    """calamine over the package bytes, opened once per read of the package (a large package
-    costs calamine a copy of its bytes)."""
-    book = package.readers.get("calamine")
-    if not isinstance(book, CalamineWorkbook):
-        book = package.readers["calamine"] = _calamine_book(package)
-    return book
-
-
-def _calamine_book(package: PackageBytes) -> CalamineWorkbook:
+def _calamine_book(package: zipfile.ZipFile, path: Path,
+                   parts: Iterable[str]) -> CalamineWorkbook:
+    """calamine over an excerpt of the package that holds only ``parts`` (``_excerpt``), or
+    over the whole package when the excerpt would pass the 4 GB a plain zip holds."""
     try:
-        return CalamineWorkbook.from_filelike(package.stream())
+        excerpt: IO[bytes] = _excerpt(package, parts)
+    except OverflowError:
+        excerpt = cast(IO[bytes], package.fp)
+        excerpt.seek(0)
+    try:
+        return CalamineWorkbook.from_filelike(excerpt)
     except Exception as exc:  # calamine raises several unrelated types for a bad package
         first = exc
     try:  # a sheet entry without a relationship (Excel repairs it) stops calamine: skip it
-        return CalamineWorkbook.from_filelike(_without_unlinked_sheets(package))
+        return CalamineWorkbook.from_filelike(_without_unlinked_sheets(excerpt, path))
     except Exception:  # the sanitised copy fails too: report the original fault
-        raise WorkbookReadError(package.path, f"calamine could not open it: {first}") from None
+        raise WorkbookReadError(path, f"calamine could not open it: {first}") from None
 
 
-def _without_unlinked_sheets(package: PackageBytes) -> io.BytesIO:
-    """An in-memory copy of the package whose workbook.xml lists only sheets that have a
-    relationship. The file on disk is never touched; used only to read the input sheets, and
-    only for a package small enough to copy in memory."""
+def _excerpt(package: zipfile.ZipFile, parts: Iterable[str]) -> io.BytesIO:
+    """A zip of only ``parts`` of the package, their compressed bytes copied as stored (each
+    entry with its sizes and CRC): calamine copies whatever it is given into memory, so it
+    is given the parts it reads (the ones screened), never the rest of a large package."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(package.stream()) as source, zipfile.ZipFile(buffer, "w") as copy:
+    sink = ZipSink(buffer)
+    stored = cast(BinaryIO, package.fp)  # the package's stream (``open_zip``)
+    for name in parts:
+        sink.copy_raw(package.getinfo(name), stored)
+    sink.close()
+    buffer.seek(0)
+    return buffer
+
+
+def _without_unlinked_sheets(excerpt: IO[bytes], path: Path) -> io.BytesIO:
+    """An in-memory copy of the excerpt whose workbook.xml lists only sheets that have a
+    relationship. The file on disk is never touched; used only to read the input sheets, and
+    only for an excerpt small enough to copy in memory."""
+    buffer = io.BytesIO()
+    excerpt.seek(0)
+    with zipfile.ZipFile(excerpt) as source, zipfile.ZipFile(buffer, "w") as copy:
         if sum(i.file_size for i in source.infolist()) > _COPY_LIMIT:
-            raise WorkbookReadError(package.path, "too large to repair in memory")
+            raise WorkbookReadError(path, "too large to repair in memory")
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "xl/workbook.xml":
@@ -103,8 +117,9 @@ def workbook_sheet_names(path: PackageSource) -> list[str]:
     package = package_of(path)
     limits = Limits.from_env()
     with open_zip(package, limits) as zf:
-        screen_inflated(zf, package.path, _read_by_calamine(zf, ()), limits)
-    return list(_open_book(package).sheet_names)
+        parts = _read_by_calamine(zf, ())
+        screen_inflated(zf, package.path, parts, limits)
+        return list(_calamine_book(zf, package.path, parts).sheet_names)
 
 
 def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawSheet]:
@@ -121,11 +136,14 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
         parts = sheet_parts(package, where)
         wanted = [parts[n] for n in dict.fromkeys(names)
                   if n in parts and parts[n] in package.NameToInfo]
-        screen_inflated(package, where, _read_by_calamine(package, wanted), limits, wanted)
+        calamine_parts = _read_by_calamine(package, wanted)
+        scans = {part: ErrorScan(limits.row_bytes) for part in wanted}
+        scanned = screen_inflated(package, where, calamine_parts, limits, wanted,
+                                  observe=lambda part: scans[part].add)
         screen_registry(package, where)
         with open_package(source):  # what a write refuses in the package, check refuses too
             pass
-        book = _open_book(source)
+        book = _calamine_book(package, where, calamine_parts)
         present = [n for n in dict.fromkeys(names) if n in book.sheet_names]
         out: dict[str, RawSheet] = {}
         for name in present:
@@ -133,7 +151,8 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
             with reading(where, part or f"of sheet {name!r}"):
                 rows = _normalised(_calamine_rows(book, name))
                 if part is not None and part in package.NameToInfo:
-                    _place_errors(rows, streamed_error_cells(package, part, limits.row_bytes))
+                    _place_errors(rows, scans[part].cells(package, part) if part in scanned
+                                  else streamed_error_cells(package, part, limits.row_bytes))
             out[name] = RawSheet(name, rows)
     return out
 
@@ -187,30 +206,60 @@ def streamed_error_cells(package: zipfile.ZipFile, part: str,
     """``error_cells`` (and ``uncalculated_cells``) of a worksheet part read a run of whole
     rows at a time, so at most one chunk and one row are held (a row longer than
     ``row_bytes`` is refused)."""
-    found: list[tuple[int, int, XlError | bool]] = []
-    carry = b""
+    scan = ErrorScan(row_bytes)
     with package.open(part) as stream:
         while True:
             data = stream.read(_CHUNK)
-            text = carry + data
-            cut = len(text)  # at the end, everything left
-            if data:
-                end = text.rfind(b"</row>")
-                cut = end + 6 if end >= 0 else 0
-            piece, carry = text[:cut], text[cut:]
-            if len(carry) > row_bytes:
-                raise ValueError(f"a row of more than {row_bytes:,} bytes "
-                                 "(SOPFIN_MAX_ROW_BYTES)")
-            cells: list[tuple[int, int, XlError | bool]] = (
-                list(_marked_cells(piece)) if any(m in piece for m in _ERROR_MARKERS) else [])
-            if b"<f" in piece:
-                cells += uncalculated_cells(piece)
-            if any(cell[0] < 0 for cell in cells):  # cells without references: walk rows
-                with package.open(part) as again:
-                    return list(_error_cells_by_position(again))
-            found += cells
+            scan.add(data)
             if not data:
-                return found
+                break
+    return scan.cells(package, part)
+
+
+class ErrorScan:
+    """The error and uncalculated cells of a worksheet part, from its inflated bytes handed
+    over in order (``add``; empty bytes at the end): each run of whole rows is searched as it
+    comes, so at most one block and one row are held. A row longer than ``row_bytes`` is
+    refused, when the cells are asked for (``cells``)."""
+
+    def __init__(self, row_bytes: int) -> None:
+        self.row_bytes = row_bytes
+        self.found: list[tuple[int, int, XlError | bool]] = []
+        self.carry = b""
+        self.unplaced = False  # a cell without a reference: the rows must be walked
+        self.refused: ValueError | None = None
+
+    def add(self, data: bytes) -> None:
+        if self.refused is not None or self.unplaced:
+            return
+        text = self.carry + data
+        cut = len(text)  # at the end, everything left
+        if data:
+            end = text.rfind(b"</row>")
+            cut = end + 6 if end >= 0 else 0
+        piece, self.carry = text[:cut], text[cut:]
+        if len(self.carry) > self.row_bytes:
+            self.refused = ValueError(f"a row of more than {self.row_bytes:,} bytes "
+                                      "(SOPFIN_MAX_ROW_BYTES)")
+            return
+        cells: list[tuple[int, int, XlError | bool]] = (
+            list(_marked_cells(piece)) if any(m in piece for m in _ERROR_MARKERS) else [])
+        if b"<f" in piece:
+            cells += uncalculated_cells(piece)
+        if any(cell[0] < 0 for cell in cells):
+            self.unplaced = True
+        self.found += cells
+
+    def cells(self, package: zipfile.ZipFile, part: str,
+              ) -> list[tuple[int, int, XlError | bool]]:
+        """(0-based row, 0-based col, value) of every cell found; a part whose cells lack
+        references is walked row by row from ``package``."""
+        if self.refused is not None:
+            raise self.refused
+        if self.unplaced:
+            with package.open(part) as again:
+                return list(_error_cells_by_position(again))
+        return self.found
 
 
 _UNCALCULATED = re.compile(

@@ -6,24 +6,26 @@ or its package relationships, stores a part with a compression method other than
 deflate (Excel writes nothing else; BZIP2, LZMA and the rest are refused), or when a part
 would inflate beyond the limits of ``sopfin.xlsx.limits``. Parts that python-calamine reads
 are inflated once here as a stream (it inflates them itself, trusting the declared sizes),
-which also measures how far the cells of an input sheet reach. ``reading`` turns what a
+which also measures how far the cells of an input sheet reach (in one fast search when no
+reference comes near a limit, exactly otherwise). ``reading`` turns what a
 broken part raises while it is read (bad CRC, truncated deflate data, XML that is not
 well-formed, an undefined entity) into the same kind of one-line refusal.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from xml.etree import ElementTree
 
 from lxml import etree
 
-from sopfin.layout import column_index
+from sopfin.layout import column_index, column_letter
 from sopfin.xlsx.errors import NotAWorkbookError, PackageLimitError, WorkbookError
 from sopfin.xlsx.limits import Limits, LimitSettingError, describe
 from sopfin.xlsx.source import PackageSource, package_of
@@ -113,12 +115,28 @@ def check_part_size(path: Path, name: str, size: int, compressed: int, limits: L
 
 
 def screen_inflated(zf: zipfile.ZipFile, path: Path, names: Iterable[str], limits: Limits,
-                    sheets: Iterable[str] = ()) -> None:
+                    sheets: Iterable[str] = (),
+                    observe: Callable[[str], Callable[[bytes], None]] | None = None,
+                    ) -> set[str]:
     """Inflate each of ``names`` as a stream, refusing a part that inflates to more than it
     declares; for the worksheet parts in ``sheets``, also refuse cells beyond Excel's grid
-    or a grid (rows x columns from A1) over the input cell limit."""
+    or a grid (rows x columns from A1) over the input cell limit.
+
+    ``observe(part)`` is handed each inflated block of a part of ``sheets`` in order, then
+    empty bytes; returns the parts whose blocks were all handed over, in one pass, with the
+    CRC-32 their entry records (a part measured exactly, or whose CRC differs, is not: its
+    reader reads it again)."""
     sheets = set(sheets)
+    nearby = _nearby_pattern(limits)
+    observed: set[str] = set()
     for name in names:
+        if name in sheets and nearby is not None:
+            seen = observe(name) if observe is not None else None
+            within, whole = _plainly_within(zf, path, name, nearby, seen)
+            if whole and seen is not None:
+                observed.add(name)
+            if within:
+                continue
         extent = _Extent() if name in sheets else None
         tail = b""
         with reading(path, name):
@@ -135,6 +153,57 @@ def screen_inflated(zf: zipfile.ZipFile, path: Path, names: Iterable[str], limit
                     for block in _inflate(zf, zf.getinfo(name)):
                         extent.add(block)
             extent.check(path, name, limits)
+    return observed
+
+
+def _plainly_within(zf: zipfile.ZipFile, path: Path, name: str, nearby: re.Pattern[bytes],
+                    seen: Callable[[bytes], None] | None = None) -> tuple[bool, bool]:
+    """Inflate worksheet ``name`` as ``screen_inflated`` does, handing each block to
+    ``seen``, and tell whether no cell reference in it comes near a limit
+    (``_nearby_pattern``): then its grid is within Excel's and the input cell limit, whatever
+    the exact extent. Stops at the first reference that might not be: the part is then
+    measured exactly (``_Extent``). Also tells whether every block went to ``seen`` with the
+    CRC-32 the entry records."""
+    tail = b""
+    info = zf.getinfo(name)
+    crc = 0
+    with reading(path, name):
+        for block in _inflate(zf, info):
+            text = tail + block
+            _check_entities(path, name, text)
+            if nearby.search(text) is not None:
+                return False, False
+            if seen is not None:
+                seen(block)
+                crc = zlib.crc32(block, crc)
+            tail = block[-_REF_OVERLAP:]
+    if seen is not None:
+        seen(b"")
+    return True, crc == info.CRC
+
+
+@functools.lru_cache(maxsize=8)
+def _nearby_pattern_for(widest: int) -> re.Pattern[bytes]:
+    last = column_letter(widest)
+    wider = ["[A-Z]{3}"]  # columns past ZZ
+    if len(last) == 1:  # any column past Z
+        wider.append("[A-Z]{2}")
+    else:  # two-letter columns past ``last``
+        first, second = last[0], last[1]
+        if first < "Z":
+            wider.append(f"[{chr(ord(first) + 1)}-Z][A-Z]")
+        if second < "Z":
+            wider.append(f"{first}[{chr(ord(second) + 1)}-Z]")
+    return re.compile(rf"""r=["'](?:[A-Z]{{0,3}}[0-9]{{6}}|{"|".join(wider)})""".encode())
+
+
+def _nearby_pattern(limits: Limits) -> re.Pattern[bytes] | None:
+    """What a cell reference that may reach a limit looks like: a row of 100,000 or more, or
+    a column past the widest a grid of 99,999 rows may have under the input cell limit. A
+    part with none is within every limit, and is screened in one pass of a fast search (the
+    pattern starts with a literal). None when the limit is too low for this shortcut."""
+    widest = min(limits.input_cells // (_FAR - 1), 702)  # 702: ZZ
+    return _nearby_pattern_for(widest) if widest >= 26 else None
 
 
 def screen_registry(zf: zipfile.ZipFile, path: Path) -> None:
