@@ -159,6 +159,27 @@ class FormulaGrid:
         head = text % tuple([a[i] for a in args])
         return f"{head}{sep}{joined}" if repeat else head
 
+    def joined_rows(self, start: int, stop: int, sep: str) -> list[str]:
+        """``joined_row`` of rows start..stop-1, the row arguments taken a column at a time
+        (one ``%`` per row, no per-row lookups). Raises as ``joined_row`` would on a row."""
+        n = stop - start
+        columns = [a[start:stop] for a in self.args]
+        if any(not isinstance(a, list | tuple | np.ndarray) for a in self.args) or any(
+                len(c) != n for c in columns) or n <= 0:
+            return [self.joined_row(i, sep) for i in range(start, max(stop, start))]
+        texts = self.texts[1:] if self.first is not None else self.texts
+        fmt, repeat = sep.replace("%", "%%").join(texts), len(texts)
+        out = [fmt % (values * repeat) for values in zip(*columns, strict=True)] \
+            if columns else [fmt % ()] * n
+        if self.first is not None and self.texts:
+            text, args = self.first
+            heads = [text % tuple([a[i] for a in args]) for i in range(start, stop)]
+            out = [f"{h}{sep}{j}" for h, j in zip(heads, out, strict=True)] if repeat else heads
+        for i in self.explicit:
+            if start <= i < stop:
+                out[i - start] = sep.join(self.explicit[i])
+        return out
+
     def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
         out = np.empty(self.shape, dtype=object)
         for i in range(self.rows):

@@ -60,8 +60,7 @@ def canonical(value: object) -> str:
 
 def digest(joined_formulas: str, constants: Sequence[object]) -> str:
     """12 characters: the row's formulas (FORMULA_SEP-joined, spaces removed) and constants."""
-    text = joined_formulas.replace(" ", "") + _CONST_SEP + _CONST_SEP.join(map(canonical,
-                                                                               constants))
+    text = _digest_text(joined_formulas, constants)
     raw = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=9).digest()
     return base64.urlsafe_b64encode(raw).decode("ascii")
 
@@ -157,7 +156,14 @@ def _cell_parts(spec: SpecRows, b: int, i: int, values: list[object],
                 c_cols.append(letter)
                 consts.append(value)
         return
-    for letter, formula, value in zip(spec.letters[b], row_formulas, values, strict=True):
+    _formula_parts(spec.letters[b], row_formulas, values, out)
+
+
+def _formula_parts(letters: Sequence[str], row_formulas: Sequence[object],
+                   values: Sequence[object], out: RowParts) -> None:
+    """Add a row of a block of formulas (one per cell, some empty) to ``out``."""
+    f_cols, formulas, c_cols, consts = out
+    for letter, formula, value in zip(letters, row_formulas, values, strict=True):
         if formula:
             f_cols.append(letter)
             formulas.append(str(formula))
@@ -182,14 +188,6 @@ def _from_cells(spec: SpecRows, row: int, blocks: Sequence[int],
     return out
 
 
-def _grid_rows(spec: SpecRows, b: int, start: int, stop: int) -> list[str | None]:
-    """Rows start..stop-1 of formula grid b, each joined (None: one the join cannot take)."""
-    top = spec.blocks[b].row
-    joined = spec.joined[b]
-    assert joined is not None
-    return [joined.row(i) for i in range(start - top, stop - top)]
-
-
 def _value_rows(spec: SpecRows, b: int, start: int, stop: int) -> list[list[object]]:
     """Rows start..stop-1 of block b's values, as the cells hold them."""
     top = spec.blocks[b].row
@@ -202,59 +200,178 @@ def _value_rows(spec: SpecRows, b: int, start: int, stop: int) -> list[list[obje
     return rows
 
 
-def _label_rows(spec: SpecRows, b: int, start: int, stop: int,
-                ) -> list[list[tuple[str, object]]]:
-    """Rows start..stop-1 of a block of plain values: (column, value) of each non-empty cell
-    ('' and NaN, which is not equal to itself, are empty cells)."""
-    letters = spec.letters[b]
-    return [[(c, v) for c, v in zip(letters, row, strict=True)
-             if v is not None and v == v and v != ""]
-            for row in _value_rows(spec, b, start, stop)]
+def _formula_rows(spec: SpecRows, b: int, start: int, stop: int) -> list[list[object]]:
+    """Rows start..stop-1 of the formulas of block b (not a formula grid), one per cell."""
+    top = spec.blocks[b].row
+    spec._formula_row(b, 0)  # converts the block once
+    rows: list[list[object]] = spec._formulas[b][start - top:stop - top].tolist()
+    return rows
+
+
+# What one row of a block of plain values adds: its constant columns, their canonical texts
+# joined by _CONST_SEP, and how many there are.
+Constants = tuple[tuple[str, ...], str, int]
+
+
+def _label_parts(spec: SpecRows, b: int, start: int, stop: int) -> list[Constants]:
+    """Rows start..stop-1 of a block of plain values ('' and NaN, which is not equal to
+    itself, are empty cells). A row of non-empty text that needs no canonical form, nearly
+    every row of labels, is taken whole: its texts joined once."""
+    letters = tuple(spec.letters[b])
+    width = len(letters)
+    rows = _value_rows(spec, b, start, stop)
+    out: list[Constants] = []
+    for row in rows:
+        text = _joined_text(row) if not spec.numeric[b] else None
+        if text is not None:
+            out.append((letters, text, width))
+            continue
+        pairs = [(c, v) for c, v in zip(letters, row, strict=True)
+                 if v is not None and v == v and v != ""]
+        out.append((tuple(c for c, _ in pairs),
+                    _CONST_SEP.join([canonical(v) for _, v in pairs]), len(pairs)))
+    return out
+
+
+def _joined_text(row: Sequence[object]) -> str | None:
+    """The cells of ``row`` joined by _CONST_SEP when each is non-empty text that is its own
+    canonical form (no line end to normalise); None otherwise (or when that cannot be told
+    from the joined text)."""
+    if not all(type(v) is str for v in row):
+        return None
+    text = _CONST_SEP.join(cast(Sequence[str], row))
+    if not text or "\r" in text or text.startswith(_CONST_SEP) or text.endswith(_CONST_SEP) \
+            or _CONST_SEP * 2 in text:
+        return None
+    return text
+
+
+# A row to fingerprint: the text before its digest, and what the digest hashes.
+Pending = tuple[int, str, str]
+
+
+def _pending(row: int, parts: RowParts) -> Pending | None:
+    """A row from its parts (None: nothing sopfin wrote on it)."""
+    f_cols, formulas, c_cols, consts = parts
+    if not (f_cols or c_cols):
+        return None
+    return (row, f"{MARK}{_runs(tuple(f_cols))};{_runs(tuple(c_cols))};",
+            _digest_text(FORMULA_SEP.join(formulas), consts))
+
+
+def _digest_text(joined_formulas: str, constants: Sequence[object]) -> str:
+    return joined_formulas.replace(" ", "") + _CONST_SEP + _CONST_SEP.join(
+        map(canonical, constants))
+
+
+def _digests(texts: Sequence[str]) -> list[str]:
+    """``digest``'s 12 characters for each text: 9-byte digests encode to 12 base64
+    characters with no padding, so the whole band is encoded at once."""
+    blake2b = hashlib.blake2b
+    raw = b"".join([blake2b(t.encode("utf-8", "surrogatepass"), digest_size=9).digest()
+                    for t in texts])
+    encoded = base64.urlsafe_b64encode(raw).decode("ascii")
+    return [encoded[k:k + 12] for k in range(0, len(encoded), 12)]
+
+
+def _grid_joins(spec: SpecRows, grids: Sequence[int], start: int, stop: int,
+                ) -> list[str | None]:
+    """Each row's formulas of the band's formula grids joined (None: a row whose formulas
+    the join cannot take, or one with an empty formula, to be read cell by cell)."""
+    n = stop - start
+    if not grids:
+        return [""] * n
+    columns = []
+    for b in grids:
+        top = spec.blocks[b].row
+        joined = spec.joined[b]
+        assert joined is not None
+        columns.append(joined.rows(start - top, stop - top))
+    sep = FORMULA_SEP
+    if len(columns) == 1:
+        rows = columns[0]
+    else:
+        rows = [None if None in parts else sep.join(cast(tuple[str, ...], parts))
+                for parts in zip(*columns, strict=True)]
+        for k, parts in enumerate(zip(*columns, strict=True)):
+            if "" in parts:
+                rows[k] = None
+    return [None if j is None or not j or j.startswith(sep) or j.endswith(sep)
+            or sep * 2 in j else j for j in rows]
 
 
 def _band_prints(spec: SpecRows, start: int, stop: int, blocks: tuple[int, ...],
-                 ) -> Iterator[tuple[int, str]]:
-    """(row, fingerprint text) of the rows start..stop-1, covered by the same blocks: the
-    formula grids and label blocks a block of rows at a time, other formula blocks cell by
-    cell."""
+                 ) -> list[Pending]:
+    """The rows start..stop-1, covered by the same blocks, to fingerprint: the formula grids
+    and label blocks a block of rows at a time, other formula blocks a row at a time, a row
+    the joins cannot take (and every row where blocks overlap) cell by cell."""
     band = _Band(spec, blocks)
-    grids = [b for b in blocks if spec.joined[b] is not None] if not band.overlap else []
+    if band.overlap:
+        return [p for row in range(start, stop)
+                if (p := _pending(row, _from_cells(spec, row, blocks))) is not None]
+    grids = [b for b in blocks if spec.joined[b] is not None]
     labels = [b for b in blocks if b not in grids and spec.blocks[b].formulas is None]
     others = [b for b in blocks if b not in grids and b not in labels]
     grid_cols = [letter for b in grids for letter in spec.letters[b]]
     grid_runs = _runs(tuple(grid_cols))
-    columns = [_grid_rows(spec, b, start, stop) for b in grids]
-    label_rows = [_label_rows(spec, b, start, stop) for b in labels]
-    values = [_value_rows(spec, b, start, stop) for b in others]
-    for k, row in enumerate(range(start, stop)):
-        parts = [texts[k] for texts in columns]
-        joined = FORMULA_SEP.join(cast(list[str], parts)) if None not in parts else None
-        if band.overlap or joined is None or "" in parts or (grid_cols and (
-                joined.startswith(FORMULA_SEP) or joined.endswith(FORMULA_SEP)
-                or FORMULA_SEP * 2 in joined)):
-            f_cols, formulas, c_cols, consts = _from_cells(spec, row, blocks)
-            f_runs = _runs(tuple(f_cols))
+    joins = _grid_joins(spec, grids, start, stop)
+    constants = _band_constants([_label_parts(spec, b, start, stop) for b in labels],
+                                stop - start)
+    other_rows = [(spec.letters[b], _formula_rows(spec, b, start, stop),
+                   _value_rows(spec, b, start, stop)) for b in others]
+    out: list[Pending] = []
+    for k, (joined, (c_cols, c_text, count)) in enumerate(zip(joins, constants, strict=True)):
+        row = start + k
+        if joined is None:
+            found = _pending(row, _from_cells(spec, row, blocks))
+        elif others:
+            parts: RowParts = (list(grid_cols), [joined] if grids else [], list(c_cols), [])
+            for letters, formula_rows, value_rows in other_rows:
+                _formula_parts(letters, formula_rows[k], value_rows[k], parts)
+            found = _pending_with(row, parts, c_text, count)
+        elif grid_cols or c_cols:
+            found = (row, f"{MARK}{grid_runs};{_runs(c_cols)};",
+                     f"{joined.replace(' ', '')}{_CONST_SEP}{c_text}")
         else:
-            pairs = [pair for rows in label_rows for pair in rows[k]]
-            c_cols, consts = [c for c, _ in pairs], [v for _, v in pairs]
-            f_cols, formulas = grid_cols, [joined] if grids else []
-            f_runs = grid_runs
-            if others:
-                out = (list(grid_cols), formulas, c_cols, consts)
-                for b, rows in zip(others, values, strict=True):
-                    _cell_parts(spec, b, row - spec.blocks[b].row, rows[k], out)
-                f_cols = out[0]
-                f_runs = _runs(tuple(f_cols))
-        if f_cols or c_cols:
-            yield row, (f"{MARK}{f_runs};{_runs(tuple(c_cols))};"
-                        f"{digest(FORMULA_SEP.join(formulas), consts)}")
+            found = None
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _pending_with(row: int, parts: RowParts, c_text: str, count: int) -> Pending | None:
+    """A row whose constants so far are already canonical (``c_text``, ``count`` of them) and
+    ``parts[3]`` the further constants."""
+    f_cols, formulas, c_cols, consts = parts
+    if not (f_cols or c_cols):
+        return None
+    texts = ([c_text] if count else []) + [canonical(v) for v in consts]
+    return (row, f"{MARK}{_runs(tuple(f_cols))};{_runs(tuple(c_cols))};",
+            FORMULA_SEP.join(formulas).replace(" ", "") + _CONST_SEP + _CONST_SEP.join(texts))
+
+
+def _band_constants(parts: Sequence[list[Constants]], n: int) -> list[Constants]:
+    """The label blocks' constants of each row, in block order."""
+    if not parts:
+        return [((), "", 0)] * n
+    if len(parts) == 1:
+        return parts[0]
+    out: list[Constants] = []
+    for row in zip(*parts, strict=True):
+        cols = tuple(c for cs, _, _ in row for c in cs)
+        out.append((cols, _CONST_SEP.join(t for _, t, count in row if count),
+                    sum(count for _, _, count in row)))
+    return out
 
 
 def print_texts(spec: SheetSpec) -> Iterator[tuple[int, str]]:
     """(row, fingerprint text) of every non-empty row of a rendered sheet, ascending."""
     rows = SpecRows(spec)
     for start, stop, blocks in rows.bands:
-        yield from _band_prints(rows, start, stop, blocks)
+        pending = _band_prints(rows, start, stop, blocks)
+        digests = _digests([text for _, _, text in pending])
+        for (row, head, _), found in zip(pending, digests, strict=True):
+            yield row, head + found
 
 
 def _last_column(spec: SheetSpec) -> int:
