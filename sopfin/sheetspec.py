@@ -169,7 +169,8 @@ class FormulaGrid:
             return [self.joined_row(i, sep) for i in range(start, max(stop, start))]
         texts = self.texts[1:] if self.first is not None else self.texts
         fmt, repeat = sep.replace("%", "%%").join(texts), len(texts)
-        out = [fmt % (values * repeat) for values in zip(*columns, strict=True)] \
+        texts_of = [list(map(str, c)) for c in columns]  # as %s spells each, once per value
+        out = [fmt % (values * repeat) for values in zip(*texts_of, strict=True)] \
             if columns else [fmt % ()] * n
         if self.first is not None and self.texts:
             text, args = self.first

@@ -220,9 +220,9 @@ def _label_parts(spec: SpecRows, b: int, start: int, stop: int) -> list[Constant
     letters = tuple(spec.letters[b])
     width = len(letters)
     rows = _value_rows(spec, b, start, stop)
+    texts = _joined_texts(rows) if not spec.numeric[b] else [None] * len(rows)
     out: list[Constants] = []
-    for row in rows:
-        text = _joined_text(row) if not spec.numeric[b] else None
+    for row, text in zip(rows, texts, strict=True):
         if text is not None:
             out.append((letters, text, width))
             continue
@@ -231,6 +231,16 @@ def _label_parts(spec: SpecRows, b: int, start: int, stop: int) -> list[Constant
         out.append((tuple(c for c, _ in pairs),
                     _CONST_SEP.join([canonical(v) for _, v in pairs]), len(pairs)))
     return out
+
+
+def _joined_texts(rows: list[list[object]]) -> list[str | None]:
+    """``_joined_text`` of each row; the types of a band of rows of text checked at once."""
+    if {type(v) for row in rows for v in row} != {str}:
+        return [_joined_text(row) for row in rows]
+    sep = _CONST_SEP
+    return [None if not text or "\r" in text or text.startswith(sep) or text.endswith(sep)
+            or sep * 2 in text else text
+            for text in map(sep.join, cast(list[list[str]], rows))]
 
 
 def _joined_text(row: Sequence[object]) -> str | None:
@@ -319,11 +329,20 @@ def _band_prints(spec: SpecRows, start: int, stop: int, blocks: tuple[int, ...],
                                 stop - start)
     other_rows = [(spec.letters[b], _formula_rows(spec, b, start, stop),
                    _value_rows(spec, b, start, stop)) for b in others]
+    every = all(_every_cell_a_formula(rows) for _, rows, _ in other_rows)
+    f_runs = _runs(tuple([*grid_cols, *(c for letters, _, _ in other_rows for c in letters)]))
     out: list[Pending] = []
     for k, (joined, (c_cols, c_text, count)) in enumerate(zip(joins, constants, strict=True)):
         row = start + k
         if joined is None:
             found = _pending(row, _from_cells(spec, row, blocks))
+        elif others and every:  # the other blocks' formulas, each cell's, follow the grids'
+            formulas = [joined] if grids else []
+            for _, formula_rows, _ in other_rows:
+                formulas += cast(list[str], formula_rows[k])
+            found = (row, f"{MARK}{f_runs};{_runs(c_cols)};",
+                     f"{FORMULA_SEP.join(formulas).replace(' ', '')}{_CONST_SEP}{c_text}") \
+                if f_runs or c_cols else None
         elif others:
             parts: RowParts = (list(grid_cols), [joined] if grids else [], list(c_cols), [])
             for letters, formula_rows, value_rows in other_rows:
@@ -337,6 +356,11 @@ def _band_prints(spec: SpecRows, start: int, stop: int, blocks: tuple[int, ...],
         if found is not None:
             out.append(found)
     return out
+
+
+def _every_cell_a_formula(rows: list[list[object]]) -> bool:
+    """Every cell of these rows holds a formula as text."""
+    return all(type(f) is str and f for row in rows for f in row)
 
 
 def _pending_with(row: int, parts: RowParts, c_text: str, count: int) -> Pending | None:
