@@ -1,11 +1,11 @@
 """The row fingerprints as they were computed before the columnar path, kept as the reference
 the fast ones must match.
 
-These are the render-side functions of ``sopfin.guard.fingerprints`` before rows were joined
-and hashed a band at a time: one digest per row, each row's parts gathered cell by cell or row
-by row. Every fingerprint already written on a sheet was made by them, so
-``tests/test_fingerprints_fast.py`` asserts that ``print_texts`` gives the same texts. Do not
-optimise this module.
+These are the render-side functions of ``sopfin.guard.fingerprints`` (now
+``sopfin.guard.row_prints``) before rows were joined and hashed a band at a time: one digest
+per row, each row's parts gathered cell by cell or row by row. Every fingerprint already
+written on a sheet was made by them, so ``tests/test_fingerprints_fast.py`` asserts that
+``print_texts`` gives the same texts. Do not optimise this module.
 """
 
 from __future__ import annotations

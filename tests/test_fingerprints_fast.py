@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 import test_overrides_rows as generated  # its sheet strategy
 from fingerprints_reference import reference_print_texts
 from sopfin import layout
-from sopfin.guard.fingerprints import print_texts, rendered_prints, without_fingerprints
+from sopfin.guard.fingerprints import rendered_prints, without_fingerprints
+from sopfin.guard.row_prints import print_texts
 from sopfin.guard.typed_over import _JoinedGrid
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec
 
