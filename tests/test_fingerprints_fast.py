@@ -52,6 +52,9 @@ def test_a_grid_joined_a_block_of_rows_at_a_time_is_joined_as_row_by_row():
                        10, ("X%s", (numbers,)), explicit={3: ("Z1", "Z2", "Z3")})
     joined = _JoinedGrid(grid)
     assert joined.rows(2, 9) == [joined.row(i) for i in range(2, 9)]
+    for texts in (("A%r", "B%s"), ("A%c", "B%s"), ("A%05d", "B%%d%s")):
+        other = FormulaGrid(texts, ([65, 66, 67],), 3)
+        assert _JoinedGrid(other).rows(0, 3) == [_JoinedGrid(other).row(i) for i in range(3)]
     broken = FormulaGrid(("A%d",), (["x"] * 4,), 4)
     assert _JoinedGrid(broken).rows(0, 4) == [None] * 4
 
