@@ -10,6 +10,7 @@ grid is one block.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -98,6 +99,9 @@ class Block:
         return arr.shape
 
 
+_OTHER_CONVERSION = re.compile(r"%(?!s|%|\.0s)")  # a conversion that is not %s (or %%)
+
+
 @dataclass(frozen=True, eq=False)
 class FormulaGrid:
     """The formulas of a (rows x columns) rectangle built from one template, kept as the
@@ -158,6 +162,30 @@ class FormulaGrid:
         text, args = self.first
         head = text % tuple([a[i] for a in args])
         return f"{head}{sep}{joined}" if repeat else head
+
+    def joined_rows(self, start: int, stop: int, sep: str) -> list[str]:
+        """``joined_row`` of rows start..stop-1, the row arguments taken a column at a time
+        (one ``%`` per row, no per-row lookups). Raises as ``joined_row`` would on a row."""
+        n = stop - start
+        if n <= 0 or any(not isinstance(a, list | tuple | np.ndarray) for a in self.args):
+            return [self.joined_row(i, sep) for i in range(start, max(stop, start))]
+        columns = [a[start:stop] for a in self.args]
+        if any(len(c) != n for c in columns):
+            return [self.joined_row(i, sep) for i in range(start, stop)]
+        texts = self.texts[1:] if self.first is not None else self.texts
+        fmt, repeat = sep.replace("%", "%%").join(texts), len(texts)
+        if not _OTHER_CONVERSION.search(fmt):  # only %s: each value spelled once, as %s would
+            columns = [list(map(str, c)) for c in columns]
+        out = [fmt % (values * repeat) for values in zip(*columns, strict=True)] \
+            if columns else [fmt % ()] * n
+        if self.first is not None and self.texts:
+            text, args = self.first
+            heads = [text % tuple([a[i] for a in args]) for i in range(start, stop)]
+            out = [f"{h}{sep}{j}" for h, j in zip(heads, out, strict=True)] if repeat else heads
+        for i in self.explicit:
+            if start <= i < stop:
+                out[i - start] = sep.join(self.explicit[i])
+        return out
 
     def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
         out = np.empty(self.shape, dtype=object)

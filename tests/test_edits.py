@@ -26,7 +26,8 @@ from sopfin.close.digests import FormulaCell
 from sopfin.close.publish import load_ledger, run_close
 from sopfin.excel.live import LiveWorkbook
 from sopfin.guard.edits import edited_cells
-from sopfin.guard.fingerprints import MARK, RowPrint, canonical, with_fingerprints
+from sopfin.guard.fingerprints import MARK, RowPrint, canonical
+from sopfin.guard.row_prints import with_fingerprints
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.read import read_raw_sheets
 from sopfin.xlsx.readback import read_cell_rows, read_cells

@@ -14,7 +14,7 @@ from sopfin.close.digests import FormulaCell
 from sopfin.close.ledger import GENESIS_HASH, new_entry
 from sopfin.close.ledger_checks import WARNING_CODES, verify_ledger
 from sopfin.guard.edits import discarded_issues, edit_issues, edited_cells
-from sopfin.guard.fingerprints import with_fingerprints
+from sopfin.guard.row_prints import with_fingerprints
 from sopfin.model import CellRef, Issue, IssueCode, PackagePart, Severity, SourceRow
 from sopfin.sheetspec import Block, SheetSpec
 from test_overrides_rows import rendered

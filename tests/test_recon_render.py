@@ -33,6 +33,7 @@ from sopfin.close.records import (
 )
 from sopfin.close.rowtable import MonthTable, RowTable
 from sopfin.model import CellRef, IssueCode
+from sopfin.render import recon
 from sopfin.render.recon import (
     RECON_HASH_CELL,
     RECON_HASH_SHORT_CELL,
@@ -404,3 +405,23 @@ def test_the_waterfall_axis_starts_at_zero_unless_the_steps_would_vanish():
     assert chart.value_axis_min and chart.value_axis_min < 248e6
     assert chart.value_axis_title.startswith("axis starts at $") and "not zero" in \
         chart.value_axis_title
+
+
+@pytest.mark.parametrize("figures", [
+    [[100.0, np.nan, -0.0, 1e307], [2.675, -2.675, np.inf, 0.005], [-1.5e15, 7.0, 1e-9, -np.inf]],
+    [[1.0, 2.0, 3.0, 4.0], [0.125, 0.375, 1234567.785, 12.345], [np.nan] * 4],
+])
+def test_a_band_of_the_plan_of_record_is_written_as_row_by_row(monkeypatch, figures):
+    """The plan of record taken a band at a time (cents over the band, units as they are,
+    what is not finite empty) gives the cells, and so the hash, of the row-by-row render."""
+    snapshot = MonthTable(("family", "measure"), (("PUMPS-200", "units"), ("PUMPS-200",
+                                                                           "revenue"),
+                                                  ("VALVES-9", "Units cost")),
+                          MONTHS[:4], np.array(figures, dtype=np.float64))
+    rec = reconciliation(snapshot=snapshot, latest_estimate=snapshot)
+    spec, recon_hash = published(rec)
+    monkeypatch.setattr(recon, "_month_block", lambda *args: False)
+    row_by_row, row_hash = published(rec)
+    assert recon_cells(spec) == recon_cells(row_by_row)
+    assert recon_hash == row_hash
+    assert len(row_by_row.blocks) > len(spec.blocks)

@@ -55,6 +55,13 @@ class _JoinedGrid:
         except (TypeError, ValueError, KeyError):
             return None  # formats the row-wise join cannot take: formulas one by one
 
+    def rows(self, start: int, stop: int) -> list[str | None]:
+        """``row`` of rows start..stop-1, joined a block of rows at a time where it can be."""
+        try:
+            return list(self.grid.joined_rows(start, stop, FORMULA_SEP))
+        except (TypeError, ValueError, KeyError):
+            return [self.row(i) for i in range(start, stop)]
+
 
 class _Band:
     """Rows covered by the same blocks, and what is the same for each of them: in a band

@@ -18,7 +18,7 @@ from sopfin import layout
 from sopfin.close.records import Override
 from sopfin.engine.opex import plan_opex
 from sopfin.engine.results import Dollarized
-from sopfin.guard.fingerprints import with_fingerprints
+from sopfin.guard.row_prints import with_fingerprints
 from sopfin.model import Issue, Plan, Table
 from sopfin.render.cash import CashLayout, layout_cash, render_cash
 from sopfin.render.cash_exposure import MEASURES as EXPOSURE_MEASURES

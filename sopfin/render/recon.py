@@ -141,6 +141,11 @@ class _Tab:
             self.cursor += 1
         return at
 
+    def block(self, values: np.ndarray, styles: np.ndarray) -> None:
+        """Rows of cells already as ``row`` takes them, from the cursor down, in column A on."""
+        self.blocks.append(Block(self.cursor, 1, values, style=styles))
+        self.cursor += len(values)
+
     def skip(self, n: int = 1) -> None:
         self.cursor += n
 
@@ -405,14 +410,42 @@ def _by_month(tab: _Tab, title: str, table: MonthTable | None) -> None:
         band = months[b:b + SNAPSHOT_BAND]
         tab.row([*names, *band], [Style.HEADER] * len(names) + [Style.MONTH_HEADER] * len(band))
         values = table.values[:, b:b + SNAPSHOT_BAND]
-        for key, row in zip(keys, values, strict=True):
-            units = "units" in (str(k).lower() for k in key)
-            style = Style.UNITS if units else Style.MONEY_WHOLE
-            cells = [_cell_value(v) if units else _money(v) for v in row]
-            tab.row([*key, *cells], [Style.TEXT] * len(key) + [style] * len(cells))
+        if keys and not _month_block(tab, keys, values):
+            for key, row in zip(keys, values, strict=True):
+                units = _is_units(key)
+                style = Style.UNITS if units else Style.MONEY_WHOLE
+                cells = [_cell_value(v) if units else _money(v) for v in row]
+                tab.row([*key, *cells], [Style.TEXT] * len(key) + [style] * len(cells))
         if not keys:
             tab.none()
         tab.skip()
+
+
+def _is_units(key: Sequence[object]) -> bool:
+    return "units" in (str(k).lower() for k in key)
+
+
+def _month_block(tab: _Tab, keys: Sequence[Sequence[object]], values: np.ndarray) -> bool:
+    """The rows of one band as one block, the cells as ``_Tab.row`` would take them one row
+    at a time (units as they are, money to the cent, what is not finite empty); False, and
+    nothing added, when the keys differ in length or the figures are not float64."""
+    width = len(keys[0])
+    figures = np.asarray(values)
+    if figures.dtype != np.float64 or figures.ndim != 2 or any(len(k) != width for k in keys):
+        return False
+    units = np.array([_is_units(key) for key in keys], dtype=bool)
+    shown = np.where(units[:, None], figures, np.asarray(to_cents(figures)))
+    cells = shown.astype(object)
+    cells[~np.isfinite(figures)] = None
+    labels = np.empty((len(keys), width), dtype=object)
+    labels[:, :] = [[_cell_value(k) for k in key] for key in keys]
+    styles = np.empty(cells.shape, dtype=object)
+    styles[units] = Style.UNITS
+    styles[~units] = Style.MONEY_WHOLE
+    texts = np.empty(labels.shape, dtype=object)
+    texts[...] = Style.TEXT
+    tab.block(np.hstack([labels, cells]), np.hstack([texts, styles]))
+    return True
 
 
 # --- the tab ---------------------------------------------------------------------------------

@@ -71,6 +71,8 @@ def wrapped_heights(blocks: Sequence[Block], widths: Mapping[int, float],
             styles = None
         else:
             styles = np.asarray(block.style, dtype=object)
+            if WRAPPED.isdisjoint(styles.ravel().tolist()):
+                continue
         values = np.asarray(block.values, dtype=object)
         for (i, j), value in np.ndenumerate(values):
             if not isinstance(value, str) or (styles is not None and styles[i, j] not in WRAPPED):

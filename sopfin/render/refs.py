@@ -9,6 +9,7 @@ user has re-sorted or re-keyed the input table since.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ _PLAIN_SHEET = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _NUMERIC_KEY = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
+@functools.cache
 def sheet_prefix(sheet: str) -> str:
     """'Demand' -> 'Demand!'; names with spaces or punctuation are quoted."""
     if _PLAIN_SHEET.match(sheet) and not re.match(r"^[A-Za-z]{1,3}\d+$", sheet):
@@ -135,12 +137,19 @@ class InputRows:
         prefix, row = sheet_prefix(self.table.sheet), self.sheet_row(i)
         out = []
         for name in self.key_names if names is None else names:
-            if not self.has_key_column(name):
+            col = self._key_column(name)
+            if col is None:
                 continue  # a key the sheet does not have (e.g. no Channel column)
-            col = self.table.key_col(name)
             text = self._texts[name][i]  # type: ignore[attr-defined]
             out.append(key_equals(f"{prefix}${col}${row}", text))
         return out
+
+    def _key_column(self, name: str) -> str | None:
+        """The column of key ``name`` (None when the sheet has none), found once per name."""
+        found: dict[str, str | None] = self.__dict__.setdefault("_key_columns", {})
+        if name not in found:
+            found[name] = self.table.key_col(name) if self.has_key_column(name) else None
+        return found[name]
 
     def rows_check(self, rows: Sequence[int]) -> str | None:
         """One key check over several rows (None when there are none)."""

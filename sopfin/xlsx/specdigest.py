@@ -6,11 +6,12 @@ page setup and charts of its ``SheetSpec``, the cell formats its styles resolve 
 relationship id of its drawing, and the writer's format (``WRITER_FORMAT`` and the source of
 the modules that spell the XML, so that a change to the writer invalidates every digest).
 Numeric and text arrays are hashed by dtype, shape and bytes; a ``FormulaGrid`` by its
-template and row arguments, never its millions of strings; anything else by its ``repr`` (of
-the nested lists, for an array of objects): exact for the values a spec holds (text, floats
-by their shortest round trip, whole numbers, booleans, None, styles), the same in every
-process, and telling apart values the writer could spell alike (``1`` and ``1.0``), which
-only costs a rebuild.
+template and row arguments, never its millions of strings; an array of styles by the styles'
+names; anything else by its ``repr`` (of the nested lists, for an array of objects), each
+after its length, the text of a run of values hashed at once: exact for the values a spec
+holds (text, floats by their shortest round trip, whole numbers, booleans, None, styles), the
+same in every process, and telling apart values the writer could spell alike (``1`` and
+``1.0``), which only costs a rebuild.
 
 Two things in a sheet say only when it was made, not what it holds, and are left out: the
 time in its title (``generated 2027-01-05 09:30 UTC``, to the minute) and the hidden column
@@ -34,14 +35,14 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 
 from sopfin.guard.fingerprints import MARK
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
 
-WRITER_FORMAT = b"sopfin-sheet-xml/1\n"  # bump when the worksheet XML changes on purpose
+WRITER_FORMAT = b"sopfin-sheet-xml/2\n"  # bump when the worksheet XML changes on purpose
 _XML_MODULES = ("sheetxml.py", "cellxml.py", "gridrows.py", "rowxml.py", "_rowxml.c",
                 "floattext.py", "pagexml.py", "specdigest.py")
 _GENERATED = re.compile(r"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC")
@@ -65,54 +66,92 @@ def spec_digest(spec: SheetSpec, xf: Mapping[Style, int],
                 drawing_rid: str | None = None) -> str | None:
     """The digest of the worksheet part ``spec`` makes with the cell formats ``xf`` and the
     drawing ``drawing_rid``; None when some value cannot be hashed (build the part)."""
-    digest = hashlib.sha256(writer_format())
+    feed = _Feed()
     try:
-        _feed(digest, (spec.name, spec.owned, sorted(spec.col_widths.items()), spec.freeze,
-                       spec.tab_color, tuple(spec.links), spec.state, spec.protection,
-                       tuple(spec.charts), tuple(spec.hidden_cols), spec.page,
-                       sorted(spec.row_heights.items()), sorted(spec.row_outline.items()),
-                       spec.selected, drawing_rid))
-        _feed(digest, sorted((str(style), index) for style, index in xf.items()))
+        feed.add((spec.name, spec.owned, sorted(spec.col_widths.items()), spec.freeze,
+                  spec.tab_color, tuple(spec.links), spec.state, spec.protection,
+                  tuple(spec.charts), tuple(spec.hidden_cols), spec.page,
+                  sorted(spec.row_heights.items()), sorted(spec.row_outline.items()),
+                  spec.selected, drawing_rid))
+        feed.add(sorted((str(style), index) for style, index in xf.items()))
         for block in spec.blocks:
-            _feed_block(digest, block)
+            _feed_block(feed, block)
+        return feed.hexdigest()
     except (TypeError, AttributeError, ValueError):
         return None
-    return digest.hexdigest()
 
 
-def _feed_block(digest: Any, block: Block) -> None:
-    _feed(digest, ("block", block.row, block.col))
+class _Feed:
+    """What a digest hashes, gathered: each value's ``repr`` after its length (in characters),
+    an array's bytes after its dtype and shape; the text is encoded and hashed once per run of
+    values, not once per value (a Recon tab has a block per row)."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256(writer_format())
+        self.texts: list[str] = []
+
+    def add(self, value: object) -> None:
+        text = repr(value)
+        self.texts += (str(len(text)), ":", text)
+
+    def add_bytes(self, data: bytes) -> None:
+        self.flush()
+        self.digest.update(len(data).to_bytes(8, "little"))
+        self.digest.update(data)
+
+    def flush(self) -> None:
+        text = "".join(self.texts)
+        self.texts = []
+        if _ADDRESS.search(text):
+            raise ValueError("a value whose repr names no content")
+        self.digest.update(text.encode("utf-8", "surrogatepass"))
+
+    def hexdigest(self) -> str:
+        self.flush()
+        return self.digest.hexdigest()
+
+
+def _feed_block(feed: _Feed, block: Block) -> None:
+    feed.add(("block", block.row, block.col))
     if _fingerprints(block.values):
-        _feed(digest, ("fingerprints", np.shape(block.values)))
+        feed.add(("fingerprints", np.shape(block.values)))
     elif block.row == 1:
-        _feed(digest, ("title", [[_GENERATED.sub("generated", v) if isinstance(v, str) else v
-                                  for v in row] for row in _rows(block.values)]))
+        feed.add(("title", [[_GENERATED.sub("generated", v) if isinstance(v, str) else v
+                             for v in row] for row in _rows(block.values)]))
     else:
-        _feed_values(digest, block.values)
+        _feed_values(feed, block.values)
     formulas = block.formulas
     if isinstance(formulas, FormulaGrid):
-        _feed(digest, ("grid", formulas.texts, formulas.rows, formulas.first is not None,
-                       sorted((k, tuple(v)) for k, v in formulas.explicit.items())))
+        feed.add(("grid", formulas.texts, formulas.rows, formulas.first is not None,
+                  sorted((k, tuple(v)) for k, v in formulas.explicit.items())))
         for args in formulas.args:
-            _feed_values(digest, args)
+            _feed_values(feed, args)
         if formulas.first is not None:
-            _feed(digest, formulas.first[0])
+            feed.add(formulas.first[0])
             for args in formulas.first[1]:
-                _feed_values(digest, args)
+                _feed_values(feed, args)
     else:
-        _feed_values(digest, formulas)
-    _feed_values(digest, block.style)
+        _feed_values(feed, formulas)
+    _feed_values(feed, block.style)
 
 
-def _feed_values(digest: Any, values: object) -> None:
-    """Numeric and text arrays by dtype, shape and bytes; anything else by its ``repr``."""
+_STYLE_NAMES = {style: f"Style.{style.name}" for style in Style}
+
+
+def _feed_values(feed: _Feed, values: object) -> None:
+    """Numeric and text arrays by dtype, shape and bytes; arrays of styles by the styles'
+    names; anything else by its ``repr``."""
     if isinstance(values, np.ndarray) and values.dtype.kind in "biufUS":
-        _feed(digest, ("array", values.dtype.str, values.shape))
-        digest.update(np.ascontiguousarray(values).tobytes())
+        feed.add(("array", values.dtype.str, values.shape))
+        feed.add_bytes(np.ascontiguousarray(values).tobytes())
     elif isinstance(values, np.ndarray):
-        _feed(digest, ("objects", values.shape, values.tolist()))
+        cells = values.ravel().tolist()
+        if all(type(v) is Style or v is None for v in cells):
+            feed.add(("styles", values.shape, [_STYLE_NAMES.get(v) for v in cells]))
+        else:
+            feed.add(("objects", values.shape, values.tolist()))
     else:
-        _feed(digest, values)
+        feed.add(values)
 
 
 def _rows(values: object) -> list[list[object]]:
@@ -131,15 +170,6 @@ def _fingerprints(values: object) -> bool:
 
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
-
-
-def _feed(digest: Any, value: object) -> None:
-    text = repr(value)
-    if _ADDRESS.search(text):
-        raise ValueError("a value whose repr names no content")
-    data = text.encode("utf-8", "surrogatepass")
-    digest.update(len(data).to_bytes(8, "little"))
-    digest.update(data)
 
 
 def parts_digests(specs: Iterable[tuple[str, SheetSpec]], xf: Mapping[Style, int],
