@@ -26,8 +26,8 @@ from sopfin.close.digests import DIGEST_MARKER, FormulaCell
 from sopfin.layout import column_index, column_letter
 from sopfin.model import XlError
 from sopfin.money import to_cents
-from sopfin.render.recon import OWN_HASH_CELLS, RECON_HASH_CELL, RECON_HASH_SHORT_CELL
 from sopfin.render.recon_page import hash_link, short_hash
+from sopfin.render.recon_tab import OWN_HASH_CELLS, RECON_HASH_CELL, RECON_HASH_SHORT_CELL
 from sopfin.sheetspec import Block, SheetSpec, Style
 
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?([1-9][0-9]*)$")

@@ -32,7 +32,7 @@ from sopfin.pipeline import check_with_finance
 from sopfin.plan.checks import validate
 from sopfin.plan.finance_sheets import parse_finance
 from sopfin.plan.read import parse_plan
-from sopfin.render.recon import published_bridge
+from sopfin.render.recon_sections import published_bridge
 
 CENT = 0.005
 

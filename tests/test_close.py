@@ -228,7 +228,7 @@ def test_libreoffice_keeps_the_protection_and_recalculates_nothing_differently(
     the value sopfin cached, the published tabs come back unchanged (their content hash
     recomputes) and still protected with SHA-512."""
     from lo_oracle import read_values, recalculate
-    from sopfin.render.recon import hashed_cells
+    from sopfin.render.recon_seal import hashed_cells
     from sopfin.xlsx.readback import read_cells
 
     result = recalculate(closed_twice, tmp_path, soffice)

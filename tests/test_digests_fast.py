@@ -47,7 +47,7 @@ from sopfin.close.digests import (
     seal,
 )
 from sopfin.model import XlError
-from sopfin.render import recon
+from sopfin.render import recon_seal, recon_tab
 from sopfin.sheetspec import Block, SheetSpec, Style
 
 # --- generated values ---------------------------------------------------------------------
@@ -217,7 +217,7 @@ cell_values = st.one_of(st.none(), floats, ints, st.booleans(), numpy_scalars, t
 @given(cell_values)
 @settings(max_examples=500)
 def test_cell_value_matches_the_reference(value):
-    fast = outcome(recon._cell_value, value)
+    fast = outcome(recon_tab.cell_value, value)
     reference = outcome(reference_cell_value, value)
     assert [type(x) for x in fast] == [type(x) for x in reference]
     assert fast == reference
@@ -251,13 +251,13 @@ def _tab(sealed: tuple[SheetSpec, str]) -> tuple[list[tuple], tuple[int, ...], s
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 def test_finalize_recon_matches_the_reference_on_random_tabs(found):
     spec = SheetSpec("Recon v001", found)
-    fast = outcome(lambda s: list(recon.recon_cells(s).items()), spec)
+    fast = outcome(lambda s: list(recon_seal.recon_cells(s).items()), spec)
     assert fast == outcome(lambda s: list(reference_recon_cells(s).items()), spec)
-    fast = outcome(lambda s: _tab(recon.finalize_recon(s)), spec)
+    fast = outcome(lambda s: _tab(recon_seal.finalize_recon(s)), spec)
     assert fast == outcome(lambda s: _tab(reference_finalize_recon(s)), spec)
     if fast[0] == "ok":  # sealing a sealed tab gives it again
-        sealed, _ = recon.finalize_recon(spec)
-        assert _tab(recon.finalize_recon(sealed)) == fast[1]
+        sealed, _ = recon_seal.finalize_recon(spec)
+        assert _tab(recon_seal.finalize_recon(sealed)) == fast[1]
 
 
 # --- real closes -------------------------------------------------------------------------
@@ -304,7 +304,7 @@ def test_a_real_close_stores_the_reference_hashes(make_plan, tmp_path, monkeypat
     assert entry.input_hash == reference_inputs_hash(seen["tables"])
     tab = layout.recon_tab_name(entry.version)
     back = FileWorkbook(path).read_cells([tab])[tab]  # values as verify reads them from XML
-    assert reference_content_hash(recon.hashed_cells(back)) == recon_hash
+    assert reference_content_hash(recon_seal.hashed_cells(back)) == recon_hash
     assert {r: v for r, v in back.items() if r.startswith(layout.RECON_DIGEST_COLUMN)} == digests
     assert cell_digests(back) == reference_cell_digests(back)
     assert run_verify(path).ok

@@ -19,7 +19,7 @@ from sopfin.money import to_cents
 from sopfin.pipeline import check_with_finance
 from sopfin.plan.finance_sheets import parse_finance
 from sopfin.plan.read import parse_plan
-from sopfin.render.recon import published_bridge
+from sopfin.render.recon_sections import published_bridge
 
 TWO_DEPARTMENTS = """
 Budget

@@ -17,7 +17,7 @@ from sopfin.close.records import END, START
 from sopfin.engine.dollarize import dollarize
 from sopfin.money import to_cents
 from sopfin.pipeline import check_with_finance
-from sopfin.render.recon import published_bridge
+from sopfin.render.recon_sections import published_bridge
 
 
 def cents(amount: float) -> int:

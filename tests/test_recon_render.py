@@ -33,19 +33,12 @@ from sopfin.close.records import (
 )
 from sopfin.close.rowtable import MonthTable, RowTable
 from sopfin.model import CellRef, IssueCode
-from sopfin.render import recon
-from sopfin.render.recon import (
-    RECON_HASH_CELL,
-    RECON_HASH_SHORT_CELL,
-    finalize_recon,
-    hashed_cells,
-    money_text,
-    recon_cells,
-    render_recon,
-    snapshot_from_cells,
-    waterfall,
-)
+from sopfin.render import recon_sections
+from sopfin.render.recon import render_recon, snapshot_from_cells
 from sopfin.render.recon_page import axis_floor, chart_label
+from sopfin.render.recon_seal import finalize_recon, hashed_cells, recon_cells
+from sopfin.render.recon_sections import waterfall
+from sopfin.render.recon_tab import RECON_HASH_CELL, RECON_HASH_SHORT_CELL, money_text
 from sopfin.sheetspec import SheetProtection
 from sopfin.xlsx.readback import read_cells
 from sopfin.xlsx.writer import create_workbook
@@ -420,7 +413,7 @@ def test_a_band_of_the_plan_of_record_is_written_as_row_by_row(monkeypatch, figu
                           MONTHS[:4], np.array(figures, dtype=np.float64))
     rec = reconciliation(snapshot=snapshot, latest_estimate=snapshot)
     spec, recon_hash = published(rec)
-    monkeypatch.setattr(recon, "_month_block", lambda *args: False)
+    monkeypatch.setattr(recon_sections, "month_block", lambda *args: False)
     row_by_row, row_hash = published(rec)
     assert recon_cells(spec) == recon_cells(row_by_row)
     assert recon_hash == row_hash

@@ -32,7 +32,7 @@ from sopfin.close.verify import run_diff, run_verify
 from sopfin.guard.respelling import canonical_formula
 from sopfin.guard.typed_over import typed_over_formulas
 from sopfin.model import IssueCode
-from sopfin.render.recon import hashed_cells
+from sopfin.render.recon_seal import hashed_cells
 from sopfin.sheetspec import Block, SheetSpec
 from sopfin.xlsx.adapter import FileWorkbook
 from sopfin.xlsx.read import read_raw_sheets, sheet_parts

@@ -71,13 +71,9 @@ from sopfin.render import rerender_issues
 from sopfin.render.import_log import render_import_log
 from sopfin.render.input_rows import render_input_rows
 from sopfin.render.ledger import render_ledger
-from sopfin.render.recon import (
-    SUBTITLE_CELL,
-    finalize_recon,
-    published_bridge,
-    recon_subtitle,
-    render_recon,
-)
+from sopfin.render.recon import SUBTITLE_CELL, recon_subtitle, render_recon
+from sopfin.render.recon_seal import finalize_recon
+from sopfin.render.recon_sections import published_bridge
 from sopfin.sheetspec import SheetProtection, SheetSpec
 from sopfin.terminal import issue_lines
 from sopfin.workbook import Workbook

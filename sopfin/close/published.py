@@ -36,7 +36,8 @@ from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.render.import_log import parse_import_log
 from sopfin.render.input_rows import parse_input_rows
 from sopfin.render.ledger import parse_ledger, render_ledger
-from sopfin.render.recon import hashed_cells, recon_claim, snapshot_from_cells
+from sopfin.render.recon import snapshot_from_cells
+from sopfin.render.recon_seal import hashed_cells, recon_claim
 from sopfin.sheetspec import SheetSpec
 from sopfin.workbook import Reseal, Workbook
 from sopfin.xlsx.errors import WorkbookError

@@ -16,7 +16,7 @@ from sopfin.close.records import END, START, BridgeLine, Reconciliation
 from sopfin.close.rowtable import RowTable
 from sopfin.model import Issue
 from sopfin.money import to_cents
-from sopfin.render.recon import published_bridge
+from sopfin.render.recon_sections import published_bridge
 
 RATIOS = ("dio", "dso", "dpo", "ccc", "turnover")
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sopfin.close.digests import DIGEST_MARKER, _position
-from sopfin.render.recon import SCENARIO_LABELS, SUBTITLE_CELL, snapshot_from_cells
+from sopfin.render.recon import SUBTITLE_CELL, snapshot_from_cells
+from sopfin.render.recon_tab import SCENARIO_LABELS
 
 REVENUE_BRIDGE_TITLE = "Revenue bridge, budget to plan"
 MARGIN_BRIDGE_TITLE = "Gross margin bridge, budget to plan"

@@ -74,7 +74,7 @@ def chained_ledger(rows: Sequence[Sequence[object]]) -> list[LedgerEntry] | None
 
 def _proven_tabs(book: Workbook, tabs: Sequence[str],
                  ledger: Sequence[LedgerEntry]) -> set[str]:
-    from sopfin.render.recon import hashed_cells
+    from sopfin.render.recon_seal import hashed_cells
 
     published = {layout.recon_tab_name(e.version): e.recon_hash for e in ledger
                  if e.event == PUBLISH}
