@@ -470,9 +470,12 @@ def _drop_replaced_calc_cells(pkg: Package, plan: _Plan, edits: _Edits) -> None:
 
 
 def _verify(pkg: Package, edits: _Edits, plan: _Plan) -> None:
-    """Parse every edited part; check the workbook lists and marks what the plan says."""
+    """Parse every edited part but worksheets (edited only in their view's selection flag,
+    by ``activetab``: a tree of a large sheet takes ten times its bytes); check the
+    workbook lists and marks what the plan says."""
+    sheet_parts = {s.part for s in pkg.sheets if s.part}
     for name, part_data in edits.parts.items():
-        if part_data:
+        if part_data and name not in sheet_parts:
             parse_xml(part_data, name, pkg.path)
     data = edits.parts.get(pkg.workbook_part)
     if data is None:
