@@ -107,3 +107,27 @@ def test_a_workbook_written_by_two_processes_is_byte_identical(tmp_path: Path, m
         forked = os.times().children_user > before  # a child did part of the work
         assert forked == (workers == "2")
     assert files["1"] == files["2"]
+
+
+@pytest.mark.skipif(not hasattr(os, "copy_file_range"), reason="no os.copy_file_range here")
+def test_a_copy_the_system_gives_up_half_way_is_finished_here(tmp_path: Path, monkeypatch):
+    specs = [SheetSpec(f"S{k}", [Block(1, 1, np.arange(k, 60_000.0 + k).reshape(-1, 20),
+                                       None, Style.UNITS)]) for k in range(3)]
+    made = {}
+    real = os.copy_file_range
+    for mode in ("kernel", "gives up", "refused"):
+        path = tmp_path / f"{mode}.xlsx"
+        create_workbook(path, [SheetSpec("Inputs", [Block(1, 1, [["x"]])], owned=False)])
+        calls = []
+
+        def flaky(src, dst, count, offset_src, offset_dst, mode=mode, calls=calls):
+            calls.append(count)
+            if mode == "refused" or (mode == "gives up" and len(calls) > 1):
+                raise OSError(18, "Invalid cross-device link")
+            return real(src, dst, min(count, 1000), offset_src, offset_dst)
+
+        monkeypatch.setattr(os, "copy_file_range", flaky)
+        write_sheets(path, specs)
+        made[mode] = path.read_bytes()
+        assert calls  # the kernel was asked each time
+    assert made["kernel"] == made["gives up"] == made["refused"]

@@ -22,7 +22,8 @@ from lxml import etree
 from sopfin import layout
 from sopfin.cli import main
 from sopfin.sheetspec import Block, PageSetup, SheetSpec
-from sopfin.xlsx.activetab import deselect, is_selected, set_active_tab
+from sopfin.xlsx.activetab import deselect, deselected_part, is_selected, set_active_tab
+from sopfin.xlsx.package import XmlText
 from sopfin.xlsx.printnames import replace_print_names
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
@@ -244,3 +245,17 @@ def test_the_active_tab_is_set_whatever_the_workbook_view_says():
     cleared = deselect(sheet)
     assert '<x:sheetView workbookViewId="0"/>' in cleared and not is_selected(cleared)
     assert 'tabSelected="1"</x:t>' in cleared  # a cell's text is never touched
+
+
+def test_a_deselected_part_is_the_text_deselection_in_every_encoding():
+    sheet = ('<?xml version="1.0" encoding="{enc}" standalone="yes"?>\n<worksheet>'
+             '<sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
+             '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Zürich tabSelected="1" '
+             "</t></is></c></row></sheetData></worksheet>")
+    for bom, enc, codec in ((b"", "UTF-8", "utf-8"), (b"\xef\xbb\xbf", "UTF-8", "utf-8"),
+                            (b"", "ISO-8859-1", "latin-1"), (b"\xff\xfe", "UTF-16", "utf-16-le")):
+        data = bom + sheet.format(enc=enc).encode(codec)
+        original = XmlText.decode(data)
+        expected = original.encode(deselect(original.text))
+        assert deselected_part(data) == expected, enc
+        assert b"Z" in expected and not is_selected(XmlText.decode(expected).text)

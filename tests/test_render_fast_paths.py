@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from sopfin.layout import column_letter
 from sopfin.render.grid import _fill_by_format, fill
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
+from sopfin.xlsx import sheetxml
 from sopfin.xlsx.cellxml import _cell, number_classes, prepare_block
 from sopfin.xlsx.sheetxml import _check_overlaps, worksheet_xml
 
@@ -167,3 +169,23 @@ def test_longest_formula_bounds_every_formula_of_a_grid(rows, cols, data):
     expected = max((len(t) + sum(map(_widest, a)) for t, a in templates), default=0)
     assert longest_formula(grid) == expected
     assert all(len(f) <= expected for row in grid.tolist() for f in row)
+
+
+def test_a_block_is_prepared_when_its_rows_are_written_and_let_go_after_them(monkeypatch):
+    made: list[weakref.ref] = []
+    held_before: list[int] = []
+
+    def observed(block, xf):
+        prepared = prepare_block(block, xf)
+        held_before.append(sum(ref() is not None for ref in made))
+        made.append(weakref.ref(prepared))
+        return prepared
+
+    monkeypatch.setattr(sheetxml, "prepare_block", observed)
+    rows = (1, 1 + sheetxml.ROW_WINDOW, 1 + 3 * sheetxml.ROW_WINDOW)
+    blocks = [Block(r, 2, np.full((3, 2), r + 0.5), None, Style.MONEY) for r in rows]
+    xml = worksheet_xml(SheetSpec("S", [blocks[0], Block(1, 1, [["key"]]), *blocks[1:]]),
+                        {Style.MONEY: 3})
+    assert held_before == [0, 1, 0, 0]  # the key beside the first block; never one left over
+    assert xml.count(b"<row ") == 9 and f'<c r="C{rows[2] + 2}" s="3"><v>{rows[2]}.5'.encode() \
+        in xml

@@ -9,6 +9,7 @@ own, and only when a write asks to open on one of its sheets.
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from sopfin.xlsx.package import MalformedPartError, Package, XmlText, prefix_of
@@ -77,6 +78,18 @@ def deselected_parts(pkg: Package, rewritten: set[str | None]) -> dict[str, byte
         with pkg.zf.open(entry.part) as fh:
             head = fh.read(1 << 16).decode("utf-8", errors="replace")
         if is_selected(head):
-            original = XmlText.decode(pkg.read(entry.part))
-            out[entry.part] = original.encode(deselect(original.text))
+            out[entry.part] = deselected_part(pkg.read(entry.part))
     return out
+
+
+def deselected_part(data: bytes) -> bytes:
+    """``deselect`` on a worksheet part's bytes. A UTF-8 part has only its start (up to the
+    cells) decoded and edited, its cells kept as the very bytes read: a published tab of a
+    large plan holds tens of megabytes of cells. Parts in another encoding are decoded
+    whole."""
+    end = data.find(b"sheetData")
+    head = XmlText.decode(data[:end]) if end >= 0 else None
+    if head is None or codecs.lookup(head.encoding).name != "utf-8":
+        original = XmlText.decode(data)
+        return original.encode(deselect(original.text))
+    return head.encode(deselect(head.text)) + data[end:]

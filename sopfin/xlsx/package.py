@@ -361,6 +361,32 @@ def stored_extent(info: zipfile.ZipInfo, source: BinaryIO) -> Deflated:
                     info.file_size, info.CRC)
 
 
+def _copy_in_kernel(source: BinaryIO, offset: int, size: int, out: BinaryIO) -> int:
+    """Copy ``size`` bytes at ``offset`` of ``source`` to the end of ``out`` without passing
+    them through this process (``os.copy_file_range``) when both are files; return how many
+    were copied (0 where the system cannot: the caller copies the rest itself)."""
+    copy = getattr(os, "copy_file_range", None)
+    try:
+        source_fd, out_fd = source.fileno(), out.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-memory stream
+        return 0
+    if copy is None:
+        return 0
+    source.flush()
+    out.flush()
+    at, done = out.tell(), 0
+    try:
+        while done < size:
+            step = copy(source_fd, out_fd, size - done, offset + done, at + done)
+            if step <= 0:
+                break
+            done += step
+    except OSError:  # another filesystem or an old kernel
+        pass
+    out.seek(at + done)
+    return done
+
+
 class ZipSink:
     """Writes a zip file entry by entry: raw copies, whole new parts and streamed parts."""
 
@@ -441,8 +467,8 @@ class ZipSink:
                          if self.mark_written and mark else b"")
         self._check_size(entry.offset, part.csize, part.usize)
         self.fh.write(self._header(entry))
-        source.seek(part.offset)
-        left = part.csize
+        left = part.csize - _copy_in_kernel(source, part.offset, part.csize, self.fh)
+        source.seek(part.offset + part.csize - left)
         while left:
             block = source.read(min(left, 1 << 22))
             if not block:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
@@ -49,6 +50,32 @@ def block_styles(blocks: Sequence[Block]) -> set[Style]:
     return used
 
 
+@dataclass(frozen=True)
+class _Placed:
+    """A block where it sits on the sheet. Its cells are prepared (``prepare_block``: arrays
+    normalised, labels escaped, formulas compiled) only when the rows being written reach it,
+    and let go after its last row, so a sheet's prepared blocks are never all held at once."""
+
+    row0: int
+    row1: int
+    col0: int
+    col1: int
+    size: int  # cells
+    block: Block
+
+    @classmethod
+    def of(cls, block: Block, shape: tuple[int, ...]) -> _Placed:
+        return cls(block.row, block.row + shape[0] - 1, block.col, block.col + shape[1] - 1,
+                   shape[0] * shape[1], block)
+
+
+def _placed(block: Block) -> _Placed:
+    values = block.values
+    shape = values.shape if isinstance(values, np.ndarray) and values.ndim == 2 else \
+        _as_2d(values, "values", block).shape
+    return _Placed.of(block, shape)
+
+
 class ExcelLimitError(ValueError):
     """A sheet would pass Excel's grid (1,048,576 rows, 16,384 columns) or hold a formula
     longer than Excel's 8,192 characters."""
@@ -71,10 +98,8 @@ def check_blocks(spec: SheetSpec) -> None:
         if block.row < 1 or block.col < 1:
             raise ValueError(f"sheet {spec.name!r}: blocks start at row/col 1, got "
                              f"({block.row}, {block.col})")
-        boxes.append(_PreparedBlock(block.row, block.row + shape[0] - 1, block.col,
-                                    block.col + shape[1] - 1, np.empty(shape), None, "", None,
-                                    [], False))
-    _check_overlaps([b for b in boxes if b.values.size])
+        boxes.append(_Placed.of(block, shape))
+    _check_overlaps([b for b in boxes if b.size])
 
 
 def _check_excel_limits(sheet: str, block: Block, shape: tuple[int, ...]) -> None:
@@ -120,7 +145,7 @@ def _widest(values: Sequence[object]) -> int:
     return max(map(len, map(str, listed)))
 
 
-def _check_overlaps(blocks: Sequence[_PreparedBlock]) -> None:
+def _check_overlaps(blocks: Sequence[_Placed]) -> None:
     """Sweep down the rows: each block is compared only with the earlier-starting blocks
     whose rows still reach it, so a sheet of thousands of row blocks costs n log n."""
     active: list[int] = []
@@ -136,29 +161,44 @@ def _check_overlaps(blocks: Sequence[_PreparedBlock]) -> None:
         active.append(i)
 
 
-def _sheet_rows(blocks: list[_PreparedBlock],
+def _sheet_rows(placed: list[_Placed], xf: Mapping[Style, int],
                 heights: Mapping[int, float] | None = None,
                 outline: Mapping[int, int] | None = None) -> Iterator[bytes]:
     """``<row>`` elements in row order, UTF-8, one chunk per window of rows; a row given a
     height in ``heights`` (points) is written with it, a row given a level in ``outline`` is
     grouped at that outline level (its summary row below it). A row no block writes a cell
-    in is left out."""
+    in is left out. Each block is prepared when the first window reaching it is written and
+    let go after the last."""
     heights = heights or {}
     outline = outline or {}
-    blocks = [b for b in sorted(blocks, key=lambda b: b.col0) if b.values.size]
+    blocks = [b for b in sorted(placed, key=lambda b: b.col0) if b.size]
     if not blocks:
         return
     top, bottom = min(b.row0 for b in blocks), max(b.row1 for b in blocks)
+    prepared: dict[int, _PreparedBlock] = {}
     for w0 in range(top, bottom + 1, ROW_WINDOW):
         w1 = min(w0 + ROW_WINDOW - 1, bottom)
-        spans = [(max(w0, b.row0) - w0, b.rows(max(w0, b.row0), min(w1, b.row1)))
-                 for b in blocks if b.row1 >= w0 and b.row0 <= w1]
+        live = [(k, b) for k, b in enumerate(blocks) if b.row1 >= w0 and b.row0 <= w1]
+        spans = [(max(w0, b.row0) - w0, _prepared(prepared, k, b, xf).rows(
+            max(w0, b.row0), min(w1, b.row1))) for k, b in live]
+        for k, b in live:
+            if b.row1 <= w1:
+                del prepared[k]
         if rowxml.enabled() and not heights and not outline:
             yield rowxml.window_xml(spans, w0, w1 - w0 + 1)
             continue
         yield "".join([f'<row r="{r}"{_height(heights.get(r))}{_outline(outline.get(r))}>'
                        f"{xml}</row>" for r, xml in enumerate(_joined(spans, w1 - w0 + 1),
                                                               start=w0) if xml]).encode("utf-8")
+
+
+def _prepared(prepared: dict[int, _PreparedBlock], k: int, placed: _Placed,
+              xf: Mapping[Style, int]) -> _PreparedBlock:
+    """Block ``k`` prepared, once."""
+    block = prepared.get(k)
+    if block is None:
+        block = prepared[k] = prepare_block(placed.block, xf)
+    return block
 
 
 def _joined(spans: list[tuple[int, list[str]]], n: int) -> list[str]:
@@ -186,8 +226,8 @@ def _format_pr(outline: Mapping[int, int]) -> str:
     return f'<sheetFormatPr defaultRowHeight="15"{level}/>'
 
 
-def _dimension(blocks: list[_PreparedBlock]) -> str:
-    live = [b for b in blocks if b.values.size]
+def _dimension(blocks: list[_Placed]) -> str:
+    live = [b for b in blocks if b.size]
     if not live:
         return "A1"
     top = cell_name(min(b.row0 for b in live), min(b.col0 for b in live))
@@ -258,7 +298,7 @@ def worksheet_chunks(spec: SheetSpec, xf: Mapping[Style, int],
                      drawing_rid: str | None = None) -> Iterator[bytes]:
     """The worksheet part for ``spec`` as UTF-8 chunks; ``xf`` maps styles to cellXfs and
     ``drawing_rid`` is the relationship id of the sheet's drawing (its charts), if any."""
-    blocks = [prepare_block(b, xf) for b in spec.blocks]
+    blocks = [_placed(b) for b in spec.blocks]
     _check_overlaps(blocks)
     head = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">{sheet_properties(spec)}'
@@ -266,7 +306,7 @@ def worksheet_chunks(spec: SheetSpec, xf: Mapping[Style, int],
             f'{_format_pr(spec.row_outline)}{_cols(spec.col_widths, spec.hidden_cols)}'
             "<sheetData>")
     yield head.encode("utf-8")
-    yield from _sheet_rows(blocks, spec.row_heights, spec.row_outline)
+    yield from _sheet_rows(blocks, xf, spec.row_heights, spec.row_outline)
     tail = (f"</sheetData>{_protection(spec)}{_hyperlinks(spec)}{print_elements(spec)}"
             f"{_drawing(drawing_rid)}</worksheet>")
     yield tail.encode("utf-8")

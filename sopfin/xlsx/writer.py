@@ -470,9 +470,12 @@ def _drop_replaced_calc_cells(pkg: Package, plan: _Plan, edits: _Edits) -> None:
 
 
 def _verify(pkg: Package, edits: _Edits, plan: _Plan) -> None:
-    """Parse every edited part; check the workbook lists and marks what the plan says."""
+    """Parse every edited part but worksheets (edited only in their view's selection flag,
+    by ``activetab``: a tree of a large sheet takes ten times its bytes); check the
+    workbook lists and marks what the plan says."""
+    sheet_parts = {s.part for s in pkg.sheets if s.part}
     for name, part_data in edits.parts.items():
-        if part_data:
+        if part_data and name not in sheet_parts:
             parse_xml(part_data, name, pkg.path)
     data = edits.parts.get(pkg.workbook_part)
     if data is None:
@@ -555,46 +558,58 @@ def _write(pkg: Package, path: Path, sheets: Sequence[SheetSpec],
     source = pkg.source
     targets = [*replaced.items(), *((p, s) for s, _, p in plan.add)]
     late = next((p for p, s in targets if reseal and s.name == reseal.name), None)
-    digests = parts_digests([(p, s) for p, s in targets if p != late], xf, drawn.rids) \
-        if mark_written else {}
-    copied = _unchanged_parts(pkg, [p for p in replaced if p != late], digests)
+    reusable = _reusable_parts(pkg, [p for p in replaced if p != late]) if mark_written else {}
+    digests = parts_digests([(p, replaced[p]) for p in reusable], xf, drawn.rids)
+    copied = {p: info for p, info in reusable.items() if recorded_spec(info) == digests[p]}
     jobs = [_sheet_job(part, spec, xf, drawn.rids.get(part))
             for part, spec in targets if part != late and part not in copied]
     restyled = _restyled_sheets(pkg, edits)
-    with save_faults(path), deflated_parts(jobs, path.parent, fast_deflate) as deflate_all, \
-            atomic_replace(path, edits.warnings) as fh:
-        sheets_ready = deflate_all()
-        sheets_ready.update({part: (source, stored_extent(info, source))
-                             for part, info in copied.items()})
-        sheets_ready.update(_deflated_whole(restyled, fast_deflate))
-        if reseal is not None and late is not None:
-            names = {p: s.name for p, s in targets} | {
-                s.part: s.name for s in pkg.sheets if s.part in restyled}
-            sheets_ready[late] = _resealed(reseal, dict(targets)[late], sheets_ready,
-                                           names, xf, drawn.rids.get(late), fast_deflate, late)
-        sink = ZipSink(fh, fast_deflate, mark_written)
-        for info in pkg.zf.infolist():
-            name = info.filename
-            if name in edits.removed:
-                continue
-            if name in edits.parts:
-                sink.add(name, edits.parts.pop(name), info.date_time)
-            elif name in replaced or name in restyled:
-                sink.add_deflated(name, *sheets_ready[name], info.date_time,
-                                  digests.get(name), mark=name in replaced)
-            elif name in patched:
-                sink.add(name, patched[name], info.date_time)
-            else:
-                sink.copy_raw(info, source)
-        for name, data in edits.parts.items():  # registry and chart parts new to the package
-            sink.add(name, data)
-        for _, _, part in plan.add:
-            sink.add_deflated(part, *sheets_ready[part], spec=digests.get(part))
-        size = sink.close()
+    with save_faults(path), deflated_parts(jobs, path.parent, fast_deflate) as deflate_all:
+        if mark_written:  # the other parts' digests, while the child deflates its share
+            digests |= parts_digests([(p, s) for p, s in targets
+                                      if p != late and p not in reusable], xf, drawn.rids)
+        with atomic_replace(path, edits.warnings) as fh:
+            sheets_ready = deflate_all()
+            sheets_ready.update({part: (source, stored_extent(info, source))
+                                 for part, info in copied.items()})
+            sheets_ready.update(_deflated_whole(restyled, fast_deflate))
+            if reseal is not None and late is not None:
+                names = {p: s.name for p, s in targets} | {
+                    s.part: s.name for s in pkg.sheets if s.part in restyled}
+                sheets_ready[late] = _resealed(reseal, dict(targets)[late], sheets_ready,
+                                               names, xf, drawn.rids.get(late), fast_deflate,
+                                               late)
+            size = _assemble(ZipSink(fh, fast_deflate, mark_written), pkg, edits, plan,
+                             sheets_ready, digests, set(replaced), set(restyled), patched)
     return WriteReport(path, tuple(s.name for s, _, _ in plan.add),
                        tuple(s.name for s, _ in plan.replace), touched,
                        tuple(sorted(edits.removed)), size, tuple(edits.warnings),
                        tuple(replaced[part].name for part in copied))
+
+
+def _assemble(sink: ZipSink, pkg: Package, edits: _Edits, plan: _Plan,
+              sheets_ready: Mapping[str, tuple[BinaryIO, Deflated]],
+              digests: Mapping[str, str | None], replaced: set[str], restyled: set[str],
+              patched: Mapping[str, bytes]) -> int:
+    """The new package, entry by entry in the old one's order, then the new parts; its size."""
+    for info in pkg.zf.infolist():
+        name = info.filename
+        if name in edits.removed:
+            continue
+        if name in edits.parts:
+            sink.add(name, edits.parts.pop(name), info.date_time)
+        elif name in replaced or name in restyled:
+            sink.add_deflated(name, *sheets_ready[name], info.date_time,
+                              digests.get(name), mark=name in replaced)
+        elif name in patched:
+            sink.add(name, patched[name], info.date_time)
+        else:
+            sink.copy_raw(info, pkg.source)
+    for name, data in edits.parts.items():  # registry and chart parts new to the package
+        sink.add(name, data)
+    for _, _, part in plan.add:
+        sink.add_deflated(part, *sheets_ready[part], spec=digests.get(part))
+    return sink.close()
 
 
 def _restyled_sheets(pkg: Package, edits: _Edits) -> dict[str, bytes]:
@@ -613,14 +628,10 @@ def _deflated_whole(parts: Mapping[str, bytes], fast: bool,
                                        fast)) for name, xml in parts.items()}
 
 
-def _unchanged_parts(pkg: Package, parts: Iterable[str], digests: Mapping[str, str | None],
-                     ) -> dict[str, zipfile.ZipInfo]:
+def _reusable_parts(pkg: Package, parts: Iterable[str]) -> dict[str, zipfile.ZipInfo]:
     """{part: its zip entry} for the replaced parts whose entry is still exactly what sopfin
-    wrote from a spec with the digest the new spec has: their compressed bytes are copied."""
-    out = {}
-    for part in parts:
-        info = pkg.zf.getinfo(part)
-        wanted = digests.get(part)
-        if wanted is not None and recorded_spec(info) == wanted:
-            out[part] = info
-    return out
+    wrote and records the digest of the spec it was built from: those whose new spec has
+    that digest are copied as their compressed bytes. Only these parts' digests are needed
+    before deflating starts; the others' are taken while it runs."""
+    infos = {part: pkg.zf.getinfo(part) for part in parts}
+    return {part: info for part, info in infos.items() if recorded_spec(info) is not None}
