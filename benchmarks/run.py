@@ -105,9 +105,9 @@ DEFAULT_OTHERS_REPS = "1"
 
 def generator_fingerprint() -> str:
     digest = hashlib.sha256()
-    for rel in ("sopfin/plan/demo.py", "sopfin/xlsx/sheetxml.py", "sopfin/xlsx/cellxml.py",
-                "sopfin/xlsx/gridrows.py", "sopfin/xlsx/_rowxml.c",
-                "sopfin/xlsx/package.py", "sopfin/xlsx/deflate.py"):
+    for rel in ("sopfin/plan/demo.py", "sopfin/plan/demo_data.py", "sopfin/xlsx/sheetxml.py",
+                "sopfin/xlsx/cellxml.py", "sopfin/xlsx/gridrows.py", "sopfin/xlsx/_rowxml.c",
+                "sopfin/xlsx/package.py", "sopfin/xlsx/zipsink.py", "sopfin/xlsx/deflate.py"):
         path = ROOT / rel
         if path.exists():
             digest.update(path.read_bytes())

@@ -136,9 +136,9 @@ def test_calamine_is_handed_only_the_parts_it_reads(demo_copy, monkeypatch):
 
 def test_an_excerpt_past_the_plain_zip_limit_hands_calamine_the_whole_package(tmp_path,
                                                                              monkeypatch):
-    from sopfin.xlsx import package
+    from sopfin.xlsx import zipsink
 
     path = _with_errors(tmp_path)
     expected = _grids(path)
-    monkeypatch.setattr(package, "ZIP32_LIMIT", 1000)  # every excerpt would pass it
+    monkeypatch.setattr(zipsink, "ZIP32_LIMIT", 1000)  # every excerpt would pass it
     assert _grids(path) == expected

@@ -56,7 +56,7 @@ from sopfin.xlsx.errors import SheetNameTakenError, StructureProtectedError
 from sopfin.xlsx.lock import exclusive
 from sopfin.xlsx.read import RawSheet
 from sopfin.xlsx.sheetxml import check_blocks
-from sopfin.xlsx.writer import validate_sheet_name
+from sopfin.xlsx.writeplan import validate_sheet_name
 
 ERROR_CODES = frozenset({
     "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",

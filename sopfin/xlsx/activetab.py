@@ -12,7 +12,8 @@ from __future__ import annotations
 import codecs
 import re
 
-from sopfin.xlsx.package import MalformedPartError, Package, XmlText, prefix_of
+from sopfin.xlsx.package import Package, XmlText, prefix_of
+from sopfin.xlsx.registry import MalformedPartError
 
 _SELECTED = re.compile(r'(<(?:[A-Za-z_][\w.-]*:)?sheetView(?=[\s/>])[^>]*?)\s+tabSelected='
                        r'"(?:1|true)"')

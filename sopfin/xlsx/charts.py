@@ -23,12 +23,7 @@ from lxml import etree
 
 from sopfin.sheetspec import ChartSpec, SheetSpec
 from sopfin.xlsx.errors import NotAWorkbookError
-from sopfin.xlsx.package import (
-    DOC_REL_NS,
-    Package,
-    read_relationships,
-    rels_part_of,
-)
+from sopfin.xlsx.package import DOC_REL_NS, Package, read_relationships, rels_part_of
 from sopfin.xlsx.sheetxml import escape_attr, escape_text
 
 REL_DRAWING = f"{DOC_REL_NS}/drawing"

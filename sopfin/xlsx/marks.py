@@ -14,14 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sopfin.layout import WORKBOOK_ID_NAME
-from sopfin.xlsx.package import (
-    MAIN_NS,
-    Package,
-    _add_defined_names,
-    open_package,
-    parse_xml,
-    prefix_of,
-)
+from sopfin.xlsx.package import MAIN_NS, Package, open_package, parse_xml, prefix_of
+from sopfin.xlsx.registry import _add_defined_names
 from sopfin.xlsx.source import PackageSource
 
 _PROTECTION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetProtection\b[^>]*>")

@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 
 from sopfin.layout import column_letter
 from sopfin.sheetspec import PageSetup, SheetSpec, used_range
-from sopfin.xlsx.package import _add_defined_names, prefix_of
+from sopfin.xlsx.package import prefix_of
+from sopfin.xlsx.registry import _add_defined_names
 
 PRINT_AREA = "_xlnm.Print_Area"
 PRINT_TITLES = "_xlnm.Print_Titles"

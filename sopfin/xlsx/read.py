@@ -25,9 +25,10 @@ from sopfin.layout import column_index
 from sopfin.model import NO_STORED_RESULT, XlError
 from sopfin.xlsx.errors import NotAWorkbookError
 from sopfin.xlsx.limits import MIB, Limits
-from sopfin.xlsx.package import ZipSink, open_package
+from sopfin.xlsx.package import open_package
 from sopfin.xlsx.screen import open_zip, reading, screen_inflated, screen_registry
 from sopfin.xlsx.source import PackageSource, package_of
+from sopfin.xlsx.zipsink import ZipSink
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

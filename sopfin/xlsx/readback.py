@@ -29,13 +29,7 @@ from lxml import etree
 from sopfin.layout import column_letter
 from sopfin.workbook import CellRow, CellsRow
 from sopfin.xlsx.limits import Limits
-from sopfin.xlsx.package import (
-    DOC_REL_NS,
-    Relationship,
-    as_written,
-    read_relationships,
-    rels_part_of,
-)
+from sopfin.xlsx.package import DOC_REL_NS, Relationship, read_relationships, rels_part_of
 from sopfin.xlsx.partdigest import InflateError, entry_digest, stored_digest
 from sopfin.xlsx.read import WorkbookReadError
 from sopfin.xlsx.readcell import (
@@ -48,6 +42,7 @@ from sopfin.xlsx.readcell import (
 from sopfin.xlsx.rowscan import Scanner, Unusual
 from sopfin.xlsx.screen import open_zip, reading
 from sopfin.xlsx.source import PackageBytes, PackageSource, package_of
+from sopfin.xlsx.zipsink import as_written
 
 __all__ = ["SheetRows", "read_cell_rows", "read_cells", "sheet_part_digests", "sheets_as_written",
            "shift_formula"]

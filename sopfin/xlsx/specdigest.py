@@ -21,7 +21,7 @@ has not changed is therefore copied with the time it was first generated and the
 fingerprints that match it: the time its content was generated.
 
 The writer records the digest in the zip entry comment of the part it writes, beside the
-part's CRC-32 and size (``sopfin.xlsx.package.written_comment``). When the next write's spec
+part's CRC-32 and size (``sopfin.xlsx.zipsink.written_comment``). When the next write's spec
 has the same digest and the entry is still exactly what sopfin wrote, the part's compressed
 bytes are copied instead of built and deflated again. A digest that cannot be taken (a value
 whose ``repr`` names no content, such as an object's address) is None: the part is built, as
