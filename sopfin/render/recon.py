@@ -621,9 +621,10 @@ def snapshot_from_grid(grid: Sequence[Sequence[object]],
     names: list[str] = []
     months: list[str] = []
     try:
+        shape: tuple[type, ...] = ()
         for row in grid[start + 1:]:
-            width, end = len(names), len(names) + len(months)
-            if months and _plain_data_row(row, width, end):  # the common row, read whole
+            width, end = len(names), len(shape)
+            if end > 1 and _plain_data_row(row, shape, width):  # the common row, read whole
                 series.setdefault(tuple(cast(list[str], row[:width])), {}).update(
                     zip(months, cast(list[float], row[width:end]), strict=True))
                 continue
@@ -635,6 +636,7 @@ def snapshot_from_grid(grid: Sequence[Sequence[object]],
             header = _month_header(line)
             if header is not None:
                 names, months = header
+                shape = (str,) * len(names) + (float,) * len(months) if months else ()
                 continue
             width = len(names)
             key = tuple(_key_text(v) for v in line[:width]) + ("",) * (width - len(line))
@@ -646,13 +648,14 @@ def snapshot_from_grid(grid: Sequence[Sequence[object]],
     return _month_table(names, series)
 
 
-def _plain_data_row(row: Sequence[object], width: int, end: int) -> bool:
-    """A row of ``width`` texts (no digest mark) then figures up to ``end`` and nothing
-    after: what ``_present`` and the loop would read as exactly these cells."""
-    return (end > 1 and len(row) >= end and set(map(type, row[width:end])) == _FLOAT
-            and set(map(type, row[:width])) <= _TEXT and "" not in row[:width]
-            and DIGEST_MARKER not in "".join(cast(list[str], row[:width]))
-            and _nothing_after(row[end:]))
+def _plain_data_row(row: Sequence[object], shape: tuple[type, ...], width: int) -> bool:
+    """A row of ``width`` texts (no digest mark) then figures, as ``shape`` has them, and
+    nothing after: what ``_present`` and the loop would read as exactly these cells."""
+    end = len(shape)
+    if tuple(map(type, row[:end])) != shape:
+        return False
+    keys = cast(list[str], row[:width])
+    return "" not in keys and DIGEST_MARKER not in "".join(keys) and _nothing_after(row[end:])
 
 
 def _nothing_after(rest: Sequence[object]) -> bool:
@@ -660,10 +663,6 @@ def _nothing_after(rest: Sequence[object]) -> bool:
     empty = rest.count("")
     return empty == len(rest) or (empty == len(rest) - 1 and isinstance(rest[-1], str)
                                   and rest[-1].startswith(DIGEST_MARKER))
-
-
-_FLOAT = {float}
-_TEXT = {str}
 
 
 def _present(row: Sequence[object]) -> list[object]:
