@@ -5,7 +5,9 @@ The tab's part and the parts calamine reads with it are screened first (``screen
 and handed to calamine as an excerpt (``sopfin.xlsx.read``), as the input sheets are. A
 published tab holds values only: a part with an error cell or a formula, which calamine
 would read as empty, or anything the screen or calamine refuses, gives None, and the caller
-reads the tab's rows instead (``SheetRows``), which keep every refusal as it was.
+reads the tab's rows instead (``SheetRows``), which keep every refusal as it was. A part
+still byte for byte as sopfin wrote it is not searched for those cells: sopfin writes none
+in a published tab.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sopfin.xlsx.limits import Limits
+from sopfin.xlsx.package import as_written
 from sopfin.xlsx.read import (
     _ERROR_MARKERS,
     _calamine_book,
@@ -39,6 +42,18 @@ class _ValuesOnly:
         self.tail = block[-_OVERLAP:]
 
 
+def _observer(watch: _ValuesOnly, written: bool) -> Callable[[str], Callable[[bytes], None]]:
+    """What the screen hands each block to: the watch, unless the part is byte for byte
+    what sopfin wrote (``as_written``; its CRC is checked on the screen's pass), whose tabs
+    hold neither formulas nor error cells."""
+    add = _ignore if written else watch.add
+    return lambda _: add
+
+
+def _ignore(_: bytes) -> None:
+    pass
+
+
 def _marked(text: bytes) -> bool:
     return _FORMULA in text or any(m in text for m in _ERROR_MARKERS)
 
@@ -48,12 +63,12 @@ def read_tab_grid(package: PackageBytes, part: str, name: str) -> list[list[obje
     cell), or None when it cannot be read this way (see the module's note)."""
     limits = Limits.from_env()
     watch = _ValuesOnly()
-    observe: Callable[[str], Callable[[bytes], None]] = lambda _: watch.add  # noqa: E731
     try:
         with open_zip(package, limits) as zf:
             if part not in zf.NameToInfo:
                 return None
             parts = _read_by_calamine(zf, [part])
+            observe = _observer(watch, as_written(zf.getinfo(part)))
             whole = screen_inflated(zf, package.path, parts, limits, [part], observe=observe)
             if part not in whole or not watch.plain:
                 return None
