@@ -186,3 +186,14 @@ def test_a_grid_with_a_date_or_without_the_section_tells_nothing():
     dated[2][3] = datetime(2027, 2, 1)  # a number styled as a date reads as one
     assert snapshot_from_grid(dated) is None
     assert snapshot_from_grid([["something else"]]) is None
+
+
+def test_a_tab_saved_by_openpyxl_reads_as_a_grid_despite_its_header_parts(closed, tmp_path):
+    import openpyxl
+
+    saved = tmp_path / "openpyxl.xlsx"
+    book = openpyxl.load_workbook(closed)
+    book.save(saved)  # writes <firstHeader>, <firstFooter>: elements, not formulas
+    grid = _grid(saved)
+    assert grid is not None
+    _same(snapshot_from_grid(grid), _cells_snapshot(closed))

@@ -25,7 +25,8 @@ from sopfin.xlsx.read import (
 from sopfin.xlsx.screen import open_zip, screen_inflated
 from sopfin.xlsx.source import PackageBytes
 
-_FORMULA = b"<f"
+_FORMULA = b"f>"  # ends every formula element with a formula (``</f>``, ``</x:f>``); a shared
+# formula's cells without one (``<f t="shared" si="0"/>``) share its master's part
 _OVERLAP = 8  # bytes of a block kept to find a marker cut between two blocks
 
 
