@@ -86,6 +86,15 @@ def rows_of_cells(cells: Mapping[str, object]) -> list[CellsRow]:
     return [CellsRow(n, rows[n]) for n in sorted(rows)]
 
 
+@runtime_checkable
+class GridRows(Protocol):
+    """Rows of a sheet (``Workbook.read_cell_rows``) that can also be read as one grid of
+    cached values from A1, '' for an empty cell: faster for a large sheet of values. None
+    when the sheet is not one to read that way; its rows then say what it holds."""
+
+    def grid(self) -> list[list[object]] | None: ...
+
+
 class RawGrid(Protocol):
     """One sheet as a grid from A1, as ``Workbook.read_raw_sheets`` gives it (what the
     plan parser reads, ``sopfin.plan.read.SheetGrid``)."""

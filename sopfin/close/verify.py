@@ -9,7 +9,7 @@ forked. ``run_diff`` lists what moved between two published versions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, cast
@@ -43,8 +43,8 @@ from sopfin.guard.edits import edited_cells
 from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.money import to_cents
 from sopfin.pipeline import RunResult, Timings, check_with_finance, plan_outputs, read_snapshot
-from sopfin.render.recon import snapshot_from_rows
-from sopfin.workbook import SheetGuardView, Workbook
+from sopfin.render.recon import snapshot_from_grid, snapshot_from_rows
+from sopfin.workbook import CellRow, GridRows, SheetGuardView, Workbook
 
 if TYPE_CHECKING:
     from sopfin.close.rowtable import MonthTable
@@ -238,7 +238,7 @@ def run_diff(target: str | Path | Workbook, version_a: int, version_b: int) -> A
     names = {v: layout.recon_tab_name(v) for v in (version_a, version_b)}
     with timings.step("read"):
         rows = book.read_cell_rows(list(names.values()))
-        snapshots = {n: snapshot_from_rows(rows[n]) if n in rows else None
+        snapshots = {n: _tab_snapshot(rows[n]) if n in rows else None
                      for n in dict.fromkeys(names.values())}
     missing = [n for n, snapshot in snapshots.items() if snapshot is None]
     if missing:
@@ -250,6 +250,14 @@ def run_diff(target: str | Path | Workbook, version_a: int, version_b: int) -> A
     out.table = diff_snapshots(a, b)
     out.messages += format_diff(out.table, version_a, version_b)
     return out
+
+
+def _tab_snapshot(rows: Iterable[CellRow]) -> MonthTable | None:
+    """A tab's plan of record: from its grid of values when the workbook reads it so (one
+    fast pass), else from its rows."""
+    grid = rows.grid() if isinstance(rows, GridRows) else None
+    snapshot = snapshot_from_grid(grid) if grid is not None else None
+    return snapshot if snapshot is not None else snapshot_from_rows(rows)
 
 
 class MovedTotal(NamedTuple):

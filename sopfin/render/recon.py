@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -252,19 +253,122 @@ def _snapshot_of(grid: Mapping[int, Mapping[int, object]], title: str) -> MonthT
         texts = [line.get(c) for c in range(1, max(line) + 1)]
         if line.keys() == {1}:
             break
-        if all(isinstance(t, str) for t in texts) and re.fullmatch(
-                layout.MONTH_PATTERN, str(texts[-1])):
-            keys = [t for t in texts if not re.fullmatch(layout.MONTH_PATTERN, str(t))]
-            names, months = [str(k).lower() for k in keys], [str(t) for t in texts[len(keys):]]
+        header = _month_header(texts)
+        if header is not None:
+            names, months = header
             continue
         key = tuple(str(line.get(c + 1, "")) for c in range(len(names)))
         values = series.setdefault(key, {})
         for k, month in enumerate(months):
             v = line.get(len(names) + 1 + k)
             values[month] = float(v) if isinstance(v, (int, float)) else float("nan")
+    return _month_table(names, series)
+
+
+def _month_header(texts: Sequence[object]) -> tuple[list[str], list[str]] | None:
+    """(key names, months) of a header row: texts ending in a month; None for another row."""
+    if not (all(isinstance(t, str) for t in texts)
+            and re.fullmatch(layout.MONTH_PATTERN, str(texts[-1]))):
+        return None
+    keys = [t for t in texts if not re.fullmatch(layout.MONTH_PATTERN, str(t))]
+    return [str(k).lower() for k in keys], [str(t) for t in texts[len(keys):]]
+
+
+def _month_table(names: Sequence[str],
+                 series: Mapping[tuple[str, ...], Mapping[str, float]]) -> MonthTable:
     columns = list(dict.fromkeys(m for v in series.values() for m in v))
-    figures = np.array([[v.get(m, float("nan")) for m in columns] for v in series.values()],
-                       dtype=np.float64).reshape(len(series), len(columns))
+    if all(list(v) == columns for v in series.values()):  # every series in the same months
+        table = [list(v.values()) for v in series.values()]
+    else:
+        table = [[v.get(m, float("nan")) for m in columns] for v in series.values()]
+    figures = np.array(table, dtype=np.float64).reshape(len(series), len(columns))
     return MonthTable(tuple(names) or ("",), tuple(series), tuple(columns), figures)
+
+
+class _NotPlain(Exception):
+    """A cell the rows would read differently from the grid (a date or time)."""
+
+
+def snapshot_from_grid(grid: Sequence[Sequence[object]],
+                       title: str = SNAPSHOT_TITLE) -> MonthTable | None:
+    """``snapshot_from_rows`` of a tab read as one grid of cached values from A1 ('' for an
+    empty cell, ``GridRows.grid``), or None when the grid cannot tell: no section title, or
+    a date or time where the rows would give a number or a text. Empty cells and digest
+    marks are absent, as in the rows."""
+    start = next((i for i, row in enumerate(grid) if row and isinstance(row[0], str)
+                  and row[0].startswith(title)), None)
+    if start is None:
+        return None
+    series: dict[tuple[str, ...], dict[str, float]] = {}
+    names: list[str] = []
+    months: list[str] = []
+    try:
+        shape: tuple[type, ...] = ()
+        for row in grid[start + 1:]:
+            width, end = len(names), len(shape)
+            if end > 1 and _plain_data_row(row, shape, width):  # the common row, read whole
+                series.setdefault(tuple(cast(list[str], row[:width])), {}).update(
+                    zip(months, cast(list[float], row[width:end]), strict=True))
+                continue
+            line = _present(row)
+            if not line:
+                continue
+            if len(line) == 1:
+                break
+            header = _month_header(line)
+            if header is not None:
+                names, months = header
+                shape = (str,) * len(names) + (float,) * len(months) if months else ()
+                continue
+            width = len(names)
+            key = tuple(_key_text(v) for v in line[:width]) + ("",) * (width - len(line))
+            figures = [_figure(v) for v in line[width:width + len(months)]]
+            figures += [float("nan")] * (len(months) - len(figures))
+            series.setdefault(key, {}).update(zip(months, figures, strict=True))
+    except _NotPlain:
+        return None
+    return _month_table(names, series)
+
+
+def _plain_data_row(row: Sequence[object], shape: tuple[type, ...], width: int) -> bool:
+    """A row of ``width`` texts (no digest mark) then figures, as ``shape`` has them, and
+    nothing after: what ``_present`` and the loop would read as exactly these cells."""
+    end = len(shape)
+    if tuple(map(type, row[:end])) != shape:
+        return False
+    keys = cast(list[str], row[:width])
+    return "" not in keys and DIGEST_MARKER not in "".join(keys) and _nothing_after(row[end:])
+
+
+def _nothing_after(rest: Sequence[object]) -> bool:
+    """Only empty cells, or empty cells then the row's digest mark (where sopfin puts it)."""
+    empty = rest.count("")
+    return empty == len(rest) or (empty == len(rest) - 1 and isinstance(rest[-1], str)
+                                  and rest[-1].startswith(DIGEST_MARKER))
+
+
+def _present(row: Sequence[object]) -> list[object]:
+    """The row's cells up to its last present one, None for an absent cell."""
+    line = [None if v == "" or (isinstance(v, str) and v.startswith(DIGEST_MARKER)) else v
+            for v in row]
+    while line and line[-1] is None:
+        line.pop()
+    return line
+
+
+def _key_text(value: object) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str | float | int):
+        raise _NotPlain
+    return str(value)
+
+
+def _figure(value: object) -> float:
+    if isinstance(value, int | float):
+        return float(value)
+    if value is None or isinstance(value, str):
+        return float("nan")
+    raise _NotPlain
 
 

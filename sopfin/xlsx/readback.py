@@ -39,6 +39,7 @@ from sopfin.xlsx.readcell import (
     read_cell,
     shift_formula,
 )
+from sopfin.xlsx.readtabs import read_tab_grid
 from sopfin.xlsx.rowscan import Scanner, Unusual
 from sopfin.xlsx.screen import open_zip, reading
 from sopfin.xlsx.source import PackageBytes, PackageSource, package_of
@@ -70,7 +71,7 @@ def read_cell_rows(path: PackageSource, names: Iterable[str]) -> dict[str, Sheet
     package = package_of(path)
     with open_zip(package) as zf:
         parts, strings = _sheets(zf, package.path, names)
-    return {name: SheetRows(package, part, strings) for name, part in parts.items()}
+    return {name: SheetRows(package, part, strings, name) for name, part in parts.items()}
 
 
 def sheets_as_written(path: PackageSource, names: Iterable[str]) -> set[str]:
@@ -120,14 +121,21 @@ class SheetRows:
     streams the part again from the package bytes, so only a chunk of rows is inflated at a
     time."""
 
-    def __init__(self, package: PackageBytes, part: str, strings: list[str]) -> None:
+    def __init__(self, package: PackageBytes, part: str, strings: list[str],
+                 name: str = "") -> None:
         self.package = package
+        self.name = name
         self.part = part
         self.strings = strings
 
     def __iter__(self) -> Iterator[CellRow]:
         with open_zip(self.package) as zf:
             yield from _rows_of(zf, self.part, self.strings, True)
+
+    def grid(self) -> list[list[object]] | None:
+        """The sheet's cached values as a grid from A1 in one fast pass ('' for an empty
+        cell), or None when only the rows can read it (``read_tab_grid``)."""
+        return read_tab_grid(self.package, self.part, self.name)
 
 
 def _cells_of(rows: Iterable[CellRow]) -> dict[str, object]:
