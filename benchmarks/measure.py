@@ -37,9 +37,33 @@ with open(report, "w") as fh:
 """
 
 
+PSS_EVERY_S = 0.1  # how often the memory of all a contender's processes is taken
+
+
+def session_pss(session: int, leave_out: int) -> float:
+    """MiB of proportional set size of every process in ``session`` but ``leave_out`` (the
+    launcher), added up: a page a forked child still shares with its parent counts once,
+    split between them, so the sum is what the processes hold together. NaN where /proc has
+    no ``smaps_rollup`` (not Linux)."""
+    total, seen = 0, False
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == leave_out:
+            continue
+        try:
+            if os.getsid(int(entry.name)) != session:
+                continue
+            with open(f"/proc/{entry.name}/smaps_rollup", encoding="ascii") as fh:
+                total += next(int(line.split()[1]) for line in fh if line.startswith("Pss:"))
+            seen = True
+        except (OSError, ValueError, StopIteration):
+            continue  # gone, or not ours to read
+    return total / 1024 if seen else math.nan
+
+
 def measure(cmd: list[str], timeout: float) -> Sample:
-    """Run cmd (through the launcher, in its own session): its wall seconds and the peak RSS
-    of its process tree (``wait4`` counts the children the contender waited for). A run
+    """Run cmd (through the launcher, in its own session): its wall seconds, the peak RSS
+    of its largest process (``wait4`` counts the children the contender waited for) and the
+    peak of all its processes together (``session_pss``, sampled every ``PSS_EVERY_S``). A run
     still going after ``timeout`` seconds (``math.inf``: no limit) is stopped and reported
     as timed out with the limit as its time, a lower bound."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
@@ -51,7 +75,13 @@ def measure(cmd: list[str], timeout: float) -> Sample:
                                            (os.POSIX_SPAWN_DUP2, err.fileno(), 2),
                                            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)])
         deadline = time.perf_counter() + timeout
+        together, sampled = math.nan, 0.0
         while not os.waitpid(pid, os.WNOHANG)[0]:
+            if time.perf_counter() - sampled >= PSS_EVERY_S:
+                now = session_pss(pid, leave_out=pid)
+                if now == now and not together >= now:  # NaN: nothing taken (yet)
+                    together = now
+                sampled = time.perf_counter()
             if time.perf_counter() > deadline:
                 os.killpg(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
@@ -70,7 +100,8 @@ def measure(cmd: list[str], timeout: float) -> Sample:
             return Sample(math.nan, math.nan, False, f"launcher failed: {stderr}")
         if int(code) != 0:
             detail += stderr[-2000:]
-        return Sample(float(seconds), int(kib) / 1024, int(code) == 0, detail, stderr)
+        return Sample(float(seconds), int(kib) / 1024, int(code) == 0, detail, stderr,
+                      pss_mib=together)
 
 
 def require_published(sample: Sample, version: int) -> Sample:
@@ -80,7 +111,8 @@ def require_published(sample: Sample, version: int) -> Sample:
     if not sample.ok or re.search(rf"published\b.*\bv0*{version}\b", sample.detail):
         return sample
     return Sample(sample.seconds, sample.peak_mib, False,
-                  f"did not publish v{version:03d}: {sample.detail[-1000:]}", sample.stderr)
+                  f"did not publish v{version:03d}: {sample.detail[-1000:]}", sample.stderr,
+                  pss_mib=sample.pss_mib)
 
 
 _TIMING = re.compile(r"(\w+) ([0-9.]+)s")

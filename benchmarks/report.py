@@ -35,6 +35,7 @@ class Sample:
     detail: str = ""  # stdout (or the error) of the run
     stderr: str = ""
     timed_out: bool = False
+    pss_mib: float = math.nan  # all its processes together, sampled (``measure.session_pss``)
 
 
 def summarise(samples: list[Sample]) -> dict[str, float | int | bool | None]:
@@ -48,8 +49,10 @@ def summarise(samples: list[Sample]) -> dict[str, float | int | bool | None]:
     secs = [s.seconds for s in pool]
     unbounded = [math.inf if s.timed_out else s.seconds for s in pool]
     peaks = [s.peak_mib for s in pool if s.peak_mib == s.peak_mib]  # none for a stopped run
+    together = [s.pss_mib for s in pool if s.pss_mib == s.pss_mib]
     return {"median_s": round(statistics.median(secs), 4), "min_s": round(min(secs), 4),
             "max_s": round(max(secs), 4), "peak_mib": round(max(peaks), 1) if peaks else None,
+            "peak_pss_mib": round(max(together), 1) if together else None,
             "runs": len(samples), "ok": len(ok) == len(samples),
             "timed_out": bool(capped) and statistics.median(unbounded) != statistics.median(secs),
             "capped_runs": len(capped), "failed_runs": len(samples) - len(ok) - len(capped)}

@@ -67,7 +67,11 @@ def secs_range(c: dict | None, planned: int | None = None) -> str:
 
 
 def mib(c: dict | None) -> str:
-    return "-" if not c or c.get("peak_mib") is None else f"{c['peak_mib']:.0f}"
+    """The largest process's peak, and all processes' together (PSS) where it was taken."""
+    if not c or c.get("peak_mib") is None:
+        return "-"
+    together = c.get("peak_pss_mib")
+    return f"{c['peak_mib']:.0f}" + (f" ({together:.0f})" if together is not None else "")
 
 
 def ratio_text(entry: dict, key: str) -> str:
@@ -154,9 +158,10 @@ def legend(results: dict) -> list[str]:
         "wrote: it re-renders, reads its own output sheets back, verifies v001 and publishes "
         "v002, as every later close of a month does.",
         "Each contender is a separate process (wall time includes interpreter start; peak "
-        "memory is the largest max RSS among its processes: above 400,000 cells sopfin "
-        "deflates sheets on two processes, the second forked from the first and sharing its "
-        "memory copy-on-write, so the two are not added); openpyxl writes only the dollarize "
+        "memory is the largest max RSS among its processes, and in brackets all its processes "
+        "together: their proportional set sizes added up, sampled every 0.1 s, so memory a "
+        "forked child shares with its parent counts once; above 400,000 cells sopfin "
+        "deflates sheets in a second, forked process); openpyxl writes only the dollarize "
         "sheets' values, LibreOffice recalculates the workbook the first `sopfin close` wrote.",
     ]
     spent = st.get("harness_breakdown_s")

@@ -199,6 +199,29 @@ def test_measure_reports_wall_time_peak_and_output():
     assert 0 < sample.seconds < 30 and sample.peak_mib > 1
 
 
+_TWO_HOLDERS = """
+import os, time
+block = bytearray(os.urandom(1)) * (120 << 20)  # 120 MiB of the parent's own
+if os.fork() == 0:
+    mine = bytearray(os.urandom(1)) * (120 << 20)  # the child's own 120 MiB besides
+    time.sleep(1.0)
+    os._exit(0)
+more = bytearray(os.urandom(1)) * (120 << 20)  # and the parent 120 MiB more of its own
+os.wait()
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="needs Linux /proc")
+def test_measure_adds_up_the_memory_of_every_process_of_a_run():
+    """A parent and its forked child, each with 120 MiB of its own besides the 120 MiB they
+    share: each process peaks near 240 MiB, the two together near 360 (the shared pages
+    once)."""
+    sample = measure([sys.executable, "-c", _TWO_HOLDERS], math.inf)
+    assert sample.ok, sample.detail
+    assert 200 < sample.peak_mib < 320
+    assert sample.pss_mib > sample.peak_mib + 80
+
+
 def test_measure_stops_a_run_at_its_limit():
     sample = measure([sys.executable, "-c", "import time; time.sleep(30)"], 0.5)
     assert sample.timed_out and not sample.ok and sample.seconds == 0.5
