@@ -42,7 +42,7 @@ from sopfin.close.published import (
 from sopfin.guard.edits import edited_cells
 from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.money import to_cents
-from sopfin.pipeline import RunResult, Timings, check_with_finance, plan_outputs, read_snapshot
+from sopfin.pipeline import Timings, check_with_finance, plan_outputs, read_snapshot
 from sopfin.render.recon import snapshot_from_grid, snapshot_from_rows
 from sopfin.workbook import CellRow, GridRows, SheetGuardView, Workbook
 
@@ -89,16 +89,15 @@ def _verify_one(book: Workbook, key: bytes | None, timings: Timings, deep: bool 
         return ledger, ledger_findings(book, ledger, key, deep=deep) + ledger_state(book)
 
 
-def overwritten_formulas(book: Workbook, base: RunResult | None = None,
-                         ) -> list[Issue]:
+def overwritten_formulas(book: Workbook, timings: Timings | None = None) -> list[Issue]:
     """sopfin formula cells on the output sheets that now hold something else. When every
     output sheet is exactly as sopfin last wrote it (``Workbook.sheets_as_written``) no cell
-    can have been typed over, and the plan is not rendered to compare with."""
+    can have been typed over, and the plan is neither parsed nor rendered to compare with."""
     owned = book.owned_sheet_names()
     outputs = [n for n in layout.OUTPUT_SHEET_NAMES if n in owned and n != layout.ISSUES]
     if not outputs or set(outputs) <= book.sheets_as_written(outputs):
         return []
-    base = base or check_with_finance(book)
+    base = check_with_finance(book, timings=timings)
     if base.specs is None:
         plan_outputs(base)
     if base.specs is None:
@@ -138,19 +137,24 @@ def _relation_line(a: Workbook, b: Workbook, cmp: Comparison,
             f"{len(lb) - cmp.common_seq} entr(y/ies) the other lacks")
 
 
+CLOSE_INPUT_SHEETS = (*layout.INPUT_SHEET_NAMES, *layout.FINANCE_SHEET_NAMES)
+
+
 def workbook_findings(book: Workbook, ledger: Sequence[LedgerEntry],
-                      timings: Timings | None = None,
-                      ) -> tuple[list[Issue], RunResult]:
+                      timings: Timings | None = None) -> list[Issue]:
     """Warnings about the workbook around the ledger: inputs changed since the latest
-    version, published tabs hidden or unprotected. Returns the check it ran, for reuse."""
-    base = check_with_finance(book, timings=timings)
+    version, published tabs hidden or unprotected. The inputs are read as a close reads
+    them (the finance sheets too) and fingerprinted, not parsed: the fingerprint says
+    whether they changed."""
+    with (timings or Timings()).step("read"):
+        raw = book.read_raw_sheets(CLOSE_INPUT_SHEETS)
     published = sorted({e.version for e in ledger if e.event == PUBLISH}
                        & set(recon_versions(book)))
     found = provenance.guard_findings(published, published_guards(book, ledger, published))
     if ledger:
-        found += provenance.input_changes(ledger, input_fingerprint(base.raw),
+        found += provenance.input_changes(ledger, input_fingerprint(raw),
                                           recorded_input_rows(book, ledger))
-    return found, base
+    return found
 
 
 @dataclass(frozen=True)
@@ -193,9 +197,9 @@ def run_verify(target: str | Path | Workbook, other: str | Path | Workbook | Non
     book = read_snapshot(target, timings)
     out = AuditResult(book=book, strict_hmac=key is not None, timings=timings)
     ledger, findings = _verify_one(book, key, timings, deep)
-    around, base = workbook_findings(book, ledger, timings)
+    around = workbook_findings(book, ledger, timings)
     with timings.step("overwritten"):
-        out.findings = findings + around + overwritten_formulas(book, base)
+        out.findings = findings + around + overwritten_formulas(book, timings)
     out.messages.append(_status_line(book, ledger))
     note = provenance.identity_note(ledger)
     if note:
