@@ -146,15 +146,27 @@ def workbook_findings(book: Workbook, ledger: Sequence[LedgerEntry],
     version, published tabs hidden or unprotected. The inputs are read as a close reads
     them (the finance sheets too) and fingerprinted, not parsed: the fingerprint says
     whether they changed."""
-    with (timings or Timings()).step("read"):
+    timings = timings or Timings()
+    with timings.step("read"):
         raw = book.read_raw_sheets(CLOSE_INPUT_SHEETS)
     published = sorted({e.version for e in ledger if e.event == PUBLISH}
                        & set(recon_versions(book)))
     found = provenance.guard_findings(published, published_guards(book, ledger, published))
-    if ledger:
-        found += provenance.input_changes(ledger, input_fingerprint(raw),
-                                          recorded_input_rows(book, ledger))
-    return found
+    with timings.step("inputs"):
+        return found + _input_findings(book, ledger, raw)
+
+
+def _input_findings(book: Workbook, ledger: Sequence[LedgerEntry],
+                    raw: Mapping[str, object]) -> list[Issue]:
+    """The inputs changed since the latest version: compared by their fingerprint; the row
+    digests that version recorded (``_Inputs``) are read only to name the rows that differ."""
+    latest = provenance.latest_publish(ledger)
+    if latest is None:
+        return []
+    current = input_fingerprint(raw)
+    if current.inputs_hash == latest.input_hash:
+        return []
+    return provenance.input_changes(ledger, current, recorded_input_rows(book, ledger))
 
 
 @dataclass(frozen=True)
