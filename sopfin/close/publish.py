@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sopfin import layout
 from sopfin.close import provenance
+from sopfin.close.digests import InputFingerprint
 from sopfin.close.imported import imports_note, pending, recorded
 from sopfin.close.ledger import (
     APPROVE,
@@ -66,6 +67,7 @@ from sopfin.pipeline import (
     exclusive,
     plan_outputs,
     read_snapshot,
+    release_raw,
 )
 from sopfin.render import rerender_issues
 from sopfin.render.import_log import render_import_log
@@ -94,6 +96,7 @@ class CloseResult:
     issues: list[Issue] = field(default_factory=list)
     findings: list[Issue] = field(default_factory=list)  # about the ledger (verify's codes)
     reconciliation: Reconciliation | None = None
+    inputs: InputFingerprint | None = None  # what a close records of its inputs
     version: int = 0
     head: str = ""
     head_record: str = ""  # what a head file holds (``provenance.head_text``)
@@ -141,12 +144,18 @@ def recon_protection() -> SheetProtection:
 
 def _prepare(book: Workbook, scenario_window: str, progress: Progress,
              ledger: Sequence[LedgerEntry] | None = None,
-             timings: Timings | None = None,
+             timings: Timings | None = None, fingerprint: bool = False,
              ) -> tuple[RunResult, CloseResult, list[SheetSpec]]:
     """check + finance inputs + dollarize + render (``plan_outputs``) + silent overrides +
-    reconcile; no writing."""
-    base = plan_outputs(check_with_finance(book, progress, timings), None, progress)
-    out = CloseResult(book=book, issues=list(base.issues), timings=base.timings)
+    reconcile; no writing. The input grids are let go of once parsed, fingerprinted first
+    (``CloseResult.inputs``) when ``fingerprint``."""
+    checked = check_with_finance(book, progress, timings)
+    inputs = input_fingerprint(checked.raw) if fingerprint and checked.plan is not None \
+        else None
+    release_raw(checked)
+    base = plan_outputs(checked, None, progress)
+    out = CloseResult(book=book, issues=list(base.issues), timings=base.timings,
+                      inputs=inputs)
     if base.specs is None or base.finance is None:
         return base, out, []
     plan, fin, d, specs = base.plan, base.finance, base.dollarized, base.specs
@@ -230,9 +239,9 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
     book.check_writable()
     ledger = load_ledger(book)
     require_key_policy(book, ledger, key, "published")
-    base, out, specs = _prepare(book, window, progress, ledger, timings)
-    rec = out.reconciliation
-    if rec is None:
+    base, out, specs = _prepare(book, window, progress, ledger, timings, fingerprint=True)
+    rec, inputs = out.reconciliation, out.inputs
+    if rec is None or inputs is None:
         return out.refuse("not published: fix the errors listed below and run again")
     with out.timings.step("ledger", progress):
         out.findings = [f for f in ledger_findings(book, ledger, key)
@@ -247,7 +256,6 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
     plan = base.plan
     assert plan is not None
     stamp, who = now_utc(), author or default_author()
-    inputs = input_fingerprint(base.raw)
     input_hash = inputs.inputs_hash
     discarded = ledger_note(_pending_discards(book))  # edits discarded since: to record
     imports, log_issues = import_log(book)
