@@ -170,6 +170,7 @@ def _prepare(book: Workbook, scenario_window: str, progress: Progress,
                         edited=edited_cells(specs, current))
     out.reconciliation = rec
     out.issues.extend(rec.silent_overrides)
+    base.dollarized = None  # rendered and reconciled: dead, and not to be alive at the peak
     return base, out, specs
 
 
@@ -253,8 +254,8 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
         return out.refuse(f"not published: {len(rec.silent_overrides)} unexplained "
                           "difference(s); name them on sheet Overrides, or publish with "
                           "--allow-unexplained to record them on the version")
-    plan = base.plan
-    assert plan is not None
+    assert base.plan is not None
+    settings, base.plan = base.plan.settings, None  # the plan's grids, dead from here on
     stamp, who = now_utc(), author or default_author()
     input_hash = inputs.inputs_hash
     discarded = ledger_note(_pending_discards(book))  # edits discarded since: to record
@@ -282,7 +283,7 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
         workbook_id = book.workbook_id() or provenance.new_workbook_id()
         spec = render_recon(rec, version=version, timestamp=stamp, author=who,
                             input_hash=input_hash,
-                            prev_hash=head_hash(ledger), company=plan.settings.company,
+                            prev_hash=head_hash(ledger), company=settings.company,
                             protection=recon_protection(),
                             imports=recorded(pending(imports), version))
         spec, recon_hash = finalize_recon(spec)
@@ -290,7 +291,7 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
                 if rec.silent_overrides else "")
         note = "; ".join(n for n in (note, imported, discarded) if n)
         entry = new_entry(ledger, event=PUBLISH, version=version,
-                                   cycle=plan.settings.current_cycle, timestamp=stamp,
+                                   cycle=settings.current_cycle, timestamp=stamp,
                                    author=who, status=DRAFT,
                                    input_hash=input_hash, recon_hash=recon_hash, note=note, key=key,
                                    workbook_id=workbook_id,
@@ -306,7 +307,7 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
     out.version, out.head = version, entry.entry_hash
     out.head_record = provenance.head_text([*ledger, entry], book.name)
     out.messages += headline_lines(rec)
-    out.messages.append(f"published {tab} (draft) for cycle {plan.settings.current_cycle}; "
+    out.messages.append(f"published {tab} (draft) for cycle {settings.current_cycle}; "
                         f"ledger head {entry.entry_hash} — keep it to prove this copy later")
     if note:
         out.messages.append(f"recorded on the ledger: {note}" if not rec.silent_overrides
