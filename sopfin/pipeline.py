@@ -177,6 +177,16 @@ def check_with_finance(target: str | Path | Workbook, progress: Progress = _quie
     return result
 
 
+def release_raw(result: RunResult) -> None:
+    """Drop the input grids of a check once nothing reads them (parsed into ``result.plan``
+    and ``result.finance``, fingerprinted by a close): from the result and from the
+    snapshot's memory, so they are not alive at the peak of the steps that follow."""
+    names = list(result.raw)
+    result.raw = {}
+    if isinstance(result.book, WorkbookSnapshot):
+        result.book.forget_raw_sheets(names)
+
+
 class UnknownScenarioError(ValueError):
     """Asked to dollarize a scenario that Settings does not list (a usage problem)."""
 

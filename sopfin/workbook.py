@@ -273,6 +273,13 @@ class WorkbookSnapshot:
     def read_cells(self, names: Iterable[str]) -> Mapping[str, Cells]:
         return _remembered(self._cells, names, self.reader.read_cells)
 
+    def forget_raw_sheets(self, names: Iterable[str]) -> None:
+        """Let go of the grids of ``names`` a step no longer needs (the input sheets once
+        parsed and fingerprinted: the largest thing a command holds); a later ask reads them
+        again from the same read of the package."""
+        for name in names:
+            self._raw.pop(name, None)
+
     def read_cell_rows(self, names: Iterable[str]) -> Mapping[str, Iterable[CellRow]]:
         return self.reader.read_cell_rows(names)  # streamed from the one read, not held
 

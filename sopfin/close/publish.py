@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sopfin import layout
 from sopfin.close import provenance
+from sopfin.close.digests import InputFingerprint
 from sopfin.close.imported import imports_note, pending, recorded
 from sopfin.close.ledger import (
     APPROVE,
@@ -66,6 +67,7 @@ from sopfin.pipeline import (
     exclusive,
     plan_outputs,
     read_snapshot,
+    release_raw,
 )
 from sopfin.render import rerender_issues
 from sopfin.render.import_log import render_import_log
@@ -94,6 +96,7 @@ class CloseResult:
     issues: list[Issue] = field(default_factory=list)
     findings: list[Issue] = field(default_factory=list)  # about the ledger (verify's codes)
     reconciliation: Reconciliation | None = None
+    inputs: InputFingerprint | None = None  # what a close records of its inputs
     version: int = 0
     head: str = ""
     head_record: str = ""  # what a head file holds (``provenance.head_text``)
@@ -141,12 +144,18 @@ def recon_protection() -> SheetProtection:
 
 def _prepare(book: Workbook, scenario_window: str, progress: Progress,
              ledger: Sequence[LedgerEntry] | None = None,
-             timings: Timings | None = None,
+             timings: Timings | None = None, fingerprint: bool = False,
              ) -> tuple[RunResult, CloseResult, list[SheetSpec]]:
     """check + finance inputs + dollarize + render (``plan_outputs``) + silent overrides +
-    reconcile; no writing."""
-    base = plan_outputs(check_with_finance(book, progress, timings), None, progress)
-    out = CloseResult(book=book, issues=list(base.issues), timings=base.timings)
+    reconcile; no writing. The input grids are let go of once parsed, fingerprinted first
+    (``CloseResult.inputs``) when ``fingerprint``."""
+    checked = check_with_finance(book, progress, timings)
+    inputs = input_fingerprint(checked.raw) if fingerprint and checked.plan is not None \
+        else None
+    release_raw(checked)
+    base = plan_outputs(checked, None, progress)
+    out = CloseResult(book=book, issues=list(base.issues), timings=base.timings,
+                      inputs=inputs)
     if base.specs is None or base.finance is None:
         return base, out, []
     plan, fin, d, specs = base.plan, base.finance, base.dollarized, base.specs
@@ -161,6 +170,7 @@ def _prepare(book: Workbook, scenario_window: str, progress: Progress,
                         edited=edited_cells(specs, current))
     out.reconciliation = rec
     out.issues.extend(rec.silent_overrides)
+    base.dollarized = None  # rendered and reconciled: dead, and not to be alive at the peak
     return base, out, specs
 
 
@@ -230,9 +240,9 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
     book.check_writable()
     ledger = load_ledger(book)
     require_key_policy(book, ledger, key, "published")
-    base, out, specs = _prepare(book, window, progress, ledger, timings)
-    rec = out.reconciliation
-    if rec is None:
+    base, out, specs = _prepare(book, window, progress, ledger, timings, fingerprint=True)
+    rec, inputs = out.reconciliation, out.inputs
+    if rec is None or inputs is None:
         return out.refuse("not published: fix the errors listed below and run again")
     with out.timings.step("ledger", progress):
         out.findings = [f for f in ledger_findings(book, ledger, key)
@@ -244,10 +254,9 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
         return out.refuse(f"not published: {len(rec.silent_overrides)} unexplained "
                           "difference(s); name them on sheet Overrides, or publish with "
                           "--allow-unexplained to record them on the version")
-    plan = base.plan
-    assert plan is not None
+    assert base.plan is not None
+    settings, base.plan = base.plan.settings, None  # the plan's grids, dead from here on
     stamp, who = now_utc(), author or default_author()
-    inputs = input_fingerprint(base.raw)
     input_hash = inputs.inputs_hash
     discarded = ledger_note(_pending_discards(book))  # edits discarded since: to record
     imports, log_issues = import_log(book)
@@ -274,7 +283,7 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
         workbook_id = book.workbook_id() or provenance.new_workbook_id()
         spec = render_recon(rec, version=version, timestamp=stamp, author=who,
                             input_hash=input_hash,
-                            prev_hash=head_hash(ledger), company=plan.settings.company,
+                            prev_hash=head_hash(ledger), company=settings.company,
                             protection=recon_protection(),
                             imports=recorded(pending(imports), version))
         spec, recon_hash = finalize_recon(spec)
@@ -282,7 +291,7 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
                 if rec.silent_overrides else "")
         note = "; ".join(n for n in (note, imported, discarded) if n)
         entry = new_entry(ledger, event=PUBLISH, version=version,
-                                   cycle=plan.settings.current_cycle, timestamp=stamp,
+                                   cycle=settings.current_cycle, timestamp=stamp,
                                    author=who, status=DRAFT,
                                    input_hash=input_hash, recon_hash=recon_hash, note=note, key=key,
                                    workbook_id=workbook_id,
@@ -298,7 +307,7 @@ def _publish(book: Workbook, author: str | None, window: str, allow_unexplained:
     out.version, out.head = version, entry.entry_hash
     out.head_record = provenance.head_text([*ledger, entry], book.name)
     out.messages += headline_lines(rec)
-    out.messages.append(f"published {tab} (draft) for cycle {plan.settings.current_cycle}; "
+    out.messages.append(f"published {tab} (draft) for cycle {settings.current_cycle}; "
                         f"ledger head {entry.entry_hash} — keep it to prove this copy later")
     if note:
         out.messages.append(f"recorded on the ledger: {note}" if not rec.silent_overrides
