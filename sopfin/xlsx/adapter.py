@@ -7,8 +7,6 @@ from those bytes, writing into them and refusing when the file changed on disk m
 
 from __future__ import annotations
 
-import ctypes
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -109,23 +107,8 @@ class FileWorkbook:
                      states: Mapping[str, str] | None = None, *,
                      workbook_id: str | None = None,
                      reseal: Reseal | None = None) -> WriteReport:
-        release_free_heap()
         return write_sheets(self.source, specs, states, adopt=self._proven(),
                             workbook_id=workbook_id, reseal=reseal)
-
-
-def release_free_heap() -> None:
-    """Hand the pages the C heap holds free back to the system (glibc's ``malloc_trim``)
-    before a write: what the steps before it let go of (the input grids, the engine's
-    results, the seal's records) stays mapped otherwise, in this process and, shared, in the
-    deflating child the write forks. Nothing where the C library has no such call."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        return
-    trim(0)
 
 
 def open_workbook(target: str | Path | Workbook) -> Workbook:

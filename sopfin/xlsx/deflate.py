@@ -16,8 +16,10 @@ A child that fails for any reason leaves its parts to this process, which deflat
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
+import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -164,6 +166,7 @@ def deflate_job(fh: BinaryIO, job: DeflateJob, fast: bool) -> Deflated:
 
 def _start_child(jobs: Sequence[DeflateJob], fh: BinaryIO, fast: bool) -> tuple[int, int]:
     """Fork a child that deflates ``jobs`` into ``fh`` and reports on a pipe; (pid, read fd)."""
+    release_free_heap()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into the caller's code
@@ -180,6 +183,20 @@ def _start_child(jobs: Sequence[DeflateJob], fh: BinaryIO, fast: bool) -> tuple[
             os._exit(status)
     os.close(write_fd)
     return pid, read_fd
+
+
+def release_free_heap() -> None:
+    """Hand the pages the C heap holds free back to the system (glibc's ``malloc_trim``)
+    before the fork: what the steps before the write let go of (the input grids, the
+    engine's results, the seal's records) stays mapped otherwise, in this process and,
+    shared, in the child. Nothing where the C library has no such call."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return
+    trim(0)
 
 
 def _child_results(pid: int, read_fd: int) -> list[Deflated] | None:
