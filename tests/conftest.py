@@ -66,6 +66,29 @@ def demo_copy(built_demo: Path, tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def closed_demo(built_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo workbook closed once (Recon v001 published), shared by the run. Read it, or
+    copy it (``closed_copy``) before any command that writes: the run fails if it changed."""
+    from sopfin.cli import main
+
+    path = tmp_path_factory.mktemp("closed-demo") / "plan.xlsx"
+    shutil.copyfile(built_demo, path)
+    assert main(["close", str(path), "-q"]) == 0
+    closed = hashlib.sha256(path.read_bytes()).hexdigest()
+    yield path
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == closed, \
+        "a test wrote to the shared closed demo; copy it first (closed_copy)"
+
+
+@pytest.fixture
+def closed_copy(closed_demo: Path, tmp_path: Path) -> Path:
+    """A fresh, writable copy of the closed demo workbook for one test."""
+    target = tmp_path / "copy.xlsx"
+    shutil.copyfile(closed_demo, target)
+    return target
+
+
 # Long stress and fuzz runs are marked ``slow``: skipped unless SOPFIN_SLOW=1.
 def pytest_collection_modifyitems(config, items) -> None:
     if os.environ.get("SOPFIN_SLOW") == "1":

@@ -27,38 +27,30 @@ TAB = "Recon v001"
 _ROW = re.compile(rb"<row [^>]*>.*?</row>", re.S)
 
 
-@pytest.fixture(scope="module")
-def closed(built_demo, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("diff-rows") / "plan.xlsx"
-    shutil.copyfile(built_demo, path)
-    assert main(["close", str(path), "-q"]) == 0
-    return path
-
-
 def _same(a: MonthTable | None, b: MonthTable | None) -> None:
     assert a is not None and b is not None
     assert (a.names, a.keys, a.months) == (b.names, b.keys, b.months)
     assert np.array_equal(a.values, b.values, equal_nan=True)
 
 
-def test_rows_give_the_snapshot_the_cells_give(closed):
-    expected = snapshot_from_cells(read_cells(closed, [TAB])[TAB])
+def test_rows_give_the_snapshot_the_cells_give(closed_demo):
+    expected = snapshot_from_cells(read_cells(closed_demo, [TAB])[TAB])
     assert len(expected.keys) > 10 and len(expected.months) > 1
-    _same(snapshot_from_rows(read_cell_rows(closed, [TAB])[TAB]), expected)
+    _same(snapshot_from_rows(read_cell_rows(closed_demo, [TAB])[TAB]), expected)
 
 
 @pytest.mark.libreoffice
-def test_a_tab_saved_by_libreoffice_gives_the_same_snapshot(closed, soffice, tmp_path):
+def test_a_tab_saved_by_libreoffice_gives_the_same_snapshot(closed_demo, soffice, tmp_path):
     from lo_oracle import recalculate
 
-    saved = recalculate(closed, tmp_path, soffice)  # a LibreOffice save
+    saved = recalculate(closed_demo, tmp_path, soffice)  # a LibreOffice save
     expected = snapshot_from_cells(read_cells(saved, [TAB])[TAB])
     _same(snapshot_from_rows(read_cell_rows(saved, [TAB])[TAB]), expected)
-    _same(expected, snapshot_from_cells(read_cells(closed, [TAB])[TAB]))
+    _same(expected, snapshot_from_cells(read_cells(closed_demo, [TAB])[TAB]))
 
 
-def test_rows_out_of_order_and_repeated_are_merged_as_cells_are(closed):
-    cells = read_cells(closed, [TAB])[TAB]
+def test_rows_out_of_order_and_repeated_are_merged_as_cells_are(closed_demo):
+    cells = read_cells(closed_demo, [TAB])[TAB]
     rows = rows_of_cells(cells)
     shuffled: list[CellsRow] = list(rows)
     random.Random(7).shuffle(shuffled)
@@ -92,31 +84,31 @@ def _cells_snapshot(path: Path) -> MonthTable | None:
     return snapshot_from_cells(read_cells(path, [TAB])[TAB])
 
 
-def test_the_grid_gives_the_snapshot_the_cells_give(closed):
-    grid = _grid(closed)
+def test_the_grid_gives_the_snapshot_the_cells_give(closed_demo):
+    grid = _grid(closed_demo)
     assert grid is not None
-    expected = _cells_snapshot(closed)
+    expected = _cells_snapshot(closed_demo)
     assert expected is not None and len(expected.keys) > 10 and len(expected.months) > 1
     _same(snapshot_from_grid(grid), expected)
 
 
 @pytest.mark.libreoffice
-def test_a_tab_saved_by_libreoffice_gives_the_same_snapshot_from_its_grid(closed, soffice,
+def test_a_tab_saved_by_libreoffice_gives_the_same_snapshot_from_its_grid(closed_demo, soffice,
                                                                           tmp_path):
     from lo_oracle import recalculate
 
-    saved = recalculate(closed, tmp_path, soffice)  # shared strings, LibreOffice's numbers
+    saved = recalculate(closed_demo, tmp_path, soffice)  # shared strings, LibreOffice's numbers
     grid = _grid(saved)
     assert grid is not None
     _same(snapshot_from_grid(grid), _cells_snapshot(saved))
-    _same(snapshot_from_grid(grid), _cells_snapshot(closed))
+    _same(snapshot_from_grid(grid), _cells_snapshot(closed_demo))
 
 
 @pytest.mark.parametrize("stale_last", [False, True], ids=["stale first", "stale last"])
-def test_rows_stored_out_of_order_or_twice_give_the_snapshot_the_rows_give(closed, tmp_path,
+def test_rows_stored_out_of_order_or_twice_give_the_snapshot_the_rows_give(closed_demo, tmp_path,
                                                                           stale_last):
-    part = part_of(closed, TAB)
-    original = _cells_snapshot(closed)
+    part = part_of(closed_demo, TAB)
+    original = _cells_snapshot(closed_demo)
     assert original is not None
 
     def shuffle(xml: bytes) -> bytes:
@@ -130,7 +122,7 @@ def test_rows_stored_out_of_order_or_twice_give_the_snapshot_the_rows_give(close
                 + late.group(0) + tail + xml[end:])
 
     moved = tmp_path / "moved.xlsx"
-    rewrite(closed, moved, edit_part(part, shuffle))
+    rewrite(closed_demo, moved, edit_part(part, shuffle))
     grid = _grid(moved)
     expected = snapshot_from_rows(read_cell_rows(moved, [TAB])[TAB])
     _same(expected, _cells_snapshot(moved))
@@ -146,10 +138,10 @@ def test_rows_stored_out_of_order_or_twice_give_the_snapshot_the_rows_give(close
     lambda xml: re.sub(rb'<c r="C(\d+)"([^>]*)><v>([^<]*)</v></c>',
                        rb'<c r="C\1"\2><f>1+1</f></c>', xml, count=1),
 ], ids=["error cell", "formula without a value"])
-def test_a_tab_with_cells_calamine_reads_as_empty_has_no_grid(closed, tmp_path, change):
-    part = part_of(closed, TAB)
+def test_a_tab_with_cells_calamine_reads_as_empty_has_no_grid(closed_demo, tmp_path, change):
+    part = part_of(closed_demo, TAB)
     edited = tmp_path / "edited.xlsx"
-    rewrite(closed, edited, edit_part(part, lambda xml: _changed(xml, change)))
+    rewrite(closed_demo, edited, edit_part(part, lambda xml: _changed(xml, change)))
     assert _grid(edited) is None
 
 
@@ -160,10 +152,10 @@ def _changed(xml: bytes, change) -> bytes:
 
 
 def test_a_tab_part_the_screen_refuses_has_no_grid_and_diff_says_what_the_rows_say(
-        closed, tmp_path, capsys):
+        closed_demo, tmp_path, capsys):
     lying = tmp_path / "lying.xlsx"
-    shutil.copyfile(closed, lying)
-    part = part_of(closed, TAB)
+    shutil.copyfile(closed_demo, lying)
+    part = part_of(closed_demo, TAB)
     declare_smaller(lying, part, 1000)
     assert _grid(lying) is None
     code = main(["diff", str(lying), "v1", "v1"])
@@ -188,12 +180,12 @@ def test_a_grid_with_a_date_or_without_the_section_tells_nothing():
     assert snapshot_from_grid([["something else"]]) is None
 
 
-def test_a_tab_saved_by_openpyxl_reads_as_a_grid_despite_its_header_parts(closed, tmp_path):
+def test_a_tab_saved_by_openpyxl_reads_as_a_grid_despite_its_header_parts(closed_demo, tmp_path):
     import openpyxl
 
     saved = tmp_path / "openpyxl.xlsx"
-    book = openpyxl.load_workbook(closed)
+    book = openpyxl.load_workbook(closed_demo)
     book.save(saved)  # writes <firstHeader>, <firstFooter>: elements, not formulas
     grid = _grid(saved)
     assert grid is not None
-    _same(snapshot_from_grid(grid), _cells_snapshot(closed))
+    _same(snapshot_from_grid(grid), _cells_snapshot(closed_demo))

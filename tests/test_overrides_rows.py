@@ -29,7 +29,6 @@ import overrides_reference as reference
 from fake_xlwings import book_with
 from plan_tables import base as plan_base
 from sopfin import layout, pipeline
-from sopfin.cli import main
 from sopfin.close.ledger import FormulaCell
 from sopfin.excel.live import LiveWorkbook
 from sopfin.guard.typed_over import typed_over_formulas
@@ -247,19 +246,9 @@ def test_a_sheet_without_cells_gives_no_findings():
 
 
 # --- the demo workbook, edited ----------------------------------------------------------------
-@pytest.fixture(scope="module")
-def closed(built_demo, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("rows-demo") / "plan.xlsx"
-    shutil.copyfile(built_demo, path)
-    assert main(["close", str(path), "-q"]) == 0
-    return path
-
-
 @pytest.fixture
-def book(closed, tmp_path) -> Path:
-    target = tmp_path / "copy.xlsx"
-    shutil.copyfile(closed, target)
-    return target
+def book(closed_copy) -> Path:
+    return closed_copy
 
 
 def specs_of(path: Path) -> list[SheetSpec]:

@@ -19,7 +19,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sopfin.cli import main
 from sopfin.layout import column_letter
 from sopfin.sheetspec import Block, SheetSpec
 from sopfin.xlsx import readback, rowscan
@@ -322,24 +321,16 @@ def test_an_unusual_row_hands_the_rest_of_the_sheet_to_lxml(base, monkeypatch):
 
 
 # --- sopfin's own output -----------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def closed(built_demo, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("scan-demo") / "plan.xlsx"
-    shutil.copyfile(built_demo, path)
-    assert main(["close", str(path), "-q"]) == 0
-    return path
-
-
-def test_sopfins_own_sheets_are_scanned_and_read_as_with_lxml(closed, no_fallback):
-    names = sheet_names(closed)
-    expected = shown(reference.read_cells(closed, names))
-    assert shown(read_cells(closed, names)) == expected
-    assert shown(streamed(closed, names)) == expected
+def test_sopfins_own_sheets_are_scanned_and_read_as_with_lxml(closed_demo, no_fallback):
+    names = sheet_names(closed_demo)
+    expected = shown(reference.read_cells(closed_demo, names))
+    assert shown(read_cells(closed_demo, names)) == expected
+    assert shown(streamed(closed_demo, names)) == expected
 
 
 @pytest.mark.libreoffice
-def test_sopfins_sheets_saved_by_libreoffice_read_as_with_lxml(closed, soffice, tmp_path):
-    out = convert(soffice, [closed], tmp_path / "lo", fmt="xlsx")[closed]
+def test_sopfins_sheets_saved_by_libreoffice_read_as_with_lxml(closed_demo, soffice, tmp_path):
+    out = convert(soffice, [closed_demo], tmp_path / "lo", fmt="xlsx")[closed_demo]
     assert out is not None
     names = sheet_names(out)
     expected = shown(reference.read_cells(out, names))

@@ -3,33 +3,21 @@ only when an output sheet is no longer as sopfin wrote it (the typed-over check 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from sopfin import layout
-from sopfin.cli import main
 from sopfin.close.verify import run_verify
 from sopfin.model import IssueCode
 
 PLAN_STEPS = {"parse", "validate"}
 
 
-@pytest.fixture(scope="module")
-def closed(built_demo, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("verify-inputs") / "plan.xlsx"
-    shutil.copyfile(built_demo, path)
-    assert main(["close", str(path), "-q"]) == 0
-    return path
-
-
 @pytest.fixture
-def book(closed, tmp_path) -> Path:
-    target = tmp_path / "copy.xlsx"
-    shutil.copyfile(closed, target)
-    return target
+def book(closed_copy) -> Path:
+    return closed_copy
 
 
 def codes(path: Path) -> tuple[set[IssueCode], set[str]]:
