@@ -55,14 +55,12 @@ from sopfin.workbook import Cells, CellsRow, Reseal, WorkbookSnapshot, rows_of_c
 from sopfin.xlsx.errors import SheetNameTakenError, StructureProtectedError
 from sopfin.xlsx.lock import exclusive
 from sopfin.xlsx.read import RawSheet
-from sopfin.xlsx.sheetxml import check_blocks
-from sopfin.xlsx.writeplan import validate_sheet_name
+from sopfin.xlsx.writeplan import check_spec
 
 ERROR_CODES = frozenset({
     "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
     "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#UNKNOWN!", "#BUSY!",
     "#PYTHON!"})
-SHEET_STATES = ("visible", "hidden", "veryHidden")
 
 
 @dataclass(frozen=True)
@@ -221,13 +219,7 @@ class LiveWorkbook:
         seen: set[str] = set()
         replace: dict[str, Any] = {}
         for spec in specs:
-            validate_sheet_name(spec.name)
-            check_blocks(spec)
-            if spec.state not in SHEET_STATES:
-                raise ValueError(f"sheet {spec.name!r}: state must be one of {SHEET_STATES}")
-            if spec.name.casefold() in seen:
-                raise ValueError(f"sheet {spec.name!r} is given twice")
-            seen.add(spec.name.casefold())
+            check_spec(spec, seen)
             sheet = existing.get(spec.name.casefold())
             if sheet is not None:
                 owned = _is_owned(sheet)

@@ -75,6 +75,19 @@ class WritePlan:
     add: list[tuple[SheetSpec, NewSheet, str]]  # spec, workbook entry, part name
 
 
+def check_spec(spec: SheetSpec, seen: set[str]) -> None:
+    """What any adapter checks of a sheet before it writes one: a valid name not given
+    before (``seen`` collects the names, case-blind), blocks inside the grid and apart, a
+    known state; ValueError otherwise."""
+    validate_sheet_name(spec.name)
+    check_blocks(spec)
+    if spec.state not in SHEET_STATES:
+        raise ValueError(f"sheet {spec.name!r}: state must be one of {SHEET_STATES}")
+    if spec.name.casefold() in seen:
+        raise ValueError(f"sheet {spec.name!r} is given twice")
+    seen.add(spec.name.casefold())
+
+
 def plan_write(pkg: Package, sheets: Sequence[SheetSpec]) -> WritePlan:
     existing = {s.name.casefold(): s for s in pkg.sheets}
     seen: set[str] = set()
@@ -85,14 +98,8 @@ def plan_write(pkg: Package, sheets: Sequence[SheetSpec]) -> WritePlan:
     folder = posixpath.join(posixpath.dirname(pkg.workbook_part), "worksheets")
     part_no = 1
     for spec in sheets:
-        validate_sheet_name(spec.name)
-        check_blocks(spec)
+        check_spec(spec, seen)
         check_charts(spec)
-        if spec.state not in SHEET_STATES:
-            raise ValueError(f"sheet {spec.name!r}: state must be one of {SHEET_STATES}")
-        if spec.name.casefold() in seen:
-            raise ValueError(f"sheet {spec.name!r} is given twice")
-        seen.add(spec.name.casefold())
         entry = existing.get(spec.name.casefold())
         if entry is not None:
             if not (spec.owned and entry.owned and entry.part is not None):
