@@ -165,6 +165,10 @@ def check(target: str | Path | Workbook, progress: Progress = _quiet,
     return result
 
 
+# what ``check_with_finance`` reads: the sheets a close fingerprints as its inputs
+CLOSE_INPUT_SHEETS = (*layout.INPUT_SHEET_NAMES, *layout.FINANCE_SHEET_NAMES)
+
+
 def check_with_finance(target: str | Path | Workbook, progress: Progress = _quiet,
                        timings: Timings | None = None) -> RunResult:
     """The check command: ``check`` plus the finance sheets (Overrides, Actions, Actuals,

@@ -42,7 +42,13 @@ from sopfin.close.published import (
 from sopfin.guard.edits import edited_cells
 from sopfin.model import CellRef, Issue, IssueCode, Severity
 from sopfin.money import to_cents
-from sopfin.pipeline import Timings, check_with_finance, plan_outputs, read_snapshot
+from sopfin.pipeline import (
+    CLOSE_INPUT_SHEETS,
+    Timings,
+    check_with_finance,
+    plan_outputs,
+    read_snapshot,
+)
 from sopfin.render.recon import snapshot_from_grid, snapshot_from_rows
 from sopfin.workbook import CellRow, GridRows, SheetGuardView, Workbook
 
@@ -135,9 +141,6 @@ def _relation_line(a: Workbook, b: Workbook, cmp: Comparison,
                 f"{len(lb) - cmp.common_seq} more entr(y/ies)")
     return (f"forked after {at}: {a.name} then has {len(la) - cmp.common_seq} and {b.name} "
             f"{len(lb) - cmp.common_seq} entr(y/ies) the other lacks")
-
-
-CLOSE_INPUT_SHEETS = (*layout.INPUT_SHEET_NAMES, *layout.FINANCE_SHEET_NAMES)
 
 
 def workbook_findings(book: Workbook, ledger: Sequence[LedgerEntry],

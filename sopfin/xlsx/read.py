@@ -34,7 +34,7 @@ _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 
-_ERROR_MARKERS = (b' t="e"', b" t='e'")
+ERROR_MARKERS = (b' t="e"', b" t='e'")
 _CELL_REF = re.compile(rb"""\sr=["']([A-Z]+)([0-9]+)["']""")
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\s")
@@ -62,7 +62,7 @@ _SHEET_WITHOUT_REL = re.compile(
     r"""<(?:\w+:)?sheet\b(?:(?!/>)[^>])*?\br:id=(?:""|'')(?:(?!/>)[^>])*/>""")
 
 
-def _calamine_book(package: zipfile.ZipFile, path: Path,
+def calamine_book(package: zipfile.ZipFile, path: Path,
                    parts: Iterable[str]) -> CalamineWorkbook:
     """calamine over an excerpt of the package that holds only ``parts`` (``_excerpt``), or
     over the whole package when the excerpt would pass the 4 GB a plain zip holds."""
@@ -118,9 +118,9 @@ def workbook_sheet_names(path: PackageSource) -> list[str]:
     package = package_of(path)
     limits = Limits.from_env()
     with open_zip(package, limits) as zf:
-        parts = _read_by_calamine(zf, ())
+        parts = parts_calamine_reads(zf, ())
         screen_inflated(zf, package.path, parts, limits)
-        return list(_calamine_book(zf, package.path, parts).sheet_names)
+        return list(calamine_book(zf, package.path, parts).sheet_names)
 
 
 def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawSheet]:
@@ -137,20 +137,20 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
         parts = sheet_parts(package, where)
         wanted = [parts[n] for n in dict.fromkeys(names)
                   if n in parts and parts[n] in package.NameToInfo]
-        calamine_parts = _read_by_calamine(package, wanted)
+        calamine_parts = parts_calamine_reads(package, wanted)
         scans = {part: ErrorScan(limits.row_bytes) for part in wanted}
         scanned = screen_inflated(package, where, calamine_parts, limits, wanted,
                                   observe=lambda part: scans[part].add)
         screen_registry(package, where)
         with open_package(source):  # what a write refuses in the package, check refuses too
             pass
-        book = _calamine_book(package, where, calamine_parts)
+        book = calamine_book(package, where, calamine_parts)
         present = [n for n in dict.fromkeys(names) if n in book.sheet_names]
         out: dict[str, RawSheet] = {}
         for name in present:
             part = parts.get(name)
             with reading(where, part or f"of sheet {name!r}"):
-                rows = _normalised(_calamine_rows(book, name))
+                rows = _normalised(calamine_rows(book, name))
                 if part is not None and part in package.NameToInfo:
                     _place_errors(rows, scans[part].cells(package, part) if part in scanned
                                   else streamed_error_cells(package, part, limits.row_bytes))
@@ -158,7 +158,7 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
     return out
 
 
-def _calamine_rows(book: CalamineWorkbook, name: str) -> list[list[object]]:
+def calamine_rows(book: CalamineWorkbook, name: str) -> list[list[object]]:
     try:
         return cast(list[list[object]],
                     book.get_sheet_by_name(name).to_python(skip_empty_area=False))
@@ -166,7 +166,7 @@ def _calamine_rows(book: CalamineWorkbook, name: str) -> list[list[object]]:
         raise ValueError(f"it is not well-formed worksheet XML ({exc})") from None
 
 
-def _read_by_calamine(package: zipfile.ZipFile, sheets: Iterable[str]) -> list[str]:
+def parts_calamine_reads(package: zipfile.ZipFile, sheets: Iterable[str]) -> list[str]:
     """The parts calamine inflates to read ``sheets``: every XML part that is not a
     worksheet, and those worksheets."""
     wanted = set(sheets)
@@ -244,7 +244,7 @@ class ErrorScan:
                                       "(SOPFIN_MAX_ROW_BYTES)")
             return
         cells: list[tuple[int, int, XlError | bool]] = (
-            list(_marked_cells(piece)) if any(m in piece for m in _ERROR_MARKERS) else [])
+            list(_marked_cells(piece)) if any(m in piece for m in ERROR_MARKERS) else [])
         if b"<f" in piece:
             cells += uncalculated_cells(piece)
         if any(cell[0] < 0 for cell in cells):
@@ -304,7 +304,7 @@ def error_cells(xml: bytes) -> list[tuple[int, int, XlError]]:
 def _marked_cells(xml: bytes) -> list[tuple[int, int, XlError]]:
     """The error cells of a run of whole rows (row -1 for a cell without ``r``)."""
     found: list[tuple[int, int, XlError]] = []
-    for marker in _ERROR_MARKERS:
+    for marker in ERROR_MARKERS:
         at = xml.find(marker)
         while at != -1:
             cell = _error_cell_at(xml, at)

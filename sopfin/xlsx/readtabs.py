@@ -16,10 +16,10 @@ from collections.abc import Callable
 
 from sopfin.xlsx.limits import Limits
 from sopfin.xlsx.read import (
-    _ERROR_MARKERS,
-    _calamine_book,
-    _calamine_rows,
-    _read_by_calamine,
+    ERROR_MARKERS,
+    calamine_book,
+    calamine_rows,
+    parts_calamine_reads,
 )
 from sopfin.xlsx.screen import open_zip, screen_inflated
 from sopfin.xlsx.source import PackageBytes
@@ -56,7 +56,7 @@ def _ignore(_: bytes) -> None:
 
 
 def _marked(text: bytes) -> bool:
-    return _FORMULA in text or any(m in text for m in _ERROR_MARKERS)
+    return _FORMULA in text or any(m in text for m in ERROR_MARKERS)
 
 
 def read_tab_grid(package: PackageBytes, part: str, name: str) -> list[list[object]] | None:
@@ -68,12 +68,12 @@ def read_tab_grid(package: PackageBytes, part: str, name: str) -> list[list[obje
         with open_zip(package, limits) as zf:
             if part not in zf.NameToInfo:
                 return None
-            parts = _read_by_calamine(zf, [part])
+            parts = parts_calamine_reads(zf, [part])
             observe = _observer(watch, as_written(zf.getinfo(part)))
             whole = screen_inflated(zf, package.path, parts, limits, [part], observe=observe)
             if part not in whole or not watch.plain:
                 return None
-            book = _calamine_book(zf, package.path, parts)
-            return _calamine_rows(book, name)
+            book = calamine_book(zf, package.path, parts)
+            return calamine_rows(book, name)
     except Exception:  # refused or unreadable here: the rows say why, as before
         return None
