@@ -39,10 +39,14 @@ fi
 extras="${1:-}"
 spec="."; [ -n "$extras" ] && spec=".[$extras]"
 stamp=".venv/.sopfin-installed-${extras:-base}"
+compiled_source_newer_than() {  # a C source changed since the install: rebuild it
+  [ -n "$(find sopfin -name '_*.c' -newer "$1" -print -quit)" ]
+}
 installed() {  # sopfin is installed with these extras (any extras include the base install)
   local s
   for s in "$stamp" $([ -z "$extras" ] && echo .venv/.sopfin-installed-*); do
-    [ -f "$s" ] && [ ! pyproject.toml -nt "$s" ] && return 0
+    [ -f "$s" ] && [ ! pyproject.toml -nt "$s" ] && [ ! setup.py -nt "$s" ] \
+      && ! compiled_source_newer_than "$s" && return 0
   done
   return 1
 }
