@@ -25,7 +25,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from sopfin.xlsx.activetab import deselected_head
 from sopfin.xlsx.deflate import Deflated
@@ -43,6 +43,13 @@ DIGEST_TAG = b"sopfin-part/1\n"
 STORED_TAG = b"sopfin-stored/1\n"
 HEAD_BYTES = 1 << 16  # the sheet views come before the cells, well within this
 _BLOCK = 1 << 20
+
+
+class Spans(Protocol):
+    """A package's bytes, read a span at a time (``bytes``, a ``memoryview``, or the open
+    file of ``sopfin.xlsx.source.OpenPackage``)."""
+
+    def __getitem__(self, span: slice, /) -> bytes | memoryview: ...
 
 
 def content_digest(chunks: Iterable[bytes]) -> str:
@@ -68,7 +75,7 @@ def digest_of(fh: BinaryIO, part: Deflated) -> str:
     return content_digest(_inflated(_stored(fh, part), part.usize))
 
 
-def entry_digest(view: memoryview, info: zipfile.ZipInfo) -> str | None:
+def entry_digest(view: Spans, info: zipfile.ZipInfo) -> str | None:
     """The stored digest of the zip entry ``info`` of the package whose bytes are ``view``;
     None when its local header is not where the directory says."""
     data = _stored_bytes(view, info)
@@ -90,7 +97,7 @@ def _entry_digest(method: int, crc: int, size: int,
     return digest.hexdigest()
 
 
-def stored_digest(view: memoryview, info: zipfile.ZipInfo) -> str | None:
+def stored_digest(view: Spans, info: zipfile.ZipInfo) -> str | None:
     """The digest of the zip entry ``info`` of the package whose bytes are ``view``,
     inflated straight from them (ISA-L when installed); None when the entry is neither
     deflated nor stored, or its local header is not where the directory says."""
@@ -103,14 +110,14 @@ def stored_digest(view: memoryview, info: zipfile.ZipInfo) -> str | None:
     return content_digest(_inflated(blocks, info.file_size))
 
 
-def _stored_bytes(view: memoryview, info: zipfile.ZipInfo) -> memoryview | None:
+def _stored_bytes(view: Spans, info: zipfile.ZipInfo) -> memoryview | None:
     start = info.header_offset
     fixed = bytes(view[start:start + 30])
     if len(fixed) < 30 or fixed[:4] != b"PK\x03\x04":
         return None
     name_len, extra_len = struct.unpack("<HH", fixed[26:30])
     begin = start + 30 + name_len + extra_len
-    data = view[begin:begin + info.compress_size]
+    data = memoryview(view[begin:begin + info.compress_size])
     return data if len(data) == info.compress_size else None
 
 

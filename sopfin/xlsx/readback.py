@@ -101,7 +101,7 @@ def sheet_part_digests(path: PackageSource, names: Iterable[str], stored: bool =
     ``stored``: the digest of its zip entry as stored (``entry_digest``), not inflated."""
     take = entry_digest if stored else stored_digest
     package = package_of(path)
-    view = memoryview(package.data)
+    view = package.data  # read a span at a time, never whole
     with open_zip(package) as zf:
         parts, _ = _sheet_parts(zf, package.path)
         out = {}
