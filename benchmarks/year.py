@@ -7,8 +7,10 @@ Each close is ``sopfin close -v --force`` (the plan is the same every month, so 
 publishes a version anyway) on the workbook the previous close wrote; after each, ``sopfin
 verify -v`` checks it. The figures are the last over the first: ``year_close_growth`` and
 ``year_verify_growth`` (seconds), ``year_close_peak_growth`` and ``year_verify_peak_growth``
-(peak memory), with every run's seconds, peak and ``ledger`` step (the ledger checks, which
-must not grow with the number of versions) under ``year``. ``python -m benchmarks.run`` runs
+(peak memory of the largest process), with every run's seconds, peak, peak of all its
+processes together (``pss_mib``, None where it could not be taken: a close forks a deflating
+child) and ``ledger`` step (the ledger checks, which must not grow with the number of
+versions) under ``year``. ``python -m benchmarks.run`` runs
 it for the sizes in ``--year-sizes`` and stores the figures in ``results.json`` beside the
 size's other ratios.
 """
@@ -54,8 +56,8 @@ def run_year(plan: Path, work: Path, closes: int, timeout: float,
         runs["verify"].append(verified)
         if progress:
             print(f"  year v{version:03d}: close {closed.seconds:.2f}s "
-                  f"{closed.peak_mib:.0f} MiB, verify {verified.seconds:.2f}s "
-                  f"{verified.peak_mib:.0f} MiB", flush=True)
+                  f"{closed.peak_mib:.0f} MiB ({closed.pss_mib:.0f} MiB together), verify "
+                  f"{verified.seconds:.2f}s {verified.peak_mib:.0f} MiB", flush=True)
         if not verified.ok:
             break
     book.unlink(missing_ok=True)
@@ -74,12 +76,18 @@ def year_figures(runs: dict[str, list[Sample]], closes: int) -> dict:
             else None
         out[f"year_{kind}_peak_growth"] = ratio(last.peak_mib, first.peak_mib) \
             if first and last else None
-    out["year"] = {f"{kind}_{what}": [round(getattr(s, attr), 3) for s in runs[kind]]
+    out["year"] = {f"{kind}_{what}": [_figure(getattr(s, attr)) for s in runs[kind]]
                    for kind in ("close", "verify")
-                   for what, attr in (("s", "seconds"), ("peak_mib", "peak_mib"))}
+                   for what, attr in (("s", "seconds"), ("peak_mib", "peak_mib"),
+                                      ("pss_mib", "pss_mib"))}
     out["year"].update({f"{kind}_ledger_s": [close_steps(s).get("ledger") for s in runs[kind]]
                         for kind in ("close", "verify")})
     return out
+
+
+def _figure(value: float) -> float | None:
+    """A run's figure for the JSON: rounded, None for one not taken (NaN)."""
+    return round(value, 3) if value == value else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -413,6 +413,10 @@ def test_a_year_of_closes_reports_the_last_over_the_first():
     assert figures["year_close_growth"] == 1.2 and figures["year_verify_growth"] == 1.0
     assert figures["year"]["close_s"] == [10.0, 11.0, 12.0]
     assert figures["year"]["verify_ledger_s"] == [0.2, 0.2, 0.2]
+    assert figures["year"]["close_pss_mib"] == [None, None, None]  # not sampled here
+    together = [Sample(10.0, 100.0, True, "", timings, pss_mib=150.0 + k) for k in range(3)]
+    sampled = year_figures({"close": together, "verify": runs["verify"]}, 3)
+    assert sampled["year"]["close_pss_mib"] == [150.0, 151.0, 152.0]
     short = year_figures({"close": runs["close"][:2], "verify": runs["verify"][:2]}, 3)
     assert not short["year_complete"] and short["year_close_growth"] is None
 
