@@ -16,6 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sopfin.cli import main
+from sopfin.xlsx import source
 from sopfin.xlsx.errors import WorkbookChangedError
 from sopfin.xlsx.partdigest import entry_digest, stored_digest
 from sopfin.xlsx.readback import sheet_part_digests
@@ -163,3 +165,27 @@ def test_close_closes_the_file_at_once(book):
     data.close()
     with pytest.raises(OSError):
         os.fstat(data.fd)
+
+
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="no /proc to count files")
+def test_a_package_held_whole_keeps_no_file_open(book):
+    before = _open_descriptors()
+    held = read_package(book, hold=True)
+    assert _open_descriptors() == before
+    opened = read_package(book)
+    assert _open_descriptors() == before + 1
+    assert held.stream().read() == opened.stream().read()
+
+
+@pytest.mark.parametrize("hold", [False, True])
+def test_a_close_and_a_verify_run_on_either_package(closed_copy, monkeypatch, hold):
+    monkeypatch.setattr(source, "HOLD_WHOLE", hold)
+    assert isinstance(read_package(closed_copy).data, bytes) is hold
+    assert main(["close", str(closed_copy), "--force", "-q"]) == 0
+    assert main(["verify", str(closed_copy), "-q"]) == 0
+    with zipfile.ZipFile(closed_copy) as zf:
+        assert zf.testzip() is None

@@ -142,11 +142,11 @@ class PackageBytes:
 PackageSource = str | Path | PackageBytes
 
 
-def read_package(path: str | Path, hold: bool = HOLD_WHOLE) -> PackageBytes:
+def read_package(path: str | Path, hold: bool | None = None) -> PackageBytes:
     """Open the workbook file at ``path`` once: its bytes and its identity (device, inode,
-    size, mtime of the very file opened). ``hold`` reads the bytes whole now (see the
-    module's note). A file larger than the package limit (``SOPFIN_MAX_PACKAGE_BYTES``) is
-    refused before it is read."""
+    size, mtime of the very file opened). ``hold`` reads the bytes whole now and closes the
+    file (by default where ``HOLD_WHOLE``; see the module's note). A file larger than the
+    package limit (``SOPFIN_MAX_PACKAGE_BYTES``) is refused before it is read."""
     path = Path(path)
     refuse_odd_target(path)
     if not path.is_file():
@@ -157,7 +157,7 @@ def read_package(path: str | Path, hold: bool = HOLD_WHOLE) -> PackageBytes:
         st = os.fstat(fd)
         refuse_oversized(path, st.st_size)  # grown since: still never read
         identity = FileIdentity(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-        if not hold:
+        if not (HOLD_WHOLE if hold is None else hold):
             return PackageBytes(path, OpenPackage(path, fd, identity), identity)
     except BaseException:
         os.close(fd)
