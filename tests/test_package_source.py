@@ -165,6 +165,16 @@ def test_close_closes_the_file_at_once(book):
     data.close()
     with pytest.raises(OSError):
         os.fstat(data.fd)
+    with pytest.raises(ValueError):
+        data[:4]  # never a read of whatever file the number names next
+
+
+def test_a_stream_reads_the_same_with_or_without_reads_into_its_buffer(book, monkeypatch):
+    whole = book.read_bytes()
+    monkeypatch.setattr(source, "_PREADV", False)
+    stream = read_package(book).stream()
+    stream.seek(100)
+    assert stream.read(5000) == whole[100:5100] and stream.read() == whole[5100:]
 
 
 def _open_descriptors() -> int:

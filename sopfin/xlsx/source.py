@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 HOLD_WHOLE = not hasattr(os, "pread")  # no positional reads: Windows, where an open file
 # also keeps the atomic save from replacing it
 _READ_AHEAD = 1 << 16  # bytes a stream asks the file for at a time
+_PREADV = hasattr(os, "preadv")  # reads into a buffer given, without a copy
 
 
 class OpenPackage:
@@ -60,9 +61,10 @@ class OpenPackage:
 
     def pread(self, offset: int, size: int) -> bytes:
         """Up to ``size`` bytes from ``offset`` (fewer at the end of the file)."""
+        fd = self.descriptor()
         parts = []
         while size > 0:
-            block = os.pread(self.fd, size, offset)
+            block = os.pread(fd, size, offset)
             if not block:
                 break
             parts.append(block)
@@ -70,13 +72,29 @@ class OpenPackage:
             size -= len(block)
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
+    def readinto(self, view: memoryview, offset: int) -> int:
+        """Bytes from ``offset`` into ``view``, straight from the file where it can; how
+        many (0 at the end of the file)."""
+        if _PREADV:
+            return os.preadv(self.descriptor(), [view], offset)
+        data = self.pread(offset, len(view))
+        view[:len(data)] = data
+        return len(data)
+
+    def descriptor(self) -> int:
+        """The open descriptor; a package closed is never read again (its number may since
+        name another file)."""
+        if not self._close.alive:
+            raise ValueError(f"the package of {self.path} is closed")
+        return self.fd
+
     def stream(self) -> BinaryIO:
         self.check_unchanged()
         return io.BufferedReader(_SpanReader(self), _READ_AHEAD)
 
     def check_unchanged(self) -> None:
         """Refuse a file written into since it was opened (its size or mtime moved)."""
-        st = os.fstat(self.fd)
+        st = os.fstat(self.descriptor())
         if (st.st_size, st.st_mtime_ns) != (self.identity.size, self.identity.mtime_ns):
             raise WorkbookChangedError(self.path)
 
@@ -112,11 +130,9 @@ class _SpanReader(io.RawIOBase):
         return position
 
     def readinto(self, buffer: WriteableBuffer, /) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self.source.pread(self.position, len(view))
-        view[:len(data)] = data
-        self.position += len(data)
-        return len(data)
+        done = self.source.readinto(memoryview(buffer).cast("B"), self.position)
+        self.position += done
+        return done
 
 
 @dataclass(frozen=True)
