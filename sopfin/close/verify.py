@@ -10,6 +10,7 @@ forked. ``run_diff`` lists what moved between two published versions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, cast
@@ -257,8 +258,7 @@ def run_diff(target: str | Path | Workbook, version_a: int, version_b: int) -> A
     names = {v: layout.recon_tab_name(v) for v in (version_a, version_b)}
     with timings.step("read"):
         rows = book.read_cell_rows(list(names.values()))
-        snapshots = {n: _tab_snapshot(rows[n]) if n in rows else None
-                     for n in dict.fromkeys(names.values())}
+        snapshots = _tab_snapshots({n: rows.get(n) for n in dict.fromkeys(names.values())})
     missing = [n for n, snapshot in snapshots.items() if snapshot is None]
     if missing:
         out.findings = [finding(IssueCode.MISSING_TAB, 0, CellRef(n),
@@ -269,6 +269,26 @@ def run_diff(target: str | Path | Workbook, version_a: int, version_b: int) -> A
     out.table = diff_snapshots(a, b)
     out.messages += format_diff(out.table, version_a, version_b)
     return out
+
+
+def _tab_snapshots(tabs: Mapping[str, Iterable[CellRow] | None],
+                   ) -> dict[str, MonthTable | None]:
+    """Each tab's plan of record (None for a tab the workbook lacks): the first tab on a
+    thread of its own while the others are read here, since calamine lets go of the
+    interpreter while it reads one tab and the other's screen and snapshot can go on. A
+    refusal is reported for the first tab that has one, as when they are read in turn."""
+    present = [n for n, rows in tabs.items() if rows is not None]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tab") as pool:
+        ahead = {n: pool.submit(_tab_snapshot, cast(Iterable[CellRow], tabs[n]))
+                 for n in present[:1]}
+        try:
+            here = {n: _tab_snapshot(cast(Iterable[CellRow], tabs[n])) for n in present[1:]}
+        except BaseException:
+            for first in ahead.values():
+                first.result()  # the first tab's own refusal comes first
+            raise
+        done = {**{n: f.result() for n, f in ahead.items()}, **here}
+    return {n: done.get(n) for n in tabs}
 
 
 def _tab_snapshot(rows: Iterable[CellRow]) -> MonthTable | None:

@@ -14,12 +14,13 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, cast
 
 from lxml import etree
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineSheet, CalamineWorkbook
 
 from sopfin.layout import column_index
 from sopfin.model import NO_STORED_RESULT, XlError
@@ -129,7 +130,9 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
     ``path`` is the file, or the ``PackageBytes`` a command read. The package is screened
     first (``sopfin.xlsx.screen``): every part calamine will inflate is inflated once as a
     stream and held to the limits, and each input sheet's cells must lie inside Excel's grid
-    and the input cell limit."""
+    and the input cell limit. calamine reads a sheet once its part has passed the screen, on
+    a thread of its own (it lets go of the interpreter while it reads), while the next sheet
+    is screened (``_SheetReader``)."""
     source = package_of(path)
     where = source.path
     limits = Limits.from_env()
@@ -139,30 +142,77 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
                   if n in parts and parts[n] in package.NameToInfo]
         calamine_parts = parts_calamine_reads(package, wanted)
         scans = {part: ErrorScan(limits.row_bytes) for part in wanted}
-        scanned = screen_inflated(package, where, calamine_parts, limits, wanted,
-                                  observe=lambda part: scans[part].add)
+        screen_inflated(package, where, [p for p in calamine_parts if p not in scans], limits)
         screen_registry(package, where)
         with open_package(source):  # what a write refuses in the package, check refuses too
             pass
         book = calamine_book(package, where, calamine_parts)
         present = [n for n in dict.fromkeys(names) if n in book.sheet_names]
-        out: dict[str, RawSheet] = {}
-        for name in present:
-            part = parts.get(name)
-            with reading(where, part or f"of sheet {name!r}"):
-                rows = _normalised(calamine_rows(book, name))
-                if part is not None and part in package.NameToInfo:
-                    _place_errors(rows, scans[part].cells(package, part) if part in scanned
-                                  else streamed_error_cells(package, part, limits.row_bytes))
-            out[name] = RawSheet(name, rows)
+        with _SheetReader(book) as reader:
+            scanned: set[str] = set()
+            for screened in wanted:  # each part screened, then read while the next is
+                scanned |= screen_inflated(package, where, [screened], limits, [screened],
+                                           observe=lambda part: scans[part].add)
+                reader.read([n for n in present if parts.get(n) == screened])
+            reader.read(present)  # sheets calamine names but the package does not place
+            out: dict[str, RawSheet] = {}
+            for name in present:
+                part = parts.get(name)
+                with reading(where, part or f"of sheet {name!r}"):
+                    rows = _normalised(reader.rows(name))
+                    if part is not None and part in package.NameToInfo:
+                        _place_errors(rows, scans[part].cells(package, part) if part in scanned
+                                      else streamed_error_cells(package, part,
+                                                                limits.row_bytes))
+                out[name] = RawSheet(name, rows)
     return out
 
 
+class _SheetReader:
+    """calamine reading sheets of one book in order on one thread of its own, each sheet
+    asked for once its part passed the screen; ``rows`` waits for a sheet's grid. Leaving
+    the block drops the sheets not yet read (a refusal stops the read) and waits for the
+    one being read, so nothing reads the package after the command moved on."""
+
+    def __init__(self, book: CalamineWorkbook) -> None:
+        self.book = book
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="calamine")
+        self.sheets: dict[str, Future[CalamineSheet]] = {}
+
+    def __enter__(self) -> _SheetReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def read(self, names: Iterable[str]) -> None:
+        for name in names:
+            if name not in self.sheets:
+                self.sheets[name] = self.pool.submit(calamine_sheet, self.book, name)
+
+    def rows(self, name: str) -> list[list[object]]:
+        """The sheet's grid (what ``calamine_rows`` gives); the sheet is let go of."""
+        sheet = self.sheets.pop(name).result()
+        return sheet_rows(sheet)
+
+
 def calamine_rows(book: CalamineWorkbook, name: str) -> list[list[object]]:
+    return sheet_rows(calamine_sheet(book, name))
+
+
+def calamine_sheet(book: CalamineWorkbook, name: str) -> CalamineSheet:
+    """Sheet ``name`` as calamine reads it; a ValueError when it cannot be read."""
     try:
-        return cast(list[list[object]],
-                    book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        return book.get_sheet_by_name(name)
     except Exception as exc:  # calamine's XmlError, ZipError, ...: the sheet cannot be read
+        raise ValueError(f"it is not well-formed worksheet XML ({exc})") from None
+
+
+def sheet_rows(sheet: CalamineSheet) -> list[list[object]]:
+    """The grid of a sheet calamine read, from A1."""
+    try:
+        return cast(list[list[object]], sheet.to_python(skip_empty_area=False))
+    except Exception as exc:  # as ``calamine_sheet``
         raise ValueError(f"it is not well-formed worksheet XML ({exc})") from None
 
 
