@@ -363,6 +363,57 @@ done:
     return out;
 }
 
+/* --- digest_texts(rows, cols, tokens, head) ---------------------------------------------- */
+
+static PyObject *digest_texts(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *rows_obj, *cols_obj, *toks;
+    const char *head;
+    Py_ssize_t head_len;
+    if (!PyArg_ParseTuple(args, "OOO!s#", &rows_obj, &cols_obj, &PyList_Type, &toks, &head,
+                          &head_len))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(toks);
+    Py_buffer rows_v, cols_v;
+    if (get_buffer(rows_obj, &rows_v, "q", n, "rows") < 0) return NULL;
+    if (get_buffer(cols_obj, &cols_v, "q", n, "cols") < 0) {
+        PyBuffer_Release(&rows_v);
+        return NULL;
+    }
+    const long long *rows = rows_v.buf, *cols = cols_v.buf;
+    PyObject *out = PyDict_New();
+    Buf line = {0};
+    for (Py_ssize_t i = 0; out != NULL && i < n;) {
+        line.len = 0;
+        if (buf_add(&line, head, head_len) < 0) { Py_CLEAR(out); break; }
+        Py_ssize_t j = i;
+        for (; j < n && rows[j] == rows[i]; j++) {
+            PyObject *tok = PyList_GET_ITEM(toks, j);
+            Py_ssize_t size;
+            const char *text = PyUnicode_Check(tok) ? PyUnicode_AsUTF8AndSize(tok, &size) : NULL;
+            char letters[8];
+            int k = column_letters(cols[j], letters);
+            if (text == NULL || (j > i && buf_add(&line, " ", 1) < 0) ||
+                buf_add(&line, letters, k) < 0 || buf_add(&line, "=", 1) < 0 ||
+                buf_add(&line, text, size) < 0) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "tokens must be str");
+                Py_CLEAR(out);
+                break;
+            }
+        }
+        if (out == NULL) break;
+        PyObject *key = PyLong_FromLongLong(rows[i]);
+        PyObject *value = PyUnicode_DecodeUTF8(line.data, line.len, NULL);
+        if (key == NULL || value == NULL || PyDict_SetItem(out, key, value) < 0) Py_CLEAR(out);
+        Py_XDECREF(key);
+        Py_XDECREF(value);
+        i = j;
+    }
+    PyMem_Free(line.data);
+    PyBuffer_Release(&cols_v);
+    PyBuffer_Release(&rows_v);
+    return out;
+}
+
 /* --- sheet_text(rows, seed, general) ------------------------------------------------------ */
 
 /* The repr of the non-integral floats met, remembered by their bits: a plan's input grids
@@ -514,6 +565,9 @@ static PyMethodDef methods[] = {
      "(bytes), or None where general(value) gives None."},
     {"tokens", tokens, METH_VARARGS,
      "tokens(records, formulas, salt): 'f' or 'v' and 8 hex digits of SHA-256(salt + record)."},
+    {"digest_texts", digest_texts, METH_VARARGS,
+     "digest_texts(rows, cols, tokens, head): {row: head + 'B=v... C=v...'} for cells in "
+     "row order."},
     {"sheet_text", sheet_text, METH_VARARGS,
      "sheet_text(rows, seed, general): an input sheet's canonical text and a CRC-32 per row."},
     {NULL, NULL, 0, NULL}};

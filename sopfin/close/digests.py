@@ -419,6 +419,19 @@ def _digest_texts(rows: np.ndarray, cols: np.ndarray, tokens: Sequence[str],
     if len(at):
         raise ValueError(f"digest column {column} holds content at "
                          f"{letters}{int(rows[at[0]])}")
+    if _enabled:
+        assert _compiled is not None
+        out: dict[int, str] = _compiled.digest_texts(
+            *(np.ascontiguousarray(a, dtype=np.int64) for a in (rows, cols)), list(tokens),
+            DIGEST_MARKER + " ")
+        return out
+    return _python_digest_texts(rows, cols, tokens)
+
+
+def _python_digest_texts(rows: np.ndarray, cols: np.ndarray,
+                         tokens: Sequence[str]) -> dict[int, str]:
+    """``_compiled.digest_texts`` in Python: the tokens after their column letters, a line
+    per row."""
     if not len(rows):
         return {}
     used, where = np.unique(cols, return_inverse=True)
@@ -500,14 +513,15 @@ def seal_cells(cells: CellArrays, column: str) -> tuple[dict[int, str], str]:
     col = column_index(column.upper())
     added = CellArrays(np.array(list(texts), dtype=np.int64),
                        np.full(len(texts), col, dtype=np.int64), list(texts.values()))
+    every = _objects(records)
     replaced = (found.cols == col) & np.isin(found.rows, added.rows)
-    keep = np.flatnonzero(~replaced)
-    rows = np.concatenate([found.rows[keep], added.rows])
-    cols = np.concatenate([found.cols[keep], added.cols])
-    every = _objects(records)[keep].tolist()
-    every += _cell_records(added)  # text cells have records
-    order = np.lexsort((cols, rows)).tolist()
-    return texts, _hash_records([every[i] for i in order])
+    if replaced.any():  # digest cells already there: the new ones take their places
+        keep = np.flatnonzero(~replaced)
+        found, every = found.take(keep), every[keep]
+    width = max(int(found.cols.max(initial=0)), col) + 1
+    at = np.searchsorted(found.rows * width + found.cols, added.rows * width + col)
+    every = np.insert(every, at, _objects(_cell_records(added)))
+    return texts, _hash_records(every.tolist())
 
 
 def recorded_digests(cells: Mapping[str, object]) -> tuple[dict[str, str], list[str]]:

@@ -63,7 +63,7 @@ def hashed_arrays(spec: SheetSpec) -> CellArrays:
     sizes: list[int] = []
     for block in spec.blocks:
         cells = block_cells(block)
-        firsts.append((block.row, block.col, max(1, np.shape(block.values)[-1])))
+        firsts.append((block.row, block.col, max(1, block.shape[1])))
         sizes.append(len(cells))
         values += cells
     counts = np.array(sizes, dtype=np.int64)
@@ -75,7 +75,8 @@ def hashed_arrays(spec: SheetSpec) -> CellArrays:
     every = np.fromiter(values, dtype=object, count=len(values))
     types = np.fromiter(map(type, values), dtype=object, count=len(values))
     at = np.flatnonzero(np.not_equal(types, np.array(type(None), dtype=object)))
-    order = at[np.lexsort((cols[at], rows[at]))]  # stable: a later block's cell comes last
+    key = rows[at] * (int(cols.max(initial=0)) + 1) + cols[at]  # (row, column) order
+    order = at[np.argsort(key, kind="stable")]  # stable: a later block's cell comes last
     r, c = rows[order], cols[order]
     last = np.r_[(r[1:] != r[:-1]) | (c[1:] != c[:-1]), True]
     hashed = last & (c != digest_column())
@@ -123,8 +124,10 @@ def finalize_recon(spec: SheetSpec) -> tuple[SheetSpec, str]:
     digests, recon_hash = seal_cells(hashed_arrays(spec), layout.RECON_DIGEST_COLUMN)
     col = digest_column()
     own = [cell_position(cell) for cell in OWN_HASH_CELLS]
+    corners = set(own)
     blocks = [b for b in spec.blocks
-              if not any(is_cell(b, r, c) for r, c in own) and not is_digest(b, col)]
+              if not ((b.row, b.col) in corners and any(is_cell(b, r, c) for r, c in own))
+              and not is_digest(b, col)]
     for b in blocks:
         rows, cols = b.shape
         if b.col <= col < b.col + cols or any(
@@ -140,8 +143,10 @@ def finalize_recon(spec: SheetSpec) -> tuple[SheetSpec, str]:
                                                        dtype=object), style=Style.LINK))
     links = [link for link in spec.links if link.cell != RECON_HASH_SHORT_CELL]
     links.append(hash_link(spec.name, short_row, short_col, full_col, recon_hash))
-    for row, text in digests.items():
-        blocks.append(Block(row, col, np.array([[text]], dtype=object), style=Style.NOTE))
+    cells = np.empty((len(digests), 1, 1), dtype=object)  # each row's 1x1 block, one array
+    cells[:, 0, 0] = list(digests.values())
+    blocks += [Block(row, col, cell, style=Style.NOTE)
+               for row, cell in zip(digests, cells, strict=True)]
     hidden = tuple(sorted({*spec.hidden_cols, col}))
     return replace(spec, blocks=blocks, hidden_cols=hidden, links=tuple(links)), recon_hash
 
