@@ -69,7 +69,7 @@ def cell_arrays(draw) -> CellArrays:
 @given(cell_arrays())
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 def test_records_are_the_python_records(cells):
-    cents, fits = digests._cents(cells.values)
+    cents, fits = digests._cents(cells)
     fast = outcome(digests._compiled.records, cells.rows, cells.cols, cells.values, cents, fits,
                    digests._value_bytes)
     assert fast == outcome(digests._python_records, cells, cents, fits)
@@ -78,7 +78,7 @@ def test_records_are_the_python_records(cells):
 @compiled
 def test_records_refuse_arrays_of_another_kind_or_length():
     cells = CellArrays.of({(1, 1): 1.0, (1, 2): "a"})
-    cents, fits = digests._cents(cells.values)
+    cents, fits = digests._cents(cells)
     for bad in (cells.rows.astype(np.float64), cells.rows[:1], cells.rows.astype(np.int32)):
         with pytest.raises(ValueError):
             digests._compiled.records(bad, cells.cols, cells.values, cents, fits,

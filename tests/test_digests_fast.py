@@ -168,7 +168,9 @@ def test_the_array_rounding_to_cents_agrees_with_the_scalar_one():
         -np.exp(rng.uniform(-50, 34, 50_000))]).tolist()
     assert all(abs(a) < digests._VECTOR_LIMIT for a in amounts)  # all on the array path
     expected = [int(reference_number(a, exact=False)) for a in amounts]
-    cents, fits = digests._cents(amounts)
+    n = len(amounts)
+    cents, fits = digests._cents(digests.CellArrays(np.ones(n, np.int64), np.arange(1, n + 1),
+                                                    amounts))
     assert fits.all()
     assert cents.tolist() == expected
 

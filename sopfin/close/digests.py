@@ -6,9 +6,12 @@ noise from another spreadsheet's recalculation does not count as a change; input
 hashed with exact numbers. ``sopfin.close.ledger`` builds the ledger on these hashes.
 
 A published tab holds hundreds of thousands of cells, so the per-cell work is kept to one
-canonical record per cell: ``seal`` builds the records once, from positions the caller
-already knows, and derives both the digest cells and the content hash from them. The
-functions on ``{ref: value}`` mappings (what verify reads back) share the same records.
+canonical record per cell: ``seal_cells`` builds the records once, from the cells as aligned
+arrays in (row, column) order (``CellArrays``), and derives both the digest cells and the
+content hash from them. The functions on ``{ref: value}`` mappings (what verify reads back)
+share the same records. The per-cell loops (records, digest tokens, digest lines, an input
+sheet's text) run in ``sopfin/close/_digests.c`` when it is built; each has its Python twin
+here, which gives the same bytes (``use_compiled(False)``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -165,6 +168,13 @@ class CellArrays:
         pairs = np.array(positions, dtype=np.int64).reshape(len(positions), 2)
         return cls(pairs[:, 0].copy(), pairs[:, 1].copy(), [grid[p] for p in positions])
 
+    @cached_property
+    def floats(self) -> np.ndarray:
+        """Where the value is a float (its type exactly ``float``)."""
+        types = np.fromiter(map(type, self.values), dtype=object, count=len(self.values))
+        floats: np.ndarray = np.equal(types, np.array(float, dtype=object))
+        return floats
+
     def positions(self) -> list[Position]:
         return list(zip(self.rows.tolist(), self.cols.tolist(), strict=True))
 
@@ -178,25 +188,17 @@ def _objects(values: Sequence[object]) -> np.ndarray:
     return np.fromiter(values, dtype=object, count=len(values))
 
 
-def _float_cells(values: Sequence[object]) -> np.ndarray:
-    """Where ``values`` holds a float (its type exactly ``float``)."""
-    types = np.fromiter(map(type, values), dtype=object, count=len(values))
-    floats: np.ndarray = np.equal(types, np.array(float, dtype=object))
-    return floats
-
-
-def _cents(values: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
-    """For each float of ``values`` of magnitude below ``_VECTOR_LIMIT``: its count of cents
+def _cents(cells: CellArrays) -> tuple[np.ndarray, np.ndarray]:
+    """For each float of the cells' values of magnitude below ``_VECTOR_LIMIT``: its count of cents
     (``_number(v, exact=False)``), and where there is one.
 
     One array pass instead of a scalar ``to_cents`` per cell: ``to_cents`` rounds arrays as
     it rounds scalars, ``np.rint`` rounds halves to even as ``round`` does, and below the
     limit the count of cents is an exact int64."""
-    floats = _float_cells(values)
-    amounts = np.full(len(values), math.nan)
-    amounts[floats] = _objects(values)[floats].astype(np.float64)
+    amounts = np.full(len(cells.values), math.nan)
+    amounts[cells.floats] = _objects(cells.values)[cells.floats].astype(np.float64)
     fits = np.abs(amounts) < _VECTOR_LIMIT  # NaN and infinities do not
-    cents = np.zeros(len(values), dtype=np.int64)
+    cents = np.zeros(len(cells.values), dtype=np.int64)
     cents[fits] = np.rint(to_cents(amounts[fits]) * 100.0).astype(np.int64)
     return cents, fits
 
@@ -204,7 +206,7 @@ def _cents(values: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
 def _cell_records(cells: CellArrays) -> list[bytes | None]:
     """The record of each cell (None for an empty one): a netstring of netstrings, the cell's
     reference, then ``_value_bytes``."""
-    cents, fits = _cents(cells.values)
+    cents, fits = _cents(cells)
     if _enabled:
         assert _compiled is not None
         rows, cols = (np.ascontiguousarray(a, dtype=np.int64) for a in (cells.rows, cells.cols))
@@ -444,9 +446,10 @@ def _python_digest_texts(rows: np.ndarray, cols: np.ndarray,
                                  strict=True)}
 
 
-def _kinds(values: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
+def _kinds(cells: CellArrays) -> tuple[np.ndarray, np.ndarray]:
     """Which cells are digest cells, and which hold formulas (neither is a float)."""
-    others = np.flatnonzero(~_float_cells(values)).tolist()
+    values = cells.values
+    others = np.flatnonzero(~cells.floats).tolist()
     marked = np.zeros(len(values), dtype=bool)
     marked[[i for i in others if _is_digest_cell(values[i])]] = True
     formulas = np.zeros(len(values), dtype=bool)
@@ -466,7 +469,7 @@ def _non_empty(cells: CellArrays, records: list[bytes | None],
 def _content_tokens(cells: CellArrays, records: list[bytes],
                     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Rows, columns and digests of the content cells (digest cells excluded)."""
-    marked, formulas = _kinds(cells.values)
+    marked, formulas = _kinds(cells)
     if marked.any():
         content = np.flatnonzero(~marked)
         return (cells.rows[content], cells.cols[content],
