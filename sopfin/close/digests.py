@@ -81,19 +81,23 @@ _column_index = cache(column_index)
 _letters = cache(column_letter)
 
 
-def _ref(position: Position) -> str:
-    return f"{_letters(position[1])}{position[0]}"
-
-
-def _grid(cells: Mapping[str, object]) -> dict[Position, object]:
-    """``{ref: value}`` keyed by position instead; two spellings of one cell are an error."""
-    grid: dict[Position, object] = {}
-    for ref, value in cells.items():
-        position = _position(ref)
-        if position in grid:
-            raise ValueError(f"cell {ref} is given twice (under two spellings)")
-        grid[position] = value
-    return grid
+def _by_ref(cells: Mapping[str, object]) -> CellArrays:
+    """``{ref: value}`` as cells in (row, column) order; two spellings of one cell are an
+    error (named by the later spelling, as the mapping is read)."""
+    rows, cols = [], []
+    for ref in cells:
+        row, col = _position(ref)
+        rows.append(row)
+        cols.append(col)
+    row_array, col_array = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+    key = row_array * (int(col_array.max(initial=0)) + 1) + col_array
+    order = np.argsort(key, kind="stable")
+    again = order[1:][key[order[1:]] == key[order[:-1]]]
+    if len(again):
+        ref = list(cells)[int(again.min())]
+        raise ValueError(f"cell {ref} is given twice (under two spellings)")
+    values = _objects(list(cells.values()))[order].tolist()
+    return CellArrays(row_array[order], col_array[order], values)
 
 
 # --- canonical bytes -------------------------------------------------------------------------
@@ -243,13 +247,9 @@ def _python_records(cells: CellArrays, cents: np.ndarray, fits: np.ndarray,
     return out
 
 
-def _records(grid: Mapping[Position, object]) -> tuple[list[Position], list[bytes]]:
-    """Positions and records of the non-empty cells, in (row, column) order."""
-    cells = CellArrays.of(grid)
-    records = _cell_records(cells)
-    kept = [i for i, r in enumerate(records) if r is not None]
-    positions = cells.positions()
-    return [positions[i] for i in kept], [r for r in records if r is not None]
+def _records(cells: Mapping[str, object]) -> list[bytes]:
+    """The records of the non-empty cells of ``{ref: value}``, in (row, column) order."""
+    return [r for r in _cell_records(_by_ref(cells)) if r is not None]
 
 
 @cache
@@ -266,11 +266,11 @@ def _hash_records(records: Iterable[bytes]) -> str:
 
 def canonical_cells(cells: Mapping[str, object]) -> bytes:
     """A tab's content ``{'B7': value}`` as canonical bytes (numbers to the cent)."""
-    return _CELLS_HEADER + b"".join(_records(_grid(cells))[1])
+    return _CELLS_HEADER + b"".join(_records(cells))
 
 
 def content_hash(cells: Mapping[str, object]) -> str:
-    return _hash_records(_records(_grid(cells))[1])
+    return _hash_records(_records(cells))
 
 
 def _input_cell(value: object) -> str | None:
@@ -477,25 +477,22 @@ def _content_tokens(cells: CellArrays, records: list[bytes],
     return cells.rows, cells.cols, _tokens(records, formulas)
 
 
-def _content_digests(cells: Mapping[str, object]) -> tuple[list[Position], list[str]]:
-    """Positions and digests of the non-empty content cells (digest cells excluded)."""
-    grid = CellArrays.of(_grid({r: v for r, v in cells.items() if not _is_digest_cell(v)}))
-    found, records = _non_empty(grid, _cell_records(grid))
-    rows, cols, tokens = _content_tokens(found, records)
-    return list(zip(rows.tolist(), cols.tolist(), strict=True)), tokens
+def _content_digests(cells: Mapping[str, object]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Rows, columns and digests of the non-empty content cells (digest cells excluded)."""
+    grid = _by_ref({r: v for r, v in cells.items() if not _is_digest_cell(v)})
+    return _content_tokens(*_non_empty(grid, _cell_records(grid)))
 
 
 def cell_digests(cells: Mapping[str, object]) -> dict[str, str]:
     """``{'B7': 'v1a2b3c4d'}`` for every non-empty content cell (digest cells excluded)."""
-    positions, tokens = _content_digests(cells)
-    return {_ref(p): t for p, t in zip(positions, tokens, strict=True)}
+    rows, cols, tokens = _content_digests(cells)
+    return {f"{_letters(c)}{r}": t
+            for r, c, t in zip(rows.tolist(), cols.tolist(), tokens, strict=True)}
 
 
 def digest_cells(cells: Mapping[str, object], column: str) -> dict[str, str]:
     """The hidden digest column for a tab: ``{'Z7': 'sopfin-digest/1 B=v... C=v...'}``."""
-    positions, tokens = _content_digests(cells)
-    pairs = np.array(positions, dtype=np.int64).reshape(len(positions), 2)
-    texts = _digest_texts(pairs[:, 0], pairs[:, 1], tokens, column)
+    texts = _digest_texts(*_content_digests(cells), column)
     return {f"{column.upper()}{row}": text for row, text in texts.items()}
 
 
