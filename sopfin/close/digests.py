@@ -6,9 +6,12 @@ noise from another spreadsheet's recalculation does not count as a change; input
 hashed with exact numbers. ``sopfin.close.ledger`` builds the ledger on these hashes.
 
 A published tab holds hundreds of thousands of cells, so the per-cell work is kept to one
-canonical record per cell: ``seal`` builds the records once, from positions the caller
-already knows, and derives both the digest cells and the content hash from them. The
-functions on ``{ref: value}`` mappings (what verify reads back) share the same records.
+canonical record per cell: ``seal_cells`` builds the records once, from the cells as aligned
+arrays in (row, column) order (``CellArrays``), and derives both the digest cells and the
+content hash from them. The functions on ``{ref: value}`` mappings (what verify reads back)
+share the same records. The per-cell loops (records, digest tokens, digest lines, an input
+sheet's text) run in ``sopfin/close/_digests.c`` when it is built; each has its Python twin
+here, which gives the same bytes (``use_compiled(False)``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -30,7 +33,27 @@ from sopfin.layout import column_index, column_letter
 from sopfin.model import XlError
 from sopfin.money import to_cents
 
+try:  # the compiled twins of the per-cell loops (sopfin/close/_digests.c), when built
+    from sopfin.close import _digests as _compiled  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - the pure-Python install
+    _compiled = None
+
 DIGEST_MARKER = "sopfin-digest/1"
+
+_enabled = _compiled is not None
+
+
+def compiled_available() -> bool:
+    """Whether the compiled module is built and importable."""
+    return _compiled is not None
+
+
+def use_compiled(enabled: bool) -> bool:
+    """Turn the compiled loops on or off (tests run both, which give the same bytes); returns
+    the previous setting. Without the built module this stays off."""
+    global _enabled
+    was, _enabled = _enabled, enabled and _compiled is not None
+    return was
 
 
 @dataclass(frozen=True)
@@ -58,19 +81,23 @@ _column_index = cache(column_index)
 _letters = cache(column_letter)
 
 
-def _ref(position: Position) -> str:
-    return f"{_letters(position[1])}{position[0]}"
-
-
-def _grid(cells: Mapping[str, object]) -> dict[Position, object]:
-    """``{ref: value}`` keyed by position instead; two spellings of one cell are an error."""
-    grid: dict[Position, object] = {}
-    for ref, value in cells.items():
-        position = _position(ref)
-        if position in grid:
-            raise ValueError(f"cell {ref} is given twice (under two spellings)")
-        grid[position] = value
-    return grid
+def _by_ref(cells: Mapping[str, object]) -> CellArrays:
+    """``{ref: value}`` as cells in (row, column) order; two spellings of one cell are an
+    error (named by the later spelling, as the mapping is read)."""
+    rows, cols = [], []
+    for ref in cells:
+        row, col = _position(ref)
+        rows.append(row)
+        cols.append(col)
+    row_array, col_array = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+    key = row_array * (int(col_array.max(initial=0)) + 1) + col_array
+    order = np.argsort(key, kind="stable")
+    again = order[1:][key[order[1:]] == key[order[:-1]]]
+    if len(again):
+        ref = list(cells)[int(again.min())]
+        raise ValueError(f"cell {ref} is given twice (under two spellings)")
+    values = _objects(list(cells.values()))[order].tolist()
+    return CellArrays(row_array[order], col_array[order], values)
 
 
 # --- canonical bytes -------------------------------------------------------------------------
@@ -130,50 +157,99 @@ def _value_bytes(value: object) -> bytes | None:
 _VECTOR_LIMIT = 1e15  # floats below this magnitude get their cents in one array pass
 
 
-def _cent_texts(values: Sequence[object]) -> list[bytes | None]:
-    """``_number(v, exact=False)`` as bytes for each float ``v`` of ``values`` of magnitude
-    below ``_VECTOR_LIMIT``, None for every other value.
+@dataclass(frozen=True)
+class CellArrays:
+    """A tab's cells in (row, column) order as aligned columns: ``rows`` and ``cols`` (int64
+    arrays, 1-based) and ``values``; what the seal works on instead of a dict of every cell."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    values: list[object]
+
+    @classmethod
+    def of(cls, grid: Mapping[Position, object]) -> CellArrays:
+        positions = sorted(grid)
+        pairs = np.array(positions, dtype=np.int64).reshape(len(positions), 2)
+        return cls(pairs[:, 0].copy(), pairs[:, 1].copy(), [grid[p] for p in positions])
+
+    @cached_property
+    def floats(self) -> np.ndarray:
+        """Where the value is a float (its type exactly ``float``)."""
+        types = np.fromiter(map(type, self.values), dtype=object, count=len(self.values))
+        floats: np.ndarray = np.equal(types, np.array(float, dtype=object))
+        return floats
+
+    def positions(self) -> list[Position]:
+        return list(zip(self.rows.tolist(), self.cols.tolist(), strict=True))
+
+    def take(self, index: np.ndarray) -> CellArrays:
+        return CellArrays(self.rows[index], self.cols[index],
+                          _objects(self.values)[index].tolist())
+
+
+def _objects(values: Sequence[object]) -> np.ndarray:
+    """``values`` as a 1-d object array (a value that is itself a sequence stays one cell)."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _cents(cells: CellArrays) -> tuple[np.ndarray, np.ndarray]:
+    """For each float of the cells' values of magnitude below ``_VECTOR_LIMIT``: its count of cents
+    (``_number(v, exact=False)``), and where there is one.
 
     One array pass instead of a scalar ``to_cents`` per cell: ``to_cents`` rounds arrays as
     it rounds scalars, ``np.rint`` rounds halves to even as ``round`` does, and below the
     limit the count of cents is an exact int64."""
-    at = [i for i, v in enumerate(values) if type(v) is float]
-    numbers = np.array([values[i] for i in at], dtype=np.float64)
-    fits = np.abs(numbers) < _VECTOR_LIMIT  # NaN and infinities do not
-    cents = np.rint(to_cents(numbers[fits]) * 100.0).astype(np.int64)
-    out = np.full(len(values), None, dtype=object)
-    out[np.array(at, dtype=np.intp)[fits]] = cents.astype(bytes)
-    return out.tolist()
+    amounts = np.full(len(cells.values), math.nan)
+    amounts[cells.floats] = _objects(cells.values)[cells.floats].astype(np.float64)
+    fits = np.abs(amounts) < _VECTOR_LIMIT  # NaN and infinities do not
+    cents = np.zeros(len(cells.values), dtype=np.int64)
+    cents[fits] = np.rint(to_cents(amounts[fits]) * 100.0).astype(np.int64)
+    return cents, fits
 
 
-def _records(grid: Mapping[Position, object]) -> tuple[list[Position], list[bytes]]:
-    """Positions and records of the non-empty cells, in (row, column) order.
+def _cell_records(cells: CellArrays) -> list[bytes | None]:
+    """The record of each cell (None for an empty one): a netstring of netstrings, the cell's
+    reference, then ``_value_bytes``."""
+    cents, fits = _cents(cells)
+    if _enabled:
+        assert _compiled is not None
+        rows, cols = (np.ascontiguousarray(a, dtype=np.int64) for a in (cells.rows, cells.cols))
+        out: list[bytes | None] = _compiled.records(rows, cols, cells.values, cents, fits,
+                                                    _value_bytes)
+        return out
+    return _python_records(cells, cents, fits)
 
-    A record is a netstring of netstrings: the cell's reference, then ``_value_bytes``.
-    Floats and ASCII text, nearly every cell of a tab, are written here directly, as
-    ``_value_bytes`` would write them (ASCII is its own NFC form), so that the one loop over
-    a large tab's cells stays short."""
-    positions = sorted(grid)
-    values = [grid[p] for p in positions]
-    kept, records = [], []
+
+def _python_records(cells: CellArrays, cents: np.ndarray, fits: np.ndarray,
+                    ) -> list[bytes | None]:
+    """``_compiled.records`` in Python. Floats and ASCII text, nearly every cell of a tab, are
+    written here directly, as ``_value_bytes`` would write them (ASCII is its own NFC form)."""
+    out: list[bytes | None] = []
     last_row, row_text = 0, b""
-    for position, value, cents in zip(positions, values, _cent_texts(values), strict=True):
-        row, col = position
+    for row, col, value, count, fit in zip(cells.rows.tolist(), cells.cols.tolist(),
+                                           cells.values, cents.tolist(), fits.tolist(),
+                                           strict=True):
         if row != last_row:
             last_row, row_text = row, b"%d" % row
         letters = _letter_bytes(col)
         ref = b"%d:%s%s," % (len(letters) + len(row_text), letters, row_text)
-        if cents is not None:
-            typed = b"1:n,%d:%s," % (len(cents), cents)
+        if fit:
+            text = b"%d" % count
+            typed = b"1:n,%d:%s," % (len(text), text)
         elif type(value) is str and value and value.isascii():
             typed = b"1:s,%d:%s," % (len(value), value.encode())
         elif (general := _value_bytes(value)) is not None:
             typed = general
         else:
+            out.append(None)
             continue
-        kept.append(position)
-        records.append(b"%d:%s%s," % (len(ref) + len(typed), ref, typed))
-    return kept, records
+        out.append(b"%d:%s%s," % (len(ref) + len(typed), ref, typed))
+    return out
+
+
+def _records(cells: Mapping[str, object]) -> list[bytes]:
+    """The records of the non-empty cells of ``{ref: value}``, in (row, column) order."""
+    return [r for r in _cell_records(_by_ref(cells)) if r is not None]
 
 
 @cache
@@ -190,11 +266,11 @@ def _hash_records(records: Iterable[bytes]) -> str:
 
 def canonical_cells(cells: Mapping[str, object]) -> bytes:
     """A tab's content ``{'B7': value}`` as canonical bytes (numbers to the cent)."""
-    return _CELLS_HEADER + b"".join(_records(_grid(cells))[1])
+    return _CELLS_HEADER + b"".join(_records(cells))
 
 
 def content_hash(cells: Mapping[str, object]) -> str:
-    return _hash_records(_records(_grid(cells))[1])
+    return _hash_records(_records(cells))
 
 
 def _input_cell(value: object) -> str | None:
@@ -285,6 +361,16 @@ def _sheet_text(rows: Sequence[Sequence[object]]) -> tuple[bytes, dict[int, str]
     The row digests only say which rows of a sheet whose hash changed differ (the sheet hash
     is the authority), so a fast checksum serves: SHA-256 per row cost a fifth more on the
     one pass over a large plan's inputs."""
+    if _enabled:
+        assert _compiled is not None
+        out: tuple[bytes, dict[int, str]] = _compiled.sheet_text(rows, _ROW_SEED, _input_cell)
+        return out
+    return _python_sheet_text(rows)
+
+
+def _python_sheet_text(rows: Sequence[Sequence[object]]) -> tuple[bytes, dict[int, str]]:
+    """``_compiled.sheet_text`` in Python: numbers and names, repeated across a plan's
+    millions of input cells, are written once each (``_InputTexts``)."""
     texts, lines = _InputTexts(), []
     row_digests: dict[int, str] = {}
     labels: list[str] = []
@@ -303,72 +389,105 @@ _ROW_SEED = zlib.crc32(b"sopfin/input-row/1")
 # --- per-cell digests ----------------------------------------------------------------------
 
 _DIGEST_TOKEN = re.compile(r"^([A-Z]{1,3})=([vf][0-9a-f]{8})$")
-_DIGEST_SALT = hashlib.sha256(b"sopfin/cell-digest/1")
+_DIGEST_SALT = b"sopfin/cell-digest/1"
 
 
 def _is_digest_cell(value: object) -> bool:
     return isinstance(value, str) and value.startswith(DIGEST_MARKER)
 
 
-def _content(grid: Mapping[Position, object], positions: list[Position],
-             records: list[bytes]) -> tuple[list[Position], list[bytes]]:
-    """The positions and records of the cells that are not digest cells."""
-    marked = {p for p, v in grid.items()
-              if isinstance(v, str) and v.startswith(DIGEST_MARKER)}  # _is_digest_cell
-    if not marked:
-        return positions, records
-    kept = [i for i, p in enumerate(positions) if p not in marked]
-    return [positions[i] for i in kept], [records[i] for i in kept]
-
-
-def _tokens(grid: Mapping[Position, object], positions: Sequence[Position],
-            records: Sequence[bytes]) -> list[str]:
-    """The digest of each record: the cell's kind (``f`` formula, ``v`` value) and 32 bits of
-    SHA-256 over a salt and the record."""
-    salted = _DIGEST_SALT.copy
+def _tokens(records: list[bytes], formulas: np.ndarray) -> list[str]:
+    """The digest of each record: the cell's kind (``f`` formula, ``v`` value, from
+    ``formulas``) and 32 bits of SHA-256 over a salt and the record."""
+    if _enabled:
+        assert _compiled is not None
+        out: list[str] = _compiled.tokens(records, formulas, _DIGEST_SALT)
+        return out
+    salted = hashlib.sha256(_DIGEST_SALT).copy
     hexes = []
     for record in records:
         digest = salted()
         digest.update(record)
         hexes.append(digest.hexdigest()[:8])
-    formulas = {p for p, v in grid.items() if isinstance(v, FormulaCell)}
-    if not formulas:
-        return ["v" + h for h in hexes]
-    return [("f" if p in formulas else "v") + h for p, h in zip(positions, hexes, strict=True)]
+    return [("f" if f else "v") + h for f, h in zip(formulas.tolist(), hexes, strict=True)]
 
 
-def _digest_texts(positions: Sequence[Position], tokens: Sequence[str],
+def _digest_texts(rows: np.ndarray, cols: np.ndarray, tokens: Sequence[str],
                   column: str) -> dict[int, str]:
     """``{row: 'sopfin-digest/1 B=v... C=v...'}`` for the digest column, one per content row;
-    ``positions`` in (row, column) order."""
+    the cells in (row, column) order."""
     letters = column.upper()
-    texts: dict[int, str] = {}
-    current, line = 0, [DIGEST_MARKER]
-    for (row, col), token in zip(positions, tokens, strict=True):
-        cell_letters = _letters(col)
-        if cell_letters == letters:
-            raise ValueError(f"digest column {column} holds content at {cell_letters}{row}")
-        if row != current:
-            if current:
-                texts[current] = " ".join(line)
-            current, line = row, [DIGEST_MARKER]
-        line.append(f"{cell_letters}={token}")
-    if current:
-        texts[current] = " ".join(line)
-    return texts
+    at = np.flatnonzero(cols == column_index(letters)) if len(cols) else np.array([], int)
+    if len(at):
+        raise ValueError(f"digest column {column} holds content at "
+                         f"{letters}{int(rows[at[0]])}")
+    if _enabled:
+        assert _compiled is not None
+        out: dict[int, str] = _compiled.digest_texts(
+            *(np.ascontiguousarray(a, dtype=np.int64) for a in (rows, cols)), list(tokens),
+            DIGEST_MARKER + " ")
+        return out
+    return _python_digest_texts(rows, cols, tokens)
 
 
-def _content_digests(cells: Mapping[str, object]) -> tuple[list[Position], list[str]]:
-    """Positions and digests of the non-empty content cells (digest cells excluded)."""
-    grid = _grid({r: v for r, v in cells.items() if not _is_digest_cell(v)})
-    positions, records = _records(grid)
-    return positions, _tokens(grid, positions, records)
+def _python_digest_texts(rows: np.ndarray, cols: np.ndarray,
+                         tokens: Sequence[str]) -> dict[int, str]:
+    """``_compiled.digest_texts`` in Python: the tokens after their column letters, a line
+    per row."""
+    if not len(rows):
+        return {}
+    used, where = np.unique(cols, return_inverse=True)
+    labels = [f"{_letters(c)}=" for c in used.tolist()]
+    pieces = [labels[i] + t for i, t in zip(where.tolist(), tokens, strict=True)]
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]).tolist()
+    head = DIGEST_MARKER + " "
+    return {row: head + " ".join(pieces[a:b])
+            for row, a, b in zip(rows[starts].tolist(), starts, [*starts[1:], len(rows)],
+                                 strict=True)}
+
+
+def _kinds(cells: CellArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Which cells are digest cells, and which hold formulas (neither is a float)."""
+    values = cells.values
+    others = np.flatnonzero(~cells.floats).tolist()
+    marked = np.zeros(len(values), dtype=bool)
+    marked[[i for i in others if _is_digest_cell(values[i])]] = True
+    formulas = np.zeros(len(values), dtype=bool)
+    formulas[[i for i in others if isinstance(values[i], FormulaCell)]] = True
+    return marked, formulas
+
+
+def _non_empty(cells: CellArrays, records: list[bytes | None],
+               ) -> tuple[CellArrays, list[bytes]]:
+    """The cells that have a record, and their records."""
+    if None not in records:
+        return cells, records  # type: ignore[return-value]
+    kept = np.fromiter((r is not None for r in records), dtype=bool, count=len(records))
+    return cells.take(np.flatnonzero(kept)), [r for r in records if r is not None]
+
+
+def _content_tokens(cells: CellArrays, records: list[bytes],
+                    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Rows, columns and digests of the content cells (digest cells excluded)."""
+    marked, formulas = _kinds(cells)
+    if marked.any():
+        content = np.flatnonzero(~marked)
+        return (cells.rows[content], cells.cols[content],
+                _tokens([records[i] for i in content.tolist()], formulas[content]))
+    return cells.rows, cells.cols, _tokens(records, formulas)
+
+
+def _content_digests(cells: Mapping[str, object]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Rows, columns and digests of the non-empty content cells (digest cells excluded)."""
+    grid = _by_ref({r: v for r, v in cells.items() if not _is_digest_cell(v)})
+    return _content_tokens(*_non_empty(grid, _cell_records(grid)))
 
 
 def cell_digests(cells: Mapping[str, object]) -> dict[str, str]:
     """``{'B7': 'v1a2b3c4d'}`` for every non-empty content cell (digest cells excluded)."""
-    positions, tokens = _content_digests(cells)
-    return {_ref(p): t for p, t in zip(positions, tokens, strict=True)}
+    rows, cols, tokens = _content_digests(cells)
+    return {f"{_letters(c)}{r}": t
+            for r, c, t in zip(rows.tolist(), cols.tolist(), tokens, strict=True)}
 
 
 def digest_cells(cells: Mapping[str, object], column: str) -> dict[str, str]:
@@ -377,37 +496,32 @@ def digest_cells(cells: Mapping[str, object], column: str) -> dict[str, str]:
     return {f"{column.upper()}{row}": text for row, text in texts.items()}
 
 
-def _merged(positions: list[Position], records: list[bytes],
-            added: Mapping[Position, bytes]) -> list[bytes]:
-    """``records`` (in position order) with the ``added`` records put in place, each replacing
-    a record at its position: one walk along the positions, no sort."""
-    out: list[bytes] = []
-    i, n = 0, len(positions)
-    for position in sorted(added):
-        start = i
-        while i < n and positions[i] < position:
-            i += 1
-        out += records[start:i]
-        if i < n and positions[i] == position:
-            i += 1
-        out.append(added[position])
-    out += records[i:]
-    return out
-
-
 def seal(cells: Mapping[Position, object], column: str) -> tuple[dict[int, str], str]:
+    """``seal_cells`` on the cells by (row, column)."""
+    return seal_cells(CellArrays.of(cells), column)
+
+
+def seal_cells(cells: CellArrays, column: str) -> tuple[dict[int, str], str]:
     """The digest text of each content row and the hash of the tab with its digest column,
-    from the cells by (row, column); ``column`` holds the digest cells.
+    from the cells in (row, column) order; ``column`` holds the digest cells.
 
     The same texts as ``digest_cells`` and the same hash as ``content_hash({**cells,
     **digest_cells(cells, column)})`` on the ``{ref: value}`` mapping, with each cell's
     record built once instead of twice."""
-    positions, records = _records(cells)
-    content = _content(cells, positions, records)
-    texts = _digest_texts(content[0], _tokens(cells, *content), column)
-    _, col = _position(f"{column.upper()}1")
-    added = dict(zip(*_records({(row, col): text for row, text in texts.items()}), strict=True))
-    return texts, _hash_records(_merged(positions, records, added))
+    found, records = _non_empty(cells, _cell_records(cells))
+    texts = _digest_texts(*_content_tokens(found, records), column)
+    col = column_index(column.upper())
+    added = CellArrays(np.array(list(texts), dtype=np.int64),
+                       np.full(len(texts), col, dtype=np.int64), list(texts.values()))
+    every = _objects(records)
+    replaced = (found.cols == col) & np.isin(found.rows, added.rows)
+    if replaced.any():  # digest cells already there: the new ones take their places
+        keep = np.flatnonzero(~replaced)
+        found, every = found.take(keep), every[keep]
+    width = max(int(found.cols.max(initial=0)), col) + 1
+    at = np.searchsorted(found.rows * width + found.cols, added.rows * width + col)
+    every = np.insert(every, at, _objects(_cell_records(added)))
+    return texts, _hash_records(every.tolist())
 
 
 def recorded_digests(cells: Mapping[str, object]) -> tuple[dict[str, str], list[str]]:

@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 
 from sopfin import layout
-from sopfin.close.digests import DIGEST_MARKER, FormulaCell, seal
+from sopfin.close.digests import DIGEST_MARKER, CellArrays, FormulaCell, seal_cells
 from sopfin.close.ledger_checks import TabClaim
 from sopfin.guard.respelling import as_written
 from sopfin.render.recon_page import (
@@ -36,42 +36,60 @@ def digest_column() -> int:
     return layout.column_index(layout.RECON_DIGEST_COLUMN)
 
 
-def fill_grid(grid: dict[tuple[int, int], object], block: Block) -> None:
-    """Put every non-empty cell of a block into ``grid`` by (row, column), valued as it reads
-    back; a formula cell is a ``FormulaCell`` even when its cached value is empty."""
+def block_cells(block: Block) -> list[object]:
+    """The block's cells row by row, each valued as it reads back (None for an empty one); a
+    formula cell is a ``FormulaCell`` even when its cached value is empty."""
     values = np.asarray(block.values, dtype=object)
     if block.formulas is None:
-        for i, line in enumerate(values.tolist(), start=block.row):
-            for j, v in enumerate(line, start=block.col):
-                if type(v) is float and v - v == 0.0:  # the common case, as cell_value
-                    grid[i, j] = v
-                elif (value := cell_value(v)) is not None:
-                    grid[i, j] = value
-        return
+        return [v if type(v) is float and v - v == 0.0 else cell_value(v)  # as cell_value
+                for v in values.ravel().tolist()]
     formulas = np.asarray(block.formulas, dtype=object)
-    for (i, j), v in np.ndenumerate(values):
-        f = formulas[i, j]
+    cells: list[object] = []
+    for v, f in zip(values.ravel().tolist(), formulas.ravel().tolist(), strict=True):
         if isinstance(f, str) and f:
-            value = FormulaCell(f[1:] if f.startswith("=") else f, cell_value(v))
+            cells.append(FormulaCell(f[1:] if f.startswith("=") else f, cell_value(v)))
         else:
-            value = cell_value(v)
-        if value is not None:
-            grid[block.row + i, block.col + j] = value
+            cells.append(cell_value(v))
+    return cells
+
+
+def hashed_arrays(spec: SheetSpec) -> CellArrays:
+    """The cells the tab's hash covers, in (row, column) order: every non-empty cell of the
+    spec's blocks (a later block's cell replaces an earlier one's) except the own-hash cells
+    and the digest column. Built block by block into one list and placed by array arithmetic,
+    without a dict of every cell."""
+    values: list[object] = []
+    firsts: list[tuple[int, int, int]] = []  # per block: first row, first column, width
+    sizes: list[int] = []
+    for block in spec.blocks:
+        cells = block_cells(block)
+        firsts.append((block.row, block.col, max(1, block.shape[1])))
+        sizes.append(len(cells))
+        values += cells
+    counts = np.array(sizes, dtype=np.int64)
+    owner = np.repeat(np.arange(len(sizes)), counts)
+    shape = np.array(firsts, dtype=np.int64).reshape(len(firsts), 3)[owner]
+    offset = np.arange(len(values), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows = shape[:, 0] + offset // shape[:, 2]
+    cols = shape[:, 1] + offset % shape[:, 2]
+    every = np.fromiter(values, dtype=object, count=len(values))
+    types = np.fromiter(map(type, values), dtype=object, count=len(values))
+    at = np.flatnonzero(np.not_equal(types, np.array(type(None), dtype=object)))
+    key = rows[at] * (int(cols.max(initial=0)) + 1) + cols[at]  # (row, column) order
+    order = at[np.argsort(key, kind="stable")]  # stable: a later block's cell comes last
+    r, c = rows[order], cols[order]
+    last = np.r_[(r[1:] != r[:-1]) | (c[1:] != c[:-1]), True]
+    hashed = last & (c != digest_column())
+    for row, col in (cell_position(cell) for cell in OWN_HASH_CELLS):
+        hashed &= (r != row) | (c != col)
+    kept = order[hashed]
+    return CellArrays(rows[kept], cols[kept], every[kept].tolist())
 
 
 def hashed_grid(spec: SheetSpec) -> dict[tuple[int, int], object]:
-    """{(row, column): value} of the cells the tab's hash covers: every non-empty cell of the
-    spec's blocks (a later block's cell replaces an earlier one's) except the own-hash cell
-    and the digest column."""
-    grid: dict[tuple[int, int], object] = {}
-    for block in spec.blocks:
-        fill_grid(grid, block)
-    digest_col = digest_column()
-    for cell in OWN_HASH_CELLS:
-        grid.pop(cell_position(cell), None)
-    for position in [p for p in grid if p[1] == digest_col]:
-        del grid[position]
-    return grid
+    """{(row, column): value} of the cells the tab's hash covers (``hashed_arrays``)."""
+    cells = hashed_arrays(spec)
+    return dict(zip(cells.positions(), cells.values, strict=True))
 
 
 def recon_cells(spec: SheetSpec) -> dict[str, object]:
@@ -103,11 +121,13 @@ def finalize_recon(spec: SheetSpec) -> tuple[SheetSpec, str]:
     """Seal the tab: add the hidden digest column, hash the content (digests included, the
     own-hash cells excluded) and show the hash whole in ``RECON_HASH_CELL`` and by its first
     characters, linked to it, in ``RECON_HASH_SHORT_CELL``."""
-    digests, recon_hash = seal(hashed_grid(spec), layout.RECON_DIGEST_COLUMN)
+    digests, recon_hash = seal_cells(hashed_arrays(spec), layout.RECON_DIGEST_COLUMN)
     col = digest_column()
     own = [cell_position(cell) for cell in OWN_HASH_CELLS]
+    corners = set(own)
     blocks = [b for b in spec.blocks
-              if not any(is_cell(b, r, c) for r, c in own) and not is_digest(b, col)]
+              if not ((b.row, b.col) in corners and any(is_cell(b, r, c) for r, c in own))
+              and not is_digest(b, col)]
     for b in blocks:
         rows, cols = b.shape
         if b.col <= col < b.col + cols or any(
@@ -123,8 +143,10 @@ def finalize_recon(spec: SheetSpec) -> tuple[SheetSpec, str]:
                                                        dtype=object), style=Style.LINK))
     links = [link for link in spec.links if link.cell != RECON_HASH_SHORT_CELL]
     links.append(hash_link(spec.name, short_row, short_col, full_col, recon_hash))
-    for row, text in digests.items():
-        blocks.append(Block(row, col, np.array([[text]], dtype=object), style=Style.NOTE))
+    cells = np.empty((len(digests), 1, 1), dtype=object)  # each row's 1x1 block, one array
+    cells[:, 0, 0] = list(digests.values())
+    blocks += [Block(row, col, cell, style=Style.NOTE)
+               for row, cell in zip(digests, cells, strict=True)]
     hidden = tuple(sorted({*spec.hidden_cols, col}))
     return replace(spec, blocks=blocks, hidden_cols=hidden, links=tuple(links)), recon_hash
 
