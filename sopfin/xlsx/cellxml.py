@@ -317,8 +317,11 @@ def _escaped_texts(values: np.ndarray) -> dict[str, str] | None:
         distinct = set(values.ravel().tolist())
     except TypeError:  # an unhashable value: not a block of strings
         return None
-    if not all(type(v) is str and v for v in distinct):
+    if set(map(type, distinct)) - {str} or "" in distinct:
         return None
+    if len(distinct) == 1:  # a one-cell block, or one label repeated
+        label = next(iter(distinct))
+        return {label: _escaped_label(label)}
     if rowxml.enabled():
         labels = list(distinct)
         return dict(zip(labels, rowxml.escape_labels(labels, _escaped_label), strict=True))

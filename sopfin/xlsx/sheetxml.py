@@ -175,10 +175,11 @@ def _sheet_rows(placed: list[_Placed], xf: Mapping[Style, int],
     if not blocks:
         return
     top, bottom = min(b.row0 for b in blocks), max(b.row1 for b in blocks)
+    windows = _windows(blocks, top)
     prepared: dict[int, _PreparedBlock] = {}
-    for w0 in range(top, bottom + 1, ROW_WINDOW):
+    for n, w0 in enumerate(range(top, bottom + 1, ROW_WINDOW)):
         w1 = min(w0 + ROW_WINDOW - 1, bottom)
-        live = [(k, b) for k, b in enumerate(blocks) if b.row1 >= w0 and b.row0 <= w1]
+        live = [(k, blocks[k]) for k in windows.get(n, ())]
         spans = [(max(w0, b.row0) - w0, _prepared(prepared, k, b, xf).rows(
             max(w0, b.row0), min(w1, b.row1))) for k, b in live]
         for k, b in live:
@@ -190,6 +191,17 @@ def _sheet_rows(placed: list[_Placed], xf: Mapping[Style, int],
         yield "".join([f'<row r="{r}"{_height(heights.get(r))}{_outline(outline.get(r))}>'
                        f"{xml}</row>" for r, xml in enumerate(_joined(spans, w1 - w0 + 1),
                                                               start=w0) if xml]).encode("utf-8")
+
+
+def _windows(blocks: list[_Placed], top: int) -> dict[int, list[int]]:
+    """{window number: the numbers of the blocks with rows in it, in order}: each block is
+    placed once in every window it reaches, not every block looked at for every window (a
+    Recon tab has tens of thousands of one-row blocks)."""
+    out: dict[int, list[int]] = {}
+    for k, b in enumerate(blocks):
+        for n in range((b.row0 - top) // ROW_WINDOW, (b.row1 - top) // ROW_WINDOW + 1):
+            out.setdefault(n, []).append(k)
+    return out
 
 
 def _prepared(prepared: dict[int, _PreparedBlock], k: int, placed: _Placed,
