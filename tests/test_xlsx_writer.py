@@ -496,3 +496,21 @@ def test_blocks_across_row_windows_are_written_in_row_then_column_order():
     assert [r for r, _ in found] == sorted(expected)
     for r, cells in found:
         assert cells == [(cell_name(r, c), expected[r][c]) for c in sorted(expected[r])]
+
+
+@given(st.lists(st.lists(st.one_of(st.none(), st.text(max_size=3), st.floats(),
+                                   st.lists(st.integers(), max_size=2)), max_size=4),
+                max_size=4))
+def test_rows_are_measured_as_their_array_is(rows):
+    from sopfin.xlsx.cellxml import _as_2d, _shape_of
+
+    block = Block(1, 1, rows)
+    try:
+        expected: object = _as_2d(rows, "values", block).shape
+    except ValueError as exc:
+        expected = type(exc)
+    try:
+        found: object = _shape_of(rows, "values", block)
+    except ValueError as exc:
+        found = type(exc)
+    assert found == expected

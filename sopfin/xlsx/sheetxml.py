@@ -7,6 +7,7 @@ hyperlinks and drawing.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,6 @@ from sopfin.layout import cell_name
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
 from sopfin.xlsx import rowxml
 from sopfin.xlsx.cellxml import (
-    _as_2d,
     _PreparedBlock,
     _shape_of,
     clean_text,
@@ -45,8 +45,12 @@ def block_styles(blocks: Sequence[Block]) -> set[Style]:
         if isinstance(block.style, Style):
             used.add(block.style)
         elif block.style is not None:
-            used.update(Style(x) for x in np.asarray(block.style, dtype=object).ravel()
-                        if x is not None)
+            cells = np.asarray(block.style, dtype=object).ravel().tolist()
+            try:
+                distinct = set(cells)
+            except TypeError:  # an unhashable style: Style() below says what is wrong
+                distinct = cells  # type: ignore[assignment]
+            used.update(Style(x) for x in distinct if x is not None)
     return used
 
 
@@ -72,7 +76,7 @@ class _Placed:
 def _placed(block: Block) -> _Placed:
     values = block.values
     shape = values.shape if isinstance(values, np.ndarray) and values.ndim == 2 else \
-        _as_2d(values, "values", block).shape
+        _shape_of(values, "values", block)
     return _Placed.of(block, shape)
 
 
@@ -86,7 +90,7 @@ def check_blocks(spec: SheetSpec) -> None:
     Excel cannot hold, before anything is written."""
     boxes = []
     for block in spec.blocks:
-        shape = _as_2d(block.values, "values", block).shape
+        shape = _shape_of(block.values, "values", block)
         _check_excel_limits(spec.name, block, shape)
         for what, data in (("formulas", block.formulas), ("style", block.style)):
             if data is not None and not isinstance(data, Style):
@@ -128,7 +132,9 @@ def longest_formula(formulas: object) -> int:
             text, args = formulas.first
             bound = max(bound, len(text) + sum(map(_widest, args)))
         return max(explicit, bound)
-    flat = np.asarray(formulas, dtype=object).ravel().tolist()
+    rows = isinstance(formulas, list) and all(isinstance(r, list | tuple) for r in formulas)
+    flat = (list(itertools.chain.from_iterable(cast(list[list[object]], formulas))) if rows
+            else np.asarray(formulas, dtype=object).ravel().tolist())
     return max((len(f) for f in flat if isinstance(f, str)), default=0)
 
 
