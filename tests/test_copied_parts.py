@@ -10,6 +10,7 @@ the part again, to the same XML a full rebuild gives.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import shutil
@@ -107,6 +108,30 @@ def test_a_changed_input_rebuilds_exactly_the_sheets_whose_spec_changed(book):
     same = {name for name in OUTPUTS | {layout.INPUT_ROWS} if after[name] == before[name]}
     assert copied == same
     assert layout.REVENUE not in copied and copied, "a price moves revenue, not every sheet"
+
+
+def with_older_records(path: Path, target: Path) -> Path:
+    """A copy of ``path`` as an older writer recorded it: each part's record names its CRC
+    and size, and a spec digest this writer never gives (another format's)."""
+    older = hashlib.sha256(b"sopfin-sheet-xml/2").hexdigest()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(target, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            fields = info.comment.split(b" ")
+            if len(fields) == 4:
+                info.comment = b" ".join([*fields[:3], older.encode("ascii")])
+            out.writestr(info, data)
+    return target
+
+
+def test_a_workbook_recorded_by_an_older_writer_is_built_once_then_copied(book, tmp_path):
+    older = with_older_records(book, tmp_path / "older.xlsx")
+    rebuilt = close_again(older).written
+    assert rebuilt.copied == () and set(rebuilt.replaced) >= OUTPUTS
+    mine, full = sheet_xml(older), sheet_xml(book)
+    for name in OUTPUTS | {layout.INPUT_ROWS}:
+        assert past_title(mine[name]) == past_title(full[name]), name
+    assert set(close_again(older).written.copied) == OUTPUTS | {layout.INPUT_ROWS}
 
 
 def test_an_output_sheet_patched_with_its_crc_made_to_fit_is_rebuilt_as_typed_over(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import zlib
 from pathlib import Path
 
@@ -14,20 +15,22 @@ from sopfin.xlsx.deflate import (
     PARALLEL_MIN_CELLS,
     WORKERS_ENV,
     DeflateJob,
+    _Queue,
     deflated_parts,
-    split_jobs,
 )
 from sopfin.xlsx.writer import create_workbook, write_sheets
 
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
 
 
-def _job(name: str, cells: int, payload: bytes = b"", fail_in_child: int | None = None):
+def _job(name: str, cost: int, payload: bytes = b"", fail_in_child: int | None = None,
+         pause: float = 0.0):
     def chunks():
         if fail_in_child is not None and os.getpid() != fail_in_child:
             raise RuntimeError("the child cannot build this part")
+        time.sleep(pause)  # a part that takes a while to build, so both processes take some
         return [payload or name.encode() * 1000, b"<end/>"]
-    return DeflateJob(name, chunks, cells)
+    return DeflateJob(name, chunks, cost)
 
 
 def _inflate(found) -> dict[str, bytes]:
@@ -40,17 +43,28 @@ def _inflate(found) -> dict[str, bytes]:
     return out
 
 
-def test_split_gives_the_lighter_share_to_this_process():
-    jobs = [_job(n, c) for n, c in (("a", 50), ("b", 40), ("c", 30), ("d", 20), ("e", 5))]
-    mine, theirs = split_jobs(jobs)
-    assert sorted(j.name for j in mine + theirs) == list("abcde")
-    assert sum(j.cells for j in mine) <= sum(j.cells for j in theirs)
-    assert abs(sum(j.cells for j in mine) - sum(j.cells for j in theirs)) <= 50
+def test_each_job_number_is_taken_once_by_whichever_reader_asks_first():
+    queue = _Queue(7)
+    try:
+        mine, theirs = queue.take(), queue.take()
+        taken = [next(mine), next(theirs), next(theirs), next(mine)]
+        assert taken == [0, 1, 2, 3]
+        assert list(theirs) == [4, 5, 6] and list(mine) == []
+    finally:
+        queue.close()
+
+
+def test_too_many_parts_for_the_queue_are_deflated_here(tmp_path: Path):
+    jobs = [_job(f"p{i}", PARALLEL_MIN_CELLS) for i in range(_Queue.MAX_JOBS + 1)]
+    with deflated_parts(jobs, tmp_path, fast=True) as deflate_all:
+        found = deflate_all()
+    assert len({id(fh) for fh, _ in found.values()}) == 1 and len(found) == len(jobs)
 
 
 @needs_fork
 def test_both_processes_deflate_every_part(tmp_path: Path):
-    jobs = [_job(f"sheet{i}.xml", PARALLEL_MIN_CELLS, os.urandom(50_000) * 3) for i in range(4)]
+    jobs = [_job(f"sheet{i}.xml", PARALLEL_MIN_CELLS * (i + 1), os.urandom(50_000) * 3, pause=0.2)
+            for i in range(4)]
     found = _inflate_ctx(jobs, tmp_path)
     assert found == {j.name: b"".join(j.chunks()) for j in jobs}
 

@@ -470,3 +470,47 @@ def test_libreoffice_recalculates_to_the_cached_values(tmp_path: Path, soffice: 
     got = [[ws.cell(r, c).value for c in (5, 6)] for r in (3, 4, 5)]
     np.testing.assert_allclose(np.array(got, dtype=float),
                                np.vstack([REVENUE, TOTAL]), rtol=0, atol=1e-9)
+
+
+def test_blocks_across_row_windows_are_written_in_row_then_column_order():
+    from lxml import etree
+
+    from sopfin.layout import cell_name
+    from sopfin.xlsx.sheetxml import ROW_WINDOW, worksheet_xml
+
+    tall = Block(2, 1, np.arange(3.0 * ROW_WINDOW).reshape(-1, 1) + 0.5)  # spans 3+ windows
+    rows = [Block(r, 3 + r % 2, np.array([[f"r{r}", float(r)]], dtype=object))
+            for r in range(1, 3 * ROW_WINDOW + 5, 7)]
+    late = Block(3 * ROW_WINDOW + 20, 2, np.array([[7.25]]))
+    spec = SheetSpec("S", [*reversed(rows), late, tall])  # given in no particular order
+    expected: dict[int, dict[int, str]] = {}
+    for block in spec.blocks:
+        for i, row in enumerate(np.asarray(block.values, dtype=object).tolist()):
+            for j, v in enumerate(row):
+                text = str(v).removesuffix(".0") if isinstance(v, float) else v
+                expected.setdefault(block.row + i, {})[block.col + j] = text
+    root = etree.fromstring(worksheet_xml(spec, {}))
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    found = [(int(r.get("r")), [(c.get("r"), "".join(c.itertext())) for c in r.iterfind("m:c", ns)])
+             for r in root.iterfind("m:sheetData/m:row", ns)]
+    assert [r for r, _ in found] == sorted(expected)
+    for r, cells in found:
+        assert cells == [(cell_name(r, c), expected[r][c]) for c in sorted(expected[r])]
+
+
+@given(st.lists(st.lists(st.one_of(st.none(), st.text(max_size=3), st.floats(),
+                                   st.lists(st.integers(), max_size=2)), max_size=4),
+                max_size=4))
+def test_rows_are_measured_as_their_array_is(rows):
+    from sopfin.xlsx.cellxml import _as_2d, _shape_of
+
+    block = Block(1, 1, rows)
+    try:
+        expected: object = _as_2d(rows, "values", block).shape
+    except ValueError as exc:
+        expected = type(exc)
+    try:
+        found: object = _shape_of(rows, "values", block)
+    except ValueError as exc:
+        found = type(exc)
+    assert found == expected

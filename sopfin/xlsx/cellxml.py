@@ -317,8 +317,11 @@ def _escaped_texts(values: np.ndarray) -> dict[str, str] | None:
         distinct = set(values.ravel().tolist())
     except TypeError:  # an unhashable value: not a block of strings
         return None
-    if not all(type(v) is str and v for v in distinct):
+    if set(map(type, distinct)) - {str} or "" in distinct:
         return None
+    if len(distinct) == 1:  # a one-cell block, or one label repeated
+        label = next(iter(distinct))
+        return {label: _escaped_label(label)}
     if rowxml.enabled():
         labels = list(distinct)
         return dict(zip(labels, rowxml.escape_labels(labels, _escaped_label), strict=True))
@@ -332,7 +335,14 @@ def _escaped_label(v: str) -> str:
 
 
 def _shape_of(data: Any, what: str, block: Block) -> tuple[int, ...]:
-    """The shape of a block's array-like (a FormulaGrid without building its strings)."""
+    """The shape of a block's array-like (a FormulaGrid without building its strings, rows
+    of equal length whose first row holds no sequence without building their array: the
+    shape ``_as_2d`` gives them)."""
     if isinstance(data, FormulaGrid):
         return data.shape
+    if isinstance(data, list) and data and all(isinstance(row, list | tuple) for row in data):
+        widths = set(map(len, data))
+        if len(widths) == 1 and not any(isinstance(v, list | tuple | np.ndarray)
+                                        for v in data[0]):
+            return (len(data), widths.pop())
     return _as_2d(data, what, block).shape

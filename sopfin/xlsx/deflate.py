@@ -1,13 +1,16 @@
 """Deflating worksheet parts, on two processes when they are large.
 
 Writing a large plan is CPU-bound in Python (building the sheet XML, one core), so the
-worksheet parts are split between this process and one forked child. Each deflates its share
-into an unlinked temporary file beside the workbook; the package is then assembled from those
-bytes in its usual entry order. The child is forked before the new workbook's temporary file
-is opened, so it never holds that file (or its lock). The compressed bytes do not depend on
-which process made them, so the file is the same either way. Where ``os.fork`` is missing
-(Windows), the parts are small or ``SOPFIN_WORKERS=1`` is set, everything is deflated here,
-one part after another.
+worksheet parts are shared between this process and one forked child. They take the parts
+from one queue, costliest first (a pipe holding each part's number, filled before the fork:
+whichever process is free takes the next), so neither waits on the other for long whatever
+the parts cost; this process takes its first part only once it has done what it does while
+the child starts (the spec digests). Each deflates its parts into an unlinked temporary file
+beside the workbook; the package is then assembled from those bytes in its usual entry order.
+The child is forked before the new workbook's temporary file is opened, so it never holds
+that file (or its lock). The compressed bytes do not depend on which process made them, so
+the file is the same either way. Where ``os.fork`` is missing (Windows), the parts are small
+or ``SOPFIN_WORKERS=1`` is set, everything is deflated here, one part after another.
 
 A child that fails for any reason leaves its parts to this process, which deflates them again
 (an error in the data then surfaces here, with its normal traceback).
@@ -92,54 +95,72 @@ def _write(fh: BinaryIO, data: bytes) -> int:
 
 @dataclass(frozen=True)
 class DeflateJob:
-    """One worksheet part to deflate: its chunks (made when the job runs) and its size in
-    cells, which balances the two processes."""
+    """One worksheet part to deflate: its chunks (made when the job runs) and what it costs
+    to build, in float cells (``sopfin.xlsx.writer``: a cell of text or of a small block
+    counts as several), which orders the queue the two processes share."""
 
     name: str
     chunks: Callable[[], Iterable[bytes]]
-    cells: int
-
-
-def split_jobs(jobs: Sequence[DeflateJob]) -> tuple[list[DeflateJob], list[DeflateJob]]:
-    """(this process's share, the child's share): largest first, each to the lighter side;
-    this process takes the lighter side, since it assembles the package afterwards."""
-    sides: tuple[list[DeflateJob], list[DeflateJob]] = ([], [])
-    loads = [0, 0]
-    for job in sorted(jobs, key=lambda j: -j.cells):
-        k = 0 if loads[0] <= loads[1] else 1
-        sides[k].append(job)
-        loads[k] += job.cells
-    heavy = 0 if loads[0] > loads[1] else 1
-    return sides[1 - heavy], sides[heavy]
+    cost: int
 
 
 def _may_fork(jobs: Sequence[DeflateJob]) -> bool:
     return (hasattr(os, "fork") and os.environ.get(WORKERS_ENV, "").strip() != "1"
-            and len(jobs) >= 2 and sum(j.cells for j in jobs) >= PARALLEL_MIN_CELLS)
+            and 2 <= len(jobs) <= _Queue.MAX_JOBS
+            and sum(j.cost for j in jobs) >= PARALLEL_MIN_CELLS)
+
+
+class _Queue:
+    """The numbers of the jobs left, in a pipe both processes read: every number is written
+    before the fork, and a read of its 4 bytes takes it whole (pipe reads of what is there
+    are atomic), so each job goes to exactly one process."""
+
+    ITEM = 4
+    MAX_JOBS = 1024  # 4 KiB: a pipe holds at least a page, so the write never waits
+
+    def __init__(self, count: int) -> None:
+        self.read_fd, write_fd = os.pipe()
+        try:
+            os.write(write_fd, b"".join(k.to_bytes(self.ITEM, "little") for k in range(count)))
+        finally:
+            os.close(write_fd)
+
+    def take(self) -> Iterator[int]:
+        """The numbers this process takes, one at a time, until none is left."""
+        while len(item := os.read(self.read_fd, self.ITEM)) == self.ITEM:
+            yield int.from_bytes(item, "little")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.read_fd)
 
 
 @contextlib.contextmanager
 def deflated_parts(jobs: Sequence[DeflateJob], folder: Path, fast: bool,
                    ) -> Iterator[Callable[[], dict[str, tuple[BinaryIO, Deflated]]]]:
-    """Start deflating ``jobs``: the child (if any) is forked on entry; the yielded function
-    does this process's share, collects the child's and returns {part name: (temporary file,
-    where its bytes are)}. Call it inside ``atomic_replace`` so the child never holds the new
-    workbook's file. The temporary files are unlinked (nothing is left if the process is
-    killed) and closed on exit; a child still running then is stopped."""
-    mine, theirs = split_jobs(jobs) if _may_fork(jobs) else (list(jobs), [])
+    """Start deflating ``jobs``: the child (if any) is forked on entry and starts taking jobs;
+    the yielded function takes jobs here until none is left, collects the child's and
+    returns {part name: (temporary file, where its bytes are)}. Call it inside
+    ``atomic_replace`` so the child never holds the new workbook's file. The temporary files
+    are unlinked (nothing is left if the process is killed) and closed on exit; a child
+    still running then is stopped."""
+    order = sorted(jobs, key=lambda j: -j.cost)
     with _temporary(folder) as own, _temporary(folder) as shared:
-        child = _start_child(theirs, shared, fast) if theirs else None
+        queue = _Queue(len(order)) if _may_fork(order) else None
+        child = _start_child(order, queue, shared, fast) if queue is not None else None
 
         def finish() -> dict[str, tuple[BinaryIO, Deflated]]:
             nonlocal child
-            ready = {job.name: (own, deflate_job(own, job, fast)) for job in mine}
+            taken = queue.take() if queue is not None else iter(range(len(order)))
+            ready = {order[k].name: (own, deflate_job(own, order[k], fast)) for k in taken}
             if child is None:
                 return ready
             done, child = _child_results(*child), None
-            for job, result in zip(theirs, done or [], strict=False):
-                ready[job.name] = (shared, result)
-            for job in theirs[len(done or []):]:  # the child failed: do its share here
-                ready[job.name] = (own, deflate_job(own, job, fast))
+            for k, result in done:
+                ready[order[k].name] = (shared, result)
+            for job in order:  # the child failed: what it took is done here
+                if job.name not in ready:
+                    ready[job.name] = (own, deflate_job(own, job, fast))
             return ready
 
         try:
@@ -147,6 +168,8 @@ def deflated_parts(jobs: Sequence[DeflateJob], folder: Path, fast: bool,
         finally:
             if child is not None:
                 _stop(*child)
+            if queue is not None:
+                queue.close()
 
 
 def _temporary(folder: Path) -> Any:
@@ -164,8 +187,10 @@ def deflate_job(fh: BinaryIO, job: DeflateJob, fast: bool) -> Deflated:
     return Deflated(offset, csize, usize, crc)
 
 
-def _start_child(jobs: Sequence[DeflateJob], fh: BinaryIO, fast: bool) -> tuple[int, int]:
-    """Fork a child that deflates ``jobs`` into ``fh`` and reports on a pipe; (pid, read fd)."""
+def _start_child(jobs: Sequence[DeflateJob], queue: _Queue, fh: BinaryIO, fast: bool,
+                 ) -> tuple[int, int]:
+    """Fork a child that deflates the jobs it takes from ``queue`` into ``fh`` and reports on
+    a pipe; (pid, read fd)."""
     release_free_heap()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
@@ -173,9 +198,9 @@ def _start_child(jobs: Sequence[DeflateJob], fh: BinaryIO, fast: bool) -> tuple[
         status = 1
         try:
             os.close(read_fd)
-            results = [deflate_job(fh, job, fast) for job in jobs]
+            results = [(k, deflate_job(fh, jobs[k], fast)) for k in queue.take()]
             fh.flush()
-            payload = json.dumps([[r.offset, r.csize, r.usize, r.crc] for r in results])
+            payload = json.dumps([[k, r.offset, r.csize, r.usize, r.crc] for k, r in results])
             with os.fdopen(write_fd, "w") as out:
                 out.write(payload)
             status = 0
@@ -199,17 +224,18 @@ def release_free_heap() -> None:
     trim(0)
 
 
-def _child_results(pid: int, read_fd: int) -> list[Deflated] | None:
-    """The child's results, or None when it failed (its share is then redone here)."""
+def _child_results(pid: int, read_fd: int) -> list[tuple[int, Deflated]]:
+    """The child's results by job number; none when it failed (what it took is then done
+    here)."""
     with os.fdopen(read_fd, "r") as pipe:
         payload = pipe.read()
     _, status = os.waitpid(pid, 0)
     if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
-        return None
+        return []
     try:
-        return [Deflated(*map(int, item)) for item in json.loads(payload)]
-    except (ValueError, TypeError):
-        return None
+        return [(int(item[0]), Deflated(*map(int, item[1:]))) for item in json.loads(payload)]
+    except (ValueError, TypeError, IndexError):
+        return []
 
 
 def _stop(pid: int, read_fd: int) -> None:

@@ -107,6 +107,7 @@ def _escaped_column(values: Sequence[object]) -> list[str]:
     """A column of row arguments as the text ``%s`` makes of each (``str``), XML-escaped.
     Made once: each argument is placed in every column of its row."""
     out = list(map(str, values.tolist() if isinstance(values, np.ndarray) else values))
-    if any("&" in v or "<" in v or ">" in v for v in out):
+    joined = "".join(out)
+    if "&" in joined or "<" in joined or ">" in joined:
         out = [_escape_formula(v) for v in out]
     return out

@@ -7,6 +7,7 @@ hyperlinks and drawing.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,6 @@ from sopfin.layout import cell_name
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
 from sopfin.xlsx import rowxml
 from sopfin.xlsx.cellxml import (
-    _as_2d,
     _PreparedBlock,
     _shape_of,
     clean_text,
@@ -45,8 +45,12 @@ def block_styles(blocks: Sequence[Block]) -> set[Style]:
         if isinstance(block.style, Style):
             used.add(block.style)
         elif block.style is not None:
-            used.update(Style(x) for x in np.asarray(block.style, dtype=object).ravel()
-                        if x is not None)
+            cells = np.asarray(block.style, dtype=object).ravel().tolist()
+            try:
+                distinct = set(cells)
+            except TypeError:  # an unhashable style: Style() below says what is wrong
+                distinct = cells  # type: ignore[assignment]
+            used.update(Style(x) for x in distinct if x is not None)
     return used
 
 
@@ -72,7 +76,7 @@ class _Placed:
 def _placed(block: Block) -> _Placed:
     values = block.values
     shape = values.shape if isinstance(values, np.ndarray) and values.ndim == 2 else \
-        _as_2d(values, "values", block).shape
+        _shape_of(values, "values", block)
     return _Placed.of(block, shape)
 
 
@@ -86,7 +90,7 @@ def check_blocks(spec: SheetSpec) -> None:
     Excel cannot hold, before anything is written."""
     boxes = []
     for block in spec.blocks:
-        shape = _as_2d(block.values, "values", block).shape
+        shape = _shape_of(block.values, "values", block)
         _check_excel_limits(spec.name, block, shape)
         for what, data in (("formulas", block.formulas), ("style", block.style)):
             if data is not None and not isinstance(data, Style):
@@ -128,7 +132,9 @@ def longest_formula(formulas: object) -> int:
             text, args = formulas.first
             bound = max(bound, len(text) + sum(map(_widest, args)))
         return max(explicit, bound)
-    flat = np.asarray(formulas, dtype=object).ravel().tolist()
+    rows = isinstance(formulas, list) and all(isinstance(r, list | tuple) for r in formulas)
+    flat = (list(itertools.chain.from_iterable(cast(list[list[object]], formulas))) if rows
+            else np.asarray(formulas, dtype=object).ravel().tolist())
     return max((len(f) for f in flat if isinstance(f, str)), default=0)
 
 
@@ -175,10 +181,11 @@ def _sheet_rows(placed: list[_Placed], xf: Mapping[Style, int],
     if not blocks:
         return
     top, bottom = min(b.row0 for b in blocks), max(b.row1 for b in blocks)
+    windows = _windows(blocks, top)
     prepared: dict[int, _PreparedBlock] = {}
-    for w0 in range(top, bottom + 1, ROW_WINDOW):
+    for n, w0 in enumerate(range(top, bottom + 1, ROW_WINDOW)):
         w1 = min(w0 + ROW_WINDOW - 1, bottom)
-        live = [(k, b) for k, b in enumerate(blocks) if b.row1 >= w0 and b.row0 <= w1]
+        live = [(k, blocks[k]) for k in windows.get(n, ())]
         spans = [(max(w0, b.row0) - w0, _prepared(prepared, k, b, xf).rows(
             max(w0, b.row0), min(w1, b.row1))) for k, b in live]
         for k, b in live:
@@ -190,6 +197,17 @@ def _sheet_rows(placed: list[_Placed], xf: Mapping[Style, int],
         yield "".join([f'<row r="{r}"{_height(heights.get(r))}{_outline(outline.get(r))}>'
                        f"{xml}</row>" for r, xml in enumerate(_joined(spans, w1 - w0 + 1),
                                                               start=w0) if xml]).encode("utf-8")
+
+
+def _windows(blocks: list[_Placed], top: int) -> dict[int, list[int]]:
+    """{window number: the numbers of the blocks with rows in it, in order}: each block is
+    placed once in every window it reaches, not every block looked at for every window (a
+    Recon tab has tens of thousands of one-row blocks)."""
+    out: dict[int, list[int]] = {}
+    for k, b in enumerate(blocks):
+        for n in range((b.row0 - top) // ROW_WINDOW, (b.row1 - top) // ROW_WINDOW + 1):
+            out.setdefault(n, []).append(k)
+    return out
 
 
 def _prepared(prepared: dict[int, _PreparedBlock], k: int, placed: _Placed,

@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO, cast
 
+import numpy as np
 from lxml.etree import XMLSyntaxError
 
 from sopfin.sheetspec import SheetSpec, Style
@@ -251,8 +252,21 @@ def _create(path: Path, sheets: Sequence[SheetSpec]) -> None:
 # --- writing ----------------------------------------------------------------------------------
 def _sheet_job(part: str, spec: SheetSpec, xf: dict[Style, int], rid: str | None) -> DeflateJob:
     """A worksheet part to deflate; its XML is built only when the job runs."""
-    cells = sum(_cell_count(b.values) for b in spec.blocks)
-    return DeflateJob(part, lambda: worksheet_chunks(spec, xf, rid), cells)
+    return DeflateJob(part, lambda: worksheet_chunks(spec, xf, rid), _build_cost(spec))
+
+
+# What building a sheet's XML costs, in cells of a float block: a cell of any other block
+# (text, mixed values, cells styled one by one) costs several, and so does each block.
+OTHER_CELL_COST, BLOCK_COST = 8, 100
+
+
+def _build_cost(spec: SheetSpec) -> int:
+    cost = 0
+    for block in spec.blocks:
+        cells = _cell_count(block.values)
+        floats = isinstance(block.values, np.ndarray) and block.values.dtype.kind == "f"
+        cost += BLOCK_COST + (cells if floats else OTHER_CELL_COST * cells)
+    return cost
 
 
 def _worksheet_part(entry: SheetEntry) -> str:
