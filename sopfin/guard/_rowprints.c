@@ -172,10 +172,34 @@ static int reserve(Buf *b, Py_ssize_t more)
 
 static inline int put(Buf *b, const void *s, Py_ssize_t n)
 {
+    unsigned char *d;
+    const unsigned char *p = s;
     if (reserve(b, n) < 0)
         return -1;
-    memcpy(b->data + b->len, s, (size_t)n);
+    d = b->data + b->len;
     b->len += n;
+    if (n >= 16) {
+        memcpy(d, p, (size_t)n);
+        return 0;
+    }
+    /* most pieces are a few bytes: fixed-size copies the compiler inlines, no call */
+    if (n & 8) {
+        memcpy(d, p, 8);
+        d += 8;
+        p += 8;
+    }
+    if (n & 4) {
+        memcpy(d, p, 4);
+        d += 4;
+        p += 4;
+    }
+    if (n & 2) {
+        memcpy(d, p, 2);
+        d += 2;
+        p += 2;
+    }
+    if (n & 1)
+        *d = *p;
     return 0;
 }
 
