@@ -329,7 +329,12 @@ def with_fingerprints(spec: SheetSpec) -> SheetSpec:
     top = 0
     run: list[str] = []  # one block per run of consecutive rows
     for start, texts in bands:
-        if None not in texts and run and start == top + len(run):
+        if None not in texts:  # a band without a gap: joins the run or starts one
+            if run and start != top + len(run):
+                blocks.append(_print_block(top, col, run))
+                run = []
+            if not run:
+                top = start
             run += cast(list[str], texts)
             continue
         for row, text in enumerate(texts, start):
