@@ -14,6 +14,7 @@ def optional_extension(name: str, source: str) -> Extension:
 OPTIONAL_EXTENSIONS = [
     optional_extension("sopfin.xlsx._rowxml", "sopfin/xlsx/_rowxml.c"),
     optional_extension("sopfin.close._digests", "sopfin/close/_digests.c"),
+    optional_extension("sopfin.guard._rowprints", "sopfin/guard/_rowprints.c"),
 ]
 
 setup(ext_modules=OPTIONAL_EXTENSIONS)

@@ -19,6 +19,7 @@ from typing import cast
 
 import numpy as np
 
+from sopfin.guard import compiled_prints
 from sopfin.guard.fingerprints import (
     _CONST_SEP,
     MARK,
@@ -272,20 +273,49 @@ def _band_constants(parts: Sequence[list[Constants]], n: int) -> list[Constants]
     return out
 
 
-def print_texts(spec: SheetSpec) -> Iterator[tuple[int, str]]:
-    """(row, fingerprint text) of every non-empty row of a rendered sheet, ascending."""
-    rows = SpecRows(spec)
-    for start, stop, blocks in rows.bands:
-        pending = _band_prints(rows, start, stop, blocks)
+def _band_texts(spec: SpecRows, start: int, stop: int, blocks: tuple[int, ...],
+                grids: dict[int, compiled_prints.Template | None]) -> list[str | None]:
+    """The fingerprint text of each row start..stop-1 (None: nothing sopfin wrote on it):
+    compiled where it can be, the rows it leaves (or the whole band) the Python way."""
+    texts = compiled_prints.band_texts(spec, start, stop, blocks, grids)
+    left: list[tuple[int, int]] = []
+    if texts is None:
+        texts = [None] * (stop - start)
+        left.append((start, stop))
+    elif None in texts:  # the runs of rows left to the Python path
+        first = None
+        for row, text in enumerate([*texts, ""], start):
+            if text is None and first is None:
+                first = row
+            elif text is not None and first is not None:
+                left.append((first, row))
+                first = None
+    for first, end in left:
+        pending = _band_prints(spec, first, end, blocks)
         digests = _digests([text for _, _, text in pending])
         for (row, head, _), found in zip(pending, digests, strict=True):
-            yield row, head + found
+            texts[row - start] = head + found
+    return texts
 
 
-def _last_column(spec: SheetSpec) -> int:
+def _texts_by_band(spec: SheetSpec) -> tuple[SpecRows, Iterator[tuple[int, list[str | None]]]]:
+    rows = SpecRows(spec)
+    grids: dict[int, compiled_prints.Template | None] = {}
+    return rows, ((start, _band_texts(rows, start, stop, blocks, grids))
+                  for start, stop, blocks in rows.bands)
+
+
+def print_texts(spec: SheetSpec) -> Iterator[tuple[int, str]]:
+    """(row, fingerprint text) of every non-empty row of a rendered sheet, ascending."""
+    for start, texts in _texts_by_band(spec)[1]:
+        for k, text in enumerate(texts):
+            if text is not None:
+                yield start + k, text
+
+
+def _last_column(rows: SpecRows) -> int:
     last = 0
-    for block in spec.blocks:
-        height, width = block.shape
+    for block, (height, width) in zip(rows.blocks, rows.shapes, strict=True):
         if height and width:
             last = max(last, block.col + width - 1)
     return last
@@ -293,20 +323,32 @@ def _last_column(spec: SheetSpec) -> int:
 
 def with_fingerprints(spec: SheetSpec) -> SheetSpec:
     """The sheet with its fingerprint column added (hidden, right of its content)."""
-    col = _last_column(spec) + 1
+    rows, bands = _texts_by_band(spec)
+    col = _last_column(rows) + 1
     blocks = list(spec.blocks)
     top = 0
-    texts: list[str] = []
-    for row, text in print_texts(spec):  # one block per run of consecutive rows
-        if texts and row != top + len(texts):
-            blocks.append(_print_block(top, col, texts))
-            texts = []
-        if not texts:
-            top = row
-        texts.append(text)
-    if not texts:
+    run: list[str] = []  # one block per run of consecutive rows
+    for start, texts in bands:
+        if None not in texts:  # a band without a gap: joins the run or starts one
+            if run and start != top + len(run):
+                blocks.append(_print_block(top, col, run))
+                run = []
+            if not run:
+                top = start
+            run += cast(list[str], texts)
+            continue
+        for row, text in enumerate(texts, start):
+            if text is None:
+                continue
+            if run and row != top + len(run):
+                blocks.append(_print_block(top, col, run))
+                run = []
+            if not run:
+                top = row
+            run.append(text)
+    if not run:
         return spec
-    blocks.append(_print_block(top, col, texts))
+    blocks.append(_print_block(top, col, run))
     return replace(spec, blocks=tuple(blocks), hidden_cols=(*spec.hidden_cols, col))
 
 

@@ -96,7 +96,7 @@ class SpecRows:
 
     def __init__(self, spec: SheetSpec) -> None:
         self.blocks = list(spec.blocks)
-        shapes = [_shape(block) for block in self.blocks]
+        self.shapes = shapes = [_shape(block) for block in self.blocks]
         self.widths = [w for _, w in shapes]
         self.letters = [[column_letter(block.col + j) for j in range(w)]
                         for block, (_, w) in zip(self.blocks, shapes, strict=True)]
