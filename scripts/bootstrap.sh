@@ -27,8 +27,8 @@ if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
   fi
 fi
-# The compiled row formatter (sopfin/xlsx/_rowxml.c) needs a C compiler and Python's headers;
-# without them pip installs sopfin all the same and the sheet writer runs in pure Python.
+# The compiled helpers (sopfin/*/_*.c, listed in setup.py) need a C compiler and Python's
+# headers; without them pip installs sopfin all the same and each runs its pure-Python twin.
 if ! command -v gcc >/dev/null 2>&1 && ! command -v cc >/dev/null 2>&1; then
   apt_install gcc || true
 fi
