@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
+from operator import itemgetter
 from typing import cast
 
 import numpy as np
@@ -289,62 +291,169 @@ class _NotPlain(Exception):
     """A cell the rows would read differently from the grid (a date or time)."""
 
 
+class _Band:
+    """The rows under one month header: their keys in order, and their figures as arrays
+    (one per run of rows), one column per month of the header."""
+
+    def __init__(self, names: list[str], months: list[str]) -> None:
+        self.names, self.months = names, months
+        self.keys: list[tuple[str, ...]] = []
+        self.blocks: list[np.ndarray] = []
+        self.loose: list[list[float]] = []  # rows read one at a time, not yet in a block
+
+    def add_row(self, key: tuple[str, ...], figures: list[float]) -> None:
+        self.keys.append(key)
+        self.loose.append(figures)
+
+    def add_run(self, keys: list[tuple[str, ...]], figures: np.ndarray) -> None:
+        self._flush()
+        self.keys += keys
+        self.blocks.append(figures)
+
+    def figures(self) -> np.ndarray:
+        """(rows, months) of every row in order."""
+        self._flush()
+        if not self.blocks:
+            return np.empty((0, len(self.months)), dtype=np.float64)
+        return np.concatenate(self.blocks) if len(self.blocks) > 1 else self.blocks[0]
+
+    def _flush(self) -> None:
+        if self.loose:
+            self.blocks.append(np.array(self.loose, dtype=np.float64).reshape(
+                len(self.loose), len(self.months)))
+            self.loose = []
+
+
 def snapshot_from_grid(grid: Sequence[Sequence[object]],
                        title: str = SNAPSHOT_TITLE) -> MonthTable | None:
     """``snapshot_from_rows`` of a tab read as one grid of cached values from A1 ('' for an
     empty cell, ``GridRows.grid``), or None when the grid cannot tell: no section title, or
     a date or time where the rows would give a number or a text. Empty cells and digest
-    marks are absent, as in the rows."""
+    marks are absent, as in the rows. Runs of plain data rows (``_plain_run``) are read
+    column by column; any other row, one at a time."""
     start = next((i for i, row in enumerate(grid) if row and isinstance(row[0], str)
                   and row[0].startswith(title)), None)
     if start is None:
         return None
-    series: dict[tuple[str, ...], dict[str, float]] = {}
-    names: list[str] = []
-    months: list[str] = []
+    bands = [_Band([], [])]
+    at, stop, checked = start + 1, len(grid), start + 1
     try:
-        shape: tuple[type, ...] = ()
-        for row in grid[start + 1:]:
-            width, end = len(names), len(shape)
-            if end > 1 and _plain_data_row(row, shape, width):  # the common row, read whole
-                series.setdefault(tuple(cast(list[str], row[:width])), {}).update(
-                    zip(months, cast(list[float], row[width:end]), strict=True))
-                continue
-            line = _present(row)
+        while at < stop:
+            band = bands[-1]
+            if at >= checked:  # rows before ``checked`` are known to start no plain run
+                end, columns = _plain_run(grid, at, len(band.names), len(band.months))
+                if columns is not None:
+                    _read_run(band, columns)
+                    at = end
+                    continue
+                checked = max(end, at + 1)
+            line = _present(grid[at])
+            at += 1
             if not line:
                 continue
             if len(line) == 1:
                 break
             header = _month_header(line)
             if header is not None:
-                names, months = header
-                shape = (str,) * len(names) + (float,) * len(months) if months else ()
+                bands.append(_Band(*header))
                 continue
-            width = len(names)
-            key = tuple(_key_text(v) for v in line[:width]) + ("",) * (width - len(line))
-            figures = [_figure(v) for v in line[width:width + len(months)]]
-            figures += [float("nan")] * (len(months) - len(figures))
-            series.setdefault(key, {}).update(zip(months, figures, strict=True))
+            band.add_row(*_loose_row(line, len(band.names), len(band.months)))
     except _NotPlain:
         return None
-    return _month_table(names, series)
+    return _merged(bands)
 
 
-def _plain_data_row(row: Sequence[object], shape: tuple[type, ...], width: int) -> bool:
-    """A row of ``width`` texts (no digest mark) then figures, as ``shape`` has them, and
-    nothing after: what ``_present`` and the loop would read as exactly these cells."""
-    end = len(shape)
-    if tuple(map(type, row[:end])) != shape:
-        return False
-    keys = cast(list[str], row[:width])
-    return "" not in keys and DIGEST_MARKER not in "".join(keys) and _nothing_after(row[end:])
+def _loose_row(line: Sequence[object], width: int,
+               count: int) -> tuple[tuple[str, ...], list[float]]:
+    """(key, figures) of a row that is not plain, read cell by cell."""
+    key = tuple(_key_text(v) for v in line[:width]) + ("",) * (width - len(line))
+    figures = [_figure(v) for v in line[width:width + count]]
+    return key, figures + [float("nan")] * (count - len(figures))
 
 
-def _nothing_after(rest: Sequence[object]) -> bool:
-    """Only empty cells, or empty cells then the row's digest mark (where sopfin puts it)."""
-    empty = rest.count("")
-    return empty == len(rest) or (empty == len(rest) - 1 and isinstance(rest[-1], str)
-                                  and rest[-1].startswith(DIGEST_MARKER))
+def _plain_run(grid: Sequence[Sequence[object]], at: int, width: int,
+               count: int) -> tuple[int, list[list[object]] | None]:
+    """The rows from ``at`` that hold a float in their first month's column, up to the
+    first that does not, and their first ``width + count`` columns when they are plain
+    data rows (else None): rows of one length holding ``width`` texts, none empty or
+    holding a digest mark, then ``count`` floats, checked column by column. Whatever such a
+    row holds after them, the rows read it as exactly these cells (a cell past the months
+    is never read, an empty one or a digest mark is absent)."""
+    end = at + _float_run(grid, at, width)
+    if end == at or width + count <= 1 or count == 0:
+        return end, None
+    rows = grid[at:end]
+    if len(set(map(len, rows))) != 1 or len(rows[0]) < width + count:
+        return end, None
+    columns = [list(map(itemgetter(c), rows)) for c in range(width + count)]
+    for column in columns[:width]:
+        if set(map(type, column)) != {str} or "" in column \
+                or DIGEST_MARKER in "\n".join(cast(list[str], column)):
+            return end, None
+    if any(set(map(type, column)) != {float} for column in columns[width:]):
+        return end, None
+    return end, columns
+
+
+def _float_run(grid: Sequence[Sequence[object]], at: int, col: int) -> int:
+    """How many rows from ``at`` hold a float in column ``col`` (from 0), looked at in
+    growing steps so that a short run costs little."""
+    found, step = 0, 64
+    while at + found < len(grid):
+        chunk = grid[at + found:at + found + step]
+        for i, row in enumerate(chunk):
+            if len(row) <= col or type(row[col]) is not float:
+                return found + i
+        found, step = found + len(chunk), step * 2
+    return found
+
+
+def _read_run(band: _Band, columns: list[list[object]]) -> None:
+    """A run of plain rows, as the columns ``_plain_run`` gives, added to ``band``."""
+    width = len(band.names)
+    keys = list(zip(*columns[:width], strict=True)) if width else [()] * len(columns[0])
+    band.add_run(cast(list[tuple[str, ...]], keys),
+                 np.array(columns[width:], dtype=np.float64).T)
+
+
+def _merged(bands: Sequence[_Band]) -> MonthTable:
+    """The bands as one table, as the rows merge them: a key's row is where it first comes;
+    its months, in the order its bands give them; a later figure for the same key and month
+    wins."""
+    order = list(dict.fromkeys(chain.from_iterable(band.keys for band in bands)))
+    positions = {key: i for i, key in enumerate(order)}
+    keyed = [band for band in bands if band.keys]
+    if all(band.keys == order for band in keyed):  # each band holds every key once, in order
+        months = list(dict.fromkeys(m for band in keyed for m in band.months))
+    else:
+        months = _months_by_key(bands, order)
+    column = {m: j for j, m in enumerate(months)}
+    values = np.full((len(order), len(months)), np.nan)
+    for band in keyed:
+        if not band.months:
+            continue
+        last_col = {m: j for j, m in enumerate(band.months)}  # a later column wins
+        cols = np.array([column[m] for m in last_col], dtype=np.intp)
+        figures = band.figures()[:, list(last_col.values())]
+        if band.keys == order:
+            values[:, cols] = figures
+            continue
+        last_row = {key: i for i, key in enumerate(band.keys)}  # so does a later row
+        rows = np.array([positions[k] for k in last_row], dtype=np.intp)
+        values[np.ix_(rows, cols)] = figures[list(last_row.values())]
+    return MonthTable(tuple(bands[-1].names) or ("",), tuple(order), tuple(months), values)
+
+
+def _months_by_key(bands: Sequence[_Band], order: Sequence[tuple[str, ...]]) -> list[str]:
+    """The months in the order the rows give them: each key's months in the order of its
+    bands, key after key."""
+    among: dict[tuple[str, ...], list[int]] = {}
+    for b, band in enumerate(bands):
+        for key in dict.fromkeys(band.keys):
+            among.setdefault(key, []).append(b)
+    signatures = dict.fromkeys(tuple(among[key]) for key in order)
+    return list(dict.fromkeys(m for signature in signatures for b in signature
+                              for m in bands[b].months))
 
 
 def _present(row: Sequence[object]) -> list[object]:
