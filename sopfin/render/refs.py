@@ -13,6 +13,7 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from sopfin.model import Table
 from sopfin.sheetspec import FormulaGrid
@@ -160,9 +161,18 @@ class InputRows:
         """The key check of every row on its own (what ``rows_check([i])`` gives), built once."""
         found: list[str | None] | None = self.__dict__.get("_row_check_column")
         if found is None:
-            columns = [c for c in map(self._condition_column, self.key_names) if c is not None]
-            found = ([check_formula(conds) for conds in zip(*columns, strict=True)] if columns
-                     else [None] * len(self._rows))  # type: ignore[attr-defined]
+            names = [n for n in self.key_names if self._condition_column(n) is not None]
+            columns = [cast(list[str], self._condition_column(n)) for n in names]
+            if not columns:
+                found = [None] * len(self._rows)  # type: ignore[attr-defined]
+            elif len(columns) == 1:
+                found = ["IF(" + c + _CHECK_TAIL for c in columns[0]]
+            elif len({self.table.key_col(n) for n in names}) == len(names):
+                # conditions on different cells differ, so none is dropped as a repeat
+                found = ["IF(AND(" + ",".join(conds) + ")" + _CHECK_TAIL
+                         for conds in zip(*columns, strict=True)]
+            else:
+                found = [check_formula(conds) for conds in zip(*columns, strict=True)]
             object.__setattr__(self, "_row_check_column", found)
         return found
 
