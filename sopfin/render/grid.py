@@ -114,15 +114,22 @@ class Grid:
 
     def put_keys(self, first: int, keys: Sequence[Sequence[str]], style: Style = Style.TEXT,
                  ) -> None:
-        if keys:
-            self.put(first, 1, [list(k) for k in keys], style=style)
+        """The key columns of a run of rows, one array for the whole run (rows of equal
+        width; anything else is placed as given)."""
+        if not len(keys):
+            return
+        table = np.array(keys, dtype=object)
+        self.put(first, 1, table if table.ndim == 2 else [list(k) for k in keys], style=style)
 
     def put_checks(self, first: int, checks: Sequence[str | None]) -> None:
         """The Check column: a key-check formula per row (cached 'ok'), blank where none."""
         if not checks or all(c is None for c in checks):
             return
-        values = [[CHECK_OK if c else None] for c in checks]
-        self.put(first, self.lead("Check"), values, [[c] for c in checks], Style.TEXT)
+        formulas = np.empty((len(checks), 1), dtype=object)
+        formulas[:, 0] = checks
+        values = np.full(formulas.shape, None, dtype=object)
+        values[formulas.astype(bool)] = CHECK_OK
+        self.put(first, self.lead("Check"), values, formulas, Style.TEXT)
 
     def put_months(self, first: int, formulas: Formulas, values: np.ndarray,
                    style: Style) -> None:

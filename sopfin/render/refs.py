@@ -13,6 +13,7 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from sopfin.model import Table
 from sopfin.sheetspec import FormulaGrid
@@ -56,13 +57,16 @@ def key_equals(cell: str, key: str) -> str:
     return f"{cell}={text_literal(key)}"
 
 
+_CHECK_TAIL = f",{text_literal(CHECK_OK)},{text_literal(CHECK_MOVED)})"
+
+
 def check_formula(conditions: Sequence[str]) -> str | None:
     """One key-check formula over all conditions of a row (None when there is nothing to check)."""
     unique = list(dict.fromkeys(conditions))
     if not unique:
         return None
     test = unique[0] if len(unique) == 1 else "AND(" + ",".join(unique) + ")"
-    return f"IF({test},{text_literal(CHECK_OK)},{text_literal(CHECK_MOVED)})"
+    return "IF(" + test + _CHECK_TAIL
 
 
 def _fold(text: str) -> str:
@@ -134,25 +138,48 @@ class InputRows:
 
     def key_conditions(self, i: int, names: Iterable[str] | None = None) -> list[str]:
         """Conditions that row i still holds the keys it held at the last dollarize."""
-        prefix, row = sheet_prefix(self.table.sheet), self.sheet_row(i)
-        out = []
-        for name in self.key_names if names is None else names:
-            col = self._key_column(name)
-            if col is None:
-                continue  # a key the sheet does not have (e.g. no Channel column)
-            text = self._texts[name][i]  # type: ignore[attr-defined]
-            out.append(key_equals(f"{prefix}${col}${row}", text))
-        return out
+        columns = [self._condition_column(n) for n in (self.key_names if names is None
+                                                         else names)]
+        return [c[i] for c in columns if c is not None]  # None: a key the sheet does not have
 
-    def _key_column(self, name: str) -> str | None:
-        """The column of key ``name`` (None when the sheet has none), found once per name."""
-        found: dict[str, str | None] = self.__dict__.setdefault("_key_columns", {})
+    def _condition_column(self, name: str) -> list[str] | None:
+        """Key ``name``'s condition for every row (None when the sheet has no such column),
+        built a whole column at a time, once per name: the cell reference's head is shared by
+        the column and the literal by every row showing the same key."""
+        found: dict[str, list[str] | None] = self.__dict__.setdefault("_condition_columns", {})
         if name not in found:
-            found[name] = self.table.key_col(name) if self.has_key_column(name) else None
+            found[name] = None
+            if self.has_key_column(name):
+                texts: list[str] = self._texts[name]  # type: ignore[attr-defined]
+                tails = {t: key_equals("", t) for t in set(texts)}
+                head = f"{sheet_prefix(self.table.sheet)}${self.table.key_col(name)}$"
+                rows: list[int] = self._rows  # type: ignore[attr-defined]
+                found[name] = [f"{head}{r}{tails[t]}" for r, t in zip(rows, texts, strict=True)]
         return found[name]
+
+    def _row_checks(self) -> list[str | None]:
+        """The key check of every row on its own (what ``rows_check([i])`` gives), built once."""
+        found: list[str | None] | None = self.__dict__.get("_row_check_column")
+        if found is None:
+            names = [n for n in self.key_names if self._condition_column(n) is not None]
+            columns = [cast(list[str], self._condition_column(n)) for n in names]
+            if not columns:
+                found = [None] * len(self._rows)  # type: ignore[attr-defined]
+            elif len(columns) == 1:
+                found = ["IF(" + c + _CHECK_TAIL for c in columns[0]]
+            elif len({self.table.key_col(n) for n in names}) == len(names):
+                # conditions on different cells differ, so none is dropped as a repeat
+                found = ["IF(AND(" + ",".join(conds) + ")" + _CHECK_TAIL
+                         for conds in zip(*columns, strict=True)]
+            else:
+                found = [check_formula(conds) for conds in zip(*columns, strict=True)]
+            object.__setattr__(self, "_row_check_column", found)
+        return found
 
     def rows_check(self, rows: Sequence[int]) -> str | None:
         """One key check over several rows (None when there are none)."""
+        if len(rows) == 1:
+            return self._row_checks()[rows[0]]  # the common case, built a column at a time
         return check_formula([c for i in rows for c in self.key_conditions(i)])
 
     def literal_condition(self, i: int, name: str, literal: str) -> str | None:
