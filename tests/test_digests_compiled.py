@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import zlib
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -19,34 +17,22 @@ from hypothesis import strategies as st
 
 from sopfin.close import digests
 from sopfin.close.digests import CellArrays, inputs_fingerprint, seal
+from test_compiled_modules import switched
 from test_digests_fast import columns, grids, outcome, rows, values
 
-compiled = pytest.mark.skipif(not digests.compiled_available(),
+compiled = pytest.mark.skipif(not digests.available(),
                               reason="the C content fingerprints are not built")
 
 
-def test_the_extension_is_built_where_it_is_required():
-    """CI sets SOPFIN_REQUIRE_COMPILED=1 (``.ci/run``): there the extension must be built."""
-    if os.environ.get("SOPFIN_REQUIRE_COMPILED") != "1":
-        pytest.skip("SOPFIN_REQUIRE_COMPILED is not set")
-    assert digests.compiled_available(), "sopfin/close/_digests.c was not built by pip install"
-    assert digests._enabled
-
-
-@contextlib.contextmanager
-def fingerprints(compiled: bool) -> Iterator[None]:
-    was = digests.use_compiled(compiled)
-    try:
-        yield
-    finally:
-        digests.use_compiled(was)
+def fingerprints(compiled: bool) -> contextlib.AbstractContextManager[None]:
+    return switched(digests, compiled)
 
 
 def test_use_compiled_says_what_was_on():
     with fingerprints(True):
-        assert digests._enabled == digests.compiled_available()
-        assert digests.use_compiled(False) == digests.compiled_available()
-        assert not digests._enabled
+        assert digests.enabled() == digests.available()
+        assert digests.use_compiled(False) == digests.available()
+        assert not digests.enabled()
 
 
 def both(fn, *args):

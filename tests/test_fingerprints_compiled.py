@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import os
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -26,26 +24,14 @@ from sopfin.guard.fingerprints import without_fingerprints
 from sopfin.guard.row_prints import print_texts, with_fingerprints
 from sopfin.layout import column_letter
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec
+from test_compiled_modules import switched
 
 compiled = pytest.mark.skipif(not compiled_prints.available(),
                               reason="the compiled row fingerprints are not built")
 
 
-def test_the_extension_is_built_where_it_is_required():
-    """CI sets SOPFIN_REQUIRE_COMPILED=1 (``.ci/run``): there the extension must be built."""
-    if os.environ.get("SOPFIN_REQUIRE_COMPILED") != "1":
-        pytest.skip("SOPFIN_REQUIRE_COMPILED is not set")
-    assert compiled_prints.available(), "sopfin/guard/_rowprints.c was not built by pip install"
-    assert compiled_prints.enabled()
-
-
-@contextlib.contextmanager
-def path(on: bool) -> Iterator[None]:
-    was = compiled_prints.use_compiled(on)
-    try:
-        yield
-    finally:
-        compiled_prints.use_compiled(was)
+def path(on: bool) -> contextlib.AbstractContextManager[None]:
+    return switched(compiled_prints, on)
 
 
 def texts(sheet: SheetSpec, on: bool) -> list[tuple[int, str]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
 import subprocess
 import sys
@@ -27,14 +26,6 @@ from test_float_text import AWKWARD
 
 ROOT = Path(__file__).resolve().parents[1]
 compiled = pytest.mark.skipif(not rowxml.available(), reason="the C row formatter is not built")
-
-
-def test_the_extension_is_built_where_it_is_required():
-    """CI sets SOPFIN_REQUIRE_COMPILED=1 (``.ci/run``): there the extension must be built."""
-    if os.environ.get("SOPFIN_REQUIRE_COMPILED") != "1":
-        pytest.skip("SOPFIN_REQUIRE_COMPILED is not set")
-    assert rowxml.available(), "sopfin/xlsx/_rowxml.c was not built by pip install -e ."
-    assert rowxml.enabled()
 
 
 @contextlib.contextmanager

@@ -43,9 +43,13 @@ DIGEST_MARKER = "sopfin-digest/1"
 _enabled = _compiled is not None
 
 
-def compiled_available() -> bool:
+def available() -> bool:
     """Whether the compiled module is built and importable."""
     return _compiled is not None
+
+
+def enabled() -> bool:
+    return _enabled
 
 
 def use_compiled(enabled: bool) -> bool:
