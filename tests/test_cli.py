@@ -3,19 +3,21 @@ on error, and the demo."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import shutil
 import subprocess
 import sys
 import zipfile
+from contextlib import nullcontext
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from sopfin import layout
-from sopfin.cli import main
+from sopfin.cli import command, main
 from sopfin.xlsx.writer import owned_sheet_names, sheet_names
 
 
@@ -37,9 +39,26 @@ def test_help_lists_every_command(capsys):
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("new", "init", "check", "dollarize", "demo"):
-        assert command in out
+    for name in ("new", "init", "check", "dollarize", "demo"):
+        assert name in out
     assert "Exit codes" in out
+
+
+@pytest.mark.parametrize(("argv", "collector"), [
+    (["check", "{demo}"], False),
+    (["check", "{demo}", "--json"], False),
+    (["serve", "--help"], True),
+])
+def test_the_process_runs_a_one_off_command_without_the_cyclic_collector(
+        demo_copy, argv, collector):
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        with pytest.raises(SystemExit) if "--help" in argv else nullcontext():
+            command([a.format(demo=demo_copy) for a in argv])
+        assert gc.isenabled() is collector
+    finally:
+        gc.enable() if was else gc.disable()
 
 
 def test_check_on_the_demo_is_clean(demo_copy, capsys):

@@ -1,5 +1,5 @@
 """``python -m sopfin.cli``: the ``sopfin`` command."""
 
-from sopfin.cli import main
+from sopfin.cli import command
 
-raise SystemExit(main())
+raise SystemExit(command())
