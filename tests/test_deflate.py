@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import time
 import zlib
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sopfin.sheetspec import Block, SheetSpec, Style
 from sopfin.xlsx.deflate import (
@@ -16,7 +19,10 @@ from sopfin.xlsx.deflate import (
     WORKERS_ENV,
     DeflateJob,
     _Queue,
+    crc32,
+    deflate_into,
     deflated_parts,
+    deflater,
 )
 from sopfin.xlsx.writer import create_workbook, write_sheets
 
@@ -145,3 +151,26 @@ def test_a_copy_the_system_gives_up_half_way_is_finished_here(tmp_path: Path, mo
         made[mode] = path.read_bytes()
         assert calls  # the kernel was asked each time
     assert made["kernel"] == made["gives up"] == made["refused"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=3000), max_size=6), st.integers(0, 2**32 - 1))
+def test_the_crc_is_zlibs_for_any_bytes_continued_from_any_value(chunks, seed):
+    crc, want = seed, seed
+    for chunk in chunks:
+        crc, want = crc32(chunk, crc), zlib.crc32(chunk, want)
+    assert crc == want
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("stored", [True, False])
+def test_chunks_written_from_the_worker_thread_keep_their_order_size_and_crc(fast, stored):
+    rng = np.random.default_rng(7)
+    chunks = [rng.integers(0, 40, size=int(n), dtype=np.uint8).tobytes()
+              for n in rng.integers(0, 200_000, size=25)]
+    fh = io.BytesIO()
+    crc, usize, csize = deflate_into(fh, iter(chunks), None if stored else deflater(1, fast))
+    whole = b"".join(chunks)
+    written = fh.getvalue()
+    assert (crc, usize, csize) == (zlib.crc32(whole), len(whole), len(written))
+    assert (written if stored else zlib.decompress(written, -15)) == whole

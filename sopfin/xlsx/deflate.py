@@ -66,31 +66,52 @@ class Deflated:
 def deflate_into(fh: BinaryIO, chunks: Iterable[bytes], compressor: Any | None,
                  ) -> tuple[int, int, int]:
     """Write ``chunks`` to ``fh`` through ``compressor`` (None: stored as they are); return
-    (crc, uncompressed size, written size). zlib and ISA-L release the GIL, so chunk k is
-    compressed on a worker thread while the caller's generator builds chunk k+1."""
-    crc = usize = csize = 0
+    (crc, uncompressed size, written size). Chunk k is checksummed, compressed and written on
+    a worker thread while the caller's generator builds chunk k+1 (zlib and ISA-L release the
+    GIL, and so does the file's write); one chunk at most waits for the worker."""
+    usize = 0
+    out = _Output(fh, compressor)
     with ThreadPoolExecutor(max_workers=1) as worker:
-        pending: Future[bytes] | None = None
+        pending: Future[None] | None = None
         for chunk in chunks:
-            crc = zlib.crc32(chunk, crc)
             usize += len(chunk)
-            if compressor is None:
-                fh.write(chunk)
-                csize += len(chunk)
-                continue
             if pending is not None:
-                csize += _write(fh, pending.result())
-            pending = worker.submit(compressor.compress, chunk)
+                pending.result()
+            pending = worker.submit(out.take, chunk)
         if pending is not None:
-            csize += _write(fh, pending.result())
-    if compressor is not None:
-        csize += _write(fh, compressor.flush())
-    return crc, usize, csize
+            pending.result()
+    out.finish()
+    return out.crc, usize, out.csize
 
 
-def _write(fh: BinaryIO, data: bytes) -> int:
-    fh.write(data)
-    return len(data)
+def crc32(data: bytes | memoryview, value: int = 0) -> int:
+    """The zip CRC-32 of ``data`` continued from ``value``: ISA-L's when installed (several
+    times faster), else zlib's; the same number either way."""
+    return _crc32(data, value)
+
+
+_crc32 = _isal_zlib.crc32 if _isal_zlib is not None else zlib.crc32
+
+
+class _Output:
+    """A part's bytes on their way into ``fh``: the running CRC-32 and written size. Only
+    one thread at a time feeds it, chunk after chunk in order."""
+
+    def __init__(self, fh: BinaryIO, compressor: Any | None) -> None:
+        self.fh, self.compressor = fh, compressor
+        self.crc = self.csize = 0
+
+    def take(self, chunk: bytes) -> None:
+        self.crc = _crc32(chunk, self.crc)
+        self._write(chunk if self.compressor is None else self.compressor.compress(chunk))
+
+    def finish(self) -> None:
+        if self.compressor is not None:
+            self._write(self.compressor.flush())
+
+    def _write(self, data: bytes) -> None:
+        self.fh.write(data)
+        self.csize += len(data)
 
 
 @dataclass(frozen=True)
