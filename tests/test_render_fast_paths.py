@@ -15,7 +15,13 @@ from sopfin.layout import column_letter
 from sopfin.render.grid import _fill_by_format, fill
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
 from sopfin.xlsx import sheetxml
-from sopfin.xlsx.cellxml import _cell, number_classes, prepare_block
+from sopfin.xlsx.cellxml import (
+    _cell,
+    _formula_cell,
+    _text_result_rows,
+    number_classes,
+    prepare_block,
+)
 from sopfin.xlsx.sheetxml import _check_overlaps, worksheet_xml
 
 TEMPLATES = [
@@ -189,3 +195,49 @@ def test_a_block_is_prepared_when_its_rows_are_written_and_let_go_after_them(mon
     assert held_before == [0, 1, 0, 0]  # the key beside the first block; never one left over
     assert xml.count(b"<row ") == 9 and f'<c r="C{rows[2] + 2}" s="3"><v>{rows[2]}.5'.encode() \
         in xml
+
+
+_CHECK_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12) | \
+    st.sampled_from(["ok", "CHECK", "a&b<c>", "x\x01y", "\ue000", "=1"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_CHECK_TEXT | st.none(), _CHECK_TEXT | st.none(),
+                          st.sampled_from([None, "ok", "", 1.5, "<not ok>"])),
+                min_size=1, max_size=12),
+       st.sampled_from([Style.TEXT, None]), st.integers(1, 2))
+def test_formula_cells_with_text_results_are_written_as_cell_by_cell(cells, style, width):
+    """A Check column: formulas whose cached results are text (or missing) and empty cells,
+    escaped in one pass, give the bytes of ``_formula_cell`` and ``_cell``, and any other
+    cell (a number, a text without a formula) is written cell by cell."""
+    n = len(cells) // width or 1
+    cells = (cells * width)[:n * width]
+    formulas = np.array([f if k % 2 else g for k, (f, g, _) in enumerate(cells)],
+                        dtype=object).reshape(n, width)
+    values = np.array([v for _, _, v in cells], dtype=object).reshape(n, width)
+    block = Block(row=4, col=3, values=values, formulas=formulas, style=style)
+    xf = {Style.TEXT: 7}
+    s = ' s="7"' if style else ""
+    want = []
+    for i in range(n):
+        row = []
+        for j in range(width):
+            ref = f"{column_letter(3 + j)}{4 + i}"
+            f, v = formulas[i, j], values[i, j]
+            text = f[1:] if isinstance(f, str) and f.startswith("=") else f
+            row.append(_formula_cell(ref, s, text, v) if text else _cell(ref, s, v))
+        want.append("".join(row))
+    assert prepare_block(block, xf).rows(4, 3 + n) == want
+
+
+def test_a_check_column_is_written_in_one_pass_and_a_number_among_it_cell_by_cell():
+    letters, numbers = ["B"], range(5, 8)
+    formulas = [["IF(A5>0,\"ok\",\"CHECK\")"], [""], ["A7&\"<\""]]
+    assert _text_result_rows(letters, ' s="2"', numbers, [["ok"], [None], [None]],
+                             formulas) == [
+        '<c r="B5" s="2" t="str"><f>IF(A5&gt;0,"ok","CHECK")</f><v>ok</v></c>', "",
+        '<c r="B7" s="2" t="str"><f>A7&amp;"&lt;"</f><v></v></c>']
+    assert _text_result_rows(letters, "", numbers, [["ok"], [None], [1.0]], formulas) is None
+    assert _text_result_rows(letters, "", numbers, [["ok"], ["x"], [None]], formulas) is None
+    assert _text_result_rows(letters, "", numbers, [["o\ue000k"], [None], [None]],
+                             formulas) is None

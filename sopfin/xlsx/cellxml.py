@@ -180,6 +180,10 @@ class _PreparedBlock:
                                else [None] * len(values))
         if self.fast:
             return self._formula_rows(numbers, values, formulas)
+        if self.formulas is not None and self.cell_styles is None:
+            texts = _text_result_rows(self.letters, self.style_attr, numbers, values, formulas)
+            if texts is not None:
+                return texts
         styles = (self.cell_styles[i0:i1].tolist() if self.cell_styles is not None
                   else [[self.style_attr] * len(self.letters)] * len(values))
         if self.formulas is None and rowxml.enabled():
@@ -254,6 +258,49 @@ class _PreparedBlock:
                 if f else (f"{o}{rs}{tail}{v!r}</v></c>" if v == v else "")
                 for o, v, f in zip(opens, vrow, frow, strict=True)]).replace(".0</v>", "</v>"))
         return out
+
+
+_SEPARATOR = "\ue000"  # joins cell texts to be escaped in one pass: escaping leaves it alone
+
+
+def _text_result_rows(letters: list[str], style_attr: str, numbers: range,
+                      values: list[list[Any]], formulas: list[list[Any]]) -> list[str] | None:
+    """Rows of formula cells whose cached results are text or missing (a Check column's
+    ``ok``) and of empty cells (no formula, no value), in one style, as ``_formula_cell``
+    writes them; every formula and every result escaped in one pass. None when a cell is
+    anything else (or a text holds the separator): the cell-by-cell path writes it."""
+    results: list[str] = []
+    taken: list[str] = []
+    for vrow, frow in zip(values, formulas, strict=True):
+        for v, f in zip(vrow, frow, strict=True):
+            if f:
+                if v is None:
+                    results.append("")
+                elif type(v) is str:
+                    results.append(v)
+                else:
+                    return None
+                taken.append(f)
+            elif v is not None:
+                return None
+    escaped_f, escaped_v = _escaped_run(taken), _escaped_run(results)
+    if escaped_f is None or escaped_v is None:
+        return None
+    opens = [f'<c r="{col}' for col in letters]
+    head = f'"{style_attr} t="str"><f>'
+    fs, vs = iter(escaped_f), iter(escaped_v)
+    return ["".join([f"{o}{rs}{head}{next(fs)}</f><v>{next(vs)}</v></c>"
+                     for o, f in zip(opens, frow, strict=True) if f])
+            for rs, frow in zip(map(str, numbers), formulas, strict=True)]
+
+
+def _escaped_run(texts: list[str]) -> list[str] | None:
+    """``escape_text`` of each of ``texts``, done on them joined; None when one holds the
+    separator."""
+    joined = _SEPARATOR.join(texts)
+    if joined.count(_SEPARATOR) != max(len(texts) - 1, 0):
+        return None
+    return escape_text(joined).split(_SEPARATOR) if texts else []
 
 
 def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
