@@ -303,7 +303,18 @@ def _escaped_run(texts: list[str]) -> list[str] | None:
     return escape_text(joined).split(_SEPARATOR) if texts else []
 
 
-def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
+@dataclass(frozen=True)
+class _LabelRow:
+    """A one-row block of labels in one style (a Recon tab has thousands: a title, a heading,
+    a note), its cells written when it is prepared."""
+
+    xml: str
+
+    def rows(self, r0: int, r1: int) -> list[str]:
+        return [self.xml]
+
+
+def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock | _LabelRow:
     values = _as_2d(block.values, "values", block)
     if values.dtype.kind in "US":
         values = values.astype(object)
@@ -319,6 +330,10 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
         attr = _style_attrs(tuple(xf.items()))
         cell_styles = np.array([[attr[x] if x in attr else attr[Style(x)] for x in row]
                                 for row in styles.tolist()], dtype=object).reshape(values.shape)
+    if n_rows == 1 and block.formulas is None and values.dtype == object and cell_styles is None:
+        labels = _label_row(block, values[0].tolist(), style_attr)
+        if labels is not None:
+            return labels
     fast = (values.dtype.kind == "f" and cell_styles is None
             and not np.isinf(values).any())
     formulas = grid = None
@@ -341,6 +356,17 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock:
     return _PreparedBlock(block.row, block.row + n_rows - 1, block.col, block.col + n_cols - 1,
                           values, formulas, style_attr, cell_styles, letters, fast, grid, texts,
                           columns)
+
+
+def _label_row(block: Block, cells: list[Any], style_attr: str) -> _LabelRow | None:
+    """The one row of a block of labels (non-empty strings), each escaped as ``_cell``
+    writes it; None when it holds anything else."""
+    if not all(type(v) is str and v for v in cells):
+        return None
+    tail = f'{block.row}"{style_attr} t="inlineStr"><is><t xml:space="preserve">'
+    return _LabelRow("".join([f'<c r="{col}{tail}{_escaped_label(v)}</t></is></c>'
+                              for col, v in zip(_letters(block.col, len(cells)), cells,
+                                                strict=True)]))
 
 
 @functools.lru_cache(maxsize=256)

@@ -19,6 +19,7 @@ from sopfin.layout import cell_name
 from sopfin.sheetspec import Block, FormulaGrid, SheetSpec, Style
 from sopfin.xlsx import rowxml
 from sopfin.xlsx.cellxml import (
+    _LabelRow,
     _PreparedBlock,
     _shape_of,
     clean_text,
@@ -182,7 +183,7 @@ def _sheet_rows(placed: list[_Placed], xf: Mapping[Style, int],
         return
     top, bottom = min(b.row0 for b in blocks), max(b.row1 for b in blocks)
     windows = _windows(blocks, top)
-    prepared: dict[int, _PreparedBlock] = {}
+    prepared: dict[int, _PreparedBlock | _LabelRow] = {}
     for n, w0 in enumerate(range(top, bottom + 1, ROW_WINDOW)):
         w1 = min(w0 + ROW_WINDOW - 1, bottom)
         live = [(k, blocks[k]) for k in windows.get(n, ())]
@@ -210,8 +211,8 @@ def _windows(blocks: list[_Placed], top: int) -> dict[int, list[int]]:
     return out
 
 
-def _prepared(prepared: dict[int, _PreparedBlock], k: int, placed: _Placed,
-              xf: Mapping[Style, int]) -> _PreparedBlock:
+def _prepared(prepared: dict[int, _PreparedBlock | _LabelRow], k: int, placed: _Placed,
+              xf: Mapping[Style, int]) -> _PreparedBlock | _LabelRow:
     """Block ``k`` prepared, once."""
     block = prepared.get(k)
     if block is None:
