@@ -18,6 +18,7 @@ from sopfin.xlsx import sheetxml
 from sopfin.xlsx.cellxml import (
     _cell,
     _formula_cell,
+    _no_infinity,
     _text_result_rows,
     number_classes,
     prepare_block,
@@ -241,3 +242,11 @@ def test_a_check_column_is_written_in_one_pass_and_a_number_among_it_cell_by_cel
     assert _text_result_rows(letters, "", numbers, [["ok"], ["x"], [None]], formulas) is None
     assert _text_result_rows(letters, "", numbers, [["o\ue000k"], [None], [None]],
                              formulas) is None
+
+
+@pytest.mark.parametrize("cells", [[], [1.5, -2.0], [np.nan, 3.0], [np.inf], [-np.inf, 1.0],
+                                   [np.nan, -np.inf], [1e308, 1e308], [np.inf, -np.inf],
+                                   [-1e308, -1e308, np.nan]])
+def test_no_infinity_is_told_as_np_isinf_tells_it(cells):
+    values = np.array(cells, dtype=np.float64).reshape(1, -1)
+    assert _no_infinity(values) is (not np.isinf(values).any())

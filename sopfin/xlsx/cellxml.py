@@ -334,8 +334,7 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock | _La
         labels = _label_row(block, values[0].tolist(), style_attr)
         if labels is not None:
             return labels
-    fast = (values.dtype.kind == "f" and cell_styles is None
-            and not np.isinf(values).any())
+    fast = values.dtype.kind == "f" and cell_styles is None and _no_infinity(values)
     formulas = grid = None
     letters = list(_letters(block.col, n_cols))
     if block.formulas is not None:
@@ -356,6 +355,13 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock | _La
     return _PreparedBlock(block.row, block.row + n_rows - 1, block.col, block.col + n_cols - 1,
                           values, formulas, style_attr, cell_styles, letters, fast, grid, texts,
                           columns)
+
+
+def _no_infinity(values: np.ndarray) -> bool:
+    """Whether a float array holds no infinity: its sum is finite (no infinity, no NaN),
+    which costs no array of flags, or else no cell is infinite."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(values.sum())) or not np.isinf(values).any()
 
 
 def _label_row(block: Block, cells: list[Any], style_attr: str) -> _LabelRow | None:
