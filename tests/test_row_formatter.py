@@ -105,9 +105,14 @@ def _blocks(draw) -> list[Block]:
     rows, cols = draw(st.integers(1, 5)), draw(st.integers(1, 4))
     values = np.array([[draw(_values) for _ in range(cols)] for _ in range(rows)])
     style = draw(st.sampled_from([None, Style.MONEY, Style.TEXT]))
-    kind = draw(st.sampled_from(["plain", "grid", "grid-first", "grid-explicit"]))
+    kind = draw(st.sampled_from(["plain", "grid", "grid-first", "grid-explicit", "written"]))
     if kind == "plain":
         return [Block(3, 2, values, None, style), Block(4, 2 + cols, [["x", "y"]])]
+    if kind == "written":  # formulas as an array of text (None and NaN: no formula)
+        formulas = np.empty((rows, cols), dtype=object)
+        formulas[:] = [[draw(_formula | st.sampled_from([None, np.nan, "=a\x00b"]))
+                        for _ in range(cols)] for _ in range(rows)]
+        return [Block(3, 2, values, formulas, style), Block(3, 2 + cols, [["k"]] * rows)]
     args = tuple([draw(_args) for _ in range(rows)] for _ in range(draw(st.integers(0, 2))))
     texts = tuple(draw(st.sampled_from(["=", "'Rev é'!X", "Y<", ">%%", "A1&"]))
                   + "".join(draw(st.sampled_from(["%s", "%.0s", "-%s"])) for _ in args)

@@ -158,6 +158,10 @@ class _PreparedBlock:
     grid: _GridRows | None = None  # formulas kept as a FormulaGrid (fast blocks only)
     texts: dict[str, str] | None = None  # a block of non-empty strings: each one escaped
     columns: tuple[rowxml.Column, ...] | None = None  # for the compiled formatter
+    # a fast block's formulas as written, for the compiled formatter (which escapes them):
+    # the array, and its rows by block row
+    written: np.ndarray | None = None
+    explicit: dict[int, list[Any]] | None = None
 
     def rows(self, r0: int, r1: int) -> list[str]:
         """Cell XML of rows r0..r1 (inclusive, sheet row numbers), one string per row."""
@@ -166,7 +170,11 @@ class _PreparedBlock:
         if self.columns is not None and rowxml.enabled():
             grid = self.grid
             return rowxml.rows(self.columns, self.style_attr, grid.args if grid else (),
-                               self.values[i0:i1], r0, i0, grid.grid.explicit if grid else None)
+                               self.values[i0:i1], r0, i0,
+                               grid.grid.explicit if grid else self.explicit)
+        if self.written is not None:  # prepared for the compiled formatter, since turned off
+            self.formulas = _formula_texts(self.written, escape=True)
+            self.written = self.explicit = self.columns = None
         if self.grid is not None:
             return self._grid_rows(numbers, i0)
         values = self.values[i0:i1].tolist()
@@ -335,7 +343,7 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock | _La
         if labels is not None:
             return labels
     fast = values.dtype.kind == "f" and cell_styles is None and _no_infinity(values)
-    formulas = grid = None
+    formulas = grid = written = explicit = None
     letters = list(_letters(block.col, n_cols))
     if block.formulas is not None:
         shape = _shape_of(block.formulas, "formulas", block)
@@ -345,7 +353,11 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock | _La
         if fast and isinstance(block.formulas, FormulaGrid):
             grid = _GridRows.compile(block.formulas, letters, style_attr)
         if grid is None:
-            formulas = _formula_texts(_as_2d(block.formulas, "formulas", block), escape=fast)
+            written = _as_2d(block.formulas, "formulas", block)
+            if fast and rowxml.enabled():
+                explicit = dict(enumerate(written.tolist()))
+            else:
+                formulas, written = _formula_texts(written, escape=fast), None
     if values.dtype.kind in "iub":
         values = values.astype(object)
     texts = (_escaped_texts(values) if formulas is None and cell_styles is None
@@ -354,7 +366,7 @@ def prepare_block(block: Block, xf: Mapping[Style, int]) -> _PreparedBlock | _La
                rowxml.plain_columns(letters) if fast and formulas is None else None)
     return _PreparedBlock(block.row, block.row + n_rows - 1, block.col, block.col + n_cols - 1,
                           values, formulas, style_attr, cell_styles, letters, fast, grid, texts,
-                          columns)
+                          columns, written, explicit)
 
 
 def _no_infinity(values: np.ndarray) -> bool:
