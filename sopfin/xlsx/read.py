@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import io
 import posixpath
+import queue
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,20 +65,39 @@ _SHEET_WITHOUT_REL = re.compile(
 
 
 def calamine_book(package: zipfile.ZipFile, path: Path,
-                   parts: Iterable[str]) -> CalamineWorkbook:
+                  parts: Iterable[str]) -> CalamineWorkbook:
     """calamine over an excerpt of the package that holds only ``parts`` (``_excerpt``), or
     over the whole package when the excerpt would pass the 4 GB a plain zip holds."""
+    return calamine_books(package, path, parts)[0]
+
+
+def calamine_books(package: zipfile.ZipFile, path: Path, parts: Iterable[str],
+                   ) -> tuple[CalamineWorkbook, Callable[[], CalamineWorkbook] | None]:
+    """``calamine_book``, and a way to open one more book over the same bytes for another
+    thread (a book reads one sheet at a time: a second thread needs a book of its own).
+    None for a book over the whole package: its stream is the package's own, which the
+    screen reads meanwhile."""
     try:
         excerpt: IO[bytes] = _excerpt(package, parts)
     except OverflowError:
         excerpt = cast(IO[bytes], package.fp)
         excerpt.seek(0)
+        return _calamine_over(excerpt, path)[0], None
+    book, opened = _calamine_over(excerpt, path)
+    data = opened.getvalue()
+    return book, lambda: CalamineWorkbook.from_filelike(io.BytesIO(data))
+
+
+def _calamine_over(excerpt: IO[bytes], path: Path) -> tuple[CalamineWorkbook, io.BytesIO]:
+    """The book calamine opens over ``excerpt``, and the bytes it opened (the excerpt, or
+    its repaired copy)."""
     try:
-        return CalamineWorkbook.from_filelike(excerpt)
+        return CalamineWorkbook.from_filelike(excerpt), cast(io.BytesIO, excerpt)
     except Exception as exc:  # calamine raises several unrelated types for a bad package
         first = exc
     try:  # a sheet entry without a relationship (Excel repairs it) stops calamine: skip it
-        return CalamineWorkbook.from_filelike(_without_unlinked_sheets(excerpt, path))
+        repaired = _without_unlinked_sheets(excerpt, path)
+        return CalamineWorkbook.from_filelike(repaired), repaired
     except Exception:  # the sanitised copy fails too: report the original fault
         raise WorkbookReadError(path, f"calamine could not open it: {first}") from None
 
@@ -131,8 +151,9 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
     first (``sopfin.xlsx.screen``): every part calamine will inflate is inflated once as a
     stream and held to the limits, and each input sheet's cells must lie inside Excel's grid
     and the input cell limit. calamine reads a sheet once its part has passed the screen, on
-    a thread of its own (it lets go of the interpreter while it reads), while the next sheet
-    is screened (``_SheetReader``)."""
+    one of two threads (it lets go of the interpreter while it reads), while the next sheet
+    is screened (``_SheetReader``); the largest parts go first, so the two threads finish
+    together."""
     source = package_of(path)
     where = source.path
     limits = Limits.from_env()
@@ -146,20 +167,20 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
         screen_registry(package, where)
         with open_package(source):  # what a write refuses in the package, check refuses too
             pass
-        book = calamine_book(package, where, calamine_parts)
+        book, another = calamine_books(package, where, calamine_parts)
         present = [n for n in dict.fromkeys(names) if n in book.sheet_names]
-        with _SheetReader(book) as reader:
+        with _SheetReader(book, another) as reader:
             scanned: set[str] = set()
-            for screened in wanted:  # each part screened, then read while the next is
+            for screened in largest_first(package, wanted):  # screened, then read while the
                 scanned |= screen_inflated(package, where, [screened], limits, [screened],
-                                           observe=lambda part: scans[part].add)
+                                           observe=lambda part: scans[part].add)  # next is
                 reader.read([n for n in present if parts.get(n) == screened])
             reader.read(present)  # sheets calamine names but the package does not place
             out: dict[str, RawSheet] = {}
             for name in present:
                 part = parts.get(name)
                 with reading(where, part or f"of sheet {name!r}"):
-                    rows = _normalised(reader.rows(name))
+                    rows = reader.rows(name)
                     if part is not None and part in package.NameToInfo:
                         _place_errors(rows, scans[part].cells(package, part) if part in scanned
                                       else streamed_error_cells(package, part,
@@ -168,16 +189,32 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
     return out
 
 
-class _SheetReader:
-    """calamine reading sheets of one book in order on one thread of its own, each sheet
-    asked for once its part passed the screen; ``rows`` waits for a sheet's grid. Leaving
-    the block drops the sheets not yet read (a refusal stops the read) and waits for the
-    one being read, so nothing reads the package after the command moved on."""
+def largest_first(package: zipfile.ZipFile, parts: Iterable[str]) -> list[str]:
+    """``parts`` by inflated size, largest first (in the order given among equals): read in
+    this order on two threads, the last sheets to start are the small ones."""
+    return sorted(parts, key=lambda part: -package.getinfo(part).file_size)
 
-    def __init__(self, book: CalamineWorkbook) -> None:
-        self.book = book
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="calamine")
-        self.sheets: dict[str, Future[CalamineSheet]] = {}
+
+READ_THREADS = 2  # calamine threads: each spends most of a sheet outside the interpreter
+
+
+class _SheetReader:
+    """calamine reading sheets on two threads of their own, each sheet asked for once its
+    part passed the screen and read to its grid (``_normalised``) by whichever thread is
+    free; ``rows`` waits for a sheet's grid. A book reads one sheet at a time, so each
+    thread takes a book of its own: ``book``, or one more opened by ``another`` (None: one
+    thread). Leaving the block drops the sheets not yet read (a refusal stops the reads)
+    and waits for those being read, so nothing reads the package after the command moved
+    on."""
+
+    def __init__(self, book: CalamineWorkbook,
+                 another: Callable[[], CalamineWorkbook] | None = None) -> None:
+        self.books: queue.SimpleQueue[CalamineWorkbook] = queue.SimpleQueue()
+        self.books.put(book)
+        self.another = another
+        threads = READ_THREADS if another is not None else 1
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="calamine")
+        self.sheets: dict[str, Future[list[list[object]]]] = {}
 
     def __enter__(self) -> _SheetReader:
         return self
@@ -188,12 +225,22 @@ class _SheetReader:
     def read(self, names: Iterable[str]) -> None:
         for name in names:
             if name not in self.sheets:
-                self.sheets[name] = self.pool.submit(calamine_sheet, self.book, name)
+                self.sheets[name] = self.pool.submit(self._grid, name)
 
     def rows(self, name: str) -> list[list[object]]:
-        """The sheet's grid (what ``calamine_rows`` gives); the sheet is let go of."""
-        sheet = self.sheets.pop(name).result()
-        return sheet_rows(sheet)
+        """The sheet's grid (what ``calamine_rows`` gives, ``_normalised``)."""
+        return self.sheets.pop(name).result()
+
+    def _grid(self, name: str) -> list[list[object]]:
+        try:  # a book no other thread is reading: a free one, or one more
+            book = self.books.get_nowait()
+        except queue.Empty:
+            assert self.another is not None  # one thread never finds the book taken
+            book = self.another()
+        try:
+            return _normalised(calamine_rows(book, name))
+        finally:
+            self.books.put(book)
 
 
 def calamine_rows(book: CalamineWorkbook, name: str) -> list[list[object]]:
