@@ -6,6 +6,7 @@ after it."""
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -135,7 +136,8 @@ def test_two_threads_never_share_a_book_and_read_what_one_thread_reads(monkeypat
         with read._SheetReader(book, one_more) as reader:
             for _ in range(5):
                 reader.read(present * 2)
-                grids = {n: reader.rows(n) for n in present}
+                grids = {n: read._normalised(read.sheet_rows(sheet.result()))
+                         for n, sheet in reader.in_turn(present)}
     assert shared == [] and 1 <= len(opened) <= read.READ_THREADS
     assert grids == _one_after_another(VALID, present)
 
@@ -173,3 +175,20 @@ def test_a_sheet_calamine_cannot_read_is_refused_naming_its_part(tmp_path, capsy
     assert main(["check", str(path), "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and prices in err[0] and "Traceback" not in err[0]
+
+
+def test_of_two_sheets_calamine_cannot_read_the_first_in_turn_is_named(tmp_path, capsys):
+    """The sheets are taken as their reads finish, but the refusal is always that of the
+    first broken sheet in the order asked for (Prices), not of whichever finished first."""
+    path = tmp_path / "broken.xlsx"
+    prices, supply = part_of(VALID, layout.PRICES), part_of(VALID, layout.SUPPLY)
+    first = tmp_path / "prices.xlsx"
+    rewrite(VALID, first, edit_part(prices, lambda d: d.replace(b"</sheetData>", b"</row>", 1)))
+    rewrite(first, path, edit_part(supply, lambda d: d.replace(b"</sheetData>", b"</row>", 1)))
+    for _ in range(3):
+        with pytest.raises(WorkbookError, match=re.escape(prices)):
+            read.read_raw_sheets(path, CLOSE_INPUT_SHEETS)
+    assert main(["check", str(path), "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and prices in err[0] and supply not in err[0]
+    assert not any(t.name.startswith("calamine") for t in threading.enumerate())

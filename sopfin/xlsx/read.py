@@ -9,12 +9,13 @@ bytes around each match are parsed.
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import queue
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from python_calamine import CalamineSheet, CalamineWorkbook
 
 from sopfin.layout import column_index
 from sopfin.model import NO_STORED_RESULT, XlError
-from sopfin.xlsx.errors import NotAWorkbookError
+from sopfin.xlsx.errors import NotAWorkbookError, WorkbookError
 from sopfin.xlsx.limits import MIB, Limits
 from sopfin.xlsx.package import open_package
 from sopfin.xlsx.screen import open_zip, reading, screen_inflated, screen_registry
@@ -176,17 +177,26 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
                                            observe=lambda part: scans[part].add)  # next is
                 reader.read([n for n in present if parts.get(n) == screened])
             reader.read(present)  # sheets calamine names but the package does not place
-            out: dict[str, RawSheet] = {}
-            for name in present:
+            grids: dict[str, list[list[object]]] = {}
+            refused: dict[str, WorkbookError] = {}
+            for name, sheet in reader.in_turn(present):  # whichever is read first
                 part = parts.get(name)
-                with reading(where, part or f"of sheet {name!r}"):
-                    rows = reader.rows(name)
-                    if part is not None and part in package.NameToInfo:
-                        _place_errors(rows, scans[part].cells(package, part) if part in scanned
-                                      else streamed_error_cells(package, part,
-                                                                limits.row_bytes))
-                out[name] = RawSheet(name, rows)
-    return out
+                try:
+                    with reading(where, part or f"of sheet {name!r}"):
+                        rows = _normalised(sheet_rows(sheet.result()))
+                        del sheet
+                        if part is not None and part in package.NameToInfo:
+                            _place_errors(rows, scans[part].cells(package, part)
+                                          if part in scanned else
+                                          streamed_error_cells(package, part, limits.row_bytes))
+                except WorkbookError as exc:
+                    refused[name] = exc
+                    continue
+                grids[name] = rows
+            for name in present:  # the refusal of the first sheet that has one, as in turn
+                if name in refused:
+                    raise refused[name]
+    return {name: RawSheet(name, grids[name]) for name in present}
 
 
 def largest_first(package: zipfile.ZipFile, parts: Iterable[str]) -> list[str]:
@@ -214,7 +224,7 @@ class _SheetReader:
         self.another = another
         threads = READ_THREADS if another is not None else 1
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="calamine")
-        self.sheets: dict[str, Future[list[list[object]]]] = {}
+        self.sheets: dict[str, Future[CalamineSheet]] = {}
 
     def __enter__(self) -> _SheetReader:
         return self
@@ -225,22 +235,34 @@ class _SheetReader:
     def read(self, names: Iterable[str]) -> None:
         for name in names:
             if name not in self.sheets:
-                self.sheets[name] = self.pool.submit(self._grid, name)
+                self.sheets[name] = self.pool.submit(self._sheet, name)
 
-    def rows(self, name: str) -> list[list[object]]:
-        """The sheet's grid (what ``calamine_rows`` gives, ``_normalised``)."""
-        return self.sheets.pop(name).result()
+    def in_turn(self, names: Iterable[str]) -> Iterator[tuple[str, Future[CalamineSheet]]]:
+        """Each of ``names`` with its read, as the reads finish; nothing here keeps a read
+        once it is handed over, so each sheet is let go of once its grid is taken."""
+        finished: queue.SimpleQueue[str] = queue.SimpleQueue()
+        waiting = set(names)
+        for name in waiting:
+            self.sheets[name].add_done_callback(functools.partial(_tell, finished, name))
+        while waiting:
+            name = finished.get()
+            waiting.discard(name)
+            yield name, self.sheets.pop(name)
 
-    def _grid(self, name: str) -> list[list[object]]:
+    def _sheet(self, name: str) -> CalamineSheet:
         try:  # a book no other thread is reading: a free one, or one more
             book = self.books.get_nowait()
         except queue.Empty:
             assert self.another is not None  # one thread never finds the book taken
             book = self.another()
         try:
-            return _normalised(calamine_rows(book, name))
+            return calamine_sheet(book, name)
         finally:
             self.books.put(book)
+
+
+def _tell(finished: queue.SimpleQueue[str], name: str, _: object) -> None:
+    finished.put(name)
 
 
 def calamine_rows(book: CalamineWorkbook, name: str) -> list[list[object]]:
