@@ -352,15 +352,19 @@ class ErrorScan:
     def add(self, data: bytes) -> None:
         if self.refused is not None or self.unplaced:
             return
+        if data and not _may_hold_cells(self.carry + data[:_MARK_LEN], data):
+            end = data.rfind(b"</row>")
+            if end >= 0:  # nothing to find up to its last row: keep only the row it starts
+                self.carry = data[end + 6:]
+                self._hold_to_row_bytes()
+                return
         text = self.carry + data
         cut = len(text)  # at the end, everything left
         if data:
             end = text.rfind(b"</row>")
             cut = end + 6 if end >= 0 else 0
         piece, self.carry = text[:cut], text[cut:]
-        if len(self.carry) > self.row_bytes:
-            self.refused = ValueError(f"a row of more than {self.row_bytes:,} bytes "
-                                      "(SOPFIN_MAX_ROW_BYTES)")
+        if self._hold_to_row_bytes():
             return
         cells: list[tuple[int, int, XlError | bool]] = (
             list(_marked_cells(piece)) if any(m in piece for m in ERROR_MARKERS) else [])
@@ -369,6 +373,13 @@ class ErrorScan:
         if any(cell[0] < 0 for cell in cells):
             self.unplaced = True
         self.found += cells
+
+    def _hold_to_row_bytes(self) -> bool:
+        """Refuse the part (True) when the row held over is longer than ``row_bytes``."""
+        if len(self.carry) > self.row_bytes:
+            self.refused = ValueError(f"a row of more than {self.row_bytes:,} bytes "
+                                      "(SOPFIN_MAX_ROW_BYTES)")
+        return self.refused is not None
 
     def cells(self, package: zipfile.ZipFile, part: str,
               ) -> list[tuple[int, int, XlError | bool]]:
@@ -380,6 +391,17 @@ class ErrorScan:
             with package.open(part) as again:
                 return list(_error_cells_by_position(again))
         return self.found
+
+
+_MARKS = (*ERROR_MARKERS, b"<f")  # what a run of rows with an error or formula cell holds
+_MARK_LEN = max(map(len, _MARKS))
+
+
+def _may_hold_cells(joint: bytes, data: bytes) -> bool:
+    """Whether the row held over and the next block may hold an error or formula cell:
+    a mark in the row held over or across the seam (``joint``: that row and the block's
+    first bytes), or in the block."""
+    return any(m in joint for m in _MARKS) or any(m in data for m in _MARKS)
 
 
 _UNCALCULATED = re.compile(
