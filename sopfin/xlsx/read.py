@@ -205,15 +205,15 @@ def largest_first(package: zipfile.ZipFile, parts: Iterable[str]) -> list[str]:
     return sorted(parts, key=lambda part: -package.getinfo(part).file_size)
 
 
-READ_THREADS = 2  # calamine threads: each spends most of a sheet outside the interpreter
+READ_THREADS = 2  # calamine threads (``book`` and one more): each parses outside the interpreter
 
 
 class _SheetReader:
     """calamine reading sheets on two threads of their own, each sheet asked for once its
     part passed the screen and read to its grid (``_normalised``) by whichever thread is
     free; ``rows`` waits for a sheet's grid. A book reads one sheet at a time, so each
-    thread takes a book of its own: ``book``, or one more opened by ``another`` (None: one
-    thread). Leaving the block drops the sheets not yet read (a refusal stops the reads)
+    thread takes a book of its own: ``book``, or the one more opened by ``another`` (None:
+    one thread). Leaving the block drops the sheets not yet read (a refusal stops the reads)
     and waits for those being read, so nothing reads the package after the command moved
     on."""
 
@@ -252,9 +252,9 @@ class _SheetReader:
     def _sheet(self, name: str) -> CalamineSheet:
         try:  # a book no other thread is reading: a free one, or one more
             book = self.books.get_nowait()
-        except queue.Empty:
+        except queue.Empty:  # the other thread reads with the one book there is
             assert self.another is not None  # one thread never finds the book taken
-            book = self.another()
+            book, self.another = self.another(), None  # (the bytes it opened let go of)
         try:
             return calamine_sheet(book, name)
         finally:
