@@ -210,8 +210,9 @@ READ_THREADS = 2  # calamine threads (``book`` and one more): each parses outsid
 
 class _SheetReader:
     """calamine reading sheets on two threads of their own, each sheet asked for once its
-    part passed the screen and read to its grid (``_normalised``) by whichever thread is
-    free; ``rows`` waits for a sheet's grid. A book reads one sheet at a time, so each
+    part passed the screen and read by whichever thread is free; ``in_turn`` hands the
+    reads over as they finish (a thread only parses: the grid is taken, holding the
+    interpreter, on the command's thread). A book reads one sheet at a time, so each
     thread takes a book of its own: ``book``, or the one more opened by ``another`` (None:
     one thread). Leaving the block drops the sheets not yet read (a refusal stops the reads)
     and waits for those being read, so nothing reads the package after the command moved
