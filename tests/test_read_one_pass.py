@@ -105,8 +105,9 @@ def test_a_row_over_the_row_limit_is_refused_as_before(tmp_path, capsys, monkeyp
 
 def test_calamine_is_handed_only_the_parts_it_reads(demo_copy, monkeypatch):
     """On a dollarized workbook the output sheets (most of its bytes) never reach calamine:
-    it gets an excerpt of the input sheets asked for and the parts that are not worksheets,
-    and reads from it what it reads from the whole package."""
+    it gets an excerpt of the input sheets asked for and the parts that are not worksheets
+    (each thread that reads, a book over it of its own), and reads from it what it reads
+    from the whole package."""
     from python_calamine import CalamineWorkbook
 
     assert main(["dollarize", str(demo_copy), "-q"]) in (0, 1)
@@ -126,8 +127,10 @@ def test_calamine_is_handed_only_the_parts_it_reads(demo_copy, monkeypatch):
     with zipfile.ZipFile(demo_copy) as zf:
         every = set(zf.namelist())
         wanted = {part_of(demo_copy, layout.DEMAND), part_of(demo_copy, layout.PRICES)}
-    assert handed == [{n for n in every if "/worksheets/" not in n and n.endswith(
-        (".xml", ".rels"))} | wanted]
+    excerpt = {n for n in every if "/worksheets/" not in n and n.endswith(
+        (".xml", ".rels"))} | wanted
+    assert handed[:1] == [excerpt] and handed == [excerpt] * len(handed)  # a book a thread
+    assert len(handed) <= read.READ_THREADS
     whole = CalamineWorkbook.from_path(str(demo_copy))
     for name in (layout.DEMAND, layout.PRICES):
         expected = whole.get_sheet_by_name(name).to_python(skip_empty_area=False)

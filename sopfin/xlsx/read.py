@@ -9,11 +9,13 @@ bytes around each match are parsed.
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
+import queue
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +26,7 @@ from python_calamine import CalamineSheet, CalamineWorkbook
 
 from sopfin.layout import column_index
 from sopfin.model import NO_STORED_RESULT, XlError
-from sopfin.xlsx.errors import NotAWorkbookError
+from sopfin.xlsx.errors import NotAWorkbookError, WorkbookError
 from sopfin.xlsx.limits import MIB, Limits
 from sopfin.xlsx.package import open_package
 from sopfin.xlsx.screen import open_zip, reading, screen_inflated, screen_registry
@@ -64,20 +66,39 @@ _SHEET_WITHOUT_REL = re.compile(
 
 
 def calamine_book(package: zipfile.ZipFile, path: Path,
-                   parts: Iterable[str]) -> CalamineWorkbook:
+                  parts: Iterable[str]) -> CalamineWorkbook:
     """calamine over an excerpt of the package that holds only ``parts`` (``_excerpt``), or
     over the whole package when the excerpt would pass the 4 GB a plain zip holds."""
+    return calamine_books(package, path, parts)[0]
+
+
+def calamine_books(package: zipfile.ZipFile, path: Path, parts: Iterable[str],
+                   ) -> tuple[CalamineWorkbook, Callable[[], CalamineWorkbook] | None]:
+    """``calamine_book``, and a way to open one more book over the same bytes for another
+    thread (a book reads one sheet at a time: a second thread needs a book of its own).
+    None for a book over the whole package: its stream is the package's own, which the
+    screen reads meanwhile."""
     try:
         excerpt: IO[bytes] = _excerpt(package, parts)
     except OverflowError:
         excerpt = cast(IO[bytes], package.fp)
         excerpt.seek(0)
+        return _calamine_over(excerpt, path)[0], None
+    book, opened = _calamine_over(excerpt, path)
+    data = opened.getvalue()
+    return book, lambda: CalamineWorkbook.from_filelike(io.BytesIO(data))
+
+
+def _calamine_over(excerpt: IO[bytes], path: Path) -> tuple[CalamineWorkbook, io.BytesIO]:
+    """The book calamine opens over ``excerpt``, and the bytes it opened (the excerpt, or
+    its repaired copy)."""
     try:
-        return CalamineWorkbook.from_filelike(excerpt)
+        return CalamineWorkbook.from_filelike(excerpt), cast(io.BytesIO, excerpt)
     except Exception as exc:  # calamine raises several unrelated types for a bad package
         first = exc
     try:  # a sheet entry without a relationship (Excel repairs it) stops calamine: skip it
-        return CalamineWorkbook.from_filelike(_without_unlinked_sheets(excerpt, path))
+        repaired = _without_unlinked_sheets(excerpt, path)
+        return CalamineWorkbook.from_filelike(repaired), repaired
     except Exception:  # the sanitised copy fails too: report the original fault
         raise WorkbookReadError(path, f"calamine could not open it: {first}") from None
 
@@ -131,8 +152,9 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
     first (``sopfin.xlsx.screen``): every part calamine will inflate is inflated once as a
     stream and held to the limits, and each input sheet's cells must lie inside Excel's grid
     and the input cell limit. calamine reads a sheet once its part has passed the screen, on
-    a thread of its own (it lets go of the interpreter while it reads), while the next sheet
-    is screened (``_SheetReader``)."""
+    one of two threads (it lets go of the interpreter while it reads), while the next sheet
+    is screened (``_SheetReader``); the largest parts go first, so the two threads finish
+    together."""
     source = package_of(path)
     where = source.path
     limits = Limits.from_env()
@@ -146,37 +168,63 @@ def read_raw_sheets(path: PackageSource, names: Iterable[str]) -> dict[str, RawS
         screen_registry(package, where)
         with open_package(source):  # what a write refuses in the package, check refuses too
             pass
-        book = calamine_book(package, where, calamine_parts)
+        book, another = calamine_books(package, where, calamine_parts)
         present = [n for n in dict.fromkeys(names) if n in book.sheet_names]
-        with _SheetReader(book) as reader:
+        with _SheetReader(book, another) as reader:
             scanned: set[str] = set()
-            for screened in wanted:  # each part screened, then read while the next is
+            for screened in largest_first(package, wanted):  # screened, then read while the
                 scanned |= screen_inflated(package, where, [screened], limits, [screened],
-                                           observe=lambda part: scans[part].add)
+                                           observe=lambda part: scans[part].add)  # next is
                 reader.read([n for n in present if parts.get(n) == screened])
             reader.read(present)  # sheets calamine names but the package does not place
-            out: dict[str, RawSheet] = {}
-            for name in present:
+            grids: dict[str, list[list[object]]] = {}
+            refused: dict[str, WorkbookError] = {}
+            for name, sheet in reader.in_turn(present):  # whichever is read first
                 part = parts.get(name)
-                with reading(where, part or f"of sheet {name!r}"):
-                    rows = _normalised(reader.rows(name))
-                    if part is not None and part in package.NameToInfo:
-                        _place_errors(rows, scans[part].cells(package, part) if part in scanned
-                                      else streamed_error_cells(package, part,
-                                                                limits.row_bytes))
-                out[name] = RawSheet(name, rows)
-    return out
+                try:
+                    with reading(where, part or f"of sheet {name!r}"):
+                        rows = _normalised(sheet_rows(sheet.result()))
+                        del sheet
+                        if part is not None and part in package.NameToInfo:
+                            _place_errors(rows, scans[part].cells(package, part)
+                                          if part in scanned else
+                                          streamed_error_cells(package, part, limits.row_bytes))
+                except WorkbookError as exc:
+                    refused[name] = exc
+                    continue
+                grids[name] = rows
+            for name in present:  # the refusal of the first sheet that has one, as in turn
+                if name in refused:
+                    raise refused[name]
+    return {name: RawSheet(name, grids[name]) for name in present}
+
+
+def largest_first(package: zipfile.ZipFile, parts: Iterable[str]) -> list[str]:
+    """``parts`` by inflated size, largest first (in the order given among equals): read in
+    this order on two threads, the last sheets to start are the small ones."""
+    return sorted(parts, key=lambda part: -package.getinfo(part).file_size)
+
+
+READ_THREADS = 2  # calamine threads (``book`` and one more): each parses outside the interpreter
 
 
 class _SheetReader:
-    """calamine reading sheets of one book in order on one thread of its own, each sheet
-    asked for once its part passed the screen; ``rows`` waits for a sheet's grid. Leaving
-    the block drops the sheets not yet read (a refusal stops the read) and waits for the
-    one being read, so nothing reads the package after the command moved on."""
+    """calamine reading sheets on two threads of their own, each sheet asked for once its
+    part passed the screen and read by whichever thread is free; ``in_turn`` hands the
+    reads over as they finish (a thread only parses: the grid is taken, holding the
+    interpreter, on the command's thread). A book reads one sheet at a time, so each
+    thread takes a book of its own: ``book``, or the one more opened by ``another`` (None:
+    one thread). Leaving the block drops the sheets not yet read (a refusal stops the reads)
+    and waits for those being read, so nothing reads the package after the command moved
+    on."""
 
-    def __init__(self, book: CalamineWorkbook) -> None:
-        self.book = book
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="calamine")
+    def __init__(self, book: CalamineWorkbook,
+                 another: Callable[[], CalamineWorkbook] | None = None) -> None:
+        self.books: queue.SimpleQueue[CalamineWorkbook] = queue.SimpleQueue()
+        self.books.put(book)
+        self.another = another
+        threads = READ_THREADS if another is not None else 1
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="calamine")
         self.sheets: dict[str, Future[CalamineSheet]] = {}
 
     def __enter__(self) -> _SheetReader:
@@ -188,12 +236,34 @@ class _SheetReader:
     def read(self, names: Iterable[str]) -> None:
         for name in names:
             if name not in self.sheets:
-                self.sheets[name] = self.pool.submit(calamine_sheet, self.book, name)
+                self.sheets[name] = self.pool.submit(self._sheet, name)
 
-    def rows(self, name: str) -> list[list[object]]:
-        """The sheet's grid (what ``calamine_rows`` gives); the sheet is let go of."""
-        sheet = self.sheets.pop(name).result()
-        return sheet_rows(sheet)
+    def in_turn(self, names: Iterable[str]) -> Iterator[tuple[str, Future[CalamineSheet]]]:
+        """Each of ``names`` with its read, as the reads finish; nothing here keeps a read
+        once it is handed over, so each sheet is let go of once its grid is taken."""
+        finished: queue.SimpleQueue[str] = queue.SimpleQueue()
+        waiting = set(names)
+        for name in waiting:
+            self.sheets[name].add_done_callback(functools.partial(_tell, finished, name))
+        while waiting:
+            name = finished.get()
+            waiting.discard(name)
+            yield name, self.sheets.pop(name)
+
+    def _sheet(self, name: str) -> CalamineSheet:
+        try:  # a book no other thread is reading: a free one, or one more
+            book = self.books.get_nowait()
+        except queue.Empty:  # the other thread reads with the one book there is
+            assert self.another is not None  # one thread never finds the book taken
+            book, self.another = self.another(), None  # (the bytes it opened let go of)
+        try:
+            return calamine_sheet(book, name)
+        finally:
+            self.books.put(book)
+
+
+def _tell(finished: queue.SimpleQueue[str], name: str, _: object) -> None:
+    finished.put(name)
 
 
 def calamine_rows(book: CalamineWorkbook, name: str) -> list[list[object]]:
@@ -283,15 +353,19 @@ class ErrorScan:
     def add(self, data: bytes) -> None:
         if self.refused is not None or self.unplaced:
             return
+        if data and not _may_hold_cells(self.carry + data[:_MARK_LEN], data):
+            end = data.rfind(b"</row>")
+            if end >= 0:  # nothing to find up to its last row: keep only the row it starts
+                self.carry = data[end + 6:]
+                self._hold_to_row_bytes()
+                return
         text = self.carry + data
         cut = len(text)  # at the end, everything left
         if data:
             end = text.rfind(b"</row>")
             cut = end + 6 if end >= 0 else 0
         piece, self.carry = text[:cut], text[cut:]
-        if len(self.carry) > self.row_bytes:
-            self.refused = ValueError(f"a row of more than {self.row_bytes:,} bytes "
-                                      "(SOPFIN_MAX_ROW_BYTES)")
+        if self._hold_to_row_bytes():
             return
         cells: list[tuple[int, int, XlError | bool]] = (
             list(_marked_cells(piece)) if any(m in piece for m in ERROR_MARKERS) else [])
@@ -300,6 +374,13 @@ class ErrorScan:
         if any(cell[0] < 0 for cell in cells):
             self.unplaced = True
         self.found += cells
+
+    def _hold_to_row_bytes(self) -> bool:
+        """Refuse the part (True) when the row held over is longer than ``row_bytes``."""
+        if len(self.carry) > self.row_bytes:
+            self.refused = ValueError(f"a row of more than {self.row_bytes:,} bytes "
+                                      "(SOPFIN_MAX_ROW_BYTES)")
+        return self.refused is not None
 
     def cells(self, package: zipfile.ZipFile, part: str,
               ) -> list[tuple[int, int, XlError | bool]]:
@@ -311,6 +392,17 @@ class ErrorScan:
             with package.open(part) as again:
                 return list(_error_cells_by_position(again))
         return self.found
+
+
+_MARKS = (*ERROR_MARKERS, b"<f")  # what a run of rows with an error or formula cell holds
+_MARK_LEN = max(map(len, _MARKS))
+
+
+def _may_hold_cells(joint: bytes, data: bytes) -> bool:
+    """Whether the row held over and the next block may hold an error or formula cell:
+    a mark in the row held over or across the seam (``joint``: that row and the block's
+    first bytes), or in the block."""
+    return any(m in joint for m in _MARKS) or any(m in data for m in _MARKS)
 
 
 _UNCALCULATED = re.compile(
