@@ -228,8 +228,8 @@ def _check_entities(path: Path, part: str, text: bytes) -> None:
 
 
 def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """The inflated bytes of an entry, from its raw data; ValueError when they are more (or
-    fewer) than the central directory says."""
+    """The inflated bytes of an entry, from its raw data, in blocks that are never empty;
+    ValueError when they are more (or fewer) than the central directory says."""
     fh = zf.fp
     assert fh is not None
     fh.seek(info.header_offset)
@@ -255,7 +255,8 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
         if produced > info.file_size:
             raise ValueError(f"it inflates to more than the {info.file_size:,} bytes its "
                              "zip entry declares")
-        yield block
+        if block:  # compressed data that inflates to nothing (empty deflate blocks): only
+            yield block  # the end of a part is told by empty bytes, to whoever observes it
     if produced != info.file_size:
         raise ValueError(f"it inflates to {produced:,} bytes, not the {info.file_size:,} its "
                          "zip entry declares")
