@@ -438,6 +438,11 @@ typedef struct {
     PyObject ***args; /* the items of each argument list */
     Py_ssize_t nargs, i0;
     PyObject *explicit; /* dict or NULL */
+    /* the arguments of one row spelled once, however many slots take them: row cached_row's
+     * argument a is text.data[span[2a] : span[2a] + span[2a+1]] where span[2a+1] >= 0; an
+     * argument no slot takes is not spelled (span[2a+1] stays -1) */
+    Buf text;
+    Py_ssize_t *span, cached_row;
 } Grid;
 
 typedef struct {
@@ -447,9 +452,28 @@ typedef struct {
 
 enum { TAKEN = 0, LEFT = 1, FAILED = -1 };
 
+/* Row i's arguments that a slot takes, each spelled once into g->text; 0, or -1 with an
+ * error set. */
+static int spell_args(Grid *g, Py_ssize_t i)
+{
+    Py_ssize_t a;
+    g->text.len = 0;
+    g->cached_row = -1;
+    for (a = 0; a < g->nargs; a++) {
+        if (g->span[2 * a + 1] < 0)
+            continue;
+        g->span[2 * a] = g->text.len;
+        if (put_arg(&g->text, g->args[a][i]) < 0)
+            return -1;
+        g->span[2 * a + 1] = g->text.len - g->span[2 * a];
+    }
+    g->cached_row = i;
+    return 0;
+}
+
 /* A grid's row i joined, appended to b: TAKEN, LEFT (an explicit row the join cannot take)
  * or FAILED (an error set). */
-static int put_grid_row(Buf *b, const Grid *g, Py_ssize_t i)
+static int put_grid_row(Buf *b, Grid *g, Py_ssize_t i)
 {
     Py_ssize_t k, count;
     if (g->explicit != NULL) {
@@ -481,12 +505,15 @@ static int put_grid_row(Buf *b, const Grid *g, Py_ssize_t i)
             return TAKEN;
         }
     }
+    if (g->cached_row != i && spell_args(g, i) < 0)
+        return FAILED;
     for (k = 0; k < g->nitems; k++) {
         const Item *item = &g->items[k];
+        const Py_ssize_t *at = &g->span[2 * (item->text != NULL ? 0 : item->len)];
         if (item->text != NULL) {
             if (put(b, item->text, item->len) < 0)
                 return FAILED;
-        } else if (put_arg(b, g->args[item->len][i]) < 0)
+        } else if (put(b, g->text.data + at[0], at[1]) < 0)
             return FAILED;
     }
     return TAKEN;
@@ -505,7 +532,7 @@ static PyObject **row_cells(const Cells *c, Py_ssize_t k)
 
 /* Row k's text into b: TAKEN, LEFT or FAILED; *shape set when a row is not of its block's
  * width. */
-static int row_text(Buf *b, const Grid *grids, Py_ssize_t ngrids, const Cells *others,
+static int row_text(Buf *b, Grid *grids, Py_ssize_t ngrids, const Cells *others,
                     Py_ssize_t nothers, const Cells *labels, Py_ssize_t nlabels,
                     Py_ssize_t k, int *shape)
 {
@@ -604,12 +631,17 @@ static int read_grids(PyObject *grids, Py_ssize_t n, Grid *out, void **mem)
         grid->explicit = explicit == Py_None ? NULL : explicit;
         if (grid->explicit != NULL && !PyDict_Check(explicit))
             return 1;
-        mem[2 * g] = grid->args = PyMem_Calloc((size_t)grid->nargs + 1, sizeof(PyObject **));
-        mem[2 * g + 1] = grid->items = PyMem_Calloc((size_t)grid->nitems + 1, sizeof(Item));
-        if (grid->args == NULL || grid->items == NULL) {
+        mem[3 * g] = grid->args = PyMem_Calloc((size_t)grid->nargs + 1, sizeof(PyObject **));
+        mem[3 * g + 1] = grid->items = PyMem_Calloc((size_t)grid->nitems + 1, sizeof(Item));
+        mem[3 * g + 2] = grid->span = PyMem_Calloc(2 * (size_t)grid->nargs + 1,
+                                                   sizeof(Py_ssize_t));
+        grid->cached_row = -1;
+        if (grid->args == NULL || grid->items == NULL || grid->span == NULL) {
             PyErr_NoMemory();
             return -1;
         }
+        for (a = 0; a < grid->nargs; a++)
+            grid->span[2 * a + 1] = -1; /* until a slot takes it */
         for (a = 0; a < grid->nargs; a++) {
             PyObject *list = PyTuple_GET_ITEM(args, a);
             if ((!PyList_CheckExact(list) && !PyTuple_CheckExact(list)) || grid->i0 < 0
@@ -633,6 +665,7 @@ static int read_grids(PyObject *grids, Py_ssize_t n, Grid *out, void **mem)
                 return 1;
             grid->items[k].text = NULL;
             grid->items[k].len = a;
+            grid->span[2 * a + 1] = 1; /* a slot takes it: spelled with each row */
         }
     }
     return 0;
@@ -685,7 +718,7 @@ static PyObject *band(PyObject *Py_UNUSED(self), PyObject *args)
     nothers = PyTuple_GET_SIZE(others);
     nlabels = PyTuple_GET_SIZE(labels);
     gv = PyMem_Calloc((size_t)ngrids + 1, sizeof(Grid));
-    mem = PyMem_Calloc(2 * (size_t)ngrids + 1, sizeof(void *));
+    mem = PyMem_Calloc(3 * (size_t)ngrids + 1, sizeof(void *));
     ov = PyMem_Calloc((size_t)nothers + 1, sizeof(Cells));
     lv = PyMem_Calloc((size_t)nlabels + 1, sizeof(Cells));
     if (gv == NULL || mem == NULL || ov == NULL || lv == NULL) {
@@ -733,9 +766,12 @@ static PyObject *band(PyObject *Py_UNUSED(self), PyObject *args)
         Py_CLEAR(out);
 done:
     if (mem != NULL)
-        for (g = 0; g < 2 * ngrids; g++)
+        for (g = 0; g < 3 * ngrids; g++)
             PyMem_Free(mem[g]);
     PyMem_Free(mem);
+    if (gv != NULL)
+        for (g = 0; g < ngrids; g++)
+            PyMem_Free(gv[g].text.data);
     PyMem_Free(gv);
     PyMem_Free(ov);
     PyMem_Free(lv);
