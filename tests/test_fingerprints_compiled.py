@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -52,6 +53,67 @@ def test_use_compiled_says_what_was_on():
 def test_the_digest_is_blake2b_of_nine_bytes_in_urlsafe_base64(data):
     raw = hashlib.blake2b(data, digest_size=9).digest()
     assert compiled_prints.digest(data) == base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def _kernel(name: str) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def using() -> Iterator[None]:
+        was = compiled_prints.use_kernel(name)
+        try:
+            yield
+        finally:
+            compiled_prints.use_kernel(was)
+    return using()
+
+
+def _kernels() -> list[str]:
+    return compiled_prints.kernels() if compiled_prints.available() else []
+
+
+@compiled
+@pytest.mark.parametrize("kernel", _kernels())
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.binary(max_size=300),
+                          st.integers(0, 700).map(lambda n: bytes(i % 251 for i in range(n)))),
+                max_size=11))
+def test_texts_hashed_four_at_a_time_give_each_its_own_digest(kernel, texts):
+    """Lanes of different lengths (empty, one block, block boundaries, several blocks) and a
+    last group of fewer than four: each digest is hashlib's."""
+    expected = [base64.urlsafe_b64encode(hashlib.blake2b(t, digest_size=9).digest())
+                .decode("ascii") for t in texts]
+    with _kernel(kernel):
+        assert compiled_prints.digests(texts) == expected
+
+
+@compiled
+def test_the_kernel_in_use_is_the_first_listed_and_an_unknown_one_is_refused():
+    names = compiled_prints.kernels()
+    assert "plain" in names and len(set(names)) == len(names)
+    with _kernel(names[-1]):
+        assert compiled_prints.kernels()[0] == names[-1]
+    assert compiled_prints.kernels() == names
+    with pytest.raises(ValueError, match="no kernel"):
+        compiled_prints.use_kernel("no-such-kernel")
+
+
+def _wide_sheet() -> SheetSpec:
+    """103 rows (a last group of three) from about 100 to 4,000 bytes, two explicit rows the
+    extension leaves to Python in the middle of groups, and labels."""
+    rows = list(range(5, 108))
+    names = [f"P{'9' * (r * 37 % 190)}" for r in rows]
+    letters = [column_letter(4 + j) for j in range(20)]
+    grid = FormulaGrid(tuple(f"Demand!{c}%s*Prices!{c}%s" for c in letters), (rows, names),
+                       len(rows), None, {6: [""] * 20, 41: ["1+", *["X1"] * 19]})
+    return SheetSpec("S", [Block(5, 1, [["base", f"F-{r}"] for r in rows]),
+                           Block(5, 4, np.zeros((len(rows), 20)), formulas=grid)])
+
+
+@compiled
+@pytest.mark.parametrize("kernel", _kernels())
+def test_each_kernel_gives_the_python_texts_of_a_generated_sheet(kernel):
+    sheet = _wide_sheet()
+    with _kernel(kernel):
+        assert texts(sheet, True) == texts(sheet, False)
 
 
 def test_templates_take_only_what_the_extension_spells():

@@ -25,7 +25,12 @@
  * or holds a carriage return. The whole result is None when the blocks are not what this
  * takes (a row of the wrong width, arguments shorter than the band).
  *
+ * The rows are hashed four at a time, one in each lane of the vector unit (digest_lanes).
+ *
  * digest(data: bytes) -> str    the 12 characters for one text (tests compare with hashlib).
+ * digests(texts: list of bytes) -> list of str    the same, hashed four at a time.
+ * kernels() -> list of str      the lane kernels this CPU runs, the one in use first.
+ * use_kernel(name) -> str       hash with that kernel from now on; the one it replaces.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -58,10 +63,8 @@ static const uint8_t SIGMA[12][16] = {
 #define DIGEST_BYTES 9
 #define DIGEST_CHARS 12
 
-static inline uint64_t rotr64(uint64_t x, unsigned n)
-{
-    return (x >> n) | (x << (64 - n));
-}
+/* a right rotation of a 64-bit word, or of each lane of a vector of them (digest_lanes) */
+#define ROTR64(x, n) (((x) >> (n)) | ((x) << (64 - (n))))
 
 static inline uint64_t load64(const unsigned char *p)
 {
@@ -73,13 +76,13 @@ static inline uint64_t load64(const unsigned char *p)
 #define G(r, i, a, b, c, d)                      \
     do {                                         \
         a = a + b + m[SIGMA[r][2 * (i)]];        \
-        d = rotr64(d ^ a, 32);                   \
+        d = ROTR64(d ^ a, 32);                   \
         c = c + d;                               \
-        b = rotr64(b ^ c, 24);                   \
+        b = ROTR64(b ^ c, 24);                   \
         a = a + b + m[SIGMA[r][2 * (i) + 1]];    \
-        d = rotr64(d ^ a, 16);                   \
+        d = ROTR64(d ^ a, 16);                   \
         c = c + d;                               \
-        b = rotr64(b ^ c, 63);                   \
+        b = ROTR64(b ^ c, 63);                   \
     } while (0)
 
 #define ROUND(r)                                 \
@@ -143,6 +146,165 @@ static void digest_chars(const unsigned char *data, size_t len, char *out)
         out[4 * k + 3] = B64URL[w & 63];
     }
 }
+
+/* ---- four texts at once: BLAKE2b on 4 lanes ----
+ *
+ * A band's rows are hashed four at a time, each row in a 64-bit lane of the same vector
+ * operations (GCC's vector extension): a lane's blocks are those digest_chars compresses, a
+ * lane out of blocks is carried along and its state kept as it was. The digests are those of
+ * digest_chars, lane for lane (tests compare both with hashlib). */
+
+#define LANES 4
+
+#if defined(__GNUC__)
+typedef uint64_t lanes_t __attribute__((vector_size(8 * LANES)));
+
+/* One block of each lane; tlk holds each lane's byte counter, last-block flag (all ones on
+ * its last block) and keep mask: h is updated where the mask is all ones, kept where 0. */
+#define COMPRESS_LANES_BODY                                                   \
+    {                                                                         \
+        lanes_t m[16], v[16];                                                 \
+        int k, j;                                                             \
+        for (k = 0; k < 16; k++)                                              \
+            for (j = 0; j < LANES; j++)                                       \
+                m[k][j] = load64(blocks[j] + 8 * k);                          \
+        for (k = 0; k < 8; k++) {                                             \
+            v[k] = h[k];                                                      \
+            v[k + 8] = (lanes_t){IV[k], IV[k], IV[k], IV[k]};                 \
+        }                                                                     \
+        v[12] ^= tlk[0];                                                      \
+        v[14] ^= tlk[1];                                                      \
+        ROUND(0); ROUND(1); ROUND(2); ROUND(3); ROUND(4); ROUND(5);           \
+        ROUND(6); ROUND(7); ROUND(8); ROUND(9); ROUND(10); ROUND(11);         \
+        for (k = 0; k < 8; k++)                                               \
+            h[k] ^= (v[k] ^ v[k + 8]) & tlk[2];                               \
+    }
+
+/* Built for the vector units x86-64 may have, picked when the module loads (choose_lanes):
+ * AVX-512VL rotates a lane in one instruction, AVX2 holds the four lanes in one register. */
+#if defined(__x86_64__) && defined(__GLIBC__)
+__attribute__((target("avx512f,avx512vl"))) static void
+compress_lanes_avx512(lanes_t h[8], const unsigned char *const blocks[LANES],
+                      const lanes_t tlk[3])
+COMPRESS_LANES_BODY
+
+__attribute__((target("avx2"))) static void
+compress_lanes_avx2(lanes_t h[8], const unsigned char *const blocks[LANES],
+                    const lanes_t tlk[3])
+COMPRESS_LANES_BODY
+#define HAVE_X86_LANES 1
+#endif
+
+static void compress_lanes_plain(lanes_t h[8], const unsigned char *const blocks[LANES],
+                                 const lanes_t tlk[3])
+COMPRESS_LANES_BODY
+
+typedef void (*compress_lanes_fn)(lanes_t *, const unsigned char *const *, const lanes_t *);
+
+typedef struct {
+    const char *name;
+    compress_lanes_fn fn;
+    int supported;
+} Kernel;
+
+static Kernel kernels[] = {
+#ifdef HAVE_X86_LANES
+    {"avx512", compress_lanes_avx512, 0},
+    {"avx2", compress_lanes_avx2, 0},
+#endif
+    {"plain", compress_lanes_plain, 1},
+};
+
+#define NKERNELS ((int)(sizeof kernels / sizeof kernels[0]))
+
+static int kernel = NKERNELS - 1; /* the one in use: the first the CPU supports */
+
+static void choose_lanes(void)
+{
+    int k;
+#ifdef HAVE_X86_LANES
+    __builtin_cpu_init();
+    kernels[0].supported = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+    kernels[1].supported = __builtin_cpu_supports("avx2");
+#endif
+    for (k = NKERNELS - 1; k >= 0; k--)
+        if (kernels[k].supported)
+            kernel = k;
+}
+
+/* The 12 characters of each of the first count texts, as digest_chars makes them, into
+ * out[j]. */
+static void digest_lanes(const unsigned char *const data[LANES], const size_t len[LANES],
+                         int count, char out[LANES][DIGEST_CHARS])
+{
+    lanes_t h[8];
+    static const unsigned char zero[128];
+    unsigned char tail[LANES][128];
+    size_t blocks[LANES], most = 0, b;
+    int k, j;
+    for (k = 0; k < 8; k++)
+        h[k] = (lanes_t){IV[k], IV[k], IV[k], IV[k]};
+    h[0] ^= 0x01010000ULL ^ DIGEST_BYTES;
+    for (j = 0; j < LANES; j++) {
+        blocks[j] = j < count && len[j] > 128 ? (len[j] + 127) / 128 : 1;
+        if (j < count && blocks[j] > most)
+            most = blocks[j];
+        if (j < count) {
+            size_t done = 128 * (blocks[j] - 1);
+            memset(tail[j], 0, 128);
+            memcpy(tail[j], data[j] + done, len[j] - done);
+        }
+    }
+    for (b = 0; b < most; b++) {
+        const unsigned char *at[LANES];
+        lanes_t tlk[3];
+        for (j = 0; j < LANES; j++) {
+            int live = j < count && b < blocks[j], final = live && b + 1 == blocks[j];
+            at[j] = !live ? zero : final ? tail[j] : data[j] + 128 * b;
+            tlk[0][j] = final ? (uint64_t)len[j] : (uint64_t)(128 * (b + 1));
+            tlk[1][j] = final ? ~0ULL : 0;
+            tlk[2][j] = live ? ~0ULL : 0;
+        }
+        kernels[kernel].fn(h, at, tlk);
+    }
+    for (j = 0; j < count; j++) {
+        unsigned char raw[DIGEST_BYTES];
+        for (k = 0; k < DIGEST_BYTES; k++)
+            raw[k] = (unsigned char)(h[k / 8][j] >> (8 * (k % 8)));
+        for (k = 0; k < DIGEST_BYTES / 3; k++) {
+            unsigned w = ((unsigned)raw[3 * k] << 16) | ((unsigned)raw[3 * k + 1] << 8)
+                         | raw[3 * k + 2];
+            out[j][4 * k] = B64URL[(w >> 18) & 63];
+            out[j][4 * k + 1] = B64URL[(w >> 12) & 63];
+            out[j][4 * k + 2] = B64URL[(w >> 6) & 63];
+            out[j][4 * k + 3] = B64URL[w & 63];
+        }
+    }
+}
+#else
+typedef struct {
+    const char *name;
+    int supported;
+} Kernel;
+
+static Kernel kernels[] = {{"plain", 1}};
+
+#define NKERNELS 1
+
+static int kernel = 0;
+
+static void choose_lanes(void)
+{
+}
+
+static void digest_lanes(const unsigned char *const data[LANES], const size_t len[LANES],
+                         int count, char out[LANES][DIGEST_CHARS])
+{
+    int j;
+    for (j = 0; j < count; j++)
+        digest_chars(data[j], len[j], out[j]);
+}
+#endif
 
 /* ---- a growing byte buffer ---- */
 
@@ -276,6 +438,11 @@ typedef struct {
     PyObject ***args; /* the items of each argument list */
     Py_ssize_t nargs, i0;
     PyObject *explicit; /* dict or NULL */
+    /* the arguments of one row spelled once, however many slots take them: row cached_row's
+     * argument a is text.data[span[2a] : span[2a] + span[2a+1]] where span[2a+1] >= 0; an
+     * argument no slot takes is not spelled (span[2a+1] stays -1) */
+    Buf text;
+    Py_ssize_t *span, cached_row;
 } Grid;
 
 typedef struct {
@@ -285,9 +452,28 @@ typedef struct {
 
 enum { TAKEN = 0, LEFT = 1, FAILED = -1 };
 
+/* Row i's arguments that a slot takes, each spelled once into g->text; 0, or -1 with an
+ * error set. */
+static int spell_args(Grid *g, Py_ssize_t i)
+{
+    Py_ssize_t a;
+    g->text.len = 0;
+    g->cached_row = -1;
+    for (a = 0; a < g->nargs; a++) {
+        if (g->span[2 * a + 1] < 0)
+            continue;
+        g->span[2 * a] = g->text.len;
+        if (put_arg(&g->text, g->args[a][i]) < 0)
+            return -1;
+        g->span[2 * a + 1] = g->text.len - g->span[2 * a];
+    }
+    g->cached_row = i;
+    return 0;
+}
+
 /* A grid's row i joined, appended to b: TAKEN, LEFT (an explicit row the join cannot take)
  * or FAILED (an error set). */
-static int put_grid_row(Buf *b, const Grid *g, Py_ssize_t i)
+static int put_grid_row(Buf *b, Grid *g, Py_ssize_t i)
 {
     Py_ssize_t k, count;
     if (g->explicit != NULL) {
@@ -319,12 +505,15 @@ static int put_grid_row(Buf *b, const Grid *g, Py_ssize_t i)
             return TAKEN;
         }
     }
+    if (g->cached_row != i && spell_args(g, i) < 0)
+        return FAILED;
     for (k = 0; k < g->nitems; k++) {
         const Item *item = &g->items[k];
+        const Py_ssize_t *at = &g->span[2 * (item->text != NULL ? 0 : item->len)];
         if (item->text != NULL) {
             if (put(b, item->text, item->len) < 0)
                 return FAILED;
-        } else if (put_arg(b, g->args[item->len][i]) < 0)
+        } else if (put(b, g->text.data + at[0], at[1]) < 0)
             return FAILED;
     }
     return TAKEN;
@@ -343,7 +532,7 @@ static PyObject **row_cells(const Cells *c, Py_ssize_t k)
 
 /* Row k's text into b: TAKEN, LEFT or FAILED; *shape set when a row is not of its block's
  * width. */
-static int row_text(Buf *b, const Grid *grids, Py_ssize_t ngrids, const Cells *others,
+static int row_text(Buf *b, Grid *grids, Py_ssize_t ngrids, const Cells *others,
                     Py_ssize_t nothers, const Cells *labels, Py_ssize_t nlabels,
                     Py_ssize_t k, int *shape)
 {
@@ -442,12 +631,17 @@ static int read_grids(PyObject *grids, Py_ssize_t n, Grid *out, void **mem)
         grid->explicit = explicit == Py_None ? NULL : explicit;
         if (grid->explicit != NULL && !PyDict_Check(explicit))
             return 1;
-        mem[2 * g] = grid->args = PyMem_Calloc((size_t)grid->nargs + 1, sizeof(PyObject **));
-        mem[2 * g + 1] = grid->items = PyMem_Calloc((size_t)grid->nitems + 1, sizeof(Item));
-        if (grid->args == NULL || grid->items == NULL) {
+        mem[3 * g] = grid->args = PyMem_Calloc((size_t)grid->nargs + 1, sizeof(PyObject **));
+        mem[3 * g + 1] = grid->items = PyMem_Calloc((size_t)grid->nitems + 1, sizeof(Item));
+        mem[3 * g + 2] = grid->span = PyMem_Calloc(2 * (size_t)grid->nargs + 1,
+                                                   sizeof(Py_ssize_t));
+        grid->cached_row = -1;
+        if (grid->args == NULL || grid->items == NULL || grid->span == NULL) {
             PyErr_NoMemory();
             return -1;
         }
+        for (a = 0; a < grid->nargs; a++)
+            grid->span[2 * a + 1] = -1; /* until a slot takes it */
         for (a = 0; a < grid->nargs; a++) {
             PyObject *list = PyTuple_GET_ITEM(args, a);
             if ((!PyList_CheckExact(list) && !PyTuple_CheckExact(list)) || grid->i0 < 0
@@ -471,7 +665,34 @@ static int read_grids(PyObject *grids, Py_ssize_t n, Grid *out, void **mem)
                 return 1;
             grid->items[k].text = NULL;
             grid->items[k].len = a;
+            grid->span[2 * a + 1] = 1; /* a slot takes it: spelled with each row */
         }
+    }
+    return 0;
+}
+
+/* The texts in b[0..count-1] hashed, each row's fingerprint (head and digest) put at
+ * out[at[j]]; 0, or -1 with an error set. */
+static int put_texts(PyObject *out, PyObject *head, const Buf *b, const Py_ssize_t *at,
+                     int count)
+{
+    const unsigned char *data[LANES] = {NULL};
+    size_t len[LANES] = {0};
+    char chars[LANES][DIGEST_CHARS];
+    Py_ssize_t hlen = PyUnicode_GET_LENGTH(head);
+    int j;
+    for (j = 0; j < count; j++) {
+        data[j] = b[j].data;
+        len[j] = (size_t)b[j].len;
+    }
+    digest_lanes(data, len, count, chars);
+    for (j = 0; j < count; j++) {
+        PyObject *text = PyUnicode_New(hlen + DIGEST_CHARS, 127);
+        if (text == NULL)
+            return -1;
+        memcpy(PyUnicode_DATA(text), PyUnicode_DATA(head), (size_t)hlen);
+        memcpy((char *)PyUnicode_DATA(text) + hlen, chars[j], DIGEST_CHARS);
+        PyList_SET_ITEM(out, at[j], text);
     }
     return 0;
 }
@@ -479,13 +700,13 @@ static int read_grids(PyObject *grids, Py_ssize_t n, Grid *out, void **mem)
 static PyObject *band(PyObject *Py_UNUSED(self), PyObject *args)
 {
     PyObject *head, *grids, *others, *labels, *out = NULL;
-    Py_ssize_t n, k, ngrids, nothers, nlabels, hlen, g;
+    Py_ssize_t n, k, ngrids, nothers, nlabels, g;
     Grid *gv = NULL;
     Cells *ov = NULL, *lv = NULL;
     void **mem = NULL;
-    Buf b = {NULL, 0, 0};
-    int rc, shape = 0;
-    char chars[DIGEST_CHARS];
+    Buf b[LANES] = {{NULL, 0, 0}};
+    Py_ssize_t at[LANES]; /* the rows whose texts are in b, waiting to be hashed */
+    int rc, j, waiting = 0, shape = 0;
     if (!PyArg_ParseTuple(args, "UnO!O!O!", &head, &n, &PyTuple_Type, &grids, &PyTuple_Type,
                           &others, &PyTuple_Type, &labels))
         return NULL;
@@ -493,12 +714,11 @@ static PyObject *band(PyObject *Py_UNUSED(self), PyObject *args)
         PyErr_SetString(PyExc_ValueError, "head must be ASCII and n not negative");
         return NULL;
     }
-    hlen = PyUnicode_GET_LENGTH(head);
     ngrids = PyTuple_GET_SIZE(grids);
     nothers = PyTuple_GET_SIZE(others);
     nlabels = PyTuple_GET_SIZE(labels);
     gv = PyMem_Calloc((size_t)ngrids + 1, sizeof(Grid));
-    mem = PyMem_Calloc(2 * (size_t)ngrids + 1, sizeof(void *));
+    mem = PyMem_Calloc(3 * (size_t)ngrids + 1, sizeof(void *));
     ov = PyMem_Calloc((size_t)nothers + 1, sizeof(Cells));
     lv = PyMem_Calloc((size_t)nlabels + 1, sizeof(Cells));
     if (gv == NULL || mem == NULL || ov == NULL || lv == NULL) {
@@ -520,8 +740,7 @@ static PyObject *band(PyObject *Py_UNUSED(self), PyObject *args)
     if (out == NULL)
         goto done;
     for (k = 0; k < n; k++) {
-        PyObject *text;
-        rc = row_text(&b, gv, ngrids, ov, nothers, lv, nlabels, k, &shape);
+        rc = row_text(&b[waiting], gv, ngrids, ov, nothers, lv, nlabels, k, &shape);
         if (rc == FAILED) {
             Py_CLEAR(out);
             goto done;
@@ -534,25 +753,30 @@ static PyObject *band(PyObject *Py_UNUSED(self), PyObject *args)
             PyList_SET_ITEM(out, k, Py_NewRef(Py_None));
             continue;
         }
-        digest_chars(b.data, (size_t)b.len, chars);
-        text = PyUnicode_New(hlen + DIGEST_CHARS, 127);
-        if (text == NULL) {
-            Py_CLEAR(out);
-            goto done;
+        at[waiting++] = k;
+        if (waiting == LANES) {
+            waiting = 0;
+            if (put_texts(out, head, b, at, LANES) < 0) {
+                Py_CLEAR(out);
+                goto done;
+            }
         }
-        memcpy(PyUnicode_DATA(text), PyUnicode_DATA(head), (size_t)hlen);
-        memcpy((char *)PyUnicode_DATA(text) + hlen, chars, DIGEST_CHARS);
-        PyList_SET_ITEM(out, k, text);
     }
+    if (waiting && put_texts(out, head, b, at, waiting) < 0)
+        Py_CLEAR(out);
 done:
     if (mem != NULL)
-        for (g = 0; g < 2 * ngrids; g++)
+        for (g = 0; g < 3 * ngrids; g++)
             PyMem_Free(mem[g]);
     PyMem_Free(mem);
+    if (gv != NULL)
+        for (g = 0; g < ngrids; g++)
+            PyMem_Free(gv[g].text.data);
     PyMem_Free(gv);
     PyMem_Free(ov);
     PyMem_Free(lv);
-    PyMem_Free(b.data);
+    for (j = 0; j < LANES; j++)
+        PyMem_Free(b[j].data);
     return out;
 }
 
@@ -568,9 +792,92 @@ static PyObject *digest(PyObject *Py_UNUSED(self), PyObject *arg)
     return PyUnicode_FromStringAndSize(chars, DIGEST_CHARS);
 }
 
+/* digests(texts: list of bytes) -> list of str: each text's 12 characters, hashed LANES at a
+ * time as band hashes its rows (tests compare them with hashlib's). */
+static PyObject *digests(PyObject *Py_UNUSED(self), PyObject *arg)
+{
+    PyObject *out;
+    Py_ssize_t n, k;
+    if (!PyList_CheckExact(arg)) {
+        PyErr_SetString(PyExc_TypeError, "digests takes a list of bytes");
+        return NULL;
+    }
+    n = PyList_GET_SIZE(arg);
+    for (k = 0; k < n; k++)
+        if (!PyBytes_Check(PyList_GET_ITEM(arg, k))) {
+            PyErr_SetString(PyExc_TypeError, "digests takes a list of bytes");
+            return NULL;
+        }
+    out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (k = 0; k < n; k += LANES) {
+        const unsigned char *data[LANES] = {NULL};
+        size_t len[LANES] = {0};
+        char chars[LANES][DIGEST_CHARS];
+        int j, count = n - k < LANES ? (int)(n - k) : LANES;
+        for (j = 0; j < count; j++) {
+            PyObject *text = PyList_GET_ITEM(arg, k + j);
+            data[j] = (const unsigned char *)PyBytes_AS_STRING(text);
+            len[j] = (size_t)PyBytes_GET_SIZE(text);
+        }
+        digest_lanes(data, len, count, chars);
+        for (j = 0; j < count; j++) {
+            PyObject *text = PyUnicode_FromStringAndSize(chars[j], DIGEST_CHARS);
+            if (text == NULL) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            PyList_SET_ITEM(out, k + j, text);
+        }
+    }
+    return out;
+}
+
+/* kernels() -> list of str: the lane kernels this CPU runs, the one in use first.
+ * use_kernel(name) -> str: hash with that kernel from now on (tests run each); returns the
+ * one it replaces. */
+static PyObject *kernel_names(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(arg))
+{
+    PyObject *out = PyList_New(0), *name;
+    int k;
+    if (out == NULL)
+        return NULL;
+    for (k = -1; k < NKERNELS; k++) {
+        if (k >= 0 && (k == kernel || !kernels[k].supported))
+            continue;
+        name = PyUnicode_FromString(kernels[k < 0 ? kernel : k].name);
+        if (name == NULL || PyList_Append(out, name) < 0) {
+            Py_XDECREF(name);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(name);
+    }
+    return out;
+}
+
+static PyObject *use_kernel(PyObject *Py_UNUSED(self), PyObject *arg)
+{
+    const char *name = PyUnicode_AsUTF8(arg), *was = kernels[kernel].name;
+    int k;
+    if (name == NULL)
+        return NULL;
+    for (k = 0; k < NKERNELS; k++)
+        if (kernels[k].supported && strcmp(kernels[k].name, name) == 0) {
+            kernel = k;
+            return PyUnicode_FromString(was);
+        }
+    PyErr_Format(PyExc_ValueError, "no kernel %R on this CPU", arg);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"band", band, METH_VARARGS, "The fingerprint texts of a band of rows (None: left)."},
     {"digest", digest, METH_O, "A text's 12-character digest: BLAKE2b-72, URL-safe base64."},
+    {"digests", digests, METH_O, "Each text's digest, hashed four at a time as band does."},
+    {"kernels", kernel_names, METH_NOARGS, "The lane kernels this CPU runs, the one in use first."},
+    {"use_kernel", use_kernel, METH_O, "Hash with the named kernel; returns the one it replaces."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -581,5 +888,6 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__rowprints(void)
 {
+    choose_lanes();
     return PyModule_Create(&module);
 }

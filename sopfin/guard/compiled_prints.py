@@ -184,3 +184,25 @@ def digest(data: bytes) -> str:
     assert _rowprints is not None
     text: str = _rowprints.digest(data)
     return text
+
+
+def digests(texts: list[bytes]) -> list[str]:
+    """Each text's digest, hashed four at a time as the extension hashes a band's rows."""
+    assert _rowprints is not None
+    out: list[str] = _rowprints.digests(texts)
+    return out
+
+
+def kernels() -> list[str]:
+    """The extension's ways of hashing four texts at once that this CPU runs (plain vector
+    code, AVX2, AVX-512), the one in use first."""
+    assert _rowprints is not None
+    names: list[str] = _rowprints.kernels()
+    return names
+
+
+def use_kernel(name: str) -> str:
+    """Hash with the named kernel from now on (tests run each); returns the one it replaces."""
+    assert _rowprints is not None
+    was: str = _rowprints.use_kernel(name)
+    return was
