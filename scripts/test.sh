@@ -12,4 +12,7 @@ fi
 # The linter and the type checker first: either one failing fails the run (set -e).
 .venv/bin/ruff check sopfin tests
 .venv/bin/mypy  # settings and the files it checks: [tool.mypy] in pyproject.toml
-exec .venv/bin/python -m pytest "$@"
+# The tests run on every core (pytest-xdist), each test file on one worker: a file's module
+# fixtures (a closed demo, the corpus adopted once) are built once, not once per worker.
+# SOPFIN_TEST_WORKERS sets the number (0: one process); "-n N" among the arguments also wins.
+exec .venv/bin/python -m pytest -n "${SOPFIN_TEST_WORKERS:-auto}" --dist loadfile "$@"

@@ -39,7 +39,7 @@ from xlsx_helpers.corpus import (
     signatures,
 )
 from xlsx_helpers.ecma_schemas import ENV, schema_folder, xsd_added_by_writing
-from xlsx_helpers.libreoffice import convert
+from xlsx_helpers.libreoffice import opened_before_not_after
 from xlsx_helpers.packages import rebuild
 
 pytestmark = [pytest.mark.corpus, pytest.mark.filterwarnings("ignore::UserWarning:openpyxl")]
@@ -173,11 +173,9 @@ def test_openpyxl_opens_every_result_it_opened_before(outcomes):
 @pytest.mark.libreoffice
 def test_libreoffice_opens_every_result_it_opened_before(outcomes, soffice, tmp_path):
     written = [o for o in outcomes.values() if o.refusal is None]
-    originals = convert(soffice, [o.original for o in written], tmp_path / "orig", "csv")
-    results = convert(soffice, [o.result for o in written], tmp_path / "result", "csv")
-    assert sum(v is not None for v in originals.values()) >= len(written) // 2
-    failures = [o.file for o in written
-                if originals[o.original] is not None and results[o.result] is None]
+    opened, failures = opened_before_not_after(
+        soffice, [(o.original, o.result) for o in written], tmp_path)
+    assert opened >= len(written) // 2  # LibreOffice works: the check means something
     assert not failures, f"LibreOffice opens the original but not the result: {failures}"
 
 

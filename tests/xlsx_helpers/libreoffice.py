@@ -36,3 +36,18 @@ def convert(soffice: str, files: list[Path], outdir: Path, fmt: str = "xlsx",
         target = outdir / f"{f.stem}.{ext}"
         out[f] = target if target.exists() and target.stat().st_size > 0 else None
     return out
+
+
+def opened_before_not_after(soffice: str, pairs: list[tuple[Path, Path]], outdir: Path,
+                            fmt: str = "csv") -> tuple[int, list[Path]]:
+    """For (original, result) pairs: how many results LibreOffice converts, and the originals
+    it converts whose result it does not.
+
+    Every result is converted in one run; only the originals of the results that failed are
+    converted after (one more run, none when all converted): an original matters only where
+    its result failed, and a corpus run is two soffice runs' worth of work cut to one."""
+    results = convert(soffice, [r for _, r in pairs], outdir / "result", fmt)
+    failed = [o for o, r in pairs if results[r] is None]
+    originals = convert(soffice, failed, outdir / "orig", fmt) if failed else {}
+    return (sum(v is not None for v in results.values()),
+            [o for o in failed if originals[o] is not None])
