@@ -208,12 +208,9 @@ class _PreparedBlock:
     def _text_rows(self, numbers: range, values: list[list[str]]) -> list[str]:
         """Rows of a block of non-empty strings in one style (keys, labels)."""
         assert self.texts is not None
-        opens = [f'<c r="{col}' for col in self.letters]
-        tail = f'"{self.style_attr} t="inlineStr"><is><t xml:space="preserve">'
         texts = self.texts
-        return ["".join([f"{o}{rs}{tail}{texts[v]}</t></is></c>"
-                         for o, v in zip(opens, row, strict=True)])
-                for rs, row in zip(map(str, numbers), values, strict=True)]
+        return _inline_rows(self.letters, self.style_attr, numbers,
+                            [[texts[v] for v in row] for row in values])
 
     def _number_rows(self, numbers: range, values: list[list[float]]) -> list[str]:
         opens = [f'<c r="{col}' for col in self.letters]
@@ -381,10 +378,18 @@ def _label_row(block: Block, cells: list[Any], style_attr: str) -> _LabelRow | N
     writes it; None when it holds anything else."""
     if not all(type(v) is str and v for v in cells):
         return None
-    tail = f'{block.row}"{style_attr} t="inlineStr"><is><t xml:space="preserve">'
-    return _LabelRow("".join([f'<c r="{col}{tail}{_escaped_label(v)}</t></is></c>'
-                              for col, v in zip(_letters(block.col, len(cells)), cells,
-                                                strict=True)]))
+    letters = list(_letters(block.col, len(cells)))
+    return _LabelRow(_inline_rows(letters, style_attr, range(block.row, block.row + 1),
+                                  [[_escaped_label(v) for v in cells]])[0])
+
+
+def _inline_rows(letters: list[str], style_attr: str, numbers: range,
+                 escaped: list[list[str]]) -> list[str]:
+    """Rows of inline-string cells in one style, their texts already escaped."""
+    opens = [f'<c r="{col}' for col in letters]
+    tail = f'"{style_attr} t="inlineStr"><is><t xml:space="preserve">'
+    return ["".join([f"{o}{rs}{tail}{t}</t></is></c>" for o, t in zip(opens, row, strict=True)])
+            for rs, row in zip(map(str, numbers), escaped, strict=True)]
 
 
 @functools.lru_cache(maxsize=256)
